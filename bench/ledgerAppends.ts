@@ -1,0 +1,69 @@
+import { v7 as uuidv7 } from 'uuid';
+import { join } from 'node:path';
+import { openSqliteEventStore } from '../src/ledger/sqlite/sqliteEventStore.js';
+import type { EventStore } from '../src/ledger/eventStore.js';
+
+export const benchMetadata = { actor: 'bench', correlationId: uuidv7(), causationId: null, schemaVersion: 1 };
+
+/** An event shaped like a token issuance, the ledger's most common event. */
+export function issuanceEvent() {
+  const id = uuidv7();
+  return {
+    id,
+    type: 'BenchTokenIssued',
+    data: { jti: id, clientId: 'svc-a', sub: 'svc-a', scope: 'orders:read orders:write', aud: ['https://api.example'], exp: 1_900_000_000, tokenHash: 'x'.repeat(43) },
+    metadata: benchMetadata,
+  };
+}
+
+/** Durable appends per second with `writers` concurrent callers, each awaiting its own append. */
+export async function measureAppends(dir: string, writers: number, seconds: number) {
+  let batches = 0;
+  let batchedAppends = 0;
+  const store: EventStore = await openSqliteEventStore(join(dir, `appends-${writers}.sqlite`), {
+    onBatch: (s) => {
+      batches += 1;
+      batchedAppends += s.size;
+    },
+  });
+  let count = 0;
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (performance.now() < end) {
+        const e = issuanceEvent();
+        const t = performance.now();
+        await store.append(`token-${e.id}`, [e], 'no_stream');
+        latencies.push(performance.now() - t);
+        count += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await store.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: count / elapsed,
+    p50: latencies[Math.floor(latencies.length * 0.5)]!,
+    p99: latencies[Math.floor(latencies.length * 0.99)]!,
+    avgBatch: batchedAppends / batches,
+  };
+}
+
+/** Fills a ledger quickly (many events per append) for the cold-start measurement. */
+export async function fillLedger(store: EventStore, total: number): Promise<void> {
+  const perAppend = 100;
+  let written = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (written < total) {
+        const n = Math.min(perAppend, total - written);
+        written += n;
+        const events = Array.from({ length: n }, issuanceEvent);
+        await store.append(`token-${events[0]!.id}`, events, 'no_stream');
+      }
+    }),
+  );
+}

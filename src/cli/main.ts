@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { keysCommand } from './keysCommands.js';
+
+const program = new Command('token-ledger')
+  .description('OAuth 2.0 / OpenID Connect authorization server built as an event-sourced ledger.\nConfiguration comes from the environment (PORT, HOST, ISSUER, DATA_DIR, EVENTSTORE_CONNECTION_STRING, KEY_ENCRYPTION_SECRET, LOG_LEVEL).')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the server (the same as npm start)')
+  .action(async () => {
+    const { main } = await import('../server.js');
+    await main();
+  });
+program.addCommand(keysCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,18 @@
+import { loadConfig } from '../config/config.js';
+import { openRuntime, type Runtime } from '../runtime.js';
+import { startupErrorLine } from '../startupError.js';
+
+/** Opens the same ledger the server uses, catches the views up, runs `fn`, closes. */
+export async function withRuntime(fn: (rt: Runtime) => Promise<void>): Promise<void> {
+  let rt: Runtime | undefined;
+  try {
+    rt = await openRuntime(loadConfig(), { role: 'cli' });
+    await rt.runner.start();
+    await fn(rt);
+  } catch (err) {
+    console.error(startupErrorLine(err));
+    process.exitCode = 1;
+  } finally {
+    await rt?.close();
+  }
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { decideKeyring, type KeyringCommand } from '../domain/keyring/decide.js';
+import type { KeyringEvent } from '../domain/keyring/events.js';
+import { evolveKeyring } from '../domain/keyring/evolve.js';
+import { initialKeyring, signingKeyAt, type Alg, type KeyringState } from '../domain/keyring/state.js';
+import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import { generateKeyMaterial } from '../tokens/keyMaterial.js';
+import type { Runtime } from '../runtime.js';
+
+/** The keyring is one aggregate: which key signs is a decision over all keys, guarded by one stream. */
+export const KEYRING_STREAM = 'keyring-signing';
+export const SIGNING_ALGS: Alg[] = ['RS256', 'ES256'];
+
+const keyringDecider: Decider<KeyringCommand, KeyringState, KeyringEvent> = {
+  initialState: initialKeyring,
+  evolve: evolveKeyring,
+  decide: decideKeyring,
+};
+
+export const systemContext = (): CommandContext => ({ actor: 'system', correlationId: randomUUID() });
+
+export async function readKeyring(rt: Runtime): Promise<KeyringState> {
+  const events = await rt.store.readStream(KEYRING_STREAM);
+  return events.reduce((s, e) => evolveKeyring(s, e as unknown as KeyringEvent), initialKeyring());
+}
+
+/** On first start (or after every key of an algorithm was retired), generate what is missing. */
+export async function ensureSigningKeys(rt: Runtime, now = Date.now()): Promise<KeyringEvent[]> {
+  const state = await readKeyring(rt);
+  const missing = SIGNING_ALGS.filter((alg) => !signingKeyAt(state, alg, now));
+  if (missing.length === 0) return [];
+  const generated = await Promise.all(missing.map((alg) => generateKeyMaterial(alg, rt.keyEncryptionSecret)));
+  const { events, position } = await handleCommand(
+    rt.ledger,
+    KEYRING_STREAM,
+    keyringDecider,
+    { type: 'EnsureSigningKeys', now, generated },
+    systemContext(),
+  );
+  if (position !== undefined) await rt.runner.waitFor(position);
+  return events;
+}
+
+export async function rotateSigningKey(
+  rt: Runtime,
+  alg: Alg,
+  activatesAt: number,
+  ctx: CommandContext,
+  now = Date.now(),
+): Promise<KeyringEvent[]> {
+  const key = await generateKeyMaterial(alg, rt.keyEncryptionSecret);
+  const command: KeyringCommand = {
+    type: 'RotateSigningKey',
+    now,
+    key,
+    activatesAt,
+    maxTokenLifetimeMs: rt.config.maxTokenLifetimeSeconds * 1000,
+  };
+  const { events, position } = await handleCommand(rt.ledger, KEYRING_STREAM, keyringDecider, command, ctx);
+  if (position !== undefined) await rt.runner.waitFor(position);
+  return events;
+}

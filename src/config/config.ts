@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  issuer: string;
+  dataDir: string;
+  eventstoreConnectionString?: string;
+  keyEncryptionSecret?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Upper bound on any token's lifetime; a retired signing key stays published this long. */
+  maxTokenLifetimeSeconds: number;
+}
+
+/** A bad setting: the message is one line naming the variable and what it expects. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+function issuerUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`ISSUER=${JSON.stringify(raw)} is invalid: expected an http(s) URL such as https://auth.example.com`);
+  }
+  // RFC 8414 §2: an https URL with no query or fragment (http is allowed for local development).
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`ISSUER=${JSON.stringify(raw)} is invalid: expected an http(s) URL without query, fragment or credentials`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const issuer = issuerUrl(env.ISSUER || `http://localhost:${port}`);
+  const conn = env.EVENTSTORE_CONNECTION_STRING || undefined;
+  if (conn !== undefined && !/^esdb(\+discover)?:\/\//.test(conn)) {
+    throw new ConfigError('EVENTSTORE_CONNECTION_STRING is invalid: expected a connection string such as esdb://localhost:2113?tls=false');
+  }
+  const secret = env.KEY_ENCRYPTION_SECRET || undefined;
+  if (secret !== undefined && secret.length < 32) {
+    throw new ConfigError('KEY_ENCRYPTION_SECRET is invalid: expected at least 32 characters (e.g. openssl rand -base64 32)');
+  }
+  const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} is invalid: expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    port,
+    host,
+    issuer,
+    dataDir: resolve(env.DATA_DIR || './data'),
+    eventstoreConnectionString: conn,
+    keyEncryptionSecret: secret,
+    logLevel,
+    maxTokenLifetimeSeconds: integer(env, 'MAX_TOKEN_LIFETIME', 86_400, 60, 31_536_000),
+  };
+}

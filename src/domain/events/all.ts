@@ -1,0 +1,5 @@
+import type { EventDefinition } from './catalogue.js';
+import { keyringEvents } from '../keyring/events.js';
+
+/** Every event type the ledger accepts. A type not listed here is refused on append. */
+export const allEvents: EventDefinition[] = [...keyringEvents];

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../../runtime.js';
+
+const status = {
+  type: 'object',
+  properties: { status: { type: 'string' }, position: { type: 'string' } },
+  additionalProperties: false,
+} as const;
+
+export async function healthRoutes(app: FastifyInstance, { runtime, isReady }: { runtime: Runtime; isReady: () => boolean }) {
+  /** Liveness: the process answers. */
+  app.get('/healthz', { schema: { response: { 200: status } } }, async () => ({ status: 'ok' }));
+  /** Readiness: the views have caught up with the ledger as it was at start, and the keys are unlocked. */
+  app.get('/readyz', { schema: { response: { 200: status, 503: status } } }, async (_req, reply) => {
+    const position = runtime.runner.position.toString();
+    if (!isReady()) return reply.code(503).send({ status: 'starting', position });
+    return { status: 'ready', position };
+  });
+}

@@ -1,0 +1,90 @@
+import {
+  AccessDeniedError,
+  CancelledError,
+  DeadlineExceededError,
+  NotLeaderError,
+  StreamDeletedError,
+  TimeoutError,
+  UnavailableError,
+  UnknownError,
+} from '@eventstore/db-client';
+import { StoreCorruptError, StoreUnavailableError } from '../eventStore.js';
+
+/**
+ * `host:port[,host:port…]` of a connection string: the only part of it that may appear in a message,
+ * because the rest can hold a password.
+ */
+export function describeTarget(connectionString: string): string {
+  const afterScheme = connectionString.trim().replace(/^[a-z+]+:\/\//i, '');
+  // Credentials come first and end at the first '@' (the client allows '/' and '?' in a password).
+  const at = afterScheme.indexOf('@');
+  const hosts = afterScheme.slice(at + 1).split(/[/?]/, 1)[0];
+  return hosts ? hosts : '(no host)';
+}
+
+/** Why a connection string was refused, without echoing it (the client's own message does). */
+export function describeConnectionStringError(err: unknown): string {
+  if (err instanceof Error && 'expected' in err && 'location' in err) {
+    const [from] = (err as Error & { location: [number, number] }).location;
+    return `expected ${String((err as Error & { expected: unknown }).expected)} at character ${from}`;
+  }
+  return firstLine(err);
+}
+
+export function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const line = message.split('\n', 1)[0]!.replace(/\s*Resolution note:\s*$/, '').trim();
+  return line || (err instanceof Error ? err.name : 'unknown error');
+}
+
+// gRPC status codes the client leaves untyped.
+const PERMISSION_DENIED = 7;
+const NETWORK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE']);
+
+/** True for failures worth retrying: the server (or the path to it) is down, busy or changing leader. */
+export function isTransient(err: unknown): boolean {
+  if (
+    err instanceof UnavailableError ||
+    err instanceof DeadlineExceededError ||
+    err instanceof TimeoutError ||
+    err instanceof CancelledError ||
+    err instanceof NotLeaderError ||
+    err instanceof UnknownError
+  ) {
+    return true;
+  }
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_ERRNO.has(code)) return true;
+  // Cluster discovery gives up with a plain Error once every gossip seed failed.
+  return /^Failed to discover/.test(err.message);
+}
+
+const isAccessDenied = (err: unknown) =>
+  err instanceof AccessDeniedError || (err as { code?: unknown } | null)?.code === PERMISSION_DENIED;
+
+/** One line saying what went wrong with the server, naming neither it nor the connection string. */
+export function reasonOf(err: unknown): string {
+  if (isAccessDenied(err)) {
+    return `access denied (${firstLine(err)}): the connection string's user must be allowed to read $all and to read and write the ledger's streams`;
+  }
+  return firstLine(err);
+}
+
+/** Maps a client error onto the port's error classes; anything else is a bug and passes through. */
+export function translateError(err: unknown, target: string): Error {
+  if (err instanceof StoreUnavailableError || err instanceof StoreCorruptError) return err;
+  if (isAccessDenied(err)) {
+    // Waiting will not fix it, but it is the store refusing service, not a damaged ledger.
+    return new StoreUnavailableError(`EventStoreDB at ${target} refused: ${reasonOf(err)}`, { cause: err });
+  }
+  if (err instanceof StreamDeletedError) {
+    return new StoreCorruptError(`stream ${err.streamName} was deleted in EventStoreDB at ${target}; ledger streams are never deleted`, {
+      cause: err,
+    });
+  }
+  if (isTransient(err)) {
+    return new StoreUnavailableError(`EventStoreDB at ${target} is unavailable: ${reasonOf(err)}`, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

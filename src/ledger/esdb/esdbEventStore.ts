@@ -1,0 +1,288 @@
+/**
+ * The ledger on EventStoreDB / KurrentDB, through the official gRPC client.
+ *
+ * Positions are commit positions in `$all`. Every event this client writes is an implicit
+ * transaction (the gRPC API has no explicit ones), and for those the server gives each event its
+ * own log record whose commit and prepare positions are both that record's offset in the
+ * transaction log. Offsets only grow, so the commit position alone totally orders the ledger,
+ * matches across connections and nodes (replicas copy the leader's log byte for byte), and
+ * `{ commit: p, prepare: p }` is a valid place to resume reading from.
+ *
+ * Needs a server ≥ 22.6 (stream reads report positions) and a user that may read `$all`.
+ */
+import {
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  NotLeaderError,
+  START,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  excludeSystemEvents,
+  jsonEvent,
+  type AllStreamResolvedEvent,
+  type AppendExpectedRevision,
+  type JSONType,
+  type ResolvedEvent,
+  type StreamingRead,
+} from '@eventstore/db-client';
+import {
+  ConcurrencyError,
+  StoreCorruptError,
+  StoreUnavailableError,
+  type AppendResult,
+  type BatchHandler,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../eventStore.js';
+import { sealMetadata } from '../integrity.js';
+import { describeConnectionStringError, describeTarget, reasonOf, translateError } from './errors.js';
+import { at, isLedgerEvent, positionOf, toRecorded, type EsdbRecorded } from './records.js';
+import { EsdbSubscription } from './subscription.js';
+
+const OPEN_TIMEOUT_MS = 5_000;
+// The client puts no deadline on streaming reads, so reads get one here.
+const READ_TIMEOUT_MS = 10_000;
+const APPEND_DEADLINE_MS = 10_000;
+// Attempts of the read-tail-then-append cycle when only our own race with another writer failed it.
+const APPEND_ATTEMPTS = 5;
+// A retried append is recognised while its events are among this many past the stream's tail.
+const IDEMPOTENCY_LOOKBACK = 16;
+const PAGE = 256;
+
+function meets(expected: ExpectedRevision, last: number): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return last < 0;
+  if (expected === 'stream_exists') return last >= 0;
+  return last === expected;
+}
+
+const actualOf = (last: number): number | 'no_stream' => (last < 0 ? 'no_stream' : last);
+
+class EsdbEventStore implements EventStore {
+  readonly kind = 'esdb' as const;
+  private readonly subscriptions = new Set<EsdbSubscription>();
+
+  constructor(
+    private readonly client: EventStoreDBClient,
+    readonly target: string,
+  ) {}
+
+  /** One cheap read, so a wrong address or credentials fail at start-up rather than at first use. */
+  async probe(): Promise<void> {
+    await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }), OPEN_TIMEOUT_MS);
+  }
+
+  async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    let lastFailure: unknown;
+    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+      if (attempt > 0) await sleep(Math.random() * 10 * attempt);
+      try {
+        return await this.tryAppend(stream, events, expected);
+      } catch (err) {
+        // WrongExpectedVersion: a writer slipped in between our read and our append; read and decide
+        // again. NotLeader: the client has already reconnected to the new leader; try there.
+        if (err instanceof WrongExpectedVersionError || err instanceof NotLeaderError) {
+          lastFailure = err;
+          continue;
+        }
+        throw translateError(err, this.target);
+      }
+    }
+    if (!(lastFailure instanceof WrongExpectedVersionError)) throw translateError(lastFailure, this.target);
+    const actual = lastFailure.actualVersion;
+    throw new ConcurrencyError(stream, expected, typeof actual === 'bigint' ? Number(actual) : 'no_stream');
+  }
+
+  /** Reads the stream's tail, decides, seals the hash chain onto it and appends right after it. */
+  private async tryAppend(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const tail = await this.tail(stream, events.length + IDEMPOTENCY_LOOKBACK);
+    const newest = tail[tail.length - 1];
+    const last = newest ? Number(newest.revision) : -1;
+
+    // A retry of an append that already landed (the caller saw a timeout, or raced itself).
+    const ids = events.map((e) => e.id.toLowerCase());
+    const start = tail.findIndex((e) => ids.includes(e.id));
+    if (start >= 0) {
+      const run = tail.slice(start, start + ids.length);
+      if (run.length === ids.length && run.every((e, i) => e.id === ids[i])) {
+        const lastOfRun = run[run.length - 1]!;
+        return { nextRevision: Number(lastOfRun.revision), position: positionOf(lastOfRun) };
+      }
+      throw new ConcurrencyError(stream, expected, actualOf(last), `stream ${stream}: some of these event ids were already appended in another batch`);
+    }
+    if (!meets(expected, last)) throw new ConcurrencyError(stream, expected, actualOf(last));
+    if (events.length === 0) return { nextRevision: last, position: newest ? positionOf(newest) : 0n };
+
+    const prevHash = newest ? (newest.metadata as Partial<EventMetadata> | undefined)?.hash : '';
+    if (typeof prevHash !== 'string') {
+      throw new StoreCorruptError(`stream ${stream} in EventStoreDB at ${this.target} ends with an event that has no integrity hash`);
+    }
+    // Expect the exact revision just read, not the caller's expectation: a writer that slipped in
+    // between must make this append fail, or the hash chain would fork.
+    const expectedRevision: AppendExpectedRevision = newest ? BigInt(last) : NO_STREAM;
+    const result = await this.client.appendToStream(stream, chain(stream, events, last, prevHash), {
+      expectedRevision,
+      deadline: APPEND_DEADLINE_MS,
+    });
+    const nextRevision = Number(result.nextExpectedRevision);
+    // The server reports the position of the append's last event, which is that event's position in $all.
+    if (result.position) return { nextRevision, position: result.position.commit };
+    const [written] = await this.tail(stream, 1);
+    return { nextRevision, position: positionOf(written!) };
+  }
+
+  async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
+    const read = await this.readStreamRaw(stream, { direction: FORWARDS, fromRevision: BigInt(fromRevision) });
+    return read.map(toRecorded);
+  }
+
+  /** $all's reads cannot filter server-side in this client version, so system events are skipped here. */
+  async readAll(after: bigint, limit: number): Promise<RecordedEvent[]> {
+    const out: RecordedEvent[] = [];
+    const size = Math.min(PAGE, Math.max(limit, 32));
+    let cursor = after;
+    while (out.length < limit) {
+      const page = await this.collect(
+        this.client.readAll({ direction: FORWARDS, fromPosition: cursor === 0n ? START : at(cursor), maxCount: size }),
+      );
+      let advanced = false;
+      for (const { event } of page) {
+        if (!event) continue;
+        const position = event.position.commit;
+        // Reading from a position includes the event at it.
+        if (position <= cursor) continue;
+        cursor = position;
+        advanced = true;
+        if (!isLedgerEvent(event)) continue;
+        out.push(toRecorded(event));
+        if (out.length === limit) break;
+      }
+      if (page.length < size || !advanced) break;
+    }
+    return out;
+  }
+
+  async headPosition(): Promise<bigint> {
+    let cursor: bigint | undefined;
+    // Usually the newest event is the ledger's: start small, read more only past system events.
+    for (let size = 8; ; size = Math.min(PAGE, size * 4)) {
+      const page = await this.collect(
+        this.client.readAll({ direction: BACKWARDS, fromPosition: cursor === undefined ? END : at(cursor), maxCount: size }),
+      );
+      let advanced = false;
+      for (const { event } of page) {
+        if (!event) continue;
+        const position = event.position.commit;
+        if (cursor !== undefined && position >= cursor) continue;
+        cursor = position;
+        advanced = true;
+        if (isLedgerEvent(event)) return position;
+      }
+      if (page.length < size || !advanced) return 0n;
+    }
+  }
+
+  subscribe(after: bigint, handler: BatchHandler, options: SubscribeOptions = {}): Subscription {
+    const open = (from: bigint) =>
+      this.client.subscribeToAll({ fromPosition: from === 0n ? START : at(from), filter: excludeSystemEvents() });
+    const sub = new EsdbSubscription(open, this.target, after, handler, options, () => this.subscriptions.delete(sub));
+    this.subscriptions.add(sub);
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    await this.client.dispose();
+  }
+
+  /** The last `count` events of a stream, oldest first; [] when it does not exist. */
+  private async tail(stream: string, count: number): Promise<EsdbRecorded[]> {
+    // From the leader: a lagging follower would make every attempt conflict.
+    const read = await this.readStreamRaw(stream, { direction: BACKWARDS, fromRevision: END, maxCount: count, requiresLeader: true });
+    return read.reverse();
+  }
+
+  private async readStreamRaw(stream: string, options: Parameters<EventStoreDBClient['readStream']>[1]): Promise<EsdbRecorded[]> {
+    try {
+      const read = await this.collect<ResolvedEvent>(this.client.readStream(stream, options));
+      return read.flatMap((r) => (r.event ? [r.event] : []));
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return [];
+      throw err;
+    }
+  }
+
+  /** Drains a read, giving up (and cancelling it) after `ms`. */
+  private async collect<E = AllStreamResolvedEvent>(read: StreamingRead<E>, ms = READ_TIMEOUT_MS): Promise<E[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void read.cancel().catch(() => undefined);
+        const reason = new Error(`no answer within ${ms / 1000} s`);
+        reject(new StoreUnavailableError(`EventStoreDB at ${this.target} gave ${reason.message}`, { cause: reason }));
+      }, ms);
+    });
+    const drained = (async () => {
+      const out: E[] = [];
+      for await (const item of read) out.push(item);
+      return out;
+    })();
+    drained.catch(() => undefined);
+    try {
+      return await Promise.race([drained, timedOut]);
+    } catch (err) {
+      // Left for the callers that expect them: a missing stream is empty, a leader change is retried.
+      if (err instanceof StreamNotFoundError || err instanceof NotLeaderError) throw err;
+      throw translateError(err, this.target);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function chain(stream: string, events: NewEvent[], last: number, prevHash: string) {
+  let prev = prevHash;
+  return events.map((e, i) => {
+    if (e.data === undefined) throw new TypeError(`event ${e.id} has no data`);
+    // The server hands ids back in lower case; hash what will be read back.
+    const event = { ...e, id: e.id.toLowerCase() };
+    const metadata = sealMetadata(event, stream, last + 1 + i, prev);
+    prev = metadata.hash;
+    return jsonEvent({ id: event.id, type: event.type, data: event.data as JSONType, metadata });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Connects to EventStoreDB / KurrentDB (`esdb://` or `esdb+discover://` connection string) and checks,
+ * within a few seconds, that it answers.
+ */
+export async function openEsdbEventStore(connectionString: string): Promise<EventStore> {
+  const target = describeTarget(connectionString);
+  let client: EventStoreDBClient;
+  try {
+    client = EventStoreDBClient.connectionString(connectionString);
+  } catch (err) {
+    throw new Error(`invalid EventStoreDB connection string for ${target}: ${describeConnectionStringError(err)}`);
+  }
+  const store = new EsdbEventStore(client, target);
+  try {
+    await store.probe();
+  } catch (err) {
+    await client.dispose().catch(() => undefined);
+    const reason = reasonOf(err instanceof StoreUnavailableError && err.cause !== undefined ? err.cause : err);
+    throw new StoreUnavailableError(`cannot open the EventStoreDB ledger at ${target}: ${reason}`, { cause: err });
+  }
+  return store;
+}

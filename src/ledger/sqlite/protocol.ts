@@ -1,0 +1,34 @@
+import type { ExpectedRevision } from '../eventStore.js';
+
+/** An event as the writer thread receives it: serialised once, on the caller's thread. */
+export interface SerialisedEvent {
+  id: string;
+  type: string;
+  dataJson: string;
+  /** Metadata without the hash fields, which the writer adds. */
+  metadataJson: string;
+}
+
+/** The store (main thread) posts arrays of these to its writer thread. */
+export interface AppendRequest {
+  reqId: number;
+  stream: string;
+  events: SerialisedEvent[];
+  expected: ExpectedRevision;
+}
+
+export type AppendReply =
+  | { reqId: number; ok: true; nextRevision: number; position: number }
+  | { reqId: number; ok: false; kind: 'conflict'; actual: number | 'no_stream'; message: string }
+  | { reqId: number; ok: false; kind: 'unavailable'; message: string };
+
+export interface WriterStats {
+  size: number;
+  seconds: number;
+}
+
+/** One message back per group commit. */
+export interface WriterReply {
+  replies: AppendReply[];
+  stats: WriterStats;
+}

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import type { Config } from './config/config.js';
+import { resolveKeyEncryptionSecret } from './config/keyEncryptionSecret.js';
+import { allEvents } from './domain/events/all.js';
+import type { EventStore } from './ledger/eventStore.js';
+import { Ledger } from './ledger/ledger.js';
+import { ProjectionRunner, type RunnerOptions } from './ledger/projectionRunner.js';
+import { openSqliteEventStore, type SqliteStoreOptions } from './ledger/sqlite/sqliteEventStore.js';
+import { EventCatalogue } from './ledger/validation.js';
+import { allProjections } from '../projections/all.js';
+import { keysProjection } from '../projections/keys.js';
+import { KeyStore } from './tokens/keyStore.js';
+
+/** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
+export interface Runtime {
+  config: Config;
+  store: EventStore;
+  ledger: Ledger;
+  runner: ProjectionRunner;
+  keys: KeyStore;
+  keyEncryptionSecret: string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  role: 'server' | 'cli';
+  log?: RunnerOptions['log'];
+  onBatch?: SqliteStoreOptions['onBatch'];
+}
+
+export const LEDGER_FILE = 'ledger.sqlite';
+
+async function openStore(config: Config, options: RuntimeOptions): Promise<EventStore> {
+  if (config.eventstoreConnectionString) {
+    const { openEsdbEventStore } = await import('./ledger/esdb/esdbEventStore.js');
+    return openEsdbEventStore(config.eventstoreConnectionString);
+  }
+  return openSqliteEventStore(join(config.dataDir, LEDGER_FILE), { onBatch: options.onBatch });
+}
+
+/** Opens the ledger and prepares the views; call `runner.start()` to catch them up. */
+export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const store = await openStore(config, options);
+  try {
+    const ledgerIsNew = (await store.headPosition()) === 0n;
+    const keyEncryptionSecret = resolveKeyEncryptionSecret(config, ledgerIsNew);
+    const catalogue = new EventCatalogue(allEvents);
+    const ledger = new Ledger(store, catalogue);
+    const runner = new ProjectionRunner(store, allProjections, {
+      checkpointDir: join(config.dataDir, 'views'),
+      writeCheckpoints: options.role === 'server',
+      log: options.log,
+    });
+    const keys = new KeyStore(() => runner.view(keysProjection), keyEncryptionSecret);
+    return {
+      config,
+      store,
+      ledger,
+      runner,
+      keys,
+      keyEncryptionSecret,
+      async close() {
+        await runner.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,102 @@
+import { pathToFileURL } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from './config/config.js';
+import { ensureSigningKeys, readKeyring } from './commands/keyring.js';
+import { buildApp, REDACT } from './http/app.js';
+import { createMetrics } from './http/plugins/metrics.js';
+import { openRuntime, type Runtime } from './runtime.js';
+import { startupErrorLine } from './startupError.js';
+import { KeyStore } from './tokens/keyStore.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  runtime: Runtime;
+  url: string;
+  /** Resolves once the views have caught up and the signing keys are unlocked. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Refuses a wrong KEY_ENCRYPTION_SECRET before anything is served or written. */
+async function checkKeyEncryptionSecret(runtime: Runtime): Promise<void> {
+  const state = await readKeyring(runtime);
+  await new KeyStore(() => state, runtime.keyEncryptionSecret).unlockCurrentKeys();
+}
+
+/** The composition root: ledger, views, keys, HTTP. */
+export async function startServer(config: Config, options: { logger?: boolean | object } = {}): Promise<RunningServer> {
+  const metrics = createMetrics();
+  const runtime = await openRuntime(config, {
+    role: 'server',
+    onBatch: (s) => {
+      metrics.appendBatchSize.observe(s.size);
+      metrics.appendSeconds.observe(s.seconds);
+    },
+  });
+  let isReady = false;
+  let app: FastifyInstance | undefined;
+  try {
+    await checkKeyEncryptionSecret(runtime);
+    app = await buildApp({
+      runtime,
+      metrics,
+      isReady: () => isReady,
+      logger: options.logger ?? { level: config.logLevel, redact: REDACT },
+    });
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app?.close();
+    await runtime.close();
+    throw err;
+  }
+  const ready = (async () => {
+    await runtime.runner.start();
+    await ensureSigningKeys(runtime);
+    await runtime.keys.unlockCurrentKeys();
+    isReady = true;
+    app.log.info({ position: runtime.runner.position.toString() }, 'ready');
+  })();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    runtime,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    ready,
+    close() {
+      // In-flight requests finish (new ones get 503), then the views checkpoint and the store closes.
+      closing ??= (async () => {
+        await app.close();
+        await ready.catch(() => undefined);
+        await runtime.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export async function main(): Promise<void> {
+  let server: RunningServer;
+  try {
+    server = await startServer(loadConfig());
+    await server.ready;
+  } catch (err) {
+    console.error(startupErrorLine(err));
+    process.exit(1);
+  }
+  const stop = (signal: string) => {
+    server.app.log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(startupErrorLine(err));
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

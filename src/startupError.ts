@@ -1,0 +1,12 @@
+import { ConfigError } from './config/config.js';
+import { StoreCorruptError, StoreUnavailableError } from './ledger/eventStore.js';
+import { KeyDecryptionError } from './tokens/keyMaterial.js';
+
+const EXPECTED = [ConfigError, StoreCorruptError, StoreUnavailableError, KeyDecryptionError];
+
+/** One line for the operator: what is wrong and, for the errors we expect, nothing else. */
+export function startupErrorLine(err: unknown): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const known = EXPECTED.some((cls) => e instanceof cls);
+  return `token-ledger: ${known ? '' : 'unexpected error: '}${e.message.replace(/\s*\n\s*/g, ' ')}`;
+}

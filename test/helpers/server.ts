@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/config.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+export const tempDir = (prefix = 'tl-test-') => mkdtempSync(join(tmpdir(), prefix));
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  env: Record<string, string>;
+}
+
+/** A real server on a random loopback port with its own embedded ledger. */
+export async function startTestServer(
+  opts: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const env = { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ISSUER: 'http://127.0.0.1', ...opts.env };
+  const server = await startServer(loadConfig(env), { logger: false });
+  await server.ready;
+  return { ...server, dataDir, env };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
