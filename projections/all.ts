@@ -1,5 +1,8 @@
 import type { Projection } from './projection.js';
+import { activeTokensProjection } from './activeTokens.js';
+import { clientsProjection } from './clients.js';
 import { keysProjection } from './keys.js';
 
 /** Every view the runner maintains. */
-export const allProjections: Projection<any>[] = [keysProjection];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection];

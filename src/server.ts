@@ -7,6 +7,7 @@ import { createMetrics } from './http/plugins/metrics.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { startupErrorLine } from './startupError.js';
 import { KeyStore } from './tokens/keyStore.js';
+import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -21,6 +22,13 @@ export interface RunningServer {
 async function checkKeyEncryptionSecret(runtime: Runtime): Promise<void> {
   const state = await readKeyring(runtime);
   await new KeyStore(() => state, runtime.keyEncryptionSecret).unlockCurrentKeys();
+}
+
+/** Expired tokens leave the active-token view, so its memory follows the live tokens only. */
+function startEviction(runtime: Runtime): void {
+  const sweep = () => evictExpired(runtime.runner.view(activeTokensProjection), Math.floor(Date.now() / 1000));
+  sweep();
+  setInterval(sweep, 10_000).unref();
 }
 
 /** The composition root: ledger, views, keys, HTTP. */
@@ -53,6 +61,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
     await runtime.runner.start();
     await ensureSigningKeys(runtime);
     await runtime.keys.unlockCurrentKeys();
+    startEviction(runtime);
     isReady = true;
     app.log.info({ position: runtime.runner.position.toString() }, 'ready');
   })();

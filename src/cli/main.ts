@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { keysCommand } from './keysCommands.js';
+import { clientsCommand } from './clientsCommands.js';
 
 const program = new Command('token-ledger')
   .description('OAuth 2.0 / OpenID Connect authorization server built as an event-sourced ledger.\nConfiguration comes from the environment (PORT, HOST, ISSUER, DATA_DIR, EVENTSTORE_CONNECTION_STRING, KEY_ENCRYPTION_SECRET, LOG_LEVEL).')
@@ -13,5 +14,6 @@ program
     await main();
   });
 program.addCommand(keysCommand());
+program.addCommand(clientsCommand());
 
 await program.parseAsync(process.argv);

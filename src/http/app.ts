@@ -1,9 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
 import type { Runtime } from '../runtime.js';
+import { installErrorHandler } from './plugins/errors.js';
 import { metricsPlugin, type Metrics } from './plugins/metrics.js';
+import { oauthClientsPlugin } from './plugins/oauthClients.js';
 import { healthRoutes } from './routes/health.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { jwksRoutes } from './routes/jwks.js';
+import { tokenRoutes } from './routes/token.js';
+import { introspectRoutes } from './routes/introspect.js';
+import { revokeRoutes } from './routes/revoke.js';
 
 export interface AppOptions {
   runtime: Runtime;
@@ -12,25 +19,29 @@ export interface AppOptions {
   logger?: boolean | object;
 }
 
-/** Headers and fields that can carry a bearer secret never reach a log line. */
-export const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["dpop"]',
-  'res.headers["set-cookie"]',
-];
+/** Headers that can carry a bearer secret never reach a log line; bodies are never logged. */
+export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["dpop"]', 'res.headers["set-cookie"]'];
 
 /** The HTTP surface, without listening: tests inject into it or listen on port 0. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { runtime } = options;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 64 * 1024,
     trustProxy: true,
     return503OnClosing: true,
+    // Every event a request causes carries this id as its correlationId.
+    genReqId: () => randomUUID(),
   });
-  await app.register(metricsPlugin, { metrics: options.metrics, runtime: options.runtime });
-  await app.register(healthRoutes, { runtime: options.runtime, isReady: options.isReady });
-  await app.register(discoveryRoutes, { runtime: options.runtime });
-  await app.register(jwksRoutes, { runtime: options.runtime });
+  installErrorHandler(app);
+  await app.register(formbody);
+  await app.register(metricsPlugin, { metrics: options.metrics, runtime });
+  await app.register(oauthClientsPlugin, { runtime });
+  await app.register(healthRoutes, { runtime, isReady: options.isReady });
+  await app.register(discoveryRoutes, { runtime });
+  await app.register(jwksRoutes, { runtime });
+  await app.register(tokenRoutes, { runtime });
+  await app.register(introspectRoutes, { runtime });
+  await app.register(revokeRoutes, { runtime });
   return app;
 }

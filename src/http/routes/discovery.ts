@@ -1,15 +1,38 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 import { SIGNING_ALGS } from '../../commands/keyring.js';
+import { grantHandlers } from '../../oauth/grants/index.js';
+import { ASSERTION_ALGS } from '../../tokens/clientAssertion.js';
+import { scopeTokens } from '../../domain/clients/metadataRules.js';
+import { clientsProjection } from '../../../projections/clients.js';
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
 /**
  * Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0): one
  * document, served at both well-known paths. Fields appear here as their endpoints are built.
  */
-export function serverMetadata(issuer: string): Record<string, unknown> {
+export function serverMetadata(runtime: Runtime): Record<string, unknown> {
+  const { issuer } = runtime.config;
+  const scopes = new Set<string>();
+  for (const c of runtime.runner.view(clientsProjection).byId.values()) {
+    if (!c.disabled) for (const s of scopeTokens(c.metadata.scope)) scopes.add(s);
+  }
   return {
     issuer,
+    token_endpoint: `${issuer}/token`,
     jwks_uri: `${issuer}/jwks`,
+    introspection_endpoint: `${issuer}/introspect`,
+    revocation_endpoint: `${issuer}/revoke`,
+    grant_types_supported: grantHandlers.map((g) => g.grantType),
+    scopes_supported: [...scopes].sort(),
+    token_endpoint_auth_methods_supported: [...AUTH_METHODS, 'none'],
+    token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS, 'none'],
+    revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    introspection_signing_alg_values_supported: ['RS256'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: SIGNING_ALGS,
   };
@@ -17,21 +40,17 @@ export function serverMetadata(issuer: string): Record<string, unknown> {
 
 const metadataSchema = {
   type: 'object',
-  properties: {
-    issuer: { type: 'string' },
-    jwks_uri: { type: 'string' },
-  },
+  properties: { issuer: { type: 'string' }, jwks_uri: { type: 'string' } },
   required: ['issuer', 'jwks_uri'],
   additionalProperties: true,
 } as const;
 
 export async function discoveryRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
-  const document = serverMetadata(runtime.config.issuer);
+  const opts = { schema: { response: { 200: metadataSchema } } };
   const handler = async (_req: unknown, reply: { header(k: string, v: string): unknown }) => {
     reply.header('cache-control', 'public, max-age=300');
-    return document;
+    return serverMetadata(runtime);
   };
-  const opts = { schema: { response: { 200: metadataSchema } } };
   app.get('/.well-known/openid-configuration', opts, handler);
   app.get('/.well-known/oauth-authorization-server', opts, handler);
 }

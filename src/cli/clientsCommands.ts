@@ -1,0 +1,193 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { handleClientCommand } from '../commands/clients.js';
+import { AUTH_METHODS, GRANT_TYPES, type ClientMetadata } from '../domain/clients/events.js';
+import type { ClientState } from '../domain/clients/state.js';
+import { ClientCommandError } from '../domain/clients/decide.js';
+import { generateClientSecret, hashClientSecret } from '../oauth/clientSecrets.js';
+import { clientsProjection } from '../../projections/clients.js';
+import type { Runtime } from '../runtime.js';
+import { print, table } from './output.js';
+import { withRuntime } from './withRuntime.js';
+
+const operator = () => ({ actor: 'operator:cli', correlationId: randomUUID() });
+
+interface MetadataFlags {
+  clientName?: string;
+  grantTypes?: string[];
+  redirectUris?: string[];
+  scope?: string;
+  tokenEndpointAuthMethod?: ClientMetadata['token_endpoint_auth_method'];
+  jwks?: ClientMetadata['jwks'];
+  accessTokenFormat?: ClientMetadata['access_token_format'];
+  accessTokenSigningAlg?: ClientMetadata['access_token_signing_alg'];
+  accessTokenTtl?: number;
+}
+
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+function grantTypes(value: string): string[] {
+  const values = list(value);
+  const unknown = values.filter((v) => !(GRANT_TYPES as readonly string[]).includes(v));
+  if (unknown.length) throw new InvalidArgumentError(`unknown grant type ${unknown.join(', ')}; expected ${GRANT_TYPES.join(', ')}`);
+  return values;
+}
+
+function jwks(value: string): ClientMetadata['jwks'] {
+  try {
+    const parsed = JSON.parse(value);
+    if (!Array.isArray(parsed?.keys)) throw new Error();
+    return parsed;
+  } catch {
+    throw new InvalidArgumentError('expected a JWK Set as JSON: {"keys":[…]}');
+  }
+}
+
+function seconds(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('expected a whole number of seconds');
+  return Number(value);
+}
+
+/** RFC 7591 metadata flags in kebab-case; `update` starts from the current values. */
+function withMetadataFlags(cmd: Command, defaults: boolean): Command {
+  return cmd
+    .option('--client-name <name>', 'human-readable name shown on consent pages')
+    .option('--grant-types <list>', `comma-separated: ${GRANT_TYPES.join(', ')}`, grantTypes)
+    .option('--redirect-uris <list>', 'comma-separated redirect URIs (exact match)', list)
+    .option('--scope <scopes>', 'space-separated scopes the client may request')
+    .addOption(
+      new Option('--token-endpoint-auth-method <method>', 'how the client authenticates').choices([...AUTH_METHODS]),
+    )
+    .option('--jwks <json>', 'public keys for private_key_jwt, inline JSON', jwks)
+    .addOption(new Option('--access-token-format <format>', 'jwt (RFC 9068) or opaque').choices(['jwt', 'opaque']))
+    .addOption(new Option('--access-token-signing-alg <alg>', 'JWT access token signature').choices(['ES256', 'RS256']))
+    .option('--access-token-ttl <seconds>', `access token lifetime${defaults ? ' (default 3600)' : ''}`, seconds)
+    .option('--json', 'print JSON');
+}
+
+function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetadata {
+  return {
+    ...(flags.clientName ?? base?.client_name ? { client_name: flags.clientName ?? base?.client_name } : {}),
+    grant_types: (flags.grantTypes ?? base?.grant_types ?? ['client_credentials']) as ClientMetadata['grant_types'],
+    redirect_uris: flags.redirectUris ?? base?.redirect_uris ?? [],
+    scope: flags.scope ?? base?.scope ?? '',
+    token_endpoint_auth_method: flags.tokenEndpointAuthMethod ?? base?.token_endpoint_auth_method ?? 'client_secret_basic',
+    ...(flags.jwks ?? base?.jwks ? { jwks: flags.jwks ?? base?.jwks } : {}),
+    access_token_format: flags.accessTokenFormat ?? base?.access_token_format ?? 'jwt',
+    access_token_signing_alg: flags.accessTokenSigningAlg ?? base?.access_token_signing_alg ?? 'ES256',
+    access_token_ttl: flags.accessTokenTtl ?? base?.access_token_ttl ?? 3600,
+  };
+}
+
+/** RFC 7591 §3.2.1 client information; the secret appears only when it was just created. */
+export function clientInformation(c: ClientState, secret?: string) {
+  return {
+    client_id: c.clientId,
+    ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+    client_id_issued_at: Math.floor(c.registeredAt / 1000),
+    ...c.metadata,
+    disabled: c.disabled,
+  };
+}
+
+function mustFind(rt: Runtime, clientId: string): ClientState {
+  const c = rt.runner.view(clientsProjection).byId.get(clientId);
+  if (!c) throw new ClientCommandError('client_not_found', `client ${clientId} does not exist`);
+  return c;
+}
+
+const describe = (c: ReturnType<typeof clientInformation>) =>
+  Object.entries(c)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join('\n');
+
+/** A secret for a client that needs one: the operator's (slow hash) or a generated one (SHA-256). */
+async function secretFor(metadata: ClientMetadata, chosen: string | undefined) {
+  const needsSecret = metadata.token_endpoint_auth_method === 'client_secret_basic' || metadata.token_endpoint_auth_method === 'client_secret_post';
+  if (!needsSecret) {
+    if (chosen) throw new ClientCommandError('invalid_client_metadata', `${metadata.token_endpoint_auth_method} clients have no secret`);
+    return { secret: undefined, hash: null };
+  }
+  const secret = chosen ?? generateClientSecret();
+  return { secret, hash: await hashClientSecret(secret, chosen === undefined) };
+}
+
+export function clientsCommand(): Command {
+  const clients = new Command('clients').description('OAuth clients: create, list, show, update, rotate-secret, disable');
+
+  withMetadataFlags(clients.command('create').description('register a client (prints RFC 7591 client information)'), true)
+    .option('--client-id <id>', 'client identifier (generated when omitted)')
+    .option('--client-secret <secret>', 'use this secret instead of a generated one (stored as a slow hash)')
+    .action((opts: MetadataFlags & { clientId?: string; clientSecret?: string; json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const clientId = opts.clientId ?? randomBytes(16).toString('base64url');
+        const metadata = metadataFrom(opts);
+        const { secret, hash } = await secretFor(metadata, opts.clientSecret);
+        await handleClientCommand(rt, { type: 'RegisterClient', clientId, metadata, secret: hash }, operator());
+        const info = clientInformation(mustFind(rt, clientId), secret);
+        print(!!opts.json, info, () => `${describe(info)}${secret ? '\n(the client secret is shown only this once)' : ''}`);
+      }),
+    );
+
+  clients
+    .command('list')
+    .description('list clients')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const all = [...rt.runner.view(clientsProjection).byId.values()].map((c) => clientInformation(c));
+        print(!!opts.json, { clients: all }, () =>
+          table(all.map((c) => ({ client_id: c.client_id, name: c.client_name ?? '', grant_types: c.grant_types.join(','), auth: c.token_endpoint_auth_method, status: c.disabled ? 'disabled' : 'active' }))),
+        );
+      }),
+    );
+
+  clients
+    .command('show <clientId>')
+    .description('show one client')
+    .option('--json', 'print JSON')
+    .action((clientId: string, opts: { json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const info = clientInformation(mustFind(rt, clientId));
+        print(!!opts.json, info, () => describe(info));
+      }),
+    );
+
+  withMetadataFlags(clients.command('update <clientId>').description('change a client\'s metadata (unspecified flags keep their values)'), false).action(
+    (clientId: string, opts: MetadataFlags & { json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const metadata = metadataFrom(opts, mustFind(rt, clientId).metadata);
+        await handleClientCommand(rt, { type: 'UpdateClient', clientId, metadata }, operator());
+        const info = clientInformation(mustFind(rt, clientId));
+        print(!!opts.json, info, () => describe(info));
+      }),
+  );
+
+  clients
+    .command('rotate-secret <clientId>')
+    .description('replace the client secret; the old one stops working at once')
+    .option('--client-secret <secret>', 'use this secret instead of a generated one')
+    .option('--json', 'print JSON')
+    .action((clientId: string, opts: { clientSecret?: string; json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const secret = opts.clientSecret ?? generateClientSecret();
+        const hash = await hashClientSecret(secret, opts.clientSecret === undefined);
+        await handleClientCommand(rt, { type: 'RotateClientSecret', clientId, secret: hash }, operator());
+        const info = clientInformation(mustFind(rt, clientId), secret);
+        print(!!opts.json, info, () => `${describe(info)}\n(the client secret is shown only this once)`);
+      }),
+    );
+
+  clients
+    .command('disable <clientId>')
+    .description('disable a client: it can no longer authenticate')
+    .option('--json', 'print JSON')
+    .action((clientId: string, opts: { json?: boolean }) =>
+      withRuntime(async (rt) => {
+        await handleClientCommand(rt, { type: 'DisableClient', clientId }, operator());
+        const info = clientInformation(mustFind(rt, clientId));
+        print(!!opts.json, info, () => `client ${clientId} disabled`);
+      }),
+    );
+  return clients;
+}

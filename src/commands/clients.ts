@@ -1,0 +1,23 @@
+import { decideClient, type ClientCommand } from '../domain/clients/decide.js';
+import type { ClientEvent } from '../domain/clients/events.js';
+import { evolveClient } from '../domain/clients/evolve.js';
+import type { ClientStreamState } from '../domain/clients/state.js';
+import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import type { Runtime } from '../runtime.js';
+
+/** `$ce-` splits a stream name on its first dash, so `client-svc-a` stays in category `client`. */
+export const clientStream = (clientId: string) => `client-${clientId}`;
+
+const clientDecider: Decider<ClientCommand, ClientStreamState, ClientEvent> = {
+  initialState: () => undefined,
+  evolve: (state, event) => evolveClient(state, event),
+  decide: decideClient,
+};
+
+/** The one path for client changes (CLI today, GraphQL later); returns once the clients view has them. */
+export async function handleClientCommand(rt: Runtime, command: ClientCommand, ctx: CommandContext): Promise<ClientEvent[]> {
+  const { events, position } = await handleCommand(rt.ledger, clientStream(command.clientId), clientDecider, command, ctx);
+  if (position !== undefined) await rt.runner.waitFor(position);
+  return events;
+}

@@ -1,0 +1,114 @@
+import { v7 as uuidv7 } from 'uuid';
+import { decideToken, evolveToken, initialTokenState, type TokenCommand, type TokenStreamState } from '../domain/tokens/decide.js';
+import type { AccessTokenIssuedEvent, TokenEvent } from '../domain/tokens/events.js';
+import type { ClientState } from '../domain/clients/state.js';
+import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import { ConcurrencyError } from '../ledger/eventStore.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import { signJwt } from '../tokens/jwtStrategy.js';
+import { mintOpaqueToken } from '../tokens/opaqueStrategy.js';
+import { sha256 } from '../tokens/hash.js';
+import type { Runtime } from '../runtime.js';
+
+export const tokenStream = (jti: string) => `token-${jti}`;
+
+const tokenDecider: Decider<TokenCommand, TokenStreamState, TokenEvent> = {
+  initialState: initialTokenState,
+  evolve: evolveToken,
+  decide: decideToken,
+};
+
+export class NoSigningKeyError extends Error {
+  override readonly name = 'NoSigningKeyError';
+}
+
+export interface AccessTokenRequest {
+  client: ClientState;
+  sub: string;
+  scope: string;
+  aud: string[];
+  grantType: string;
+  grantId?: string | null;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  expiresIn: number;
+  claims: AccessTokenIssuedEvent['data'];
+}
+
+/**
+ * Mints an access token (RFC 9068 JWT or opaque, as the client is registered), records it in the
+ * ledger by hash, and returns once the active-token view holds it: the caller may introspect it at once.
+ */
+export async function issueAccessToken(rt: Runtime, req: AccessTokenRequest, ctx: CommandContext): Promise<IssuedAccessToken> {
+  const now = Math.floor(Date.now() / 1000);
+  const { metadata } = req.client;
+  const ttl = Math.min(metadata.access_token_ttl, rt.config.maxTokenLifetimeSeconds);
+  const jti = uuidv7();
+  const exp = now + ttl;
+  let token: string;
+  let kid: string | null = null;
+  if (metadata.access_token_format === 'jwt') {
+    const key = await rt.keys.signingKey(metadata.access_token_signing_alg);
+    if (!key) throw new NoSigningKeyError(`no ${metadata.access_token_signing_alg} signing key is active`);
+    kid = key.kid;
+    const payload = {
+      iss: rt.config.issuer,
+      sub: req.sub,
+      aud: req.aud.length === 1 ? req.aud[0] : req.aud,
+      exp,
+      iat: now,
+      jti,
+      client_id: req.client.clientId,
+      scope: req.scope,
+    };
+    token = signJwt({ typ: 'at+jwt' }, payload, key);
+  } else {
+    token = mintOpaqueToken();
+  }
+  const claims: AccessTokenIssuedEvent['data'] = {
+    jti,
+    tokenHash: sha256(token),
+    format: metadata.access_token_format,
+    clientId: req.client.clientId,
+    sub: req.sub,
+    scope: req.scope,
+    aud: req.aud,
+    iat: now,
+    exp,
+    grantType: req.grantType,
+    kid,
+    grantId: req.grantId ?? null,
+  };
+  // A fresh UUIDv7 names a new stream: no need to read it first.
+  const events = decideToken({ type: 'IssueAccessToken', token: claims }, initialTokenState());
+  const { position } = await rt.ledger.append(tokenStream(jti), events, 'no_stream', ctx);
+  await rt.runner.waitFor(position);
+  return { token, expiresIn: ttl, claims };
+}
+
+/** Revokes a token by jti; returns whether anything was revoked (RFC 7009 answers 200 either way). */
+export async function revokeToken(
+  rt: Runtime,
+  jti: string,
+  requestedBy: { clientId: string } | { operator: string },
+  reason: string,
+  ctx: CommandContext,
+): Promise<boolean> {
+  const { events, position } = await handleCommand(rt.ledger, tokenStream(jti), tokenDecider, { type: 'RevokeToken', jti, requestedBy, reason }, ctx);
+  if (position !== undefined) await rt.runner.waitFor(position);
+  return events.length > 0;
+}
+
+/** Records a client assertion's jti; false when it was recorded before (a replay). */
+export async function rememberClientAssertion(rt: Runtime, clientId: string, jti: string, exp: number, ctx: CommandContext): Promise<boolean> {
+  const jtiHash = sha256(`${clientId}\0${jti}`);
+  try {
+    await rt.ledger.append(`assertion-${jtiHash}`, [{ type: 'ClientAssertionUsed', data: { clientId, jtiHash, exp } }], 'no_stream', ctx);
+    return true;
+  } catch (err) {
+    if (err instanceof ConcurrencyError) return false;
+    throw err;
+  }
+}

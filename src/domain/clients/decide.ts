@@ -1,0 +1,43 @@
+import type { ClientEvent, ClientMetadata, SecretHash } from './events.js';
+import { checkClientMetadata } from './metadataRules.js';
+import type { ClientStreamState } from './state.js';
+
+export type ClientCommand =
+  | { type: 'RegisterClient'; clientId: string; metadata: ClientMetadata; secret: SecretHash | null }
+  | { type: 'UpdateClient'; clientId: string; metadata: ClientMetadata }
+  | { type: 'RotateClientSecret'; clientId: string; secret: SecretHash }
+  | { type: 'DisableClient'; clientId: string };
+
+export class ClientCommandError extends Error {
+  override readonly name = 'ClientCommandError';
+  constructor(
+    readonly code: 'client_exists' | 'client_not_found' | 'client_disabled' | 'invalid_client_metadata',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function decideClient(command: ClientCommand, state: ClientStreamState): ClientEvent[] {
+  if (command.type === 'RegisterClient') {
+    if (state) throw new ClientCommandError('client_exists', `client ${command.clientId} already exists`);
+    checkClientMetadata(command.metadata, command.secret !== null);
+    return [{ type: 'ClientRegistered', data: { clientId: command.clientId, metadata: command.metadata, secret: command.secret } }];
+  }
+  if (!state) throw new ClientCommandError('client_not_found', `client ${command.clientId} does not exist`);
+  if (state.disabled) throw new ClientCommandError('client_disabled', `client ${command.clientId} is disabled`);
+  switch (command.type) {
+    case 'UpdateClient': {
+      // A client that becomes confidential keeps (or needs) a secret; one that becomes public drops it from use.
+      checkClientMetadata(command.metadata, state.secret !== null);
+      return [{ type: 'ClientUpdated', data: { clientId: command.clientId, metadata: command.metadata } }];
+    }
+    case 'RotateClientSecret':
+      if (state.metadata.token_endpoint_auth_method === 'none' || state.metadata.token_endpoint_auth_method === 'private_key_jwt') {
+        throw new ClientCommandError('invalid_client_metadata', `client ${command.clientId} does not authenticate with a secret`);
+      }
+      return [{ type: 'ClientSecretRotated', data: { clientId: command.clientId, secret: command.secret } }];
+    case 'DisableClient':
+      return [{ type: 'ClientDisabled', data: { clientId: command.clientId } }];
+  }
+}

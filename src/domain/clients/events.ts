@@ -1,0 +1,64 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { defineEvent, type EventOf } from '../events/catalogue.js';
+
+/** How a client secret is kept: never in clear. */
+export const SecretHash = Type.Union([
+  // A generated secret has ≥ 256 bits of entropy: a fast hash loses nothing.
+  Type.Object({ alg: Type.Literal('sha256'), hash: Type.String({ minLength: 43, maxLength: 43 }) }, { additionalProperties: false }),
+  // A secret an operator chose may be guessable: a slow, salted hash.
+  Type.Object(
+    {
+      alg: Type.Literal('scrypt'),
+      salt: Type.String({ minLength: 22 }),
+      hash: Type.String({ minLength: 43 }),
+      N: Type.Integer({ minimum: 1024 }),
+      r: Type.Integer({ minimum: 1 }),
+      p: Type.Integer({ minimum: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type SecretHash = Static<typeof SecretHash>;
+
+export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
+
+const ClientId = Type.String({ pattern: '^[A-Za-z0-9._~:-]{1,128}$' });
+const Jwks = Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { maxItems: 20 }) });
+
+/** RFC 7591 metadata that changes behaviour, in snake_case as on the wire. */
+export const ClientMetadata = Type.Object(
+  {
+    client_name: Type.Optional(Type.String({ maxLength: 200 })),
+    grant_types: Type.Array(Type.Union(GRANT_TYPES.map((g) => Type.Literal(g))), { minItems: 1, uniqueItems: true }),
+    redirect_uris: Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true }),
+    scope: Type.String({ maxLength: 2000 }),
+    token_endpoint_auth_method: Type.Union(AUTH_METHODS.map((m) => Type.Literal(m))),
+    jwks: Type.Optional(Jwks),
+    access_token_format: Type.Union([Type.Literal('jwt'), Type.Literal('opaque')]),
+    access_token_signing_alg: Type.Union([Type.Literal('ES256'), Type.Literal('RS256')]),
+    access_token_ttl: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type ClientMetadata = Static<typeof ClientMetadata>;
+
+export const ClientRegistered = defineEvent(
+  'ClientRegistered',
+  1,
+  Type.Object({ clientId: ClientId, metadata: ClientMetadata, secret: Type.Union([SecretHash, Type.Null()]) }),
+);
+export const ClientUpdated = defineEvent(
+  'ClientUpdated',
+  1,
+  Type.Object({ clientId: ClientId, metadata: ClientMetadata }),
+);
+export const ClientSecretRotated = defineEvent('ClientSecretRotated', 1, Type.Object({ clientId: ClientId, secret: SecretHash }));
+export const ClientDisabled = defineEvent('ClientDisabled', 1, Type.Object({ clientId: ClientId }));
+
+export const clientEvents = [ClientRegistered, ClientUpdated, ClientSecretRotated, ClientDisabled];
+export type ClientEvent =
+  | EventOf<typeof ClientRegistered>
+  | EventOf<typeof ClientUpdated>
+  | EventOf<typeof ClientSecretRotated>
+  | EventOf<typeof ClientDisabled>;

@@ -1,0 +1,23 @@
+import type { ClientEvent } from './events.js';
+import type { ClientStreamState } from './state.js';
+
+/** `at` is the event's recorded time, in ms. */
+export function evolveClient(state: ClientStreamState, event: ClientEvent, at = 0): ClientStreamState {
+  switch (event.type) {
+    case 'ClientRegistered':
+      return {
+        clientId: event.data.clientId,
+        metadata: event.data.metadata,
+        secret: event.data.secret,
+        disabled: false,
+        registeredAt: at,
+        updatedAt: at,
+      };
+    case 'ClientUpdated':
+      return state && { ...state, metadata: event.data.metadata, updatedAt: at };
+    case 'ClientSecretRotated':
+      return state && { ...state, secret: event.data.secret, updatedAt: at };
+    case 'ClientDisabled':
+      return state && { ...state, disabled: true, updatedAt: at };
+  }
+}

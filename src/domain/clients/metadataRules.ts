@@ -1,0 +1,64 @@
+import type { ClientMetadata } from './events.js';
+
+/** A registration or update that breaks a rule; `code` is the RFC 7591 §3.2.2 error. */
+export class ClientMetadataError extends Error {
+  override readonly name = 'ClientMetadataError';
+  constructor(
+    readonly code: 'invalid_client_metadata' | 'invalid_redirect_uri',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
+
+export function scopeTokens(scope: string): string[] {
+  return scope.split(' ').filter((s) => s.length > 0);
+}
+
+/** RFC 8252 §7.1: a private-use scheme is reverse-DNS, with a dot. */
+const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/;
+
+function checkRedirectUri(raw: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${JSON.stringify(raw)} is not an absolute URI`);
+  }
+  if (url.hash || raw.includes('#')) throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw} has a fragment`);
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    if (url.username || url.password) throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw} has credentials`);
+    return;
+  }
+  if (['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(url.protocol) || !PRIVATE_USE_SCHEME.test(url.protocol)) {
+    throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw}: a custom scheme must be reverse-DNS such as com.example.app:/callback`);
+  }
+}
+
+/** Cross-field rules the JSON Schema cannot say. */
+export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void {
+  for (const s of scopeTokens(m.scope)) {
+    if (!SCOPE_TOKEN.test(s)) throw new ClientMetadataError('invalid_client_metadata', `scope ${JSON.stringify(s)} has characters RFC 6749 §3.3 forbids`);
+  }
+  const method = m.token_endpoint_auth_method;
+  if (method === 'none' && m.grant_types.includes('client_credentials')) {
+    throw new ClientMetadataError('invalid_client_metadata', 'a public client (token_endpoint_auth_method none) cannot use client_credentials');
+  }
+  if (method === 'private_key_jwt' && !m.jwks?.keys.length) {
+    throw new ClientMetadataError('invalid_client_metadata', 'private_key_jwt needs jwks with at least one public key');
+  }
+  if ((method === 'client_secret_basic' || method === 'client_secret_post') && !hasSecret) {
+    throw new ClientMetadataError('invalid_client_metadata', `${method} needs a client secret`);
+  }
+  if (m.grant_types.includes('authorization_code') && m.redirect_uris.length === 0) {
+    throw new ClientMetadataError('invalid_redirect_uri', 'authorization_code needs at least one redirect URI');
+  }
+  for (const key of m.jwks?.keys ?? []) {
+    if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((member) => member in key)) {
+      throw new ClientMetadataError('invalid_client_metadata', 'jwks must hold public keys only');
+    }
+  }
+  m.redirect_uris.forEach(checkRedirectUri);
+}

@@ -1,0 +1,15 @@
+import type { ClientMetadata, SecretHash } from './events.js';
+
+export interface ClientState {
+  clientId: string;
+  metadata: ClientMetadata;
+  secret: SecretHash | null;
+  disabled: boolean;
+  registeredAt: number;
+  updatedAt: number;
+}
+
+/** The decider's view of one client stream: absent until registered. */
+export type ClientStreamState = ClientState | undefined;
+
+export const isConfidential = (c: Pick<ClientState, 'metadata'>) => c.metadata.token_endpoint_auth_method !== 'none';

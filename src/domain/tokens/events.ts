@@ -1,0 +1,50 @@
+import { Type } from '@sinclair/typebox';
+import { defineEvent, type EventOf } from '../events/catalogue.js';
+
+const Sha256 = Type.String({ minLength: 43, maxLength: 43 });
+const EpochSeconds = Type.Integer({ minimum: 0 });
+
+/** The token itself is never recorded: its SHA-256 identifies it, its claims describe it. */
+export const AccessTokenIssued = defineEvent(
+  'AccessTokenIssued',
+  1,
+  Type.Object({
+    jti: Type.String({ minLength: 1, maxLength: 64 }),
+    tokenHash: Sha256,
+    format: Type.Union([Type.Literal('jwt'), Type.Literal('opaque')]),
+    clientId: Type.String({ minLength: 1 }),
+    sub: Type.String({ minLength: 1 }),
+    scope: Type.String(),
+    aud: Type.Array(Type.String(), { minItems: 1 }),
+    iat: EpochSeconds,
+    exp: EpochSeconds,
+    grantType: Type.String({ minLength: 1 }),
+    /** Signing key of a JWT; null for opaque tokens. */
+    kid: Type.Union([Type.String(), Type.Null()]),
+    grantId: Type.Union([Type.String(), Type.Null()]),
+  }),
+);
+
+export const TokenRevoked = defineEvent(
+  'TokenRevoked',
+  1,
+  Type.Object({
+    jti: Type.String({ minLength: 1, maxLength: 64 }),
+    tokenHash: Sha256,
+    kind: Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')]),
+    /** Why: the client asked (RFC 7009), an operator, a cascade from a grant or client. */
+    reason: Type.String({ minLength: 1, maxLength: 200 }),
+  }),
+);
+
+/** A private_key_jwt assertion's jti, remembered durably so the same assertion is never accepted twice. */
+export const ClientAssertionUsed = defineEvent(
+  'ClientAssertionUsed',
+  1,
+  Type.Object({ clientId: Type.String({ minLength: 1 }), jtiHash: Sha256, exp: EpochSeconds }),
+);
+
+export const tokenEvents = [AccessTokenIssued, TokenRevoked, ClientAssertionUsed];
+export type AccessTokenIssuedEvent = EventOf<typeof AccessTokenIssued>;
+export type TokenRevokedEvent = EventOf<typeof TokenRevoked>;
+export type TokenEvent = AccessTokenIssuedEvent | TokenRevokedEvent;

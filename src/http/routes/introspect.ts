@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { activeTokenByHash, activeTokensProjection } from '../../../projections/activeTokens.js';
+import { clientsProjection } from '../../../projections/clients.js';
+import { invalidClient, invalidRequest } from '../../oauth/errors.js';
+import { singleValued } from '../../oauth/params.js';
+import { sha256 } from '../../tokens/hash.js';
+import { signJwt } from '../../tokens/jwtStrategy.js';
+import { NoSigningKeyError } from '../../commands/tokens.js';
+import type { Runtime } from '../../runtime.js';
+import { errorResponses, introspectionResponseSchema } from './oauthSchemas.js';
+
+const JWT_RESPONSE = 'application/token-introspection+jwt';
+
+/**
+ * RFC 7662. A token is active only if its hash is in the active-token view: the ledger recorded it
+ * (so we issued it, whatever its signature claims), it was not revoked, and it has not expired.
+ * No signature check is needed to say yes, and none could turn an unknown hash into a yes.
+ */
+export async function introspectRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
+  const endpoint = `${runtime.config.issuer}/introspect`;
+  const clients = () => runtime.runner.view(clientsProjection);
+  app.post(
+    '/introspect',
+    { schema: { response: { 200: introspectionResponseSchema, ...errorResponses } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      app.oauth.requireForm(request);
+      const { params } = singleValued(request.body, []);
+      const client = await app.oauth.authenticate(request, params, endpoint);
+      if (client.method === 'none') throw invalidClient('introspection needs a confidential client', false);
+      if (!params.token) throw invalidRequest('token is missing');
+      const now = Math.floor(Date.now() / 1000);
+      const found = activeTokenByHash(runtime.runner.view(activeTokensProjection), sha256(params.token), now);
+      // A disabled client's tokens stop working with it.
+      const token = found && !clients().byId.get(found.clientId)?.disabled ? found : undefined;
+      const answer = token
+        ? {
+            active: true,
+            scope: token.scope,
+            client_id: token.clientId,
+            sub: token.sub,
+            aud: token.aud.length === 1 ? token.aud[0] : token.aud,
+            iss: runtime.config.issuer,
+            exp: token.exp,
+            iat: token.iat,
+            jti: token.jti,
+            token_type: 'Bearer',
+          }
+        : { active: false };
+      if ((request.headers.accept ?? '').includes(JWT_RESPONSE)) {
+        // RFC 9701: the answer signed by this server, for resource servers that need it attributable.
+        const key = await runtime.keys.signingKey('RS256');
+        if (!key) throw new NoSigningKeyError('no RS256 signing key is active');
+        const jwt = signJwt(
+          { typ: 'token-introspection+jwt' },
+          { iss: runtime.config.issuer, aud: client.client.clientId, iat: now, token_introspection: answer },
+          key,
+        );
+        return reply.type(JWT_RESPONSE).serializer((v: unknown) => v as string).send(jwt);
+      }
+      return answer;
+    },
+  );
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import { activeTokensProjection } from '../../../projections/activeTokens.js';
+import { revokeToken } from '../../commands/tokens.js';
+import { invalidRequest } from '../../oauth/errors.js';
+import { singleValued } from '../../oauth/params.js';
+import { sha256 } from '../../tokens/hash.js';
+import type { Runtime } from '../../runtime.js';
+import { errorResponses } from './oauthSchemas.js';
+
+/**
+ * RFC 7009. The owning client may revoke its token; an unknown token, or another client's, is
+ * answered 200 and left alone (§2.2). The 200 is sent only once TokenRevoked is durable and the
+ * active-token view has applied it.
+ */
+export async function revokeRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
+  const endpoint = `${runtime.config.issuer}/revoke`;
+  // The 200 has no body (§2.2); only the error bodies need a schema.
+  const response: Record<number, object> = { ...errorResponses };
+  app.post('/revoke', { schema: { response } }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    app.oauth.requireForm(request);
+    const { params } = singleValued(request.body, []);
+    const client = await app.oauth.authenticate(request, params, endpoint);
+    if (!params.token) throw invalidRequest('token is missing');
+    // §2.1: an unknown token_type_hint is ignored; every token kind is looked up by its hash.
+    const token = runtime.runner.view(activeTokensProjection).byHash.get(sha256(params.token));
+    if (token && token.clientId === client.client.clientId) {
+      await revokeToken(runtime, token.jti, { clientId: client.client.clientId }, 'revoked by the client (RFC 7009)', app.oauth.context(request, client));
+    }
+    return reply.code(200).send();
+  });
+}

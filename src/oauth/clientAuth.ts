@@ -1,0 +1,104 @@
+import type { ClientState } from '../domain/clients/state.js';
+import type { ClientsView } from '../../projections/clients.js';
+import { assertionIssuer, verifyClientAssertion } from '../tokens/clientAssertion.js';
+import type { ClientSecretVerifier } from './clientSecrets.js';
+import { invalidClient, invalidRequest } from './errors.js';
+import type { Params } from './params.js';
+
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+
+export interface AuthenticatedClient {
+  client: ClientState;
+  method: AuthMethod;
+}
+
+export interface ClientAuthDeps {
+  clients: () => ClientsView;
+  verifier: ClientSecretVerifier;
+  /** Records the assertion's jti durably; false when it was seen before (a replay). */
+  rememberAssertion: (clientId: string, jti: string, exp: number) => Promise<boolean>;
+  /** Values an assertion's `aud` may name: the endpoint and the issuer. */
+  audiences: string[];
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded. */
+function parseBasic(header: string): { id: string; secret: string } {
+  const encoded = header.slice(6).trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw invalidClient('malformed HTTP Basic credentials', true);
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw invalidClient('malformed HTTP Basic credentials', true);
+  const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+  try {
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    throw invalidClient('malformed HTTP Basic credentials', true);
+  }
+}
+
+/**
+ * Client authentication shared by the token, introspection and revocation endpoints. Exactly one
+ * method per request (RFC 6749 §2.3); the method used must be the one the client registered.
+ */
+export async function authenticateClient(
+  authorization: string | undefined,
+  params: Params,
+  deps: ClientAuthDeps,
+  nowSeconds: number,
+): Promise<AuthenticatedClient> {
+  const basic = authorization !== undefined && /^basic /i.test(authorization);
+  const post = params.client_secret !== undefined;
+  const assertion = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
+  if ([basic, post, assertion].filter(Boolean).length > 1) {
+    throw invalidRequest('more than one client authentication method was used');
+  }
+  let method: AuthMethod;
+  let clientId: string | undefined;
+  let secret: string | undefined;
+  if (basic) {
+    method = 'client_secret_basic';
+    ({ id: clientId, secret } = parseBasic(authorization!));
+    if (params.client_id !== undefined && params.client_id !== clientId) {
+      throw invalidRequest('client_id does not match the HTTP Basic credentials');
+    }
+  } else if (post) {
+    method = 'client_secret_post';
+    clientId = params.client_id;
+    secret = params.client_secret;
+  } else if (assertion) {
+    method = 'private_key_jwt';
+    if (params.client_assertion_type !== JWT_BEARER_ASSERTION) {
+      throw invalidRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+    }
+    if (!params.client_assertion) throw invalidRequest('client_assertion is missing');
+    clientId = params.client_id ?? assertionIssuer(params.client_assertion);
+  } else {
+    method = 'none';
+    clientId = params.client_id;
+  }
+  if (!clientId) throw invalidClient('client authentication is required', basic);
+
+  const client = deps.clients().byId.get(clientId);
+  if (!client || client.disabled) throw invalidClient('client authentication failed', basic);
+  if (client.metadata.token_endpoint_auth_method !== method) {
+    throw invalidClient(`the client must authenticate with ${client.metadata.token_endpoint_auth_method}`, basic);
+  }
+  if (method === 'client_secret_basic' || method === 'client_secret_post') {
+    if (!client.secret || !(await deps.verifier.verify(clientId, secret ?? '', client.secret))) {
+      throw invalidClient('client authentication failed', basic);
+    }
+  } else if (method === 'private_key_jwt') {
+    let verified;
+    try {
+      verified = await verifyClientAssertion(params.client_assertion!, clientId, client.metadata.jwks ?? { keys: [] }, deps.audiences, nowSeconds);
+    } catch (err) {
+      throw invalidClient((err as Error).message, false);
+    }
+    if (!(await deps.rememberAssertion(clientId, verified.jti, verified.exp))) {
+      throw invalidClient('client assertion rejected: this jti was already used', false);
+    }
+  }
+  return { client, method };
+}

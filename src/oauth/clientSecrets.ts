@@ -1,0 +1,54 @@
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { SecretHash } from '../domain/clients/events.js';
+import { sha256 } from '../tokens/hash.js';
+
+const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1 };
+
+/** 256 bits from the CSPRNG, base64url: the secret the CLI generates when none is given. */
+export const generateClientSecret = (): string => randomBytes(32).toString('base64url');
+
+/** A generated secret → SHA-256; an operator's own choice → scrypt, since it may be guessable. */
+export async function hashClientSecret(secret: string, generated: boolean): Promise<SecretHash> {
+  if (generated) return { alg: 'sha256', hash: sha256(secret) };
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(secret, salt, 32, { ...SCRYPT, maxmem: 64 * 1024 * 1024 });
+  return { alg: 'scrypt', salt: salt.toString('base64url'), hash: hash.toString('base64url'), ...SCRYPT };
+}
+
+function equal(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function matches(presented: string, stored: SecretHash): Promise<boolean> {
+  if (stored.alg === 'sha256') return equal(Buffer.from(sha256(presented)), Buffer.from(stored.hash));
+  const derived = await scryptAsync(presented, Buffer.from(stored.salt, 'base64url'), 32, {
+    N: stored.N,
+    r: stored.r,
+    p: stored.p,
+    maxmem: 256 * stored.N * stored.r * 2,
+  });
+  return equal(derived, Buffer.from(stored.hash, 'base64url'));
+}
+
+/**
+ * Verifies presented secrets. A slow hash must not sit on the token path, so a success is remembered
+ * under an HMAC of (client, stored hash, presented secret) with a key that never leaves this process:
+ * a rotation changes the stored hash and so forgets it; nothing here can recover a secret.
+ */
+export class ClientSecretVerifier {
+  private readonly key = randomBytes(32);
+  private readonly remembered = new Set<string>();
+  private static readonly MAX_REMEMBERED = 100_000;
+
+  async verify(clientId: string, presented: string, stored: SecretHash): Promise<boolean> {
+    if (stored.alg === 'sha256') return matches(presented, stored);
+    const mark = createHmac('sha256', this.key).update(`${clientId}\0${stored.hash}\0${presented}`).digest('base64url');
+    if (this.remembered.has(mark)) return true;
+    if (!(await matches(presented, stored))) return false;
+    if (this.remembered.size >= ClientSecretVerifier.MAX_REMEMBERED) this.remembered.clear();
+    this.remembered.add(mark);
+    return true;
+  }
+}

@@ -1,0 +1,5 @@
+import { clientCredentialsGrant } from './clientCredentials.js';
+import type { GrantHandler } from './grant.js';
+
+/** The token endpoint's table of grant plug-ins: a new grant type is one more entry. */
+export const grantHandlers: GrantHandler[] = [clientCredentialsGrant];
