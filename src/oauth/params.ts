@@ -14,6 +14,7 @@ export function singleValued(body: unknown, multi: readonly string[] = []): { pa
   const params: Params = {};
   const lists: Record<string, string[]> = {};
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (value === undefined) continue;
     const values = (Array.isArray(value) ? value : [value]).map(String);
     if (multi.includes(key)) {
       lists[key] = values.filter((v) => v !== '');

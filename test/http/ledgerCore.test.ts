@@ -20,8 +20,8 @@ describe('a fresh server on the embedded ledger', () => {
       const oauth = await getJson(server, '/.well-known/oauth-authorization-server');
       assert.equal(oidc.status, 200);
       assert.deepEqual(oauth.body, oidc.body);
-      assert.equal(oidc.body.issuer, 'http://127.0.0.1');
-      assert.equal(oidc.body.jwks_uri, 'http://127.0.0.1/jwks');
+      assert.equal(oidc.body.issuer, server.url);
+      assert.equal(oidc.body.jwks_uri, `${server.url}/jwks`);
       const jwks = await getJson(server, '/jwks');
       assert.equal(jwks.status, 200);
       assert.match(jwks.headers.get('content-type') ?? '', /application\/jwk-set\+json/);
