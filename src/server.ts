@@ -25,10 +25,12 @@ async function checkKeyEncryptionSecret(runtime: Runtime): Promise<void> {
 }
 
 /** Expired tokens leave the active-token view, so its memory follows the live tokens only. */
-function startEviction(runtime: Runtime): void {
+function startEviction(runtime: Runtime): NodeJS.Timeout {
   const sweep = () => evictExpired(runtime.runner.view(activeTokensProjection), Math.floor(Date.now() / 1000));
   sweep();
-  setInterval(sweep, 10_000).unref();
+  const timer = setInterval(sweep, 10_000);
+  timer.unref();
+  return timer;
 }
 
 /** The composition root: ledger, views, keys, HTTP. */
@@ -42,6 +44,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
     },
   });
   let isReady = false;
+  let eviction: NodeJS.Timeout | undefined;
   let app: FastifyInstance | undefined;
   try {
     await checkKeyEncryptionSecret(runtime);
@@ -61,7 +64,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
     await runtime.runner.start();
     await ensureSigningKeys(runtime);
     await runtime.keys.unlockCurrentKeys();
-    startEviction(runtime);
+    eviction = startEviction(runtime);
     isReady = true;
     app.log.info({ position: runtime.runner.position.toString() }, 'ready');
   })();
@@ -78,6 +81,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
       closing ??= (async () => {
         await app.close();
         await ready.catch(() => undefined);
+        clearInterval(eviction);
         await runtime.close();
       })();
       return closing;

@@ -1,0 +1,86 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClientCommandError, decideClient, type ClientCommand } from '../../src/domain/clients/decide.js';
+import type { ClientEvent, ClientMetadata } from '../../src/domain/clients/events.js';
+import { evolveClient } from '../../src/domain/clients/evolve.js';
+import { ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
+import type { ClientStreamState } from '../../src/domain/clients/state.js';
+import { ClientSecretVerifier, generateClientSecret, hashClientSecret } from '../../src/oauth/clientSecrets.js';
+
+const meta = (m: Partial<ClientMetadata> = {}): ClientMetadata => ({
+  grant_types: ['client_credentials'],
+  redirect_uris: [],
+  scope: 'a b',
+  token_endpoint_auth_method: 'client_secret_basic',
+  access_token_format: 'jwt',
+  access_token_signing_alg: 'ES256',
+  access_token_ttl: 3600,
+  ...m,
+});
+const sha = { alg: 'sha256' as const, hash: 'h'.repeat(43) };
+
+const given = (events: ClientEvent[]) => {
+  const state = events.reduce<ClientStreamState>((s, e) => evolveClient(s, e), undefined);
+  return { when: (c: ClientCommand) => decideClient(c, state) };
+};
+const registered: ClientEvent = { type: 'ClientRegistered', data: { clientId: 'c', metadata: meta(), secret: sha } };
+
+describe('client decider', () => {
+  it('registers a new client', () => {
+    assert.deepEqual(given([]).when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha }), [registered]);
+  });
+  it('refuses a second registration of the same id', () => {
+    assert.throws(() => given([registered]).when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha }), (e: ClientCommandError) => e.code === 'client_exists');
+  });
+  it('refuses changes to an unknown or disabled client', () => {
+    assert.throws(() => given([]).when({ type: 'DisableClient', clientId: 'c' }), (e: ClientCommandError) => e.code === 'client_not_found');
+    const disabled: ClientEvent = { type: 'ClientDisabled', data: { clientId: 'c' } };
+    assert.throws(() => given([registered, disabled]).when({ type: 'RotateClientSecret', clientId: 'c', secret: sha }), (e: ClientCommandError) => e.code === 'client_disabled');
+  });
+  for (const [name, m, secret, code] of [
+    ['a confidential client without a secret', meta(), null, 'invalid_client_metadata'],
+    ['a public client with client_credentials', meta({ token_endpoint_auth_method: 'none' }), null, 'invalid_client_metadata'],
+    ['private_key_jwt without keys', meta({ token_endpoint_auth_method: 'private_key_jwt' }), null, 'invalid_client_metadata'],
+    ['a private key in jwks', meta({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', d: 'x' } as { kty: string }] } }), null, 'invalid_client_metadata'],
+    ['authorization_code without redirect URIs', meta({ grant_types: ['authorization_code'] }), sha, 'invalid_redirect_uri'],
+    ['a redirect URI with a fragment', meta({ grant_types: ['authorization_code'], redirect_uris: ['https://a.example/cb#x'] }), sha, 'invalid_redirect_uri'],
+    ['a javascript: redirect URI', meta({ grant_types: ['authorization_code'], redirect_uris: ['javascript:alert(1)'] }), sha, 'invalid_redirect_uri'],
+    ['a relative redirect URI', meta({ grant_types: ['authorization_code'], redirect_uris: ['/cb'] }), sha, 'invalid_redirect_uri'],
+    ['a scope with a forbidden character', meta({ scope: 'a "b"' }), sha, 'invalid_client_metadata'],
+  ] as const) {
+    it(`refuses ${name} (${code})`, () => {
+      assert.throws(
+        () => given([]).when({ type: 'RegisterClient', clientId: 'c', metadata: m as ClientMetadata, secret }),
+        (e: ClientMetadataError) => e instanceof ClientMetadataError && e.code === code,
+      );
+    });
+  }
+  it('accepts native-app redirect URIs: reverse-DNS custom schemes and loopback', () => {
+    const m = meta({ grant_types: ['authorization_code'], token_endpoint_auth_method: 'none', redirect_uris: ['com.example.app:/oauth2redirect', 'http://127.0.0.1/cb'] });
+    assert.equal(given([]).when({ type: 'RegisterClient', clientId: 'n', metadata: m, secret: null }).length, 1);
+  });
+});
+
+describe('client secrets', () => {
+  it('generates 256-bit secrets and stores a generated one as SHA-256, a chosen one with scrypt', async () => {
+    const generated = generateClientSecret();
+    assert.equal(Buffer.from(generated, 'base64url').length, 32);
+    assert.equal((await hashClientSecret(generated, true)).alg, 'sha256');
+    const chosen = await hashClientSecret('correct horse', false);
+    assert.equal(chosen.alg, 'scrypt');
+    assert.ok(!JSON.stringify(chosen).includes('correct horse'));
+  });
+
+  it('verifies, remembers a slow-hash success, and forgets it when the secret is rotated', async () => {
+    const verifier = new ClientSecretVerifier();
+    const first = await hashClientSecret('correct horse', false);
+    assert.equal(await verifier.verify('c', 'correct horse', first), true);
+    assert.equal(await verifier.verify('c', 'wrong horse', first), false);
+    const started = performance.now();
+    assert.equal(await verifier.verify('c', 'correct horse', first), true);
+    assert.ok(performance.now() - started < 5, 'a remembered success skips scrypt');
+    const rotated = await hashClientSecret('battery staple', false);
+    assert.equal(await verifier.verify('c', 'correct horse', rotated), false, 'the old secret no longer works');
+    assert.equal(await verifier.verify('other', 'correct horse', first), true, 'remembered per client');
+  });
+});
