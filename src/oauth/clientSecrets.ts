@@ -40,13 +40,20 @@ async function matches(presented: string, stored: SecretHash): Promise<boolean> 
 export class ClientSecretVerifier {
   private readonly key = randomBytes(32);
   private readonly remembered = new Set<string>();
+  /** Checks under way: a burst of requests with one new secret pays the slow hash once, not per request. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
   private static readonly MAX_REMEMBERED = 100_000;
 
   async verify(clientId: string, presented: string, stored: SecretHash): Promise<boolean> {
     if (stored.alg === 'sha256') return matches(presented, stored);
     const mark = createHmac('sha256', this.key).update(`${clientId}\0${stored.hash}\0${presented}`).digest('base64url');
     if (this.remembered.has(mark)) return true;
-    if (!(await matches(presented, stored))) return false;
+    let check = this.inFlight.get(mark);
+    if (!check) {
+      check = matches(presented, stored).finally(() => this.inFlight.delete(mark));
+      this.inFlight.set(mark, check);
+    }
+    if (!(await check)) return false;
     if (this.remembered.size >= ClientSecretVerifier.MAX_REMEMBERED) this.remembered.clear();
     this.remembered.add(mark);
     return true;
