@@ -1,12 +1,15 @@
 /**
  * `npm run bench` (add `-- --quick` for a short run). Loopback only; every scenario is bounded in
- * time. Prints one table; the README records a run with the machine it ran on.
+ * time. Prints two tables: the ledger, then the OAuth endpoints over HTTP against oidc-provider.
+ * The README records a run with the machine it ran on.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { measureAppends } from './ledgerAppends.js';
 import { measureColdStart } from './coldStart.js';
+import { measureOAuth, type Measured } from './oauthScenarios.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 3 : 10;
@@ -32,8 +35,45 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-const width = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ['scenario', 'result', 'detail'][i]!.length));
-const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
-console.log(line(['scenario', 'result', 'detail']));
-console.log(line(width.map((w) => '-'.repeat(w))));
-for (const r of rows) console.log(line(r));
+function printTable(header: string[], body: string[][]): void {
+  const width = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(line(width.map((w) => '-'.repeat(w))));
+  for (const r of body) console.log(line(r));
+}
+printTable(['scenario', 'result', 'detail'], rows);
+
+// OAuth endpoints over HTTP, ours against oidc-provider: both servers run as child processes, the
+// load generator (autocannon) runs here; one server is under load at a time.
+const oauth = await measureOAuth(quick);
+const failures = (m: Measured) => (typeof m === 'string' ? 0 : m.errors + m.non2xx);
+const rps = (m: Measured | null) => {
+  if (m === null) return '—';
+  if (typeof m === 'string') return m;
+  const failed = failures(m);
+  return failed ? `${fmt(m.rps)} (${fmt(failed)} failed)` : fmt(m.rps);
+};
+const ms = (n: number) => (n < 1 ? '<1' : fmt(n)); // autocannon records whole milliseconds
+const latency = (m: Measured | null) => (m === null || typeof m === 'string' ? '' : `${ms(m.p50)} / ${ms(m.p99)} ms`);
+const ratio = (ours: Measured, peer: Measured | null) =>
+  peer === null ? '—' : typeof ours === 'string' || typeof peer === 'string' || peer.rps === 0 ? 'n/a' : `${fmt(ours.rps / peer.rps, 2)}×`;
+console.log('');
+printTable(
+  ['scenario', 'connections', 'ours req/s', 'ours p50/p99', 'peer req/s', 'peer p50/p99', 'ratio'],
+  oauth.map((r) => [r.scenario, String(r.connections), rps(r.ours), latency(r.ours), rps(r.peer), latency(r.peer), ratio(r.ours, r.peer)]),
+);
+const totalFailed = oauth.reduce((n, r) => n + failures(r.ours) + (r.peer === null ? 0 : failures(r.peer)), 0);
+console.log(
+  `\npeer: oidc-provider ${peerVersion()}, in-memory adapter. req/s counts 2xx responses only; ` +
+    `p50/p99 from autocannon (1 ms resolution); ratio = ours req/s ÷ peer req/s. ` +
+    `${quick ? 3 : 10} s per row, after ${quick ? 4 : 5} s of warm-up per target; failed requests (errors + non-2xx): ${fmt(totalFailed)}.`,
+);
+
+function peerVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('oidc-provider/package.json') as { version: string }).version;
+  } catch {
+    return '(version unknown)';
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * A small wrapper over autocannon for the HTTP benchmarks: `connections` keep-alive connections, each
+ * with one request in flight, for `seconds`. Loopback only.
+ */
+import autocannon from 'autocannon';
+
+export interface LoadOptions {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** The same body on every request. */
+  body?: string;
+  /** A fresh body per request (i counts from 0 across all connections). Overrides `body`. */
+  bodies?: (i: number) => string;
+  connections: number;
+  seconds: number;
+}
+
+export interface LoadResult {
+  /** Successful (2xx) responses per second. */
+  rps: number;
+  /** Latency of the 2xx responses, ms (autocannon's histogram: 1 ms resolution). */
+  p50: number;
+  p99: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  /** Responses that were not 2xx. */
+  non2xx: number;
+  /** Total responses of any status. */
+  responses: number;
+}
+
+function assertLoopback(url: string): void {
+  const { hostname } = new URL(url);
+  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(hostname)) {
+    throw new Error(`refusing to load ${url}: the benchmarks run on loopback only`);
+  }
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  assertLoopback(opts.url);
+  let i = 0;
+  const bodies = opts.bodies;
+  let instance: autocannon.Instance | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
+  const r = await new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: opts.url,
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        body: bodies ? undefined : opts.body,
+        requests: bodies ? [{ setupRequest: (req) => ({ ...req, body: bodies(i++) }) }] : undefined,
+        connections: opts.connections,
+        pipelining: 1,
+        duration: opts.seconds,
+        timeout: 10,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    // autocannon stops itself after `seconds`; should it not (a wedged connection), stop it anyway.
+    watchdog = setTimeout(() => instance?.stop(), (opts.seconds + 15) * 1000);
+  }).finally(() => clearTimeout(watchdog));
+  return {
+    rps: r['2xx'] / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+    responses: r['2xx'] + r.non2xx,
+  };
+}

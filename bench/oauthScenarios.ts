@@ -1,0 +1,361 @@
+/**
+ * HTTP benchmarks of the OAuth endpoints: our server against oidc-provider (v9, in-memory adapter),
+ * both as child processes on loopback, measured one after the other in the same run with the same
+ * load generator (autocannon, in this process). Every request is checked once by hand before it is
+ * put under load (status, token format, `active: true`); a side whose check fails gets "n/a (why)"
+ * instead of figures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runLoad, type LoadResult } from './httpLoad.js';
+import { BENCH_SECRET } from './coldStart.js';
+
+const SERVER = fileURLToPath(new URL('../src/server.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/token-ledger.js', import.meta.url));
+const PEER = fileURLToPath(new URL('./peer/oidcProviderPeer.js', import.meta.url));
+
+const SECRET = 'bench-secret-0123456789';
+const RESOURCE = 'https://api.example';
+const SCOPE = 'orders:read';
+const CONNECTIONS = [10, 50] as const;
+
+/** Figures, or why there are none ("n/a (endpoint missing)"). */
+export type Measured = LoadResult | string;
+
+export interface OAuthRow {
+  scenario: string;
+  connections: number;
+  ours: Measured;
+  /** `null`: the scenario is ours only. */
+  peer: Measured | null;
+}
+
+interface Side {
+  name: 'ours' | 'peer';
+  base: string;
+  /** Set when the side cannot be measured at all. */
+  unavailable?: string;
+  /** Set when its clients could not be registered: nothing that needs a client can be measured. */
+  noClients?: string;
+  /** The server's last log lines. */
+  logTail: string[];
+  tokenEndpoint?: string;
+  introspectionEndpoint?: string;
+}
+
+/** A request checked by hand, ready to be put under load. */
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+function headersFor(clientId: string): Record<string, string> {
+  return {
+    authorization: basic(clientId, SECRET),
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  };
+}
+
+/** A JWS in compact form: three base64url segments, the first a JSON header with `alg`. */
+function isJwt(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  try {
+    return typeof JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')).alg === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** `n` distinct free loopback ports (all held open until each is known, so none repeats). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  const ports = await Promise.all(
+    servers.map(
+      (srv) =>
+        new Promise<number>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(0, '127.0.0.1', () => {
+            const address = srv.address();
+            resolve(typeof address === 'object' && address ? address.port : 0);
+          });
+        }),
+    ),
+  );
+  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  return ports;
+}
+
+/** Keeps the last few lines a child wrote on a stream, and passes them through to ours. */
+function tail(stream: NodeJS.ReadableStream | null, into: string[], passTo?: NodeJS.WritableStream): void {
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    passTo?.write(chunk);
+    into.push(...chunk.split('\n').filter((l) => l.trim() !== ''));
+    if (into.length > 20) into.splice(0, into.length - 20);
+  });
+}
+
+const live = new Set<ChildProcess>();
+const killAll = () => {
+  for (const child of live) child.kill('SIGKILL');
+};
+// Last resort should this process exit without reaching a `finally`.
+process.once('exit', killAll);
+
+function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || exited(child)) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    if (!exited(child)) child.kill('SIGKILL');
+  }, 5_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Runs the command line tool to completion (at most 60 s); resolves with the exit code and stderr. */
+async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string[] }> {
+  const child = track(spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const stderr: string[] = [];
+  tail(child.stderr, stderr);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stderr };
+}
+
+async function startPeer(port: number): Promise<{ child: ChildProcess; side: Side }> {
+  const child = track(spawn(process.execPath, [PEER, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const side: Side = { name: 'peer', base: `http://127.0.0.1:${port}`, logTail: [] };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no `ready` within 30 s')), 30_000);
+      let out = '';
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => {
+        out += chunk;
+        if (out.split('\n').includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited with ${code} before \`ready\``));
+      });
+    });
+  } catch (err) {
+    side.unavailable = `n/a (peer did not start: ${(err as Error).message})`;
+  }
+  return { child, side };
+}
+
+/** Registers our two clients with the CLI (before the server starts), then starts the server. */
+async function startOurs(port: number, dataDir: string): Promise<{ child?: ChildProcess; side: Side }> {
+  const base = `http://127.0.0.1:${port}`;
+  const side: Side = { name: 'ours', base, logTail: [] };
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: base,
+    LOG_LEVEL: 'warn',
+    KEY_ENCRYPTION_SECRET: BENCH_SECRET,
+  };
+  const common = ['--client-secret', SECRET, '--grant-types', 'client_credentials', '--scope', 'orders:read orders:write', '--json'];
+  for (const extra of [['--client-id', 'bench-client'], ['--client-id', 'bench-opaque', '--access-token-format', 'opaque']]) {
+    const { code, stderr } = await runCli(['clients', 'create', ...extra, ...common], env);
+    if (code !== 0) {
+      const why = stderr.find((l) => /unknown command|error/i.test(l)) ?? stderr.at(-1) ?? `exit code ${code}`;
+      side.noClients = /unknown command/i.test(why) ? 'n/a (`clients create` missing)' : `n/a (clients create: ${why.trim().slice(0, 80)})`;
+      break;
+    }
+  }
+  // Started even without clients, so that the missing piece is named precisely.
+
+  const stderr: string[] = [];
+  const child = track(spawn(process.execPath, [SERVER], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  tail(child.stderr, stderr, process.stderr);
+  // LOG_LEVEL=warn: JSON lines on stdout, kept in case the server dies mid-run.
+  tail(child.stdout, side.logTail);
+  const started = performance.now();
+  for (;;) {
+    if (exited(child)) {
+      side.unavailable = `n/a (server exited: ${stderr.at(-1)?.slice(0, 80) ?? child.exitCode})`;
+      break;
+    }
+    if (performance.now() - started > 60_000) {
+      side.unavailable = 'n/a (server not ready within 60 s)';
+      break;
+    }
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, side };
+}
+
+/** token_endpoint and introspection_endpoint from the side's discovery document. */
+async function discover(side: Side): Promise<void> {
+  if (side.unavailable) return;
+  try {
+    const res = await fetch(`${side.base}/.well-known/openid-configuration`);
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+    const doc = (await res.json()) as Record<string, unknown>;
+    if (typeof doc.token_endpoint === 'string') side.tokenEndpoint = doc.token_endpoint;
+    if (typeof doc.introspection_endpoint === 'string') side.introspectionEndpoint = doc.introspection_endpoint;
+  } catch (err) {
+    side.unavailable = `n/a (discovery: ${(err as Error).message})`;
+  }
+}
+
+async function post(url: string, headers: Record<string, string>, body: string) {
+  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON: the status says enough
+  }
+  return { status: res.status, json };
+}
+
+const failed = (status: number, json: Record<string, unknown>) =>
+  status === 404 ? 'n/a (endpoint missing)' : `n/a (HTTP ${status}${typeof json.error === 'string' ? ` ${json.error}` : ''})`;
+
+/** A client-credentials request, checked once: 200, and an access token of the expected format. */
+async function issuance(side: Side, clientId: string, fields: Record<string, string>, format: 'jwt' | 'opaque'): Promise<Target | string> {
+  if (side.unavailable) return side.unavailable;
+  if (!side.tokenEndpoint) return 'n/a (endpoint missing)';
+  if (side.noClients) return side.noClients;
+  const target = { url: side.tokenEndpoint, headers: headersFor(clientId), body: form({ grant_type: 'client_credentials', scope: SCOPE, ...fields }) };
+  try {
+    const { status, json } = await post(target.url, target.headers, target.body);
+    if (status !== 200) return failed(status, json);
+    if (typeof json.access_token !== 'string') return 'n/a (no access_token)';
+    if (isJwt(json.access_token) !== (format === 'jwt')) return `n/a (expected ${format === 'jwt' ? 'a JWT' : 'an opaque'} access token)`;
+    return target;
+  } catch (err) {
+    return `n/a (${(err as Error).message})`;
+  }
+}
+
+/** An introspection request for a token freshly issued by `issued`, checked once: 200, active. */
+async function introspection(side: Side, issued: Target | string, clientId: string): Promise<Target | string> {
+  if (typeof issued === 'string') return issued;
+  if (!side.introspectionEndpoint) return 'n/a (endpoint missing)';
+  try {
+    const { status, json } = await post(issued.url, issued.headers, issued.body);
+    if (status !== 200 || typeof json.access_token !== 'string') return failed(status, json);
+    const target = { url: side.introspectionEndpoint, headers: headersFor(clientId), body: form({ token: json.access_token }) };
+    const check = await post(target.url, target.headers, target.body);
+    if (check.status !== 200) return failed(check.status, check.json);
+    if (check.json.active !== true) return 'n/a (introspection: not active)';
+    return target;
+  } catch (err) {
+    return `n/a (${(err as Error).message})`;
+  }
+}
+
+/**
+ * Client-credentials issuance of JWT access tokens, introspection of a valid token (each at 10 and
+ * 50 connections, ours and the peer), and ours-only issuance of opaque tokens.
+ */
+export async function measureOAuth(quick: boolean): Promise<OAuthRow[]> {
+  const seconds = quick ? 3 : 10;
+  // Both servers reach their pace only after a few seconds of load (JIT): warm each target up first.
+  const warmupSeconds = quick ? 4 : 5;
+  const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-oauth-'));
+  let peerChild: ChildProcess | undefined;
+  let oursChild: ChildProcess | undefined;
+  let stopping = false;
+  // Interrupted (Ctrl-C, or a SIGTERM to the bench): take the servers down too.
+  const interrupted = (signal: NodeJS.Signals) => {
+    killAll();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const [peerPort, oursPort] = await freePorts(2);
+    const [peer, ours] = await Promise.all([startPeer(peerPort), startOurs(oursPort, dataDir)]);
+    peerChild = peer.child;
+    oursChild = ours.child;
+    // A server that dies mid-run: its remaining rows say so, and its last words go to stderr.
+    for (const [side, child] of [[peer.side, peerChild], [ours.side, oursChild]] as const) {
+      child?.once('exit', (code, signal) => {
+        if (stopping || side.unavailable) return;
+        side.unavailable = `n/a (${side.name} server died: ${signal ?? `exit ${code}`})`;
+        process.stderr.write(`bench: ${side.name} server died mid-run (${signal ?? `exit ${code}`})\n${side.logTail.join('\n')}\n`);
+      });
+    }
+    await Promise.all([discover(peer.side), discover(ours.side)]);
+
+    /** Warm up once, then measure at each connection count; n/a passes through. */
+    const load = async (target: Target | string): Promise<Measured[]> => {
+      if (typeof target === 'string') return CONNECTIONS.map(() => target);
+      const run = (connections: number, s: number) => runLoad({ ...target, method: 'POST', connections, seconds: s });
+      await run(10, warmupSeconds);
+      const out: Measured[] = [];
+      for (const c of CONNECTIONS) out.push(await run(c, seconds));
+      return out;
+    };
+    const rows: OAuthRow[] = [];
+    const both = async (scenario: string, oursTarget: () => Promise<Target | string>, peerTarget: () => Promise<Target | string>) => {
+      // Each side's token is fetched right before its own runs (the peer's opaque tokens live 10 min).
+      const o = await load(await oursTarget());
+      const p = await load(await peerTarget());
+      CONNECTIONS.forEach((connections, i) => rows.push({ scenario, connections, ours: o[i]!, peer: p[i]! }));
+    };
+
+    // The same request on both sides: the peer needs `resource` to issue a JWT, ours accepts it
+    // (and without it would issue the same JWT with its own issuer as audience).
+    const oursJwt = () => issuance(ours.side, 'bench-client', { resource: RESOURCE }, 'jwt');
+    const peerJwt = () => issuance(peer.side, 'bench-client', { resource: RESOURCE }, 'jwt');
+    const peerOpaque = () => issuance(peer.side, 'bench-client', {}, 'opaque');
+    await both('client credentials → JWT access token (ES256)', oursJwt, peerJwt);
+    await both(
+      'introspection of a valid token (ours: JWT, peer: opaque)',
+      async () => introspection(ours.side, await oursJwt(), 'bench-client'),
+      async () => introspection(peer.side, await peerOpaque(), 'bench-client'),
+    );
+    const opaque = await load(await issuance(ours.side, 'bench-opaque', {}, 'opaque'));
+    CONNECTIONS.forEach((connections, i) =>
+      rows.push({ scenario: 'client credentials → opaque access token (ours only)', connections, ours: opaque[i]!, peer: null }),
+    );
+    return rows;
+  } finally {
+    stopping = true;
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+    await Promise.all([stopChild(peerChild), stopChild(oursChild)]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
