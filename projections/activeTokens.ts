@@ -17,6 +17,8 @@ export interface ActiveTokensView {
   byJti: Map<string, ActiveToken>;
   /** bucket start (epoch s) → jtis expiring in it */
   expiring: Map<number, string[]>;
+  /** grantId → jtis of its live access tokens, so a revoked grant drops them at once */
+  byGrant: Map<string, Set<string>>;
 }
 
 const bucketOf = (exp: number) => exp - (exp % BUCKET_SECONDS);
@@ -25,6 +27,11 @@ function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView 
   const token = (event as unknown as AccessTokenIssuedEvent).data;
   view.byHash.set(token.tokenHash, token);
   view.byJti.set(token.jti, token);
+  if (token.grantId) {
+    const set = view.byGrant.get(token.grantId);
+    if (set) set.add(token.jti);
+    else view.byGrant.set(token.grantId, new Set([token.jti]));
+  }
   const bucket = bucketOf(token.exp);
   const list = view.expiring.get(bucket);
   if (list) list.push(token.jti);
@@ -32,21 +39,36 @@ function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView 
   return view;
 }
 
-function revoked(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView {
-  const { jti } = (event as unknown as TokenRevokedEvent).data;
+function forget(view: ActiveTokensView, jti: string): boolean {
   const token = view.byJti.get(jti);
-  if (token) {
-    view.byJti.delete(jti);
-    view.byHash.delete(token.tokenHash);
+  if (!token) return false;
+  view.byJti.delete(jti);
+  view.byHash.delete(token.tokenHash);
+  if (token.grantId) {
+    const set = view.byGrant.get(token.grantId);
+    set?.delete(jti);
+    if (set?.size === 0) view.byGrant.delete(token.grantId);
   }
+  return true;
+}
+
+function revoked(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView {
+  forget(view, (event as unknown as TokenRevokedEvent).data.jti);
+  return view;
+}
+
+function grantRevoked(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView {
+  const { grantId } = (event as unknown as { data: { grantId: string } }).data;
+  for (const jti of view.byGrant.get(grantId) ?? []) forget(view, jti);
+  view.byGrant.delete(grantId);
   return view;
 }
 
 export const activeTokensProjection = defineProjection<ActiveTokensView>({
   name: 'activeTokens',
-  version: 1,
-  initialState: () => ({ byHash: new Map(), byJti: new Map(), expiring: new Map() }),
-  on: { AccessTokenIssued: issued, TokenRevoked: revoked },
+  version: 2,
+  initialState: () => ({ byHash: new Map(), byJti: new Map(), expiring: new Map(), byGrant: new Map() }),
+  on: { AccessTokenIssued: issued, TokenRevoked: revoked, GrantRevoked: grantRevoked },
 });
 
 /** Drops every token whose expiry bucket has fully passed at `nowSeconds`. */
@@ -54,13 +76,7 @@ export function evictExpired(view: ActiveTokensView, nowSeconds: number): number
   let evicted = 0;
   for (const [bucket, jtis] of view.expiring) {
     if (bucket + BUCKET_SECONDS > nowSeconds) continue;
-    for (const jti of jtis) {
-      const token = view.byJti.get(jti);
-      if (!token) continue;
-      view.byJti.delete(jti);
-      view.byHash.delete(token.tokenHash);
-      evicted++;
-    }
+    for (const jti of jtis) if (forget(view, jti)) evicted++;
     view.expiring.delete(bucket);
   }
   return evicted;

@@ -2,7 +2,9 @@ import type { Projection } from './projection.js';
 import { activeTokensProjection } from './activeTokens.js';
 import { clientsProjection } from './clients.js';
 import { keysProjection } from './keys.js';
+import { authorizationProjection } from './authorization.js';
+import { usersProjection } from './users.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection];
+export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection, authorizationProjection, usersProjection];

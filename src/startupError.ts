@@ -5,6 +5,7 @@ import { ClientCommandError } from './domain/clients/decide.js';
 import { ClientMetadataError } from './domain/clients/metadataRules.js';
 import { KeyringError } from './domain/keyring/decide.js';
 import { EventValidationError } from './ledger/validation.js';
+import { UserCommandError } from './domain/users/decide.js';
 
 const EXPECTED = [
   ConfigError,
@@ -15,6 +16,7 @@ const EXPECTED = [
   ClientMetadataError,
   KeyringError,
   EventValidationError,
+  UserCommandError,
 ];
 
 /** One line for the operator: what is wrong and, for the errors we expect, nothing else. */

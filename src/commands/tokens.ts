@@ -37,11 +37,8 @@ export interface IssuedAccessToken {
   claims: AccessTokenIssuedEvent['data'];
 }
 
-/**
- * Mints an access token (RFC 9068 JWT or opaque, as the client is registered), records it in the
- * ledger by hash, and returns once the active-token view holds it: the caller may introspect it at once.
- */
-export async function issueAccessToken(rt: Runtime, req: AccessTokenRequest, ctx: CommandContext): Promise<IssuedAccessToken> {
+/** Mints an access token (RFC 9068 JWT or opaque, as the client is registered); nothing is written yet. */
+export async function mintAccessToken(rt: Runtime, req: AccessTokenRequest): Promise<IssuedAccessToken> {
   const now = Math.floor(Date.now() / 1000);
   const { metadata } = req.client;
   const ttl = Math.min(metadata.access_token_ttl, rt.config.maxTokenLifetimeSeconds);
@@ -81,11 +78,20 @@ export async function issueAccessToken(rt: Runtime, req: AccessTokenRequest, ctx
     kid,
     grantId: req.grantId ?? null,
   };
-  // A fresh UUIDv7 names a new stream: no need to read it first.
-  const events = decideToken({ type: 'IssueAccessToken', token: claims }, initialTokenState());
-  const { position } = await rt.ledger.append(tokenStream(jti), events, 'no_stream', ctx);
-  await rt.runner.waitFor(position);
   return { token, expiresIn: ttl, claims };
+}
+
+/**
+ * Mints an access token that belongs to no grant (client credentials), records it in the ledger by
+ * hash, and returns once the active-token view holds it: the caller may introspect it at once.
+ */
+export async function issueAccessToken(rt: Runtime, req: AccessTokenRequest, ctx: CommandContext): Promise<IssuedAccessToken> {
+  const issued = await mintAccessToken(rt, req);
+  // A fresh UUIDv7 names a new stream: no need to read it first.
+  const events = decideToken({ type: 'IssueAccessToken', token: issued.claims }, initialTokenState());
+  const { position } = await rt.ledger.append(tokenStream(issued.claims.jti), events, 'no_stream', ctx);
+  await rt.runner.waitFor(position);
+  return issued;
 }
 
 /** Revokes a token by jti; returns whether anything was revoked (RFC 7009 answers 200 either way). */

@@ -10,6 +10,12 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Upper bound on any token's lifetime; a retired signing key stays published this long. */
   maxTokenLifetimeSeconds: number;
+  /** A refresh token unused this long expires; each rotation starts a new idle period. */
+  refreshTokenIdleSeconds: number;
+  /** No refresh token of a grant outlives this, however often it is rotated. */
+  refreshTokenAbsoluteSeconds: number;
+  /** How long a login session lasts. */
+  sessionSeconds: number;
 }
 
 /** A bad setting: the message is one line naming the variable and what it expects. */
@@ -69,5 +75,8 @@ export function loadConfig(env: Env = process.env): Config {
     keyEncryptionSecret: secret,
     logLevel,
     maxTokenLifetimeSeconds: integer(env, 'MAX_TOKEN_LIFETIME', 86_400, 60, 31_536_000),
+    refreshTokenIdleSeconds: integer(env, 'REFRESH_TOKEN_IDLE_TTL', 1_209_600, 60, 31_536_000),
+    refreshTokenAbsoluteSeconds: integer(env, 'REFRESH_TOKEN_ABSOLUTE_TTL', 2_592_000, 60, 315_360_000),
+    sessionSeconds: integer(env, 'SESSION_TTL', 86_400, 60, 31_536_000),
   };
 }

@@ -11,6 +11,7 @@ import { jwksRoutes } from './routes/jwks.js';
 import { tokenRoutes } from './routes/token.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { revokeRoutes } from './routes/revoke.js';
+import { authorizeRoutes } from './routes/authorize.js';
 
 export interface AppOptions {
   runtime: Runtime;
@@ -43,5 +44,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(tokenRoutes, { runtime });
   await app.register(introspectRoutes, { runtime });
   await app.register(revokeRoutes, { runtime });
+  await app.register(authorizeRoutes, { runtime });
   return app;
 }

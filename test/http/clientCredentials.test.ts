@@ -30,7 +30,7 @@ describe('client credentials with real client libraries', () => {
     assert.equal(as.token_endpoint, `${server.url}/token`);
     assert.equal(as.introspection_endpoint, `${server.url}/introspect`);
     assert.equal(as.revocation_endpoint, `${server.url}/revoke`);
-    assert.deepEqual(as.grant_types_supported, ['client_credentials']);
+    assert.deepEqual(as.grant_types_supported, ['authorization_code', 'client_credentials', 'refresh_token']);
     assert.deepEqual(as.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
     assert.deepEqual(as.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
     assert.ok(as.revocation_endpoint_auth_methods_supported?.includes('client_secret_basic'));

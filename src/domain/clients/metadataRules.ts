@@ -30,6 +30,10 @@ function checkRedirectUri(raw: string): void {
   if (url.hash || raw.includes('#')) throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw} has a fragment`);
   if (url.protocol === 'http:' || url.protocol === 'https:') {
     if (url.username || url.password) throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw} has credentials`);
+    // RFC 9700 §2.6 / RFC 8252 §8.3: plain http only on the loopback interface.
+    if (url.protocol === 'http:' && !['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)) {
+      throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw}: http is allowed only for loopback (127.0.0.1, [::1], localhost)`);
+    }
     return;
   }
   if (['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(url.protocol) || !PRIVATE_USE_SCHEME.test(url.protocol)) {

@@ -2,6 +2,9 @@ import type { EventDefinition } from './catalogue.js';
 import { clientEvents } from '../clients/events.js';
 import { keyringEvents } from '../keyring/events.js';
 import { tokenEvents } from '../tokens/events.js';
+import { grantEvents } from '../grants/events.js';
+import { sessionEvents } from '../sessions/events.js';
+import { userEvents } from '../users/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
-export const allEvents: EventDefinition[] = [...keyringEvents, ...clientEvents, ...tokenEvents];
+export const allEvents: EventDefinition[] = [...keyringEvents, ...clientEvents, ...tokenEvents, ...grantEvents, ...sessionEvents, ...userEvents];

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 import { SIGNING_ALGS } from '../../commands/keyring.js';
 import { grantHandlers } from '../../oauth/grants/index.js';
+import { RESPONSE_MODES } from '../../oauth/authorizationRequest.js';
 import { ASSERTION_ALGS } from '../../tokens/clientAssertion.js';
 import { scopeTokens } from '../../domain/clients/metadataRules.js';
 import { clientsProjection } from '../../../projections/clients.js';
@@ -20,11 +21,16 @@ export function serverMetadata(runtime: Runtime): Record<string, unknown> {
   }
   return {
     issuer,
+    authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: `${issuer}/token`,
     jwks_uri: `${issuer}/jwks`,
     introspection_endpoint: `${issuer}/introspect`,
     revocation_endpoint: `${issuer}/revoke`,
     grant_types_supported: grantHandlers.map((g) => g.grantType),
+    response_types_supported: ['code'],
+    response_modes_supported: RESPONSE_MODES,
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
     scopes_supported: [...scopes].sort(),
     token_endpoint_auth_methods_supported: [...AUTH_METHODS, 'none'],
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { activeTokenByHash, activeTokensProjection } from '../../../projections/activeTokens.js';
 import { clientsProjection } from '../../../projections/clients.js';
+import { authorizationProjection } from '../../../projections/authorization.js';
 import { invalidClient, invalidRequest } from '../../oauth/errors.js';
 import { singleValued } from '../../oauth/params.js';
 import { sha256 } from '../../tokens/hash.js';
@@ -30,10 +31,28 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
       if (client.method === 'none') throw invalidClient('introspection needs a confidential client', false);
       if (!params.token) throw invalidRequest('token is missing');
       const now = Math.floor(Date.now() / 1000);
-      const found = activeTokenByHash(runtime.runner.view(activeTokensProjection), sha256(params.token), now);
+      const hash = sha256(params.token);
+      const found = activeTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);
       // A disabled client's tokens stop working with it.
       const token = found && !clients().byId.get(found.clientId)?.disabled ? found : undefined;
-      const answer = token
+      const refresh = token ? undefined : runtime.runner.view(authorizationProjection).refresh.get(hash);
+      const liveRefresh =
+        refresh && refresh.status === 'active' && refresh.exp > now && refresh.familyExp > now && !clients().byId.get(refresh.clientId)?.disabled
+          ? refresh
+          : undefined;
+      const answer = liveRefresh
+        ? {
+            active: true,
+            scope: liveRefresh.scope,
+            client_id: liveRefresh.clientId,
+            sub: liveRefresh.sub,
+            iss: runtime.config.issuer,
+            exp: Math.min(liveRefresh.exp, liveRefresh.familyExp),
+            iat: liveRefresh.iat,
+            jti: liveRefresh.jti,
+            token_type: 'refresh_token',
+          }
+        : token
         ? {
             active: true,
             scope: token.scope,

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { activeTokensProjection } from '../../../projections/activeTokens.js';
 import { revokeToken } from '../../commands/tokens.js';
+import { revokeGrantToken } from '../../commands/grants.js';
+import { authorizationProjection } from '../../../projections/authorization.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import { singleValued } from '../../oauth/params.js';
 import { sha256 } from '../../tokens/hash.js';
@@ -23,9 +25,17 @@ export async function revokeRoutes(app: FastifyInstance, { runtime }: { runtime:
     const client = await app.oauth.authenticate(request, params, endpoint);
     if (!params.token) throw invalidRequest('token is missing');
     // §2.1: an unknown token_type_hint is ignored; every token kind is looked up by its hash.
-    const token = runtime.runner.view(activeTokensProjection).byHash.get(sha256(params.token));
-    if (token && token.clientId === client.client.clientId) {
-      await revokeToken(runtime, token.jti, { clientId: client.client.clientId }, 'revoked by the client (RFC 7009)', app.oauth.context(request, client));
+    const hash = sha256(params.token);
+    const clientId = client.client.clientId;
+    const ctx = app.oauth.context(request, client);
+    const reason = 'revoked by the client (RFC 7009)';
+    const access = runtime.runner.view(activeTokensProjection).byHash.get(hash);
+    const refresh = access ? undefined : runtime.runner.view(authorizationProjection).refresh.get(hash);
+    if (access && access.clientId === clientId) {
+      if (access.grantId) await revokeGrantToken(runtime, access.grantId, access.jti, clientId, reason, ctx);
+      else await revokeToken(runtime, access.jti, { clientId }, reason, ctx);
+    } else if (refresh && refresh.clientId === clientId) {
+      await revokeGrantToken(runtime, refresh.grantId, refresh.jti, clientId, reason, ctx);
     }
     return reply.code(200).send();
   });

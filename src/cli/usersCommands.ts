@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { Command } from 'commander';
+import { changePassword, disableUser, findUserBySub, findUserByUsername, registerUser } from '../commands/users.js';
+import { UserCommandError } from '../domain/users/decide.js';
+import type { UserState } from '../domain/users/state.js';
+import { usersProjection } from '../../projections/users.js';
+import type { Runtime } from '../runtime.js';
+import { print, table } from './output.js';
+import { withRuntime } from './withRuntime.js';
+
+const operator = () => ({ actor: 'operator:cli', correlationId: randomUUID() });
+
+/** Read from the environment when --password is not given: keeps it out of `ps` and shell history. */
+export const PASSWORD_ENV = 'TOKEN_LEDGER_PASSWORD';
+
+function passwordFrom(flag: string | undefined): string {
+  const password = flag ?? process.env[PASSWORD_ENV];
+  if (password === undefined || password === '') {
+    throw new UserCommandError('invalid_user', `a password is required: pass --password or set ${PASSWORD_ENV}`);
+  }
+  return password;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** What the CLI shows of a user: OIDC claim names; never the password hash. */
+export function userInformation(u: UserState) {
+  return {
+    sub: u.sub,
+    username: u.username,
+    ...(u.email !== undefined ? { email: u.email } : {}),
+    email_verified: u.emailVerified,
+    ...(u.name !== undefined ? { name: u.name } : {}),
+    disabled: u.disabled,
+    created_at: iso(u.createdAt),
+    updated_at: iso(u.updatedAt),
+  };
+}
+
+/** A sub first (a username can never look like one), then a username. */
+function mustFind(rt: Runtime, subOrUsername: string): UserState {
+  const u = findUserBySub(rt, subOrUsername) ?? findUserByUsername(rt, subOrUsername);
+  if (!u) throw new UserCommandError('user_not_found', `user ${subOrUsername} does not exist`);
+  return u;
+}
+
+const describe = (u: ReturnType<typeof userInformation>) =>
+  Object.entries(u)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join('\n');
+
+export function usersCommand(): Command {
+  const users = new Command('users').description('end users: create, list, show, disable, set-password');
+
+  users
+    .command('create')
+    .description(`register a user (the password from --password or ${PASSWORD_ENV})`)
+    .requiredOption('--username <username>', '1–64 characters from A–Z a–z 0–9 . _ @ + - (unique, case-insensitive)')
+    .option('--password <password>', `at least 8 characters (prefer ${PASSWORD_ENV}: a flag shows in the process list)`)
+    .option('--email <email>', 'email address')
+    .option('--email-verified', 'the email address is known to belong to the user')
+    .option('--name <name>', 'full name')
+    .option('--json', 'print JSON')
+    .action((opts: { username: string; password?: string; email?: string; emailVerified?: boolean; name?: string; json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const password = passwordFrom(opts.password);
+        const user = await registerUser(
+          rt,
+          {
+            username: opts.username,
+            password,
+            ...(opts.email !== undefined ? { email: opts.email } : {}),
+            ...(opts.name !== undefined ? { name: opts.name } : {}),
+            emailVerified: !!opts.emailVerified,
+          },
+          operator(),
+        );
+        const info = userInformation(user);
+        print(!!opts.json, info, () => describe(info));
+      }),
+    );
+
+  users
+    .command('list')
+    .description('list users')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const all = [...rt.runner.view(usersProjection).bySub.values()].map(userInformation);
+        print(!!opts.json, { users: all }, () =>
+          table(all.map((u) => ({ sub: u.sub, username: u.username, email: u.email ?? '', name: u.name ?? '', status: u.disabled ? 'disabled' : 'active' }))),
+        );
+      }),
+    );
+
+  users
+    .command('show <subOrUsername>')
+    .description('show one user')
+    .option('--json', 'print JSON')
+    .action((subOrUsername: string, opts: { json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const info = userInformation(mustFind(rt, subOrUsername));
+        print(!!opts.json, info, () => describe(info));
+      }),
+    );
+
+  users
+    .command('disable <subOrUsername>')
+    .description('disable a user: they can no longer log in (the username stays taken)')
+    .option('--json', 'print JSON')
+    .action((subOrUsername: string, opts: { json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const info = userInformation(await disableUser(rt, mustFind(rt, subOrUsername).sub, operator()));
+        print(!!opts.json, info, () => `user ${info.username} disabled`);
+      }),
+    );
+
+  users
+    .command('set-password <subOrUsername>')
+    .description(`replace a user's password (from --password or ${PASSWORD_ENV})`)
+    .option('--password <password>', 'the new password, at least 8 characters')
+    .option('--json', 'print JSON')
+    .action((subOrUsername: string, opts: { password?: string; json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const password = passwordFrom(opts.password);
+        const info = userInformation(await changePassword(rt, mustFind(rt, subOrUsername).sub, password, operator()));
+        print(!!opts.json, info, () => `password changed for user ${info.username}`);
+      }),
+    );
+  return users;
+}

@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { decideGrant, GrantError, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
+import type { CodeIssuedEvent, RefreshIssuedEvent } from '../domain/grants/events.js';
+import { evolveGrant, type GrantEvent } from '../domain/grants/evolve.js';
+import { initialGrant, type GrantState } from '../domain/grants/state.js';
+import type { ClientState } from '../domain/clients/state.js';
+import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import { sha256 } from '../tokens/hash.js';
+import { mintSecret } from '../tokens/secrets.js';
+import type { Runtime } from '../runtime.js';
+import { mintAccessToken, type IssuedAccessToken } from './tokens.js';
+
+export const grantStream = (grantId: string) => `grant-${grantId}`;
+export const consentStream = (sub: string, clientId: string) => `consent-${sha256(`${sub}\0${clientId}`)}`;
+
+const CODE_LIFETIME_SECONDS = 60;
+
+const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
+  initialState: initialGrant,
+  evolve: evolveGrant,
+  decide: decideGrant,
+};
+
+async function run(rt: Runtime, grantId: string, command: GrantCommand, ctx: CommandContext): Promise<GrantEvent[]> {
+  const { events, position } = await handleCommand(rt.ledger, grantStream(grantId), grantDecider, command, ctx);
+  if (position !== undefined) await rt.runner.waitFor(position);
+  return events;
+}
+
+export interface CodeRequest {
+  client: ClientState;
+  sub: string;
+  redirectUri: string;
+  scope: string;
+  resource: string[];
+  codeChallenge: string | null;
+  nonce: string | null;
+  authTime: number;
+  sid: string | null;
+}
+
+/** Starts a grant with a single-use code (256 bits, 60 s); only its hash is written. */
+export async function issueAuthorizationCode(rt: Runtime, req: CodeRequest, ctx: CommandContext): Promise<string> {
+  const code = mintSecret('tlac');
+  const grantId = uuidv7();
+  const data: CodeIssuedEvent['data'] = {
+    grantId,
+    codeHash: sha256(code),
+    clientId: req.client.clientId,
+    sub: req.sub,
+    redirectUri: req.redirectUri,
+    scope: req.scope,
+    resource: req.resource,
+    codeChallenge: req.codeChallenge,
+    nonce: req.nonce,
+    authTime: req.authTime,
+    sid: req.sid,
+    exp: Math.floor(Date.now() / 1000) + CODE_LIFETIME_SECONDS,
+  };
+  await run(rt, grantId, { type: 'IssueCode', code: data }, ctx);
+  return code;
+}
+
+export interface GrantTokens {
+  access: IssuedAccessToken;
+  refreshToken: string | null;
+  grant: { grantId: string; sub: string; scope: string; nonce: string | null; authTime: number; sid: string | null };
+}
+
+function mintRefresh(rt: Runtime, grantId: string, client: ClientState, sub: string, scope: string, familyExp: number | null) {
+  const token = mintSecret('tlrt');
+  const now = Math.floor(Date.now() / 1000);
+  const data: RefreshIssuedEvent['data'] = {
+    grantId,
+    jti: uuidv7(),
+    tokenHash: sha256(token),
+    clientId: client.clientId,
+    sub,
+    scope,
+    iat: now,
+    familyExp: familyExp ?? now + rt.config.refreshTokenAbsoluteSeconds,
+    exp: 0,
+  };
+  data.exp = Math.min(now + rt.config.refreshTokenIdleSeconds, data.familyExp);
+  return { token, data };
+}
+
+/** The one answer to a reuse: the events are written (the grant is revoked), then the request is refused. */
+function refuseIfReuse(events: GrantEvent[], what: string): void {
+  if (isReuseVerdict(events)) throw new GrantError('invalid_grant', `${what} was already used; every token of its grant is revoked`);
+}
+
+const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
+
+export async function redeemAuthorizationCode(
+  rt: Runtime,
+  input: { grantId: string; code: string; client: ClientState; redirectUri: string | undefined; codeVerifier: string | undefined; issued: CodeIssuedEvent['data'] },
+  ctx: CommandContext,
+): Promise<GrantTokens> {
+  const { issued, client } = input;
+  const aud = issued.resource.length > 0 ? issued.resource : [rt.config.issuer];
+  const access = await mintAccessToken(rt, { client, sub: issued.sub, scope: issued.scope, aud, grantType: 'authorization_code', grantId: input.grantId });
+  const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
+  const refresh = wantsRefresh ? mintRefresh(rt, input.grantId, client, issued.sub, issued.scope, null) : null;
+  const events = await run(
+    rt,
+    input.grantId,
+    {
+      type: 'RedeemCode',
+      codeHash: sha256(input.code),
+      clientId: client.clientId,
+      redirectUri: input.redirectUri,
+      verifierChallenge: input.codeVerifier === undefined ? null : s256(input.codeVerifier),
+      now: Math.floor(Date.now() / 1000),
+      access: access.claims,
+      refresh: refresh?.data ?? null,
+    },
+    ctx,
+  );
+  refuseIfReuse(events, 'the authorization code');
+  return {
+    access,
+    refreshToken: refresh?.token ?? null,
+    grant: { grantId: input.grantId, sub: issued.sub, scope: issued.scope, nonce: issued.nonce, authTime: issued.authTime, sid: issued.sid },
+  };
+}
+
+export async function rotateRefreshToken(
+  rt: Runtime,
+  input: { grantId: string; jti: string; client: ClientState; scope: string | undefined; held: RefreshIssuedEvent['data']; resource: string[] },
+  ctx: CommandContext,
+): Promise<GrantTokens> {
+  const { held, client } = input;
+  const aud = input.resource.length > 0 ? input.resource : [rt.config.issuer];
+  const access = await mintAccessToken(rt, { client, sub: held.sub, scope: input.scope ?? held.scope, aud, grantType: 'refresh_token', grantId: input.grantId });
+  // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces; only the access token narrows.
+  const refresh = mintRefresh(rt, input.grantId, client, held.sub, held.scope, held.familyExp);
+  const events = await run(
+    rt,
+    input.grantId,
+    { type: 'Refresh', jti: input.jti, clientId: client.clientId, scope: input.scope, now: Math.floor(Date.now() / 1000), access: access.claims, refresh: refresh.data },
+    ctx,
+  );
+  refuseIfReuse(events, 'the refresh token');
+  return { access, refreshToken: refresh.token, grant: { grantId: input.grantId, sub: held.sub, scope: input.scope ?? held.scope, nonce: null, authTime: 0, sid: null } };
+}
+
+/** Revokes one token of a grant (a refresh token takes the whole grant with it); false when nothing changed. */
+export async function revokeGrantToken(rt: Runtime, grantId: string, jti: string, clientId: string | null, reason: string, ctx: CommandContext): Promise<boolean> {
+  return (await run(rt, grantId, { type: 'RevokeToken', jti, clientId, reason }, ctx)).length > 0;
+}
+
+export async function revokeGrant(rt: Runtime, grantId: string, reason: string, ctx: CommandContext): Promise<boolean> {
+  return (await run(rt, grantId, { type: 'RevokeGrant', reason }, ctx)).length > 0;
+}
+
+/** Reads a grant's code as issued (the token endpoint needs its claims to mint tokens). */
+export async function readGrant(rt: Runtime, grantId: string): Promise<GrantState> {
+  const events = await rt.store.readStream(grantStream(grantId));
+  return events.reduce((s, e) => evolveGrant(s, e as unknown as GrantEvent), initialGrant());
+}
+
+/** Remembers consent for these scopes (added to any given before). */
+export async function grantConsent(rt: Runtime, sub: string, clientId: string, scope: string, ctx: CommandContext): Promise<void> {
+  const { position } = await rt.ledger.append(consentStream(sub, clientId), [{ type: 'AuthorizationGranted', data: { sub, clientId, scope } }], 'any', ctx);
+  await rt.runner.waitFor(position);
+}
+
+/** A browser session: the returned id goes in the cookie, its hash in the ledger. */
+export async function startSession(rt: Runtime, sub: string, amr: string[], ctx: CommandContext): Promise<{ sid: string; authTime: number }> {
+  const sid = mintSecret('tlsid');
+  const authTime = Math.floor(Date.now() / 1000);
+  const sidHash = sha256(sid);
+  const { position } = await rt.ledger.append(
+    `session-${sidHash}`,
+    [{ type: 'SessionStarted', data: { sidHash, sub, authTime, amr, exp: authTime + rt.config.sessionSeconds } }],
+    'no_stream',
+    ctx,
+  );
+  await rt.runner.waitFor(position);
+  return { sid, authTime };
+}
+
+export async function endSession(rt: Runtime, sid: string, reason: string, ctx: CommandContext): Promise<void> {
+  const sidHash = sha256(sid);
+  const { position } = await rt.ledger.append(`session-${sidHash}`, [{ type: 'SessionEnded', data: { sidHash, reason } }], 'stream_exists', ctx);
+  await rt.runner.waitFor(position);
+}

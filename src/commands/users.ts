@@ -1,0 +1,116 @@
+import { v7 as uuidv7 } from 'uuid';
+import {
+  checkUsername,
+  decideUser,
+  decideUsernameClaim,
+  normaliseUsername,
+  UserCommandError,
+  type UserCommand,
+  type UsernameCommand,
+} from '../domain/users/decide.js';
+import type { UserEvent, UsernameClaimedEvent } from '../domain/users/events.js';
+import { evolveUser, evolveUsernameClaim } from '../domain/users/evolve.js';
+import type { UsernameClaimState, UserState, UserStreamState } from '../domain/users/state.js';
+import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from '../oauth/passwords.js';
+import type { Runtime } from '../runtime.js';
+import { sha256 } from '../tokens/hash.js';
+import { usersProjection } from '../../projections/users.js';
+
+/** A sub is a UUID: its dashes stay after the first one, so the `$ce-` category is `user`. */
+export const userStream = (sub: string) => `user-${sub}`;
+/** Hashed: a username may hold characters (`@`, `+`, `.`) that make a poor stream name, and its length is bounded. */
+export const usernameStream = (username: string) => `username-${sha256(normaliseUsername(username))}`;
+
+const userDecider: Decider<UserCommand, UserStreamState, UserEvent> = {
+  initialState: () => undefined,
+  evolve: (state, event) => evolveUser(state, event),
+  decide: decideUser,
+};
+
+const usernameDecider: Decider<UsernameCommand, UsernameClaimState, UsernameClaimedEvent> = {
+  initialState: () => undefined,
+  evolve: evolveUsernameClaim,
+  decide: decideUsernameClaim,
+};
+
+export interface NewUser {
+  username: string;
+  password: string;
+  email?: string;
+  name?: string;
+  emailVerified?: boolean;
+}
+
+/** The one path for user-stream changes; returns once the users view has them. */
+export async function handleUserCommand(rt: Runtime, command: UserCommand, ctx: CommandContext): Promise<UserEvent[]> {
+  const { events, position } = await handleCommand(rt.ledger, userStream(command.sub), userDecider, command, ctx);
+  if (position !== undefined) await rt.runner.waitFor(position);
+  return events;
+}
+
+function viewed(rt: Runtime, sub: string): UserState {
+  const user = rt.runner.view(usersProjection).bySub.get(sub);
+  if (!user) throw new UserCommandError('user_not_found', `user ${sub} does not exist`);
+  return user;
+}
+
+/**
+ * Registers a user under a new UUIDv7 sub. The username is claimed first (its own stream, expected
+ * `no_stream`), so two instances registering the same name at once cannot both succeed: the loser's
+ * append fails with ConcurrencyError, its decision is retried on the fresh claim and refused.
+ */
+export async function registerUser(rt: Runtime, input: NewUser, ctx: CommandContext): Promise<UserState> {
+  const username = checkUsername(input.username);
+  checkPasswordPolicy(input.password);
+  // Cheap refusal before the slow hash; the claim below is what actually guarantees uniqueness.
+  if (findUserByUsername(rt, username)) throw new UserCommandError('user_exists', `username ${username} is taken`);
+  const sub = uuidv7();
+  const command: UserCommand = {
+    type: 'RegisterUser',
+    sub,
+    username,
+    ...(input.email !== undefined ? { email: input.email } : {}),
+    emailVerified: input.emailVerified ?? false,
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    passwordHash: await hashPassword(input.password),
+  };
+  // Every rule checked before the name is claimed: a claim is for good, and must not be spent on a refusal.
+  decideUser(command, undefined);
+  await handleCommand(rt.ledger, usernameStream(username), usernameDecider, { type: 'ClaimUsername', username, sub }, ctx);
+  await handleUserCommand(rt, command, ctx);
+  return viewed(rt, sub);
+}
+
+export async function changePassword(rt: Runtime, sub: string, password: string, ctx: CommandContext): Promise<UserState> {
+  await handleUserCommand(rt, { type: 'ChangePassword', sub, passwordHash: await hashPassword(password) }, ctx);
+  return viewed(rt, sub);
+}
+
+export async function disableUser(rt: Runtime, sub: string, ctx: CommandContext): Promise<UserState> {
+  await handleUserCommand(rt, { type: 'DisableUser', sub }, ctx);
+  return viewed(rt, sub);
+}
+
+/** The user holding this username (compared normalised), from the users view; disabled ones included. */
+export function findUserByUsername(rt: Runtime, username: string): UserState | undefined {
+  const view = rt.runner.view(usersProjection);
+  const sub = view.byUsername.get(normaliseUsername(username));
+  return sub === undefined ? undefined : view.bySub.get(sub);
+}
+
+export function findUserBySub(rt: Runtime, sub: string): UserState | undefined {
+  return rt.runner.view(usersProjection).bySub.get(sub);
+}
+
+/**
+ * The active user whose username and password match, else undefined. Costs one scrypt whether the
+ * user exists, is disabled or not (DUMMY_HASH stands in), so the answer's timing names no account.
+ * Pair it with LoginThrottle (src/oauth/loginThrottle.ts).
+ */
+export async function authenticateUser(rt: Runtime, username: string, password: string): Promise<UserState | undefined> {
+  const user = findUserByUsername(rt, username);
+  const ok = await verifyPassword(password, user?.passwordHash);
+  return ok && user && !user.disabled ? user : undefined;
+}

@@ -1,0 +1,86 @@
+import { Type } from '@sinclair/typebox';
+import { defineEvent, type EventOf } from '../events/catalogue.js';
+
+const Sha256 = Type.String({ minLength: 43, maxLength: 43 });
+const EpochSeconds = Type.Integer({ minimum: 0 });
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+
+/** Consent: this user lets this client have these scopes. Remembered, so the next login asks nothing. */
+export const AuthorizationGranted = defineEvent(
+  'AuthorizationGranted',
+  1,
+  Type.Object({ sub: Type.String({ minLength: 1 }), clientId: Type.String({ minLength: 1 }), scope: Type.String() }),
+);
+
+/** The code is known by its hash only; it is bound to the client, redirect URI and PKCE challenge. */
+export const AuthorizationCodeIssued = defineEvent(
+  'AuthorizationCodeIssued',
+  1,
+  Type.Object({
+    grantId: Id,
+    codeHash: Sha256,
+    clientId: Type.String({ minLength: 1 }),
+    sub: Type.String({ minLength: 1 }),
+    redirectUri: Type.String({ minLength: 1 }),
+    scope: Type.String(),
+    resource: Type.Array(Type.String()),
+    codeChallenge: Type.Union([Type.String({ minLength: 43, maxLength: 128 }), Type.Null()]),
+    nonce: Type.Union([Type.String(), Type.Null()]),
+    authTime: EpochSeconds,
+    sid: Type.Union([Type.String(), Type.Null()]),
+    exp: EpochSeconds,
+  }),
+);
+
+export const AuthorizationCodeRedeemed = defineEvent('AuthorizationCodeRedeemed', 1, Type.Object({ grantId: Id, codeHash: Sha256 }));
+
+export const RefreshTokenIssued = defineEvent(
+  'RefreshTokenIssued',
+  1,
+  Type.Object({
+    grantId: Id,
+    jti: Id,
+    tokenHash: Sha256,
+    clientId: Type.String({ minLength: 1 }),
+    sub: Type.String({ minLength: 1 }),
+    scope: Type.String(),
+    iat: EpochSeconds,
+    /** Idle expiry: this token must be used before it. */
+    exp: EpochSeconds,
+    /** Absolute expiry of the whole family: rotation never moves it. */
+    familyExp: EpochSeconds,
+  }),
+);
+
+export const RefreshTokenRotated = defineEvent('RefreshTokenRotated', 1, Type.Object({ grantId: Id, jti: Id, successorJti: Id }));
+
+/** A refresh token that had already been rotated out was presented: it leaked, so the grant dies. */
+export const RefreshTokenReuseDetected = defineEvent('RefreshTokenReuseDetected', 1, Type.Object({ grantId: Id, jti: Id }));
+
+export const AuthorizationCodeReuseDetected = defineEvent('AuthorizationCodeReuseDetected', 1, Type.Object({ grantId: Id, codeHash: Sha256 }));
+
+/** Every token of the grant stops working. */
+export const GrantRevoked = defineEvent('GrantRevoked', 1, Type.Object({ grantId: Id, reason: Type.String({ minLength: 1, maxLength: 200 }) }));
+
+export const grantEvents = [
+  AuthorizationGranted,
+  AuthorizationCodeIssued,
+  AuthorizationCodeRedeemed,
+  RefreshTokenIssued,
+  RefreshTokenRotated,
+  RefreshTokenReuseDetected,
+  AuthorizationCodeReuseDetected,
+  GrantRevoked,
+];
+
+export type AuthorizationGrantedEvent = EventOf<typeof AuthorizationGranted>;
+export type CodeIssuedEvent = EventOf<typeof AuthorizationCodeIssued>;
+export type RefreshIssuedEvent = EventOf<typeof RefreshTokenIssued>;
+export type GrantStreamEvent =
+  | CodeIssuedEvent
+  | EventOf<typeof AuthorizationCodeRedeemed>
+  | RefreshIssuedEvent
+  | EventOf<typeof RefreshTokenRotated>
+  | EventOf<typeof RefreshTokenReuseDetected>
+  | EventOf<typeof AuthorizationCodeReuseDetected>
+  | EventOf<typeof GrantRevoked>;

@@ -1,0 +1,98 @@
+import { USERNAME_MAX_LENGTH, USERNAME_PATTERN, type PasswordHash, type UserEvent, type UsernameClaimedEvent } from './events.js';
+import type { UsernameClaimState, UserStreamState } from './state.js';
+
+export type UserCommand =
+  | {
+      type: 'RegisterUser';
+      sub: string;
+      username: string;
+      email?: string;
+      emailVerified: boolean;
+      name?: string;
+      passwordHash: PasswordHash;
+    }
+  | { type: 'ChangePassword'; sub: string; passwordHash: PasswordHash }
+  | { type: 'DisableUser'; sub: string };
+
+/** Decided on the `username-<hash>` stream, before the user stream is written. */
+export type UsernameCommand = { type: 'ClaimUsername'; username: string; sub: string };
+
+export class UserCommandError extends Error {
+  override readonly name = 'UserCommandError';
+  constructor(
+    readonly code: 'user_exists' | 'user_not_found' | 'user_disabled' | 'invalid_user',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const USERNAME = new RegExp(USERNAME_PATTERN);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// ajv-formats' "email" (full mode, as the ledger validates the event schema), so the two never disagree.
+const EMAIL =
+  /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** The form logins compare: NFKC (so full-width ａｌｉｃｅ is alice), then lower case. */
+export function normaliseUsername(raw: string): string {
+  return raw.normalize('NFKC').toLowerCase();
+}
+
+/** The username as it will be registered (NFKC), or invalid_user. */
+export function checkUsername(raw: string): string {
+  const username = raw.normalize('NFKC');
+  if (username.length < 1 || username.length > USERNAME_MAX_LENGTH || !USERNAME.test(username)) {
+    throw new UserCommandError(
+      'invalid_user',
+      `username ${JSON.stringify(raw)} is invalid: expected 1–${USERNAME_MAX_LENGTH} characters from A–Z a–z 0–9 . _ @ + -`,
+    );
+  }
+  // `users show <sub|username>` must never be ambiguous.
+  if (UUID.test(username)) throw new UserCommandError('invalid_user', `username ${username} is invalid: it must not look like a user id (UUID)`);
+  return username;
+}
+
+function checkProfile(c: Extract<UserCommand, { type: 'RegisterUser' }>): void {
+  if (c.email !== undefined && (c.email.length > 254 || !EMAIL.test(c.email))) {
+    throw new UserCommandError('invalid_user', `email ${JSON.stringify(c.email)} is not a valid address`);
+  }
+  if (c.emailVerified && c.email === undefined) throw new UserCommandError('invalid_user', 'email_verified needs an email');
+  if (c.name !== undefined && (c.name.trim().length === 0 || c.name.length > 200 || CONTROL.test(c.name))) {
+    throw new UserCommandError('invalid_user', 'name must be 1–200 characters without control characters');
+  }
+}
+
+export function decideUser(command: UserCommand, state: UserStreamState): UserEvent[] {
+  if (command.type === 'RegisterUser') {
+    if (state) throw new UserCommandError('user_exists', `user ${command.sub} already exists`);
+    const username = checkUsername(command.username);
+    checkProfile(command);
+    const { sub, email, emailVerified, name, passwordHash } = command;
+    return [
+      {
+        type: 'UserRegistered',
+        data: { sub, username, ...(email !== undefined ? { email } : {}), emailVerified, ...(name !== undefined ? { name } : {}), passwordHash },
+      },
+    ];
+  }
+  if (!state) throw new UserCommandError('user_not_found', `user ${command.sub} does not exist`);
+  if (state.disabled) throw new UserCommandError('user_disabled', `user ${state.username} is disabled`);
+  switch (command.type) {
+    case 'ChangePassword':
+      return [{ type: 'UserPasswordChanged', data: { sub: command.sub, passwordHash: command.passwordHash } }];
+    case 'DisableUser':
+      return [{ type: 'UserDisabled', data: { sub: command.sub } }];
+  }
+}
+
+/** A username is held by the first sub that claims it, for good (a disabled user keeps it). */
+export function decideUsernameClaim(command: UsernameCommand, state: UsernameClaimState): UsernameClaimedEvent[] {
+  const username = checkUsername(command.username);
+  if (state) {
+    if (state.sub === command.sub) return [];
+    throw new UserCommandError('user_exists', `username ${username} is taken`);
+  }
+  return [{ type: 'UsernameClaimed', data: { username: normaliseUsername(username), sub: command.sub } }];
+}

@@ -1,0 +1,30 @@
+import type { UserEvent, UsernameClaimedEvent } from './events.js';
+import type { UsernameClaimState, UserStreamState } from './state.js';
+
+/** `at` is the event's recorded time, in ms. */
+export function evolveUser(state: UserStreamState, event: UserEvent, at = 0): UserStreamState {
+  switch (event.type) {
+    case 'UserRegistered': {
+      const { sub, username, email, emailVerified, name, passwordHash } = event.data;
+      return {
+        sub,
+        username,
+        ...(email !== undefined ? { email } : {}),
+        emailVerified,
+        ...(name !== undefined ? { name } : {}),
+        passwordHash,
+        disabled: false,
+        createdAt: at,
+        updatedAt: at,
+      };
+    }
+    case 'UserPasswordChanged':
+      return state && { ...state, passwordHash: event.data.passwordHash, updatedAt: at };
+    case 'UserDisabled':
+      return state && { ...state, disabled: true, updatedAt: at };
+  }
+}
+
+export function evolveUsernameClaim(_state: UsernameClaimState, event: UsernameClaimedEvent): UsernameClaimState {
+  return { username: event.data.username, sub: event.data.sub };
+}

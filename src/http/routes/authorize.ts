@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import { grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
+import { authenticateUser, findUserBySub } from '../../commands/users.js';
+import { parseAuthorizationRequest, type AuthorizationRequest, type ResponseTarget } from '../../oauth/authorizationRequest.js';
+import { LoginThrottle } from '../../oauth/loginThrottle.js';
+import { sha256 } from '../../tokens/hash.js';
+import type { Runtime } from '../../runtime.js';
+import { authorizationProjection, consentKey } from '../../../projections/authorization.js';
+import { clientsProjection } from '../../../projections/clients.js';
+import { InteractionKeys } from '../interaction/sealing.js';
+import { errorPage } from '../pages/layout.js';
+import { consentPage, loginPage } from '../pages/interactionPages.js';
+import { sendAuthorizationResponse } from '../pages/authorizationResponse.js';
+
+export const SESSION_COOKIE = 'tl_session';
+const BINDING_COOKIE = 'tl_bind';
+const INTERACTION_SECONDS = 600;
+
+/** What the browser carries through login and consent, sealed: the request and how far it got. */
+interface Interaction {
+  req: AuthorizationRequest;
+  /** Hash of the binding cookie: the interaction only continues in the browser that started it. */
+  bid: string;
+  exp: number;
+  loggedIn?: boolean;
+  consented?: boolean;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const targetOf = (req: AuthorizationRequest): ResponseTarget => ({ redirectUri: req.redirectUri, responseMode: req.responseMode, state: req.state });
+
+/** GET/POST /authorize (RFC 6749 §4.1), the login and consent pages, and the code that ends them. */
+export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
+  await app.register(cookie);
+  const { issuer } = runtime.config;
+  const keys = new InteractionKeys(runtime.keyEncryptionSecret);
+  const throttle = new LoginThrottle();
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: issuer.startsWith('https:'), path: '/' };
+  const clients = () => runtime.runner.view(clientsProjection).byId;
+  const authz = () => runtime.runner.view(authorizationProjection);
+
+  function binding(request: FastifyRequest, reply: FastifyReply): string {
+    const existing = request.cookies[BINDING_COOKIE];
+    if (existing && existing.length >= 32) return existing;
+    const fresh = randomBytes(32).toString('base64url');
+    reply.setCookie(BINDING_COOKIE, fresh, cookieOptions);
+    return fresh;
+  }
+
+  function currentSession(request: FastifyRequest) {
+    const sid = request.cookies[SESSION_COOKIE];
+    if (!sid) return undefined;
+    const session = authz().sessions.get(sha256(sid));
+    if (!session || session.exp <= nowSeconds()) return undefined;
+    const user = findUserBySub(runtime, session.sub);
+    return user && !user.disabled ? { ...session, sid } : undefined;
+  }
+
+  function formContext(reply: FastifyReply, request: FastifyRequest, interaction: Omit<Interaction, 'bid' | 'exp'>) {
+    const bind = binding(request, reply);
+    const sealed = keys.seal({ ...interaction, bid: sha256(bind), exp: nowSeconds() + INTERACTION_SECONDS } satisfies Interaction);
+    const client = clients().get(interaction.req.clientId);
+    return { interaction: sealed, csrf: keys.csrfToken(bind), clientName: client?.metadata.client_name ?? interaction.req.clientId };
+  }
+
+  /** Login, then consent, then the code: each step skipped when already satisfied. */
+  async function proceed(request: FastifyRequest, reply: FastifyReply, state: Omit<Interaction, 'bid' | 'exp'>) {
+    const { req } = state;
+    const client = clients().get(req.clientId);
+    if (!client || client.disabled) return errorPage(reply, 400, 'The application that sent you here is no longer registered.');
+    const target = targetOf(req);
+    const session = currentSession(request);
+    const now = nowSeconds();
+    const stale = session && req.maxAge !== null && now - session.authTime > req.maxAge;
+    const mustLogin = !session || (!state.loggedIn && (req.prompt.includes('login') || stale));
+    if (mustLogin) {
+      if (req.prompt.includes('none')) return sendAuthorizationResponse(reply, target, issuer, { error: 'login_required', error_description: 'the user is not signed in' });
+      return loginPage(reply, { ...formContext(reply, request, state), username: req.loginHint ?? undefined });
+    }
+    const consented = authz().consents.get(consentKey(session!.sub, client.clientId));
+    const requested = req.scope.split(' ').filter(Boolean);
+    const covered = consented !== undefined && requested.every((s) => consented.has(s));
+    if (!state.consented && (!covered || req.prompt.includes('consent'))) {
+      if (req.prompt.includes('none')) return sendAuthorizationResponse(reply, target, issuer, { error: 'consent_required', error_description: 'the user has not consented' });
+      return consentPage(reply, { ...formContext(reply, request, state), scopes: requested });
+    }
+    const code = await issueAuthorizationCode(
+      runtime,
+      {
+        client,
+        sub: session!.sub,
+        redirectUri: req.redirectUri,
+        scope: req.scope,
+        resource: req.resource,
+        codeChallenge: req.codeChallenge,
+        nonce: req.nonce,
+        authTime: session!.authTime,
+        sid: sha256(session!.sid),
+      },
+      { actor: `user:${session!.sub}`, correlationId: request.id },
+    );
+    return sendAuthorizationResponse(reply, target, issuer, { code });
+  }
+
+  async function authorize(request: FastifyRequest, reply: FastifyReply) {
+    const raw = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
+    const parsed = parseAuthorizationRequest(raw ?? {}, (id) => clients().get(id));
+    if (parsed.kind === 'page') return errorPage(reply, 400, parsed.message);
+    if (parsed.kind === 'error') {
+      return sendAuthorizationResponse(reply, parsed.target, issuer, { error: parsed.error.error, error_description: parsed.error.description });
+    }
+    return proceed(request, reply, { req: parsed.request });
+  }
+
+  app.get('/authorize', authorize);
+  app.post('/authorize', authorize);
+
+  /** The sealed interaction of a form post, if it is intact, unexpired, and from the browser that began it. */
+  function openInteraction(request: FastifyRequest): Interaction | undefined {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const bind = request.cookies[BINDING_COOKIE];
+    if (typeof body.csrf !== 'string' || !keys.csrfValid(bind, body.csrf)) return undefined;
+    const interaction = typeof body.interaction === 'string' ? keys.unseal<Interaction>(body.interaction) : undefined;
+    if (!interaction || interaction.exp <= nowSeconds() || interaction.bid !== sha256(bind!)) return undefined;
+    return interaction;
+  }
+
+  const INVALID = 'This sign-in form has expired or was not sent by this browser. Go back to the application and start again.';
+
+  app.post('/login', async (request, reply) => {
+    const interaction = openInteraction(request);
+    if (!interaction) return errorPage(reply, 400, INVALID);
+    const body = request.body as Record<string, unknown>;
+    const username = typeof body.username === 'string' ? body.username.slice(0, 256) : '';
+    const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
+    const state = { req: interaction.req, loggedIn: interaction.loggedIn, consented: interaction.consented };
+    const verdict = await throttle.check(username, request.ip);
+    if (!verdict.allowed) {
+      reply.header('retry-after', String(verdict.retryAfterSeconds));
+      return loginPage(reply, { ...formContext(reply, request, state), username, status: 429, error: `Too many attempts. Try again in ${verdict.retryAfterSeconds} seconds.` });
+    }
+    const user = await authenticateUser(runtime, username, password);
+    if (!user) {
+      await throttle.recordFailure(username, request.ip);
+      return loginPage(reply, { ...formContext(reply, request, state), username, status: 401, error: 'Wrong username or password.' });
+    }
+    await throttle.recordSuccess(username, request.ip);
+    const { sid } = await startSession(runtime, user.sub, ['pwd'], { actor: `user:${user.sub}`, correlationId: request.id });
+    reply.setCookie(SESSION_COOKIE, sid, { ...cookieOptions, maxAge: runtime.config.sessionSeconds });
+    request.cookies[SESSION_COOKIE] = sid;
+    return proceed(request, reply, { ...state, loggedIn: true });
+  });
+
+  app.post('/consent', async (request, reply) => {
+    const interaction = openInteraction(request);
+    if (!interaction) return errorPage(reply, 400, INVALID);
+    const session = currentSession(request);
+    const state = { req: interaction.req, loggedIn: interaction.loggedIn };
+    if (!session) return proceed(request, reply, state);
+    const decision = (request.body as Record<string, unknown>).decision;
+    if (decision !== 'approve') {
+      return sendAuthorizationResponse(reply, targetOf(interaction.req), issuer, { error: 'access_denied', error_description: 'the user denied the request' });
+    }
+    await grantConsent(runtime, session.sub, interaction.req.clientId, interaction.req.scope, { actor: `user:${session.sub}`, correlationId: request.id });
+    return proceed(request, reply, { ...state, consented: true });
+  });
+}

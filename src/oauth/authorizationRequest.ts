@@ -1,0 +1,126 @@
+import type { ClientState } from '../domain/clients/state.js';
+import { OAuthError } from './errors.js';
+import { grantedScope, resourceIndicators } from './scope.js';
+import { redirectUriMatches } from './redirectUri.js';
+
+export type ResponseMode = 'query' | 'form_post';
+export const RESPONSE_MODES: ResponseMode[] = ['query', 'form_post'];
+
+/** A validated authorization request: what the browser carries (sealed) through login and consent. */
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  responseMode: ResponseMode;
+  state: string | null;
+  scope: string;
+  resource: string[];
+  codeChallenge: string;
+  nonce: string | null;
+  prompt: string[];
+  maxAge: number | null;
+  loginHint: string | null;
+}
+
+/** Where an error may be sent: only once client_id and redirect_uri are known to be good. */
+export interface ResponseTarget {
+  redirectUri: string;
+  responseMode: ResponseMode;
+  state: string | null;
+}
+
+export type AuthorizeParse =
+  | { kind: 'page'; message: string }
+  | { kind: 'error'; target: ResponseTarget; error: OAuthError }
+  | { kind: 'ok'; request: AuthorizationRequest };
+
+const PKCE_VALUE = /^[A-Za-z0-9._~-]{43,128}$/;
+const PROMPTS = ['none', 'login', 'consent', 'select_account'];
+
+function one(raw: Record<string, unknown>, key: string): { value?: string; repeated: boolean } {
+  const v = raw[key];
+  if (Array.isArray(v)) return { value: undefined, repeated: v.length > 1 };
+  return { value: v === undefined || v === '' ? undefined : String(v), repeated: false };
+}
+
+/**
+ * RFC 6749 §4.1.1 and §4.1.2.1 in order: client_id and redirect_uri are checked first, and a fault
+ * in either is shown to the user, never redirected; every later fault goes back to the client.
+ */
+export function parseAuthorizationRequest(raw: Record<string, unknown>, findClient: (id: string) => ClientState | undefined): AuthorizeParse {
+  const clientId = one(raw, 'client_id');
+  if (clientId.repeated || !clientId.value) return { kind: 'page', message: 'The request has no valid client_id.' };
+  const client = findClient(clientId.value);
+  if (!client || client.disabled) return { kind: 'page', message: 'The application that sent you here is not registered.' };
+  const redirect = one(raw, 'redirect_uri');
+  if (redirect.repeated) return { kind: 'page', message: 'The request has more than one redirect_uri.' };
+  let redirectUri: string;
+  const registered = client.metadata.redirect_uris;
+  if (redirect.value === undefined) {
+    if (registered.length !== 1) return { kind: 'page', message: 'The request has no redirect_uri.' };
+    redirectUri = registered[0]!;
+  } else {
+    if (!registered.some((r) => redirectUriMatches(r, redirect.value!))) {
+      return { kind: 'page', message: 'The redirect_uri is not registered for this application.' };
+    }
+    redirectUri = redirect.value;
+  }
+
+  const state = one(raw, 'state');
+  const mode = one(raw, 'response_mode');
+  const responseMode = (RESPONSE_MODES as string[]).includes(mode.value ?? 'query') ? ((mode.value ?? 'query') as ResponseMode) : 'query';
+  const target: ResponseTarget = { redirectUri, responseMode, state: state.repeated ? null : state.value ?? null };
+  const fail = (error: string, description: string): AuthorizeParse => ({ kind: 'error', target, error: new OAuthError(400, error, description) });
+
+  for (const [key, value] of Object.entries(raw)) {
+    if (key !== 'resource' && Array.isArray(value) && value.length > 1) return fail('invalid_request', `parameter ${key} is repeated`);
+  }
+  if (mode.value !== undefined && !(RESPONSE_MODES as string[]).includes(mode.value)) {
+    return fail('invalid_request', `response_mode ${mode.value} is not supported`);
+  }
+  if (one(raw, 'request').value !== undefined) return fail('request_not_supported', 'request objects are not supported');
+  if (one(raw, 'request_uri').value !== undefined) return fail('request_uri_not_supported', 'request_uri is not supported');
+  const responseType = one(raw, 'response_type').value;
+  if (!responseType) return fail('invalid_request', 'response_type is missing');
+  // RFC 9700 §2.1.2: no implicit flow; the code flow only.
+  if (responseType !== 'code') return fail('unsupported_response_type', `response_type ${responseType} is not supported; use code`);
+  if (!client.metadata.grant_types.includes('authorization_code')) return fail('unauthorized_client', 'the client may not use the authorization code grant');
+
+  const method = one(raw, 'code_challenge_method').value;
+  const challenge = one(raw, 'code_challenge').value;
+  if (method !== undefined && method !== 'S256') return fail('invalid_request', 'code_challenge_method must be S256');
+  if (challenge === undefined) return fail('invalid_request', 'code_challenge is required (PKCE, S256)');
+  if (method === undefined) return fail('invalid_request', 'code_challenge_method must be S256');
+  if (!PKCE_VALUE.test(challenge)) return fail('invalid_request', 'code_challenge must be 43 to 128 characters of [A-Za-z0-9._~-]');
+
+  let scope: string;
+  let resource: string[];
+  try {
+    scope = grantedScope(one(raw, 'scope').value, client.metadata.scope);
+    const res = raw.resource;
+    resource = resourceIndicators(res === undefined ? undefined : (Array.isArray(res) ? res : [res]).map(String).filter(Boolean));
+  } catch (err) {
+    return { kind: 'error', target, error: err as OAuthError };
+  }
+  const prompt = (one(raw, 'prompt').value ?? '').split(' ').filter(Boolean);
+  if (prompt.some((p) => !PROMPTS.includes(p))) return fail('invalid_request', 'prompt has an unknown value');
+  if (prompt.includes('none') && prompt.length > 1) return fail('invalid_request', 'prompt=none cannot be combined with other values');
+  const maxAgeRaw = one(raw, 'max_age').value;
+  if (maxAgeRaw !== undefined && !/^\d{1,9}$/.test(maxAgeRaw)) return fail('invalid_request', 'max_age must be a whole number of seconds');
+
+  return {
+    kind: 'ok',
+    request: {
+      clientId: client.clientId,
+      redirectUri,
+      responseMode,
+      state: target.state,
+      scope,
+      resource,
+      codeChallenge: challenge,
+      nonce: one(raw, 'nonce').value ?? null,
+      prompt,
+      maxAge: maxAgeRaw === undefined ? null : Number(maxAgeRaw),
+      loginHint: one(raw, 'login_hint').value ?? null,
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { readGrant, redeemAuthorizationCode } from '../../commands/grants.js';
+import { GrantError } from '../../domain/grants/decide.js';
+import { sha256 } from '../../tokens/hash.js';
+import { authorizationProjection } from '../../../projections/authorization.js';
+import { OAuthError, invalidRequest } from '../errors.js';
+import type { GrantHandler, TokenResponse } from './grant.js';
+
+export const toOAuthError = (err: unknown): unknown =>
+  err instanceof GrantError ? new OAuthError(400, err.code, err.message) : err;
+
+/** RFC 6749 §4.1.3 with RFC 7636 §4.6: the code, bound to client, redirect URI and PKCE challenge. */
+export const authorizationCodeGrant: GrantHandler = {
+  grantType: 'authorization_code',
+  parameters: ['code', 'redirect_uri', 'code_verifier'],
+  async handle({ runtime, client, params, ctx }) {
+    if (!params.code) throw invalidRequest('code is missing');
+    const known = runtime.runner.view(authorizationProjection).codes.get(sha256(params.code));
+    if (!known) throw new OAuthError(400, 'invalid_grant', 'the code is invalid');
+    const grant = await readGrant(runtime, known.grantId);
+    if (!grant.code) throw new OAuthError(400, 'invalid_grant', 'the code is invalid');
+    try {
+      const issued = await redeemAuthorizationCode(
+        runtime,
+        { grantId: known.grantId, code: params.code, client: client.client, redirectUri: params.redirect_uri, codeVerifier: params.code_verifier, issued: grant.code },
+        ctx,
+      );
+      const response: TokenResponse = { access_token: issued.access.token, token_type: 'Bearer', expires_in: issued.access.expiresIn, scope: issued.grant.scope };
+      if (issued.refreshToken) response.refresh_token = issued.refreshToken;
+      return response;
+    } catch (err) {
+      throw toOAuthError(err);
+    }
+  },
+};

@@ -1,0 +1,36 @@
+import { rotateRefreshToken } from '../../commands/grants.js';
+import { sha256 } from '../../tokens/hash.js';
+import { authorizationProjection } from '../../../projections/authorization.js';
+import { OAuthError, invalidRequest } from '../errors.js';
+import { resourceIndicators } from '../scope.js';
+import { toOAuthError } from './authorizationCode.js';
+import type { GrantHandler } from './grant.js';
+
+/** RFC 6749 §6, rotated on every use (RFC 9700 §4.14.2): the old token dies, a reused one kills the grant. */
+export const refreshTokenGrant: GrantHandler = {
+  grantType: 'refresh_token',
+  parameters: ['refresh_token', 'scope', 'resource'],
+  multiValued: ['resource'],
+  async handle({ runtime, client, params, lists, ctx }) {
+    if (!params.refresh_token) throw invalidRequest('refresh_token is missing');
+    const held = runtime.runner.view(authorizationProjection).refresh.get(sha256(params.refresh_token));
+    if (!held) throw new OAuthError(400, 'invalid_grant', 'the refresh token is invalid');
+    const resource = resourceIndicators(lists.resource);
+    try {
+      const issued = await rotateRefreshToken(
+        runtime,
+        { grantId: held.grantId, jti: held.jti, client: client.client, scope: params.scope, held, resource },
+        ctx,
+      );
+      return {
+        access_token: issued.access.token,
+        token_type: 'Bearer',
+        expires_in: issued.access.expiresIn,
+        scope: issued.grant.scope,
+        refresh_token: issued.refreshToken!,
+      };
+    } catch (err) {
+      throw toOAuthError(err);
+    }
+  },
+};

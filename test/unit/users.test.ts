@@ -1,0 +1,329 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  checkUsername,
+  decideUser,
+  decideUsernameClaim,
+  normaliseUsername,
+  UserCommandError,
+  type UserCommand,
+} from '../../src/domain/users/decide.js';
+import type { PasswordHash, UserEvent } from '../../src/domain/users/events.js';
+import { evolveUser } from '../../src/domain/users/evolve.js';
+import type { UserStreamState } from '../../src/domain/users/state.js';
+import { DUMMY_HASH, hashPassword, needsRehash, PASSWORD_SCRYPT, verifyPassword } from '../../src/oauth/passwords.js';
+import { ipKey, LoginThrottle, DEFAULT_LOGIN_THROTTLE, type EscalationPolicy } from '../../src/oauth/loginThrottle.js';
+import { usersProjection, type UsersView } from '../../projections/users.js';
+import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import { authenticateUser, changePassword, disableUser, findUserByUsername, registerUser, usernameStream } from '../../src/commands/users.js';
+import { loadConfig } from '../../src/config/config.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { removeDir, tempDir } from '../helpers/server.js';
+
+const hash: PasswordHash = { alg: 'scrypt', salt: 's'.repeat(22), hash: 'h'.repeat(43), N: 1024, r: 8, p: 1 };
+const sub = '01900000-0000-7000-8000-000000000001';
+
+const given = (events: UserEvent[]) => {
+  const state = events.reduce<UserStreamState>((s, e) => evolveUser(s, e), undefined);
+  return { when: (c: UserCommand) => decideUser(c, state) };
+};
+const register = (c: Partial<Extract<UserCommand, { type: 'RegisterUser' }>> = {}): UserCommand => ({
+  type: 'RegisterUser',
+  sub,
+  username: 'alice',
+  emailVerified: false,
+  passwordHash: hash,
+  ...c,
+});
+const registered: UserEvent = { type: 'UserRegistered', data: { sub, username: 'alice', emailVerified: false, passwordHash: hash } };
+const disabled: UserEvent = { type: 'UserDisabled', data: { sub } };
+const code = (c: string) => (e: unknown) => e instanceof UserCommandError && e.code === c;
+
+describe('user decider', () => {
+  it('registers a new user', () => {
+    assert.deepEqual(given([]).when(register()), [registered]);
+    const full = given([]).when(register({ email: 'alice@example.com', emailVerified: true, name: 'Alice Example' }));
+    assert.deepEqual(full, [{ type: 'UserRegistered', data: { ...registered.data, email: 'alice@example.com', emailVerified: true, name: 'Alice Example' } }]);
+  });
+  it('refuses a second registration of the same sub', () => {
+    assert.throws(() => given([registered]).when(register()), code('user_exists'));
+  });
+  it('changes a password and disables', () => {
+    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash: { ...hash, hash: 'x'.repeat(43) } }), [
+      { type: 'UserPasswordChanged', data: { sub, passwordHash: { ...hash, hash: 'x'.repeat(43) } } },
+    ]);
+    assert.deepEqual(given([registered]).when({ type: 'DisableUser', sub }), [disabled]);
+  });
+  it('refuses changes to an unknown or disabled user', () => {
+    assert.throws(() => given([]).when({ type: 'DisableUser', sub }), code('user_not_found'));
+    assert.throws(() => given([]).when({ type: 'ChangePassword', sub, passwordHash: hash }), code('user_not_found'));
+    assert.throws(() => given([registered, disabled]).when({ type: 'ChangePassword', sub, passwordHash: hash }), code('user_disabled'));
+    assert.throws(() => given([registered, disabled]).when({ type: 'DisableUser', sub }), code('user_disabled'));
+  });
+  for (const [name, c] of [
+    ['an empty username', register({ username: '' })],
+    ['a username of 65 characters', register({ username: 'a'.repeat(65) })],
+    ['a username with a space', register({ username: 'al ice' })],
+    ['a username with a slash', register({ username: 'al/ice' })],
+    ['a non-ASCII username', register({ username: 'alicé' })],
+    ['a username that looks like a sub', register({ username: uuidv7() })],
+    ['an invalid email', register({ email: 'not-an-email' })],
+    ['email_verified without an email', register({ emailVerified: true })],
+    ['a blank name', register({ name: '  ' })],
+    ['a name with a control character', register({ name: 'Alice\nExample' })],
+  ] as const) {
+    it(`refuses ${name} (invalid_user)`, () => {
+      assert.throws(() => given([]).when(c), code('invalid_user'));
+    });
+  }
+  it('accepts 64-character usernames with . _ @ + -, keeps their case, and compares them normalised', () => {
+    const long = `${'a'.repeat(49)}.b_c@d+e-f12345`;
+    assert.equal(long.length, 64);
+    assert.equal(given([]).when(register({ username: long })).length, 1);
+    const [e] = given([]).when(register({ username: 'Alice.Example' }));
+    assert.equal(e!.type === 'UserRegistered' && e!.data.username, 'Alice.Example');
+    assert.equal(normaliseUsername('Alice.Example'), 'alice.example');
+    assert.equal(checkUsername('ａｌｉｃｅ'), 'alice', 'full-width letters are NFKC-normalised');
+    assert.equal(normaliseUsername('ＡＬＩＣＥ'), 'alice');
+  });
+  it('keeps the recorded time as updatedAt', () => {
+    const s1 = evolveUser(undefined, registered, 1000);
+    const s2 = evolveUser(s1, disabled, 5000);
+    assert.deepEqual([s2?.createdAt, s2?.updatedAt, s2?.disabled], [1000, 5000, true]);
+  });
+});
+
+describe('username claim decider', () => {
+  it('claims a free name in its normalised form, once per sub, and refuses it to any other sub', () => {
+    assert.deepEqual(decideUsernameClaim({ type: 'ClaimUsername', username: 'Alice', sub }, undefined), [
+      { type: 'UsernameClaimed', data: { username: 'alice', sub } },
+    ]);
+    assert.deepEqual(decideUsernameClaim({ type: 'ClaimUsername', username: 'Alice', sub }, { username: 'alice', sub }), []);
+    assert.throws(
+      () => decideUsernameClaim({ type: 'ClaimUsername', username: 'ALICE', sub: uuidv7() }, { username: 'alice', sub }),
+      (e: UserCommandError) => e.code === 'user_exists' && e.message === 'username ALICE is taken',
+    );
+  });
+  it('puts names that differ only in case or width in the same stream', () => {
+    assert.equal(usernameStream('Alice'), usernameStream('ａｌｉｃｅ'));
+    assert.match(usernameStream('alice'), /^username-[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe('users view', () => {
+  const recorded = (e: UserEvent, at: number, position: bigint): RecordedEvent =>
+    ({ ...e, id: uuidv7(), stream: `user-${e.data.sub}`, revision: 0, position, recordedAt: new Date(at), metadata: {} }) as unknown as RecordedEvent;
+  it('indexes users by sub and by normalised username, with updatedAt from the recorded time', () => {
+    let view: UsersView = usersProjection.initialState();
+    const events: UserEvent[] = [{ type: 'UserRegistered', data: { ...registered.data, username: 'Alice' } }, { type: 'UserPasswordChanged', data: { sub, passwordHash: hash } }];
+    events.forEach((e, i) => {
+      view = usersProjection.on[e.type]!(view, recorded(e, 1000 * (i + 1), BigInt(i + 1)));
+    });
+    assert.equal(view.byUsername.get('alice'), sub);
+    const u = view.bySub.get(sub)!;
+    assert.deepEqual([u.username, u.createdAt, u.updatedAt, u.disabled], ['Alice', 1000, 2000, false]);
+    assert.deepEqual(Object.keys(usersProjection.on).sort(), ['UserDisabled', 'UserPasswordChanged', 'UserRegistered']);
+  });
+});
+
+describe('passwords', () => {
+  it('hashes with scrypt N=2^15, r=8, p=1 and a 16-byte salt, and verifies', async () => {
+    const h = await hashPassword('correct horse battery');
+    assert.deepEqual([h.alg, h.N, h.r, h.p], ['scrypt', 2 ** 15, 8, 1]);
+    assert.equal(Buffer.from(h.salt, 'base64url').length, 16);
+    assert.equal(Buffer.from(h.hash, 'base64url').length, 32);
+    assert.ok(!JSON.stringify(h).includes('correct horse'));
+    assert.notEqual((await hashPassword('correct horse battery')).salt, h.salt, 'a fresh salt every time');
+    assert.equal(await verifyPassword('correct horse battery', h), true);
+    assert.equal(await verifyPassword('correct horse batterY', h), false);
+    assert.equal(await verifyPassword('', h), false);
+    assert.equal(needsRehash(h), false);
+    assert.equal(needsRehash({ ...h, N: 2 ** 14 }), true);
+  });
+  it('compares passwords in NFKC', async () => {
+    const h = await hashPassword('pässword12');
+    assert.equal(await verifyPassword('pa\u0308ssword12', h), true, 'a combining diaeresis is the same password');
+  });
+  it('refuses passwords shorter than 8 or longer than 1024 characters', async () => {
+    await assert.rejects(hashPassword('1234567'), (e: UserCommandError) => e.code === 'invalid_user' && /at least 8/.test(e.message));
+    await assert.rejects(hashPassword('x'.repeat(1025)), (e: UserCommandError) => e.code === 'invalid_user' && /at most 1024/.test(e.message));
+    assert.equal((await hashPassword('12345678')).alg, 'scrypt');
+    assert.equal((await hashPassword('😀'.repeat(1024))).alg, 'scrypt', 'characters, not UTF-16 units');
+  });
+  it('costs the same for an unknown user (DUMMY_HASH) as for a known one, and never matches', async () => {
+    assert.deepEqual([DUMMY_HASH.N, DUMMY_HASH.r, DUMMY_HASH.p], [PASSWORD_SCRYPT.N, PASSWORD_SCRYPT.r, PASSWORD_SCRYPT.p]);
+    const h = await hashPassword('correct horse battery');
+    const time = async (stored: PasswordHash | undefined) => {
+      const t = performance.now();
+      await verifyPassword('wrong password', stored);
+      return performance.now() - t;
+    };
+    await time(h);
+    await time(undefined);
+    let known = 0;
+    let unknown = 0;
+    for (let i = 0; i < 3; i++) {
+      known += await time(h);
+      unknown += await time(undefined);
+    }
+    assert.ok(unknown > known * 0.6 && unknown < known * 1.6, `known ${known.toFixed(0)} ms, unknown ${unknown.toFixed(0)} ms`);
+    assert.equal(await verifyPassword('anything at all', undefined), false);
+    assert.equal(await verifyPassword('anything at all', DUMMY_HASH), false);
+  });
+});
+
+const quiet: EscalationPolicy = { freeFailures: 1000, windowSeconds: 60, baseDelaySeconds: 1, maxDelaySeconds: 1 };
+
+/** Polls check() until allowed; returns how long that took, in ms. */
+async function waitAllowed(t: LoginThrottle, username: string, ip: string, limitMs = 3000): Promise<number> {
+  const started = performance.now();
+  while ((await t.check(username, ip)).allowed === false) {
+    if (performance.now() - started > limitMs) throw new Error(`still blocked after ${limitMs} ms`);
+    await sleep(5);
+  }
+  return performance.now() - started;
+}
+
+describe('login throttle', () => {
+  it('blocks a (username, IP) pair after N failures, with a growing but capped delay, then forgets', async () => {
+    const t = new LoginThrottle({ pair: { freeFailures: 3, windowSeconds: 0.3, baseDelaySeconds: 0.1, maxDelaySeconds: 0.2 }, ip: quiet, account: quiet });
+    for (let i = 0; i < 2; i++) await t.recordFailure('alice', '192.0.2.1');
+    assert.deepEqual(await t.check('alice', '192.0.2.1'), { allowed: true });
+    await t.recordFailure('alice', '192.0.2.1');
+    const blocked = await t.check('Alice', '192.0.2.1');
+    assert.deepEqual(blocked, { allowed: false, retryAfterSeconds: 1 }, 'whole seconds, rounded up; the username compared normalised');
+    assert.deepEqual(await t.check('alice', '192.0.2.2'), { allowed: true }, 'another IP is not held back');
+    assert.deepEqual(await t.check('bob', '192.0.2.1'), { allowed: true }, 'another user from this IP is not held back');
+    const first = await waitAllowed(t, 'alice', '192.0.2.1');
+    assert.ok(first > 60 && first < 200, `first block ${first.toFixed(0)} ms`);
+    await t.recordFailure('alice', '192.0.2.1');
+    const second = await waitAllowed(t, 'alice', '192.0.2.1');
+    assert.ok(second > 160 && second < 350, `the second block is longer: ${second.toFixed(0)} ms`);
+    await t.recordFailure('alice', '192.0.2.1');
+    const third = await waitAllowed(t, 'alice', '192.0.2.1');
+    assert.ok(third > 160 && third < 350, `capped: ${third.toFixed(0)} ms`);
+    // One window after the last block ends, the count is gone: the next failures are free again.
+    await sleep(350);
+    for (let i = 0; i < 2; i++) await t.recordFailure('alice', '192.0.2.1');
+    assert.deepEqual(await t.check('alice', '192.0.2.1'), { allowed: true });
+  });
+
+  it('a success clears the (username, IP) count', async () => {
+    const t = new LoginThrottle({ pair: { freeFailures: 3, windowSeconds: 5, baseDelaySeconds: 1, maxDelaySeconds: 1 }, ip: quiet, account: quiet });
+    for (let i = 0; i < 2; i++) await t.recordFailure('alice', '192.0.2.1');
+    await t.recordSuccess('alice', '192.0.2.1');
+    for (let i = 0; i < 2; i++) await t.recordFailure('alice', '192.0.2.1');
+    assert.deepEqual(await t.check('alice', '192.0.2.1'), { allowed: true });
+    await t.recordFailure('alice', '192.0.2.1');
+    assert.equal((await t.check('alice', '192.0.2.1')).allowed, false);
+  });
+
+  it('limits failures per IP across usernames, counting an IPv6 /64 as one address', async () => {
+    const t = new LoginThrottle({ pair: quiet, ip: { freeFailures: 3, windowSeconds: 5, baseDelaySeconds: 0.2, maxDelaySeconds: 0.2 }, account: quiet });
+    await t.recordFailure('u1', '2001:db8::1');
+    await t.recordFailure('u2', '2001:db8:0:0:ffff::2');
+    await t.recordFailure('u3', '2001:DB8:0:0:1234:5678:9abc:def0');
+    assert.equal((await t.check('anyone', '2001:db8::99')).allowed, false);
+    assert.deepEqual(await t.check('anyone', '2001:db8:0:1::1'), { allowed: true }, 'another /64');
+    assert.deepEqual(await t.check('anyone', '192.0.2.1'), { allowed: true });
+    await waitAllowed(t, 'anyone', '2001:db8::99', 1000);
+  });
+
+  it('delays an account attacked from many IPs, capped, and never for the owner at a known address', async () => {
+    const t = new LoginThrottle({ pair: quiet, ip: quiet, account: { freeFailures: 3, windowSeconds: 1, baseDelaySeconds: 0.05, maxDelaySeconds: 0.2 } });
+    await t.recordSuccess('alice', '198.51.100.7'); // the owner, earlier
+    for (let i = 1; i <= 3; i++) await t.recordFailure('alice', `203.0.113.${i}`);
+    assert.equal((await t.check('alice', '203.0.113.200')).allowed, false, 'a fresh IP waits too');
+    assert.deepEqual(await t.check('alice', '198.51.100.7'), { allowed: true }, 'the owner at a known address is not locked out');
+    assert.deepEqual(await t.check('bob', '203.0.113.1'), { allowed: true });
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      waits.push(await waitAllowed(t, 'alice', '203.0.113.200'));
+      await t.recordFailure('alice', `203.0.113.${10 + i}`);
+    }
+    waits.push(await waitAllowed(t, 'alice', '203.0.113.200'));
+    assert.ok(waits[1]! > waits[0]!, `grows: ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
+    assert.ok(Math.max(...waits) < 320, `capped at 0.2 s: ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
+  });
+
+  it('never blocks for long: every default block is capped, and no duration may be 0 (never expires)', () => {
+    for (const p of [DEFAULT_LOGIN_THROTTLE.pair, DEFAULT_LOGIN_THROTTLE.ip, DEFAULT_LOGIN_THROTTLE.account]) {
+      assert.ok(p.maxDelaySeconds <= 60 * 60 && p.maxDelaySeconds > 0);
+    }
+    assert.equal(DEFAULT_LOGIN_THROTTLE.account.maxDelaySeconds, 15 * 60);
+    assert.deepEqual([DEFAULT_LOGIN_THROTTLE.pair.freeFailures, DEFAULT_LOGIN_THROTTLE.ip.freeFailures, DEFAULT_LOGIN_THROTTLE.account.freeFailures], [5, 100, 10]);
+    assert.throws(() => new LoginThrottle({ account: { ...DEFAULT_LOGIN_THROTTLE.account, maxDelaySeconds: 0 } }), RangeError);
+    assert.throws(() => new LoginThrottle({ pair: { ...DEFAULT_LOGIN_THROTTLE.pair, windowSeconds: 0 } }), RangeError);
+  });
+
+  it('keys addresses: IPv4-mapped as IPv4, IPv6 by /64', () => {
+    assert.equal(ipKey('::ffff:192.0.2.1'), '192.0.2.1');
+    assert.equal(ipKey('192.0.2.1'), '192.0.2.1');
+    assert.equal(ipKey('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
+    assert.equal(ipKey('2001:DB8::'), '2001:db8:0:0::/64');
+    assert.equal(ipKey('::1'), '0:0:0:0::/64');
+    assert.equal(ipKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+  });
+});
+
+describe('user commands (embedded ledger)', () => {
+  const dir = tempDir();
+  const runtimes: Runtime[] = [];
+  after(async () => {
+    for (const rt of runtimes) await rt.close();
+    removeDir(dir);
+  });
+  const open = async () => {
+    const rt = await openRuntime(loadConfig({ DATA_DIR: dir }), { role: 'cli' });
+    runtimes.push(rt);
+    await rt.runner.start();
+    return rt;
+  };
+  const ctx = { actor: 'operator:test', correlationId: 'c' };
+
+  it('makes a username unique across two instances registering it at once', async () => {
+    const [a, b] = [await open(), await open()];
+    const results = await Promise.allSettled([
+      registerUser(a, { username: 'alice', password: 'correct horse 1' }, ctx),
+      registerUser(b, { username: 'ALICE', password: 'correct horse 2' }, ctx),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.equal(won.length, 1);
+    assert.equal(lost.length, 1);
+    assert.ok(lost[0]!.reason instanceof UserCommandError && lost[0]!.reason.code === 'user_exists', String(lost[0]!.reason));
+    assert.match(lost[0]!.reason.message, /^username (alice|ALICE) is taken$/);
+    const claims = await a.store.readStream(usernameStream('alice'));
+    assert.equal(claims.length, 1, 'one claim');
+    await assert.rejects(registerUser(a, { username: 'Alice', password: 'correct horse 3' }, ctx), /username Alice is taken/);
+  });
+
+  it('registers with a UUIDv7 sub, authenticates, changes the password and disables', async () => {
+    const rt = await open();
+    const bob = await registerUser(rt, { username: 'Bob', password: 'first password', email: 'bob@example.com', emailVerified: true, name: 'Bob Example' }, ctx);
+    assert.match(bob.sub, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(findUserByUsername(rt, 'bob')?.sub, bob.sub);
+    assert.equal((await authenticateUser(rt, 'BOB', 'first password'))?.sub, bob.sub);
+    assert.equal(await authenticateUser(rt, 'bob', 'wrong password'), undefined);
+    assert.equal(await authenticateUser(rt, 'nobody', 'first password'), undefined);
+    await assert.rejects(changePassword(rt, bob.sub, 'short', ctx), /at least 8 characters/);
+    const changed = await changePassword(rt, bob.sub, 'second password', ctx);
+    assert.ok(changed.updatedAt >= bob.updatedAt);
+    assert.equal(await authenticateUser(rt, 'bob', 'first password'), undefined);
+    assert.equal((await authenticateUser(rt, 'bob', 'second password'))?.sub, bob.sub);
+    assert.equal((await disableUser(rt, bob.sub, ctx)).disabled, true);
+    assert.equal(await authenticateUser(rt, 'bob', 'second password'), undefined, 'a disabled user cannot log in');
+    await assert.rejects(registerUser(rt, { username: 'bob', password: 'another password' }, ctx), /username bob is taken/, 'a disabled user keeps the name');
+    await assert.rejects(disableUser(rt, uuidv7(), ctx), (e: UserCommandError) => e.code === 'user_not_found');
+  });
+
+  it('refuses bad input before claiming the name', async () => {
+    const rt = await open();
+    await assert.rejects(registerUser(rt, { username: 'carol', password: 'short' }, ctx), (e: UserCommandError) => e.code === 'invalid_user');
+    await assert.rejects(registerUser(rt, { username: 'carol', password: 'long enough', email: 'nope' }, ctx), /not a valid address/);
+    assert.deepEqual(await rt.store.readStream(usernameStream('carol')), [], 'the name is still free');
+    assert.equal((await registerUser(rt, { username: 'carol', password: 'long enough' }, ctx)).username, 'carol');
+  });
+});
