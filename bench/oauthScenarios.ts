@@ -34,7 +34,7 @@ export interface OAuthRow {
   peer: Measured | null;
 }
 
-interface Side {
+export interface Side {
   name: 'ours' | 'peer';
   base: string;
   /** Set when the side cannot be measured at all. */
@@ -79,7 +79,7 @@ function isJwt(token: string): boolean {
 }
 
 /** `n` distinct free loopback ports (all held open until each is known, so none repeats). */
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   const servers = Array.from({ length: n }, () => createServer());
   const ports = await Promise.all(
     servers.map(
@@ -98,7 +98,7 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 /** Keeps the last few lines a child wrote on a stream, and passes them through to ours. */
-function tail(stream: NodeJS.ReadableStream | null, into: string[], passTo?: NodeJS.WritableStream): void {
+export function tail(stream: NodeJS.ReadableStream | null, into: string[], passTo?: NodeJS.WritableStream): void {
   stream?.setEncoding('utf8');
   stream?.on('data', (chunk: string) => {
     passTo?.write(chunk);
@@ -108,22 +108,22 @@ function tail(stream: NodeJS.ReadableStream | null, into: string[], passTo?: Nod
 }
 
 const live = new Set<ChildProcess>();
-const killAll = () => {
+export const killAll = () => {
   for (const child of live) child.kill('SIGKILL');
 };
 // Last resort should this process exit without reaching a `finally`.
 process.once('exit', killAll);
 
-function track(child: ChildProcess): ChildProcess {
+export function track(child: ChildProcess): ChildProcess {
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
 }
 
-const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+export const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
   if (!child || exited(child)) return;
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
@@ -135,7 +135,7 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
 }
 
 /** Runs the command line tool to completion (at most 60 s); resolves with the exit code and stderr. */
-async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string[] }> {
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string[] }> {
   const child = track(spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
   const stderr: string[] = [];
   tail(child.stderr, stderr);
@@ -171,30 +171,24 @@ async function startPeer(port: number): Promise<{ child: ChildProcess; side: Sid
   return { child, side };
 }
 
-/** Registers our two clients with the CLI (before the server starts), then starts the server. */
-async function startOurs(port: number, dataDir: string): Promise<{ child?: ChildProcess; side: Side }> {
-  const base = `http://127.0.0.1:${port}`;
-  const side: Side = { name: 'ours', base, logTail: [] };
-  const env = {
+/** The environment our server and the CLI run with: one ledger in `dataDir`, loopback only. */
+export function ourEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
-    ISSUER: base,
+    ISSUER: `http://127.0.0.1:${port}`,
     LOG_LEVEL: 'warn',
     KEY_ENCRYPTION_SECRET: BENCH_SECRET,
   };
-  const common = ['--client-secret', SECRET, '--grant-types', 'client_credentials', '--scope', 'orders:read orders:write', '--json'];
-  for (const extra of [['--client-id', 'bench-client'], ['--client-id', 'bench-opaque', '--access-token-format', 'opaque']]) {
-    const { code, stderr } = await runCli(['clients', 'create', ...extra, ...common], env);
-    if (code !== 0) {
-      const why = stderr.find((l) => /unknown command|error/i.test(l)) ?? stderr.at(-1) ?? `exit code ${code}`;
-      side.noClients = /unknown command/i.test(why) ? 'n/a (`clients create` missing)' : `n/a (clients create: ${why.trim().slice(0, 80)})`;
-      break;
-    }
-  }
-  // Started even without clients, so that the missing piece is named precisely.
+}
 
+/**
+ * Starts our server with `env` and waits (at most 60 s) for /readyz; sets `side.unavailable` when it
+ * does not get there. The child is returned either way, so that the caller stops it.
+ */
+export async function launchOurs(env: NodeJS.ProcessEnv, side: Side): Promise<ChildProcess> {
   const stderr: string[] = [];
   const child = track(spawn(process.execPath, [SERVER], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   tail(child.stderr, stderr, process.stderr);
@@ -211,13 +205,30 @@ async function startOurs(port: number, dataDir: string): Promise<{ child?: Child
       break;
     }
     try {
-      if ((await fetch(`${base}/readyz`)).status === 200) break;
+      if ((await fetch(`${side.base}/readyz`)).status === 200) break;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { child, side };
+  return child;
+}
+
+/** Registers our two clients with the CLI (before the server starts), then starts the server. */
+async function startOurs(port: number, dataDir: string): Promise<{ child?: ChildProcess; side: Side }> {
+  const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
+  const env = ourEnv(port, dataDir);
+  const common = ['--client-secret', SECRET, '--grant-types', 'client_credentials', '--scope', 'orders:read orders:write', '--json'];
+  for (const extra of [['--client-id', 'bench-client'], ['--client-id', 'bench-opaque', '--access-token-format', 'opaque']]) {
+    const { code, stderr } = await runCli(['clients', 'create', ...extra, ...common], env);
+    if (code !== 0) {
+      const why = stderr.find((l) => /unknown command|error/i.test(l)) ?? stderr.at(-1) ?? `exit code ${code}`;
+      side.noClients = /unknown command/i.test(why) ? 'n/a (`clients create` missing)' : `n/a (clients create: ${why.trim().slice(0, 80)})`;
+      break;
+    }
+  }
+  // Started even without clients, so that the missing piece is named precisely.
+  return { child: await launchOurs(env, side), side };
 }
 
 /** token_endpoint and introspection_endpoint from the side's discovery document. */

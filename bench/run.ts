@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (add `-- --quick` for a short run). Loopback only; every scenario is bounded in
- * time. Prints two tables: the ledger, then the OAuth endpoints over HTTP against oidc-provider.
- * The README records a run with the machine it ran on.
+ * time. Prints three tables: the ledger, the OAuth endpoints over HTTP against oidc-provider, and
+ * the authorization-code flow over HTTP (ours only). The README records a run with the machine it
+ * ran on.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { createRequire } from 'node:module';
 import { measureAppends } from './ledgerAppends.js';
 import { measureColdStart } from './coldStart.js';
 import { measureOAuth, type Measured } from './oauthScenarios.js';
+import { measureAuthorizationCode } from './authorizationCodeScenarios.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 3 : 10;
@@ -77,3 +79,25 @@ function peerVersion(): string {
     return '(version unknown)';
   }
 }
+
+// The authorization-code flow, ours only: round trips and refresh-token rotations driven from this
+// process (node:http, keep-alive), one unit of work in flight per worker.
+const code = await measureAuthorizationCode(quick);
+const ms1 = (n: number) => `${fmt(n, 1)} ms`;
+console.log('');
+printTable(
+  ['scenario', 'connections', 'req/s', 'p50', 'p99', 'errors'],
+  code.map((r) =>
+    typeof r.result === 'string'
+      ? [r.scenario, String(r.connections), r.result, '', '', '']
+      : [r.scenario, String(r.connections), fmt(r.result.rps), ms1(r.result.p50), ms1(r.result.p99), fmt(r.result.errors)],
+  ),
+);
+console.log(
+  `\nours only: oidc-provider's code flow needs an interactive login through its own pages, so it is not compared. ` +
+    `A round trip is GET /authorize with an established session and remembered consent (303 with a code) then POST /token ` +
+    `(authorization_code, PKCE S256, public client); req/s counts round trips (or rotations) completed without error. ` +
+    `connections = concurrent workers, each with one round trip in flight, sharing one session; every rotation run starts ` +
+    `from fresh grants, one per worker. p50/p99 per round trip (performance.now()); errors = round trips or rotations that failed. ` +
+    `${quick ? 3 : 10} s per row, after ${quick ? 3 : 5} s of warm-up per scenario.`,
+);
