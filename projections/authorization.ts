@@ -1,5 +1,6 @@
 import type { AuthorizationGrantedEvent, CodeIssuedEvent, RefreshIssuedEvent } from '../src/domain/grants/events.js';
-import type { SessionEndedEvent, SessionStartedEvent } from '../src/domain/sessions/events.js';
+import { createHash } from 'node:crypto';
+import type { BackchannelDeliveredEvent, BackchannelFailedEvent, SessionEndedEvent, SessionStartedEvent } from '../src/domain/sessions/events.js';
 import type { RecordedEvent } from '../src/ledger/eventStore.js';
 import { defineProjection } from './projection.js';
 
@@ -13,9 +14,32 @@ export interface AuthorizationView {
   refreshByJti: Map<string, string>;
   /** grantId → refresh token hashes, so a revoked grant drops them all */
   refreshByGrant: Map<string, string[]>;
+  /** sidHash → clients that received a code in that session (who to tell at logout) */
+  sessionClients: Map<string, Set<string>>;
+  /** clients that registered a backchannel_logout_uri */
+  backchannelClients: Set<string>;
+  /** `${sidHash}\0${clientId}` → a logout token still to deliver */
+  pendingLogouts: Map<string, PendingLogout>;
+}
+
+export interface PendingLogout {
+  sidHash: string;
+  sub: string;
+  clientId: string;
+  /** Stable per session and client, so a repeated delivery is recognisable by the client. */
+  jti: string;
+  attempts: number;
+  /** epoch ms */
+  nextAttemptAt: number;
 }
 
 const CODE_MEMORY_SECONDS = 86_400;
+
+function trackBackchannel(v: AuthorizationView, d: { clientId: string; metadata: { backchannel_logout_uri?: string } }): AuthorizationView {
+  if (d.metadata.backchannel_logout_uri) v.backchannelClients.add(d.clientId);
+  else v.backchannelClients.delete(d.clientId);
+  return v;
+}
 
 export const consentKey = (sub: string, clientId: string) => `${sub}\0${clientId}`;
 
@@ -23,8 +47,18 @@ const data = <T>(e: RecordedEvent) => (e as unknown as { data: T }).data;
 
 export const authorizationProjection = defineProjection<AuthorizationView>({
   name: 'authorization',
-  version: 1,
-  initialState: () => ({ sessions: new Map(), consents: new Map(), codes: new Map(), refresh: new Map(), refreshByJti: new Map(), refreshByGrant: new Map() }),
+  version: 2,
+  initialState: () => ({
+    sessions: new Map(),
+    consents: new Map(),
+    codes: new Map(),
+    refresh: new Map(),
+    refreshByJti: new Map(),
+    refreshByGrant: new Map(),
+    sessionClients: new Map(),
+    backchannelClients: new Set(),
+    pendingLogouts: new Map(),
+  }),
   on: {
     SessionStarted: (v, e) => {
       const d = data<SessionStartedEvent['data']>(e);
@@ -32,9 +66,33 @@ export const authorizationProjection = defineProjection<AuthorizationView>({
       return v;
     },
     SessionEnded: (v, e) => {
-      v.sessions.delete(data<SessionEndedEvent['data']>(e).sidHash);
+      const { sidHash } = data<SessionEndedEvent['data']>(e);
+      const session = v.sessions.get(sidHash);
+      v.sessions.delete(sidHash);
+      for (const clientId of v.sessionClients.get(sidHash) ?? []) {
+        if (!session || !v.backchannelClients.has(clientId)) continue;
+        const jti = createHash('sha256').update(`${e.id}\0${clientId}`).digest('base64url');
+        v.pendingLogouts.set(`${sidHash}\0${clientId}`, { sidHash, sub: session.sub, clientId, jti, attempts: 0, nextAttemptAt: e.recordedAt.getTime() });
+      }
+      v.sessionClients.delete(sidHash);
       return v;
     },
+    BackchannelLogoutDelivered: (v, e) => {
+      const d = data<BackchannelDeliveredEvent['data']>(e);
+      v.pendingLogouts.delete(`${d.sidHash}\0${d.clientId}`);
+      return v;
+    },
+    BackchannelLogoutFailed: (v, e) => {
+      const d = data<BackchannelFailedEvent['data']>(e);
+      const key = `${d.sidHash}\0${d.clientId}`;
+      const pending = v.pendingLogouts.get(key);
+      if (!pending) return v;
+      if (d.nextAttemptAt === null) v.pendingLogouts.delete(key);
+      else v.pendingLogouts.set(key, { ...pending, attempts: d.attempt, nextAttemptAt: Date.parse(d.nextAttemptAt) });
+      return v;
+    },
+    ClientRegistered: (v, e) => trackBackchannel(v, data<{ clientId: string; metadata: { backchannel_logout_uri?: string } }>(e)),
+    ClientUpdated: (v, e) => trackBackchannel(v, data<{ clientId: string; metadata: { backchannel_logout_uri?: string } }>(e)),
     AuthorizationGranted: (v, e) => {
       const d = data<AuthorizationGrantedEvent['data']>(e);
       const key = consentKey(d.sub, d.clientId);
@@ -46,6 +104,11 @@ export const authorizationProjection = defineProjection<AuthorizationView>({
     AuthorizationCodeIssued: (v, e) => {
       const d = data<CodeIssuedEvent['data']>(e);
       v.codes.set(d.codeHash, { grantId: d.grantId, exp: d.exp });
+      if (d.sid !== null && v.sessions.has(d.sid)) {
+        const clients = v.sessionClients.get(d.sid) ?? new Set<string>();
+        clients.add(d.clientId);
+        v.sessionClients.set(d.sid, clients);
+      }
       return v;
     },
     RefreshTokenIssued: (v, e) => {
@@ -79,7 +142,11 @@ export const authorizationProjection = defineProjection<AuthorizationView>({
 
 /** Drops sessions, codes and refresh tokens past their expiry; memory follows what is live. */
 export function evictExpiredAuthorization(v: AuthorizationView, nowSeconds: number): void {
-  for (const [hash, s] of v.sessions) if (s.exp <= nowSeconds) v.sessions.delete(hash);
+  for (const [hash, s] of v.sessions) {
+    if (s.exp > nowSeconds) continue;
+    v.sessions.delete(hash);
+    v.sessionClients.delete(hash);
+  }
   // A used code stays known for a day after it expires, so a late replay still revokes what it produced.
   for (const [hash, c] of v.codes) if (c.exp + CODE_MEMORY_SECONDS <= nowSeconds) v.codes.delete(hash);
   for (const [hash, r] of v.refresh) {

@@ -4,6 +4,7 @@ import { resolveKeyEncryptionSecret } from './config/keyEncryptionSecret.js';
 import { allEvents } from './domain/events/all.js';
 import type { EventStore } from './ledger/eventStore.js';
 import { Ledger } from './ledger/ledger.js';
+import { StateCache } from './ledger/commandHandler.js';
 import { ProjectionRunner, type RunnerOptions } from './ledger/projectionRunner.js';
 import { openSqliteEventStore, type SqliteStoreOptions } from './ledger/sqlite/sqliteEventStore.js';
 import { EventCatalogue } from './ledger/validation.js';
@@ -19,6 +20,8 @@ export interface Runtime {
   runner: ProjectionRunner;
   keys: KeyStore;
   keyEncryptionSecret: string;
+  /** Folded states of recently used streams (grants), for the command handlers. */
+  stateCache: StateCache;
   close(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       runner,
       keys,
       keyEncryptionSecret,
+      stateCache: new StateCache(),
       async close() {
         await runner.close();
         await store.close();

@@ -8,6 +8,8 @@ import { openRuntime, type Runtime } from './runtime.js';
 import { startupErrorLine } from './startupError.js';
 import { KeyStore } from './tokens/keyStore.js';
 import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
+import { authorizationProjection, evictExpiredAuthorization } from '../projections/authorization.js';
+import { BackchannelLogoutDispatcher } from './commands/backchannelLogout.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -26,7 +28,11 @@ async function checkKeyEncryptionSecret(runtime: Runtime): Promise<void> {
 
 /** Expired tokens leave the active-token view, so its memory follows the live tokens only. */
 function startEviction(runtime: Runtime): NodeJS.Timeout {
-  const sweep = () => evictExpired(runtime.runner.view(activeTokensProjection), Math.floor(Date.now() / 1000));
+  const sweep = () => {
+    const now = Math.floor(Date.now() / 1000);
+    evictExpired(runtime.runner.view(activeTokensProjection), now);
+    evictExpiredAuthorization(runtime.runner.view(authorizationProjection), now);
+  };
   sweep();
   const timer = setInterval(sweep, 10_000);
   timer.unref();
@@ -45,6 +51,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
   });
   let isReady = false;
   let eviction: NodeJS.Timeout | undefined;
+  const dispatcher = new BackchannelLogoutDispatcher(runtime);
   let app: FastifyInstance | undefined;
   try {
     await checkKeyEncryptionSecret(runtime);
@@ -65,6 +72,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
     await ensureSigningKeys(runtime);
     await runtime.keys.unlockCurrentKeys();
     eviction = startEviction(runtime);
+    dispatcher.start();
     isReady = true;
     app.log.info({ position: runtime.runner.position.toString() }, 'ready');
   })();
@@ -82,6 +90,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
         await app.close();
         await ready.catch(() => undefined);
         clearInterval(eviction);
+        dispatcher.stop();
         await runtime.close();
       })();
       return closing;

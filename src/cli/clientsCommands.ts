@@ -22,6 +22,9 @@ interface MetadataFlags {
   accessTokenFormat?: ClientMetadata['access_token_format'];
   accessTokenSigningAlg?: ClientMetadata['access_token_signing_alg'];
   accessTokenTtl?: number;
+  idTokenSignedResponseAlg?: 'RS256' | 'ES256';
+  postLogoutRedirectUris?: string[];
+  backchannelLogoutUri?: string;
 }
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -62,8 +65,13 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
     .addOption(new Option('--access-token-format <format>', 'jwt (RFC 9068) or opaque').choices(['jwt', 'opaque']))
     .addOption(new Option('--access-token-signing-alg <alg>', 'JWT access token signature').choices(['ES256', 'RS256']))
     .option('--access-token-ttl <seconds>', `access token lifetime${defaults ? ' (default 3600)' : ''}`, seconds)
+    .addOption(new Option('--id-token-signed-response-alg <alg>', 'ID token signature (default RS256)').choices(['RS256', 'ES256']))
+    .option('--post-logout-redirect-uris <list>', 'comma-separated URIs allowed after RP-initiated logout (exact match)', list)
+    .option('--backchannel-logout-uri <url>', 'where logout tokens are POSTed (OIDC Back-Channel Logout)')
     .option('--json', 'print JSON');
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 
 function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetadata {
   return {
@@ -76,6 +84,9 @@ function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetada
     access_token_format: flags.accessTokenFormat ?? base?.access_token_format ?? 'jwt',
     access_token_signing_alg: flags.accessTokenSigningAlg ?? base?.access_token_signing_alg ?? 'ES256',
     access_token_ttl: flags.accessTokenTtl ?? base?.access_token_ttl ?? 3600,
+    ...optional('id_token_signed_response_alg', flags.idTokenSignedResponseAlg ?? base?.id_token_signed_response_alg),
+    ...optional('post_logout_redirect_uris', flags.postLogoutRedirectUris ?? base?.post_logout_redirect_uris),
+    ...optional('backchannel_logout_uri', flags.backchannelLogoutUri ?? base?.backchannel_logout_uri),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { decideGrant, GrantError, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
-import type { CodeIssuedEvent, RefreshIssuedEvent } from '../domain/grants/events.js';
+import type { CodeIssuedEvent, IdTokenIssuedEvent, RefreshIssuedEvent } from '../domain/grants/events.js';
 import { evolveGrant, type GrantEvent } from '../domain/grants/evolve.js';
 import { initialGrant, type GrantState } from '../domain/grants/state.js';
 import type { ClientState } from '../domain/clients/state.js';
@@ -10,7 +10,8 @@ import type { CommandContext } from '../ledger/ledger.js';
 import { sha256 } from '../tokens/hash.js';
 import { mintSecret } from '../tokens/secrets.js';
 import type { Runtime } from '../runtime.js';
-import { mintAccessToken, type IssuedAccessToken } from './tokens.js';
+import { mintAccessToken, NoSigningKeyError, type IssuedAccessToken } from './tokens.js';
+import { atHash, signIdToken } from '../tokens/idToken.js';
 
 export const grantStream = (grantId: string) => `grant-${grantId}`;
 export const consentStream = (sub: string, clientId: string) => `consent-${sha256(`${sub}\0${clientId}`)}`;
@@ -24,7 +25,7 @@ const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
 };
 
 async function run(rt: Runtime, grantId: string, command: GrantCommand, ctx: CommandContext): Promise<GrantEvent[]> {
-  const { events, position } = await handleCommand(rt.ledger, grantStream(grantId), grantDecider, command, ctx);
+  const { events, position } = await handleCommand(rt.ledger, grantStream(grantId), grantDecider, command, ctx, { cache: rt.stateCache });
   if (position !== undefined) await rt.runner.waitFor(position);
   return events;
 }
@@ -39,6 +40,7 @@ export interface CodeRequest {
   nonce: string | null;
   authTime: number;
   sid: string | null;
+  amr?: string[];
 }
 
 /** Starts a grant with a single-use code (256 bits, 60 s); only its hash is written. */
@@ -58,6 +60,7 @@ export async function issueAuthorizationCode(rt: Runtime, req: CodeRequest, ctx:
     authTime: req.authTime,
     sid: req.sid,
     exp: Math.floor(Date.now() / 1000) + CODE_LIFETIME_SECONDS,
+    ...(req.amr ? { amr: req.amr } : {}),
   };
   await run(rt, grantId, { type: 'IssueCode', code: data }, ctx);
   return code;
@@ -66,6 +69,7 @@ export async function issueAuthorizationCode(rt: Runtime, req: CodeRequest, ctx:
 export interface GrantTokens {
   access: IssuedAccessToken;
   refreshToken: string | null;
+  idToken: string | null;
   grant: { grantId: string; sub: string; scope: string; nonce: string | null; authTime: number; sid: string | null };
 }
 
@@ -94,6 +98,48 @@ function refuseIfReuse(events: GrantEvent[], what: string): void {
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
+const ID_TOKEN_SECONDS = 3600;
+
+/** An ID token for an `openid` grant (OIDC Core §2), signed RS256 unless the client registered ES256. */
+async function mintIdToken(rt: Runtime, grantId: string, client: ClientState, issued: CodeIssuedEvent['data'], accessToken: string) {
+  const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
+  const key = await rt.keys.signingKey(alg);
+  if (!key) throw new NoSigningKeyError(`no ${alg} signing key is active`);
+  const now = Math.floor(Date.now() / 1000);
+  const jti = uuidv7();
+  const token = signIdToken(
+    {
+      iss: rt.config.issuer,
+      sub: issued.sub,
+      aud: client.clientId,
+      exp: now + ID_TOKEN_SECONDS,
+      iat: now,
+      auth_time: issued.authTime,
+      ...(issued.nonce !== null ? { nonce: issued.nonce } : {}),
+      azp: client.clientId,
+      at_hash: atHash(accessToken),
+      ...(issued.sid !== null ? { sid: issued.sid } : {}),
+      ...(issued.amr ? { amr: issued.amr } : {}),
+      jti,
+    },
+    key,
+  );
+  const data: IdTokenIssuedEvent['data'] = {
+    grantId,
+    jti,
+    tokenHash: sha256(token),
+    clientId: client.clientId,
+    sub: issued.sub,
+    iat: now,
+    exp: now + ID_TOKEN_SECONDS,
+    authTime: issued.authTime,
+    nonce: issued.nonce,
+    sid: issued.sid,
+    kid: key.kid,
+  };
+  return { token, data };
+}
+
 export async function redeemAuthorizationCode(
   rt: Runtime,
   input: { grantId: string; code: string; client: ClientState; redirectUri: string | undefined; codeVerifier: string | undefined; issued: CodeIssuedEvent['data'] },
@@ -104,6 +150,7 @@ export async function redeemAuthorizationCode(
   const access = await mintAccessToken(rt, { client, sub: issued.sub, scope: issued.scope, aud, grantType: 'authorization_code', grantId: input.grantId });
   const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
   const refresh = wantsRefresh ? mintRefresh(rt, input.grantId, client, issued.sub, issued.scope, null) : null;
+  const idToken = issued.scope.split(' ').includes('openid') ? await mintIdToken(rt, input.grantId, client, issued, access.token) : null;
   const events = await run(
     rt,
     input.grantId,
@@ -116,6 +163,7 @@ export async function redeemAuthorizationCode(
       now: Math.floor(Date.now() / 1000),
       access: access.claims,
       refresh: refresh?.data ?? null,
+      idToken: idToken?.data ?? null,
     },
     ctx,
   );
@@ -123,6 +171,7 @@ export async function redeemAuthorizationCode(
   return {
     access,
     refreshToken: refresh?.token ?? null,
+    idToken: idToken?.token ?? null,
     grant: { grantId: input.grantId, sub: issued.sub, scope: issued.scope, nonce: issued.nonce, authTime: issued.authTime, sid: issued.sid },
   };
 }
@@ -144,7 +193,7 @@ export async function rotateRefreshToken(
     ctx,
   );
   refuseIfReuse(events, 'the refresh token');
-  return { access, refreshToken: refresh.token, grant: { grantId: input.grantId, sub: held.sub, scope: input.scope ?? held.scope, nonce: null, authTime: 0, sid: null } };
+  return { access, refreshToken: refresh.token, idToken: null, grant: { grantId: input.grantId, sub: held.sub, scope: input.scope ?? held.scope, nonce: null, authTime: 0, sid: null } };
 }
 
 /** Revokes one token of a grant (a refresh token takes the whole grant with it); false when nothing changed. */

@@ -14,6 +14,37 @@ export interface Handled<E> {
 }
 
 /**
+ * Folded states of recently used streams, so a long-lived stream (a grant rotated a thousand times)
+ * is not replayed from its first event on every command: only the events after the cached revision
+ * are read. A state here always equals the fold of the stream up to its revision, so another
+ * instance's appends are simply read on the next command.
+ */
+export class StateCache {
+  private readonly states = new Map<string, { revision: number; state: unknown }>();
+  constructor(private readonly max = 10_000) {}
+
+  /** A copy: evolve may mutate what it folds, and two commands on one stream may run at once. */
+  get<S>(stream: string): { revision: number; state: S } | undefined {
+    const hit = this.states.get(stream);
+    if (!hit) return undefined;
+    // Map order is insertion order: re-inserting makes it the most recently used.
+    this.states.delete(stream);
+    this.states.set(stream, hit);
+    return { revision: hit.revision, state: structuredClone(hit.state) as S };
+  }
+
+  set(stream: string, revision: number, state: unknown): void {
+    this.states.delete(stream);
+    this.states.set(stream, { revision, state });
+    if (this.states.size > this.max) this.states.delete(this.states.keys().next().value!);
+  }
+
+  forget(stream: string): void {
+    this.states.delete(stream);
+  }
+}
+
+/**
  * Read the stream, fold it, decide, append at the revision read. A concurrent writer makes the append
  * fail with ConcurrencyError; the decision is then made again on the fresh state, a few times.
  */
@@ -23,14 +54,26 @@ export async function handleCommand<C, S, E extends DomainEvent>(
   decider: Decider<C, S, E>,
   command: C,
   ctx: CommandContext,
-  retries = 3,
+  options: { retries?: number; cache?: StateCache } = {},
 ): Promise<Handled<E>> {
+  const { retries = 3, cache } = options;
   for (let attempt = 0; ; attempt++) {
-    const recorded = await ledger.store.readStream(stream);
-    const state = recorded.reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState());
+    const cached = cache?.get<S>(stream);
+    let state = cached?.state ?? decider.initialState();
+    let revision = cached?.revision ?? -1;
+    try {
+      for (const e of await ledger.store.readStream(stream, revision + 1)) {
+        state = decider.evolve(state, e as unknown as E);
+        revision = e.revision;
+      }
+    } catch (err) {
+      cache?.forget(stream);
+      throw err;
+    }
+    if (cache && revision >= 0) cache.set(stream, revision, structuredClone(state));
     const events = decider.decide(command, state);
     if (events.length === 0) return { events };
-    const expected = recorded.length === 0 ? 'no_stream' : recorded[recorded.length - 1]!.revision;
+    const expected = revision < 0 ? 'no_stream' : revision;
     try {
       const result = await ledger.append(stream, events, expected, ctx);
       return { events, position: result.position };

@@ -38,6 +38,11 @@ export const ClientMetadata = Type.Object(
     access_token_format: Type.Union([Type.Literal('jwt'), Type.Literal('opaque')]),
     access_token_signing_alg: Type.Union([Type.Literal('ES256'), Type.Literal('RS256')]),
     access_token_ttl: Type.Integer({ minimum: 1 }),
+    // OpenID Connect: optional, so every registration made before them stays valid.
+    id_token_signed_response_alg: Type.Optional(Type.Union([Type.Literal('RS256'), Type.Literal('ES256')])),
+    post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true })),
+    backchannel_logout_uri: Type.Optional(Type.String({ maxLength: 2000 })),
+    backchannel_logout_session_required: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

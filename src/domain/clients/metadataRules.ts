@@ -65,4 +65,17 @@ export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void
     }
   }
   m.redirect_uris.forEach(checkRedirectUri);
+  (m.post_logout_redirect_uris ?? []).forEach(checkRedirectUri);
+  if (m.backchannel_logout_uri !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(m.backchannel_logout_uri);
+    } catch {
+      url = undefined;
+    }
+    // Back-Channel Logout 1.0 §2.2: an absolute http(s) URL without a fragment.
+    if (!url || !['http:', 'https:'].includes(url.protocol) || m.backchannel_logout_uri.includes('#')) {
+      throw new ClientMetadataError('invalid_client_metadata', `backchannel_logout_uri ${m.backchannel_logout_uri} must be an absolute http(s) URL without a fragment`);
+    }
+  }
 }

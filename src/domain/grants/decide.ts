@@ -1,5 +1,5 @@
 import type { AccessTokenIssuedEvent } from '../tokens/events.js';
-import type { CodeIssuedEvent, RefreshIssuedEvent } from './events.js';
+import type { CodeIssuedEvent, IdTokenIssuedEvent, RefreshIssuedEvent } from './events.js';
 import type { GrantEvent } from './evolve.js';
 import type { GrantState } from './state.js';
 
@@ -19,6 +19,7 @@ export type GrantCommand =
       now: number;
       access: AccessData;
       refresh: RefreshData | null;
+      idToken?: IdTokenIssuedEvent['data'] | null;
     }
   | { type: 'Refresh'; jti: string; clientId: string; scope: string | undefined; now: number; access: AccessData; refresh: RefreshData }
   | { type: 'RevokeToken'; jti: string; clientId: string | null; reason: string }
@@ -42,9 +43,10 @@ const revokeGrant = (grantId: string, reason: string): GrantEvent => ({ type: 'G
 export const isReuseVerdict = (events: GrantEvent[]) =>
   events.some((e) => e.type === 'AuthorizationCodeReuseDetected' || e.type === 'RefreshTokenReuseDetected');
 
-function tokensFor(access: AccessData, refresh: RefreshData | null): GrantEvent[] {
+function tokensFor(access: AccessData, refresh: RefreshData | null, idToken?: IdTokenIssuedEvent['data'] | null): GrantEvent[] {
   const events: GrantEvent[] = [{ type: 'AccessTokenIssued', data: access }];
   if (refresh) events.push({ type: 'RefreshTokenIssued', data: refresh });
+  if (idToken) events.push({ type: 'IdTokenIssued', data: idToken });
   return events;
 }
 
@@ -69,7 +71,7 @@ function redeem(c: Extract<GrantCommand, { type: 'RedeemCode' }>, state: GrantSt
     if (c.verifierChallenge === null) throw invalidGrant('code_verifier is missing');
     if (c.verifierChallenge !== code.codeChallenge) throw invalidGrant('code_verifier does not match the code_challenge');
   }
-  return [{ type: 'AuthorizationCodeRedeemed', data: { grantId: code.grantId, codeHash: code.codeHash } }, ...tokensFor(c.access, c.refresh)];
+  return [{ type: 'AuthorizationCodeRedeemed', data: { grantId: code.grantId, codeHash: code.codeHash } }, ...tokensFor(c.access, c.refresh, c.idToken)];
 }
 
 function refresh(c: Extract<GrantCommand, { type: 'Refresh' }>, state: GrantState): GrantEvent[] {

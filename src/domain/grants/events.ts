@@ -29,6 +29,27 @@ export const AuthorizationCodeIssued = defineEvent(
     authTime: EpochSeconds,
     sid: Type.Union([Type.String(), Type.Null()]),
     exp: EpochSeconds,
+    /** How the user authenticated (OIDC amr), when known. */
+    amr: Type.Optional(Type.Array(Type.String())),
+  }),
+);
+
+/** An OpenID Connect ID token, recorded by hash and claims like every token. */
+export const IdTokenIssued = defineEvent(
+  'IdTokenIssued',
+  1,
+  Type.Object({
+    grantId: Id,
+    jti: Id,
+    tokenHash: Sha256,
+    clientId: Type.String({ minLength: 1 }),
+    sub: Type.String({ minLength: 1 }),
+    iat: EpochSeconds,
+    exp: EpochSeconds,
+    authTime: EpochSeconds,
+    nonce: Type.Union([Type.String(), Type.Null()]),
+    sid: Type.Union([Type.String(), Type.Null()]),
+    kid: Type.String({ minLength: 1 }),
   }),
 );
 
@@ -66,6 +87,7 @@ export const grantEvents = [
   AuthorizationGranted,
   AuthorizationCodeIssued,
   AuthorizationCodeRedeemed,
+  IdTokenIssued,
   RefreshTokenIssued,
   RefreshTokenRotated,
   RefreshTokenReuseDetected,
@@ -76,9 +98,11 @@ export const grantEvents = [
 export type AuthorizationGrantedEvent = EventOf<typeof AuthorizationGranted>;
 export type CodeIssuedEvent = EventOf<typeof AuthorizationCodeIssued>;
 export type RefreshIssuedEvent = EventOf<typeof RefreshTokenIssued>;
+export type IdTokenIssuedEvent = EventOf<typeof IdTokenIssued>;
 export type GrantStreamEvent =
   | CodeIssuedEvent
   | EventOf<typeof AuthorizationCodeRedeemed>
+  | IdTokenIssuedEvent
   | RefreshIssuedEvent
   | EventOf<typeof RefreshTokenRotated>
   | EventOf<typeof RefreshTokenReuseDetected>

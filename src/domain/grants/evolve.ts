@@ -34,6 +34,7 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
       return { ...state, revoked: true };
     case 'RefreshTokenReuseDetected':
     case 'AuthorizationCodeReuseDetected':
+    case 'IdTokenIssued':
       return state;
   }
 }

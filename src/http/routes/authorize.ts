@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import cookie from '@fastify/cookie';
 import { grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
 import { authenticateUser, findUserBySub } from '../../commands/users.js';
 import { parseAuthorizationRequest, type AuthorizationRequest, type ResponseTarget } from '../../oauth/authorizationRequest.js';
@@ -15,7 +14,7 @@ import { consentPage, loginPage } from '../pages/interactionPages.js';
 import { sendAuthorizationResponse } from '../pages/authorizationResponse.js';
 
 export const SESSION_COOKIE = 'tl_session';
-const BINDING_COOKIE = 'tl_bind';
+export const BINDING_COOKIE = 'tl_bind';
 const INTERACTION_SECONDS = 600;
 
 /** What the browser carries through login and consent, sealed: the request and how far it got. */
@@ -33,7 +32,6 @@ const targetOf = (req: AuthorizationRequest): ResponseTarget => ({ redirectUri: 
 
 /** GET/POST /authorize (RFC 6749 §4.1), the login and consent pages, and the code that ends them. */
 export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
-  await app.register(cookie);
   const { issuer } = runtime.config;
   const keys = new InteractionKeys(runtime.keyEncryptionSecret);
   const throttle = new LoginThrottle();
@@ -97,7 +95,9 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         codeChallenge: req.codeChallenge,
         nonce: req.nonce,
         authTime: session!.authTime,
+        // The sid claim names the session without being its secret: the hash the ledger knows it by.
         sid: sha256(session!.sid),
+        amr: session!.amr,
       },
       { actor: `user:${session!.sub}`, correlationId: request.id },
     );

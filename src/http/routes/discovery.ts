@@ -8,6 +8,9 @@ import { scopeTokens } from '../../domain/clients/metadataRules.js';
 import { clientsProjection } from '../../../projections/clients.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const OIDC_SCOPES = ['openid', 'profile', 'email'];
+/** Every claim an ID token or UserInfo answer can carry. */
+const CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'sid', 'amr', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'];
 
 /**
  * Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0): one
@@ -15,7 +18,7 @@ const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_
  */
 export function serverMetadata(runtime: Runtime): Record<string, unknown> {
   const { issuer } = runtime.config;
-  const scopes = new Set<string>();
+  const scopes = new Set<string>(OIDC_SCOPES);
   for (const c of runtime.runner.view(clientsProjection).byId.values()) {
     if (!c.disabled) for (const s of scopeTokens(c.metadata.scope)) scopes.add(s);
   }
@@ -23,7 +26,9 @@ export function serverMetadata(runtime: Runtime): Record<string, unknown> {
     issuer,
     authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: `${issuer}/token`,
+    userinfo_endpoint: `${issuer}/userinfo`,
     jwks_uri: `${issuer}/jwks`,
+    end_session_endpoint: `${issuer}/logout`,
     introspection_endpoint: `${issuer}/introspect`,
     revocation_endpoint: `${issuer}/revoke`,
     grant_types_supported: grantHandlers.map((g) => g.grantType),
@@ -41,6 +46,15 @@ export function serverMetadata(runtime: Runtime): Record<string, unknown> {
     introspection_signing_alg_values_supported: ['RS256'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: SIGNING_ALGS,
+    claims_supported: CLAIMS,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    require_request_uri_registration: false,
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
+    frontchannel_logout_supported: false,
+    ui_locales_supported: ['en'],
   };
 }
 

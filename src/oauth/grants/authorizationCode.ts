@@ -26,6 +26,7 @@ export const authorizationCodeGrant: GrantHandler = {
       );
       const response: TokenResponse = { access_token: issued.access.token, token_type: 'Bearer', expires_in: issued.access.expiresIn, scope: issued.grant.scope };
       if (issued.refreshToken) response.refresh_token = issued.refreshToken;
+      if (issued.idToken) response.id_token = issued.idToken;
       return response;
     } catch (err) {
       throw toOAuthError(err);

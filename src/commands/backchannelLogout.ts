@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { Runtime } from '../runtime.js';
+import { signJwt } from '../tokens/jwtStrategy.js';
+import { authorizationProjection, type PendingLogout } from '../../projections/authorization.js';
+import { clientsProjection } from '../../projections/clients.js';
+
+const MAX_ATTEMPTS = 8;
+const TIMEOUT_MS = 5000;
+const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** 2 s, 4 s, 8 s … at most an hour between attempts. */
+const backoffMs = (attempt: number) => Math.min(2 ** attempt * 1000, 3_600_000);
+
+/**
+ * Delivers pending logout tokens (OIDC Back-Channel Logout 1.0 §2.5) to the clients' registered
+ * backchannel_logout_uri. Each attempt's outcome is an event, so operators see failures and retries
+ * and every instance knows what is still owed.
+ */
+export class BackchannelLogoutDispatcher {
+  private readonly inFlight = new Set<string>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly rt: Runtime) {}
+
+  start(everyMs = 500): void {
+    this.timer = setInterval(() => void this.tick(), everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Attempts every delivery that is due now; resolves when those attempts are recorded. */
+  async tick(now = Date.now()): Promise<void> {
+    const due = [...this.rt.runner.view(authorizationProjection).pendingLogouts.values()].filter((p) => p.nextAttemptAt <= now);
+    await Promise.all(due.map((p) => this.deliver(p)));
+  }
+
+  private async deliver(p: PendingLogout): Promise<void> {
+    const key = `${p.sidHash}\0${p.clientId}`;
+    if (this.inFlight.has(key)) return;
+    this.inFlight.add(key);
+    const attempt = p.attempts + 1;
+    const ctx = { actor: 'system', correlationId: randomUUID() };
+    try {
+      const error = await this.post(p);
+      const stream = `session-${p.sidHash}`;
+      const event =
+        error === null
+          ? { type: 'BackchannelLogoutDelivered', data: { sidHash: p.sidHash, clientId: p.clientId, jti: p.jti, attempt } }
+          : {
+              type: 'BackchannelLogoutFailed',
+              data: {
+                sidHash: p.sidHash,
+                clientId: p.clientId,
+                jti: p.jti,
+                attempt,
+                error: error.slice(0, 500),
+                nextAttemptAt: attempt >= MAX_ATTEMPTS ? null : new Date(Date.now() + backoffMs(attempt)).toISOString(),
+              },
+            };
+      const { position } = await this.rt.ledger.append(stream, [event], 'any', ctx);
+      await this.rt.runner.waitFor(position);
+    } catch {
+      // The ledger refused the outcome: the delivery stays pending and is tried again on a later tick.
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** null on success, else why it failed. */
+  private async post(p: PendingLogout): Promise<string | null> {
+    const client = this.rt.runner.view(clientsProjection).byId.get(p.clientId);
+    const uri = client?.metadata.backchannel_logout_uri;
+    if (!client || !uri) return 'the client no longer has a backchannel_logout_uri';
+    const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
+    const key = await this.rt.keys.signingKey(alg);
+    if (!key) return `no ${alg} signing key`;
+    const now = Math.floor(Date.now() / 1000);
+    const logoutToken = signJwt(
+      { typ: 'logout+jwt' },
+      { iss: this.rt.config.issuer, aud: client.clientId, iat: now, exp: now + 120, jti: p.jti, sub: p.sub, sid: p.sidHash, events: { [BACKCHANNEL_EVENT]: {} } },
+      key,
+    );
+    try {
+      const res = await fetch(uri, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: logoutToken }).toString(),
+        redirect: 'error',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      await res.body?.cancel();
+      return res.ok ? null : `HTTP ${res.status}`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { endSession } from '../../commands/grants.js';
+import { sha256 } from '../../tokens/hash.js';
+import { verifyIdTokenHint } from '../../tokens/idToken.js';
+import type { Runtime } from '../../runtime.js';
+import { authorizationProjection } from '../../../projections/authorization.js';
+import { clientsProjection } from '../../../projections/clients.js';
+import { InteractionKeys } from '../interaction/sealing.js';
+import { errorPage, esc, sendPage } from '../pages/layout.js';
+import { SESSION_COOKIE, BINDING_COOKIE } from './authorize.js';
+
+interface LogoutRequest {
+  redirect: string | null;
+  state: string | null;
+}
+
+/** OpenID Connect RP-Initiated Logout 1.0 at the end_session_endpoint. */
+export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
+  const { issuer } = runtime.config;
+  const keys = new InteractionKeys(runtime.keyEncryptionSecret);
+  const secure = issuer.startsWith('https:');
+
+  const verifyHint = (hint: string) => verifyIdTokenHint(hint, runtime.keys.jwks(), issuer);
+
+  async function finish(request: FastifyRequest, reply: FastifyReply, req: LogoutRequest) {
+    const sid = request.cookies[SESSION_COOKIE];
+    if (sid && runtime.runner.view(authorizationProjection).sessions.has(sha256(sid))) {
+      await endSession(runtime, sid, 'RP-initiated logout', { actor: 'user', correlationId: request.id });
+    }
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+    if (req.redirect) {
+      const url = new URL(req.redirect);
+      if (req.state !== null) url.searchParams.set('state', req.state);
+      return reply.code(303).header('cache-control', 'no-store').header('location', url.toString()).send();
+    }
+    return sendPage(reply, 200, 'Signed out', '<h1>You are signed out</h1>');
+  }
+
+  async function logout(request: FastifyRequest, reply: FastifyReply) {
+    const raw = ((request.method === 'GET' ? request.query : request.body) ?? {}) as Record<string, unknown>;
+    const str = (k: string) => (typeof raw[k] === 'string' && raw[k] !== '' ? (raw[k] as string) : undefined);
+    if (Object.values(raw).some(Array.isArray)) return errorPage(reply, 400, 'The logout request repeats a parameter.');
+    const hint = str('id_token_hint');
+    const claims = hint ? await verifyHint(hint) : undefined;
+    if (hint && !claims) return errorPage(reply, 400, 'The id_token_hint was not issued by this server.');
+    const hintClient = typeof claims?.aud === 'string' ? claims.aud : Array.isArray(claims?.aud) ? claims.aud[0] : undefined;
+    const clientId = str('client_id') ?? hintClient;
+    if (str('client_id') && hintClient && str('client_id') !== hintClient) return errorPage(reply, 400, 'client_id does not match the id_token_hint.');
+    const redirect = str('post_logout_redirect_uri') ?? null;
+    if (redirect) {
+      const client = clientId ? runtime.runner.view(clientsProjection).byId.get(clientId) : undefined;
+      // Exact match against the client's registered list, like redirect_uri.
+      if (!client || !(client.metadata.post_logout_redirect_uris ?? []).includes(redirect)) {
+        return errorPage(reply, 400, 'The post_logout_redirect_uri is not registered for this application.');
+      }
+    }
+    const req: LogoutRequest = { redirect, state: str('state') ?? null };
+    const sid = request.cookies[SESSION_COOKIE];
+    const session = sid ? runtime.runner.view(authorizationProjection).sessions.get(sha256(sid)) : undefined;
+    // A valid hint for this very session proves the request came from the RP the user used: no question.
+    if (!session || (claims && claims.sub === session.sub)) return finish(request, reply, req);
+    // Otherwise ask, so that a third-party page cannot sign the user out (§2, logout CSRF).
+    const bind = request.cookies[BINDING_COOKIE] ?? '';
+    if (!bind) return finish(request, reply, req);
+    const sealed = keys.seal({ ...req, exp: Math.floor(Date.now() / 1000) + 600, bid: sha256(bind) });
+    return sendPage(
+      reply,
+      200,
+      'Sign out',
+      `<h1>Sign out?</h1><form method="post" action="logout/confirm"><input type="hidden" name="interaction" value="${esc(sealed)}"><input type="hidden" name="csrf" value="${esc(keys.csrfToken(bind))}"><button type="submit" name="decision" value="logout">Sign out</button></form>`,
+    );
+  }
+
+  app.get('/logout', logout);
+  app.post('/logout', logout);
+  app.post('/logout/confirm', async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const bind = request.cookies[BINDING_COOKIE];
+    const sealed = typeof body.interaction === 'string' ? keys.unseal<LogoutRequest & { exp: number; bid: string }>(body.interaction) : undefined;
+    if (!keys.csrfValid(bind, typeof body.csrf === 'string' ? body.csrf : undefined) || !sealed || sealed.exp <= Date.now() / 1000 || sealed.bid !== sha256(bind!)) {
+      return errorPage(reply, 400, 'This sign-out form has expired or was not sent by this browser.');
+    }
+    return finish(request, reply, { redirect: sealed.redirect, state: sealed.state });
+  });
+}

@@ -1,0 +1,63 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { findUserBySub } from '../../commands/users.js';
+import { sha256 } from '../../tokens/hash.js';
+import type { Runtime } from '../../runtime.js';
+import { activeTokenByHash, activeTokensProjection } from '../../../projections/activeTokens.js';
+import { clientsProjection } from '../../../projections/clients.js';
+
+const claimsSchema = {
+  type: 'object',
+  properties: {
+    sub: { type: 'string' },
+    name: { type: 'string' },
+    preferred_username: { type: 'string' },
+    updated_at: { type: 'integer' },
+    email: { type: 'string' },
+    email_verified: { type: 'boolean' },
+  },
+  required: ['sub'],
+  additionalProperties: false,
+} as const;
+
+/** RFC 6750 §3: the challenge names the error for a bad token, and nothing when no token came. */
+function challenge(reply: FastifyReply, status: number, error?: string, description?: string) {
+  const params = error ? `, error="${error}", error_description="${description}"` : '';
+  return reply
+    .code(status)
+    .header('www-authenticate', `Bearer realm="token-ledger"${params}`)
+    .header('cache-control', 'no-store')
+    .send(error ? { error, error_description: description } : { error: 'invalid_request', error_description: 'no access token' });
+}
+
+/** OIDC Core §5.3: the user's claims for the scopes the access token carries. */
+export async function userinfoRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
+  async function userinfo(request: FastifyRequest, reply: FastifyReply) {
+    const header = request.headers.authorization;
+    const bearer = header && /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
+    const body = request.method === 'POST' && request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
+    const form = typeof body.access_token === 'string' ? body.access_token : undefined;
+    if (bearer && form) return challenge(reply, 400, 'invalid_request', 'the access token was sent twice');
+    if (Array.isArray(body.access_token)) return challenge(reply, 400, 'invalid_request', 'access_token is repeated');
+    const token = bearer ?? form;
+    if (!token) return challenge(reply, 401);
+    const found = activeTokenByHash(runtime.runner.view(activeTokensProjection), sha256(token), Math.floor(Date.now() / 1000));
+    const client = found && runtime.runner.view(clientsProjection).byId.get(found.clientId);
+    const user = found && findUserBySub(runtime, found.sub);
+    if (!found || !client || client.disabled || !user || user.disabled) {
+      return challenge(reply, 401, 'invalid_token', 'the access token is not active');
+    }
+    const scopes = found.scope.split(' ');
+    if (!scopes.includes('openid')) return challenge(reply, 403, 'insufficient_scope', 'the access token lacks the openid scope');
+    reply.header('cache-control', 'no-store');
+    return {
+      sub: user.sub,
+      ...(scopes.includes('profile')
+        ? { ...(user.name ? { name: user.name } : {}), preferred_username: user.username, updated_at: Math.floor(user.updatedAt / 1000) }
+        : {}),
+      ...(scopes.includes('email') && user.email ? { email: user.email, email_verified: user.emailVerified } : {}),
+    };
+  }
+  const schema = { response: { 200: claimsSchema } };
+  app.get('/userinfo', { schema }, userinfo);
+  app.post('/userinfo', { schema }, userinfo);
+}
