@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
+import { corsPolicy } from './plugins/corsPolicy.js';
 import type { Runtime } from '../runtime.js';
 import { installErrorHandler } from './plugins/errors.js';
 import { metricsPlugin, type Metrics } from './plugins/metrics.js';
@@ -16,6 +17,7 @@ import { revokeRoutes } from './routes/revoke.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { logoutRoutes } from './routes/logout.js';
+import { sdkRoutes } from './routes/sdk.js';
 
 export interface AppOptions {
   runtime: Runtime;
@@ -41,9 +43,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installErrorHandler(app);
   await app.register(formbody);
   await app.register(cookie);
-  // Browser apps call the token, userinfo and metadata endpoints cross-origin; no endpoint reads
-  // cookies on a cross-origin request, so any origin may, without credentials.
-  await app.register(cors, { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'dpop'], maxAge: 600 });
+  await app.register(cors, { delegator: corsPolicy(runtime) });
   await app.register(metricsPlugin, { metrics: options.metrics, runtime });
   await app.register(oauthClientsPlugin, { runtime });
   await app.register(healthRoutes, { runtime, isReady: options.isReady });
@@ -55,5 +55,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authorizeRoutes, { runtime });
   await app.register(userinfoRoutes, { runtime });
   await app.register(logoutRoutes, { runtime });
+  await app.register(sdkRoutes);
   return app;
 }

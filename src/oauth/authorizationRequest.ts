@@ -3,8 +3,8 @@ import { OAuthError } from './errors.js';
 import { grantedScope, resourceIndicators } from './scope.js';
 import { redirectUriMatches } from './redirectUri.js';
 
-export type ResponseMode = 'query' | 'form_post';
-export const RESPONSE_MODES: ResponseMode[] = ['query', 'form_post'];
+export type ResponseMode = 'query' | 'form_post' | 'web_message';
+export const RESPONSE_MODES: ResponseMode[] = ['query', 'form_post', 'web_message'];
 
 /** A validated authorization request: what the browser carries (sealed) through login and consent. */
 export interface AuthorizationRequest {
@@ -65,8 +65,15 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
     redirectUri = redirect.value;
   }
 
-  const state = one(raw, 'state');
   const mode = one(raw, 'response_mode');
+  if (mode.value === 'web_message') {
+    // Relay mode would hand the response to a third window: refused outright.
+    if (raw.web_message_uri !== undefined || raw.web_message_target !== undefined) {
+      return { kind: 'page', message: 'web_message_uri and web_message_target (relay mode) are not supported.' };
+    }
+    if (!/^https?:\/\//.test(redirectUri)) return { kind: 'page', message: 'response_mode=web_message needs an http(s) redirect_uri.' };
+  }
+  const state = one(raw, 'state');
   const responseMode = (RESPONSE_MODES as string[]).includes(mode.value ?? 'query') ? ((mode.value ?? 'query') as ResponseMode) : 'query';
   const target: ResponseTarget = { redirectUri, responseMode, state: state.repeated ? null : state.value ?? null };
   const fail = (error: string, description: string): AuthorizeParse => ({ kind: 'error', target, error: new OAuthError(400, error, description) });

@@ -5,12 +5,39 @@ import { esc, scriptHash, sendPage } from './layout.js';
 const AUTO_SUBMIT = 'document.forms[0].submit()';
 
 /**
- * Sends the authorization response (or error) to the client's redirect URI, always with `state` as
- * sent and `iss` (RFC 9207): as query parameters (a 303 redirect) or as an auto-posted form
- * (OAuth 2.0 Form Post Response Mode).
+ * The web_message page's only script, the same bytes on every page (so one CSP hash allows it): it
+ * reads the response from an inert JSON block and posts it to the opener or parent, to the redirect
+ * URI's origin only — never `*` — then closes a popup.
+ */
+const POST_MESSAGE =
+  "(function(){var d=JSON.parse(document.getElementById('tl-response').textContent);var w=window.opener||window.parent;if(w&&w!==window){w.postMessage(d.message,d.targetOrigin)}if(window.opener){window.close()}})()";
+
+/** JSON that cannot end a script block or break a line in any parser (<, >, &, U+2028, U+2029). */
+function inertJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/**
+ * Sends the authorization response (or error) to the client, always with `state` as sent and `iss`
+ * (RFC 9207): as query parameters (a 303 redirect), as an auto-posted form (Form Post Response
+ * Mode), or as a postMessage to the window that opened or framed this page (Web Message Response Mode).
  */
 export function sendAuthorizationResponse(reply: FastifyReply, target: ResponseTarget, issuer: string, params: Record<string, string>): FastifyReply {
   const all: Record<string, string> = { ...params, ...(target.state !== null ? { state: target.state } : {}), iss: issuer };
+  if (target.responseMode === 'web_message') {
+    const origin = new URL(target.redirectUri).origin;
+    const data = { targetOrigin: origin, message: { type: 'authorization_response', response: all } };
+    return sendPage(reply, 200, 'Signing in', `<p>Returning to the application…</p><script type="application/json" id="tl-response">${inertJson(data)}</script><script>${POST_MESSAGE}</script>`, {
+      script: scriptHash(POST_MESSAGE),
+      // Only the app itself may frame this page (silent renewal in its hidden iframe).
+      frameAncestors: [origin],
+    });
+  }
   if (target.responseMode === 'form_post') {
     const inputs = Object.entries(all)
       .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)

@@ -1,0 +1,37 @@
+import type { FastifyCorsOptionsDelegateCallback } from '@fastify/cors';
+import type { Runtime } from '../../runtime.js';
+import { clientsProjection } from '../../../projections/clients.js';
+
+/** Endpoints any page may read: public metadata and keys, the browser module, UserInfo (bearer-authenticated). */
+const OPEN = [/^\/\.well-known\//, /^\/jwks$/, /^\/sdk\//, /^\/userinfo$/];
+/** Endpoints a browser app calls with its own client id: only from its registered redirect URI origins. */
+const CLIENT = [/^\/token$/, /^\/revoke$/];
+
+/** Origins of the redirect URIs of public clients: where a browser app can legitimately run. */
+function publicClientOrigins(runtime: Runtime): Set<string> {
+  const origins = new Set<string>();
+  for (const c of runtime.runner.view(clientsProjection).byId.values()) {
+    if (c.disabled || c.metadata.token_endpoint_auth_method !== 'none') continue;
+    for (const uri of c.metadata.redirect_uris) {
+      if (/^https?:\/\//.test(uri)) origins.add(new URL(uri).origin);
+    }
+  }
+  return origins;
+}
+
+/**
+ * Per-request CORS decision. The authorization endpoint and the pages never answer cross-origin
+ * reads; the token and revocation endpoints answer only registered browser-app origins.
+ */
+export function corsPolicy(runtime: Runtime): FastifyCorsOptionsDelegateCallback {
+  return (request, callback) => {
+    const path = (request.url ?? '').split('?')[0]!;
+    const origin = request.headers.origin;
+    const base = { methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'dpop'], maxAge: 600, credentials: false };
+    if (OPEN.some((r) => r.test(path))) return callback(null, { ...base, origin: '*' });
+    if (CLIENT.some((r) => r.test(path)) && origin && publicClientOrigins(runtime).has(origin)) {
+      return callback(null, { ...base, origin });
+    }
+    callback(null, { origin: false });
+  };
+}
