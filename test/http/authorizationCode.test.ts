@@ -34,7 +34,7 @@ describe('authorization code with PKCE', () => {
     assert.deepEqual(meta.response_types_supported, ['code']);
     assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
     assert.equal(meta.authorization_response_iss_parameter_supported, true);
-    assert.deepEqual(meta.response_modes_supported, ['query', 'form_post']);
+    assert.deepEqual(meta.response_modes_supported, ['query', 'form_post', 'web_message']);
   });
 
   it('a public SPA client: login page, consent page, code with state and iss, PKCE exchange, refresh rotation', async () => {
