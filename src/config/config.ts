@@ -16,6 +16,8 @@ export interface Config {
   refreshTokenAbsoluteSeconds: number;
   /** How long a login session lasts. */
   sessionSeconds: number;
+  /** Trust X-Forwarded-* from a reverse proxy: false, true, a hop count, or a list of proxy addresses. */
+  trustProxy: boolean | number | string;
 }
 
 /** A bad setting: the message is one line naming the variable and what it expects. */
@@ -50,6 +52,15 @@ function issuerUrl(raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** Off by default: a forged X-Forwarded-For would otherwise pick the IP that login throttling counts. */
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  if (/^[0-9a-fA-F.:/, ]+$/.test(raw)) return raw;
+  throw new ConfigError(`TRUST_PROXY=${JSON.stringify(raw)} is invalid: expected true, false, a hop count, or proxy addresses (10.0.0.1, 10.0.0.0/8)`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -78,5 +89,6 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenIdleSeconds: integer(env, 'REFRESH_TOKEN_IDLE_TTL', 1_209_600, 60, 31_536_000),
     refreshTokenAbsoluteSeconds: integer(env, 'REFRESH_TOKEN_ABSOLUTE_TTL', 2_592_000, 60, 315_360_000),
     sessionSeconds: integer(env, 'SESSION_TTL', 86_400, 60, 31_536_000),
+    trustProxy: trustProxy(env.TRUST_PROXY),
   };
 }

@@ -12,6 +12,7 @@ describe('configuration from the environment', () => {
     assert.equal(c.dataDir, resolve('./data'));
     assert.equal(c.eventstoreConnectionString, undefined);
     assert.equal(c.logLevel, 'info');
+    assert.equal(c.trustProxy, false, 'X-Forwarded-For is not trusted unless a proxy is declared');
   });
 
   for (const [env, pattern] of [
@@ -22,6 +23,7 @@ describe('configuration from the environment', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL="loud" is invalid: expected one of fatal, error/],
     [{ EVENTSTORE_CONNECTION_STRING: 'http://x' }, /^EVENTSTORE_CONNECTION_STRING is invalid: expected a connection string/],
     [{ KEY_ENCRYPTION_SECRET: 'short' }, /^KEY_ENCRYPTION_SECRET is invalid: expected at least 32 characters/],
+    [{ TRUST_PROXY: 'yes please' }, /^TRUST_PROXY="yes please" is invalid: expected true, false, a hop count/],
   ] as const) {
     it(`refuses ${JSON.stringify(env)} with one line naming the variable`, () => {
       assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && pattern.test(e.message) && !e.message.includes('\n'));
