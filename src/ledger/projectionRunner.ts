@@ -9,6 +9,7 @@ export interface RunnerOptions {
   checkpointDir?: string;
   /** Whether this process may write checkpoints (a server does; a one-shot CLI command does not). */
   writeCheckpoints?: boolean;
+  /** Serialising the views is synchronous and grows with them: rarely (5 min) and at shutdown. */
   checkpointEveryMs?: number;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
@@ -80,7 +81,7 @@ export class ProjectionRunner {
       },
     });
     if (this.options.writeCheckpoints && this.options.checkpointDir) {
-      this.timer = setInterval(() => this.saveCheckpoint(), this.options.checkpointEveryMs ?? 30_000);
+      this.timer = setInterval(() => this.saveCheckpoint(), this.options.checkpointEveryMs ?? 300_000);
       this.timer.unref();
     }
     await caughtUp;
