@@ -4,7 +4,8 @@ import { clientsProjection } from './clients.js';
 import { keysProjection } from './keys.js';
 import { authorizationProjection } from './authorization.js';
 import { usersProjection } from './users.js';
+import { tokenIndexProjection } from './tokenIndex.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection, authorizationProjection, usersProjection];
+export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection, authorizationProjection, usersProjection, tokenIndexProjection];

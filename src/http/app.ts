@@ -18,6 +18,7 @@ import { authorizeRoutes } from './routes/authorize.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { logoutRoutes } from './routes/logout.js';
 import { sdkRoutes } from './routes/sdk.js';
+import { graphqlRoutes } from './routes/graphql.js';
 
 export interface AppOptions {
   runtime: Runtime;
@@ -35,7 +36,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 64 * 1024,
-    trustProxy: true,
+    // Fastify accepts a hop count at run time; its typings list only boolean and addresses.
+    trustProxy: runtime.config.trustProxy as boolean | string,
     return503OnClosing: true,
     // Every event a request causes carries this id as its correlationId.
     genReqId: () => randomUUID(),
@@ -56,5 +58,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(userinfoRoutes, { runtime });
   await app.register(logoutRoutes, { runtime });
   await app.register(sdkRoutes);
+  await app.register(graphqlRoutes, { runtime });
   return app;
 }

@@ -13,6 +13,8 @@ export interface EventMetadata {
   causationId: string | null;
   /** Version of the event's JSON Schema (`schema/events/<type>.v<n>.json`). */
   schemaVersion: number;
+  /** The operator's reason for the command that wrote this event; absent when none was given. */
+  reason?: string;
   /** Integrity chain: the previous event's hash in the same stream (empty string for the first). */
   prevHash: string;
   hash: string;

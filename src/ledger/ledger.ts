@@ -7,6 +7,8 @@ export interface CommandContext {
   actor: string;
   correlationId: string;
   causationId?: string | null;
+  /** Why, when an operator gave a reason (GraphQL mutations): recorded in the metadata. */
+  reason?: string;
 }
 
 export interface DomainEvent {
@@ -39,6 +41,7 @@ export class Ledger {
           correlationId: ctx.correlationId,
           causationId: ctx.causationId ?? null,
           schemaVersion,
+          ...(ctx.reason !== undefined ? { reason: ctx.reason } : {}),
         },
       };
     });

@@ -1,0 +1,57 @@
+import { GraphQLError } from 'graphql';
+import { activeTokenByHash, activeTokensProjection } from '../../projections/activeTokens.js';
+import { clientsProjection } from '../../projections/clients.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import type { Runtime } from '../runtime.js';
+import { sha256 } from '../tokens/hash.js';
+
+export const ADMIN_SCOPE = 'ledger:admin';
+export const AUDIT_SCOPE = 'ledger:audit';
+
+/** The client whose access token called, with its token's scopes. */
+export interface Operator {
+  clientId: string;
+  scopes: Set<string>;
+}
+
+export interface GraphQLContext {
+  runtime: Runtime;
+  /** null: no token, or one that is not active (unknown, revoked, expired, its client disabled). */
+  operator: Operator | null;
+  requestId: string;
+}
+
+/**
+ * Looks the bearer token up in the active-token view on every request: a revoked operator token
+ * loses access the moment its revocation is applied.
+ */
+export function operatorFrom(runtime: Runtime, authorization: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): Operator | null {
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
+  if (!match) return null;
+  const token = activeTokenByHash(runtime.runner.view(activeTokensProjection), sha256(match[1]!), nowSeconds);
+  if (!token) return null;
+  const client = runtime.runner.view(clientsProjection).byId.get(token.clientId);
+  if (!client || client.disabled) return null;
+  return { clientId: token.clientId, scopes: new Set(token.scope.split(' ').filter(Boolean)) };
+}
+
+export const unauthenticated = () =>
+  new GraphQLError('a Bearer access token with scope ledger:admin or ledger:audit is required', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+
+export const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+
+/** Who may run what: audit reads, admin reads and writes. Checked before any resolver runs. */
+export function authorize(operator: Operator | null, operation: 'query' | 'mutation' | 'subscription'): void {
+  if (!operator) throw unauthenticated();
+  const admin = operator.scopes.has(ADMIN_SCOPE);
+  if (!admin && !operator.scopes.has(AUDIT_SCOPE)) throw forbidden('the token needs scope ledger:audit (queries) or ledger:admin');
+  if (operation !== 'query' && !admin) throw forbidden('only ledger:admin may change the ledger');
+}
+
+/** Every mutation's events name the operator and carry the reason. */
+export function commandContext(ctx: GraphQLContext, reason?: string): CommandContext {
+  if (!ctx.operator) throw unauthenticated();
+  return { actor: `operator:${ctx.operator.clientId}`, correlationId: ctx.requestId, ...(reason !== undefined ? { reason } : {}) };
+}

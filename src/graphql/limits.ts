@@ -1,0 +1,80 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import { createRequire } from 'node:module';
+import type { ComplexityEstimator } from 'graphql-query-complexity';
+import { authorize, type GraphQLContext } from './context.js';
+import { MAX_PAGE } from './mappers.js';
+
+// Its ESM build imports graphql/index.mjs, a second copy of graphql next to the CommonJS one every
+// other module here uses ("Cannot use GraphQLObjectType from another module or realm"): load its
+// CommonJS build, which shares ours.
+const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
+
+export const MAX_DEPTH = 10;
+export const MAX_COMPLEXITY = 10_000;
+
+/** Refuses operations nested deeper than `max` fields (introspection fields `__*` are not counted). */
+export function depthLimit(max: number): ValidationRule {
+  return (context) => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const d of context.getDocument().definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    const depthOf = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>): number => {
+      if (!set) return depth;
+      let deepest = depth;
+      for (const s of set.selections) {
+        if (s.kind === Kind.FIELD) {
+          if (!s.name.value.startsWith('__')) deepest = Math.max(deepest, depthOf(s.selectionSet, depth + 1, seen));
+        } else if (s.kind === Kind.INLINE_FRAGMENT) {
+          deepest = Math.max(deepest, depthOf(s.selectionSet, depth, seen));
+        } else if (!seen.has(s.name.value)) {
+          const f = fragments.get(s.name.value);
+          if (f) deepest = Math.max(deepest, depthOf(f.selectionSet, depth, new Set([...seen, s.name.value])));
+        }
+      }
+      return deepest;
+    };
+    return {
+      OperationDefinition(node) {
+        const depth = depthOf(node.selectionSet, 0, new Set());
+        if (depth > max) {
+          context.reportError(new GraphQLError(`query depth ${depth} exceeds the limit of ${max}`, { nodes: [node], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        }
+      },
+    };
+  };
+}
+
+/** A page of `first` items costs its items' complexity `first` times (at most the page cap). */
+const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
+  if (!('first' in args)) return undefined;
+  const first = typeof args.first === 'number' ? Math.min(Math.max(args.first, 0), MAX_PAGE) : 20;
+  return 1 + childComplexity * first;
+};
+
+/**
+ * Before any resolver runs: the caller's token and scope (audit queries, admin also mutates), then the
+ * operation's complexity. A refusal here answers errors only, no data.
+ */
+export function guardPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operation, schema, document, request }) {
+          authorize(contextValue.operator, operation?.operation ?? 'query');
+          const complexity = getComplexity({
+            schema,
+            query: document,
+            variables: request.variables ?? {},
+            ...(request.operationName ? { operationName: request.operationName } : {}),
+            estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+          });
+          if (complexity > MAX_COMPLEXITY) {
+            throw new GraphQLError(`query complexity ${complexity} exceeds the limit of ${MAX_COMPLEXITY}`, {
+              extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
+import { clientsProjection } from '../../../projections/clients.js';
+import { keysProjection } from '../../../projections/keys.js';
+import { handleClientCommand } from '../../commands/clients.js';
+import { revokeGrant, revokeGrantToken } from '../../commands/grants.js';
+import { rotateSigningKey } from '../../commands/keyring.js';
+import { revokeToken } from '../../commands/tokens.js';
+import { disableUser, registerUser } from '../../commands/users.js';
+import { ClientCommandError } from '../../domain/clients/decide.js';
+import type { ClientMetadata } from '../../domain/clients/events.js';
+import type { ClientState } from '../../domain/clients/state.js';
+import { GrantError } from '../../domain/grants/decide.js';
+import { UserCommandError } from '../../domain/users/decide.js';
+import { EventValidationError } from '../../ledger/validation.js';
+import { generateClientSecret, hashClientSecret } from '../../oauth/clientSecrets.js';
+import type { Runtime } from '../../runtime.js';
+import { commandContext, type GraphQLContext } from '../context.js';
+import { badInput, notFound, toClient, toGrant, toSigningKey, toToken, toUser, type TokenNode } from '../mappers.js';
+import { Client, CreateUserInput, Grant, RegisterClientInput, RegisteredClient, SigningAlg, SigningKey, Token, UpdateClientInput, User } from '../types.js';
+import { tokenIndex } from './reads.js';
+
+/** Refusals of the domain become BAD_USER_INPUT with their message; anything else stays an internal error. */
+async function command<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof GraphQLError) throw err;
+    if (err instanceof ClientCommandError || err instanceof UserCommandError || err instanceof GrantError) {
+      throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT', reason: err.code } });
+    }
+    if (err instanceof EventValidationError) throw new GraphQLError(`invalid input: ${err.message}`, { extensions: { code: 'BAD_USER_INPUT' } });
+    throw err;
+  }
+}
+
+function checkReason(reason: string): string {
+  const trimmed = reason.trim();
+  if (trimmed.length < 1 || trimmed.length > 200) throw badInput('reason must be 1 to 200 characters');
+  return trimmed;
+}
+
+function mustFindClient(rt: Runtime, clientId: string): ClientState {
+  const c = rt.runner.view(clientsProjection).byId.get(clientId);
+  if (!c) throw notFound(`client ${clientId} does not exist`);
+  return c;
+}
+
+type MetadataInput = Omit<RegisterClientInput, 'clientId'>;
+const optional = <K extends string, V>(key: K, value: V | null | undefined) => (value == null ? {} : ({ [key]: value } as Record<K, V>));
+const pick = <V>(value: V | null | undefined, fallback: V): V => (value == null ? fallback : value);
+
+/** RFC 7591 metadata from the input, defaults as in the CLI (`token-ledger clients create`). */
+function metadataFrom(input: MetadataInput, base?: ClientMetadata): ClientMetadata {
+  return {
+    ...optional('client_name', input.name ?? base?.client_name),
+    grant_types: pick(input.grantTypes, base?.grant_types ?? ['client_credentials']) as ClientMetadata['grant_types'],
+    redirect_uris: pick(input.redirectUris, base?.redirect_uris ?? []),
+    scope: pick(input.scope, base?.scope ?? ''),
+    token_endpoint_auth_method: pick(input.tokenEndpointAuthMethod, base?.token_endpoint_auth_method ?? 'client_secret_basic') as ClientMetadata['token_endpoint_auth_method'],
+    ...optional('jwks', (input.jwks ?? base?.jwks) as ClientMetadata['jwks'] | undefined),
+    access_token_format: pick(input.accessTokenFormat, base?.access_token_format ?? 'jwt') as ClientMetadata['access_token_format'],
+    access_token_signing_alg: pick(input.accessTokenSigningAlg, base?.access_token_signing_alg ?? 'ES256') as ClientMetadata['access_token_signing_alg'],
+    access_token_ttl: pick(input.accessTokenTtl, base?.access_token_ttl ?? 3600),
+    ...optional('id_token_signed_response_alg', (input.idTokenSignedResponseAlg ?? base?.id_token_signed_response_alg) as ClientMetadata['id_token_signed_response_alg']),
+    ...optional('post_logout_redirect_uris', input.postLogoutRedirectUris ?? base?.post_logout_redirect_uris),
+    ...optional('backchannel_logout_uri', input.backchannelLogoutUri ?? base?.backchannel_logout_uri),
+    ...optional('backchannel_logout_session_required', base?.backchannel_logout_session_required),
+  };
+}
+
+const needsSecret = (m: ClientMetadata) => m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
+
+/**
+ * Revokes every live token of a client or subject: each grant through revokeGrant (its refresh and
+ * access tokens with it), each token outside a grant through revokeToken. Returns how many tokens
+ * were active before.
+ */
+async function revokeAll(rt: Runtime, jtis: string[], grantIds: string[], reason: string, ctx: GraphQLContext): Promise<number> {
+  const view = tokenIndex(rt);
+  const cctx = commandContext(ctx, reason);
+  const now = Date.now();
+  const grants = new Set<string>();
+  for (const id of grantIds) if (view.grants.get(id)?.revokedAt === undefined) grants.add(id);
+  const plain: string[] = [];
+  let count = 0;
+  for (const jti of jtis) {
+    const t = view.tokens.get(jti);
+    if (!t || t.revokedAt !== undefined || t.exp * 1000 <= now) continue;
+    count++;
+    if (t.grantId) grants.add(t.grantId);
+    else plain.push(jti);
+  }
+  for (const grantId of grants) await revokeGrant(rt, grantId, reason, cctx);
+  for (const jti of plain) await revokeToken(rt, jti, { operator: ctx.operator!.clientId }, reason, cctx);
+  return count;
+}
+
+@Resolver()
+export class MutationResolver {
+  @Mutation(() => Token, { description: 'Revokes one token; a refresh token takes its whole grant with it' })
+  revokeToken(@Arg('jti', () => ID) jti: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<TokenNode> {
+    return command(async () => {
+      const why = checkReason(reason);
+      const rt = ctx.runtime;
+      const t = tokenIndex(rt).tokens.get(jti);
+      if (!t) throw notFound(`token ${jti} does not exist`);
+      const cctx = commandContext(ctx, why);
+      if (t.grantId) await revokeGrantToken(rt, t.grantId, jti, null, why, cctx);
+      else await revokeToken(rt, jti, { operator: ctx.operator!.clientId }, why, cctx);
+      return toToken(tokenIndex(rt).tokens.get(jti)!);
+    });
+  }
+
+  @Mutation(() => Grant, { description: 'Revokes a grant and every token it produced' })
+  revokeGrant(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<Grant> {
+    return command(async () => {
+      const why = checkReason(reason);
+      if (!tokenIndex(ctx.runtime).grants.has(id)) throw notFound(`grant ${id} does not exist`);
+      await revokeGrant(ctx.runtime, id, why, commandContext(ctx, why));
+      return toGrant(tokenIndex(ctx.runtime).grants.get(id)!);
+    });
+  }
+
+  @Mutation(() => Int, { description: "Revokes every live token and grant of a client; answers how many tokens were live" })
+  revokeClientTokens(@Arg('clientId', () => ID) clientId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return command(async () => {
+      const why = checkReason(reason);
+      const view = tokenIndex(ctx.runtime);
+      return revokeAll(ctx.runtime, [...(view.byClient.get(clientId) ?? [])], [...(view.grantsByClient.get(clientId) ?? [])], why, ctx);
+    });
+  }
+
+  @Mutation(() => Int, { description: "Revokes every live token and grant of a subject; answers how many tokens were live" })
+  revokeSubjectTokens(@Arg('subject', () => ID) subject: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return command(async () => {
+      const why = checkReason(reason);
+      const view = tokenIndex(ctx.runtime);
+      return revokeAll(ctx.runtime, [...(view.bySubject.get(subject) ?? [])], [...(view.grantsBySubject.get(subject) ?? [])], why, ctx);
+    });
+  }
+
+  @Mutation(() => RegisteredClient, { description: 'Registers a client; a generated secret is answered here, once' })
+  registerClient(@Arg('input', () => RegisterClientInput) input: RegisterClientInput, @Ctx() ctx: GraphQLContext): Promise<RegisteredClient> {
+    return command(async () => {
+      const rt = ctx.runtime;
+      const clientId = input.clientId ?? randomBytes(16).toString('base64url');
+      const metadata = metadataFrom(input);
+      const secret = needsSecret(metadata) ? generateClientSecret() : null;
+      const hash = secret === null ? null : await hashClientSecret(secret, true);
+      await handleClientCommand(rt, { type: 'RegisterClient', clientId, metadata, secret: hash }, commandContext(ctx));
+      return { client: toClient(mustFindClient(rt, clientId)), clientSecret: secret };
+    });
+  }
+
+  @Mutation(() => Client, { description: "Changes a client's metadata; omitted fields keep their values" })
+  updateClient(
+    @Arg('clientId', () => ID) clientId: string,
+    @Arg('input', () => UpdateClientInput) input: UpdateClientInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Client> {
+    return command(async () => {
+      const rt = ctx.runtime;
+      const metadata = metadataFrom(input, mustFindClient(rt, clientId).metadata);
+      await handleClientCommand(rt, { type: 'UpdateClient', clientId, metadata }, commandContext(ctx));
+      return toClient(mustFindClient(rt, clientId));
+    });
+  }
+
+  @Mutation(() => RegisteredClient, { description: 'Replaces the client secret (the old one stops working at once); the new one is answered here, once' })
+  rotateClientSecret(@Arg('clientId', () => ID) clientId: string, @Ctx() ctx: GraphQLContext): Promise<RegisteredClient> {
+    return command(async () => {
+      const rt = ctx.runtime;
+      const client = mustFindClient(rt, clientId);
+      if (!needsSecret(client.metadata)) throw badInput(`${client.metadata.token_endpoint_auth_method} clients have no secret`);
+      const secret = generateClientSecret();
+      await handleClientCommand(rt, { type: 'RotateClientSecret', clientId, secret: await hashClientSecret(secret, true) }, commandContext(ctx));
+      return { client: toClient(mustFindClient(rt, clientId)), clientSecret: secret };
+    });
+  }
+
+  @Mutation(() => Client, { description: 'Disables a client: it can no longer authenticate' })
+  disableClient(@Arg('clientId', () => ID) clientId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<Client> {
+    return command(async () => {
+      const why = checkReason(reason);
+      mustFindClient(ctx.runtime, clientId);
+      await handleClientCommand(ctx.runtime, { type: 'DisableClient', clientId }, commandContext(ctx, why));
+      return toClient(mustFindClient(ctx.runtime, clientId));
+    });
+  }
+
+  @Mutation(() => User, { description: 'Registers a user; the password is kept as a hash only' })
+  createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() ctx: GraphQLContext): Promise<User> {
+    return command(async () => {
+      const user = await registerUser(
+        ctx.runtime,
+        {
+          username: input.username,
+          password: input.password,
+          ...(input.email != null ? { email: input.email } : {}),
+          ...(input.name != null ? { name: input.name } : {}),
+          ...(input.emailVerified != null ? { emailVerified: input.emailVerified } : {}),
+        },
+        commandContext(ctx),
+      );
+      return toUser(user);
+    });
+  }
+
+  @Mutation(() => User, { description: 'Disables a user: no more logins' })
+  disableUser(@Arg('sub', () => ID) sub: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<User> {
+    return command(async () => toUser(await disableUser(ctx.runtime, sub, commandContext(ctx, checkReason(reason)))));
+  }
+
+  @Mutation(() => SigningKey, { description: 'Generates a signing key: published at once, signing after activateInSeconds' })
+  rotateSigningKey(
+    @Arg('alg', () => SigningAlg, { defaultValue: SigningAlg.ES256 }) alg: SigningAlg,
+    @Arg('activateInSeconds', () => Int, { defaultValue: 0 }) activateInSeconds: number,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<SigningKey> {
+    return command(async () => {
+      if (!Number.isInteger(activateInSeconds) || activateInSeconds < 0) throw badInput('activateInSeconds must be a non-negative integer');
+      const rt = ctx.runtime;
+      const now = Date.now();
+      const events = await rotateSigningKey(rt, alg, now + activateInSeconds * 1000, commandContext(ctx), now);
+      const generated = events.find((e) => e.type === 'SigningKeyGenerated') as { data: { kid: string } } | undefined;
+      const key = generated ? rt.runner.view(keysProjection).keys.get(generated.data.kid) : undefined;
+      if (!key) throw new Error('no key was generated');
+      return toSigningKey(key);
+    });
+  }
+}
+

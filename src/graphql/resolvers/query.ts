@@ -1,0 +1,256 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { clientsProjection } from '../../../projections/clients.js';
+import { keysProjection } from '../../../projections/keys.js';
+import { findUserBySub } from '../../commands/users.js';
+import { clientStream } from '../../commands/clients.js';
+import { grantStream } from '../../commands/grants.js';
+import { userStream } from '../../commands/users.js';
+import type { GraphQLContext } from '../context.js';
+import {
+  badInput,
+  decodeCursor,
+  encodeCursor,
+  pageInfo,
+  pageSize,
+  toClient,
+  toGrant,
+  toLedgerEvent,
+  toSession,
+  toSigningKey,
+  toToken,
+  toUser,
+  type TokenNode,
+} from '../mappers.js';
+import { DateTimeScalar } from '../scalars.js';
+import {
+  Client,
+  ClientConnection,
+  Grant,
+  LedgerEvent,
+  LedgerEventConnection,
+  Session,
+  SigningKey,
+  Token,
+  TokenConnection,
+  TokenFilter,
+  TokenStatus,
+  User,
+} from '../types.js';
+import { selectTokens, statusAt, tokenHistory, tokenIndex } from './reads.js';
+
+/** The most events one `events` page may read from the ledger while looking for a category. */
+const SCAN_LIMIT = 10_000;
+const SCAN_BATCH = 500;
+
+function seqCursor(after: string | null | undefined): number {
+  const raw = decodeCursor(after);
+  if (raw === undefined) return -1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw badInput('invalid cursor');
+  return n;
+}
+
+@Resolver()
+export class QueryResolver {
+  @Query(() => Token, { nullable: true, description: 'A token by its jti, from the history index' })
+  token(@Arg('jti', () => ID) jti: string, @Ctx() ctx: GraphQLContext): TokenNode | null {
+    const t = tokenIndex(ctx.runtime).tokens.get(jti);
+    return t ? toToken(t) : null;
+  }
+
+  @Query(() => TokenConnection, { description: 'Tokens in issue order; at most 100 a page' })
+  tokens(
+    @Arg('filter', () => TokenFilter, { nullable: true }) filter: TokenFilter | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): TokenConnection {
+    const now = Date.now();
+    const f = filter ?? {};
+    const { page, total, hasNextPage } = selectTokens(
+      tokenIndex(ctx.runtime),
+      {
+        ...(f.clientId != null ? { clientId: f.clientId } : {}),
+        ...(f.subject != null ? { subject: f.subject } : {}),
+        ...(f.grantId != null ? { grantId: f.grantId } : {}),
+        ...(f.status != null ? { status: f.status } : {}),
+        ...(f.kind != null ? { kind: f.kind } : {}),
+        ...(f.issuedAfter != null ? { issuedAfter: f.issuedAfter } : {}),
+        ...(f.issuedBefore != null ? { issuedBefore: f.issuedBefore } : {}),
+      },
+      seqCursor(after),
+      pageSize(first),
+      now,
+    );
+    const edges = page.map((t) => ({ cursor: encodeCursor(t.seq), node: toToken(t, now) }));
+    return { edges, pageInfo: pageInfo(hasNextPage, edges.at(-1)?.cursor ?? null), totalCount: total };
+  }
+
+  @Query(() => TokenStatus, { nullable: true, description: "The token's status at that moment, from its own events; null if not yet issued (or unknown)" })
+  async tokenStatusAt(@Arg('jti', () => ID) jti: string, @Arg('at', () => DateTimeScalar) at: Date, @Ctx() ctx: GraphQLContext): Promise<TokenStatus | null> {
+    const t = tokenIndex(ctx.runtime).tokens.get(jti);
+    if (!t) return null;
+    return statusAt(await tokenHistory(ctx.runtime, t), t, at);
+  }
+
+  @Query(() => Grant, { nullable: true })
+  grant(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Grant | null {
+    const g = tokenIndex(ctx.runtime).grants.get(id);
+    return g ? toGrant(g) : null;
+  }
+
+  @Query(() => Client, { nullable: true })
+  client(@Arg('clientId', () => ID) clientId: string, @Ctx() ctx: GraphQLContext): Client | null {
+    const c = ctx.runtime.runner.view(clientsProjection).byId.get(clientId);
+    return c ? toClient(c) : null;
+  }
+
+  @Query(() => ClientConnection, { description: 'Clients in registration order; at most 100 a page' })
+  clients(
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): ClientConnection {
+    const all = [...ctx.runtime.runner.view(clientsProjection).byId.values()];
+    const start = seqCursor(after) + 1;
+    const n = pageSize(first);
+    const edges = all.slice(start, start + n).map((c, i) => ({ cursor: encodeCursor(start + i), node: toClient(c) }));
+    return { edges, pageInfo: pageInfo(start + n < all.length, edges.at(-1)?.cursor ?? null), totalCount: all.length };
+  }
+
+  @Query(() => User, { nullable: true })
+  user(@Arg('sub', () => ID) sub: string, @Ctx() ctx: GraphQLContext): User | null {
+    const u = findUserBySub(ctx.runtime, sub);
+    return u ? toUser(u) : null;
+  }
+
+  @Query(() => [SigningKey], { description: 'Every signing key ever generated: public halves only' })
+  signingKeys(@Ctx() ctx: GraphQLContext): SigningKey[] {
+    const now = Date.now();
+    return [...ctx.runtime.runner.view(keysProjection).keys.values()].map((k) => toSigningKey(k, now));
+  }
+
+  @Query(() => LedgerEventConnection, { description: 'The raw audit feed in ledger order: one stream, one category, or everything' })
+  async events(
+    @Arg('stream', () => String, { nullable: true }) stream: string | null,
+    @Arg('category', () => String, { nullable: true }) category: string | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LedgerEventConnection> {
+    const n = pageSize(first);
+    const raw = decodeCursor(after);
+    if (raw !== undefined && !/^\d+$/.test(raw)) throw badInput('invalid cursor');
+    const afterPosition = raw === undefined ? -1n : BigInt(raw);
+    if (stream != null) {
+      if (category != null) throw badInput('give stream or category, not both');
+      const all = await ctx.runtime.store.readStream(stream);
+      const rest = all.filter((e) => e.position > afterPosition);
+      const page = rest.slice(0, n);
+      const edges = page.map((e) => ({ cursor: encodeCursor(e.position.toString()), node: toLedgerEvent(e) }));
+      return { edges, pageInfo: pageInfo(rest.length > n, edges.at(-1)?.cursor ?? null), totalCount: all.length };
+    }
+    const prefix = category != null ? `${category}-` : undefined;
+    const page: LedgerEvent[] = [];
+    let position = afterPosition < 0n ? 0n : afterPosition;
+    let scanned = 0;
+    let hasNextPage = false;
+    let endCursor: string | null = null;
+    scan: while (scanned < SCAN_LIMIT) {
+      const batch = await ctx.runtime.store.readAll(position, SCAN_BATCH);
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        scanned++;
+        if (prefix === undefined || e.stream.startsWith(prefix)) {
+          if (page.length === n) {
+            hasNextPage = true;
+            break scan;
+          }
+          page.push(toLedgerEvent(e));
+          endCursor = encodeCursor(e.position.toString());
+        }
+        position = e.position;
+        // Stopped by the scan limit, not by the end: the next page goes on from here.
+        if (scanned >= SCAN_LIMIT) {
+          hasNextPage = true;
+          endCursor = encodeCursor(position.toString());
+          break scan;
+        }
+      }
+    }
+    return { edges: page.map((node) => ({ cursor: encodeCursor(node.position), node })), pageInfo: pageInfo(hasNextPage, endCursor), totalCount: null };
+  }
+}
+
+@Resolver(() => Token)
+export class TokenFieldsResolver {
+  @FieldResolver(() => [LedgerEvent], { description: 'Every event of this token, oldest first' })
+  async history(@Root() token: TokenNode, @Ctx() ctx: GraphQLContext): Promise<LedgerEvent[]> {
+    return (await tokenHistory(ctx.runtime, token)).map(toLedgerEvent);
+  }
+
+  @FieldResolver(() => Grant, { nullable: true })
+  grant(@Root() token: TokenNode, @Ctx() ctx: GraphQLContext): Grant | null {
+    const g = token.grantId ? tokenIndex(ctx.runtime).grants.get(token.grantId) : undefined;
+    return g ? toGrant(g) : null;
+  }
+}
+
+@Resolver(() => Grant)
+export class GrantFieldsResolver {
+  @FieldResolver(() => Client, { nullable: true })
+  client(@Root() grant: Grant, @Ctx() ctx: GraphQLContext): Client | null {
+    const c = ctx.runtime.runner.view(clientsProjection).byId.get(grant.clientId);
+    return c ? toClient(c) : null;
+  }
+
+  @FieldResolver(() => [Token], { description: 'Access and refresh tokens of this grant, in issue order' })
+  tokens(@Root() grant: Grant, @Ctx() ctx: GraphQLContext): TokenNode[] {
+    const view = tokenIndex(ctx.runtime);
+    const now = Date.now();
+    return (view.byGrant.get(grant.id) ?? []).flatMap((jti) => {
+      const t = view.tokens.get(jti);
+      return t ? [toToken(t, now)] : [];
+    });
+  }
+
+  @FieldResolver(() => [LedgerEvent])
+  async history(@Root() grant: Grant, @Ctx() ctx: GraphQLContext): Promise<LedgerEvent[]> {
+    return (await ctx.runtime.store.readStream(grantStream(grant.id))).map(toLedgerEvent);
+  }
+}
+
+@Resolver(() => Client)
+export class ClientFieldsResolver {
+  @FieldResolver(() => [LedgerEvent])
+  async history(@Root() client: Client, @Ctx() ctx: GraphQLContext): Promise<LedgerEvent[]> {
+    return (await ctx.runtime.store.readStream(clientStream(client.clientId))).map(toLedgerEvent);
+  }
+}
+
+@Resolver(() => User)
+export class UserFieldsResolver {
+  @FieldResolver(() => [Grant])
+  grants(@Root() user: User, @Ctx() ctx: GraphQLContext): Grant[] {
+    const view = tokenIndex(ctx.runtime);
+    return (view.grantsBySubject.get(user.sub) ?? []).flatMap((id) => {
+      const g = view.grants.get(id);
+      return g ? [toGrant(g)] : [];
+    });
+  }
+
+  @FieldResolver(() => [Session])
+  sessions(@Root() user: User, @Ctx() ctx: GraphQLContext): Session[] {
+    const view = tokenIndex(ctx.runtime);
+    const now = Date.now();
+    return (view.sessionsBySubject.get(user.sub) ?? []).flatMap((sid) => {
+      const s = view.sessions.get(sid);
+      return s ? [toSession(s, now)] : [];
+    });
+  }
+
+  @FieldResolver(() => [LedgerEvent])
+  async history(@Root() user: User, @Ctx() ctx: GraphQLContext): Promise<LedgerEvent[]> {
+    return (await ctx.runtime.store.readStream(userStream(user.sub))).map(toLedgerEvent);
+  }
+}

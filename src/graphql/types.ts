@@ -1,0 +1,230 @@
+// Decorators below read design-time metadata: the polyfill must load before this module's body runs.
+import 'reflect-metadata';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DateTimeScalar, JSONScalar } from './scalars.js';
+
+/**
+ * The management schema's types. Every field names its GraphQL type explicitly; resolvers return
+ * plain objects of these shapes. No type here has a field for a bearer secret or a secret's hash.
+ */
+
+export enum TokenStatus {
+  ACTIVE = 'ACTIVE',
+  EXPIRED = 'EXPIRED',
+  REVOKED = 'REVOKED',
+}
+registerEnumType(TokenStatus, { name: 'TokenStatus', description: 'A token as a resource server would see it' });
+
+export enum GrantStatus {
+  ACTIVE = 'ACTIVE',
+  REVOKED = 'REVOKED',
+}
+registerEnumType(GrantStatus, { name: 'GrantStatus' });
+
+export enum SigningAlg {
+  ES256 = 'ES256',
+  RS256 = 'RS256',
+}
+registerEnumType(SigningAlg, { name: 'SigningAlg' });
+
+@ObjectType({ description: 'One fact from the ledger. Hashes of secrets are left out of `data`.' })
+export class LedgerEvent {
+  @Field(() => ID) id!: string;
+  @Field(() => String) type!: string;
+  @Field(() => String) stream!: string;
+  @Field(() => Int) revision!: number;
+  @Field(() => String, { description: 'Global ledger position (a decimal integer)' }) position!: string;
+  @Field(() => DateTimeScalar) recordedAt!: Date;
+  @Field(() => String, { nullable: true }) actor!: string | null;
+  @Field(() => String, { nullable: true, description: 'The reason an operator gave' }) reason!: string | null;
+  @Field(() => String, { nullable: true }) correlationId!: string | null;
+  @Field(() => JSONScalar) data!: unknown;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean) hasNextPage!: boolean;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+@ObjectType({ description: 'An access or refresh token: its claims and its fate, never the token or its hash' })
+export class Token {
+  @Field(() => ID) jti!: string;
+  @Field(() => String, { description: 'access_token or refresh_token' }) kind!: string;
+  @Field(() => String) clientId!: string;
+  @Field(() => String, { nullable: true }) subject!: string | null;
+  @Field(() => String, { nullable: true }) scope!: string | null;
+  @Field(() => [String], { nullable: true }) audience!: string[] | null;
+  @Field(() => DateTimeScalar) issuedAt!: Date;
+  @Field(() => DateTimeScalar) expiresAt!: Date;
+  @Field(() => TokenStatus) status!: TokenStatus;
+  @Field(() => DateTimeScalar, { nullable: true }) revokedAt!: Date | null;
+  @Field(() => String, { nullable: true }) revocationReason!: string | null;
+  @Field(() => String, { nullable: true }) grantId!: string | null;
+  // resolved: grant, history
+}
+
+@ObjectType()
+export class TokenEdge {
+  @Field(() => String) cursor!: string;
+  @Field(() => Token) node!: Token;
+}
+
+@ObjectType()
+export class TokenConnection {
+  @Field(() => [TokenEdge]) edges!: TokenEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}
+
+@ObjectType({ description: 'An authorization-code grant: consent turned into tokens' })
+export class Grant {
+  @Field(() => ID) id!: string;
+  @Field(() => String) clientId!: string;
+  @Field(() => String) subject!: string;
+  @Field(() => [String]) scopes!: string[];
+  @Field(() => GrantStatus) status!: GrantStatus;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+  @Field(() => DateTimeScalar, { nullable: true }) revokedAt!: Date | null;
+  @Field(() => String, { nullable: true }) revocationReason!: string | null;
+  // resolved: client, tokens, history
+}
+
+@ObjectType({ description: 'An OAuth client: RFC 7591 metadata and status; never its secret' })
+export class Client {
+  @Field(() => ID) clientId!: string;
+  @Field(() => String, { nullable: true }) name!: string | null;
+  @Field(() => [String]) grantTypes!: string[];
+  @Field(() => [String]) redirectUris!: string[];
+  @Field(() => String) scope!: string;
+  @Field(() => String) tokenEndpointAuthMethod!: string;
+  @Field(() => String) accessTokenFormat!: string;
+  @Field(() => String) accessTokenSigningAlg!: string;
+  @Field(() => Int) accessTokenTtl!: number;
+  @Field(() => Boolean, { description: 'Whether the client authenticates with a secret (the secret itself is never shown)' }) hasSecret!: boolean;
+  @Field(() => Boolean) disabled!: boolean;
+  @Field(() => DateTimeScalar) registeredAt!: Date;
+  @Field(() => DateTimeScalar) updatedAt!: Date;
+  @Field(() => JSONScalar, { description: 'All RFC 7591 metadata, as registered' }) metadata!: unknown;
+  // resolved: history
+}
+
+@ObjectType()
+export class ClientEdge {
+  @Field(() => String) cursor!: string;
+  @Field(() => Client) node!: Client;
+}
+
+@ObjectType()
+export class ClientConnection {
+  @Field(() => [ClientEdge]) edges!: ClientEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}
+
+@ObjectType({ description: 'A client just registered or given a new secret: the only place a client secret ever appears' })
+export class RegisteredClient {
+  @Field(() => Client) client!: Client;
+  @Field(() => String, { nullable: true, description: 'Shown this once; only its hash is kept' }) clientSecret!: string | null;
+}
+
+@ObjectType({ description: 'A browser session; its id is a bearer secret and is never shown' })
+export class Session {
+  @Field(() => DateTimeScalar) authenticatedAt!: Date;
+  @Field(() => DateTimeScalar) expiresAt!: Date;
+  @Field(() => [String]) amr!: string[];
+  @Field(() => Boolean) active!: boolean;
+  @Field(() => DateTimeScalar, { nullable: true }) endedAt!: Date | null;
+  @Field(() => String, { nullable: true }) endReason!: string | null;
+}
+
+@ObjectType({ description: 'A user; never the password hash' })
+export class User {
+  @Field(() => ID) sub!: string;
+  @Field(() => String) username!: string;
+  @Field(() => String, { nullable: true }) email!: string | null;
+  @Field(() => Boolean) emailVerified!: boolean;
+  @Field(() => String, { nullable: true }) name!: string | null;
+  @Field(() => Boolean) disabled!: boolean;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+  @Field(() => DateTimeScalar) updatedAt!: Date;
+  // resolved: grants, sessions, history
+}
+
+@ObjectType({ description: 'A signing key: public half only' })
+export class SigningKey {
+  @Field(() => ID) kid!: string;
+  @Field(() => SigningAlg) alg!: SigningAlg;
+  @Field(() => String, { description: 'pending, active, retired or superseded' }) status!: string;
+  @Field(() => DateTimeScalar) activatesAt!: Date;
+  @Field(() => DateTimeScalar, { nullable: true }) retiredAt!: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true }) publishUntil!: Date | null;
+  @Field(() => JSONScalar) publicJwk!: unknown;
+}
+
+@ObjectType()
+export class LedgerEventEdge {
+  @Field(() => String) cursor!: string;
+  @Field(() => LedgerEvent) node!: LedgerEvent;
+}
+
+@ObjectType()
+export class LedgerEventConnection {
+  @Field(() => [LedgerEventEdge]) edges!: LedgerEventEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int, { nullable: true, description: 'Events in the stream; null for a category or the whole ledger (counting would scan it)' })
+  totalCount!: number | null;
+}
+
+@InputType()
+export class TokenFilter {
+  @Field(() => String, { nullable: true }) clientId?: string;
+  @Field(() => String, { nullable: true }) subject?: string;
+  @Field(() => String, { nullable: true }) grantId?: string;
+  @Field(() => TokenStatus, { nullable: true }) status?: TokenStatus;
+  @Field(() => String, { nullable: true, description: 'access_token or refresh_token' }) kind?: string;
+  @Field(() => DateTimeScalar, { nullable: true }) issuedAfter?: Date;
+  @Field(() => DateTimeScalar, { nullable: true }) issuedBefore?: Date;
+}
+
+@InputType({ description: 'RFC 7591 metadata; omitted fields take the CLI defaults (client_credentials, client_secret_basic, JWT ES256, 3600 s)' })
+export class RegisterClientInput {
+  @Field(() => String, { nullable: true, description: 'Generated when omitted' }) clientId?: string;
+  @Field(() => String, { nullable: true }) name?: string;
+  @Field(() => [String], { nullable: true }) grantTypes?: string[];
+  @Field(() => [String], { nullable: true }) redirectUris?: string[];
+  @Field(() => String, { nullable: true }) scope?: string;
+  @Field(() => String, { nullable: true }) tokenEndpointAuthMethod?: string;
+  @Field(() => JSONScalar, { nullable: true, description: 'Public keys for private_key_jwt' }) jwks?: unknown;
+  @Field(() => String, { nullable: true }) accessTokenFormat?: string;
+  @Field(() => String, { nullable: true }) accessTokenSigningAlg?: string;
+  @Field(() => Int, { nullable: true }) accessTokenTtl?: number;
+  @Field(() => String, { nullable: true }) idTokenSignedResponseAlg?: string;
+  @Field(() => [String], { nullable: true }) postLogoutRedirectUris?: string[];
+  @Field(() => String, { nullable: true }) backchannelLogoutUri?: string;
+}
+
+@InputType({ description: 'Metadata to change; omitted fields keep their values' })
+export class UpdateClientInput {
+  @Field(() => String, { nullable: true }) name?: string;
+  @Field(() => [String], { nullable: true }) grantTypes?: string[];
+  @Field(() => [String], { nullable: true }) redirectUris?: string[];
+  @Field(() => String, { nullable: true }) scope?: string;
+  @Field(() => String, { nullable: true }) tokenEndpointAuthMethod?: string;
+  @Field(() => JSONScalar, { nullable: true }) jwks?: unknown;
+  @Field(() => String, { nullable: true }) accessTokenFormat?: string;
+  @Field(() => String, { nullable: true }) accessTokenSigningAlg?: string;
+  @Field(() => Int, { nullable: true }) accessTokenTtl?: number;
+  @Field(() => String, { nullable: true }) idTokenSignedResponseAlg?: string;
+  @Field(() => [String], { nullable: true }) postLogoutRedirectUris?: string[];
+  @Field(() => String, { nullable: true }) backchannelLogoutUri?: string;
+}
+
+@InputType()
+export class CreateUserInput {
+  @Field(() => String) username!: string;
+  @Field(() => String, { description: 'Stored as a password hash only' }) password!: string;
+  @Field(() => String, { nullable: true }) email?: string;
+  @Field(() => String, { nullable: true }) name?: string;
+  @Field(() => Boolean, { nullable: true }) emailVerified?: boolean;
+}
