@@ -12,6 +12,7 @@ import { measureAppends } from './ledgerAppends.js';
 import { measureColdStart } from './coldStart.js';
 import { measureOAuth, type Measured } from './oauthScenarios.js';
 import { measureAuthorizationCode } from './authorizationCodeScenarios.js';
+import { measureGraphql } from './graphqlScenarios.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 3 : 10;
@@ -101,3 +102,12 @@ console.log(
     `from fresh grants, one per worker. p50/p99 per round trip (performance.now()); errors = round trips or rotations that failed. ` +
     `${quick ? 3 : 10} s per row, after ${quick ? 3 : 5} s of warm-up per scenario.`,
 );
+
+// GraphQL reads with a large ledger (token index rebuilt at start from every issuance).
+const gql = await measureGraphql(quick);
+console.log('');
+printTable(
+  ['scenario', 'connections', 'req/s', 'p50 / p99'],
+  gql.rows.map((r) => [r.scenario, String(r.connections), rps(r.result), latency(r.result)]),
+);
+console.log(`\n${fmt(gql.events)} events in the ledger (one AccessTokenIssued stream per token, 20 clients); operator token with ledger:audit.`);

@@ -70,6 +70,20 @@ export function selectTokens(view: TokenIndexView, filter: TokenQuery, afterSeq:
     (after === undefined || t.iat > after) &&
     (before === undefined || t.iat < before) &&
     (filter.status === undefined || tokenStatus(t, nowMs) === filter.status);
+  // Only the index's own key: the list is the answer, in issue order; no scan needed for the count.
+  const residual = filter.kind !== undefined || after !== undefined || before !== undefined || filter.status !== undefined ||
+    [filter.clientId, filter.subject, filter.grantId].filter((v) => v !== undefined).length > 1;
+  if (!residual) {
+    let lo = 0;
+    let hi = base.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((view.tokens.get(base[mid]!)?.seq ?? 0) <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    const page = base.slice(lo, lo + limit).map((jti) => view.tokens.get(jti)!).filter(Boolean);
+    return { page, total: base.length, hasNextPage: lo + limit < base.length };
+  }
   const page: IndexedToken[] = [];
   let total = 0;
   let hasNextPage = false;

@@ -1,0 +1,105 @@
+/**
+ * GraphQL read latency on a large ledger: `token(jti)` with its history and `tokens(filter)`, with
+ * N token issuances (N streams of one AccessTokenIssued each) written through the ledger port before
+ * the server starts, so the server's views are rebuilt from them as on any cold start.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { openSqliteEventStore } from '../src/ledger/sqlite/sqliteEventStore.js';
+import { runLoad, type LoadResult } from './httpLoad.js';
+import { benchMetadata } from './ledgerAppends.js';
+import { freePorts, launchOurs, ourEnv, runCli, stopChild, type Side } from './oauthScenarios.js';
+
+const CLIENTS = 20;
+
+function tokenEvent() {
+  const jti = uuidv7();
+  const iat = Math.floor(Date.now() / 1000);
+  return {
+    id: uuidv7(),
+    type: 'AccessTokenIssued',
+    data: {
+      jti,
+      tokenHash: jti.replace(/-/g, '').padEnd(43, 'x').slice(0, 43),
+      format: 'jwt',
+      clientId: `svc-${Math.floor(Math.random() * CLIENTS)}`,
+      sub: 'svc',
+      scope: 'orders:read',
+      aud: ['https://api.example'],
+      iat,
+      exp: iat + 3600,
+      grantType: 'client_credentials',
+      kid: null,
+      grantId: null,
+    },
+    metadata: benchMetadata,
+  };
+}
+
+export interface GraphqlRow {
+  scenario: string;
+  connections: number;
+  result: LoadResult | string;
+}
+
+export async function measureGraphql(quick: boolean, tokens = quick ? 100_000 : 1_000_000): Promise<{ rows: GraphqlRow[]; events: number }> {
+  const seconds = quick ? 3 : 10;
+  const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-gql-'));
+  const [port] = await freePorts(1);
+  const env = ourEnv(port!, dataDir);
+  const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
+  let child;
+  try {
+    const admin = await runCli(['clients', 'create', '--client-id', 'operator', '--client-secret', 'bench-operator-secret-0123', '--scope', 'ledger:audit', '--json'], env);
+    if (admin.code !== 0) return { rows: [{ scenario: 'graphql', connections: 0, result: `n/a (${admin.stderr.at(-1)})` }], events: 0 };
+    const store = await openSqliteEventStore(join(dataDir, 'ledger.sqlite'));
+    let written = 0;
+    let sample = '';
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (written < tokens) {
+          written++;
+          const e = tokenEvent();
+          if (!sample) sample = e.data.jti;
+          await store.append(`token-${e.data.jti}`, [e], 'no_stream');
+        }
+      }),
+    );
+    const events = Number(await store.headPosition());
+    await store.close();
+    child = await launchOurs(env, side);
+    if (side.unavailable) return { rows: [{ scenario: 'graphql', connections: 0, result: side.unavailable }], events };
+    const auth = `Basic ${Buffer.from('operator:bench-operator-secret-0123').toString('base64')}`;
+    const tokenRes = await fetch(`${side.base}/token`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    const bearer = ((await tokenRes.json()) as { access_token: string }).access_token;
+    const headers = { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' };
+    const scenarios: Array<[string, string, Record<string, unknown>]> = [
+      ['token(jti) with history', 'query($jti: ID!) { token(jti: $jti) { jti status clientId scope history { type actor recordedAt } } }', { jti: sample }],
+      ['tokens(filter: clientId, first: 20)', 'query { tokens(filter: { clientId: "svc-3" }, first: 20) { totalCount edges { node { jti status } } } }', {}],
+    ];
+    const rows: GraphqlRow[] = [];
+    for (const [scenario, query, variables] of scenarios) {
+      const body = JSON.stringify({ query, variables });
+      const check = await fetch(`${side.base}/graphql`, { method: 'POST', headers, body });
+      const checked = (await check.json()) as { errors?: Array<{ message: string }> };
+      if (check.status !== 200 || checked.errors) {
+        rows.push({ scenario, connections: 10, result: `n/a (${checked.errors?.[0]?.message ?? check.status})` });
+        continue;
+      }
+      await runLoad({ url: `${side.base}/graphql`, method: 'POST', headers, body, connections: 10, seconds: quick ? 2 : 4 });
+      for (const connections of [10, 50]) {
+        rows.push({ scenario, connections, result: await runLoad({ url: `${side.base}/graphql`, method: 'POST', headers, body, connections, seconds }) });
+      }
+    }
+    return { rows, events };
+  } finally {
+    await stopChild(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
