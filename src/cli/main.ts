@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { keysCommand } from './keysCommands.js';
 import { clientsCommand } from './clientsCommands.js';
 import { usersCommand } from './usersCommands.js';
+import { auditCommands } from './auditCommands.js';
 
 const program = new Command('token-ledger')
   .description('OAuth 2.0 / OpenID Connect authorization server built as an event-sourced ledger.\nConfiguration comes from the environment (PORT, HOST, ISSUER, DATA_DIR, EVENTSTORE_CONNECTION_STRING, KEY_ENCRYPTION_SECRET, LOG_LEVEL).')
@@ -17,5 +18,6 @@ program
 program.addCommand(keysCommand());
 program.addCommand(clientsCommand());
 program.addCommand(usersCommand());
+for (const c of auditCommands()) program.addCommand(c);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,154 @@
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { allEvents as catalogueEvents } from '../domain/events/all.js';
+import type { EventMetadata, EventStore, NewEvent, RecordedEvent } from '../ledger/eventStore.js';
+import { hasValidHash } from '../ledger/integrity.js';
+import { EventCatalogue } from '../ledger/validation.js';
+import { allEvents, categoryOf } from './store.js';
+
+/** One NDJSON line of an export. */
+export interface ExportedEvent {
+  id: string;
+  type: string;
+  stream: string;
+  revision: number;
+  position: string;
+  recordedAt: string;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+export class ImportRefused extends Error {
+  override readonly name = 'ImportRefused';
+}
+
+/** Writes the ledger (or one category of streams) to `file`, one event per line, in ledger order. */
+export async function exportLedger(store: EventStore, file: string, category?: string): Promise<{ events: number; streams: number }> {
+  const fd = openSync(file, 'w', 0o600);
+  const streams = new Set<string>();
+  let events = 0;
+  try {
+    let chunk: string[] = [];
+    for await (const e of allEvents(store)) {
+      if (category !== undefined && categoryOf(e.stream) !== category) continue;
+      const line: ExportedEvent = {
+        id: e.id,
+        type: e.type,
+        stream: e.stream,
+        revision: e.revision,
+        position: e.position.toString(),
+        recordedAt: e.recordedAt.toISOString(),
+        data: e.data,
+        metadata: e.metadata,
+      };
+      chunk.push(JSON.stringify(line));
+      events++;
+      streams.add(e.stream);
+      if (chunk.length >= 500) {
+        writeSync(fd, `${chunk.join('\n')}\n`);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) writeSync(fd, `${chunk.join('\n')}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return { events, streams: streams.size };
+}
+
+async function* lines(file: string): AsyncGenerator<{ n: number; event: ExportedEvent }> {
+  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let n = 0;
+  for await (const text of rl) {
+    n++;
+    if (text.trim() === '') continue;
+    let event: ExportedEvent;
+    try {
+      event = JSON.parse(text) as ExportedEvent;
+    } catch (err) {
+      throw new ImportRefused(`${file} line ${n}: not JSON (${(err as Error).message})`);
+    }
+    const ok =
+      event && typeof event === 'object' &&
+      typeof event.id === 'string' && typeof event.type === 'string' && typeof event.stream === 'string' &&
+      Number.isInteger(event.revision) && event.revision >= 0 &&
+      event.metadata && typeof event.metadata === 'object' &&
+      typeof event.metadata.hash === 'string' && typeof event.metadata.prevHash === 'string';
+    if (!ok) throw new ImportRefused(`${file} line ${n}: not an exported event (expected id, type, stream, revision, data, metadata with prevHash and hash)`);
+    yield { n, event };
+  }
+}
+
+const toRecorded = (e: ExportedEvent): RecordedEvent => ({
+  id: e.id,
+  type: e.type,
+  stream: e.stream,
+  revision: e.revision,
+  position: 0n,
+  recordedAt: new Date(0),
+  data: e.data,
+  metadata: e.metadata,
+});
+
+/**
+ * Checks the whole file first (every line's hash, every stream's chain from revision 0, every
+ * schema), so a refused file leaves the ledger untouched; then appends the events in the file's
+ * order, consecutive events of one stream together, with their ids, revisions, data and metadata.
+ * The store recomputes each hash on append; it must equal the exported one.
+ */
+export async function importLedger(store: EventStore, file: string): Promise<{ events: number; streams: number }> {
+  const head = await store.headPosition();
+  if (head !== 0n) throw new ImportRefused(`refusing to import: the ledger is not empty (head position ${head}); import only into an empty ledger`);
+
+  const catalogue = new EventCatalogue(catalogueEvents);
+  const chains = new Map<string, { revision: number; hash: string }>();
+  const ids = new Set<string>();
+  for await (const { n, event } of lines(file)) {
+    const where = `${file} line ${n} (stream ${event.stream}, id ${event.id}, revision ${event.revision})`;
+    if (!hasValidHash(toRecorded(event))) throw new ImportRefused(`refusing to import: ${where}: hash does not match the event's content (the file was altered)`);
+    const prev = chains.get(event.stream);
+    if (event.revision !== (prev ? prev.revision + 1 : 0)) {
+      throw new ImportRefused(`refusing to import: ${where}: expected revision ${prev ? prev.revision + 1 : 0} (an event is missing, reordered, or the stream was exported in part)`);
+    }
+    if (event.metadata.prevHash !== (prev?.hash ?? '')) throw new ImportRefused(`refusing to import: ${where}: prevHash does not match the previous event's hash`);
+    if (ids.has(event.id)) throw new ImportRefused(`refusing to import: ${where}: duplicate event id`);
+    try {
+      catalogue.validate(event.type, event.metadata.schemaVersion, event.data);
+    } catch (err) {
+      throw new ImportRefused(`refusing to import: ${where}: ${(err as Error).message}`);
+    }
+    ids.add(event.id);
+    chains.set(event.stream, { revision: event.revision, hash: event.metadata.hash });
+  }
+
+  let events = 0;
+  let batch: Array<{ n: number; event: ExportedEvent }> = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const first = batch[0]!.event;
+    const toAppend: NewEvent[] = batch.map(({ event }) => {
+      const { prevHash: _p, hash: _h, ...metadata } = event.metadata;
+      return { id: event.id, type: event.type, data: event.data, metadata };
+    });
+    await store.append(first.stream, toAppend, first.revision === 0 ? 'no_stream' : first.revision - 1);
+    const stored = await store.readStream(first.stream, first.revision);
+    for (const [i, { n, event }] of batch.entries()) {
+      const got = stored[i];
+      if (!got || got.id !== event.id || got.revision !== event.revision || got.metadata.hash !== event.metadata.hash) {
+        throw new Error(
+          `import FAILED at ${file} line ${n} (stream ${event.stream}, id ${event.id}, revision ${event.revision}): the store recorded ` +
+            (got ? `id ${got.id}, revision ${got.revision}, hash ${got.metadata.hash}` : 'nothing') +
+            ` but the file has hash ${event.metadata.hash}; the ledger now holds a partial import — discard it`,
+        );
+      }
+    }
+    events += batch.length;
+    batch = [];
+  };
+  for await (const line of lines(file)) {
+    if (batch.length > 0 && (batch[0]!.event.stream !== line.event.stream || batch.length >= 500)) await flush();
+    batch.push(line);
+  }
+  await flush();
+  return { events, streams: chains.size };
+}

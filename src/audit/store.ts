@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Config } from '../config/config.js';
+import type { EventStore, RecordedEvent } from '../ledger/eventStore.js';
+import { openSqliteEventStore } from '../ledger/sqlite/sqliteEventStore.js';
+
+export const LEDGER_FILE = 'ledger.sqlite';
+const PAGE = 1000;
+
+/** The ledger the server uses (EventStoreDB when configured, else DATA_DIR/ledger.sqlite); no views, no keys. */
+export async function openAuditStore(config: Config): Promise<EventStore> {
+  if (config.eventstoreConnectionString) {
+    const { openEsdbEventStore } = await import('../ledger/esdb/esdbEventStore.js');
+    return openEsdbEventStore(config.eventstoreConnectionString);
+  }
+  return openSqliteEventStore(join(config.dataDir, LEDGER_FILE));
+}
+
+/** Every event of the ledger in position order, paged through `readAll`. */
+export async function* allEvents(store: EventStore, page = PAGE): AsyncGenerator<RecordedEvent> {
+  let after = 0n;
+  for (;;) {
+    const batch = await store.readAll(after, page);
+    for (const e of batch) yield e;
+    if (batch.length < page) return;
+    after = batch[batch.length - 1]!.position;
+  }
+}
+
+/** The category of a stream: what precedes its first dash (`grant-abc` → `grant`). */
+export const categoryOf = (stream: string): string => {
+  const i = stream.indexOf('-');
+  return i < 0 ? stream : stream.slice(0, i);
+};
+
+/**
+ * The highest position SQLite ever handed out (sqlite_sequence), read outside the port. A rolled-back
+ * write returns its number to the sequence, so on a sound embedded ledger this is the last position.
+ */
+export function sqliteSequence(config: Config): bigint | undefined {
+  if (config.eventstoreConnectionString) return undefined;
+  const file = join(config.dataDir, LEDGER_FILE);
+  if (!existsSync(file)) return undefined;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`).get() as { seq: number } | undefined;
+    return BigInt(row?.seq ?? 0);
+  } catch {
+    return undefined;
+  } finally {
+    db.close();
+  }
+}

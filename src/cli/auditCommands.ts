@@ -1,0 +1,110 @@
+import { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import type { EventStore } from '../ledger/eventStore.js';
+import { startupErrorLine } from '../startupError.js';
+import { exportLedger, ImportRefused, importLedger } from '../audit/exportImport.js';
+import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
+import { openAuditStore, sqliteSequence } from '../audit/store.js';
+import { problemLine, verifyLedger } from '../audit/verify.js';
+import { print, table } from './output.js';
+
+/** Exit code of `verify` on a ledger that fails a check (1 is any other failure). */
+export const EXIT_TAMPERED = 2;
+
+/** Opens the ledger alone (no views, no keys, no key-encryption secret needed), runs `fn`, closes. */
+async function withStore(fn: (store: EventStore, config: ReturnType<typeof loadConfig>) => Promise<void>): Promise<void> {
+  let store: EventStore | undefined;
+  try {
+    const config = loadConfig();
+    store = await openAuditStore(config);
+    await fn(store, config);
+  } catch (err) {
+    console.error(err instanceof ImportRefused ? `token-ledger: ${err.message}` : startupErrorLine(err));
+    process.exitCode = 1;
+  } finally {
+    await store?.close();
+  }
+}
+
+const countsLine = (c: TokenCounts) => `${c.issued} issued, ${c.active} active, ${c.revoked} revoked, ${c.expired} expired`;
+
+function humanSummary(s: ReplaySummary): string {
+  const rows = Object.entries(s.perClient).map(([client, c]) => ({
+    client,
+    issued: String(c.issued),
+    active: String(c.active),
+    revoked: String(c.revoked),
+    expired: String(c.expired),
+  }));
+  return [
+    `events ${s.events} · streams ${s.streams} · clients ${s.clients} · users ${s.users} · grants ${s.grants}`,
+    `access tokens: ${countsLine(s.tokens)} (as of ${s.asOf ?? '—'}${s.until ? `, until ${s.until}` : ''})`,
+    `refresh tokens issued ${s.refreshTokensIssued} · id tokens issued ${s.idTokensIssued}`,
+    table(rows),
+    `digest ${s.digest}`,
+  ].join('\n');
+}
+
+export function auditCommands(): Command[] {
+  const verify = new Command('verify')
+    .description(
+      'check the whole ledger: schemas, each stream\'s hash chain (revisions from 0, prevHash, hash), the signing key of every token,\n' +
+        'and on the embedded store that no position is missing. Exit 0 when sound, 2 naming the first bad event, 1 on other errors.',
+    )
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withStore(async (store, config) => {
+        const report = await verifyLedger(store, { sqliteSequence: store.kind === 'sqlite' ? sqliteSequence(config) : undefined });
+        if (!report.ok) process.exitCode = EXIT_TAMPERED;
+        print(opts.json === true, report, () =>
+          report.ok
+            ? `ledger sound: ${report.events} events in ${report.streams} streams, ${report.signedTokens} signed tokens checked${
+                report.head ? `; head position ${report.head.position}, hash ${report.head.hash}` : ''
+              }`
+            : `${problemLine(report.firstBad!)}${report.problemCount > 1 ? ` (and ${report.problemCount - 1} more problem${report.problemCount > 2 ? 's' : ''}; --json lists them)` : ''}`,
+        );
+      });
+    });
+
+  const replay = new Command('replay')
+    .description(
+      'rebuild every view from zero in memory (no checkpoints) and print a summary and a digest of the rebuilt state.\n' +
+        '--until stops at a position, or after the last event recorded at or before an ISO time.\n' +
+        'Tokens are judged active/expired at the --until time; without a time, at the latest issuance/authentication\n' +
+        'time found in the events themselves (never the wall clock), so the same ledger always prints the same output.\n' +
+        'The digest ignores the store\'s recordedAt and positions (not covered by the hashes; they change on import).',
+    )
+    .option('--until <time|position>', 'an ISO date-time (e.g. 2026-01-31T12:00:00Z) or a ledger position')
+    .option('--json', 'print only the counts and the digest as JSON')
+    .action(async (opts: { until?: string; json?: boolean }) => {
+      await withStore(async (store) => {
+        const summary = await replayLedger(store, opts.until === undefined ? undefined : parseUntil(opts.until));
+        print(opts.json === true, summary, () => humanSummary(summary));
+      });
+    });
+
+  const exp = new Command('export')
+    .description('write the ledger as NDJSON, one event per line in ledger order, with its hashes (id, type, stream, revision, position, recordedAt, data, metadata)')
+    .requiredOption('--out <file>', 'file to write (mode 0600)')
+    .option('--category <category>', 'only streams of this category (client, user, grant, keyring, …)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { out: string; category?: string; json?: boolean }) => {
+      await withStore(async (store) => {
+        const r = await exportLedger(store, opts.out, opts.category);
+        print(opts.json === true, r, () => `exported ${r.events} events of ${r.streams} streams to ${opts.out}`);
+      });
+    });
+
+  const imp = new Command('import')
+    .description('append an export into an EMPTY ledger, preserving order, ids and revisions; the whole file is checked first (hashes, chains, schemas)')
+    .requiredOption('--in <file>', 'an NDJSON file written by export')
+    .option('--json', 'print JSON')
+    .action(async (opts: { in: string; json?: boolean }) => {
+      await withStore(async (store) => {
+        const r = await importLedger(store, opts.in);
+        print(opts.json === true, r, () => `imported ${r.events} events of ${r.streams} streams; every hash recomputed identically`);
+      });
+    });
+
+  return [verify, replay, exp, imp];
+}
