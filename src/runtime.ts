@@ -5,6 +5,8 @@ import { allEvents } from './domain/events/all.js';
 import type { EventStore } from './ledger/eventStore.js';
 import { Ledger } from './ledger/ledger.js';
 import { StateCache } from './ledger/commandHandler.js';
+import { upcastingStore } from './ledger/upcasting.js';
+import { upcasters } from './domain/events/upcasters.js';
 import { ProjectionRunner, type RunnerOptions } from './ledger/projectionRunner.js';
 import { openSqliteEventStore, type SqliteStoreOptions } from './ledger/sqlite/sqliteEventStore.js';
 import { EventCatalogue } from './ledger/validation.js';
@@ -33,7 +35,8 @@ export interface RuntimeOptions {
 
 export const LEDGER_FILE = 'ledger.sqlite';
 
-async function openStore(config: Config, options: RuntimeOptions): Promise<EventStore> {
+/** The ledger as configured: EventStoreDB when a connection string is set, else the embedded file. */
+export async function openStore(config: Config, options: Pick<RuntimeOptions, 'onBatch'> = {}): Promise<EventStore> {
   if (config.eventstoreConnectionString) {
     const { openEsdbEventStore } = await import('./ledger/esdb/esdbEventStore.js');
     return openEsdbEventStore(config.eventstoreConnectionString);
@@ -43,7 +46,8 @@ async function openStore(config: Config, options: RuntimeOptions): Promise<Event
 
 /** Opens the ledger and prepares the views; call `runner.start()` to catch them up. */
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
-  const store = await openStore(config, options);
+  // Views and deciders read every event at its current schema version.
+  const store = upcastingStore(await openStore(config, options), upcasters);
   try {
     const ledgerIsNew = (await store.headPosition()) === 0n;
     const keyEncryptionSecret = resolveKeyEncryptionSecret(config, ledgerIsNew);

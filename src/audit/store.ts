@@ -3,19 +3,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Config } from '../config/config.js';
 import type { EventStore, RecordedEvent } from '../ledger/eventStore.js';
-import { openSqliteEventStore } from '../ledger/sqlite/sqliteEventStore.js';
+import { LEDGER_FILE, openStore } from '../runtime.js';
 
-export const LEDGER_FILE = 'ledger.sqlite';
 const PAGE = 1000;
 
-/** The ledger the server uses (EventStoreDB when configured, else DATA_DIR/ledger.sqlite); no views, no keys. */
-export async function openAuditStore(config: Config): Promise<EventStore> {
-  if (config.eventstoreConnectionString) {
-    const { openEsdbEventStore } = await import('../ledger/esdb/esdbEventStore.js');
-    return openEsdbEventStore(config.eventstoreConnectionString);
-  }
-  return openSqliteEventStore(join(config.dataDir, LEDGER_FILE));
-}
+/** The ledger the server uses, exactly as stored (no upcasting: hashes are checked on what was written); no views, no keys. */
+export const openAuditStore = (config: Config): Promise<EventStore> => openStore(config);
 
 /** Every event of the ledger in position order, paged through `readAll`. */
 export async function* allEvents(store: EventStore, page = PAGE): AsyncGenerator<RecordedEvent> {

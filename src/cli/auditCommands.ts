@@ -5,6 +5,8 @@ import { startupErrorLine } from '../startupError.js';
 import { exportLedger, ImportRefused, importLedger } from '../audit/exportImport.js';
 import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
 import { openAuditStore, sqliteSequence } from '../audit/store.js';
+import { upcastingStore } from '../ledger/upcasting.js';
+import { upcasters } from '../domain/events/upcasters.js';
 import { problemLine, verifyLedger } from '../audit/verify.js';
 import { print, table } from './output.js';
 
@@ -78,7 +80,8 @@ export function auditCommands(): Command[] {
     .option('--json', 'print only the counts and the digest as JSON')
     .action(async (opts: { until?: string; json?: boolean }) => {
       await withStore(async (store) => {
-        const summary = await replayLedger(store, opts.until === undefined ? undefined : parseUntil(opts.until));
+        // Views see every event at its current schema version, as on the server.
+        const summary = await replayLedger(upcastingStore(store, upcasters), opts.until === undefined ? undefined : parseUntil(opts.until));
         print(opts.json === true, summary, () => humanSummary(summary));
       });
     });
