@@ -18,6 +18,8 @@ export interface VerifyReport {
   ok: boolean;
   store: 'sqlite' | 'esdb';
   events: number;
+  /** Events removed by `token-ledger prune`, as the ledger's LedgerPruned records say. */
+  pruned: number;
   streams: number;
   /** Tokens whose signing key was checked. */
   signedTokens: number;
@@ -39,6 +41,8 @@ interface KeyInfo {
 export interface VerifyOptions {
   /** On the embedded store: the highest position SQLite ever handed out (sqlite_sequence). */
   sqliteSequence?: bigint;
+  /** Events the ledger's own LedgerPruned records account for: that many positions may be missing, no more, no fewer. */
+  prunedEvents?: number;
 }
 
 /**
@@ -71,13 +75,18 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     });
   };
 
+  const pruned = BigInt(options.prunedEvents ?? 0);
+  let missing = 0n;
+
   for await (const e of allEvents(store)) {
     events++;
     const found: string[] = [];
 
     if (store.kind === 'sqlite') {
       const expected = (last?.position ?? 0n) + 1n;
-      if (e.position !== expected) {
+      if (e.position > expected) missing += e.position - expected;
+      // Gaps the LedgerPruned records account for are pruning, not tampering.
+      if (e.position !== expected && !(e.position > expected && missing <= pruned)) {
         found.push(
           e.position > expected
             ? e.position - expected > 1n
@@ -127,6 +136,10 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     last = e;
   }
 
+  if (store.kind === 'sqlite' && missing < pruned) {
+    report(null, `LedgerPruned records account for ${pruned} removed events but only ${missing} positions are missing: a prune record was altered`);
+  }
+
   if (store.kind === 'sqlite' && options.sqliteSequence !== undefined) {
     const head = last?.position ?? 0n;
     if (options.sqliteSequence > head) {
@@ -142,6 +155,7 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     ok: problemCount === 0,
     store: store.kind,
     events,
+    pruned: Number(pruned),
     streams: streams.size,
     signedTokens,
     head: last ? { position: last.position.toString(), stream: last.stream, id: last.id, hash: last.metadata?.hash ?? '' } : null,

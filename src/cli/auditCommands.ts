@@ -5,6 +5,10 @@ import { startupErrorLine } from '../startupError.js';
 import { exportLedger, ImportRefused, importLedger } from '../audit/exportImport.js';
 import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
 import { openAuditStore, sqliteSequence } from '../audit/store.js';
+import { applyPrune, planPrune, prunedEventCount } from '../audit/prune.js';
+import { LEDGER_FILE } from '../runtime.js';
+import { ConfigError } from '../config/config.js';
+import { join } from 'node:path';
 import { upcastingStore } from '../ledger/upcasting.js';
 import { upcasters } from '../domain/events/upcasters.js';
 import { problemLine, verifyLedger } from '../audit/verify.js';
@@ -56,7 +60,10 @@ export function auditCommands(): Command[] {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       await withStore(async (store, config) => {
-        const report = await verifyLedger(store, { sqliteSequence: store.kind === 'sqlite' ? sqliteSequence(config) : undefined });
+        const report = await verifyLedger(store, {
+          sqliteSequence: store.kind === 'sqlite' ? sqliteSequence(config) : undefined,
+          prunedEvents: await prunedEventCount(store),
+        });
         if (!report.ok) process.exitCode = EXIT_TAMPERED;
         print(opts.json === true, report, () =>
           report.ok
@@ -109,5 +116,32 @@ export function auditCommands(): Command[] {
       });
     });
 
-  return [verify, replay, exp, imp];
+  const prune = new Command('prune')
+    .description(
+      'delete the token, grant, assertion and session streams whose every token expired before --before, and record it (LedgerPruned)\n' +
+        'so verify still passes and says what was pruned. The ledger keeps everything by default; prune only where a policy demands deletion.',
+    )
+    .requiredOption('--before <time>', 'an ISO date-time; only streams whose last expiry is earlier are removed')
+    .option('--dry-run', 'show what would be removed, remove nothing')
+    .option('--json', 'print JSON')
+    .action(async (opts: { before: string; dryRun?: boolean; json?: boolean }) => {
+      await withStore(async (store, config) => {
+        const before = new Date(opts.before);
+        if (Number.isNaN(before.getTime())) throw new ConfigError(`--before ${JSON.stringify(opts.before)} is invalid: expected an ISO date-time`);
+        if (store.kind !== 'sqlite') throw new ConfigError('prune works on the embedded store only for now; export, prune the embedded copy, import');
+        const plan = await planPrune(store, before);
+        const result = {
+          before: plan.before,
+          streams: plan.streams.length,
+          events: plan.events,
+          byCategory: plan.byCategory,
+          digest: plan.digest,
+          dryRun: opts.dryRun === true,
+        };
+        if (!opts.dryRun && plan.streams.length > 0) applyPrune(join(config.dataDir, LEDGER_FILE), plan, 'operator:cli');
+        print(opts.json === true, result, () => `${opts.dryRun ? 'would prune' : 'pruned'} ${plan.events} events of ${plan.streams.length} streams expired before ${plan.before}`);
+      });
+    });
+
+  return [verify, replay, exp, imp, prune];
 }

@@ -4,7 +4,8 @@ import { keyringEvents } from '../keyring/events.js';
 import { tokenEvents } from '../tokens/events.js';
 import { grantEvents } from '../grants/events.js';
 import { sessionEvents } from '../sessions/events.js';
+import { retentionEvents } from '../retention/events.js';
 import { userEvents } from '../users/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
-export const allEvents: EventDefinition[] = [...keyringEvents, ...clientEvents, ...tokenEvents, ...grantEvents, ...sessionEvents, ...userEvents];
+export const allEvents: EventDefinition[] = [...keyringEvents, ...clientEvents, ...tokenEvents, ...grantEvents, ...sessionEvents, ...retentionEvents, ...userEvents];

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import Database from 'better-sqlite3';
+import type { EventStore } from '../ledger/eventStore.js';
+import { hashEvent } from '../ledger/integrity.js';
+import { EventCatalogue } from '../ledger/validation.js';
+import { allEvents as catalogueEvents } from '../domain/events/all.js';
+import { LedgerPruned, PRUNE_STREAM } from '../domain/retention/events.js';
+import { allEvents, categoryOf } from './store.js';
+
+/** Categories whose streams end when their tokens do; clients, users, keys and consents are never pruned. */
+const PRUNABLE = new Set(['token', 'grant', 'assertion', 'session']);
+
+/** The latest moment (epoch s) anything in the event still lives: an expiry in its data. */
+function livesUntil(data: Record<string, unknown>): number {
+  let until = 0;
+  for (const key of ['exp', 'familyExp']) if (typeof data[key] === 'number') until = Math.max(until, data[key] as number);
+  return until;
+}
+
+export interface PrunePlan {
+  before: string;
+  streams: Array<{ stream: string; events: number; lastRevision: number; lastHash: string }>;
+  events: number;
+  byCategory: Record<string, number>;
+  digest: string;
+}
+
+/** Every prunable stream whose events all stopped living before `before`, in stream order. */
+export async function planPrune(store: EventStore, before: Date): Promise<PrunePlan> {
+  const cutoff = Math.floor(before.getTime() / 1000);
+  const streams = new Map<string, { events: number; until: number; lastRevision: number; lastHash: string }>();
+  for await (const e of allEvents(store)) {
+    if (!PRUNABLE.has(categoryOf(e.stream))) continue;
+    const s = streams.get(e.stream) ?? { events: 0, until: 0, lastRevision: -1, lastHash: '' };
+    s.events++;
+    s.until = Math.max(s.until, livesUntil((e.data ?? {}) as Record<string, unknown>));
+    s.lastRevision = e.revision;
+    s.lastHash = e.metadata.hash;
+    streams.set(e.stream, s);
+  }
+  // A stream with no expiry at all (a session that only ended, say) is kept: nothing proves it is over.
+  const pruned = [...streams].filter(([, s]) => s.until > 0 && s.until < cutoff).sort(([a], [b]) => (a < b ? -1 : 1));
+  const byCategory: Record<string, number> = {};
+  for (const [stream, s] of pruned) byCategory[categoryOf(stream)] = (byCategory[categoryOf(stream)] ?? 0) + s.events;
+  const digest = createHash('sha256')
+    .update(pruned.map(([stream, s]) => `${stream} ${s.lastRevision} ${s.lastHash}\n`).join(''))
+    .digest('hex');
+  return {
+    before: before.toISOString(),
+    streams: pruned.map(([stream, s]) => ({ stream, events: s.events, lastRevision: s.lastRevision, lastHash: s.lastHash })),
+    events: pruned.reduce((n, [, s]) => n + s.events, 0),
+    byCategory,
+    digest,
+  };
+}
+
+/**
+ * Deletes the planned streams and records LedgerPruned in one SQLite transaction, so the ledger is
+ * never seen with events gone but no record of why (or the other way round).
+ */
+export function applyPrune(file: string, plan: PrunePlan, actor: string): { position: number } {
+  const data = { before: plan.before, streams: plan.streams.length, events: plan.events, byCategory: plan.byCategory, digest: plan.digest };
+  new EventCatalogue(catalogueEvents).validate(LedgerPruned.type, LedgerPruned.version, data);
+  const db = new Database(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.pragma('synchronous = FULL');
+    return db
+      .transaction(() => {
+        const del = db.prepare('DELETE FROM events WHERE stream = ?');
+        for (const s of plan.streams) del.run(s.stream);
+        const head = db.prepare('SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1').get(PRUNE_STREAM) as
+          | { revision: number; hash: string }
+          | undefined;
+        const revision = (head?.revision ?? -1) + 1;
+        const prevHash = head?.hash ?? '';
+        const id = uuidv7();
+        const dataJson = JSON.stringify(data);
+        const metadataJson = JSON.stringify({ actor, correlationId: id, causationId: null, schemaVersion: LedgerPruned.version });
+        const hash = hashEvent(id, PRUNE_STREAM, revision, LedgerPruned.type, dataJson, metadataJson, prevHash);
+        const info = db
+          .prepare('INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(id, PRUNE_STREAM, revision, LedgerPruned.type, dataJson, metadataJson, prevHash, hash, Date.now());
+        return { position: Number(info.lastInsertRowid) };
+      })
+      .immediate();
+  } finally {
+    db.close();
+  }
+}
+
+/** Events the ledger says it pruned, from its own LedgerPruned records: what verify may find missing. */
+export async function prunedEventCount(store: EventStore): Promise<number> {
+  const records = await store.readStream(PRUNE_STREAM);
+  return records.reduce((n, e) => n + Number((e.data as { events?: number }).events ?? 0), 0);
+}
