@@ -5,7 +5,8 @@ import { keysProjection } from './keys.js';
 import { authorizationProjection } from './authorization.js';
 import { usersProjection } from './users.js';
 import { tokenIndexProjection } from './tokenIndex.js';
+import { statusListsProjection } from './statusLists.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection, authorizationProjection, usersProjection, tokenIndexProjection];
+export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection, authorizationProjection, usersProjection, tokenIndexProjection, statusListsProjection];

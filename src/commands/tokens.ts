@@ -8,6 +8,7 @@ import type { CommandContext } from '../ledger/ledger.js';
 import { signJwt } from '../tokens/jwtStrategy.js';
 import { mintOpaqueToken } from '../tokens/opaqueStrategy.js';
 import { sha256 } from '../tokens/hash.js';
+import { allocateStatusSlot, statusListUri, type StatusSlot } from '../tokens/statusList.js';
 import type { Runtime } from '../runtime.js';
 
 export const tokenStream = (jti: string) => `token-${jti}`;
@@ -46,10 +47,13 @@ export async function mintAccessToken(rt: Runtime, req: AccessTokenRequest): Pro
   const exp = now + ttl;
   let token: string;
   let kid: string | null = null;
+  let statusList: StatusSlot | undefined;
   if (metadata.access_token_format === 'jwt') {
     const key = await rt.keys.signingKey(metadata.access_token_signing_alg);
     if (!key) throw new NoSigningKeyError(`no ${metadata.access_token_signing_alg} signing key is active`);
     kid = key.kid;
+    // Its bit in a Token Status List: a resource server learns of a revocation without introspection.
+    statusList = allocateStatusSlot(now);
     const payload = {
       iss: rt.config.issuer,
       sub: req.sub,
@@ -59,6 +63,7 @@ export async function mintAccessToken(rt: Runtime, req: AccessTokenRequest): Pro
       jti,
       client_id: req.client.clientId,
       scope: req.scope,
+      status: { status_list: { idx: statusList.idx, uri: statusListUri(rt.config.issuer, statusList.id) } },
     };
     token = signJwt({ typ: 'at+jwt' }, payload, key);
   } else {
@@ -77,6 +82,7 @@ export async function mintAccessToken(rt: Runtime, req: AccessTokenRequest): Pro
     grantType: req.grantType,
     kid,
     grantId: req.grantId ?? null,
+    ...(statusList ? { statusList } : {}),
   };
   return { token, expiresIn: ttl, claims };
 }

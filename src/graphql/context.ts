@@ -19,6 +19,8 @@ export interface GraphQLContext {
   /** null: no token, or one that is not active (unknown, revoked, expired, its client disabled). */
   operator: Operator | null;
   requestId: string;
+  /** Over graphql-ws: looks the connection's token up again, so a live feed ends when it is revoked. */
+  stillAuthorized?: () => boolean;
 }
 
 /**
@@ -42,12 +44,12 @@ export const unauthenticated = () =>
 
 export const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
 
-/** Who may run what: audit reads, admin reads and writes. Checked before any resolver runs. */
+/** Who may run what: audit reads (queries and subscriptions), admin reads and writes. Checked before any resolver runs. */
 export function authorize(operator: Operator | null, operation: 'query' | 'mutation' | 'subscription'): void {
   if (!operator) throw unauthenticated();
   const admin = operator.scopes.has(ADMIN_SCOPE);
   if (!admin && !operator.scopes.has(AUDIT_SCOPE)) throw forbidden('the token needs scope ledger:audit (queries) or ledger:admin');
-  if (operation !== 'query' && !admin) throw forbidden('only ledger:admin may change the ledger');
+  if (operation === 'mutation' && !admin) throw forbidden('only ledger:admin may change the ledger');
 }
 
 /** Every mutation's events name the operator and carry the reason. */

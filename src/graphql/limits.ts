@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationRule } from 'graphql';
 import { createRequire } from 'node:module';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
 import { authorize, type GraphQLContext } from './context.js';
@@ -51,6 +51,30 @@ const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   return 1 + childComplexity * first;
 };
 
+/** Refuses a caller whose token or scope does not allow the operation, then one too complex. */
+export function checkOperation(args: {
+  operator: GraphQLContext['operator'];
+  operation: 'query' | 'mutation' | 'subscription';
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  variables: Record<string, unknown>;
+  operationName?: string | undefined;
+}): void {
+  authorize(args.operator, args.operation);
+  const complexity = getComplexity({
+    schema: args.schema,
+    query: args.document,
+    variables: args.variables,
+    ...(args.operationName ? { operationName: args.operationName } : {}),
+    estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+  });
+  if (complexity > MAX_COMPLEXITY) {
+    throw new GraphQLError(`query complexity ${complexity} exceeds the limit of ${MAX_COMPLEXITY}`, {
+      extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
+    });
+  }
+}
+
 /**
  * Before any resolver runs: the caller's token and scope (audit queries, admin also mutates), then the
  * operation's complexity. A refusal here answers errors only, no data.
@@ -60,19 +84,14 @@ export function guardPlugin(): ApolloServerPlugin<GraphQLContext> {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation, schema, document, request }) {
-          authorize(contextValue.operator, operation?.operation ?? 'query');
-          const complexity = getComplexity({
+          checkOperation({
+            operator: contextValue.operator,
+            operation: operation?.operation ?? 'query',
             schema,
-            query: document,
+            document,
             variables: request.variables ?? {},
-            ...(request.operationName ? { operationName: request.operationName } : {}),
-            estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+            operationName: request.operationName ?? undefined,
           });
-          if (complexity > MAX_COMPLEXITY) {
-            throw new GraphQLError(`query complexity ${complexity} exceeds the limit of ${MAX_COMPLEXITY}`, {
-              extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
-            });
-          }
         },
       };
     },

@@ -1,16 +1,29 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { buildSchemaSync } from 'type-graphql';
+import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { MutationResolver } from './resolvers/mutation.js';
+import { SubscriptionResolver } from './resolvers/subscription.js';
 import { ClientFieldsResolver, GrantFieldsResolver, QueryResolver, TokenFieldsResolver, UserFieldsResolver } from './resolvers/query.js';
 import { DateTimeScalar } from './scalars.js';
 
 let built: GraphQLSchema | undefined;
 
+const unusedPubSub: PubSub = {
+  publish() {
+    throw new Error('the management schema has no PubSub topics');
+  },
+  subscribe() {
+    throw new Error('the management schema has no PubSub topics');
+  },
+};
+
 /** The management schema, built once from the type-graphql classes. */
 export function managementSchema(): GraphQLSchema {
   built ??= buildSchemaSync({
-    resolvers: [QueryResolver, TokenFieldsResolver, GrantFieldsResolver, ClientFieldsResolver, UserFieldsResolver, MutationResolver],
+    resolvers: [QueryResolver, TokenFieldsResolver, GrantFieldsResolver, ClientFieldsResolver, UserFieldsResolver, MutationResolver, SubscriptionResolver],
+    // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger
+    // themselves (`subscribe`), so this one is never asked for anything.
+    pubSub: unusedPubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
   });

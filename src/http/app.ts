@@ -14,11 +14,13 @@ import { jwksRoutes } from './routes/jwks.js';
 import { tokenRoutes } from './routes/token.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { revokeRoutes } from './routes/revoke.js';
+import { statusListRoutes } from './routes/statusLists.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { logoutRoutes } from './routes/logout.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { graphqlRoutes } from './routes/graphql.js';
+import { graphqlWsRoutes } from './routes/graphqlWs.js';
 
 export interface AppOptions {
   runtime: Runtime;
@@ -54,10 +56,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(tokenRoutes, { runtime });
   await app.register(introspectRoutes, { runtime });
   await app.register(revokeRoutes, { runtime });
+  await app.register(statusListRoutes, { runtime });
   await app.register(authorizeRoutes, { runtime });
   await app.register(userinfoRoutes, { runtime });
   await app.register(logoutRoutes, { runtime });
   await app.register(sdkRoutes);
   await app.register(graphqlRoutes, { runtime });
+  await app.register(graphqlWsRoutes, { runtime });
   return app;
 }

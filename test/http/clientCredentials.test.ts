@@ -54,7 +54,7 @@ describe('client credentials with real client libraries', () => {
       issuer: server.url,
       typ: 'at+jwt',
     });
-    assert.deepEqual(Object.keys(payload).sort(), ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub']);
+    assert.deepEqual(Object.keys(payload).sort(), ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'status', 'sub']);
     assert.equal(payload.sub, clientId);
     assert.equal(payload.client_id, clientId);
     assert.equal(payload.aud, server.url);

@@ -22,6 +22,14 @@ export const AccessTokenIssued = defineEvent(
     /** Signing key of a JWT; null for opaque tokens. */
     kid: Type.Union([Type.String(), Type.Null()]),
     grantId: Type.Union([Type.String(), Type.Null()]),
+    /**
+     * A JWT's slot in a Token Status List (draft-ietf-oauth-status-list): list id and bit index, as
+     * its `status` claim names them. Optional: opaque tokens and tokens issued before status lists
+     * have none.
+     */
+    statusList: Type.Optional(
+      Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), idx: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    ),
   }),
 );
 

@@ -31,6 +31,9 @@ export function serverMetadata(runtime: Runtime): Record<string, unknown> {
     end_session_endpoint: `${issuer}/logout`,
     introspection_endpoint: `${issuer}/introspect`,
     revocation_endpoint: `${issuer}/revoke`,
+    // draft-ietf-oauth-status-list §9: the aggregation lists every published Token Status List;
+    // each JWT access token's `status.status_list.uri` names its own (`${issuer}/status-lists/<id>`).
+    status_list_aggregation_endpoint: `${issuer}/status-lists`,
     grant_types_supported: grantHandlers.map((g) => g.grantType),
     response_types_supported: ['code'],
     response_modes_supported: RESPONSE_MODES,
