@@ -2,6 +2,7 @@ import { allProjections } from '../../projections/all.js';
 import type { Projection } from '../../projections/projection.js';
 import type { EventStore, RecordedEvent } from '../ledger/eventStore.js';
 import { canonical, sha256Hex } from './canonical.js';
+import { applyToTokenLife, statusOf, tokenLife, type TokenLife } from '../domain/tokens/status.js';
 import { allEvents, categoryOf } from './store.js';
 
 export type Until = { position: bigint } | { time: Date };
@@ -46,10 +47,9 @@ export interface ReplaySummary {
 
 interface AuditToken {
   clientId: string;
-  grantId: string | null;
   iat: number;
-  exp: number;
-  revoked: boolean;
+  /** Issued, revoked, expired: by the same rule as GraphQL's tokenStatusAt. */
+  life: TokenLife;
 }
 
 const EPOCH = new Date(0);
@@ -102,7 +102,8 @@ export async function replayLedger(
     const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     switch (e.type) {
       case 'AccessTokenIssued':
-        tokens.set(d.jti, { clientId: d.clientId, grantId: d.grantId ?? null, iat: d.iat, exp: d.exp, revoked: false });
+        tokens.set(d.jti, { clientId: d.clientId, iat: d.iat, life: tokenLife(d.jti, d.grantId ?? null, d.exp) });
+        applyToTokenLife(tokens.get(d.jti)!.life, e);
         tick(d.iat);
         break;
       case 'IdTokenIssued':
@@ -118,11 +119,11 @@ export async function replayLedger(
         break;
       case 'TokenRevoked': {
         const t = d.kind === 'access_token' ? tokens.get(d.jti) : undefined;
-        if (t) t.revoked = true;
+        if (t) applyToTokenLife(t.life, e);
         break;
       }
       case 'GrantRevoked':
-        for (const t of tokens.values()) if (t.grantId === d.grantId) t.revoked = true;
+        for (const t of tokens.values()) applyToTokenLife(t.life, e);
         break;
     }
   }
@@ -134,7 +135,7 @@ export async function replayLedger(
   for (const id of clientsView?.byId?.keys() ?? []) perClient.set(id, zero());
   const status = new Map<string, 'active' | 'revoked' | 'expired'>();
   for (const [jti, t] of tokens) {
-    const s = t.revoked ? 'revoked' : asOfSeconds !== null && t.exp <= asOfSeconds ? 'expired' : 'active';
+    const s = statusOf(t.life, asOfSeconds)!.toLowerCase() as 'active' | 'revoked' | 'expired';
     status.set(jti, s);
     const c = perClient.get(t.clientId) ?? zero();
     perClient.set(t.clientId, c);

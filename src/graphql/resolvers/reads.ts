@@ -1,3 +1,4 @@
+import { applyToTokenLife, statusOf, tokenLife } from '../../domain/tokens/status.js';
 import type { RecordedEvent } from '../../ledger/eventStore.js';
 import type { Runtime } from '../../runtime.js';
 import { tokenIndexProjection, type IndexedToken, type TokenIndexView } from '../../../projections/tokenIndex.js';
@@ -25,17 +26,13 @@ export async function tokenHistory(rt: Runtime, token: Pick<IndexedToken, 'jti' 
  * issued → null; revoked (directly, by its grant, or rotated out) → REVOKED; past exp → EXPIRED.
  */
 export function statusAt(events: RecordedEvent[], token: IndexedToken, at: Date): TokenStatus | null {
-  let issued = false;
-  let revoked = false;
+  const life = tokenLife(token.jti, token.grantId ?? null, token.exp);
   for (const e of events) {
     if (e.recordedAt.getTime() > at.getTime()) break;
-    const d = e.data as { jti?: string };
-    if ((e.type === 'AccessTokenIssued' || e.type === 'RefreshTokenIssued') && d.jti === token.jti) issued = true;
-    else if (issued && (e.type === 'GrantRevoked' || ((e.type === 'TokenRevoked' || e.type === 'RefreshTokenRotated') && d.jti === token.jti))) revoked = true;
+    applyToTokenLife(life, e);
   }
-  if (!issued) return null;
-  if (revoked) return TokenStatus.REVOKED;
-  return token.exp * 1000 <= at.getTime() ? TokenStatus.EXPIRED : TokenStatus.ACTIVE;
+  const status = statusOf(life, at.getTime() / 1000);
+  return status === null ? null : TokenStatus[status];
 }
 
 export interface TokenQuery {
