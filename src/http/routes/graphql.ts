@@ -24,6 +24,9 @@ export async function graphqlRoutes(app: FastifyInstance, { runtime }: { runtime
     validationRules: [depthLimit(MAX_DEPTH)],
     plugins: [ApolloServerPluginLandingPageDisabled(), guardPlugin()],
     includeStacktraceInErrorResponses: false,
+    // Apollo would stop itself on SIGTERM and re-raise the signal, killing the process before the
+    // server's own graceful shutdown (finish requests, checkpoint the views, close the ledger).
+    stopOnTerminationSignals: false,
     // An unexpected error says nothing about the server's insides; the log has it.
     formatError: (formatted, error) => {
       const code = formatted.extensions?.code;
