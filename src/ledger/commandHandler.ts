@@ -17,20 +17,21 @@ export interface Handled<E> {
  * Folded states of recently used streams, so a long-lived stream (a grant rotated a thousand times)
  * is not replayed from its first event on every command: only the events after the cached revision
  * are read. A state here always equals the fold of the stream up to its revision, so another
- * instance's appends are simply read on the next command.
+ * instance's appends are simply read on the next command. Commands on one stream take turns in this
+ * process, so a cached state is folded by one command at a time and never needs copying.
  */
 export class StateCache {
   private readonly states = new Map<string, { revision: number; state: unknown }>();
+  private readonly turns = new Map<string, Promise<unknown>>();
   constructor(private readonly max = 10_000) {}
 
-  /** A copy: evolve may mutate what it folds, and two commands on one stream may run at once. */
   get<S>(stream: string): { revision: number; state: S } | undefined {
     const hit = this.states.get(stream);
     if (!hit) return undefined;
     // Map order is insertion order: re-inserting makes it the most recently used.
     this.states.delete(stream);
     this.states.set(stream, hit);
-    return { revision: hit.revision, state: structuredClone(hit.state) as S };
+    return hit as { revision: number; state: S };
   }
 
   set(stream: string, revision: number, state: unknown): void {
@@ -41,6 +42,19 @@ export class StateCache {
 
   forget(stream: string): void {
     this.states.delete(stream);
+  }
+
+  /** Runs `fn` after every earlier call for the same stream has settled. */
+  async inTurn<T>(stream: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.turns.get(stream) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    this.turns.set(stream, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.turns.get(stream) === settled) this.turns.delete(stream);
+    }
   }
 }
 
@@ -57,6 +71,19 @@ export async function handleCommand<C, S, E extends DomainEvent>(
   options: { retries?: number; cache?: StateCache } = {},
 ): Promise<Handled<E>> {
   const { retries = 3, cache } = options;
+  if (cache) return cache.inTurn(stream, () => decideAndAppend(ledger, stream, decider, command, ctx, retries, cache));
+  return decideAndAppend(ledger, stream, decider, command, ctx, retries);
+}
+
+async function decideAndAppend<C, S, E extends DomainEvent>(
+  ledger: Ledger,
+  stream: string,
+  decider: Decider<C, S, E>,
+  command: C,
+  ctx: CommandContext,
+  retries: number,
+  cache?: StateCache,
+): Promise<Handled<E>> {
   for (let attempt = 0; ; attempt++) {
     const cached = cache?.get<S>(stream);
     let state = cached?.state ?? decider.initialState();
@@ -67,10 +94,11 @@ export async function handleCommand<C, S, E extends DomainEvent>(
         revision = e.revision;
       }
     } catch (err) {
+      // A fold that failed half-way may have changed the cached state: start from scratch next time.
       cache?.forget(stream);
       throw err;
     }
-    if (cache && revision >= 0) cache.set(stream, revision, structuredClone(state));
+    if (cache && revision >= 0) cache.set(stream, revision, state);
     const events = decider.decide(command, state);
     if (events.length === 0) return { events };
     const expected = revision < 0 ? 'no_stream' : revision;
