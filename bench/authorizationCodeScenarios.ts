@@ -14,7 +14,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { freePorts, killAll, launchOurs, ourEnv, runCli, stopChild, type Side } from './oauthScenarios.js';
+import { cleanUpOnInterrupt, freePorts, launchOurs, ourEnv, runCli, stopChild, type Side } from './oauthScenarios.js';
 
 const CLIENT_ID = 'bench-spa';
 const REDIRECT_URI = 'https://app.example/cb';
@@ -267,13 +267,7 @@ export async function measureAuthorizationCode(quick: boolean): Promise<CodeFlow
   const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-code-'));
   let child: ChildProcess | undefined;
   let stopping = false;
-  const interrupted = (signal: NodeJS.Signals) => {
-    killAll();
-    rmSync(dataDir, { recursive: true, force: true });
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  const released = cleanUpOnInterrupt(dataDir);
   const roundTrips = 'code round trip: GET /authorize → 303 → POST /token (PKCE)';
   const rotations = 'refresh token rotation: POST /token (refresh_token)';
   const rows: CodeFlowRow[] = [];
@@ -365,8 +359,7 @@ export async function measureAuthorizationCode(quick: boolean): Promise<CodeFlow
     return rows;
   } finally {
     stopping = true;
-    process.removeListener('SIGINT', interrupted);
-    process.removeListener('SIGTERM', interrupted);
+    released();
     await stopChild(child);
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -295,6 +295,24 @@ async function introspection(side: Side, issued: Target | string, clientId: stri
 }
 
 /**
+ * Interrupted (Ctrl-C, or a SIGTERM to the bench): take the servers down and remove `dataDir` too.
+ * Returns the function that removes the handlers once the scenario has cleaned up by itself.
+ */
+export function cleanUpOnInterrupt(dataDir: string): () => void {
+  const interrupted = (signal: NodeJS.Signals) => {
+    killAll();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  return () => {
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+  };
+}
+
+/**
  * Client-credentials issuance of JWT access tokens, introspection of a valid token (each at 10 and
  * 50 connections, ours and the peer), and ours-only issuance of opaque tokens.
  */
@@ -306,14 +324,7 @@ export async function measureOAuth(quick: boolean): Promise<OAuthRow[]> {
   let peerChild: ChildProcess | undefined;
   let oursChild: ChildProcess | undefined;
   let stopping = false;
-  // Interrupted (Ctrl-C, or a SIGTERM to the bench): take the servers down too.
-  const interrupted = (signal: NodeJS.Signals) => {
-    killAll();
-    rmSync(dataDir, { recursive: true, force: true });
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  const released = cleanUpOnInterrupt(dataDir);
   try {
     const [peerPort, oursPort] = await freePorts(2);
     const [peer, ours] = await Promise.all([startPeer(peerPort), startOurs(oursPort, dataDir)]);
@@ -364,8 +375,7 @@ export async function measureOAuth(quick: boolean): Promise<OAuthRow[]> {
     return rows;
   } finally {
     stopping = true;
-    process.removeListener('SIGINT', interrupted);
-    process.removeListener('SIGTERM', interrupted);
+    released();
     await Promise.all([stopChild(peerChild), stopChild(oursChild)]);
     rmSync(dataDir, { recursive: true, force: true });
   }
