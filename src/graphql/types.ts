@@ -1,6 +1,6 @@
 // Decorators below read design-time metadata: the polyfill must load before this module's body runs.
 import 'reflect-metadata';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType, type ClassType } from 'type-graphql';
 import { DateTimeScalar, JSONScalar } from './scalars.js';
 
 /**
@@ -64,18 +64,27 @@ export class Token {
   // resolved: grant, history
 }
 
-@ObjectType()
-export class TokenEdge {
-  @Field(() => String) cursor!: string;
-  @Field(() => Token) node!: Token;
+/**
+ * The one Relay shape every list has: `<Name>Edge { cursor node }` and
+ * `<Name>Connection { edges pageInfo totalCount }`.
+ */
+function relayConnection<T extends object>(name: string, node: ClassType<T>, totalCount: { nullable: boolean; description?: string }) {
+  @ObjectType(`${name}Edge`)
+  class Edge {
+    @Field(() => String) cursor!: string;
+    @Field(() => node) node!: T;
+  }
+  @ObjectType(`${name}Connection`)
+  class Connection {
+    @Field(() => [Edge]) edges!: Edge[];
+    @Field(() => PageInfo) pageInfo!: PageInfo;
+    @Field(() => Int, totalCount) totalCount!: number | null;
+  }
+  return Connection;
 }
 
-@ObjectType()
-export class TokenConnection {
-  @Field(() => [TokenEdge]) edges!: TokenEdge[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
-}
+export const TokenConnection = relayConnection('Token', Token, { nullable: false });
+export type TokenConnection = InstanceType<typeof TokenConnection>;
 
 @ObjectType({ description: 'An authorization-code grant: consent turned into tokens' })
 export class Grant {
@@ -109,18 +118,8 @@ export class Client {
   // resolved: history
 }
 
-@ObjectType()
-export class ClientEdge {
-  @Field(() => String) cursor!: string;
-  @Field(() => Client) node!: Client;
-}
-
-@ObjectType()
-export class ClientConnection {
-  @Field(() => [ClientEdge]) edges!: ClientEdge[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
-}
+export const ClientConnection = relayConnection('Client', Client, { nullable: false });
+export type ClientConnection = InstanceType<typeof ClientConnection>;
 
 @ObjectType({ description: 'A client just registered or given a new secret: the only place a client secret ever appears' })
 export class RegisteredClient {
@@ -162,19 +161,11 @@ export class SigningKey {
   @Field(() => JSONScalar) publicJwk!: unknown;
 }
 
-@ObjectType()
-export class LedgerEventEdge {
-  @Field(() => String) cursor!: string;
-  @Field(() => LedgerEvent) node!: LedgerEvent;
-}
-
-@ObjectType()
-export class LedgerEventConnection {
-  @Field(() => [LedgerEventEdge]) edges!: LedgerEventEdge[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int, { nullable: true, description: 'Events in the stream; null for a category or the whole ledger (counting would scan it)' })
-  totalCount!: number | null;
-}
+export const LedgerEventConnection = relayConnection('LedgerEvent', LedgerEvent, {
+  nullable: true,
+  description: 'Events in the stream; null for a category or the whole ledger (counting would scan it)',
+});
+export type LedgerEventConnection = InstanceType<typeof LedgerEventConnection>;
 
 @InputType()
 export class TokenFilter {
