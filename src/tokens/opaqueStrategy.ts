@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { mintSecret } from './secrets.js';
 
-/** 256 random bits with a recognisable prefix, so secret scanners can spot a leaked token. */
-export const mintOpaqueToken = (): string => `tlat_${randomBytes(32).toString('base64url')}`;
+/** An opaque access token: 256 random bits, prefixed `tlat_` so secret scanners can spot a leak. */
+export const mintOpaqueToken = (): string => mintSecret('tlat');

@@ -172,6 +172,26 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
       assert.deepEqual(seen.map((e) => e.data), [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
     });
 
+    it('delivers live events exactly as reading the ledger returns them (ids, positions, metadata, hashes)', async () => {
+      const start = await store.headPosition();
+      const streams = Array.from({ length: 8 }, () => uniq('test'));
+      const seenPromise = collect(store, start, (s) => s.filter((e) => streams.includes(e.stream)).length >= 17);
+      await new Promise((r) => setTimeout(r, 50));
+      const first = streams.map((s, i) => [ev('A', { i, nested: { k: [1, 'two'] } }), ev('B', { i })]);
+      // Concurrent appends (one group commit where the store has one), a conflict and a repeat among them.
+      const results = await Promise.allSettled([
+        ...streams.map((s, i) => store.append(s, first[i]!, 'no_stream')),
+        store.append(streams[0]!, [ev('C')], 'no_stream'),
+      ]);
+      assert.equal(results.filter((r) => r.status === 'rejected').length, 1);
+      await store.append(streams[1]!, first[1]!, 'no_stream');
+      await store.append(streams[2]!, [ev('D', { after: true })], 1);
+      const live = (await seenPromise).filter((e) => streams.includes(e.stream));
+      const read = (await store.readAll(start, 1000)).filter((e) => streams.includes(e.stream));
+      assert.equal(live.length, 17);
+      assert.deepEqual(live, read);
+    });
+
     it('resumes after a closed subscription without duplicates or gaps', async () => {
       const start = await store.headPosition();
       const stream = uniq('test');

@@ -18,7 +18,18 @@ export interface AppendRequest {
 }
 
 export type AppendReply =
-  | { reqId: number; ok: true; nextRevision: number; position: number }
+  | {
+      reqId: number;
+      ok: true;
+      nextRevision: number;
+      position: number;
+      /**
+       * Set when this request's events were inserted now (not an idempotent repeat): the hash
+       * chain links and the commit time, so the caller can deliver its own events to subscribers
+       * without reading them back.
+       */
+      written?: { prevHash: string; hashes: string[]; recordedAt: number };
+    }
   | { reqId: number; ok: false; kind: 'conflict'; actual: number | 'no_stream'; message: string }
   | { reqId: number; ok: false; kind: 'unavailable'; message: string };
 

@@ -17,7 +17,7 @@ import {
 } from '../eventStore.js';
 import { configure, ensureSchema } from './schema.js';
 import { toRecorded, type EventRow } from './rows.js';
-import type { AppendRequest, SerialisedEvent, WriterReply, WriterStats } from './protocol.js';
+import type { AppendReply, AppendRequest, SerialisedEvent, WriterReply, WriterStats } from './protocol.js';
 
 /** How often to look for commits made by another process (the CLI, a second instance). */
 const CROSS_PROCESS_POLL_MS = 100;
@@ -33,12 +33,16 @@ interface Pending {
   reject: (e: Error) => void;
   stream: string;
   expected: ExpectedRevision;
+  events: SerialisedEvent[];
 }
 
 class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite' as const;
   private readonly pending = new Map<number, Pending>();
   private outbox: AppendRequest[] = [];
+  /** Batches posted to the writer and not yet answered. */
+  private inFlight = 0;
+  private writerGone?: Error;
   private nextReqId = 1;
   private readonly subscribers = new Set<LiveSubscription>();
   private readonly poll: NodeJS.Timeout;
@@ -71,27 +75,31 @@ class SqliteEventStore implements EventStore {
 
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('ledger is closed'));
+    if (this.writerGone) return Promise.reject(this.writerGone);
     if (events.length === 0) return Promise.reject(new TypeError('append needs at least one event'));
     const reqId = this.nextReqId++;
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.set(reqId, { resolve, reject, stream, expected });
       let request: AppendRequest;
       try {
         request = { reqId, stream, events: events.map(serialise), expected };
       } catch (err) {
-        this.pending.delete(reqId);
         reject(new TypeError(`event is not serialisable: ${(err as Error).message}`));
         return;
       }
-      // Appends made in the same tick travel to the writer together and share one commit.
+      this.pending.set(reqId, { resolve, reject, stream, expected, events: request.events });
+      // Group commit, leader/follower: an idle writer gets this append at once, so its commit
+      // overlaps the requests still being handled here; appends made while a commit is in flight
+      // wait in the outbox and travel together, sharing the next commit.
       this.outbox.push(request);
-      if (this.outbox.length === 1) setImmediate(() => this.sendOutbox());
+      if (this.inFlight === 0) this.sendOutbox();
     });
   }
 
   private sendOutbox(): void {
+    if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
+    this.inFlight += 1;
     this.writer.postMessage(batch);
   }
 
@@ -138,8 +146,11 @@ class SqliteEventStore implements EventStore {
   }
 
   private onWriterMessage({ replies, stats }: WriterReply): void {
+    this.inFlight -= 1;
+    this.sendOutbox();
     this.options.onBatch?.(stats);
-    this.notifySubscribers();
+    const written = this.subscribers.size > 0 ? writtenEvents(replies, this.pending) : undefined;
+    for (const sub of this.subscribers) sub.pump(written);
     for (const msg of replies) {
       const p = this.pending.get(msg.reqId);
       if (!p) continue;
@@ -151,6 +162,8 @@ class SqliteEventStore implements EventStore {
   }
 
   private failPending(err: Error): void {
+    this.writerGone ??= err;
+    this.outbox = [];
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
@@ -177,9 +190,46 @@ function serialise(e: NewEvent): SerialisedEvent {
   return { id: e.id, type: e.type, dataJson: JSON.stringify(e.data), metadataJson: JSON.stringify(e.metadata) };
 }
 
+/**
+ * The events one group commit inserted, rebuilt from what this process sent and what the writer
+ * answered — exactly what reading them back would return (parsed from the same JSON) — or
+ * undefined when they do not form one gap-free run (an idempotent repeat, a rejected request),
+ * in which case subscribers read the ledger as usual.
+ */
+function writtenEvents(replies: AppendReply[], pending: Map<number, Pending>): RecordedEvent[] | undefined {
+  const out: RecordedEvent[] = [];
+  for (const reply of replies) {
+    if (!reply.ok) continue;
+    const p = pending.get(reply.reqId);
+    if (!p || !reply.written) return undefined;
+    const { prevHash, hashes, recordedAt } = reply.written;
+    const n = p.events.length;
+    for (let i = 0; i < n; i++) {
+      const e = p.events[i]!;
+      const metadata = JSON.parse(e.metadataJson);
+      metadata.prevHash = i === 0 ? prevHash : hashes[i - 1];
+      metadata.hash = hashes[i];
+      const position = BigInt(reply.position - (n - 1 - i));
+      if (out.length > 0 && position !== out[out.length - 1]!.position + 1n) return undefined;
+      out.push({
+        id: e.id,
+        type: e.type,
+        stream: p.stream,
+        revision: reply.nextRevision - (n - 1 - i),
+        position,
+        recordedAt: new Date(recordedAt),
+        data: JSON.parse(e.dataJson),
+        metadata,
+      });
+    }
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 /** Delivers pages in order; a pump request while a delivery runs is remembered, never run twice at once. */
 class LiveSubscription {
   private running = false;
+  private written?: RecordedEvent[];
   private again = false;
   private stopped = false;
   private done: Promise<void> = Promise.resolve();
@@ -191,12 +241,14 @@ class LiveSubscription {
     private readonly store: SqliteEventStore,
   ) {}
 
-  pump(): void {
+  /** `written`: events this process just committed, delivered without a read when they follow on. */
+  pump(written?: RecordedEvent[]): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
+    if (written && written[0]!.position === this.last + 1n) this.written = written;
     this.running = true;
     this.done = this.drain().finally(() => {
       this.running = false;
@@ -209,10 +261,14 @@ class LiveSubscription {
         this.again = false;
         for (;;) {
           if (this.stopped) return;
-          const page = this.store.readAllSync(this.last, PAGE);
+          const written = this.written;
+          this.written = undefined;
+          const page = written ?? this.store.readAllSync(this.last, PAGE);
           if (page.length === 0) break;
           await this.handler(page);
           this.last = page[page.length - 1]!.position;
+          // Later commits (ours or another process's) announce themselves with another pump.
+          if (written) break;
         }
       } while (this.again);
     } catch (err) {

@@ -71,16 +71,19 @@ const insertAll = db.transaction((req: AppendRequest, now: number): AppendReply 
     throw new Conflict(actual, `stream ${req.stream}: expected revision ${String(req.expected)}, actual ${actual}`);
   }
   let revision = head?.revision ?? -1;
-  let prevHash = head?.hash ?? '';
+  const firstPrevHash = head?.hash ?? '';
+  let prevHash = firstPrevHash;
   let position = 0;
+  const hashes: string[] = [];
   for (const e of req.events) {
     revision += 1;
     const hash = hashEvent(e.id, req.stream, revision, e.type, e.dataJson, e.metadataJson, prevHash);
     const info = insertEvent.run(e.id, req.stream, revision, e.type, e.dataJson, e.metadataJson, prevHash, hash, now);
     prevHash = hash;
+    hashes.push(hash);
     position = Number(info.lastInsertRowid);
   }
-  return { reqId: req.reqId, ok: true, nextRevision: revision, position };
+  return { reqId: req.reqId, ok: true, nextRevision: revision, position, written: { prevHash: firstPrevHash, hashes, recordedAt: now } };
 });
 
 /** Ids are checked by the unique index, not by a lookup per event: a repeat is the rare case. */
