@@ -69,11 +69,23 @@ export const metricsPlugin = fp<{ metrics: Metrics; runtime: Runtime }>(
       },
     });
     app.decorate('metrics', metrics);
-    app.addHook('onResponse', async (request, reply) => {
+    // Children bound to their labels once: resolving label sets on every request costs more than
+    // the observation itself. The keys are bounded (route patterns × methods × status codes).
+    const bound = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+    app.addHook('onResponse', (request, reply, done) => {
       // The route pattern, not the URL: bounded label values, and no query strings in metrics.
       const route = request.routeOptions.url ?? 'unmatched';
-      requests.inc({ route, method: request.method, status: reply.statusCode });
-      latency.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+      const key = `${route} ${request.method} ${reply.statusCode}`;
+      let child = bound.get(key);
+      if (!child) {
+        const counter = requests.labels({ route, method: request.method, status: reply.statusCode });
+        const histogram = latency.labels({ route, method: request.method });
+        child = { count: () => counter.inc(), time: (seconds) => histogram.observe(seconds) };
+        bound.set(key, child);
+      }
+      child.count();
+      child.time(reply.elapsedTime / 1000);
+      done();
     });
     app.get('/metrics', async (_request, reply) => {
       reply.header('content-type', registry.contentType);
