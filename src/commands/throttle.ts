@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import type { PublishedBlock, SharedBlocks } from '../oauth/escalatingThrottle.js';
+import { sharedKey } from '../domain/throttle/blocks.js';
 import { sha256 } from '../tokens/hash.js';
 import { throttlesProjection } from '../../projections/throttles.js';
 
@@ -17,9 +18,10 @@ const EVENT_TYPE = { client: 'ClientAuthenticationThrottled', login: 'LoginThrot
  */
 export function ledgerBlocks(rt: Runtime, log?: { warn(obj: object, msg: string): void }): SharedBlocks {
   return {
-    get(key) {
+    get(scope, tier, subject) {
       const { blocks } = rt.runner.view(throttlesProjection);
-      return blocks.size === 0 ? undefined : blocks.get(key);
+      // Usually empty: then no key is even built.
+      return blocks.size === 0 ? undefined : blocks.get(sharedKey(scope, tier, subject));
     },
     async publish(block) {
       const event = {

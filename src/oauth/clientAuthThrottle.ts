@@ -1,4 +1,4 @@
-import { Escalation, ipKey, retryAfterSeconds, sharedKey, TrustList, type Block, type SharedBlocks } from './escalatingThrottle.js';
+import { addressKey, Escalation, retryAfterSeconds, TrustList, type Block, type SharedBlocks } from './escalatingThrottle.js';
 import { OAuthError } from './errors.js';
 
 /**
@@ -85,23 +85,25 @@ export class ClientAuthThrottle {
   }
 
   private seen(tier: 'client' | 'ip', subject: string): Block | undefined {
-    return this.shared?.get(sharedKey('client', tier, subject));
+    return this.shared?.get('client', tier, subject);
   }
 
   /** Throws 429 (temporarily_unavailable, Retry-After) while the client id or the address is blocked. */
   check(named: NamedClient, ip: string, now = Date.now()): void {
-    const addr = ipKey(ip);
+    const addr = addressKey(ip);
     let until = this.ip.blockedUntil(addr, this.seen('ip', addr));
     const id = named.clientId;
-    if (named.guarded && id !== undefined && !this.trusted.has(`${id} ${addr}`, now)) {
-      until = Math.max(until, this.client.blockedUntil(id, this.seen('client', id)));
+    if (named.guarded && id !== undefined) {
+      const client = this.client.blockedUntil(id, this.seen('client', id));
+      // The trust list is consulted only when the id is blocked: the usual request does two lookups.
+      if (client > now && client > until && !this.trusted.has(id, addr, now)) until = client;
     }
     if (until > now) throw tooManyFailures(retryAfterSeconds(until, now));
   }
 
   /** After an invalid_client: counts it, and records durably any block it starts. */
   async recordFailure(named: NamedClient, ip: string, now = Date.now()): Promise<void> {
-    const addr = ipKey(ip);
+    const addr = addressKey(ip);
     const started: Array<Promise<void>> = [];
     const ipBlock = this.ip.fail(addr, now, this.seen('ip', addr));
     if (ipBlock && this.shared) started.push(this.shared.publish({ scope: 'client', tier: 'ip', subject: addr, ...ipBlock }));
@@ -115,6 +117,6 @@ export class ClientAuthThrottle {
 
   /** After a client proved its credential: this (client id, address) pair is trusted for a while. */
   recordSuccess(clientId: string, ip: string, now = Date.now()): void {
-    this.trusted.add(`${clientId} ${ipKey(ip)}`, now);
+    this.trusted.add(clientId, addressKey(ip), now);
   }
 }

@@ -15,14 +15,14 @@ export interface EscalationPolicy {
   maxDelaySeconds: number;
 }
 
-export { sharedKey, type Block } from '../domain/throttle/blocks.js';
+export type { Block } from '../domain/throttle/blocks.js';
 
 /**
  * Blocks recorded in the ledger by any instance (the `throttles` view), and the way to record one.
  * Counting stays in each process; only the start (or extension) of a block is shared.
  */
 export interface SharedBlocks {
-  get(key: string): Block | undefined;
+  get(scope: ThrottleScope, tier: string, subject: string): Block | undefined;
   /** Resolves once the block is durable (or its recording failed: a block is never worth a 500). */
   publish(block: PublishedBlock): Promise<void>;
 }
@@ -111,29 +111,51 @@ export class Escalation {
   }
 }
 
-/** Exemptions that end: a key is trusted until a time, forgotten after it. */
+/** Exemptions that end: an (id, address) pair is trusted until a time, forgotten after it. */
 export class TrustList {
-  private readonly until = new Map<string, number>();
+  // Two levels rather than a joined key: the success path then builds no string.
+  private readonly until = new Map<string, Map<string, number>>();
   private sweptAt = 0;
 
   constructor(private readonly trustedMs: number) {}
 
-  has(key: string, now: number): boolean {
-    return (this.until.get(key) ?? 0) > now;
+  has(id: string, addr: string, now: number): boolean {
+    return (this.until.get(id)?.get(addr) ?? 0) > now;
   }
 
-  add(key: string, now: number): void {
+  add(id: string, addr: string, now: number): void {
+    let byAddr = this.until.get(id);
+    const current = byAddr?.get(addr);
     // Refreshed at most once per tenth of the period: the success path rarely writes.
-    const current = this.until.get(key);
     if (current !== undefined && current - now > this.trustedMs * 0.9) return;
-    this.until.set(key, now + this.trustedMs);
+    if (!byAddr) this.until.set(id, (byAddr = new Map()));
+    byAddr.set(addr, now + this.trustedMs);
     if (now - this.sweptAt < SWEEP_EVERY_MS) return;
     this.sweptAt = now;
-    for (const [k, t] of this.until) if (t <= now) this.until.delete(k);
+    for (const [i, m] of this.until) {
+      for (const [a, t] of m) if (t <= now) m.delete(a);
+      if (m.size === 0) this.until.delete(i);
+    }
   }
 }
 
 export const retryAfterSeconds = (until: number, now: number) => Math.max(1, Math.ceil((until - now) / 1000));
+
+const ipKeys = new Map<string, string>();
+
+/**
+ * ipKey, remembered: parsing an IPv6 address costs microseconds, and every client authentication
+ * asks. Bounded: the memo starts afresh past 10 000 addresses.
+ */
+export function addressKey(ip: string): string {
+  let key = ipKeys.get(ip);
+  if (key === undefined) {
+    if (ipKeys.size >= 10_000) ipKeys.clear();
+    key = ipKey(ip);
+    ipKeys.set(ip, key);
+  }
+  return key;
+}
 
 /** The key an address is counted under: IPv4 as is, IPv6 by its /64. */
 export function ipKey(ip: string): string {

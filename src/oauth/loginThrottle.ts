@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { normaliseUsername } from '../domain/users/decide.js';
 import { sha256 } from '../tokens/hash.js';
-import { Escalation, ipKey, retryAfterSeconds, sharedKey, TrustList, type EscalationPolicy, type SharedBlocks } from './escalatingThrottle.js';
+import { addressKey, Escalation, retryAfterSeconds, TrustList, type EscalationPolicy, type SharedBlocks } from './escalatingThrottle.js';
 
 export { ipKey, type EscalationPolicy } from './escalatingThrottle.js';
 
@@ -88,12 +88,12 @@ export class LoginThrottle {
 
   private keys(username: string, ip: string) {
     const account = this.accountKey(username);
-    const addr = ipKey(ip);
+    const addr = addressKey(ip);
     return { account, addr, pair: `${account} ${addr}` };
   }
 
   private seen(tier: string, subject: string) {
-    return this.shared?.get(sharedKey('login', tier, subject));
+    return this.shared?.get('login', tier, subject);
   }
 
   /** Before checking a password: may this attempt go ahead, or how long must it wait? */
@@ -103,7 +103,7 @@ export class LoginThrottle {
     const until = Math.max(
       this.pair.blockedUntil(pair, this.seen('pair', pair)),
       this.ip.blockedUntil(addr, this.seen('ip', addr)),
-      this.trusted.has(pair, now) ? 0 : this.account.blockedUntil(account, this.seen('account', account)),
+      this.trusted.has(account, addr, now) ? 0 : this.account.blockedUntil(account, this.seen('account', account)),
     );
     return until > now ? { allowed: false, retryAfterSeconds: retryAfterSeconds(until, now) } : { allowed: true };
   }
@@ -127,8 +127,8 @@ export class LoginThrottle {
   /** After a correct password: the (username, IP) pair starts afresh and is trusted for a while. */
   async recordSuccess(username: string, ip: string): Promise<void> {
     const now = Date.now();
-    const { pair } = this.keys(username, ip);
+    const { account, addr, pair } = this.keys(username, ip);
     this.pair.clear(pair, now);
-    this.trusted.add(pair, now);
+    this.trusted.add(account, addr, now);
   }
 }

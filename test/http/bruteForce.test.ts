@@ -6,6 +6,7 @@ import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js
 import { Browser } from '../helpers/browser.js';
 import { createUser } from '../helpers/flow.js';
 import { clientsProjection } from '../../projections/clients.js';
+import { throttlesProjection } from '../../projections/throttles.js';
 
 const cc = { grant_type: 'client_credentials' };
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
@@ -172,7 +173,7 @@ describe('brute force: blocks are shared by instances on one ledger', () => {
   let b: TestServer;
   before(async () => {
     const dataDir = tempDir();
-    const env = { TRUST_PROXY: 'true', THROTTLE_CLIENT_FAILURES: '3', THROTTLE_IP_FAILURES: '1000000', THROTTLE_BASE_DELAY_SECONDS: '2', THROTTLE_MAX_DELAY_SECONDS: '4' };
+    const env = { TRUST_PROXY: 'true', THROTTLE_CLIENT_FAILURES: '3', THROTTLE_IP_FAILURES: '1000000', THROTTLE_LOGIN_FAILURES: '2', THROTTLE_BASE_DELAY_SECONDS: '2', THROTTLE_MAX_DELAY_SECONDS: '4' };
     a = await startTestServer({ dataDir, env });
     b = await startTestServer({ dataDir, env });
   });
@@ -205,6 +206,27 @@ describe('brute force: blocks are shared by instances on one ledger', () => {
     assert.equal((recorded[0]!.data as { failures: number }).failures, 4);
     assert.equal(await expectBlocked(b, '/token', cc, { ...basic(client.clientId, client.secret!), ...fresh() }), 4, 'doubled');
     await eventually('instance a refuses too', async () => (await probe(a, client)) === 429, 1500);
+  });
+
+  it('a login block started on one instance holds on the other (the username keyed the same way)', async () => {
+    const user = await createUser(a, `bob-${n}`);
+    const spa = await registerClient(a, { grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/cb'], token_endpoint_auth_method: 'none' }, null);
+    await eventually('instance b sees the client', async () => b.runtime.runner.view(clientsProjection).byId.has(spa.clientId));
+    const query = new URLSearchParams({ client_id: spa.clientId, redirect_uri: 'https://spa.example/cb', response_type: 'code', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const onA = new Browser();
+    let page = await onA.get(`${a.url}/authorize?${query}`);
+    for (const password of ['wrong', 'wrong again']) {
+      page = await onA.submit(a.url, page, { username: user.username, password });
+      assert.equal(page.status, 401);
+    }
+    // Submitting the right password before the block reaches b would log in: wait for b's view first.
+    const lag = await eventually('the block reaches b', async () => [...b.runtime.runner.view(throttlesProjection).blocks.keys()].some((k) => k.startsWith('login/pair/')), 1500);
+    console.log(`# login block in the second instance's view after ${lag.toFixed(0)} ms`);
+    const onB = new Browser();
+    const login = await onB.get(`${b.url}/authorize?${query}`);
+    const answer = await onB.submit(b.url, login, { username: user.username, password: user.password });
+    assert.equal(answer.status, 429);
+    assert.match(answer.html, /Too many attempts\. Try again in \d+ seconds\./);
   });
 });
 
