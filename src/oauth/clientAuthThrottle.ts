@@ -22,7 +22,7 @@ import { OAuthError } from './errors.js';
  * - a (client id, IP) pair that authenticated successfully in the last 7 days
  *   (THROTTLE_TRUSTED_SECONDS) is exempt from it, so the real client at its usual address keeps
  *   working while its id is under attack from elsewhere; at a new address it waits at most the cap;
- * - every block ends (cap ≤ 24 days, 15 min by default) and a blocked attempt is not counted, so an
+ * - every block ends (the cap is at most 10 days, 15 min by default) and a refused attempt is not counted, so an
  *   attacker keeps a key blocked only by failing again after each block.
  * The IP tier is never exempted: it is what bounds guessing from a trusted address. An attacker can
  * use it against a client only from the same address (/64): the same host or NAT.

@@ -26,18 +26,9 @@ declare module 'fastify' {
 export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
   async (app, { runtime }) => {
     const verifier = new ClientSecretVerifier();
-    const { issuer, throttle: limits } = runtime.config;
-    const throttle = new ClientAuthThrottle(
-      {
-        clientFailures: limits.clientFailures,
-        ipFailures: limits.ipFailures,
-        baseDelaySeconds: limits.baseDelaySeconds,
-        maxDelaySeconds: limits.maxDelaySeconds,
-        windowSeconds: limits.windowSeconds,
-        trustedSeconds: limits.trustedSeconds,
-      },
-      ledgerBlocks(runtime, app.log),
-    );
+    const { issuer } = runtime.config;
+    // Blocks started here are recorded in the ledger; blocks any instance recorded are honoured here.
+    const throttle = new ClientAuthThrottle(runtime.config.throttle, ledgerBlocks(runtime, app.log));
     app.decorate('oauth', {
       authenticate(request, params, endpoint) {
         const nowSeconds = Math.floor(Date.now() / 1000);
