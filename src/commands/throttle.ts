@@ -19,17 +19,17 @@ const EVENT_TYPE = { client: 'ClientAuthenticationThrottled', login: 'LoginThrot
 export function ledgerBlocks(rt: Runtime, log?: { warn(obj: object, msg: string): void }): SharedBlocks {
   return {
     get(scope, tier, subject) {
-      const { blocks } = rt.runner.view(throttlesProjection);
+      const view = rt.runner.view(throttlesProjection);
       // Usually empty: then no key is even built.
-      return blocks.size === 0 ? undefined : blocks.get(sharedKey(scope, tier, subject));
+      return view === undefined || view.blocks.size === 0 ? undefined : view.blocks.get(sharedKey(scope, tier, subject));
     },
-    async publish(block) {
+    async publish(block, correlationId = randomUUID()) {
       const event = {
         type: EVENT_TYPE[block.scope],
         data: { tier: block.tier, subject: block.subject, failures: block.failures, until: new Date(block.until).toISOString() },
       };
       try {
-        await rt.ledger.append(throttleStream(block), [event], 'any', { actor: 'system', correlationId: randomUUID() });
+        await rt.ledger.append(throttleStream(block), [event], 'any', { actor: 'system', correlationId });
       } catch (err) {
         log?.warn({ err: (err as Error).message, scope: block.scope, tier: block.tier }, 'throttle block not recorded');
       }

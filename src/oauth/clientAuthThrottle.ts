@@ -102,15 +102,15 @@ export class ClientAuthThrottle {
   }
 
   /** After an invalid_client: counts it, and records durably any block it starts. */
-  async recordFailure(named: NamedClient, ip: string, now = Date.now()): Promise<void> {
+  async recordFailure(named: NamedClient, ip: string, now = Date.now(), correlationId?: string): Promise<void> {
     const addr = addressKey(ip);
     const started: Array<Promise<void>> = [];
     const ipBlock = this.ip.fail(addr, now, this.seen('ip', addr));
-    if (ipBlock && this.shared) started.push(this.shared.publish({ scope: 'client', tier: 'ip', subject: addr, ...ipBlock }));
+    if (ipBlock && this.shared) started.push(this.shared.publish({ scope: 'client', tier: 'ip', subject: addr, ...ipBlock }, correlationId));
     const id = named.clientId;
     if (named.guarded && id !== undefined) {
       const block = this.client.fail(id, now, this.seen('client', id));
-      if (block && this.shared) started.push(this.shared.publish({ scope: 'client', tier: 'client', subject: id, ...block }));
+      if (block && this.shared) started.push(this.shared.publish({ scope: 'client', tier: 'client', subject: id, ...block }, correlationId));
     }
     await Promise.all(started);
   }

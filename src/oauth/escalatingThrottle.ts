@@ -23,8 +23,11 @@ export type { Block } from '../domain/throttle/blocks.js';
  */
 export interface SharedBlocks {
   get(scope: ThrottleScope, tier: string, subject: string): Block | undefined;
-  /** Resolves once the block is durable (or its recording failed: a block is never worth a 500). */
-  publish(block: PublishedBlock): Promise<void>;
+  /**
+   * Resolves once the block is durable (or its recording failed: a block is never worth a 500).
+   * `correlationId`: the request whose failure started it.
+   */
+  publish(block: PublishedBlock, correlationId?: string): Promise<void>;
 }
 
 export interface PublishedBlock extends Block {
@@ -34,8 +37,7 @@ export interface PublishedBlock extends Block {
   subject: string;
 }
 
-
-/** RateLimiter-style bound: cap + window must fit a timer (≤ 24 days), so every block visibly ends. */
+/** Cap + window at most ≈ 24.8 days (as when the counters were timers): every block ends within a bound. */
 const MAX_SECONDS = 2_147_483;
 const SWEEP_EVERY_MS = 60_000;
 

@@ -109,7 +109,7 @@ export class LoginThrottle {
   }
 
   /** After a wrong password, or a username that does not exist (both count the same). */
-  async recordFailure(username: string, ip: string): Promise<void> {
+  async recordFailure(username: string, ip: string, correlationId?: string): Promise<void> {
     const now = Date.now();
     const { account, addr, pair } = this.keys(username, ip);
     const started: Array<Promise<void>> = [];
@@ -119,7 +119,7 @@ export class LoginThrottle {
       ['account', this.account, account],
     ] as const) {
       const block = escalation.fail(subject, now, this.seen(tier, subject));
-      if (block && this.shared) started.push(this.shared.publish({ scope: 'login', tier, subject, ...block }));
+      if (block && this.shared) started.push(this.shared.publish({ scope: 'login', tier, subject, ...block }, correlationId));
     }
     await Promise.all(started);
   }

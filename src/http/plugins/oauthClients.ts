@@ -43,7 +43,7 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
             audiences: [issuer, `${issuer}/token`, endpoint],
             throttle: {
               check: (named) => throttle.check(named, request.ip),
-              failed: (named) => throttle.recordFailure(named, request.ip),
+              failed: (named) => throttle.recordFailure(named, request.ip, Date.now(), request.id),
               succeeded: (clientId) => throttle.recordSuccess(clientId, request.ip),
             },
           },

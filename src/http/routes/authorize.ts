@@ -153,7 +153,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     }
     const user = await authenticateUser(runtime, username, password);
     if (!user) {
-      await throttle.recordFailure(username, request.ip);
+      await throttle.recordFailure(username, request.ip, request.id);
       return loginPage(reply, { ...formContext(reply, request, state), username, status: 401, error: 'Wrong username or password.' });
     }
     await throttle.recordSuccess(username, request.ip);
