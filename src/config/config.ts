@@ -18,6 +18,30 @@ export interface Config {
   sessionSeconds: number;
   /** Trust X-Forwarded-* from a reverse proxy: false, true, a hop count, or a list of proxy addresses. */
   trustProxy: boolean | number | string;
+  /** Brute-force limits on failed client authentications and logins. */
+  throttle: ThrottleConfig;
+}
+
+/**
+ * Free failures per key before blocking starts, and how blocks grow (src/oauth/clientAuthThrottle.ts,
+ * src/oauth/loginThrottle.ts). A free-failure count of 1000000 effectively turns a limit off.
+ */
+export interface ThrottleConfig {
+  /** Failed client authentications per client id (THROTTLE_CLIENT_FAILURES). */
+  clientFailures: number;
+  /** Failed client authentications, and failed logins, per IP or IPv6 /64 (THROTTLE_IP_FAILURES). */
+  ipFailures: number;
+  /** Failed logins per username + IP (THROTTLE_LOGIN_FAILURES). */
+  loginFailures: number;
+  /** Failed logins per username from anywhere (THROTTLE_ACCOUNT_FAILURES). */
+  accountFailures: number;
+  /** Client authentication: the first block, doubled per further failure, capped. */
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+  /** Client authentication: how long failures are remembered. */
+  windowSeconds: number;
+  /** How long a (client id or username, IP) pair that succeeded is exempt from the id-wide limit. */
+  trustedSeconds: number;
 }
 
 /** A bad setting: the message is one line naming the variable and what it expects. */
@@ -61,6 +85,25 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   throw new ConfigError(`TRUST_PROXY=${JSON.stringify(raw)} is invalid: expected true, false, a hop count, or proxy addresses (10.0.0.1, 10.0.0.0/8)`);
 }
 
+function throttle(env: Env): ThrottleConfig {
+  const failures = (name: string, fallback: number) => integer(env, name, fallback, 1, 1_000_000_000);
+  const baseDelaySeconds = integer(env, 'THROTTLE_BASE_DELAY_SECONDS', 1, 1, 86_400);
+  const maxDelaySeconds = integer(env, 'THROTTLE_MAX_DELAY_SECONDS', 900, 1, 864_000);
+  if (maxDelaySeconds < baseDelaySeconds) {
+    throw new ConfigError(`THROTTLE_MAX_DELAY_SECONDS=${maxDelaySeconds} is invalid: expected at least THROTTLE_BASE_DELAY_SECONDS (${baseDelaySeconds})`);
+  }
+  return {
+    clientFailures: failures('THROTTLE_CLIENT_FAILURES', 10),
+    ipFailures: failures('THROTTLE_IP_FAILURES', 100),
+    loginFailures: failures('THROTTLE_LOGIN_FAILURES', 5),
+    accountFailures: failures('THROTTLE_ACCOUNT_FAILURES', 10),
+    baseDelaySeconds,
+    maxDelaySeconds,
+    windowSeconds: integer(env, 'THROTTLE_WINDOW_SECONDS', 3600, 1, 864_000),
+    trustedSeconds: integer(env, 'THROTTLE_TRUSTED_SECONDS', 604_800, 1, 1_814_400),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -90,5 +133,6 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenAbsoluteSeconds: integer(env, 'REFRESH_TOKEN_ABSOLUTE_TTL', 2_592_000, 60, 315_360_000),
     sessionSeconds: integer(env, 'SESSION_TTL', 86_400, 60, 31_536_000),
     trustProxy: trustProxy(env.TRUST_PROXY),
+    throttle: throttle(env),
   };
 }

@@ -2,7 +2,8 @@ import type { ClientState } from '../domain/clients/state.js';
 import type { ClientsView } from '../../projections/clients.js';
 import { assertionIssuer, verifyClientAssertion } from '../tokens/clientAssertion.js';
 import type { ClientSecretVerifier } from './clientSecrets.js';
-import { invalidClient, invalidRequest } from './errors.js';
+import type { NamedClient } from './clientAuthThrottle.js';
+import { invalidClient, invalidRequest, OAuthError } from './errors.js';
 import type { Params } from './params.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -21,6 +22,15 @@ export interface ClientAuthDeps {
   rememberAssertion: (clientId: string, jti: string, exp: number) => Promise<boolean>;
   /** Values an assertion's `aud` may name: the endpoint and the issuer. */
   audiences: string[];
+  /** Brute-force limiting (ClientAuthThrottle bound to the request's address). */
+  throttle?: ClientAuthGuard;
+}
+
+export interface ClientAuthGuard {
+  /** Throws (429) while the named client or the address is blocked: before any credential is checked. */
+  check(named: NamedClient): void;
+  failed(named: NamedClient): Promise<void>;
+  succeeded(clientId: string): void;
 }
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded. */
@@ -41,12 +51,36 @@ function parseBasic(header: string): { id: string; secret: string } {
 /**
  * Client authentication shared by the token, introspection and revocation endpoints. Exactly one
  * method per request (RFC 6749 §2.3); the method used must be the one the client registered.
+ * Every invalid_client is counted by the throttle; a blocked client or address is refused first.
  */
 export async function authenticateClient(
   authorization: string | undefined,
   params: Params,
   deps: ClientAuthDeps,
   nowSeconds: number,
+): Promise<AuthenticatedClient> {
+  const guard = deps.throttle;
+  if (!guard) return authenticate(authorization, params, deps, nowSeconds);
+  let named: NamedClient = { clientId: undefined, guarded: false };
+  try {
+    const result = await authenticate(authorization, params, deps, nowSeconds, (n) => {
+      named = n;
+      guard.check(n);
+    });
+    if (result.method !== 'none') guard.succeeded(result.client.clientId);
+    return result;
+  } catch (err) {
+    if (err instanceof OAuthError && err.error === 'invalid_client') await guard.failed(named);
+    throw err;
+  }
+}
+
+async function authenticate(
+  authorization: string | undefined,
+  params: Params,
+  deps: ClientAuthDeps,
+  nowSeconds: number,
+  gate: (named: NamedClient) => void = () => undefined,
 ): Promise<AuthenticatedClient> {
   const basic = authorization !== undefined && /^basic /i.test(authorization);
   const post = params.client_secret !== undefined;
@@ -78,9 +112,11 @@ export async function authenticateClient(
     method = 'none';
     clientId = params.client_id;
   }
+  const client = clientId ? deps.clients().byId.get(clientId) : undefined;
+  // Only a registered, enabled client with a credential is counted per id (src/oauth/clientAuthThrottle.ts).
+  gate({ clientId, guarded: client !== undefined && !client.disabled && client.metadata.token_endpoint_auth_method !== 'none' });
   if (!clientId) throw invalidClient('client authentication is required', basic);
 
-  const client = deps.clients().byId.get(clientId);
   if (!client || client.disabled) throw invalidClient('client authentication failed', basic);
   if (client.metadata.token_endpoint_auth_method !== method) {
     throw invalidClient(`the client must authenticate with ${client.metadata.token_endpoint_auth_method}`, basic);

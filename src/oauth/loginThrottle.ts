@@ -1,17 +1,19 @@
-import { isIP } from 'node:net';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { createHmac } from 'node:crypto';
 import { normaliseUsername } from '../domain/users/decide.js';
 import { sha256 } from '../tokens/hash.js';
+import { addressKey, Escalation, retryAfterSeconds, TrustList, type EscalationPolicy, type SharedBlocks } from './escalatingThrottle.js';
+
+export { ipKey, type EscalationPolicy } from './escalatingThrottle.js';
 
 /**
  * Failed-login limiting: slows password guessing without letting an attacker lock a victim out for
  * good. Three tiers, each counting failures only (a success costs nothing):
  *
- * | tier                  | free failures | window  | then each further failure blocks for          |
- * |-----------------------|---------------|---------|-----------------------------------------------|
- * | username + IP         | 5             | 15 min  | 1 min, doubling, at most 15 min               |
- * | IP (all usernames)    | 100           | 1 h     | 15 min, doubling, at most 1 h                 |
- * | username (all IPs)    | 10            | 1 h     | 1 s, doubling, at most 15 min                 |
+ * | tier                  | free failures (setting)              | window  | then each further failure blocks for |
+ * |-----------------------|--------------------------------------|---------|--------------------------------------|
+ * | username + IP         | 5 (THROTTLE_LOGIN_FAILURES)          | 15 min  | 1 min, doubling, at most 15 min      |
+ * | IP (all usernames)    | 100 (THROTTLE_IP_FAILURES)           | 1 h     | 15 min, doubling, at most 1 h        |
+ * | username (all IPs)    | 10 (THROTTLE_ACCOUNT_FAILURES)       | 1 h     | 1 s, doubling, at most 15 min        |
  *
  * "Window": failures are counted in a window that opens at the first failure; once a tier starts
  * blocking, its count is kept until one window after the current block ends, so the delay keeps
@@ -27,27 +29,21 @@ import { sha256 } from '../tokens/hash.js';
  * spreading guesses over many IPs must not get a fresh allowance each time the owner logs in.
  *
  * IPv6 addresses are counted per /64 (one subscriber's usual allocation); IPv4-mapped IPv6 as IPv4.
- * Usernames are counted normalised (as logins compare them) and hashed (bounded keys).
+ * Usernames are counted normalised (as logins compare them) and keyed by a hash. When blocks are
+ * shared through the ledger (`shared`), that hash is an HMAC under a key derived from the server's
+ * secret: people type passwords into the username field, and a plain hash of a password is a
+ * dictionary attack away from the password.
  *
- * The counters live in this process's memory (rate-limiter-flexible's RateLimiterMemory): several
- * instances each keep their own, and a restart forgets them. check() and recordFailure() are separate
- * calls around the password check, so concurrent guesses already past check() are all counted but
- * not stopped: the blocks take effect from the next check.
+ * Counting is per process; a block, once started, is recorded in the ledger (LoginThrottled) and
+ * honoured by every instance (see src/oauth/clientAuthThrottle.ts for the reasoning). check() and
+ * recordFailure() are separate calls around the password check, so concurrent guesses already past
+ * check() are all counted but not stopped: the blocks take effect from the next check.
  */
-export interface EscalationPolicy {
-  /** Failures allowed in a window before any block. */
-  freeFailures: number;
-  windowSeconds: number;
-  /** Block after the `freeFailures`-th failure; doubled for each further one. */
-  baseDelaySeconds: number;
-  maxDelaySeconds: number;
-}
-
 export interface LoginThrottleOptions {
   pair: EscalationPolicy;
   ip: EscalationPolicy;
   account: EscalationPolicy;
-  /** How long a successful (username, IP) pair is exempt from the account-wide tier (≤ 24 days: timers). */
+  /** How long a successful (username, IP) pair is exempt from the account-wide tier (≤ 24 days). */
   trustedSeconds: number;
 }
 
@@ -60,119 +56,79 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
 
 export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
-/** One tier: a failure counter and an escalating block, both rate-limiter-flexible memory limiters. */
-class Escalation {
-  private readonly failures: RateLimiterMemory;
-  private readonly blocks: RateLimiterMemory;
-
-  constructor(
-    name: string,
-    private readonly policy: EscalationPolicy,
-  ) {
-    const { freeFailures: n, windowSeconds: w, baseDelaySeconds: base, maxDelaySeconds: max } = policy;
-    // A duration of 0 means "never expires" to rate-limiter-flexible: refused, as is anything a timer cannot wait for.
-    if (!(Number.isInteger(n) && n >= 1 && w > 0 && base > 0 && max >= base && max + w <= 2_147_483)) {
-      throw new RangeError(`login throttle ${name}: expected whole free failures ≥ 1, positive durations, a cap ≥ the first delay, cap + window ≤ 24 days`);
-    }
-    this.failures = new RateLimiterMemory({ keyPrefix: `${name}-failures`, points: policy.freeFailures, duration: policy.windowSeconds });
-    this.blocks = new RateLimiterMemory({ keyPrefix: `${name}-block`, points: 1, duration: policy.maxDelaySeconds });
-  }
-
-  /** Milliseconds until `key` may try again (0 when it may now). */
-  async blockedFor(key: string): Promise<number> {
-    const res = await this.blocks.get(key);
-    return res && res.msBeforeNext > 0 ? res.msBeforeNext : 0;
-  }
-
-  async fail(key: string): Promise<void> {
-    const { freeFailures, windowSeconds, baseDelaySeconds, maxDelaySeconds } = this.policy;
-    const res = await this.failures.penalty(key, 1);
-    const over = res.consumedPoints - freeFailures;
-    if (over < 0) return;
-    const delay = Math.min(baseDelaySeconds * 2 ** over, maxDelaySeconds);
-    await this.blocks.block(key, delay);
-    // Remember the count while blocked and for one window after, so the next failure escalates.
-    const keep = delay + windowSeconds;
-    if (res.msBeforeNext < keep * 1000) await this.failures.set(key, res.consumedPoints, keep);
-  }
-
-  async clear(key: string): Promise<void> {
-    await this.failures.delete(key);
-    await this.blocks.delete(key);
-  }
+export interface LoginThrottleSharing {
+  blocks: SharedBlocks;
+  /** Secret the username HMAC key is derived from (the server's key-encryption secret). */
+  secret: string;
 }
-
-/** The key an address is counted under: IPv4 as is, IPv6 by its /64. */
-export function ipKey(ip: string): string {
-  let a = ip.trim().toLowerCase();
-  const zone = a.indexOf('%');
-  if (zone >= 0) a = a.slice(0, zone);
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a);
-  if (mapped) return mapped[1]!;
-  if (isIP(a) !== 6) return a;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
-  if (v4) {
-    const [b1, b2, b3, b4] = v4.slice(1).map(Number) as [number, number, number, number];
-    a = `${a.slice(0, v4.index)}${((b1 << 8) | b2).toString(16)}:${((b3 << 8) | b4).toString(16)}`;
-  }
-  const halves = a.split('::');
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
-  const fill = halves.length > 1 ? new Array<string>(8 - head.length - tail.length).fill('0') : [];
-  const groups = [...head, ...fill, ...tail].map((g) => parseInt(g, 16).toString(16));
-  return `${groups.slice(0, 4).join(':')}::/64`;
-}
-
-const accountKey = (username: string) => sha256(normaliseUsername(username));
 
 export class LoginThrottle {
   private readonly pair: Escalation;
   private readonly ip: Escalation;
   private readonly account: Escalation;
-  private readonly trusted: RateLimiterMemory;
-  private readonly trustedSeconds: number;
+  private readonly trusted: TrustList;
+  private readonly shared?: SharedBlocks;
+  private readonly accountKey: (username: string) => string;
 
-  constructor(options: Partial<LoginThrottleOptions> = {}) {
+  constructor(options: Partial<LoginThrottleOptions> = {}, sharing?: LoginThrottleSharing) {
     const o = { ...DEFAULT_LOGIN_THROTTLE, ...options };
-    // RateLimiterMemory expires keys with setTimeout, which cannot wait longer than 2^31 - 1 ms.
     if (!(o.trustedSeconds > 0 && o.trustedSeconds <= 2_147_483)) throw new RangeError('login throttle: trustedSeconds must be positive and at most 24 days');
-    this.trustedSeconds = o.trustedSeconds;
-    this.pair = new Escalation('login-pair', o.pair);
-    this.ip = new Escalation('login-ip', o.ip);
-    this.account = new Escalation('login-account', o.account);
-    this.trusted = new RateLimiterMemory({ keyPrefix: 'login-trusted', points: 1, duration: o.trustedSeconds });
+    this.trusted = new TrustList(o.trustedSeconds * 1000);
+    this.pair = new Escalation('login throttle pair', o.pair);
+    this.ip = new Escalation('login throttle ip', o.ip);
+    this.account = new Escalation('login throttle account', o.account);
+    this.shared = sharing?.blocks;
+    if (sharing) {
+      const key = createHmac('sha256', sharing.secret).update('token-ledger login throttle').digest();
+      this.accountKey = (username) => createHmac('sha256', key).update(normaliseUsername(username)).digest('base64url');
+    } else {
+      this.accountKey = (username) => sha256(normaliseUsername(username));
+    }
+  }
+
+  private keys(username: string, ip: string) {
+    const account = this.accountKey(username);
+    const addr = addressKey(ip);
+    return { account, addr, pair: `${account} ${addr}` };
+  }
+
+  private seen(tier: string, subject: string) {
+    return this.shared?.get('login', tier, subject);
   }
 
   /** Before checking a password: may this attempt go ahead, or how long must it wait? */
   async check(username: string, ip: string): Promise<ThrottleDecision> {
-    const account = accountKey(username);
-    const addr = ipKey(ip);
-    const pair = `${account}|${addr}`;
-    const waits = await Promise.all([
-      this.pair.blockedFor(pair),
-      this.ip.blockedFor(addr),
-      this.isTrusted(pair).then((trusted) => (trusted ? 0 : this.account.blockedFor(account))),
-    ]);
-    const ms = Math.max(...waits);
-    return ms > 0 ? { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) } : { allowed: true };
-  }
-
-  private async isTrusted(pair: string): Promise<boolean> {
-    const res = await this.trusted.get(pair);
-    return res !== null && res.msBeforeNext > 0;
+    const now = Date.now();
+    const { account, addr, pair } = this.keys(username, ip);
+    const until = Math.max(
+      this.pair.blockedUntil(pair, this.seen('pair', pair)),
+      this.ip.blockedUntil(addr, this.seen('ip', addr)),
+      this.trusted.has(account, addr, now) ? 0 : this.account.blockedUntil(account, this.seen('account', account)),
+    );
+    return until > now ? { allowed: false, retryAfterSeconds: retryAfterSeconds(until, now) } : { allowed: true };
   }
 
   /** After a wrong password, or a username that does not exist (both count the same). */
-  async recordFailure(username: string, ip: string): Promise<void> {
-    const account = accountKey(username);
-    const addr = ipKey(ip);
-    await Promise.all([this.pair.fail(`${account}|${addr}`), this.ip.fail(addr), this.account.fail(account)]);
+  async recordFailure(username: string, ip: string, correlationId?: string): Promise<void> {
+    const now = Date.now();
+    const { account, addr, pair } = this.keys(username, ip);
+    const started: Array<Promise<void>> = [];
+    for (const [tier, escalation, subject] of [
+      ['pair', this.pair, pair],
+      ['ip', this.ip, addr],
+      ['account', this.account, account],
+    ] as const) {
+      const block = escalation.fail(subject, now, this.seen(tier, subject));
+      if (block && this.shared) started.push(this.shared.publish({ scope: 'login', tier, subject, ...block }, correlationId));
+    }
+    await Promise.all(started);
   }
 
   /** After a correct password: the (username, IP) pair starts afresh and is trusted for a while. */
   async recordSuccess(username: string, ip: string): Promise<void> {
-    const pair = `${accountKey(username)}|${ipKey(ip)}`;
-    await this.pair.clear(pair);
-    await this.trusted.set(pair, 1, this.trustedSeconds);
+    const now = Date.now();
+    const { account, addr, pair } = this.keys(username, ip);
+    this.pair.clear(pair, now);
+    this.trusted.add(account, addr, now);
   }
 }

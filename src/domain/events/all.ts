@@ -6,6 +6,7 @@ import { grantEvents } from '../grants/events.js';
 import { sessionEvents } from '../sessions/events.js';
 import { retentionEvents } from '../retention/events.js';
 import { userEvents } from '../users/events.js';
+import { throttleEvents } from '../throttle/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
-export const allEvents: EventDefinition[] = [...keyringEvents, ...clientEvents, ...tokenEvents, ...grantEvents, ...sessionEvents, ...retentionEvents, ...userEvents];
+export const allEvents: EventDefinition[] = [...keyringEvents, ...clientEvents, ...tokenEvents, ...grantEvents, ...sessionEvents, ...retentionEvents, ...userEvents, ...throttleEvents];

@@ -3,7 +3,9 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { rememberClientAssertion } from '../../commands/tokens.js';
 import { authenticateClient, type AuthenticatedClient } from '../../oauth/clientAuth.js';
+import { ClientAuthThrottle } from '../../oauth/clientAuthThrottle.js';
 import { ClientSecretVerifier } from '../../oauth/clientSecrets.js';
+import { ledgerBlocks } from '../../commands/throttle.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
 import type { CommandContext } from '../../ledger/ledger.js';
@@ -25,6 +27,8 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
   async (app, { runtime }) => {
     const verifier = new ClientSecretVerifier();
     const { issuer } = runtime.config;
+    // Blocks started here are recorded in the ledger; blocks any instance recorded are honoured here.
+    const throttle = new ClientAuthThrottle(runtime.config.throttle, ledgerBlocks(runtime, app.log));
     app.decorate('oauth', {
       authenticate(request, params, endpoint) {
         const nowSeconds = Math.floor(Date.now() / 1000);
@@ -37,6 +41,11 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
             rememberAssertion: (clientId, jti, exp) =>
               rememberClientAssertion(runtime, clientId, jti, exp, { actor: `client:${clientId}`, correlationId: request.id }),
             audiences: [issuer, `${issuer}/token`, endpoint],
+            throttle: {
+              check: (named) => throttle.check(named, request.ip),
+              failed: (named) => throttle.recordFailure(named, request.ip, Date.now(), request.id),
+              succeeded: (clientId) => throttle.recordSuccess(clientId, request.ip),
+            },
           },
           nowSeconds,
         );

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
 import { authenticateUser, findUserBySub } from '../../commands/users.js';
 import { parseAuthorizationRequest, type AuthorizationRequest, type ResponseTarget } from '../../oauth/authorizationRequest.js';
-import { LoginThrottle } from '../../oauth/loginThrottle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../oauth/loginThrottle.js';
+import { ledgerBlocks } from '../../commands/throttle.js';
 import { sha256 } from '../../tokens/hash.js';
 import type { Runtime } from '../../runtime.js';
 import { authorizationProjection, consentKey } from '../../../projections/authorization.js';
@@ -34,7 +35,16 @@ const targetOf = (req: AuthorizationRequest): ResponseTarget => ({ redirectUri: 
 export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const { issuer } = runtime.config;
   const keys = new InteractionKeys(runtime.keyEncryptionSecret);
-  const throttle = new LoginThrottle();
+  const limits = runtime.config.throttle;
+  const throttle = new LoginThrottle(
+    {
+      pair: { ...DEFAULT_LOGIN_THROTTLE.pair, freeFailures: limits.loginFailures },
+      ip: { ...DEFAULT_LOGIN_THROTTLE.ip, freeFailures: limits.ipFailures },
+      account: { ...DEFAULT_LOGIN_THROTTLE.account, freeFailures: limits.accountFailures },
+      trustedSeconds: limits.trustedSeconds,
+    },
+    { blocks: ledgerBlocks(runtime, app.log), secret: runtime.keyEncryptionSecret },
+  );
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: issuer.startsWith('https:'), path: '/' };
   const clients = () => runtime.runner.view(clientsProjection).byId;
   const authz = () => runtime.runner.view(authorizationProjection);
@@ -143,7 +153,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     }
     const user = await authenticateUser(runtime, username, password);
     if (!user) {
-      await throttle.recordFailure(username, request.ip);
+      await throttle.recordFailure(username, request.ip, request.id);
       return loginPage(reply, { ...formContext(reply, request, state), username, status: 401, error: 'Wrong username or password.' });
     }
     await throttle.recordSuccess(username, request.ip);
