@@ -8,6 +8,7 @@ import type { Runtime } from '../runtime.js';
 import { installErrorHandler } from './plugins/errors.js';
 import { metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { oauthClientsPlugin } from './plugins/oauthClients.js';
+import { securityHeadersPlugin } from './plugins/securityHeaders.js';
 import { healthRoutes } from './routes/health.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { jwksRoutes } from './routes/jwks.js';
@@ -45,6 +46,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
   });
   installErrorHandler(app);
+  await app.register(securityHeadersPlugin, { issuer: runtime.config.issuer });
   await app.register(formbody);
   await app.register(cookie);
   await app.register(cors, { delegator: corsPolicy(runtime) });
