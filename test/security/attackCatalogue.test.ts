@@ -134,7 +134,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       });
       it(`CWE-601 script-scheme redirect: /authorize with redirect_uri=${JSON.stringify(uri)} shows an error page in every response mode`, async () => {
         for (const mode of ['query', 'form_post', 'web_message']) {
-          const page = await expectErrorPage(server, authorizeUrl({ redirect_uri: uri, response_mode: mode }));
+          const page = await expectErrorPage(server, authorizeUrl({ redirect_uri: uri, response_mode: mode }), new Browser(), /redirect_uri is not registered/);
           assert.equal(/javascript:|vbscript:|data:text/i.test(page.headers.get('location') ?? ''), false);
           assert.equal(/<form|tl-response/.test(page.html), false, 'nothing is posted anywhere');
         }
@@ -239,23 +239,24 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       assert.ok(tokens.id_token);
       return tokens.id_token;
     }
-    const cases: Array<[string, (hint: string) => Record<string, string>]> = [
-      ['an unregistered URI with id_token_hint', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'https://evil.example/' })],
-      ['an unregistered URI with client_id', () => ({ client_id: spa, post_logout_redirect_uri: 'https://evil.example/' })],
-      ['a URI with no client named', () => ({ post_logout_redirect_uri: POST_LOGOUT })],
-      ['another client\'s registered URI', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'https://other.example/bye' })],
-      ['the registered URI with a trailing slash', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: `${POST_LOGOUT}/` })],
-      ['the registered URI in another case', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: POST_LOGOUT.toUpperCase() })],
-      ['a javascript: URI', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'javascript:alert(1)' })],
-      ['client_id disagreeing with the hint', (hint) => ({ id_token_hint: hint, client_id: other, post_logout_redirect_uri: 'https://other.example/bye' })],
-      ['a forged id_token_hint', (hint) => ({ id_token_hint: `${hint.slice(0, -4)}AAAA`, post_logout_redirect_uri: POST_LOGOUT })],
+    const NOT_REGISTERED = /post_logout_redirect_uri is not registered/;
+    const cases: Array<[string, (hint: string) => Record<string, string>, RegExp]> = [
+      ['an unregistered URI with id_token_hint', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'https://evil.example/' }), NOT_REGISTERED],
+      ['an unregistered URI with client_id', () => ({ client_id: spa, post_logout_redirect_uri: 'https://evil.example/' }), NOT_REGISTERED],
+      ['a URI with no client named', () => ({ post_logout_redirect_uri: POST_LOGOUT }), NOT_REGISTERED],
+      ['another client\'s registered URI', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'https://other.example/bye' }), NOT_REGISTERED],
+      ['the registered URI with a trailing slash', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: `${POST_LOGOUT}/` }), NOT_REGISTERED],
+      ['the registered URI in another case', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: POST_LOGOUT.toUpperCase() }), NOT_REGISTERED],
+      ['a javascript: URI', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'javascript:alert(1)' }), NOT_REGISTERED],
+      ['client_id disagreeing with the hint', (hint) => ({ id_token_hint: hint, client_id: other, post_logout_redirect_uri: 'https://other.example/bye' }), /client_id does not match the id_token_hint/],
+      ['a forged id_token_hint', (hint) => ({ id_token_hint: `${hint.slice(0, -4)}AAAA`, post_logout_redirect_uri: POST_LOGOUT }), /id_token_hint was not issued by this server/],
     ];
-    for (const [label, params] of cases) {
+    for (const [label, params, message] of cases) {
       it(`CWE-601 open redirect at logout: ${label} → error page, session kept`, async () => {
         const browser = new Browser();
         const hint = await idToken(browser);
         const page = await unchangedLedger(server, () => browser.get(`${server.url}/logout?${new URLSearchParams(params(hint))}`));
-        assertErrorPage(page);
+        assertErrorPage(page, message);
         const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
         assert.ok(new URL(silent.location!).searchParams.get('code'), 'the session survived');
       });
