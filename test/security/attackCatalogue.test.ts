@@ -7,6 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { UnsecuredJWT } from 'jose';
 import { handleClientCommand } from '../../src/commands/clients.js';
 import { ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
 import type { ClientMetadata } from '../../src/domain/clients/events.js';
@@ -250,6 +251,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       ['a javascript: URI', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'javascript:alert(1)' }), NOT_REGISTERED],
       ['client_id disagreeing with the hint', (hint) => ({ id_token_hint: hint, client_id: other, post_logout_redirect_uri: 'https://other.example/bye' }), /client_id does not match the id_token_hint/],
       ['a forged id_token_hint', (hint) => ({ id_token_hint: `${hint.slice(0, -4)}AAAA`, post_logout_redirect_uri: POST_LOGOUT }), /id_token_hint was not issued by this server/],
+      ['an alg none id_token_hint naming the signed-in user', () => ({ id_token_hint: new UnsecuredJWT({ sub: alice.sub, aud: spa }).setIssuer(server.url).encode(), post_logout_redirect_uri: POST_LOGOUT }), /id_token_hint was not issued by this server/],
     ];
     for (const [label, params, message] of cases) {
       it(`CWE-601 open redirect at logout: ${label} → error page, session kept`, async () => {
