@@ -44,7 +44,7 @@ function encodedForms(secret: string): string[] {
 }
 
 describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, GraphQL answers or the ledger file', () => {
-  it('a full run of every flow leaves no secret in any log line, GraphQL answer, CLI diagnostic or ledger byte', async (t) => {
+  it('CWE-532 / CWE-312 / CWE-200 secret exposure: a full run of every flow leaves no secret in any log line, GraphQL answer, CLI diagnostic or ledger byte', async (t) => {
     const secrets = new Map<string, string>();
     const keep = (label: string, value: string | null | undefined) => {
       assert.ok(value, `${label} was produced`);
