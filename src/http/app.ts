@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
@@ -8,6 +8,7 @@ import type { Runtime } from '../runtime.js';
 import { installErrorHandler } from './plugins/errors.js';
 import { metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { oauthClientsPlugin } from './plugins/oauthClients.js';
+import { securityHeadersPlugin } from './plugins/securityHeaders.js';
 import { healthRoutes } from './routes/health.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { jwksRoutes } from './routes/jwks.js';
@@ -32,11 +33,50 @@ export interface AppOptions {
 /** Headers that can carry a bearer secret never reach a log line; bodies are never logged. */
 export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["dpop"]', 'res.headers["set-cookie"]'];
 
+/** Query parameters that can carry a bearer secret: id_token_hint on GET /logout, or one a client misplaced. */
+const SECRET_PARAMS = new Set(['id_token_hint', 'access_token', 'refresh_token', 'code', 'code_verifier', 'client_secret', 'client_assertion', 'token', 'password', 'logout_token']);
+
+/** The request URL as logged: the values of secret-bearing query parameters replaced (pino redaction cannot reach inside a string). */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const name = (pair: string) => {
+    const raw = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
+    try {
+      return decodeURIComponent(raw).toLowerCase();
+    } catch {
+      return raw.toLowerCase();
+    }
+  };
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => (SECRET_PARAMS.has(name(pair)) ? `${pair.split('=', 1)[0]}=[Redacted]` : pair))
+    .join('&');
+  return `${url.slice(0, q)}?${query}`;
+}
+
+/** Fastify's request serializer with the URL redacted. */
+const serializeRequest = (req: FastifyRequest) => ({
+  method: req.method,
+  url: redactUrl(req.url),
+  host: req.host,
+  remoteAddress: req.ip,
+  remotePort: req.socket?.remotePort,
+});
+
+/** Any logger configuration gets the redacting request serializer. */
+function withRedaction(logger: AppOptions['logger']): AppOptions['logger'] {
+  if (!logger || typeof logger !== 'object') return logger ?? false;
+  const own = (logger as { serializers?: Record<string, unknown> }).serializers;
+  return { ...logger, serializers: { ...own, req: serializeRequest } };
+}
+
 /** The HTTP surface, without listening: tests inject into it or listen on port 0. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { runtime } = options;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: withRedaction(options.logger),
     bodyLimit: 64 * 1024,
     // Fastify accepts a hop count at run time; its typings list only boolean and addresses.
     trustProxy: runtime.config.trustProxy as boolean | string,
@@ -45,6 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
   });
   installErrorHandler(app);
+  await app.register(securityHeadersPlugin, { issuer: runtime.config.issuer });
   await app.register(formbody);
   await app.register(cookie);
   await app.register(cors, { delegator: corsPolicy(runtime) });

@@ -1,0 +1,28 @@
+import fp from 'fastify-plugin';
+
+/** One year; browsers ignore the header over plain http, so it is sent only for an https issuer. */
+export const HSTS = 'max-age=31536000';
+
+/** For an HTML response whose route set no policy of its own: nothing runs, nothing frames it. */
+export const FALLBACK_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/**
+ * Headers every response carries, whatever route or error handler produced it: `nosniff` (a JSON
+ * body is never run as a script or rendered as HTML), HSTS when the issuer is https, and a CSP on
+ * HTML. A policy the page set itself is kept: web_message's frame-ancestors names the client's
+ * origin on purpose.
+ */
+export const securityHeadersPlugin = fp<{ issuer: string }>(
+  async (app, { issuer }) => {
+    const https = issuer.startsWith('https:');
+    app.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('x-content-type-options', 'nosniff');
+      if (https) reply.header('strict-transport-security', HSTS);
+      if (/^text\/html/i.test(String(reply.getHeader('content-type') ?? '')) && !reply.hasHeader('content-security-policy')) {
+        reply.header('content-security-policy', FALLBACK_CSP);
+      }
+      return payload;
+    });
+  },
+  { name: 'security-headers' },
+);
