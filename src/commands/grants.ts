@@ -34,6 +34,7 @@ export interface CodeRequest {
   client: ClientState;
   sub: string;
   redirectUri: string;
+  redirectUriSent: boolean;
   scope: string;
   resource: string[];
   codeChallenge: string | null;
@@ -53,6 +54,7 @@ export async function issueAuthorizationCode(rt: Runtime, req: CodeRequest, ctx:
     clientId: req.client.clientId,
     sub: req.sub,
     redirectUri: req.redirectUri,
+    redirectUriSent: req.redirectUriSent,
     scope: req.scope,
     resource: req.resource,
     codeChallenge: req.codeChallenge,

@@ -10,6 +10,8 @@ export const RESPONSE_MODES: ResponseMode[] = ['query', 'form_post', 'web_messag
 export interface AuthorizationRequest {
   clientId: string;
   redirectUri: string;
+  /** The request named redirect_uri (the token request must then repeat it). */
+  redirectUriSent: boolean;
   responseMode: ResponseMode;
   state: string | null;
   scope: string;
@@ -119,6 +121,7 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
     request: {
       clientId: client.clientId,
       redirectUri,
+      redirectUriSent: redirect.value !== undefined,
       responseMode,
       state: target.state,
       scope,

@@ -127,6 +127,20 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   });
   it('another client redeeming the code → invalid_grant', async () => expectGrantError(redeem(await freshCode(), { client_id: other.clientId }), 'invalid_grant'));
   it('a different redirect_uri → invalid_grant', async () => expectGrantError(redeem(await freshCode(), { redirect_uri: 'https://spa.example/other' }), 'invalid_grant'));
+  it('redirect_uri left out at the token endpoint when the authorization request had one → invalid_grant (RFC 6749 §4.1.3)', async () => {
+    const { redirect_uri: _omit, ...form } = redeem(await freshCode());
+    await expectGrantError(form, 'invalid_grant');
+  });
+  it('redirect_uri may be left out at the token endpoint when the authorization request left it out too', async () => {
+    const { redirect_uri: _omit, ...query } = { ...base(), client_id: other.clientId };
+    const page = await authorizeInBrowser(server, new Browser(), query, alice);
+    const code = new URL(page.location!).searchParams.get('code');
+    assert.ok(code, page.html.slice(0, 300));
+    const { redirect_uri: _also, ...form } = redeem(code!, { client_id: other.clientId });
+    const res = await postForm(server, '/token', form);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.token_type, 'Bearer');
+  });
   it('an unknown code → invalid_grant', () => expectGrantError(redeem('tlac_unknown'), 'invalid_grant'));
   it('no code → invalid_request', () => expectGrantError({ grant_type: 'authorization_code', client_id: spa.clientId }, 'invalid_request'));
 

@@ -64,7 +64,9 @@ function redeem(c: Extract<GrantCommand, { type: 'RedeemCode' }>, state: GrantSt
   if (state.revoked) throw invalidGrant('the grant was revoked');
   if (code.clientId !== c.clientId) throw invalidGrant('the code was issued to another client');
   if (c.now >= code.exp) throw invalidGrant('the code has expired');
-  if (c.redirectUri !== undefined && c.redirectUri !== code.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+  if ((c.redirectUri !== undefined || code.redirectUriSent) && c.redirectUri !== code.redirectUri) {
+    throw invalidGrant(c.redirectUri === undefined ? 'redirect_uri is missing: the authorization request had one' : 'redirect_uri does not match the authorization request');
+  }
   if (code.codeChallenge === null) {
     if (c.verifierChallenge !== null) throw invalidGrant('code_verifier sent but the authorization request had no code_challenge');
   } else {

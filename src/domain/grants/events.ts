@@ -22,6 +22,12 @@ export const AuthorizationCodeIssued = defineEvent(
     clientId: Type.String({ minLength: 1 }),
     sub: Type.String({ minLength: 1 }),
     redirectUri: Type.String({ minLength: 1 }),
+    /**
+     * Whether the authorization request named redirect_uri (it may be left out when the client has
+     * exactly one): if it did, the token request must repeat it (RFC 6749 §4.1.3). Absent in events
+     * written before it was recorded, which are redeemed as before.
+     */
+    redirectUriSent: Type.Optional(Type.Boolean()),
     scope: Type.String(),
     resource: Type.Array(Type.String()),
     codeChallenge: Type.Union([Type.String({ minLength: 43, maxLength: 128 }), Type.Null()]),

@@ -100,6 +100,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         client,
         sub: session!.sub,
         redirectUri: req.redirectUri,
+        redirectUriSent: req.redirectUriSent,
         scope: req.scope,
         resource: req.resource,
         codeChallenge: req.codeChallenge,
