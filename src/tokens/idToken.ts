@@ -26,12 +26,18 @@ export function signIdToken(claims: IdTokenClaims, key: SigningKey): string {
   return signJwt({ typ: 'JWT' }, { ...claims }, key);
 }
 
-/** An ID token this server signed, expired or not (RP-Initiated Logout §2: a hint may be stale). */
+/**
+ * An ID token this server signed, expired or not (RP-Initiated Logout §2: a hint may be stale).
+ * `typ: JWT` and the ID token's own claims keep this server's other JWTs (access tokens are
+ * `at+jwt`, logout tokens `logout+jwt`) from passing for one.
+ */
 export async function verifyIdTokenHint(hint: string, jwks: { keys: Record<string, unknown>[] }, issuer: string): Promise<JWTPayload | undefined> {
   try {
     const { payload } = await jwtVerify(hint, createLocalJWKSet(jwks as { keys: never[] }), {
       issuer,
       algorithms: ['RS256', 'ES256'],
+      typ: 'JWT',
+      requiredClaims: ['sub', 'aud', 'auth_time', 'azp'],
       clockTolerance: 10 * 365 * 86_400,
     });
     return payload;

@@ -250,8 +250,8 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       ['the registered URI in another case', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: POST_LOGOUT.toUpperCase() }), NOT_REGISTERED],
       ['a javascript: URI', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'javascript:alert(1)' }), NOT_REGISTERED],
       ['client_id disagreeing with the hint', (hint) => ({ id_token_hint: hint, client_id: other, post_logout_redirect_uri: 'https://other.example/bye' }), /client_id does not match the id_token_hint/],
-      ['a forged id_token_hint', (hint) => ({ id_token_hint: `${hint.slice(0, -4)}AAAA`, post_logout_redirect_uri: POST_LOGOUT }), /id_token_hint was not issued by this server/],
-      ['an alg none id_token_hint naming the signed-in user', () => ({ id_token_hint: new UnsecuredJWT({ sub: alice.sub, aud: spa }).setIssuer(server.url).encode(), post_logout_redirect_uri: POST_LOGOUT }), /id_token_hint was not issued by this server/],
+      ['a forged id_token_hint', (hint) => ({ id_token_hint: `${hint.slice(0, -4)}AAAA`, post_logout_redirect_uri: POST_LOGOUT }), /id_token_hint is not an ID token issued by this server/],
+      ['an alg none id_token_hint naming the signed-in user', () => ({ id_token_hint: new UnsecuredJWT({ sub: alice.sub, aud: spa }).setIssuer(server.url).encode(), post_logout_redirect_uri: POST_LOGOUT }), /id_token_hint is not an ID token issued by this server/],
     ];
     for (const [label, params, message] of cases) {
       it(`CWE-601 open redirect at logout: ${label} → error page, session kept`, async () => {
@@ -263,6 +263,15 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
         assert.ok(new URL(silent.location!).searchParams.get('code'), 'the session survived');
       });
     }
+    it('CWE-287 token confusion at logout: the user\'s own access token as id_token_hint → error page, session kept', async () => {
+      const browser = new Browser();
+      const tokens = (await postForm(server, '/token', redeem(await freshCode(browser)))).body;
+      const hint = { id_token_hint: tokens.access_token, post_logout_redirect_uri: POST_LOGOUT };
+      const page = await unchangedLedger(server, () => browser.get(`${server.url}/logout?${new URLSearchParams(hint)}`));
+      assertErrorPage(page, /id_token_hint is not an ID token issued by this server/);
+      const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
+      assert.ok(new URL(silent.location!).searchParams.get('code'), 'the session survived');
+    });
     it('CWE-601 open redirect at logout: the registered URI with a valid hint does redirect (control)', async () => {
       const browser = new Browser();
       const page = await browser.get(`${server.url}/logout?${new URLSearchParams({ id_token_hint: await idToken(browser), post_logout_redirect_uri: POST_LOGOUT, state: 's' })}`);

@@ -42,7 +42,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     if (Object.values(raw).some(Array.isArray)) return errorPage(reply, 400, 'The logout request repeats a parameter.');
     const hint = str('id_token_hint');
     const claims = hint ? await verifyHint(hint) : undefined;
-    if (hint && !claims) return errorPage(reply, 400, 'The id_token_hint was not issued by this server.');
+    if (hint && !claims) return errorPage(reply, 400, 'The id_token_hint is not an ID token issued by this server.');
     const hintClient = typeof claims?.aud === 'string' ? claims.aud : Array.isArray(claims?.aud) ? claims.aud[0] : undefined;
     const clientId = str('client_id') ?? hintClient;
     if (str('client_id') && hintClient && str('client_id') !== hintClient) return errorPage(reply, 400, 'client_id does not match the id_token_hint.');
