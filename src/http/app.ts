@@ -8,6 +8,7 @@ import type { Runtime } from '../runtime.js';
 import { installErrorHandler } from './plugins/errors.js';
 import { metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { oauthClientsPlugin } from './plugins/oauthClients.js';
+import { startupGatePlugin } from './plugins/startupGate.js';
 import { securityHeadersPlugin } from './plugins/securityHeaders.js';
 import { healthRoutes } from './routes/health.js';
 import { discoveryRoutes } from './routes/discovery.js';
@@ -86,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   installErrorHandler(app);
   await app.register(securityHeadersPlugin, { issuer: runtime.config.issuer });
+  await app.register(startupGatePlugin, { isReady: options.isReady });
   await app.register(formbody);
   await app.register(cookie);
   await app.register(cors, { delegator: corsPolicy(runtime) });
