@@ -14,7 +14,9 @@ export class Journal {
   readonly revocable: string[] = [];
   /** Requests that got no answer (the server died under them). */
   unanswered = 0;
-  /** Answers that were neither 200 nor a dropped connection: must stay empty. */
+  /** 503 + Retry-After: refused, so not acknowledged (e.g. the views lagged past their wait on a loaded machine). */
+  refused = 0;
+  /** Answers that were neither 200, nor a refusal, nor a dropped connection: must stay empty. */
   readonly unexpected: string[] = [];
 
   takeRevocable(): string | undefined {
@@ -26,6 +28,8 @@ export class Journal {
     return token;
   }
 }
+
+const isRefusal = (res: { status: number; headers: Headers }) => res.status === 503 && res.headers.get('retry-after') !== null;
 
 export interface Load {
   /** Stops the clients and waits for their last requests to settle. */
@@ -51,13 +55,15 @@ export function driveLoad(
           journal.revokeAttempted.add(token);
           const res = await post(`${url}/revoke`, { token }, auth);
           if (res.status === 200) journal.revokeAcked.add(token);
+          else if (isRefusal(res)) journal.refused += 1;
           else journal.unexpected.push(`revoke ${res.status} ${JSON.stringify(res.body)}`);
         } else {
           const res = await post(`${url}/token`, { grant_type: 'client_credentials' }, auth);
           if (res.status === 200) {
             journal.issued.push(res.body.access_token);
             journal.revocable.push(res.body.access_token);
-          } else journal.unexpected.push(`token ${res.status} ${JSON.stringify(res.body)}`);
+          } else if (isRefusal(res)) journal.refused += 1;
+          else journal.unexpected.push(`token ${res.status} ${JSON.stringify(res.body)}`);
         }
       } catch {
         // The connection died with the server: the outcome is unknown, so nothing is recorded.
