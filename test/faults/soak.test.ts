@@ -145,7 +145,7 @@ describe('soak: client-credentials issuance at half the measured maximum for fiv
         `p50 ${minutes.map((m) => m.p50).join(' / ')} ms, p99 (median of 10 s windows) ${minutes.map((m) => m.p99).join(' / ')} ms, ` +
         `worst 10 s p99 ${minutes.map((m) => m.worstP99).join(' / ')} ms; live-token view ≈ ${rate * TOKEN_TTL} tokens (TTL ${TOKEN_TTL} s); ` +
         `heap used ${mib(heapFrom)} (minute 2) → ${mib(heapTo)} (last minute) = ${((heapTo - heapFrom) / issuedBetween).toFixed(0)} B per token issued in between ` +
-        `(budget ${HEAP_PER_ISSUED_TOKEN} B); RSS ${mib(rssFrom)} → ${mib(rssTo)}; ${samples.length} samples; ` +
+        `(allowed: ${HEAP_PER_ISSUED_TOKEN} B per token + 16 MiB = ${mib(heapBudget)}); RSS ${mib(rssFrom)} → ${mib(rssTo)}; ${samples.length} samples; ` +
         `worst 10 s window at t=${worstAt} s: ${worstWindow.rps.toFixed(0)}/s, p99 ${worstWindow.p99} ms; slowest /metrics answer ${slowest.ms} ms at t=${slowest.t.toFixed(0)} s; ${checkpoint}`,
     );
 
