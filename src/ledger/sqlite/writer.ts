@@ -10,6 +10,7 @@ import { hashEvent } from '../integrity.js';
 import type { ExpectedRevision } from '../eventStore.js';
 import { configure } from './schema.js';
 import type { AppendReply, AppendRequest, WriterReply, WriterStats } from './protocol.js';
+import { readFailpoints } from './failpoints.js';
 
 class Conflict extends Error {
   constructor(
@@ -23,6 +24,8 @@ class Conflict extends Error {
 const port = parentPort!;
 const db = new Database((workerData as { file: string }).file);
 configure(db);
+// Test-only fault injection; inert unless the fault suite sets TOKEN_LEDGER_FAILPOINT.
+const failpoints = readFailpoints(process.env.TOKEN_LEDGER_FAILPOINT);
 
 const streamHead = db.prepare<[string], { revision: number; hash: string }>(
   'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
@@ -101,17 +104,20 @@ function appendOne(req: AppendRequest, now: number): AppendReply {
 /** Each request is its own savepoint: one conflicting request does not undo the others in its batch. */
 function applyBatch(batch: AppendRequest[]): AppendReply[] {
   const now = Date.now();
+  failpoints.beforeBatch(db);
   return db
-    .transaction(() =>
-      batch.map((req): AppendReply => {
+    .transaction(() => {
+      const replies = batch.map((req): AppendReply => {
         try {
           return appendOne(req, now);
         } catch (err) {
           if (err instanceof Conflict) return { reqId: req.reqId, ok: false, kind: 'conflict', actual: err.actual, message: err.message };
           throw err;
         }
-      }),
-    )
+      });
+      failpoints.beforeCommit(batch);
+      return replies;
+    })
     .immediate();
 }
 
