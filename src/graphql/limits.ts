@@ -61,13 +61,24 @@ export function checkOperation(args: {
   operationName?: string | undefined;
 }): void {
   authorize(args.operator, args.operation);
-  const complexity = getComplexity({
-    schema: args.schema,
-    query: args.document,
-    variables: args.variables,
-    ...(args.operationName ? { operationName: args.operationName } : {}),
-    estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
-  });
+  let complexity: number;
+  try {
+    complexity = getComplexity({
+      schema: args.schema,
+      query: args.document,
+      variables: args.variables,
+      ...(args.operationName ? { operationName: args.operationName } : {}),
+      estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (err) {
+    // Variables that do not coerce (a required one missing, a wrong type): counting needs their
+    // values, so it fails first; answer what execution would have, not a 500.
+    if (err instanceof GraphQLError) {
+      const code = /maximum allowed number of nodes/.test(err.message) ? 'QUERY_TOO_COMPLEX' : 'BAD_USER_INPUT';
+      throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { code, http: { status: 400 } } });
+    }
+    throw err;
+  }
   if (complexity > MAX_COMPLEXITY) {
     throw new GraphQLError(`query complexity ${complexity} exceeds the limit of ${MAX_COMPLEXITY}`, {
       extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
@@ -84,9 +95,18 @@ export function guardPlugin(): ApolloServerPlugin<GraphQLContext> {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation, schema, document, request }) {
+          // No operation by that operationName: Apollo refuses it (OPERATION_RESOLUTION_FAILURE) and
+          // runs nothing; counting it would trip over the document's anonymous operation.
+          if (!operation) return;
+          // Over HTTP a subscription field would run as a query and fail inside its resolver.
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError('subscriptions are served over WebSocket (graphql-ws) at /graphql', {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
+          }
           checkOperation({
             operator: contextValue.operator,
-            operation: operation?.operation ?? 'query',
+            operation: operation.operation,
             schema,
             document,
             variables: request.variables ?? {},
