@@ -69,3 +69,9 @@ export const basicAuth = (id: string, secret: string) => {
   const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
 };
+
+/** The server and fixtures a fuzz suite runs against, filled in by the suite's `before`. */
+export interface FuzzEnv {
+  server: TestServer;
+  fx: FuzzFixtures;
+}

@@ -1,9 +1,8 @@
-import { after, before, describe, it } from 'node:test';
-import { JWT_BEARER_ASSERTION } from '../../src/oauth/clientAuth.js';
-import { startFuzzServer } from '../helpers/fuzz.js';
-import { basicAuth, fuzzEndpoint, post, type BaseRequest } from '../helpers/fuzzDriver.js';
-import { FuzzFixtures } from '../helpers/fuzzFixtures.js';
-import { removeDir, type TestServer } from '../helpers/server.js';
+import { describe, it } from 'node:test';
+import { JWT_BEARER_ASSERTION } from '../../../src/oauth/clientAuth.js';
+import type { FuzzEnv } from '../../helpers/fuzzDriver.js';
+import { basicAuth, fuzzEndpoint, post, type BaseRequest } from '../../helpers/fuzzDriver.js';
+import { FuzzFixtures } from '../../helpers/fuzzFixtures.js';
 
 const UNKNOWN_GRANTS = [
   'password',
@@ -42,19 +41,10 @@ const bases: Record<string, BaseRequest> = {
   'unknown grant': async (fx, v) => post('/token', [['grant_type', UNKNOWN_GRANTS[v % UNKNOWN_GRANTS.length]!], ['username', fx.user.username], ['password', fx.user.password]], confAuth(fx)),
 };
 
-describe('fuzz: the token endpoint', () => {
-  let server: TestServer;
-  let fx: FuzzFixtures;
-  before(async () => {
-    server = await startFuzzServer();
-    fx = await FuzzFixtures.create(server);
+export function tokenEndpointSuite(env: FuzzEnv): void {
+  describe('the token endpoint', () => {
+    it('every grant, mutated: no 5xx, registered errors only, no write on a rejection', async (t) => {
+      t.diagnostic(`statuses: ${await fuzzEndpoint({ ...env, bases, runs: 150, allowSecurityWrites: true })}`);
+    });
   });
-  after(async () => {
-    await server.close();
-    removeDir(server.dataDir);
-  });
-
-  it('every grant, mutated: no 5xx, registered errors only, no write on a rejection', async (t) => {
-    t.diagnostic(`statuses: ${await fuzzEndpoint({ server, fx, bases, runs: 200, allowSecurityWrites: true })}`);
-  });
-});
+}

@@ -1,10 +1,8 @@
-import { after, before, describe, it } from 'node:test';
-import { startFuzzServer } from '../helpers/fuzz.js';
-import { fuzzEndpoint, get, post, type BaseRequest } from '../helpers/fuzzDriver.js';
-import { FuzzFixtures } from '../helpers/fuzzFixtures.js';
-import { createUser } from '../helpers/flow.js';
-import type { FuzzRequest } from '../helpers/fuzzRequests.js';
-import { removeDir, type TestServer } from '../helpers/server.js';
+import { before, describe, it } from 'node:test';
+import { fuzzEndpoint, get, post, type BaseRequest, type FuzzEnv } from '../../helpers/fuzzDriver.js';
+import { FuzzFixtures } from '../../helpers/fuzzFixtures.js';
+import { createUser } from '../../helpers/flow.js';
+import type { FuzzRequest } from '../../helpers/fuzzRequests.js';
 
 const MODES = ['query', 'form_post', 'web_message'];
 const PROMPTS = ['', 'none', 'login', 'consent'];
@@ -67,21 +65,15 @@ async function logoutParams(fx: FuzzFixtures, v: number): Promise<Array<[string,
   return params;
 }
 
-describe('fuzz: authorization, login, consent and logout', () => {
-  let server: TestServer;
-  let fx: FuzzFixtures;
-  let loginUser: { username: string; password: string };
-  before(async () => {
-    server = await startFuzzServer();
-    fx = await FuzzFixtures.create(server);
-    loginUser = await createUser(server);
-  });
-  after(async () => {
-    await server.close();
-    removeDir(server.dataDir);
-  });
+export function browserEndpointsSuite(env: FuzzEnv): void {
+  describe('authorization, login, consent and logout', () => {
+    let loginUser: { username: string; password: string };
+    before(async () => {
+      loginUser = await createUser(env.server);
+    });
 
-  it('GET/POST /authorize, /login, /consent, /logout, /logout/confirm: no 5xx, registered errors only, no write on a rejection', async (t) => {
-    t.diagnostic(`statuses: ${await fuzzEndpoint({ server, fx, bases: bases(loginUser), runs: 120 })}`);
+    it('GET/POST /authorize, /login, /consent, /logout, /logout/confirm: no 5xx, registered errors only, no write on a rejection', async (t) => {
+      t.diagnostic(`statuses: ${await fuzzEndpoint({ ...env, bases: bases(loginUser), runs: 60 })}`);
+    });
   });
-});
+}
