@@ -99,7 +99,7 @@ export function guardPlugin(): ApolloServerPlugin<GraphQLContext> {
           // runs nothing; counting it would trip over the document's anonymous operation.
           if (!operation) return;
           // Over HTTP a subscription field would run as a query and fail inside its resolver.
-          if (operation?.operation === 'subscription') {
+          if (operation.operation === 'subscription') {
             throw new GraphQLError('subscriptions are served over WebSocket (graphql-ws) at /graphql', {
               extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
             });

@@ -73,7 +73,7 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   socket.destroy(err);
 }
 
-/** A path Fastify's router cannot decode (`/token%ZZ`): invalid_request, not Fastify's own body. */
+/** A request Fastify's router cannot route (an undecodable path such as `/token%ZZ`): invalid_request, not Fastify's own body. */
 export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: err.message });
 }
