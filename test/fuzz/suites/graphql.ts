@@ -258,6 +258,18 @@ export function graphqlSuite(env: FuzzEnv): void {
       assert.deepEqual(res.json.errors, [{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }]);
     });
 
+    it('regression: lists nested in lists multiply the complexity, so an audit token cannot ask for 10^8 nodes', async () => {
+      const nested = '{ tokens(first: 100) { edges { node { grant { tokens { grant { tokens { grant { tokens { jti } } } } } } } } } }';
+      const res = await rawRequest(server, {
+        method: 'POST',
+        target: '/graphql',
+        headers: [['content-type', 'application/json'], ['authorization', `Bearer ${tokens.audit}`]],
+        body: Buffer.from(JSON.stringify({ query: nested })),
+      });
+      assert.equal(res.status, 400, res.text.slice(0, 300));
+      assert.equal(res.json.errors[0].extensions.code, 'QUERY_TOO_COMPLEX', res.text.slice(0, 300));
+    });
+
     it('regression: a body Apollo never sees (bad JSON, too large, unknown type) is answered in GraphQL\'s error format', async () => {
       const send = (type: string, body: Buffer) => rawRequest(server, { method: 'POST', target: '/graphql', headers: [['content-type', type]], body });
       for (const [type, body, status] of [
