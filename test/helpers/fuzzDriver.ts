@@ -54,10 +54,10 @@ export async function fuzzEndpoint(t: FuzzTarget): Promise<string> {
   return [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
 }
 
-const FORM: Array<[string, string]> = [];
+const NO_HEADERS: Array<[string, string]> = [];
 
 /** A POST of form parameters, with an Authorization header when given. */
-export function post(path: string, params: Array<[string, string]>, authorization?: string, headers: Array<[string, string]> = FORM): FuzzRequest {
+export function post(path: string, params: Array<[string, string]>, authorization?: string, headers: Array<[string, string]> = NO_HEADERS): FuzzRequest {
   return { method: 'POST', path, params, headers: [...(authorization ? [['authorization', authorization] as [string, string]] : []), ...headers], encoding: 'form' };
 }
 
