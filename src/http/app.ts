@@ -5,7 +5,7 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import { corsPolicy } from './plugins/corsPolicy.js';
 import type { Runtime } from '../runtime.js';
-import { installErrorHandler } from './plugins/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandler } from './plugins/errors.js';
 import { metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { oauthClientsPlugin } from './plugins/oauthClients.js';
 import { startupGatePlugin } from './plugins/startupGate.js';
@@ -84,6 +84,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Every event a request causes carries this id as its correlationId.
     genReqId: () => randomUUID(),
+    clientErrorHandler,
+    frameworkErrors,
   });
   installErrorHandler(app);
   await app.register(securityHeadersPlugin, { issuer: runtime.config.issuer });

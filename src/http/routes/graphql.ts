@@ -36,6 +36,12 @@ export async function graphqlRoutes(app: FastifyInstance, { runtime }: { runtime
       }
       const original = unwrapResolverError(error);
       if (original instanceof GraphQLError && code === undefined) return formatted;
+      // Apollo refuses some bad input with a 4xx and no code (a persisted query whose hash does not
+      // match): that is the caller's mistake, not an internal error.
+      const status = original instanceof GraphQLError ? (original.extensions?.http as { status?: number } | undefined)?.status : undefined;
+      if (original instanceof GraphQLError && original.extensions?.code === undefined && status !== undefined && status >= 400 && status < 500) {
+        return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
+      }
       app.log.error({ err: original }, 'graphql resolver failed');
       return { message: 'internal error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     },
