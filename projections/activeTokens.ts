@@ -4,86 +4,403 @@ import { defineProjection } from './projection.js';
 
 export type ActiveToken = AccessTokenIssuedEvent['data'];
 
-/** Expiry buckets of this many seconds: eviction walks whole buckets, never the whole map. */
-const BUCKET_SECONDS = 60;
+/**
+ * Strings many tokens share (client ids, subjects, scopes, audiences, key ids, grant ids), stored
+ * once with the number of live tokens using each; an entry goes when its last token goes.
+ * Id 0 means "none" (a null kid or grantId, no status list).
+ */
+interface Interner<T> {
+  ids: Map<string, number>;
+  keys: Array<string | undefined>;
+  values: Array<T | undefined>;
+  refs: number[];
+  free: number[];
+}
 
 /**
- * Tokens that are neither revoked nor evicted after expiry, by hash (introspection, revocation) and
- * by jti (operators). Memory follows the number of live tokens: expired ones are evicted by
- * `evictExpired`, revoked ones are dropped at once — an unknown token is inactive anyway.
+ * Tokens that are neither revoked nor evicted after expiry, in a struct of arrays: a token is a
+ * slot, each field an entry of a typed array (hash and jti as raw bytes, repeated strings as ids
+ * into interners), so a million tokens are a few dozen buffers instead of millions of objects —
+ * small in memory (see bench/liveTokens.ts) and a memcpy to snapshot and restore. Lookups by hash
+ * go through an open-addressing table keyed by the hash's first 32 bits and confirmed against all
+ * 32 bytes, so a prefix collision costs a probe, never a wrong answer. Hashes or jtis that do not
+ * have the canonical shape (43-char base64url SHA-256, lowercase UUID) are kept as strings aside.
+ * Read it through the functions below; its fields are the projection's business.
  */
 export interface ActiveTokensView {
-  byHash: Map<string, ActiveToken>;
-  byJti: Map<string, ActiveToken>;
-  /** bucket start (epoch s) → jtis expiring in it */
-  expiring: Map<number, string[]>;
-  /** grantId → jtis of its live access tokens, so a revoked grant drops them at once */
-  byGrant: Map<string, Set<string>>;
+  /** live tokens */
+  size: number;
+  /** slots [0, top) have been used at least once */
+  top: number;
+  /** slot + 1 of the first free slot below `top` (chained through grantNext), 0 when none */
+  freeHead: number;
+  hashes: Uint8Array;
+  jtis: Uint8Array;
+  iat: Float64Array;
+  exp: Float64Array;
+  statusIdx: Float64Array;
+  /** ids into `strings` */
+  client: Uint32Array;
+  sub: Uint32Array;
+  scope: Uint32Array;
+  grantType: Uint32Array;
+  kid: Uint32Array;
+  statusList: Uint32Array;
+  /** ids into `auds` and `grants` */
+  aud: Uint32Array;
+  grant: Uint32Array;
+  /** the tokens of one grant, a doubly linked list of slot + 1 (a revoked grant drops them at once) */
+  grantPrev: Int32Array;
+  grantNext: Int32Array;
+  flags: Uint8Array;
+  /** slot + 1 by hash prefix, linear probing, at most half full; 0 is empty */
+  table: Int32Array;
+  strings: Interner<string>;
+  auds: Interner<string[]>;
+  /** grant id → its first token (slot + 1) in `values` */
+  grants: Interner<number>;
+  /** hashes and jtis without the canonical shape, by slot; and such hashes → slot */
+  oddHash: Map<number, string>;
+  oddHashSlot: Map<string, number>;
+  oddJti: Map<number, string>;
 }
 
-const bucketOf = (exp: number) => exp - (exp % BUCKET_SECONDS);
+const LIVE = 1;
+const OPAQUE = 2;
+const ODD_HASH = 4;
+const ODD_JTI = 8;
+const HASH_BYTES = 32;
+const JTI_BYTES = 16;
+const FIRST_CAPACITY = 1024;
+
+/** A SHA-256 in base64url: 43 characters, the last one carrying 4 bits and two zero bits. */
+const CANONICAL_HASH = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+const CANONICAL_JTI = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const scratch = Buffer.alloc(HASH_BYTES);
+
+const interner = <T>(): Interner<T> => ({ ids: new Map(), keys: [undefined], values: [undefined], refs: [0], free: [] });
+
+function intern<T>(t: Interner<T>, key: string, value: () => T): number {
+  let id = t.ids.get(key);
+  if (id === undefined) {
+    id = t.free.pop() ?? t.keys.length;
+    t.ids.set(key, id);
+    t.keys[id] = key;
+    t.values[id] = value();
+    t.refs[id] = 0;
+  }
+  t.refs[id]! += 1;
+  return id;
+}
+
+function release<T>(t: Interner<T>, id: number): void {
+  if (id === 0) return;
+  t.refs[id]! -= 1;
+  if (t.refs[id] === 0) {
+    t.ids.delete(t.keys[id]!);
+    t.keys[id] = undefined;
+    t.values[id] = undefined;
+    t.free.push(id);
+  }
+}
+
+const internString = (t: Interner<string>, s: string | null | undefined) => (s == null ? 0 : intern(t, s, () => s));
+
+function emptyView(capacity: number, tableSize: number): ActiveTokensView {
+  return {
+    size: 0,
+    top: 0,
+    freeHead: 0,
+    hashes: new Uint8Array(capacity * HASH_BYTES),
+    jtis: new Uint8Array(capacity * JTI_BYTES),
+    iat: new Float64Array(capacity),
+    exp: new Float64Array(capacity),
+    statusIdx: new Float64Array(capacity),
+    client: new Uint32Array(capacity),
+    sub: new Uint32Array(capacity),
+    scope: new Uint32Array(capacity),
+    grantType: new Uint32Array(capacity),
+    kid: new Uint32Array(capacity),
+    statusList: new Uint32Array(capacity),
+    aud: new Uint32Array(capacity),
+    grant: new Uint32Array(capacity),
+    grantPrev: new Int32Array(capacity),
+    grantNext: new Int32Array(capacity),
+    flags: new Uint8Array(capacity),
+    table: new Int32Array(tableSize),
+    strings: interner(),
+    auds: interner(),
+    grants: interner(),
+    oddHash: new Map(),
+    oddHashSlot: new Map(),
+    oddJti: new Map(),
+  };
+}
+
+const capacityOf = (v: ActiveTokensView) => v.flags.length;
+
+type ArrayField = 'hashes' | 'jtis' | 'iat' | 'exp' | 'statusIdx' | 'client' | 'sub' | 'scope' | 'grantType' | 'kid' | 'statusList' | 'aud' | 'grant' | 'grantPrev' | 'grantNext' | 'flags';
+const ARRAY_FIELDS: ArrayField[] = ['hashes', 'jtis', 'iat', 'exp', 'statusIdx', 'client', 'sub', 'scope', 'grantType', 'kid', 'statusList', 'aud', 'grant', 'grantPrev', 'grantNext', 'flags'];
+
+/** Copies the first `used` slots of every array into arrays of `capacity` slots. */
+function resize(v: ActiveTokensView, capacity: number, used: number): void {
+  const perSlot = (f: ArrayField) => (f === 'hashes' ? HASH_BYTES : f === 'jtis' ? JTI_BYTES : 1);
+  for (const f of ARRAY_FIELDS) {
+    const old = v[f];
+    const next = new (old.constructor as Uint8ArrayConstructor)(capacity * perSlot(f));
+    next.set((old as Uint8Array).subarray(0, used * perSlot(f)));
+    (v as unknown as Record<string, unknown>)[f] = next;
+  }
+}
+
+function homeOf(v: ActiveTokensView, slot: number): number {
+  const h = v.hashes;
+  const o = slot * HASH_BYTES;
+  return (h[o]! | (h[o + 1]! << 8) | (h[o + 2]! << 16) | (h[o + 3]! << 24)) & (v.table.length - 1);
+}
+
+function tableInsert(v: ActiveTokensView, slot: number): void {
+  const mask = v.table.length - 1;
+  let i = homeOf(v, slot);
+  while (v.table[i] !== 0) i = (i + 1) & mask;
+  v.table[i] = slot + 1;
+}
+
+/** Backward-shift deletion: no tombstones, so probes never grow with churn. */
+function tableDelete(v: ActiveTokensView, slot: number): void {
+  const t = v.table;
+  const mask = t.length - 1;
+  let i = homeOf(v, slot);
+  while (t[i] !== slot + 1) {
+    if (t[i] === 0) return;
+    i = (i + 1) & mask;
+  }
+  for (let j = (i + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
+    const home = homeOf(v, t[j]! - 1);
+    // Move the entry at j back to i unless its home lies cyclically in (i, j].
+    const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+    if (!stays) {
+      t[i] = t[j]!;
+      i = j;
+    }
+  }
+  t[i] = 0;
+}
+
+function rebuildTable(v: ActiveTokensView, size: number): void {
+  v.table = new Int32Array(size);
+  for (let s = 0; s < v.top; s++) if (v.flags[s]! & LIVE && !(v.flags[s]! & ODD_HASH)) tableInsert(v, s);
+}
+
+/** The slot holding this hash, or -1. */
+function slotOf(v: ActiveTokensView, tokenHash: string): number {
+  if (!CANONICAL_HASH.test(tokenHash)) return v.oddHashSlot.get(tokenHash) ?? -1;
+  scratch.write(tokenHash, 'base64url');
+  const t = v.table;
+  const mask = t.length - 1;
+  const h = v.hashes;
+  for (let i = (scratch[0]! | (scratch[1]! << 8) | (scratch[2]! << 16) | (scratch[3]! << 24)) & mask; t[i] !== 0; i = (i + 1) & mask) {
+    const o = (t[i]! - 1) * HASH_BYTES;
+    let same = true;
+    for (let b = 0; b < HASH_BYTES; b++) {
+      if (h[o + b] !== scratch[b]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return t[i]! - 1;
+  }
+  return -1;
+}
+
+function allocate(v: ActiveTokensView): number {
+  if (v.freeHead !== 0) {
+    const slot = v.freeHead - 1;
+    v.freeHead = v.grantNext[slot]!;
+    v.grantNext[slot] = 0;
+    return slot;
+  }
+  if (v.top === capacityOf(v)) resize(v, capacityOf(v) * 2, v.top);
+  return v.top++;
+}
 
 function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView {
+  const v = view;
   const token = (event as unknown as AccessTokenIssuedEvent).data;
-  view.byHash.set(token.tokenHash, token);
-  view.byJti.set(token.jti, token);
-  if (token.grantId) {
-    const set = view.byGrant.get(token.grantId);
-    if (set) set.add(token.jti);
-    else view.byGrant.set(token.grantId, new Set([token.jti]));
+  if (slotOf(v, token.tokenHash) >= 0) return v; // the same token twice: it is live already
+  const slot = allocate(v);
+  let flags = LIVE | (token.format === 'opaque' ? OPAQUE : 0);
+  if (CANONICAL_HASH.test(token.tokenHash)) {
+    Buffer.from(v.hashes.buffer, v.hashes.byteOffset + slot * HASH_BYTES, HASH_BYTES).write(token.tokenHash, 'base64url');
+  } else {
+    flags |= ODD_HASH;
+    v.oddHash.set(slot, token.tokenHash);
+    v.oddHashSlot.set(token.tokenHash, slot);
   }
-  const bucket = bucketOf(token.exp);
-  const list = view.expiring.get(bucket);
-  if (list) list.push(token.jti);
-  else view.expiring.set(bucket, [token.jti]);
-  return view;
+  if (CANONICAL_JTI.test(token.jti)) {
+    Buffer.from(v.jtis.buffer, v.jtis.byteOffset + slot * JTI_BYTES, JTI_BYTES).write(token.jti.replaceAll('-', ''), 'hex');
+  } else {
+    flags |= ODD_JTI;
+    v.oddJti.set(slot, token.jti);
+  }
+  v.flags[slot] = flags;
+  v.iat[slot] = token.iat;
+  v.exp[slot] = token.exp;
+  v.client[slot] = internString(v.strings, token.clientId);
+  v.sub[slot] = internString(v.strings, token.sub);
+  v.scope[slot] = internString(v.strings, token.scope);
+  v.grantType[slot] = internString(v.strings, token.grantType);
+  v.kid[slot] = internString(v.strings, token.kid);
+  v.statusList[slot] = internString(v.strings, token.statusList?.id);
+  v.statusIdx[slot] = token.statusList?.idx ?? 0;
+  v.aud[slot] = intern(v.auds, JSON.stringify(token.aud), () => [...token.aud]);
+  const grant = token.grantId ? intern(v.grants, token.grantId, () => 0) : 0;
+  v.grant[slot] = grant;
+  if (grant) {
+    const head = v.grants.values[grant]!;
+    v.grantPrev[slot] = 0;
+    v.grantNext[slot] = head;
+    if (head) v.grantPrev[head - 1] = slot + 1;
+    v.grants.values[grant] = slot + 1;
+  }
+  v.size += 1;
+  if (v.size * 2 > v.table.length) rebuildTable(v, v.table.length * 2);
+  else if (!(flags & ODD_HASH)) tableInsert(v, slot);
+  return v;
 }
 
-function forget(view: ActiveTokensView, jti: string): boolean {
-  const token = view.byJti.get(jti);
-  if (!token) return false;
-  view.byJti.delete(jti);
-  view.byHash.delete(token.tokenHash);
-  if (token.grantId) {
-    const set = view.byGrant.get(token.grantId);
-    set?.delete(jti);
-    if (set?.size === 0) view.byGrant.delete(token.grantId);
+function forget(v: ActiveTokensView, slot: number): void {
+  const flags = v.flags[slot]!;
+  if (flags & ODD_HASH) {
+    v.oddHashSlot.delete(v.oddHash.get(slot)!);
+    v.oddHash.delete(slot);
+  } else {
+    tableDelete(v, slot);
   }
-  return true;
+  if (flags & ODD_JTI) v.oddJti.delete(slot);
+  const grant = v.grant[slot]!;
+  if (grant) {
+    const prev = v.grantPrev[slot]!;
+    const next = v.grantNext[slot]!;
+    if (prev) v.grantNext[prev - 1] = next;
+    else v.grants.values[grant] = next;
+    if (next) v.grantPrev[next - 1] = prev;
+    release(v.grants, grant);
+  }
+  for (const field of [v.client, v.sub, v.scope, v.grantType, v.kid, v.statusList]) release(v.strings, field[slot]!);
+  release(v.auds, v.aud[slot]!);
+  v.flags[slot] = 0;
+  v.grant[slot] = 0;
+  v.grantPrev[slot] = 0;
+  v.grantNext[slot] = v.freeHead;
+  v.freeHead = slot + 1;
+  v.size -= 1;
+}
+
+function jtiAt(v: ActiveTokensView, slot: number): string {
+  if (v.flags[slot]! & ODD_JTI) return v.oddJti.get(slot)!;
+  const hex = Buffer.from(v.jtis.buffer, v.jtis.byteOffset + slot * JTI_BYTES, JTI_BYTES).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function tokenAt(v: ActiveTokensView, slot: number): ActiveToken {
+  const s = v.strings.values;
+  const flags = v.flags[slot]!;
+  const token: ActiveToken = {
+    jti: jtiAt(v, slot),
+    tokenHash:
+      flags & ODD_HASH ? v.oddHash.get(slot)! : Buffer.from(v.hashes.buffer, v.hashes.byteOffset + slot * HASH_BYTES, HASH_BYTES).toString('base64url'),
+    format: flags & OPAQUE ? 'opaque' : 'jwt',
+    clientId: s[v.client[slot]!]!,
+    sub: s[v.sub[slot]!]!,
+    scope: s[v.scope[slot]!]!,
+    aud: [...v.auds.values[v.aud[slot]!]!],
+    iat: v.iat[slot]!,
+    exp: v.exp[slot]!,
+    grantType: s[v.grantType[slot]!]!,
+    kid: v.kid[slot] ? s[v.kid[slot]!]! : null,
+    grantId: v.grant[slot] ? v.grants.keys[v.grant[slot]!]! : null,
+  };
+  if (v.statusList[slot]) token.statusList = { id: s[v.statusList[slot]!]!, idx: v.statusIdx[slot]! };
+  return token;
 }
 
 function revoked(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView {
-  forget(view, (event as unknown as TokenRevokedEvent).data.jti);
+  const { jti, tokenHash } = (event as unknown as TokenRevokedEvent).data;
+  // TokenRevoked names the token by both; a refresh token's hash is simply not found here.
+  const slot = slotOf(view, tokenHash);
+  if (slot >= 0 && jtiAt(view, slot) === jti) forget(view, slot);
   return view;
 }
 
 function grantRevoked(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView {
   const { grantId } = (event as unknown as { data: { grantId: string } }).data;
-  for (const jti of view.byGrant.get(grantId) ?? []) forget(view, jti);
-  view.byGrant.delete(grantId);
+  const grant = view.grants.ids.get(grantId);
+  if (grant === undefined) return view;
+  // forget() releases the grant with its last token, so read the next link before each one.
+  for (let next = view.grants.values[grant]!; next; ) {
+    const slot = next - 1;
+    next = view.grantNext[slot]!;
+    forget(view, slot);
+  }
   return view;
+}
+
+/** The view as stored in a checkpoint: only the used slots; restore() gives them room to grow. */
+function snapshot(v: ActiveTokensView): unknown {
+  const trimmed: Record<string, unknown> = { ...v };
+  for (const f of ARRAY_FIELDS) {
+    const per = f === 'hashes' ? HASH_BYTES : f === 'jtis' ? JTI_BYTES : 1;
+    trimmed[f] = (v[f] as Uint8Array).subarray(0, v.top * per);
+  }
+  return trimmed;
+}
+
+function restore(stored: unknown): ActiveTokensView {
+  const v = stored as ActiveTokensView;
+  let capacity = FIRST_CAPACITY;
+  while (capacity < v.top) capacity *= 2;
+  // Fresh arrays: the deserialised ones are views into the whole checkpoint buffer.
+  resize(v, capacity, v.top);
+  v.table = v.table.slice();
+  return v;
 }
 
 export const activeTokensProjection = defineProjection<ActiveTokensView>({
   name: 'activeTokens',
-  version: 2,
-  initialState: () => ({ byHash: new Map(), byJti: new Map(), expiring: new Map(), byGrant: new Map() }),
+  version: 3,
+  initialState: () => emptyView(FIRST_CAPACITY, FIRST_CAPACITY * 2),
   on: { AccessTokenIssued: issued, TokenRevoked: revoked, GrantRevoked: grantRevoked },
+  snapshot,
+  restore,
 });
 
-/** Drops every token whose expiry bucket has fully passed at `nowSeconds`. */
+/**
+ * Drops every token that has expired at `nowSeconds`. Called from a timer (src/server.ts), never on
+ * a request: a scan of two typed arrays, about a millisecond per million slots.
+ */
 export function evictExpired(view: ActiveTokensView, nowSeconds: number): number {
   let evicted = 0;
-  for (const [bucket, jtis] of view.expiring) {
-    if (bucket + BUCKET_SECONDS > nowSeconds) continue;
-    for (const jti of jtis) if (forget(view, jti)) evicted++;
-    view.expiring.delete(bucket);
+  for (let slot = 0; slot < view.top; slot++) {
+    if (view.flags[slot]! & LIVE && view.exp[slot]! <= nowSeconds) {
+      forget(view, slot);
+      evicted++;
+    }
   }
   return evicted;
 }
 
+/** The token with this hash while it is in the view (revocation answers for an expired one too). */
+export function tokenByHash(view: ActiveTokensView, tokenHash: string): ActiveToken | undefined {
+  const slot = slotOf(view, tokenHash);
+  return slot < 0 ? undefined : tokenAt(view, slot);
+}
+
 /** The active token with this hash at `nowSeconds`, or undefined (unknown, revoked or expired). */
 export function activeTokenByHash(view: ActiveTokensView, tokenHash: string, nowSeconds: number): ActiveToken | undefined {
-  const token = view.byHash.get(tokenHash);
-  return token && token.exp > nowSeconds ? token : undefined;
+  const slot = slotOf(view, tokenHash);
+  return slot >= 0 && view.exp[slot]! > nowSeconds ? tokenAt(view, slot) : undefined;
 }
+
+/** How many tokens the view holds (live, or expired and not yet evicted). */
+export const activeTokenCount = (view: ActiveTokensView): number => view.size;

@@ -1,4 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { EventStore, RecordedEvent, Subscription } from './eventStore.js';
@@ -15,11 +17,44 @@ export interface RunnerOptions {
 }
 
 interface Checkpoint {
-  format: 1;
+  format: 2;
   position: string;
   /** The event at `position`, to recognise a checkpoint taken from another ledger. */
   lastEvent: { id: string; stream: string; revision: number } | null;
-  views: Record<string, { version: number; state: unknown }>;
+  /** `code` is codeFingerprint(): a reducer edited without a version bump still invalidates its view. */
+  views: Record<string, { version: number; code: string; state: unknown }>;
+}
+
+/** File layout: magic, SHA-256 of the payload, payload (v8-serialised Checkpoint). */
+const MAGIC = Buffer.from('TLVIEWS2', 'latin1');
+const HEADER_BYTES = MAGIC.length + 32;
+
+/**
+ * A hash of a projection's code as it runs: its version, initial state, reducers and checkpoint
+ * codec, as source text. Helpers the reducers call are not covered; `version` is still bumped.
+ */
+export function codeFingerprint(p: Projection<any>): string {
+  const h = createHash('sha256').update(`${p.name}\0${p.version}\0${p.initialState.toString()}`);
+  for (const type of Object.keys(p.on).sort()) h.update(`\0${type}\0${p.on[type]!.toString()}`);
+  h.update(`\0${p.snapshot?.toString() ?? ''}\0${p.restore?.toString() ?? ''}`);
+  return h.digest('base64url');
+}
+
+export function encodeCheckpoint(cp: Checkpoint): Buffer[] {
+  const payload = serialize(cp);
+  return [MAGIC, createHash('sha256').update(payload).digest(), payload];
+}
+
+/** The checkpoint in `file`, or why it cannot be trusted (truncated, corrupt, unreadable). */
+export function decodeCheckpoint(file: Buffer): Checkpoint | string {
+  if (file.length < HEADER_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) return 'checkpoint unreadable (not a checkpoint, an older format or truncated)';
+  const payload = file.subarray(HEADER_BYTES);
+  if (!createHash('sha256').update(payload).digest().equals(file.subarray(MAGIC.length, HEADER_BYTES))) return 'checkpoint corrupt (checksum mismatch)';
+  try {
+    return deserialize(payload) as Checkpoint;
+  } catch {
+    return 'checkpoint unreadable';
+  }
 }
 
 export class WaitTimeoutError extends Error {
@@ -40,6 +75,8 @@ export class ProjectionRunner {
   private subscription?: Subscription;
   private timer?: NodeJS.Timeout;
   private savedPosition = -1n;
+  private saving?: Promise<void>;
+  private readonly fingerprints = new Map<string, string>();
   private failure?: Error;
   caughtUp = false;
   /** Ledger head when start() was called; the views are "caught up" once they reach it. */
@@ -51,6 +88,7 @@ export class ProjectionRunner {
     private readonly options: RunnerOptions = {},
   ) {
     for (const p of projections) {
+      this.fingerprints.set(p.name, codeFingerprint(p));
       for (const [type, reduce] of Object.entries(p.on)) {
         const list = this.byType.get(type) ?? [];
         list.push({ name: p.name, reduce });
@@ -81,7 +119,7 @@ export class ProjectionRunner {
       },
     });
     if (this.options.writeCheckpoints && this.options.checkpointDir) {
-      this.timer = setInterval(() => this.saveCheckpoint(), this.options.checkpointEveryMs ?? 300_000);
+      this.timer = setInterval(() => void this.saveCheckpoint(), this.options.checkpointEveryMs ?? 300_000);
       this.timer.unref();
     }
     await caughtUp;
@@ -107,7 +145,8 @@ export class ProjectionRunner {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.subscription?.close();
-    if (this.options.writeCheckpoints) this.saveCheckpoint();
+    await this.saving;
+    if (this.options.writeCheckpoints) await this.saveCheckpoint();
   }
 
   private apply(batch: RecordedEvent[]): void {
@@ -140,21 +179,28 @@ export class ProjectionRunner {
     this.reset();
     const file = this.checkpointFile();
     if (!file || !existsSync(file)) return;
+    const started = performance.now();
     const reason = await this.tryRestore(file);
     if (reason) {
       this.reset();
-      this.options.log?.info({ reason }, 'views rebuilt from the start of the ledger');
+      const log = this.options.log;
+      if (/corrupt|unreadable/.test(reason)) log?.warn({ reason }, 'views rebuilt from the start of the ledger');
+      else log?.info({ reason }, 'views rebuilt from the start of the ledger');
+    } else {
+      this.options.log?.info({ position: this.current.toString(), ms: Math.round(performance.now() - started) }, 'views restored from checkpoint');
     }
   }
 
   /** Returns why the checkpoint could not be used, or undefined when the views were restored. */
   private async tryRestore(file: string): Promise<string | undefined> {
-    let cp: Checkpoint;
+    let cp: Checkpoint | string;
     try {
-      cp = deserialize(readFileSync(file)) as Checkpoint;
+      cp = decodeCheckpoint(readFileSync(file));
     } catch {
       return 'checkpoint unreadable';
     }
+    if (typeof cp === 'string') return cp;
+    if (cp.format !== 2) return 'checkpoint unreadable (older format)';
     const position = BigInt(cp.position);
     if (position > this.startHead) return 'checkpoint is ahead of the ledger';
     if (cp.lastEvent) {
@@ -163,25 +209,63 @@ export class ProjectionRunner {
     }
     for (const p of this.projections) {
       const v = cp.views[p.name];
-      if (!v || v.version !== p.version) return `view ${p.name} changed`;
+      if (!v || v.version !== p.version || v.code !== this.fingerprints.get(p.name)) return `view ${p.name} changed`;
     }
-    for (const p of this.projections) this.states.set(p.name, cp.views[p.name]!.state);
+    for (const p of this.projections) {
+      const stored = cp.views[p.name]!.state;
+      this.states.set(p.name, p.restore ? p.restore(stored) : stored);
+    }
     this.current = position;
     this.lastEvent = cp.lastEvent;
     this.savedPosition = position;
     return undefined;
   }
 
-  private saveCheckpoint(): void {
+  /** One save at a time; the views are serialised synchronously (a consistent cut), written asynchronously. */
+  private saveCheckpoint(): Promise<void> {
+    if (this.saving) return this.saving;
     const file = this.checkpointFile();
-    if (!file || this.current === this.savedPosition || !this.caughtUp) return;
+    if (!file || this.current === this.savedPosition || !this.caughtUp) return Promise.resolve();
     const views: Checkpoint['views'] = {};
-    for (const p of this.projections) views[p.name] = { version: p.version, state: this.states.get(p.name) };
-    const cp: Checkpoint = { format: 1, position: this.current.toString(), lastEvent: this.lastEvent, views };
-    mkdirSync(this.options.checkpointDir!, { recursive: true });
-    // Write-then-rename: a crash leaves the old checkpoint or the new one, never half of one.
-    writeFileSync(`${file}.tmp`, serialize(cp), { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
-    this.savedPosition = this.current;
+    for (const p of this.projections) {
+      const state = this.states.get(p.name);
+      views[p.name] = { version: p.version, code: this.fingerprints.get(p.name)!, state: p.snapshot ? p.snapshot(state) : state };
+    }
+    const position = this.current;
+    const parts = encodeCheckpoint({ format: 2, position: position.toString(), lastEvent: this.lastEvent, views });
+    this.saving = writeDurably(this.options.checkpointDir!, file, parts)
+      .then(() => {
+        this.savedPosition = position;
+      })
+      .catch((err: Error) => this.options.log?.warn({ err: err.message }, 'checkpoint not written'))
+      .finally(() => {
+        this.saving = undefined;
+      });
+    return this.saving;
+  }
+}
+
+/**
+ * Write to a temporary file, fsync it, rename it over the old one, fsync the directory: a crash at
+ * any point leaves the old checkpoint or the new one, whole, and a rename that survives power loss.
+ */
+async function writeDurably(dir: string, file: string, parts: Buffer[]): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    for (const part of parts) {
+      for (let offset = 0; offset < part.length; ) offset += (await fh.write(part, offset, part.length - offset)).bytesWritten;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const d = openSync(dir, 'r');
+  try {
+    fsyncSync(d);
+  } finally {
+    closeSync(d);
   }
 }
