@@ -16,18 +16,26 @@ export interface RunnerOptions {
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
-interface Checkpoint {
+/** The checkpoint's header: where the views stand, and which code built each. */
+interface CheckpointHeader {
   format: 2;
   position: string;
   /** The event at `position`, to recognise a checkpoint taken from another ledger. */
   lastEvent: { id: string; stream: string; revision: number } | null;
-  /** `code` is codeFingerprint(): a reducer edited without a version bump still invalidates its view. */
-  views: Record<string, { version: number; code: string; state: unknown }>;
+  /**
+   * In payload order. `code` is codeFingerprint(): a reducer edited without a version bump still
+   * invalidates its view. `bytes`: length of the view's v8-serialised state.
+   */
+  views: Array<{ name: string; version: number; code: string; bytes: number }>;
 }
 
-/** File layout: magic, SHA-256 of the payload, payload (v8-serialised Checkpoint). */
+/**
+ * File layout: magic (8 bytes), SHA-256 of everything after it (32), header length (u32 BE),
+ * header (JSON), then each view's state, v8-serialised, in header order. The header is checked
+ * before any view is deserialised, and each view is deserialised on its own (timed in the log).
+ */
 const MAGIC = Buffer.from('TLVIEWS2', 'latin1');
-const HEADER_BYTES = MAGIC.length + 32;
+const PREFIX_BYTES = MAGIC.length + 32 + 4;
 
 /**
  * A hash of a projection's code as it runs: its version, initial state, reducers and checkpoint
@@ -40,18 +48,48 @@ export function codeFingerprint(p: Projection<any>): string {
   return h.digest('base64url');
 }
 
-export function encodeCheckpoint(cp: Checkpoint): Buffer[] {
-  const payload = serialize(cp);
-  return [MAGIC, createHash('sha256').update(payload).digest(), payload];
+export function encodeCheckpoint(head: Omit<CheckpointHeader, 'views'>, views: Array<{ name: string; version: number; code: string; state: unknown }>): Buffer[] {
+  const payloads = views.map((v) => serialize(v.state));
+  const header: CheckpointHeader = { ...head, views: views.map((v, i) => ({ name: v.name, version: v.version, code: v.code, bytes: payloads[i]!.length })) };
+  const json = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(json.length);
+  const hash = createHash('sha256').update(length).update(json);
+  for (const p of payloads) hash.update(p);
+  return [MAGIC, hash.digest(), length, json, ...payloads];
+}
+
+export interface DecodedCheckpoint {
+  header: CheckpointHeader;
+  /** The stored state of one view (deserialised on demand). */
+  state(name: string): unknown;
 }
 
 /** The checkpoint in `file`, or why it cannot be trusted (truncated, corrupt, unreadable). */
-export function decodeCheckpoint(file: Buffer): Checkpoint | string {
-  if (file.length < HEADER_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) return 'checkpoint unreadable (not a checkpoint, an older format or truncated)';
-  const payload = file.subarray(HEADER_BYTES);
-  if (!createHash('sha256').update(payload).digest().equals(file.subarray(MAGIC.length, HEADER_BYTES))) return 'checkpoint corrupt (checksum mismatch)';
+export function decodeCheckpoint(file: Buffer): DecodedCheckpoint | string {
+  if (file.length < PREFIX_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) return 'checkpoint unreadable (not a checkpoint, an older format or truncated)';
+  if (!createHash('sha256').update(file.subarray(MAGIC.length + 32)).digest().equals(file.subarray(MAGIC.length, MAGIC.length + 32))) {
+    return 'checkpoint corrupt (checksum mismatch)';
+  }
+  let header: CheckpointHeader;
   try {
-    return deserialize(payload) as Checkpoint;
+    const length = file.readUInt32BE(MAGIC.length + 32);
+    header = JSON.parse(file.subarray(PREFIX_BYTES, PREFIX_BYTES + length).toString('utf8')) as CheckpointHeader;
+    if (header.format !== 2 || !Array.isArray(header.views)) return 'checkpoint unreadable (unknown format)';
+    const offsets = new Map<string, [number, number]>();
+    let offset = PREFIX_BYTES + length;
+    for (const v of header.views) {
+      offsets.set(v.name, [offset, offset + v.bytes]);
+      offset += v.bytes;
+    }
+    if (offset !== file.length) return 'checkpoint unreadable (lengths do not add up)';
+    return {
+      header,
+      state: (name) => {
+        const [from, to] = offsets.get(name)!;
+        return deserialize(file.subarray(from, to));
+      },
+    };
   } catch {
     return 'checkpoint unreadable';
   }
@@ -70,12 +108,14 @@ export class ProjectionRunner {
   private readonly states = new Map<string, unknown>();
   private readonly byType = new Map<string, Array<{ name: string; reduce: (s: unknown, e: RecordedEvent) => unknown }>>();
   private current = 0n;
-  private lastEvent: Checkpoint['lastEvent'] = null;
+  private lastEvent: CheckpointHeader['lastEvent'] = null;
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
   private subscription?: Subscription;
   private timer?: NodeJS.Timeout;
   private savedPosition = -1n;
   private saving?: Promise<void>;
+  private restoredMs: Record<string, number> = {};
+  private log?: RunnerOptions['log'];
   private readonly fingerprints = new Map<string, string>();
   private failure?: Error;
   caughtUp = false;
@@ -87,6 +127,7 @@ export class ProjectionRunner {
     private readonly projections: Projection<any>[],
     private readonly options: RunnerOptions = {},
   ) {
+    this.log = options.log;
     for (const p of projections) {
       this.fingerprints.set(p.name, codeFingerprint(p));
       for (const [type, reduce] of Object.entries(p.on)) {
@@ -95,6 +136,11 @@ export class ProjectionRunner {
         this.byType.set(type, list);
       }
     }
+  }
+
+  /** Where restore, rebuild and checkpoint failures are told (the server's logger, once it has one). */
+  useLog(log: RunnerOptions['log']): void {
+    this.log = log;
   }
 
   get position(): bigint {
@@ -115,7 +161,7 @@ export class ProjectionRunner {
     this.subscription = this.store.subscribe(this.current, (batch) => this.apply(batch), {
       onError: (err) => {
         this.failure = err;
-        this.options.log?.warn({ err: err.message }, 'projection subscription failed');
+        this.log?.warn({ err: err.message }, 'projection subscription failed');
       },
     });
     if (this.options.writeCheckpoints && this.options.checkpointDir) {
@@ -183,40 +229,49 @@ export class ProjectionRunner {
     const reason = await this.tryRestore(file);
     if (reason) {
       this.reset();
-      const log = this.options.log;
+      const log = this.log;
       if (/corrupt|unreadable/.test(reason)) log?.warn({ reason }, 'views rebuilt from the start of the ledger');
       else log?.info({ reason }, 'views rebuilt from the start of the ledger');
     } else {
-      this.options.log?.info({ position: this.current.toString(), ms: Math.round(performance.now() - started) }, 'views restored from checkpoint');
+      const ms = Math.round(performance.now() - started);
+      this.log?.info({ position: this.current.toString(), ms, perView: this.restoredMs }, 'views restored from checkpoint');
     }
   }
 
   /** Returns why the checkpoint could not be used, or undefined when the views were restored. */
   private async tryRestore(file: string): Promise<string | undefined> {
-    let cp: Checkpoint | string;
+    let cp: DecodedCheckpoint | string;
     try {
       cp = decodeCheckpoint(readFileSync(file));
     } catch {
       return 'checkpoint unreadable';
     }
     if (typeof cp === 'string') return cp;
-    if (cp.format !== 2) return 'checkpoint unreadable (older format)';
-    const position = BigInt(cp.position);
+    const { header } = cp;
+    const position = BigInt(header.position);
     if (position > this.startHead) return 'checkpoint is ahead of the ledger';
-    if (cp.lastEvent) {
-      const [event] = await this.store.readStream(cp.lastEvent.stream, cp.lastEvent.revision);
-      if (!event || event.id !== cp.lastEvent.id || event.position !== position) return 'checkpoint is from another ledger';
+    if (header.lastEvent) {
+      const [event] = await this.store.readStream(header.lastEvent.stream, header.lastEvent.revision);
+      if (!event || event.id !== header.lastEvent.id || event.position !== position) return 'checkpoint is from another ledger';
     }
     for (const p of this.projections) {
-      const v = cp.views[p.name];
+      const v = header.views.find((s) => s.name === p.name);
       if (!v || v.version !== p.version || v.code !== this.fingerprints.get(p.name)) return `view ${p.name} changed`;
     }
-    for (const p of this.projections) {
-      const stored = cp.views[p.name]!.state;
-      this.states.set(p.name, p.restore ? p.restore(stored) : stored);
+    const ms: Record<string, number> = {};
+    try {
+      for (const p of this.projections) {
+        const started = performance.now();
+        const stored = cp.state(p.name);
+        this.states.set(p.name, p.restore ? p.restore(stored) : stored);
+        ms[p.name] = Math.round(performance.now() - started);
+      }
+    } catch {
+      return 'checkpoint unreadable';
     }
+    this.restoredMs = ms;
     this.current = position;
-    this.lastEvent = cp.lastEvent;
+    this.lastEvent = header.lastEvent;
     this.savedPosition = position;
     return undefined;
   }
@@ -226,18 +281,17 @@ export class ProjectionRunner {
     if (this.saving) return this.saving;
     const file = this.checkpointFile();
     if (!file || this.current === this.savedPosition || !this.caughtUp) return Promise.resolve();
-    const views: Checkpoint['views'] = {};
-    for (const p of this.projections) {
+    const views = this.projections.map((p) => {
       const state = this.states.get(p.name);
-      views[p.name] = { version: p.version, code: this.fingerprints.get(p.name)!, state: p.snapshot ? p.snapshot(state) : state };
-    }
+      return { name: p.name, version: p.version, code: this.fingerprints.get(p.name)!, state: p.snapshot ? p.snapshot(state) : state };
+    });
     const position = this.current;
-    const parts = encodeCheckpoint({ format: 2, position: position.toString(), lastEvent: this.lastEvent, views });
+    const parts = encodeCheckpoint({ format: 2, position: position.toString(), lastEvent: this.lastEvent }, views);
     this.saving = writeDurably(this.options.checkpointDir!, file, parts)
       .then(() => {
         this.savedPosition = position;
       })
-      .catch((err: Error) => this.options.log?.warn({ err: err.message }, 'checkpoint not written'))
+      .catch((err: Error) => this.log?.warn({ err: err.message }, 'checkpoint not written'))
       .finally(() => {
         this.saving = undefined;
       });
