@@ -46,8 +46,9 @@ export interface ActiveTokensView {
   grantType: Uint32Array;
   kid: Uint32Array;
   statusList: Uint32Array;
-  /** ids into `auds` and `grants` */
+  /** id into `auds` */
   aud: Uint32Array;
+  /** grant record + 1, 0 for a token without a grant */
   grant: Uint32Array;
   /** the tokens of one grant, a doubly linked list of slot + 1 (a revoked grant drops them at once) */
   grantPrev: Int32Array;
@@ -57,8 +58,20 @@ export interface ActiveTokensView {
   table: Int32Array;
   strings: Interner<string>;
   auds: Interner<string[]>;
-  /** grant id → its first token (slot + 1) in `values` */
-  grants: Interner<number>;
+  /**
+   * Grant records (only grants with a live token have one): the id as 16 bytes (a canonical UUID)
+   * or in `oddGrantId`, and the first token of its list (slot + 1; a free record holds
+   * -1 - next free record + 1). Found through `grantTable`, keyed by a hash of the 16 bytes.
+   */
+  grantIds: Uint8Array;
+  grantHead: Int32Array;
+  grantTop: number;
+  /** records in `grantTable` */
+  grantCount: number;
+  freeGrant: number;
+  grantTable: Int32Array;
+  oddGrant: Map<string, number>;
+  oddGrantId: Map<number, string>;
   /** hashes and jtis without the canonical shape, by slot; and such hashes → slot */
   oddHash: Map<number, string>;
   oddHashSlot: Map<string, number>;
@@ -70,12 +83,12 @@ const OPAQUE = 2;
 const ODD_HASH = 4;
 const ODD_JTI = 8;
 const HASH_BYTES = 32;
-const JTI_BYTES = 16;
+const UUID_BYTES = 16;
 const FIRST_CAPACITY = 1024;
 
 /** A SHA-256 in base64url: 43 characters, the last one carrying 4 bits and two zero bits. */
 const CANONICAL_HASH = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
-const CANONICAL_JTI = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const scratch = Buffer.alloc(HASH_BYTES);
 
 const interner = <T>(): Interner<T> => ({ ids: new Map(), keys: [undefined], values: [undefined], refs: [0], free: [] });
@@ -112,7 +125,7 @@ function emptyView(capacity: number, tableSize: number): ActiveTokensView {
     top: 0,
     freeHead: 0,
     hashes: new Uint8Array(capacity * HASH_BYTES),
-    jtis: new Uint8Array(capacity * JTI_BYTES),
+    jtis: new Uint8Array(capacity * UUID_BYTES),
     iat: new Float64Array(capacity),
     exp: new Float64Array(capacity),
     statusIdx: new Float64Array(capacity),
@@ -130,7 +143,14 @@ function emptyView(capacity: number, tableSize: number): ActiveTokensView {
     table: new Int32Array(tableSize),
     strings: interner(),
     auds: interner(),
-    grants: interner(),
+    grantIds: new Uint8Array(64 * UUID_BYTES),
+    grantHead: new Int32Array(64),
+    grantTop: 0,
+    grantCount: 0,
+    freeGrant: 0,
+    grantTable: new Int32Array(128),
+    oddGrant: new Map(),
+    oddGrantId: new Map(),
     oddHash: new Map(),
     oddHashSlot: new Map(),
     oddJti: new Map(),
@@ -144,7 +164,7 @@ const ARRAY_FIELDS: ArrayField[] = ['hashes', 'jtis', 'iat', 'exp', 'statusIdx',
 
 /** Copies the first `used` slots of every array into arrays of `capacity` slots. */
 function resize(v: ActiveTokensView, capacity: number, used: number): void {
-  const perSlot = (f: ArrayField) => (f === 'hashes' ? HASH_BYTES : f === 'jtis' ? JTI_BYTES : 1);
+  const perSlot = (f: ArrayField) => (f === 'hashes' ? HASH_BYTES : f === 'jtis' ? UUID_BYTES : 1);
   for (const f of ARRAY_FIELDS) {
     const old = v[f];
     const next = new (old.constructor as Uint8ArrayConstructor)(capacity * perSlot(f));
@@ -153,30 +173,38 @@ function resize(v: ActiveTokensView, capacity: number, used: number): void {
   }
 }
 
+/** A token's place in `table`: the first 32 bits of its hash (SHA-256 bits are uniform). */
 function homeOf(v: ActiveTokensView, slot: number): number {
   const h = v.hashes;
   const o = slot * HASH_BYTES;
   return (h[o]! | (h[o + 1]! << 8) | (h[o + 2]! << 16) | (h[o + 3]! << 24)) & (v.table.length - 1);
 }
 
-function tableInsert(v: ActiveTokensView, slot: number): void {
-  const mask = v.table.length - 1;
-  let i = homeOf(v, slot);
-  while (v.table[i] !== 0) i = (i + 1) & mask;
-  v.table[i] = slot + 1;
+/** A grant's place in `grantTable`: FNV-1a of its 16 bytes (a UUIDv7 starts with a timestamp). */
+function grantHome(bytes: Uint8Array, offset: number, mask: number): number {
+  let h = 0x811c9dc5;
+  for (let b = 0; b < UUID_BYTES; b++) h = Math.imul(h ^ bytes[offset + b]!, 0x01000193);
+  return h & mask;
+}
+
+/** Open addressing with linear probing over entries (index + 1; 0 is empty). */
+function probeInsert(t: Int32Array, entry: number, home: number): void {
+  const mask = t.length - 1;
+  let i = home;
+  while (t[i] !== 0) i = (i + 1) & mask;
+  t[i] = entry;
 }
 
 /** Backward-shift deletion: no tombstones, so probes never grow with churn. */
-function tableDelete(v: ActiveTokensView, slot: number): void {
-  const t = v.table;
+function probeDelete(t: Int32Array, entry: number, homeOfEntry: (entry: number) => number): void {
   const mask = t.length - 1;
-  let i = homeOf(v, slot);
-  while (t[i] !== slot + 1) {
+  let i = homeOfEntry(entry);
+  while (t[i] !== entry) {
     if (t[i] === 0) return;
     i = (i + 1) & mask;
   }
   for (let j = (i + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
-    const home = homeOf(v, t[j]! - 1);
+    const home = homeOfEntry(t[j]!);
     // Move the entry at j back to i unless its home lies cyclically in (i, j].
     const stays = i <= j ? home > i && home <= j : home > i || home <= j;
     if (!stays) {
@@ -187,9 +215,87 @@ function tableDelete(v: ActiveTokensView, slot: number): void {
   t[i] = 0;
 }
 
+const tableInsert = (v: ActiveTokensView, slot: number) => probeInsert(v.table, slot + 1, homeOf(v, slot));
+const tableDelete = (v: ActiveTokensView, slot: number) => probeDelete(v.table, slot + 1, (e) => homeOf(v, e - 1));
+
 function rebuildTable(v: ActiveTokensView, size: number): void {
   v.table = new Int32Array(size);
   for (let s = 0; s < v.top; s++) if (v.flags[s]! & LIVE && !(v.flags[s]! & ODD_HASH)) tableInsert(v, s);
+}
+
+const grantEntryHome = (v: ActiveTokensView) => (entry: number) => grantHome(v.grantIds, (entry - 1) * UUID_BYTES, v.grantTable.length - 1);
+
+/** The record of this grant id (canonical ids only), or -1. */
+function findGrant(v: ActiveTokensView, grantId: string): number {
+  if (!CANONICAL_UUID.test(grantId)) return v.oddGrant.get(grantId) ?? -1;
+  const id = scratch.subarray(0, UUID_BYTES);
+  id.write(grantId.replaceAll('-', ''), 'hex');
+  const t = v.grantTable;
+  const mask = t.length - 1;
+  for (let i = grantHome(id, 0, mask); t[i] !== 0; i = (i + 1) & mask) {
+    const g = t[i]! - 1;
+    if (id.equals(v.grantIds.subarray(g * UUID_BYTES, (g + 1) * UUID_BYTES))) return g;
+  }
+  return -1;
+}
+
+/** The record of this grant id, created when it has none yet. */
+function grantRecord(v: ActiveTokensView, grantId: string): number {
+  const found = findGrant(v, grantId);
+  if (found >= 0) return found;
+  let g: number;
+  if (v.freeGrant) {
+    g = v.freeGrant - 1;
+    v.freeGrant = -1 - v.grantHead[g]!;
+  } else {
+    if (v.grantTop === v.grantHead.length) {
+      const ids = new Uint8Array(v.grantHead.length * 2 * UUID_BYTES);
+      ids.set(v.grantIds);
+      const head = new Int32Array(v.grantHead.length * 2);
+      head.set(v.grantHead);
+      v.grantIds = ids;
+      v.grantHead = head;
+    }
+    g = v.grantTop++;
+  }
+  v.grantHead[g] = 0;
+  if (CANONICAL_UUID.test(grantId)) {
+    Buffer.from(v.grantIds.buffer, v.grantIds.byteOffset + g * UUID_BYTES, UUID_BYTES).write(grantId.replaceAll('-', ''), 'hex');
+    if (++v.grantCount * 2 > v.grantTable.length) rebuildGrantTable(v, v.grantTable.length * 2);
+    else probeInsert(v.grantTable, g + 1, grantEntryHome(v)(g + 1));
+  } else {
+    v.oddGrant.set(grantId, g);
+    v.oddGrantId.set(g, grantId);
+  }
+  return g;
+}
+
+function rebuildGrantTable(v: ActiveTokensView, size: number): void {
+  v.grantTable = new Int32Array(size);
+  const home = grantEntryHome(v);
+  for (let g = 0; g < v.grantTop; g++) if (v.grantHead[g]! >= 0 && !v.oddGrantId.has(g)) probeInsert(v.grantTable, g + 1, home(g + 1));
+}
+
+function dropGrant(v: ActiveTokensView, g: number): void {
+  const odd = v.oddGrantId.get(g);
+  if (odd !== undefined) {
+    v.oddGrant.delete(odd);
+    v.oddGrantId.delete(g);
+  } else {
+    probeDelete(v.grantTable, g + 1, grantEntryHome(v));
+    v.grantCount -= 1;
+  }
+  v.grantHead[g] = -1 - v.freeGrant;
+  v.freeGrant = g + 1;
+}
+
+function grantIdOf(v: ActiveTokensView, g: number): string {
+  return v.oddGrantId.get(g) ?? uuidAt(v.grantIds, g);
+}
+
+function uuidAt(bytes: Uint8Array, index: number): string {
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset + index * UUID_BYTES, UUID_BYTES).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The slot holding this hash, or -1. */
@@ -237,8 +343,8 @@ function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView 
     v.oddHash.set(slot, token.tokenHash);
     v.oddHashSlot.set(token.tokenHash, slot);
   }
-  if (CANONICAL_JTI.test(token.jti)) {
-    Buffer.from(v.jtis.buffer, v.jtis.byteOffset + slot * JTI_BYTES, JTI_BYTES).write(token.jti.replaceAll('-', ''), 'hex');
+  if (CANONICAL_UUID.test(token.jti)) {
+    Buffer.from(v.jtis.buffer, v.jtis.byteOffset + slot * UUID_BYTES, UUID_BYTES).write(token.jti.replaceAll('-', ''), 'hex');
   } else {
     flags |= ODD_JTI;
     v.oddJti.set(slot, token.jti);
@@ -254,14 +360,16 @@ function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView 
   v.statusList[slot] = internString(v.strings, token.statusList?.id);
   v.statusIdx[slot] = token.statusList?.idx ?? 0;
   v.aud[slot] = intern(v.auds, JSON.stringify(token.aud), () => [...token.aud]);
-  const grant = token.grantId ? intern(v.grants, token.grantId, () => 0) : 0;
-  v.grant[slot] = grant;
-  if (grant) {
-    const head = v.grants.values[grant]!;
+  if (token.grantId) {
+    const g = grantRecord(v, token.grantId);
+    const head = v.grantHead[g]!;
+    v.grant[slot] = g + 1;
     v.grantPrev[slot] = 0;
     v.grantNext[slot] = head;
     if (head) v.grantPrev[head - 1] = slot + 1;
-    v.grants.values[grant] = slot + 1;
+    v.grantHead[g] = slot + 1;
+  } else {
+    v.grant[slot] = 0;
   }
   v.size += 1;
   if (v.size * 2 > v.table.length) rebuildTable(v, v.table.length * 2);
@@ -283,9 +391,9 @@ function forget(v: ActiveTokensView, slot: number): void {
     const prev = v.grantPrev[slot]!;
     const next = v.grantNext[slot]!;
     if (prev) v.grantNext[prev - 1] = next;
-    else v.grants.values[grant] = next;
+    else v.grantHead[grant - 1] = next;
     if (next) v.grantPrev[next - 1] = prev;
-    release(v.grants, grant);
+    if (!prev && !next) dropGrant(v, grant - 1);
   }
   for (const field of [v.client, v.sub, v.scope, v.grantType, v.kid, v.statusList]) release(v.strings, field[slot]!);
   release(v.auds, v.aud[slot]!);
@@ -298,9 +406,7 @@ function forget(v: ActiveTokensView, slot: number): void {
 }
 
 function jtiAt(v: ActiveTokensView, slot: number): string {
-  if (v.flags[slot]! & ODD_JTI) return v.oddJti.get(slot)!;
-  const hex = Buffer.from(v.jtis.buffer, v.jtis.byteOffset + slot * JTI_BYTES, JTI_BYTES).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return v.flags[slot]! & ODD_JTI ? v.oddJti.get(slot)! : uuidAt(v.jtis, slot);
 }
 
 function tokenAt(v: ActiveTokensView, slot: number): ActiveToken {
@@ -319,7 +425,7 @@ function tokenAt(v: ActiveTokensView, slot: number): ActiveToken {
     exp: v.exp[slot]!,
     grantType: s[v.grantType[slot]!]!,
     kid: v.kid[slot] ? s[v.kid[slot]!]! : null,
-    grantId: v.grant[slot] ? v.grants.keys[v.grant[slot]!]! : null,
+    grantId: v.grant[slot] ? grantIdOf(v, v.grant[slot]! - 1) : null,
   };
   if (v.statusList[slot]) token.statusList = { id: s[v.statusList[slot]!]!, idx: v.statusIdx[slot]! };
   return token;
@@ -335,10 +441,10 @@ function revoked(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView
 
 function grantRevoked(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView {
   const { grantId } = (event as unknown as { data: { grantId: string } }).data;
-  const grant = view.grants.ids.get(grantId);
-  if (grant === undefined) return view;
-  // forget() releases the grant with its last token, so read the next link before each one.
-  for (let next = view.grants.values[grant]!; next; ) {
+  const grant = findGrant(view, grantId);
+  if (grant < 0) return view;
+  // forget() drops the grant record with its last token, so read the next link before each one.
+  for (let next = view.grantHead[grant]!; next; ) {
     const slot = next - 1;
     next = view.grantNext[slot]!;
     forget(view, slot);
@@ -348,9 +454,9 @@ function grantRevoked(view: ActiveTokensView, event: RecordedEvent): ActiveToken
 
 /** The view as stored in a checkpoint: only the used slots; restore() gives them room to grow. */
 function snapshot(v: ActiveTokensView): unknown {
-  const trimmed: Record<string, unknown> = { ...v };
+  const trimmed: Record<string, unknown> = { ...v, grantIds: v.grantIds.subarray(0, v.grantTop * UUID_BYTES), grantHead: v.grantHead.subarray(0, v.grantTop) };
   for (const f of ARRAY_FIELDS) {
-    const per = f === 'hashes' ? HASH_BYTES : f === 'jtis' ? JTI_BYTES : 1;
+    const per = f === 'hashes' ? HASH_BYTES : f === 'jtis' ? UUID_BYTES : 1;
     trimmed[f] = (v[f] as Uint8Array).subarray(0, v.top * per);
   }
   return trimmed;
@@ -363,6 +469,15 @@ function restore(stored: unknown): ActiveTokensView {
   // Fresh arrays: the deserialised ones are views into the whole checkpoint buffer.
   resize(v, capacity, v.top);
   v.table = v.table.slice();
+  let grants = 64;
+  while (grants < v.grantTop) grants *= 2;
+  const ids = new Uint8Array(grants * UUID_BYTES);
+  ids.set(v.grantIds);
+  const head = new Int32Array(grants);
+  head.set(v.grantHead);
+  v.grantIds = ids;
+  v.grantHead = head;
+  v.grantTable = v.grantTable.slice();
   return v;
 }
 
