@@ -162,7 +162,11 @@ const capacityOf = (v: ActiveTokensView) => v.flags.length;
 type ArrayField = 'hashes' | 'jtis' | 'iat' | 'exp' | 'statusIdx' | 'client' | 'sub' | 'scope' | 'grantType' | 'kid' | 'statusList' | 'aud' | 'grant' | 'grantPrev' | 'grantNext' | 'flags';
 const ARRAY_FIELDS: ArrayField[] = ['hashes', 'jtis', 'iat', 'exp', 'statusIdx', 'client', 'sub', 'scope', 'grantType', 'kid', 'statusList', 'aud', 'grant', 'grantPrev', 'grantNext', 'flags'];
 
-/** Copies the first `used` slots of every array into arrays of `capacity` slots. */
+/**
+ * Copies the first `used` slots of every array into arrays of `capacity` slots. A view restored from
+ * a checkpoint has its arrays in the checkpoint's buffer: the tables move out of it too, so that
+ * the old buffer is freed whole.
+ */
 function resize(v: ActiveTokensView, capacity: number, used: number): void {
   const perSlot = (f: ArrayField) => (f === 'hashes' ? HASH_BYTES : f === 'jtis' ? UUID_BYTES : 1);
   for (const f of ARRAY_FIELDS) {
@@ -171,6 +175,11 @@ function resize(v: ActiveTokensView, capacity: number, used: number): void {
     next.set((old as Uint8Array).subarray(0, used * perSlot(f)));
     (v as unknown as Record<string, unknown>)[f] = next;
   }
+  const own = <A extends Uint8Array | Int32Array>(a: A): A => (a.buffer.byteLength === a.byteLength ? a : (a.slice() as A));
+  v.table = own(v.table);
+  v.grantIds = own(v.grantIds);
+  v.grantHead = own(v.grantHead);
+  v.grantTable = own(v.grantTable);
 }
 
 /** A token's place in `table`: the first 32 bits of its hash (SHA-256 bits are uniform). */
@@ -452,42 +461,11 @@ function grantRevoked(view: ActiveTokensView, event: RecordedEvent): ActiveToken
   return view;
 }
 
-/** The view as stored in a checkpoint: only the used slots; restore() gives them room to grow. */
-function snapshot(v: ActiveTokensView): unknown {
-  const trimmed: Record<string, unknown> = { ...v, grantIds: v.grantIds.subarray(0, v.grantTop * UUID_BYTES), grantHead: v.grantHead.subarray(0, v.grantTop) };
-  for (const f of ARRAY_FIELDS) {
-    const per = f === 'hashes' ? HASH_BYTES : f === 'jtis' ? UUID_BYTES : 1;
-    trimmed[f] = (v[f] as Uint8Array).subarray(0, v.top * per);
-  }
-  return trimmed;
-}
-
-function restore(stored: unknown): ActiveTokensView {
-  const v = stored as ActiveTokensView;
-  let capacity = FIRST_CAPACITY;
-  while (capacity < v.top) capacity *= 2;
-  // Fresh arrays: the deserialised ones are views into the whole checkpoint buffer.
-  resize(v, capacity, v.top);
-  v.table = v.table.slice();
-  let grants = 64;
-  while (grants < v.grantTop) grants *= 2;
-  const ids = new Uint8Array(grants * UUID_BYTES);
-  ids.set(v.grantIds);
-  const head = new Int32Array(grants);
-  head.set(v.grantHead);
-  v.grantIds = ids;
-  v.grantHead = head;
-  v.grantTable = v.grantTable.slice();
-  return v;
-}
-
 export const activeTokensProjection = defineProjection<ActiveTokensView>({
   name: 'activeTokens',
   version: 3,
   initialState: () => emptyView(FIRST_CAPACITY, FIRST_CAPACITY * 2),
   on: { AccessTokenIssued: issued, TokenRevoked: revoked, GrantRevoked: grantRevoked },
-  snapshot,
-  restore,
 });
 
 /**

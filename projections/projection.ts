@@ -12,10 +12,6 @@ export interface Projection<S> {
   version: number;
   initialState: () => S;
   on: Record<string, Reducer<S>>;
-  /** What a checkpoint stores of the state (default: the state itself, v8-serialised). */
-  snapshot?: (state: S) => unknown;
-  /** The state back from what `snapshot` stored. */
-  restore?: (stored: unknown) => S;
 }
 
 export function defineProjection<S>(p: Projection<S>): Projection<S> {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -38,13 +38,12 @@ const MAGIC = Buffer.from('TLVIEWS2', 'latin1');
 const PREFIX_BYTES = MAGIC.length + 32 + 4;
 
 /**
- * A hash of a projection's code as it runs: its version, initial state, reducers and checkpoint
- * codec, as source text. Helpers the reducers call are not covered; `version` is still bumped.
+ * A hash of a projection's code as it runs: its version, initial state and reducers, as source
+ * text. Helpers the reducers call are not covered; `version` is still bumped.
  */
 export function codeFingerprint(p: Projection<any>): string {
   const h = createHash('sha256').update(`${p.name}\0${p.version}\0${p.initialState.toString()}`);
   for (const type of Object.keys(p.on).sort()) h.update(`\0${type}\0${p.on[type]!.toString()}`);
-  h.update(`\0${p.snapshot?.toString() ?? ''}\0${p.restore?.toString() ?? ''}`);
   return h.digest('base64url');
 }
 
@@ -65,33 +64,58 @@ export interface DecodedCheckpoint {
   state(name: string): unknown;
 }
 
-/** The checkpoint in `file`, or why it cannot be trusted (truncated, corrupt, unreadable). */
-export function decodeCheckpoint(file: Buffer): DecodedCheckpoint | string {
-  if (file.length < PREFIX_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) return 'checkpoint unreadable (not a checkpoint, an older format or truncated)';
-  if (!createHash('sha256').update(file.subarray(MAGIC.length + 32)).digest().equals(file.subarray(MAGIC.length, MAGIC.length + 32))) {
-    return 'checkpoint corrupt (checksum mismatch)';
-  }
-  let header: CheckpointHeader;
+/**
+ * The checkpoint in `file`, or why it cannot be trusted (truncated, corrupt, unreadable). Each view
+ * is read into a buffer of its own: typed arrays in a view's state come back as views into that
+ * buffer (no copy when aligned), and a view's buffer is not held alive by another's.
+ */
+export function readCheckpoint(file: string): DecodedCheckpoint | string {
+  const fd = openSync(file, 'r');
   try {
-    const length = file.readUInt32BE(MAGIC.length + 32);
-    header = JSON.parse(file.subarray(PREFIX_BYTES, PREFIX_BYTES + length).toString('utf8')) as CheckpointHeader;
-    if (header.format !== 2 || !Array.isArray(header.views)) return 'checkpoint unreadable (unknown format)';
-    const offsets = new Map<string, [number, number]>();
-    let offset = PREFIX_BYTES + length;
-    for (const v of header.views) {
-      offsets.set(v.name, [offset, offset + v.bytes]);
-      offset += v.bytes;
+    const size = fstatSync(fd).size;
+    const read = (length: number, at: number) => {
+      const buf = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length; ) {
+        const n = readSync(fd, buf, done, length - done, at + done);
+        if (n === 0) throw new Error('short read');
+        done += n;
+      }
+      return buf;
+    };
+    if (size < PREFIX_BYTES) return 'checkpoint unreadable (not a checkpoint, an older format or truncated)';
+    const prefix = read(PREFIX_BYTES, 0);
+    if (!prefix.subarray(0, MAGIC.length).equals(MAGIC)) return 'checkpoint unreadable (not a checkpoint or an older format)';
+    const length = prefix.readUInt32BE(MAGIC.length + 32);
+    if (PREFIX_BYTES + length > size) return 'checkpoint corrupt (truncated header)';
+    const json = read(length, PREFIX_BYTES);
+    const hash = createHash('sha256').update(prefix.subarray(MAGIC.length + 32)).update(json);
+    let header: CheckpointHeader;
+    try {
+      header = JSON.parse(json.toString('utf8')) as CheckpointHeader;
+    } catch {
+      return 'checkpoint corrupt (header)';
     }
-    if (offset !== file.length) return 'checkpoint unreadable (lengths do not add up)';
+    if (header.format !== 2 || !Array.isArray(header.views)) return 'checkpoint unreadable (unknown format)';
+    if (PREFIX_BYTES + length + header.views.reduce((n, v) => n + v.bytes, 0) !== size) return 'checkpoint corrupt (lengths do not add up)';
+    const sections = new Map<string, Buffer>();
+    let at = PREFIX_BYTES + length;
+    for (const v of header.views) {
+      const section = read(v.bytes, at);
+      hash.update(section);
+      sections.set(v.name, section);
+      at += v.bytes;
+    }
+    if (!hash.digest().equals(prefix.subarray(MAGIC.length, MAGIC.length + 32))) return 'checkpoint corrupt (checksum mismatch)';
     return {
       header,
       state: (name) => {
-        const [from, to] = offsets.get(name)!;
-        return deserialize(file.subarray(from, to));
+        const section = sections.get(name)!;
+        sections.delete(name);
+        return deserialize(section);
       },
     };
-  } catch {
-    return 'checkpoint unreadable';
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -242,7 +266,7 @@ export class ProjectionRunner {
   private async tryRestore(file: string): Promise<string | undefined> {
     let cp: DecodedCheckpoint | string;
     try {
-      cp = decodeCheckpoint(readFileSync(file));
+      cp = readCheckpoint(file);
     } catch {
       return 'checkpoint unreadable';
     }
@@ -263,7 +287,7 @@ export class ProjectionRunner {
       for (const p of this.projections) {
         const started = performance.now();
         const stored = cp.state(p.name);
-        this.states.set(p.name, p.restore ? p.restore(stored) : stored);
+        this.states.set(p.name, stored);
         ms[p.name] = Math.round(performance.now() - started);
       }
     } catch {
@@ -283,7 +307,7 @@ export class ProjectionRunner {
     if (!file || this.current === this.savedPosition || !this.caughtUp) return Promise.resolve();
     const views = this.projections.map((p) => {
       const state = this.states.get(p.name);
-      return { name: p.name, version: p.version, code: this.fingerprints.get(p.name)!, state: p.snapshot ? p.snapshot(state) : state };
+      return { name: p.name, version: p.version, code: this.fingerprints.get(p.name)!, state };
     });
     const position = this.current;
     const parts = encodeCheckpoint({ format: 2, position: position.toString(), lastEvent: this.lastEvent }, views);

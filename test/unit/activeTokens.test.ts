@@ -52,7 +52,7 @@ const issue = (v: ActiveTokensView, t: object) => on.AccessTokenIssued!(v, recor
 const revoke = (v: ActiveTokensView, t: { jti: string; tokenHash: string }) =>
   on.TokenRevoked!(v, recorded('TokenRevoked', { jti: t.jti, tokenHash: t.tokenHash, kind: 'access_token', reason: 'r' }));
 const revokeGrant = (v: ActiveTokensView, grantId: string) => on.GrantRevoked!(v, recorded('GrantRevoked', { grantId, reason: 'r' }));
-const roundTrip = (v: ActiveTokensView) => activeTokensProjection.restore!(deserialize(serialize(activeTokensProjection.snapshot!(v))));
+const roundTrip = (v: ActiveTokensView) => deserialize(serialize(v)) as ActiveTokensView;
 
 describe('active-token view', () => {
   it('holds issued tokens until revoked or expired, and evicts expired ones', () => {
