@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,31 +29,52 @@ export interface Launch {
   peak: number;
 }
 
-/** Launches the real server and measures launch → first `/readyz` 200, then stops it with SIGTERM. */
-export async function timeToReady(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}, limitSeconds = 300): Promise<Launch> {
+/**
+ * Launches the real server and waits (at most `limitSeconds`) for its first `/readyz` 200. The child
+ * is returned running; on failure it is killed.
+ */
+export async function launchServer(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}, limitSeconds = 900): Promise<Launch & { child: ChildProcess }> {
   const started = performance.now();
   const child = spawn(process.execPath, [SERVER], {
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', KEY_ENCRYPTION_SECRET: BENCH_SECRET, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
   try {
     for (;;) {
       if (performance.now() - started > limitSeconds * 1000) throw new Error(`server not ready within ${limitSeconds} s`);
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
       try {
         const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-        if (res.status === 200) return { seconds: (performance.now() - started) / 1000, ...processMemory(child.pid!) };
+        if (res.status === 200) return { child, seconds: (performance.now() - started) / 1000, ...processMemory(child.pid!) };
       } catch {
         // not listening yet
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-  } finally {
-    // SIGTERM: the server writes its checkpoint on the way out, for the next launch.
-    child.kill('SIGTERM');
-    await exited;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   }
+}
+
+/**
+ * SIGTERM, and SIGKILL only after `graceSeconds`: the server writes its checkpoint on the way out
+ * (for the next launch), which takes seconds with a million tokens.
+ */
+export async function stopServer(child: ChildProcess, graceSeconds = 300): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceSeconds * 1000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Launch → first `/readyz` 200, then a clean stop. */
+export async function timeToReady(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}, limitSeconds = 900): Promise<Launch> {
+  const { child, ...launch } = await launchServer(dataDir, port, env, limitSeconds);
+  await stopServer(child);
+  return launch;
 }
 
 /**
@@ -119,6 +140,6 @@ export async function measureColdStart(dir: string, events: number, live = 0, po
   const fillSeconds = (performance.now() - fillStarted) / 1000;
   await store.close();
   const rebuild = await timeToReady(dataDir, port);
-  const fromCheckpoint = await timeToReady(dataDir, port + 1);
+  const fromCheckpoint = await timeToReady(dataDir, port);
   return { events, live, fillSeconds, rebuild: rebuild.seconds, fromCheckpoint: fromCheckpoint.seconds, rebuildLaunch: rebuild, checkpointLaunch: fromCheckpoint };
 }
