@@ -418,13 +418,13 @@ function jtiAt(v: ActiveTokensView, slot: number): string {
   return v.flags[slot]! & ODD_JTI ? v.oddJti.get(slot)! : uuidAt(v.jtis, slot);
 }
 
-function tokenAt(v: ActiveTokensView, slot: number): ActiveToken {
+/** `tokenHash`: the hash the caller looked the token up by (saves re-encoding it). */
+function tokenAt(v: ActiveTokensView, slot: number, tokenHash: string): ActiveToken {
   const s = v.strings.values;
   const flags = v.flags[slot]!;
   const token: ActiveToken = {
     jti: jtiAt(v, slot),
-    tokenHash:
-      flags & ODD_HASH ? v.oddHash.get(slot)! : Buffer.from(v.hashes.buffer, v.hashes.byteOffset + slot * HASH_BYTES, HASH_BYTES).toString('base64url'),
+    tokenHash,
     format: flags & OPAQUE ? 'opaque' : 'jwt',
     clientId: s[v.client[slot]!]!,
     sub: s[v.sub[slot]!]!,
@@ -486,13 +486,13 @@ export function evictExpired(view: ActiveTokensView, nowSeconds: number): number
 /** The token with this hash while it is in the view (revocation answers for an expired one too). */
 export function tokenByHash(view: ActiveTokensView, tokenHash: string): ActiveToken | undefined {
   const slot = slotOf(view, tokenHash);
-  return slot < 0 ? undefined : tokenAt(view, slot);
+  return slot < 0 ? undefined : tokenAt(view, slot, tokenHash);
 }
 
 /** The active token with this hash at `nowSeconds`, or undefined (unknown, revoked or expired). */
 export function activeTokenByHash(view: ActiveTokensView, tokenHash: string, nowSeconds: number): ActiveToken | undefined {
   const slot = slotOf(view, tokenHash);
-  return slot >= 0 && view.exp[slot]! > nowSeconds ? tokenAt(view, slot) : undefined;
+  return slot >= 0 && view.exp[slot]! > nowSeconds ? tokenAt(view, slot, tokenHash) : undefined;
 }
 
 /** How many tokens the view holds (live, or expired and not yet evicted). */
