@@ -5,7 +5,7 @@ import { defineProjection } from './projection.js';
 export type ActiveToken = AccessTokenIssuedEvent['data'];
 
 /**
- * Strings many tokens share (client ids, subjects, scopes, audiences, key ids, grant ids), stored
+ * Strings many tokens share (client ids, subjects, scopes, audiences, key ids, status lists), stored
  * once with the number of live tokens using each; an entry goes when its last token goes.
  * Id 0 means "none" (a null kid or grantId, no status list).
  */
@@ -61,7 +61,7 @@ export interface ActiveTokensView {
   /**
    * Grant records (only grants with a live token have one): the id as 16 bytes (a canonical UUID)
    * or in `oddGrantId`, and the first token of its list (slot + 1; a free record holds
-   * -1 - next free record + 1). Found through `grantTable`, keyed by a hash of the 16 bytes.
+   * -1 - (next free record + 1)). Found through `grantTable`, keyed by a hash of the 16 bytes.
    */
   grantIds: Uint8Array;
   grantHead: Int32Array;
