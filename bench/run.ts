@@ -13,6 +13,7 @@ import { measureColdStart } from './coldStart.js';
 import { measureOAuth, type Measured } from './oauthScenarios.js';
 import { measureAuthorizationCode } from './authorizationCodeScenarios.js';
 import { measureGraphql } from './graphqlScenarios.js';
+import { runScaling } from './scaling.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 3 : 10;
@@ -111,3 +112,6 @@ printTable(
   gql.rows.map((r) => [r.scenario, String(r.connections), rps(r.result), latency(r.result)]),
 );
 console.log(`\n${fmt(gql.events)} events in the ledger (one AccessTokenIssued stream per token, 20 clients); operator token with ledger:audit.`);
+
+// Cost as the work grows: the active-token view, HTTP and cold start at several sizes.
+await runScaling(quick);

@@ -68,6 +68,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
     throw err;
   }
   const ready = (async () => {
+    runtime.runner.useLog(app.log);
     await runtime.runner.start();
     await ensureSigningKeys(runtime);
     await runtime.keys.unlockCurrentKeys();

@@ -1,4 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { EventStore, RecordedEvent, Subscription } from './eventStore.js';
@@ -14,12 +16,107 @@ export interface RunnerOptions {
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
-interface Checkpoint {
-  format: 1;
+/** The checkpoint's header: where the views stand, and which code built each. */
+interface CheckpointHeader {
+  format: 2;
   position: string;
   /** The event at `position`, to recognise a checkpoint taken from another ledger. */
   lastEvent: { id: string; stream: string; revision: number } | null;
-  views: Record<string, { version: number; state: unknown }>;
+  /**
+   * In payload order. `code` is codeFingerprint(): a reducer edited without a version bump still
+   * invalidates its view. `bytes`: length of the view's v8-serialised state.
+   */
+  views: Array<{ name: string; version: number; code: string; bytes: number }>;
+}
+
+/**
+ * File layout: magic (8 bytes), SHA-256 of everything after it (32), header length (u32 BE),
+ * header (JSON), then each view's state, v8-serialised, in header order. The header is checked
+ * before any view is deserialised, and each view is deserialised on its own (timed in the log).
+ */
+const MAGIC = Buffer.from('TLVIEWS2', 'latin1');
+const PREFIX_BYTES = MAGIC.length + 32 + 4;
+
+/**
+ * A hash of a projection's code as it runs: its version, initial state and reducers, as source
+ * text. Helpers the reducers call are not covered; `version` is still bumped.
+ */
+export function codeFingerprint(p: Projection<any>): string {
+  const h = createHash('sha256').update(`${p.name}\0${p.version}\0${p.initialState.toString()}`);
+  for (const type of Object.keys(p.on).sort()) h.update(`\0${type}\0${p.on[type]!.toString()}`);
+  return h.digest('base64url');
+}
+
+export function encodeCheckpoint(head: Omit<CheckpointHeader, 'views'>, views: Array<{ name: string; version: number; code: string; state: unknown }>): Buffer[] {
+  const payloads = views.map((v) => serialize(v.state));
+  const header: CheckpointHeader = { ...head, views: views.map((v, i) => ({ name: v.name, version: v.version, code: v.code, bytes: payloads[i]!.length })) };
+  const json = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(json.length);
+  const hash = createHash('sha256').update(length).update(json);
+  for (const p of payloads) hash.update(p);
+  return [MAGIC, hash.digest(), length, json, ...payloads];
+}
+
+export interface DecodedCheckpoint {
+  header: CheckpointHeader;
+  /** The stored state of one view (deserialised on demand). */
+  state(name: string): unknown;
+}
+
+/**
+ * The checkpoint in `file`, or why it cannot be trusted (truncated, corrupt, unreadable). Each view
+ * is read into a buffer of its own: typed arrays in a view's state come back as views into that
+ * buffer (no copy when aligned), and a view's buffer is not held alive by another's.
+ */
+export function readCheckpoint(file: string): DecodedCheckpoint | string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const read = (length: number, at: number) => {
+      const buf = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length; ) {
+        const n = readSync(fd, buf, done, length - done, at + done);
+        if (n === 0) throw new Error('short read');
+        done += n;
+      }
+      return buf;
+    };
+    if (size < PREFIX_BYTES) return 'checkpoint unreadable (not a checkpoint, an older format or truncated)';
+    const prefix = read(PREFIX_BYTES, 0);
+    if (!prefix.subarray(0, MAGIC.length).equals(MAGIC)) return 'checkpoint unreadable (not a checkpoint or an older format)';
+    const length = prefix.readUInt32BE(MAGIC.length + 32);
+    if (PREFIX_BYTES + length > size) return 'checkpoint corrupt (truncated header)';
+    const json = read(length, PREFIX_BYTES);
+    const hash = createHash('sha256').update(prefix.subarray(MAGIC.length + 32)).update(json);
+    let header: CheckpointHeader;
+    try {
+      header = JSON.parse(json.toString('utf8')) as CheckpointHeader;
+    } catch {
+      return 'checkpoint corrupt (header)';
+    }
+    if (header.format !== 2 || !Array.isArray(header.views)) return 'checkpoint unreadable (unknown format)';
+    if (PREFIX_BYTES + length + header.views.reduce((n, v) => n + v.bytes, 0) !== size) return 'checkpoint corrupt (lengths do not add up)';
+    const sections = new Map<string, Buffer>();
+    let at = PREFIX_BYTES + length;
+    for (const v of header.views) {
+      const section = read(v.bytes, at);
+      hash.update(section);
+      sections.set(v.name, section);
+      at += v.bytes;
+    }
+    if (!hash.digest().equals(prefix.subarray(MAGIC.length, MAGIC.length + 32))) return 'checkpoint corrupt (checksum mismatch)';
+    return {
+      header,
+      state: (name) => {
+        const section = sections.get(name)!;
+        sections.delete(name);
+        return deserialize(section);
+      },
+    };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class WaitTimeoutError extends Error {
@@ -35,11 +132,15 @@ export class ProjectionRunner {
   private readonly states = new Map<string, unknown>();
   private readonly byType = new Map<string, Array<{ name: string; reduce: (s: unknown, e: RecordedEvent) => unknown }>>();
   private current = 0n;
-  private lastEvent: Checkpoint['lastEvent'] = null;
+  private lastEvent: CheckpointHeader['lastEvent'] = null;
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
   private subscription?: Subscription;
   private timer?: NodeJS.Timeout;
   private savedPosition = -1n;
+  private saving?: Promise<void>;
+  private restoredMs: Record<string, number> = {};
+  private log?: RunnerOptions['log'];
+  private readonly fingerprints = new Map<string, string>();
   private failure?: Error;
   caughtUp = false;
   /** Ledger head when start() was called; the views are "caught up" once they reach it. */
@@ -50,13 +151,20 @@ export class ProjectionRunner {
     private readonly projections: Projection<any>[],
     private readonly options: RunnerOptions = {},
   ) {
+    this.log = options.log;
     for (const p of projections) {
+      this.fingerprints.set(p.name, codeFingerprint(p));
       for (const [type, reduce] of Object.entries(p.on)) {
         const list = this.byType.get(type) ?? [];
         list.push({ name: p.name, reduce });
         this.byType.set(type, list);
       }
     }
+  }
+
+  /** Where restore, rebuild and checkpoint failures are told (the server's logger, once it has one). */
+  useLog(log: RunnerOptions['log']): void {
+    this.log = log;
   }
 
   get position(): bigint {
@@ -77,11 +185,11 @@ export class ProjectionRunner {
     this.subscription = this.store.subscribe(this.current, (batch) => this.apply(batch), {
       onError: (err) => {
         this.failure = err;
-        this.options.log?.warn({ err: err.message }, 'projection subscription failed');
+        this.log?.warn({ err: err.message }, 'projection subscription failed');
       },
     });
     if (this.options.writeCheckpoints && this.options.checkpointDir) {
-      this.timer = setInterval(() => this.saveCheckpoint(), this.options.checkpointEveryMs ?? 300_000);
+      this.timer = setInterval(() => void this.saveCheckpoint(), this.options.checkpointEveryMs ?? 300_000);
       this.timer.unref();
     }
     await caughtUp;
@@ -107,7 +215,8 @@ export class ProjectionRunner {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.subscription?.close();
-    if (this.options.writeCheckpoints) this.saveCheckpoint();
+    await this.saving;
+    if (this.options.writeCheckpoints) await this.saveCheckpoint();
   }
 
   private apply(batch: RecordedEvent[]): void {
@@ -140,48 +249,101 @@ export class ProjectionRunner {
     this.reset();
     const file = this.checkpointFile();
     if (!file || !existsSync(file)) return;
+    const started = performance.now();
     const reason = await this.tryRestore(file);
     if (reason) {
       this.reset();
-      this.options.log?.info({ reason }, 'views rebuilt from the start of the ledger');
+      const log = this.log;
+      if (/corrupt|unreadable/.test(reason)) log?.warn({ reason }, 'views rebuilt from the start of the ledger');
+      else log?.info({ reason }, 'views rebuilt from the start of the ledger');
+    } else {
+      const ms = Math.round(performance.now() - started);
+      this.log?.info({ position: this.current.toString(), ms, perView: this.restoredMs }, 'views restored from checkpoint');
     }
   }
 
   /** Returns why the checkpoint could not be used, or undefined when the views were restored. */
   private async tryRestore(file: string): Promise<string | undefined> {
-    let cp: Checkpoint;
+    let cp: DecodedCheckpoint | string;
     try {
-      cp = deserialize(readFileSync(file)) as Checkpoint;
+      cp = readCheckpoint(file);
     } catch {
       return 'checkpoint unreadable';
     }
-    const position = BigInt(cp.position);
+    if (typeof cp === 'string') return cp;
+    const { header } = cp;
+    const position = BigInt(header.position);
     if (position > this.startHead) return 'checkpoint is ahead of the ledger';
-    if (cp.lastEvent) {
-      const [event] = await this.store.readStream(cp.lastEvent.stream, cp.lastEvent.revision);
-      if (!event || event.id !== cp.lastEvent.id || event.position !== position) return 'checkpoint is from another ledger';
+    if (header.lastEvent) {
+      const [event] = await this.store.readStream(header.lastEvent.stream, header.lastEvent.revision);
+      if (!event || event.id !== header.lastEvent.id || event.position !== position) return 'checkpoint is from another ledger';
     }
     for (const p of this.projections) {
-      const v = cp.views[p.name];
-      if (!v || v.version !== p.version) return `view ${p.name} changed`;
+      const v = header.views.find((s) => s.name === p.name);
+      if (!v || v.version !== p.version || v.code !== this.fingerprints.get(p.name)) return `view ${p.name} changed`;
     }
-    for (const p of this.projections) this.states.set(p.name, cp.views[p.name]!.state);
+    const ms: Record<string, number> = {};
+    try {
+      for (const p of this.projections) {
+        const started = performance.now();
+        const stored = cp.state(p.name);
+        this.states.set(p.name, stored);
+        ms[p.name] = Math.round(performance.now() - started);
+      }
+    } catch {
+      return 'checkpoint unreadable';
+    }
+    this.restoredMs = ms;
     this.current = position;
-    this.lastEvent = cp.lastEvent;
+    this.lastEvent = header.lastEvent;
     this.savedPosition = position;
     return undefined;
   }
 
-  private saveCheckpoint(): void {
+  /** One save at a time; the views are serialised synchronously (a consistent cut), written asynchronously. */
+  private saveCheckpoint(): Promise<void> {
+    if (this.saving) return this.saving;
     const file = this.checkpointFile();
-    if (!file || this.current === this.savedPosition || !this.caughtUp) return;
-    const views: Checkpoint['views'] = {};
-    for (const p of this.projections) views[p.name] = { version: p.version, state: this.states.get(p.name) };
-    const cp: Checkpoint = { format: 1, position: this.current.toString(), lastEvent: this.lastEvent, views };
-    mkdirSync(this.options.checkpointDir!, { recursive: true });
-    // Write-then-rename: a crash leaves the old checkpoint or the new one, never half of one.
-    writeFileSync(`${file}.tmp`, serialize(cp), { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
-    this.savedPosition = this.current;
+    if (!file || this.current === this.savedPosition || !this.caughtUp) return Promise.resolve();
+    const views = this.projections.map((p) => {
+      const state = this.states.get(p.name);
+      return { name: p.name, version: p.version, code: this.fingerprints.get(p.name)!, state };
+    });
+    const position = this.current;
+    const parts = encodeCheckpoint({ format: 2, position: position.toString(), lastEvent: this.lastEvent }, views);
+    this.saving = writeDurably(this.options.checkpointDir!, file, parts)
+      .then(() => {
+        this.savedPosition = position;
+      })
+      .catch((err: Error) => this.log?.warn({ err: err.message }, 'checkpoint not written'))
+      .finally(() => {
+        this.saving = undefined;
+      });
+    return this.saving;
+  }
+}
+
+/**
+ * Write to a temporary file, fsync it, rename it over the old one, fsync the directory: a crash at
+ * any point leaves the old checkpoint or the new one, whole, and a rename that survives power loss.
+ */
+async function writeDurably(dir: string, file: string, parts: Buffer[]): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    for (const part of parts) {
+      for (let offset = 0; offset < part.length; ) offset += (await fh.write(part, offset, part.length - offset)).bytesWritten;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const d = openSync(dir, 'r');
+  try {
+    fsyncSync(d);
+  } finally {
+    closeSync(d);
   }
 }

@@ -5,7 +5,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
-import { activeTokensProjection } from '../../projections/activeTokens.js';
+import { activeTokensProjection, tokenByHash } from '../../projections/activeTokens.js';
 import { sha256 } from '../../src/tokens/hash.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 
@@ -81,7 +81,7 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
   it('opaque tokens carry no status claim; an unknown list is a 404', async () => {
     const { token } = await clientCredentialsToken('opaque');
     assert.doesNotMatch(token, /^ey/);
-    const recorded = server.runtime.runner.view(activeTokensProjection).byHash.get(sha256(token));
+    const recorded = tokenByHash(server.runtime.runner.view(activeTokensProjection), sha256(token));
     assert.ok(recorded);
     assert.equal(recorded.statusList, undefined, 'no slot is allocated for an opaque token');
     const res = await fetch(`${server.url}/status-lists/nope-0`);

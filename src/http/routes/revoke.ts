@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { activeTokensProjection } from '../../../projections/activeTokens.js';
+import { activeTokensProjection, tokenByHash } from '../../../projections/activeTokens.js';
 import { revokeToken } from '../../commands/tokens.js';
 import { revokeGrantToken } from '../../commands/grants.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
@@ -29,7 +29,7 @@ export async function revokeRoutes(app: FastifyInstance, { runtime }: { runtime:
     const clientId = client.client.clientId;
     const ctx = app.oauth.context(request, client);
     const reason = 'revoked by the client (RFC 7009)';
-    const access = runtime.runner.view(activeTokensProjection).byHash.get(hash);
+    const access = tokenByHash(runtime.runner.view(activeTokensProjection), hash);
     const refresh = access ? undefined : runtime.runner.view(authorizationProjection).refresh.get(hash);
     if (access && access.clientId === clientId) {
       if (access.grantId) await revokeGrantToken(runtime, access.grantId, access.jti, clientId, reason, ctx);
