@@ -18,8 +18,11 @@ export interface IndexedToken {
   iat: number;
   exp: number;
   grantId: string | null;
-  /** The stream holding its events: `token-<jti>` or `grant-<grantId>`. */
-  stream: string;
+  /**
+   * The stream holding its events, kept only when it is not the usual one (`grant-<grantId>` for a
+   * grant's tokens, `token-<jti>` otherwise): read it with `streamOf`.
+   */
+  stream?: string;
   /** epoch ms */
   revokedAt?: number;
   revocationReason?: string;
@@ -70,6 +73,30 @@ export interface TokenIndexView {
 
 const data = <T>(e: RecordedEvent) => (e as unknown as { data: T }).data;
 
+/** The stream holding a token's events. */
+export const streamOf = (t: Pick<IndexedToken, 'jti' | 'grantId' | 'stream'>): string =>
+  t.stream ?? (t.grantId ? `grant-${t.grantId}` : `token-${t.jti}`);
+
+/**
+ * The index keeps every token ever issued, so each one must cost little: values that repeat across
+ * tokens (client ids, subjects, scopes, audiences) are held once, not once per parsed event. The
+ * table only grows with distinct values (clients, users, scope sets), not with tokens.
+ */
+const interned = new Map<string, string>();
+const intern = (s: string): string => {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  interned.set(s, s);
+  return s;
+};
+const internedAud = new Map<string, string[]>();
+const internAud = (aud: string[]): string[] => {
+  const key = aud.join(' ');
+  let known = internedAud.get(key);
+  if (!known) internedAud.set(key, (known = Object.freeze(aud.map(intern)) as string[]));
+  return known;
+};
+
 function push(map: Map<string, string[]>, key: string, value: string): void {
   const list = map.get(key);
   if (list) list.push(value);
@@ -78,7 +105,26 @@ function push(map: Map<string, string[]>, key: string, value: string): void {
 
 function add(v: TokenIndexView, token: Omit<IndexedToken, 'seq'>): TokenIndexView {
   if (v.tokens.has(token.jti)) return v;
-  v.tokens.set(token.jti, { ...token, seq: v.order.length });
+  // One literal with every field, in one order: all entries share one compact object shape.
+  const entry: IndexedToken = {
+    jti: token.jti,
+    kind: token.kind,
+    seq: v.order.length,
+    clientId: intern(token.clientId),
+    sub: intern(token.sub),
+    scope: intern(token.scope),
+    aud: internAud(token.aud),
+    iat: token.iat,
+    exp: token.exp,
+    // Grant ids are unique, so not interned; the grant's own record holds the one copy to share.
+    grantId: token.grantId === null ? null : v.grants.get(token.grantId)?.grantId ?? token.grantId,
+    stream: undefined,
+    revokedAt: undefined,
+    revocationReason: undefined,
+  };
+  const stream = token.stream;
+  if (stream !== undefined && stream !== streamOf(entry)) entry.stream = stream;
+  v.tokens.set(token.jti, entry);
   v.order.push(token.jti);
   push(v.byClient, token.clientId, token.jti);
   push(v.bySubject, token.sub, token.jti);
@@ -96,7 +142,7 @@ function revoke(v: TokenIndexView, jti: string, at: number, reason: string): voi
 
 export const tokenIndexProjection = defineProjection<TokenIndexView>({
   name: 'tokenIndex',
-  version: 1,
+  version: 2,
   initialState: () => ({
     tokens: new Map(),
     order: [],

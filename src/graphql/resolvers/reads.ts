@@ -1,7 +1,7 @@
 import { applyToTokenLife, statusOf, tokenLife } from '../../domain/tokens/status.js';
 import type { RecordedEvent } from '../../ledger/eventStore.js';
 import type { Runtime } from '../../runtime.js';
-import { tokenIndexProjection, type IndexedToken, type TokenIndexView } from '../../../projections/tokenIndex.js';
+import { streamOf, tokenIndexProjection, type IndexedToken, type TokenIndexView } from '../../../projections/tokenIndex.js';
 import { TokenStatus } from '../types.js';
 import { tokenStatus } from '../mappers.js';
 
@@ -16,9 +16,10 @@ function concerns(e: RecordedEvent, jti: string): boolean {
 }
 
 /** A token's history: its own stream (token-<jti>), or its events within its grant's stream. One stream read. */
-export async function tokenHistory(rt: Runtime, token: Pick<IndexedToken, 'jti' | 'stream'>): Promise<RecordedEvent[]> {
-  const events = await rt.store.readStream(token.stream);
-  return token.stream.startsWith('token-') ? events : events.filter((e) => concerns(e, token.jti));
+export async function tokenHistory(rt: Runtime, token: Pick<IndexedToken, 'jti' | 'grantId' | 'stream'>): Promise<RecordedEvent[]> {
+  const stream = streamOf(token);
+  const events = await rt.store.readStream(stream);
+  return stream.startsWith('token-') ? events : events.filter((e) => concerns(e, token.jti));
 }
 
 /**
