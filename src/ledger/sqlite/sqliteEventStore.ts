@@ -112,7 +112,11 @@ class SqliteEventStore implements EventStore {
   }
 
   async headPosition(): Promise<bigint> {
-    return BigInt(this.headStmt.get()?.head ?? 0);
+    const head = BigInt(this.headStmt.get()?.head ?? 0);
+    // Another process's commits are otherwise noticed on the next poll: a caller that asks for the
+    // head usually waits for its subscriptions to reach it (strict reads), so deliver them now.
+    for (const sub of this.subscribers) if (sub.behind(head)) sub.pump();
+    return head;
   }
 
   subscribe(after: bigint, handler: BatchHandler, options: SubscribeOptions = {}): Subscription {
@@ -280,6 +284,10 @@ class LiveSubscription {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.done;
+  }
+
+  behind(head: bigint): boolean {
+    return !this.stopped && this.last < head;
   }
 }
 
