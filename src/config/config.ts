@@ -18,6 +18,8 @@ export interface Config {
   sessionSeconds: number;
   /** Trust X-Forwarded-* from a reverse proxy: false, true, a hop count, or a list of proxy addresses. */
   trustProxy: boolean | number | string;
+  /** strict: introspection first waits for this instance's views to reach the ledger's head. */
+  introspectionConsistency: 'strict' | 'eventual';
 }
 
 /** A bad setting: the message is one line naming the variable and what it expects. */
@@ -61,6 +63,12 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   throw new ConfigError(`TRUST_PROXY=${JSON.stringify(raw)} is invalid: expected true, false, a hop count, or proxy addresses (10.0.0.1, 10.0.0.0/8)`);
 }
 
+function consistency(raw: string | undefined): Config['introspectionConsistency'] {
+  if (raw === undefined || raw === '' || raw === 'eventual') return 'eventual';
+  if (raw === 'strict') return 'strict';
+  throw new ConfigError(`INTROSPECTION_CONSISTENCY=${JSON.stringify(raw)} is invalid: expected strict or eventual`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -90,5 +98,6 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenAbsoluteSeconds: integer(env, 'REFRESH_TOKEN_ABSOLUTE_TTL', 2_592_000, 60, 315_360_000),
     sessionSeconds: integer(env, 'SESSION_TTL', 86_400, 60, 31_536_000),
     trustProxy: trustProxy(env.TRUST_PROXY),
+    introspectionConsistency: consistency(env.INTROSPECTION_CONSISTENCY),
   };
 }
