@@ -10,7 +10,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { openSqliteEventStore } from '../src/ledger/sqlite/sqliteEventStore.js';
 import { runLoad, type LoadResult } from './httpLoad.js';
 import { benchMetadata } from './ledgerAppends.js';
-import { freePorts, launchOurs, ourEnv, runCli, stopChild, type Side } from './oauthScenarios.js';
+import { freePorts, launchOurs, oauthTimings, ourEnv, runCli, stopChild, type Side } from './oauthScenarios.js';
 
 const CLIENTS = 20;
 
@@ -44,8 +44,8 @@ export interface GraphqlRow {
   result: LoadResult | string;
 }
 
-export async function measureGraphql(quick: boolean, tokens = quick ? 100_000 : 1_000_000): Promise<{ rows: GraphqlRow[]; events: number }> {
-  const seconds = quick ? 3 : 10;
+export async function measureGraphql(quick: boolean, tokens = quick ? 50_000 : 1_000_000): Promise<{ rows: GraphqlRow[]; events: number }> {
+  const { seconds, warmupSeconds } = oauthTimings(quick);
   const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-gql-'));
   const [port] = await freePorts(1);
   const env = ourEnv(port!, dataDir);
@@ -92,7 +92,7 @@ export async function measureGraphql(quick: boolean, tokens = quick ? 100_000 : 
         rows.push({ scenario, connections: 10, result: `n/a (${checked.errors?.[0]?.message ?? check.status})` });
         continue;
       }
-      await runLoad({ url: `${side.base}/graphql`, method: 'POST', headers, body, connections: 10, seconds: quick ? 2 : 4 });
+      await runLoad({ url: `${side.base}/graphql`, method: 'POST', headers, body, connections: 10, seconds: warmupSeconds });
       for (const connections of [10, 50]) {
         rows.push({ scenario, connections, result: await runLoad({ url: `${side.base}/graphql`, method: 'POST', headers, body, connections, seconds }) });
       }
