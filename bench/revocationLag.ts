@@ -2,7 +2,9 @@
  * Cross-instance revocation lag: two servers on one ledger, a token revoked through A, and B asked
  * again and again until it says `active: false`. The lag of one sample runs from the moment A's
  * 200 to /revoke arrives to the moment B's first `active: false` arrives, so it includes one
- * introspection round trip (about a millisecond on loopback). Also: how long B takes to answer a
+ * introspection round trip (about a millisecond on loopback). Each revocation waits a random
+ * 0–150 ms first: sent right after the previous sample ended, it would land at the same point of
+ * B's polling cycle every time and measure that point, not a revocation arriving at any moment. Also: how long B takes to answer a
  * `Consistency: strict` introspection sent right after a revocation, and whether it was ever stale.
  * Used by `npm run bench` and by test/e2e/multiInstance.test.ts.
  */
@@ -79,6 +81,8 @@ async function revoke(on: Instance, auth: string, token: string): Promise<void> 
 const introspect = (on: Instance, auth: string, token: string, headers: Record<string, string> = {}) =>
   post(`${on.base}/introspect`, auth, { token }, headers);
 
+const pause = () => new Promise((r) => setTimeout(r, Math.random() * 150));
+
 export async function measureRevocationLag(opts: LagOptions): Promise<LagResult> {
   const timeout = opts.sampleTimeoutMs ?? 5_000;
   const total = opts.samples + opts.strictSamples;
@@ -96,6 +100,7 @@ export async function measureRevocationLag(opts: LagOptions): Promise<LagResult>
 
   const lags: number[] = [];
   for (const token of tokens.slice(0, opts.samples)) {
+    await pause();
     await revoke(opts.a, opts.clientAuth, token);
     const revokedAt = performance.now();
     for (;;) {
@@ -113,6 +118,7 @@ export async function measureRevocationLag(opts: LagOptions): Promise<LagResult>
   let strictStale = 0;
   let strictFailed = 0;
   for (const token of tokens.slice(opts.samples)) {
+    await pause();
     await revoke(opts.a, opts.clientAuth, token);
     const sent = performance.now();
     const res = await introspect(opts.b, opts.introspectorAuth, token, { consistency: 'strict' });
