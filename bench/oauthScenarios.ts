@@ -195,10 +195,10 @@ export function ourEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts our server with `env` and waits (at most 60 s) for /readyz; sets `side.unavailable` when it
+ * Starts our server with `env` and waits (at most 60 s by default) for /readyz; sets `side.unavailable` when it
  * does not get there. The child is returned either way, so that the caller stops it.
  */
-export async function launchOurs(env: NodeJS.ProcessEnv, side: Side): Promise<ChildProcess> {
+export async function launchOurs(env: NodeJS.ProcessEnv, side: Side, readyWithinMs = 60_000): Promise<ChildProcess> {
   const stderr: string[] = [];
   const child = track(spawn(process.execPath, [SERVER], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   tail(child.stderr, stderr, process.stderr);
@@ -210,8 +210,8 @@ export async function launchOurs(env: NodeJS.ProcessEnv, side: Side): Promise<Ch
       side.unavailable = `n/a (server exited: ${stderr.at(-1)?.slice(0, 80) ?? child.exitCode})`;
       break;
     }
-    if (performance.now() - started > 60_000) {
-      side.unavailable = 'n/a (server not ready within 60 s)';
+    if (performance.now() - started > readyWithinMs) {
+      side.unavailable = `n/a (server not ready within ${readyWithinMs / 1000} s)`;
       break;
     }
     try {
@@ -394,8 +394,9 @@ export interface OAuthResult {
 
 /**
  * The OAuth endpoints, ours and the peer's, at 10 and 50 connections: client-credentials issuance
- * (JWT ES256, JWT RS256, opaque), introspection (active, revoked, unknown token), revocation; then
- * the ceiling, a bare Fastify route shaped like introspection.
+ * (JWT ES256, JWT RS256, opaque), introspection (active; active with `Consistency: strict`, ours
+ * only; revoked; unknown token), revocation; and, right after the first introspection row, the
+ * ceiling: a bare Fastify route shaped like introspection, idle until then.
  */
 export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
   const { seconds, warmupSeconds } = oauthTimings(quick);
@@ -407,9 +408,10 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
   const released = cleanUpOnInterrupt(dataDir);
   try {
     const [peerPort, oursPort, ceilingPort] = await freePorts(3);
-    const [peer, ours] = await Promise.all([startPeer(peerPort!), startOurs(oursPort!, dataDir)]);
+    const [peer, ours, ceiling] = await Promise.all([startPeer(peerPort!), startOurs(oursPort!, dataDir), startPeer(ceilingPort!, 'ceiling')]);
     peerChild = peer.child;
     oursChild = ours.child;
+    ceilingChild = ceiling.child;
     // A server that dies mid-run: its remaining rows say so, and its last words go to stderr.
     for (const [side, child] of [[peer.side, peerChild], [ours.side, oursChild]] as const) {
       child?.once('exit', (code, signal) => {
@@ -464,6 +466,23 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
       async () => introspection(ours.side, await oursJwt(), 'bench-client'),
       async () => introspection(peer.side, await peerOpaque(), 'bench-client'),
     );
+    // The ceiling right after the row it is compared with, so that both meet the same machine.
+    const ceilingTarget: Target | string = ceiling.side.unavailable ?? {
+      url: `${ceiling.side.base}/introspect`,
+      headers: headersFor('bench-client'),
+      body: form({ token: randomBytes(32).toString('base64url') }),
+    };
+    const ceilingRuns = await load(ceilingTarget);
+    CONNECTIONS.forEach((connections, i) =>
+      rows.push({ scenario: 'ceiling: bare Fastify POST route (form in, JSON out)', connections, ours: ceilingRuns[i]!, peer: null, ceiling: true }),
+    );
+    // Strict consistency (ours only): each answer first reads the ledger's head and waits for the views.
+    const strict = await introspection(ours.side, await oursJwt(), 'bench-client');
+    push(
+      'introspection: active token, Consistency: strict',
+      await load(typeof strict === 'string' ? strict : { ...strict, headers: { ...strict.headers, consistency: 'strict' } }),
+      null,
+    );
     const revokedTarget = async (side: Side, pool: TokenPool, clientId: string): Promise<Target | string> => {
       const token = pool.pop();
       if (!token) return 'n/a (no token to revoke)';
@@ -498,18 +517,6 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
       await revocation(peer.side, pools.peer, peerOpaqueTarget, 'bench-client'),
     );
 
-    // The ceiling runs alone, after the servers have stopped taking load (they stay up, idle).
-    const ceiling = await startPeer(ceilingPort!, 'ceiling');
-    ceilingChild = ceiling.child;
-    const ceilingTarget: Target | string = ceiling.side.unavailable ?? {
-      url: `${ceiling.side.base}/introspect`,
-      headers: headersFor('bench-client'),
-      body: form({ token: unknown }),
-    };
-    const ceilingRuns = await load(ceilingTarget);
-    CONNECTIONS.forEach((connections, i) =>
-      rows.push({ scenario: 'ceiling: bare Fastify POST route (form in, JSON out)', connections, ours: ceilingRuns[i]!, peer: null, ceiling: true }),
-    );
     return { rows, reused: { ours: pools.ours.reused, peer: pools.peer.reused } };
   } finally {
     stopping = true;

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { runCli, SERVER } from '../helpers/cli.js';
+import { runCli, runNode, SERVER } from '../helpers/cli.js';
 import { freePort, removeDir, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 import { basic, postForm, ledgerHead } from '../helpers/oauth.js';
 import { describeLag, measureRevocationLag } from '../../bench/revocationLag.js';
@@ -114,6 +114,16 @@ describe('several server processes on one embedded ledger', () => {
       assert.deepEqual(afterC.body, { active: false });
       assert.deepEqual(loweredC.body, { active: false });
     }
+  });
+
+  it('an unknown INTROSPECTION_CONSISTENCY stops the server at start with one line, the ledger untouched', async () => {
+    const head = await ledgerHead(local);
+    const port = await freePort();
+    const ran = await runNode(SERVER, [], { DATA_DIR: dataDir, PORT: String(port), INTROSPECTION_CONSISTENCY: 'linearizable' });
+    assert.equal(ran.code, 1);
+    assert.match(ran.stderr, /INTROSPECTION_CONSISTENCY="linearizable" is invalid: expected strict or eventual/);
+    assert.equal(ran.stderr.trim().split('\n').length, 1, ran.stderr);
+    assert.equal(await ledgerHead(local), head);
   });
 
   it('an unknown Consistency value is invalid_request and changes nothing', async () => {
