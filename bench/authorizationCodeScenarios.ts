@@ -1,12 +1,13 @@
 /**
- * HTTP benchmarks of the authorization-code flow, ours only (oidc-provider's code flow needs its
- * interactive login pages, so there is nothing like-for-like to compare): full round trips
- * (GET /authorize with an established session and remembered consent → 303 with a code → POST
- * /token with PKCE as a public client), and refresh-token rotations. The server runs as a child
- * process on loopback; the load comes from this process over node:http with keep-alive, one round
- * trip in flight per worker. The session and the consent are set up once through the HTML login and
- * consent pages, as a browser would, and every request is checked once by hand before the load;
- * when a step fails, the rows say "n/a (why)" instead of figures.
+ * HTTP benchmarks of the authorization-code flow, ours and oidc-provider's: full round trips
+ * (GET /authorize with an established session and remembered consent → a redirect with a code →
+ * POST /token with PKCE as a public client), refresh-token rotations, and UserInfo with an access
+ * token from the flow. Each server runs as a child process on loopback; the round trips and
+ * rotations come from this process over node:http with keep-alive, one in flight per worker;
+ * UserInfo is put under load by autocannon. Our session and consent are set up once through the
+ * HTML login and consent pages, as a browser would; the peer's through its automatic interaction
+ * (see peer/oidcProviderPeer.ts). Every request is checked once by hand before the load; when a
+ * step fails, the rows say "n/a (why)" instead of figures.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,11 +15,15 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { cleanUpOnInterrupt, freePorts, launchOurs, ourEnv, runCli, stopChild, type Side } from './oauthScenarios.js';
+import { cleanUpOnInterrupt, freePorts, launchOurs, oauthTimings, ourEnv, runCli, startPeer, stopChild, type Side } from './oauthScenarios.js';
+import { runLoad } from './httpLoad.js';
+import { fromLoad, fromUnits, type Cell } from './table.js';
 
 const CLIENT_ID = 'bench-spa';
 const REDIRECT_URI = 'https://app.example/cb';
 const SCOPE = 'orders:read';
+/** Consented once at the start, so that later requests for either scope set need no consent page. */
+const USERINFO_SCOPE = 'openid profile';
 const USERNAME = 'bench-user';
 const PASSWORD = 'bench-password-123';
 const WORKERS = [10, 50] as const;
@@ -41,7 +46,15 @@ export interface CodeFlowRow {
   scenario: string;
   connections: number;
   /** Figures, or why there are none ("n/a (login page: HTTP 404)"). */
-  result: UnitResult | string;
+  ours: Cell;
+  peer: Cell;
+}
+
+/** Paths of one server's endpoints (from its discovery document). */
+interface Endpoints {
+  authorize: string;
+  token: string;
+  userinfo: string;
 }
 
 interface Response {
@@ -100,13 +113,13 @@ function pkce(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-/** The /authorize path for a fresh state and PKCE challenge. */
-function authorizePath(state: string, challenge: string): string {
-  return `/authorize?${form({
+/** The authorization endpoint's path for a fresh state and PKCE challenge. */
+function authorizePath(ep: Endpoints, state: string, challenge: string, scope = SCOPE): string {
+  return `${ep.authorize}?${form({
     client_id: CLIENT_ID,
     redirect_uri: REDIRECT_URI,
     response_type: 'code',
-    scope: SCOPE,
+    scope,
     state,
     code_challenge: challenge,
     code_challenge_method: 'S256',
@@ -116,9 +129,9 @@ function authorizePath(state: string, challenge: string): string {
 /** Thrown by a unit of work that got an answer other than the expected one. */
 class Unexpected extends Error {}
 
-/** The code in a 303 back to the client, checked against the state sent. */
+/** The code in a redirect (ours: 303, the peer: 302) back to the client, checked against the state sent. */
 function codeFrom(res: Response, state: string): string {
-  if (res.status !== 303) throw new Unexpected(httpFailure('authorize', res));
+  if (res.status !== 303 && res.status !== 302) throw new Unexpected(httpFailure('authorize', res));
   const location = res.headers.location;
   if (!location) throw new Unexpected('authorize: 303 without Location');
   const params = new URL(location).searchParams;
@@ -137,19 +150,22 @@ function tokensFrom(step: string, res: Response): { accessToken: string; refresh
   return { accessToken: json.access_token, refreshToken: json.refresh_token };
 }
 
-/** One full round trip: /authorize with the session cookie → code → /token. Returns the refresh token. */
-async function roundTrip(agent: Agent, base: string, cookie: string): Promise<string> {
+/** One full round trip: authorize with the session cookie → code → token. */
+async function roundTripTokens(agent: Agent, base: string, ep: Endpoints, cookie: string, scope = SCOPE) {
   const { verifier, challenge } = pkce();
   const state = randomUUID();
-  const code = codeFrom(await send(agent, base, 'GET', authorizePath(state, challenge), { cookie }), state);
+  const code = codeFrom(await send(agent, base, 'GET', authorizePath(ep, state, challenge, scope), { cookie }), state);
   const body = form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier, client_id: CLIENT_ID });
-  return tokensFrom('token (authorization_code)', await send(agent, base, 'POST', '/token', FORM, body)).refreshToken;
+  return tokensFrom('token (authorization_code)', await send(agent, base, 'POST', ep.token, FORM, body));
 }
 
+/** A round trip that returns the refresh token. */
+const roundTrip = async (agent: Agent, base: string, ep: Endpoints, cookie: string) => (await roundTripTokens(agent, base, ep, cookie)).refreshToken;
+
 /** One rotation: the refresh token in, the next one out. */
-async function rotate(agent: Agent, base: string, refreshToken: string): Promise<string> {
+async function rotate(agent: Agent, base: string, ep: Endpoints, refreshToken: string): Promise<string> {
   const body = form({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID });
-  return tokensFrom('token (refresh_token)', await send(agent, base, 'POST', '/token', FORM, body)).refreshToken;
+  return tokensFrom('token (refresh_token)', await send(agent, base, 'POST', ep.token, FORM, body)).refreshToken;
 }
 
 /** A cookie jar of one origin, filled from Set-Cookie. */
@@ -189,7 +205,7 @@ function formOf(page: Response, step: string): { action: string; fields: Record<
  * checks by hand that /authorize now answers 303 with a code directly, that the code redeems, and
  * that its refresh token rotates. Returns the session's cookie header, or why it could not.
  */
-async function establishSession(base: string): Promise<string | { failed: string }> {
+async function establishSession(base: string, ep: Endpoints): Promise<string | { failed: string }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const jar = new Jar();
   const browse = async (method: 'GET' | 'POST', path: string, fields?: Record<string, string>) => {
@@ -200,7 +216,7 @@ async function establishSession(base: string): Promise<string | { failed: string
   try {
     const first = pkce();
     const firstState = randomUUID();
-    const login = await browse('GET', authorizePath(firstState, first.challenge));
+    const login = await browse('GET', authorizePath(ep, firstState, first.challenge, `${SCOPE} ${USERINFO_SCOPE}`));
     if (login.status !== 200 || !login.body.includes('name="password"')) throw new Unexpected(httpFailure('login page', login));
     const loginForm = formOf(login, 'login page');
     const consent = await browse('POST', loginForm.action, { ...loginForm.fields, username: USERNAME, password: PASSWORD });
@@ -210,18 +226,65 @@ async function establishSession(base: string): Promise<string | { failed: string
     const approved = await browse('POST', consentForm.action, { ...consentForm.fields, decision: 'approve' });
     const firstCode = codeFrom(approved, firstState);
     const body = form({ grant_type: 'authorization_code', code: firstCode, redirect_uri: REDIRECT_URI, code_verifier: first.verifier, client_id: CLIENT_ID });
-    tokensFrom('token (first code)', await send(agent, base, 'POST', '/token', FORM, body));
+    tokensFrom('token (first code)', await send(agent, base, 'POST', ep.token, FORM, body));
     // From here on the session and the consent are remembered: the round trips under load.
     const cookie = jar.header();
-    const refreshToken = await roundTrip(agent, base, cookie);
-    const next = await rotate(agent, base, refreshToken);
-    if (next === refreshToken) throw new Unexpected('refresh: the refresh token did not rotate');
-    await rotate(agent, base, next);
+    await checkRemembered(agent, base, ep, cookie);
     return cookie;
   } catch (err) {
     return { failed: `n/a (${(err as Error).message.slice(0, 100)})` };
   } finally {
     agent.destroy();
+  }
+}
+
+/** With the session: a round trip needs no page, and its refresh token rotates. */
+async function checkRemembered(agent: Agent, base: string, ep: Endpoints, cookie: string): Promise<void> {
+  const refreshToken = await roundTrip(agent, base, ep, cookie);
+  const next = await rotate(agent, base, ep, refreshToken);
+  if (next === refreshToken) throw new Unexpected('refresh: the refresh token did not rotate');
+  await rotate(agent, base, ep, next);
+}
+
+/**
+ * The peer's session: its authorization endpoint sends the browser to /interaction/<uid>, which
+ * signs in and consents at once and sends it back; the redirects are followed with the cookies.
+ */
+async function establishPeerSession(base: string, ep: Endpoints): Promise<string | { failed: string }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const jar = new Jar();
+  try {
+    const first = pkce();
+    const state = randomUUID();
+    let res = await send(agent, base, 'GET', authorizePath(ep, state, first.challenge, `${SCOPE} ${USERINFO_SCOPE}`), {});
+    jar.take(res);
+    for (let hop = 0; hop < 10 && (res.status === 302 || res.status === 303); hop++) {
+      const location = new URL(res.headers.location ?? '', base);
+      if (location.origin !== base) break;
+      res = await send(agent, base, 'GET', location.pathname + location.search, { cookie: jar.header() });
+      jar.take(res);
+    }
+    const code = codeFrom(res, state);
+    const body = form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: first.verifier, client_id: CLIENT_ID });
+    tokensFrom('token (first code)', await send(agent, base, 'POST', ep.token, FORM, body));
+    const cookie = jar.header();
+    await checkRemembered(agent, base, ep, cookie);
+    return cookie;
+  } catch (err) {
+    return { failed: `n/a (${(err as Error).message.slice(0, 100)})` };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Endpoint paths from the discovery document. */
+async function endpointsOf(base: string): Promise<Endpoints | { failed: string }> {
+  try {
+    const doc = (await (await fetch(`${base}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+    const path = (key: string) => new URL(doc[key]!).pathname;
+    return { authorize: path('authorization_endpoint'), token: path('token_endpoint'), userinfo: path('userinfo_endpoint') };
+  } catch (err) {
+    return { failed: `n/a (discovery: ${(err as Error).message.slice(0, 80)})` };
   }
 }
 
@@ -257,110 +320,172 @@ async function drive(workers: number, seconds: number, unit: (worker: number) =>
   return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, units: latencies.length };
 }
 
+const SCENARIOS = {
+  roundTrips: 'code round trip: authorize (session) → redirect → token (PKCE)',
+  rotations: 'refresh token rotation',
+  userinfo: 'UserInfo (GET, bearer token from the code flow)',
+} as const;
+
 /**
- * Full authorization-code round trips, then refresh-token rotations, each warmed up once and then
- * measured at 10 and 50 workers (quick: 3 s each after 3 s of warm-up; full: 10 s after 5 s).
+ * One side: round trips, rotations and UserInfo, each warmed up once and then measured at 10 and
+ * 50 workers (connections for UserInfo). Returns a cell per scenario and worker count.
  */
-export async function measureAuthorizationCode(quick: boolean): Promise<CodeFlowRow[]> {
-  const seconds = quick ? 3 : 10;
-  const warmupSeconds = quick ? 3 : 5;
-  const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-code-'));
-  let child: ChildProcess | undefined;
-  let stopping = false;
-  const released = cleanUpOnInterrupt(dataDir);
-  const roundTrips = 'code round trip: GET /authorize → 303 → POST /token (PKCE)';
-  const rotations = 'refresh token rotation: POST /token (refresh_token)';
-  const rows: CodeFlowRow[] = [];
-  const allNa = (why: string) => {
-    for (const scenario of [roundTrips, rotations]) for (const connections of WORKERS) rows.push({ scenario, connections, result: why });
-    return rows;
-  };
-  try {
-    const [port] = await freePorts(1);
-    const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
-    const env = ourEnv(port!, dataDir);
-    const setup: Array<[string, string[]]> = [
-      ['users create', ['users', 'create', '--username', USERNAME, '--password', PASSWORD, '--json']],
-      [
-        'clients create',
-        [
-          'clients', 'create', '--client-id', CLIENT_ID, '--grant-types', 'authorization_code,refresh_token', '--redirect-uris', REDIRECT_URI,
-          '--token-endpoint-auth-method', 'none', '--scope', 'orders:read orders:write', '--json',
-        ],
-      ],
-    ];
-    for (const [what, args] of setup) {
-      const { code, stderr } = await runCli(args, env);
-      if (code !== 0) {
-        const why = stderr.find((l) => /unknown (command|option)|error/i.test(l)) ?? stderr.at(-1) ?? `exit code ${code}`;
-        return allNa(/unknown command/i.test(why) ? `n/a (\`${what}\` missing)` : `n/a (${what}: ${why.trim().slice(0, 80)})`);
-      }
-    }
-    child = await launchOurs(env, side);
-    if (side.unavailable) return allNa(side.unavailable);
-    child.once('exit', (code, signal) => {
-      if (stopping || side.unavailable) return;
-      side.unavailable = `n/a (ours server died: ${signal ?? `exit ${code}`})`;
-      process.stderr.write(`bench: ours server died mid-run (${signal ?? `exit ${code}`})\n${side.logTail.join('\n')}\n`);
-    });
+async function measureSide(side: Side, ep: Endpoints, cookie: string, quick: boolean): Promise<Map<string, Cell[]>> {
+  const { seconds, warmupSeconds } = oauthTimings(quick);
+  const out = new Map<string, Cell[]>();
+  const na = (why: string) => WORKERS.map(() => why);
 
-    const session = await establishSession(side.base);
-    if (typeof session !== 'string') return allNa(session.failed);
-    const cookie = session;
-
-    /** Warm up at 10 workers, then measure at each worker count, each run on its own keep-alive pool. */
-    const load = async (scenario: string, prepare: (agent: Agent, workers: number) => Promise<(worker: number) => Promise<boolean>>) => {
-      const run = async (workers: number, s: number) => {
-        const agent = new Agent({ keepAlive: true, maxSockets: workers });
-        try {
-          return await drive(workers, s, await prepare(agent, workers));
-        } finally {
-          agent.destroy();
-        }
-      };
+  /** Warm up at 10 workers, then measure at each worker count, each run on its own keep-alive pool. */
+  const load = async (scenario: string, prepare: (agent: Agent, workers: number) => Promise<(worker: number) => Promise<boolean>>) => {
+    const run = async (workers: number, s: number) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: workers });
       try {
-        await run(10, warmupSeconds);
-        for (const connections of WORKERS) {
-          const result = await run(connections, seconds);
-          rows.push({ scenario, connections, result: side.unavailable ?? result });
-        }
-      } catch (err) {
-        // Only the preparation (fetching each worker's first refresh token) throws.
-        for (const connections of WORKERS.slice(rows.filter((r) => r.scenario === scenario).length)) {
-          rows.push({ scenario, connections, result: side.unavailable ?? `n/a (${(err as Error).message.slice(0, 100)})` });
-        }
+        return await drive(workers, s, await prepare(agent, workers));
+      } finally {
+        agent.destroy();
       }
     };
+    const cells: Cell[] = [];
+    try {
+      await run(10, warmupSeconds);
+      for (const workers of WORKERS) cells.push(side.unavailable ?? fromUnits(await run(workers, seconds)));
+    } catch (err) {
+      // Only the preparation (fetching each worker's first refresh token) throws.
+      while (cells.length < WORKERS.length) cells.push(side.unavailable ?? `n/a (${(err as Error).message.slice(0, 100)})`);
+    }
+    out.set(scenario, cells);
+  };
 
-    await load(roundTrips, async (agent) => async () => {
-      await roundTrip(agent, side.base, cookie);
+  await load(SCENARIOS.roundTrips, async (agent) => async () => {
+    await roundTrip(agent, side.base, ep, cookie);
+    return true;
+  });
+
+  // Each worker holds its own grant's refresh token and always sends the latest one: reusing an
+  // old one would revoke the grant. Every run starts from fresh grants (fetched off the clock):
+  // a rotation costs more the longer its grant's history, so the rows do not depend on the order
+  // they run in. A worker whose rotation failed has lost its token (it may have rotated
+  // server-side without the answer reaching us), so it starts a new grant, also off the clock.
+  await load(SCENARIOS.rotations, async (agent, workers) => {
+    const held: Array<string | undefined> = [];
+    for (let w = 0; w < workers; w++) held[w] = await roundTrip(agent, side.base, ep, cookie);
+    return async (w) => {
+      const token = held[w];
+      if (token === undefined) {
+        held[w] = await roundTrip(agent, side.base, ep, cookie);
+        return false;
+      }
+      held[w] = undefined;
+      held[w] = await rotate(agent, side.base, ep, token);
       return true;
-    });
+    };
+  });
 
-    // Each worker holds its own grant's refresh token and always sends the latest one: reusing an
-    // old one would revoke the grant. Every run starts from fresh grants (fetched off the clock):
-    // a rotation costs more the longer its grant's history, so the rows do not depend on the order
-    // they run in. A worker whose rotation failed has lost its token (it may have rotated
-    // server-side without the answer reaching us), so it starts a new grant, also off the clock.
-    await load(rotations, async (agent, workers) => {
-      const held: Array<string | undefined> = [];
-      for (let w = 0; w < workers; w++) held[w] = await roundTrip(agent, side.base, cookie);
-      return async (w) => {
-        const token = held[w];
-        if (token === undefined) {
-          held[w] = await roundTrip(agent, side.base, cookie);
-          return false;
-        }
-        held[w] = undefined;
-        held[w] = await rotate(agent, side.base, token);
-        return true;
-      };
+  // UserInfo with an access token for `openid profile`, checked once by hand.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const { accessToken } = await roundTripTokens(agent, side.base, ep, cookie, USERINFO_SCOPE);
+    const headers = { authorization: `Bearer ${accessToken}`, accept: 'application/json' };
+    const check = await send(agent, side.base, 'GET', ep.userinfo, headers);
+    if (check.status !== 200 || typeof parseJson(check.body).sub !== 'string') throw new Unexpected(httpFailure('userinfo', check));
+    const url = `${side.base}${ep.userinfo}`;
+    await runLoad({ url, headers, connections: 10, seconds: warmupSeconds });
+    const cells: Cell[] = [];
+    for (const connections of WORKERS) cells.push(side.unavailable ?? fromLoad(await runLoad({ url, headers, connections, seconds })));
+    out.set(SCENARIOS.userinfo, cells);
+  } catch (err) {
+    out.set(SCENARIOS.userinfo, na(side.unavailable ?? `n/a (${(err as Error).message.slice(0, 100)})`));
+  } finally {
+    agent.destroy();
+  }
+  return out;
+}
+
+/** Sets up our server: the user and the public client through the CLI, then the process. */
+async function startOursForCode(dataDir: string): Promise<{ child?: ChildProcess; side: Side; failed?: string }> {
+  const [port] = await freePorts(1);
+  const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
+  const env = ourEnv(port!, dataDir);
+  const setup: Array<[string, string[]]> = [
+    ['users create', ['users', 'create', '--username', USERNAME, '--password', PASSWORD, '--json']],
+    [
+      'clients create',
+      [
+        'clients', 'create', '--client-id', CLIENT_ID, '--grant-types', 'authorization_code,refresh_token', '--redirect-uris', REDIRECT_URI,
+        '--token-endpoint-auth-method', 'none', '--scope', 'openid profile orders:read orders:write', '--json',
+      ],
+    ],
+  ];
+  for (const [what, args] of setup) {
+    const { code, stderr } = await runCli(args, env);
+    if (code !== 0) {
+      const why = stderr.find((l) => /unknown (command|option)|error/i.test(l)) ?? stderr.at(-1) ?? `exit code ${code}`;
+      return { side, failed: /unknown command/i.test(why) ? `n/a (\`${what}\` missing)` : `n/a (${what}: ${why.trim().slice(0, 80)})` };
+    }
+  }
+  const child = await launchOurs(env, side);
+  return { child, side, failed: side.unavailable };
+}
+
+/**
+ * Round trips, rotations and UserInfo on our server, then on oidc-provider's: one after the other,
+ * in the same run, with the same drivers.
+ */
+export async function measureAuthorizationCode(quick: boolean): Promise<CodeFlowRow[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-code-'));
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const released = cleanUpOnInterrupt(dataDir);
+  const done = new Set<ChildProcess>();
+  const watch = (side: Side, child: ChildProcess) =>
+    child.once('exit', (code, signal) => {
+      if (stopping || done.has(child) || side.unavailable) return;
+      side.unavailable = `n/a (${side.name} server died: ${signal ?? `exit ${code}`})`;
+      process.stderr.write(`bench: ${side.name} server died mid-run (${signal ?? `exit ${code}`})\n${side.logTail.join('\n')}\n`);
     });
+  const sideResults = async (
+    start: () => Promise<{ child?: ChildProcess; side: Side; failed?: string }>,
+    session: (base: string, ep: Endpoints) => Promise<string | { failed: string }>,
+  ): Promise<Map<string, Cell[]> | string> => {
+    const started = await start();
+    if (started.child) {
+      children.push(started.child);
+      watch(started.side, started.child);
+    }
+    if (started.failed) return started.failed;
+    const ep = await endpointsOf(started.side.base);
+    if ('failed' in ep) return ep.failed;
+    const cookie = await session(started.side.base, ep);
+    if (typeof cookie !== 'string') return cookie.failed;
+    const results = await measureSide(started.side, ep, cookie, quick);
+    // Each server is idle once measured: stop it, so that it does not compete with the next.
+    if (started.child) done.add(started.child);
+    await stopChild(started.child);
+    return results;
+  };
+  try {
+    const ours = await sideResults(() => startOursForCode(dataDir), establishSession);
+    const peer = await sideResults(async () => {
+      const [port] = await freePorts(1);
+      const { child, side } = await startPeer(port!);
+      return { child, side, failed: side.unavailable };
+    }, establishPeerSession);
+    const rows: CodeFlowRow[] = [];
+    for (const scenario of Object.values(SCENARIOS)) {
+      WORKERS.forEach((connections, i) =>
+        rows.push({
+          scenario,
+          connections,
+          ours: typeof ours === 'string' ? ours : ours.get(scenario)![i]!,
+          peer: typeof peer === 'string' ? peer : peer.get(scenario)![i]!,
+        }),
+      );
+    }
     return rows;
   } finally {
     stopping = true;
     released();
-    await stopChild(child);
+    await Promise.all(children.map((c) => stopChild(c)));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

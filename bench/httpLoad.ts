@@ -12,6 +12,8 @@ export interface LoadOptions {
   body?: string;
   /** A fresh body per request (i counts from 0 across all connections). Overrides `body`. */
   bodies?: (i: number) => string;
+  /** Sees every response's status and body (autocannon then reads the bodies; keep this cheap). */
+  onResponse?: (status: number, body: string) => void;
   connections: number;
   seconds: number;
 }
@@ -41,6 +43,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   assertLoopback(opts.url);
   let i = 0;
   const bodies = opts.bodies;
+  const onResponse = opts.onResponse;
+  const hooks: autocannon.Request = {
+    ...(bodies ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: bodies(i++) }) } : {}),
+    ...(onResponse ? { onResponse: (status: number, body: string) => onResponse(status, body) } : {}),
+  };
   let instance: autocannon.Instance | undefined;
   let watchdog: NodeJS.Timeout | undefined;
   const r = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -50,7 +57,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         method: opts.method ?? 'GET',
         headers: opts.headers,
         body: bodies ? undefined : opts.body,
-        requests: bodies ? [{ setupRequest: (req) => ({ ...req, body: bodies(i++) }) }] : undefined,
+        requests: bodies || onResponse ? [hooks] : undefined,
         connections: opts.connections,
         pipelining: 1,
         duration: opts.seconds,

@@ -11,15 +11,19 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLoad, type LoadResult } from './httpLoad.js';
+import { randomBytes } from 'node:crypto';
+import { runLoad, type LoadOptions, type LoadResult } from './httpLoad.js';
 import { BENCH_SECRET } from './coldStart.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.js', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bin/token-ledger.js', import.meta.url));
 const PEER = fileURLToPath(new URL('./peer/oidcProviderPeer.js', import.meta.url));
+const CEILING = fileURLToPath(new URL('./peer/bareFastify.js', import.meta.url));
 
 const SECRET = 'bench-secret-0123456789';
 const RESOURCE = 'https://api.example';
+/** The peer signs its JWT access tokens for this resource with RS256. */
+const RESOURCE_RS256 = 'https://api-rs.example';
 const SCOPE = 'orders:read';
 const CONNECTIONS = [10, 50] as const;
 
@@ -32,10 +36,12 @@ export interface OAuthRow {
   ours: Measured;
   /** `null`: the scenario is ours only. */
   peer: Measured | null;
+  /** The ceiling row: `ours` holds the bare Fastify route's figures. */
+  ceiling?: boolean;
 }
 
 export interface Side {
-  name: 'ours' | 'peer';
+  name: 'ours' | 'peer' | 'ceiling';
   base: string;
   /** Set when the side cannot be measured at all. */
   unavailable?: string;
@@ -45,6 +51,7 @@ export interface Side {
   logTail: string[];
   tokenEndpoint?: string;
   introspectionEndpoint?: string;
+  revocationEndpoint?: string;
 }
 
 /** A request checked by hand, ready to be put under load. */
@@ -67,14 +74,15 @@ function headersFor(clientId: string): Record<string, string> {
   };
 }
 
-/** A JWS in compact form: three base64url segments, the first a JSON header with `alg`. */
-function isJwt(token: string): boolean {
+/** The `alg` of a JWS in compact form (three base64url segments, the first a JSON header), or undefined. */
+function jwtAlg(token: string): string | undefined {
   const parts = token.split('.');
-  if (parts.length !== 3) return false;
+  if (parts.length !== 3) return undefined;
   try {
-    return typeof JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')).alg === 'string';
+    const alg = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')).alg;
+    return typeof alg === 'string' ? alg : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -145,9 +153,11 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ 
   return { code, stderr };
 }
 
-async function startPeer(port: number): Promise<{ child: ChildProcess; side: Side }> {
-  const child = track(spawn(process.execPath, [PEER, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  const side: Side = { name: 'peer', base: `http://127.0.0.1:${port}`, logTail: [] };
+/** The peer or the ceiling: a script that takes its port and prints `ready` once listening. */
+export async function startPeer(port: number, name: 'peer' | 'ceiling' = 'peer'): Promise<{ child: ChildProcess; side: Side }> {
+  const script = name === 'peer' ? PEER : CEILING;
+  const child = track(spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const side: Side = { name, base: `http://127.0.0.1:${port}`, logTail: [] };
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no `ready` within 30 s')), 30_000);
@@ -166,7 +176,7 @@ async function startPeer(port: number): Promise<{ child: ChildProcess; side: Sid
       });
     });
   } catch (err) {
-    side.unavailable = `n/a (peer did not start: ${(err as Error).message})`;
+    side.unavailable = `n/a (${name} did not start: ${(err as Error).message})`;
   }
   return { child, side };
 }
@@ -185,10 +195,10 @@ export function ourEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts our server with `env` and waits (at most 60 s) for /readyz; sets `side.unavailable` when it
+ * Starts our server with `env` and waits (at most 60 s by default) for /readyz; sets `side.unavailable` when it
  * does not get there. The child is returned either way, so that the caller stops it.
  */
-export async function launchOurs(env: NodeJS.ProcessEnv, side: Side): Promise<ChildProcess> {
+export async function launchOurs(env: NodeJS.ProcessEnv, side: Side, readyWithinMs = 60_000): Promise<ChildProcess> {
   const stderr: string[] = [];
   const child = track(spawn(process.execPath, [SERVER], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   tail(child.stderr, stderr, process.stderr);
@@ -200,8 +210,8 @@ export async function launchOurs(env: NodeJS.ProcessEnv, side: Side): Promise<Ch
       side.unavailable = `n/a (server exited: ${stderr.at(-1)?.slice(0, 80) ?? child.exitCode})`;
       break;
     }
-    if (performance.now() - started > 60_000) {
-      side.unavailable = 'n/a (server not ready within 60 s)';
+    if (performance.now() - started > readyWithinMs) {
+      side.unavailable = `n/a (server not ready within ${readyWithinMs / 1000} s)`;
       break;
     }
     try {
@@ -219,7 +229,11 @@ async function startOurs(port: number, dataDir: string): Promise<{ child?: Child
   const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
   const env = ourEnv(port, dataDir);
   const common = ['--client-secret', SECRET, '--grant-types', 'client_credentials', '--scope', 'orders:read orders:write', '--json'];
-  for (const extra of [['--client-id', 'bench-client'], ['--client-id', 'bench-opaque', '--access-token-format', 'opaque']]) {
+  for (const extra of [
+    ['--client-id', 'bench-client'],
+    ['--client-id', 'bench-rs256', '--access-token-signing-alg', 'RS256'],
+    ['--client-id', 'bench-opaque', '--access-token-format', 'opaque'],
+  ]) {
     const { code, stderr } = await runCli(['clients', 'create', ...extra, ...common], env);
     if (code !== 0) {
       const why = stderr.find((l) => /unknown command|error/i.test(l)) ?? stderr.at(-1) ?? `exit code ${code}`;
@@ -240,6 +254,7 @@ async function discover(side: Side): Promise<void> {
     const doc = (await res.json()) as Record<string, unknown>;
     if (typeof doc.token_endpoint === 'string') side.tokenEndpoint = doc.token_endpoint;
     if (typeof doc.introspection_endpoint === 'string') side.introspectionEndpoint = doc.introspection_endpoint;
+    if (typeof doc.revocation_endpoint === 'string') side.revocationEndpoint = doc.revocation_endpoint;
   } catch (err) {
     side.unavailable = `n/a (discovery: ${(err as Error).message})`;
   }
@@ -260,8 +275,8 @@ async function post(url: string, headers: Record<string, string>, body: string) 
 const failed = (status: number, json: Record<string, unknown>) =>
   status === 404 ? 'n/a (endpoint missing)' : `n/a (HTTP ${status}${typeof json.error === 'string' ? ` ${json.error}` : ''})`;
 
-/** A client-credentials request, checked once: 200, and an access token of the expected format. */
-async function issuance(side: Side, clientId: string, fields: Record<string, string>, format: 'jwt' | 'opaque'): Promise<Target | string> {
+/** A client-credentials request, checked once: 200, and an access token of the expected format (JWT: alg). */
+async function issuance(side: Side, clientId: string, fields: Record<string, string>, format: 'ES256' | 'RS256' | 'opaque'): Promise<Target | string> {
   if (side.unavailable) return side.unavailable;
   if (!side.tokenEndpoint) return 'n/a (endpoint missing)';
   if (side.noClients) return side.noClients;
@@ -270,7 +285,8 @@ async function issuance(side: Side, clientId: string, fields: Record<string, str
     const { status, json } = await post(target.url, target.headers, target.body);
     if (status !== 200) return failed(status, json);
     if (typeof json.access_token !== 'string') return 'n/a (no access_token)';
-    if (isJwt(json.access_token) !== (format === 'jwt')) return `n/a (expected ${format === 'jwt' ? 'a JWT' : 'an opaque'} access token)`;
+    const alg = jwtAlg(json.access_token);
+    if ((alg ?? 'opaque') !== format) return `n/a (expected ${format === 'opaque' ? 'an opaque' : `an ${format} JWT`} access token, got ${alg ?? 'opaque'})`;
     return target;
   } catch (err) {
     return `n/a (${(err as Error).message})`;
@@ -312,24 +328,90 @@ export function cleanUpOnInterrupt(dataDir: string): () => void {
   };
 }
 
+/** An introspection request for `token`, checked once: 200 and the expected `active`. */
+async function introspectionOf(side: Side, token: string, clientId: string, active: boolean): Promise<Target | string> {
+  if (!side.introspectionEndpoint) return 'n/a (endpoint missing)';
+  try {
+    const target = { url: side.introspectionEndpoint, headers: headersFor(clientId), body: form({ token }) };
+    const check = await post(target.url, target.headers, target.body);
+    if (check.status !== 200) return failed(check.status, check.json);
+    if (check.json.active !== active) return `n/a (introspection: active is ${String(check.json.active)}, expected ${active})`;
+    return target;
+  } catch (err) {
+    return `n/a (${(err as Error).message})`;
+  }
+}
+
+/** Revokes `token` by hand and checks that introspection then says inactive. */
+async function revokedBy(side: Side, token: string, clientId: string): Promise<string | undefined> {
+  if (!side.revocationEndpoint) return 'n/a (endpoint missing)';
+  try {
+    const res = await post(side.revocationEndpoint, headersFor(clientId), form({ token }));
+    if (res.status !== 200) return failed(res.status, res.json);
+    const check = await introspectionOf(side, token, clientId, false);
+    return typeof check === 'string' ? check : undefined;
+  } catch (err) {
+    return `n/a (${(err as Error).message})`;
+  }
+}
+
 /**
- * Client-credentials issuance of JWT access tokens, introspection of a valid token (each at 10 and
- * 50 connections, ours and the peer), and ours-only issuance of opaque tokens.
+ * Tokens collected from the opaque-issuance runs, each revoked at most once by the revocation row
+ * (so every measured revocation is a real one), unless the row outruns them: `reused` counts the
+ * requests that had to revoke an already revoked token, and the table says so.
  */
-export async function measureOAuth(quick: boolean): Promise<OAuthRow[]> {
-  const seconds = quick ? 3 : 10;
-  // Both servers reach their pace only after a few seconds of load (JIT): warm each target up first.
-  const warmupSeconds = quick ? 4 : 5;
+class TokenPool {
+  readonly tokens: string[] = [];
+  private next = 0;
+  reused = 0;
+  take(body: string): void {
+    const m = /"access_token":"([^"]+)"/.exec(body);
+    if (m) this.tokens.push(m[1]!);
+  }
+  pop(): string | undefined {
+    return this.tokens.pop();
+  }
+  nextToken(): string {
+    if (this.next >= this.tokens.length) this.reused++;
+    return this.tokens[this.next++ % this.tokens.length]!;
+  }
+}
+
+export interface OAuthTimings {
+  /** Seconds per measured row. */
+  seconds: number;
+  /** Seconds of warm-up per target before its first measured row. */
+  warmupSeconds: number;
+}
+
+export const oauthTimings = (quick: boolean): OAuthTimings => (quick ? { seconds: 1, warmupSeconds: 1 } : { seconds: 10, warmupSeconds: 5 });
+
+export interface OAuthResult {
+  rows: OAuthRow[];
+  /** Revocation requests that found the pool of fresh tokens empty, per side. */
+  reused: { ours: number; peer: number };
+}
+
+/**
+ * The OAuth endpoints, ours and the peer's, at 10 and 50 connections: client-credentials issuance
+ * (JWT ES256, JWT RS256, opaque), introspection (active; active with `Consistency: strict`, ours
+ * only; revoked; unknown token), revocation; and, right after the first introspection row, the
+ * ceiling: a bare Fastify route shaped like introspection, idle until then.
+ */
+export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
+  const { seconds, warmupSeconds } = oauthTimings(quick);
   const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-oauth-'));
   let peerChild: ChildProcess | undefined;
   let oursChild: ChildProcess | undefined;
+  let ceilingChild: ChildProcess | undefined;
   let stopping = false;
   const released = cleanUpOnInterrupt(dataDir);
   try {
-    const [peerPort, oursPort] = await freePorts(2);
-    const [peer, ours] = await Promise.all([startPeer(peerPort), startOurs(oursPort, dataDir)]);
+    const [peerPort, oursPort, ceilingPort] = await freePorts(3);
+    const [peer, ours, ceiling] = await Promise.all([startPeer(peerPort!), startOurs(oursPort!, dataDir), startPeer(ceilingPort!, 'ceiling')]);
     peerChild = peer.child;
     oursChild = ours.child;
+    ceilingChild = ceiling.child;
     // A server that dies mid-run: its remaining rows say so, and its last words go to stderr.
     for (const [side, child] of [[peer.side, peerChild], [ours.side, oursChild]] as const) {
       child?.once('exit', (code, signal) => {
@@ -341,42 +423,105 @@ export async function measureOAuth(quick: boolean): Promise<OAuthRow[]> {
     await Promise.all([discover(peer.side), discover(ours.side)]);
 
     /** Warm up once, then measure at each connection count; n/a passes through. */
-    const load = async (target: Target | string): Promise<Measured[]> => {
+    const load = async (target: Target | string, extra: Pick<LoadOptions, 'bodies' | 'onResponse'> = {}): Promise<Measured[]> => {
       if (typeof target === 'string') return CONNECTIONS.map(() => target);
-      const run = (connections: number, s: number) => runLoad({ ...target, method: 'POST', connections, seconds: s });
+      const run = (connections: number, s: number) => runLoad({ ...target, ...extra, method: 'POST', connections, seconds: s });
       await run(10, warmupSeconds);
       const out: Measured[] = [];
       for (const c of CONNECTIONS) out.push(await run(c, seconds));
       return out;
     };
     const rows: OAuthRow[] = [];
+    const push = (scenario: string, o: Measured[], p: Measured[] | null) =>
+      CONNECTIONS.forEach((connections, i) => rows.push({ scenario, connections, ours: o[i]!, peer: p === null ? null : p[i]! }));
     const both = async (scenario: string, oursTarget: () => Promise<Target | string>, peerTarget: () => Promise<Target | string>) => {
       // Each side's token is fetched right before its own runs (the peer's opaque tokens live 10 min).
       const o = await load(await oursTarget());
       const p = await load(await peerTarget());
-      CONNECTIONS.forEach((connections, i) => rows.push({ scenario, connections, ours: o[i]!, peer: p[i]! }));
+      push(scenario, o, p);
     };
 
     // The same request on both sides: the peer needs `resource` to issue a JWT, ours accepts it
-    // (and without it would issue the same JWT with its own issuer as audience).
-    const oursJwt = () => issuance(ours.side, 'bench-client', { resource: RESOURCE }, 'jwt');
-    const peerJwt = () => issuance(peer.side, 'bench-client', { resource: RESOURCE }, 'jwt');
+    // (and without it would issue the same JWT with its own issuer as audience). Ours picks the
+    // algorithm per client, the peer per resource.
+    const oursJwt = () => issuance(ours.side, 'bench-client', { resource: RESOURCE }, 'ES256');
+    const peerJwt = () => issuance(peer.side, 'bench-client', { resource: RESOURCE }, 'ES256');
     const peerOpaque = () => issuance(peer.side, 'bench-client', {}, 'opaque');
-    await both('client credentials → JWT access token (ES256)', oursJwt, peerJwt);
+    await both('client credentials → JWT (ES256)', oursJwt, peerJwt);
     await both(
-      'introspection of a valid token (ours: JWT, peer: opaque)',
+      'client credentials → JWT (RS256)',
+      () => issuance(ours.side, 'bench-rs256', { resource: RESOURCE }, 'RS256'),
+      () => issuance(peer.side, 'bench-client', { resource: RESOURCE_RS256 }, 'RS256'),
+    );
+    // The opaque runs also fill each side's pool of tokens for the revocation row.
+    const pools = { ours: new TokenPool(), peer: new TokenPool() };
+    const oursOpaqueTarget = await issuance(ours.side, 'bench-opaque', {}, 'opaque');
+    const oursOpaque = await load(oursOpaqueTarget, { onResponse: (_, body) => pools.ours.take(body) });
+    const peerOpaqueTarget = await peerOpaque();
+    const peerOpaqueRuns = await load(peerOpaqueTarget, { onResponse: (_, body) => pools.peer.take(body) });
+    push('client credentials → opaque', oursOpaque, peerOpaqueRuns);
+
+    await both(
+      'introspection: active token (ours JWT, peer opaque)',
       async () => introspection(ours.side, await oursJwt(), 'bench-client'),
       async () => introspection(peer.side, await peerOpaque(), 'bench-client'),
     );
-    const opaque = await load(await issuance(ours.side, 'bench-opaque', {}, 'opaque'));
+    // The ceiling right after the row it is compared with, so that both meet the same machine.
+    const ceilingTarget: Target | string = ceiling.side.unavailable ?? {
+      url: `${ceiling.side.base}/introspect`,
+      headers: headersFor('bench-client'),
+      body: form({ token: randomBytes(32).toString('base64url') }),
+    };
+    const ceilingRuns = await load(ceilingTarget);
     CONNECTIONS.forEach((connections, i) =>
-      rows.push({ scenario: 'client credentials → opaque access token (ours only)', connections, ours: opaque[i]!, peer: null }),
+      rows.push({ scenario: 'ceiling: bare Fastify POST route (form in, JSON out)', connections, ours: ceilingRuns[i]!, peer: null, ceiling: true }),
     );
-    return rows;
+    // Strict consistency (ours only): each answer first reads the ledger's head and waits for the views.
+    const strict = await introspection(ours.side, await oursJwt(), 'bench-client');
+    push(
+      'introspection: active token, Consistency: strict',
+      await load(typeof strict === 'string' ? strict : { ...strict, headers: { ...strict.headers, consistency: 'strict' } }),
+      null,
+    );
+    const revokedTarget = async (side: Side, pool: TokenPool, clientId: string): Promise<Target | string> => {
+      const token = pool.pop();
+      if (!token) return 'n/a (no token to revoke)';
+      return (await revokedBy(side, token, clientId)) ?? introspectionOf(side, token, clientId, false);
+    };
+    await both(
+      'introspection: revoked token (opaque)',
+      () => revokedTarget(ours.side, pools.ours, 'bench-opaque'),
+      () => revokedTarget(peer.side, pools.peer, 'bench-client'),
+    );
+    const unknown = randomBytes(32).toString('base64url');
+    await both(
+      'introspection: unknown token',
+      () => introspectionOf(ours.side, unknown, 'bench-client', false),
+      () => introspectionOf(peer.side, unknown, 'bench-client', false),
+    );
+    const revocation = async (side: Side, pool: TokenPool, issuing: Target | string, clientId: string): Promise<Measured[]> => {
+      // Revocation outruns issuance: top the pool up, off the clock, for as long as the row lasts.
+      if (typeof issuing !== 'string') {
+        const fill = { ...issuing, method: 'POST' as const, connections: 50, onResponse: (_: number, body: string) => pool.take(body) };
+        await runLoad({ ...fill, seconds: warmupSeconds + CONNECTIONS.length * seconds });
+      }
+      const token = pool.pop();
+      const why = side.unavailable ?? (token ? await revokedBy(side, token, clientId) : 'n/a (no token to revoke)');
+      if (why) return CONNECTIONS.map(() => why);
+      const target = { url: side.revocationEndpoint!, headers: headersFor(clientId), body: '' };
+      return load(target, { bodies: () => form({ token: pool.nextToken(), token_type_hint: 'access_token' }) });
+    };
+    push(
+      'revocation (a fresh opaque token per request)',
+      await revocation(ours.side, pools.ours, oursOpaqueTarget, 'bench-opaque'),
+      await revocation(peer.side, pools.peer, peerOpaqueTarget, 'bench-client'),
+    );
+
+    return { rows, reused: { ours: pools.ours.reused, peer: pools.peer.reused } };
   } finally {
     stopping = true;
     released();
-    await Promise.all([stopChild(peerChild), stopChild(oursChild)]);
+    await Promise.all([stopChild(peerChild), stopChild(oursChild), stopChild(ceilingChild)]);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,8 @@
 /**
- * `npm run bench` (add `-- --quick` for a short run). Loopback only; every scenario is bounded in
- * time. Prints three tables: the ledger, the OAuth endpoints over HTTP against oidc-provider, and
- * the authorization-code flow over HTTP (ours only). The README records a run with the machine it
- * ran on.
+ * `npm run bench` (add `-- --quick` for a run of a minute or two). Loopback only; every scenario is
+ * bounded in time. Prints the ledger's own figures, then one table of every HTTP scenario, ours and
+ * oidc-provider's side by side, with the ceiling (a bare Fastify route) and the revocation lag
+ * between two instances under it. The README records a run with the machine it ran on.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { measureAppends } from './ledgerAppends.js';
 import { measureColdStart } from './coldStart.js';
-import { measureOAuth, type Measured } from './oauthScenarios.js';
+import { measureOAuth, oauthTimings } from './oauthScenarios.js';
 import { measureAuthorizationCode } from './authorizationCodeScenarios.js';
 import { measureGraphql } from './graphqlScenarios.js';
+import { measureMultiInstance } from './multiInstance.js';
+import { describeLag } from './revocationLag.js';
+import { cells, fromLoad, ratio, type TableRow } from './table.js';
 import { runScaling } from './scaling.js';
 
 const quick = process.argv.includes('--quick');
@@ -48,31 +51,49 @@ function printTable(header: string[], body: string[][]): void {
 }
 printTable(['scenario', 'result', 'detail'], rows);
 
-// OAuth endpoints over HTTP, ours against oidc-provider: both servers run as child processes, the
-// load generator (autocannon) runs here; one server is under load at a time.
+// Every HTTP scenario in one table: ours and oidc-provider side by side where the peer has the
+// scenario, each server a child process, the load generated from this process, one target under
+// load at a time; then the ceiling (a bare Fastify route) and the lag between two instances.
 const oauth = await measureOAuth(quick);
-const failures = (m: Measured) => (typeof m === 'string' ? 0 : m.errors + m.non2xx);
-const rps = (m: Measured | null) => {
-  if (m === null) return '—';
-  if (typeof m === 'string') return m;
-  const failed = failures(m);
-  return failed ? `${fmt(m.rps)} (${fmt(failed)} failed)` : fmt(m.rps);
-};
-const ms = (n: number) => (n < 1 ? '<1' : fmt(n)); // autocannon records whole milliseconds
-const latency = (m: Measured | null) => (m === null || typeof m === 'string' ? '' : `${ms(m.p50)} / ${ms(m.p99)} ms`);
-const ratio = (ours: Measured, peer: Measured | null) =>
-  peer === null ? '—' : typeof ours === 'string' || typeof peer === 'string' || peer.rps === 0 ? 'n/a' : `${fmt(ours.rps / peer.rps, 2)}×`;
+const code = await measureAuthorizationCode(quick);
+const gql = await measureGraphql(quick);
+const lag = await measureMultiInstance(quick);
+
+const table: TableRow[] = [
+  ...oauth.rows.map((r) => ({ scenario: r.scenario, connections: r.connections, ours: fromLoad(r.ours), peer: r.peer === null ? null : fromLoad(r.peer) })),
+  ...code,
+  ...gql.rows.map((r) => ({ scenario: `GraphQL ${r.scenario}`, connections: r.connections, ours: fromLoad(r.result), peer: null })),
+];
 console.log('');
 printTable(
-  ['scenario', 'connections', 'ours req/s', 'ours p50/p99', 'peer req/s', 'peer p50/p99', 'ratio'],
-  oauth.map((r) => [r.scenario, String(r.connections), rps(r.ours), latency(r.ours), rps(r.peer), latency(r.peer), ratio(r.ours, r.peer)]),
+  ['scenario', 'conns', 'ours req/s', 'ours p50', 'ours p99', 'ours errors', 'peer req/s', 'peer p50', 'peer p99', 'peer errors', 'ours ÷ peer'],
+  table.map((r) => [r.scenario, String(r.connections), ...cells(r.ours), ...(r.peer === null ? ['—', '', '', ''] : cells(r.peer)), ratio(r.ours, r.peer)]),
 );
-const totalFailed = oauth.reduce((n, r) => n + failures(r.ours) + (r.peer === null ? 0 : failures(r.peer)), 0);
+const timings = oauthTimings(quick);
 console.log(
-  `\npeer: oidc-provider ${peerVersion()}, in-memory adapter. req/s counts 2xx responses only; ` +
-    `p50/p99 from autocannon (1 ms resolution); ratio = ours req/s ÷ peer req/s. ` +
-    `${quick ? 3 : 10} s per row, after ${quick ? 4 : 5} s of warm-up per target; failed requests (errors + non-2xx): ${fmt(totalFailed)}.`,
+  `\npeer: oidc-provider ${peerVersion()}, in-memory adapter (an unbounded Map). req/s counts successful answers only (2xx; ` +
+    `for the code flow, completed round trips or rotations); p50/p99 in ms (autocannon: 1 ms resolution; code flow: performance.now()); ` +
+    `errors = connection errors, timeouts and unexpected statuses. ${timings.seconds} s per row after ${timings.warmupSeconds} s of warm-up per target. ` +
+    `The peer refuses to introspect its own JWTs, so its introspection rows use its opaque tokens. Code flow: its session comes from an ` +
+    `automatic interaction instead of a login page, then the same requests; its code-flow access tokens are opaque, ours JWTs (ES256). ` +
+    `Revocation: each request revokes a different live token (collected from the opaque issuance runs and an untimed top-up).`,
 );
+if (oauth.reused.ours || oauth.reused.peer) {
+  console.log(`revocation: the pool of fresh tokens ran out; already revoked tokens were sent ${fmt(oauth.reused.ours)} times (ours), ${fmt(oauth.reused.peer)} times (peer).`);
+}
+const ceilingRows = oauth.rows.filter((r) => r.ceiling);
+const introspectionRows = oauth.rows.filter((r) => r.scenario.startsWith('introspection: active'));
+for (const c of ceilingRows) {
+  const i = introspectionRows.find((r) => r.connections === c.connections);
+  if (i && typeof i.ours !== 'string' && typeof c.ours !== 'string' && c.ours.rps > 0) {
+    console.log(`introspection (active) at ${c.connections} connections: ${fmt((100 * i.ours.rps) / c.ours.rps)} % of the ceiling (${fmt(i.ours.rps)} of ${fmt(c.ours.rps)} req/s).`);
+  }
+}
+console.log(`GraphQL: ${fmt(gql.events)} events in the ledger (one AccessTokenIssued stream per token, 20 clients); operator token with ledger:audit.`);
+
+console.log('\ntwo instances on one embedded ledger (separate processes, same DATA_DIR):');
+if (typeof lag === 'string') console.log(`  ${lag}`);
+else for (const line of describeLag(lag)) console.log(`  ${line}`);
 
 function peerVersion(): string {
   try {
@@ -81,37 +102,6 @@ function peerVersion(): string {
     return '(version unknown)';
   }
 }
-
-// The authorization-code flow, ours only: round trips and refresh-token rotations driven from this
-// process (node:http, keep-alive), one unit of work in flight per worker.
-const code = await measureAuthorizationCode(quick);
-const ms1 = (n: number) => `${fmt(n, 1)} ms`;
-console.log('');
-printTable(
-  ['scenario', 'connections', 'req/s', 'p50', 'p99', 'errors'],
-  code.map((r) =>
-    typeof r.result === 'string'
-      ? [r.scenario, String(r.connections), r.result, '', '', '']
-      : [r.scenario, String(r.connections), fmt(r.result.rps), ms1(r.result.p50), ms1(r.result.p99), fmt(r.result.errors)],
-  ),
-);
-console.log(
-  `\nours only: oidc-provider's code flow needs an interactive login through its own pages, so it is not compared. ` +
-    `A round trip is GET /authorize with an established session and remembered consent (303 with a code) then POST /token ` +
-    `(authorization_code, PKCE S256, public client); req/s counts round trips (or rotations) completed without error. ` +
-    `connections = concurrent workers, each with one round trip in flight, sharing one session; every rotation run starts ` +
-    `from fresh grants, one per worker. p50/p99 per round trip (performance.now()); errors = round trips or rotations that failed. ` +
-    `${quick ? 3 : 10} s per row, after ${quick ? 3 : 5} s of warm-up per scenario.`,
-);
-
-// GraphQL reads with a large ledger (token index rebuilt at start from every issuance).
-const gql = await measureGraphql(quick);
-console.log('');
-printTable(
-  ['scenario', 'connections', 'req/s', 'p50 / p99'],
-  gql.rows.map((r) => [r.scenario, String(r.connections), rps(r.result), latency(r.result)]),
-);
-console.log(`\n${fmt(gql.events)} events in the ledger (one AccessTokenIssued stream per token, 20 clients); operator token with ledger:audit.`);
 
 // Cost as the work grows: the active-token view, HTTP and cold start at several sizes.
 await runScaling(quick);

@@ -20,6 +20,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Brute-force limits on failed client authentications and logins. */
   throttle: ThrottleConfig;
+  /** strict: introspection first waits for this instance's views to reach the ledger's head. */
+  introspectionConsistency: 'strict' | 'eventual';
 }
 
 /**
@@ -104,6 +106,12 @@ function throttle(env: Env): ThrottleConfig {
   };
 }
 
+function consistency(raw: string | undefined): Config['introspectionConsistency'] {
+  if (raw === undefined || raw === '' || raw === 'eventual') return 'eventual';
+  if (raw === 'strict') return 'strict';
+  throw new ConfigError(`INTROSPECTION_CONSISTENCY=${JSON.stringify(raw)} is invalid: expected strict or eventual`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -134,5 +142,6 @@ export function loadConfig(env: Env = process.env): Config {
     sessionSeconds: integer(env, 'SESSION_TTL', 86_400, 60, 31_536_000),
     trustProxy: trustProxy(env.TRUST_PROXY),
     throttle: throttle(env),
+    introspectionConsistency: consistency(env.INTROSPECTION_CONSISTENCY),
   };
 }

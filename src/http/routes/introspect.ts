@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { activeTokenByHash, activeTokensProjection } from '../../../projections/activeTokens.js';
 import { clientsProjection } from '../../../projections/clients.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
@@ -11,6 +11,28 @@ import type { Runtime } from '../../runtime.js';
 import { errorResponses, introspectionResponseSchema } from './oauthSchemas.js';
 
 const JWT_RESPONSE = 'application/token-introspection+jwt';
+
+/**
+ * A strict introspection waits at most this long for the views; then it answers 503 rather than
+ * risk a stale `active: true`. Views normally trail the ledger by one poll (embedded store, 100 ms)
+ * or a few milliseconds (EventStoreDB); a second means this instance is stuck or far behind.
+ */
+const STRICT_WAIT_MS = 1000;
+
+/**
+ * `Consistency: strict` asks for an answer that reflects every event in the ledger when the request
+ * arrived, including revocations made through another instance; `eventual` (or no header) answers
+ * from this instance's views as they are. INTROSPECTION_CONSISTENCY=strict makes strict the floor:
+ * a request cannot lower it.
+ */
+function wantsStrict(request: FastifyRequest, configured: 'strict' | 'eventual'): boolean {
+  const raw = request.headers.consistency;
+  if (raw === undefined) return configured === 'strict';
+  const value = (Array.isArray(raw) ? raw.join(',') : raw).trim().toLowerCase();
+  if (value === 'strict') return true;
+  if (value === 'eventual') return configured === 'strict';
+  throw invalidRequest('the Consistency header must be strict or eventual');
+}
 
 /**
  * RFC 7662. A token is active only if its hash is in the active-token view: the ledger recorded it
@@ -30,6 +52,19 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
       const client = await app.oauth.authenticate(request, params, endpoint);
       if (client.method === 'none') throw invalidClient('introspection needs a confidential client', false);
       if (!params.token) throw invalidRequest('token is missing');
+      if (wantsStrict(request, runtime.config.introspectionConsistency)) {
+        try {
+          await runtime.runner.waitFor(await runtime.store.headPosition(), STRICT_WAIT_MS);
+        } catch (err) {
+          // A timeout, an unreachable ledger or a failed subscription: whichever, the views may be stale.
+          request.log.warn({ err: (err as Error).message }, 'strict introspection: views behind the ledger');
+          return reply
+            .code(503)
+            .header('retry-after', '1')
+            .send({ error: 'temporarily_unavailable', error_description: 'this instance has not caught up with the ledger yet; retry shortly' });
+        }
+        reply.header('consistency', 'strict');
+      }
       const now = Math.floor(Date.now() / 1000);
       const hash = sha256(params.token);
       const found = activeTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);

@@ -1,0 +1,50 @@
+/**
+ * The one table of `npm run bench`: a row per scenario and connection count, ours and the peer's
+ * figures side by side. A cell is figures or why there are none ("n/a (why)").
+ */
+import type { LoadResult } from './httpLoad.js';
+import type { UnitResult } from './authorizationCodeScenarios.js';
+
+export interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** Latencies in whole milliseconds (autocannon), so below 1 reads "<1". */
+  wholeMs: boolean;
+}
+
+export type Cell = Figures | string;
+
+export interface TableRow {
+  scenario: string;
+  connections: number;
+  ours: Cell;
+  /** `null`: the peer has no such scenario. */
+  peer: Cell | null;
+}
+
+export const fromLoad = (m: LoadResult | string): Cell =>
+  typeof m === 'string' ? m : { rps: m.rps, p50: m.p50, p99: m.p99, errors: m.errors + m.non2xx, wholeMs: true };
+
+export const fromUnits = (m: UnitResult | string): Cell =>
+  typeof m === 'string' ? m : { rps: m.rps, p50: m.p50, p99: m.p99, errors: m.errors, wholeMs: false };
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+function ms(n: number, wholeMs: boolean): string {
+  if (wholeMs) return n < 1 ? '<1' : fmt(n);
+  return fmt(n, n < 10 ? 1 : 0);
+}
+
+/** req/s, p50, p99, errors. */
+export function cells(c: Cell): [string, string, string, string] {
+  if (typeof c === 'string') return [c, '', '', ''];
+  return [fmt(c.rps), ms(c.p50, c.wholeMs), ms(c.p99, c.wholeMs), fmt(c.errors)];
+}
+
+export function ratio(ours: Cell, peer: Cell | null): string {
+  if (peer === null) return '—';
+  if (typeof ours === 'string' || typeof peer === 'string' || peer.rps === 0) return 'n/a';
+  return `${fmt(ours.rps / peer.rps, 2)}×`;
+}
