@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { EventStore, RecordedEvent, Subscription } from './eventStore.js';
 import type { Projection } from '../../projections/projection.js';
@@ -329,7 +329,9 @@ export class ProjectionRunner {
  */
 async function writeDurably(dir: string, file: string, parts: Buffer[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.tmp`;
+  removeAbandonedTemporaries(file);
+  // Per process: instances sharing a DATA_DIR may checkpoint at the same moment.
+  const tmp = `${file}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
   try {
     for (const part of parts) {
@@ -345,5 +347,30 @@ async function writeDurably(dir: string, file: string, parts: Buffer[]): Promise
     fsyncSync(d);
   } finally {
     closeSync(d);
+  }
+}
+
+/** Temporary files of processes that died mid-write (SIGKILL, power loss): as large as a checkpoint. */
+function removeAbandonedTemporaries(file: string): void {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.`;
+  for (const name of readdirSync(dir)) {
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp') || !Number.isInteger(pid) || pid === process.pid) continue;
+    if (isRunning(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // Another instance removed it first.
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

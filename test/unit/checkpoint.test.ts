@@ -1,7 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventStore, NewEvent } from '../../src/ledger/eventStore.js';
 import { ProjectionRunner, codeFingerprint } from '../../src/ledger/projectionRunner.js';
@@ -134,27 +134,29 @@ describe('view checkpoints', () => {
     const { store, checkpointDir, file, position } = await ledgerWithCheckpoint();
     const before = readFileSync(file);
     // A crash before the rename leaves a partial temporary file next to the checkpoint.
-    writeFileSync(`${file}.tmp`, before.subarray(0, 1000));
+    const abandoned = `${file}.999999999.tmp`;
+    writeFileSync(abandoned, before.subarray(0, 1000));
     let started = await startWith(store, checkpointDir);
     assert.ok(started.restored);
     assert.equal(started.runner.position, position);
 
     // A write that fails (here: the temporary path cannot be opened) is logged; the old file stays.
     await store.append('c-more', [{ id: randomUUID(), type: 'Counted', data: {}, metadata }], 'no_stream');
-    removeDir(`${file}.tmp`);
-    mkdirSync(`${file}.tmp`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    mkdirSync(tmp);
     const logs: Logs = [];
     const writer = new ProjectionRunner(store, [counter, activeTokensProjection], { checkpointDir, writeCheckpoints: true, log: logger(logs) });
     await writer.start();
     await writer.close();
     assert.match(logs.join('\n'), /WARN checkpoint not written/);
+    assert.equal(existsSync(abandoned), false, 'a dead process\'s temporary file is removed');
     assert.deepEqual(readFileSync(file), before);
     started = await startWith(store, checkpointDir);
     assert.ok(started.restored);
     assert.equal(started.runner.view(counter).count, 6, 'restored at the old position, then caught up');
 
     // Once writing works again, the next checkpoint replaces it whole, readable only by its owner.
-    removeDir(`${file}.tmp`);
+    removeDir(tmp);
     const again = new ProjectionRunner(store, [counter, activeTokensProjection], { checkpointDir, writeCheckpoints: true });
     await again.start();
     await again.close();
