@@ -205,15 +205,13 @@ function formOf(page: Response, step: string): { action: string; fields: Record<
  * checks by hand that /authorize now answers 303 with a code directly, that the code redeems, and
  * that its refresh token rotates. Returns the session's cookie header, or why it could not.
  */
-async function establishSession(base: string, ep: Endpoints): Promise<string | { failed: string }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const jar = new Jar();
-  const browse = async (method: 'GET' | 'POST', path: string, fields?: Record<string, string>) => {
-    const res = await send(agent, base, method, path, { ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), cookie: jar.header() }, fields && form(fields));
-    jar.take(res);
-    return res;
-  };
-  try {
+function establishSession(base: string, ep: Endpoints): Promise<string | { failed: string }> {
+  return sessionFrom(base, ep, async (agent, jar) => {
+    const browse = async (method: 'GET' | 'POST', path: string, fields?: Record<string, string>) => {
+      const res = await send(agent, base, method, path, { ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), cookie: jar.header() }, fields && form(fields));
+      jar.take(res);
+      return res;
+    };
     const first = pkce();
     const firstState = randomUUID();
     const login = await browse('GET', authorizePath(ep, firstState, first.challenge, `${SCOPE} ${USERINFO_SCOPE}`));
@@ -224,8 +222,24 @@ async function establishSession(base: string, ep: Endpoints): Promise<string | {
     if (!jar.has('tl_session')) throw new Unexpected('login: no tl_session cookie');
     const consentForm = formOf(consent, 'consent page');
     const approved = await browse('POST', consentForm.action, { ...consentForm.fields, decision: 'approve' });
-    const firstCode = codeFrom(approved, firstState);
-    const body = form({ grant_type: 'authorization_code', code: firstCode, redirect_uri: REDIRECT_URI, code_verifier: first.verifier, client_id: CLIENT_ID });
+    return { code: codeFrom(approved, firstState), verifier: first.verifier };
+  });
+}
+
+/**
+ * A session as `signIn` establishes it (its first code and PKCE verifier): the code is redeemed,
+ * then the remembered session is checked. Returns the session's cookie header, or why it could not.
+ */
+async function sessionFrom(
+  base: string,
+  ep: Endpoints,
+  signIn: (agent: Agent, jar: Jar) => Promise<{ code: string; verifier: string }>,
+): Promise<string | { failed: string }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const jar = new Jar();
+  try {
+    const { code, verifier } = await signIn(agent, jar);
+    const body = form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier, client_id: CLIENT_ID });
     tokensFrom('token (first code)', await send(agent, base, 'POST', ep.token, FORM, body));
     // From here on the session and the consent are remembered: the round trips under load.
     const cookie = jar.header();
@@ -250,10 +264,8 @@ async function checkRemembered(agent: Agent, base: string, ep: Endpoints, cookie
  * The peer's session: its authorization endpoint sends the browser to /interaction/<uid>, which
  * signs in and consents at once and sends it back; the redirects are followed with the cookies.
  */
-async function establishPeerSession(base: string, ep: Endpoints): Promise<string | { failed: string }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const jar = new Jar();
-  try {
+function establishPeerSession(base: string, ep: Endpoints): Promise<string | { failed: string }> {
+  return sessionFrom(base, ep, async (agent, jar) => {
     const first = pkce();
     const state = randomUUID();
     let res = await send(agent, base, 'GET', authorizePath(ep, state, first.challenge, `${SCOPE} ${USERINFO_SCOPE}`), {});
@@ -264,17 +276,8 @@ async function establishPeerSession(base: string, ep: Endpoints): Promise<string
       res = await send(agent, base, 'GET', location.pathname + location.search, { cookie: jar.header() });
       jar.take(res);
     }
-    const code = codeFrom(res, state);
-    const body = form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: first.verifier, client_id: CLIENT_ID });
-    tokensFrom('token (first code)', await send(agent, base, 'POST', ep.token, FORM, body));
-    const cookie = jar.header();
-    await checkRemembered(agent, base, ep, cookie);
-    return cookie;
-  } catch (err) {
-    return { failed: `n/a (${(err as Error).message.slice(0, 100)})` };
-  } finally {
-    agent.destroy();
-  }
+    return { code: codeFrom(res, state), verifier: first.verifier };
+  });
 }
 
 /** Endpoint paths from the discovery document. */

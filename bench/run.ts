@@ -15,7 +15,7 @@ import { measureAuthorizationCode } from './authorizationCodeScenarios.js';
 import { measureGraphql } from './graphqlScenarios.js';
 import { measureMultiInstance } from './multiInstance.js';
 import { describeLag } from './revocationLag.js';
-import { cells, fromLoad, ratio, type TableRow } from './table.js';
+import { cells, fmt, fromLoad, printTable, ratio, type TableRow } from './table.js';
 import { runScaling } from './scaling.js';
 
 const quick = process.argv.includes('--quick');
@@ -23,7 +23,6 @@ const seconds = quick ? 3 : 10;
 const coldEvents = quick ? 100_000 : 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
 const rows: Array<[string, string, string]> = [];
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`);
 console.log(`mode: ${quick ? 'quick' : 'full'}; scratch: ${dir}\n`);
@@ -41,13 +40,6 @@ try {
   rows.push([`cold start to /readyz, ${fmt(cold.events)} events, from checkpoint`, `${fmt(cold.fromCheckpoint, 2)} s`, '']);
 } finally {
   rmSync(dir, { recursive: true, force: true });
-}
-function printTable(header: string[], body: string[][]): void {
-  const width = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(line(width.map((w) => '-'.repeat(w))));
-  for (const r of body) console.log(line(r));
 }
 printTable(['scenario', 'result', 'detail'], rows);
 

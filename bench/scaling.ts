@@ -21,19 +21,12 @@ import { fillWithTokens, launchServer, measureColdStart, processMemory, stopServ
 import { measureLiveTokens, type LiveTokensResult } from './liveTokens.js';
 import { runLoad, type LoadResult } from './httpLoad.js';
 import { freePorts, ourEnv, runCli } from './oauthScenarios.js';
+import { fmt, printTable } from './table.js';
 
 const SECRET = 'bench-secret-0123456789';
 
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
 
-function printTable(header: string[], body: string[][]): void {
-  const width = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(line(width.map((w) => '-'.repeat(w))));
-  for (const r of body) console.log(line(r));
-}
 
 async function viewRows(quick: boolean): Promise<string[][]> {
   const runs: Array<[number, 'service' | 'user', 'compact' | 'maps']> = [

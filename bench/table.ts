@@ -30,7 +30,6 @@ export const fromLoad = (m: LoadResult | string): Cell =>
 export const fromUnits = (m: UnitResult | string): Cell =>
   typeof m === 'string' ? m : { rps: m.rps, p50: m.p50, p99: m.p99, errors: m.errors, wholeMs: false };
 
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 function ms(n: number, wholeMs: boolean): string {
   if (wholeMs) return n < 1 ? '<1' : fmt(n);
@@ -47,4 +46,15 @@ export function ratio(ours: Cell, peer: Cell | null): string {
   if (peer === null) return '—';
   if (typeof ours === 'string' || typeof peer === 'string' || peer.rps === 0) return 'n/a';
   return `${fmt(ours.rps / peer.rps, 2)}×`;
+}
+
+export const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/** A Markdown table, columns padded: pasted into the README as it is. */
+export function printTable(header: string[], body: string[][]): void {
+  const width = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(line(width.map((w) => '-'.repeat(w))));
+  for (const r of body) console.log(line(r));
 }
