@@ -40,8 +40,6 @@ class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite' as const;
   private readonly pending = new Map<number, Pending>();
   private outbox: AppendRequest[] = [];
-  /** Batches posted to the writer and not yet answered. */
-  private inFlight = 0;
   private writerGone?: Error;
   private nextReqId = 1;
   private readonly subscribers = new Set<LiveSubscription>();
@@ -87,11 +85,10 @@ class SqliteEventStore implements EventStore {
         return;
       }
       this.pending.set(reqId, { resolve, reject, stream, expected, events: request.events });
-      // Group commit, leader/follower: an idle writer gets this append at once, so its commit
-      // overlaps the requests still being handled here; appends made while a commit is in flight
-      // wait in the outbox and travel together, sharing the next commit.
+      // Appends made in the same tick travel to the writer together; the writer commits everything
+      // that reached it while its previous commit was being made durable in one transaction.
       this.outbox.push(request);
-      if (this.inFlight === 0) this.sendOutbox();
+      if (this.outbox.length === 1) setImmediate(() => this.sendOutbox());
     });
   }
 
@@ -99,7 +96,6 @@ class SqliteEventStore implements EventStore {
     if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
-    this.inFlight += 1;
     this.writer.postMessage(batch);
   }
 
@@ -150,8 +146,6 @@ class SqliteEventStore implements EventStore {
   }
 
   private onWriterMessage({ replies, stats }: WriterReply): void {
-    this.inFlight -= 1;
-    this.sendOutbox();
     this.options.onBatch?.(stats);
     const written = this.subscribers.size > 0 ? writtenEvents(replies, this.pending) : undefined;
     for (const sub of this.subscribers) sub.pump(written);
