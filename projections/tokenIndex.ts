@@ -99,8 +99,11 @@ export interface TokenRows {
   /** by string id of the client / subject */
   byClient: Map<number, RowList>;
   bySubject: Map<number, RowList>;
-  /** the stream of a token whose events are not in the usual one (see streamOf), by row */
-  oddStream: Map<number, string>;
+  /**
+   * The stream of a token whose events are not in the usual one (see streamOf) as an id into
+   * `strings`, 0 for the usual one: a column, not a Map, since a whole ledger may use other streams.
+   */
+  stream: Uint32Array;
 }
 
 /**
@@ -128,8 +131,8 @@ const REFRESH = 1;
 const REVOKED = 2;
 const FIRST_CAPACITY = 1024;
 
-type RowField = 'flags' | 'iat' | 'exp' | 'revokedAt' | 'client' | 'sub' | 'scope' | 'reason' | 'aud' | 'grant' | 'grantNext';
-const ROW_FIELDS: RowField[] = ['flags', 'iat', 'exp', 'revokedAt', 'client', 'sub', 'scope', 'reason', 'aud', 'grant', 'grantNext'];
+type RowField = 'flags' | 'iat' | 'exp' | 'revokedAt' | 'client' | 'sub' | 'scope' | 'reason' | 'aud' | 'grant' | 'grantNext' | 'stream';
+const ROW_FIELDS: RowField[] = ['flags', 'iat', 'exp', 'revokedAt', 'client', 'sub', 'scope', 'reason', 'aud', 'grant', 'grantNext', 'stream'];
 
 function emptyRows(capacity: number): TokenRows {
   return {
@@ -155,7 +158,7 @@ function emptyRows(capacity: number): TokenRows {
     grantTail: new Uint32Array(64),
     byClient: new Map(),
     bySubject: new Map(),
-    oddStream: new Map(),
+    stream: new Uint32Array(capacity),
   };
 }
 
@@ -239,7 +242,7 @@ function add(v: TokenIndexView, token: Omit<IndexedToken, 'seq'>): TokenIndexVie
   } else {
     r.grant[row] = 0;
   }
-  if (token.stream !== undefined && token.stream !== streamOf({ jti: token.jti, grantId: token.grantId })) r.oddStream.set(row, token.stream);
+  r.stream[row] = token.stream !== undefined && token.stream !== streamOf({ jti: token.jti, grantId: token.grantId }) ? internString(r, token.stream) : 0;
   append(r.byClient, r.client[row]!, row);
   append(r.bySubject, r.sub[row]!, row);
   return v;
@@ -288,8 +291,7 @@ export function tokenAt(v: TokenIndexView, row: number): IndexedToken {
     exp: r.exp[row]!,
     grantId: grantIdAt(v, row),
   };
-  const stream = r.oddStream.size ? r.oddStream.get(row) : undefined;
-  if (stream !== undefined) token.stream = stream;
+  if (r.stream[row]) token.stream = s[r.stream[row]!]!;
   if (flags & REVOKED) {
     token.revokedAt = r.revokedAt[row]!;
     token.revocationReason = s[r.reason[row]!]!;
