@@ -5,7 +5,10 @@ import type { RecordedEvent } from '../src/ledger/eventStore.js';
 import { defineProjection } from './projection.js';
 import { addKey, findKey, keyAt, uuidKeys, type UuidKeys } from './uuidKeys.js';
 
-/** One access or refresh token ever issued: claims only (never its hash), and how it ended. */
+/**
+ * One access or refresh token ever issued: claims only (never its hash), and how it ended. Made on
+ * demand from the index's rows (tokenAt, tokenByJti): changing it changes nothing in the index.
+ */
 export interface IndexedToken {
   jti: string;
   kind: 'access_token' | 'refresh_token';
