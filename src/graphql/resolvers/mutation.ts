@@ -20,6 +20,7 @@ import { commandContext, type GraphQLContext } from '../context.js';
 import { badInput, notFound, toClient, toGrant, toSigningKey, toToken, toUser, type TokenNode } from '../mappers.js';
 import { Client, CreateUserInput, Grant, RegisterClientInput, RegisteredClient, SigningAlg, SigningKey, Token, UpdateClientInput, User } from '../types.js';
 import { tokenIndex } from './reads.js';
+import { expAt, grantIdAt, isRevokedAt, jtiAt, rowsOfClient, rowsOfSubject, tokenByJti } from '../../../projections/tokenIndex.js';
 
 /** Refusals of the domain become BAD_USER_INPUT with their message; anything else stays an internal error. */
 async function command<T>(fn: () => Promise<T>): Promise<T> {
@@ -77,7 +78,7 @@ const needsSecret = (m: ClientMetadata) => m.token_endpoint_auth_method === 'cli
  * access tokens with it), each token outside a grant through revokeToken. Returns how many tokens
  * were active before.
  */
-async function revokeAll(rt: Runtime, jtis: string[], grantIds: string[], reason: string, ctx: GraphQLContext): Promise<number> {
+async function revokeAll(rt: Runtime, rows: Uint32Array, grantIds: string[], reason: string, ctx: GraphQLContext): Promise<number> {
   const view = tokenIndex(rt);
   const cctx = commandContext(ctx, reason);
   const now = Date.now();
@@ -85,12 +86,12 @@ async function revokeAll(rt: Runtime, jtis: string[], grantIds: string[], reason
   for (const id of grantIds) if (view.grants.get(id)?.revokedAt === undefined) grants.add(id);
   const plain: string[] = [];
   let count = 0;
-  for (const jti of jtis) {
-    const t = view.tokens.get(jti);
-    if (!t || t.revokedAt !== undefined || t.exp * 1000 <= now) continue;
+  for (const row of rows) {
+    if (isRevokedAt(view, row) || expAt(view, row) * 1000 <= now) continue;
     count++;
-    if (t.grantId) grants.add(t.grantId);
-    else plain.push(jti);
+    const grantId = grantIdAt(view, row);
+    if (grantId) grants.add(grantId);
+    else plain.push(jtiAt(view, row));
   }
   for (const grantId of grants) await revokeGrant(rt, grantId, reason, cctx);
   for (const jti of plain) await revokeToken(rt, jti, { operator: ctx.operator!.clientId }, reason, cctx);
@@ -104,12 +105,12 @@ export class MutationResolver {
     return command(async () => {
       const why = checkReason(reason);
       const rt = ctx.runtime;
-      const t = tokenIndex(rt).tokens.get(jti);
+      const t = tokenByJti(tokenIndex(rt), jti);
       if (!t) throw notFound(`token ${jti} does not exist`);
       const cctx = commandContext(ctx, why);
       if (t.grantId) await revokeGrantToken(rt, t.grantId, jti, null, why, cctx);
       else await revokeToken(rt, jti, { operator: ctx.operator!.clientId }, why, cctx);
-      return toToken(tokenIndex(rt).tokens.get(jti)!);
+      return toToken(tokenByJti(tokenIndex(rt), jti)!);
     });
   }
 
@@ -128,7 +129,7 @@ export class MutationResolver {
     return command(async () => {
       const why = checkReason(reason);
       const view = tokenIndex(ctx.runtime);
-      return revokeAll(ctx.runtime, [...(view.byClient.get(clientId) ?? [])], [...(view.grantsByClient.get(clientId) ?? [])], why, ctx);
+      return revokeAll(ctx.runtime, rowsOfClient(view, clientId).slice(), [...(view.grantsByClient.get(clientId) ?? [])], why, ctx);
     });
   }
 
@@ -137,7 +138,7 @@ export class MutationResolver {
     return command(async () => {
       const why = checkReason(reason);
       const view = tokenIndex(ctx.runtime);
-      return revokeAll(ctx.runtime, [...(view.bySubject.get(subject) ?? [])], [...(view.grantsBySubject.get(subject) ?? [])], why, ctx);
+      return revokeAll(ctx.runtime, rowsOfSubject(view, subject).slice(), [...(view.grantsBySubject.get(subject) ?? [])], why, ctx);
     });
   }
 

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { clientsProjection } from '../../../projections/clients.js';
 import { keysProjection } from '../../../projections/keys.js';
+import { rowsOfGrant, tokenAt, tokenByJti } from '../../../projections/tokenIndex.js';
 import { findUserBySub } from '../../commands/users.js';
 import { clientStream } from '../../commands/clients.js';
 import { grantStream } from '../../commands/grants.js';
@@ -54,7 +55,7 @@ function seqCursor(after: string | null | undefined): number {
 export class QueryResolver {
   @Query(() => Token, { nullable: true, description: 'A token by its jti, from the history index' })
   token(@Arg('jti', () => ID) jti: string, @Ctx() ctx: GraphQLContext): TokenNode | null {
-    const t = tokenIndex(ctx.runtime).tokens.get(jti);
+    const t = tokenByJti(tokenIndex(ctx.runtime), jti);
     return t ? toToken(t) : null;
   }
 
@@ -88,7 +89,7 @@ export class QueryResolver {
 
   @Query(() => TokenStatus, { nullable: true, description: "The token's status at that moment, from its own events; null if not yet issued (or unknown)" })
   async tokenStatusAt(@Arg('jti', () => ID) jti: string, @Arg('at', () => DateTimeScalar) at: Date, @Ctx() ctx: GraphQLContext): Promise<TokenStatus | null> {
-    const t = tokenIndex(ctx.runtime).tokens.get(jti);
+    const t = tokenByJti(tokenIndex(ctx.runtime), jti);
     if (!t) return null;
     return statusAt(await tokenHistory(ctx.runtime, t), t, at);
   }
@@ -208,10 +209,7 @@ export class GrantFieldsResolver {
   tokens(@Root() grant: Grant, @Ctx() ctx: GraphQLContext): TokenNode[] {
     const view = tokenIndex(ctx.runtime);
     const now = Date.now();
-    return (view.byGrant.get(grant.id) ?? []).flatMap((jti) => {
-      const t = view.tokens.get(jti);
-      return t ? [toToken(t, now)] : [];
-    });
+    return Array.from(rowsOfGrant(view, grant.id), (row) => toToken(tokenAt(view, row), now));
   }
 
   @FieldResolver(() => [LedgerEvent])
