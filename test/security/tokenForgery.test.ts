@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createPublicKey, randomUUID } from 'node:crypto';
 import { SignJWT, UnsecuredJWT, base64url, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { removeDir, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+
+const NO_THROTTLE = { THROTTLE_CLIENT_FAILURES: '1000000', THROTTLE_IP_FAILURES: '1000000' };
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { expectOAuthError, startKeyHost, unchangedLedger } from './support.js';
 
@@ -26,7 +28,9 @@ describe('attack catalogue: forged and replayed JWTs', () => {
   let rs: { clientId: string; secret: string | null };
   let operator: { clientId: string; secret: string | null };
   before(async () => {
-    server = await startTestServer();
+    // Every forgery is a failed client authentication: the brute-force limits (tested on their own
+    // in test/http/bruteForce.test.ts) are lifted so that each is judged on its signature alone.
+    server = await startTestServer({ env: NO_THROTTLE });
     clientKey = await generateKeyPair('ES256', { extractable: true });
     clientJwk = { ...(await exportJWK(clientKey.publicKey)), kid: 'k1', alg: 'ES256' };
     attacker = await generateKeyPair('ES256', { extractable: true });
@@ -130,7 +134,7 @@ describe('CWE-294 capture-replay: a private_key_jwt assertion replayed after a s
     const dataDir = tempDir();
     // One issuer across both runs, so the assertion's audience stays valid; only the jti can refuse it.
     const issuer = 'http://127.0.0.1:1';
-    const env = { ISSUER: issuer };
+    const env = { ISSUER: issuer, ...NO_THROTTLE };
     let server = await startTestServer({ dataDir, env });
     try {
       const key = await generateKeyPair('ES256');
