@@ -5,6 +5,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
+import type { EventRow } from '../../src/ledger/sqlite/rows.js';
 import { removeDir, startTestServer, tempDir } from '../helpers/server.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { createUser } from '../helpers/flow.js';
@@ -16,14 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const env = (dataDir: string) => ({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
 const cli = (dataDir: string, ...args: string[]) => runCli(args, env(dataDir));
 
-interface Row {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-}
+/** The columns these tests read from the embedded ledger's events table. */
+type Row = Pick<EventRow, 'position' | 'id' | 'stream' | 'revision' | 'type' | 'data'>;
 
 describe('auditors: verify, replay, export/import', () => {
   const dirs: string[] = [];
