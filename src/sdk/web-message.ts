@@ -94,6 +94,8 @@ async function prepare(opts: WebMessageOptions, prompt?: string): Promise<Pendin
   return { meta, url: `${meta.authorization_endpoint}?${params}`, state, nonce, verifier };
 }
 
+const CLOSED_GRACE_MS = 1000;
+
 /**
  * Waits for the one message that counts: from the issuer's origin AND from our own popup or iframe.
  * Every other message — another window, another origin, a forgery — is ignored.
@@ -117,8 +119,13 @@ function awaitResponse(opts: WebMessageOptions, pending: Pending, source: () => 
       if (r.error) return finish(() => reject(new WebMessageError(r.error!, r.error_description)));
       finish(() => resolve(r));
     };
+    // A popup that posts and closes itself can be seen closed before its message is delivered (it
+    // runs in another process), so a closed window is only final once a grace period has passed.
+    let closedSince: number | null = null;
     const poll = setInterval(() => {
-      if (closed()) finish(() => reject(new WebMessageError('popup_closed', 'the sign-in window was closed')));
+      if (!closed()) return;
+      closedSince ??= Date.now();
+      if (Date.now() - closedSince >= CLOSED_GRACE_MS) finish(() => reject(new WebMessageError('popup_closed', 'the sign-in window was closed')));
     }, 300);
     const timer = setTimeout(() => finish(() => reject(new WebMessageError('timeout', 'no answer in time'))), opts.timeoutMs ?? 60_000);
     window.addEventListener('message', onMessage);

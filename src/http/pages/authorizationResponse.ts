@@ -7,10 +7,11 @@ const AUTO_SUBMIT = 'document.forms[0].submit()';
 /**
  * The web_message page's only script, the same bytes on every page (so one CSP hash allows it): it
  * reads the response from an inert JSON block and posts it to the opener or parent, to the redirect
- * URI's origin only — never `*` — then closes a popup.
+ * URI's origin only — never `*` — then closes a popup, a moment later so the message is delivered
+ * before an opener polling `closed` sees it gone.
  */
 const POST_MESSAGE =
-  "(function(){var d=JSON.parse(document.getElementById('tl-response').textContent);var w=window.opener||window.parent;if(w&&w!==window){w.postMessage(d.message,d.targetOrigin)}if(window.opener){window.close()}})()";
+  "(function(){var d=JSON.parse(document.getElementById('tl-response').textContent);var w=window.opener||window.parent;if(w&&w!==window){w.postMessage(d.message,d.targetOrigin)}if(window.opener){setTimeout(function(){window.close()},500)}})()";
 
 /** JSON that cannot end a script block or break a line in any parser (<, >, &, U+2028, U+2029). */
 function inertJson(value: unknown): string {
