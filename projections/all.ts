@@ -4,10 +4,9 @@ import { clientsProjection } from './clients.js';
 import { keysProjection } from './keys.js';
 import { authorizationProjection } from './authorization.js';
 import { usersProjection } from './users.js';
-import { tokenIndexProjection } from './tokenIndex.js';
 import { statusListsProjection } from './statusLists.js';
 import { throttlesProjection } from './throttles.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection, authorizationProjection, usersProjection, tokenIndexProjection, statusListsProjection, throttlesProjection];
+export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection, authorizationProjection, usersProjection, statusListsProjection, throttlesProjection];

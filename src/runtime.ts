@@ -12,6 +12,8 @@ import { openSqliteEventStore, type SqliteStoreOptions } from './ledger/sqlite/s
 import { EventCatalogue } from './ledger/validation.js';
 import { allProjections } from '../projections/all.js';
 import { keysProjection } from '../projections/keys.js';
+import { HistoryIndex } from '../projections/historyIndex.js';
+import { HistoryQueries } from '../projections/historyQueries.js';
 import { KeyStore } from './tokens/keyStore.js';
 
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
@@ -20,6 +22,8 @@ export interface Runtime {
   store: EventStore;
   ledger: Ledger;
   runner: ProjectionRunner;
+  /** The operators' history of tokens, grants and sessions (on disk; fed by the runner). */
+  history: HistoryQueries;
   keys: KeyStore;
   keyEncryptionSecret: string;
   /** Folded states of recently used streams (grants), for the command handlers. */
@@ -34,6 +38,8 @@ export interface RuntimeOptions {
 }
 
 export const LEDGER_FILE = 'ledger.sqlite';
+/** In the views directory, next to the checkpoint. */
+export const HISTORY_FILE = 'history.sqlite';
 
 /** The ledger as configured: EventStoreDB when a connection string is set, else the embedded file. */
 export async function openStore(config: Config, options: Pick<RuntimeOptions, 'onBatch'> = {}): Promise<EventStore> {
@@ -48,15 +54,18 @@ export async function openStore(config: Config, options: Pick<RuntimeOptions, 'o
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   // Views and deciders read every event at its current schema version.
   const store = upcastingStore(await openStore(config, options), upcasters);
+  let history: HistoryIndex | undefined;
   try {
     const ledgerIsNew = (await store.headPosition()) === 0n;
     const keyEncryptionSecret = resolveKeyEncryptionSecret(config, ledgerIsNew);
     const catalogue = new EventCatalogue(allEvents);
     const ledger = new Ledger(store, catalogue);
+    history = new HistoryIndex(join(config.dataDir, 'views', HISTORY_FILE));
     const runner = new ProjectionRunner(store, allProjections, {
       checkpointDir: join(config.dataDir, 'views'),
       writeCheckpoints: options.role === 'server',
       log: options.log,
+      durable: [history],
     });
     const keys = new KeyStore(() => runner.view(keysProjection), keyEncryptionSecret);
     return {
@@ -64,6 +73,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       store,
       ledger,
       runner,
+      history: new HistoryQueries(history.db),
       keys,
       keyEncryptionSecret,
       stateCache: new StateCache(),
@@ -73,6 +83,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       },
     };
   } catch (err) {
+    history?.close();
     await store.close();
     throw err;
   }

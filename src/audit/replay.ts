@@ -4,6 +4,8 @@ import type { EventStore, RecordedEvent } from '../ledger/eventStore.js';
 import { canonical, sha256Hex } from './canonical.js';
 import { applyToTokenLife, statusOf, tokenLife, type TokenLife } from '../domain/tokens/status.js';
 import { allEvents, categoryOf } from './store.js';
+import { HISTORY_SCHEMA_VERSION, HistoryIndex } from '../../projections/historyIndex.js';
+import { HistoryQueries } from '../../projections/historyQueries.js';
 
 export type Until = { position: bigint } | { time: Date };
 
@@ -56,7 +58,8 @@ const EPOCH = new Date(0);
 const zero = (): TokenCounts => ({ issued: 0, active: 0, revoked: 0, expired: 0 });
 
 /**
- * Rebuilds every registered view from zero in memory (no checkpoints), up to `until`, and summarises.
+ * Rebuilds every registered view from zero in memory (no checkpoints), and the history index in a
+ * SQLite database of its own in memory, up to `until`, and summarises.
  *
  * The views are fed each event with `recordedAt` set to the Unix epoch and `position` set to its
  * ordinal in the ledger: neither is covered by the integrity hash and both change when a ledger is
@@ -79,6 +82,8 @@ export async function replayLedger(
     }
   }
 
+  const history = new HistoryIndex(':memory:');
+  let pending: RecordedEvent[] = [];
   const tokens = new Map<string, AuditToken>();
   const streams = new Set<string>();
   const grants = new Set<string>();
@@ -98,6 +103,11 @@ export async function replayLedger(
     if (categoryOf(recorded.stream) === 'grant') grants.add(recorded.stream);
     const e: RecordedEvent = { ...recorded, recordedAt: EPOCH, position: BigInt(events) };
     for (const r of byType.get(e.type) ?? []) states.set(r.name, r.reduce(states.get(r.name), e));
+    pending.push(e);
+    if (pending.length === 1000) {
+      history.apply(pending);
+      pending = [];
+    }
 
     const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     switch (e.type) {
@@ -159,7 +169,11 @@ export async function replayLedger(
     ...(until ? { until: 'position' in until ? until.position.toString() : until.time.toISOString() } : {}),
     perClient: Object.fromEntries([...perClient].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
+  history.apply(pending);
+  const historyRows = new HistoryQueries(history.db).dump();
+  history.close();
   const views = Object.fromEntries(projections.map((p) => [p.name, { version: p.version, state: states.get(p.name) }]));
+  views[history.name] = { version: Number(HISTORY_SCHEMA_VERSION), state: historyRows };
   const digest = sha256Hex(canonical({ format: 1, summary, views, tokenStatus: status }));
   return { ...summary, digest };
 }

@@ -3,7 +3,7 @@ import type { ClientState } from '../domain/clients/state.js';
 import type { KeyRecord } from '../domain/keyring/state.js';
 import type { UserState } from '../domain/users/state.js';
 import type { RecordedEvent } from '../ledger/eventStore.js';
-import { streamOf, type IndexedGrant, type IndexedSession, type IndexedToken } from '../../projections/tokenIndex.js';
+import { streamOf, type IndexedGrant, type IndexedSession, type IndexedToken } from '../../projections/historyIndex.js';
 import { GrantStatus, SigningAlg, TokenStatus, type Client, type Grant, type LedgerEvent, type PageInfo, type Session, type SigningKey, type Token, type User } from './types.js';
 
 export const MAX_PAGE = 100;

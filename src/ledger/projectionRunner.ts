@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { EventStore, RecordedEvent, Subscription } from './eventStore.js';
+import type { AppliedEvent, DurableView } from './durableView.js';
 import type { Projection } from '../../projections/projection.js';
 
 export interface RunnerOptions {
@@ -14,6 +15,8 @@ export interface RunnerOptions {
   /** Serialising the views is synchronous and grows with them: rarely (5 min) and at shutdown. */
   checkpointEveryMs?: number;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Views kept on disk with their own position (not in the checkpoint), fed the same batches. */
+  durable?: DurableView[];
 }
 
 /** The checkpoint's header: where the views stand, and which code built each. */
@@ -21,7 +24,7 @@ interface CheckpointHeader {
   format: 2;
   position: string;
   /** The event at `position`, to recognise a checkpoint taken from another ledger. */
-  lastEvent: { id: string; stream: string; revision: number } | null;
+  lastEvent: AppliedEvent | null;
   /**
    * In payload order. `code` is codeFingerprint(): a reducer edited without a version bump still
    * invalidates its view. `bytes`: length of the view's v8-serialised state.
@@ -141,6 +144,10 @@ export class ProjectionRunner {
   private restoredMs: Record<string, number> = {};
   private log?: RunnerOptions['log'];
   private readonly fingerprints = new Map<string, string>();
+  private readonly durable: DurableView[];
+  /** Durable views whose last write failed: fed from the ledger by catchUp() until they are back at the live edge. */
+  private readonly lagging = new Set<DurableView>();
+  private closed = false;
   private failure?: Error;
   caughtUp = false;
   /** Ledger head when start() was called; the views are "caught up" once they reach it. */
@@ -152,6 +159,7 @@ export class ProjectionRunner {
     private readonly options: RunnerOptions = {},
   ) {
     this.log = options.log;
+    this.durable = options.durable ?? [];
     for (const p of projections) {
       this.fingerprints.set(p.name, codeFingerprint(p));
       for (const [type, reduce] of Object.entries(p.on)) {
@@ -167,8 +175,11 @@ export class ProjectionRunner {
     this.log = log;
   }
 
+  /** Where every view stands: the least position of the in-memory views and the durable ones. */
   get position(): bigint {
-    return this.current;
+    let position = this.current;
+    for (const d of this.durable) if (d.position() < position) position = d.position();
+    return position;
   }
 
   view<S>(p: Projection<S>): S {
@@ -179,10 +190,11 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     this.startHead = await this.store.headPosition();
     await this.restore();
+    for (const d of this.durable) await this.checkDurable(d);
     const caughtUp = this.waitFor(this.startHead, Number.POSITIVE_INFINITY).then(() => {
       this.caughtUp = true;
     });
-    this.subscription = this.store.subscribe(this.current, (batch) => this.apply(batch), {
+    this.subscription = this.store.subscribe(this.position, (batch) => this.apply(batch), {
       onError: (err) => {
         this.failure = err;
         this.log?.warn({ err: err.message }, 'projection subscription failed');
@@ -197,7 +209,7 @@ export class ProjectionRunner {
 
   /** Resolves once every event up to `position` is in the views (read-your-writes). */
   waitFor(position: bigint, timeoutMs = 5000): Promise<void> {
-    if (this.current >= position) return Promise.resolve();
+    if (this.position >= position) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       const waiter = { position, resolve };
@@ -217,9 +229,63 @@ export class ProjectionRunner {
     await this.subscription?.close();
     await this.saving;
     if (this.options.writeCheckpoints) await this.saveCheckpoint();
+    this.closed = true;
+    for (const d of this.durable) d.close();
+  }
+
+  /**
+   * A durable view that cannot write (disk full, file locked too long) must not stop the in-memory
+   * views, nor skip events: it falls behind, and is fed from the ledger until it is back at the edge.
+   * Until then `position` — and so read-your-writes and readiness — waits for it.
+   */
+  private applyDurable(d: DurableView, batch: RecordedEvent[]): void {
+    try {
+      d.apply(batch);
+    } catch (err) {
+      this.lagging.add(d);
+      this.log?.warn({ view: d.name, err: (err as Error).message }, 'view could not be written; catching up from the ledger');
+      setTimeout(() => void this.catchUp(d), 1000).unref();
+    }
+  }
+
+  private async catchUp(d: DurableView): Promise<void> {
+    try {
+      for (;;) {
+        if (this.closed) return;
+        const events = await this.store.readAll(d.position(), 1000);
+        if (events.length === 0) break;
+        d.apply(events);
+        this.resolveWaiters();
+      }
+      this.lagging.delete(d);
+      this.resolveWaiters();
+      this.log?.info({ view: d.name, position: d.position().toString() }, 'view caught up');
+    } catch (err) {
+      if (this.closed) return;
+      this.log?.warn({ view: d.name, err: (err as Error).message }, 'view still cannot be written; trying again');
+      setTimeout(() => void this.catchUp(d), 1000).unref();
+    }
+  }
+
+  /** A durable view ahead of this ledger, or whose last event is not where it was, is from another ledger: rebuilt. */
+  private async checkDurable(d: DurableView): Promise<void> {
+    const position = d.position();
+    if (position === 0n) return;
+    let reason: string | undefined;
+    const last = d.lastEvent();
+    if (position > this.startHead) reason = 'ahead of the ledger';
+    else if (last) {
+      const [event] = await this.store.readStream(last.stream, last.revision);
+      if (!event || event.id !== last.id || event.position !== position) reason = 'from another ledger';
+    }
+    if (reason) {
+      d.reset();
+      this.log?.warn({ view: d.name, reason }, 'view rebuilt from the start of the ledger');
+    }
   }
 
   private apply(batch: RecordedEvent[]): void {
+    for (const d of this.durable) if (!this.lagging.has(d)) this.applyDurable(d, batch);
     for (const event of batch) {
       if (event.position <= this.current) continue;
       const reducers = this.byType.get(event.type);
@@ -228,9 +294,14 @@ export class ProjectionRunner {
     }
     const last = batch[batch.length - 1];
     if (last && last.position === this.current) this.lastEvent = { id: last.id, stream: last.stream, revision: last.revision };
+    this.resolveWaiters();
+  }
+
+  private resolveWaiters(): void {
     if (this.waiters.length > 0) {
-      const ready = this.waiters.filter((w) => w.position <= this.current);
-      this.waiters = this.waiters.filter((w) => w.position > this.current);
+      const reached = this.position;
+      const ready = this.waiters.filter((w) => w.position <= reached);
+      this.waiters = this.waiters.filter((w) => w.position > reached);
       for (const w of ready) w.resolve();
     }
   }

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCheckpoint } from '../../src/ledger/projectionRunner.js';
+import { HistoryIndex } from '../../projections/historyIndex.js';
+import { HistoryQueries } from '../../projections/historyQueries.js';
+import { HISTORY_FILE } from '../../src/runtime.js';
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
@@ -175,9 +178,12 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     await signal(server!, 'SIGTERM');
     const checkpoint = join(env.DATA_DIR, 'views', 'views.checkpoint');
     const liveViews = viewsIn(checkpoint);
+    const historyFile = join(env.DATA_DIR, 'views', HISTORY_FILE);
+    const liveHistory = historyIn(historyFile);
 
-    // Without a checkpoint the server rebuilds every view from the first event.
+    // Without a checkpoint and a history index the server rebuilds every view from the first event.
     renameSync(checkpoint, `${checkpoint}.live`);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${historyFile}${suffix}`, { force: true });
     const t0 = Date.now();
     server = await spawnServer(env);
     const rebuildMs = ms(t0);
@@ -191,6 +197,10 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     for (const name of Object.keys(liveViews.views)) {
       assert.ok(isDeepStrictEqual(rebuiltViews.views[name], liveViews.views[name]), `view ${name} rebuilt from zero equals the live one`);
     }
+    const rebuiltHistory = historyIn(historyFile);
+    assert.equal(rebuiltHistory.position, liveHistory.position);
+    assert.ok(liveHistory.rows.tokens.length >= journal.issued.length);
+    assert.ok(isDeepStrictEqual(rebuiltHistory.rows, liveHistory.rows), 'the history index rebuilt from zero equals the live one');
     rmSync(`${checkpoint}.live`);
 
     const verify = await runCli(['verify', '--json'], env);
@@ -209,6 +219,16 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     );
   });
 });
+
+/** The position and every row of the on-disk history index. */
+function historyIn(file: string) {
+  const index = new HistoryIndex(file);
+  try {
+    return { position: index.position(), rows: new HistoryQueries(index.db).dump() };
+  } finally {
+    index.close();
+  }
+}
 
 /** The position and every view's state in a checkpoint file (the format is the runner's own). */
 function viewsIn(file: string): { position: string; views: Record<string, unknown> } {

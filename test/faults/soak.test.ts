@@ -17,11 +17,12 @@ const SAMPLE_EVERY_MS = 5_000;
 const WINDOW_SECONDS = 10;
 const WINDOWS_PER_MINUTE = 60 / WINDOW_SECONDS;
 /**
- * Beyond the live-token view (steady after minute 2), the one view that grows with every token
- * issued is the history index — by design: operators can look up any token ever issued. It costs
- * 114 bytes per token (bench/scaling.ts); four times that leaves room for GC timing.
+ * Once the live-token view is steady (minute 2 on), nothing in memory may grow with the tokens
+ * issued: the history of every token ever issued is on disk. The allowance is for GC timing (a
+ * sample lands anywhere in a young-generation cycle) and a few interned strings — far below the
+ * 114 bytes per token an in-memory history index cost.
  */
-const HEAP_PER_ISSUED_TOKEN = 512;
+const HEAP_PER_ISSUED_TOKEN = 32;
 /** Short-lived tokens: the live-token view reaches its steady size (rate × TTL) within the first minute and a half. */
 const TOKEN_TTL = 60;
 const MiB = 1024 * 1024;
@@ -89,7 +90,7 @@ describe('soak: client-credentials issuance at half the measured maximum for fiv
     removeDir(env.DATA_DIR);
   });
 
-  it('memory grows only with the views, p99 stays stable, no errors', { skip: SKIP, timeout: (SOAK_MINUTES + 3) * 60_000 }, async () => {
+  it('memory grows only with the live-token view, p99 stays stable, no errors', { skip: SKIP, timeout: (SOAK_MINUTES + 3) * 60_000 }, async () => {
     const probe = await load(server.url, auth, PROBE_SECONDS, 32);
     assert.equal(probe.errors, 0);
     const rate = Math.max(1, Math.floor(probe.rps / 2));
@@ -130,8 +131,8 @@ describe('soak: client-credentials issuance at half the measured maximum for fiv
     const first = minutes[0]!;
     const last = minutes[minutes.length - 1]!;
     const at = (from: number, to: number) => samples.filter((s) => s.t >= from && s.t < to);
-    // From minute 2 on, the live-token view holds a steady rate × TTL tokens; what grows after that is
-    // the history index (every token ever issued, for the operators' queries) and SQLite's page cache.
+    // From minute 2 on, the live-token view holds a steady rate × TTL tokens; the history index and
+    // the ledger grow on disk, SQLite's page caches only up to their cap.
     const steadyFrom = at(90, 150);
     const steadyTo = at((SOAK_MINUTES - 1) * 60, SOAK_MINUTES * 60 + 30);
     const heapFrom = median(steadyFrom.map((s) => s.heap));
@@ -157,7 +158,7 @@ describe('soak: client-credentials issuance at half the measured maximum for fiv
     const overall = issued / (SOAK_MINUTES * 60);
     assert.ok(overall >= rate * 0.8, `kept the rate: ${overall.toFixed(0)}/s of ${rate}/s`);
     assert.ok(heapTo - heapFrom < heapBudget, `heap grew ${mib(heapTo - heapFrom)}, more than the views explain (${mib(heapBudget)})`);
-    // RSS also holds SQLite's page caches (≤ 64 MiB per connection, two connections) as the file grows.
+    // RSS also holds SQLite's page caches (capped per connection) as the files grow.
     assert.ok(rssTo - rssFrom < heapBudget + 128 * MiB, `RSS grew ${mib(rssTo - rssFrom)}`);
     assert.ok(last.p99 <= Math.max(2 * first.p99, first.p99 + 100), `p99 first minute ${first.p99} ms, last ${last.p99} ms`);
   });

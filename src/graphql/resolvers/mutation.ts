@@ -19,8 +19,6 @@ import type { Runtime } from '../../runtime.js';
 import { commandContext, type GraphQLContext } from '../context.js';
 import { badInput, notFound, toClient, toGrant, toSigningKey, toToken, toUser, type TokenNode } from '../mappers.js';
 import { Client, CreateUserInput, Grant, RegisterClientInput, RegisteredClient, SigningAlg, SigningKey, Token, UpdateClientInput, User } from '../types.js';
-import { tokenIndex } from './reads.js';
-import { expAt, grantIdAt, isRevokedAt, jtiAt, rowsOfClient, rowsOfSubject, tokenByJti } from '../../../projections/tokenIndex.js';
 
 /** Refusals of the domain become BAD_USER_INPUT with their message; anything else stays an internal error. */
 async function command<T>(fn: () => Promise<T>): Promise<T> {
@@ -78,24 +76,19 @@ const needsSecret = (m: ClientMetadata) => m.token_endpoint_auth_method === 'cli
  * access tokens with it), each token outside a grant through revokeToken. Returns how many tokens
  * were active before.
  */
-async function revokeAll(rt: Runtime, rows: Uint32Array, grantIds: string[], reason: string, ctx: GraphQLContext): Promise<number> {
-  const view = tokenIndex(rt);
+async function revokeAll(rt: Runtime, of: { clientId: string } | { subject: string }, reason: string, ctx: GraphQLContext): Promise<number> {
   const cctx = commandContext(ctx, reason);
-  const now = Date.now();
   const grants = new Set<string>();
-  for (const id of grantIds) if (view.grants.get(id)?.revokedAt === undefined) grants.add(id);
+  for (const g of rt.history.grantsOf(of)) if (g.revokedAt === undefined) grants.add(g.grantId);
   const plain: string[] = [];
-  let count = 0;
-  for (const row of rows) {
-    if (isRevokedAt(view, row) || expAt(view, row) * 1000 <= now) continue;
-    count++;
-    const grantId = grantIdAt(view, row);
+  const live = rt.history.liveTokensOf(of, Date.now());
+  for (const { jti, grantId } of live) {
     if (grantId) grants.add(grantId);
-    else plain.push(jtiAt(view, row));
+    else plain.push(jti);
   }
   for (const grantId of grants) await revokeGrant(rt, grantId, reason, cctx);
   for (const jti of plain) await revokeToken(rt, jti, { operator: ctx.operator!.clientId }, reason, cctx);
-  return count;
+  return live.length;
 }
 
 @Resolver()
@@ -105,12 +98,12 @@ export class MutationResolver {
     return command(async () => {
       const why = checkReason(reason);
       const rt = ctx.runtime;
-      const t = tokenByJti(tokenIndex(rt), jti);
+      const t = rt.history.tokenByJti(jti);
       if (!t) throw notFound(`token ${jti} does not exist`);
       const cctx = commandContext(ctx, why);
       if (t.grantId) await revokeGrantToken(rt, t.grantId, jti, null, why, cctx);
       else await revokeToken(rt, jti, { operator: ctx.operator!.clientId }, why, cctx);
-      return toToken(tokenByJti(tokenIndex(rt), jti)!);
+      return toToken(rt.history.tokenByJti(jti)!);
     });
   }
 
@@ -118,9 +111,9 @@ export class MutationResolver {
   revokeGrant(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<Grant> {
     return command(async () => {
       const why = checkReason(reason);
-      if (!tokenIndex(ctx.runtime).grants.has(id)) throw notFound(`grant ${id} does not exist`);
+      if (!ctx.runtime.history.grant(id)) throw notFound(`grant ${id} does not exist`);
       await revokeGrant(ctx.runtime, id, why, commandContext(ctx, why));
-      return toGrant(tokenIndex(ctx.runtime).grants.get(id)!);
+      return toGrant(ctx.runtime.history.grant(id)!);
     });
   }
 
@@ -128,8 +121,7 @@ export class MutationResolver {
   revokeClientTokens(@Arg('clientId', () => ID) clientId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<number> {
     return command(async () => {
       const why = checkReason(reason);
-      const view = tokenIndex(ctx.runtime);
-      return revokeAll(ctx.runtime, rowsOfClient(view, clientId).slice(), [...(view.grantsByClient.get(clientId) ?? [])], why, ctx);
+      return revokeAll(ctx.runtime, { clientId }, why, ctx);
     });
   }
 
@@ -137,8 +129,7 @@ export class MutationResolver {
   revokeSubjectTokens(@Arg('subject', () => ID) subject: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<number> {
     return command(async () => {
       const why = checkReason(reason);
-      const view = tokenIndex(ctx.runtime);
-      return revokeAll(ctx.runtime, rowsOfSubject(view, subject).slice(), [...(view.grantsBySubject.get(subject) ?? [])], why, ctx);
+      return revokeAll(ctx.runtime, { subject }, why, ctx);
     });
   }
 

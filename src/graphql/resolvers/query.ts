@@ -1,7 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { clientsProjection } from '../../../projections/clients.js';
 import { keysProjection } from '../../../projections/keys.js';
-import { rowsOfGrant, tokenAt, tokenByJti } from '../../../projections/tokenIndex.js';
 import { findUserBySub } from '../../commands/users.js';
 import { clientStream } from '../../commands/clients.js';
 import { grantStream } from '../../commands/grants.js';
@@ -37,7 +36,7 @@ import {
   TokenStatus,
   User,
 } from '../types.js';
-import { selectTokens, statusAt, tokenHistory, tokenIndex } from './reads.js';
+import { statusAt, tokenHistory } from './reads.js';
 
 /** The most events one `events` page may read from the ledger while looking for a category. */
 const SCAN_LIMIT = 10_000;
@@ -55,7 +54,7 @@ function seqCursor(after: string | null | undefined): number {
 export class QueryResolver {
   @Query(() => Token, { nullable: true, description: 'A token by its jti, from the history index' })
   token(@Arg('jti', () => ID) jti: string, @Ctx() ctx: GraphQLContext): TokenNode | null {
-    const t = tokenByJti(tokenIndex(ctx.runtime), jti);
+    const t = ctx.runtime.history.tokenByJti(jti);
     return t ? toToken(t) : null;
   }
 
@@ -68,8 +67,7 @@ export class QueryResolver {
   ): TokenConnection {
     const now = Date.now();
     const f = filter ?? {};
-    const { page, total, hasNextPage } = selectTokens(
-      tokenIndex(ctx.runtime),
+    const { page, total, hasNextPage } = ctx.runtime.history.selectTokens(
       {
         ...(f.clientId != null ? { clientId: f.clientId } : {}),
         ...(f.subject != null ? { subject: f.subject } : {}),
@@ -89,14 +87,14 @@ export class QueryResolver {
 
   @Query(() => TokenStatus, { nullable: true, description: "The token's status at that moment, from its own events; null if not yet issued (or unknown)" })
   async tokenStatusAt(@Arg('jti', () => ID) jti: string, @Arg('at', () => DateTimeScalar) at: Date, @Ctx() ctx: GraphQLContext): Promise<TokenStatus | null> {
-    const t = tokenByJti(tokenIndex(ctx.runtime), jti);
+    const t = ctx.runtime.history.tokenByJti(jti);
     if (!t) return null;
     return statusAt(await tokenHistory(ctx.runtime, t), t, at);
   }
 
   @Query(() => Grant, { nullable: true })
   grant(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Grant | null {
-    const g = tokenIndex(ctx.runtime).grants.get(id);
+    const g = ctx.runtime.history.grant(id);
     return g ? toGrant(g) : null;
   }
 
@@ -192,7 +190,7 @@ export class TokenFieldsResolver {
 
   @FieldResolver(() => Grant, { nullable: true })
   grant(@Root() token: TokenNode, @Ctx() ctx: GraphQLContext): Grant | null {
-    const g = token.grantId ? tokenIndex(ctx.runtime).grants.get(token.grantId) : undefined;
+    const g = token.grantId ? ctx.runtime.history.grant(token.grantId) : undefined;
     return g ? toGrant(g) : null;
   }
 }
@@ -207,9 +205,8 @@ export class GrantFieldsResolver {
 
   @FieldResolver(() => [Token], { description: 'Access and refresh tokens of this grant, in issue order' })
   tokens(@Root() grant: Grant, @Ctx() ctx: GraphQLContext): TokenNode[] {
-    const view = tokenIndex(ctx.runtime);
     const now = Date.now();
-    return Array.from(rowsOfGrant(view, grant.id), (row) => toToken(tokenAt(view, row), now));
+    return ctx.runtime.history.tokensOfGrant(grant.id).map((t) => toToken(t, now));
   }
 
   @FieldResolver(() => [LedgerEvent])
@@ -230,21 +227,13 @@ export class ClientFieldsResolver {
 export class UserFieldsResolver {
   @FieldResolver(() => [Grant])
   grants(@Root() user: User, @Ctx() ctx: GraphQLContext): Grant[] {
-    const view = tokenIndex(ctx.runtime);
-    return (view.grantsBySubject.get(user.sub) ?? []).flatMap((id) => {
-      const g = view.grants.get(id);
-      return g ? [toGrant(g)] : [];
-    });
+    return ctx.runtime.history.grantsOf({ subject: user.sub }).map(toGrant);
   }
 
   @FieldResolver(() => [Session])
   sessions(@Root() user: User, @Ctx() ctx: GraphQLContext): Session[] {
-    const view = tokenIndex(ctx.runtime);
     const now = Date.now();
-    return (view.sessionsBySubject.get(user.sub) ?? []).flatMap((sid) => {
-      const s = view.sessions.get(sid);
-      return s ? [toSession(s, now)] : [];
-    });
+    return ctx.runtime.history.sessionsOf(user.sub).map((s) => toSession(s, now));
   }
 
   @FieldResolver(() => [LedgerEvent])

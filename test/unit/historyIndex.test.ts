@@ -1,28 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { deserialize, serialize } from 'node:v8';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import {
-  rowsOfClient,
-  rowsOfGrant,
-  rowsOfSubject,
-  streamOf,
-  tokenAt,
-  tokenByJti,
-  tokenCount,
-  tokenIndexProjection,
-  type IndexedToken,
-  type TokenIndexView,
-} from '../../projections/tokenIndex.js';
-import { selectTokens, type TokenQuery } from '../../src/graphql/resolvers/reads.js';
+import { HistoryIndex, streamOf, type IndexedToken } from '../../projections/historyIndex.js';
+import { HistoryQueries, type TokenQuery } from '../../projections/historyQueries.js';
 import { TokenStatus } from '../../src/graphql/types.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
 
 /**
- * The reference: the index as it was before it was packed into arrays — a Map of token objects and
- * lists of jtis — with the page selection it answered GraphQL with. The packed index must agree
- * with it on every token, every list and every page.
+ * The reference: the index as it first was — a Map of token objects and lists of jtis — with the
+ * page selection it answered GraphQL with. The SQLite index must agree with it on every token,
+ * every list and every page.
  */
 interface Model {
   tokens: Map<string, IndexedToken>;
@@ -120,10 +111,16 @@ const T0 = 1_800_000_000_000;
 const recorded = (type: string, stream: string, data: object, at: number): RecordedEvent =>
   ({ id: `e${++position}`, type, stream, revision: 0, position, recordedAt: new Date(at), data, metadata: {} }) as unknown as RecordedEvent;
 
-function apply(v: TokenIndexView, e: RecordedEvent): TokenIndexView {
-  const on = tokenIndexProjection.on[e.type];
-  return on ? on(v, e) : v;
+/** An index in a file of its own, and its reads. */
+function openIndex(file: string) {
+  const index = new HistoryIndex(file);
+  return { index, q: new HistoryQueries(index.db) };
 }
+type Opened = ReturnType<typeof openIndex>;
+const dir = mkdtempSync(join(tmpdir(), 'history-'));
+let files = 0;
+const newFile = () => join(dir, `history-${files++}.sqlite`);
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 /** Ids: UUIDs (kept as bytes) and, now and then, other strings (kept aside). */
 const JTIS = Array.from({ length: 40 }, (_, i) => (i % 7 === 3 ? `odd-jti-${i}` : randomUUID()));
@@ -184,21 +181,25 @@ const FILTERS: TokenQuery[] = [
 ];
 const NOW_MS = (BASE_IAT + 120) * 1000;
 
-function assertSame(v: TokenIndexView, m: Model): void {
-  assert.equal(tokenCount(v), m.order.length);
-  for (const [jti, want] of m.tokens) assert.deepEqual(tokenByJti(v, jti), want, `token ${jti}`);
-  for (let row = 0; row < m.order.length; row++) assert.equal(tokenAt(v, row).jti, m.order[row]);
-  for (const jti of JTIS) if (!m.tokens.has(jti)) assert.equal(tokenByJti(v, jti), undefined);
-  const jtis = (rows: Uint32Array) => Array.from(rows, (row) => tokenAt(v, row).jti);
-  for (const c of [...CLIENTS, 'nobody']) assert.deepEqual(jtis(rowsOfClient(v, c)), m.byClient.get(c) ?? [], `client ${c}`);
-  for (const s of [...SUBJECTS, 'nobody']) assert.deepEqual(jtis(rowsOfSubject(v, s)), m.bySubject.get(s) ?? [], `subject ${s}`);
-  for (const g of [...GRANTS, 'nothing']) assert.deepEqual(jtis(rowsOfGrant(v, g)), m.byGrant.get(g) ?? [], `grant ${g}`);
+function assertSame({ q }: Opened, m: Model): void {
+  const all = q.dump().tokens;
+  assert.deepEqual(all.map((t) => t.jti), m.order);
+  for (const [jti, want] of m.tokens) assert.deepEqual(q.tokenByJti(jti), want, `token ${jti}`);
+  for (const jti of JTIS) if (!m.tokens.has(jti)) assert.equal(q.tokenByJti(jti), undefined);
+  const jtis = (filter: TokenQuery) => q.selectTokens(filter, -1, 1000, NOW_MS).page.map((t) => t.jti);
+  for (const c of [...CLIENTS, 'nobody']) assert.deepEqual(jtis({ clientId: c }), m.byClient.get(c) ?? [], `client ${c}`);
+  for (const s of [...SUBJECTS, 'nobody']) assert.deepEqual(jtis({ subject: s }), m.bySubject.get(s) ?? [], `subject ${s}`);
+  for (const g of [...GRANTS, 'nothing']) assert.deepEqual(q.tokensOfGrant(g).map((t) => t.jti), m.byGrant.get(g) ?? [], `grant ${g}`);
+  for (const c of CLIENTS) {
+    const live = m.order.filter((jti) => m.tokens.get(jti)!.clientId === c && m.tokens.get(jti)!.revokedAt === undefined && m.tokens.get(jti)!.exp * 1000 > NOW_MS);
+    assert.deepEqual(q.liveTokensOf({ clientId: c }, NOW_MS).map((t) => t.jti), live, `live tokens of ${c}`);
+  }
   for (const filter of FILTERS) {
     for (const limit of [1, 3, 100]) {
       // Page through the whole list, cursor by cursor, as a client would.
       let after = -1;
       for (let guard = 0; guard < 100; guard++) {
-        const got = selectTokens(v, filter, after, limit, NOW_MS);
+        const got = q.selectTokens(filter, after, limit, NOW_MS);
         const want = modelSelect(m, filter, after, limit, NOW_MS);
         assert.deepEqual(got, want, `filter ${JSON.stringify(filter)} after ${after} limit ${limit}`);
         if (!got.hasNextPage) break;
@@ -208,63 +209,93 @@ function assertSame(v: TokenIndexView, m: Model): void {
   }
 }
 
-describe('history index (tokens in typed arrays)', () => {
-  it('agrees with a map of token objects through issue, rotate, revoke and grant revocation, across a checkpoint', () => {
+describe('history index (SQLite, on disk)', () => {
+  it('agrees with a map of token objects through issue, rotate, revoke and grant revocation, across a reopen', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 60 }), fc.array(opArb, { maxLength: 30 }), (before, after) => {
-        let v = tokenIndexProjection.initialState();
+        const file = newFile();
+        let v = openIndex(file);
         const m = emptyModel();
         let at = T0;
-        for (const op of before) {
-          const e = eventOf(op, (at += 1000));
-          v = apply(v, e);
-          modelApply(m, e);
-        }
+        // In batches of varying size, as the runner delivers them.
+        const feed = (ops: Op[]) => {
+          for (let i = 0; i < ops.length; ) {
+            const n = 1 + (i % 4);
+            const batch = ops.slice(i, i + n).map((op) => eventOf(op, (at += 1000)));
+            v.index.apply(batch);
+            for (const e of batch) modelApply(m, e);
+            i += n;
+          }
+        };
+        feed(before);
         assertSame(v, m);
-        // A checkpoint round trip, then more events on the restored view.
-        v = deserialize(serialize(v)) as TokenIndexView;
+        // Closed and opened again (a restart), then more events on the reopened index.
+        v.index.close();
+        v = openIndex(file);
         assertSame(v, m);
-        for (const op of after) {
-          const e = eventOf(op, (at += 1000));
-          v = apply(v, e);
-          modelApply(m, e);
-        }
+        feed(after);
         assertSame(v, m);
+        v.index.close();
       }),
-      { numRuns: 150 },
+      { numRuns: 60 },
     );
   });
 
-  it('grows past its first capacity and finds every token again, also after a checkpoint', () => {
-    let v = tokenIndexProjection.initialState();
+  it('applies a batch once: positions it holds are skipped, also when another process got there first', () => {
+    const file = newFile();
+    const a = openIndex(file);
+    const b = openIndex(file);
+    const jti = randomUUID();
+    const issued = recorded('AccessTokenIssued', `token-${jti}`, { jti, clientId: 'a', sub: 'a', scope: '', aud: [], iat: 1, exp: 2, grantId: null }, T0);
+    const revoked = recorded('TokenRevoked', `token-${jti}`, { jti, reason: 'first' }, T0 + 1);
+    a.index.apply([issued, revoked]);
+    b.index.apply([issued]);
+    b.index.apply([issued, revoked]);
+    assert.equal(b.q.dump().tokens.length, 1);
+    assert.equal(b.q.tokenByJti(jti)!.revocationReason, 'first');
+    assert.equal(b.index.position(), revoked.position);
+    assert.deepEqual(b.index.lastEvent(), { id: revoked.id, stream: revoked.stream, revision: revoked.revision });
+    b.index.reset();
+    assert.equal(a.q.tokenByJti(jti), undefined);
+    assert.equal(b.index.position(), 0n);
+    a.index.close();
+    b.index.close();
+  });
+
+  it('numbers tokens in issue order and finds every one again, also after a reopen', () => {
+    const file = newFile();
+    const v = openIndex(file);
     const jtis: string[] = [];
+    const batch: RecordedEvent[] = [];
     for (let i = 0; i < 5000; i++) {
       const jti = i % 1000 === 7 ? `legacy-${i}` : randomUUID();
       jtis.push(jti);
       const grantId = i % 3 ? `${randomUUID()}` : null;
-      v = apply(v, recorded('AccessTokenIssued', grantId ? `grant-${grantId}` : `token-${jti}`, { jti, clientId: `client-${i % 7}`, sub: `user-${i % 11}`, scope: 's', aud: ['x'], iat: i, exp: i + 60, grantId }, T0 + i));
+      batch.push(recorded('AccessTokenIssued', grantId ? `grant-${grantId}` : `token-${jti}`, { jti, clientId: `client-${i % 7}`, sub: `user-${i % 11}`, scope: 's', aud: ['x'], iat: i, exp: i + 60, grantId }, T0 + i));
     }
-    const restored = deserialize(serialize(v)) as TokenIndexView;
-    for (const view of [v, restored]) {
-      assert.equal(tokenCount(view), 5000);
-      jtis.forEach((jti, i) => {
-        const t = tokenByJti(view, jti)!;
-        assert.equal(t.seq, i);
-        assert.equal(t.clientId, `client-${i % 7}`);
-      });
-      assert.deepEqual(Array.from(rowsOfClient(view, 'client-3')), jtis.map((_, i) => i).filter((i) => i % 7 === 3));
-      assert.equal(tokenByJti(view, randomUUID()), undefined);
-      assert.equal(tokenByJti(view, 'legacy-8'), undefined);
-    }
+    v.index.apply(batch);
+    v.index.close();
+    const reopened = openIndex(file);
+    assert.equal(reopened.q.dump().tokens.length, 5000);
+    jtis.forEach((jti, i) => {
+      const t = reopened.q.tokenByJti(jti)!;
+      assert.equal(t.seq, i);
+      assert.equal(t.clientId, `client-${i % 7}`);
+    });
+    assert.deepEqual(reopened.q.selectTokens({ clientId: 'client-3' }, -1, 1000, 0).page.map((t) => t.seq), jtis.map((_, i) => i).filter((i) => i % 7 === 3));
+    assert.equal(reopened.q.tokenByJti(randomUUID()), undefined);
+    assert.equal(reopened.q.tokenByJti('legacy-8'), undefined);
+    reopened.index.close();
   });
 
   it('keeps a token issued twice once, and its first issue wins', () => {
     const jti = randomUUID();
-    let v = tokenIndexProjection.initialState();
-    v = apply(v, recorded('AccessTokenIssued', `token-${jti}`, { jti, clientId: 'a', sub: 'a', scope: '', aud: [], iat: 1, exp: 2, grantId: null }, T0));
-    v = apply(v, recorded('AccessTokenIssued', `token-${jti}`, { jti, clientId: 'b', sub: 'b', scope: '', aud: [], iat: 1, exp: 2, grantId: null }, T0));
-    assert.equal(tokenCount(v), 1);
-    assert.equal(tokenByJti(v, jti)!.clientId, 'a');
-    assert.deepEqual(Array.from(rowsOfClient(v, 'b')), []);
+    const { index, q } = openIndex(newFile());
+    index.apply([recorded('AccessTokenIssued', `token-${jti}`, { jti, clientId: 'a', sub: 'a', scope: '', aud: [], iat: 1, exp: 2, grantId: null }, T0)]);
+    index.apply([recorded('AccessTokenIssued', `token-${jti}`, { jti, clientId: 'b', sub: 'b', scope: '', aud: [], iat: 1, exp: 2, grantId: null }, T0)]);
+    assert.equal(q.dump().tokens.length, 1);
+    assert.equal(q.tokenByJti(jti)!.clientId, 'a');
+    assert.deepEqual(q.selectTokens({ clientId: 'b' }, -1, 10, 0).page, []);
+    index.close();
   });
 });

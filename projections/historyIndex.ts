@@ -1,0 +1,278 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AccessTokenIssuedEvent, TokenRevokedEvent } from '../src/domain/tokens/events.js';
+import type { CodeIssuedEvent, RefreshIssuedEvent } from '../src/domain/grants/events.js';
+import type { SessionStartedEvent, SessionEndedEvent } from '../src/domain/sessions/events.js';
+import type { RecordedEvent } from '../src/ledger/eventStore.js';
+import type { AppliedEvent, DurableView } from '../src/ledger/durableView.js';
+
+/** One access or refresh token ever issued: claims only (never its hash), and how it ended. */
+export interface IndexedToken {
+  jti: string;
+  kind: 'access_token' | 'refresh_token';
+  /** Issue order across the whole index, from 0: the pagination cursor. */
+  seq: number;
+  clientId: string;
+  sub: string;
+  scope: string;
+  aud: string[];
+  /** epoch seconds */
+  iat: number;
+  exp: number;
+  grantId: string | null;
+  /**
+   * The stream holding its events, kept only when it is not the usual one (`grant-<grantId>` for a
+   * grant's tokens, `token-<jti>` otherwise): read it with `streamOf`.
+   */
+  stream?: string;
+  /** epoch ms */
+  revokedAt?: number;
+  revocationReason?: string;
+}
+
+/** A grant (authorization code flow) as operators see it; codes are never kept. */
+export interface IndexedGrant {
+  grantId: string;
+  clientId: string;
+  sub: string;
+  scope: string;
+  /** epoch ms */
+  createdAt: number;
+  revokedAt?: number;
+  revocationReason?: string;
+}
+
+/** A browser session, by the hash of its id (never exposed), for a user's session list. */
+export interface IndexedSession {
+  sidHash: string;
+  sub: string;
+  authTime: number;
+  exp: number;
+  amr: string[];
+  /** epoch ms */
+  endedAt?: number;
+  endReason?: string;
+}
+
+/** The stream holding a token's events. */
+export const streamOf = (t: Pick<IndexedToken, 'jti' | 'grantId' | 'stream'>): string =>
+  t.stream ?? (t.grantId ? `grant-${t.grantId}` : `token-${t.jti}`);
+
+/** Bumped whenever the tables or the meaning of a row change: an older file is rebuilt from zero. */
+export const HISTORY_SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE tokens (
+  seq INTEGER PRIMARY KEY,
+  jti TEXT NOT NULL UNIQUE,
+  refresh INTEGER NOT NULL,
+  client TEXT NOT NULL,
+  sub TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  aud TEXT NOT NULL,
+  iat REAL NOT NULL,
+  exp REAL NOT NULL,
+  grant_id TEXT,
+  stream TEXT,
+  revoked_at REAL,
+  reason TEXT
+);
+CREATE INDEX tokens_by_client ON tokens (client, seq);
+CREATE INDEX tokens_by_sub ON tokens (sub, seq);
+CREATE INDEX tokens_by_grant ON tokens (grant_id, seq) WHERE grant_id IS NOT NULL;
+CREATE TABLE grants (
+  seq INTEGER PRIMARY KEY,
+  grant_id TEXT NOT NULL UNIQUE,
+  client TEXT NOT NULL,
+  sub TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  revoked_at REAL,
+  reason TEXT
+);
+CREATE INDEX grants_by_client ON grants (client, seq);
+CREATE INDEX grants_by_sub ON grants (sub, seq);
+CREATE TABLE sessions (
+  seq INTEGER PRIMARY KEY,
+  sid_hash TEXT NOT NULL UNIQUE,
+  sub TEXT NOT NULL,
+  auth_time REAL NOT NULL,
+  exp REAL NOT NULL,
+  amr TEXT NOT NULL,
+  ended_at REAL,
+  end_reason TEXT
+);
+CREATE INDEX sessions_by_sub ON sessions (sub, seq);
+`;
+
+const data = <T>(e: RecordedEvent) => (e as unknown as { data: T }).data;
+
+type Statements = ReturnType<typeof prepare>;
+
+function prepare(db: Database.Database) {
+  return {
+    meta: db.prepare<[string]>('SELECT value FROM meta WHERE key = ?').pluck(),
+    setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    nextSeq: db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM tokens').pluck(),
+    insertToken: db.prepare(
+      `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream)
+       VALUES (@seq, @jti, @refresh, @client, @sub, @scope, @aud, @iat, @exp, @grantId, @stream) ON CONFLICT (jti) DO NOTHING`,
+    ),
+    revokeToken: db.prepare<[number, string, string]>('UPDATE tokens SET revoked_at = ?, reason = ? WHERE jti = ? AND revoked_at IS NULL'),
+    revokeGrantTokens: db.prepare<[number, string, string]>('UPDATE tokens SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+    insertGrant: db.prepare(
+      `INSERT INTO grants (grant_id, client, sub, scope, created_at) VALUES (@grantId, @client, @sub, @scope, @createdAt) ON CONFLICT (grant_id) DO NOTHING`,
+    ),
+    revokeGrant: db.prepare<[number, string, string]>('UPDATE grants SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+    insertSession: db.prepare(
+      `INSERT INTO sessions (sid_hash, sub, auth_time, exp, amr) VALUES (@sidHash, @sub, @authTime, @exp, @amr) ON CONFLICT (sid_hash) DO NOTHING`,
+    ),
+    endSession: db.prepare<[number, string, string]>('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE sid_hash = ? AND ended_at IS NULL'),
+  };
+}
+
+type Handler = (s: Statements, e: RecordedEvent, next: { seq: number }) => void;
+
+function issue(s: Statements, e: RecordedEvent, next: { seq: number }, kind: 'access_token' | 'refresh_token'): void {
+  const d = data<AccessTokenIssuedEvent['data'] & RefreshIssuedEvent['data']>(e);
+  const usual = streamOf({ jti: d.jti, grantId: d.grantId });
+  const row = {
+    seq: next.seq,
+    jti: d.jti,
+    refresh: kind === 'refresh_token' ? 1 : 0,
+    client: d.clientId,
+    sub: d.sub,
+    scope: d.scope,
+    aud: JSON.stringify(kind === 'access_token' ? d.aud : []),
+    iat: d.iat,
+    exp: d.exp,
+    grantId: d.grantId,
+    stream: e.stream === usual ? null : e.stream,
+  };
+  if (s.insertToken.run(row).changes === 1) next.seq++;
+}
+
+/** The events this view reads, and what each does to its tables. */
+const HANDLERS: Record<string, Handler> = {
+  AccessTokenIssued: (s, e, next) => issue(s, e, next, 'access_token'),
+  RefreshTokenIssued: (s, e, next) => issue(s, e, next, 'refresh_token'),
+  // A rotated refresh token can no longer be used: for operators it is revoked, reason "rotated".
+  RefreshTokenRotated: (s, e) => void s.revokeToken.run(e.recordedAt.getTime(), 'rotated', data<{ jti: string }>(e).jti),
+  TokenRevoked: (s, e) => {
+    const d = data<TokenRevokedEvent['data']>(e);
+    s.revokeToken.run(e.recordedAt.getTime(), d.reason, d.jti);
+  },
+  GrantRevoked: (s, e) => {
+    const { grantId, reason } = data<{ grantId: string; reason: string }>(e);
+    s.revokeGrantTokens.run(e.recordedAt.getTime(), reason, grantId);
+    s.revokeGrant.run(e.recordedAt.getTime(), reason, grantId);
+  },
+  AuthorizationCodeIssued: (s, e) => {
+    const d = data<CodeIssuedEvent['data']>(e);
+    s.insertGrant.run({ grantId: d.grantId, client: d.clientId, sub: d.sub, scope: d.scope, createdAt: e.recordedAt.getTime() });
+  },
+  SessionStarted: (s, e) => {
+    const d = data<SessionStartedEvent['data']>(e);
+    s.insertSession.run({ sidHash: d.sidHash, sub: d.sub, authTime: d.authTime, exp: d.exp, amr: JSON.stringify(d.amr) });
+  },
+  SessionEnded: (s, e) => {
+    const d = data<SessionEndedEvent['data']>(e);
+    s.endSession.run(e.recordedAt.getTime(), d.reason, d.sidHash);
+  },
+};
+
+/** The event types the history index reads. */
+export const historyEventTypes = Object.keys(HANDLERS);
+
+/**
+ * The history index: every access and refresh token ever issued, every grant, every session, with
+ * per-client, per-subject and per-grant lists in issue order — in a SQLite file next to the
+ * checkpoint, not in memory, since it grows with every token ever issued. Rows hold claims only,
+ * never a token or its hash. Instances sharing a data directory share the file: each applies a
+ * batch only past the position stored in it, so a batch is applied once whoever gets there first.
+ * The file is a cache of the ledger: deleting it rebuilds it, and WAL with synchronous=NORMAL keeps
+ * it consistent through a crash (a lost tail is simply applied again).
+ */
+export class HistoryIndex implements DurableView {
+  readonly name = 'history';
+  readonly db: Database.Database;
+  private s: Statements;
+  private applied = 0n;
+  private readonly applyBatch: Database.Transaction<(batch: RecordedEvent[]) => bigint>;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.s = this.open();
+    this.applied = this.storedPosition();
+    this.applyBatch = this.db.transaction((batch: RecordedEvent[]): bigint => {
+      let position = this.storedPosition();
+      let last: RecordedEvent | undefined;
+      const next = { seq: this.s.nextSeq.get() as number };
+      for (const e of batch) {
+        if (e.position <= position) continue;
+        HANDLERS[e.type]?.(this.s, e, next);
+        position = e.position;
+        last = e;
+      }
+      if (last) {
+        this.s.setMeta.run('position', position.toString());
+        this.s.setMeta.run('lastEvent', JSON.stringify({ id: last.id, stream: last.stream, revision: last.revision }));
+      }
+      return position;
+    });
+  }
+
+  /** The tables, created (or recreated, when they are of another schema version) in one transaction. */
+  private open(): Statements {
+    this.db
+      .transaction(() => {
+        const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+        const version = hasMeta ? this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() : undefined;
+        if (version === HISTORY_SCHEMA_VERSION) return;
+        for (const t of ['meta', 'tokens', 'grants', 'sessions']) this.db.exec(`DROP TABLE IF EXISTS ${t}`);
+        this.db.exec(SCHEMA);
+        this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(HISTORY_SCHEMA_VERSION);
+      })
+      .immediate();
+    return prepare(this.db);
+  }
+
+  private storedPosition(): bigint {
+    const value = this.s.meta.get('position') as string | undefined;
+    return value === undefined ? 0n : BigInt(value);
+  }
+
+  position(): bigint {
+    return this.applied;
+  }
+
+  lastEvent(): AppliedEvent | null {
+    const value = this.s.meta.get('lastEvent') as string | undefined;
+    return value === undefined ? null : (JSON.parse(value) as AppliedEvent);
+  }
+
+  apply(batch: RecordedEvent[]): void {
+    if (batch.length === 0 || batch[batch.length - 1]!.position <= this.applied) return;
+    this.applied = this.applyBatch.immediate(batch);
+  }
+
+  reset(): void {
+    this.db
+      .transaction(() => {
+        for (const t of ['tokens', 'grants', 'sessions']) this.db.exec(`DELETE FROM ${t}`);
+        this.db.exec("DELETE FROM meta WHERE key IN ('position', 'lastEvent')");
+      })
+      .immediate();
+    this.applied = 0n;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

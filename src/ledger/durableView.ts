@@ -1,0 +1,26 @@
+import type { RecordedEvent } from './eventStore.js';
+
+/** The event a view last applied: it must still be at its place for the view to belong to this ledger. */
+export interface AppliedEvent {
+  id: string;
+  stream: string;
+  revision: number;
+}
+
+/**
+ * A view kept on disk rather than in memory, for views that grow with everything ever issued (the
+ * operators' history) and so would grow the heap without bound. It stores its position with its
+ * rows, in the same transaction, so it resumes where it stopped and needs no checkpoint; the runner
+ * feeds it the same batches as the in-memory views and it skips what it already holds.
+ */
+export interface DurableView {
+  readonly name: string;
+  /** Position of the last event it holds (0n when empty). */
+  position(): bigint;
+  lastEvent(): AppliedEvent | null;
+  /** Applies the events after its position, and the new position, in one transaction. */
+  apply(batch: RecordedEvent[]): void;
+  /** Forgets everything (a view from another ledger, or one ahead of this one). */
+  reset(): void;
+  close(): void;
+}
