@@ -220,10 +220,7 @@ export class HistoryIndex implements DurableView {
         position = e.position;
         last = e;
       }
-      if (last) {
-        this.s.setMeta.run('position', position.toString());
-        this.s.setMeta.run('lastEvent', JSON.stringify({ id: last.id, stream: last.stream, revision: last.revision }));
-      }
+      if (last) this.s.setMeta.run('head', JSON.stringify({ position: position.toString(), id: last.id, stream: last.stream, revision: last.revision }));
       return position;
     });
   }
@@ -243,9 +240,15 @@ export class HistoryIndex implements DurableView {
     return prepare(this.db);
   }
 
+  /** Where the file stands: the position and the event there (written by whichever process applied it). */
+  private head(): (AppliedEvent & { position: string }) | undefined {
+    const value = this.s.meta.get('head') as string | undefined;
+    return value === undefined ? undefined : (JSON.parse(value) as AppliedEvent & { position: string });
+  }
+
   private storedPosition(): bigint {
-    const value = this.s.meta.get('position') as string | undefined;
-    return value === undefined ? 0n : BigInt(value);
+    const head = this.head();
+    return head === undefined ? 0n : BigInt(head.position);
   }
 
   position(): bigint {
@@ -253,12 +256,19 @@ export class HistoryIndex implements DurableView {
   }
 
   lastEvent(): AppliedEvent | null {
-    const value = this.s.meta.get('lastEvent') as string | undefined;
-    return value === undefined ? null : (JSON.parse(value) as AppliedEvent);
+    const head = this.head();
+    return head === undefined ? null : { id: head.id, stream: head.stream, revision: head.revision };
   }
 
   apply(batch: RecordedEvent[]): void {
-    if (batch.length === 0 || batch[batch.length - 1]!.position <= this.applied) return;
+    const end = batch.length === 0 ? 0n : batch[batch.length - 1]!.position;
+    if (end <= this.applied) return;
+    // Events this index does not read move only the position in memory: no transaction for them. The
+    // stored position lags, and at worst they are delivered again after a restart, and skipped again.
+    if (!batch.some((e) => e.position > this.applied && HANDLERS[e.type] !== undefined)) {
+      this.applied = end;
+      return;
+    }
     this.applied = this.applyBatch.immediate(batch);
   }
 
@@ -266,7 +276,7 @@ export class HistoryIndex implements DurableView {
     this.db
       .transaction(() => {
         for (const t of ['tokens', 'grants', 'sessions']) this.db.exec(`DELETE FROM ${t}`);
-        this.db.exec("DELETE FROM meta WHERE key IN ('position', 'lastEvent')");
+        this.db.exec("DELETE FROM meta WHERE key = 'head'");
       })
       .immediate();
     this.applied = 0n;

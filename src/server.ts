@@ -6,7 +6,6 @@ import { buildApp, REDACT } from './http/app.js';
 import { createMetrics } from './http/plugins/metrics.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { startupErrorLine } from './startupError.js';
-import { KeyStore } from './tokens/keyStore.js';
 import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
 import { authorizationProjection, evictExpiredAuthorization } from '../projections/authorization.js';
 import { BackchannelLogoutDispatcher } from './commands/backchannelLogout.js';
@@ -20,10 +19,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Refuses a wrong KEY_ENCRYPTION_SECRET before anything is served or written. */
+/** Refuses a wrong KEY_ENCRYPTION_SECRET before anything is served or written (the keys it unlocks are kept). */
 async function checkKeyEncryptionSecret(runtime: Runtime): Promise<void> {
-  const state = await readKeyring(runtime);
-  await new KeyStore(() => state, runtime.keyEncryptionSecret).unlockCurrentKeys();
+  await runtime.keys.unlockCurrentKeys(Date.now(), await readKeyring(runtime));
 }
 
 /** Expired tokens leave the active-token view, so its memory follows the live tokens only. */
@@ -54,13 +52,16 @@ export async function startServer(config: Config, options: { logger?: boolean | 
   const dispatcher = new BackchannelLogoutDispatcher(runtime);
   let app: FastifyInstance | undefined;
   try {
-    await checkKeyEncryptionSecret(runtime);
+    // The key derivation runs on libuv's threads while this one builds the app.
+    const keyCheck = checkKeyEncryptionSecret(runtime);
+    keyCheck.catch(() => undefined);
     app = await buildApp({
       runtime,
       metrics,
       isReady: () => isReady,
       logger: options.logger ?? { level: config.logLevel, redact: REDACT },
     });
+    await keyCheck;
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await app?.close();

@@ -33,18 +33,21 @@ export class KeyStore {
     return { keys: publishedKeysAt(this.view(), now).map((k) => k.publicJwk) };
   }
 
-  /** Decrypts every key that may still sign: proves the secret is right before the server says ready. */
-  async unlockCurrentKeys(now = Date.now()): Promise<void> {
-    const state = this.view();
+  /**
+   * Decrypts every key that may still sign: proves the secret is right before the server says ready.
+   * `state` may be the keyring read straight from the ledger, before the views exist: what is
+   * decrypted then is kept (a key's ciphertext never changes), so the slow KDF runs once per key.
+   */
+  async unlockCurrentKeys(now = Date.now(), state = this.view()): Promise<void> {
     await Promise.all(
-      [...state.keys.values()].filter((k) => k.retiredAt === undefined || k.retiredAt > now).map((k) => this.privateKey(k.kid)),
+      [...state.keys.values()].filter((k) => k.retiredAt === undefined || k.retiredAt > now).map((k) => this.privateKey(k.kid, state)),
     );
   }
 
-  private privateKey(kid: string): Promise<KeyObject> {
+  private privateKey(kid: string, state?: KeyringState): Promise<KeyObject> {
     let p = this.decrypted.get(kid);
     if (!p) {
-      const record = this.view().keys.get(kid);
+      const record = (state ?? this.view()).keys.get(kid);
       if (!record) return Promise.reject(new Error(`unknown signing key ${kid}`));
       p = decryptPrivateKey(kid, record.encryptedPrivateKey, this.secret);
       p.catch(() => this.decrypted.delete(kid));

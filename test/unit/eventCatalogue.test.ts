@@ -23,6 +23,10 @@ describe('event catalogue', () => {
     }
   });
 
+  it('compiles every schema in strict mode (they are compiled lazily, on first use, in a server)', () => {
+    assert.doesNotThrow(() => new EventCatalogue(allEvents).compileAll());
+  });
+
   it('refuses an invalid or unknown event with a clear error and writes nothing', async () => {
     const store = await openSqliteEventStore(join(dir, 'ledger.sqlite'));
     try {

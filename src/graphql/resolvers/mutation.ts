@@ -19,6 +19,7 @@ import type { Runtime } from '../../runtime.js';
 import { commandContext, type GraphQLContext } from '../context.js';
 import { badInput, notFound, toClient, toGrant, toSigningKey, toToken, toUser, type TokenNode } from '../mappers.js';
 import { Client, CreateUserInput, Grant, RegisterClientInput, RegisteredClient, SigningAlg, SigningKey, Token, UpdateClientInput, User } from '../types.js';
+import { historyOf } from './reads.js';
 
 /** Refusals of the domain become BAD_USER_INPUT with their message; anything else stays an internal error. */
 async function command<T>(fn: () => Promise<T>): Promise<T> {
@@ -78,10 +79,11 @@ const needsSecret = (m: ClientMetadata) => m.token_endpoint_auth_method === 'cli
  */
 async function revokeAll(rt: Runtime, of: { clientId: string } | { subject: string }, reason: string, ctx: GraphQLContext): Promise<number> {
   const cctx = commandContext(ctx, reason);
+  const history = await historyOf(rt);
   const grants = new Set<string>();
-  for (const g of rt.history.grantsOf(of)) if (g.revokedAt === undefined) grants.add(g.grantId);
+  for (const g of history.grantsOf(of)) if (g.revokedAt === undefined) grants.add(g.grantId);
   const plain: string[] = [];
-  const live = rt.history.liveTokensOf(of, Date.now());
+  const live = history.liveTokensOf(of, Date.now());
   for (const { jti, grantId } of live) {
     if (grantId) grants.add(grantId);
     else plain.push(jti);
@@ -98,12 +100,12 @@ export class MutationResolver {
     return command(async () => {
       const why = checkReason(reason);
       const rt = ctx.runtime;
-      const t = rt.history.tokenByJti(jti);
+      const t = (await historyOf(rt)).tokenByJti(jti);
       if (!t) throw notFound(`token ${jti} does not exist`);
       const cctx = commandContext(ctx, why);
       if (t.grantId) await revokeGrantToken(rt, t.grantId, jti, null, why, cctx);
       else await revokeToken(rt, jti, { operator: ctx.operator!.clientId }, why, cctx);
-      return toToken(rt.history.tokenByJti(jti)!);
+      return toToken((await historyOf(rt)).tokenByJti(jti)!);
     });
   }
 
@@ -111,9 +113,9 @@ export class MutationResolver {
   revokeGrant(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<Grant> {
     return command(async () => {
       const why = checkReason(reason);
-      if (!ctx.runtime.history.grant(id)) throw notFound(`grant ${id} does not exist`);
+      if (!(await historyOf(ctx.runtime)).grant(id)) throw notFound(`grant ${id} does not exist`);
       await revokeGrant(ctx.runtime, id, why, commandContext(ctx, why));
-      return toGrant(ctx.runtime.history.grant(id)!);
+      return toGrant((await historyOf(ctx.runtime)).grant(id)!);
     });
   }
 

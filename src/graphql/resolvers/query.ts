@@ -36,7 +36,7 @@ import {
   TokenStatus,
   User,
 } from '../types.js';
-import { statusAt, tokenHistory } from './reads.js';
+import { historyOf, statusAt, tokenHistory } from './reads.js';
 
 /** The most events one `events` page may read from the ledger while looking for a category. */
 const SCAN_LIMIT = 10_000;
@@ -53,21 +53,22 @@ function seqCursor(after: string | null | undefined): number {
 @Resolver()
 export class QueryResolver {
   @Query(() => Token, { nullable: true, description: 'A token by its jti, from the history index' })
-  token(@Arg('jti', () => ID) jti: string, @Ctx() ctx: GraphQLContext): TokenNode | null {
-    const t = ctx.runtime.history.tokenByJti(jti);
+  async token(@Arg('jti', () => ID) jti: string, @Ctx() ctx: GraphQLContext): Promise<TokenNode | null> {
+    const t = (await historyOf(ctx.runtime)).tokenByJti(jti);
     return t ? toToken(t) : null;
   }
 
   @Query(() => TokenConnection, { description: 'Tokens in issue order; at most 100 a page' })
-  tokens(
+  async tokens(
     @Arg('filter', () => TokenFilter, { nullable: true }) filter: TokenFilter | null,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GraphQLContext,
-  ): TokenConnection {
+  ): Promise<TokenConnection> {
+    const history = await historyOf(ctx.runtime);
     const now = Date.now();
     const f = filter ?? {};
-    const { page, total, hasNextPage } = ctx.runtime.history.selectTokens(
+    const { page, total, hasNextPage } = history.selectTokens(
       {
         ...(f.clientId != null ? { clientId: f.clientId } : {}),
         ...(f.subject != null ? { subject: f.subject } : {}),
@@ -87,14 +88,14 @@ export class QueryResolver {
 
   @Query(() => TokenStatus, { nullable: true, description: "The token's status at that moment, from its own events; null if not yet issued (or unknown)" })
   async tokenStatusAt(@Arg('jti', () => ID) jti: string, @Arg('at', () => DateTimeScalar) at: Date, @Ctx() ctx: GraphQLContext): Promise<TokenStatus | null> {
-    const t = ctx.runtime.history.tokenByJti(jti);
+    const t = (await historyOf(ctx.runtime)).tokenByJti(jti);
     if (!t) return null;
     return statusAt(await tokenHistory(ctx.runtime, t), t, at);
   }
 
   @Query(() => Grant, { nullable: true })
-  grant(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Grant | null {
-    const g = ctx.runtime.history.grant(id);
+  async grant(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Grant | null> {
+    const g = (await historyOf(ctx.runtime)).grant(id);
     return g ? toGrant(g) : null;
   }
 
@@ -189,8 +190,8 @@ export class TokenFieldsResolver {
   }
 
   @FieldResolver(() => Grant, { nullable: true })
-  grant(@Root() token: TokenNode, @Ctx() ctx: GraphQLContext): Grant | null {
-    const g = token.grantId ? ctx.runtime.history.grant(token.grantId) : undefined;
+  async grant(@Root() token: TokenNode, @Ctx() ctx: GraphQLContext): Promise<Grant | null> {
+    const g = token.grantId ? (await historyOf(ctx.runtime)).grant(token.grantId) : undefined;
     return g ? toGrant(g) : null;
   }
 }
@@ -204,9 +205,9 @@ export class GrantFieldsResolver {
   }
 
   @FieldResolver(() => [Token], { description: 'Access and refresh tokens of this grant, in issue order' })
-  tokens(@Root() grant: Grant, @Ctx() ctx: GraphQLContext): TokenNode[] {
+  async tokens(@Root() grant: Grant, @Ctx() ctx: GraphQLContext): Promise<TokenNode[]> {
     const now = Date.now();
-    return ctx.runtime.history.tokensOfGrant(grant.id).map((t) => toToken(t, now));
+    return (await historyOf(ctx.runtime)).tokensOfGrant(grant.id).map((t) => toToken(t, now));
   }
 
   @FieldResolver(() => [LedgerEvent])
@@ -226,14 +227,14 @@ export class ClientFieldsResolver {
 @Resolver(() => User)
 export class UserFieldsResolver {
   @FieldResolver(() => [Grant])
-  grants(@Root() user: User, @Ctx() ctx: GraphQLContext): Grant[] {
-    return ctx.runtime.history.grantsOf({ subject: user.sub }).map(toGrant);
+  async grants(@Root() user: User, @Ctx() ctx: GraphQLContext): Promise<Grant[]> {
+    return (await historyOf(ctx.runtime)).grantsOf({ subject: user.sub }).map(toGrant);
   }
 
   @FieldResolver(() => [Session])
-  sessions(@Root() user: User, @Ctx() ctx: GraphQLContext): Session[] {
+  async sessions(@Root() user: User, @Ctx() ctx: GraphQLContext): Promise<Session[]> {
     const now = Date.now();
-    return ctx.runtime.history.sessionsOf(user.sub).map((s) => toSession(s, now));
+    return (await historyOf(ctx.runtime)).sessionsOf(user.sub).map((s) => toSession(s, now));
   }
 
   @FieldResolver(() => [LedgerEvent])

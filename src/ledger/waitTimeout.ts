@@ -1,0 +1,4 @@
+/** Views did not reach a position in time: the caller answers 503, never a stale read. */
+export class WaitTimeoutError extends Error {
+  override readonly name = 'WaitTimeoutError';
+}
