@@ -9,9 +9,11 @@ import { defineProjection } from './projection.js';
  * GrantRevoked for every access token of the grant, ClientDisabled for every token of the client
  * (introspection treats a disabled client's tokens as inactive too). A set bit is never cleared.
  *
- * Nothing here reads the wall clock (a replay must rebuild the same view): the "now" that drops a
- * list is the latest `iat` the ledger has recorded. A list is dropped once every token in it has
- * expired (plus a leeway for clock skew between instances): a verifier rejects those on `exp`.
+ * Nothing here reads the wall clock (a replay must rebuild the same view): the "now" is the latest
+ * `iat` the ledger has recorded. A token's entry (what a revocation needs to find its bit) goes a
+ * minute after its own `exp` — a verifier rejects it on `exp` by then — so the view holds the live
+ * tokens, not an hour of issuance; a list's bits stay published until every token in it has expired,
+ * plus a leeway for clock skew between instances.
  */
 export interface StatusListEntry {
   /** Bit array, LSB first (the draft's order); capacity may exceed `size`. */
@@ -20,12 +22,15 @@ export interface StatusListEntry {
   size: number;
   /** Latest `exp` of a token in the list. */
   maxExp: number;
+  /** The list's tokens that may still have an entry, in issue order. */
   jtis: string[];
 }
 
 export interface StatusSlotRef {
   list: string;
   idx: number;
+  /** The token's own expiry (epoch s): its entry goes a minute after it. */
+  exp: number;
   grantId: string | null;
   clientId: string;
 }
@@ -42,6 +47,10 @@ export interface StatusListsView {
 
 /** Clock skew allowed between instances before a fully expired list is dropped. */
 const DROP_LEEWAY_SECONDS = 300;
+/** Clock skew a verifier may allow on `exp`: a token's entry stays this long after it. */
+const ENTRY_LEEWAY_SECONDS = 60;
+/** How often (in the view's clock) expired entries and lists are swept. */
+const SWEEP_EVERY_SECONDS = 10;
 
 const data = <T>(e: RecordedEvent) => (e as unknown as { data: T }).data;
 
@@ -75,16 +84,27 @@ function setBit(v: StatusListsView, jti: string): void {
 
 function dropExpired(v: StatusListsView): void {
   for (const [id, list] of v.lists) {
-    if (list.maxExp + DROP_LEEWAY_SECONDS >= v.clock) continue;
-    for (const jti of list.jtis) forget(v, jti);
-    v.lists.delete(id);
+    if (list.maxExp + DROP_LEEWAY_SECONDS < v.clock) {
+      for (const jti of list.jtis) forget(v, jti);
+      v.lists.delete(id);
+      continue;
+    }
+    // Issue order is nearly expiry order; a longer-lived token ahead holds the rest back a while.
+    let done = 0;
+    for (const jti of list.jtis) {
+      const ref = v.tokens.get(jti);
+      if (ref && ref.exp + ENTRY_LEEWAY_SECONDS >= v.clock) break;
+      forget(v, jti);
+      done++;
+    }
+    if (done > 0) list.jtis.splice(0, done);
   }
 }
 
 function issued(v: StatusListsView, e: RecordedEvent): StatusListsView {
   const d = data<AccessTokenIssuedEvent['data']>(e);
   if (d.iat > v.clock) {
-    const sweep = Math.floor(d.iat / 60) !== Math.floor(v.clock / 60);
+    const sweep = Math.floor(d.iat / SWEEP_EVERY_SECONDS) !== Math.floor(v.clock / SWEEP_EVERY_SECONDS);
     v.clock = d.iat;
     if (sweep) dropExpired(v);
   }
@@ -104,7 +124,7 @@ function issued(v: StatusListsView, e: RecordedEvent): StatusListsView {
   list.size = Math.max(list.size, slot.idx + 1);
   list.maxExp = Math.max(list.maxExp, d.exp);
   list.jtis.push(d.jti);
-  v.tokens.set(d.jti, { list: slot.id, idx: slot.idx, grantId: d.grantId, clientId: d.clientId });
+  v.tokens.set(d.jti, { list: slot.id, idx: slot.idx, exp: d.exp, grantId: d.grantId, clientId: d.clientId });
   if (d.grantId) addTo(v.byGrant, d.grantId, d.jti);
   addTo(v.byClient, d.clientId, d.jti);
   return v;
@@ -112,7 +132,7 @@ function issued(v: StatusListsView, e: RecordedEvent): StatusListsView {
 
 export const statusListsProjection = defineProjection<StatusListsView>({
   name: 'statusLists',
-  version: 1,
+  version: 2,
   initialState: () => ({ lists: new Map(), tokens: new Map(), byGrant: new Map(), byClient: new Map(), clock: 0 }),
   on: {
     AccessTokenIssued: issued,

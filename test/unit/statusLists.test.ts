@@ -33,4 +33,24 @@ describe('status-list view', () => {
     assert.equal(statusListBytes(v, 'L'), undefined);
     assert.ok(statusListBytes(v, 'M'));
   });
+
+  it('holds an entry per live token only: it goes a minute after its exp, while its list stays published', () => {
+    let v = statusListsProjection.initialState();
+    // Short-lived tokens (60 s) issued over 100 s into one list (a list covers an hour of issuance).
+    for (let t = 0; t < 100; t++) v = apply(v, issued(`t${t}`, 'L', t, 10_000 + t, { exp: 10_000 + t + 60 }));
+    assert.equal(v.tokens.size, 100, 'all live');
+    // 50 s later: the first tokens are past exp + 60 s, the rest not yet.
+    v = apply(v, issued('n1', 'L', 100, 10_150, { exp: 10_150 + 60 }));
+    const held = v.tokens.size;
+    assert.ok(held < 101 && held > 40, `${held} entries`);
+    assert.ok(!v.tokens.has('t0') && v.tokens.has('t99'));
+    // A revocation of a token whose entry is gone changes nothing and does not fail.
+    v = apply(v, recorded('TokenRevoked', { jti: 't0', tokenHash: 't0'.padEnd(43, 'h'), kind: 'access_token', reason: 'r' }));
+    assert.equal(bit(v, 'L', 0), 0);
+    // Well past every exp: one entry (the newest), and the list still published with every slot.
+    v = apply(v, issued('n2', 'L', 101, 10_300, { exp: 10_300 + 60 }));
+    assert.deepEqual([...v.tokens.keys()], ['n2']);
+    assert.equal(v.lists.get('L')!.jtis.length, 1);
+    assert.equal(statusListBytes(v, 'L')!.length, Math.ceil(102 / 8));
+  });
 });
