@@ -102,8 +102,16 @@ const s256 = (verifier: string) => createHash('sha256').update(verifier).digest(
 
 const ID_TOKEN_SECONDS = 3600;
 
-/** An ID token for an `openid` grant (OIDC Core §2), signed RS256 unless the client registered ES256. */
-async function mintIdToken(rt: Runtime, grantId: string, client: ClientState, issued: CodeIssuedEvent['data'], accessToken: string) {
+const includesOpenid = (scope: string) => scope.split(' ').includes('openid');
+
+/** Who authenticated, when and how: what an ID token asserts, taken from the grant's code. */
+type Authentication = Pick<CodeIssuedEvent['data'], 'sub' | 'authTime' | 'nonce' | 'sid' | 'amr'>;
+
+/**
+ * An ID token for an `openid` grant (OIDC Core §2), signed RS256 unless the client registered ES256.
+ * `auth_time` is always the original login's, also when minted again on refresh (OIDC Core §12.2).
+ */
+async function mintIdToken(rt: Runtime, grantId: string, client: ClientState, issued: Authentication, accessToken: string) {
   const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
   const key = await rt.keys.signingKey(alg);
   if (!key) throw new NoSigningKeyError(`no ${alg} signing key is active`);
@@ -152,7 +160,7 @@ export async function redeemAuthorizationCode(
   const access = await mintAccessToken(rt, { client, sub: issued.sub, scope: issued.scope, aud, grantType: 'authorization_code', grantId: input.grantId });
   const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
   const refresh = wantsRefresh ? mintRefresh(rt, input.grantId, client, issued.sub, issued.scope, null) : null;
-  const idToken = issued.scope.split(' ').includes('openid') ? await mintIdToken(rt, input.grantId, client, issued, access.token) : null;
+  const idToken = includesOpenid(issued.scope) ? await mintIdToken(rt, input.grantId, client, issued, access.token) : null;
   const events = await run(
     rt,
     input.grantId,
@@ -184,18 +192,46 @@ export async function rotateRefreshToken(
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { held, client } = input;
+  const scope = input.scope ?? held.scope;
   const aud = input.resource.length > 0 ? input.resource : [rt.config.issuer];
-  const access = await mintAccessToken(rt, { client, sub: held.sub, scope: input.scope ?? held.scope, aud, grantType: 'refresh_token', grantId: input.grantId });
+  const access = await mintAccessToken(rt, { client, sub: held.sub, scope, aud, grantType: 'refresh_token', grantId: input.grantId });
   // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces; only the access token narrows.
   const refresh = mintRefresh(rt, input.grantId, client, held.sub, held.scope, held.familyExp);
+  const login = includesOpenid(scope) ? await openidLogin(rt, input.grantId) : undefined;
+  // OIDC Core §12.2: a fresh ID token for the same login; a nonce belongs to the authentication request only.
+  const idToken = login ? await mintIdToken(rt, input.grantId, client, { ...login, nonce: null }, access.token) : null;
   const events = await run(
     rt,
     input.grantId,
-    { type: 'Refresh', jti: input.jti, clientId: client.clientId, scope: input.scope, now: Math.floor(Date.now() / 1000), access: access.claims, refresh: refresh.data },
+    {
+      type: 'Refresh',
+      jti: input.jti,
+      clientId: client.clientId,
+      scope: input.scope,
+      now: Math.floor(Date.now() / 1000),
+      access: access.claims,
+      refresh: refresh.data,
+      idToken: idToken?.data ?? null,
+    },
     ctx,
   );
   refuseIfReuse(events, 'the refresh token');
-  return { access, refreshToken: refresh.token, idToken: null, grant: { grantId: input.grantId, sub: held.sub, scope: input.scope ?? held.scope, nonce: null, authTime: 0, sid: null } };
+  return {
+    access,
+    refreshToken: refresh.token,
+    idToken: idToken?.token ?? null,
+    grant: { grantId: input.grantId, sub: held.sub, scope, nonce: null, authTime: login?.authTime ?? 0, sid: login?.sid ?? null },
+  };
+}
+
+/**
+ * The OpenID login a grant started from, or undefined when it was no OpenID authentication. The code
+ * never changes once written, so the folded state cached by the last command serves as well as
+ * reading the whole (perhaps long-rotated) grant again.
+ */
+async function openidLogin(rt: Runtime, grantId: string): Promise<CodeIssuedEvent['data'] | undefined> {
+  const code = rt.stateCache.get<GrantState>(grantStream(grantId))?.state.code ?? (await readGrant(rt, grantId)).code;
+  return code && includesOpenid(code.scope) && code.authTime > 0 ? code : undefined;
 }
 
 /** Revokes one token of a grant (a refresh token takes the whole grant with it); false when nothing changed. */

@@ -55,6 +55,17 @@ describe('grant decider', () => {
     const reuse = given([...history, ...rotated]).when(cmd);
     assert.deepEqual(reuse.map((e) => e.type), ['RefreshTokenReuseDetected', 'GrantRevoked']);
   });
+  it('writes a refresh ID token after the rotation, and none when the rotation is refused or a reuse', () => {
+    const history = [code, ...given([code]).when(redeem())];
+    const idToken = { grantId: 'g', jti: 'i2', tokenHash: h('i'), clientId: 'app', sub: 'u', iat: 130, exp: 3730, authTime: 100, nonce: null, sid: null, kid: 'k' };
+    const cmd: GrantCommand = { type: 'Refresh', jti: 'r1', clientId: 'app', scope: undefined, now: 130, access: { ...access, jti: 'a2' }, refresh: { ...refresh, jti: 'r2', tokenHash: h('q') }, idToken };
+    const rotated = given(history).when(cmd);
+    assert.deepEqual(rotated.map((e) => e.type), ['RefreshTokenRotated', 'AccessTokenIssued', 'RefreshTokenIssued', 'IdTokenIssued']);
+    assert.deepEqual(rotated[3]!.data, idToken);
+    given(history).refused({ ...cmd, clientId: 'other' }, 'invalid_grant', /another client/);
+    const reuse = given([...history, ...rotated]).when(cmd);
+    assert.deepEqual(reuse.map((e) => e.type), ['RefreshTokenReuseDetected', 'GrantRevoked']);
+  });
   it('revoking a refresh token revokes the grant; an access token only itself; another client nothing', () => {
     const history = [code, ...given([code]).when(redeem())];
     assert.deepEqual(given(history).when({ type: 'RevokeToken', jti: 'r1', clientId: 'app', reason: 'r' }).map((e) => e.type), ['GrantRevoked']);

@@ -21,7 +21,17 @@ export type GrantCommand =
       refresh: RefreshData | null;
       idToken?: IdTokenIssuedEvent['data'] | null;
     }
-  | { type: 'Refresh'; jti: string; clientId: string; scope: string | undefined; now: number; access: AccessData; refresh: RefreshData }
+  | {
+      type: 'Refresh';
+      jti: string;
+      clientId: string;
+      scope: string | undefined;
+      now: number;
+      access: AccessData;
+      refresh: RefreshData;
+      /** A new ID token for an `openid` grant (OIDC Core §12.2); written only when the rotation is. */
+      idToken?: IdTokenIssuedEvent['data'] | null;
+    }
   | { type: 'RevokeToken'; jti: string; clientId: string | null; reason: string }
   | { type: 'RevokeGrant'; reason: string };
 
@@ -94,7 +104,7 @@ function refresh(c: Extract<GrantCommand, { type: 'Refresh' }>, state: GrantStat
   }
   return [
     { type: 'RefreshTokenRotated', data: { grantId: token.grantId, jti: token.jti, successorJti: c.refresh.jti } },
-    ...tokensFor(c.access, c.refresh),
+    ...tokensFor(c.access, c.refresh, c.idToken),
   ];
 }
 

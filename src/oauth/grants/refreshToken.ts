@@ -4,9 +4,12 @@ import { authorizationProjection } from '../../../projections/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';
 import { resourceIndicators } from '../scope.js';
 import { toOAuthError } from './authorizationCode.js';
-import type { GrantHandler } from './grant.js';
+import type { GrantHandler, TokenResponse } from './grant.js';
 
-/** RFC 6749 §6, rotated on every use (RFC 9700 §4.14.2): the old token dies, a reused one kills the grant. */
+/**
+ * RFC 6749 §6, rotated on every use (RFC 9700 §4.14.2): the old token dies, a reused one kills the grant.
+ * An `openid` grant gets a new ID token for the same login too (OIDC Core §12.2), unless `scope` drops openid.
+ */
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
   parameters: ['refresh_token', 'scope', 'resource'],
@@ -22,13 +25,15 @@ export const refreshTokenGrant: GrantHandler = {
         { grantId: held.grantId, jti: held.jti, client: client.client, scope: params.scope, held, resource },
         ctx,
       );
-      return {
+      const response: TokenResponse = {
         access_token: issued.access.token,
         token_type: 'Bearer',
         expires_in: issued.access.expiresIn,
         scope: issued.grant.scope,
         refresh_token: issued.refreshToken!,
       };
+      if (issued.idToken) response.id_token = issued.idToken;
+      return response;
     } catch (err) {
       throw toOAuthError(err);
     }
