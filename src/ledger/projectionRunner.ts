@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { EventStore, RecordedEvent, Subscription } from './eventStore.js';
-import type { AppliedEvent, DurableView } from './durableView.js';
+import type { DurableView } from './durableView.js';
 import { DurableFeed } from './durableFeed.js';
 import { WaitTimeoutError } from './waitTimeout.js';
 import { decodeSections, encodeCheckpoint, writeDurably, type CheckpointHeader, type CheckpointSections, type DecodedCheckpoint } from './checkpointFile.js';
