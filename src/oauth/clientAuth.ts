@@ -40,7 +40,8 @@ function parseBasic(header: string): { id: string; secret: string } {
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw invalidClient('malformed HTTP Basic credentials', true);
-  const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+  // Most ids and secrets have nothing encoded: no decoding, no new string.
+  const formDecode = (s: string) => (s.includes('%') || s.includes('+') ? decodeURIComponent(s.replace(/\+/g, ' ')) : s);
   try {
     return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {

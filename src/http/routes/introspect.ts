@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { activeTokenByHash, activeTokensProjection } from '../../../projections/activeTokens.js';
+import { activeTokensProjection, introspectedTokenByHash } from '../../../projections/activeTokens.js';
 import { clientsProjection } from '../../../projections/clients.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
 import { invalidClient, invalidRequest } from '../../oauth/errors.js';
@@ -53,7 +53,7 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
   /** The RFC 7662 answer from this instance's views as they are now. */
   function lookUp(token: string, now: number): Record<string, unknown> {
     const hash = sha256(token);
-    const found = activeTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);
+    const found = introspectedTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);
     // A disabled client's tokens stop working with it.
     if (found && !clients().byId.get(found.clientId)?.disabled) {
       return {
