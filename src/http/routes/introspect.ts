@@ -131,5 +131,5 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
   });
 }
 
-const INACTIVE = { active: false } as const;
+const INACTIVE = Object.freeze({ active: false });
 const NO_LISTS: readonly string[] = [];
