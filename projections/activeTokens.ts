@@ -495,5 +495,36 @@ export function activeTokenByHash(view: ActiveTokensView, tokenHash: string, now
   return slot >= 0 && view.exp[slot]! > nowSeconds ? tokenAt(view, slot, tokenHash) : undefined;
 }
 
+/** What an introspection answer says of an active token (RFC 7662 §2.2). */
+export interface IntrospectedToken {
+  jti: string;
+  clientId: string;
+  sub: string;
+  scope: string;
+  /** The view's own array, shared by every token with this audience: read it, never change it. */
+  aud: readonly string[];
+  iat: number;
+  exp: number;
+}
+
+/**
+ * As activeTokenByHash, but only the fields an introspection answer carries: no copy of the
+ * audience, no grant id, key id or status list decoded. Introspection asks this for every request.
+ */
+export function introspectedTokenByHash(view: ActiveTokensView, tokenHash: string, nowSeconds: number): IntrospectedToken | undefined {
+  const slot = slotOf(view, tokenHash);
+  if (slot < 0 || !(view.exp[slot]! > nowSeconds)) return undefined;
+  const s = view.strings.values;
+  return {
+    jti: jtiAt(view, slot),
+    clientId: s[view.client[slot]!]!,
+    sub: s[view.sub[slot]!]!,
+    scope: s[view.scope[slot]!]!,
+    aud: view.auds.values[view.aud[slot]!]!,
+    iat: view.iat[slot]!,
+    exp: view.exp[slot]!,
+  };
+}
+
 /** How many tokens the view holds (live, or expired and not yet evicted). */
 export const activeTokenCount = (view: ActiveTokensView): number => view.size;

@@ -91,22 +91,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(securityHeadersPlugin, { issuer: runtime.config.issuer });
   await app.register(startupGatePlugin, { isReady: options.isReady });
   await app.register(formbody);
-  await app.register(cookie);
-  await app.register(cors, { delegator: corsPolicy(runtime) });
   await app.register(metricsPlugin, { metrics: options.metrics, runtime });
   await app.register(oauthClientsPlugin, { runtime });
-  await app.register(healthRoutes, { runtime, isReady: options.isReady });
-  await app.register(discoveryRoutes, { runtime });
-  await app.register(jwksRoutes, { runtime });
-  await app.register(tokenRoutes, { runtime });
+  // Introspection is called by resource servers, never by a browser: no cookie is read and no
+  // origin is ever allowed, so it sits outside the cookie and CORS plugins rather than paying for
+  // their hooks on every request (it is the endpoint called at other services' request rate).
   await app.register(introspectRoutes, { runtime });
-  await app.register(revokeRoutes, { runtime });
-  await app.register(statusListRoutes, { runtime });
-  await app.register(authorizeRoutes, { runtime });
-  await app.register(userinfoRoutes, { runtime });
-  await app.register(logoutRoutes, { runtime });
-  await app.register(sdkRoutes);
-  await app.register(graphqlRoutes, { runtime });
-  await app.register(graphqlWsRoutes, { runtime });
+  await app.register(async (browserFacing) => {
+    await browserFacing.register(cookie);
+    await browserFacing.register(cors, { delegator: corsPolicy(runtime) });
+    await browserFacing.register(healthRoutes, { runtime, isReady: options.isReady });
+    await browserFacing.register(discoveryRoutes, { runtime });
+    await browserFacing.register(jwksRoutes, { runtime });
+    await browserFacing.register(tokenRoutes, { runtime });
+    await browserFacing.register(revokeRoutes, { runtime });
+    await browserFacing.register(statusListRoutes, { runtime });
+    await browserFacing.register(authorizeRoutes, { runtime });
+    await browserFacing.register(userinfoRoutes, { runtime });
+    await browserFacing.register(logoutRoutes, { runtime });
+    await browserFacing.register(sdkRoutes);
+    await browserFacing.register(graphqlRoutes, { runtime });
+    await browserFacing.register(graphqlWsRoutes, { runtime });
+  });
   return app;
 }

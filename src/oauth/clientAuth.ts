@@ -40,7 +40,8 @@ function parseBasic(header: string): { id: string; secret: string } {
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw invalidClient('malformed HTTP Basic credentials', true);
-  const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+  // Most ids and secrets have nothing encoded: no decoding, no new string.
+  const formDecode = (s: string) => (s.includes('%') || s.includes('+') ? decodeURIComponent(s.replace(/\+/g, ' ')) : s);
   try {
     return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {
@@ -48,44 +49,65 @@ function parseBasic(header: string): { id: string; secret: string } {
   }
 }
 
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
+
 /**
  * Client authentication shared by the token, introspection and revocation endpoints. Exactly one
  * method per request (RFC 6749 §2.3); the method used must be the one the client registered.
  * Every invalid_client is counted by the throttle; a blocked client or address is refused first.
+ *
+ * Synchronous (a value, or a throw) when nothing has to be waited for: a client secret this process
+ * has verified before, or a generated one; a promise otherwise (the first slow hash of a secret, a
+ * client assertion, a failure whose block is recorded in the ledger). The usual request, a known
+ * client with its known secret, then costs no promise, and no microtask, at all.
  */
-export async function authenticateClient(
+export function authenticateClient(
   authorization: string | undefined,
   params: Params,
   deps: ClientAuthDeps,
   nowSeconds: number,
-): Promise<AuthenticatedClient> {
+): AuthenticatedClient | Promise<AuthenticatedClient> {
   const guard = deps.throttle;
   if (!guard) return authenticate(authorization, params, deps, nowSeconds);
-  let named: NamedClient = { clientId: undefined, guarded: false };
+  let named: NamedClient = UNNAMED;
+  const failed = (err: unknown): Promise<never> | never => {
+    if (err instanceof OAuthError && err.error === 'invalid_client') {
+      return guard.failed(named).then(() => {
+        throw err;
+      });
+    }
+    throw err;
+  };
+  const succeeded = (result: AuthenticatedClient): AuthenticatedClient => {
+    if (result.method !== 'none') guard.succeeded(result.client.clientId);
+    return result;
+  };
+  let result: AuthenticatedClient | Promise<AuthenticatedClient>;
   try {
-    const result = await authenticate(authorization, params, deps, nowSeconds, (n) => {
+    result = authenticate(authorization, params, deps, nowSeconds, (n) => {
       named = n;
       guard.check(n);
     });
-    if (result.method !== 'none') guard.succeeded(result.client.clientId);
-    return result;
   } catch (err) {
-    if (err instanceof OAuthError && err.error === 'invalid_client') await guard.failed(named);
-    throw err;
+    return failed(err);
   }
+  return isPromise(result) ? result.then(succeeded, failed) : succeeded(result);
 }
 
-async function authenticate(
+const UNNAMED: NamedClient = { clientId: undefined, guarded: false };
+const ungated = (): void => undefined;
+
+function authenticate(
   authorization: string | undefined,
   params: Params,
   deps: ClientAuthDeps,
   nowSeconds: number,
-  gate: (named: NamedClient) => void = () => undefined,
-): Promise<AuthenticatedClient> {
+  gate: (named: NamedClient) => void = ungated,
+): AuthenticatedClient | Promise<AuthenticatedClient> {
   const basic = authorization !== undefined && /^basic /i.test(authorization);
   const post = params.client_secret !== undefined;
   const assertion = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
-  if ([basic, post, assertion].filter(Boolean).length > 1) {
+  if (Number(basic) + Number(post) + Number(assertion) > 1) {
     throw invalidRequest('more than one client authentication method was used');
   }
   let method: AuthMethod;
@@ -122,19 +144,27 @@ async function authenticate(
     throw invalidClient(`the client must authenticate with ${client.metadata.token_endpoint_auth_method}`, basic);
   }
   if (method === 'client_secret_basic' || method === 'client_secret_post') {
-    if (!client.secret || !(await deps.verifier.verify(clientId, secret ?? '', client.secret))) {
-      throw invalidClient('client authentication failed', basic);
-    }
-  } else if (method === 'private_key_jwt') {
-    let verified;
-    try {
-      verified = await verifyClientAssertion(params.client_assertion!, clientId, client.metadata.jwks ?? { keys: [] }, deps.audiences, nowSeconds);
-    } catch (err) {
-      throw invalidClient((err as Error).message, false);
-    }
-    if (!(await deps.rememberAssertion(clientId, verified.jti, verified.exp))) {
-      throw invalidClient('client assertion rejected: this jti was already used', false);
-    }
+    if (!client.secret) throw invalidClient('client authentication failed', basic);
+    const accepted = deps.verifier.check(clientId, secret ?? '', client.secret);
+    const answer = (ok: boolean): AuthenticatedClient => {
+      if (!ok) throw invalidClient('client authentication failed', basic);
+      return { client, method };
+    };
+    return isPromise(accepted) ? accepted.then(answer) : answer(accepted);
   }
+  if (method === 'private_key_jwt') return assertionClient(client, clientId, params.client_assertion!, deps, nowSeconds);
   return { client, method };
+}
+
+async function assertionClient(client: ClientState, clientId: string, assertion: string, deps: ClientAuthDeps, nowSeconds: number): Promise<AuthenticatedClient> {
+  let verified;
+  try {
+    verified = await verifyClientAssertion(assertion, clientId, client.metadata.jwks ?? { keys: [] }, deps.audiences, nowSeconds);
+  } catch (err) {
+    throw invalidClient((err as Error).message, false);
+  }
+  if (!(await deps.rememberAssertion(clientId, verified.jti, verified.exp))) {
+    throw invalidClient('client assertion rejected: this jti was already used', false);
+  }
+  return { client, method: 'private_key_jwt' };
 }

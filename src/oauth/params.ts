@@ -13,15 +13,22 @@ export function singleValued(body: unknown, multi: readonly string[] = []): { pa
   }
   const params: Params = {};
   const lists: Record<string, string[]> = {};
-  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+  const fields = body as Record<string, unknown>;
+  // Keys rather than entries, and no array for a single value: this runs on every OAuth request.
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
     if (value === undefined) continue;
-    const values = (Array.isArray(value) ? value : [value]).map(String);
     if (multi.includes(key)) {
-      lists[key] = values.filter((v) => v !== '');
+      lists[key] = (Array.isArray(value) ? value.map(String) : [String(value)]).filter((v) => v !== '');
       continue;
     }
-    if (values.length > 1) throw invalidRequest(`parameter ${key} is repeated`);
-    if (values[0] !== '') params[key] = values[0];
+    if (Array.isArray(value) && value.length !== 1) {
+      if (value.length > 1) throw invalidRequest(`parameter ${key} is repeated`);
+      params[key] = undefined;
+      continue;
+    }
+    const single = String(Array.isArray(value) ? value[0] : value);
+    if (single !== '') params[key] = single;
   }
   return { params, lists };
 }

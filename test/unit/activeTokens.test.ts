@@ -8,6 +8,7 @@ import {
   activeTokenCount,
   activeTokensProjection,
   evictExpired,
+  introspectedTokenByHash,
   tokenByHash,
   type ActiveToken,
   type ActiveTokensView,
@@ -83,6 +84,25 @@ describe('active-token view', () => {
     for (const t of tokens) assert.deepEqual(activeTokenByHash(view, t.tokenHash, 0), t);
     assert.equal(tokenByHash(view, sha('unknown')), undefined);
     assert.equal(tokenByHash(view, `${sha('x').slice(0, 42)}A`), undefined, 'a different non-canonical hash');
+  });
+
+  it("gives introspection exactly the active token's fields, and nothing for an expired, revoked or unknown one", () => {
+    let view = activeTokensProjection.initialState();
+    const tokens = [...Array.from({ length: 6 }, (_, i) => real(i)), real(6, { jti: 'not-a-uuid', tokenHash: 'not a hash' })];
+    for (const t of tokens) view = issue(view, t);
+    view = revoke(view, tokens[1]!);
+    for (const [i, t] of tokens.entries()) {
+      for (const now of [0, t.exp - 1, t.exp]) {
+        const full = activeTokenByHash(view, t.tokenHash, now);
+        const seen = introspectedTokenByHash(view, t.tokenHash, now);
+        assert.equal(seen === undefined, full === undefined, `token ${i} at ${now}`);
+        if (full) {
+          const { jti, clientId, sub, scope, aud, iat, exp } = full;
+          assert.deepEqual({ ...seen, aud: [...seen!.aud] }, { jti, clientId, sub, scope, aud, iat, exp });
+        }
+      }
+    }
+    assert.equal(introspectedTokenByHash(view, sha('unknown'), 0), undefined);
   });
 
   it('revokes by hash and jti together, and a revoked grant drops all its tokens', () => {

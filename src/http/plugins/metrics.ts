@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import type { onResponseHookHandler } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Runtime } from '../../runtime.js';
 
@@ -71,20 +72,37 @@ export const metricsPlugin = fp<{ metrics: Metrics; runtime: Runtime }>(
     app.decorate('metrics', metrics);
     // Children bound to their labels once: resolving label sets on every request costs more than
     // the observation itself. The keys are bounded (route patterns × methods × status codes).
-    const bound = new Map<string, { count: () => void; time: (seconds: number) => void }>();
-    app.addHook('onResponse', (request, reply, done) => {
+    // Each route gets its own hook with its pattern bound (asking a request for its route builds an
+    // object per request); requests that matched no route are counted by the one global hook.
+    const observer = (route: string) => {
+      const bound = new Map<string, Map<number, { count: () => void; time: (seconds: number) => void }>>();
+      return (method: string, status: number, ms: number) => {
+        let byStatus = bound.get(method);
+        if (!byStatus) bound.set(method, (byStatus = new Map()));
+        let child = byStatus.get(status);
+        if (!child) {
+          const counter = requests.labels({ route, method, status });
+          const histogram = latency.labels({ route, method });
+          child = { count: () => counter.inc(), time: (seconds) => histogram.observe(seconds) };
+          byStatus.set(status, child);
+        }
+        child.count();
+        child.time(ms / 1000);
+      };
+    };
+    app.addHook('onRoute', (route) => {
       // The route pattern, not the URL: bounded label values, and no query strings in metrics.
-      const route = request.routeOptions.url ?? 'unmatched';
-      const key = `${route} ${request.method} ${reply.statusCode}`;
-      let child = bound.get(key);
-      if (!child) {
-        const counter = requests.labels({ route, method: request.method, status: reply.statusCode });
-        const histogram = latency.labels({ route, method: request.method });
-        child = { count: () => counter.inc(), time: (seconds) => histogram.observe(seconds) };
-        bound.set(key, child);
-      }
-      child.count();
-      child.time(reply.elapsedTime / 1000);
+      const observe = observer(route.url);
+      const hook: onResponseHookHandler = (request, reply, done) => {
+        observe(request.method, reply.statusCode, reply.elapsedTime);
+        done();
+      };
+      const own = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+      route.onResponse = [...own, hook];
+    });
+    const unmatched = observer('unmatched');
+    app.addHook('onResponse', (request, reply, done) => {
+      if (request.is404) unmatched(request.method, reply.statusCode, reply.elapsedTime);
       done();
     });
     app.get('/metrics', async (_request, reply) => {

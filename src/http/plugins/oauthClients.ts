@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { rememberClientAssertion } from '../../commands/tokens.js';
-import { authenticateClient, type AuthenticatedClient } from '../../oauth/clientAuth.js';
+import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps, type ClientAuthGuard } from '../../oauth/clientAuth.js';
 import { ClientAuthThrottle } from '../../oauth/clientAuthThrottle.js';
 import { ClientSecretVerifier } from '../../oauth/clientSecrets.js';
 import { ledgerBlocks } from '../../commands/throttle.js';
@@ -10,51 +10,87 @@ import { invalidRequest } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
 import type { CommandContext } from '../../ledger/ledger.js';
 import type { Runtime } from '../../runtime.js';
-import { clientsProjection } from '../../../projections/clients.js';
+import { clientsProjection, type ClientsView } from '../../../projections/clients.js';
+import type { NamedClient } from '../../oauth/clientAuthThrottle.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     oauth: {
-      authenticate(request: FastifyRequest, params: Params, endpoint: string): Promise<AuthenticatedClient>;
+      /** A value when nothing had to be waited for (see authenticateClient); `await` takes either. */
+      authenticate(request: FastifyRequest, params: Params, endpoint: string): AuthenticatedClient | Promise<AuthenticatedClient>;
       context(request: FastifyRequest, client?: AuthenticatedClient): CommandContext;
       requireForm(request: FastifyRequest): void;
     };
   }
 }
 
+/** What the endpoints' client authentication shares across requests. */
+interface Shared {
+  runtime: Runtime;
+  verifier: ClientSecretVerifier;
+  throttle: ClientAuthThrottle;
+}
+
+/**
+ * One request's client authentication: its dependencies and its throttle guard in one object,
+ * methods on the prototype, so that a request allocates this and nothing more to be authenticated.
+ */
+class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
+  constructor(
+    private readonly shared: Shared,
+    private readonly request: FastifyRequest,
+    private readonly endpoint: string,
+  ) {}
+
+  get verifier(): ClientSecretVerifier {
+    return this.shared.verifier;
+  }
+
+  get throttle(): ClientAuthGuard {
+    return this;
+  }
+
+  /** Only a client assertion looks at these. */
+  get audiences(): string[] {
+    const { issuer } = this.shared.runtime.config;
+    return [issuer, `${issuer}/token`, this.endpoint];
+  }
+
+  clients(): ClientsView {
+    return this.shared.runtime.runner.view(clientsProjection);
+  }
+
+  rememberAssertion(clientId: string, jti: string, exp: number): Promise<boolean> {
+    return rememberClientAssertion(this.shared.runtime, clientId, jti, exp, { actor: `client:${clientId}`, correlationId: this.request.id });
+  }
+
+  check(named: NamedClient): void {
+    this.shared.throttle.check(named, this.request.ip);
+  }
+
+  failed(named: NamedClient): Promise<void> {
+    return this.shared.throttle.recordFailure(named, this.request.ip, Date.now(), this.request.id);
+  }
+
+  succeeded(clientId: string): void {
+    this.shared.throttle.recordSuccess(clientId, this.request.ip);
+  }
+}
+
 /** What every OAuth endpoint shares: client authentication and the command context of a request. */
 export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
   async (app, { runtime }) => {
-    const verifier = new ClientSecretVerifier();
-    const { issuer } = runtime.config;
     // Blocks started here are recorded in the ledger; blocks any instance recorded are honoured here.
-    const throttle = new ClientAuthThrottle(runtime.config.throttle, ledgerBlocks(runtime, app.log));
+    const shared: Shared = { runtime, verifier: new ClientSecretVerifier(), throttle: new ClientAuthThrottle(runtime.config.throttle, ledgerBlocks(runtime, app.log)) };
     app.decorate('oauth', {
       authenticate(request, params, endpoint) {
-        const nowSeconds = Math.floor(Date.now() / 1000);
-        return authenticateClient(
-          request.headers.authorization,
-          params,
-          {
-            clients: () => runtime.runner.view(clientsProjection),
-            verifier,
-            rememberAssertion: (clientId, jti, exp) =>
-              rememberClientAssertion(runtime, clientId, jti, exp, { actor: `client:${clientId}`, correlationId: request.id }),
-            audiences: [issuer, `${issuer}/token`, endpoint],
-            throttle: {
-              check: (named) => throttle.check(named, request.ip),
-              failed: (named) => throttle.recordFailure(named, request.ip, Date.now(), request.id),
-              succeeded: (clientId) => throttle.recordSuccess(clientId, request.ip),
-            },
-          },
-          nowSeconds,
-        );
+        return authenticateClient(request.headers.authorization, params, new RequestClientAuth(shared, request, endpoint), Math.floor(Date.now() / 1000));
       },
       context(request, client) {
         return { actor: client ? `client:${client.client.clientId}` : 'anonymous', correlationId: request.id };
       },
       requireForm(request) {
-        if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) {
+        if (!FORM.test(request.headers['content-type'] ?? '')) {
           throw invalidRequest('the request body must be application/x-www-form-urlencoded');
         }
       },
@@ -64,3 +100,5 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
 );
 
 export const requestId = () => randomUUID();
+
+const FORM = /^application\/x-www-form-urlencoded\b/i;

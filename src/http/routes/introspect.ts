@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { activeTokenByHash, activeTokensProjection } from '../../../projections/activeTokens.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { activeTokensProjection, introspectedTokenByHash } from '../../../projections/activeTokens.js';
 import { clientsProjection } from '../../../projections/clients.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
 import { invalidClient, invalidRequest } from '../../oauth/errors.js';
-import { singleValued } from '../../oauth/params.js';
+import { singleValued, type Params } from '../../oauth/params.js';
+import type { AuthenticatedClient } from '../../oauth/clientAuth.js';
 import { sha256 } from '../../tokens/hash.js';
 import { signJwt } from '../../tokens/jwtStrategy.js';
 import { NoSigningKeyError } from '../../commands/tokens.js';
@@ -38,81 +39,97 @@ function wantsStrict(request: FastifyRequest, configured: 'strict' | 'eventual')
  * RFC 7662. A token is active only if its hash is in the active-token view: the ledger recorded it
  * (so we issued it, whatever its signature claims), it was not revoked, and it has not expired.
  * No signature check is needed to say yes, and none could turn an unknown hash into a yes.
+ *
+ * The usual request (a known client, its known secret, eventual consistency, a JSON answer) is
+ * answered synchronously: no promise, no microtask. Resource servers call this endpoint at their
+ * own request rate, so what it costs per request is what they can sustain; only the strict wait,
+ * a signed answer and a first slow secret hash are asynchronous.
  */
 export async function introspectRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const endpoint = `${runtime.config.issuer}/introspect`;
+  const { issuer } = runtime.config;
   const clients = () => runtime.runner.view(clientsProjection);
-  app.post(
-    '/introspect',
-    { schema: { response: { 200: introspectionResponseSchema, ...errorResponses } } },
-    async (request, reply) => {
-      reply.header('cache-control', 'no-store');
-      app.oauth.requireForm(request);
-      const { params } = singleValued(request.body, []);
-      const client = await app.oauth.authenticate(request, params, endpoint);
-      if (client.method === 'none') throw invalidClient('introspection needs a confidential client', false);
-      if (!params.token) throw invalidRequest('token is missing');
-      if (wantsStrict(request, runtime.config.introspectionConsistency)) {
-        try {
-          await runtime.runner.waitFor(await runtime.store.headPosition(), STRICT_WAIT_MS);
-        } catch (err) {
-          // A timeout, an unreachable ledger or a failed subscription: whichever, the views may be stale.
-          request.log.warn({ err: (err as Error).message }, 'strict introspection: views behind the ledger');
-          return reply
-            .code(503)
-            .header('retry-after', '1')
-            .send({ error: 'temporarily_unavailable', error_description: 'this instance has not caught up with the ledger yet; retry shortly' });
-        }
-        reply.header('consistency', 'strict');
+
+  /** The RFC 7662 answer from this instance's views as they are now. */
+  function lookUp(token: string, now: number): Record<string, unknown> {
+    const hash = sha256(token);
+    const found = introspectedTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);
+    // A disabled client's tokens stop working with it.
+    if (found && !clients().byId.get(found.clientId)?.disabled) {
+      return {
+        active: true,
+        scope: found.scope,
+        client_id: found.clientId,
+        sub: found.sub,
+        aud: found.aud.length === 1 ? found.aud[0] : found.aud,
+        iss: issuer,
+        exp: found.exp,
+        iat: found.iat,
+        jti: found.jti,
+        token_type: 'Bearer',
+      };
+    }
+    const refresh = runtime.runner.view(authorizationProjection).refresh.get(hash);
+    if (refresh && refresh.status === 'active' && refresh.exp > now && refresh.familyExp > now && !clients().byId.get(refresh.clientId)?.disabled) {
+      return {
+        active: true,
+        scope: refresh.scope,
+        client_id: refresh.clientId,
+        sub: refresh.sub,
+        iss: issuer,
+        exp: Math.min(refresh.exp, refresh.familyExp),
+        iat: refresh.iat,
+        jti: refresh.jti,
+        token_type: 'refresh_token',
+      };
+    }
+    return INACTIVE;
+  }
+
+  /** After client authentication: the answer, or a promise of it when it has to wait (strict, signed). */
+  function answer(request: FastifyRequest, reply: FastifyReply, params: Params, client: AuthenticatedClient): unknown {
+    if (client.method === 'none') throw invalidClient('introspection needs a confidential client', false);
+    const token = params.token;
+    if (!token) throw invalidRequest('token is missing');
+    const signed = (request.headers.accept ?? '').includes(JWT_RESPONSE);
+    if (!wantsStrict(request, runtime.config.introspectionConsistency) && !signed) {
+      return lookUp(token, Math.floor(Date.now() / 1000));
+    }
+    return answerAfterWaiting(request, reply, token, client, signed);
+  }
+
+  async function answerAfterWaiting(request: FastifyRequest, reply: FastifyReply, token: string, client: AuthenticatedClient, signed: boolean): Promise<unknown> {
+    if (wantsStrict(request, runtime.config.introspectionConsistency)) {
+      try {
+        await runtime.runner.waitFor(await runtime.store.headPosition(), STRICT_WAIT_MS);
+      } catch (err) {
+        // A timeout, an unreachable ledger or a failed subscription: whichever, the views may be stale.
+        request.log.warn({ err: (err as Error).message }, 'strict introspection: views behind the ledger');
+        return reply
+          .code(503)
+          .header('retry-after', '1')
+          .send({ error: 'temporarily_unavailable', error_description: 'this instance has not caught up with the ledger yet; retry shortly' });
       }
-      const now = Math.floor(Date.now() / 1000);
-      const hash = sha256(params.token);
-      const found = activeTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);
-      // A disabled client's tokens stop working with it.
-      const token = found && !clients().byId.get(found.clientId)?.disabled ? found : undefined;
-      const refresh = token ? undefined : runtime.runner.view(authorizationProjection).refresh.get(hash);
-      const liveRefresh =
-        refresh && refresh.status === 'active' && refresh.exp > now && refresh.familyExp > now && !clients().byId.get(refresh.clientId)?.disabled
-          ? refresh
-          : undefined;
-      const answer = liveRefresh
-        ? {
-            active: true,
-            scope: liveRefresh.scope,
-            client_id: liveRefresh.clientId,
-            sub: liveRefresh.sub,
-            iss: runtime.config.issuer,
-            exp: Math.min(liveRefresh.exp, liveRefresh.familyExp),
-            iat: liveRefresh.iat,
-            jti: liveRefresh.jti,
-            token_type: 'refresh_token',
-          }
-        : token
-        ? {
-            active: true,
-            scope: token.scope,
-            client_id: token.clientId,
-            sub: token.sub,
-            aud: token.aud.length === 1 ? token.aud[0] : token.aud,
-            iss: runtime.config.issuer,
-            exp: token.exp,
-            iat: token.iat,
-            jti: token.jti,
-            token_type: 'Bearer',
-          }
-        : { active: false };
-      if ((request.headers.accept ?? '').includes(JWT_RESPONSE)) {
-        // RFC 9701: the answer signed by this server, for resource servers that need it attributable.
-        const key = await runtime.keys.signingKey('RS256');
-        if (!key) throw new NoSigningKeyError('no RS256 signing key is active');
-        const jwt = signJwt(
-          { typ: 'token-introspection+jwt' },
-          { iss: runtime.config.issuer, aud: client.client.clientId, iat: now, token_introspection: answer },
-          key,
-        );
-        return reply.type(JWT_RESPONSE).serializer((v: unknown) => v as string).send(jwt);
-      }
-      return answer;
-    },
-  );
+      reply.header('consistency', 'strict');
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const result = lookUp(token, now);
+    if (!signed) return result;
+    // RFC 9701: the answer signed by this server, for resource servers that need it attributable.
+    const key = await runtime.keys.signingKey('RS256');
+    if (!key) throw new NoSigningKeyError('no RS256 signing key is active');
+    const jwt = signJwt({ typ: 'token-introspection+jwt' }, { iss: issuer, aud: client.client.clientId, iat: now, token_introspection: result }, key);
+    return reply.type(JWT_RESPONSE).serializer((v: unknown) => v as string).send(jwt);
+  }
+
+  app.post('/introspect', { schema: { response: { 200: introspectionResponseSchema, ...errorResponses } } }, (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    app.oauth.requireForm(request);
+    const { params } = singleValued(request.body, NO_LISTS);
+    const client = app.oauth.authenticate(request, params, endpoint);
+    return client instanceof Promise ? client.then((c) => answer(request, reply, params, c)) : answer(request, reply, params, client);
+  });
 }
+
+const INACTIVE = Object.freeze({ active: false });
+const NO_LISTS: readonly string[] = [];
