@@ -19,19 +19,26 @@ function publicClientOrigins(runtime: Runtime): Set<string> {
   return origins;
 }
 
+const BASE = { methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'dpop'], maxAge: 600, credentials: false };
+const ANY_ORIGIN = Object.freeze({ ...BASE, origin: '*' });
+const NO_ORIGIN = Object.freeze({ origin: false });
+
 /**
  * Per-request CORS decision. The authorization endpoint and the pages never answer cross-origin
- * reads; the token and revocation endpoints answer only registered browser-app origins.
+ * reads; the token and revocation endpoints answer only registered browser-app origins. The
+ * answers that do not depend on the request are built once: this runs on every request, and most
+ * (server-to-server calls) carry no Origin at all.
  */
 export function corsPolicy(runtime: Runtime): FastifyCorsOptionsDelegateCallback {
   return (request, callback) => {
-    const path = (request.url ?? '').split('?')[0]!;
+    const url = request.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (OPEN.some((r) => r.test(path))) return callback(null, ANY_ORIGIN);
     const origin = request.headers.origin;
-    const base = { methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'dpop'], maxAge: 600, credentials: false };
-    if (OPEN.some((r) => r.test(path))) return callback(null, { ...base, origin: '*' });
-    if (CLIENT.some((r) => r.test(path)) && origin && publicClientOrigins(runtime).has(origin)) {
-      return callback(null, { ...base, origin });
+    if (origin && CLIENT.some((r) => r.test(path)) && publicClientOrigins(runtime).has(origin)) {
+      return callback(null, { ...BASE, origin });
     }
-    callback(null, { origin: false });
+    callback(null, NO_ORIGIN);
   };
 }
