@@ -260,15 +260,13 @@ export class HistoryIndex implements DurableView {
     return head === undefined ? null : { id: head.id, stream: head.stream, revision: head.revision };
   }
 
+  /**
+   * Also for a batch of events it does not read: the stored position must move past them, or a
+   * restart would read them all again (the runner batches the calls, so this is one small
+   * transaction every few milliseconds at most).
+   */
   apply(batch: RecordedEvent[]): void {
-    const end = batch.length === 0 ? 0n : batch[batch.length - 1]!.position;
-    if (end <= this.applied) return;
-    // Events this index does not read move only the position in memory: no transaction for them. The
-    // stored position lags, and at worst they are delivered again after a restart, and skipped again.
-    if (!batch.some((e) => e.position > this.applied && HANDLERS[e.type] !== undefined)) {
-      this.applied = end;
-      return;
-    }
+    if (batch.length === 0 || batch[batch.length - 1]!.position <= this.applied) return;
     this.applied = this.applyBatch.immediate(batch);
   }
 
