@@ -129,10 +129,19 @@ export class HistoryQueries {
   /** A page of the tokens matching the filter in issue order, after the cursor `afterSeq`, and how many match in all. */
   selectTokens(filter: TokenQuery, afterSeq: number, limit: number, nowMs = Date.now()): { page: IndexedToken[]; total: number; hasNextPage: boolean } {
     const where = whereOf(filter, nowMs);
-    const total = this.st(`SELECT count(*) FROM tokens ${where.sql}`).pluck().get(...where.params) as number;
+    const total = this.kept(filter) ?? (this.st(`SELECT count(*) FROM tokens ${where.sql}`).pluck().get(...where.params) as number);
     const rest = `${where.sql ? `${where.sql} AND` : 'WHERE'} seq > ? ORDER BY seq LIMIT ?`;
     const rows = this.st(`SELECT * FROM tokens ${rest}`).all(...where.params, afterSeq, limit + 1) as TokenRow[];
     return { page: rows.slice(0, limit).map(toToken), total, hasNextPage: rows.length > limit };
+  }
+
+  /** The total of a list the index keeps a count for: all tokens, a client's, a subject's. */
+  private kept(filter: TokenQuery): number | undefined {
+    const keys = Object.keys(filter).filter((k) => filter[k as keyof TokenQuery] !== undefined);
+    const [by, key] =
+      keys.length === 0 ? ['all', ''] : keys.length === 1 && keys[0] === 'clientId' ? ['client', filter.clientId!] : keys.length === 1 && keys[0] === 'subject' ? ['sub', filter.subject!] : [];
+    if (by === undefined) return undefined;
+    return (this.st('SELECT n FROM token_counts WHERE by = ? AND key = ?').pluck().get(by, key) as number | undefined) ?? 0;
   }
 
   tokensOfGrant(grantId: string): IndexedToken[] {
