@@ -191,9 +191,6 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
-/** The event types the history index reads. */
-export const historyEventTypes = Object.keys(HANDLERS);
-
 /**
  * The history index: every access and refresh token ever issued, every grant, every session, with
  * per-client, per-subject and per-grant lists in issue order — in a SQLite file next to the
