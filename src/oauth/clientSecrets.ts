@@ -52,13 +52,10 @@ export class ClientSecretVerifier {
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private static readonly MAX_REMEMBERED = 100_000;
 
-  async verify(clientId: string, presented: string, stored: SecretHash): Promise<boolean> {
-    return this.check(clientId, presented, stored);
-  }
-
   /**
-   * As `verify`, but synchronous whenever no slow hash is needed (a generated secret, or one this
-   * process verified before): the usual request then builds no promise at all.
+   * Whether `presented` is the client's secret: a value whenever no slow hash is needed (a generated
+   * secret, or one this process verified before), so the usual request builds no promise at all; a
+   * promise otherwise.
    */
   check(clientId: string, presented: string, stored: SecretHash): boolean | Promise<boolean> {
     if (stored.alg === 'sha256') return matchesSha256(presented, stored);

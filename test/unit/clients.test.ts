@@ -74,14 +74,14 @@ describe('client secrets', () => {
   it('verifies, remembers a slow-hash success, and forgets it when the secret is rotated', async () => {
     const verifier = new ClientSecretVerifier();
     const first = await hashClientSecret('correct horse', false);
-    assert.equal(await verifier.verify('c', 'correct horse', first), true);
-    assert.equal(await verifier.verify('c', 'wrong horse', first), false);
+    assert.equal(await verifier.check('c', 'correct horse', first), true);
+    assert.equal(await verifier.check('c', 'wrong horse', first), false);
     // A remembered success is keyed on the stored hash, not recomputed: a copy whose salt no longer
     // derives that hash still verifies, which only the memory can explain.
-    assert.equal(await verifier.verify('c', 'correct horse', { ...first, salt: 'A'.repeat(22) } as typeof first), true);
-    assert.equal(await new ClientSecretVerifier().verify('c', 'correct horse', { ...first, salt: 'A'.repeat(22) } as typeof first), false);
+    assert.equal(await verifier.check('c', 'correct horse', { ...first, salt: 'A'.repeat(22) } as typeof first), true);
+    assert.equal(await new ClientSecretVerifier().check('c', 'correct horse', { ...first, salt: 'A'.repeat(22) } as typeof first), false);
     const rotated = await hashClientSecret('battery staple', false);
-    assert.equal(await verifier.verify('c', 'correct horse', rotated), false, 'the old secret no longer works');
-    assert.equal(await verifier.verify('other', 'correct horse', first), true, 'remembered per client');
+    assert.equal(await verifier.check('c', 'correct horse', rotated), false, 'the old secret no longer works');
+    assert.equal(await verifier.check('other', 'correct horse', first), true, 'remembered per client');
   });
 });
