@@ -110,6 +110,9 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_sub ON sessions (sub, seq);
 `;
 
+/** Every table but meta: what a reset empties. */
+const ROW_TABLES = ['tokens', 'token_counts', 'grants', 'sessions'];
+
 const data = <T>(e: RecordedEvent) => (e as unknown as { data: T }).data;
 
 type Statements = ReturnType<typeof prepare>;
@@ -237,7 +240,7 @@ export class HistoryIndex implements DurableView {
         const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
         const version = hasMeta ? this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() : undefined;
         if (version === HISTORY_SCHEMA_VERSION) return;
-        for (const t of ['meta', 'tokens', 'token_counts', 'grants', 'sessions']) this.db.exec(`DROP TABLE IF EXISTS ${t}`);
+        for (const t of ['meta', ...ROW_TABLES]) this.db.exec(`DROP TABLE IF EXISTS ${t}`);
         this.db.exec(SCHEMA);
         this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(HISTORY_SCHEMA_VERSION);
       })
@@ -278,7 +281,7 @@ export class HistoryIndex implements DurableView {
   reset(): void {
     this.db
       .transaction(() => {
-        for (const t of ['tokens', 'token_counts', 'grants', 'sessions']) this.db.exec(`DELETE FROM ${t}`);
+        for (const t of ROW_TABLES) this.db.exec(`DELETE FROM ${t}`);
         this.db.exec("DELETE FROM meta WHERE key = 'head'");
       })
       .immediate();

@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent } from './eventStore.js';
-import type { DurableView } from './durableView.js';
+import { stillAt, type DurableView } from './durableView.js';
 import { WaitTimeoutError } from './waitTimeout.js';
 
 type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void } | undefined;
@@ -80,10 +80,7 @@ export class DurableFeed {
       let reason: string | undefined;
       const last = d.lastEvent();
       if (position > head) reason = 'ahead of the ledger';
-      else if (last) {
-        const [event] = await this.store.readStream(last.stream, last.revision);
-        if (!event || event.id !== last.id || event.position !== position) reason = 'from another ledger';
-      }
+      else if (last && !(await stillAt(this.store, last, position))) reason = 'from another ledger';
       if (reason) {
         d.reset();
         this.log()?.warn({ view: d.name, reason }, 'view rebuilt from the start of the ledger');

@@ -1,10 +1,16 @@
-import type { RecordedEvent } from './eventStore.js';
+import type { EventStore, RecordedEvent } from './eventStore.js';
 
 /** The event a view last applied: it must still be at its place for the view to belong to this ledger. */
 export interface AppliedEvent {
   id: string;
   stream: string;
   revision: number;
+}
+
+/** Whether `last` is still the event at `position` in this ledger: if not, what was built on it came from another ledger. */
+export async function stillAt(store: EventStore, last: AppliedEvent, position: bigint): Promise<boolean> {
+  const [event] = await store.readStream(last.stream, last.revision);
+  return event !== undefined && event.id === last.id && event.position === position;
 }
 
 /**

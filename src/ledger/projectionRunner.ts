@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { EventStore, RecordedEvent, Subscription } from './eventStore.js';
-import type { DurableView } from './durableView.js';
+import { stillAt, type DurableView } from './durableView.js';
 import { DurableFeed } from './durableFeed.js';
 import { WaitTimeoutError } from './waitTimeout.js';
 import { decodeSections, encodeCheckpoint, writeDurably, type CheckpointHeader, type CheckpointSections, type DecodedCheckpoint } from './checkpointFile.js';
@@ -201,10 +201,7 @@ export class ProjectionRunner {
     const { header } = cp;
     const position = BigInt(header.position);
     if (position > this.startHead) return 'checkpoint is ahead of the ledger';
-    if (header.lastEvent) {
-      const [event] = await this.store.readStream(header.lastEvent.stream, header.lastEvent.revision);
-      if (!event || event.id !== header.lastEvent.id || event.position !== position) return 'checkpoint is from another ledger';
-    }
+    if (header.lastEvent && !(await stillAt(this.store, header.lastEvent, position))) return 'checkpoint is from another ledger';
     for (const p of this.projections) {
       const v = header.views.find((s) => s.name === p.name);
       if (!v || v.version !== p.version || v.code !== this.fingerprints.get(p.name)) return `view ${p.name} changed`;
