@@ -278,6 +278,54 @@ export class HistoryIndex implements DurableView {
     this.applied = this.applyBatch.immediate(batch);
   }
 
+  /**
+   * Drops the rows whose events lived in `streams`, which `token-ledger prune` has just deleted from
+   * the ledger: afterwards the file holds what a rebuild from the pruned ledger would (row for row;
+   * only the pagination cursors keep their gaps). The index cannot do this when it reads
+   * LedgerPruned: that event counts the streams, it does not list them.
+   */
+  forgetStreams(streams: readonly string[]): void {
+    const pruned = new Set(streams);
+    const st = {
+      unusual: this.db.prepare('SELECT jti, client, sub, stream FROM tokens WHERE stream IS NOT NULL'),
+      standalone: this.db.prepare<[string]>('SELECT jti, client, sub FROM tokens WHERE jti = ? AND stream IS NULL AND grant_id IS NULL'),
+      ofGrant: this.db.prepare<[string]>('SELECT jti, client, sub FROM tokens WHERE grant_id = ? AND stream IS NULL'),
+      dropToken: this.db.prepare<[string]>('DELETE FROM tokens WHERE jti = ?'),
+      uncount: this.db.prepare<[string, string]>('UPDATE token_counts SET n = n - 1 WHERE by = ? AND key = ?'),
+      dropGrant: this.db.prepare<[string]>('DELETE FROM grants WHERE grant_id = ?'),
+      dropSession: this.db.prepare<[string]>('DELETE FROM sessions WHERE sid_hash = ?'),
+    };
+    type Row = { jti: string; client: string; sub: string };
+    const drop = (rows: Row[]) => {
+      for (const t of rows) {
+        st.dropToken.run(t.jti);
+        st.uncount.run('all', '');
+        st.uncount.run('client', t.client);
+        st.uncount.run('sub', t.sub);
+      }
+    };
+    const after = (stream: string, prefix: string) => (stream.startsWith(prefix) ? stream.slice(prefix.length) : undefined);
+    this.db
+      .transaction(() => {
+        // Rows in a stream of their own are few: one pass over them, then an indexed lookup per stream.
+        drop((st.unusual.all() as Array<Row & { stream: string }>).filter((t) => pruned.has(t.stream)));
+        for (const stream of pruned) {
+          const jti = after(stream, 'token-');
+          if (jti !== undefined) drop(st.standalone.all(jti) as Row[]);
+          const grantId = after(stream, 'grant-');
+          if (grantId !== undefined) {
+            drop(st.ofGrant.all(grantId) as Row[]);
+            st.dropGrant.run(grantId);
+          }
+          const sidHash = after(stream, 'session-');
+          if (sidHash !== undefined) st.dropSession.run(sidHash);
+        }
+        // A rebuild has no count for a client or subject left without tokens.
+        this.db.exec('DELETE FROM token_counts WHERE n <= 0');
+      })
+      .immediate();
+  }
+
   reset(): void {
     this.db
       .transaction(() => {

@@ -39,7 +39,8 @@ export interface RuntimeOptions {
 
 export const LEDGER_FILE = 'ledger.sqlite';
 /** In the views directory, next to the checkpoint. */
-export const HISTORY_FILE = 'history.sqlite';
+const HISTORY_FILE = 'history.sqlite';
+export const historyFile = (dataDir: string) => join(dataDir, 'views', HISTORY_FILE);
 
 /** The ledger as configured: EventStoreDB when a connection string is set, else the embedded file. */
 export async function openStore(config: Config, options: Pick<RuntimeOptions, 'onBatch'> = {}): Promise<EventStore> {
@@ -60,7 +61,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const keyEncryptionSecret = resolveKeyEncryptionSecret(config, ledgerIsNew);
     const catalogue = new EventCatalogue(allEvents);
     const ledger = new Ledger(store, catalogue);
-    history = new HistoryIndex(join(config.dataDir, 'views', HISTORY_FILE));
+    history = new HistoryIndex(historyFile(config.dataDir));
     const runner = new ProjectionRunner(store, allProjections, {
       checkpointDir: join(config.dataDir, 'views'),
       writeCheckpoints: options.role === 'server',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { v7 as uuidv7 } from 'uuid';
 import Database from 'better-sqlite3';
 import type { EventStore } from '../ledger/eventStore.js';
@@ -7,6 +8,7 @@ import { EventCatalogue } from '../ledger/validation.js';
 import { allEvents as catalogueEvents } from '../domain/events/all.js';
 import { LedgerPruned, PRUNE_STREAM } from '../domain/retention/events.js';
 import { allEvents, categoryOf } from './store.js';
+import { HistoryIndex } from '../../projections/historyIndex.js';
 
 /** Categories whose streams end when their tokens do; clients, users, keys and consents are never pruned. */
 const PRUNABLE = new Set(['token', 'grant', 'assertion', 'session']);
@@ -87,6 +89,20 @@ export function applyPrune(file: string, plan: PrunePlan, actor: string): { posi
       .immediate();
   } finally {
     db.close();
+  }
+}
+
+/**
+ * The operators' history index is a file beside the ledger, fed from it: after a prune it drops the
+ * pruned streams' rows, as a rebuild would. Without this it would list tokens whose events are gone.
+ */
+export function forgetPrunedInHistory(file: string, plan: PrunePlan): void {
+  if (!existsSync(file)) return;
+  const index = new HistoryIndex(file);
+  try {
+    index.forgetStreams(plan.streams.map((s) => s.stream));
+  } finally {
+    index.close();
   }
 }
 

@@ -5,8 +5,8 @@ import { startupErrorLine } from '../startupError.js';
 import { exportLedger, ImportRefused, importLedger } from '../audit/exportImport.js';
 import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
 import { openAuditStore, sqliteSequence } from '../audit/store.js';
-import { applyPrune, planPrune, prunedEventCount } from '../audit/prune.js';
-import { LEDGER_FILE } from '../runtime.js';
+import { applyPrune, forgetPrunedInHistory, planPrune, prunedEventCount } from '../audit/prune.js';
+import { historyFile, LEDGER_FILE } from '../runtime.js';
 import { ConfigError } from '../config/config.js';
 import { join } from 'node:path';
 import { upcastingStore } from '../ledger/upcasting.js';
@@ -138,7 +138,10 @@ export function auditCommands(): Command[] {
           digest: plan.digest,
           dryRun: opts.dryRun === true,
         };
-        if (!opts.dryRun && plan.streams.length > 0) applyPrune(join(config.dataDir, LEDGER_FILE), plan, 'operator:cli');
+        if (!opts.dryRun && plan.streams.length > 0) {
+          applyPrune(join(config.dataDir, LEDGER_FILE), plan, 'operator:cli');
+          forgetPrunedInHistory(historyFile(config.dataDir), plan);
+        }
         print(opts.json === true, result, () => `${opts.dryRun ? 'would prune' : 'pruned'} ${plan.events} events of ${plan.streams.length} streams expired before ${plan.before}`);
       });
     });

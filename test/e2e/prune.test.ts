@@ -1,10 +1,36 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { removeDir, startTestServer } from '../helpers/server.js';
+import { Browser } from '../helpers/browser.js';
+import { authorizeWithPkce, createUser } from '../helpers/flow.js';
+import { historyFile } from '../../src/runtime.js';
+import { HistoryQueries } from '../../projections/historyQueries.js';
+
+/** The history index's rows without their pagination cursors, which a rebuild numbers afresh. */
+function historyRows(dataDir: string) {
+  const db = new Database(historyFile(dataDir), { readonly: true });
+  try {
+    const { tokens, grants, sessions } = new HistoryQueries(db).dump();
+    const counts = db.prepare('SELECT by, key, n FROM token_counts ORDER BY by, key').all();
+    return { tokens: tokens.map(({ seq: _seq, ...t }) => t), grants, sessions, counts };
+  } finally {
+    db.close();
+  }
+}
+
+/** The same rows, rebuilt from the ledger as it now is by a server started without the file. */
+async function rebuiltHistoryRows(dataDir: string) {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${historyFile(dataDir)}${suffix}`, { force: true });
+  const server = await startTestServer({ dataDir });
+  await server.runtime.runner.settleDurable();
+  await server.close();
+  return historyRows(dataDir);
+}
 
 describe('token-ledger prune', () => {
   const dirs: string[] = [];
@@ -47,6 +73,47 @@ describe('token-ledger prune', () => {
     const tampered = await runCli(['verify', '--json'], env);
     assert.notEqual(tampered.code, 0);
     assert.equal(JSON.parse(tampered.stdout).ok, false);
+  });
+
+  it("drops the pruned streams' tokens, grants and sessions from the operators' history index, as a rebuild would", async () => {
+    const server = await startTestServer();
+    dirs.push(server.dataDir);
+    const short = await registerClient(server, { client_id: 'short', access_token_ttl: 600 });
+    const long = await registerClient(server, { client_id: 'long', access_token_ttl: 3600 });
+    for (const c of [short, long, short]) {
+      const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(c.clientId, c.secret!));
+      assert.equal(res.status, 200);
+    }
+    // A grant (code, access and refresh token) and the browser session behind it.
+    const alice = await createUser(server, 'alice');
+    const rp = await registerClient(server, { client_id: 'rp', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://rp.example/cb'], scope: 'openid' });
+    const run = await authorizeWithPkce(server, new Browser(), 'rp', 'https://rp.example/cb', alice, { scope: 'openid' });
+    const exchanged = await postForm(
+      server,
+      '/token',
+      { grant_type: 'authorization_code', code: run.params.get('code')!, redirect_uri: 'https://rp.example/cb', code_verifier: run.verifier },
+      basic('rp', rp.secret!),
+    );
+    assert.equal(exchanged.status, 200);
+    await server.runtime.runner.settleDurable();
+    await server.close();
+    const env = { DATA_DIR: server.dataDir };
+    const before = historyRows(server.dataDir);
+    assert.deepEqual([before.tokens.length, before.grants.length, before.sessions.length], [5, 1, 1]);
+
+    // Only the short-lived client's two tokens have expired by then.
+    const first = JSON.parse((await runCli(['prune', '--before', new Date(Date.now() + 1200_000).toISOString(), '--json'], env)).stdout);
+    assert.deepEqual(first.byCategory, { token: 2 });
+    const afterFirst = historyRows(server.dataDir);
+    assert.deepEqual(afterFirst.tokens.map((t) => t.clientId).sort(), ['long', 'rp', 'rp']);
+    assert.deepEqual(afterFirst, await rebuiltHistoryRows(server.dataDir));
+
+    // Everything that expires, far ahead: the grant and session go too; clients and users stay.
+    const second = JSON.parse((await runCli(['prune', '--before', new Date(Date.now() + 10 * 366 * 86400_000).toISOString(), '--json'], env)).stdout);
+    assert.ok(second.byCategory.grant > 0 && second.byCategory.session > 0, JSON.stringify(second.byCategory));
+    const afterSecond = historyRows(server.dataDir);
+    assert.deepEqual([afterSecond.tokens, afterSecond.grants, afterSecond.sessions, afterSecond.counts], [[], [], [], []]);
+    assert.deepEqual(afterSecond, await rebuiltHistoryRows(server.dataDir));
   });
 
   it('refuses a bad --before with one line', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readCheckpoint } from '../../src/ledger/checkpointFile.js';
 import { HistoryIndex } from '../../projections/historyIndex.js';
 import { HistoryQueries } from '../../projections/historyQueries.js';
-import { HISTORY_FILE } from '../../src/runtime.js';
+import { historyFile } from '../../src/runtime.js';
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
@@ -178,12 +178,12 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     await signal(server!, 'SIGTERM');
     const checkpoint = join(env.DATA_DIR, 'views', 'views.checkpoint');
     const liveViews = viewsIn(checkpoint);
-    const historyFile = join(env.DATA_DIR, 'views', HISTORY_FILE);
-    const liveHistory = historyIn(historyFile);
+    const historyPath = historyFile(env.DATA_DIR);
+    const liveHistory = historyIn(historyPath);
 
     // Without a checkpoint and a history index the server rebuilds every view from the first event.
     renameSync(checkpoint, `${checkpoint}.live`);
-    for (const suffix of ['', '-wal', '-shm']) rmSync(`${historyFile}${suffix}`, { force: true });
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${historyPath}${suffix}`, { force: true });
     const t0 = Date.now();
     server = await spawnServer(env);
     const rebuildMs = ms(t0);
@@ -197,7 +197,7 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     for (const name of Object.keys(liveViews.views)) {
       assert.ok(isDeepStrictEqual(rebuiltViews.views[name], liveViews.views[name]), `view ${name} rebuilt from zero equals the live one`);
     }
-    const rebuiltHistory = historyIn(historyFile);
+    const rebuiltHistory = historyIn(historyPath);
     assert.equal(rebuiltHistory.position, liveHistory.position);
     assert.ok(liveHistory.rows.tokens.length >= journal.issued.length);
     assert.ok(isDeepStrictEqual(rebuiltHistory.rows, liveHistory.rows), 'the history index rebuilt from zero equals the live one');
