@@ -57,7 +57,7 @@ async function viewRows(quick: boolean): Promise<string[][]> {
       mib(r.rss),
       fmt(r.lookupsPerSecond),
       r.sweepMs === undefined ? '—' : `${fmt(r.sweepMs, 1)} ms`,
-      r.snapshotMs === undefined ? '—' : `${mib(r.snapshotBytes!)}: ${fmt(r.snapshotMs)} / ${fmt(r.restoreMs!)} ms`,
+      r.snapshotMs === undefined ? '—' : `${mib(r.snapshotBytes!)}; ${fmt(r.snapshotMs)} (${fmt(r.firstSnapshotMs!)}) / ${fmt(r.snapshotWrittenMs!)} / ${fmt(r.restoreMs!)} ms`,
     ]);
   }
   return rows;
@@ -108,7 +108,7 @@ export async function runScaling(quick: boolean): Promise<void> {
   const seconds = quick ? 3 : 10;
   try {
     console.log(`\nscaling — ${cpus().length} × ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg().map((l) => fmt(l, 1)).join(' ')}\n`);
-    printTable(['tokens', 'mix', 'layout', 'bytes/token', 'process RSS', 'lookups/s', 'expiry sweep', 'checkpoint: size, write / read'], await viewRows(quick));
+    printTable(['tokens', 'mix', 'layout', 'bytes/token', 'process RSS', 'lookups/s', 'expiry sweep', 'checkpoint: size; stall (first) / written / read'], await viewRows(quick));
     console.log(
       '\nactive-token view alone, in a fresh process (node --expose-gc): bytes/token = (heapUsed + arrayBuffers) after − before a fill, ÷ tokens. ' +
         'service: client_credentials, 20 clients; user: authorization_code, 100,000 users, one grant per token, a status-list slot. ' +

@@ -1,13 +1,13 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
+import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import type { AppliedEvent } from './durableView.js';
 
 /** The checkpoint's header: where the views stand, and which code built each. */
 export interface CheckpointHeader {
-  format: 2;
+  format: 3;
   position: string;
   /** The event at `position`, to recognise a checkpoint taken from another ledger. */
   lastEvent: AppliedEvent | null;
@@ -20,21 +20,162 @@ export interface CheckpointHeader {
 
 /**
  * File layout: magic (8 bytes), SHA-256 of everything after it (32), header length (u32 BE),
- * header (JSON), then each view's state, v8-serialised, in header order. The header is checked
- * before any view is deserialised, and each view is deserialised on its own (timed in the log).
+ * header (JSON), then one section per view, in header order. A section is the view's state as v8
+ * serialises it, except that each typed array in it is only named there (type, length) and its bytes
+ * follow the serialised state, each array at an 8-byte boundary of the section: arrays are written
+ * straight from the live view and read back as views into the section, without a copy either way.
+ * Section: skeleton length (u32 BE), skeleton, then the arrays.
  */
-const MAGIC = Buffer.from('TLVIEWS2', 'latin1');
+const MAGIC = Buffer.from('TLVIEWS3', 'latin1');
+const HASH_AT = MAGIC.length;
 const PREFIX_BYTES = MAGIC.length + 32 + 4;
+export const CHECKPOINT_FORMAT = 3;
 
-export function encodeCheckpoint(head: Omit<CheckpointHeader, 'views'>, views: Array<{ name: string; version: number; code: string; state: unknown }>): Buffer[] {
-  const payloads = views.map((v) => serialize(v.state));
-  const header: CheckpointHeader = { ...head, views: views.map((v, i) => ({ name: v.name, version: v.version, code: v.code, bytes: payloads[i]!.length })) };
-  const json = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(json.length);
-  const hash = createHash('sha256').update(length).update(json);
-  for (const p of payloads) hash.update(p);
-  return [MAGIC, hash.digest(), length, json, ...payloads];
+/** Node's own list (its DefaultSerializer numbers them the same way); Buffer is checked first. */
+const ARRAY_TYPES = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, DataView, Buffer, BigInt64Array, BigUint64Array] as const;
+const BUFFER_TYPE = ARRAY_TYPES.indexOf(Buffer);
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** v8's serialiser, with typed arrays left out of the stream and collected for writing as they are. */
+class SkeletonSerializer extends DefaultSerializer {
+  readonly arrays: ArrayBufferView[] = [];
+  _writeHostObject(view: ArrayBufferView): void {
+    const type = Buffer.isBuffer(view) ? BUFFER_TYPE : ARRAY_TYPES.findIndex((t) => t !== Buffer && view.constructor === t);
+    if (type < 0) throw new TypeError(`cannot checkpoint a ${view.constructor.name}`);
+    this.writeUint32(type);
+    this.writeUint32(view.byteLength);
+    this.arrays.push(view);
+  }
+}
+
+/** Its reverse: each typed array becomes a view into the section, at the next 8-byte boundary. */
+class SkeletonDeserializer extends DefaultDeserializer {
+  constructor(
+    skeleton: Buffer,
+    private readonly section: ArrayBuffer,
+    private at: number,
+  ) {
+    super(skeleton);
+  }
+
+  _readHostObject(): ArrayBufferView {
+    const type = ARRAY_TYPES[this.readUint32()];
+    const byteLength = this.readUint32();
+    const at = this.at;
+    if (!type || at + byteLength > this.section.byteLength) throw new Error('checkpoint section is inconsistent');
+    this.at = align8(at + byteLength);
+    if (type === Buffer) return Buffer.from(this.section, at, byteLength);
+    if (type === DataView) return new DataView(this.section, at, byteLength);
+    const typed = type as Float64ArrayConstructor;
+    return new typed(this.section, at, byteLength / typed.BYTES_PER_ELEMENT);
+  }
+}
+
+interface EncodedView {
+  skeleton: Buffer;
+  arrays: ArrayBufferView[];
+  /** where each array starts in the section */
+  offsets: number[];
+  bytes: number;
+}
+
+function encodeView(state: unknown): EncodedView {
+  const ser = new SkeletonSerializer();
+  ser.writeHeader();
+  ser.writeValue(state);
+  const skeleton = ser.releaseBuffer();
+  let at = align8(4 + skeleton.length);
+  const offsets = ser.arrays.map((a) => {
+    const start = at;
+    at = align8(at + a.byteLength);
+    return start;
+  });
+  return { skeleton, arrays: ser.arrays, offsets, bytes: at };
+}
+
+function decodeView(section: ArrayBuffer): unknown {
+  const view = Buffer.from(section);
+  const length = view.readUInt32BE(0);
+  const d = new SkeletonDeserializer(view.subarray(4, 4 + length), section, align8(4 + length));
+  d.readHeader();
+  return d.readValue();
+}
+
+/**
+ * Writes the checkpoint. Everything up to the file holding a consistent cut of the views happens
+ * synchronously, before this returns its promise: the views are serialised (their typed arrays are
+ * not copied, only written) into a temporary file per process. Then, off the request path, the file
+ * is hashed, fsynced and renamed over the old one, and the directory fsynced: a crash at any point
+ * leaves the old checkpoint or the new one, whole, and a rename that survives power loss.
+ */
+export function writeCheckpoint(
+  dir: string,
+  file: string,
+  head: Omit<CheckpointHeader, 'views' | 'format'>,
+  views: Array<{ name: string; version: number; code: string; state: unknown }>,
+): Promise<void> {
+  // Per process: instances sharing a DATA_DIR may checkpoint at the same moment.
+  const tmp = `${file}.${process.pid}.tmp`;
+  let fd: number | undefined;
+  try {
+    mkdirSync(dir, { recursive: true });
+    removeAbandonedTemporaries(file);
+    const encoded = views.map((v) => encodeView(v.state));
+    const header: CheckpointHeader = {
+      format: CHECKPOINT_FORMAT,
+      ...head,
+      views: views.map((v, i) => ({ name: v.name, version: v.version, code: v.code, bytes: encoded[i]!.bytes })),
+    };
+    const json = Buffer.from(JSON.stringify(header));
+    const prefix = Buffer.alloc(PREFIX_BYTES);
+    MAGIC.copy(prefix);
+    prefix.writeUInt32BE(json.length, HASH_AT + 32);
+    fd = openSync(tmp, 'w', 0o600);
+    const put = (data: Uint8Array, position: number) => {
+      for (let done = 0; done < data.byteLength; ) done += writeSync(fd!, data, done, data.byteLength - done, position + done);
+    };
+    put(prefix, 0);
+    put(json, PREFIX_BYTES);
+    let at = PREFIX_BYTES + json.length;
+    for (const v of encoded) {
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(v.skeleton.length);
+      put(length, at);
+      put(v.skeleton, at + 4);
+      v.arrays.forEach((a, i) => put(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at + v.offsets[i]!));
+      at += v.bytes;
+    }
+    // The padding after a section's last array was never written: give the file its full length.
+    ftruncateSync(fd, at);
+    closeSync(fd);
+  } catch (err) {
+    if (fd !== undefined) {
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+    }
+    return Promise.reject(err as Error);
+  }
+  return finishCheckpoint(tmp, file, dir);
+}
+
+async function finishCheckpoint(tmp: string, file: string, dir: string): Promise<void> {
+  const fh = await open(tmp, 'r+');
+  try {
+    // Hashed from the file, in chunks between requests, rather than from the views in one go.
+    const hash = createHash('sha256');
+    for await (const chunk of fh.createReadStream({ start: HASH_AT + 32, highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
+    await fh.write(hash.digest(), 0, 32, HASH_AT);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const d = openSync(dir, 'r');
+  try {
+    fsyncSync(d);
+  } finally {
+    closeSync(d);
+  }
 }
 
 /** A checked checkpoint, not yet deserialised: each view's bytes in an ArrayBuffer of its own (transferable). */
@@ -71,7 +212,7 @@ export function readCheckpointSections(file: string): CheckpointSections | strin
     } catch {
       return 'checkpoint corrupt (header)';
     }
-    if (header.format !== 2 || !Array.isArray(header.views)) return 'checkpoint unreadable (unknown format)';
+    if (header.format !== CHECKPOINT_FORMAT || !Array.isArray(header.views)) return 'checkpoint unreadable (unknown format)';
     if (PREFIX_BYTES + length + header.views.reduce((n, v) => n + v.bytes, 0) !== size) return 'checkpoint corrupt (lengths do not add up)';
     const sections: Record<string, ArrayBuffer> = {};
     let at = PREFIX_BYTES + length;
@@ -96,7 +237,7 @@ export interface DecodedCheckpoint {
 
 /**
  * Checked sections made readable: typed arrays in a view's state come back as views into that
- * view's own buffer (no copy when aligned), and a view's buffer is not held alive by another's.
+ * view's own buffer (no copy), and a view's buffer is not held alive by another's.
  */
 export function decodeSections(checked: CheckpointSections): DecodedCheckpoint {
   const sections = new Map(Object.entries(checked.sections));
@@ -105,7 +246,7 @@ export function decodeSections(checked: CheckpointSections): DecodedCheckpoint {
     state: (name) => {
       const section = sections.get(name)!;
       sections.delete(name);
-      return deserialize(Buffer.from(section));
+      return decodeView(section);
     },
   };
 }
@@ -114,33 +255,6 @@ export function decodeSections(checked: CheckpointSections): DecodedCheckpoint {
 export function readCheckpoint(file: string): DecodedCheckpoint | string {
   const checked = readCheckpointSections(file);
   return typeof checked === 'string' ? checked : decodeSections(checked);
-}
-
-/**
- * Write to a temporary file, fsync it, rename it over the old one, fsync the directory: a crash at
- * any point leaves the old checkpoint or the new one, whole, and a rename that survives power loss.
- */
-export async function writeDurably(dir: string, file: string, parts: Buffer[]): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  removeAbandonedTemporaries(file);
-  // Per process: instances sharing a DATA_DIR may checkpoint at the same moment.
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    for (const part of parts) {
-      for (let offset = 0; offset < part.length; ) offset += (await fh.write(part, offset, part.length - offset)).bytesWritten;
-    }
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  const d = openSync(dir, 'r');
-  try {
-    fsyncSync(d);
-  } finally {
-    closeSync(d);
-  }
 }
 
 /** Temporary files of processes that died mid-write (SIGKILL, power loss): as large as a checkpoint. */

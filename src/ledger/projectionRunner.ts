@@ -5,7 +5,7 @@ import type { EventStore, RecordedEvent, Subscription } from './eventStore.js';
 import { stillAt, type DurableView } from './durableView.js';
 import { DurableFeed } from './durableFeed.js';
 import { WaitTimeoutError } from './waitTimeout.js';
-import { decodeSections, encodeCheckpoint, writeDurably, type CheckpointHeader, type CheckpointSections, type DecodedCheckpoint } from './checkpointFile.js';
+import { decodeSections, writeCheckpoint, type CheckpointHeader, type CheckpointSections, type DecodedCheckpoint } from './checkpointFile.js';
 import { prefetchCheckpoint } from './checkpointPrefetch.js';
 import type { Projection } from '../../projections/projection.js';
 
@@ -14,7 +14,7 @@ export interface RunnerOptions {
   checkpointDir?: string;
   /** Whether this process may write checkpoints (a server does; a one-shot CLI command does not). */
   writeCheckpoints?: boolean;
-  /** Serialising the views is synchronous and grows with them: rarely (5 min) and at shutdown. */
+  /** Writing the views' cut is synchronous and grows with them (their arrays are written, not copied): rarely (5 min) and at shutdown. */
   checkpointEveryMs?: number;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Views kept on disk with their own position (not in the checkpoint), fed the same batches. */
@@ -224,7 +224,7 @@ export class ProjectionRunner {
     return undefined;
   }
 
-  /** One save at a time; the views are serialised synchronously (a consistent cut), written asynchronously. */
+  /** One save at a time; the views are written to a file synchronously (a consistent cut), hashed and made durable asynchronously. */
   private saveCheckpoint(): Promise<void> {
     if (this.saving) return this.saving;
     const file = this.checkpointFile();
@@ -234,8 +234,7 @@ export class ProjectionRunner {
       return { name: p.name, version: p.version, code: this.fingerprints.get(p.name)!, state };
     });
     const position = this.current;
-    const parts = encodeCheckpoint({ format: 2, position: position.toString(), lastEvent: this.lastEvent }, views);
-    this.saving = writeDurably(this.options.checkpointDir!, file, parts)
+    this.saving = writeCheckpoint(this.options.checkpointDir!, file, { position: position.toString(), lastEvent: this.lastEvent }, views)
       .then(() => {
         this.savedPosition = position;
       })

@@ -9,6 +9,7 @@ import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.j
 import { defineProjection, type Projection } from '../../projections/projection.js';
 import { activeTokenCount, activeTokensProjection, tokenByHash } from '../../projections/activeTokens.js';
 import { removeDir, tempDir } from '../helpers/server.js';
+import { readCheckpoint, writeCheckpoint } from '../../src/ledger/checkpointFile.js';
 
 const counter = defineProjection<{ count: number; seen: string[] }>({
   name: 'counter',
@@ -164,5 +165,44 @@ describe('view checkpoints', () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal((await startWith(store, checkpointDir)).runner.view(counter).count, 6);
     await store.close();
+  });
+
+  it('writes typed arrays straight from the state and reads them back as the same types and bytes, wherever they sit', async () => {
+    const backing = new Float64Array([1.5, 2.5, 3.5, 4.5]);
+    const state = {
+      odd: Uint8Array.from([1, 2, 3]),
+      floats: new Float64Array([0.1, -2, Number.MAX_VALUE]),
+      tail: backing.subarray(1, 3),
+      nested: new Map<string, unknown>([['ids', [new Uint32Array([7, 8, 9]), new Int32Array(0)]], ['buf', Buffer.from('abc')]]),
+      big: new BigInt64Array([-5n]),
+      dv: new DataView(new ArrayBuffer(6)),
+      plain: { n: 1, s: 'x', list: [1, 'two'] },
+    };
+    state.dv.setInt16(2, -300);
+    const base = join(dir, `arrays-${++n}`);
+    const file = join(base, 'views.checkpoint');
+    await writeCheckpoint(base, file, { position: '1', lastEvent: null }, [{ name: 'v', version: 1, code: 'c', state }]);
+    const read = readCheckpoint(file);
+    assert.ok(typeof read !== 'string', String(read));
+    const back = read.state('v') as typeof state;
+    assert.deepEqual(back, state);
+    assert.ok(Buffer.isBuffer((back.nested.get('buf') as Buffer)), 'a Buffer comes back as a Buffer');
+    assert.equal(back.dv.getInt16(2), -300);
+    assert.equal(back.floats.byteOffset % 8, 0, 'a Float64Array sits at an 8-byte boundary of its section');
+  });
+
+  it('is a cut of the views when it is called: changes made while it is hashed and fsynced are not in it', async () => {
+    const state = { bytes: new Uint8Array(1 << 20).fill(1), count: 1 };
+    const base = join(dir, `cut-${++n}`);
+    const file = join(base, 'views.checkpoint');
+    const writing = writeCheckpoint(base, file, { position: '1', lastEvent: null }, [{ name: 'v', version: 1, code: 'c', state }]);
+    state.bytes.fill(2);
+    state.count = 2;
+    await writing;
+    const read = readCheckpoint(file);
+    assert.ok(typeof read !== 'string', String(read));
+    const back = read.state('v') as typeof state;
+    assert.equal(back.count, 1);
+    assert.ok(back.bytes.every((b) => b === 1));
   });
 });
