@@ -8,6 +8,8 @@ type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string
 const FLUSH_AFTER_MS = 20;
 /** …or at once when this many are waiting (a rebuild, a burst). */
 const FLUSH_AT_EVENTS = 2000;
+/** Events per step when a view is fed from the ledger: a step is a few milliseconds between requests. */
+const CATCH_UP_SLICE = 500;
 
 /**
  * Feeds the durable views off the hot path. Writing a SQLite transaction per delivered batch would
@@ -23,6 +25,7 @@ export class DurableFeed {
   private pending: RecordedEvent[] = [];
   private timer?: NodeJS.Timeout;
   private readonly lagging = new Set<DurableView>();
+  private readonly catchingUp = new Set<DurableView>();
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
   private closed = false;
 
@@ -88,6 +91,25 @@ export class DurableFeed {
     }
   }
 
+  /**
+   * At start: a view behind the ledger's head (a lost or older file, a crash's lost tail) is not fed
+   * by the runner's catch-up, which readiness waits for; it is fed from the ledger once `resume` is
+   * called, between requests. Rebuilding the history index of a million tokens takes longer than
+   * rebuilding every in-memory view, and the OAuth endpoints do not read it.
+   */
+  holdBack(head: bigint): void {
+    for (const d of this.views) {
+      if (d.position() >= head) continue;
+      this.lagging.add(d);
+      this.log()?.info({ view: d.name, position: d.position().toString(), head: head.toString() }, 'view behind the ledger: caught up once the server is ready');
+    }
+  }
+
+  /** Starts feeding the views held back at start from the ledger. */
+  resume(): void {
+    for (const d of this.lagging) void this.catchUp(d);
+  }
+
   close(): void {
     this.flush();
     this.closed = true;
@@ -104,15 +126,20 @@ export class DurableFeed {
     }
   }
 
+  /** Reads the ledger from the view's own position in slices, letting requests run between them. */
   private async catchUp(d: DurableView): Promise<void> {
+    if (this.catchingUp.has(d)) return;
+    this.catchingUp.add(d);
     try {
       for (;;) {
         if (this.closed) return;
-        const events = await this.store.readAll(d.position(), 1000);
+        const events = await this.store.readAll(d.position(), CATCH_UP_SLICE);
         if (events.length === 0) break;
         d.apply(events);
         this.resolveWaiters();
+        await new Promise((resolve) => setImmediate(resolve));
       }
+      // Synchronously after the read that found nothing new: the next delivered batch feeds it again.
       this.lagging.delete(d);
       this.resolveWaiters();
       this.log()?.info({ view: d.name, position: d.position().toString() }, 'view caught up');
@@ -120,6 +147,8 @@ export class DurableFeed {
       if (this.closed) return;
       this.log()?.warn({ view: d.name, err: (err as Error).message }, 'view still cannot be written; trying again');
       setTimeout(() => void this.catchUp(d), 1000).unref();
+    } finally {
+      this.catchingUp.delete(d);
     }
   }
 

@@ -88,6 +88,11 @@ export class ProjectionRunner {
     return this.current;
   }
 
+  /** Where the durable views (the history index) stand: behind the in-memory views while fed from the ledger. */
+  get durablePosition(): bigint | undefined {
+    return this.durable.position();
+  }
+
   /** Resolves once the durable views (the history index) hold everything the in-memory views do. */
   settleDurable(timeoutMs = 5000): Promise<void> {
     return this.durable.settle(this.current, timeoutMs);
@@ -102,12 +107,12 @@ export class ProjectionRunner {
     this.startHead = await this.store.headPosition();
     await this.restore();
     await this.durable.check(this.startHead);
+    this.durable.holdBack(this.startHead);
     const caughtUp = this.waitFor(this.startHead, Number.POSITIVE_INFINITY).then(() => {
       this.caughtUp = true;
+      this.durable.resume();
     });
-    const durable = this.durable.position();
-    const from = durable !== undefined && durable < this.current ? durable : this.current;
-    this.subscription = this.store.subscribe(from, (batch) => this.apply(batch), {
+    this.subscription = this.store.subscribe(this.current, (batch) => this.apply(batch), {
       onError: (err) => {
         this.failure = err;
         this.log?.warn({ err: err.message }, 'projection subscription failed');

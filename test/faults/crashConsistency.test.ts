@@ -175,6 +175,7 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     const live = await reconcile(server!.url, rs, journal.issued, journal);
     assert.deepEqual(live.lost, [], `${live.lost.length} acknowledged tokens lost`);
     assert.deepEqual(live.resurrected, [], `${live.resurrected.length} acknowledged revocations undone`);
+    await historyCaughtUp(server!.url);
     await signal(server!, 'SIGTERM');
     const checkpoint = join(env.DATA_DIR, 'views', 'views.checkpoint');
     const liveViews = viewsIn(checkpoint);
@@ -188,6 +189,7 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     server = await spawnServer(env);
     const rebuildMs = ms(t0);
     const rebuilt = await reconcile(server.url, rs, journal.issued, journal);
+    await historyCaughtUp(server.url);
     await signal(server, 'SIGTERM');
     server = undefined;
     const rebuiltViews = viewsIn(checkpoint);
@@ -219,6 +221,16 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     );
   });
 });
+
+/** The history index is fed from the ledger after the server is ready: wait until it is at the views' position. */
+async function historyCaughtUp(url: string): Promise<void> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    if (/^history_index_lag_events 0$/m.test(metrics)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the history index did not catch up within 60 s');
+}
 
 /** The position and every row of the on-disk history index. */
 function historyIn(file: string) {

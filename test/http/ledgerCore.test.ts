@@ -67,6 +67,7 @@ describe('a fresh server on the embedded ledger', () => {
       assert.match(text, /ledger_append_seconds_bucket/);
       assert.match(text, /projection_position \d+/);
       assert.match(text, /projection_lag_events 0/);
+      assert.match(text, /history_index_lag_events \d+/);
     } finally {
       await server.close();
     }

@@ -131,4 +131,32 @@ describe('durable views (the history index) under the projection runner', () => 
       await store.close();
     }
   });
+
+  it('does not hold readiness back: a history behind the ledger is fed from it once the in-memory views are caught up', async () => {
+    const store = await openSqliteEventStore(join(dir, 'c.sqlite'));
+    const logs: string[] = [];
+    const log = { info: (o: object, msg: string) => logs.push(`${msg} ${JSON.stringify(o)}`), warn: (o: object, msg: string) => logs.push(`WARN ${msg} ${JSON.stringify(o)}`) };
+    await issue(store, 3);
+    const bulk = Array.from({ length: 3000 }, (): NewEvent => ({ id: uuidv7(), type: 'SomethingElse', data: {}, metadata }));
+    await store.append('other-bulk', bulk, 'no_stream');
+    const head = await issue(store, 2);
+    const history = new HistoryIndex(join(dir, 'c-history.sqlite'));
+    const runner = new ProjectionRunner(store, [issued], { durable: [history], log });
+    try {
+      await runner.start();
+      assert.equal(runner.position, head, 'ready: the in-memory views are at the head');
+      assert.ok(history.position() < head, `the history is still being fed (at ${history.position()} of ${head})`);
+      await runner.settleDurable();
+      assert.equal(history.position(), head);
+      assert.equal(new HistoryQueries(history.db).dump().tokens.length, 5);
+      assert.match(logs.join('\n'), /view behind the ledger: caught up once the server is ready/);
+      const more = await issue(store, 1);
+      await runner.waitFor(more);
+      await runner.settleDurable();
+      assert.equal(new HistoryQueries(history.db).dump().tokens.length, 6, 'fed by the runner again once caught up');
+    } finally {
+      await runner.close();
+      await store.close();
+    }
+  });
 });

@@ -69,6 +69,14 @@ export const metricsPlugin = fp<{ metrics: Metrics; runtime: Runtime }>(
         this.set(Number(head - runtime.runner.position));
       },
     });
+    new Gauge({
+      name: 'history_index_lag_events',
+      help: 'Ledger positions the history index (GraphQL token, grant and session lists) is behind the views',
+      registers: [registry],
+      collect() {
+        this.set(Number(runtime.runner.position - (runtime.runner.durablePosition ?? runtime.runner.position)));
+      },
+    });
     app.decorate('metrics', metrics);
     // Children bound to their labels once: resolving label sets on every request costs more than
     // the observation itself. The keys are bounded (route patterns × methods × status codes).
