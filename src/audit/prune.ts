@@ -28,8 +28,20 @@ export interface PrunePlan {
   digest: string;
 }
 
-/** Every prunable stream whose events all stopped living before `before`, in stream order. */
-export async function planPrune(store: EventStore, before: Date): Promise<PrunePlan> {
+/** A prune that would delete tokens, grants or sessions that may still be live. */
+export class PruneRefused extends Error {
+  override readonly name = 'PruneRefused';
+}
+
+/**
+ * Every prunable stream whose events all stopped living before `before`, in stream order. `before`
+ * may not be later than `now`: a stream whose last expiry is still ahead holds a live token (or a
+ * revoked one whose status list must still say so), and deleting it would make a rebuild forget it.
+ */
+export async function planPrune(store: EventStore, before: Date, now: Date): Promise<PrunePlan> {
+  if (before.getTime() > now.getTime()) {
+    throw new PruneRefused(`--before ${before.toISOString()} is in the future: only streams whose every token has already expired may be pruned`);
+  }
   const cutoff = Math.floor(before.getTime() / 1000);
   const streams = new Map<string, { events: number; until: number; lastRevision: number; lastHash: string }>();
   for await (const e of allEvents(store)) {

@@ -5,7 +5,7 @@ import { startupErrorLine } from '../startupError.js';
 import { exportLedger, ImportRefused, importLedger } from '../audit/exportImport.js';
 import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
 import { openAuditStore, sqliteSequence } from '../audit/store.js';
-import { applyPrune, forgetPrunedInHistory, planPrune, prunedEventCount } from '../audit/prune.js';
+import { applyPrune, forgetPrunedInHistory, planPrune, prunedEventCount, PruneRefused, type PrunePlan } from '../audit/prune.js';
 import { historyFile, LEDGER_FILE } from '../runtime.js';
 import { ConfigError } from '../config/config.js';
 import { join } from 'node:path';
@@ -121,7 +121,7 @@ export function auditCommands(): Command[] {
       'delete the token, grant, assertion and session streams whose every token expired before --before, and record it (LedgerPruned)\n' +
         'so verify still passes and says what was pruned. The ledger keeps everything by default; prune only where a policy demands deletion.',
     )
-    .requiredOption('--before <time>', 'an ISO date-time; only streams whose last expiry is earlier are removed')
+    .requiredOption('--before <time>', 'an ISO date-time, not in the future; only streams whose last expiry is earlier are removed')
     .option('--dry-run', 'show what would be removed, remove nothing')
     .option('--json', 'print JSON')
     .action(async (opts: { before: string; dryRun?: boolean; json?: boolean }) => {
@@ -129,7 +129,13 @@ export function auditCommands(): Command[] {
         const before = new Date(opts.before);
         if (Number.isNaN(before.getTime())) throw new ConfigError(`--before ${JSON.stringify(opts.before)} is invalid: expected an ISO date-time`);
         if (store.kind !== 'sqlite') throw new ConfigError('prune works on the embedded store only for now; export, prune the embedded copy, import');
-        const plan = await planPrune(store, before);
+        let plan: PrunePlan;
+        try {
+          plan = await planPrune(store, before, new Date());
+        } catch (err) {
+          if (err instanceof PruneRefused) throw new ConfigError(err.message);
+          throw err;
+        }
         const result = {
           before: plan.before,
           streams: plan.streams.length,

@@ -10,6 +10,8 @@ import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 import { historyFile } from '../../src/runtime.js';
 import { HistoryQueries } from '../../projections/historyQueries.js';
+import { applyPrune, forgetPrunedInHistory, planPrune, type PrunePlan } from '../../src/audit/prune.js';
+import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
 
 /** The history index's rows without their pagination cursors, which a rebuild numbers afresh. */
 function historyRows(dataDir: string) {
@@ -21,6 +23,23 @@ function historyRows(dataDir: string) {
   } finally {
     db.close();
   }
+}
+
+/**
+ * What `token-ledger prune --before T` does (the same functions, in the same order), run as if it
+ * were already T: time is an input, and the CLI itself refuses a T in the future.
+ */
+async function pruneAsOf(dataDir: string, at: Date): Promise<PrunePlan> {
+  const store = await openSqliteEventStore(join(dataDir, 'ledger.sqlite'));
+  let plan: PrunePlan;
+  try {
+    plan = await planPrune(store, at, at);
+  } finally {
+    await store.close();
+  }
+  applyPrune(join(dataDir, 'ledger.sqlite'), plan, 'operator:test');
+  forgetPrunedInHistory(historyFile(dataDir), plan);
+  return plan;
 }
 
 /** The same rows, rebuilt from the ledger as it now is by a server started without the file. */
@@ -39,23 +58,31 @@ describe('token-ledger prune', () => {
   it('removes only streams whose tokens all expired, records LedgerPruned, and verify still passes and says so', async () => {
     const server = await startTestServer();
     dirs.push(server.dataDir);
-    const svc = await registerClient(server, { client_id: 'svc' });
+    const svc = await registerClient(server, { client_id: 'svc', access_token_ttl: 1 });
+    const keep = await registerClient(server, { client_id: 'keep' });
     const tokens: string[] = [];
     for (let i = 0; i < 3; i++) tokens.push((await postForm(server, '/token', { grant_type: 'client_credentials' }, basic('svc', svc.secret!))).body.access_token);
     await postForm(server, '/revoke', { token: tokens[0]! }, basic('svc', svc.secret!));
+    await postForm(server, '/token', { grant_type: 'client_credentials' }, basic('keep', keep.secret!));
     await server.close();
     const env = { DATA_DIR: server.dataDir };
-    const soon = new Date(Date.now() + 60_000).toISOString();
-    const later = new Date(Date.now() + 2 * 3600_000).toISOString();
 
-    const none = JSON.parse((await runCli(['prune', '--before', soon, '--json'], env)).stdout);
-    assert.equal(none.streams, 0, 'nothing has expired yet');
-    const dry = JSON.parse((await runCli(['prune', '--before', later, '--dry-run', '--json'], env)).stdout);
+    const none = JSON.parse((await runCli(['prune', '--before', '2020-01-01T00:00:00Z', '--json'], env)).stdout);
+    assert.equal(none.streams, 0, 'nothing had expired then');
+    // A time ahead would delete the long-lived client's live token: refused, nothing removed.
+    const ahead = await runCli(['prune', '--before', new Date(Date.now() + 2 * 3600_000).toISOString()], env);
+    assert.notEqual(ahead.code, 0);
+    assert.match(ahead.stderr, /--before .* is in the future: only streams whose every token has already expired may be pruned/);
+    assert.equal(JSON.parse((await runCli(['replay', '--json'], env)).stdout).tokens.issued, 4);
+
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const now = new Date().toISOString();
+    const dry = JSON.parse((await runCli(['prune', '--before', now, '--dry-run', '--json'], env)).stdout);
     assert.deepEqual([dry.streams, dry.events, dry.byCategory], [3, 4, { token: 4 }]);
     const beforeReplay = JSON.parse((await runCli(['replay', '--json'], env)).stdout);
-    assert.equal(beforeReplay.tokens.issued, 3, 'a dry run removes nothing');
+    assert.equal(beforeReplay.tokens.issued, 4, 'a dry run removes nothing');
 
-    const done = await runCli(['prune', '--before', later, '--json'], env);
+    const done = await runCli(['prune', '--before', now, '--json'], env);
     assert.equal(done.code, 0, done.stderr);
     const verified = await runCli(['verify', '--json'], env);
     assert.equal(verified.code, 0, verified.stdout);
@@ -63,8 +90,9 @@ describe('token-ledger prune', () => {
     assert.equal(report.pruned, 4);
     assert.equal(report.ok, true);
     const replay = JSON.parse((await runCli(['replay', '--json'], env)).stdout);
-    assert.equal(replay.tokens.issued, 0);
-    assert.equal(replay.clients, 1, 'clients are never pruned');
+    assert.equal(replay.tokens.issued, 1, 'the live token stays');
+    assert.deepEqual(historyRows(server.dataDir).tokens.map((t) => t.clientId), ['keep'], 'the history index follows the prune');
+    assert.equal(replay.clients, 2, 'clients are never pruned');
 
     // A deletion the prune record does not account for is still caught.
     const db = new Database(join(server.dataDir, 'ledger.sqlite'));
@@ -97,20 +125,19 @@ describe('token-ledger prune', () => {
     assert.equal(exchanged.status, 200);
     await server.runtime.runner.settleDurable();
     await server.close();
-    const env = { DATA_DIR: server.dataDir };
     const before = historyRows(server.dataDir);
     assert.deepEqual([before.tokens.length, before.grants.length, before.sessions.length], [5, 1, 1]);
 
-    // Only the short-lived client's two tokens have expired by then.
-    const first = JSON.parse((await runCli(['prune', '--before', new Date(Date.now() + 1200_000).toISOString(), '--json'], env)).stdout);
+    // As of 20 minutes from now, only the short-lived client's two tokens have expired.
+    const first = await pruneAsOf(server.dataDir, new Date(Date.now() + 1200_000));
     assert.deepEqual(first.byCategory, { token: 2 });
     const afterFirst = historyRows(server.dataDir);
     assert.deepEqual(afterFirst.tokens.map((t) => t.clientId).sort(), ['long', 'rp', 'rp']);
     assert.deepEqual(afterFirst, await rebuiltHistoryRows(server.dataDir));
 
-    // Everything that expires, far ahead: the grant and session go too; clients and users stay.
-    const second = JSON.parse((await runCli(['prune', '--before', new Date(Date.now() + 10 * 366 * 86400_000).toISOString(), '--json'], env)).stdout);
-    assert.ok(second.byCategory.grant > 0 && second.byCategory.session > 0, JSON.stringify(second.byCategory));
+    // As of ten years from now everything that expires has: the grant and session go too; clients and users stay.
+    const second = await pruneAsOf(server.dataDir, new Date(Date.now() + 10 * 366 * 86400_000));
+    assert.ok((second.byCategory.grant ?? 0) > 0 && (second.byCategory.session ?? 0) > 0, JSON.stringify(second.byCategory));
     const afterSecond = historyRows(server.dataDir);
     assert.deepEqual([afterSecond.tokens, afterSecond.grants, afterSecond.sessions, afterSecond.counts], [[], [], [], []]);
     assert.deepEqual(afterSecond, await rebuiltHistoryRows(server.dataDir));
