@@ -13,15 +13,17 @@ import { upcastingStore } from '../ledger/upcasting.js';
 import { upcasters } from '../domain/events/upcasters.js';
 import { problemLine, verifyLedger } from '../audit/verify.js';
 import { print, table } from './output.js';
+import { checkLedgerPresence, type LedgerUse } from './ledgerPresence.js';
 
 /** Exit code of `verify` on a ledger that fails a check (1 is any other failure). */
 export const EXIT_TAMPERED = 2;
 
 /** Opens the ledger alone (no views, no keys, no key-encryption secret needed), runs `fn`, closes. */
-async function withStore(fn: (store: EventStore, config: ReturnType<typeof loadConfig>) => Promise<void>): Promise<void> {
+async function withStore(fn: (store: EventStore, config: ReturnType<typeof loadConfig>) => Promise<void>, use: LedgerUse = 'existing'): Promise<void> {
   let store: EventStore | undefined;
   try {
     const config = loadConfig();
+    checkLedgerPresence(config, use);
     store = await openAuditStore(config);
     await fn(store, config);
   } catch (err) {
@@ -113,7 +115,7 @@ export function auditCommands(): Command[] {
       await withStore(async (store) => {
         const r = await importLedger(store, opts.in);
         print(opts.json === true, r, () => `imported ${r.events} events of ${r.streams} streams; every hash recomputed identically`);
-      });
+      }, 'create');
     });
 
   const prune = new Command('prune')

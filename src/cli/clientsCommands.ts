@@ -137,7 +137,7 @@ export function clientsCommand(): Command {
         await handleClientCommand(rt, { type: 'RegisterClient', clientId, metadata, secret: hash }, operator());
         const info = clientInformation(mustFind(rt, clientId), secret);
         print(!!opts.json, info, () => `${describe(info)}${secret ? '\n(the client secret is shown only this once)' : ''}`);
-      }),
+      }, 'create'),
     );
 
   clients

@@ -77,7 +77,7 @@ export function usersCommand(): Command {
         );
         const info = userInformation(user);
         print(!!opts.json, info, () => describe(info));
-      }),
+      }, 'create'),
     );
 
   users

@@ -1,12 +1,15 @@
 import { loadConfig } from '../config/config.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { startupErrorLine } from '../startupError.js';
+import { checkLedgerPresence, type LedgerUse } from './ledgerPresence.js';
 
 /** Opens the same ledger the server uses, catches the views up, runs `fn`, closes. */
-export async function withRuntime(fn: (rt: Runtime) => Promise<void>): Promise<void> {
+export async function withRuntime(fn: (rt: Runtime) => Promise<void>, use: LedgerUse = 'existing'): Promise<void> {
   let rt: Runtime | undefined;
   try {
-    rt = await openRuntime(loadConfig(), { role: 'cli' });
+    const config = loadConfig();
+    checkLedgerPresence(config, use);
+    rt = await openRuntime(config, { role: 'cli' });
     await rt.runner.start();
     await fn(rt);
   } catch (err) {

@@ -144,8 +144,19 @@ describe('token-ledger prune', () => {
   });
 
   it('refuses a bad --before with one line', async () => {
-    const ran = await runCli(['prune', '--before', 'yesterday'], { DATA_DIR: join(dirs[0]!, 'other') });
+    const ran = await runCli(['prune', '--before', 'yesterday'], { DATA_DIR: dirs[0]! });
     assert.notEqual(ran.code, 0);
     assert.match(ran.stderr, /--before "yesterday" is invalid/);
+  });
+
+  it('refuses to read a directory that holds no ledger, instead of opening a new, empty one', async () => {
+    const empty = join(dirs[0]!, 'not-a-data-dir');
+    for (const args of [['verify'], ['replay'], ['prune', '--before', '2020-01-01T00:00:00Z']]) {
+      const ran = await runCli(args, { DATA_DIR: empty });
+      assert.notEqual(ran.code, 0, args.join(' '));
+      assert.match(ran.stderr, /DATA_DIR=.*not-a-data-dir holds no ledger \(.*ledger\.sqlite does not exist\)/);
+    }
+    const { existsSync } = await import('node:fs');
+    assert.equal(existsSync(empty), false, 'nothing was created');
   });
 });
