@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { decideGrant, GrantError, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
+import { decideGrant, GrantError, grantAudience, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
 import type { CodeIssuedEvent, IdTokenIssuedEvent, RefreshIssuedEvent } from '../domain/grants/events.js';
 import { evolveGrant, type GrantEvent } from '../domain/grants/evolve.js';
 import { initialGrant, type GrantState } from '../domain/grants/state.js';
@@ -152,11 +152,11 @@ async function mintIdToken(rt: Runtime, grantId: string, client: ClientState, is
 
 export async function redeemAuthorizationCode(
   rt: Runtime,
-  input: { grantId: string; code: string; client: ClientState; redirectUri: string | undefined; codeVerifier: string | undefined; issued: CodeIssuedEvent['data'] },
+  input: { grantId: string; code: string; client: ClientState; redirectUri: string | undefined; codeVerifier: string | undefined; issued: CodeIssuedEvent['data']; resource: string[] },
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { issued, client } = input;
-  const aud = issued.resource.length > 0 ? issued.resource : [rt.config.issuer];
+  const aud = grantAudience(input.resource, issued.resource, rt.config.issuer);
   const access = await mintAccessToken(rt, { client, sub: issued.sub, scope: issued.scope, aud, grantType: 'authorization_code', grantId: input.grantId });
   const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
   const refresh = wantsRefresh ? mintRefresh(rt, input.grantId, client, issued.sub, issued.scope, null) : null;
@@ -193,7 +193,7 @@ export async function rotateRefreshToken(
 ): Promise<GrantTokens> {
   const { held, client } = input;
   const scope = input.scope ?? held.scope;
-  const aud = input.resource.length > 0 ? input.resource : [rt.config.issuer];
+  const aud = grantAudience(input.resource, (await grantCode(rt, input.grantId))?.resource ?? [], rt.config.issuer);
   const access = await mintAccessToken(rt, { client, sub: held.sub, scope, aud, grantType: 'refresh_token', grantId: input.grantId });
   // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces; only the access token narrows.
   const refresh = mintRefresh(rt, input.grantId, client, held.sub, held.scope, held.familyExp);
@@ -230,8 +230,13 @@ export async function rotateRefreshToken(
  * reading the whole (perhaps long-rotated) grant again.
  */
 async function openidLogin(rt: Runtime, grantId: string): Promise<CodeIssuedEvent['data'] | undefined> {
-  const code = rt.stateCache.get<GrantState>(grantStream(grantId))?.state.code ?? (await readGrant(rt, grantId)).code;
+  const code = await grantCode(rt, grantId);
   return code && includesOpenid(code.scope) && code.authTime > 0 ? code : undefined;
+}
+
+/** The authorization request a grant started from (its code's claims), from the cache when it is there. */
+async function grantCode(rt: Runtime, grantId: string): Promise<CodeIssuedEvent['data'] | undefined> {
+  return rt.stateCache.get<GrantState>(grantStream(grantId))?.state.code ?? (await readGrant(rt, grantId)).code ?? undefined;
 }
 
 /** Revokes one token of a grant (a refresh token takes the whole grant with it); false when nothing changed. */

@@ -104,12 +104,18 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
   let scope: string;
   let resource: string[];
   try {
-    scope = grantedScope(one(raw, 'scope').value, client.metadata.scope);
+    // OIDC Core §11: offline_access asks for a refresh token, which a client with that grant gets anyway;
+    // SPA and mobile libraries add it on their own, so it is never refused to such a client.
+    const requestedScope = one(raw, 'scope').value;
+    const offline = requestedScope?.split(' ').includes('offline_access') && client.metadata.grant_types.includes('refresh_token');
+    scope = grantedScope(requestedScope, offline ? `${client.metadata.scope} offline_access` : client.metadata.scope);
     const res = raw.resource;
     resource = resourceIndicators(res === undefined ? undefined : (Array.isArray(res) ? res : [res]).map(String).filter(Boolean));
   } catch (err) {
     return { kind: 'error', target, error: err as OAuthError };
   }
+  // OIDC Core §3.1.2.1: REQUIRED in an OpenID request, even where OAuth would let a single registered one stand in.
+  if (redirect.value === undefined && scope.split(' ').includes('openid')) return fail('invalid_request', 'redirect_uri is required in an OpenID Connect request');
   const prompt = (one(raw, 'prompt').value ?? '').split(' ').filter(Boolean);
   if (prompt.some((p) => !PROMPTS.includes(p))) return fail('invalid_request', 'prompt has an unknown value');
   if (prompt.includes('none') && prompt.length > 1) return fail('invalid_request', 'prompt=none cannot be combined with other values');

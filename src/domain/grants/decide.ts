@@ -39,11 +39,27 @@ export type GrantCommand =
 export class GrantError extends Error {
   override readonly name = 'GrantError';
   constructor(
-    readonly code: 'invalid_grant' | 'invalid_scope',
+    readonly code: 'invalid_grant' | 'invalid_scope' | 'invalid_target',
     message: string,
   ) {
     super(message);
   }
+}
+
+/**
+ * The audience of a grant's access token (RFC 8707 §2.2): the resources the token request names,
+ * each one the authorization request named (nothing else was consented to); without any, every
+ * resource of the grant; for a grant that named none, the issuer.
+ */
+export function grantAudience(requested: readonly string[], granted: readonly string[], issuer: string): string[] {
+  const outside = requested.filter((r) => !granted.includes(r));
+  if (outside.length > 0) {
+    throw new GrantError('invalid_target', granted.length === 0
+      ? 'this grant was authorized without resource indicators: its tokens are for this server only'
+      : `resource ${outside[0]} was not part of the authorization request`);
+  }
+  if (requested.length > 0) return [...requested];
+  return granted.length > 0 ? [...granted] : [issuer];
 }
 
 const invalidGrant = (why: string) => new GrantError('invalid_grant', why);

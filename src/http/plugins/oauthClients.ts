@@ -12,6 +12,7 @@ import type { CommandContext } from '../../ledger/ledger.js';
 import type { Runtime } from '../../runtime.js';
 import { clientsProjection, type ClientsView } from '../../../projections/clients.js';
 import type { NamedClient } from '../../oauth/clientAuthThrottle.js';
+import { isFormEncoded } from '../formBody.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -90,7 +91,7 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
         return { actor: client ? `client:${client.client.clientId}` : 'anonymous', correlationId: request.id };
       },
       requireForm(request) {
-        if (!FORM.test(request.headers['content-type'] ?? '')) {
+        if (!isFormEncoded(request.headers['content-type'])) {
           throw invalidRequest('the request body must be application/x-www-form-urlencoded');
         }
       },
@@ -100,5 +101,3 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
 );
 
 export const requestId = () => randomUUID();
-
-const FORM = /^application\/x-www-form-urlencoded\b/i;

@@ -13,6 +13,7 @@ import { InteractionKeys } from '../interaction/sealing.js';
 import { errorPage } from '../pages/layout.js';
 import { consentPage, loginPage } from '../pages/interactionPages.js';
 import { sendAuthorizationResponse } from '../pages/authorizationResponse.js';
+import { isFormEncoded } from '../formBody.js';
 
 export const SESSION_COOKIE = 'tl_session';
 export const BINDING_COOKIE = 'tl_bind';
@@ -81,7 +82,8 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const target = targetOf(req);
     const session = currentSession(request);
     const now = nowSeconds();
-    const stale = session && req.maxAge !== null && now - session.authTime > req.maxAge;
+    // max_age=0 asks for a login now (OIDC Core §3.1.2.1), even one second after the last.
+    const stale = session && req.maxAge !== null && (req.maxAge === 0 || now - session.authTime > req.maxAge);
     const mustLogin = !session || (!state.loggedIn && (req.prompt.includes('login') || stale));
     if (mustLogin) {
       if (req.prompt.includes('none')) return sendAuthorizationResponse(reply, target, issuer, { error: 'login_required', error_description: 'the user is not signed in' });
@@ -116,6 +118,10 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   }
 
   async function authorize(request: FastifyRequest, reply: FastifyReply) {
+    // OIDC Core §3.1.2.1: a POSTed authorization request is form-serialised.
+    if (request.method === 'POST' && !isFormEncoded(request.headers['content-type'])) {
+      return errorPage(reply, 400, 'An authorization request sent by POST must be application/x-www-form-urlencoded.');
+    }
     const raw = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
     const parsed = parseAuthorizationRequest(raw ?? {}, (id) => clients().get(id));
     if (parsed.kind === 'page') return errorPage(reply, 400, parsed.message);

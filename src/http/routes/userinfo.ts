@@ -4,6 +4,7 @@ import { sha256 } from '../../tokens/hash.js';
 import type { Runtime } from '../../runtime.js';
 import { activeTokenByHash, activeTokensProjection } from '../../../projections/activeTokens.js';
 import { clientsProjection } from '../../../projections/clients.js';
+import { isFormEncoded } from '../formBody.js';
 
 const claimsSchema = {
   type: 'object',
@@ -38,14 +39,19 @@ export async function userinfoRoutes(app: FastifyInstance, { runtime }: { runtim
     const form = typeof body.access_token === 'string' ? body.access_token : undefined;
     if (bearer && form) return challenge(reply, 400, 'invalid_request', 'the access token was sent twice');
     if (Array.isArray(body.access_token)) return challenge(reply, 400, 'invalid_request', 'access_token is repeated');
+    // RFC 6750 §2.2: a token in the body comes form-encoded, nothing else.
+    if (form && !isFormEncoded(request.headers['content-type'])) return challenge(reply, 400, 'invalid_request', 'a token in the body must be application/x-www-form-urlencoded');
     const token = bearer ?? form;
     if (!token) return challenge(reply, 401);
     const found = activeTokenByHash(runtime.runner.view(activeTokensProjection), sha256(token), Math.floor(Date.now() / 1000));
     const client = found && runtime.runner.view(clientsProjection).byId.get(found.clientId);
-    const user = found && findUserBySub(runtime, found.sub);
-    if (!found || !client || client.disabled || !user || user.disabled) {
-      return challenge(reply, 401, 'invalid_token', 'the access token is not active');
-    }
+    if (!found || !client || client.disabled) return challenge(reply, 401, 'invalid_token', 'the access token is not active');
+    // A client's own token (client credentials) has the client as subject, whatever its id looks like.
+    if (!found.grantId) return challenge(reply, 401, 'invalid_token', 'the access token was not issued for a user');
+    // RFC 8707 / RFC 9068 §4: a token restricted to other resources is not for this one.
+    if (!found.aud.includes(runtime.config.issuer)) return challenge(reply, 401, 'invalid_token', 'the access token is for another resource');
+    const user = findUserBySub(runtime, found.sub);
+    if (!user || user.disabled) return challenge(reply, 401, 'invalid_token', 'the access token is not active');
     const scopes = found.scope.split(' ');
     if (!scopes.includes('openid')) return challenge(reply, 403, 'insufficient_scope', 'the access token lacks the openid scope');
     reply.header('cache-control', 'no-store');

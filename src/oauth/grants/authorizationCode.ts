@@ -3,6 +3,7 @@ import { GrantError } from '../../domain/grants/decide.js';
 import { sha256 } from '../../tokens/hash.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';
+import { resourceIndicators } from '../scope.js';
 import type { GrantHandler, TokenResponse } from './grant.js';
 
 export const toOAuthError = (err: unknown): unknown =>
@@ -11,8 +12,9 @@ export const toOAuthError = (err: unknown): unknown =>
 /** RFC 6749 §4.1.3 with RFC 7636 §4.6: the code, bound to client, redirect URI and PKCE challenge. */
 export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',
-  parameters: ['code', 'redirect_uri', 'code_verifier'],
-  async handle({ runtime, client, params, ctx }) {
+  parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
+  multiValued: ['resource'],
+  async handle({ runtime, client, params, lists, ctx }) {
     if (!params.code) throw invalidRequest('code is missing');
     const known = runtime.runner.view(authorizationProjection).codes.get(sha256(params.code));
     if (!known) throw new OAuthError(400, 'invalid_grant', 'the code is invalid');
@@ -21,7 +23,15 @@ export const authorizationCodeGrant: GrantHandler = {
     try {
       const issued = await redeemAuthorizationCode(
         runtime,
-        { grantId: known.grantId, code: params.code, client: client.client, redirectUri: params.redirect_uri, codeVerifier: params.code_verifier, issued: grant.code },
+        {
+          grantId: known.grantId,
+          code: params.code,
+          client: client.client,
+          redirectUri: params.redirect_uri,
+          codeVerifier: params.code_verifier,
+          issued: grant.code,
+          resource: resourceIndicators(lists.resource),
+        },
         ctx,
       );
       const response: TokenResponse = { access_token: issued.access.token, token_type: 'Bearer', expires_in: issued.access.expiresIn, scope: issued.grant.scope };
