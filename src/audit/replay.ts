@@ -6,6 +6,7 @@ import { applyToTokenLife, statusOf, tokenLife, type TokenLife } from '../domain
 import { allEvents, categoryOf } from './store.js';
 import { HISTORY_SCHEMA_VERSION, HistoryIndex } from '../../projections/historyIndex.js';
 import { HistoryQueries } from '../../projections/historyQueries.js';
+import { ConfigError } from '../config/config.js';
 
 export type Until = { position: bigint } | { time: Date };
 
@@ -14,7 +15,7 @@ export function parseUntil(raw: string): Until {
   if (/^\d+$/.test(raw)) return { position: BigInt(raw) };
   const ms = Date.parse(raw);
   if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(ms)) {
-    throw new Error(`--until ${JSON.stringify(raw)} is invalid: expected a ledger position (digits) or an ISO date-time such as 2026-01-31T12:00:00Z`);
+    throw new ConfigError(`--until ${JSON.stringify(raw)} is invalid: expected a ledger position (digits) or an ISO date-time such as 2026-01-31T12:00:00Z`);
   }
   return { time: new Date(ms) };
 }

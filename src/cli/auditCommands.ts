@@ -70,8 +70,8 @@ export function auditCommands(): Command[] {
         print(opts.json === true, report, () =>
           report.ok
             ? `ledger sound: ${report.events} events in ${report.streams} streams, ${report.signedTokens} signed tokens checked${
-                report.head ? `; head position ${report.head.position}, hash ${report.head.hash}` : ''
-              }`
+                report.pruned > 0 ? `, ${report.pruned} pruned events accounted for by LedgerPruned records` : ''
+              }${report.head ? `; head position ${report.head.position}, hash ${report.head.hash}` : ''}`
             : `${problemLine(report.firstBad!)}${report.problemCount > 1 ? ` (and ${report.problemCount - 1} more problem${report.problemCount > 2 ? 's' : ''}; --json lists them)` : ''}`,
         );
       });

@@ -64,7 +64,7 @@ export interface NamedClient {
 }
 
 export const tooManyFailures = (retryAfter: number) =>
-  new OAuthError(429, 'temporarily_unavailable', `too many failed client authentications; retry after ${retryAfter} seconds`, {
+  new OAuthError(429, 'temporarily_unavailable', `too many failed client authentications; retry after ${retryAfter} second${retryAfter === 1 ? '' : 's'}`, {
     'retry-after': String(retryAfter),
   });
 

@@ -89,6 +89,7 @@ describe('token-ledger prune', () => {
     const report = JSON.parse(verified.stdout);
     assert.equal(report.pruned, 4);
     assert.equal(report.ok, true);
+    assert.match((await runCli(['verify'], env)).stdout, /^ledger sound: .*, 4 pruned events accounted for by LedgerPruned records/);
     const replay = JSON.parse((await runCli(['replay', '--json'], env)).stdout);
     assert.equal(replay.tokens.issued, 1, 'the live token stays');
     assert.deepEqual(historyRows(server.dataDir).tokens.map((t) => t.clientId), ['keep'], 'the history index follows the prune');

@@ -35,7 +35,7 @@ async function expectBlocked(server: TestServer, path: string, form: Record<stri
   assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `Retry-After: ${res.headers.get('retry-after')}`);
   assert.deepEqual(res.body, {
     error: 'temporarily_unavailable',
-    error_description: `too many failed client authentications; retry after ${retryAfter} seconds`,
+    error_description: `too many failed client authentications; retry after ${retryAfter} second${retryAfter === 1 ? '' : 's'}`,
   });
   assert.equal(res.headers.get('cache-control'), 'no-store');
   assert.equal(await ledgerHead(server), head, 'a refused request writes nothing');
