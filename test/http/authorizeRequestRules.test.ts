@@ -82,4 +82,31 @@ describe('authorization requests: OpenID Connect rules', () => {
     assert.equal(page.status, 303);
     assert.equal(new URL(page.location!).searchParams.get('error'), 'invalid_scope');
   });
+
+  it('prompt=none with id_token_hint: a code for the signed-in user it names, login_required for another, invalid_request for a forged one', async () => {
+    const bob = await createUser(server, 'bob');
+    const idTokenOf = async (browser: Browser, user: { username: string; password: string }) => {
+      const run = await authorizeWithPkce(server, browser, 'rp', redirectUri, user, { scope: 'openid' });
+      const res = await fetch(`${server.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'rp', code: run.params.get('code')!, code_verifier: run.verifier, redirect_uri: redirectUri }),
+      });
+      return ((await res.json()) as { id_token: string }).id_token;
+    };
+    const alicesBrowser = new Browser();
+    const alicesHint = await idTokenOf(alicesBrowser, alice);
+    const bobsHint = await idTokenOf(new Browser(), bob);
+    const silent = async (hint: string) => {
+      const page = await alicesBrowser.get(`${server.url}/authorize?${await query({ scope: 'openid', prompt: 'none', id_token_hint: hint })}`);
+      assert.equal(page.status, 303);
+      return new URL(page.location!).searchParams;
+    };
+    assert.ok((await silent(alicesHint)).get('code'), 'the hint names the signed-in user');
+    const before = await ledgerHead(server);
+    assert.equal((await silent(bobsHint)).get('error'), 'login_required');
+    const [h, p, sig] = alicesHint.split('.');
+    assert.equal((await silent(`${h}.${p}.${sig!.slice(0, -4)}AAAA`)).get('error'), 'invalid_request');
+    assert.equal(await ledgerHead(server), before, 'no code was issued');
+  });
 });

@@ -6,6 +6,7 @@ import { parseAuthorizationRequest, type AuthorizationRequest, type ResponseTarg
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../oauth/loginThrottle.js';
 import { ledgerBlocks } from '../../commands/throttle.js';
 import { sha256 } from '../../tokens/hash.js';
+import { verifyIdTokenHint } from '../../tokens/idToken.js';
 import type { Runtime } from '../../runtime.js';
 import { authorizationProjection, consentKey } from '../../../projections/authorization.js';
 import { clientsProjection } from '../../../projections/clients.js';
@@ -127,6 +128,17 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     if (parsed.kind === 'page') return errorPage(reply, 400, parsed.message);
     if (parsed.kind === 'error') {
       return sendAuthorizationResponse(reply, parsed.target, issuer, { error: parsed.error.error, error_description: parsed.error.description });
+    }
+    const hint = parsed.request.prompt.includes('none') && typeof raw?.id_token_hint === 'string' ? raw.id_token_hint : undefined;
+    if (hint !== undefined) {
+      // OIDC Core §3.1.2.1: without a login page, the hint must name the user who is signed in.
+      const claims = await verifyIdTokenHint(hint, runtime.keys.jwks(), issuer);
+      const target = targetOf(parsed.request);
+      if (!claims) return sendAuthorizationResponse(reply, target, issuer, { error: 'invalid_request', error_description: 'id_token_hint is not an ID token issued by this server' });
+      const session = currentSession(request);
+      if (session && session.sub !== claims.sub) {
+        return sendAuthorizationResponse(reply, target, issuer, { error: 'login_required', error_description: 'the signed-in user is not the one id_token_hint names' });
+      }
     }
     return proceed(request, reply, { req: parsed.request });
   }
