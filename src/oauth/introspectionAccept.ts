@@ -7,7 +7,7 @@
  */
 export function prefersSignedIntrospection(accept: string | undefined): boolean {
   // The usual requests (no Accept, application/json, */*) never name the JWT: decided without parsing.
-  if (accept === undefined || !NAMES_JWT.test(accept)) return false;
+  if (accept === undefined || accept === '*/*' || accept === JSON_TYPE || !NAMES_JWT.test(accept)) return false;
   let jwt = 0;
   let json = 0;
   let jsonSpecificity = -1;

@@ -118,6 +118,26 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
     assert.equal(backslash.description, 'scope not allowed for this client: a?b');
   });
 
+  it('/authorize with response_mode=form_post: the posted error_description is in form and bounded', async () => {
+    for (const scope of ['orders:read "x\\y é\u0001', hugeScope()]) {
+      const before = await ledgerHead(server);
+      const res = await fetch(`${server.url}/authorize`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...authorizeParams(scope), response_mode: 'form_post' }).toString(),
+      });
+      const html = await res.text();
+      assert.equal(res.status, 200);
+      assert.match(html, /name="error" value="invalid_scope"/);
+      const escaped = /name="error_description" value="([^"]*)"/.exec(html)?.[1];
+      assert.ok(escaped !== undefined, html.slice(0, 300));
+      const description = escaped.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+      assertConforms(description);
+      assert.equal(await ledgerHead(server), before);
+    }
+  });
+
   it('/token: 6,000 unknown scopes → invalid_scope, a description of at most 200 characters ending in ...', async () => {
     const { res, description } = await tokenError({ grant_type: 'client_credentials', scope: hugeScope() }, basic(svc.clientId, svc.secret!), 400, 'invalid_scope');
     assert.equal(description.length, MAX);
