@@ -105,6 +105,8 @@ function authenticate(
   gate: (named: NamedClient) => void = ungated,
 ): AuthenticatedClient | Promise<AuthenticatedClient> {
   const basic = authorization !== undefined && /^basic /i.test(authorization);
+  // RFC 6749 §5.2: any Authorization header (Bearer, a scheme we do not know) was an attempt, answered with a challenge.
+  const challenge = authorization !== undefined;
   const post = params.client_secret !== undefined;
   const assertion = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
   if (Number(basic) + Number(post) + Number(assertion) > 1) {
@@ -137,34 +139,41 @@ function authenticate(
   const client = clientId ? deps.clients().byId.get(clientId) : undefined;
   // Only a registered, enabled client with a credential is counted per id (src/oauth/clientAuthThrottle.ts).
   gate({ clientId, guarded: client !== undefined && !client.disabled && client.metadata.token_endpoint_auth_method !== 'none' });
-  if (!clientId) throw invalidClient('client authentication is required', basic);
+  if (!clientId) throw invalidClient('client authentication is required', challenge);
 
-  if (!client || client.disabled) throw invalidClient('client authentication failed', basic);
+  if (!client || client.disabled) throw invalidClient('client authentication failed', challenge);
   if (client.metadata.token_endpoint_auth_method !== method) {
-    throw invalidClient(`the client must authenticate with ${client.metadata.token_endpoint_auth_method}`, basic);
+    throw invalidClient(`the client must authenticate with ${client.metadata.token_endpoint_auth_method}`, challenge);
   }
   if (method === 'client_secret_basic' || method === 'client_secret_post') {
-    if (!client.secret) throw invalidClient('client authentication failed', basic);
+    if (!client.secret) throw invalidClient('client authentication failed', challenge);
     const accepted = deps.verifier.check(clientId, secret ?? '', client.secret);
     const answer = (ok: boolean): AuthenticatedClient => {
-      if (!ok) throw invalidClient('client authentication failed', basic);
+      if (!ok) throw invalidClient('client authentication failed', challenge);
       return { client, method };
     };
     return isPromise(accepted) ? accepted.then(answer) : answer(accepted);
   }
-  if (method === 'private_key_jwt') return assertionClient(client, clientId, params.client_assertion!, deps, nowSeconds);
+  if (method === 'private_key_jwt') return assertionClient(client, clientId, params.client_assertion!, deps, nowSeconds, challenge);
   return { client, method };
 }
 
-async function assertionClient(client: ClientState, clientId: string, assertion: string, deps: ClientAuthDeps, nowSeconds: number): Promise<AuthenticatedClient> {
+async function assertionClient(
+  client: ClientState,
+  clientId: string,
+  assertion: string,
+  deps: ClientAuthDeps,
+  nowSeconds: number,
+  challenge: boolean,
+): Promise<AuthenticatedClient> {
   let verified;
   try {
     verified = await verifyClientAssertion(assertion, clientId, client.metadata.jwks ?? { keys: [] }, deps.audiences, nowSeconds);
   } catch (err) {
-    throw invalidClient((err as Error).message, false);
+    throw invalidClient((err as Error).message, challenge);
   }
   if (!(await deps.rememberAssertion(clientId, verified.jti, verified.exp))) {
-    throw invalidClient('client assertion rejected: this jti was already used', false);
+    throw invalidClient('client assertion rejected: this jti was already used', challenge);
   }
   return { client, method: 'private_key_jwt' };
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { ResponseTarget } from '../../oauth/authorizationRequest.js';
+import { errorDescription } from '../../oauth/errors.js';
 import { esc, scriptHash, sendPage } from './layout.js';
 
 const AUTO_SUBMIT = 'document.forms[0].submit()';
@@ -30,6 +31,8 @@ function inertJson(value: unknown): string {
  */
 export function sendAuthorizationResponse(reply: FastifyReply, target: ResponseTarget, issuer: string, params: Record<string, string>): FastifyReply {
   const all: Record<string, string> = { ...params, ...(target.state !== null ? { state: target.state } : {}), iss: issuer };
+  // RFC 6749 §4.1.2.1: the description's characters and length, whatever built it (OAuthError already has them).
+  if (all.error_description !== undefined) all.error_description = errorDescription(all.error_description);
   if (target.responseMode === 'web_message') {
     const origin = new URL(target.redirectUri).origin;
     const data = { targetOrigin: origin, message: { type: 'authorization_response', response: all } };

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OAuthError } from '../../oauth/errors.js';
+import { errorDescription, OAuthError } from '../../oauth/errors.js';
 import { StoreUnavailableError } from '../../ledger/eventStore.js';
 import { WaitTimeoutError } from '../../ledger/projectionRunner.js';
 import { NoSigningKeyError } from '../../commands/tokens.js';
@@ -8,7 +8,8 @@ import { NoSigningKeyError } from '../../commands/tokens.js';
 const RETRYABLE = [StoreUnavailableError, WaitTimeoutError, NoSigningKeyError];
 
 /**
- * One renderer for every error: OAuth errors as RFC 6749 §5.2 JSON; malformed requests (bad
+ * One renderer for every error: OAuth errors as RFC 6749 §5.2 JSON (descriptions in the characters
+ * and length §5.2 allows: see errorDescription); malformed requests (bad
  * content type, unparsable or oversized body) as invalid_request, never a 500; a ledger that cannot
  * take a write as 503 with Retry-After, never a 200.
  */
@@ -33,7 +34,8 @@ export function installErrorHandler(app: FastifyInstance): void {
       if (request.routeOptions.url === '/graphql') {
         return reply.code(code).send({ errors: [{ message: err.message, extensions: { code: 'BAD_REQUEST' } }] });
       }
-      return reply.code(code).send({ error: 'invalid_request', error_description: err.message });
+      // Fastify's messages quote the request (a content type, a URL): put in RFC 6749 form like every description.
+      return reply.code(code).send({ error: 'invalid_request', error_description: errorDescription(err.message) });
     }
     request.log.error({ err }, 'unexpected error');
     return reply.code(500).send({ error: 'server_error', error_description: 'an unexpected error occurred' });
@@ -75,5 +77,5 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
 
 /** A request Fastify's router cannot route (an undecodable path such as `/token%ZZ`): invalid_request, not Fastify's own body. */
 export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: err.message });
+  reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: errorDescription(err.message) });
 }

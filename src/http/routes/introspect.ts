@@ -5,6 +5,7 @@ import { authorizationProjection } from '../../../projections/authorization.js';
 import { invalidClient, invalidRequest } from '../../oauth/errors.js';
 import { singleValued, type Params } from '../../oauth/params.js';
 import type { AuthenticatedClient } from '../../oauth/clientAuth.js';
+import { prefersSignedIntrospection } from '../../oauth/introspectionAccept.js';
 import { sha256 } from '../../tokens/hash.js';
 import { signJwt } from '../../tokens/jwtStrategy.js';
 import { NoSigningKeyError } from '../../commands/tokens.js';
@@ -88,10 +89,10 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
 
   /** After client authentication: the answer, or a promise of it when it has to wait (strict, signed). */
   function answer(request: FastifyRequest, reply: FastifyReply, params: Params, client: AuthenticatedClient): unknown {
-    if (client.method === 'none') throw invalidClient('introspection needs a confidential client', false);
+    if (client.method === 'none') throw invalidClient('introspection needs a confidential client', request.headers.authorization !== undefined);
     const token = params.token;
     if (!token) throw invalidRequest('token is missing');
-    const signed = (request.headers.accept ?? '').includes(JWT_RESPONSE);
+    const signed = prefersSignedIntrospection(request.headers.accept);
     if (!wantsStrict(request, runtime.config.introspectionConsistency) && !signed) {
       return lookUp(token, Math.floor(Date.now() / 1000));
     }
