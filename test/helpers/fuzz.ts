@@ -210,6 +210,7 @@ export function errorCodesIn(res: RawResponse): string[] {
       url = undefined;
     }
     for (const e of url?.searchParams.getAll('error') ?? []) codes.push(e);
+    for (const d of url?.searchParams.getAll('error_description') ?? []) if (!/^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/.test(d)) codes.push(`BAD_DESCRIPTION ${d}`);
   }
   if (/text\/html/i.test(res.headers['content-type'] ?? '')) {
     // form_post (a hidden input) and web_message (inert JSON) authorization responses.
@@ -246,6 +247,7 @@ export function assertOAuthAnswer(res: RawResponse, what: string): void {
   if (res.json && typeof res.json === 'object' && 'error' in res.json) {
     assert.equal(typeof res.json.error, 'string', show());
     for (const key of Object.keys(res.json)) assert.ok(['error', 'error_description', 'error_uri'].includes(key), `unexpected field ${key}: ${show()}`);
+    if (res.json.error_description !== undefined) assert.match(res.json.error_description, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, `error_description not RFC 6749: ${show()}`);
   }
 }
 
