@@ -16,6 +16,8 @@ RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# The defaults (127.0.0.1:3000) would leave the container unreachable from outside; the port matches EXPOSE.
+ENV HOST=0.0.0.0 PORT=8080
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 USER node

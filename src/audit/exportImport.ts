@@ -16,13 +16,21 @@ export interface ExportedEvent {
   recordedAt: string;
   data: unknown;
   metadata: EventMetadata;
+  /**
+   * Set on every line of an `export --category` file: such a file holds some streams only, for
+   * reading, and import refuses it. Like position and recordedAt it is outside the hashes.
+   */
+  exportedCategory?: string;
 }
 
 export class ImportRefused extends Error {
   override readonly name = 'ImportRefused';
 }
 
-/** Writes the ledger (or one category of streams) to `file`, one event per line, in ledger order. */
+/**
+ * Writes the ledger (or one category of streams) to `file`, one event per line, in ledger order. A
+ * category export marks every line with `exportedCategory`, so that import can tell it from a ledger.
+ */
 export async function exportLedger(store: EventStore, file: string, category?: string): Promise<{ events: number; streams: number }> {
   const fd = openSync(file, 'w', 0o600);
   const streams = new Set<string>();
@@ -40,6 +48,7 @@ export async function exportLedger(store: EventStore, file: string, category?: s
         recordedAt: e.recordedAt.toISOString(),
         data: e.data,
         metadata: e.metadata,
+        ...(category !== undefined ? { exportedCategory: category } : {}),
       };
       chunk.push(JSON.stringify(line));
       events++;
@@ -90,10 +99,78 @@ const toRecorded = (e: ExportedEvent): RecordedEvent => ({
   metadata: e.metadata,
 });
 
+const WHOLE = 'to move a ledger, export it whole (token-ledger export without --category) and import that';
+
+/**
+ * Notices a file that holds part of a ledger: one marked by `export --category`, or (an export made
+ * before that mark existed, or filtered by hand) one whose events refer to what it lacks. Each stream
+ * in such a file can be complete from revision 0, so the chain checks alone let it through, and the
+ * imported ledger would then fail `verify` (tokens signed with keys it never generated) and replay
+ * without the clients and users its events name.
+ */
+class PartialExportCheck {
+  private readonly keys = new Set<string>();
+  /** Embedded-store positions (the file starts at position 1): every gap must be a recorded prune. */
+  private dense: boolean | undefined;
+  private lastPosition = 0n;
+  private missing = 0n;
+  private firstGap: string | undefined;
+  private pruned = 0n;
+
+  constructor(private readonly file: string) {}
+
+  line(n: number, event: ExportedEvent, where: string): void {
+    if (event.exportedCategory !== undefined) {
+      const c = String(event.exportedCategory);
+      throw new ImportRefused(
+        `refusing to import: ${this.file} was exported with --category ${c}: it holds the ${c} streams only and cannot stand as a ledger; ${WHOLE}`,
+      );
+    }
+    this.position(n, event);
+    const d = event.data as Record<string, unknown> | null;
+    if (!d || typeof d !== 'object') return;
+    if (event.type === 'SigningKeyGenerated' && typeof d.kid === 'string') this.keys.add(d.kid);
+    if ((event.type === 'AccessTokenIssued' || event.type === 'IdTokenIssued') && typeof d.kid === 'string' && !this.keys.has(d.kid)) {
+      throw new ImportRefused(
+        `refusing to import: ${where}: signed with key ${d.kid}, which no earlier SigningKeyGenerated event in the file created: the file is not a whole-ledger export (made with --category?); ${WHOLE}`,
+      );
+    }
+    if (event.type === 'LedgerPruned' && typeof d.events === 'number') this.pruned += BigInt(d.events);
+  }
+
+  /** EventStoreDB positions are log offsets, never 1 for the first event: only an embedded-store file is checked. */
+  private position(n: number, event: ExportedEvent): void {
+    let p: bigint;
+    try {
+      p = BigInt(event.position);
+    } catch {
+      this.dense = false;
+      return;
+    }
+    this.dense ??= p === 1n;
+    if (!this.dense) return;
+    const expected = this.lastPosition + 1n;
+    if (p > expected) {
+      this.missing += p - expected;
+      this.firstGap ??= `${this.file} line ${n}: position${p - expected > 1n ? `s ${expected}–${p - 1n} are` : ` ${expected} is`} missing before it`;
+    }
+    if (p > this.lastPosition) this.lastPosition = p;
+  }
+
+  end(): void {
+    if (this.dense && this.missing > this.pruned) {
+      throw new ImportRefused(
+        `refusing to import: ${this.firstGap} and no LedgerPruned record accounts for ${this.missing - this.pruned} of the ${this.missing} missing positions: the file is not a whole-ledger export (made with --category?); ${WHOLE}`,
+      );
+    }
+  }
+}
+
 /**
  * Checks the whole file first (every line's hash, every stream's chain from revision 0, every
- * schema), so a refused file leaves the ledger untouched; then appends the events in the file's
- * order, consecutive events of one stream together, with their ids, revisions, data and metadata.
+ * schema, and that it is a whole ledger, not a category export), so a refused file leaves the ledger
+ * untouched; then appends the events in the file's order, consecutive events of one stream
+ * together, with their ids, revisions, data and metadata.
  * The store recomputes each hash on append; it must equal the exported one.
  */
 export async function importLedger(store: EventStore, file: string): Promise<{ events: number; streams: number }> {
@@ -103,6 +180,7 @@ export async function importLedger(store: EventStore, file: string): Promise<{ e
   const catalogue = new EventCatalogue(catalogueEvents);
   const chains = new Map<string, { revision: number; hash: string }>();
   const ids = new Set<string>();
+  const partial = new PartialExportCheck(file);
   for await (const { n, event } of lines(file)) {
     const where = `${file} line ${n} (stream ${event.stream}, id ${event.id}, revision ${event.revision})`;
     if (!hasValidHash(toRecorded(event))) throw new ImportRefused(`refusing to import: ${where}: hash does not match the event's content (the file was altered)`);
@@ -117,9 +195,11 @@ export async function importLedger(store: EventStore, file: string): Promise<{ e
     } catch (err) {
       throw new ImportRefused(`refusing to import: ${where}: ${(err as Error).message}`);
     }
+    partial.line(n, event, where);
     ids.add(event.id);
     chains.set(event.stream, { revision: event.revision, hash: event.metadata.hash });
   }
+  partial.end();
 
   let events = 0;
   let batch: Array<{ n: number; event: ExportedEvent }> = [];

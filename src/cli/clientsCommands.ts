@@ -4,6 +4,7 @@ import { handleClientCommand } from '../commands/clients.js';
 import { AUTH_METHODS, GRANT_TYPES, type ClientMetadata } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { ClientCommandError } from '../domain/clients/decide.js';
+import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
 import { generateClientSecret, hashClientSecret } from '../oauth/clientSecrets.js';
 import { clientsProjection } from '../../projections/clients.js';
 import type { Runtime } from '../runtime.js';
@@ -119,6 +120,7 @@ async function secretFor(metadata: ClientMetadata, chosen: string | undefined) {
     if (chosen) throw new ClientCommandError('invalid_client_metadata', `${metadata.token_endpoint_auth_method} clients have no secret`);
     return { secret: undefined, hash: null };
   }
+  if (chosen !== undefined) checkChosenClientSecret(chosen);
   const secret = chosen ?? generateClientSecret();
   return { secret, hash: await hashClientSecret(secret, chosen === undefined) };
 }
@@ -181,6 +183,7 @@ export function clientsCommand(): Command {
     .option('--json', 'print JSON')
     .action((clientId: string, opts: { clientSecret?: string; json?: boolean }) =>
       withRuntime(async (rt) => {
+        if (opts.clientSecret !== undefined) checkChosenClientSecret(opts.clientSecret);
         const secret = opts.clientSecret ?? generateClientSecret();
         const hash = await hashClientSecret(secret, opts.clientSecret === undefined);
         await handleClientCommand(rt, { type: 'RotateClientSecret', clientId, secret: hash }, operator());

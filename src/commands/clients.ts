@@ -9,15 +9,16 @@ import type { Runtime } from '../runtime.js';
 /** `$ce-` splits a stream name on its first dash, so `client-svc-a` stays in category `client`. */
 export const clientStream = (clientId: string) => `client-${clientId}`;
 
-const clientDecider: Decider<ClientCommand, ClientStreamState, ClientEvent> = {
+/** The limits come from this server's configuration, so the CLI and GraphQL refuse the same values. */
+const clientDecider = (rt: Runtime): Decider<ClientCommand, ClientStreamState, ClientEvent> => ({
   initialState: () => undefined,
   evolve: (state, event) => evolveClient(state, event),
-  decide: decideClient,
-};
+  decide: (command, state) => decideClient(command, state, { maxAccessTokenTtl: rt.config.maxTokenLifetimeSeconds }),
+});
 
-/** The one path for client changes (CLI today, GraphQL later); returns once the clients view has them. */
+/** The one path for client changes (CLI and GraphQL); returns once the clients view has them. */
 export async function handleClientCommand(rt: Runtime, command: ClientCommand, ctx: CommandContext): Promise<ClientEvent[]> {
-  const { events, position } = await handleCommand(rt.ledger, clientStream(command.clientId), clientDecider, command, ctx);
+  const { events, position } = await handleCommand(rt.ledger, clientStream(command.clientId), clientDecider(rt), command, ctx);
   if (position !== undefined) await rt.runner.waitFor(position);
   return events;
 }

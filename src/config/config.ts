@@ -106,6 +106,21 @@ function throttle(env: Env): ThrottleConfig {
   };
 }
 
+/**
+ * A refresh token's idle lifetime is cut to its grant's absolute one, so an idle TTL above it would
+ * silently mean the absolute one: refused when set. Left unset, it follows a lower absolute TTL.
+ */
+function refreshTokenLifetimes(env: Env): Pick<Config, 'refreshTokenIdleSeconds' | 'refreshTokenAbsoluteSeconds'> {
+  const refreshTokenAbsoluteSeconds = integer(env, 'REFRESH_TOKEN_ABSOLUTE_TTL', 2_592_000, 60, 315_360_000);
+  const refreshTokenIdleSeconds = integer(env, 'REFRESH_TOKEN_IDLE_TTL', Math.min(1_209_600, refreshTokenAbsoluteSeconds), 60, 31_536_000);
+  if (refreshTokenIdleSeconds > refreshTokenAbsoluteSeconds) {
+    throw new ConfigError(
+      `REFRESH_TOKEN_IDLE_TTL=${refreshTokenIdleSeconds} is invalid: expected at most REFRESH_TOKEN_ABSOLUTE_TTL (${refreshTokenAbsoluteSeconds})`,
+    );
+  }
+  return { refreshTokenIdleSeconds, refreshTokenAbsoluteSeconds };
+}
+
 function consistency(raw: string | undefined): Config['introspectionConsistency'] {
   if (raw === undefined || raw === '' || raw === 'eventual') return 'eventual';
   if (raw === 'strict') return 'strict';
@@ -137,8 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     keyEncryptionSecret: secret,
     logLevel,
     maxTokenLifetimeSeconds: integer(env, 'MAX_TOKEN_LIFETIME', 86_400, 60, 31_536_000),
-    refreshTokenIdleSeconds: integer(env, 'REFRESH_TOKEN_IDLE_TTL', 1_209_600, 60, 31_536_000),
-    refreshTokenAbsoluteSeconds: integer(env, 'REFRESH_TOKEN_ABSOLUTE_TTL', 2_592_000, 60, 315_360_000),
+    ...refreshTokenLifetimes(env),
     sessionSeconds: integer(env, 'SESSION_TTL', 86_400, 60, 31_536_000),
     trustProxy: trustProxy(env.TRUST_PROXY),
     throttle: throttle(env),

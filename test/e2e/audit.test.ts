@@ -16,6 +16,8 @@ import { hashEvent } from '../../src/ledger/integrity.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const env = (dataDir: string) => ({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
 const cli = (dataDir: string, ...args: string[]) => runCli(args, env(dataDir));
+/** The refusal (import into a new DATA_DIR first says that it starts a ledger there). */
+const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1)!;
 
 /** The columns these tests read from the embedded ledger's events table. */
 type Row = Pick<EventRow, 'position' | 'id' | 'stream' | 'revision' | 'type' | 'data'>;
@@ -271,12 +273,44 @@ describe('auditors: verify, replay, export/import', () => {
     assert.equal(refused.stderr.trim().split('\n').length, 1);
   });
 
-  it('export --category writes only that category; import refuses a tampered file naming the line', async () => {
-    const file = join(dir(), 'clients.ndjson');
-    assert.equal((await cli(source, 'export', '--out', file, '--category', 'client')).code, 0);
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
-    assert.ok(lines.length >= 2);
-    assert.ok(lines.every((l) => JSON.parse(l).stream.startsWith('client-')));
+  it('export --category writes only that category, marked as such; import refuses it and leaves the ledger empty', async () => {
+    for (const category of ['client', 'token', 'keyring']) {
+      const file = join(dir(), `${category}.ndjson`);
+      assert.equal((await cli(source, 'export', '--out', file, '--category', category)).code, 0);
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.ok(lines.length >= 2);
+      assert.ok(lines.every((l) => l.stream.startsWith(`${category}-`) && l.exportedCategory === category));
+
+      const target = dir();
+      const r = await cli(target, 'import', '--in', file);
+      assert.equal(r.code, 1);
+      assert.match(lastLine(r.stderr), new RegExp(`^token-ledger: refusing to import: .* was exported with --category ${category}: it holds the ${category} streams only and cannot stand as a ledger; to move a ledger, export it whole \\(token-ledger export without --category\\)`));
+      assert.equal(JSON.parse((await cli(target, 'verify', '--json')).stdout).events, 0, 'nothing was written');
+    }
+  });
+
+  it('import refuses a category export made before the mark, or a file filtered by hand: tokens without their keys, positions no prune accounts for', async () => {
+    const file = join(dir(), 'token-old.ndjson');
+    assert.equal((await cli(source, 'export', '--out', file, '--category', 'token')).code, 0);
+    const unmarked = readFileSync(file, 'utf8').trim().split('\n').map((l) => { const { exportedCategory: _c, ...rest } = JSON.parse(l); return JSON.stringify(rest); });
+    writeFileSync(file, `${unmarked.join('\n')}\n`);
+    const target = dir();
+    const token = await cli(target, 'import', '--in', file);
+    assert.equal(token.code, 1);
+    assert.match(lastLine(token.stderr), /^token-ledger: refusing to import: .* line 1 \(stream token-.*\): signed with key \S+, which no earlier SigningKeyGenerated event in the file created: the file is not a whole-ledger export .*without --category/);
+    assert.equal(JSON.parse((await cli(target, 'verify', '--json')).stdout).events, 0, 'nothing was written');
+
+    // The whole ledger but its client streams: every remaining chain is complete, positions have holes.
+    const all = join(dir(), 'all.ndjson');
+    assert.equal((await cli(source, 'export', '--out', all)).code, 0);
+    const filtered = join(dir(), 'no-clients.ndjson');
+    writeFileSync(filtered, readFileSync(all, 'utf8').split('\n').filter((l) => !l.includes('"stream":"client-')).join('\n'));
+    const holes = await cli(dir(), 'import', '--in', filtered);
+    assert.equal(holes.code, 1);
+    assert.match(lastLine(holes.stderr), /^token-ledger: refusing to import: .* line \d+: positions? [\d–]+ (is|are) missing before it and no LedgerPruned record accounts for \d+ of the \d+ missing positions: the file is not a whole-ledger export .*without --category/);
+  });
+
+  it('import refuses a tampered file naming the line', async () => {
 
     const all = join(dir(), 'all.ndjson');
     await cli(source, 'export', '--out', all);

@@ -34,8 +34,8 @@ describe('token-ledger clients (no server running)', () => {
     assert.deepEqual(spa.json.redirect_uris, ['https://app.example/cb', 'http://127.0.0.1/cb']);
     assert.equal(spa.json.access_token_ttl, 600);
 
-    const chosen = await cli('clients', 'create', '--client-id', 'own', '--client-secret', 'my own secret', '--json');
-    assert.equal(chosen.json.client_secret, 'my own secret');
+    const chosen = await cli('clients', 'create', '--client-id', 'own', '--client-secret', 'my own secret, long enough', '--json');
+    assert.equal(chosen.json.client_secret, 'my own secret, long enough');
   });
 
   it('lists, shows, updates, rotates and disables', async () => {
@@ -73,5 +73,45 @@ describe('token-ledger clients (no server running)', () => {
       assert.match(ran.stderr, pattern);
       assert.equal(ran.stderr.trim().split('\n').length <= 2, true, ran.stderr);
     }
+  });
+
+  /** Events in the ledger, as `verify` counts them: a refusal must leave it unchanged. */
+  const events = async () => JSON.parse((await runCli(['verify', '--json'], env)).stdout).events as number;
+  const refusedWithOneLine = (ran: { code: number | null; stderr: string }, pattern: RegExp) => {
+    assert.equal(ran.code, 1, ran.stderr);
+    assert.equal(ran.stderr.trim().split('\n').length, 1, ran.stderr);
+    assert.match(ran.stderr, pattern);
+  };
+
+  it('refuses a chosen client secret under 16 characters at create and rotate-secret, writing nothing', async () => {
+    const before = await events();
+    const rule = /^token-ledger: a chosen client secret must be at least 16 characters \(this one has 1\); leave it out to get a generated one of 43$/m;
+    refusedWithOneLine(await cli('clients', 'create', '--client-id', 'weak', '--client-secret', 'x'), rule);
+    refusedWithOneLine(await cli('clients', 'rotate-secret', 'own', '--client-secret', 'x'), rule);
+    refusedWithOneLine(await cli('clients', 'create', '--client-id', 'weak', '--client-secret', 'fifteen-chars!!'), /this one has 15/);
+    assert.equal(await events(), before);
+    assert.equal((await cli('clients', 'show', 'weak')).code, 1);
+    const sixteen = await cli('clients', 'create', '--client-id', 'weak', '--client-secret', 'sixteen-chars-ok', '--json');
+    assert.equal(sixteen.code, 0, sixteen.stderr);
+    const rotated = await cli('clients', 'rotate-secret', 'weak', '--client-secret', 'another-16-chars', '--json');
+    assert.equal(rotated.json.client_secret, 'another-16-chars');
+  });
+
+  it('refuses an access token TTL above MAX_TOKEN_LIFETIME at create and update, naming both values', async () => {
+    const before = await events();
+    const tooLong = /^token-ledger: access_token_ttl 999999 is above this server's MAX_TOKEN_LIFETIME \(86400 seconds\), which every token is cut to: choose at most 86400, or raise MAX_TOKEN_LIFETIME$/m;
+    refusedWithOneLine(await cli('clients', 'create', '--client-id', 'long-ttl', '--access-token-ttl', '999999'), tooLong);
+    refusedWithOneLine(await cli('clients', 'update', 'own', '--access-token-ttl', '999999'), tooLong);
+    assert.equal(await events(), before);
+    assert.equal((await cli('clients', 'show', 'own', '--json')).json.access_token_ttl, 3600);
+
+    assert.equal((await cli('clients', 'create', '--client-id', 'day-ttl', '--access-token-ttl', '86400')).code, 0, 'the limit itself is allowed');
+    const raised = await runCli(['clients', 'update', 'own', '--access-token-ttl', '999999', '--json'], { ...env, MAX_TOKEN_LIFETIME: '1000000' });
+    assert.equal(raised.code, 0, raised.stderr);
+    assert.equal(JSON.parse(raised.stdout).access_token_ttl, 999_999);
+    // The limit lowered again: the client's other fields can still change; issuance clamps its tokens.
+    const renamed = await cli('clients', 'update', 'own', '--client-name', 'Own', '--json');
+    assert.equal(renamed.code, 0, renamed.stderr);
+    assert.equal(renamed.json.access_token_ttl, 999_999);
   });
 });

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
-import { removeDir, startTestServer } from '../helpers/server.js';
+import { removeDir, startTestServer, tempDir } from '../helpers/server.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 import { historyFile } from '../../src/runtime.js';
@@ -94,6 +94,16 @@ describe('token-ledger prune', () => {
     assert.equal(replay.tokens.issued, 1, 'the live token stays');
     assert.deepEqual(historyRows(server.dataDir).tokens.map((t) => t.clientId), ['keep'], 'the history index follows the prune');
     assert.equal(replay.clients, 2, 'clients are never pruned');
+
+    // A pruned ledger still moves whole: its position gaps are the ones its LedgerPruned record accounts for.
+    const file = join(server.dataDir, 'pruned.ndjson');
+    assert.equal((await runCli(['export', '--out', file], env)).code, 0);
+    const copy = tempDir('tl-pruned-import-');
+    dirs.push(copy);
+    const imported = await runCli(['import', '--in', file, '--json'], { DATA_DIR: copy });
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(JSON.parse(imported.stdout).events, report.events);
+    assert.deepEqual(JSON.parse((await runCli(['replay', '--json'], { DATA_DIR: copy })).stdout), replay);
 
     // A deletion the prune record does not account for is still caught.
     const db = new Database(join(server.dataDir, 'ledger.sqlite'));

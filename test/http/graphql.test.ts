@@ -9,7 +9,7 @@ import { managementSdl } from '../../src/graphql/schema.js';
 import { sha256 } from '../../src/tokens/hash.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
-import { basic, postForm, registerClient } from '../helpers/oauth.js';
+import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 interface GqlResponse {
@@ -288,6 +288,28 @@ describe('GraphQL management API (issue 7)', () => {
   });
 
   describe('clients', () => {
+    it('registerClient and updateClient refuse an accessTokenTtl above MAX_TOKEN_LIFETIME (BAD_USER_INPUT naming both), and invalid metadata is bad input too, writing nothing', async () => {
+      const max = server.runtime.config.maxTokenLifetimeSeconds;
+      const head = await ledgerHead(server);
+      const tooLong = new RegExp(`^access_token_ttl ${max + 1} is above this server's MAX_TOKEN_LIFETIME \\(${max} seconds\\)`);
+      const reg = await gql('mutation($i: RegisterClientInput!) { registerClient(input: $i) { clientSecret } }', { i: { clientId: 'ttl-too-long', accessTokenTtl: max + 1 } }, admin);
+      assert.equal(reg.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', reg.text);
+      assert.equal((reg.body.errors[0].extensions as { reason?: string }).reason, 'invalid_client_metadata');
+      assert.match(reg.body.errors[0].message, tooLong);
+      const c = await registerClient(server, { client_id: 'ttl-ok' });
+      const headAfter = await ledgerHead(server);
+      assert.ok(headAfter > head);
+      const upd = await gql('mutation($id: ID!, $t: Int!) { updateClient(clientId: $id, input: { accessTokenTtl: $t }) { accessTokenTtl } }', { id: c.clientId, t: max + 1 }, admin);
+      assert.equal(upd.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', upd.text);
+      assert.match(upd.body.errors[0].message, tooLong);
+      // Before, a ClientMetadataError (here a redirect URI with a fragment) came out as INTERNAL_SERVER_ERROR.
+      const fragment = await gql('mutation($i: RegisterClientInput!) { registerClient(input: $i) { clientSecret } }', { i: { grantTypes: ['authorization_code'], redirectUris: ['https://a.example/cb#x'] } }, admin);
+      assert.equal(fragment.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', fragment.text);
+      assert.equal((fragment.body.errors[0].extensions as { reason?: string }).reason, 'invalid_redirect_uri');
+      assert.equal(await ledgerHead(server), headAfter);
+      assert.equal((await ok('mutation($id: ID!, $t: Int!) { updateClient(clientId: $id, input: { accessTokenTtl: $t }) { accessTokenTtl } }', { id: c.clientId, t: max })).updateClient.accessTokenTtl, max);
+    });
+
     it('registerClient answers the secret once; rotateClientSecret; updateClient; disableClient', async () => {
       const reg = (await ok('mutation($i: RegisterClientInput!) { registerClient(input: $i) { clientSecret client { clientId name scope hasSecret disabled history { type actor data } } } }', { i: { name: 'Billing', scope: 'billing:read' } })).registerClient;
       const { clientId } = reg.client;

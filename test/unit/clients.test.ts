@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ClientCommandError, decideClient, type ClientCommand } from '../../src/domain/clients/decide.js';
 import type { ClientEvent, ClientMetadata } from '../../src/domain/clients/events.js';
 import { evolveClient } from '../../src/domain/clients/evolve.js';
-import { ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
+import { checkChosenClientSecret, ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
 import type { ClientStreamState } from '../../src/domain/clients/state.js';
 import { ClientSecretVerifier, generateClientSecret, hashClientSecret } from '../../src/oauth/clientSecrets.js';
 
@@ -58,6 +58,25 @@ describe('client decider', () => {
   it('accepts native-app redirect URIs: reverse-DNS custom schemes and loopback', () => {
     const m = meta({ grant_types: ['authorization_code'], token_endpoint_auth_method: 'none', redirect_uris: ['com.example.app:/oauth2redirect', 'http://127.0.0.1/cb'] });
     assert.equal(given([]).when({ type: 'RegisterClient', clientId: 'n', metadata: m, secret: null }).length, 1);
+  });
+  it('refuses an access_token_ttl above MAX_TOKEN_LIFETIME when it is set, naming both values', () => {
+    const state = (events: ClientEvent[]) => events.reduce<ClientStreamState>((s, e) => evolveClient(s, e), undefined);
+    const limits = { maxAccessTokenTtl: 86_400 };
+    const tooLong = (e: unknown) =>
+      e instanceof ClientMetadataError && e.code === 'invalid_client_metadata' && /access_token_ttl 999999 .*MAX_TOKEN_LIFETIME \(86400 seconds\)/.test(e.message);
+    assert.throws(() => decideClient({ type: 'RegisterClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }), secret: sha }, undefined, limits), tooLong);
+    assert.equal(decideClient({ type: 'RegisterClient', clientId: 'c', metadata: meta({ access_token_ttl: 86_400 }), secret: sha }, undefined, limits).length, 1);
+    assert.throws(() => decideClient({ type: 'UpdateClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }) }, state([registered]), limits), tooLong);
+    // Registered before the limit was lowered: other fields can still change; the TTL only downwards to the limit.
+    const long: ClientEvent = { type: 'ClientRegistered', data: { clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }), secret: sha } };
+    assert.equal(decideClient({ type: 'UpdateClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999, scope: 'a' }) }, state([long]), limits).length, 1);
+    assert.throws(() => decideClient({ type: 'UpdateClient', clientId: 'c', metadata: meta({ access_token_ttl: 100_000 }) }, state([long]), limits), ClientMetadataError);
+    assert.equal(decideClient({ type: 'RegisterClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }), secret: sha }, undefined).length, 1, 'no limit given, none applied');
+  });
+  it('refuses a chosen client secret under 16 characters, naming the rule', () => {
+    assert.throws(() => checkChosenClientSecret('x'), (e: Error) => e instanceof ClientMetadataError && /at least 16 characters \(this one has 1\)/.test(e.message));
+    assert.throws(() => checkChosenClientSecret('x'.repeat(15)), ClientMetadataError);
+    assert.doesNotThrow(() => checkChosenClientSecret('x'.repeat(16)));
   });
 });
 

@@ -13,6 +13,15 @@ describe('configuration from the environment', () => {
     assert.equal(c.eventstoreConnectionString, undefined);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.trustProxy, false, 'X-Forwarded-For is not trusted unless a proxy is declared');
+    assert.equal(c.refreshTokenIdleSeconds, 1_209_600);
+    assert.equal(c.refreshTokenAbsoluteSeconds, 2_592_000);
+  });
+
+  it('refresh token lifetimes: an idle TTL up to the absolute one; left unset, it follows a lower absolute TTL', () => {
+    const equal = loadConfig({ REFRESH_TOKEN_IDLE_TTL: '3600', REFRESH_TOKEN_ABSOLUTE_TTL: '3600' });
+    assert.deepEqual([equal.refreshTokenIdleSeconds, equal.refreshTokenAbsoluteSeconds], [3600, 3600]);
+    const lowered = loadConfig({ REFRESH_TOKEN_ABSOLUTE_TTL: '86400' });
+    assert.deepEqual([lowered.refreshTokenIdleSeconds, lowered.refreshTokenAbsoluteSeconds], [86_400, 86_400]);
   });
 
   for (const [env, pattern] of [
@@ -24,6 +33,8 @@ describe('configuration from the environment', () => {
     [{ EVENTSTORE_CONNECTION_STRING: 'http://x' }, /^EVENTSTORE_CONNECTION_STRING is invalid: expected a connection string/],
     [{ KEY_ENCRYPTION_SECRET: 'short' }, /^KEY_ENCRYPTION_SECRET is invalid: expected at least 32 characters/],
     [{ TRUST_PROXY: 'yes please' }, /^TRUST_PROXY="yes please" is invalid: expected true, false, a hop count/],
+    [{ REFRESH_TOKEN_IDLE_TTL: '1000', REFRESH_TOKEN_ABSOLUTE_TTL: '100' }, /^REFRESH_TOKEN_IDLE_TTL=1000 is invalid: expected at most REFRESH_TOKEN_ABSOLUTE_TTL \(100\)$/],
+    [{ REFRESH_TOKEN_IDLE_TTL: '2600000' }, /^REFRESH_TOKEN_IDLE_TTL=2600000 is invalid: expected at most REFRESH_TOKEN_ABSOLUTE_TTL \(2592000\)$/],
   ] as const) {
     it(`refuses ${JSON.stringify(env)} with one line naming the variable`, () => {
       assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && pattern.test(e.message) && !e.message.includes('\n'));

@@ -1,5 +1,5 @@
 import type { ClientEvent, ClientMetadata, SecretHash } from './events.js';
-import { checkClientMetadata } from './metadataRules.js';
+import { checkAccessTokenTtl, checkClientMetadata, type ClientLimits } from './metadataRules.js';
 import type { ClientStreamState } from './state.js';
 
 export type ClientCommand =
@@ -18,10 +18,11 @@ export class ClientCommandError extends Error {
   }
 }
 
-export function decideClient(command: ClientCommand, state: ClientStreamState): ClientEvent[] {
+export function decideClient(command: ClientCommand, state: ClientStreamState, limits: ClientLimits = {}): ClientEvent[] {
   if (command.type === 'RegisterClient') {
     if (state) throw new ClientCommandError('client_exists', `client ${command.clientId} already exists`);
     checkClientMetadata(command.metadata, command.secret !== null);
+    checkAccessTokenTtl(command.metadata.access_token_ttl, limits);
     return [{ type: 'ClientRegistered', data: { clientId: command.clientId, metadata: command.metadata, secret: command.secret } }];
   }
   if (!state) throw new ClientCommandError('client_not_found', `client ${command.clientId} does not exist`);
@@ -30,6 +31,7 @@ export function decideClient(command: ClientCommand, state: ClientStreamState): 
     case 'UpdateClient': {
       // A client that becomes confidential keeps (or needs) a secret; one that becomes public drops it from use.
       checkClientMetadata(command.metadata, state.secret !== null);
+      checkAccessTokenTtl(command.metadata.access_token_ttl, limits, state.metadata.access_token_ttl);
       return [{ type: 'ClientUpdated', data: { clientId: command.clientId, metadata: command.metadata } }];
     }
     case 'RotateClientSecret':

@@ -41,6 +41,42 @@ function checkRedirectUri(raw: string): void {
   }
 }
 
+/** What the server will honour, from its configuration; absent in pure tests. */
+export interface ClientLimits {
+  /** MAX_TOKEN_LIFETIME: issuance clamps every access token to it. */
+  maxAccessTokenTtl?: number;
+}
+
+/**
+ * A secret an operator chooses may be guessable, so it gets a floor: half the length of a generated
+ * one (43 characters, 256 bits), twice a user password's minimum (8).
+ */
+export const MIN_CHOSEN_CLIENT_SECRET_LENGTH = 16;
+
+/** For a client secret the operator chose (a generated one needs no check); before it is hashed. */
+export function checkChosenClientSecret(secret: string): void {
+  if (secret.length < MIN_CHOSEN_CLIENT_SECRET_LENGTH) {
+    throw new ClientMetadataError(
+      'invalid_client_metadata',
+      `a chosen client secret must be at least ${MIN_CHOSEN_CLIENT_SECRET_LENGTH} characters (this one has ${secret.length}); leave it out to get a generated one of 43`,
+    );
+  }
+}
+
+/**
+ * An access_token_ttl above MAX_TOKEN_LIFETIME would be shown as the client's but never honoured
+ * (issuance clamps), so it is refused when it is set. `previous` is the TTL before an update: a
+ * client registered before the limit was lowered keeps its value through updates of other fields.
+ */
+export function checkAccessTokenTtl(ttl: number, limits: ClientLimits, previous?: number): void {
+  const max = limits.maxAccessTokenTtl;
+  if (max === undefined || ttl <= max || ttl === previous) return;
+  throw new ClientMetadataError(
+    'invalid_client_metadata',
+    `access_token_ttl ${ttl} is above this server's MAX_TOKEN_LIFETIME (${max} seconds), which every token is cut to: choose at most ${max}, or raise MAX_TOKEN_LIFETIME`,
+  );
+}
+
 /** Cross-field rules the JSON Schema cannot say. */
 export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void {
   for (const s of scopeTokens(m.scope)) {

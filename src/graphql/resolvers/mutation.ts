@@ -10,6 +10,7 @@ import { revokeToken } from '../../commands/tokens.js';
 import { disableUser, registerUser } from '../../commands/users.js';
 import { ClientCommandError } from '../../domain/clients/decide.js';
 import type { ClientMetadata } from '../../domain/clients/events.js';
+import { ClientMetadataError } from '../../domain/clients/metadataRules.js';
 import type { ClientState } from '../../domain/clients/state.js';
 import { GrantError } from '../../domain/grants/decide.js';
 import { UserCommandError } from '../../domain/users/decide.js';
@@ -27,7 +28,7 @@ async function command<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof GraphQLError) throw err;
-    if (err instanceof ClientCommandError || err instanceof UserCommandError || err instanceof GrantError) {
+    if (err instanceof ClientCommandError || err instanceof ClientMetadataError || err instanceof UserCommandError || err instanceof GrantError) {
       throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT', reason: err.code } });
     }
     if (err instanceof EventValidationError) throw new GraphQLError(`invalid input: ${err.message}`, { extensions: { code: 'BAD_USER_INPUT' } });
