@@ -98,7 +98,7 @@ export function auditCommands(): Command[] {
   const exp = new Command('export')
     .description('write the ledger as NDJSON, one event per line in ledger order, with its hashes (id, type, stream, revision, position, recordedAt, data, metadata)')
     .requiredOption('--out <file>', 'file to write (mode 0600)')
-    .option('--category <category>', 'only streams of this category (client, user, grant, keyring, …)')
+    .option('--category <category>', 'only streams of this category (client, user, grant, keyring, …): for reading; import refuses such a file')
     .option('--json', 'print JSON')
     .action(async (opts: { out: string; category?: string; json?: boolean }) => {
       await withStore(async (store) => {
