@@ -104,6 +104,9 @@ describe('token-ledger prune', () => {
     assert.equal(imported.code, 0, imported.stderr);
     assert.equal(JSON.parse(imported.stdout).events, report.events);
     assert.deepEqual(JSON.parse((await runCli(['replay', '--json'], { DATA_DIR: copy })).stdout), replay);
+    const copyVerified = await runCli(['verify', '--json'], { DATA_DIR: copy });
+    assert.equal(copyVerified.code, 0, copyVerified.stdout);
+    assert.equal(JSON.parse(copyVerified.stdout).pruned, 4, 'the copy still says what was pruned before it was made');
 
     // A deletion the prune record does not account for is still caught.
     const db = new Database(join(server.dataDir, 'ledger.sqlite'));
