@@ -1,9 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
+import { rawRequest } from '../helpers/fuzz.js';
 import { prefersSignedIntrospection } from '../../src/oauth/introspectionAccept.js';
 
 const JWT = 'application/token-introspection+jwt';
@@ -76,22 +76,18 @@ describe('introspection honours Accept q-values (RFC 9110 §12.5.1, RFC 9701 §4
   const introspect = (accept: string) => postForm(server, '/introspect', { token }, { ...basic(rs.clientId, rs.secret!), accept });
 
   it('no Accept header at all (raw HTTP) → JSON', async () => {
-    const body = `token=${encodeURIComponent(token)}`;
-    const request =
-      `POST /introspect HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: ${basic(rs.clientId, rs.secret!).authorization}\r\n` +
-      `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.end(request));
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (text += chunk));
-      socket.on('error', reject);
-      socket.on('close', () => resolve(text));
+    const answer = await rawRequest(server, {
+      method: 'POST',
+      target: '/introspect',
+      headers: [
+        ['Authorization', basic(rs.clientId, rs.secret!).authorization!],
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+      ],
+      body: Buffer.from(`token=${encodeURIComponent(token)}`),
     });
-    const [head, payload] = [answer.slice(0, answer.indexOf('\r\n\r\n')), answer.slice(answer.indexOf('\r\n\r\n') + 4)];
-    assert.match(head, /^HTTP\/1\.1 200 /);
-    assert.match(head, /\r\ncontent-type: application\/json/i);
-    assert.equal(JSON.parse(payload).active, true);
+    assert.equal(answer.status, 200);
+    assert.match(answer.headers['content-type'] ?? '', /^application\/json/i);
+    assert.equal(answer.json.active, true);
   });
 
   it(`${JWT};q=0 beside application/json → JSON`, async () => expectJson(await introspect(`application/json, ${JWT};q=0`)));
