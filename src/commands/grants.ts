@@ -193,11 +193,12 @@ export async function rotateRefreshToken(
 ): Promise<GrantTokens> {
   const { held, client } = input;
   const scope = input.scope ?? held.scope;
-  const aud = grantAudience(input.resource, (await grantCode(rt, input.grantId))?.resource ?? [], rt.config.issuer);
+  const code = await grantCode(rt, input.grantId);
+  const aud = grantAudience(input.resource, code?.resource ?? [], rt.config.issuer);
   const access = await mintAccessToken(rt, { client, sub: held.sub, scope, aud, grantType: 'refresh_token', grantId: input.grantId });
   // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces; only the access token narrows.
   const refresh = mintRefresh(rt, input.grantId, client, held.sub, held.scope, held.familyExp);
-  const login = includesOpenid(scope) ? await openidLogin(rt, input.grantId) : undefined;
+  const login = includesOpenid(scope) ? openidLogin(code) : undefined;
   // OIDC Core §12.2: a fresh ID token for the same login; a nonce belongs to the authentication request only.
   const idToken = login ? await mintIdToken(rt, input.grantId, client, { ...login, nonce: null }, access.token) : null;
   const events = await run(
@@ -224,17 +225,16 @@ export async function rotateRefreshToken(
   };
 }
 
-/**
- * The OpenID login a grant started from, or undefined when it was no OpenID authentication. The code
- * never changes once written, so the folded state cached by the last command serves as well as
- * reading the whole (perhaps long-rotated) grant again.
- */
-async function openidLogin(rt: Runtime, grantId: string): Promise<CodeIssuedEvent['data'] | undefined> {
-  const code = await grantCode(rt, grantId);
+/** The OpenID login a grant started from, or undefined when it was no OpenID authentication. */
+function openidLogin(code: CodeIssuedEvent['data'] | undefined): CodeIssuedEvent['data'] | undefined {
   return code && includesOpenid(code.scope) && code.authTime > 0 ? code : undefined;
 }
 
-/** The authorization request a grant started from (its code's claims), from the cache when it is there. */
+/**
+ * The authorization request a grant started from (its code's claims). The code never changes once
+ * written, so the folded state cached by the last command serves as well as reading the whole
+ * (perhaps long-rotated) grant again.
+ */
 async function grantCode(rt: Runtime, grantId: string): Promise<CodeIssuedEvent['data'] | undefined> {
   return rt.stateCache.get<GrantState>(grantStream(grantId))?.state.code ?? (await readGrant(rt, grantId)).code ?? undefined;
 }
