@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { serverEnv, signal, spawnServer, type ServerProcess } from '../helpers/faultsServer.js';
 import { removeDir, tempDir } from '../helpers/server.js';
-import { LEDGER_FILE } from '../../src/runtime.js';
+import { LEDGER_FILE, openRuntime, type Runtime } from '../../src/runtime.js';
+import { loadConfig } from '../../src/config/config.js';
+import { ensureSigningKeys, readKeyring } from '../../src/commands/keyring.js';
 
 interface Jwk {
   kid: string;
@@ -41,5 +43,29 @@ describe('several server processes starting at once on a new DATA_DIR', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('the keyring race, through the command path on one ledger', () => {
+  const dir = tempDir();
+  const runtimes: Runtime[] = [];
+  after(async () => {
+    for (const rt of runtimes) await rt.close();
+    removeDir(dir);
+  });
+
+  it("the instance whose clock was read first, and which appends last, adopts the winner's keys", async () => {
+    const open = async () => {
+      const rt = await openRuntime(loadConfig({ DATA_DIR: dir, KEY_ENCRYPTION_SECRET: 'k'.repeat(40) }), { role: 'cli' });
+      runtimes.push(rt);
+      await rt.runner.start();
+      return rt;
+    };
+    const [winner, loser] = [await open(), await open()];
+    const now = Date.now();
+    // The winner read its clock 200 ms later but generated its keys faster and appended first.
+    assert.equal((await ensureSigningKeys(winner, now + 200)).length, 2);
+    assert.deepEqual(await ensureSigningKeys(loser, now), [], 'nothing generated on top of the winner');
+    assert.deepEqual([...(await readKeyring(loser)).keys.values()].map((k) => k.alg).sort(), ['ES256', 'RS256']);
   });
 });
