@@ -33,12 +33,15 @@ interface Shared {
   throttle: ClientAuthThrottle;
 }
 
+const UNNAMED: NamedClient = { clientId: undefined, guarded: false };
+
 /**
  * One request's client authentication: its dependencies and its throttle guard in one object,
- * methods on the prototype, so that a request allocates this and nothing more to be authenticated.
+ * methods on the prototype, so that a request allocates this and nothing more to be authenticated
+ * (a secret that needs the slow hash also gets its verifier bound to this request's throttle).
  */
 class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
-  private named: NamedClient = { clientId: undefined, guarded: false };
+  private named = UNNAMED;
   /** Held from the admission of a slow secret check until its outcome is counted. */
   private reservation: Reservation | undefined;
 
