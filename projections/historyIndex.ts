@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ensurePrivateDir, ensurePrivateFile } from '../src/config/privateFiles.js';
 import type { AccessTokenIssuedEvent, TokenRevokedEvent } from '../src/domain/tokens/events.js';
 import type { CodeIssuedEvent, RefreshIssuedEvent } from '../src/domain/grants/events.js';
 import type { SessionStartedEvent, SessionEndedEvent } from '../src/domain/sessions/events.js';
@@ -211,7 +211,10 @@ export class HistoryIndex implements DurableView {
   private readonly applyBatch: Database.Transaction<(batch: RecordedEvent[]) => bigint>;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      ensurePrivateDir(dirname(file));
+      ensurePrivateFile(file);
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

@@ -6,6 +6,7 @@ import { buildApp, REDACT } from './http/app.js';
 import { createMetrics } from './http/plugins/metrics.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { startupErrorLine } from './startupError.js';
+import { sharedDataDirWarning } from './config/privateFiles.js';
 import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
 import { authorizationProjection, evictExpiredAuthorization } from '../projections/authorization.js';
 import { BackchannelLogoutDispatcher } from './commands/backchannelLogout.js';
@@ -70,6 +71,8 @@ export async function startServer(config: Config, options: { logger?: boolean | 
   }
   const ready = (async () => {
     runtime.runner.useLog(app.log);
+    const shared = sharedDataDirWarning(config.dataDir);
+    if (shared) app.log.warn(shared);
     await runtime.runner.start();
     await ensureSigningKeys(runtime);
     await runtime.keys.unlockCurrentKeys();

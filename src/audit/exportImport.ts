@@ -1,4 +1,5 @@
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fchmodSync, openSync, writeSync } from 'node:fs';
+import { PRIVATE_FILE_MODE } from '../config/privateFiles.js';
 import { createInterface } from 'node:readline';
 import { allEvents as catalogueEvents } from '../domain/events/all.js';
 import type { EventMetadata, EventStore, NewEvent, RecordedEvent } from '../ledger/eventStore.js';
@@ -32,7 +33,9 @@ export class ImportRefused extends Error {
  * category export marks every line with `exportedCategory`, so that import can tell it from a ledger.
  */
 export async function exportLedger(store: EventStore, file: string, category?: string): Promise<{ events: number; streams: number }> {
-  const fd = openSync(file, 'w', 0o600);
+  // Owner-only whatever the umask, even over an older file: an export holds password hashes and encrypted keys.
+  const fd = openSync(file, 'w', PRIVATE_FILE_MODE);
+  fchmodSync(fd, PRIVATE_FILE_MODE);
   const streams = new Set<string>();
   let events = 0;
   try {

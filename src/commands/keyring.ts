@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decideKeyring, type KeyringCommand } from '../domain/keyring/decide.js';
 import type { KeyringEvent } from '../domain/keyring/events.js';
 import { evolveKeyring } from '../domain/keyring/evolve.js';
-import { initialKeyring, signingKeyAt, type Alg, type KeyringState } from '../domain/keyring/state.js';
+import { hasKeyFrom, initialKeyring, type Alg, type KeyringState } from '../domain/keyring/state.js';
 import { handleCommand, type Decider } from '../ledger/commandHandler.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { generateKeyMaterial } from '../tokens/keyMaterial.js';
@@ -25,10 +25,14 @@ export async function readKeyring(rt: Runtime): Promise<KeyringState> {
   return events.reduce((s, e) => evolveKeyring(s, e as unknown as KeyringEvent), initialKeyring());
 }
 
-/** On first start (or after every key of an algorithm was retired), generate what is missing. */
+/**
+ * On first start (or after every key of an algorithm was retired), generate what is missing. Several
+ * instances starting at once on a new ledger race on the keyring stream: the first append expects
+ * no stream, the others conflict, re-read, and find the winner's keys (the decider then adds none).
+ */
 export async function ensureSigningKeys(rt: Runtime, now = Date.now()): Promise<KeyringEvent[]> {
   const state = await readKeyring(rt);
-  const missing = SIGNING_ALGS.filter((alg) => !signingKeyAt(state, alg, now));
+  const missing = SIGNING_ALGS.filter((alg) => !hasKeyFrom(state, alg, now));
   if (missing.length === 0) return [];
   const generated = await Promise.all(missing.map((alg) => generateKeyMaterial(alg, rt.keyEncryptionSecret)));
   const { events, position } = await handleCommand(

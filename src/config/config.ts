@@ -22,6 +22,25 @@ export interface Config {
   throttle: ThrottleConfig;
   /** strict: introspection first waits for this instance's views to reach the ledger's head. */
   introspectionConsistency: 'strict' | 'eventual';
+  /** How long a client may take to send a request, and how many connections are served at once. */
+  http: HttpLimits;
+}
+
+/**
+ * A client that sends its request slowly (or never finishes it) is cut off, and the number of
+ * open sockets is capped, so that a few idle connections cannot exhaust the server. WebSocket
+ * (graphql-ws) connections are past the request phase: the timeouts do not apply to them, the
+ * connection cap does.
+ */
+export interface HttpLimits {
+  /** Whole request, headers and body, must arrive within this (REQUEST_TIMEOUT_MS); else 408 and close. */
+  requestTimeoutMs: number;
+  /** The headers must arrive within this (HEADERS_TIMEOUT_MS); at most REQUEST_TIMEOUT_MS. */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (KEEP_ALIVE_TIMEOUT_MS). */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this are closed on arrival, without a response (MAX_CONNECTIONS). */
+  maxConnections: number;
 }
 
 /**
@@ -121,6 +140,21 @@ function refreshTokenLifetimes(env: Env): Pick<Config, 'refreshTokenIdleSeconds'
   return { refreshTokenIdleSeconds, refreshTokenAbsoluteSeconds };
 }
 
+function httpLimits(env: Env): HttpLimits {
+  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000);
+  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', Math.min(5_000, requestTimeoutMs), 100, 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`HEADERS_TIMEOUT_MS=${headersTimeoutMs} is invalid: expected at most REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
+  return {
+    requestTimeoutMs,
+    headersTimeoutMs,
+    // Above the usual load balancer idle timeout (60 s), so the balancer closes first (Fastify's default).
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000),
+  };
+}
+
 function consistency(raw: string | undefined): Config['introspectionConsistency'] {
   if (raw === undefined || raw === '' || raw === 'eventual') return 'eventual';
   if (raw === 'strict') return 'strict';
@@ -157,5 +191,6 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env.TRUST_PROXY),
     throttle: throttle(env),
     introspectionConsistency: consistency(env.INTROSPECTION_CONSISTENCY),
+    http: httpLimits(env),
   };
 }

@@ -76,7 +76,17 @@ function withRedaction(logger: AppOptions['logger']): AppOptions['logger'] {
 /** The HTTP surface, without listening: tests inject into it or listen on port 0. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { runtime } = options;
+  const limits = runtime.config.http;
   const app = Fastify({
+    // A slow or unfinished request is answered 408 and closed (src/config/config.ts, HttpLimits).
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node enforces both timeouts on this sweep (30 s by default): a tenth of the shorter keeps them close to exact.
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headersTimeoutMs / 10))),
+    },
     logger: withRedaction(options.logger),
     bodyLimit: 64 * 1024,
     // Fastify accepts a hop count at run time; its typings list only boolean and addresses.
@@ -87,6 +97,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clientErrorHandler,
     frameworkErrors,
   });
+  // Beyond this, Node closes a new connection at once, before reading a byte of it.
+  app.server.maxConnections = limits.maxConnections;
   installErrorHandler(app);
   await app.register(securityHeadersPlugin, { issuer: runtime.config.issuer });
   await app.register(startupGatePlugin, { isReady: options.isReady });

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { ensurePrivateDir } from '../config/privateFiles.js';
 import { open, rename } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -118,7 +119,7 @@ export function writeCheckpoint(
   const tmp = `${file}.${process.pid}.tmp`;
   let fd: number | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
+    ensurePrivateDir(dir);
     removeAbandonedTemporaries(file);
     const encoded = views.map((v) => encodeView(v.state));
     const header: CheckpointHeader = {

@@ -1,7 +1,7 @@
 import type { ClientState } from '../domain/clients/state.js';
 import type { ClientsView } from '../../projections/clients.js';
 import { assertionIssuer, verifyClientAssertion } from '../tokens/clientAssertion.js';
-import type { ClientSecretVerifier } from './clientSecrets.js';
+import type { SecretCheck } from './clientSecrets.js';
 import type { NamedClient } from './clientAuthThrottle.js';
 import { invalidClient, invalidRequest, OAuthError } from './errors.js';
 import type { Params } from './params.js';
@@ -17,7 +17,7 @@ export interface AuthenticatedClient {
 
 export interface ClientAuthDeps {
   clients: () => ClientsView;
-  verifier: ClientSecretVerifier;
+  verifier: SecretCheck;
   /** Records the assertion's jti durably; false when it was seen before (a replay). */
   rememberAssertion: (clientId: string, jti: string, exp: number) => Promise<boolean>;
   /** Values an assertion's `aud` may name: the endpoint and the issuer. */

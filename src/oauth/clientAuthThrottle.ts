@@ -1,4 +1,4 @@
-import { addressKey, Escalation, retryAfterSeconds, TrustList, type Block, type SharedBlocks } from './escalatingThrottle.js';
+import { addressKey, admit, Escalation, retryAfterSeconds, TrustList, type Block, type Reservation, type SharedBlocks, type TierKey } from './escalatingThrottle.js';
 import { OAuthError } from './errors.js';
 
 /**
@@ -34,8 +34,20 @@ import { OAuthError } from './errors.js';
  * that fails next adopts the recorded count, so the escalation continues instead of restarting per
  * instance. The alternative, a ledger write per failure, would let anyone make the ledger grow at
  * request rate; this way the ledger grows by at most one event per key per block, and auditors see
- * every lock-out. With k instances an attacker gets at most k × the free failures before the first
- * block, and none after it. Trust is per instance (recording it would put a write on every success).
+ * every lock-out. Trust is per instance (recording it would put a write on every success).
+ *
+ * Parallel guesses. A secret that needs the slow hash (one the operator chose: scrypt) is admitted
+ * before the hash runs (admit()): checks under way count against each tier's allowance, at most 2
+ * run at once per client id (8 per address), and the rest wait for them to be counted (at most
+ * 5 s, at most 64 waiting per key), then go ahead or get the 429. So within one process a burst of
+ * simultaneous wrong secrets gets exactly the guesses, and the hashes, that the same requests one
+ * after the other would. Generated secrets (SHA-256) are checked synchronously and counted before
+ * the next request is looked at: they need no admission.
+ *
+ * Several instances on one ledger: each counts its own failures, and a block reaches the others
+ * within the subscription lag. With k instances an attacker gets at most k × the free failures
+ * (plus what each instance admits within the lag) before the first block, and then, after each
+ * block ends, at most k further guesses before the next one.
  */
 export interface ClientThrottleSettings {
   clientFailures: number;
@@ -68,6 +80,9 @@ export const tooManyFailures = (retryAfter: number) =>
     'retry-after': String(retryAfter),
   });
 
+/** Slow checks under way at once per key. */
+const IN_FLIGHT = { client: 2, ip: 8 } as const;
+
 export class ClientAuthThrottle {
   private readonly client: Escalation;
   private readonly ip: Escalation;
@@ -99,6 +114,25 @@ export class ClientAuthThrottle {
       if (client > now && client > until && !this.trusted.has(id, addr, now)) until = client;
     }
     if (until > now) throw tooManyFailures(retryAfterSeconds(until, now));
+  }
+
+  /**
+   * Before a slow secret check: reserves it against the address and the client id (unless this
+   * pair is trusted), waiting for checks under way when the allowance is taken. Throws the 429 of
+   * check() when the attempt is refused. Release the reservation once the outcome is counted.
+   */
+  async admit(named: NamedClient, ip: string): Promise<Reservation> {
+    const addr = addressKey(ip);
+    const id = named.guarded ? named.clientId : undefined;
+    const admission = await admit(() => {
+      const tiers: TierKey[] = [{ escalation: this.ip, key: addr, shared: this.seen('ip', addr), maxInFlight: IN_FLIGHT.ip }];
+      if (id !== undefined && !this.trusted.has(id, addr, Date.now())) {
+        tiers.push({ escalation: this.client, key: id, shared: this.seen('client', id), maxInFlight: IN_FLIGHT.client });
+      }
+      return tiers;
+    });
+    if (!admission.allowed) throw tooManyFailures(admission.retryAfterSeconds);
+    return admission.reservation;
   }
 
   /** After an invalid_client: counts it, and records durably any block it starts. */

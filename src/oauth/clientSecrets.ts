@@ -1,9 +1,8 @@
-import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SecretHash } from '../domain/clients/events.js';
 import { sha256 } from '../tokens/hash.js';
+import { scryptHash } from './slowHash.js';
 
-const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1 };
 
 /** 256 bits from the CSPRNG, base64url: the secret the CLI generates when none is given. */
@@ -13,7 +12,7 @@ export const generateClientSecret = (): string => randomBytes(32).toString('base
 export async function hashClientSecret(secret: string, generated: boolean): Promise<SecretHash> {
   if (generated) return { alg: 'sha256', hash: sha256(secret) };
   const salt = randomBytes(16);
-  const hash = await scryptAsync(secret, salt, 32, { ...SCRYPT, maxmem: 64 * 1024 * 1024 });
+  const hash = await scryptHash(secret, salt, SCRYPT);
   return { alg: 'scrypt', salt: salt.toString('base64url'), hash: hash.toString('base64url'), ...SCRYPT };
 }
 
@@ -28,13 +27,13 @@ function matchesSha256(presented: string, stored: { hash: string }): boolean {
 
 async function matches(presented: string, stored: SecretHash): Promise<boolean> {
   if (stored.alg === 'sha256') return matchesSha256(presented, stored);
-  const derived = await scryptAsync(presented, Buffer.from(stored.salt, 'base64url'), 32, {
-    N: stored.N,
-    r: stored.r,
-    p: stored.p,
-    maxmem: 256 * stored.N * stored.r * 2,
-  });
+  const derived = await scryptHash(presented, Buffer.from(stored.salt, 'base64url'), stored);
   return equal(derived, Buffer.from(stored.hash, 'base64url'));
+}
+
+/** What client authentication asks of a verifier: the endpoints bind ClientSecretVerifier to a request's throttle. */
+export interface SecretCheck {
+  check(clientId: string, presented: string, stored: SecretHash): boolean | Promise<boolean>;
 }
 
 /**
@@ -57,17 +56,22 @@ export class ClientSecretVerifier {
    * secret, or one this process verified before), so the usual request builds no promise at all; a
    * promise otherwise.
    */
-  check(clientId: string, presented: string, stored: SecretHash): boolean | Promise<boolean> {
+  check(clientId: string, presented: string, stored: SecretHash, admit?: () => Promise<void>): boolean | Promise<boolean> {
     if (stored.alg === 'sha256') return matchesSha256(presented, stored);
     const mark = hash('sha3-256', `${this.key}${clientId}\0${stored.hash}\0${presented}`, 'base64url');
     if (this.remembered.has(mark)) return true;
-    return this.slowCheck(mark, presented, stored);
+    return this.slowCheck(mark, presented, stored, admit);
   }
 
-  private async slowCheck(mark: string, presented: string, stored: SecretHash): Promise<boolean> {
+  /**
+   * `admit`: the throttle's admission, awaited before the slow hash runs (it throws when the
+   * attempt is refused). A request presenting the same secret as a check under way joins it: one
+   * guess, one hash, no second admission.
+   */
+  private async slowCheck(mark: string, presented: string, stored: SecretHash, admit?: () => Promise<void>): Promise<boolean> {
     let check = this.inFlight.get(mark);
     if (!check) {
-      check = matches(presented, stored).finally(() => this.inFlight.delete(mark));
+      check = (admit ? admit().then(() => matches(presented, stored)) : matches(presented, stored)).finally(() => this.inFlight.delete(mark));
       this.inFlight.set(mark, check);
     }
     if (!(await check)) return false;

@@ -50,8 +50,27 @@ interface Entry {
   clearedAt: number;
 }
 
+/** Attempts under way on one key, and the requests waiting for one of them to end. */
+interface InFlight {
+  count: number;
+  waiters: Array<() => void>;
+}
+
+/** An attempt admitted past the throttle: counted against its keys until released. */
+export interface Reservation {
+  /** Idempotent. Call it once the attempt's outcome has been counted (fail() or clear()). */
+  release(): void;
+}
+
+/**
+ * A reservation nobody released (a bug, an exception between admission and outcome) would hold its
+ * key forever: it lapses after this, far beyond any slow hash.
+ */
+const RESERVATION_LAPSES_MS = 30_000;
+
 export class Escalation {
   private readonly entries = new Map<string, Entry>();
+  private readonly inFlight = new Map<string, InFlight>();
   private sweptAt = 0;
   readonly windowMs: number;
   private readonly baseMs: number;
@@ -100,6 +119,75 @@ export class Escalation {
     return { until: e.blockedUntil, failures: e.failures };
   }
 
+  /**
+   * How many attempts may be under way on `key` at `now` before the next block: the free failures
+   * left, or one once blocks have started (the next failure blocks again), never more than
+   * `maxInFlight`. Attempts already under way count against it: a parallel burst gets no more
+   * guesses than the same attempts made one after the other.
+   */
+  private allowance(key: string, now: number, shared: Block | undefined, maxInFlight: number): number {
+    const e = this.entries.get(key);
+    let failures = e && e.forgetAt > now ? e.failures : 0;
+    if (shared && shared.until + this.windowMs > now && shared.until > (e?.clearedAt ?? 0)) failures = Math.max(failures, shared.failures);
+    const left = failures < this.policy.freeFailures ? this.policy.freeFailures - failures : 1;
+    return Math.min(left, maxInFlight);
+  }
+
+  /** Whether one more attempt on `key` may start now (the key is not blocked: ask blockedUntil first). */
+  hasRoom(key: string, now: number, shared: Block | undefined, maxInFlight: number): boolean {
+    return (this.inFlight.get(key)?.count ?? 0) < this.allowance(key, now, shared, maxInFlight);
+  }
+
+  /** Requests waiting for room on `key`. */
+  waiting(key: string): number {
+    return this.inFlight.get(key)?.waiters.length ?? 0;
+  }
+
+  /** Counts an attempt under way on `key` until the returned reservation is released. */
+  reserve(key: string): Reservation {
+    let f = this.inFlight.get(key);
+    if (!f) this.inFlight.set(key, (f = { count: 0, waiters: [] }));
+    f.count++;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      clearTimeout(lapse);
+      this.end(key);
+    };
+    const lapse = setTimeout(release, RESERVATION_LAPSES_MS);
+    lapse.unref();
+    return { release };
+  }
+
+  /** Resolves when an attempt on `key` ends (or after `ms`): the caller then asks again. */
+  waitForRoom(key: string, ms: number): Promise<void> {
+    const f = this.inFlight.get(key);
+    if (!f) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = f.waiters.indexOf(wake);
+        if (i >= 0) f.waiters.splice(i, 1);
+        resolve();
+      }, ms);
+      f.waiters.push(wake);
+    });
+  }
+
+  private end(key: string): void {
+    const f = this.inFlight.get(key);
+    if (!f) return;
+    f.count--;
+    // Every waiter asks again, in arrival order; those without room queue up again in that order.
+    const waiters = f.waiters.splice(0);
+    if (f.count <= 0) this.inFlight.delete(key);
+    for (const wake of waiters) wake();
+  }
+
   /** Starts the key afresh, ignoring the blocks recorded before now. */
   clear(key: string, now: number): void {
     this.entries.set(key, { failures: 0, forgetAt: now + this.windowMs, blockedUntil: 0, clearedAt: now });
@@ -138,6 +226,50 @@ export class TrustList {
       for (const [a, t] of m) if (t <= now) m.delete(a);
       if (m.size === 0) this.until.delete(i);
     }
+  }
+}
+
+/** One tier's key as an admission sees it: the escalation, the key, and the latest shared block on it. */
+export interface TierKey {
+  escalation: Escalation;
+  key: string;
+  shared: Block | undefined;
+  /** Slow checks allowed under way on this key at once. */
+  maxInFlight: number;
+}
+
+export type Admission = { allowed: true; reservation: Reservation } | { allowed: false; retryAfterSeconds: number };
+
+/** How long a request waits for an attempt under way on its key to end before it is refused. */
+export const ADMISSION_WAIT_MS = 5_000;
+/** Requests waiting on one key beyond this are refused at once: waiting must not become a queue to flood. */
+export const ADMISSION_QUEUE = 64;
+
+/**
+ * Admits an attempt before its slow check (a password or client secret hash): refused while a tier
+ * is blocked; reserved against every tier when each has room; otherwise it waits (at most
+ * ADMISSION_WAIT_MS, behind at most ADMISSION_QUEUE others) for an attempt under way to be counted,
+ * and asks again. `tiers` is read afresh each time: a block may have started meanwhile.
+ */
+export async function admit(tiers: () => TierKey[], waitMs = ADMISSION_WAIT_MS): Promise<Admission> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const now = Date.now();
+    const keys = tiers();
+    let until = 0;
+    let full: TierKey | undefined;
+    for (const t of keys) {
+      const blocked = t.escalation.blockedUntil(t.key, t.shared);
+      if (blocked > now) until = Math.max(until, blocked);
+      else if (!full && !t.escalation.hasRoom(t.key, now, t.shared, t.maxInFlight)) full = t;
+    }
+    if (until > now) return { allowed: false, retryAfterSeconds: retryAfterSeconds(until, now) };
+    if (!full) {
+      const held = keys.map((t) => t.escalation.reserve(t.key));
+      return { allowed: true, reservation: { release: () => held.forEach((r) => r.release()) } };
+    }
+    if (now >= deadline || full.escalation.waiting(full.key) >= ADMISSION_QUEUE) return { allowed: false, retryAfterSeconds: 1 };
+    await full.escalation.waitForRoom(full.key, deadline - now);
   }
 }
 

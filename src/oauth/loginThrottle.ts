@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { normaliseUsername } from '../domain/users/decide.js';
 import { sha256 } from '../tokens/hash.js';
-import { addressKey, Escalation, retryAfterSeconds, TrustList, type EscalationPolicy, type SharedBlocks } from './escalatingThrottle.js';
+import { addressKey, admit, Escalation, retryAfterSeconds, TrustList, type EscalationPolicy, type SharedBlocks, type TierKey } from './escalatingThrottle.js';
 
 export { ipKey, type EscalationPolicy } from './escalatingThrottle.js';
 
@@ -34,10 +34,15 @@ export { ipKey, type EscalationPolicy } from './escalatingThrottle.js';
  * secret: people type passwords into the username field, and a plain hash of a password is a
  * dictionary attack away from the password.
  *
+ * Parallel guesses: attempt() admits a password check before its scrypt runs. Checks under way
+ * count against every tier's allowance, so a burst of simultaneous posts gets exactly as many
+ * checks as the same posts one after the other; at most 2 run at once per username (per pair and
+ * account-wide; 8 per address), and the rest wait for them to be counted (at most 5 s, at most 64
+ * waiting per key), then go ahead or are refused as blocked.
+ *
  * Counting is per process; a block, once started, is recorded in the ledger (LoginThrottled) and
- * honoured by every instance (see src/oauth/clientAuthThrottle.ts for the reasoning). check() and
- * recordFailure() are separate calls around the password check, so concurrent guesses already past
- * check() are all counted but not stopped: the blocks take effect from the next check.
+ * honoured by every instance (see src/oauth/clientAuthThrottle.ts for the reasoning and the bound
+ * with several instances).
  */
 export interface LoginThrottleOptions {
   pair: EscalationPolicy;
@@ -55,6 +60,12 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
 };
 
 export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/** A password check that was admitted (with its answer), or the wait the throttle asks for instead. */
+export type LoginAttempt<T> = { allowed: true; result: T | undefined } | { allowed: false; retryAfterSeconds: number };
+
+/** Slow checks under way at once per key: per username (pair, account) and per address. */
+const IN_FLIGHT = { pair: 2, account: 2, ip: 8 } as const;
 
 export interface LoginThrottleSharing {
   blocks: SharedBlocks;
@@ -96,7 +107,36 @@ export class LoginThrottle {
     return this.shared?.get('login', tier, subject);
   }
 
-  /** Before checking a password: may this attempt go ahead, or how long must it wait? */
+  /**
+   * One login attempt: admitted (or refused) before `verify` runs the slow password check, then
+   * counted as a failure when `verify` finds no user, as a success otherwise.
+   */
+  async attempt<T>(username: string, ip: string, verify: () => Promise<T | undefined>, correlationId?: string): Promise<LoginAttempt<T>> {
+    const { account, addr, pair } = this.keys(username, ip);
+    const tier = (name: keyof typeof IN_FLIGHT, escalation: Escalation, key: string): TierKey => ({ escalation, key, shared: this.seen(name, key), maxInFlight: IN_FLIGHT[name] });
+    const admission = await admit(() => {
+      const tiers = [tier('pair', this.pair, pair), tier('ip', this.ip, addr)];
+      if (!this.trusted.has(account, addr, Date.now())) tiers.push(tier('account', this.account, account));
+      return tiers;
+    });
+    if (!admission.allowed) return admission;
+    try {
+      const result = await verify();
+      if (result === undefined) {
+        // Counted synchronously; the reservation ends before the block's durable recording is awaited.
+        const recorded = this.recordFailure(username, ip, correlationId);
+        admission.reservation.release();
+        await recorded;
+      } else {
+        await this.recordSuccess(username, ip);
+      }
+      return { allowed: true, result };
+    } finally {
+      admission.reservation.release();
+    }
+  }
+
+  /** Is this username and address blocked now, and for how long? (attempt() also admits.) */
   async check(username: string, ip: string): Promise<ThrottleDecision> {
     const now = Date.now();
     const { account, addr, pair } = this.keys(username, ip);

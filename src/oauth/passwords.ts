@@ -1,9 +1,7 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { UserCommandError } from '../domain/users/decide.js';
 import type { PasswordHash } from '../domain/users/events.js';
-
-const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
+import { scryptHash } from './slowHash.js';
 
 /** scrypt N=2^15, r=8, p=1: ≈32 MiB and tens of ms per guess (OWASP's minimum for scrypt). */
 export const PASSWORD_SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
@@ -38,8 +36,7 @@ export function checkPasswordPolicy(password: string): void {
 }
 
 function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
-  // scrypt needs 128·N·r·p bytes; Node's default maxmem (32 MiB) is exactly that for N=2^15, r=8: leave room.
-  return scryptAsync(normalise(password), salt, KEY_LENGTH, { ...params, maxmem: 256 * params.N * params.r * params.p });
+  return scryptHash(normalise(password), salt, params, KEY_LENGTH);
 }
 
 /** A fresh 16-byte salt and scrypt(N=2^15, r=8, p=1); refuses a password the policy refuses. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,6 +8,10 @@ import { Browser } from '../helpers/browser.js';
 import { createUser } from '../helpers/flow.js';
 import { clientsProjection } from '../../projections/clients.js';
 import { throttlesProjection } from '../../projections/throttles.js';
+import { handleClientCommand } from '../../src/commands/clients.js';
+import type { ClientMetadata } from '../../src/domain/clients/events.js';
+import { hashClientSecret } from '../../src/oauth/clientSecrets.js';
+import { scryptRuns } from '../../src/oauth/slowHash.js';
 
 const cc = { grant_type: 'client_credentials' };
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
@@ -271,3 +276,100 @@ describe('brute force: the login page', () => {
     assert.equal(await ledgerHead(server), head);
   });
 });
+
+/** Polls (every 5 ms) until `ok` holds, failing after `limitMs`. */
+async function until(what: string, ok: () => boolean, limitMs = 20_000): Promise<void> {
+  const started = performance.now();
+  while (!ok()) {
+    if (performance.now() - started > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
+    await sleep(5);
+  }
+}
+
+const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {});
+
+describe('brute force: parallel guesses get no more checks than sequential ones', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ env: { THROTTLE_LOGIN_FAILURES: '5', THROTTLE_CLIENT_FAILURES: '3', THROTTLE_BASE_DELAY_SECONDS: '60', THROTTLE_MAX_DELAY_SECONDS: '60' } });
+  });
+  after(async () => {
+    await server.close();
+    removeDir(server.dataDir);
+  });
+
+  it('/login: 39 simultaneous wrong passwords and then the right one: 5 checks (the sequential limit), and the right one is refused', async () => {
+    const user = await createUser(server, 'parallel-alice');
+    const spa = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/cb'], token_endpoint_auth_method: 'none' }, null);
+    const query = new URLSearchParams({ client_id: spa.clientId, redirect_uri: 'https://spa.example/cb', response_type: 'code', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const browser = new Browser();
+    const page = await browser.get(`${server.url}/authorize?${query}`);
+    const hashes = scryptRuns();
+    const head = await ledgerHead(server);
+    const wrong = Array.from({ length: 39 }, (_, i) => browser.submit(server.url, page, { username: user.username, password: `wrong-${i}` }));
+    // The right password arrives once the sequential limit's worth of checks is under way.
+    await until('five password checks started', () => scryptRuns() - hashes >= 5);
+    const right = await browser.submit(server.url, page, { username: user.username, password: user.password });
+    const answers = await Promise.all(wrong);
+    assert.equal(scryptRuns() - hashes, 5, 'the slow hash ran exactly THROTTLE_LOGIN_FAILURES times');
+    assert.deepEqual(tally(answers.map((a) => a.status)), { 401: 5, 429: 34 });
+    assert.equal(right.status, 429, 'the right password, after the budget, does not win');
+    assert.equal(right.location, null, 'no session, no code');
+    assert.ok(Number(right.headers.get('retry-after')) >= 1);
+    for (const a of answers.filter((x) => x.status === 429)) assert.ok(Number(a.headers.get('retry-after')) >= 1);
+    const recorded = await appendedSince(server, head);
+    assert.deepEqual(recorded.map((e) => [e.type, (e.data as { tier: string }).tier, (e.data as { failures: number }).failures]), [['LoginThrottled', 'pair', 5]], 'one block, nothing else written');
+  });
+
+  for (const [path, form] of [
+    ['/token', cc],
+    ['/introspect', { token: 'x' }],
+    ['/revoke', { token: 'x' }],
+  ] as const) {
+    it(`${path}: 60 simultaneous wrong chosen secrets: 3 checks (the sequential limit), 401 invalid_client for them, 429 with Retry-After for the rest`, async () => {
+      const client = await registerChosenSecretClient(server);
+      const hashes = scryptRuns();
+      const head = await ledgerHead(server);
+      const wrong = Array.from({ length: 60 }, (_, i) => postForm(server, path, form, basic(client.clientId, `wrong-${i}`)));
+      await until('three secret checks started', () => scryptRuns() - hashes >= 3);
+      const right = await postForm(server, path, form, basic(client.clientId, client.secret));
+      const answers = await Promise.all(wrong);
+      assert.equal(scryptRuns() - hashes, 3, 'the slow hash ran exactly THROTTLE_CLIENT_FAILURES times');
+      assert.deepEqual(tally(answers.map((a) => a.status)), { 401: 3, 429: 57 });
+      for (const a of answers) {
+        if (a.status === 401) {
+          assert.equal(a.body.error, 'invalid_client');
+          assert.match(a.headers.get('www-authenticate') ?? '', /^Basic /);
+        } else {
+          assert.equal(a.body.error, 'temporarily_unavailable');
+          assert.ok(Number(a.headers.get('retry-after')) >= 1, `Retry-After: ${a.headers.get('retry-after')}`);
+        }
+      }
+      assert.equal(right.status, 429, 'the right secret, after the budget, does not win');
+      assert.equal(right.body.error, 'temporarily_unavailable');
+      const recorded = await appendedSince(server, head);
+      assert.deepEqual(
+        recorded.map((e) => [e.type, (e.data as { tier: string }).tier, (e.data as { failures: number }).failures]),
+        [['ClientAuthenticationThrottled', 'client', 3]],
+        'one block, nothing else written',
+      );
+    });
+  }
+});
+
+/** A confidential client whose secret the operator chose: stored as scrypt, so each check is a slow hash. */
+async function registerChosenSecretClient(server: TestServer): Promise<{ clientId: string; secret: string }> {
+  const clientId = `chosen-${randomUUID().slice(0, 8)}`;
+  const secret = `chosen secret ${randomUUID()}`;
+  const metadata: ClientMetadata = {
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    scope: 'orders:read',
+    token_endpoint_auth_method: 'client_secret_basic',
+    access_token_format: 'jwt',
+    access_token_signing_alg: 'ES256',
+    access_token_ttl: 3600,
+  };
+  await handleClientCommand(server.runtime, { type: 'RegisterClient', clientId, metadata, secret: await hashClientSecret(secret, false) }, { actor: 'operator:test', correlationId: randomUUID() });
+  return { clientId, secret };
+}

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { ClientAuthThrottle, DEFAULT_CLIENT_THROTTLE, type ClientThrottleSettings } from '../../src/oauth/clientAuthThrottle.js';
-import { Escalation, type Block, type PublishedBlock, type SharedBlocks } from '../../src/oauth/escalatingThrottle.js';
+import { admit, Escalation, type Block, type PublishedBlock, type SharedBlocks } from '../../src/oauth/escalatingThrottle.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { sharedKey } from '../../src/domain/throttle/blocks.js';
 import { throttlesProjection } from '../../projections/throttles.js';
@@ -118,6 +118,43 @@ describe('escalation core', () => {
     e.clear('k', T0 + 2000);
     assert.equal(e.fail('k', T0 + 3000, earlier), undefined, 'the recorded count is not adopted after a clear');
     assert.deepEqual(e.fail('k', T0 + 3000, earlier), { until: T0 + 4000, failures: 2 });
+  });
+
+  it('admission: attempts under way count against the free failures, at most maxInFlight at once; the rest wait, then are refused once blocked', async () => {
+    const e = new Escalation('test', { freeFailures: 3, windowSeconds: 60, baseDelaySeconds: 60, maxDelaySeconds: 60 });
+    const tiers = () => [{ escalation: e, key: 'k', shared: undefined, maxInFlight: 2 }];
+    const first = await admit(tiers);
+    const second = await admit(tiers);
+    assert.ok(first.allowed && second.allowed);
+    const outcomes: string[] = [];
+    const waiting = [0, 1, 2].map((i) => admit(tiers).then((a) => (outcomes.push(`${i}:${a.allowed ? 'admitted' : `refused ${a.retryAfterSeconds}`}`), a)));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(outcomes, [], 'two under way: the third waits');
+    e.fail('k', Date.now());
+    first.reservation.release();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(outcomes, ['0:admitted'], 'one failure counted, one under way: room for exactly one more of the three free');
+    e.fail('k', Date.now());
+    second.reservation.release();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(outcomes, ['0:admitted'], 'two counted, one under way: the budget is taken');
+    e.fail('k', Date.now());
+    const third = await waiting[0]!;
+    assert.ok(third.allowed);
+    third.reservation.release();
+    await Promise.all(waiting);
+    assert.deepEqual(outcomes, ['0:admitted', '1:refused 60', '2:refused 60'], 'the third failure blocks: the waiters get its Retry-After');
+  });
+
+  it('admission: a waiter gives up with Retry-After 1 when nothing under way ends in time', async () => {
+    const e = new Escalation('test', { freeFailures: 5, windowSeconds: 60, baseDelaySeconds: 1, maxDelaySeconds: 1 });
+    const tiers = () => [{ escalation: e, key: 'k', shared: undefined, maxInFlight: 1 }];
+    const held = await admit(tiers);
+    assert.ok(held.allowed);
+    assert.deepEqual(await admit(tiers, 30), { allowed: false, retryAfterSeconds: 1 });
+    assert.equal(e.waiting('k'), 0, 'a waiter that gave up leaves the queue');
+    held.reservation.release();
+    assert.ok((await admit(tiers, 30)).allowed);
   });
 
   it('refuses durations a block could not end after', () => {

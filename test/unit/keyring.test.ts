@@ -40,6 +40,19 @@ describe('keyring decider', () => {
       .then([]);
   });
 
+  it("generates nothing when another instance's keys activate just after this command's now (a concurrent first start)", () => {
+    given([generated('a', T0 + 40, 'RS256'), generated('b', T0 + 40)])
+      .when({ type: 'EnsureSigningKeys', now: T0, generated: [material('c', 'RS256'), material('d')] })
+      .then([]);
+  });
+
+  it('generates again once every key of an algorithm is retired', () => {
+    const retired: KeyringEvent = { type: 'SigningKeyRetired', data: { kid: 'b', retiredAt: new Date(T0 + HOUR).toISOString(), publishUntil: new Date(T0 + 2 * HOUR).toISOString() } };
+    given([generated('a', T0, 'RS256'), generated('b', T0), retired])
+      .when({ type: 'EnsureSigningKeys', now: T0 + HOUR, generated: [material('c', 'RS256'), material('d')] })
+      .then([generated('d', T0 + HOUR)]);
+  });
+
   it('rotation publishes the new key, and retires the old one when the new one activates', () => {
     given([generated('a', T0)])
       .when({ type: 'RotateSigningKey', now: T0 + HOUR, key: material('b'), activatesAt: T0 + 2 * HOUR, maxTokenLifetimeMs: 24 * HOUR })

@@ -1,5 +1,5 @@
 import type { KeyringEvent } from './events.js';
-import { signingKeyAt, type Alg, type EncryptedKey, type KeyringState } from './state.js';
+import { hasKeyFrom, type Alg, type EncryptedKey, type KeyringState } from './state.js';
 
 /** Key material made by the caller (key generation is I/O); the decider only decides what happens to it. */
 export interface NewKeyMaterial {
@@ -22,9 +22,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function decideKeyring(command: KeyringCommand, state: KeyringState): KeyringEvent[] {
   switch (command.type) {
     case 'EnsureSigningKeys':
-      // Only the algorithms that have no key now: another instance may have won the race.
+      // Only the algorithms that have no key, current or upcoming: another instance may have won the
+      // race, and its keys may activate a few milliseconds after this command's `now`.
       return command.generated
-        .filter((k) => !signingKeyAt(state, k.alg, command.now))
+        .filter((k) => !hasKeyFrom(state, k.alg, command.now))
         .map((k) => ({ type: 'SigningKeyGenerated', data: { ...k, activatesAt: iso(command.now) } }));
     case 'RotateSigningKey': {
       const { key, activatesAt, now, maxTokenLifetimeMs } = command;

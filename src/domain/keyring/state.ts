@@ -31,6 +31,18 @@ export function signingKeyAt(state: KeyringState, alg: Alg, now: number): KeyRec
   return best;
 }
 
+/**
+ * Whether `alg` has a key that signs at `now` or will sign later without being retired first. A key
+ * another instance generated a moment "after" this one's `now` (the two clocks read at different
+ * moments of a concurrent first start) counts: it is the winner's key to adopt, not a gap to fill.
+ */
+export function hasKeyFrom(state: KeyringState, alg: Alg, now: number): boolean {
+  for (const k of state.keys.values()) {
+    if (k.alg === alg && (k.retiredAt === undefined || k.retiredAt > now)) return true;
+  }
+  return false;
+}
+
 /** Keys a verifier may meet at `now`: upcoming ones (published before they sign) and retired ones still in use. */
 export function publishedKeysAt(state: KeyringState, now: number): KeyRecord[] {
   return [...state.keys.values()].filter((k) => k.publishUntil === undefined || k.publishUntil > now);

@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { rememberClientAssertion } from '../../commands/tokens.js';
 import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps, type ClientAuthGuard } from '../../oauth/clientAuth.js';
 import { ClientAuthThrottle } from '../../oauth/clientAuthThrottle.js';
-import { ClientSecretVerifier } from '../../oauth/clientSecrets.js';
+import { ClientSecretVerifier, type SecretCheck } from '../../oauth/clientSecrets.js';
+import type { Reservation } from '../../oauth/escalatingThrottle.js';
 import { ledgerBlocks } from '../../commands/throttle.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
@@ -32,19 +33,31 @@ interface Shared {
   throttle: ClientAuthThrottle;
 }
 
+const UNNAMED: NamedClient = { clientId: undefined, guarded: false };
+
 /**
  * One request's client authentication: its dependencies and its throttle guard in one object,
- * methods on the prototype, so that a request allocates this and nothing more to be authenticated.
+ * methods on the prototype, so that a request allocates this and nothing more to be authenticated
+ * (a secret that needs the slow hash also gets its verifier bound to this request's throttle).
  */
 class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
+  private named = UNNAMED;
+  /** Held from the admission of a slow secret check until its outcome is counted. */
+  private reservation: Reservation | undefined;
+
   constructor(
     private readonly shared: Shared,
     private readonly request: FastifyRequest,
     private readonly endpoint: string,
   ) {}
 
-  get verifier(): ClientSecretVerifier {
-    return this.shared.verifier;
+  /** The shared verifier, its slow hash admitted by the throttle first (src/oauth/clientAuthThrottle.ts). */
+  get verifier(): SecretCheck {
+    return { check: (clientId, presented, stored) => this.shared.verifier.check(clientId, presented, stored, () => this.admit()) };
+  }
+
+  private async admit(): Promise<void> {
+    this.reservation = await this.shared.throttle.admit(this.named, this.request.ip);
   }
 
   get throttle(): ClientAuthGuard {
@@ -66,15 +79,20 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
   }
 
   check(named: NamedClient): void {
+    this.named = named;
     this.shared.throttle.check(named, this.request.ip);
   }
 
   failed(named: NamedClient): Promise<void> {
-    return this.shared.throttle.recordFailure(named, this.request.ip, Date.now(), this.request.id);
+    // Counted synchronously; the reservation ends before the block's durable recording is awaited.
+    const recorded = this.shared.throttle.recordFailure(named, this.request.ip, Date.now(), this.request.id);
+    this.reservation?.release();
+    return recorded;
   }
 
   succeeded(clientId: string): void {
     this.shared.throttle.recordSuccess(clientId, this.request.ip);
+    this.reservation?.release();
   }
 }
 

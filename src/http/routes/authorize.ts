@@ -165,17 +165,14 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const username = typeof body.username === 'string' ? body.username.slice(0, 256) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
     const state = { req: interaction.req, loggedIn: interaction.loggedIn, consented: interaction.consented };
-    const verdict = await throttle.check(username, request.ip);
+    // Admitted before the slow hash, counted after it: parallel guesses get no more checks than sequential ones.
+    const verdict = await throttle.attempt(username, request.ip, () => authenticateUser(runtime, username, password), request.id);
     if (!verdict.allowed) {
       reply.header('retry-after', String(verdict.retryAfterSeconds));
       return loginPage(reply, { ...formContext(reply, request, state), username, status: 429, error: `Too many attempts. Try again in ${verdict.retryAfterSeconds} seconds.` });
     }
-    const user = await authenticateUser(runtime, username, password);
-    if (!user) {
-      await throttle.recordFailure(username, request.ip, request.id);
-      return loginPage(reply, { ...formContext(reply, request, state), username, status: 401, error: 'Wrong username or password.' });
-    }
-    await throttle.recordSuccess(username, request.ip);
+    const user = verdict.result;
+    if (!user) return loginPage(reply, { ...formContext(reply, request, state), username, status: 401, error: 'Wrong username or password.' });
     const { sid } = await startSession(runtime, user.sub, ['pwd'], { actor: `user:${user.sub}`, correlationId: request.id });
     reply.setCookie(SESSION_COOKIE, sid, { ...cookieOptions, maxAge: runtime.config.sessionSeconds });
     request.cookies[SESSION_COOKIE] = sid;

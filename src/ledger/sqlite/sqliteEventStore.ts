@@ -1,4 +1,4 @@
-import { mkdirSync, existsSync } from 'node:fs';
+import { ensurePrivateDir, ensurePrivateFile } from '../../config/privateFiles.js';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -287,12 +287,14 @@ class LiveSubscription {
 
 /** Opens (creating when absent) the embedded ledger in one SQLite file. */
 export async function openSqliteEventStore(file: string, options: SqliteStoreOptions = {}): Promise<EventStore> {
-  mkdirSync(dirname(file), { recursive: true });
+  // Owner-only from the first byte (src/config/privateFiles.ts); -wal and -shm take the file's mode.
+  ensurePrivateDir(dirname(file));
+  const created = ensurePrivateFile(file);
   let db: Database.Database;
   try {
     db = new Database(file);
   } catch (err) {
-    if (existsSync(file)) throw new StoreCorruptError(`${file} is not a token-ledger ledger: ${(err as Error).message}`, { cause: err });
+    if (!created) throw new StoreCorruptError(`${file} is not a token-ledger ledger: ${(err as Error).message}`, { cause: err });
     throw new StoreUnavailableError(`cannot open ${file}: ${(err as Error).message}`, { cause: err });
   }
   try {
