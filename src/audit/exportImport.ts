@@ -169,17 +169,18 @@ class PartialExportCheck {
   }
 }
 
-/**
- * Checks the whole file first (every line's hash, every stream's chain from revision 0, every
- * schema, and that it is a whole ledger, not a category export), so a refused file leaves the ledger
- * untouched; then appends the events in the file's order, consecutive events of one stream
- * together, with their ids, revisions, data and metadata.
- * The store recomputes each hash on append; it must equal the exported one.
- */
-export async function importLedger(store: EventStore, file: string): Promise<{ events: number; streams: number }> {
-  const head = await store.headPosition();
-  if (head !== 0n) throw new ImportRefused(`refusing to import: the ledger is not empty (head position ${head}); import only into an empty ledger`);
+/** A file `checkExport` found whole and sound: what `importLedger` may append without checking it again. */
+export interface CheckedExport {
+  file: string;
+  streams: number;
+}
 
+/**
+ * Checks the whole file (every line's hash, every stream's chain from revision 0, every schema, and
+ * that it is a whole ledger, not a category export) without a store, so a refused file need not
+ * even create the ledger it was meant for.
+ */
+export async function checkExport(file: string): Promise<CheckedExport> {
   const catalogue = new EventCatalogue(catalogueEvents);
   const chains = new Map<string, { revision: number; hash: string }>();
   const ids = new Set<string>();
@@ -203,6 +204,19 @@ export async function importLedger(store: EventStore, file: string): Promise<{ e
     chains.set(event.stream, { revision: event.revision, hash: event.metadata.hash });
   }
   partial.end();
+  return { file, streams: chains.size };
+}
+
+/**
+ * Checks the whole file first (`checkExport`, unless the caller already did), so a refused file
+ * leaves the ledger untouched; then appends the events in the file's order, consecutive events of
+ * one stream together, with their ids, revisions, data and metadata.
+ * The store recomputes each hash on append; it must equal the exported one.
+ */
+export async function importLedger(store: EventStore, file: string, checked?: CheckedExport): Promise<{ events: number; streams: number }> {
+  const head = await store.headPosition();
+  if (head !== 0n) throw new ImportRefused(`refusing to import: the ledger is not empty (head position ${head}); import only into an empty ledger`);
+  const { streams } = checked?.file === file ? checked : await checkExport(file);
 
   let events = 0;
   let batch: Array<{ n: number; event: ExportedEvent }> = [];
@@ -233,5 +247,5 @@ export async function importLedger(store: EventStore, file: string): Promise<{ e
     batch.push(line);
   }
   await flush();
-  return { events, streams: chains.size };
+  return { events, streams };
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import type { EventStore } from '../ledger/eventStore.js';
 import { startupErrorLine } from '../startupError.js';
-import { exportLedger, ImportRefused, importLedger } from '../audit/exportImport.js';
+import { checkExport, exportLedger, ImportRefused, importLedger, type CheckedExport } from '../audit/exportImport.js';
 import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
 import { openAuditStore, sqliteSequence } from '../audit/store.js';
 import { applyPrune, forgetPrunedInHistory, planPrune, prunedEventCount, PruneRefused, type PrunePlan } from '../audit/prune.js';
@@ -13,16 +13,24 @@ import { upcastingStore } from '../ledger/upcasting.js';
 import { upcasters } from '../domain/events/upcasters.js';
 import { problemLine, verifyLedger } from '../audit/verify.js';
 import { print, table } from './output.js';
-import { checkLedgerPresence, type LedgerUse } from './ledgerPresence.js';
+import { checkLedgerPresence, ledgerExists, type LedgerUse } from './ledgerPresence.js';
 
 /** Exit code of `verify` on a ledger that fails a check (1 is any other failure). */
 export const EXIT_TAMPERED = 2;
 
-/** Opens the ledger alone (no views, no keys, no key-encryption secret needed), runs `fn`, closes. */
-async function withStore(fn: (store: EventStore, config: ReturnType<typeof loadConfig>) => Promise<void>, use: LedgerUse = 'existing'): Promise<void> {
+/**
+ * Opens the ledger alone (no views, no keys, no key-encryption secret needed), runs `fn`, closes.
+ * `beforeCreating` runs first when the ledger is not there yet: a refusal there creates nothing.
+ */
+async function withStore(
+  fn: (store: EventStore, config: ReturnType<typeof loadConfig>) => Promise<void>,
+  use: LedgerUse = 'existing',
+  beforeCreating?: () => Promise<void>,
+): Promise<void> {
   let store: EventStore | undefined;
   try {
     const config = loadConfig();
+    if (beforeCreating && !ledgerExists(config)) await beforeCreating();
     checkLedgerPresence(config, use);
     store = await openAuditStore(config);
     await fn(store, config);
@@ -112,10 +120,17 @@ export function auditCommands(): Command[] {
     .requiredOption('--in <file>', 'an NDJSON file written by export')
     .option('--json', 'print JSON')
     .action(async (opts: { in: string; json?: boolean }) => {
-      await withStore(async (store) => {
-        const r = await importLedger(store, opts.in);
-        print(opts.json === true, r, () => `imported ${r.events} events of ${r.streams} streams; every hash recomputed identically`);
-      }, 'create');
+      let checked: CheckedExport | undefined;
+      await withStore(
+        async (store) => {
+          const r = await importLedger(store, opts.in, checked);
+          print(opts.json === true, r, () => `imported ${r.events} events of ${r.streams} streams; every hash recomputed identically`);
+        },
+        'create',
+        async () => {
+          checked = await checkExport(opts.in);
+        },
+      );
     });
 
   const prune = new Command('prune')

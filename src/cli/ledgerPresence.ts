@@ -12,11 +12,15 @@ export type LedgerUse = 'existing' | 'create';
  * sound). Commands that read refuse; commands that register something say which file they create.
  */
 export function checkLedgerPresence(config: Config, use: LedgerUse): void {
-  if (config.eventstoreConnectionString) return;
+  if (ledgerExists(config)) return;
   const file = resolve(config.dataDir, LEDGER_FILE);
-  if (existsSync(file)) return;
   if (use === 'existing') {
     throw new ConfigError(`DATA_DIR=${config.dataDir} holds no ledger (${file} does not exist): set DATA_DIR to the server's data directory, or start the server once`);
   }
   process.stderr.write(`token-ledger: no ledger at ${file}: starting a new, empty one there\n`);
+}
+
+/** Whether the embedded ledger file is there (an EventStoreDB ledger always counts as there). */
+export function ledgerExists(config: Config): boolean {
+  return config.eventstoreConnectionString !== undefined || existsSync(resolve(config.dataDir, LEDGER_FILE));
 }

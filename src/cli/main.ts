@@ -3,15 +3,17 @@ import { keysCommand } from './keysCommands.js';
 import { clientsCommand } from './clientsCommands.js';
 import { usersCommand } from './usersCommands.js';
 import { auditCommands } from './auditCommands.js';
+import { stopWithLauncher } from './stopWithLauncher.js';
 
 const program = new Command('token-ledger')
-  .description('OAuth 2.0 / OpenID Connect authorization server built as an event-sourced ledger.\nConfiguration comes from the environment (PORT, HOST, ISSUER, DATA_DIR, EVENTSTORE_CONNECTION_STRING, KEY_ENCRYPTION_SECRET, LOG_LEVEL, TRUST_PROXY, MAX_TOKEN_LIFETIME, REFRESH_TOKEN_IDLE_TTL, REFRESH_TOKEN_ABSOLUTE_TTL, SESSION_TTL, INTROSPECTION_CONSISTENCY, THROTTLE_CLIENT_FAILURES, THROTTLE_IP_FAILURES, THROTTLE_LOGIN_FAILURES, THROTTLE_ACCOUNT_FAILURES, THROTTLE_BASE_DELAY_SECONDS, THROTTLE_MAX_DELAY_SECONDS, THROTTLE_WINDOW_SECONDS, THROTTLE_TRUSTED_SECONDS); the README documents each.')
+  .description('OAuth 2.0 / OpenID Connect authorization server built as an event-sourced ledger.\nConfiguration comes from the environment (PORT, HOST, ISSUER, DATA_DIR, EVENTSTORE_CONNECTION_STRING, KEY_ENCRYPTION_SECRET, LOG_LEVEL, TRUST_PROXY, MAX_TOKEN_LIFETIME, REFRESH_TOKEN_IDLE_TTL, REFRESH_TOKEN_ABSOLUTE_TTL, SESSION_TTL, INTROSPECTION_CONSISTENCY, THROTTLE_CLIENT_FAILURES, THROTTLE_IP_FAILURES, THROTTLE_LOGIN_FAILURES, THROTTLE_ACCOUNT_FAILURES, THROTTLE_BASE_DELAY_SECONDS, THROTTLE_MAX_DELAY_SECONDS, THROTTLE_WINDOW_SECONDS, THROTTLE_TRUSTED_SECONDS); docs/configuration.md documents each.')
   .showHelpAfterError();
 
 program
   .command('serve')
   .description('run the server (the same as npm start)')
   .action(async () => {
+    stopWithLauncher();
     const { main } = await import('../server.js');
     await main();
   });
