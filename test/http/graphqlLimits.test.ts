@@ -36,11 +36,14 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
   /**
    * The request's own time, and the slowest /healthz answered while it was in flight: the best of up
    * to three tries, so that a machine busy with other work does not fail a check of our own cost.
+   * Each try's document differs by a comment: Apollo caches a document that passed validation, and a
+   * cached one would not be validated again.
    */
-  async function timed(body: string, token?: string) {
-    let best = await once(body, token);
-    for (let i = 0; i < 2 && Math.max(best.ms, best.healthz) >= 100; i++) {
-      const next = await once(body, token);
+  async function timed(query: string, token?: string) {
+    const attempt = (i: number) => once(JSON.stringify({ query: `${query}\n# try ${i} ${Math.random()}` }), token);
+    let best = await attempt(0);
+    for (let i = 1; i < 3 && Math.max(best.ms, best.healthz) >= 100; i++) {
+      const next = await attempt(i);
       if (Math.max(next.ms, next.healthz) < Math.max(best.ms, best.healthz)) best = next;
     }
     return best;
@@ -66,13 +69,13 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
   }
 
   it('the 20- and 30-level doubling fragments are answered in well under 100 ms, /healthz staying responsive', async () => {
-    await timed(JSON.stringify({ query: '{ signingKeys { kid } }' }), admin); // warm up
+    await timed('{ signingKeys { kid } }', admin); // warm up
     const head = await ledgerHead(server);
     for (const levels of [20, 30]) {
-      const body = JSON.stringify({ query: doublingFragments(levels) });
-      assert.ok(body.length < 4000, `${body.length} bytes`);
+      const query = doublingFragments(levels);
+      assert.ok(query.length < 2500, `${query.length} bytes`);
       for (const [token, status, code] of [[undefined, 401, 'UNAUTHENTICATED'], [admin, 400, 'QUERY_TOO_COMPLEX']] as const) {
-        const res = await timed(body, token);
+        const res = await timed(query, token);
         const who = token ? 'with an operator token' : 'without a token';
         assert.equal(res.status, status, `${levels} levels ${who}: ${JSON.stringify(res.body)}`);
         assert.equal(res.body.errors?.[0]?.extensions?.code, code);
@@ -85,9 +88,9 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
   });
 
   it('a mutation made of doubling fragments is refused before anything is written', async () => {
-    const doc = doublingFragments(25, 'Mutation', 'rotateSigningKey { kid }');
+    const doc = doublingFragments(20, 'Mutation', 'rotateSigningKey { kid }');
     const head = await ledgerHead(server);
-    const res = await timed(JSON.stringify({ query: doc }), admin);
+    const res = await timed(doc, admin);
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.ok(['GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX'].includes(res.body.errors?.[0]?.extensions?.code ?? ''), JSON.stringify(res.body));
     assert.ok(res.ms < 100, `answered in ${res.ms.toFixed(0)} ms`);
