@@ -50,8 +50,11 @@ export function operatorFrom(runtime: Runtime, authorization: string | undefined
 /** May this operator use the API at all (before its document is looked at)? */
 export const isOperator = (operator: Operator) => operator.scopes.has(ADMIN_SCOPE) || operator.scopes.has(AUDIT_SCOPE);
 
+export const UNAUTHENTICATED_MESSAGE = 'a Bearer access token with scope ledger:admin or ledger:audit is required';
+export const NO_LEDGER_SCOPE_MESSAGE = 'the token needs scope ledger:audit (queries) or ledger:admin';
+
 export const unauthenticated = () =>
-  new GraphQLError('a Bearer access token with scope ledger:admin or ledger:audit is required', {
+  new GraphQLError(UNAUTHENTICATED_MESSAGE, {
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
   });
 
@@ -60,7 +63,7 @@ export const forbidden = (message: string) => new GraphQLError(message, { extens
 /** Who may run what: audit reads (queries and subscriptions), admin reads and writes. Checked before any resolver runs. */
 export function authorize(operator: Operator | null, operation: 'query' | 'mutation' | 'subscription'): void {
   if (!operator) throw unauthenticated();
-  if (!isOperator(operator)) throw forbidden('the token needs scope ledger:audit (queries) or ledger:admin');
+  if (!isOperator(operator)) throw forbidden(NO_LEDGER_SCOPE_MESSAGE);
   if (operation === 'mutation' && !operator.scopes.has(ADMIN_SCOPE)) throw forbidden('only ledger:admin may change the ledger');
 }
 

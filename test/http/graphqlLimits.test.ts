@@ -35,14 +35,14 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
 
   /**
    * The request's own time, and the slowest /healthz answered while it was in flight: the best of up
-   * to three tries, so that a machine busy with other work does not fail a check of our own cost.
+   * to five tries, so that a machine busy with other work does not fail a check of our own cost.
    * Each try's document differs by a comment: Apollo caches a document that passed validation, and a
    * cached one would not be validated again.
    */
   async function timed(query: string, token?: string) {
     const attempt = (i: number) => once(JSON.stringify({ query: `${query}\n# try ${i} ${Math.random()}` }), token);
     let best = await attempt(0);
-    for (let i = 1; i < 3 && Math.max(best.ms, best.healthz) >= 100; i++) {
+    for (let i = 1; i < 5 && Math.max(best.ms, best.healthz) >= 100; i++) {
       const next = await attempt(i);
       if (Math.max(next.ms, next.healthz) < Math.max(best.ms, best.healthz)) best = next;
     }

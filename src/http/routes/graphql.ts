@@ -5,7 +5,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
-import { authenticate, isOperator, type GraphQLContext, type Operator } from '../../graphql/context.js';
+import { authenticate, isOperator, NO_LEDGER_SCOPE_MESSAGE, UNAUTHENTICATED_MESSAGE, type GraphQLContext, type Operator } from '../../graphql/context.js';
 import { sendExplorer } from '../../graphql/explorer.js';
 import { depthLimit, guardPlugin, MAX_DEPTH } from '../../graphql/limits.js';
 import { responseType, wantsExplorer } from '../../graphql/negotiation.js';
@@ -21,7 +21,6 @@ function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403,
   return reply
     .code(status)
     .header('www-authenticate', challenge)
-    .header('cache-control', 'no-store')
     .header('content-type', responseType(request.headers.accept))
     .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
@@ -80,25 +79,25 @@ export async function graphqlRoutes(app: FastifyInstance, { runtime }: { runtime
 
   /** Authentication, then Apollo: refused callers never reach parsing or validation. */
   async function graphql(request: FastifyRequest, reply: FastifyReply) {
-    void reply.header('cache-control', 'no-store');
     const result = authenticate(runtime, request.headers.authorization);
     if ('refused' in result) {
-      const message = 'a Bearer access token with scope ledger:admin or ledger:audit is required';
-      if (result.refused === 'no_token') return refuse(request, reply, 401, 'UNAUTHENTICATED', message, CHALLENGE);
-      return refuse(request, reply, 401, 'UNAUTHENTICATED', message, `${CHALLENGE}, error="invalid_token", error_description="the access token is not active for this server"`);
+      if (result.refused === 'no_token') return refuse(request, reply, 401, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, CHALLENGE);
+      const invalid = `${CHALLENGE}, error="invalid_token", error_description="the access token is not active for this server"`;
+      return refuse(request, reply, 401, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, invalid);
     }
     if (!isOperator(result.operator)) {
-      const message = 'the token needs scope ledger:audit (queries) or ledger:admin';
-      return refuse(request, reply, 403, 'FORBIDDEN', message, `${CHALLENGE}, error="insufficient_scope", scope="ledger:audit ledger:admin"`);
+      return refuse(request, reply, 403, 'FORBIDDEN', NO_LEDGER_SCOPE_MESSAGE, `${CHALLENGE}, error="insufficient_scope", scope="ledger:audit ledger:admin"`);
     }
     operators.set(request, result.operator);
     type Handled = Parameters<typeof handler>;
     return handler.call(app, request as Handled[0], reply as Handled[1]);
   }
 
-  app.post('/graphql', graphql);
+  // Also on answers written before the handler (a body too large or not JSON).
+  const noStore = { onRequest: async (_request: FastifyRequest, reply: FastifyReply) => void reply.header('cache-control', 'no-store') };
+  app.post('/graphql', noStore, graphql);
   // GraphQL-over-HTTP GET runs queries only: Apollo answers a mutation 405 with Allow: POST.
-  app.get('/graphql', async (request, reply) => {
+  app.get('/graphql', noStore, async (request, reply) => {
     const hasQuery = typeof (request.query as Record<string, unknown> | undefined)?.query === 'string';
     if (wantsExplorer(request.headers.accept, hasQuery)) return sendExplorer(reply);
     return graphql(request, reply);
