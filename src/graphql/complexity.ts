@@ -16,6 +16,7 @@ import {
   isInterfaceType,
   isListType,
   isObjectType,
+  type DirectiveNode,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -79,7 +80,7 @@ export function operationComplexity(schema: GraphQLSchema, document: DocumentNod
   let nesting = 0;
 
   const possibleTypeNames = (type: GraphQLCompositeType) => (isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name]);
-  const included = (node: { directives?: readonly import('graphql').DirectiveNode[] | undefined }) => {
+  const included = (node: { directives?: readonly DirectiveNode[] | undefined }) => {
     if (!node.directives?.length) return true;
     try {
       if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
