@@ -23,22 +23,38 @@ export interface GraphQLContext {
   stillAuthorized?: () => boolean;
 }
 
+/** Why no operator: no Bearer token at all, or one that is not active for this server. */
+export type Authentication = { operator: Operator } | { refused: 'no_token' | 'invalid_token' };
+
 /**
  * Looks the bearer token up in the active-token view on every request: a revoked operator token
- * loses access the moment its revocation is applied.
+ * loses access the moment its revocation is applied. A token restricted to other resources (RFC 8707
+ * `resource`, its `aud` not naming this server) is not for this API, as at UserInfo.
  */
-export function operatorFrom(runtime: Runtime, authorization: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): Operator | null {
+export function authenticate(runtime: Runtime, authorization: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): Authentication {
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
-  if (!match) return null;
+  if (!match) return { refused: /^Bearer\s/i.test(authorization ?? '') ? 'invalid_token' : 'no_token' };
   const token = activeTokenByHash(runtime.runner.view(activeTokensProjection), sha256(match[1]!), nowSeconds);
-  if (!token) return null;
+  if (!token || !token.aud.includes(runtime.config.issuer)) return { refused: 'invalid_token' };
   const client = runtime.runner.view(clientsProjection).byId.get(token.clientId);
-  if (!client || client.disabled) return null;
-  return { clientId: token.clientId, scopes: new Set(token.scope.split(' ').filter(Boolean)) };
+  if (!client || client.disabled) return { refused: 'invalid_token' };
+  return { operator: { clientId: token.clientId, scopes: new Set(token.scope.split(' ').filter(Boolean)) } };
 }
 
+/** The operator, or null for no token or one that is not active for this server. */
+export function operatorFrom(runtime: Runtime, authorization: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): Operator | null {
+  const result = authenticate(runtime, authorization, nowSeconds);
+  return 'operator' in result ? result.operator : null;
+}
+
+/** May this operator use the API at all (before its document is looked at)? */
+export const isOperator = (operator: Operator) => operator.scopes.has(ADMIN_SCOPE) || operator.scopes.has(AUDIT_SCOPE);
+
+export const UNAUTHENTICATED_MESSAGE = 'a Bearer access token with scope ledger:admin or ledger:audit is required';
+export const NO_LEDGER_SCOPE_MESSAGE = 'the token needs scope ledger:audit (queries) or ledger:admin';
+
 export const unauthenticated = () =>
-  new GraphQLError('a Bearer access token with scope ledger:admin or ledger:audit is required', {
+  new GraphQLError(UNAUTHENTICATED_MESSAGE, {
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
   });
 
@@ -47,9 +63,8 @@ export const forbidden = (message: string) => new GraphQLError(message, { extens
 /** Who may run what: audit reads (queries and subscriptions), admin reads and writes. Checked before any resolver runs. */
 export function authorize(operator: Operator | null, operation: 'query' | 'mutation' | 'subscription'): void {
   if (!operator) throw unauthenticated();
-  const admin = operator.scopes.has(ADMIN_SCOPE);
-  if (!admin && !operator.scopes.has(AUDIT_SCOPE)) throw forbidden('the token needs scope ledger:audit (queries) or ledger:admin');
-  if (operation === 'mutation' && !admin) throw forbidden('only ledger:admin may change the ledger');
+  if (!isOperator(operator)) throw forbidden(NO_LEDGER_SCOPE_MESSAGE);
+  if (operation === 'mutation' && !operator.scopes.has(ADMIN_SCOPE)) throw forbidden('only ledger:admin may change the ledger');
 }
 
 /** Every mutation's events name the operator and carry the reason. */

@@ -36,7 +36,7 @@ const PARAMETER_NAME = new RegExp(`^${TOKEN}$`);
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 
 /** One media range and its weight; undefined when it is malformed or empty. */
-function parseMediaRange(element: string): { type: string; q: number } | undefined {
+export function parseMediaRange(element: string): { type: string; q: number } | undefined {
   const [head, ...parameters] = splitOutsideQuotes(element, ';');
   const type = head!.trim().toLowerCase();
   if (!MEDIA_RANGE.test(type)) return undefined;
@@ -54,7 +54,7 @@ function parseMediaRange(element: string): { type: string; q: number } | undefin
 }
 
 /** Splits on `separator` except inside a quoted-string (a parameter value may hold `,` or `;`). */
-function splitOutsideQuotes(text: string, separator: string): string[] {
+export function splitOutsideQuotes(text: string, separator: string): string[] {
   const parts: string[] = [];
   let start = 0;
   let quoted = false;

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { AUDIT_SCOPE, ADMIN_SCOPE, operatorFrom, type GraphQLContext } from '../../graphql/context.js';
+import { authorize, isOperator, operatorFrom, type GraphQLContext } from '../../graphql/context.js';
 import { checkOperation, depthLimit, MAX_DEPTH } from '../../graphql/limits.js';
 import { managementSchema } from '../../graphql/schema.js';
 import type { Runtime } from '../../runtime.js';
@@ -26,8 +26,9 @@ const refusal = (err: GraphQLError) => new GraphQLError(err.message, { extension
 /**
  * The live side of the management API (issue 7): graphql-ws (protocol `graphql-transport-ws`) on the
  * same server and path as POST /graphql. The client names its token in
- * `connectionParams: { authorization: 'Bearer …' }`; without an active token with ledger:audit or
- * ledger:admin the connection is refused (4403). Each operation is authorised and limited like a
+ * `connectionParams: { authorization: 'Bearer …' }`; without an active token for this server (its
+ * `aud` names the issuer) with ledger:audit or ledger:admin the connection is refused (4403) at
+ * connection_init, before any document is read. Each operation is authorised and limited like a
  * POST one; `ledgerEvents` feeds ledger events and ends when the token stops being active.
  */
 export async function graphqlWsRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
@@ -40,10 +41,19 @@ export async function graphqlWsRoutes(app: FastifyInstance, { runtime }: { runti
       schema,
       onConnect: (ctx) => {
         const operator = operatorFrom(runtime, authorizationOf(ctx.connectionParams));
-        return operator !== null && (operator.scopes.has(AUDIT_SCOPE) || operator.scopes.has(ADMIN_SCOPE));
+        return operator !== null && isOperator(operator);
       },
       onSubscribe: (ctx, id, payload) => {
         const authorization = authorizationOf(ctx.connectionParams);
+        // The connection's token may have stopped being active since connection_init: decided again
+        // before the document is parsed or validated.
+        const operator = operatorFrom(runtime, authorization);
+        try {
+          authorize(operator, 'query');
+        } catch (err) {
+          if (err instanceof GraphQLError) return [refusal(err)];
+          throw err;
+        }
         let document: DocumentNode;
         try {
           document = parse(payload.query);
@@ -54,7 +64,6 @@ export async function graphqlWsRoutes(app: FastifyInstance, { runtime }: { runti
         if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('unable to identify the operation', { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
-        const operator = operatorFrom(runtime, authorization);
         const variables = payload.variables ?? {};
         try {
           checkOperation({ operator, operation: operation.operation, schema, document, variables, operationName: payload.operationName ?? undefined });
