@@ -35,7 +35,8 @@ export type AuthorizeParse =
   | { kind: 'error'; target: ResponseTarget; error: OAuthError }
   | { kind: 'ok'; request: AuthorizationRequest };
 
-const PKCE_VALUE = /^[A-Za-z0-9._~-]{43,128}$/;
+/** RFC 7636 §4.2: S256 sends BASE64URL(SHA256(verifier)), unpadded: exactly 43 characters. */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const PROMPTS = ['none', 'login', 'consent', 'select_account'];
 
 function one(raw: Record<string, unknown>, key: string): { value?: string; repeated: boolean } {
@@ -99,7 +100,7 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
   if (method !== undefined && method !== 'S256') return fail('invalid_request', 'code_challenge_method must be S256');
   if (challenge === undefined) return fail('invalid_request', 'code_challenge is required (PKCE, S256)');
   if (method === undefined) return fail('invalid_request', 'code_challenge_method must be S256');
-  if (!PKCE_VALUE.test(challenge)) return fail('invalid_request', 'code_challenge must be 43 to 128 characters of [A-Za-z0-9._~-]');
+  if (!S256_CHALLENGE.test(challenge)) return fail('invalid_request', 'code_challenge must be 43 base64url characters (an S256 hash)');
 
   let scope: string;
   let resource: string[];
