@@ -2,6 +2,7 @@ import type { ClientState } from '../domain/clients/state.js';
 import { OAuthError } from './errors.js';
 import { grantedScope, resourceIndicators } from './scope.js';
 import { redirectUriMatches } from './redirectUri.js';
+import { registeredResponseModes } from '../domain/clients/metadataRules.js';
 
 export type ResponseMode = 'query' | 'form_post' | 'web_message';
 export const RESPONSE_MODES: ResponseMode[] = ['query', 'form_post', 'web_message'];
@@ -77,7 +78,10 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
     if (!/^https?:\/\//.test(redirectUri)) return { kind: 'page', message: 'response_mode=web_message needs an http(s) redirect_uri.' };
   }
   const state = one(raw, 'state');
-  const responseMode = (RESPONSE_MODES as string[]).includes(mode.value ?? 'query') ? ((mode.value ?? 'query') as ResponseMode) : 'query';
+  const allowed = registeredResponseModes(client.metadata);
+  // A mode the client did not register never carries a response, not even the error saying so.
+  const usable = (RESPONSE_MODES as string[]).includes(mode.value ?? 'query') && allowed.includes(mode.value ?? 'query');
+  const responseMode = usable ? ((mode.value ?? 'query') as ResponseMode) : 'query';
   const target: ResponseTarget = { redirectUri, responseMode, state: state.repeated ? null : state.value ?? null };
   const fail = (error: string, description: string): AuthorizeParse => ({ kind: 'error', target, error: new OAuthError(400, error, description) });
 
@@ -86,6 +90,9 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
   }
   if (mode.value !== undefined && !(RESPONSE_MODES as string[]).includes(mode.value)) {
     return fail('invalid_request', `response_mode ${mode.value} is not supported`);
+  }
+  if (mode.value !== undefined && !allowed.includes(mode.value)) {
+    return fail('unauthorized_client', `response_mode ${mode.value} is not registered for this client (response_modes)`);
   }
   if (one(raw, 'request').value !== undefined) return fail('request_not_supported', 'request objects are not supported');
   if (one(raw, 'request_uri').value !== undefined) return fail('request_uri_not_supported', 'request_uri is not supported');

@@ -36,7 +36,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     server = await startTestServer();
     alice = await createUser(server, 'alice');
     const pub: Partial<ClientMetadata> = { grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none', scope: 'openid orders:read' };
-    spa = (await registerClient(server, { ...pub, redirect_uris: [REDIRECT, 'https://spa.example/other', LOOPBACK], post_logout_redirect_uris: [POST_LOGOUT] }, null)).clientId;
+    spa = (await registerClient(server, { ...pub, redirect_uris: [REDIRECT, 'https://spa.example/other', LOOPBACK], post_logout_redirect_uris: [POST_LOGOUT], response_modes: ['query', 'form_post', 'web_message'] }, null)).clientId;
     other = (await registerClient(server, { ...pub, redirect_uris: [REDIRECT], post_logout_redirect_uris: ['https://other.example/bye'] }, null)).clientId;
     localhostApp = (await registerClient(server, { ...pub, redirect_uris: ['http://localhost/cb'] }, null)).clientId;
   });
