@@ -1,5 +1,9 @@
 // Serves the example app on http://127.0.0.1:8080 (another origin than the server, as a real app).
 //   ISSUER=http://127.0.0.1:3000 CLIENT_ID=example-spa node examples/web-message/serve.mjs
+// The client must register the web_message response mode (it is an opt-in), e.g.
+//   npx token-ledger clients create --client-id example-spa --grant-types authorization_code,refresh_token \
+//     --redirect-uris http://127.0.0.1:8080/callback --response-modes query,web_message \
+//     --token-endpoint-auth-method none --scope "openid profile email"
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { handleClientCommand } from '../commands/clients.js';
-import { AUTH_METHODS, GRANT_TYPES, type ClientMetadata } from '../domain/clients/events.js';
+import { AUTH_METHODS, GRANT_TYPES, INTROSPECTION_ACCESS, RESPONSE_MODES, type ClientMetadata } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { ClientCommandError } from '../domain/clients/decide.js';
 import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
@@ -26,6 +26,9 @@ interface MetadataFlags {
   idTokenSignedResponseAlg?: 'RS256' | 'ES256';
   postLogoutRedirectUris?: string[];
   backchannelLogoutUri?: string;
+  responseModes?: ClientMetadata['response_modes'];
+  introspectionAccess?: ClientMetadata['introspection_access'];
+  introspectionAudiences?: string[];
 }
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -35,6 +38,13 @@ function grantTypes(value: string): string[] {
   const unknown = values.filter((v) => !(GRANT_TYPES as readonly string[]).includes(v));
   if (unknown.length) throw new InvalidArgumentError(`unknown grant type ${unknown.join(', ')}; expected ${GRANT_TYPES.join(', ')}`);
   return values;
+}
+
+function responseModes(value: string): ClientMetadata['response_modes'] {
+  const values = list(value);
+  const unknown = values.filter((v) => !(RESPONSE_MODES as readonly string[]).includes(v));
+  if (unknown.length) throw new InvalidArgumentError(`unknown response mode ${unknown.join(', ')}; expected ${RESPONSE_MODES.join(', ')}`);
+  return values as ClientMetadata['response_modes'];
 }
 
 function jwks(value: string): ClientMetadata['jwks'] {
@@ -69,6 +79,9 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
     .addOption(new Option('--id-token-signed-response-alg <alg>', 'ID token signature (default RS256)').choices(['RS256', 'ES256']))
     .option('--post-logout-redirect-uris <list>', 'comma-separated URIs allowed after RP-initiated logout (exact match)', list)
     .option('--backchannel-logout-uri <url>', 'where logout tokens are POSTed (OIDC Back-Channel Logout)')
+    .option('--response-modes <list>', `comma-separated: ${RESPONSE_MODES.join(', ')} (default query,form_post; web_message only when listed)`, responseModes)
+    .addOption(new Option('--introspection-access <access>', 'tokens the client may introspect: all (default) or own_and_audience').choices([...INTROSPECTION_ACCESS]))
+    .option('--introspection-audiences <list>', 'comma-separated resource identifiers (aud values) whose tokens an own_and_audience client may introspect', list)
     .option('--json', 'print JSON');
 }
 
@@ -88,6 +101,9 @@ function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetada
     ...optional('id_token_signed_response_alg', flags.idTokenSignedResponseAlg ?? base?.id_token_signed_response_alg),
     ...optional('post_logout_redirect_uris', flags.postLogoutRedirectUris ?? base?.post_logout_redirect_uris),
     ...optional('backchannel_logout_uri', flags.backchannelLogoutUri ?? base?.backchannel_logout_uri),
+    ...optional('response_modes', flags.responseModes ?? base?.response_modes),
+    ...optional('introspection_access', flags.introspectionAccess ?? base?.introspection_access),
+    ...optional('introspection_audiences', flags.introspectionAudiences ?? base?.introspection_audiences),
   };
 }
 

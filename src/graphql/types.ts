@@ -193,6 +193,9 @@ export class RegisterClientInput {
   @Field(() => String, { nullable: true }) idTokenSignedResponseAlg?: string;
   @Field(() => [String], { nullable: true }) postLogoutRedirectUris?: string[];
   @Field(() => String, { nullable: true }) backchannelLogoutUri?: string;
+  @Field(() => [String], { nullable: true, description: 'query, form_post, web_message; default query and form_post (web_message is an opt-in)' }) responseModes?: string[];
+  @Field(() => String, { nullable: true, description: 'Tokens the client may introspect: all (default) or own_and_audience' }) introspectionAccess?: string;
+  @Field(() => [String], { nullable: true, description: 'Resource identifiers (aud values) whose tokens an own_and_audience client may introspect' }) introspectionAudiences?: string[];
 }
 
 @InputType({ description: 'Metadata to change; omitted fields keep their values' })
@@ -209,6 +212,9 @@ export class UpdateClientInput {
   @Field(() => String, { nullable: true }) idTokenSignedResponseAlg?: string;
   @Field(() => [String], { nullable: true }) postLogoutRedirectUris?: string[];
   @Field(() => String, { nullable: true }) backchannelLogoutUri?: string;
+  @Field(() => [String], { nullable: true, description: 'query, form_post, web_message; default query and form_post (web_message is an opt-in)' }) responseModes?: string[];
+  @Field(() => String, { nullable: true, description: 'Tokens the client may introspect: all (default) or own_and_audience' }) introspectionAccess?: string;
+  @Field(() => [String], { nullable: true, description: 'Resource identifiers (aud values) whose tokens an own_and_audience client may introspect' }) introspectionAudiences?: string[];
 }
 
 @InputType()

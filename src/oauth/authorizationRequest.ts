@@ -2,6 +2,7 @@ import type { ClientState } from '../domain/clients/state.js';
 import { OAuthError } from './errors.js';
 import { grantedScope, resourceIndicators } from './scope.js';
 import { redirectUriMatches } from './redirectUri.js';
+import { registeredResponseModes } from '../domain/clients/metadataRules.js';
 
 export type ResponseMode = 'query' | 'form_post' | 'web_message';
 export const RESPONSE_MODES: ResponseMode[] = ['query', 'form_post', 'web_message'];
@@ -35,7 +36,8 @@ export type AuthorizeParse =
   | { kind: 'error'; target: ResponseTarget; error: OAuthError }
   | { kind: 'ok'; request: AuthorizationRequest };
 
-const PKCE_VALUE = /^[A-Za-z0-9._~-]{43,128}$/;
+/** RFC 7636 §4.2: S256 sends BASE64URL(SHA256(verifier)), unpadded: exactly 43 characters. */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const PROMPTS = ['none', 'login', 'consent', 'select_account'];
 
 function one(raw: Record<string, unknown>, key: string): { value?: string; repeated: boolean } {
@@ -76,7 +78,10 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
     if (!/^https?:\/\//.test(redirectUri)) return { kind: 'page', message: 'response_mode=web_message needs an http(s) redirect_uri.' };
   }
   const state = one(raw, 'state');
-  const responseMode = (RESPONSE_MODES as string[]).includes(mode.value ?? 'query') ? ((mode.value ?? 'query') as ResponseMode) : 'query';
+  const allowed = registeredResponseModes(client.metadata);
+  // A mode the client did not register never carries a response, not even the error saying so.
+  const usable = (RESPONSE_MODES as string[]).includes(mode.value ?? 'query') && allowed.includes(mode.value ?? 'query');
+  const responseMode = usable ? ((mode.value ?? 'query') as ResponseMode) : 'query';
   const target: ResponseTarget = { redirectUri, responseMode, state: state.repeated ? null : state.value ?? null };
   const fail = (error: string, description: string): AuthorizeParse => ({ kind: 'error', target, error: new OAuthError(400, error, description) });
 
@@ -85,6 +90,9 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
   }
   if (mode.value !== undefined && !(RESPONSE_MODES as string[]).includes(mode.value)) {
     return fail('invalid_request', `response_mode ${mode.value} is not supported`);
+  }
+  if (mode.value !== undefined && !allowed.includes(mode.value)) {
+    return fail('unauthorized_client', `response_mode ${mode.value} is not registered for this client (response_modes)`);
   }
   if (one(raw, 'request').value !== undefined) return fail('request_not_supported', 'request objects are not supported');
   if (one(raw, 'request_uri').value !== undefined) return fail('request_uri_not_supported', 'request_uri is not supported');
@@ -99,7 +107,7 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
   if (method !== undefined && method !== 'S256') return fail('invalid_request', 'code_challenge_method must be S256');
   if (challenge === undefined) return fail('invalid_request', 'code_challenge is required (PKCE, S256)');
   if (method === undefined) return fail('invalid_request', 'code_challenge_method must be S256');
-  if (!PKCE_VALUE.test(challenge)) return fail('invalid_request', 'code_challenge must be 43 to 128 characters of [A-Za-z0-9._~-]');
+  if (!S256_CHALLENGE.test(challenge)) return fail('invalid_request', 'code_challenge must be 43 base64url characters (an S256 hash)');
 
   let scope: string;
   let resource: string[];

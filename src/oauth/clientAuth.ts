@@ -1,3 +1,4 @@
+import type { SecretHash } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { ClientsView } from '../../projections/clients.js';
 import { assertionIssuer, verifyClientAssertion } from '../tokens/clientAssertion.js';
@@ -141,21 +142,48 @@ function authenticate(
   gate({ clientId, guarded: client !== undefined && !client.disabled && client.metadata.token_endpoint_auth_method !== 'none' });
   if (!clientId) throw invalidClient('client authentication is required', challenge);
 
-  if (!client || client.disabled) throw invalidClient('client authentication failed', challenge);
-  if (client.metadata.token_endpoint_auth_method !== method) {
-    throw invalidClient(`the client must authenticate with ${client.metadata.token_endpoint_auth_method}`, challenge);
+  if (!client || client.disabled) {
+    // The same answer, after the same hash, as a wrong secret: a caller cannot tell which ids exist.
+    if (secret !== undefined) deps.verifier.check(clientId, secret, UNKNOWN_CLIENT_SECRET);
+    throw invalidClient(AUTHENTICATION_FAILED, challenge);
   }
+  const registered = client.metadata.token_endpoint_auth_method;
+  if (registered !== method) return wrongMethod(client, method, secret, deps, challenge);
   if (method === 'client_secret_basic' || method === 'client_secret_post') {
-    if (!client.secret) throw invalidClient('client authentication failed', challenge);
+    if (!client.secret) throw invalidClient(AUTHENTICATION_FAILED, challenge);
     const accepted = deps.verifier.check(clientId, secret ?? '', client.secret);
     const answer = (ok: boolean): AuthenticatedClient => {
-      if (!ok) throw invalidClient('client authentication failed', challenge);
+      if (!ok) throw invalidClient(AUTHENTICATION_FAILED, challenge);
       return { client, method };
     };
     return isPromise(accepted) ? accepted.then(answer) : answer(accepted);
   }
   if (method === 'private_key_jwt') return assertionClient(client, clientId, params.client_assertion!, deps, nowSeconds, challenge);
   return { client, method };
+}
+
+/** One description for every failure a caller without the client's credentials can cause. */
+const AUTHENTICATION_FAILED = 'client authentication failed';
+/** A stored hash no secret matches: what an unknown client's secret is checked against. */
+const UNKNOWN_CLIENT_SECRET: SecretHash = { alg: 'sha256', hash: 'A'.repeat(43) };
+
+/**
+ * The client used a method it did not register. Only a caller whose secret is right (client_secret_basic
+ * and client_secret_post carry the same secret) learns which method to use; anyone else gets the
+ * answer an unknown client gets, so the registered method tells nothing about which ids exist.
+ */
+function wrongMethod(client: ClientState, method: AuthMethod, secret: string | undefined, deps: ClientAuthDeps, challenge: boolean): never | Promise<never> {
+  const registered = client.metadata.token_endpoint_auth_method;
+  const refuse = (ok: boolean): never => {
+    if (!ok) throw invalidClient(AUTHENTICATION_FAILED, challenge);
+    throw invalidClient(`the client is registered with token_endpoint_auth_method ${registered} but used ${method}`, challenge);
+  };
+  if (secret === undefined || !client.secret) {
+    deps.verifier.check(client.clientId, secret ?? '', UNKNOWN_CLIENT_SECRET);
+    return refuse(false);
+  }
+  const accepted = deps.verifier.check(client.clientId, secret, client.secret);
+  return isPromise(accepted) ? accepted.then(refuse) : refuse(accepted);
 }
 
 async function assertionClient(

@@ -56,7 +56,7 @@ describe('web message response mode in Chromium', { skip }, () => {
     let html = '';
     app = await serve(() => html);
     redirectUri = `${app.origin}/callback`;
-    clientId = (await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', scope: 'openid profile' }, null)).clientId;
+    clientId = (await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], response_modes: ['query', 'web_message'], token_endpoint_auth_method: 'none', scope: 'openid profile' }, null)).clientId;
     html = appPage(server.url, clientId, redirectUri);
     stranger = await serve(() => appPage(server.url, clientId, redirectUri));
     browser = await chromium.launch({

@@ -57,6 +57,7 @@ export class FuzzFixtures {
       grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
       redirect_uris: ['https://app.example/cb'],
       post_logout_redirect_uris: ['https://app.example/bye'],
+      response_modes: ['query', 'form_post', 'web_message'],
       scope: 'openid profile email orders:read orders:write',
     });
     const post = await registerClient(server, { token_endpoint_auth_method: 'client_secret_post', scope: 'orders:read' });
@@ -65,6 +66,7 @@ export class FuzzFixtures {
       {
         grant_types: ['authorization_code', 'refresh_token'],
         redirect_uris: ['http://127.0.0.1:9/cb', 'https://app.example/other'],
+        response_modes: ['query', 'form_post', 'web_message'],
         token_endpoint_auth_method: 'none',
         scope: 'openid profile',
         access_token_format: 'opaque',

@@ -78,6 +78,12 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   });
   it('code_challenge_method=plain → invalid_request', () => expectRedirectError({ ...base(), code_challenge_method: 'plain' }, 'invalid_request'));
   it('a 42-character code_challenge → invalid_request', () => expectRedirectError({ ...base(), code_challenge: CHALLENGE.slice(0, 42) }, 'invalid_request'));
+  it('an S256 code_challenge that is not 43 base64url characters → invalid_request', async () => {
+    await expectRedirectError({ ...base(), code_challenge: `${CHALLENGE}A` }, 'invalid_request');
+    await expectRedirectError({ ...base(), code_challenge: VERIFIER + VERIFIER }, 'invalid_request');
+    await expectRedirectError({ ...base(), code_challenge: `${CHALLENGE.slice(0, 42)}~` }, 'invalid_request');
+    await expectRedirectError({ ...base(), code_challenge: `${CHALLENGE.slice(0, 42)}=` }, 'invalid_request');
+  });
   it('scope beyond the registration → invalid_scope', () => expectRedirectError({ ...base(), scope: 'admin' }, 'invalid_scope'));
   it('repeated parameter → invalid_request', () => expectRedirectError(`${new URLSearchParams(base())}&scope=a&scope=b`, 'invalid_request'));
   it('prompt=none without a session → login_required', () => expectRedirectError({ ...base(), prompt: 'none' }, 'login_required'));
@@ -121,6 +127,14 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   const redeem = (code: string, extra: Record<string, string> = {}) => ({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: VERIFIER, client_id: spa.clientId, ...extra });
 
   it('code_verifier that does not match → invalid_grant', async () => expectGrantError(redeem(await freshCode(), { code_verifier: VERIFIER.replace('d', 'e') }), 'invalid_grant'));
+  it('a code_verifier outside RFC 7636 §4.1 → invalid_grant, even when its hash is the challenge', async () => {
+    for (const verifier of ['a', VERIFIER.slice(0, 42), 'x'.repeat(129), `${VERIFIER.slice(0, 42)}+`]) {
+      const challenge = await oauth.calculatePKCECodeChallenge(verifier);
+      const page = await authorizeInBrowser(server, new Browser(), { ...base(), code_challenge: challenge }, alice);
+      const code = new URL(page.location!).searchParams.get('code')!;
+      await expectGrantError(redeem(code, { code_verifier: verifier }), 'invalid_grant');
+    }
+  });
   it('missing code_verifier → invalid_grant', async () => {
     const { code_verifier: _omit, ...form } = redeem(await freshCode());
     await expectGrantError(form, 'invalid_grant');

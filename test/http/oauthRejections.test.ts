@@ -209,13 +209,11 @@ describe('rejections at the token, introspection and revocation endpoints', () =
       assert.equal(await ledgerHead(server), before);
     });
 
-    it("answers 200 for another client's token and leaves it active", async () => {
+    it("another client's token → 400 invalid_request (RFC 7009 §2.1), nothing written, the token still active", async () => {
       const other = await registerClient(server, {});
       const t = (await postForm(server, '/token', cc, basic(other.clientId, other.secret!))).body.access_token;
-      const before = await ledgerHead(server);
-      const res = await postForm(server, '/revoke', { token: t }, svcAuth());
-      assert.equal(res.status, 200);
-      assert.equal(await ledgerHead(server), before);
+      await expectError(server, '/revoke', { token: t }, svcAuth(), 400, 'invalid_request');
+      await expectError(server, '/revoke', { token: t, token_type_hint: 'refresh_token' }, svcAuth(), 400, 'invalid_request');
       assert.equal((await postForm(server, '/introspect', { token: t }, basic(rs.clientId, rs.secret!))).body.active, true);
     });
 

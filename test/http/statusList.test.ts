@@ -31,11 +31,13 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
     const res = await fetch(uri);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/statuslist+jwt');
-    assert.equal(res.headers.get('cache-control'), 'public, max-age=60');
+    const maxAge = Number(/^public, max-age=(\d+)$/.exec(res.headers.get('cache-control') ?? '')?.[1]);
     const { payload, protectedHeader } = await jwtVerify(await res.text(), jwks, { typ: 'statuslist+jwt', subject: uri });
     assert.equal(protectedHeader.alg, 'ES256');
     assert.equal(payload.ttl, 60);
     assert.equal(payload.exp, payload.iat! + 60);
+    // A list kept from an earlier request is cached downstream only for what is left of it (at least half).
+    assert.ok(maxAge >= 30 && maxAge <= payload.exp! - Math.floor(Date.now() / 1000) + 1, `max-age ${maxAge}`);
     const list = payload.status_list as { bits: number; lst: string };
     assert.equal(list.bits, 1);
     const bytes = inflateSync(Buffer.from(list.lst, 'base64url'));
@@ -76,6 +78,18 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
     assert.equal(revoked.status, 200);
     assert.equal(await statusBit(status), 1, 'set as soon as /revoke answered');
     assert.equal(await statusBit(otherStatus), 0, 'the neighbour is untouched');
+  });
+
+  it('an unchanged list is signed once: two GETs give the identical token; a revocation changes it', async () => {
+    const { client, token } = await clientCredentialsToken();
+    const { uri } = (decodeJwt(token).status as StatusClaim).status_list;
+    const fetchList = async () => (await fetch(uri)).text();
+    const first = await fetchList();
+    assert.equal(await fetchList(), first, 'nothing changed: the same signed list');
+    assert.equal((await postForm(server, '/revoke', { token }, basic(client.clientId, client.secret!))).status, 200);
+    const after = await fetchList();
+    assert.notEqual(after, first, 'the revocation is in a newly signed list');
+    assert.equal(await fetchList(), after);
   });
 
   it('opaque tokens carry no status claim; an unknown list is a 404', async () => {

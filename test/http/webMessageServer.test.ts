@@ -15,7 +15,7 @@ describe('web message response mode: the server side', () => {
   before(async () => {
     server = await startTestServer();
     await createUser(server, 'alice');
-    spa = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', scope: 'openid' }, null);
+    spa = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], response_modes: ['query', 'web_message'], token_endpoint_auth_method: 'none', scope: 'openid' }, null);
     native = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: ['com.example.app:/cb'], token_endpoint_auth_method: 'none', scope: 'openid' }, null);
   });
   after(async () => {

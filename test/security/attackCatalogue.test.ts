@@ -36,7 +36,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     server = await startTestServer();
     alice = await createUser(server, 'alice');
     const pub: Partial<ClientMetadata> = { grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none', scope: 'openid orders:read' };
-    spa = (await registerClient(server, { ...pub, redirect_uris: [REDIRECT, 'https://spa.example/other', LOOPBACK], post_logout_redirect_uris: [POST_LOGOUT] }, null)).clientId;
+    spa = (await registerClient(server, { ...pub, redirect_uris: [REDIRECT, 'https://spa.example/other', LOOPBACK], post_logout_redirect_uris: [POST_LOGOUT], response_modes: ['query', 'form_post', 'web_message'] }, null)).clientId;
     other = (await registerClient(server, { ...pub, redirect_uris: [REDIRECT], post_logout_redirect_uris: ['https://other.example/bye'] }, null)).clientId;
     localhostApp = (await registerClient(server, { ...pub, redirect_uris: ['http://localhost/cb'] }, null)).clientId;
   });
@@ -337,6 +337,48 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       assert.match(ask.html, /Sign out\?/);
       await refused(browser, '/logout/confirm', { ...ask.fields, csrf: 'forged', decision: 'logout' });
       await refused(new Browser(), '/logout/confirm', { ...ask.fields, decision: 'logout' });
+      const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
+      assert.ok(new URL(silent.location!).searchParams.get('code'), 'still signed in');
+    });
+    it('CWE-352 CSRF on logout: a cross-site GET /logout with the day-long session cookie but no tl_bind asks first and ends nothing', async () => {
+      const browser = new Browser();
+      await freshCode(browser);
+      // A new browser session (tl_bind is gone) with the session cookie still there: what a cross-site link meets.
+      const crossSite = new Browser();
+      crossSite.cookies.set('tl_session', browser.cookies.get('tl_session')!);
+      const ask = await unchangedLedger(server, () => crossSite.get(`${server.url}/logout?${new URLSearchParams({ client_id: spa, post_logout_redirect_uri: POST_LOGOUT })}`));
+      assert.equal(ask.status, 200);
+      assert.equal(ask.location, null);
+      assert.match(ask.html, /Sign out\?/);
+      assert.equal(ask.headers.getSetCookie().some((c) => c.startsWith('tl_session=')), false, 'the session cookie is left alone');
+      const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
+      assert.ok(new URL(silent.location!).searchParams.get('code'), 'still signed in');
+      // The user who does want to sign out confirms, in that browser.
+      const done = await crossSite.submit(`${server.url}/logout`, ask, { decision: 'logout' });
+      assert.equal(done.status, 303);
+      assert.equal(done.location, POST_LOGOUT);
+      const after = await browser.get(authorizeUrl({ prompt: 'none' }));
+      assert.equal(new URL(after.location!).searchParams.get('error'), 'login_required');
+    });
+    it('CWE-352 purpose confusion: each sealed form (login, consent, logout) posted to another form → error page, nothing written, no session', async () => {
+      const browser = new Browser();
+      const login = await browser.get(authorizeUrl({ prompt: 'consent' }));
+      assert.match(login.html, /name="password"/);
+      const consent = await browser.submit(`${server.url}/authorize`, login, { username: 'alice', password: alice.password });
+      assert.match(consent.html, /name="decision"/, 'the consent page');
+      const logout = await browser.get(`${server.url}/logout`);
+      assert.match(logout.html, /Sign out\?/);
+      const forms = { '/login': login, '/consent': consent, '/logout/confirm': logout };
+      const answers = { username: 'alice', password: alice.password, decision: 'approve' };
+      for (const [own, page] of Object.entries(forms)) {
+        for (const target of Object.keys(forms).filter((t) => t !== own)) {
+          // A fresh browser with the same binding but no session: /login must not start one.
+          const cold = new Browser();
+          cold.cookies.set('tl_bind', browser.cookies.get('tl_bind')!);
+          await refused(cold, target, { ...page.fields, ...answers });
+          await refused(browser, target, { ...page.fields, ...answers, decision: target === '/logout/confirm' ? 'logout' : 'approve' });
+        }
+      }
       const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
       assert.ok(new URL(silent.location!).searchParams.get('code'), 'still signed in');
     });

@@ -32,7 +32,7 @@ async function sweep(server: TestServer): Promise<Seen[]> {
     return res;
   };
   const user = await createUser(server, `u-${randomUUID().slice(0, 8)}`);
-  const app = await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [REDIRECT], post_logout_redirect_uris: ['https://app.example/bye'], scope: 'openid profile', token_endpoint_auth_method: 'none' }, null);
+  const app = await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [REDIRECT], post_logout_redirect_uris: ['https://app.example/bye'], response_modes: ['query', 'form_post', 'web_message'], scope: 'openid profile', token_endpoint_auth_method: 'none' }, null);
   const svc = await registerClient(server, { scope: 'orders:read ledger:audit' });
   const auth = basic(svc.clientId, svc.secret!);
 

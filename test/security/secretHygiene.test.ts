@@ -86,7 +86,7 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       };
 
       // ── CLI: a generated client secret, a chosen one, and a user password (flag and environment).
-      const rp = await cli(['clients', 'create', '--client-id', 'rp', '--grant-types', 'authorization_code,refresh_token', '--redirect-uris', 'https://rp.example/cb', '--post-logout-redirect-uris', 'https://rp.example/bye', '--scope', 'openid profile email orders:read', '--token-endpoint-auth-method', 'client_secret_post', '--json']);
+      const rp = await cli(['clients', 'create', '--client-id', 'rp', '--grant-types', 'authorization_code,refresh_token', '--redirect-uris', 'https://rp.example/cb', '--post-logout-redirect-uris', 'https://rp.example/bye', '--scope', 'openid profile email orders:read', '--token-endpoint-auth-method', 'client_secret_post', '--response-modes', 'query,form_post,web_message', '--json']);
       const rpSecret = keep('CLI-generated client secret', rp.client_secret);
       const chosen = keep('CLI-chosen client secret', `chosen-${randomUUID()}`);
       await cli(['clients', 'create', '--client-id', 'svc-opaque', '--grant-types', 'client_credentials', '--access-token-format', 'opaque', '--client-secret', chosen, '--json']);

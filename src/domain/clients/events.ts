@@ -22,6 +22,12 @@ export type SecretHash = Static<typeof SecretHash>;
 
 export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
+/** The response modes this server implements; a client uses those it registered (RFC 8414 / OAuth 2.0 Multiple Response Types). */
+export const RESPONSE_MODES = ['query', 'form_post', 'web_message'] as const;
+/** Without `response_modes`, a client gets these: web_message is an opt-in. */
+export const DEFAULT_RESPONSE_MODES: readonly (typeof RESPONSE_MODES)[number][] = ['query', 'form_post'];
+/** `all`: any token (the default, as in Keycloak and oidc-provider); `own_and_audience`: the client's own, and those whose aud names one of its introspection_audiences. */
+export const INTROSPECTION_ACCESS = ['all', 'own_and_audience'] as const;
 
 const ClientId = Type.String({ pattern: '^[A-Za-z0-9._~:-]{1,128}$' });
 const Jwks = Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { maxItems: 20 }) });
@@ -43,6 +49,10 @@ export const ClientMetadata = Type.Object(
     post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true })),
     backchannel_logout_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     backchannel_logout_session_required: Type.Optional(Type.Boolean()),
+    // Optional, so every registration made before them stays valid (and reads as the defaults above).
+    response_modes: Type.Optional(Type.Array(Type.Union(RESPONSE_MODES.map((m) => Type.Literal(m))), { minItems: 1, uniqueItems: true })),
+    introspection_access: Type.Optional(Type.Union(INTROSPECTION_ACCESS.map((a) => Type.Literal(a)))),
+    introspection_audiences: Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true })),
   },
   { additionalProperties: false },
 );

@@ -1,4 +1,4 @@
-import type { ClientMetadata } from './events.js';
+import { DEFAULT_RESPONSE_MODES, type ClientMetadata } from './events.js';
 
 /** A registration or update that breaks a rule; `code` is the RFC 7591 §3.2.2 error. */
 export class ClientMetadataError extends Error {
@@ -77,6 +77,29 @@ export function checkAccessTokenTtl(ttl: number, limits: ClientLimits, previous?
   );
 }
 
+/** The response modes a client may use at /authorize: the registered ones, or the defaults (not web_message). */
+export function registeredResponseModes(m: Pick<ClientMetadata, 'response_modes'>): readonly string[] {
+  return m.response_modes ?? DEFAULT_RESPONSE_MODES;
+}
+
+/** Whether introspection by this client may answer for a token of `owner` with audience `aud`. */
+export function mayIntrospect(m: Pick<ClientMetadata, 'introspection_access' | 'introspection_audiences'>, clientId: string, owner: string, aud: readonly string[]): boolean {
+  if ((m.introspection_access ?? 'all') === 'all' || owner === clientId) return true;
+  const audiences = m.introspection_audiences ?? [];
+  return aud.some((a) => audiences.includes(a));
+}
+
+/** RFC 8707 §2: a resource identifier is an absolute URI without a fragment. */
+function checkResourceIdentifier(raw: string): void {
+  let ok = !raw.includes('#');
+  try {
+    new URL(raw);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new ClientMetadataError('invalid_client_metadata', `introspection_audiences entry ${JSON.stringify(raw)} must be an absolute URI without a fragment`);
+}
+
 /** Cross-field rules the JSON Schema cannot say. */
 export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void {
   for (const s of scopeTokens(m.scope)) {
@@ -102,6 +125,10 @@ export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void
   }
   m.redirect_uris.forEach(checkRedirectUri);
   (m.post_logout_redirect_uris ?? []).forEach(checkRedirectUri);
+  if (m.response_modes?.includes('web_message') && !m.redirect_uris.some((u) => /^https?:\/\//.test(u))) {
+    throw new ClientMetadataError('invalid_client_metadata', 'response_modes web_message needs an http(s) redirect URI: the response is posted to its origin');
+  }
+  (m.introspection_audiences ?? []).forEach(checkResourceIdentifier);
   if (m.backchannel_logout_uri !== undefined) {
     let url: URL | undefined;
     try {

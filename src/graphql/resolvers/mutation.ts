@@ -68,6 +68,9 @@ function metadataFrom(input: MetadataInput, base?: ClientMetadata): ClientMetada
     ...optional('post_logout_redirect_uris', input.postLogoutRedirectUris ?? base?.post_logout_redirect_uris),
     ...optional('backchannel_logout_uri', input.backchannelLogoutUri ?? base?.backchannel_logout_uri),
     ...optional('backchannel_logout_session_required', base?.backchannel_logout_session_required),
+    ...optional('response_modes', (input.responseModes ?? base?.response_modes) as ClientMetadata['response_modes']),
+    ...optional('introspection_access', (input.introspectionAccess ?? base?.introspection_access) as ClientMetadata['introspection_access']),
+    ...optional('introspection_audiences', input.introspectionAudiences ?? base?.introspection_audiences),
   };
 }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
 import { authenticateUser, findUserBySub } from '../../commands/users.js';
@@ -10,22 +9,20 @@ import { verifyIdTokenHint } from '../../tokens/idToken.js';
 import type { Runtime } from '../../runtime.js';
 import { authorizationProjection, consentKey } from '../../../projections/authorization.js';
 import { clientsProjection } from '../../../projections/clients.js';
-import { InteractionKeys } from '../interaction/sealing.js';
+import { InteractionKeys, type SealPurpose } from '../interaction/sealing.js';
+import { BINDING_COOKIE, browserBinding, cookieOptions as cookieOptionsFor } from '../interaction/binding.js';
 import { errorPage } from '../pages/layout.js';
 import { consentPage, loginPage } from '../pages/interactionPages.js';
 import { sendAuthorizationResponse } from '../pages/authorizationResponse.js';
 import { isFormEncoded } from '../formBody.js';
 
 export const SESSION_COOKIE = 'tl_session';
-export const BINDING_COOKIE = 'tl_bind';
+export { BINDING_COOKIE };
 const INTERACTION_SECONDS = 600;
 
-/** What the browser carries through login and consent, sealed: the request and how far it got. */
+/** What the browser carries through login and consent, sealed (with its browser binding): the request and how far it got. */
 interface Interaction {
   req: AuthorizationRequest;
-  /** Hash of the binding cookie: the interaction only continues in the browser that started it. */
-  bid: string;
-  exp: number;
   loggedIn?: boolean;
   consented?: boolean;
 }
@@ -47,17 +44,9 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     },
     { blocks: ledgerBlocks(runtime, app.log), secret: runtime.keyEncryptionSecret },
   );
-  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: issuer.startsWith('https:'), path: '/' };
+  const cookieOptions = cookieOptionsFor(issuer);
   const clients = () => runtime.runner.view(clientsProjection).byId;
   const authz = () => runtime.runner.view(authorizationProjection);
-
-  function binding(request: FastifyRequest, reply: FastifyReply): string {
-    const existing = request.cookies[BINDING_COOKIE];
-    if (existing && existing.length >= 32) return existing;
-    const fresh = randomBytes(32).toString('base64url');
-    reply.setCookie(BINDING_COOKIE, fresh, cookieOptions);
-    return fresh;
-  }
 
   function currentSession(request: FastifyRequest) {
     const sid = request.cookies[SESSION_COOKIE];
@@ -68,15 +57,15 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     return user && !user.disabled ? { ...session, sid } : undefined;
   }
 
-  function formContext(reply: FastifyReply, request: FastifyRequest, interaction: Omit<Interaction, 'bid' | 'exp'>) {
-    const bind = binding(request, reply);
-    const sealed = keys.seal({ ...interaction, bid: sha256(bind), exp: nowSeconds() + INTERACTION_SECONDS } satisfies Interaction);
+  /** The hidden fields of the login or consent form: each opens only at its own endpoint. */
+  function formContext(reply: FastifyReply, request: FastifyRequest, interaction: Interaction, purpose: SealPurpose) {
+    const sealed = keys.sealForm(purpose, interaction, browserBinding(request, reply, cookieOptions), INTERACTION_SECONDS);
     const client = clients().get(interaction.req.clientId);
-    return { interaction: sealed, csrf: keys.csrfToken(bind), clientName: client?.metadata.client_name ?? interaction.req.clientId };
+    return { ...sealed, clientName: client?.metadata.client_name ?? interaction.req.clientId };
   }
 
   /** Login, then consent, then the code: each step skipped when already satisfied. */
-  async function proceed(request: FastifyRequest, reply: FastifyReply, state: Omit<Interaction, 'bid' | 'exp'>) {
+  async function proceed(request: FastifyRequest, reply: FastifyReply, state: Interaction) {
     const { req } = state;
     const client = clients().get(req.clientId);
     if (!client || client.disabled) return errorPage(reply, 400, 'The application that sent you here is no longer registered.');
@@ -88,14 +77,14 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const mustLogin = !session || (!state.loggedIn && (req.prompt.includes('login') || stale));
     if (mustLogin) {
       if (req.prompt.includes('none')) return sendAuthorizationResponse(reply, target, issuer, { error: 'login_required', error_description: 'the user is not signed in' });
-      return loginPage(reply, { ...formContext(reply, request, state), username: req.loginHint ?? undefined });
+      return loginPage(reply, { ...formContext(reply, request, state, 'login'), username: req.loginHint ?? undefined });
     }
     const consented = authz().consents.get(consentKey(session!.sub, client.clientId));
     const requested = req.scope.split(' ').filter(Boolean);
     const covered = consented !== undefined && requested.every((s) => consented.has(s));
     if (!state.consented && (!covered || req.prompt.includes('consent'))) {
       if (req.prompt.includes('none')) return sendAuthorizationResponse(reply, target, issuer, { error: 'consent_required', error_description: 'the user has not consented' });
-      return consentPage(reply, { ...formContext(reply, request, state), scopes: requested });
+      return consentPage(reply, { ...formContext(reply, request, state, 'consent'), scopes: requested });
     }
     const code = await issueAuthorizationCode(
       runtime,
@@ -146,20 +135,13 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   app.get('/authorize', authorize);
   app.post('/authorize', authorize);
 
-  /** The sealed interaction of a form post, if it is intact, unexpired, and from the browser that began it. */
-  function openInteraction(request: FastifyRequest): Interaction | undefined {
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const bind = request.cookies[BINDING_COOKIE];
-    if (typeof body.csrf !== 'string' || !keys.csrfValid(bind, body.csrf)) return undefined;
-    const interaction = typeof body.interaction === 'string' ? keys.unseal<Interaction>(body.interaction) : undefined;
-    if (!interaction || interaction.exp <= nowSeconds() || interaction.bid !== sha256(bind!)) return undefined;
-    return interaction;
-  }
+  /** The sealed interaction of a form post, if it is intact, this form's, unexpired, and from the browser that began it. */
+  const openInteraction = (request: FastifyRequest, purpose: SealPurpose) => keys.openForm<Interaction>(purpose, request.body, request.cookies[BINDING_COOKIE]);
 
   const INVALID = 'This sign-in form has expired or was not sent by this browser. Go back to the application and start again.';
 
   app.post('/login', async (request, reply) => {
-    const interaction = openInteraction(request);
+    const interaction = openInteraction(request, 'login');
     if (!interaction) return errorPage(reply, 400, INVALID);
     const body = request.body as Record<string, unknown>;
     const username = typeof body.username === 'string' ? body.username.slice(0, 256) : '';
@@ -169,10 +151,10 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const verdict = await throttle.attempt(username, request.ip, () => authenticateUser(runtime, username, password), request.id);
     if (!verdict.allowed) {
       reply.header('retry-after', String(verdict.retryAfterSeconds));
-      return loginPage(reply, { ...formContext(reply, request, state), username, status: 429, error: `Too many attempts. Try again in ${verdict.retryAfterSeconds} seconds.` });
+      return loginPage(reply, { ...formContext(reply, request, state, 'login'), username, status: 429, error: `Too many attempts. Try again in ${verdict.retryAfterSeconds} seconds.` });
     }
     const user = verdict.result;
-    if (!user) return loginPage(reply, { ...formContext(reply, request, state), username, status: 401, error: 'Wrong username or password.' });
+    if (!user) return loginPage(reply, { ...formContext(reply, request, state, 'login'), username, status: 401, error: 'Wrong username or password.' });
     const { sid } = await startSession(runtime, user.sub, ['pwd'], { actor: `user:${user.sub}`, correlationId: request.id });
     reply.setCookie(SESSION_COOKIE, sid, { ...cookieOptions, maxAge: runtime.config.sessionSeconds });
     request.cookies[SESSION_COOKIE] = sid;
@@ -180,7 +162,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   });
 
   app.post('/consent', async (request, reply) => {
-    const interaction = openInteraction(request);
+    const interaction = openInteraction(request, 'consent');
     if (!interaction) return errorPage(reply, 400, INVALID);
     const session = currentSession(request);
     const state = { req: interaction.req, loggedIn: interaction.loggedIn };

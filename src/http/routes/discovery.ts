@@ -9,6 +9,7 @@ import { clientsProjection } from '../../../projections/clients.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const OIDC_SCOPES = ['openid', 'profile', 'email'];
+const OPERATOR_SCOPE_PREFIX = 'ledger:';
 /** Every claim an ID token or UserInfo answer can carry. */
 const CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'sid', 'amr', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'];
 
@@ -20,7 +21,9 @@ export function serverMetadata(runtime: Runtime): Record<string, unknown> {
   const { issuer } = runtime.config;
   const scopes = new Set<string>(OIDC_SCOPES);
   for (const c of runtime.runner.view(clientsProjection).byId.values()) {
-    if (!c.disabled) for (const s of scopeTokens(c.metadata.scope)) scopes.add(s);
+    if (c.disabled) continue;
+    // ledger:admin and ledger:audit are the operators' scopes for the management API: not advertised.
+    for (const s of scopeTokens(c.metadata.scope)) if (!s.startsWith(OPERATOR_SCOPE_PREFIX)) scopes.add(s);
   }
   return {
     issuer,

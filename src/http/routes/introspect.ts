@@ -7,6 +7,7 @@ import { singleValued, type Params } from '../../oauth/params.js';
 import type { AuthenticatedClient } from '../../oauth/clientAuth.js';
 import { prefersSignedIntrospection } from '../../oauth/introspectionAccept.js';
 import { sha256 } from '../../tokens/hash.js';
+import { mayIntrospect } from '../../domain/clients/metadataRules.js';
 import { signJwt } from '../../tokens/jwtStrategy.js';
 import { NoSigningKeyError } from '../../commands/tokens.js';
 import type { Runtime } from '../../runtime.js';
@@ -51,12 +52,17 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
   const { issuer } = runtime.config;
   const clients = () => runtime.runner.view(clientsProjection);
 
-  /** The RFC 7662 answer from this instance's views as they are now. */
-  function lookUp(token: string, now: number): Record<string, unknown> {
+  /**
+   * The RFC 7662 answer from this instance's views as they are now, for `caller`. A client whose
+   * introspection_access is own_and_audience learns of its own tokens and those addressed to it
+   * (aud names one of its introspection_audiences) only: any other token is `active: false` (§2.2
+   * lets the server answer so when the caller may not know more).
+   */
+  function lookUp(token: string, now: number, caller: AuthenticatedClient['client']): Record<string, unknown> {
     const hash = sha256(token);
     const found = introspectedTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);
     // A disabled client's tokens stop working with it.
-    if (found && !clients().byId.get(found.clientId)?.disabled) {
+    if (found && !clients().byId.get(found.clientId)?.disabled && mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)) {
       return {
         active: true,
         scope: found.scope,
@@ -71,7 +77,9 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
       };
     }
     const refresh = runtime.runner.view(authorizationProjection).refresh.get(hash);
-    if (refresh && refresh.status === 'active' && refresh.exp > now && refresh.familyExp > now && !clients().byId.get(refresh.clientId)?.disabled) {
+    const live = refresh && refresh.status === 'active' && refresh.exp > now && refresh.familyExp > now && !clients().byId.get(refresh.clientId)?.disabled;
+    // A refresh token is for its client alone: it has no audience.
+    if (live && mayIntrospect(caller.metadata, caller.clientId, refresh.clientId, NO_AUDIENCE)) {
       return {
         active: true,
         scope: refresh.scope,
@@ -94,7 +102,7 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
     if (!token) throw invalidRequest('token is missing');
     const signed = prefersSignedIntrospection(request.headers.accept);
     if (!wantsStrict(request, runtime.config.introspectionConsistency) && !signed) {
-      return lookUp(token, Math.floor(Date.now() / 1000));
+      return lookUp(token, Math.floor(Date.now() / 1000), client.client);
     }
     return answerAfterWaiting(request, reply, token, client, signed);
   }
@@ -114,7 +122,7 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
       reply.header('consistency', 'strict');
     }
     const now = Math.floor(Date.now() / 1000);
-    const result = lookUp(token, now);
+    const result = lookUp(token, now, client.client);
     if (!signed) return result;
     // RFC 9701: the answer signed by this server, for resource servers that need it attributable.
     const key = await runtime.keys.signingKey('RS256');
@@ -134,3 +142,4 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
 
 const INACTIVE = Object.freeze({ active: false });
 const NO_LISTS: readonly string[] = [];
+const NO_AUDIENCE: readonly string[] = [];

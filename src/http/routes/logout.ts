@@ -6,8 +6,12 @@ import type { Runtime } from '../../runtime.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
 import { clientsProjection } from '../../../projections/clients.js';
 import { InteractionKeys } from '../interaction/sealing.js';
+import { browserBinding, cookieOptions } from '../interaction/binding.js';
 import { errorPage, esc, sendPage } from '../pages/layout.js';
 import { SESSION_COOKIE, BINDING_COOKIE } from './authorize.js';
+
+/** How long the sign-out confirmation may wait for its answer. */
+const CONFIRM_SECONDS = 600;
 
 interface LogoutRequest {
   redirect: string | null;
@@ -58,28 +62,26 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     const sid = request.cookies[SESSION_COOKIE];
     const session = sid ? runtime.runner.view(authorizationProjection).sessions.get(sha256(sid)) : undefined;
     // A valid hint for this very session proves the request came from the RP the user used: no question.
-    if (!session || (claims && claims.sub === session.sub)) return finish(request, reply, req);
-    // Otherwise ask, so that a third-party page cannot sign the user out (§2, logout CSRF).
-    const bind = request.cookies[BINDING_COOKIE] ?? '';
-    if (!bind) return finish(request, reply, req);
-    const sealed = keys.seal({ ...req, exp: Math.floor(Date.now() / 1000) + 600, bid: sha256(bind) });
+    // (The ID tokens of a session name it by `sid`; one of an earlier session of the same user does not count.)
+    const hintOfSession = claims !== undefined && session !== undefined && claims.sub === session.sub && (claims.sid === undefined || claims.sid === sha256(sid!));
+    if (!session || hintOfSession) return finish(request, reply, req);
+    // Otherwise ask, so that a third-party page cannot sign the user out (§2, logout CSRF): also when the
+    // browser has no binding cookie yet (it lasts the browser session, the session cookie a day).
+    const bind = browserBinding(request, reply, cookieOptions(issuer));
+    const { interaction: sealed, csrf } = keys.sealForm('logout', req, bind, CONFIRM_SECONDS);
     return sendPage(
       reply,
       200,
       'Sign out',
-      `<h1>Sign out?</h1><form method="post" action="logout/confirm"><input type="hidden" name="interaction" value="${esc(sealed)}"><input type="hidden" name="csrf" value="${esc(keys.csrfToken(bind))}"><button type="submit" name="decision" value="logout">Sign out</button></form>`,
+      `<h1>Sign out?</h1><form method="post" action="logout/confirm"><input type="hidden" name="interaction" value="${esc(sealed)}"><input type="hidden" name="csrf" value="${esc(csrf)}"><button type="submit" name="decision" value="logout">Sign out</button></form>`,
     );
   }
 
   app.get('/logout', logout);
   app.post('/logout', logout);
   app.post('/logout/confirm', async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const bind = request.cookies[BINDING_COOKIE];
-    const sealed = typeof body.interaction === 'string' ? keys.unseal<LogoutRequest & { exp: number; bid: string }>(body.interaction) : undefined;
-    if (!keys.csrfValid(bind, typeof body.csrf === 'string' ? body.csrf : undefined) || !sealed || sealed.exp <= Date.now() / 1000 || sealed.bid !== sha256(bind!)) {
-      return errorPage(reply, 400, 'This sign-out form has expired or was not sent by this browser.');
-    }
+    const sealed = keys.openForm<LogoutRequest>('logout', request.body, request.cookies[BINDING_COOKIE]);
+    if (!sealed) return errorPage(reply, 400, 'This sign-out form has expired or was not sent by this browser.');
     return finish(request, reply, { redirect: sealed.redirect, state: sealed.state });
   });
 }

@@ -10,9 +10,11 @@ import type { Runtime } from '../../runtime.js';
 import { errorResponses } from './oauthSchemas.js';
 
 /**
- * RFC 7009. The owning client may revoke its token; an unknown token, or another client's, is
- * answered 200 and left alone (§2.2). The 200 is sent only once TokenRevoked is durable and the
- * active-token view has applied it.
+ * RFC 7009. The owning client may revoke its token; an unknown token is answered 200 and left alone
+ * (§2.2). Another client's token is refused (§2.1: the server "verifies whether the token was issued
+ * to the client making the revocation request. If this validation fails, the request is refused"),
+ * with invalid_request as oidc-provider answers it, and nothing is written. The 200 is sent only
+ * once TokenRevoked is durable and the active-token view has applied it.
  */
 export async function revokeRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const endpoint = `${runtime.config.issuer}/revoke`;
@@ -31,10 +33,12 @@ export async function revokeRoutes(app: FastifyInstance, { runtime }: { runtime:
     const reason = 'revoked by the client (RFC 7009)';
     const access = tokenByHash(runtime.runner.view(activeTokensProjection), hash);
     const refresh = access ? undefined : runtime.runner.view(authorizationProjection).refresh.get(hash);
-    if (access && access.clientId === clientId) {
+    const owner = access?.clientId ?? refresh?.clientId;
+    if (owner !== undefined && owner !== clientId) throw invalidRequest('the client is not authorized to revoke the presented token');
+    if (access) {
       if (access.grantId) await revokeGrantToken(runtime, access.grantId, access.jti, clientId, reason, ctx);
       else await revokeToken(runtime, access.jti, { clientId }, reason, ctx);
-    } else if (refresh && refresh.clientId === clientId) {
+    } else if (refresh) {
       await revokeGrantToken(runtime, refresh.grantId, refresh.jti, clientId, reason, ctx);
     }
     return reply.code(200).send();

@@ -5,6 +5,7 @@ import { statusListBytes, statusListsProjection } from '../../../projections/sta
 import { NoSigningKeyError } from '../../commands/tokens.js';
 import { signJwt } from '../../tokens/jwtStrategy.js';
 import { STATUS_LIST_ID, statusListUri } from '../../tokens/statusList.js';
+import { SignedStatusListCache } from '../../tokens/statusListCache.js';
 
 /** How long a resource server may use a fetched list (its `ttl`, `exp - iat` and max-age). */
 export const STATUS_LIST_TTL_SECONDS = 60;
@@ -19,6 +20,7 @@ export const STATUS_LIST_TTL_SECONDS = 60;
 export async function statusListRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const { issuer } = runtime.config;
   const view = () => runtime.runner.view(statusListsProjection);
+  const signed = new SignedStatusListCache(STATUS_LIST_TTL_SECONDS);
 
   app.get('/status-lists', async (_req, reply) => {
     reply.header('cache-control', `public, max-age=${STATUS_LIST_TTL_SECONDS}`);
@@ -29,25 +31,33 @@ export async function statusListRoutes(app: FastifyInstance, { runtime }: { runt
     const { id } = request.params;
     const bytes = STATUS_LIST_ID.test(id) ? statusListBytes(view(), id) : undefined;
     if (!bytes) {
+      signed.forget(id);
       return reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', error_description: 'no such status list' });
     }
     const key = (await runtime.keys.signingKey('ES256')) ?? (await runtime.keys.signingKey('RS256'));
     if (!key) throw new NoSigningKeyError('no signing key is active for status lists');
-    const iat = Math.floor(Date.now() / 1000);
-    const jwt = signJwt(
-      { typ: 'statuslist+jwt' },
-      {
-        sub: statusListUri(issuer, id),
-        iss: issuer,
-        iat,
-        exp: iat + STATUS_LIST_TTL_SECONDS,
-        ttl: STATUS_LIST_TTL_SECONDS,
-        status_list: { bits: 1, lst: deflateSync(bytes, { level: 9 }).toString('base64url') },
-      },
-      key,
-    );
-    reply.header('cache-control', `public, max-age=${STATUS_LIST_TTL_SECONDS}`);
+    const now = Math.floor(Date.now() / 1000);
+    let list = signed.get(id, bytes, key.kid, now);
+    if (!list) {
+      const exp = now + STATUS_LIST_TTL_SECONDS;
+      const jwt = signJwt(
+        { typ: 'statuslist+jwt' },
+        {
+          sub: statusListUri(issuer, id),
+          iss: issuer,
+          iat: now,
+          exp,
+          ttl: STATUS_LIST_TTL_SECONDS,
+          status_list: { bits: 1, lst: deflateSync(bytes, { level: 9 }).toString('base64url') },
+        },
+        key,
+      );
+      signed.put(id, bytes, key.kid, jwt, exp);
+      list = { jwt, exp };
+    }
+    // A cached list is cached downstream only as long as it is valid.
+    reply.header('cache-control', `public, max-age=${list.exp - now}`);
     reply.header('content-type', 'application/statuslist+jwt');
-    return reply.send(jwt);
+    return reply.send(list.jwt);
   });
 }

@@ -6,6 +6,9 @@ import { OAuthError, invalidRequest } from '../errors.js';
 import { resourceIndicators } from '../scope.js';
 import type { GrantHandler, TokenResponse } from './grant.js';
 
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
 export const toOAuthError = (err: unknown): unknown =>
   err instanceof GrantError ? new OAuthError(400, err.code, err.message) : err;
 
@@ -16,6 +19,10 @@ export const authorizationCodeGrant: GrantHandler = {
   multiValued: ['resource'],
   async handle({ runtime, client, params, lists, ctx }) {
     if (!params.code) throw invalidRequest('code is missing');
+    // A verifier outside RFC 7636 §4.1 can match no challenge: verification fails (§4.6), as oidc-provider answers.
+    if (params.code_verifier !== undefined && !CODE_VERIFIER.test(params.code_verifier)) {
+      throw new OAuthError(400, 'invalid_grant', 'code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-] (RFC 7636 section 4.1)');
+    }
     const known = runtime.runner.view(authorizationProjection).codes.get(sha256(params.code));
     if (!known) throw new OAuthError(400, 'invalid_grant', 'the code is invalid');
     const grant = await readGrant(runtime, known.grantId);
