@@ -77,6 +77,15 @@ export function checkAccessTokenTtl(ttl: number, limits: ClientLimits, previous?
   );
 }
 
+/** RFC 7591 §2 display metadata: absolute, of the given schemes, without credentials or fragment. */
+function checkDisplayUri(field: string, uri: string | undefined, protocols: string[]): void {
+  if (uri === undefined) return;
+  const url = URL.canParse(uri) ? new URL(uri) : undefined;
+  if (!url || !protocols.includes(url.protocol) || url.username || url.password || uri.includes('#')) {
+    throw new ClientMetadataError('invalid_client_metadata', `${field} ${uri} must be an absolute ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL without credentials or fragment`);
+  }
+}
+
 /** Cross-field rules the JSON Schema cannot say. */
 export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void {
   for (const s of scopeTokens(m.scope)) {
@@ -102,6 +111,8 @@ export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void
   }
   m.redirect_uris.forEach(checkRedirectUri);
   (m.post_logout_redirect_uris ?? []).forEach(checkRedirectUri);
+  checkDisplayUri('logo_uri', m.logo_uri, ['https:']);
+  checkDisplayUri('client_uri', m.client_uri, ['https:', 'http:']);
   if (m.backchannel_logout_uri !== undefined) {
     let url: URL | undefined;
     try {

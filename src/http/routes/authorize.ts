@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
+import { endSession, grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
 import { authenticateUser, findUserBySub } from '../../commands/users.js';
 import { parseAuthorizationRequest, type AuthorizationRequest, type ResponseTarget } from '../../oauth/authorizationRequest.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../oauth/loginThrottle.js';
@@ -13,6 +13,7 @@ import { clientsProjection } from '../../../projections/clients.js';
 import { InteractionKeys } from '../interaction/sealing.js';
 import { errorPage } from '../pages/layout.js';
 import { consentPage, loginPage } from '../pages/interactionPages.js';
+import { clientDisplay } from '../pages/clientHeader.js';
 import { sendAuthorizationResponse } from '../pages/authorizationResponse.js';
 import { isFormEncoded } from '../formBody.js';
 
@@ -71,8 +72,13 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   function formContext(reply: FastifyReply, request: FastifyRequest, interaction: Omit<Interaction, 'bid' | 'exp'>) {
     const bind = binding(request, reply);
     const sealed = keys.seal({ ...interaction, bid: sha256(bind), exp: nowSeconds() + INTERACTION_SECONDS } satisfies Interaction);
-    const client = clients().get(interaction.req.clientId);
-    return { interaction: sealed, csrf: keys.csrfToken(bind), clientName: client?.metadata.client_name ?? interaction.req.clientId };
+    const { req } = interaction;
+    return {
+      interaction: sealed,
+      csrf: keys.csrfToken(bind),
+      client: clientDisplay(req.clientId, clients().get(req.clientId)?.metadata),
+      redirectTarget: req.responseMode === 'query' ? req.redirectUri : null,
+    };
   }
 
   /** Login, then consent, then the code: each step skipped when already satisfied. */
@@ -95,7 +101,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const covered = consented !== undefined && requested.every((s) => consented.has(s));
     if (!state.consented && (!covered || req.prompt.includes('consent'))) {
       if (req.prompt.includes('none')) return sendAuthorizationResponse(reply, target, issuer, { error: 'consent_required', error_description: 'the user has not consented' });
-      return consentPage(reply, { ...formContext(reply, request, state), scopes: requested });
+      return consentPage(reply, { ...formContext(reply, request, state), scopes: requested, account: findUserBySub(runtime, session!.sub)?.username });
     }
     const code = await issueAuthorizationCode(
       runtime,
@@ -168,18 +174,28 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const verdict = await throttle.check(username, request.ip);
     if (!verdict.allowed) {
       reply.header('retry-after', String(verdict.retryAfterSeconds));
-      return loginPage(reply, { ...formContext(reply, request, state), username, status: 429, error: `Too many attempts. Try again in ${verdict.retryAfterSeconds} seconds.` });
+      return loginPage(reply, { ...formContext(reply, request, state), username, status: 429, error: { kind: 'throttled', seconds: verdict.retryAfterSeconds } });
     }
     const user = await authenticateUser(runtime, username, password);
     if (!user) {
       await throttle.recordFailure(username, request.ip, request.id);
-      return loginPage(reply, { ...formContext(reply, request, state), username, status: 401, error: 'Wrong username or password.' });
+      return loginPage(reply, { ...formContext(reply, request, state), username, status: 401, error: { kind: 'wrong' } });
     }
     await throttle.recordSuccess(username, request.ip);
     const { sid } = await startSession(runtime, user.sub, ['pwd'], { actor: `user:${user.sub}`, correlationId: request.id });
     reply.setCookie(SESSION_COOKIE, sid, { ...cookieOptions, maxAge: runtime.config.sessionSeconds });
     request.cookies[SESSION_COOKIE] = sid;
     return proceed(request, reply, { ...state, loggedIn: true });
+  });
+
+  // "Not you?" on the consent page: the signed-in session ends, and the same request asks for a login.
+  app.post('/login/switch', async (request, reply) => {
+    const interaction = openInteraction(request);
+    if (!interaction) return errorPage(reply, 400, INVALID);
+    const session = currentSession(request);
+    if (session) await endSession(runtime, session.sid, 'switched account', { actor: `user:${session.sub}`, correlationId: request.id });
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookieOptions.secure });
+    return loginPage(reply, formContext(reply, request, { req: interaction.req }));
   });
 
   app.post('/consent', async (request, reply) => {

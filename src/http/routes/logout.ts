@@ -6,7 +6,9 @@ import type { Runtime } from '../../runtime.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
 import { clientsProjection } from '../../../projections/clients.js';
 import { InteractionKeys } from '../interaction/sealing.js';
-import { errorPage, esc, sendPage } from '../pages/layout.js';
+import { errorPage } from '../pages/layout.js';
+import { logoutConfirmPage, signedOutPage, stillSignedInPage } from '../pages/logoutPages.js';
+import { clientDisplay } from '../pages/clientHeader.js';
 import { SESSION_COOKIE, BINDING_COOKIE } from './authorize.js';
 
 interface LogoutRequest {
@@ -33,7 +35,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
       if (req.state !== null) url.searchParams.set('state', req.state);
       return reply.code(303).header('cache-control', 'no-store').header('location', url.toString()).send();
     }
-    return sendPage(reply, 200, 'Signed out', '<h1>You are signed out</h1>');
+    return signedOutPage(reply);
   }
 
   async function logout(request: FastifyRequest, reply: FastifyReply) {
@@ -47,8 +49,8 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     const clientId = str('client_id') ?? hintClient;
     if (str('client_id') && hintClient && str('client_id') !== hintClient) return errorPage(reply, 400, 'client_id does not match the id_token_hint.');
     const redirect = str('post_logout_redirect_uri') ?? null;
+    const client = clientId ? runtime.runner.view(clientsProjection).byId.get(clientId) : undefined;
     if (redirect) {
-      const client = clientId ? runtime.runner.view(clientsProjection).byId.get(clientId) : undefined;
       // Exact match against the client's registered list, like redirect_uri.
       if (!client || !(client.metadata.post_logout_redirect_uris ?? []).includes(redirect)) {
         return errorPage(reply, 400, 'The post_logout_redirect_uri is not registered for this application.');
@@ -63,18 +65,14 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     const bind = request.cookies[BINDING_COOKIE] ?? '';
     if (!bind) return finish(request, reply, req);
     const sealed = keys.seal({ ...req, exp: Math.floor(Date.now() / 1000) + 600, bid: sha256(bind) });
-    return sendPage(
-      reply,
-      200,
-      'Sign out',
-      `<h1>Sign out?</h1><form method="post" action="logout/confirm"><input type="hidden" name="interaction" value="${esc(sealed)}"><input type="hidden" name="csrf" value="${esc(keys.csrfToken(bind))}"><button type="submit" name="decision" value="logout">Sign out</button></form>`,
-    );
+    return logoutConfirmPage(reply, { interaction: sealed, csrf: keys.csrfToken(bind), client: client ? clientDisplay(client.clientId, client.metadata) : undefined, redirect });
   }
 
   app.get('/logout', logout);
   app.post('/logout', logout);
   app.post('/logout/confirm', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
+    if (body.decision === 'cancel') return stillSignedInPage(reply);
     const bind = request.cookies[BINDING_COOKIE];
     const sealed = typeof body.interaction === 'string' ? keys.unseal<LogoutRequest & { exp: number; bid: string }>(body.interaction) : undefined;
     if (!keys.csrfValid(bind, typeof body.csrf === 'string' ? body.csrf : undefined) || !sealed || sealed.exp <= Date.now() / 1000 || sealed.bid !== sha256(bind!)) {
