@@ -48,7 +48,7 @@ export function consentPage(reply: FastifyReply, ctx: FormContext & { scopes: st
   const items = ctx.scopes.map((s) => `<li>${Object.hasOwn(t.scopes, s) ? `${esc(t.scopes[s]!)} (<code>${esc(s)}</code>)` : `<code>${esc(s)}</code>`}</li>`).join('');
   // "Not you?" posts the same interaction to the login page: signing in as someone else continues it.
   const account = ctx.account
-    ? `<div class="account">${esc(t.signedInAs)} <strong>${esc(ctx.account)}</strong>. <form method="post" action="login/switch">${hidden(ctx, locale)}<button type="submit" class="link">${esc(t.notYou)}</button></form></div>`
+    ? `<div class="account">${esc(t.signedInAs)} <strong>${esc(ctx.account)}</strong>. <form method="post" action="login-switch">${hidden(ctx, locale)}<button type="submit" class="link">${esc(t.notYou)}</button></form></div>`
     : '';
   return sendPage(
     reply,

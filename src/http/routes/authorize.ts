@@ -189,7 +189,8 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   });
 
   // "Not you?" on the consent page: the signed-in session ends, and the same request asks for a login.
-  app.post('/login/switch', async (request, reply) => {
+  // A sibling of /login, so that the login form's relative action still leads there.
+  app.post('/login-switch', async (request, reply) => {
     const interaction = openInteraction(request);
     if (!interaction) return errorPage(reply, 400, INVALID);
     const session = currentSession(request);
