@@ -7,12 +7,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 import { registerClient } from '../helpers/oauth.js';
 import { createUser } from '../helpers/flow.js';
-import { chromiumSkip, launchChromium, serveApp, watchCsp } from '../helpers/browserChromium.js';
+import { chromiumSkip, startChromiumFixture, watchCsp, type ChromiumFixture } from '../helpers/browserChromium.js';
 
 const LOGO = 'https://cdn.example/orders/logo.svg';
 const LOGO_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48"><rect width="48" height="48" rx="10" fill="#1a7f37"/><text x="24" y="32" font-size="22" text-anchor="middle" fill="#fff" font-family="sans-serif">O</text></svg>';
@@ -41,30 +40,25 @@ function contrastOf(page: Page, selector: string): Promise<number> {
 }
 
 describe('the pages a person sees, in Chromium', { skip: chromiumSkip }, () => {
+  let fixture: ChromiumFixture;
   let server: TestServer;
   let browser: Browser;
-  let app: { server: Server; origin: string };
+  let app: ChromiumFixture['app'];
   let branded: string;
   let plain: string;
   let alice: { username: string; password: string };
   let bob: { username: string; password: string };
 
   before(async () => {
-    server = await startTestServer();
+    fixture = await startChromiumFixture((_req, _body, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>app</title><p>app'));
+    ({ server, browser, app } = fixture);
     alice = await createUser(server, 'alice', 'correct horse battery');
     bob = await createUser(server, 'bob', 'battery staple horse');
-    app = await serveApp((_req, _body, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>app</title><p>app'));
     const common = { grant_types: ['authorization_code' as const], redirect_uris: [`${app.origin}/callback`], post_logout_redirect_uris: [`${app.origin}/bye`], token_endpoint_auth_method: 'none' as const, scope: 'openid profile email' };
     branded = (await registerClient(server, { ...common, client_name: 'Orders', logo_uri: LOGO, client_uri: 'https://orders.example/' }, null)).clientId;
     plain = (await registerClient(server, common, null)).clientId;
-    browser = await launchChromium();
   });
-  after(async () => {
-    await browser?.close();
-    app?.server.close();
-    await server?.close();
-    if (server) removeDir(server.dataDir);
-  });
+  after(() => fixture?.close());
 
   async function fresh(options: { locale?: string } = {}): Promise<{ context: BrowserContext; page: Page; csp: string[]; logoRequests: string[] }> {
     const context = await browser.newContext({ locale: options.locale ?? 'en-US', viewport: { width: 800, height: 700 } });

@@ -7,12 +7,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 import { registerClient } from '../helpers/oauth.js';
 import { createUser } from '../helpers/flow.js';
-import { chromiumSkip, launchChromium, serveApp, watchCsp } from '../helpers/browserChromium.js';
+import { chromiumSkip, startChromiumFixture, watchCsp, type ChromiumFixture } from '../helpers/browserChromium.js';
 
 const NATIVE = 'com.example.app:/cb';
 
@@ -22,21 +21,22 @@ function pkce() {
 }
 
 describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
+  let fixture: ChromiumFixture;
   let server: TestServer;
   let browser: Browser;
-  let app: { server: Server; origin: string };
+  let app: ChromiumFixture['app'];
   let spa: string;
   let native: string;
   let alice: { username: string; password: string };
 
   before(async () => {
-    server = await startTestServer();
-    alice = await createUser(server, 'alice', 'correct horse battery');
     // The app: a GET or a form post to /callback shows the parameters it got.
-    app = await serveApp((req, body, res) => {
+    fixture = await startChromiumFixture((req, body, res) => {
       const params = req.method === 'POST' ? body : new URL(req.url!, 'http://x').search.slice(1);
       res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>app</title><pre id="params">${params.replace(/</g, '&lt;')}</pre>`);
     });
+    ({ server, browser, app } = fixture);
+    alice = await createUser(server, 'alice', 'correct horse battery');
     spa = (
       await registerClient(
         server,
@@ -52,14 +52,8 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
       )
     ).clientId;
     native = (await registerClient(server, { client_name: 'Orders for Android', grant_types: ['authorization_code'], redirect_uris: [NATIVE], token_endpoint_auth_method: 'none', scope: 'openid' }, null)).clientId;
-    browser = await launchChromium();
   });
-  after(async () => {
-    await browser?.close();
-    app?.server.close();
-    await server?.close();
-    if (server) removeDir(server.dataDir);
-  });
+  after(() => fixture?.close());
 
   async function fresh(): Promise<{ context: BrowserContext; page: Page; csp: string[] }> {
     const context = await browser.newContext();
@@ -75,6 +69,16 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
     await page.getByLabel('Username').fill(alice.username);
     await page.getByLabel('Password').fill(alice.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  /** A browser that went through login and consent for the SPA, now back at its callback. */
+  async function signedIn() {
+    const session = await fresh();
+    await session.page.goto(authorizeUrl(spa, `${app.origin}/callback`, pkce().challenge, { prompt: 'consent' }));
+    await signIn(session.page);
+    await session.page.getByRole('button', { name: 'Allow' }).click();
+    await session.page.waitForURL(`${app.origin}/callback?**`);
+    return session;
   }
 
   async function exchange(clientId: string, code: string, redirectUri: string, verifier: string) {
@@ -153,12 +157,7 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
   });
 
   it('RP-initiated logout: the confirmation page, then the registered post_logout_redirect_uri with state; Cancel keeps the session', async () => {
-    const { context, page, csp } = await fresh();
-    const { challenge } = pkce();
-    await page.goto(authorizeUrl(spa, `${app.origin}/callback`, challenge, { prompt: 'consent' }));
-    await signIn(page);
-    await page.getByRole('button', { name: 'Allow' }).click();
-    await page.waitForURL(`${app.origin}/callback?**`);
+    const { context, page, csp } = await signedIn();
     const logout = `${server.url}/logout?${new URLSearchParams({ client_id: spa, post_logout_redirect_uri: `${app.origin}/signed-out`, state: 'bye' })}`;
 
     await page.goto(logout);
@@ -178,12 +177,7 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
   });
 
   it('logout without a redirect ends on the "signed out" page', async () => {
-    const { context, page, csp } = await fresh();
-    const { challenge } = pkce();
-    await page.goto(authorizeUrl(spa, `${app.origin}/callback`, challenge, { prompt: 'consent' }));
-    await signIn(page);
-    await page.getByRole('button', { name: 'Allow' }).click();
-    await page.waitForURL(`${app.origin}/callback?**`);
+    const { context, page, csp } = await signedIn();
     await page.goto(`${server.url}/logout`);
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('heading', { name: 'You are signed out' }).waitFor();

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { removeDir, startTestServer, type TestServer } from './server.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const chromiumSkip: string | false = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)`;
@@ -50,4 +51,29 @@ export function serveApp(handle: (req: IncomingMessage, body: string, res: Serve
     });
     server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` }));
   });
+}
+
+/** A test server, a stand-in app on another origin, and Chromium: what every browser suite starts with. */
+export interface ChromiumFixture {
+  server: TestServer;
+  app: { server: Server; origin: string };
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startChromiumFixture(handle: Parameters<typeof serveApp>[0]): Promise<ChromiumFixture> {
+  const server = await startTestServer();
+  const app = await serveApp(handle);
+  const browser = await launchChromium();
+  return {
+    server,
+    app,
+    browser,
+    async close() {
+      await browser.close();
+      app.server.close();
+      await server.close();
+      removeDir(server.dataDir);
+    },
+  };
 }
