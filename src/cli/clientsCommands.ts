@@ -26,6 +26,8 @@ interface MetadataFlags {
   idTokenSignedResponseAlg?: 'RS256' | 'ES256';
   postLogoutRedirectUris?: string[];
   backchannelLogoutUri?: string;
+  logoUri?: string;
+  clientUri?: string;
 }
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -69,6 +71,8 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
     .addOption(new Option('--id-token-signed-response-alg <alg>', 'ID token signature (default RS256)').choices(['RS256', 'ES256']))
     .option('--post-logout-redirect-uris <list>', 'comma-separated URIs allowed after RP-initiated logout (exact match)', list)
     .option('--backchannel-logout-uri <url>', 'where logout tokens are POSTed (OIDC Back-Channel Logout)')
+    .option('--logo-uri <url>', 'https URL of a logo shown on the login, consent and sign-out pages')
+    .option('--client-uri <url>', "http(s) URL of the application's home page, linked from those pages")
     .option('--json', 'print JSON');
 }
 
@@ -88,6 +92,8 @@ function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetada
     ...optional('id_token_signed_response_alg', flags.idTokenSignedResponseAlg ?? base?.id_token_signed_response_alg),
     ...optional('post_logout_redirect_uris', flags.postLogoutRedirectUris ?? base?.post_logout_redirect_uris),
     ...optional('backchannel_logout_uri', flags.backchannelLogoutUri ?? base?.backchannel_logout_uri),
+    ...optional('logo_uri', flags.logoUri ?? base?.logo_uri),
+    ...optional('client_uri', flags.clientUri ?? base?.client_uri),
   };
 }
 

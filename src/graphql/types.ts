@@ -193,6 +193,8 @@ export class RegisterClientInput {
   @Field(() => String, { nullable: true }) idTokenSignedResponseAlg?: string;
   @Field(() => [String], { nullable: true }) postLogoutRedirectUris?: string[];
   @Field(() => String, { nullable: true }) backchannelLogoutUri?: string;
+  @Field(() => String, { nullable: true, description: 'https URL of a logo shown on the login, consent and sign-out pages' }) logoUri?: string;
+  @Field(() => String, { nullable: true, description: "http(s) URL of the application's home page, linked from those pages" }) clientUri?: string;
 }
 
 @InputType({ description: 'Metadata to change; omitted fields keep their values' })
@@ -209,6 +211,8 @@ export class UpdateClientInput {
   @Field(() => String, { nullable: true }) idTokenSignedResponseAlg?: string;
   @Field(() => [String], { nullable: true }) postLogoutRedirectUris?: string[];
   @Field(() => String, { nullable: true }) backchannelLogoutUri?: string;
+  @Field(() => String, { nullable: true, description: 'https URL of a logo shown on the login, consent and sign-out pages' }) logoUri?: string;
+  @Field(() => String, { nullable: true, description: "http(s) URL of the application's home page, linked from those pages" }) clientUri?: string;
 }
 
 @InputType()

@@ -68,6 +68,8 @@ function metadataFrom(input: MetadataInput, base?: ClientMetadata): ClientMetada
     ...optional('post_logout_redirect_uris', input.postLogoutRedirectUris ?? base?.post_logout_redirect_uris),
     ...optional('backchannel_logout_uri', input.backchannelLogoutUri ?? base?.backchannel_logout_uri),
     ...optional('backchannel_logout_session_required', base?.backchannel_logout_session_required),
+    ...optional('logo_uri', input.logoUri ?? base?.logo_uri),
+    ...optional('client_uri', input.clientUri ?? base?.client_uri),
   };
 }
 
