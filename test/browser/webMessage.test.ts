@@ -4,12 +4,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { registerClient } from '../helpers/oauth.js';
 import { createUser } from '../helpers/flow.js';
-import { chromiumSkip as skip, launchChromium } from '../helpers/browserChromium.js';
+import { chromiumSkip as skip, launchChromium, serveApp } from '../helpers/browserChromium.js';
 
 const HOSTILE = '</script><img src=x onerror=alert(1)>"\'&\u2028';
 
@@ -29,12 +29,7 @@ window.ready = true;
 </script></body></html>`;
 }
 
-function serve(html: () => string): Promise<{ server: Server; origin: string }> {
-  return new Promise((resolve) => {
-    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html()));
-    server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` }));
-  });
-}
+const serve = (html: () => string) => serveApp((_req, _body, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html()));
 
 describe('web message response mode in Chromium', { skip }, () => {
   let server: TestServer;
