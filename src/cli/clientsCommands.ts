@@ -29,6 +29,8 @@ interface MetadataFlags {
   responseModes?: ClientMetadata['response_modes'];
   introspectionAccess?: ClientMetadata['introspection_access'];
   introspectionAudiences?: string[];
+  logoUri?: string;
+  clientUri?: string;
 }
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -82,6 +84,8 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
     .option('--response-modes <list>', `comma-separated: ${RESPONSE_MODES.join(', ')} (default query,form_post; web_message only when listed)`, responseModes)
     .addOption(new Option('--introspection-access <access>', 'tokens the client may introspect: all (default) or own_and_audience').choices([...INTROSPECTION_ACCESS]))
     .option('--introspection-audiences <list>', 'comma-separated resource identifiers (aud values) whose tokens an own_and_audience client may introspect', list)
+    .option('--logo-uri <url>', 'https URL of a logo shown on the login, consent and sign-out pages')
+    .option('--client-uri <url>', "http(s) URL of the application's home page, linked from those pages")
     .option('--json', 'print JSON');
 }
 
@@ -104,6 +108,8 @@ function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetada
     ...optional('response_modes', flags.responseModes ?? base?.response_modes),
     ...optional('introspection_access', flags.introspectionAccess ?? base?.introspection_access),
     ...optional('introspection_audiences', flags.introspectionAudiences ?? base?.introspection_audiences),
+    ...optional('logo_uri', flags.logoUri ?? base?.logo_uri),
+    ...optional('client_uri', flags.clientUri ?? base?.client_uri),
   };
 }
 

@@ -196,6 +196,8 @@ export class RegisterClientInput {
   @Field(() => [String], { nullable: true, description: 'query, form_post, web_message; default query and form_post (web_message is an opt-in)' }) responseModes?: string[];
   @Field(() => String, { nullable: true, description: 'Tokens the client may introspect: all (default) or own_and_audience' }) introspectionAccess?: string;
   @Field(() => [String], { nullable: true, description: 'Resource identifiers (aud values) whose tokens an own_and_audience client may introspect' }) introspectionAudiences?: string[];
+  @Field(() => String, { nullable: true, description: 'https URL of a logo shown on the login, consent and sign-out pages' }) logoUri?: string;
+  @Field(() => String, { nullable: true, description: "http(s) URL of the application's home page, linked from those pages" }) clientUri?: string;
 }
 
 @InputType({ description: 'Metadata to change; omitted fields keep their values' })
@@ -215,6 +217,8 @@ export class UpdateClientInput {
   @Field(() => [String], { nullable: true, description: 'query, form_post, web_message; default query and form_post (web_message is an opt-in)' }) responseModes?: string[];
   @Field(() => String, { nullable: true, description: 'Tokens the client may introspect: all (default) or own_and_audience' }) introspectionAccess?: string;
   @Field(() => [String], { nullable: true, description: 'Resource identifiers (aud values) whose tokens an own_and_audience client may introspect' }) introspectionAudiences?: string[];
+  @Field(() => String, { nullable: true, description: 'https URL of a logo shown on the login, consent and sign-out pages' }) logoUri?: string;
+  @Field(() => String, { nullable: true, description: "http(s) URL of the application's home page, linked from those pages" }) clientUri?: string;
 }
 
 @InputType()

@@ -4,17 +4,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Server } from 'node:http';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { registerClient } from '../helpers/oauth.js';
 import { createUser } from '../helpers/flow.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)`;
-if (skip && process.env.TOKEN_LEDGER_REQUIRE_BROWSER) throw new Error(`browser tests required but ${skip}`);
-if (skip) console.log(`# browser tests skipped: ${skip}`);
+import { chromiumSkip as skip, launchChromium, serveApp } from '../helpers/browserChromium.js';
 
 const HOSTILE = '</script><img src=x onerror=alert(1)>"\'&\u2028';
 
@@ -34,12 +29,7 @@ window.ready = true;
 </script></body></html>`;
 }
 
-function serve(html: () => string): Promise<{ server: Server; origin: string }> {
-  return new Promise((resolve) => {
-    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html()));
-    server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` }));
-  });
-}
+const serve = (html: () => string) => serveApp((_req, _body, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html()));
 
 describe('web message response mode in Chromium', { skip }, () => {
   let server: TestServer;
@@ -59,10 +49,7 @@ describe('web message response mode in Chromium', { skip }, () => {
     clientId = (await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], response_modes: ['query', 'web_message'], token_endpoint_auth_method: 'none', scope: 'openid profile' }, null)).clientId;
     html = appPage(server.url, clientId, redirectUri);
     stranger = await serve(() => appPage(server.url, clientId, redirectUri));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext();
   });
   after(async () => {

@@ -27,9 +27,11 @@ describe('token-ledger clients (no server running)', () => {
     const spa = await cli(
       'clients', 'create', '--client-id', 'spa', '--client-name', 'My SPA', '--grant-types', 'authorization_code,refresh_token',
       '--redirect-uris', 'https://app.example/cb,http://127.0.0.1/cb', '--token-endpoint-auth-method', 'none', '--scope', 'openid',
-      '--access-token-format', 'opaque', '--access-token-ttl', '600', '--json',
+      '--access-token-format', 'opaque', '--access-token-ttl', '600', '--logo-uri', 'https://cdn.example/spa.png', '--client-uri', 'https://app.example/', '--json',
     );
     assert.equal(spa.code, 0, spa.stderr);
+    assert.equal(spa.json.logo_uri, 'https://cdn.example/spa.png');
+    assert.equal(spa.json.client_uri, 'https://app.example/');
     assert.equal(spa.json.client_secret, undefined);
     assert.deepEqual(spa.json.redirect_uris, ['https://app.example/cb', 'http://127.0.0.1/cb']);
     assert.equal(spa.json.access_token_ttl, 600);

@@ -47,6 +47,10 @@ describe('client decider', () => {
     ['a javascript: redirect URI', meta({ grant_types: ['authorization_code'], redirect_uris: ['javascript:alert(1)'] }), sha, 'invalid_redirect_uri'],
     ['a relative redirect URI', meta({ grant_types: ['authorization_code'], redirect_uris: ['/cb'] }), sha, 'invalid_redirect_uri'],
     ['a scope with a forbidden character', meta({ scope: 'a "b"' }), sha, 'invalid_client_metadata'],
+    ['an http logo_uri (the pages allow https images only)', meta({ logo_uri: 'http://cdn.example/logo.png' }), sha, 'invalid_client_metadata'],
+    ['a data: logo_uri', meta({ logo_uri: 'data:image/png;base64,AAAA' }), sha, 'invalid_client_metadata'],
+    ['a javascript: client_uri', meta({ client_uri: 'javascript:alert(1)' }), sha, 'invalid_client_metadata'],
+    ['a relative client_uri', meta({ client_uri: '/home' }), sha, 'invalid_client_metadata'],
   ] as const) {
     it(`refuses ${name} (${code})`, () => {
       assert.throws(
@@ -55,6 +59,10 @@ describe('client decider', () => {
       );
     });
   }
+  it('accepts an https logo_uri and an http(s) client_uri', () => {
+    const m = meta({ client_name: 'Orders', logo_uri: 'https://cdn.example/logo.svg', client_uri: 'https://orders.example/' });
+    assert.equal(given([]).when({ type: 'RegisterClient', clientId: 'l', metadata: m, secret: sha }).length, 1);
+  });
   it('accepts native-app redirect URIs: reverse-DNS custom schemes and loopback', () => {
     const m = meta({ grant_types: ['authorization_code'], token_endpoint_auth_method: 'none', redirect_uris: ['com.example.app:/oauth2redirect', 'http://127.0.0.1/cb'] });
     assert.equal(given([]).when({ type: 'RegisterClient', clientId: 'n', metadata: m, secret: null }).length, 1);

@@ -36,6 +36,9 @@ const Jwks = Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String() }, 
 export const ClientMetadata = Type.Object(
   {
     client_name: Type.Optional(Type.String({ maxLength: 200 })),
+    // Shown on the login, consent and sign-out pages: an https logo (the pages' img-src names its origin) and a home page.
+    logo_uri: Type.Optional(Type.String({ maxLength: 2000 })),
+    client_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     grant_types: Type.Array(Type.Union(GRANT_TYPES.map((g) => Type.Literal(g))), { minItems: 1, uniqueItems: true }),
     redirect_uris: Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true }),
     scope: Type.String({ maxLength: 2000 }),

@@ -100,6 +100,15 @@ function checkResourceIdentifier(raw: string): void {
   if (!ok) throw new ClientMetadataError('invalid_client_metadata', `introspection_audiences entry ${JSON.stringify(raw)} must be an absolute URI without a fragment`);
 }
 
+/** RFC 7591 §2 display metadata: absolute, of the given schemes, without credentials or fragment. */
+function checkDisplayUri(field: string, uri: string | undefined, protocols: string[]): void {
+  if (uri === undefined) return;
+  const url = URL.canParse(uri) ? new URL(uri) : undefined;
+  if (!url || !protocols.includes(url.protocol) || url.username || url.password || uri.includes('#')) {
+    throw new ClientMetadataError('invalid_client_metadata', `${field} ${uri} must be an absolute ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL without credentials or fragment`);
+  }
+}
+
 /** Cross-field rules the JSON Schema cannot say. */
 export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void {
   for (const s of scopeTokens(m.scope)) {
@@ -129,6 +138,8 @@ export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void
     throw new ClientMetadataError('invalid_client_metadata', 'response_modes web_message needs an http(s) redirect URI: the response is posted to its origin');
   }
   (m.introspection_audiences ?? []).forEach(checkResourceIdentifier);
+  checkDisplayUri('logo_uri', m.logo_uri, ['https:']);
+  checkDisplayUri('client_uri', m.client_uri, ['https:', 'http:']);
   if (m.backchannel_logout_uri !== undefined) {
     let url: URL | undefined;
     try {

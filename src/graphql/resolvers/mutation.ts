@@ -71,6 +71,8 @@ function metadataFrom(input: MetadataInput, base?: ClientMetadata): ClientMetada
     ...optional('response_modes', (input.responseModes ?? base?.response_modes) as ClientMetadata['response_modes']),
     ...optional('introspection_access', (input.introspectionAccess ?? base?.introspection_access) as ClientMetadata['introspection_access']),
     ...optional('introspection_audiences', input.introspectionAudiences ?? base?.introspection_audiences),
+    ...optional('logo_uri', input.logoUri ?? base?.logo_uri),
+    ...optional('client_uri', input.clientUri ?? base?.client_uri),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { ResponseTarget } from '../../oauth/authorizationRequest.js';
 import { errorDescription } from '../../oauth/errors.js';
-import { esc, scriptHash, sendPage } from './layout.js';
+import { esc, formActionSource, pageStrings, scriptHash, sendPage } from './layout.js';
 
 const AUTO_SUBMIT = 'document.forms[0].submit()';
 
@@ -33,10 +33,11 @@ export function sendAuthorizationResponse(reply: FastifyReply, target: ResponseT
   const all: Record<string, string> = { ...params, ...(target.state !== null ? { state: target.state } : {}), iss: issuer };
   // RFC 6749 §4.1.2.1: the description's characters and length, whatever built it (OAuthError already has them).
   if (all.error_description !== undefined) all.error_description = errorDescription(all.error_description);
+  const { t } = pageStrings(reply);
   if (target.responseMode === 'web_message') {
     const origin = new URL(target.redirectUri).origin;
     const data = { targetOrigin: origin, message: { type: 'authorization_response', response: all } };
-    return sendPage(reply, 200, 'Signing in', `<p>Returning to the application…</p><script type="application/json" id="tl-response">${inertJson(data)}</script><script>${POST_MESSAGE}</script>`, {
+    return sendPage(reply, 200, t.continue, `<p>${esc(t.returning)}</p><script type="application/json" id="tl-response">${inertJson(data)}</script><script>${POST_MESSAGE}</script>`, {
       script: scriptHash(POST_MESSAGE),
       // Only the app itself may frame this page (silent renewal in its hidden iframe).
       frameAncestors: [origin],
@@ -46,14 +47,12 @@ export function sendAuthorizationResponse(reply: FastifyReply, target: ResponseT
     const inputs = Object.entries(all)
       .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
       .join('');
-    const url = new URL(target.redirectUri);
-    const origin = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
     return sendPage(
       reply,
       200,
-      'Continue',
-      `<form method="post" action="${esc(target.redirectUri)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form><script>${AUTO_SUBMIT}</script>`,
-      { formAction: [origin], script: scriptHash(AUTO_SUBMIT) },
+      t.continue,
+      `<form method="post" action="${esc(target.redirectUri)}">${inputs}<noscript><p>${esc(t.returning)}</p><button class="primary" type="submit">${esc(t.continue)}</button></noscript></form><script>${AUTO_SUBMIT}</script>`,
+      { formAction: [formActionSource(target.redirectUri)], script: scriptHash(AUTO_SUBMIT) },
     );
   }
   const url = new URL(target.redirectUri);

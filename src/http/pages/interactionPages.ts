@@ -1,46 +1,63 @@
 import type { FastifyReply } from 'fastify';
-import { esc, sendPage } from './layout.js';
+import { clientHeader, type ClientDisplay } from './clientHeader.js';
+import { esc, formActionSource, pageStrings, sendPage } from './layout.js';
+import type { Locale, Strings } from './strings.js';
 
 interface FormContext {
   interaction: string;
   csrf: string;
-  clientName: string;
+  client: ClientDisplay;
+  /** Where a 303 after this page's form may lead (a query-mode redirect URI), if anywhere off this server. */
+  redirectTarget: string | null;
 }
 
-const hidden = (ctx: FormContext) =>
-  `<input type="hidden" name="interaction" value="${esc(ctx.interaction)}"><input type="hidden" name="csrf" value="${esc(ctx.csrf)}">`;
+export type LoginError = { kind: 'wrong' } | { kind: 'throttled'; seconds: number };
 
-export function loginPage(reply: FastifyReply, ctx: FormContext & { username?: string; error?: string; status?: number }): FastifyReply {
-  const error = ctx.error ? `<p class="error" role="alert">${esc(ctx.error)}</p>` : '';
+/** The hidden fields every step posts back; the language goes along so the next page keeps it. */
+const hidden = (ctx: FormContext, locale: Locale) =>
+  `<input type="hidden" name="interaction" value="${esc(ctx.interaction)}"><input type="hidden" name="csrf" value="${esc(ctx.csrf)}"><input type="hidden" name="ui_locales" value="${locale}">`;
+
+const formAction = (ctx: FormContext) => (ctx.redirectTarget ? [formActionSource(ctx.redirectTarget)] : []);
+
+const errorText = (t: Strings, error: LoginError) => (error.kind === 'wrong' ? t.wrongPassword : t.throttled(error.seconds));
+
+export function loginPage(reply: FastifyReply, ctx: FormContext & { username?: string; error?: LoginError; status?: number }): FastifyReply {
+  const { t, locale } = pageStrings(reply);
+  const header = clientHeader(t, ctx.client);
+  const invalid = ctx.error ? ' aria-invalid="true" aria-describedby="login-error"' : '';
+  const error = ctx.error ? `<p class="error" id="login-error" role="alert">${esc(errorText(t, ctx.error))}</p>` : '';
+  // The first empty field gets the focus: the username, or the password when the username is known.
+  const focusUser = ctx.username ? '' : ' autofocus';
+  const focusPassword = ctx.username ? ' autofocus' : '';
   return sendPage(
     reply,
     ctx.status ?? 200,
-    'Sign in',
-    `<h1>Sign in to continue to ${esc(ctx.clientName)}</h1>${error}
-<form method="post" action="login">${hidden(ctx)}
-<label for="username">Username</label><input id="username" name="username" autocomplete="username" required value="${esc(ctx.username ?? '')}">
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form>`,
+    t.signInTitle,
+    `${header.html}<h1>${esc(t.signInHeading(ctx.client.name))}</h1>${error}
+<form method="post" action="login">${hidden(ctx, locale)}
+<label for="username">${esc(t.username)}</label><input id="username" name="username" autocomplete="username" required${focusUser}${invalid} value="${esc(ctx.username ?? '')}">
+<label for="password">${esc(t.password)}</label><input id="password" name="password" type="password" autocomplete="current-password" required${focusPassword}${invalid}>
+<div class="actions"><button type="submit" class="primary">${esc(t.signIn)}</button></div></form>`,
+    { formAction: formAction(ctx), img: header.img },
   );
 }
 
-/** OIDC scope descriptions; other scopes are shown by name. */
-const DESCRIPTIONS: Record<string, string> = {
-  openid: 'Know who you are',
-  profile: 'See your name and profile',
-  email: 'See your email address',
-  offline_access: 'Stay signed in when you are away',
-};
-
-export function consentPage(reply: FastifyReply, ctx: FormContext & { scopes: string[] }): FastifyReply {
-  const items = ctx.scopes.map((s) => `<li><code>${esc(s)}</code>${DESCRIPTIONS[s] ? ` — ${esc(DESCRIPTIONS[s])}` : ''}</li>`).join('');
+export function consentPage(reply: FastifyReply, ctx: FormContext & { scopes: string[]; account?: string }): FastifyReply {
+  const { t, locale } = pageStrings(reply);
+  const header = clientHeader(t, ctx.client);
+  const items = ctx.scopes.map((s) => `<li>${Object.hasOwn(t.scopes, s) ? `${esc(t.scopes[s]!)} (<code>${esc(s)}</code>)` : `<code>${esc(s)}</code>`}</li>`).join('');
+  // "Not you?" posts the same interaction to the login page: signing in as someone else continues it.
+  const account = ctx.account
+    ? `<div class="account">${esc(t.signedInAs)} <strong>${esc(ctx.account)}</strong>. <form method="post" action="login-switch">${hidden(ctx, locale)}<button type="submit" class="link">${esc(t.notYou)}</button></form></div>`
+    : '';
   return sendPage(
     reply,
     200,
-    'Allow access',
-    `<h1>${esc(ctx.clientName)} wants to access your account</h1>
-<p>It asks for:</p><ul>${items || '<li>no specific permissions</li>'}</ul>
-<form method="post" action="consent">${hidden(ctx)}
-<button type="submit" name="decision" value="approve">Allow</button><button type="submit" name="decision" value="deny">Deny</button></form>`,
+    t.consentTitle,
+    `${header.html}<h1>${esc(t.consentHeading(ctx.client.name))}</h1>
+<p>${esc(t.asksFor)}</p><ul>${items || `<li>${esc(t.noPermissions)}</li>`}</ul>
+<form method="post" action="consent">${hidden(ctx, locale)}
+<div class="actions"><button type="submit" name="decision" value="approve" class="primary" autofocus>${esc(t.allow)}</button><button type="submit" name="decision" value="deny" class="secondary">${esc(t.deny)}</button></div></form>${account}`,
+    { formAction: formAction(ctx), img: header.img },
   );
 }

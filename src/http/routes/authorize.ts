@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
+import { endSession, grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
 import { authenticateUser, findUserBySub } from '../../commands/users.js';
 import { parseAuthorizationRequest, type AuthorizationRequest, type ResponseTarget } from '../../oauth/authorizationRequest.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../oauth/loginThrottle.js';
@@ -13,6 +13,7 @@ import { InteractionKeys, type SealPurpose } from '../interaction/sealing.js';
 import { BINDING_COOKIE, browserBinding, cookieOptions as cookieOptionsFor } from '../interaction/binding.js';
 import { errorPage } from '../pages/layout.js';
 import { consentPage, loginPage } from '../pages/interactionPages.js';
+import { clientDisplay } from '../pages/clientHeader.js';
 import { sendAuthorizationResponse } from '../pages/authorizationResponse.js';
 import { isFormEncoded } from '../formBody.js';
 
@@ -57,11 +58,15 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     return user && !user.disabled ? { ...session, sid } : undefined;
   }
 
-  /** The hidden fields of the login or consent form: each opens only at its own endpoint. */
+  /** The hidden fields of the login or consent form (each opens only at its own endpoint), and what the page shows of the client. */
   function formContext(reply: FastifyReply, request: FastifyRequest, interaction: Interaction, purpose: SealPurpose) {
     const sealed = keys.sealForm(purpose, interaction, browserBinding(request, reply, cookieOptions), INTERACTION_SECONDS);
-    const client = clients().get(interaction.req.clientId);
-    return { ...sealed, clientName: client?.metadata.client_name ?? interaction.req.clientId };
+    const { req } = interaction;
+    return {
+      ...sealed,
+      client: clientDisplay(req.clientId, clients().get(req.clientId)?.metadata),
+      redirectTarget: req.responseMode === 'query' ? req.redirectUri : null,
+    };
   }
 
   /** Login, then consent, then the code: each step skipped when already satisfied. */
@@ -84,7 +89,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const covered = consented !== undefined && requested.every((s) => consented.has(s));
     if (!state.consented && (!covered || req.prompt.includes('consent'))) {
       if (req.prompt.includes('none')) return sendAuthorizationResponse(reply, target, issuer, { error: 'consent_required', error_description: 'the user has not consented' });
-      return consentPage(reply, { ...formContext(reply, request, state, 'consent'), scopes: requested });
+      return consentPage(reply, { ...formContext(reply, request, state, 'consent'), scopes: requested, account: findUserBySub(runtime, session!.sub)?.username });
     }
     const code = await issueAuthorizationCode(
       runtime,
@@ -151,14 +156,26 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const verdict = await throttle.attempt(username, request.ip, () => authenticateUser(runtime, username, password), request.id);
     if (!verdict.allowed) {
       reply.header('retry-after', String(verdict.retryAfterSeconds));
-      return loginPage(reply, { ...formContext(reply, request, state, 'login'), username, status: 429, error: `Too many attempts. Try again in ${verdict.retryAfterSeconds} seconds.` });
+      return loginPage(reply, { ...formContext(reply, request, state, 'login'), username, status: 429, error: { kind: 'throttled', seconds: verdict.retryAfterSeconds } });
     }
     const user = verdict.result;
-    if (!user) return loginPage(reply, { ...formContext(reply, request, state, 'login'), username, status: 401, error: 'Wrong username or password.' });
+    if (!user) return loginPage(reply, { ...formContext(reply, request, state, 'login'), username, status: 401, error: { kind: 'wrong' } });
     const { sid } = await startSession(runtime, user.sub, ['pwd'], { actor: `user:${user.sub}`, correlationId: request.id });
     reply.setCookie(SESSION_COOKIE, sid, { ...cookieOptions, maxAge: runtime.config.sessionSeconds });
     request.cookies[SESSION_COOKIE] = sid;
     return proceed(request, reply, { ...state, loggedIn: true });
+  });
+
+  // "Not you?" on the consent page: the signed-in session ends, and the same request asks for a login.
+  // A sibling of /login, so that the login form's relative action still leads there.
+  app.post('/login-switch', async (request, reply) => {
+    // Posted from the consent page's form, so its sealed payload is the consent form's.
+    const interaction = openInteraction(request, 'consent');
+    if (!interaction) return errorPage(reply, 400, INVALID);
+    const session = currentSession(request);
+    if (session) await endSession(runtime, session.sid, 'switched account', { actor: `user:${session.sub}`, correlationId: request.id });
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookieOptions.secure });
+    return loginPage(reply, formContext(reply, request, { req: interaction.req }, 'login'));
   });
 
   app.post('/consent', async (request, reply) => {

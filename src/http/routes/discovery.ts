@@ -6,6 +6,7 @@ import { RESPONSE_MODES } from '../../oauth/authorizationRequest.js';
 import { ASSERTION_ALGS } from '../../tokens/clientAssertion.js';
 import { scopeTokens } from '../../domain/clients/metadataRules.js';
 import { clientsProjection } from '../../../projections/clients.js';
+import { SUPPORTED_LOCALES } from '../pages/strings.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const OIDC_SCOPES = ['openid', 'profile', 'email'];
@@ -60,7 +61,7 @@ export function serverMetadata(runtime: Runtime): Record<string, unknown> {
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: false,
-    ui_locales_supported: ['en'],
+    ui_locales_supported: SUPPORTED_LOCALES,
   };
 }
 

@@ -7,7 +7,9 @@ import { authorizationProjection } from '../../../projections/authorization.js';
 import { clientsProjection } from '../../../projections/clients.js';
 import { InteractionKeys } from '../interaction/sealing.js';
 import { browserBinding, cookieOptions } from '../interaction/binding.js';
-import { errorPage, esc, sendPage } from '../pages/layout.js';
+import { errorPage } from '../pages/layout.js';
+import { logoutConfirmPage, signedOutPage, stillSignedInPage } from '../pages/logoutPages.js';
+import { clientDisplay } from '../pages/clientHeader.js';
 import { SESSION_COOKIE, BINDING_COOKIE } from './authorize.js';
 
 /** How long the sign-out confirmation may wait for its answer. */
@@ -37,7 +39,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
       if (req.state !== null) url.searchParams.set('state', req.state);
       return reply.code(303).header('cache-control', 'no-store').header('location', url.toString()).send();
     }
-    return sendPage(reply, 200, 'Signed out', '<h1>You are signed out</h1>');
+    return signedOutPage(reply);
   }
 
   async function logout(request: FastifyRequest, reply: FastifyReply) {
@@ -51,8 +53,8 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     const clientId = str('client_id') ?? hintClient;
     if (str('client_id') && hintClient && str('client_id') !== hintClient) return errorPage(reply, 400, 'client_id does not match the id_token_hint.');
     const redirect = str('post_logout_redirect_uri') ?? null;
+    const client = clientId ? runtime.runner.view(clientsProjection).byId.get(clientId) : undefined;
     if (redirect) {
-      const client = clientId ? runtime.runner.view(clientsProjection).byId.get(clientId) : undefined;
       // Exact match against the client's registered list, like redirect_uri.
       if (!client || !(client.metadata.post_logout_redirect_uris ?? []).includes(redirect)) {
         return errorPage(reply, 400, 'The post_logout_redirect_uri is not registered for this application.');
@@ -68,18 +70,15 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     // Otherwise ask, so that a third-party page cannot sign the user out (§2, logout CSRF): also when the
     // browser has no binding cookie yet (it lasts the browser session, the session cookie a day).
     const bind = browserBinding(request, reply, cookieOptions(issuer));
-    const { interaction: sealed, csrf } = keys.sealForm('logout', req, bind, CONFIRM_SECONDS);
-    return sendPage(
-      reply,
-      200,
-      'Sign out',
-      `<h1>Sign out?</h1><form method="post" action="logout/confirm"><input type="hidden" name="interaction" value="${esc(sealed)}"><input type="hidden" name="csrf" value="${esc(csrf)}"><button type="submit" name="decision" value="logout">Sign out</button></form>`,
-    );
+    const sealed = keys.sealForm('logout', req, bind, CONFIRM_SECONDS);
+    return logoutConfirmPage(reply, { ...sealed, client: client ? clientDisplay(client.clientId, client.metadata) : undefined, redirect });
   }
 
   app.get('/logout', logout);
   app.post('/logout', logout);
   app.post('/logout/confirm', async (request, reply) => {
+    // Cancel changes nothing, so it needs no proof of where it came from.
+    if ((request.body as Record<string, unknown> | undefined)?.decision === 'cancel') return stillSignedInPage(reply);
     const sealed = keys.openForm<LogoutRequest>('logout', request.body, request.cookies[BINDING_COOKIE]);
     if (!sealed) return errorPage(reply, 400, 'This sign-out form has expired or was not sent by this browser.');
     return finish(request, reply, { redirect: sealed.redirect, state: sealed.state });
