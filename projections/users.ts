@@ -30,5 +30,5 @@ export const usersProjection = defineProjection<UsersView>({
   name: 'users',
   version: 1,
   initialState: () => ({ bySub: new Map(), byUsername: new Map() }),
-  on: { UserRegistered: apply, UserPasswordChanged: apply, UserDisabled: apply },
+  on: { UserRegistered: apply, UserPasswordChanged: apply, UserDisabled: apply, UserEnabled: apply },
 });

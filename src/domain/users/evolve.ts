@@ -22,6 +22,10 @@ export function evolveUser(state: UserStreamState, event: UserEvent, at = 0): Us
       return state && { ...state, passwordHash: event.data.passwordHash, updatedAt: at };
     case 'UserDisabled':
       return state && { ...state, disabled: true, updatedAt: at };
+    case 'UserEnabled':
+      return state && { ...state, disabled: false, updatedAt: at };
+    case 'UserSessionsRevoked':
+      return state;
   }
 }
 
