@@ -17,7 +17,7 @@ import { checkPasswordPolicy, hashPassword, verifyPassword } from '../oauth/pass
 import type { Runtime } from '../runtime.js';
 import { sha256 } from '../tokens/hash.js';
 import { usersProjection } from '../../projections/users.js';
-import { recordUserRevocations } from './userRevocation.js';
+import { causeIn, recordRevocations } from './holderRevocation.js';
 
 /** A sub is a UUID: its dashes stay after the first one, so the `$ce-` category is `user`. */
 export const userStream = (sub: string) => `user-${sub}`;
@@ -91,14 +91,14 @@ export async function registerUser(rt: Runtime, input: NewUser, ctx: CommandCont
 export async function changePassword(rt: Runtime, sub: string, password: string, ctx: CommandContext, options: { keepSessions?: boolean } = {}): Promise<UserState> {
   const passwordHash = await hashPassword(password);
   const events = await handleUserCommand(rt, { type: 'ChangePassword', sub, passwordHash, keepSessions: options.keepSessions === true }, ctx);
-  if (events.some((e) => e.type === 'UserSessionsRevoked')) await recordRevocations(rt, sub, 'password changed', ctx);
+  if (events.some((e) => e.type === 'UserSessionsRevoked')) await recordUserRevocations(rt, sub, 'password changed', ctx);
   return viewed(rt, sub);
 }
 
 /** Disables a user: no more sign-ins, and every session, grant and token they hold ends. */
 export async function disableUser(rt: Runtime, sub: string, ctx: CommandContext): Promise<UserState> {
   await handleUserCommand(rt, { type: 'DisableUser', sub }, ctx);
-  await recordRevocations(rt, sub, 'user disabled', ctx);
+  await recordUserRevocations(rt, sub, 'user disabled', ctx);
   return viewed(rt, sub);
 }
 
@@ -109,11 +109,9 @@ export async function enableUser(rt: Runtime, sub: string, ctx: CommandContext):
 }
 
 /** The per-grant and per-session records, caused by the user event just written. */
-async function recordRevocations(rt: Runtime, sub: string, reason: string, ctx: CommandContext): Promise<void> {
-  const stream = await rt.store.readStream(userStream(sub));
-  let cause: string | undefined;
-  for (const e of stream) if ((ENDS_EVERYTHING_OF_USER as readonly string[]).includes(e.type)) cause = e.id;
-  await recordUserRevocations(rt, sub, reason, { ...ctx, causationId: cause ?? ctx.causationId ?? null });
+async function recordUserRevocations(rt: Runtime, sub: string, reason: string, ctx: CommandContext): Promise<void> {
+  const cause = await causeIn(rt, userStream(sub), ENDS_EVERYTHING_OF_USER);
+  await recordRevocations(rt, { subject: sub }, reason, { ...ctx, causationId: cause ?? ctx.causationId ?? null });
 }
 
 /** The user holding this username (compared normalised), from the users view; disabled ones included. */

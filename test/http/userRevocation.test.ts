@@ -209,6 +209,36 @@ describe('disabling a user or changing their password ends what they hold', () =
     assert.ok((await promptNone(h)).get('code'));
   });
 
+  it('disableClient: its tokens inactive and status bits set, refresh, code and client_credentials invalid_client, /authorize refuses, its grants and tokens revoked by the command', async () => {
+    const c = await relyingParty();
+    const user = await createUser(server);
+    const h = await signIn(user, c);
+    const cc = await postForm(server, '/token', { grant_type: 'client_credentials', scope: 'orders:read', ...creds(c) });
+    assert.equal(cc.status, 200, cc.text);
+    const ccToken = cc.body.access_token as string;
+    const before = await ledgerHead(server);
+    await gql('mutation($id: ID!) { disableClient(clientId: $id, reason: "compromised") { disabled } }', { id: c.clientId });
+    for (const token of [h.access, h.refresh, ccToken]) assert.equal(await active(token), false);
+    assert.deepEqual([await statusBit(h.access), await statusBit(ccToken)], [1, 1]);
+    const head = await ledgerHead(server);
+    for (const res of [await refresh(h, c), await redeemPending(h, c), await postForm(server, '/token', { grant_type: 'client_credentials', ...creds(c) })]) {
+      assert.equal(res.status, 401, res.text);
+      assert.equal(res.body.error, 'invalid_client');
+    }
+    const authorize = await authorizeWithPkce(server, h.browser, c.clientId, redirectUri, undefined, { scope: 'openid' });
+    assert.equal(authorize.page.status, 400);
+    assert.equal(authorize.page.location, null, 'no redirect to a disabled client');
+    assert.equal(await ledgerHead(server), head, 'the refusals wrote nothing');
+    const events = await eventsSince(before);
+    const fact = events.find((e) => e.type === 'ClientDisabled')!;
+    assert.equal(fact.metadata.actor, `operator:${admin.clientId}`);
+    const follow = events.filter((e) => e.metadata.causationId === fact.id);
+    assert.deepEqual(follow.map((e) => e.type).sort(), ['GrantRevoked', 'GrantRevoked', 'TokenRevoked']);
+    for (const e of follow) assert.deepEqual([e.metadata.actor, e.metadata.correlationId], [fact.metadata.actor, fact.metadata.correlationId]);
+    // Another client asking prompt=none meets a signed-in user (consent is what it lacks, not a login).
+    assert.equal((await promptNone(h)).get('error'), 'consent_required', "the user's session stays: it is theirs, and other clients use it");
+  });
+
   it('the user event alone is enough: with no per-grant record written (a crash right after it), nothing works, before and after a restart', async () => {
     const user = await createUser(server);
     const h = await signIn(user);

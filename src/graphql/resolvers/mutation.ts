@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import { clientsProjection } from '../../../projections/clients.js';
 import { keysProjection } from '../../../projections/keys.js';
-import { handleClientCommand } from '../../commands/clients.js';
+import { disableClient, handleClientCommand } from '../../commands/clients.js';
 import { revokeGrant, revokeGrantToken } from '../../commands/grants.js';
 import { rotateSigningKey } from '../../commands/keyring.js';
 import { revokeToken } from '../../commands/tokens.js';
@@ -175,12 +175,12 @@ export class MutationResolver {
     });
   }
 
-  @Mutation(() => Client, { description: 'Disables a client: it can no longer authenticate' })
+  @Mutation(() => Client, { description: 'Disables a client: it can no longer authenticate; its grants and tokens are revoked' })
   disableClient(@Arg('clientId', () => ID) clientId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<Client> {
     return command(async () => {
       const why = checkReason(reason);
       mustFindClient(ctx.runtime, clientId);
-      await handleClientCommand(ctx.runtime, { type: 'DisableClient', clientId }, commandContext(ctx, why));
+      await disableClient(ctx.runtime, clientId, commandContext(ctx, why));
       return toClient(mustFindClient(ctx.runtime, clientId));
     });
   }
