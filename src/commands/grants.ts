@@ -97,10 +97,25 @@ function mintRefresh(rt: Runtime, grantId: string, client: ClientState, sub: str
 /**
  * A disabled user's grants give nothing, whatever the grant stream says: UserDisabled is the fact,
  * and the GrantRevoked records that follow it may still be on their way (or cut short by a crash).
- * Checked before anything is minted or written.
+ * Checked before anything is minted or written; returns the user's revocation count for
+ * `refuseIfRaced`.
  */
-function refuseIfUserDisabled(rt: Runtime, sub: string): void {
-  if (rt.runner.view(usersProjection).bySub.get(sub)?.disabled) throw new GrantError('invalid_grant', 'the user is disabled');
+function refuseIfUserDisabled(rt: Runtime, sub: string): number {
+  const user = rt.runner.view(usersProjection).bySub.get(sub);
+  if (user?.disabled) throw new GrantError('invalid_grant', 'the user is disabled');
+  return user?.revocations ?? 0;
+}
+
+/**
+ * The views drop what a user holds when UserDisabled or UserSessionsRevoked is applied, but tokens
+ * written after that event, by a request that read the views before it, would outlive it. Once our
+ * events are applied, a changed count means such an event came first: the grant is revoked and the
+ * request refused, so a password change never misses a refresh that was in flight.
+ */
+async function refuseIfRaced(rt: Runtime, grantId: string, sub: string, seen: number, ctx: CommandContext): Promise<void> {
+  if ((rt.runner.view(usersProjection).bySub.get(sub)?.revocations ?? 0) === seen) return;
+  await run(rt, grantId, { type: 'RevokeGrant', reason: 'the user was signed out everywhere during this request' }, ctx);
+  throw new GrantError('invalid_grant', 'the user was signed out everywhere');
 }
 
 /** The one answer to a reuse: the events are written (the grant is revoked), then the request is refused. */
@@ -166,7 +181,7 @@ export async function redeemAuthorizationCode(
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { issued, client } = input;
-  refuseIfUserDisabled(rt, issued.sub);
+  const revocations = refuseIfUserDisabled(rt, issued.sub);
   const aud = grantAudience(input.resource, issued.resource, rt.config.issuer);
   const access = await mintAccessToken(rt, { client, sub: issued.sub, scope: issued.scope, aud, grantType: 'authorization_code', grantId: input.grantId });
   const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
@@ -189,6 +204,7 @@ export async function redeemAuthorizationCode(
     ctx,
   );
   refuseIfReuse(events, 'the authorization code');
+  await refuseIfRaced(rt, input.grantId, issued.sub, revocations, ctx);
   return {
     access,
     refreshToken: refresh?.token ?? null,
@@ -203,7 +219,7 @@ export async function rotateRefreshToken(
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { held, client } = input;
-  refuseIfUserDisabled(rt, held.sub);
+  const revocations = refuseIfUserDisabled(rt, held.sub);
   const scope = input.scope ?? held.scope;
   const code = await grantCode(rt, input.grantId);
   const aud = grantAudience(input.resource, code?.resource ?? [], rt.config.issuer);
@@ -229,6 +245,7 @@ export async function rotateRefreshToken(
     ctx,
   );
   refuseIfReuse(events, 'the refresh token');
+  await refuseIfRaced(rt, input.grantId, held.sub, revocations, ctx);
   return {
     access,
     refreshToken: refresh.token,

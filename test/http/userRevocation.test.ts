@@ -9,6 +9,11 @@ import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js
 import { Browser } from '../helpers/browser.js';
 import { authorizeInBrowser, authorizeWithPkce, createUser } from '../helpers/flow.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import { rotateRefreshToken } from '../../src/commands/grants.js';
+import { GrantError } from '../../src/domain/grants/decide.js';
+import { sha256 } from '../../src/tokens/hash.js';
+import { authorizationProjection } from '../../projections/authorization.js';
+import { clientsProjection } from '../../projections/clients.js';
 
 /**
  * Issue #15 item 3: what a user held stops working when an operator disables them or changes their
@@ -237,6 +242,29 @@ describe('disabling a user or changing their password ends what they hold', () =
     for (const e of follow) assert.deepEqual([e.metadata.actor, e.metadata.correlationId], [fact.metadata.actor, fact.metadata.correlationId]);
     // Another client asking prompt=none meets a signed-in user (consent is what it lacks, not a login).
     assert.equal((await promptNone(h)).get('error'), 'consent_required', "the user's session stays: it is theirs, and other clients use it");
+  });
+
+  it('a refresh in flight while the password change is recorded gives nothing that works', async () => {
+    const user = await createUser(server);
+    const h = await signIn(user);
+    const rt = server.runtime;
+    const held = rt.runner.view(authorizationProjection).refresh.get(sha256(h.refresh))!;
+    const client = rt.runner.view(clientsProjection).byId.get(rp.clientId)!;
+    const ctx = { actor: 'operator:test', correlationId: randomUUID() };
+    // The rotation has read the views; the revocation is written while it mints and signs.
+    const rotation = rotateRefreshToken(rt, { grantId: held.grantId, jti: held.jti, client, scope: undefined, held, resource: [] }, ctx);
+    const { position } = await rt.ledger.append(`user-${user.sub}`, [{ type: 'UserSessionsRevoked', data: { sub: user.sub } }], 'stream_exists', ctx);
+    await rt.runner.waitFor(position);
+    const outcome = await rotation.then((tokens) => tokens, (err: unknown) => err);
+    if (outcome instanceof GrantError) {
+      assert.equal(outcome.code, 'invalid_grant');
+    } else {
+      const tokens = outcome as Awaited<typeof rotation>;
+      assert.equal(await active(tokens.access.token), false, 'the new access token died with the revocation');
+      assert.equal(await active(tokens.refreshToken!), false, 'the new refresh token died with the revocation');
+    }
+    assert.equal(await active(h.access), false);
+    assert.equal((await refresh(h)).body.error, 'invalid_grant');
   });
 
   it('the user event alone is enough: with no per-grant record written (a crash right after it), nothing works, before and after a restart', async () => {
