@@ -105,6 +105,13 @@ describe('user decider', () => {
     assert.equal(checkUsername('ａｌｉｃｅ'), 'alice', 'full-width letters are NFKC-normalised');
     assert.equal(normaliseUsername('ＡＬＩＣＥ'), 'alice');
   });
+  it('counts every end of everything the user held (disable, sign-out everywhere); the latter is no profile change', () => {
+    const s1 = evolveUser(undefined, registered, 1000);
+    const s2 = evolveUser(s1, { type: 'UserSessionsRevoked', data: { sub } }, 2000);
+    const s3 = evolveUser(s2, disabled, 3000);
+    assert.deepEqual([s1?.revocations, s2?.revocations, s3?.revocations], [0, 1, 2]);
+    assert.equal(s2?.updatedAt, 1000, 'OIDC updated_at is about the profile');
+  });
   it('keeps the recorded time as updatedAt', () => {
     const s1 = evolveUser(undefined, registered, 1000);
     const s2 = evolveUser(s1, disabled, 5000);
@@ -141,7 +148,7 @@ describe('users view', () => {
     assert.equal(view.byUsername.get('alice'), sub);
     const u = view.bySub.get(sub)!;
     assert.deepEqual([u.username, u.createdAt, u.updatedAt, u.disabled], ['Alice', 1000, 2000, false]);
-    assert.deepEqual(Object.keys(usersProjection.on).sort(), ['UserDisabled', 'UserEnabled', 'UserPasswordChanged', 'UserRegistered']);
+    assert.deepEqual(Object.keys(usersProjection.on).sort(), ['UserDisabled', 'UserEnabled', 'UserPasswordChanged', 'UserRegistered', 'UserSessionsRevoked']);
   });
 });
 
