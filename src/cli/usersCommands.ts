@@ -104,27 +104,20 @@ export function usersCommand(): Command {
       }),
     );
 
-  users
-    .command('disable <subOrUsername>')
-    .description('disable a user: they can no longer log in, and their sessions, grants and tokens are revoked (the username stays taken)')
-    .option('--json', 'print JSON')
-    .action((subOrUsername: string, opts: { json?: boolean }) =>
-      withRuntime(async (rt) => {
-        const info = userInformation(await disableUser(rt, mustFind(rt, subOrUsername).sub, operator()));
-        print(!!opts.json, info, () => `user ${info.username} disabled`);
-      }),
-    );
-
-  users
-    .command('enable <subOrUsername>')
-    .description('let a disabled user log in again (what disabling revoked stays revoked)')
-    .option('--json', 'print JSON')
-    .action((subOrUsername: string, opts: { json?: boolean }) =>
-      withRuntime(async (rt) => {
-        const info = userInformation(await enableUser(rt, mustFind(rt, subOrUsername).sub, operator()));
-        print(!!opts.json, info, () => `user ${info.username} enabled`);
-      }),
-    );
+  /** disable and enable: the same shape, another use case. */
+  const statusChange = (name: string, description: string, change: typeof disableUser, done: string) =>
+    users
+      .command(`${name} <subOrUsername>`)
+      .description(description)
+      .option('--json', 'print JSON')
+      .action((subOrUsername: string, opts: { json?: boolean }) =>
+        withRuntime(async (rt) => {
+          const info = userInformation(await change(rt, mustFind(rt, subOrUsername).sub, operator()));
+          print(!!opts.json, info, () => `user ${info.username} ${done}`);
+        }),
+      );
+  statusChange('disable', 'disable a user: they can no longer log in, and their sessions, grants and tokens are revoked (the username stays taken)', disableUser, 'disabled');
+  statusChange('enable', 'let a disabled user log in again (what disabling revoked stays revoked)', enableUser, 'enabled');
 
   users
     .command('set-password <subOrUsername>')
