@@ -461,11 +461,27 @@ function grantRevoked(view: ActiveTokensView, event: RecordedEvent): ActiveToken
   return view;
 }
 
+/**
+ * UserDisabled and UserSessionsRevoked end every token the user holds through a grant (a
+ * client_credentials token's subject is its client, never a user). One pass over the slots, a
+ * comparison of integers each: a rare operator action, and it must not wait for the per-grant
+ * GrantRevoked records that follow, which a crash could cut short.
+ */
+function userTokensEnded(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView {
+  const { sub } = (event as unknown as { data: { sub: string } }).data;
+  const id = view.strings.ids.get(sub);
+  if (id === undefined) return view;
+  for (let slot = 0; slot < view.top; slot++) {
+    if (view.flags[slot]! & LIVE && view.grant[slot] !== 0 && view.sub[slot] === id) forget(view, slot);
+  }
+  return view;
+}
+
 export const activeTokensProjection = defineProjection<ActiveTokensView>({
   name: 'activeTokens',
-  version: 3,
+  version: 4,
   initialState: () => emptyView(FIRST_CAPACITY, FIRST_CAPACITY * 2),
-  on: { AccessTokenIssued: issued, TokenRevoked: revoked, GrantRevoked: grantRevoked },
+  on: { AccessTokenIssued: issued, TokenRevoked: revoked, GrantRevoked: grantRevoked, UserDisabled: userTokensEnded, UserSessionsRevoked: userTokensEnded },
 });
 
 /**

@@ -20,6 +20,10 @@ export interface AuthorizationView {
   backchannelClients: Set<string>;
   /** `${sidHash}\0${clientId}` → a logout token still to deliver */
   pendingLogouts: Map<string, PendingLogout>;
+  /** sub → live sessions' hashes, so ending everything of a user touches only theirs */
+  sessionsBySub: Map<string, Set<string>>;
+  /** sub → grantId → its code's hash and how long the grant may hold a code or refresh token (epoch s) */
+  grantsBySub: Map<string, Map<string, { codeHash: string; until: number }>>;
 }
 
 export interface PendingLogout {
@@ -45,9 +49,54 @@ export const consentKey = (sub: string, clientId: string) => `${sub}\0${clientId
 
 const data = <T>(e: RecordedEvent) => (e as unknown as { data: T }).data;
 
+/** Ends a session as SessionEnded does: its clients with a backchannel_logout_uri are owed a logout token. */
+function endSession(v: AuthorizationView, sidHash: string, e: RecordedEvent): void {
+  const session = v.sessions.get(sidHash);
+  v.sessions.delete(sidHash);
+  if (session) removeFrom(v.sessionsBySub, session.sub, sidHash);
+  for (const clientId of v.sessionClients.get(sidHash) ?? []) {
+    if (!session || !v.backchannelClients.has(clientId)) continue;
+    const jti = createHash('sha256').update(`${e.id}\0${clientId}`).digest('base64url');
+    v.pendingLogouts.set(`${sidHash}\0${clientId}`, { sidHash, sub: session.sub, clientId, jti, attempts: 0, nextAttemptAt: e.recordedAt.getTime() });
+  }
+  v.sessionClients.delete(sidHash);
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  set?.delete(value);
+  if (set?.size === 0) map.delete(key);
+}
+
+function dropRefreshOfGrant(v: AuthorizationView, grantId: string): void {
+  for (const hash of v.refreshByGrant.get(grantId) ?? []) {
+    const token = v.refresh.get(hash);
+    if (token) v.refreshByJti.delete(token.jti);
+    v.refresh.delete(hash);
+  }
+  v.refreshByGrant.delete(grantId);
+}
+
+/**
+ * UserDisabled and UserSessionsRevoked: the user's sessions end (back-channel logouts owed), their
+ * outstanding codes and refresh tokens are gone. Applied from the one user event, so it holds even
+ * if the per-grant GrantRevoked records that follow it were never written (a crash in between).
+ */
+function endEverythingOfUser(v: AuthorizationView, e: RecordedEvent): AuthorizationView {
+  const { sub } = data<{ sub: string }>(e);
+  for (const sidHash of [...(v.sessionsBySub.get(sub) ?? [])]) endSession(v, sidHash, e);
+  v.sessionsBySub.delete(sub);
+  for (const [grantId, { codeHash }] of v.grantsBySub.get(sub) ?? []) {
+    v.codes.delete(codeHash);
+    dropRefreshOfGrant(v, grantId);
+  }
+  v.grantsBySub.delete(sub);
+  return v;
+}
+
 export const authorizationProjection = defineProjection<AuthorizationView>({
   name: 'authorization',
-  version: 2,
+  version: 3,
   initialState: () => ({
     sessions: new Map(),
     consents: new Map(),
@@ -58,25 +107,24 @@ export const authorizationProjection = defineProjection<AuthorizationView>({
     sessionClients: new Map(),
     backchannelClients: new Set(),
     pendingLogouts: new Map(),
+    sessionsBySub: new Map(),
+    grantsBySub: new Map(),
   }),
   on: {
     SessionStarted: (v, e) => {
       const d = data<SessionStartedEvent['data']>(e);
       v.sessions.set(d.sidHash, d);
+      const mine = v.sessionsBySub.get(d.sub);
+      if (mine) mine.add(d.sidHash);
+      else v.sessionsBySub.set(d.sub, new Set([d.sidHash]));
       return v;
     },
     SessionEnded: (v, e) => {
-      const { sidHash } = data<SessionEndedEvent['data']>(e);
-      const session = v.sessions.get(sidHash);
-      v.sessions.delete(sidHash);
-      for (const clientId of v.sessionClients.get(sidHash) ?? []) {
-        if (!session || !v.backchannelClients.has(clientId)) continue;
-        const jti = createHash('sha256').update(`${e.id}\0${clientId}`).digest('base64url');
-        v.pendingLogouts.set(`${sidHash}\0${clientId}`, { sidHash, sub: session.sub, clientId, jti, attempts: 0, nextAttemptAt: e.recordedAt.getTime() });
-      }
-      v.sessionClients.delete(sidHash);
+      endSession(v, data<SessionEndedEvent['data']>(e).sidHash, e);
       return v;
     },
+    UserDisabled: endEverythingOfUser,
+    UserSessionsRevoked: endEverythingOfUser,
     BackchannelLogoutDelivered: (v, e) => {
       const d = data<BackchannelDeliveredEvent['data']>(e);
       v.pendingLogouts.delete(`${d.sidHash}\0${d.clientId}`);
@@ -104,6 +152,9 @@ export const authorizationProjection = defineProjection<AuthorizationView>({
     AuthorizationCodeIssued: (v, e) => {
       const d = data<CodeIssuedEvent['data']>(e);
       v.codes.set(d.codeHash, { grantId: d.grantId, exp: d.exp });
+      const grants = v.grantsBySub.get(d.sub) ?? new Map<string, { codeHash: string; until: number }>();
+      grants.set(d.grantId, { codeHash: d.codeHash, until: d.exp + CODE_MEMORY_SECONDS });
+      v.grantsBySub.set(d.sub, grants);
       if (d.sid !== null && v.sessions.has(d.sid)) {
         const clients = v.sessionClients.get(d.sid) ?? new Set<string>();
         clients.add(d.clientId);
@@ -118,6 +169,8 @@ export const authorizationProjection = defineProjection<AuthorizationView>({
       const list = v.refreshByGrant.get(d.grantId);
       if (list) list.push(d.tokenHash);
       else v.refreshByGrant.set(d.grantId, [d.tokenHash]);
+      const grant = v.grantsBySub.get(d.sub)?.get(d.grantId);
+      if (grant) grant.until = Math.max(grant.until, d.familyExp);
       return v;
     },
     // A rotated token stays known until its family expires: presenting it again is reuse, not "unknown".
@@ -128,13 +181,7 @@ export const authorizationProjection = defineProjection<AuthorizationView>({
       return v;
     },
     GrantRevoked: (v, e) => {
-      const { grantId } = data<{ grantId: string }>(e);
-      for (const hash of v.refreshByGrant.get(grantId) ?? []) {
-        const token = v.refresh.get(hash);
-        if (token) v.refreshByJti.delete(token.jti);
-        v.refresh.delete(hash);
-      }
-      v.refreshByGrant.delete(grantId);
+      dropRefreshOfGrant(v, data<{ grantId: string }>(e).grantId);
       return v;
     },
   },
@@ -146,6 +193,11 @@ export function evictExpiredAuthorization(v: AuthorizationView, nowSeconds: numb
     if (s.exp > nowSeconds) continue;
     v.sessions.delete(hash);
     v.sessionClients.delete(hash);
+    removeFrom(v.sessionsBySub, s.sub, hash);
+  }
+  for (const [sub, grants] of v.grantsBySub) {
+    for (const [grantId, g] of grants) if (g.until <= nowSeconds) grants.delete(grantId);
+    if (grants.size === 0) v.grantsBySub.delete(sub);
   }
   // A used code stays known for a day after it expires, so a late replay still revokes what it produced.
   for (const [hash, c] of v.codes) if (c.exp + CODE_MEMORY_SECONDS <= nowSeconds) v.codes.delete(hash);

@@ -7,7 +7,8 @@ import { defineProjection } from './projection.js';
  * any list. Each JWT access token's AccessTokenIssued event names its slot (list id, bit index;
  * src/tokens/statusList.ts allocates them); a revocation sets the bit: TokenRevoked for the token,
  * GrantRevoked for every access token of the grant, ClientDisabled for every token of the client
- * (introspection treats a disabled client's tokens as inactive too). A set bit is never cleared.
+ * (introspection treats a disabled client's tokens as inactive too), UserDisabled and
+ * UserSessionsRevoked for every token the user holds through a grant. A set bit is never cleared.
  *
  * Nothing here reads the wall clock (a replay must rebuild the same view): the "now" is the latest
  * `iat` the ledger has recorded. A token's entry (what a revocation needs to find its bit) goes a
@@ -33,6 +34,8 @@ export interface StatusSlotRef {
   exp: number;
   grantId: string | null;
   clientId: string;
+  /** The user, for a token issued through a grant; null for client_credentials. */
+  sub: string | null;
 }
 
 export interface StatusListsView {
@@ -41,6 +44,7 @@ export interface StatusListsView {
   tokens: Map<string, StatusSlotRef>;
   byGrant: Map<string, Set<string>>;
   byClient: Map<string, Set<string>>;
+  bySub: Map<string, Set<string>>;
   /** Latest iat seen (epoch s): the view's clock. */
   clock: number;
 }
@@ -72,6 +76,7 @@ function forget(v: StatusListsView, jti: string): void {
   v.tokens.delete(jti);
   if (ref.grantId) removeFrom(v.byGrant, ref.grantId, jti);
   removeFrom(v.byClient, ref.clientId, jti);
+  if (ref.sub) removeFrom(v.bySub, ref.sub, jti);
 }
 
 function setBit(v: StatusListsView, jti: string): void {
@@ -124,16 +129,24 @@ function issued(v: StatusListsView, e: RecordedEvent): StatusListsView {
   list.size = Math.max(list.size, slot.idx + 1);
   list.maxExp = Math.max(list.maxExp, d.exp);
   list.jtis.push(d.jti);
-  v.tokens.set(d.jti, { list: slot.id, idx: slot.idx, exp: d.exp, grantId: d.grantId, clientId: d.clientId });
+  const sub = d.grantId ? d.sub : null;
+  v.tokens.set(d.jti, { list: slot.id, idx: slot.idx, exp: d.exp, grantId: d.grantId, clientId: d.clientId, sub });
   if (d.grantId) addTo(v.byGrant, d.grantId, d.jti);
+  if (sub) addTo(v.bySub, sub, d.jti);
   addTo(v.byClient, d.clientId, d.jti);
+  return v;
+}
+
+function userTokensRevoked(v: StatusListsView, e: RecordedEvent): StatusListsView {
+  const { sub } = data<{ sub: string }>(e);
+  for (const jti of [...(v.bySub.get(sub) ?? [])]) setBit(v, jti);
   return v;
 }
 
 export const statusListsProjection = defineProjection<StatusListsView>({
   name: 'statusLists',
-  version: 2,
-  initialState: () => ({ lists: new Map(), tokens: new Map(), byGrant: new Map(), byClient: new Map(), clock: 0 }),
+  version: 3,
+  initialState: () => ({ lists: new Map(), tokens: new Map(), byGrant: new Map(), byClient: new Map(), bySub: new Map(), clock: 0 }),
   on: {
     AccessTokenIssued: issued,
     TokenRevoked: (v, e) => {
@@ -151,6 +164,8 @@ export const statusListsProjection = defineProjection<StatusListsView>({
       for (const jti of [...(v.byClient.get(clientId) ?? [])]) setBit(v, jti);
       return v;
     },
+    UserDisabled: userTokensRevoked,
+    UserSessionsRevoked: userTokensRevoked,
   },
 });
 

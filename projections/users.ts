@@ -28,7 +28,7 @@ function apply(view: UsersView, event: RecordedEvent): UsersView {
 /** Every registered user with profile, password hash and status: feeds logins, the CLI and OIDC claims. */
 export const usersProjection = defineProjection<UsersView>({
   name: 'users',
-  version: 1,
+  version: 2,
   initialState: () => ({ bySub: new Map(), byUsername: new Map() }),
-  on: { UserRegistered: apply, UserPasswordChanged: apply, UserDisabled: apply },
+  on: { UserRegistered: apply, UserPasswordChanged: apply, UserDisabled: apply, UserEnabled: apply, UserSessionsRevoked: apply },
 });

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { handleClientCommand } from '../commands/clients.js';
+import { disableClient, handleClientCommand } from '../commands/clients.js';
 import { AUTH_METHODS, GRANT_TYPES, INTROSPECTION_ACCESS, RESPONSE_MODES, type ClientMetadata } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { ClientCommandError } from '../domain/clients/decide.js';
@@ -216,11 +216,11 @@ export function clientsCommand(): Command {
 
   clients
     .command('disable <clientId>')
-    .description('disable a client: it can no longer authenticate')
+    .description('disable a client: it can no longer authenticate, and its grants and tokens are revoked')
     .option('--json', 'print JSON')
     .action((clientId: string, opts: { json?: boolean }) =>
       withRuntime(async (rt) => {
-        await handleClientCommand(rt, { type: 'DisableClient', clientId }, operator());
+        await disableClient(rt, clientId, operator());
         const info = clientInformation(mustFind(rt, clientId));
         print(!!opts.json, info, () => `client ${clientId} disabled`);
       }),

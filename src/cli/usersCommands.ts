@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { changePassword, disableUser, findUserBySub, findUserByUsername, registerUser } from '../commands/users.js';
+import { changePassword, disableUser, enableUser, findUserBySub, findUserByUsername, registerUser } from '../commands/users.js';
 import { UserCommandError } from '../domain/users/decide.js';
 import type { UserState } from '../domain/users/state.js';
 import { usersProjection } from '../../projections/users.js';
@@ -50,7 +50,7 @@ const describe = (u: ReturnType<typeof userInformation>) =>
     .join('\n');
 
 export function usersCommand(): Command {
-  const users = new Command('users').description('end users: create, list, show, disable, set-password');
+  const users = new Command('users').description('end users: create, list, show, disable, enable, set-password');
 
   users
     .command('create')
@@ -104,26 +104,32 @@ export function usersCommand(): Command {
       }),
     );
 
-  users
-    .command('disable <subOrUsername>')
-    .description('disable a user: they can no longer log in (the username stays taken)')
-    .option('--json', 'print JSON')
-    .action((subOrUsername: string, opts: { json?: boolean }) =>
-      withRuntime(async (rt) => {
-        const info = userInformation(await disableUser(rt, mustFind(rt, subOrUsername).sub, operator()));
-        print(!!opts.json, info, () => `user ${info.username} disabled`);
-      }),
-    );
+  /** disable and enable: the same shape, another use case. */
+  const statusChange = (name: string, description: string, change: typeof disableUser, done: string) =>
+    users
+      .command(`${name} <subOrUsername>`)
+      .description(description)
+      .option('--json', 'print JSON')
+      .action((subOrUsername: string, opts: { json?: boolean }) =>
+        withRuntime(async (rt) => {
+          const info = userInformation(await change(rt, mustFind(rt, subOrUsername).sub, operator()));
+          print(!!opts.json, info, () => `user ${info.username} ${done}`);
+        }),
+      );
+  statusChange('disable', 'disable a user: they can no longer log in, and their sessions, grants and tokens are revoked (the username stays taken)', disableUser, 'disabled');
+  statusChange('enable', 'let a disabled user log in again (what disabling revoked stays revoked)', enableUser, 'enabled');
 
   users
     .command('set-password <subOrUsername>')
-    .description(`replace a user's password (from --password or ${PASSWORD_ENV})`)
+    .description(`replace a user's password (from --password or ${PASSWORD_ENV}); signs the user out everywhere unless --keep-sessions`)
     .option('--password <password>', 'the new password, at least 8 characters')
+    .option('--keep-sessions', "keep the user's sessions, grants and tokens (by default they are revoked)")
     .option('--json', 'print JSON')
-    .action((subOrUsername: string, opts: { password?: string; json?: boolean }) =>
+    .action((subOrUsername: string, opts: { password?: string; keepSessions?: boolean; json?: boolean }) =>
       withRuntime(async (rt) => {
         const password = passwordFrom(opts.password);
-        const info = userInformation(await changePassword(rt, mustFind(rt, subOrUsername).sub, password, operator()));
+        const keepSessions = opts.keepSessions === true;
+        const info = userInformation(await changePassword(rt, mustFind(rt, subOrUsername).sub, password, operator(), { keepSessions }));
         print(!!opts.json, info, () => `password changed for user ${info.username}`);
       }),
     );

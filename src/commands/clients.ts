@@ -5,6 +5,7 @@ import type { ClientStreamState } from '../domain/clients/state.js';
 import { handleCommand, type Decider } from '../ledger/commandHandler.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import type { Runtime } from '../runtime.js';
+import { causeIn, recordRevocations } from './holderRevocation.js';
 
 /** `$ce-` splits a stream name on its first dash, so `client-svc-a` stays in category `client`. */
 export const clientStream = (clientId: string) => `client-${clientId}`;
@@ -21,4 +22,15 @@ export async function handleClientCommand(rt: Runtime, command: ClientCommand, c
   const { events, position } = await handleCommand(rt.ledger, clientStream(command.clientId), clientDecider(rt), command, ctx);
   if (position !== undefined) await rt.runner.waitFor(position);
   return events;
+}
+
+/**
+ * Disables a client: it can no longer authenticate or start an authorization, and every grant and
+ * token it holds is revoked (records caused by ClientDisabled, which is the fact the views and the
+ * endpoints already honour). The users' sessions stay: they belong to the users and other clients.
+ */
+export async function disableClient(rt: Runtime, clientId: string, ctx: CommandContext): Promise<void> {
+  await handleClientCommand(rt, { type: 'DisableClient', clientId }, ctx);
+  const cause = await causeIn(rt, clientStream(clientId), ['ClientDisabled']);
+  await recordRevocations(rt, { clientId }, 'client disabled', { ...ctx, causationId: cause ?? ctx.causationId ?? null });
 }

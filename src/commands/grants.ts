@@ -12,11 +12,12 @@ import { mintSecret } from '../tokens/secrets.js';
 import type { Runtime } from '../runtime.js';
 import { mintAccessToken, NoSigningKeyError, type IssuedAccessToken } from './tokens.js';
 import { atHash, signIdToken } from '../tokens/idToken.js';
+import { usersProjection } from '../../projections/users.js';
 
 export const grantStream = (grantId: string) => `grant-${grantId}`;
 export const consentStream = (sub: string, clientId: string) => `consent-${sha256(`${sub}\0${clientId}`)}`;
 
-const CODE_LIFETIME_SECONDS = 60;
+export const CODE_LIFETIME_SECONDS = 60;
 
 const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
   initialState: initialGrant,
@@ -93,6 +94,30 @@ function mintRefresh(rt: Runtime, grantId: string, client: ClientState, sub: str
   return { token, data };
 }
 
+/**
+ * A disabled user's grants give nothing, whatever the grant stream says: UserDisabled is the fact,
+ * and the GrantRevoked records that follow it may still be on their way (or cut short by a crash).
+ * Checked before anything is minted or written; returns the user's revocation count for
+ * `refuseIfRaced`.
+ */
+function refuseIfUserDisabled(rt: Runtime, sub: string): number {
+  const user = rt.runner.view(usersProjection).bySub.get(sub);
+  if (user?.disabled) throw new GrantError('invalid_grant', 'the user is disabled');
+  return user?.revocations ?? 0;
+}
+
+/**
+ * The views drop what a user holds when UserDisabled or UserSessionsRevoked is applied, but tokens
+ * written after that event, by a request that read the views before it, would outlive it. Once our
+ * events are applied, a changed count means such an event came first: the grant is revoked and the
+ * request refused, so a password change never misses a refresh that was in flight.
+ */
+async function refuseIfRaced(rt: Runtime, grantId: string, sub: string, seen: number, ctx: CommandContext): Promise<void> {
+  if ((rt.runner.view(usersProjection).bySub.get(sub)?.revocations ?? 0) === seen) return;
+  await run(rt, grantId, { type: 'RevokeGrant', reason: 'the user was signed out everywhere during this request' }, ctx);
+  throw new GrantError('invalid_grant', 'the user was signed out everywhere');
+}
+
 /** The one answer to a reuse: the events are written (the grant is revoked), then the request is refused. */
 function refuseIfReuse(events: GrantEvent[], what: string): void {
   if (isReuseVerdict(events)) throw new GrantError('invalid_grant', `${what} was already used; every token of its grant is revoked`);
@@ -156,6 +181,7 @@ export async function redeemAuthorizationCode(
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { issued, client } = input;
+  const revocations = refuseIfUserDisabled(rt, issued.sub);
   const aud = grantAudience(input.resource, issued.resource, rt.config.issuer);
   const access = await mintAccessToken(rt, { client, sub: issued.sub, scope: issued.scope, aud, grantType: 'authorization_code', grantId: input.grantId });
   const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
@@ -178,6 +204,7 @@ export async function redeemAuthorizationCode(
     ctx,
   );
   refuseIfReuse(events, 'the authorization code');
+  await refuseIfRaced(rt, input.grantId, issued.sub, revocations, ctx);
   return {
     access,
     refreshToken: refresh?.token ?? null,
@@ -192,6 +219,7 @@ export async function rotateRefreshToken(
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { held, client } = input;
+  const revocations = refuseIfUserDisabled(rt, held.sub);
   const scope = input.scope ?? held.scope;
   const code = await grantCode(rt, input.grantId);
   const aud = grantAudience(input.resource, code?.resource ?? [], rt.config.issuer);
@@ -217,6 +245,7 @@ export async function rotateRefreshToken(
     ctx,
   );
   refuseIfReuse(events, 'the refresh token');
+  await refuseIfRaced(rt, input.grantId, held.sub, revocations, ctx);
   return {
     access,
     refreshToken: refresh.token,
@@ -276,7 +305,11 @@ export async function startSession(rt: Runtime, sub: string, amr: string[], ctx:
 }
 
 export async function endSession(rt: Runtime, sid: string, reason: string, ctx: CommandContext): Promise<void> {
-  const sidHash = sha256(sid);
+  await endSessionByHash(rt, sha256(sid), reason, ctx);
+}
+
+/** Ends a session known by its hash (the ledger's and the history's name for it). */
+export async function endSessionByHash(rt: Runtime, sidHash: string, reason: string, ctx: CommandContext): Promise<void> {
   const { position } = await rt.ledger.append(`session-${sidHash}`, [{ type: 'SessionEnded', data: { sidHash, reason } }], 'stream_exists', ctx);
   await rt.runner.waitFor(position);
 }

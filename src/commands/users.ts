@@ -8,7 +8,7 @@ import {
   type UserCommand,
   type UsernameCommand,
 } from '../domain/users/decide.js';
-import type { UserEvent, UsernameClaimedEvent } from '../domain/users/events.js';
+import { ENDS_EVERYTHING_OF_USER, type UserEvent, type UsernameClaimedEvent } from '../domain/users/events.js';
 import { evolveUser, evolveUsernameClaim } from '../domain/users/evolve.js';
 import type { UsernameClaimState, UserState, UserStreamState } from '../domain/users/state.js';
 import { handleCommand, type Decider } from '../ledger/commandHandler.js';
@@ -17,6 +17,7 @@ import { checkPasswordPolicy, hashPassword, verifyPassword } from '../oauth/pass
 import type { Runtime } from '../runtime.js';
 import { sha256 } from '../tokens/hash.js';
 import { usersProjection } from '../../projections/users.js';
+import { causeIn, recordRevocations } from './holderRevocation.js';
 
 /** A sub is a UUID: its dashes stay after the first one, so the `$ce-` category is `user`. */
 export const userStream = (sub: string) => `user-${sub}`;
@@ -83,14 +84,34 @@ export async function registerUser(rt: Runtime, input: NewUser, ctx: CommandCont
   return viewed(rt, sub);
 }
 
-export async function changePassword(rt: Runtime, sub: string, password: string, ctx: CommandContext): Promise<UserState> {
-  await handleUserCommand(rt, { type: 'ChangePassword', sub, passwordHash: await hashPassword(password) }, ctx);
+/**
+ * Sets a new password. Unless `keepSessions`, the user is signed out everywhere in the same append
+ * (UserSessionsRevoked): sessions end, grants and their tokens are revoked, as Keycloak and Auth0 do.
+ */
+export async function changePassword(rt: Runtime, sub: string, password: string, ctx: CommandContext, options: { keepSessions?: boolean } = {}): Promise<UserState> {
+  const passwordHash = await hashPassword(password);
+  const events = await handleUserCommand(rt, { type: 'ChangePassword', sub, passwordHash, keepSessions: options.keepSessions === true }, ctx);
+  if (events.some((e) => e.type === 'UserSessionsRevoked')) await recordUserRevocations(rt, sub, 'password changed', ctx);
   return viewed(rt, sub);
 }
 
+/** Disables a user: no more sign-ins, and every session, grant and token they hold ends. */
 export async function disableUser(rt: Runtime, sub: string, ctx: CommandContext): Promise<UserState> {
   await handleUserCommand(rt, { type: 'DisableUser', sub }, ctx);
+  await recordUserRevocations(rt, sub, 'user disabled', ctx);
   return viewed(rt, sub);
+}
+
+/** Sign-ins work again; what the disabling ended stays ended (sign in anew for new tokens). */
+export async function enableUser(rt: Runtime, sub: string, ctx: CommandContext): Promise<UserState> {
+  await handleUserCommand(rt, { type: 'EnableUser', sub }, ctx);
+  return viewed(rt, sub);
+}
+
+/** The per-grant and per-session records, caused by the user event just written. */
+async function recordUserRevocations(rt: Runtime, sub: string, reason: string, ctx: CommandContext): Promise<void> {
+  const cause = await causeIn(rt, userStream(sub), ENDS_EVERYTHING_OF_USER);
+  await recordRevocations(rt, { subject: sub }, reason, { ...ctx, causationId: cause ?? ctx.causationId ?? null });
 }
 
 /** The user holding this username (compared normalised), from the users view; disabled ones included. */

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/server.js';
+import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
 
 const PASSWORD = 'correct horse battery staple';
 const SECOND = 'Tr0ub4dor&3 but longer';
@@ -81,6 +82,25 @@ describe('token-ledger users (no server running)', () => {
     assert.match(disabled.stdout, /user carol disabled/);
     assert.equal((await cli(['users', 'show', 'carol', '--json'])).json.disabled, true);
     assert.equal(readFileSync(join(dataDir, 'ledger.sqlite')).includes(SECOND), false, 'no new password in the ledger file');
+  });
+
+  it('set-password signs the user out everywhere unless --keep-sessions; enable lets a disabled user in again', async () => {
+    const kept = await cli(['users', 'set-password', 'alice', '--keep-sessions'], { TOKEN_LEDGER_PASSWORD: ENV_PASSWORD });
+    assert.equal(kept.code, 0, kept.stderr);
+    const revoked = await cli(['users', 'set-password', 'alice'], { TOKEN_LEDGER_PASSWORD: ENV_PASSWORD });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const store = await openSqliteEventStore(join(dataDir, 'ledger.sqlite'));
+    try {
+      const events = await store.readStream(`user-${aliceSub}`);
+      assert.deepEqual(events.slice(-3).map((e) => e.type), ['UserPasswordChanged', 'UserPasswordChanged', 'UserSessionsRevoked']);
+      assert.equal(events.at(-1)!.metadata.actor, 'operator:cli');
+    } finally {
+      await store.close();
+    }
+    const enabled = await cli(['users', 'enable', 'carol', '--json']);
+    assert.equal(enabled.code, 0, enabled.stderr);
+    assert.equal(enabled.json.disabled, false);
+    assert.equal((await cli(['users', 'disable', 'carol'])).code, 0, 'and it can be disabled again');
   });
 
   it('refuses bad input with one line and a non-zero exit', async () => {

@@ -17,7 +17,7 @@ import { DUMMY_HASH, hashPassword, needsRehash, PASSWORD_SCRYPT, verifyPassword 
 import { ipKey, LoginThrottle, DEFAULT_LOGIN_THROTTLE, type EscalationPolicy } from '../../src/oauth/loginThrottle.js';
 import { usersProjection, type UsersView } from '../../projections/users.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
-import { authenticateUser, changePassword, disableUser, findUserByUsername, registerUser, usernameStream } from '../../src/commands/users.js';
+import { authenticateUser, changePassword, disableUser, enableUser, findUserByUsername, registerUser, usernameStream, userStream } from '../../src/commands/users.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { removeDir, tempDir } from '../helpers/server.js';
@@ -51,10 +51,27 @@ describe('user decider', () => {
     assert.throws(() => given([registered]).when(register()), code('user_exists'));
   });
   it('changes a password and disables', () => {
-    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash: { ...hash, hash: 'x'.repeat(43) } }), [
+    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash: { ...hash, hash: 'x'.repeat(43) }, keepSessions: true }), [
       { type: 'UserPasswordChanged', data: { sub, passwordHash: { ...hash, hash: 'x'.repeat(43) } } },
     ]);
     assert.deepEqual(given([registered]).when({ type: 'DisableUser', sub }), [disabled]);
+  });
+  it('a password change signs the user out everywhere in the same decision, unless keepSessions', () => {
+    const passwordHash = { ...hash, hash: 'x'.repeat(43) };
+    const changed: UserEvent = { type: 'UserPasswordChanged', data: { sub, passwordHash } };
+    const revoked: UserEvent = { type: 'UserSessionsRevoked', data: { sub } };
+    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash }), [changed, revoked]);
+    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash, keepSessions: false }), [changed, revoked]);
+    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash, keepSessions: true }), [changed]);
+  });
+  it('enables a disabled user; enabling an enabled one writes nothing; an unknown one is user_not_found', () => {
+    const enabled: UserEvent = { type: 'UserEnabled', data: { sub } };
+    assert.deepEqual(given([registered, disabled]).when({ type: 'EnableUser', sub }), [enabled]);
+    assert.deepEqual(given([registered]).when({ type: 'EnableUser', sub }), []);
+    assert.deepEqual(given([registered, disabled, enabled]).when({ type: 'EnableUser', sub }), []);
+    assert.throws(() => given([]).when({ type: 'EnableUser', sub }), code('user_not_found'));
+    assert.equal(evolveUser(evolveUser(evolveUser(undefined, registered), disabled), enabled)?.disabled, false);
+    assert.deepEqual(given([registered, disabled, enabled]).when({ type: 'DisableUser', sub }), [disabled], 'and can be disabled again');
   });
   it('refuses changes to an unknown or disabled user', () => {
     assert.throws(() => given([]).when({ type: 'DisableUser', sub }), code('user_not_found'));
@@ -87,6 +104,13 @@ describe('user decider', () => {
     assert.equal(normaliseUsername('Alice.Example'), 'alice.example');
     assert.equal(checkUsername('ａｌｉｃｅ'), 'alice', 'full-width letters are NFKC-normalised');
     assert.equal(normaliseUsername('ＡＬＩＣＥ'), 'alice');
+  });
+  it('counts every end of everything the user held (disable, sign-out everywhere); the latter is no profile change', () => {
+    const s1 = evolveUser(undefined, registered, 1000);
+    const s2 = evolveUser(s1, { type: 'UserSessionsRevoked', data: { sub } }, 2000);
+    const s3 = evolveUser(s2, disabled, 3000);
+    assert.deepEqual([s1?.revocations, s2?.revocations, s3?.revocations], [0, 1, 2]);
+    assert.equal(s2?.updatedAt, 1000, 'OIDC updated_at is about the profile');
   });
   it('keeps the recorded time as updatedAt', () => {
     const s1 = evolveUser(undefined, registered, 1000);
@@ -124,7 +148,7 @@ describe('users view', () => {
     assert.equal(view.byUsername.get('alice'), sub);
     const u = view.bySub.get(sub)!;
     assert.deepEqual([u.username, u.createdAt, u.updatedAt, u.disabled], ['Alice', 1000, 2000, false]);
-    assert.deepEqual(Object.keys(usersProjection.on).sort(), ['UserDisabled', 'UserPasswordChanged', 'UserRegistered']);
+    assert.deepEqual(Object.keys(usersProjection.on).sort(), ['UserDisabled', 'UserEnabled', 'UserPasswordChanged', 'UserRegistered', 'UserSessionsRevoked']);
   });
 });
 
@@ -307,6 +331,21 @@ describe('user commands (embedded ledger)', () => {
     assert.equal(await authenticateUser(rt, 'bob', 'second password'), undefined, 'a disabled user cannot log in');
     await assert.rejects(registerUser(rt, { username: 'bob', password: 'another password' }, ctx), /username bob is taken/, 'a disabled user keeps the name');
     await assert.rejects(disableUser(rt, uuidv7(), ctx), (e: UserCommandError) => e.code === 'user_not_found');
+  });
+
+  it('a password change signs the user out everywhere unless keepSessions; enableUser lets a disabled user log in again', async () => {
+    const rt = await open();
+    const dora = await registerUser(rt, { username: 'dora', password: 'first password' }, ctx);
+    const types = async () => (await rt.store.readStream(userStream(dora.sub))).map((e) => e.type);
+    await changePassword(rt, dora.sub, 'second password', ctx, { keepSessions: true });
+    await changePassword(rt, dora.sub, 'third password', ctx);
+    assert.deepEqual(await types(), ['UserRegistered', 'UserPasswordChanged', 'UserPasswordChanged', 'UserSessionsRevoked']);
+    await disableUser(rt, dora.sub, ctx);
+    assert.equal(await authenticateUser(rt, 'dora', 'third password'), undefined);
+    assert.equal((await enableUser(rt, dora.sub, ctx)).disabled, false);
+    assert.equal((await authenticateUser(rt, 'dora', 'third password'))?.sub, dora.sub);
+    assert.equal((await enableUser(rt, dora.sub, ctx)).disabled, false, 'enabling an enabled user is no error');
+    assert.deepEqual((await types()).slice(4), ['UserDisabled', 'UserEnabled'], 'and writes nothing');
   });
 
   it('refuses bad input before claiming the name', async () => {

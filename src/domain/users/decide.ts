@@ -11,8 +11,10 @@ export type UserCommand =
       name?: string;
       passwordHash: PasswordHash;
     }
-  | { type: 'ChangePassword'; sub: string; passwordHash: PasswordHash }
-  | { type: 'DisableUser'; sub: string };
+  /** keepSessions: the user's sessions, grants and tokens survive the change (the default ends them). */
+  | { type: 'ChangePassword'; sub: string; passwordHash: PasswordHash; keepSessions?: boolean }
+  | { type: 'DisableUser'; sub: string }
+  | { type: 'EnableUser'; sub: string };
 
 /** Decided on the `username-<hash>` stream, before the user stream is written. */
 export type UsernameCommand = { type: 'ClaimUsername'; username: string; sub: string };
@@ -78,11 +80,18 @@ export function decideUser(command: UserCommand, state: UserStreamState): UserEv
     ];
   }
   if (!state) throw new UserCommandError('user_not_found', `user ${command.sub} does not exist`);
+  // Enabling an enabled user changes nothing, so it writes nothing.
+  if (command.type === 'EnableUser') return state.disabled ? [{ type: 'UserEnabled', data: { sub: command.sub } }] : [];
   if (state.disabled) throw new UserCommandError('user_disabled', `user ${state.username} is disabled`);
   switch (command.type) {
-    case 'ChangePassword':
-      return [{ type: 'UserPasswordChanged', data: { sub: command.sub, passwordHash: command.passwordHash } }];
+    case 'ChangePassword': {
+      // As Keycloak and Auth0 do: whoever knew the old password is signed out everywhere, in the same
+      // append as the change, so no crash can separate the two.
+      const changed: UserEvent = { type: 'UserPasswordChanged', data: { sub: command.sub, passwordHash: command.passwordHash } };
+      return command.keepSessions ? [changed] : [changed, { type: 'UserSessionsRevoked', data: { sub: command.sub } }];
+    }
     case 'DisableUser':
+      // UserDisabled itself ends every session, grant and token (see ENDS_EVERYTHING_OF_USER).
       return [{ type: 'UserDisabled', data: { sub: command.sub } }];
   }
 }

@@ -14,6 +14,7 @@ export function evolveUser(state: UserStreamState, event: UserEvent, at = 0): Us
         ...(name !== undefined ? { name } : {}),
         passwordHash,
         disabled: false,
+        revocations: 0,
         createdAt: at,
         updatedAt: at,
       };
@@ -21,7 +22,12 @@ export function evolveUser(state: UserStreamState, event: UserEvent, at = 0): Us
     case 'UserPasswordChanged':
       return state && { ...state, passwordHash: event.data.passwordHash, updatedAt: at };
     case 'UserDisabled':
-      return state && { ...state, disabled: true, updatedAt: at };
+      return state && { ...state, disabled: true, revocations: state.revocations + 1, updatedAt: at };
+    case 'UserEnabled':
+      return state && { ...state, disabled: false, updatedAt: at };
+    case 'UserSessionsRevoked':
+      // No profile change, so updatedAt (OIDC updated_at) stays.
+      return state && { ...state, revocations: state.revocations + 1 };
   }
 }
 

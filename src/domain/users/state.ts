@@ -10,6 +10,11 @@ export interface UserState {
   name?: string;
   passwordHash: PasswordHash;
   disabled: boolean;
+  /**
+   * How many times everything the user held was ended (UserDisabled, UserSessionsRevoked): a token
+   * request that saw one value before it wrote and another after knows it raced such an event.
+   */
+  revocations: number;
   /** ms since the epoch, from the events' recorded time. */
   createdAt: number;
   /** ms since the epoch of the last change; OIDC `updated_at` is this in seconds. */

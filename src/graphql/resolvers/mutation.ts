@@ -3,11 +3,11 @@ import { GraphQLError } from 'graphql';
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import { clientsProjection } from '../../../projections/clients.js';
 import { keysProjection } from '../../../projections/keys.js';
-import { handleClientCommand } from '../../commands/clients.js';
+import { disableClient, handleClientCommand } from '../../commands/clients.js';
 import { revokeGrant, revokeGrantToken } from '../../commands/grants.js';
 import { rotateSigningKey } from '../../commands/keyring.js';
 import { revokeToken } from '../../commands/tokens.js';
-import { disableUser, registerUser } from '../../commands/users.js';
+import { changePassword, disableUser, enableUser, registerUser } from '../../commands/users.js';
 import { ClientCommandError } from '../../domain/clients/decide.js';
 import type { ClientMetadata } from '../../domain/clients/events.js';
 import { ClientMetadataError } from '../../domain/clients/metadataRules.js';
@@ -180,12 +180,12 @@ export class MutationResolver {
     });
   }
 
-  @Mutation(() => Client, { description: 'Disables a client: it can no longer authenticate' })
+  @Mutation(() => Client, { description: 'Disables a client: it can no longer authenticate; its grants and tokens are revoked' })
   disableClient(@Arg('clientId', () => ID) clientId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<Client> {
     return command(async () => {
       const why = checkReason(reason);
       mustFindClient(ctx.runtime, clientId);
-      await handleClientCommand(ctx.runtime, { type: 'DisableClient', clientId }, commandContext(ctx, why));
+      await disableClient(ctx.runtime, clientId, commandContext(ctx, why));
       return toClient(mustFindClient(ctx.runtime, clientId));
     });
   }
@@ -208,9 +208,25 @@ export class MutationResolver {
     });
   }
 
-  @Mutation(() => User, { description: 'Disables a user: no more logins' })
+  @Mutation(() => User, { description: 'Disables a user: no more logins; their sessions, grants and tokens are revoked' })
   disableUser(@Arg('sub', () => ID) sub: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<User> {
     return command(async () => toUser(await disableUser(ctx.runtime, sub, commandContext(ctx, checkReason(reason)))));
+  }
+
+  @Mutation(() => User, { description: 'Lets a disabled user log in again; what disabling revoked stays revoked' })
+  enableUser(@Arg('sub', () => ID) sub: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<User> {
+    return command(async () => toUser(await enableUser(ctx.runtime, sub, commandContext(ctx, checkReason(reason)))));
+  }
+
+  @Mutation(() => User, { description: "Replaces a user's password; their sessions, grants and tokens are revoked unless keepSessions" })
+  setUserPassword(
+    @Arg('sub', () => ID) sub: string,
+    @Arg('password', () => String) password: string,
+    @Arg('reason', () => String) reason: string,
+    @Arg('keepSessions', () => Boolean, { defaultValue: false }) keepSessions: boolean,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<User> {
+    return command(async () => toUser(await changePassword(ctx.runtime, sub, password, commandContext(ctx, checkReason(reason)), { keepSessions })));
   }
 
   @Mutation(() => SigningKey, { description: 'Generates a signing key: published at once, signing after activateInSeconds' })

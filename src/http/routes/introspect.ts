@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { activeTokensProjection, introspectedTokenByHash } from '../../../projections/activeTokens.js';
 import { clientsProjection } from '../../../projections/clients.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
+import { usersProjection } from '../../../projections/users.js';
 import { invalidClient, invalidRequest } from '../../oauth/errors.js';
 import { singleValued, type Params } from '../../oauth/params.js';
 import type { AuthenticatedClient } from '../../oauth/clientAuth.js';
@@ -51,6 +52,10 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
   const endpoint = `${runtime.config.issuer}/introspect`;
   const { issuer } = runtime.config;
   const clients = () => runtime.runner.view(clientsProjection);
+  // A disabled client's or user's tokens stop working with them (the views drop them as well; this
+  // also covers a token minted while the disabling was being written).
+  const holderDisabled = (clientId: string, sub: string) =>
+    clients().byId.get(clientId)?.disabled === true || runtime.runner.view(usersProjection).bySub.get(sub)?.disabled === true;
 
   /**
    * The RFC 7662 answer from this instance's views as they are now, for `caller`. A client whose
@@ -61,8 +66,8 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
   function lookUp(token: string, now: number, caller: AuthenticatedClient['client']): Record<string, unknown> {
     const hash = sha256(token);
     const found = introspectedTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);
-    // A disabled client's tokens stop working with it.
-    if (found && !clients().byId.get(found.clientId)?.disabled && mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)) {
+    // A disabled client's or user's tokens stop working with them.
+    if (found && !holderDisabled(found.clientId, found.sub) && mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)) {
       return {
         active: true,
         scope: found.scope,
@@ -77,7 +82,7 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
       };
     }
     const refresh = runtime.runner.view(authorizationProjection).refresh.get(hash);
-    const live = refresh && refresh.status === 'active' && refresh.exp > now && refresh.familyExp > now && !clients().byId.get(refresh.clientId)?.disabled;
+    const live = refresh && refresh.status === 'active' && refresh.exp > now && refresh.familyExp > now && !holderDisabled(refresh.clientId, refresh.sub);
     // A refresh token is for its client alone: it has no audience.
     if (live && mayIntrospect(caller.metadata, caller.clientId, refresh.clientId, NO_AUDIENCE)) {
       return {

@@ -21,6 +21,8 @@ const OPERATIONS: Array<{ doc: string; vars: Record<string, 'id' | 'int' | 'stri
   { doc: 'mutation($i: CreateUserInput!) { createUser(input: $i) { sub username } }', vars: { i: 'user' } },
   { doc: 'mutation($id: ID!, $r: String!) { disableClient(clientId: $id, reason: $r) { clientId disabled } }', vars: { id: 'id', r: 'string' } },
   { doc: 'mutation($s: ID!, $r: String!) { disableUser(sub: $s, reason: $r) { sub disabled } }', vars: { s: 'id', r: 'string' } },
+  { doc: 'mutation($s: ID!, $r: String!) { enableUser(sub: $s, reason: $r) { sub disabled } }', vars: { s: 'id', r: 'string' } },
+  { doc: 'mutation($s: ID!, $p: String!, $r: String!) { setUserPassword(sub: $s, password: $p, reason: $r) { sub } }', vars: { s: 'id', p: 'string', r: 'string' } },
   { doc: 'mutation($i: RegisterClientInput!) { registerClient(input: $i) { client { clientId scope } } }', vars: { i: 'client' } },
   { doc: 'mutation($id: ID!, $r: String!) { revokeClientTokens(clientId: $id, reason: $r) }', vars: { id: 'id', r: 'string' } },
   { doc: 'mutation($id: ID!, $r: String!) { revokeGrant(id: $id, reason: $r) { id status } }', vars: { id: 'id', r: 'string' } },

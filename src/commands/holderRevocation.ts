@@ -1,0 +1,51 @@
+import type { CommandContext } from '../ledger/ledger.js';
+import type { Runtime } from '../runtime.js';
+import { CODE_LIFETIME_SECONDS, endSessionByHash, revokeGrant } from './grants.js';
+import { revokeToken } from './tokens.js';
+
+/** Whose holdings end: a user's (UserDisabled, UserSessionsRevoked) or a client's (ClientDisabled). */
+export type Holder = { subject: string } | { clientId: string };
+
+/**
+ * After the event that ends everything a holder has (UserDisabled, UserSessionsRevoked,
+ * ClientDisabled): one GrantRevoked per live grant, one TokenRevoked per live token outside a grant
+ * (a client's client_credentials tokens), and for a user one SessionEnded per live session —
+ * written before the command answers. `caused` is the operator's command context (actor,
+ * correlationId) with that event's id as causationId.
+ *
+ * Why both the event and these records: the event is the fact. Every view applies it on its own
+ * (a user's sessions end and owe back-channel logouts, codes and refresh tokens go, access tokens
+ * leave the active view, status-list bits are set), and the token endpoint and introspection refuse
+ * what a disabled user or client holds, so nothing stays usable if the process dies before these
+ * records are all written. The records are what operators read per grant, token and session
+ * (GraphQL history), and they make each grant stream refuse on its own, whatever happens to the
+ * user or client later (enableUser).
+ */
+export async function recordRevocations(rt: Runtime, holder: Holder, reason: string, caused: CommandContext): Promise<void> {
+  await rt.runner.settleDurable();
+  const nowMs = Date.now();
+  const grants = new Set<string>();
+  const plain: string[] = [];
+  for (const t of rt.history.liveTokensOf(holder, nowMs)) {
+    if (t.grantId) grants.add(t.grantId);
+    else plain.push(t.jti);
+  }
+  // A grant whose code is still outstanding has no token yet.
+  for (const g of rt.history.grantsOf(holder)) {
+    if (g.revokedAt === undefined && g.createdAt > nowMs - CODE_LIFETIME_SECONDS * 1000) grants.add(g.grantId);
+  }
+  for (const grantId of grants) await revokeGrant(rt, grantId, reason, caused);
+  const operator = caused.actor.replace(/^operator:/, '');
+  for (const jti of plain) await revokeToken(rt, jti, { operator }, reason, caused);
+  if (!('subject' in holder)) return;
+  for (const s of rt.history.sessionsOf(holder.subject)) {
+    if (s.endedAt === undefined && s.exp * 1000 > nowMs) await endSessionByHash(rt, s.sidHash, reason, caused);
+  }
+}
+
+/** The causation id for the records: the id of the last event of `types` in `stream`. */
+export async function causeIn(rt: Runtime, stream: string, types: readonly string[]): Promise<string | null> {
+  let cause: string | null = null;
+  for (const e of await rt.store.readStream(stream)) if (types.includes(e.type)) cause = e.id;
+  return cause;
+}
