@@ -16,7 +16,7 @@ export interface Problem {
 
 export interface VerifyReport {
   ok: boolean;
-  store: 'sqlite' | 'esdb';
+  store: EventStore['kind'];
   events: number;
   /** Events removed by `token-ledger prune`, as the ledger's LedgerPruned records say. */
   pruned: number;

@@ -1,5 +1,5 @@
 /**
- * The ledger port. Every adapter (embedded SQLite, EventStoreDB) implements exactly this and is
+ * The ledger port. Every adapter (embedded SQLite, PostgreSQL, EventStoreDB) implements exactly this and is
  * exercised by the one contract suite in test/contract/.
  *
  * Positions are bigints: they are totally ordered across the whole ledger and an EventStoreDB
@@ -66,7 +66,7 @@ export interface SubscribeOptions {
 }
 
 export interface EventStore {
-  readonly kind: 'sqlite' | 'esdb';
+  readonly kind: 'sqlite' | 'esdb' | 'postgres';
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   /** Events of one stream from `fromRevision` (inclusive), in revision order; [] for no stream. */
   readStream(stream: string, fromRevision?: number): Promise<RecordedEvent[]>;

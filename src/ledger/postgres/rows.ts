@@ -1,0 +1,34 @@
+import type { RecordedEvent } from '../eventStore.js';
+
+export interface EventRow {
+  position: string;
+  id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  /** json columns come back as text (see COLUMNS), parsed here like every other store's. */
+  data: string;
+  metadata: string;
+  prev_hash: string;
+  hash: string;
+  recorded_at: Date;
+}
+
+/** Selected as text: bigint positions exactly, and JSON parsed once, in its stored key order. */
+export const COLUMNS = 'position::text AS position, id, stream, revision, type, data::text AS data, metadata::text AS metadata, prev_hash, hash, recorded_at';
+
+export function toRecorded(row: EventRow): RecordedEvent {
+  const metadata = JSON.parse(row.metadata);
+  metadata.prevHash = row.prev_hash;
+  metadata.hash = row.hash;
+  return {
+    id: row.id,
+    type: row.type,
+    stream: row.stream,
+    revision: row.revision,
+    position: BigInt(row.position),
+    recordedAt: row.recorded_at,
+    data: JSON.parse(row.data),
+    metadata,
+  };
+}
