@@ -12,7 +12,7 @@ export type LedgerUse = 'existing' | 'create';
  * sound). Commands that read refuse; commands that register something say which file they create.
  */
 export function checkLedgerPresence(config: Config, use: LedgerUse): void {
-  if (config.eventstoreConnectionString) return;
+  if (config.eventstoreConnectionString || config.database) return;
   const file = resolve(config.dataDir, LEDGER_FILE);
   if (existsSync(file)) return;
   if (use === 'existing') {

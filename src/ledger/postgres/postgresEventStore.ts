@@ -75,7 +75,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAll(after: bigint, limit: number): Promise<RecordedEvent[]> {
-    const rows = await this.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`, [after.toString(), limit]);
+    const rows = await this.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY events.position LIMIT $2`, [after.toString(), limit]);
     return rows.map(toRecorded);
   }
 

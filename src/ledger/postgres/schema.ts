@@ -72,13 +72,17 @@ async function checkOurs(client: pg.PoolClient, tables: Map<string, string[]>, t
  * Nothing is written to a database that is refused.
  */
 export async function ensureSchema(client: pg.PoolClient, target: string): Promise<void> {
-  const { rows } = await client.query<{ recovery: boolean; ro: string }>(
-    `SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS ro`,
+  const { rows } = await client.query<{ recovery: boolean; ro: string; sync: string }>(
+    `SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS ro, current_setting('synchronous_commit') AS sync`,
   );
   if (rows[0]!.recovery || rows[0]!.ro === 'on') {
     throw new StoreUnavailableError(
       `DATABASE_URL (${target}) is read-only (${rows[0]!.recovery ? 'a standby in recovery' : 'default_transaction_read_only is on'}): token-ledger needs a writable primary`,
     );
+  }
+  // An append is acknowledged once COMMIT returns; with synchronous_commit off that is before the WAL is flushed.
+  if (rows[0]!.sync === 'off') {
+    throw new StoreUnavailableError(`DATABASE_URL (${target}) has synchronous_commit off: an acknowledged append could be lost; expected on (the default)`);
   }
   let tables = await tablesOf(client);
   if (tables.size > 0) return checkOurs(client, tables, target);
