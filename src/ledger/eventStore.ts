@@ -46,6 +46,16 @@ export interface RecordedEvent<T extends string = string, D = unknown> {
  */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
 
+/** Whether a stream whose last revision is `current` (undefined: no stream) meets `expected`. */
+export function expectationHolds(expected: ExpectedRevision, current: number | undefined): boolean {
+  return (
+    expected === 'any' ||
+    (expected === 'no_stream' && current === undefined) ||
+    (expected === 'stream_exists' && current !== undefined) ||
+    (typeof expected === 'number' && expected === (current ?? -1))
+  );
+}
+
 export interface AppendResult {
   /** Revision of the last event appended (or found, for an idempotent re-append). */
   nextRevision: number;

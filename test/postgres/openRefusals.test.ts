@@ -83,6 +83,16 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
     assert.ok(Date.now() - started < 3000);
   });
 
+  it('a database that does not exist: refused with what to do', async () => {
+    const u = new URL(db.url);
+    u.pathname = '/tl_test_missing_database';
+    await assert.rejects(openPostgresEventStore(postgresSettings({ DATABASE_URL: u.toString() })!), (err: Error) => {
+      assert.ok(err instanceof StoreUnavailableError);
+      assert.match(err.message, /\(postgres:\/\/\S+\/tl_test_missing_database\): database "tl_test_missing_database" does not exist \(create it, or name another database in DATABASE_URL\)$/);
+      return true;
+    });
+  });
+
   it('a database that is not ours (an events table with other columns, or other tables): refused, untouched', async () => {
     const foreign = await createTestDatabase();
     try {

@@ -13,7 +13,7 @@
  * batch leaves no hole, and a deleted tail is never numbered again.
  */
 import type pg from 'pg';
-import { ConcurrencyError, StoreUnavailableError, type AppendResult, type ExpectedRevision, type NewEvent } from '../eventStore.js';
+import { ConcurrencyError, StoreUnavailableError, expectationHolds, type AppendResult, type ExpectedRevision, type NewEvent } from '../eventStore.js';
 import { hashEvent } from '../integrity.js';
 import { translateError } from './errors.js';
 import { APPEND_LOCK, CHANNEL } from './schema.js';
@@ -42,15 +42,6 @@ export interface BatchStats {
 }
 
 const MAX_BATCH = 500;
-
-function expectationHolds(expected: ExpectedRevision, current: number | undefined): boolean {
-  return (
-    expected === 'any' ||
-    (expected === 'no_stream' && current === undefined) ||
-    (expected === 'stream_exists' && current !== undefined) ||
-    (typeof expected === 'number' && expected === (current ?? -1))
-  );
-}
 
 export function serialise(e: NewEvent): WriteRequest['events'][number] {
   return { id: e.id, type: e.type, dataJson: JSON.stringify(e.data), metadataJson: JSON.stringify(e.metadata) };
