@@ -103,6 +103,12 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
+  /** Prune: deletes whole streams and appends their record in one transaction (not part of the port). */
+  deleteStreamsAndAppend(deleted: string[], stream: string, events: NewEvent[]): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('ledger is closed'));
+    return this.writer.deleteThenAppend(deleted, stream, events);
+  }
+
   /** Whether live notifications arrive now (false while the LISTEN connection is being reopened). */
   get listening(): boolean {
     return this.listener?.connected ?? false;

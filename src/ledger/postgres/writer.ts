@@ -140,6 +140,16 @@ export class PostgresWriter {
     }
   }
 
+  /**
+   * Deletes whole streams and appends `events` to `stream` in one transaction under the append
+   * lock, so the ledger is never seen with the streams gone but not the append (or the reverse).
+   */
+  deleteThenAppend(deleted: string[], stream: string, events: NewEvent[]): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      void this.commit([{ stream, events: events.map(serialise), expected: 'any', resolve, reject }], deleted);
+    });
+  }
+
   /** Commits what is queued, then stops taking appends. */
   async close(): Promise<void> {
     this.closed = true;
@@ -155,14 +165,14 @@ export class PostgresWriter {
     this.markIdle();
   }
 
-  private async commit(batch: WriteRequest[]): Promise<void> {
+  private async commit(batch: WriteRequest[], deleted: string[] = []): Promise<void> {
     const started = process.hrtime.bigint();
     let client: pg.PoolClient | undefined;
     let outcomes: (AppendResult | Error)[];
     let head: bigint;
     try {
       client = await this.pool.connect();
-      ({ outcomes, head } = await this.transaction(client, batch));
+      ({ outcomes, head } = await this.transaction(client, batch, deleted));
     } catch (err) {
       // Nothing of the batch is known to be committed; a caller's retry with the same ids is idempotent.
       client?.release(err as Error);
@@ -182,13 +192,14 @@ export class PostgresWriter {
     });
   }
 
-  private async transaction(client: pg.PoolClient, batch: WriteRequest[]): Promise<{ outcomes: (AppendResult | Error)[]; head: bigint }> {
+  private async transaction(client: pg.PoolClient, batch: WriteRequest[], deleted: string[]): Promise<{ outcomes: (AppendResult | Error)[]; head: bigint }> {
     // One round trip: the lock, then (a new snapshot in READ COMMITTED) the head it protects.
     const begun = (await client.query(
       `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK}); SELECT position::text AS head FROM ledger_head`,
     )) as unknown as pg.QueryResult<{ head: string }>[];
     let committed = false;
     try {
+      if (deleted.length > 0) await client.query('DELETE FROM events WHERE stream = ANY($1::text[])', [deleted]);
       const state = new BatchState(BigInt(begun[2]!.rows[0]!.head));
       const streams = [...new Set(batch.map((r) => r.stream))];
       const ids = batch.flatMap((r) => r.events.map((e) => e.id));
