@@ -49,8 +49,9 @@ export interface VerifyOptions {
  * Reads the whole ledger through the port and checks every event: its schema version, its place in
  * its stream (revisions contiguous from 0, prevHash = the previous event's hash), its own hash, and
  * for tokens that name a signing key, that the key existed and was active at the token's iat. On the
- * embedded store global positions must also be contiguous (SQLite returns a rolled-back position to
- * the AUTOINCREMENT sequence, so a gap means a deleted event).
+ * embedded and PostgreSQL stores global positions must also be contiguous (SQLite returns a
+ * rolled-back position to the AUTOINCREMENT sequence; PostgreSQL numbers each commit after the last
+ * under its append lock), so a gap means a deleted event.
  */
 export async function verifyLedger(store: EventStore, options: VerifyOptions = {}): Promise<VerifyReport> {
   const catalogue = new EventCatalogue(catalogueEvents);
@@ -82,7 +83,7 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     events++;
     const found: string[] = [];
 
-    if (store.kind === 'sqlite') {
+    if (store.kind !== 'esdb') {
       const expected = (last?.position ?? 0n) + 1n;
       if (e.position > expected) missing += e.position - expected;
       // Gaps the LedgerPruned records account for are pruning, not tampering.
@@ -138,7 +139,7 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
 
   // A ledger without any gap is a copy made by import, which numbers positions afresh: its
   // LedgerPruned records still say what was pruned before the copy, and account for nothing here.
-  if (store.kind === 'sqlite' && missing > 0n && missing < pruned) {
+  if (store.kind !== 'esdb' && missing > 0n && missing < pruned) {
     report(null, `LedgerPruned records account for ${pruned} removed events but only ${missing} positions are missing: a prune record was altered`);
   }
 

@@ -59,7 +59,7 @@ export function auditCommands(): Command[] {
   const verify = new Command('verify')
     .description(
       'check the whole ledger: schemas, each stream\'s hash chain (revisions from 0, prevHash, hash), the signing key of every token,\n' +
-        'and on the embedded store that no position is missing. Exit 0 when sound, 2 naming the first bad event, 1 on other errors.',
+        'and on the embedded and PostgreSQL stores that no position is missing. Exit 0 when sound, 2 naming the first bad event, 1 on other errors.',
     )
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {

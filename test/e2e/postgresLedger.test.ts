@@ -142,4 +142,15 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.equal(JSON.parse(verified.stdout).pruned, events);
   });
+
+  it('verify names a deleted stream: positions are contiguous on PostgreSQL too', async () => {
+    const [victim] = await db.sql<{ position: string }>(`SELECT position::text AS position FROM events WHERE stream = 'client-cli-made'`);
+    assert.ok(victim, 'the stream to delete is there');
+    await db.sql(`DELETE FROM events WHERE stream = 'client-cli-made'`);
+    const verified = await runCli(['verify', '--json'], pgEnv);
+    assert.equal(verified.code, 2, verified.stdout + verified.stderr);
+    const report = JSON.parse(verified.stdout);
+    assert.equal(report.ok, false);
+    assert.match(JSON.stringify(report.problems), /missing before it \(/);
+  });
 });
