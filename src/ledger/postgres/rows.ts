@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../eventStore.js';
+import { fromStored } from '../storedEvent.js';
 
 export interface EventRow {
   position: string;
@@ -18,17 +19,12 @@ export interface EventRow {
 export const COLUMNS = 'position::text AS position, id, stream, revision, type, data::text AS data, metadata::text AS metadata, prev_hash, hash, recorded_at';
 
 export function toRecorded(row: EventRow): RecordedEvent {
-  const metadata = JSON.parse(row.metadata);
-  metadata.prevHash = row.prev_hash;
-  metadata.hash = row.hash;
-  return {
-    id: row.id,
-    type: row.type,
-    stream: row.stream,
-    revision: row.revision,
+  return fromStored({
+    ...row,
     position: BigInt(row.position),
     recordedAt: row.recorded_at,
-    data: JSON.parse(row.data),
-    metadata,
-  };
+    dataJson: row.data,
+    metadataJson: row.metadata,
+    prevHash: row.prev_hash,
+  });
 }
