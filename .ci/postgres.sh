@@ -10,11 +10,11 @@ if ! command -v pg_lsclusters >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
-read -r VERSION CLUSTER PORT STATUS _ < <(pg_lsclusters --no-header | head -n 1)
-if [ -z "${VERSION:-}" ]; then
-  echo "postgres.sh: no PostgreSQL cluster found (pg_lsclusters lists none)" >&2
-  exit 1
+if [ -z "$(pg_lsclusters --no-header)" ]; then
+  # Installed without its default cluster (create_main_cluster = false): make one.
+  pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -n 1)" main >/dev/null
 fi
+read -r VERSION CLUSTER PORT STATUS _ < <(pg_lsclusters --no-header | head -n 1)
 if [ "$STATUS" != "online" ]; then
   pg_ctlcluster "$VERSION" "$CLUSTER" start
 fi
