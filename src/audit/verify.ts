@@ -39,8 +39,8 @@ interface KeyInfo {
 }
 
 export interface VerifyOptions {
-  /** On the embedded store: the highest position SQLite ever handed out (sqlite_sequence). */
-  sqliteSequence?: bigint;
+  /** The highest position the store ever handed out (SQLite's sqlite_sequence, PostgreSQL's ledger_head). */
+  highestIssued?: bigint;
   /** Events the ledger's own LedgerPruned records account for: that many positions may be missing, no more, no fewer. */
   prunedEvents?: number;
 }
@@ -143,12 +143,12 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     report(null, `LedgerPruned records account for ${pruned} removed events but only ${missing} positions are missing: a prune record was altered`);
   }
 
-  if (store.kind === 'sqlite' && options.sqliteSequence !== undefined) {
+  if (store.kind !== 'esdb' && options.highestIssued !== undefined) {
     const head = last?.position ?? 0n;
-    if (options.sqliteSequence > head) {
+    if (options.highestIssued > head) {
       report(
         null,
-        `the last event${options.sqliteSequence - head > 1n ? 's' : ''} of the ledger (position${options.sqliteSequence - head > 1n ? `s ${head + 1n}–${options.sqliteSequence}` : ` ${options.sqliteSequence}`}) ${options.sqliteSequence - head > 1n ? 'were' : 'was'} deleted: SQLite handed out position ${options.sqliteSequence}`,
+        `the last event${options.highestIssued - head > 1n ? 's' : ''} of the ledger (position${options.highestIssued - head > 1n ? `s ${head + 1n}–${options.highestIssued}` : ` ${options.highestIssued}`}) ${options.highestIssued - head > 1n ? 'were' : 'was'} deleted: the store handed out position ${options.highestIssued}`,
         head + 1n,
       );
     }

@@ -65,7 +65,8 @@ export function auditCommands(): Command[] {
     .action(async (opts: { json?: boolean }) => {
       await withStore(async (store, config) => {
         const report = await verifyLedger(store, {
-          sqliteSequence: store.kind === 'sqlite' ? sqliteSequence(config) : undefined,
+          highestIssued:
+            store.kind === 'sqlite' ? sqliteSequence(config) : store.kind === 'postgres' ? await (store as PostgresEventStore).highestIssued() : undefined,
           prunedEvents: await prunedEventCount(store),
         });
         if (!report.ok) process.exitCode = EXIT_TAMPERED;

@@ -153,4 +153,11 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
     assert.equal(report.ok, false);
     assert.match(JSON.stringify(report.problems), /missing before it \(/);
   });
+
+  it('verify names deleted last events: the head is below the last position handed out', async () => {
+    await db.sql(`DELETE FROM events WHERE position = (SELECT max(position) FROM events)`);
+    const verified = await runCli(['verify', '--json'], pgEnv);
+    assert.equal(verified.code, 2);
+    assert.match(JSON.stringify(JSON.parse(verified.stdout).problems), /the last event of the ledger \(position \d+\) was deleted: the store handed out position \d+/);
+  });
 });

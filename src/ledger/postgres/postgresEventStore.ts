@@ -103,6 +103,12 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
+  /** The last position ever handed out (ledger_head), for verify: beyond the head means deleted events. Not part of the port. */
+  async highestIssued(): Promise<bigint> {
+    const [row] = await this.query<{ position: string }>('SELECT position::text AS position FROM ledger_head');
+    return BigInt(row?.position ?? 0);
+  }
+
   /** Prune: deletes whole streams and appends their record in one transaction (not part of the port). */
   deleteStreamsAndAppend(deleted: string[], stream: string, events: NewEvent[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('ledger is closed'));
