@@ -42,11 +42,15 @@ export const LEDGER_FILE = 'ledger.sqlite';
 const HISTORY_FILE = 'history.sqlite';
 export const historyFile = (dataDir: string) => join(dataDir, 'views', HISTORY_FILE);
 
-/** The ledger as configured: EventStoreDB when a connection string is set, else the embedded file. */
+/** The ledger as configured: EventStoreDB or PostgreSQL when a connection string or URL is set, else the embedded file. */
 export async function openStore(config: Config, options: Pick<RuntimeOptions, 'onBatch'> = {}): Promise<EventStore> {
   if (config.eventstoreConnectionString) {
     const { openEsdbEventStore } = await import('./ledger/esdb/esdbEventStore.js');
     return openEsdbEventStore(config.eventstoreConnectionString);
+  }
+  if (config.database) {
+    const { openPostgresEventStore } = await import('./ledger/postgres/postgresEventStore.js');
+    return openPostgresEventStore(config.database, { onBatch: options.onBatch });
   }
   return openSqliteEventStore(join(config.dataDir, LEDGER_FILE), { onBatch: options.onBatch });
 }

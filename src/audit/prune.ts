@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { v7 as uuidv7 } from 'uuid';
 import Database from 'better-sqlite3';
-import type { EventStore } from '../ledger/eventStore.js';
+import type { EventStore, NewEvent } from '../ledger/eventStore.js';
 import { hashEvent } from '../ledger/integrity.js';
 import { EventCatalogue } from '../ledger/validation.js';
 import { allEvents as catalogueEvents } from '../domain/events/all.js';
@@ -69,13 +69,20 @@ export async function planPrune(store: EventStore, before: Date, now: Date): Pro
   };
 }
 
+/** The LedgerPruned event that records `plan` (validated against its schema). */
+export function prunedRecord(plan: PrunePlan, actor: string): NewEvent {
+  const data = { before: plan.before, streams: plan.streams.length, events: plan.events, byCategory: plan.byCategory, digest: plan.digest };
+  new EventCatalogue(catalogueEvents).validate(LedgerPruned.type, LedgerPruned.version, data);
+  const id = uuidv7();
+  return { id, type: LedgerPruned.type, data, metadata: { actor, correlationId: id, causationId: null, schemaVersion: LedgerPruned.version } };
+}
+
 /**
  * Deletes the planned streams and records LedgerPruned in one SQLite transaction, so the ledger is
  * never seen with events gone but no record of why (or the other way round).
  */
 export function applyPrune(file: string, plan: PrunePlan, actor: string): { position: number } {
-  const data = { before: plan.before, streams: plan.streams.length, events: plan.events, byCategory: plan.byCategory, digest: plan.digest };
-  new EventCatalogue(catalogueEvents).validate(LedgerPruned.type, LedgerPruned.version, data);
+  const record = prunedRecord(plan, actor);
   const db = new Database(file);
   try {
     db.pragma('busy_timeout = 5000');
@@ -89,9 +96,9 @@ export function applyPrune(file: string, plan: PrunePlan, actor: string): { posi
           | undefined;
         const revision = (head?.revision ?? -1) + 1;
         const prevHash = head?.hash ?? '';
-        const id = uuidv7();
-        const dataJson = JSON.stringify(data);
-        const metadataJson = JSON.stringify({ actor, correlationId: id, causationId: null, schemaVersion: LedgerPruned.version });
+        const { id } = record;
+        const dataJson = JSON.stringify(record.data);
+        const metadataJson = JSON.stringify(record.metadata);
         const hash = hashEvent(id, PRUNE_STREAM, revision, LedgerPruned.type, dataJson, metadataJson, prevHash);
         const info = db
           .prepare('INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')

@@ -32,7 +32,7 @@ export const categoryOf = (stream: string): string => {
  * write returns its number to the sequence, so on a sound embedded ledger this is the last position.
  */
 export function sqliteSequence(config: Config): bigint | undefined {
-  if (config.eventstoreConnectionString) return undefined;
+  if (config.eventstoreConnectionString || config.database) return undefined;
   const file = join(config.dataDir, LEDGER_FILE);
   if (!existsSync(file)) return undefined;
   const db = new Database(file, { readonly: true, fileMustExist: true });

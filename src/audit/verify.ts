@@ -16,7 +16,7 @@ export interface Problem {
 
 export interface VerifyReport {
   ok: boolean;
-  store: 'sqlite' | 'esdb';
+  store: EventStore['kind'];
   events: number;
   /** Events removed by `token-ledger prune`, as the ledger's LedgerPruned records say. */
   pruned: number;
@@ -39,8 +39,8 @@ interface KeyInfo {
 }
 
 export interface VerifyOptions {
-  /** On the embedded store: the highest position SQLite ever handed out (sqlite_sequence). */
-  sqliteSequence?: bigint;
+  /** The highest position the store ever handed out (SQLite's sqlite_sequence, PostgreSQL's ledger_head). */
+  highestIssued?: bigint;
   /** Events the ledger's own LedgerPruned records account for: that many positions may be missing, no more, no fewer. */
   prunedEvents?: number;
 }
@@ -49,8 +49,9 @@ export interface VerifyOptions {
  * Reads the whole ledger through the port and checks every event: its schema version, its place in
  * its stream (revisions contiguous from 0, prevHash = the previous event's hash), its own hash, and
  * for tokens that name a signing key, that the key existed and was active at the token's iat. On the
- * embedded store global positions must also be contiguous (SQLite returns a rolled-back position to
- * the AUTOINCREMENT sequence, so a gap means a deleted event).
+ * embedded and PostgreSQL stores global positions must also be contiguous (SQLite returns a
+ * rolled-back position to the AUTOINCREMENT sequence; PostgreSQL numbers each commit after the last
+ * under its append lock), so a gap means a deleted event.
  */
 export async function verifyLedger(store: EventStore, options: VerifyOptions = {}): Promise<VerifyReport> {
   const catalogue = new EventCatalogue(catalogueEvents);
@@ -82,7 +83,7 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     events++;
     const found: string[] = [];
 
-    if (store.kind === 'sqlite') {
+    if (store.kind !== 'esdb') {
       const expected = (last?.position ?? 0n) + 1n;
       if (e.position > expected) missing += e.position - expected;
       // Gaps the LedgerPruned records account for are pruning, not tampering.
@@ -138,16 +139,16 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
 
   // A ledger without any gap is a copy made by import, which numbers positions afresh: its
   // LedgerPruned records still say what was pruned before the copy, and account for nothing here.
-  if (store.kind === 'sqlite' && missing > 0n && missing < pruned) {
+  if (store.kind !== 'esdb' && missing > 0n && missing < pruned) {
     report(null, `LedgerPruned records account for ${pruned} removed events but only ${missing} positions are missing: a prune record was altered`);
   }
 
-  if (store.kind === 'sqlite' && options.sqliteSequence !== undefined) {
+  if (store.kind !== 'esdb' && options.highestIssued !== undefined) {
     const head = last?.position ?? 0n;
-    if (options.sqliteSequence > head) {
+    if (options.highestIssued > head) {
       report(
         null,
-        `the last event${options.sqliteSequence - head > 1n ? 's' : ''} of the ledger (position${options.sqliteSequence - head > 1n ? `s ${head + 1n}–${options.sqliteSequence}` : ` ${options.sqliteSequence}`}) ${options.sqliteSequence - head > 1n ? 'were' : 'was'} deleted: SQLite handed out position ${options.sqliteSequence}`,
+        `the last event${options.highestIssued - head > 1n ? 's' : ''} of the ledger (position${options.highestIssued - head > 1n ? `s ${head + 1n}–${options.highestIssued}` : ` ${options.highestIssued}`}) ${options.highestIssued - head > 1n ? 'were' : 'was'} deleted: the store handed out position ${options.highestIssued}`,
         head + 1n,
       );
     }

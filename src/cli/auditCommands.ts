@@ -5,7 +5,9 @@ import { startupErrorLine } from '../startupError.js';
 import { checkExport, exportLedger, ImportRefused, importLedger, type CheckedExport } from '../audit/exportImport.js';
 import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
 import { openAuditStore, sqliteSequence } from '../audit/store.js';
-import { applyPrune, forgetPrunedInHistory, planPrune, prunedEventCount, PruneRefused, type PrunePlan } from '../audit/prune.js';
+import type { PostgresEventStore } from '../ledger/postgres/postgresEventStore.js';
+import { PRUNE_STREAM } from '../domain/retention/events.js';
+import { applyPrune, forgetPrunedInHistory, planPrune, prunedRecord, prunedEventCount, PruneRefused, type PrunePlan } from '../audit/prune.js';
 import { historyFile, LEDGER_FILE } from '../runtime.js';
 import { ConfigError } from '../config/config.js';
 import { join } from 'node:path';
@@ -65,13 +67,14 @@ export function auditCommands(): Command[] {
   const verify = new Command('verify')
     .description(
       'check the whole ledger: schemas, each stream\'s hash chain (revisions from 0, prevHash, hash), the signing key of every token,\n' +
-        'and on the embedded store that no position is missing. Exit 0 when sound, 2 naming the first bad event, 1 on other errors.',
+        'and on the embedded and PostgreSQL stores that no position is missing. Exit 0 when sound, 2 naming the first bad event, 1 on other errors.',
     )
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       await withStore(async (store, config) => {
         const report = await verifyLedger(store, {
-          sqliteSequence: store.kind === 'sqlite' ? sqliteSequence(config) : undefined,
+          highestIssued:
+            store.kind === 'sqlite' ? sqliteSequence(config) : store.kind === 'postgres' ? await (store as PostgresEventStore).highestIssued() : undefined,
           prunedEvents: await prunedEventCount(store),
         });
         if (!report.ok) process.exitCode = EXIT_TAMPERED;
@@ -145,7 +148,7 @@ export function auditCommands(): Command[] {
       await withStore(async (store, config) => {
         const before = new Date(opts.before);
         if (Number.isNaN(before.getTime())) throw new ConfigError(`--before ${JSON.stringify(opts.before)} is invalid: expected an ISO date-time`);
-        if (store.kind !== 'sqlite') throw new ConfigError('prune works on the embedded store only for now; export, prune the embedded copy, import');
+        if (store.kind === 'esdb') throw new ConfigError('prune works on the embedded and PostgreSQL stores only for now; export, prune an embedded copy, import');
         let plan: PrunePlan;
         try {
           plan = await planPrune(store, before, new Date());
@@ -162,7 +165,9 @@ export function auditCommands(): Command[] {
           dryRun: opts.dryRun === true,
         };
         if (!opts.dryRun && plan.streams.length > 0) {
-          applyPrune(join(config.dataDir, LEDGER_FILE), plan, 'operator:cli');
+          // The audit store is the adapter itself (no upcasting wrapper).
+          if (store.kind === 'postgres') await (store as PostgresEventStore).deleteStreamsAndAppend(plan.streams.map((s) => s.stream), PRUNE_STREAM, [prunedRecord(plan, 'operator:cli')]);
+          else applyPrune(join(config.dataDir, LEDGER_FILE), plan, 'operator:cli');
           forgetPrunedInHistory(historyFile(config.dataDir), plan);
         }
         print(opts.json === true, result, () => `${opts.dryRun ? 'would prune' : 'pruned'} ${plan.events} events of ${plan.streams.length} streams expired before ${plan.before}`);

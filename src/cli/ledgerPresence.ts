@@ -20,7 +20,7 @@ export function checkLedgerPresence(config: Config, use: LedgerUse): void {
   process.stderr.write(`token-ledger: no ledger at ${file}: starting a new, empty one there\n`);
 }
 
-/** Whether the embedded ledger file is there (an EventStoreDB ledger always counts as there). */
+/** Whether the embedded ledger file is there (a server-backed ledger, EventStoreDB or PostgreSQL, always counts as there). */
 export function ledgerExists(config: Config): boolean {
-  return config.eventstoreConnectionString !== undefined || existsSync(resolve(config.dataDir, LEDGER_FILE));
+  return config.eventstoreConnectionString !== undefined || config.database !== undefined || existsSync(resolve(config.dataDir, LEDGER_FILE));
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { postgresSettings, type PostgresSettings } from '../ledger/postgres/settings.js';
 
 export interface Config {
   port: number;
@@ -6,6 +7,8 @@ export interface Config {
   issuer: string;
   dataDir: string;
   eventstoreConnectionString?: string;
+  /** The PostgreSQL ledger (DATABASE_URL and DATABASE_* settings); never printed with its password. */
+  database?: PostgresSettings;
   keyEncryptionSecret?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Upper bound on any token's lifetime; a retired signing key stays published this long. */
@@ -183,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     issuer,
     dataDir: resolve(env.DATA_DIR || './data'),
     eventstoreConnectionString: conn,
+    database: postgresSettings(env),
     keyEncryptionSecret: secret,
     logLevel,
     maxTokenLifetimeSeconds: integer(env, 'MAX_TOKEN_LIFETIME', 86_400, 60, 31_536_000),

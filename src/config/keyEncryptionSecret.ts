@@ -13,8 +13,8 @@ export const SECRET_FILE = 'key-encryption.secret';
  */
 export function resolveKeyEncryptionSecret(config: Config, ledgerIsNew: boolean): string {
   if (config.keyEncryptionSecret) return config.keyEncryptionSecret;
-  if (config.eventstoreConnectionString) {
-    throw new ConfigError('KEY_ENCRYPTION_SECRET is missing: expected the same secret on every instance sharing an EventStoreDB ledger');
+  if (config.eventstoreConnectionString || config.database) {
+    throw new ConfigError(`KEY_ENCRYPTION_SECRET is missing: expected the same secret on every instance sharing ${config.database ? 'a PostgreSQL' : 'an EventStoreDB'} ledger`);
   }
   const file = join(config.dataDir, SECRET_FILE);
   if (existsSync(file)) return readSecretFile(file);

@@ -1,5 +1,5 @@
 /**
- * The ledger port. Every adapter (embedded SQLite, EventStoreDB) implements exactly this and is
+ * The ledger port. Every adapter (embedded SQLite, PostgreSQL, EventStoreDB) implements exactly this and is
  * exercised by the one contract suite in test/contract/.
  *
  * Positions are bigints: they are totally ordered across the whole ledger and an EventStoreDB
@@ -46,6 +46,16 @@ export interface RecordedEvent<T extends string = string, D = unknown> {
  */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
 
+/** Whether a stream whose last revision is `current` (undefined: no stream) meets `expected`. */
+export function expectationHolds(expected: ExpectedRevision, current: number | undefined): boolean {
+  return (
+    expected === 'any' ||
+    (expected === 'no_stream' && current === undefined) ||
+    (expected === 'stream_exists' && current !== undefined) ||
+    (typeof expected === 'number' && expected === (current ?? -1))
+  );
+}
+
 export interface AppendResult {
   /** Revision of the last event appended (or found, for an idempotent re-append). */
   nextRevision: number;
@@ -66,7 +76,7 @@ export interface SubscribeOptions {
 }
 
 export interface EventStore {
-  readonly kind: 'sqlite' | 'esdb';
+  readonly kind: 'sqlite' | 'esdb' | 'postgres';
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   /** Events of one stream from `fromRevision` (inclusive), in revision order; [] for no stream. */
   readStream(stream: string, fromRevision?: number): Promise<RecordedEvent[]>;

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../eventStore.js';
+import { fromStored } from '../storedEvent.js';
 
 export interface EventRow {
   position: number;
@@ -14,17 +15,12 @@ export interface EventRow {
 }
 
 export function toRecorded(row: EventRow): RecordedEvent {
-  const metadata = JSON.parse(row.metadata);
-  metadata.prevHash = row.prev_hash;
-  metadata.hash = row.hash;
-  return {
-    id: row.id,
-    type: row.type,
-    stream: row.stream,
-    revision: row.revision,
+  return fromStored({
+    ...row,
     position: BigInt(row.position),
     recordedAt: new Date(row.recorded_at),
-    data: JSON.parse(row.data),
-    metadata,
-  };
+    dataJson: row.data,
+    metadataJson: row.metadata,
+    prevHash: row.prev_hash,
+  });
 }

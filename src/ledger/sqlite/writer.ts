@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { hashEvent } from '../integrity.js';
-import type { ExpectedRevision } from '../eventStore.js';
+import { expectationHolds } from '../eventStore.js';
 import { configure } from './schema.js';
 import type { AppendReply, AppendRequest, WriterReply, WriterStats } from './protocol.js';
 import { readFailpoints } from './failpoints.js';
@@ -50,15 +50,6 @@ function idempotentReply(req: AppendRequest): AppendReply | undefined {
   }
   const last = found[found.length - 1]!;
   return { reqId: req.reqId, ok: true, nextRevision: last.revision, position: last.position };
-}
-
-function expectationHolds(expected: ExpectedRevision, current: number | undefined): boolean {
-  return (
-    expected === 'any' ||
-    (expected === 'no_stream' && current === undefined) ||
-    (expected === 'stream_exists' && current !== undefined) ||
-    (typeof expected === 'number' && expected === (current ?? -1))
-  );
 }
 
 function isDuplicateId(err: unknown): boolean {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts a local PostgreSQL for the tests and prints the TEST_DATABASE_URL to use (an admin role that
+# may CREATE DATABASE: every test run creates its own database and drops it). Idempotent: installs
+# the server when absent, starts the cluster when down, (re)sets the role's password.
+# Run as root (the server itself runs as the postgres user). Loopback only, password auth.
+set -euo pipefail
+ROLE=${TL_TEST_PG_ROLE:-token_ledger_test}
+PASSWORD=${TL_TEST_PG_PASSWORD:-token-ledger-test}
+if ! command -v pg_lsclusters >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+if [ -z "$(pg_lsclusters --no-header)" ]; then
+  # Installed without its default cluster (create_main_cluster = false): make one.
+  pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -n 1)" main >/dev/null
+fi
+read -r VERSION CLUSTER PORT STATUS _ < <(pg_lsclusters --no-header | head -n 1)
+if [ "$STATUS" != "online" ]; then
+  pg_ctlcluster "$VERSION" "$CLUSTER" start
+fi
+su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -qAt" >/dev/null <<SQL
+SELECT 'CREATE ROLE $ROLE LOGIN CREATEDB' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ROLE')
+\gexec
+ALTER ROLE $ROLE WITH LOGIN CREATEDB PASSWORD '$PASSWORD';
+SQL
+echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/postgres"
