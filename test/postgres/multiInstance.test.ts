@@ -38,14 +38,9 @@ describe('three server processes on one PostgreSQL ledger', { skip: postgresSkip
     await db?.drop();
   });
 
-  // The adapter refuses the second writer's append (ConcurrencyError: revisions 0–1 are taken) and
-  // the command is decided again on the fresh stream, but with the `now` it was first given: a key
-  // that another instance activated a moment later is not active yet at that `now`, so a second key
-  // per algorithm is generated. The keyring decision is being fixed on another branch; until it is
-  // merged this test runs and reports, without failing the suite.
-  it('the first start of three instances at once creates exactly one RS256 and one ES256 key', {
-    todo: 'EnsureSigningKeys retried after a conflict keeps its first `now` (keyring fix pending on another branch)',
-  }, async () => {
+  // The adapter refuses the second writer's append (ConcurrencyError); the keyring decision, taken
+  // again on the fresh stream, adopts the winner's key even when it activates a moment after its `now`.
+  it('the first start of three instances at once creates exactly one RS256 and one ES256 key', async () => {
     const rows = await db.sql<{ alg: string; n: string }>(
       `SELECT data->>'alg' AS alg, count(*) AS n FROM events WHERE type = 'SigningKeyGenerated' GROUP BY 1 ORDER BY 1`,
     );
