@@ -16,16 +16,25 @@ export function issuanceEvent() {
   };
 }
 
-/** Durable appends per second with `writers` concurrent callers, each awaiting its own append. */
+/** Durable appends per second with `writers` concurrent callers on the embedded store. */
 export async function measureAppends(dir: string, writers: number, seconds: number) {
-  let batches = 0;
-  let batchedAppends = 0;
-  const store: EventStore = await openSqliteEventStore(join(dir, `appends-${writers}.sqlite`), {
-    onBatch: (s) => {
-      batches += 1;
-      batchedAppends += s.size;
-    },
-  });
+  const batches = new BatchCounter();
+  const store = await openSqliteEventStore(join(dir, `appends-${writers}.sqlite`), { onBatch: (s) => batches.add(s.size) });
+  return measureStoreAppends(store, batches, writers, seconds);
+}
+
+/** Counts group commits and the appends they carried (every store reports its batches). */
+export class BatchCounter {
+  batches = 0;
+  appends = 0;
+  add(size: number): void {
+    this.batches += 1;
+    this.appends += size;
+  }
+}
+
+/** Durable appends per second with `writers` concurrent callers, each awaiting its own append; closes `store`. */
+export async function measureStoreAppends(store: EventStore, batches: BatchCounter, writers: number, seconds: number) {
   let count = 0;
   const latencies: number[] = [];
   const end = performance.now() + seconds * 1000;
@@ -48,7 +57,7 @@ export async function measureAppends(dir: string, writers: number, seconds: numb
     perSecond: count / elapsed,
     p50: latencies[Math.floor(latencies.length * 0.5)]!,
     p99: latencies[Math.floor(latencies.length * 0.99)]!,
-    avgBatch: batchedAppends / batches,
+    avgBatch: batches.appends / batches.batches,
   };
 }
 

@@ -21,7 +21,7 @@ const PEER = fileURLToPath(new URL('./peer/oidcProviderPeer.js', import.meta.url
 const CEILING = fileURLToPath(new URL('./peer/bareFastify.js', import.meta.url));
 
 const SECRET = 'bench-secret-0123456789';
-const RESOURCE = 'https://api.example';
+export const RESOURCE = 'https://api.example';
 /** The peer signs its JWT access tokens for this resource with RS256. */
 const RESOURCE_RS256 = 'https://api-rs.example';
 const SCOPE = 'orders:read';
@@ -225,9 +225,9 @@ export async function launchOurs(env: NodeJS.ProcessEnv, side: Side, readyWithin
 }
 
 /** Registers our two clients with the CLI (before the server starts), then starts the server. */
-async function startOurs(port: number, dataDir: string): Promise<{ child?: ChildProcess; side: Side }> {
+export async function startOurs(port: number, dataDir: string, ledgerEnv: NodeJS.ProcessEnv = {}): Promise<{ child?: ChildProcess; side: Side }> {
   const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
-  const env = ourEnv(port, dataDir);
+  const env = { ...ourEnv(port, dataDir), ...ledgerEnv };
   const common = ['--client-secret', SECRET, '--grant-types', 'client_credentials', '--scope', 'orders:read orders:write', '--json'];
   for (const extra of [
     ['--client-id', 'bench-client'],
@@ -246,7 +246,7 @@ async function startOurs(port: number, dataDir: string): Promise<{ child?: Child
 }
 
 /** token_endpoint and introspection_endpoint from the side's discovery document. */
-async function discover(side: Side): Promise<void> {
+export async function discover(side: Side): Promise<void> {
   if (side.unavailable) return;
   try {
     const res = await fetch(`${side.base}/.well-known/openid-configuration`);
@@ -276,7 +276,7 @@ const failed = (status: number, json: Record<string, unknown>) =>
   status === 404 ? 'n/a (endpoint missing)' : `n/a (HTTP ${status}${typeof json.error === 'string' ? ` ${json.error}` : ''})`;
 
 /** A client-credentials request, checked once: 200, and an access token of the expected format (JWT: alg). */
-async function issuance(side: Side, clientId: string, fields: Record<string, string>, format: 'ES256' | 'RS256' | 'opaque'): Promise<Target | string> {
+export async function issuance(side: Side, clientId: string, fields: Record<string, string>, format: 'ES256' | 'RS256' | 'opaque'): Promise<Target | string> {
   if (side.unavailable) return side.unavailable;
   if (!side.tokenEndpoint) return 'n/a (endpoint missing)';
   if (side.noClients) return side.noClients;
@@ -294,7 +294,7 @@ async function issuance(side: Side, clientId: string, fields: Record<string, str
 }
 
 /** An introspection request for a token freshly issued by `issued`, checked once: 200, active. */
-async function introspection(side: Side, issued: Target | string, clientId: string): Promise<Target | string> {
+export async function introspection(side: Side, issued: Target | string, clientId: string): Promise<Target | string> {
   if (typeof issued === 'string') return issued;
   if (!side.introspectionEndpoint) return 'n/a (endpoint missing)';
   try {
@@ -360,7 +360,7 @@ async function revokedBy(side: Side, token: string, clientId: string): Promise<s
  * (so every measured revocation is a real one), unless the row outruns them: `reused` counts the
  * requests that had to revoke an already revoked token, and the table says so.
  */
-class TokenPool {
+export class TokenPool {
   readonly tokens: string[] = [];
   private next = 0;
   reused = 0;

@@ -131,10 +131,10 @@ export async function measureRevocationLag(opts: LagOptions): Promise<LagResult>
 
 const f1 = (n: number) => n.toFixed(1);
 
-/** One line per measure, as printed by the bench and the test. */
-export function describeLag(r: LagResult): string[] {
+/** One line per measure, as printed by the bench and the tests; `to` names the instance asked (B, C …). */
+export function describeLag(r: LagResult, to = 'B'): string[] {
   return [
-    `revocation on A → active:false on B (eventual), ${r.lags.length} samples: p50 ${f1(r.lag.p50)} ms, p99 ${f1(r.lag.p99)} ms, max ${f1(r.lag.max)} ms`,
-    `strict introspection on B right after the revocation, ${r.strictLatencies.length} samples: p50 ${f1(r.strict.p50)} ms, p99 ${f1(r.strict.p99)} ms, max ${f1(r.strict.max)} ms; stale answers ${r.strictStale}, failed ${r.strictFailed}`,
+    `revocation on A → active:false on ${to} (eventual), ${r.lags.length} samples: p50 ${f1(r.lag.p50)} ms, p99 ${f1(r.lag.p99)} ms, max ${f1(r.lag.max)} ms`,
+    `strict introspection on ${to} right after the revocation, ${r.strictLatencies.length} samples: p50 ${f1(r.strict.p50)} ms, p99 ${f1(r.strict.p99)} ms, max ${f1(r.strict.max)} ms; stale answers ${r.strictStale}, failed ${r.strictFailed}`,
   ];
 }

@@ -17,8 +17,11 @@ import { measureMultiInstance } from './multiInstance.js';
 import { describeLag } from './revocationLag.js';
 import { cells, fmt, fromLoad, printTable, ratio, type TableRow } from './table.js';
 import { runScaling } from './scaling.js';
+import { benchDatabaseUrl, runPostgresRows } from './postgresRows.js';
 
 const quick = process.argv.includes('--quick');
+// `-- --postgres-only`: only the PostgreSQL rows (needs BENCH_DATABASE_URL or TEST_DATABASE_URL).
+const postgresOnly = process.argv.includes('--postgres-only');
 const seconds = quick ? 3 : 10;
 const coldEvents = quick ? 100_000 : 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
@@ -26,6 +29,12 @@ const rows: Array<[string, string, string]> = [];
 
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`);
 console.log(`mode: ${quick ? 'quick' : 'full'}; scratch: ${dir}\n`);
+if (postgresOnly) {
+  if (!benchDatabaseUrl) throw new Error('--postgres-only needs BENCH_DATABASE_URL (or TEST_DATABASE_URL): an admin URL whose role may CREATE DATABASE');
+  rmSync(dir, { recursive: true, force: true });
+  await runPostgresRows(benchDatabaseUrl, quick, seconds);
+  process.exit(0);
+}
 try {
   for (const writers of [1, 32]) {
     const r = await measureAppends(dir, writers, seconds);
@@ -85,7 +94,7 @@ console.log(`GraphQL: ${fmt(gql.events)} events in the ledger (one AccessTokenIs
 
 console.log('\ntwo instances on one embedded ledger (separate processes, same DATA_DIR):');
 if (typeof lag === 'string') console.log(`  ${lag}`);
-else for (const line of describeLag(lag)) console.log(`  ${line}`);
+else for (const { to, result } of lag) for (const line of describeLag(result, to)) console.log(`  ${line}`);
 
 function peerVersion(): string {
   try {
@@ -97,3 +106,6 @@ function peerVersion(): string {
 
 // Cost as the work grows: the active-token view, HTTP and cold start at several sizes.
 await runScaling(quick);
+
+if (benchDatabaseUrl) await runPostgresRows(benchDatabaseUrl, quick, seconds);
+else console.log('\nPostgreSQL rows skipped: set BENCH_DATABASE_URL (an admin URL whose role may CREATE DATABASE) to add them.');

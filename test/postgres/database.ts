@@ -38,8 +38,10 @@ async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
   }
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  if (!adminUrl) throw new Error(postgresSkip);
+/** `admin` defaults to TEST_DATABASE_URL; the benchmark passes BENCH_DATABASE_URL. */
+export async function createTestDatabase(admin_: string | undefined = adminUrl): Promise<TestDatabase> {
+  if (!admin_) throw new Error(postgresSkip);
+  const adminUrl = admin_;
   const name = `tl_test_${randomBytes(6).toString('hex')}`;
   await admin(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   const u = new URL(adminUrl);

@@ -65,7 +65,7 @@ describe('three server processes on one PostgreSQL ledger', { skip: postgresSkip
         samples: 60,
         strictSamples: 20,
       });
-      for (const line of describeLag(r)) console.log(`# A→${name}: ${line}`);
+      for (const line of describeLag(r, name)) console.log(`# ${line}`);
       assert.equal(r.crossIntrospected, 80, `every token issued on A is active on ${name}`);
       // Target p99 ≤ 50 ms; a loaded shared machine gets a looser bound, the line above prints the real figure.
       assert.ok(r.lag.p99 <= 500, `p99 lag A→${name} ${r.lag.p99.toFixed(1)} ms`);
