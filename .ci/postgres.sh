@@ -18,6 +18,8 @@ read -r VERSION CLUSTER PORT STATUS _ < <(pg_lsclusters --no-header | head -n 1)
 if [ "$STATUS" != "online" ]; then
   pg_ctlcluster "$VERSION" "$CLUSTER" start
 fi
+# From /, which the postgres user can read (a checkout under a private temporary folder is not).
+cd /
 su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -qAt" >/dev/null <<SQL
 SELECT 'CREATE ROLE $ROLE LOGIN CREATEDB' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ROLE')
 \gexec

@@ -1,19 +1,22 @@
 /**
- * The browser step of the README's first login, for test/docs/readmeQuickstart.test.ts: opens the
- * authorization URL, signs in and consents as the user would, and prints the address the browser
- * is sent back to. Usage: node quickstartLogin.js <authorize URL> <username> <password>
+ * The browser step of the README's first login, for test/docs/readmeQuickstart.test.ts: in Chromium,
+ * opens the authorization URL the README printed, signs in and allows the client as the reader
+ * would, and returns the page the browser lands on (the README's one-shot callback listener).
  */
-import { Browser } from '../helpers/browser.js';
-import { authorizeInBrowser } from '../helpers/flow.js';
-import type { TestServer } from '../helpers/server.js';
+import { launchChromium } from '../helpers/browserChromium.js';
 
-const [url, username, password] = process.argv.slice(2);
-if (!url || !username || !password) throw new Error('usage: quickstartLogin <authorize URL> <username> <password>');
-const authorize = new URL(url);
-const server = { url: authorize.origin } as TestServer;
-const page = await authorizeInBrowser(server, new Browser(), Object.fromEntries(authorize.searchParams), { username, password });
-if (!page.location) {
-  process.stderr.write(`no redirect back to the client: ${page.status} ${page.html.slice(0, 300)}\n`);
-  process.exit(1);
+export async function signInInChromium(authorizeUrl: string, callback: string, user: { username: string; password: string }): Promise<{ url: string; heading: string }> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(authorizeUrl);
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${callback}?**`);
+    return { url: page.url(), heading: (await page.getByRole('heading').textContent()) ?? '' };
+  } finally {
+    await browser.close();
+  }
 }
-process.stdout.write(`${page.location}\n`);
