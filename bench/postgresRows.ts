@@ -79,6 +79,8 @@ async function httpRowsOn(ledger: Ledger, ledgerEnv: NodeJS.ProcessEnv, connecti
     const opaque = await issuance(ours.side, 'bench-opaque', {}, 'opaque');
     await load('client credentials → opaque', opaque, { onResponse: (_, body) => pool.take(body) });
     await load('introspection: active token (JWT)', await introspection(ours.side, await jwt(), 'bench-client'));
+    // Revocation outruns issuance: top the pool up, off the clock, so that every measured request revokes a live token.
+    if (typeof opaque !== 'string') await runLoad({ ...opaque, method: 'POST', connections: 50, seconds: 1 + 2 * seconds * connections.length, onResponse: (_, body) => pool.take(body) });
     const revocationTarget = ours.side.unavailable ?? (pool.tokens.length === 0 ? 'n/a (no token to revoke)' : { url: ours.side.revocationEndpoint!, headers: (opaque as { headers: Record<string, string> }).headers, body: '' });
     await load('revocation (a fresh opaque token per request)', revocationTarget, {
       bodies: () => new URLSearchParams({ token: pool.nextToken(), token_type_hint: 'access_token' }).toString(),
