@@ -20,6 +20,7 @@ describe('an instance cut off from PostgreSQL by the network', { skip: postgresS
   let proxy: TcpProxy;
   const envs: ServerEnv[] = [];
   const servers: ServerProcess[] = [];
+  const logA: string[] = [];
 
   before(async () => {
     db = await createTestDatabase();
@@ -28,9 +29,9 @@ describe('an instance cut off from PostgreSQL by the network', { skip: postgresS
     const viaProxy = new URL(db.url);
     viaProxy.port = String(proxy.port);
     // A (through the proxy) creates the schema and keys first; B (direct) joins it.
-    envs.push({ ...(await serverEnv()), DATABASE_URL: viaProxy.toString(), DATABASE_CONNECT_TIMEOUT_MS: '1000' });
+    envs.push({ ...(await serverEnv()), DATABASE_URL: viaProxy.toString(), DATABASE_CONNECT_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' });
     envs.push({ ...(await serverEnv()), DATABASE_URL: db.url });
-    servers.push(await spawnServer(envs[0]!));
+    servers.push(await spawnServer(envs[0]!, {}, undefined, undefined, (line) => logA.push(line)));
     servers.push(await spawnServer(envs[1]!));
   });
   after(async () => {
@@ -89,5 +90,10 @@ describe('an instance cut off from PostgreSQL by the network', { skip: postgresS
     );
     console.log(`# after reconnecting: writes accepted again in ${writesBack} ms, revocation through B seen on A ${writesBack + caughtUp} ms after`);
     assert.ok(refusedCount > 0, 'some writes were refused while cut off');
+    const listenerLines = logA.filter((l) => l.includes('ledger listener lost its connection'));
+    assert.ok(listenerLines.length > 0, 'the lost LISTEN connection is in the server log');
+    assert.ok(logA.some((l) => l.includes('ledger listener reconnected')), 'the reconnection is in the server log');
+    const password = new URL(db.url).password;
+    assert.ok(!password || !logA.some((l) => l.includes(password)), 'the log names no password');
   });
 });
