@@ -62,6 +62,9 @@ export class ProjectionRunner {
   private resubscribeTimer?: NodeJS.Timeout;
   private failures = 0;
   private closing = false;
+  /** From a failure until the new subscription delivers or survives its first backoff period. */
+  private unsettled = false;
+  private generation = 0;
   caughtUp = false;
   /** Ledger head when start() was called; the views are "caught up" once they reach it. */
   startHead = 0n;
@@ -129,39 +132,44 @@ export class ProjectionRunner {
 
   /** Whether the views stopped following the ledger (the subscription failed; a new one is due). */
   get stopped(): boolean {
-    return this.failure !== undefined;
+    return this.unsettled;
   }
 
   /** Subscribes from where the views stand; after a failure, again, with capped backoff, until closed. */
   private follow(): void {
-    const subscription = this.store.subscribe(
+    // Which subscription is current; a store may report a failure before subscribe() returns.
+    const generation = ++this.generation;
+    this.subscription = this.store.subscribe(
       this.current,
       (batch) => {
-        this.failure = undefined;
+        this.unsettled = false;
         this.failures = 0;
         this.apply(batch);
       },
       {
         onError: (err) => {
-          if (this.closing || this.subscription !== subscription) return;
+          if (this.closing || this.generation !== generation) return;
           this.failure = err;
+          this.unsettled = true;
           const delay = Math.min(MAX_RESUBSCRIBE_MS, (this.options.resubscribeAfterMs ?? 1000) * 2 ** Math.min(this.failures++, 16));
           this.log?.warn({ err: err.message, retryInMs: delay }, 'projection subscription failed');
-          void subscription.close().catch(() => undefined);
+          const failed = this.subscription;
           this.resubscribeTimer = setTimeout(() => {
+            void failed?.close().catch(() => undefined);
             if (this.closing) return;
+            // Waiters wait for the new subscription instead of being told of the old one's failure.
+            this.failure = undefined;
             this.follow();
-            const current = this.subscription;
+            const current = this.generation;
             // One that has not failed by now is taken as following again (an idle ledger delivers nothing).
             setTimeout(() => {
-              if (this.subscription === current && !this.closing) this.failure = undefined;
+              if (this.generation === current && !this.closing) this.unsettled = false;
             }, delay).unref();
           }, delay);
           this.resubscribeTimer.unref();
         },
       },
     );
-    this.subscription = subscription;
   }
 
   /** Resolves once every event up to `position` is in the views (read-your-writes). */
