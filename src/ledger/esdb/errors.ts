@@ -91,7 +91,7 @@ export function isOutcomeUnknown(err: unknown): boolean {
   return isTransient(err) && !(err instanceof NotLeaderError);
 }
 
-const isAccessDenied = (err: unknown) =>
+export const isAccessDenied = (err: unknown) =>
   err instanceof AccessDeniedError || (err as { code?: unknown } | null)?.code === PERMISSION_DENIED;
 
 /** One line saying what went wrong with the server, naming neither it nor the connection string. */

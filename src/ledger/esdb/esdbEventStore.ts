@@ -43,7 +43,7 @@ import {
   type Subscription,
 } from '../eventStore.js';
 import { sealMetadata } from '../integrity.js';
-import { describeConnectionStringError, describeTarget, isOutcomeUnknown, isTransient, reasonOf, translateError } from './errors.js';
+import { describeConnectionStringError, describeTarget, isAccessDenied, isOutcomeUnknown, reasonOf, translateError } from './errors.js';
 import { at, isLedgerEvent, positionOf, toRecorded, type EsdbRecorded } from './records.js';
 import { EsdbSubscription } from './subscription.js';
 
@@ -132,7 +132,7 @@ class EsdbEventStore implements EventStore {
         // NotLeader: the client has already reconnected to the new leader; try there.
         if (err instanceof LostRace || err instanceof NotLeaderError) continue;
         // A read failed before anything was sent; after an unknown outcome it must still be settled here.
-        if (err instanceof StoreUnavailableError && isTransient(err.cause)) continue;
+        if (err instanceof StoreUnavailableError && !isAccessDenied(err.cause)) continue;
         throw translateError(err, this.target);
       }
     }
