@@ -53,3 +53,19 @@ test('a subscription the server ends, or drops with an outage, resubscribes from
     await sub.close();
   }
 });
+
+test('a subscription keeps resubscribing through an outage of any length, its backoff capped', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const fake = new FakeEsdb();
+  const store = esdbEventStoreOver(fake.client, 'fake:2113');
+  const errors: Error[] = [];
+  const sub = store.subscribe(0n, () => undefined, { onError: (err) => errors.push(err) });
+  // Two minutes of a server that refuses every connection.
+  for (let second = 0; second < 120; second += 5) {
+    fake.subscriptions[fake.subscriptions.length - 1]!.emit('error', new UnavailableError(undefined, 'connection refused'));
+    t.mock.timers.tick(5_000);
+  }
+  assert.deepEqual(errors, []);
+  assert.equal(fake.subscriptions.length, 25, 'one new subscription per capped backoff period');
+  void sub.close();
+});
