@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   role: 'server' | 'cli';
   log?: RunnerOptions['log'];
   onBatch?: SqliteStoreOptions['onBatch'];
+  /** Told when a networked ledger loses and reopens its live connection (PostgreSQL's LISTEN). */
+  storeLog?: (message: string) => void;
 }
 
 export const LEDGER_FILE = 'ledger.sqlite';
@@ -43,14 +45,14 @@ const HISTORY_FILE = 'history.sqlite';
 export const historyFile = (dataDir: string) => join(dataDir, 'views', HISTORY_FILE);
 
 /** The ledger as configured: EventStoreDB or PostgreSQL when a connection string or URL is set, else the embedded file. */
-export async function openStore(config: Config, options: Pick<RuntimeOptions, 'onBatch'> = {}): Promise<EventStore> {
+export async function openStore(config: Config, options: Pick<RuntimeOptions, 'onBatch' | 'storeLog'> = {}): Promise<EventStore> {
   if (config.eventstoreConnectionString) {
     const { openEsdbEventStore } = await import('./ledger/esdb/esdbEventStore.js');
     return openEsdbEventStore(config.eventstoreConnectionString);
   }
   if (config.database) {
     const { openPostgresEventStore } = await import('./ledger/postgres/postgresEventStore.js');
-    return openPostgresEventStore(config.database, { onBatch: options.onBatch });
+    return openPostgresEventStore(config.database, { onBatch: options.onBatch, log: options.storeLog });
   }
   return openSqliteEventStore(join(config.dataDir, LEDGER_FILE), { onBatch: options.onBatch });
 }

@@ -41,8 +41,10 @@ function startEviction(runtime: Runtime): NodeJS.Timeout {
 /** The composition root: ledger, views, keys, HTTP. */
 export async function startServer(config: Config, options: { logger?: boolean | object } = {}): Promise<RunningServer> {
   const metrics = createMetrics();
+  let app: FastifyInstance | undefined;
   const runtime = await openRuntime(config, {
     role: 'server',
+    storeLog: (message) => app?.log.warn(message),
     onBatch: (s) => {
       metrics.appendBatchSize.observe(s.size);
       metrics.appendSeconds.observe(s.seconds);
@@ -51,7 +53,6 @@ export async function startServer(config: Config, options: { logger?: boolean | 
   let isReady = false;
   let eviction: NodeJS.Timeout | undefined;
   const dispatcher = new BackchannelLogoutDispatcher(runtime);
-  let app: FastifyInstance | undefined;
   try {
     // The key derivation runs on libuv's threads while this one builds the app.
     const keyCheck = checkKeyEncryptionSecret(runtime);

@@ -68,7 +68,7 @@ export async function exportLedger(store: EventStore, file: string, category?: s
   return { events, streams: streams.size };
 }
 
-async function* lines(file: string): AsyncGenerator<{ n: number; event: ExportedEvent }> {
+async function* lines(file: string): AsyncGenerator<{ n: number; event: ExportedEvent; bytes: number }> {
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
   for await (const text of rl) {
@@ -87,9 +87,14 @@ async function* lines(file: string): AsyncGenerator<{ n: number; event: Exported
       event.metadata && typeof event.metadata === 'object' &&
       typeof event.metadata.hash === 'string' && typeof event.metadata.prevHash === 'string';
     if (!ok) throw new ImportRefused(`${file} line ${n}: not an exported event (expected id, type, stream, revision, data, metadata with prevHash and hash)`);
-    yield { n, event };
+    yield { n, event, bytes: Buffer.byteLength(text) };
   }
 }
+
+// One append carries at most this many events and bytes of exported JSON: EventStoreDB refuses an
+// append over its maximum size (1 MiB by default), and half of it leaves room for its own framing.
+const IMPORT_BATCH_EVENTS = 500;
+export const IMPORT_BATCH_BYTES = 512 * 1024;
 
 const toRecorded = (e: ExportedEvent): RecordedEvent => ({
   id: e.id,
@@ -242,9 +247,15 @@ export async function importLedger(store: EventStore, file: string, checked?: Ch
     events += batch.length;
     batch = [];
   };
+  let batchBytes = 0;
   for await (const line of lines(file)) {
-    if (batch.length > 0 && (batch[0]!.event.stream !== line.event.stream || batch.length >= 500)) await flush();
+    const full = batch.length >= IMPORT_BATCH_EVENTS || batchBytes + line.bytes > IMPORT_BATCH_BYTES;
+    if (batch.length > 0 && (batch[0]!.event.stream !== line.event.stream || full)) {
+      await flush();
+      batchBytes = 0;
+    }
     batch.push(line);
+    batchBytes += line.bytes;
   }
   await flush();
   return { events, streams };

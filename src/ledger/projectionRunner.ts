@@ -19,7 +19,11 @@ export interface RunnerOptions {
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Views kept on disk with their own position (not in the checkpoint), fed the same batches. */
   durable?: DurableView[];
+  /** First wait before following the ledger again after the subscription failed (doubles up to 30 s). */
+  resubscribeAfterMs?: number;
 }
+
+const MAX_RESUBSCRIBE_MS = 30_000;
 
 /**
  * A hash of a projection's code as it runs: its version, initial state and reducers, as source
@@ -55,6 +59,12 @@ export class ProjectionRunner {
   /** The checkpoint being read and checked on another thread since the runner was made. */
   private readonly prefetched?: Promise<CheckpointSections | string>;
   private failure?: Error;
+  private resubscribeTimer?: NodeJS.Timeout;
+  private failures = 0;
+  private closing = false;
+  /** From a failure until the new subscription delivers or survives its first backoff period. */
+  private unsettled = false;
+  private generation = 0;
   caughtUp = false;
   /** Ledger head when start() was called; the views are "caught up" once they reach it. */
   startHead = 0n;
@@ -112,17 +122,54 @@ export class ProjectionRunner {
       this.caughtUp = true;
       this.durable.resume();
     });
-    this.subscription = this.store.subscribe(this.current, (batch) => this.apply(batch), {
-      onError: (err) => {
-        this.failure = err;
-        this.log?.warn({ err: err.message }, 'projection subscription failed');
-      },
-    });
+    this.follow();
     if (this.options.writeCheckpoints && this.options.checkpointDir) {
       this.timer = setInterval(() => void this.saveCheckpoint(), this.options.checkpointEveryMs ?? 300_000);
       this.timer.unref();
     }
     await caughtUp;
+  }
+
+  /** Whether the views stopped following the ledger (the subscription failed; a new one is due). */
+  get stopped(): boolean {
+    return this.unsettled;
+  }
+
+  /** Subscribes from where the views stand; after a failure, again, with capped backoff, until closed. */
+  private follow(): void {
+    // Which subscription is current; a store may report a failure before subscribe() returns.
+    const generation = ++this.generation;
+    this.subscription = this.store.subscribe(
+      this.current,
+      (batch) => {
+        this.unsettled = false;
+        this.failures = 0;
+        this.apply(batch);
+      },
+      {
+        onError: (err) => {
+          if (this.closing || this.generation !== generation) return;
+          this.failure = err;
+          this.unsettled = true;
+          const delay = Math.min(MAX_RESUBSCRIBE_MS, (this.options.resubscribeAfterMs ?? 1000) * 2 ** Math.min(this.failures++, 16));
+          this.log?.warn({ err: err.message, retryInMs: delay }, 'projection subscription failed');
+          const failed = this.subscription;
+          this.resubscribeTimer = setTimeout(() => {
+            void failed?.close().catch(() => undefined);
+            if (this.closing) return;
+            // Waiters wait for the new subscription instead of being told of the old one's failure.
+            this.failure = undefined;
+            this.follow();
+            const current = this.generation;
+            // One that has not failed by now is taken as following again (an idle ledger delivers nothing).
+            setTimeout(() => {
+              if (this.generation === current && !this.closing) this.unsettled = false;
+            }, delay).unref();
+          }, delay);
+          this.resubscribeTimer.unref();
+        },
+      },
+    );
   }
 
   /** Resolves once every event up to `position` is in the views (read-your-writes). */
@@ -143,6 +190,8 @@ export class ProjectionRunner {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.resubscribeTimer);
     if (this.timer) clearInterval(this.timer);
     await this.subscription?.close();
     await this.saving;

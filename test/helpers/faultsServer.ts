@@ -41,22 +41,18 @@ export async function spawnServer(
   extra: Record<string, string> = {},
   onStderr: (line: string) => boolean = () => false,
   readyTimeoutMs = 60_000,
+  /** Each line of the log (stdout); without it the log passes through. */
+  onStdout?: (line: string) => void,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [SERVER], {
     env: { PATH: process.env.PATH ?? '', ...env, ...extra },
-    stdio: ['ignore', 'inherit', 'pipe'],
+    stdio: ['ignore', onStdout ? 'pipe' : 'inherit', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));
-  let buffered = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) if (!onStderr(line)) process.stderr.write(`[server] ${line}\n`);
-  });
+  eachLine(child.stderr!, (line) => onStderr(line) || process.stderr.write(`[server] ${line}\n`));
+  if (onStdout) eachLine(child.stdout!, onStdout);
   const started = Date.now();
   for (;;) {
     if (gone) throw new Error(`server exited before it was ready (code ${child.exitCode})`);
@@ -71,6 +67,17 @@ export async function spawnServer(
     }
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => unknown): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) onLine(line);
+  });
 }
 
 export async function signal(server: ServerProcess, sig: NodeJS.Signals): Promise<void> {

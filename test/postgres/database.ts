@@ -4,6 +4,9 @@
  * PostgreSQL tests skip, saying why, unless TOKEN_LEDGER_REQUIRE_POSTGRES=1 makes that a failure.
  */
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { postgresSettings, type PostgresSettings } from '../../src/ledger/postgres/settings.js';
 
@@ -38,13 +41,42 @@ async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
   }
 }
 
-/** `admin` defaults to TEST_DATABASE_URL; the benchmark passes BENCH_DATABASE_URL. */
-export async function createTestDatabase(admin_: string | undefined = adminUrl): Promise<TestDatabase> {
-  if (!admin_) throw new Error(postgresSkip);
-  const adminUrl = admin_;
-  const name = `tl_test_${randomBytes(6).toString('hex')}`;
-  await admin(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
-  const u = new URL(adminUrl);
+/**
+ * Present while test/postgres/serverRestart.test.ts has the PostgreSQL server stopped or is about
+ * to: a test file starting then waits (a marker older than a minute is a crashed run's, ignored).
+ */
+export const RESTART_MARKER = join(tmpdir(), 'token-ledger-pg-restart.marker');
+export const PREFIX = 'tl_test_';
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const restarting = () => {
+  const marker = statSync(RESTART_MARKER, { throwIfNoEntry: false });
+  return marker !== undefined && Date.now() - marker.mtimeMs < 60_000;
+};
+
+/** Creates the database, waiting out a restart of the server (marker, then a refused connection) for up to a minute. */
+async function createDatabase(name: string, server: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    while (restarting() && Date.now() < deadline) await pause(250);
+    try {
+      await admin(server, (c) => c.query(`CREATE DATABASE ${name}`));
+      return;
+    } catch (err) {
+      // Server down or shutting down (57P0x): a restart began between the check and the connection.
+      const code = (err as { code?: string }).code ?? '';
+      if (Date.now() > deadline || !(code === 'ECONNREFUSED' || code === 'ECONNRESET' || code.startsWith('57P'))) throw err;
+      await pause(500);
+    }
+  }
+}
+
+/** `server` (an admin URL) defaults to TEST_DATABASE_URL; the benchmark passes BENCH_DATABASE_URL. */
+export async function createTestDatabase(server: string | undefined = adminUrl): Promise<TestDatabase> {
+  if (!server) throw new Error(postgresSkip);
+  const name = `${PREFIX}${randomBytes(6).toString('hex')}`;
+  await createDatabase(name, server);
+  const u = new URL(server);
   u.pathname = `/${name}`;
   const url = u.toString();
   return {
@@ -52,6 +84,6 @@ export async function createTestDatabase(admin_: string | undefined = adminUrl):
     url,
     settings: (env = {}) => postgresSettings({ DATABASE_URL: url, ...env })!,
     sql: (text, values) => admin(url, async (c) => (await c.query(text, values)).rows),
-    drop: () => admin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => admin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }

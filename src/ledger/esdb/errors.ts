@@ -2,6 +2,7 @@ import {
   AccessDeniedError,
   CancelledError,
   DeadlineExceededError,
+  MaxAppendSizeExceededError,
   NotLeaderError,
   StreamDeletedError,
   TimeoutError,
@@ -41,14 +42,36 @@ export function firstLine(err: unknown): string {
 const PERMISSION_DENIED = 7;
 const NETWORK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE']);
 
+// gRPC statuses that say the request itself is wrong: asking again gets the same answer.
+const INVALID_ARGUMENT = 3;
+const RESOURCE_EXHAUSTED = 8;
+const FAILED_PRECONDITION = 9;
+const OUT_OF_RANGE = 11;
+const UNIMPLEMENTED = 12;
+const PERMANENT_STATUS = new Set([INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED]);
+// Server and gRPC wordings of refusals that no retry fixes, whatever status carried them.
+const PERMANENT_MESSAGE = /invalid (read )?position|position .*(invalid|out of range)|larger than max|maximum (append|event|message) size|record too large|too large|exceeds the (maximum|limit)/i;
+
+/** True when the server refused this very request for a reason no retry fixes (size limits, bad positions). */
+export function isPermanent(err: unknown): boolean {
+  if (err instanceof MaxAppendSizeExceededError) return true;
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'number' && PERMANENT_STATUS.has(code)) return true;
+  if (code === RESOURCE_EXHAUSTED && /larger than max/i.test(err.message)) return true;
+  return PERMANENT_MESSAGE.test(err.message);
+}
+
 /** True for failures worth retrying: the server (or the path to it) is down, busy or changing leader. */
 export function isTransient(err: unknown): boolean {
+  if (isPermanent(err)) return false;
   if (
     err instanceof UnavailableError ||
     err instanceof DeadlineExceededError ||
     err instanceof TimeoutError ||
     err instanceof CancelledError ||
     err instanceof NotLeaderError ||
+    // What is left untyped: a reset or broken stream (INTERNAL, UNKNOWN) or an unrecognised batch reply.
     err instanceof UnknownError
   ) {
     return true;
@@ -60,7 +83,15 @@ export function isTransient(err: unknown): boolean {
   return /^Failed to discover/.test(err.message);
 }
 
-const isAccessDenied = (err: unknown) =>
+/**
+ * True when an append may or may not have been written: the request left but no answer came back
+ * (deadline, lost connection, broken batch stream). Retrying it with the same ids is safe.
+ */
+export function isOutcomeUnknown(err: unknown): boolean {
+  return isTransient(err) && !(err instanceof NotLeaderError);
+}
+
+export const isAccessDenied = (err: unknown) =>
   err instanceof AccessDeniedError || (err as { code?: unknown } | null)?.code === PERMISSION_DENIED;
 
 /** One line saying what went wrong with the server, naming neither it nor the connection string. */
@@ -82,6 +113,9 @@ export function translateError(err: unknown, target: string): Error {
     return new StoreCorruptError(`stream ${err.streamName} was deleted in EventStoreDB at ${target}; ledger streams are never deleted`, {
       cause: err,
     });
+  }
+  if (isPermanent(err)) {
+    return new Error(`EventStoreDB at ${target} refused the request: ${reasonOf(err)}`, { cause: err });
   }
   if (isTransient(err)) {
     return new StoreUnavailableError(`EventStoreDB at ${target} is unavailable: ${reasonOf(err)}`, { cause: err });

@@ -43,7 +43,7 @@ import {
   type Subscription,
 } from '../eventStore.js';
 import { sealMetadata } from '../integrity.js';
-import { describeConnectionStringError, describeTarget, reasonOf, translateError } from './errors.js';
+import { describeConnectionStringError, describeTarget, isAccessDenied, isOutcomeUnknown, reasonOf, translateError } from './errors.js';
 import { at, isLedgerEvent, positionOf, toRecorded, type EsdbRecorded } from './records.js';
 import { EsdbSubscription } from './subscription.js';
 
@@ -51,11 +51,20 @@ const OPEN_TIMEOUT_MS = 5_000;
 // The client puts no deadline on streaming reads, so reads get one here.
 const READ_TIMEOUT_MS = 10_000;
 const APPEND_DEADLINE_MS = 10_000;
-// Attempts of the read-tail-then-append cycle when only our own race with another writer failed it.
-const APPEND_ATTEMPTS = 5;
-// A retried append is recognised while its events are among this many past the stream's tail.
+/**
+ * How long one append keeps trying: lost races with other writers, a leader change, and an attempt
+ * whose outcome is unknown (retried with the same ids, so a write that did land is recognised).
+ */
+const APPEND_BUDGET_MS = 30_000;
+const MAX_APPEND_BACKOFF_MS = 500;
+// With 'any' or 'stream_exists' the first attempt has no revision to read from: a repeat is
+// recognised while its events are among this many past the stream's tail.
 const IDEMPOTENCY_LOOKBACK = 16;
 const PAGE = 256;
+
+export interface EsdbTiming {
+  appendBudgetMs?: number;
+}
 
 function meets(expected: ExpectedRevision, last: number): boolean {
   if (expected === 'any') return true;
@@ -66,52 +75,91 @@ function meets(expected: ExpectedRevision, last: number): boolean {
 
 const actualOf = (last: number): number | 'no_stream' => (last < 0 ? 'no_stream' : last);
 
+/** Another writer got in between our read of the tail and our append (the append was refused). */
+class LostRace extends Error {
+  constructor(readonly actual: number | 'no_stream') {
+    super('another writer appended first');
+  }
+}
+
+/** The append was sent after revision `after` and no answer came: it may have been written. */
+class OutcomeUnknown extends Error {
+  constructor(
+    readonly after: number,
+    override readonly cause: unknown,
+  ) {
+    super('append outcome unknown');
+  }
+}
+
 class EsdbEventStore implements EventStore {
   readonly kind = 'esdb' as const;
   private readonly subscriptions = new Set<EsdbSubscription>();
+  private readonly appendBudgetMs: number;
 
   constructor(
     private readonly client: EventStoreDBClient,
     readonly target: string,
-  ) {}
+    timing: EsdbTiming = {},
+  ) {
+    this.appendBudgetMs = timing.appendBudgetMs ?? APPEND_BUDGET_MS;
+  }
 
   /** One cheap read, so a wrong address or credentials fail at start-up rather than at first use. */
   async probe(): Promise<void> {
-    await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }), OPEN_TIMEOUT_MS);
+    await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, requiresLeader: true }), OPEN_TIMEOUT_MS);
   }
 
   async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    if (events.length === 0) throw new TypeError('append needs at least one event');
+    const started = Date.now();
+    // Revision after which an earlier attempt of this call may have landed (its outcome is unknown).
+    let unknownAfter: number | undefined;
     let lastFailure: unknown;
-    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
-      if (attempt > 0) await sleep(Math.random() * 10 * attempt);
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        if (Date.now() - started >= this.appendBudgetMs) break;
+        await sleep(Math.random() * Math.min(MAX_APPEND_BACKOFF_MS, 10 * 2 ** attempt));
+      }
       try {
-        return await this.tryAppend(stream, events, expected);
+        return await this.tryAppend(stream, events, expected, unknownAfter);
       } catch (err) {
-        // WrongExpectedVersion: a writer slipped in between our read and our append; read and decide
-        // again. NotLeader: the client has already reconnected to the new leader; try there.
-        if (err instanceof WrongExpectedVersionError || err instanceof NotLeaderError) {
-          lastFailure = err;
+        lastFailure = err;
+        if (err instanceof OutcomeUnknown) {
+          unknownAfter = err.after;
           continue;
         }
+        // NotLeader: the client has already reconnected to the new leader; try there.
+        if (err instanceof LostRace || err instanceof NotLeaderError) continue;
+        // A read failed before anything was sent; after an unknown outcome it must still be settled here.
+        if (err instanceof StoreUnavailableError && !isAccessDenied(err.cause)) continue;
         throw translateError(err, this.target);
       }
     }
-    if (!(lastFailure instanceof WrongExpectedVersionError)) throw translateError(lastFailure, this.target);
-    const actual = lastFailure.actualVersion;
-    throw new ConcurrencyError(stream, expected, typeof actual === 'bigint' ? Number(actual) : 'no_stream');
+    if (lastFailure instanceof LostRace) throw new ConcurrencyError(stream, expected, lastFailure.actual);
+    const cause = lastFailure instanceof OutcomeUnknown ? lastFailure.cause : lastFailure;
+    const error = translateError(cause, this.target);
+    if (unknownAfter === undefined) throw error;
+    throw new StoreUnavailableError(
+      `${error.message}; whether the append to ${stream} was written is unknown (retry it with the same event ids)`,
+      { cause },
+    );
   }
 
   /** Reads the stream's tail, decides, seals the hash chain onto it and appends right after it. */
-  private async tryAppend(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    const tail = await this.tail(stream, events.length + IDEMPOTENCY_LOOKBACK);
+  private async tryAppend(stream: string, events: NewEvent[], expected: ExpectedRevision, unknownAfter: number | undefined): Promise<AppendResult> {
+    const ids = events.map((e) => e.id.toLowerCase());
+    // Where these events start if they were written already: the server checks idempotency there too.
+    const from = unknownAfter !== undefined ? unknownAfter + 1 : typeof expected === 'number' ? expected + 1 : expected === 'no_stream' ? 0 : undefined;
+    const tail = await this.tail(stream, from === undefined ? events.length + IDEMPOTENCY_LOOKBACK : 1);
     const newest = tail[tail.length - 1];
     const last = newest ? Number(newest.revision) : -1;
+    const candidates = from === undefined ? tail : from <= last ? await this.readFrom(stream, from, ids.length) : [];
 
     // A retry of an append that already landed (the caller saw a timeout, or raced itself).
-    const ids = events.map((e) => e.id.toLowerCase());
-    const start = tail.findIndex((e) => ids.includes(e.id));
+    const start = candidates.findIndex((e) => ids.includes(e.id));
     if (start >= 0) {
-      const run = tail.slice(start, start + ids.length);
+      const run = candidates.slice(start, start + ids.length);
       if (run.length === ids.length && run.every((e, i) => e.id === ids[i])) {
         const lastOfRun = run[run.length - 1]!;
         return { nextRevision: Number(lastOfRun.revision), position: positionOf(lastOfRun) };
@@ -119,7 +167,6 @@ class EsdbEventStore implements EventStore {
       throw new ConcurrencyError(stream, expected, actualOf(last), `stream ${stream}: some of these event ids were already appended in another batch`);
     }
     if (!meets(expected, last)) throw new ConcurrencyError(stream, expected, actualOf(last));
-    if (events.length === 0) return { nextRevision: last, position: newest ? positionOf(newest) : 0n };
 
     const prevHash = newest ? (newest.metadata as Partial<EventMetadata> | undefined)?.hash : '';
     if (typeof prevHash !== 'string') {
@@ -128,11 +175,30 @@ class EsdbEventStore implements EventStore {
     // Expect the exact revision just read, not the caller's expectation: a writer that slipped in
     // between must make this append fail, or the hash chain would fork.
     const expectedRevision: AppendExpectedRevision = newest ? BigInt(last) : NO_STREAM;
-    const result = await this.client.appendToStream(stream, chain(stream, events, last, prevHash), {
-      expectedRevision,
-      deadline: APPEND_DEADLINE_MS,
-    });
+    let result: Awaited<ReturnType<EventStoreDBClient['appendToStream']>>;
+    try {
+      result = await this.client.appendToStream(stream, chain(stream, events, last, prevHash), {
+        expectedRevision,
+        deadline: APPEND_DEADLINE_MS,
+        requiresLeader: true,
+      });
+    } catch (err) {
+      if (err instanceof WrongExpectedVersionError) {
+        const actual = err.actualVersion;
+        throw new LostRace(typeof actual === 'bigint' ? Number(actual) : 'no_stream');
+      }
+      if (isOutcomeUnknown(err)) throw new OutcomeUnknown(last, err);
+      throw err;
+    }
+    // With throwOnAppendFailure=false the client reports a refused append as a result, not an error.
+    if (!result.success) throw new LostRace(actualOf(Number(result.nextExpectedRevision)));
     const nextRevision = Number(result.nextExpectedRevision);
+    if (nextRevision !== last + events.length) {
+      // A soft-deleted (or truncated) stream keeps numbering: the hashes sealed above would not match.
+      throw new StoreCorruptError(
+        `EventStoreDB at ${this.target} wrote ${stream} events ${last + 1}..${last + events.length} at revision ${nextRevision}: the stream was deleted or truncated; ledger streams never are`,
+      );
+    }
     // The server reports the position of the append's last event, which is that event's position in $all.
     if (result.position) return { nextRevision, position: result.position.commit };
     const [written] = await this.tail(stream, 1);
@@ -140,7 +206,7 @@ class EsdbEventStore implements EventStore {
   }
 
   async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
-    const read = await this.readStreamRaw(stream, { direction: FORWARDS, fromRevision: BigInt(fromRevision) });
+    const read = await this.readStreamRaw(stream, { direction: FORWARDS, fromRevision: BigInt(fromRevision), requiresLeader: true });
     return read.map(toRecorded);
   }
 
@@ -151,7 +217,7 @@ class EsdbEventStore implements EventStore {
     let cursor = after;
     while (out.length < limit) {
       const page = await this.collect(
-        this.client.readAll({ direction: FORWARDS, fromPosition: cursor === 0n ? START : at(cursor), maxCount: size }),
+        this.client.readAll({ direction: FORWARDS, fromPosition: cursor === 0n ? START : at(cursor), maxCount: size, requiresLeader: true }),
       );
       let advanced = false;
       for (const { event } of page) {
@@ -175,7 +241,7 @@ class EsdbEventStore implements EventStore {
     // Usually the newest event is the ledger's: start small, read more only past system events.
     for (let size = 8; ; size = Math.min(PAGE, size * 4)) {
       const page = await this.collect(
-        this.client.readAll({ direction: BACKWARDS, fromPosition: cursor === undefined ? END : at(cursor), maxCount: size }),
+        this.client.readAll({ direction: BACKWARDS, fromPosition: cursor === undefined ? END : at(cursor), maxCount: size, requiresLeader: true }),
       );
       let advanced = false;
       for (const { event } of page) {
@@ -192,7 +258,7 @@ class EsdbEventStore implements EventStore {
 
   subscribe(after: bigint, handler: BatchHandler, options: SubscribeOptions = {}): Subscription {
     const open = (from: bigint) =>
-      this.client.subscribeToAll({ fromPosition: from === 0n ? START : at(from), filter: excludeSystemEvents() });
+      this.client.subscribeToAll({ fromPosition: from === 0n ? START : at(from), filter: excludeSystemEvents(), requiresLeader: true });
     const sub = new EsdbSubscription(open, this.target, after, handler, options, () => this.subscriptions.delete(sub));
     this.subscriptions.add(sub);
     return sub;
@@ -208,6 +274,11 @@ class EsdbEventStore implements EventStore {
     // From the leader: a lagging follower would make every attempt conflict.
     const read = await this.readStreamRaw(stream, { direction: BACKWARDS, fromRevision: END, maxCount: count, requiresLeader: true });
     return read.reverse();
+  }
+
+  /** Up to `count` events of a stream from revision `from`, from the leader. */
+  private readFrom(stream: string, from: number, count: number): Promise<EsdbRecorded[]> {
+    return this.readStreamRaw(stream, { direction: FORWARDS, fromRevision: BigInt(from), maxCount: count, requiresLeader: true });
   }
 
   private async readStreamRaw(stream: string, options: Parameters<EventStoreDBClient['readStream']>[1]): Promise<EsdbRecorded[]> {
@@ -264,6 +335,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The ledger over an already made client (what tests hand a stand-in for the server to). */
+export function esdbEventStoreOver(client: EventStoreDBClient, target: string, timing?: EsdbTiming): EventStore {
+  return new EsdbEventStore(client, target, timing);
+}
+
 /**
  * Connects to EventStoreDB / KurrentDB (`esdb://` or `esdb+discover://` connection string) and checks,
  * within a few seconds, that it answers.
@@ -275,6 +351,13 @@ export async function openEsdbEventStore(connectionString: string): Promise<Even
     client = EventStoreDBClient.connectionString(connectionString);
   } catch (err) {
     throw new Error(`invalid EventStoreDB connection string for ${target}: ${describeConnectionStringError(err)}`);
+  }
+  // The getter is protected in the typings but is how the client itself reads the parsed option.
+  if ((client as unknown as { throwOnAppendFailure?: boolean }).throwOnAppendFailure === false) {
+    await client.dispose().catch(() => undefined);
+    throw new Error(
+      `invalid EventStoreDB connection string for ${target}: throwOnAppendFailure=false is not supported (remove it; the ledger relies on refused appends being errors)`,
+    );
   }
   const store = new EsdbEventStore(client, target);
   try {

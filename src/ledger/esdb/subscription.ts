@@ -5,7 +5,6 @@ import { isLedgerEvent, toRecorded } from './records.js';
 
 const MAX_BATCH = 256;
 const HIGH_WATER = 1024;
-const RECONNECT_BUDGET_MS = 30_000;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
@@ -19,7 +18,6 @@ export class EsdbSubscription implements Subscription {
   private live?: AllStreamSubscription;
   private closed = false;
   private delivering: Promise<void> | undefined;
-  private failingSince: number | undefined;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -78,27 +76,28 @@ export class EsdbSubscription implements Subscription {
       if (live === this.live) this.dropped(err);
     });
     live.on('end', () => {
-      if (live === this.live) this.dropped(new StoreUnavailableError(`EventStoreDB at ${this.target} ended the subscription`));
+      // A clean end (a server restart, a leader change) is an outage like any other.
+      if (live === this.live) this.dropped(new StoreUnavailableError(`EventStoreDB at ${this.target} ended the subscription`), true);
     });
   }
 
   private healthy(): void {
-    this.failingSince = undefined;
     this.failures = 0;
   }
 
-  /** Resubscribes from the last buffered position with backoff; gives up after a while. */
-  private dropped(err: unknown): void {
+  /**
+   * Resubscribes from the last buffered position with capped backoff, for as long as the server is
+   * away (an outage ends; views frozen for good do not). Only a refusal no retry fixes is fatal.
+   */
+  private dropped(err: unknown, transient = isTransient(err)): void {
     if (this.closed) return;
     this.live = undefined;
     const error = translateError(err, this.target);
-    const now = Date.now();
-    this.failingSince ??= now;
-    if (!(error instanceof StoreUnavailableError) || !isTransient(err) || now - this.failingSince > RECONNECT_BUDGET_MS) {
+    if (!(error instanceof StoreUnavailableError) || !transient) {
       this.fail(error);
       return;
     }
-    const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failures++);
+    const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.failures++, 16));
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 

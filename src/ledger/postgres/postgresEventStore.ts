@@ -23,7 +23,7 @@ import { COLUMNS, toRecorded, type EventRow } from './rows.js';
 import { ensureSchema } from './schema.js';
 import type { PostgresSettings } from './settings.js';
 import { PostgresSubscription } from './subscription.js';
-import { PostgresWriter, serialise, type BatchStats, type WriteRequest } from './writer.js';
+import { PostgresWriter, serialise, survivingErrors, type BatchStats, type WriteRequest } from './writer.js';
 
 const PAGE = 2000;
 
@@ -166,7 +166,7 @@ export async function openPostgresEventStore(settings: PostgresSettings, options
   pool.on('error', () => undefined);
   let client: pg.PoolClient | undefined;
   try {
-    client = await pool.connect();
+    client = survivingErrors(await pool.connect());
     await ensureSchema(client, settings.target);
   } catch (err) {
     client?.release(true);

@@ -43,6 +43,21 @@ export interface BatchStats {
 
 const MAX_BATCH = 500;
 
+const guarded = new WeakSet<pg.PoolClient>();
+
+/**
+ * A checked-out client whose socket breaks emits 'error' even while a query is active (the query
+ * fails too); with no listener that event would end the process. The failing query is how the
+ * writer learns of it, so the event itself is ignored. Pooled clients are reused: one listener each.
+ */
+export function survivingErrors(client: pg.PoolClient): pg.PoolClient {
+  if (!guarded.has(client)) {
+    guarded.add(client);
+    client.on('error', () => undefined);
+  }
+  return client;
+}
+
 export function serialise(e: NewEvent): WriteRequest['events'][number] {
   return { id: e.id, type: e.type, dataJson: JSON.stringify(e.data), metadataJson: JSON.stringify(e.metadata) };
 }
@@ -171,7 +186,7 @@ export class PostgresWriter {
     let outcomes: (AppendResult | Error)[];
     let head: bigint;
     try {
-      client = await this.pool.connect();
+      client = survivingErrors(await this.pool.connect());
       ({ outcomes, head } = await this.transaction(client, batch, deleted));
     } catch (err) {
       // Nothing of the batch is known to be committed; a caller's retry with the same ids is idempotent.
