@@ -24,5 +24,7 @@ su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -qAt" >/dev/null <<SQL
 SELECT 'CREATE ROLE $ROLE LOGIN CREATEDB' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ROLE')
 \gexec
 ALTER ROLE $ROLE WITH LOGIN CREATEDB PASSWORD '$PASSWORD';
+-- DROP DATABASE … WITH (FORCE) at the end of a test run may have to end an autovacuum worker there.
+GRANT pg_signal_backend TO $ROLE;
 SQL
 echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/postgres"

@@ -71,6 +71,22 @@ async function createDatabase(name: string, server: string): Promise<void> {
   }
 }
 
+/**
+ * Drops the database, ending what is still connected to it. A backend the role may not signal (an
+ * autovacuum worker, when the role lacks pg_signal_backend: 42501) is gone within moments: retried.
+ */
+async function dropDatabase(name: string, server: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '42501' || attempt >= 20) throw err;
+      await pause(250);
+    }
+  }
+}
+
 /** `server` (an admin URL) defaults to TEST_DATABASE_URL; the benchmark passes BENCH_DATABASE_URL. */
 export async function createTestDatabase(server: string | undefined = adminUrl): Promise<TestDatabase> {
   if (!server) throw new Error(postgresSkip);
@@ -84,6 +100,6 @@ export async function createTestDatabase(server: string | undefined = adminUrl):
     url,
     settings: (env = {}) => postgresSettings({ DATABASE_URL: url, ...env })!,
     sql: (text, values) => admin(url, async (c) => (await c.query(text, values)).rows),
-    drop: () => admin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => dropDatabase(name, server),
   };
 }
