@@ -21,6 +21,7 @@ fi
 # From /, which the postgres user can read (a checkout under a private temporary folder is not).
 cd /
 su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -qAt" >/dev/null <<SQL
+SET client_min_messages = warning;
 SELECT 'CREATE ROLE $ROLE LOGIN CREATEDB' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ROLE')
 \gexec
 ALTER ROLE $ROLE WITH LOGIN CREATEDB PASSWORD '$PASSWORD';

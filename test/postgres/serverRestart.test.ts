@@ -90,7 +90,8 @@ describe('PostgreSQL restarted under load', { skip: typeof cluster === 'string' 
     const othersGone = await timeUntil(
       async () => {
         writeFileSync(RESTART_MARKER, String(process.pid)); // fresh: not taken for a crashed run's
-        const rows = await db.sql<{ n: string }>(`SELECT count(*) AS n FROM pg_database WHERE datname LIKE $1 AND datname <> $2`, [`${PREFIX}%`, db.name]);
+        // Databases in use, not merely present: one a crashed run left behind must not hold this back forever.
+        const rows = await db.sql<{ n: string }>(`SELECT count(DISTINCT datname) AS n FROM pg_stat_activity WHERE datname LIKE $1 AND datname <> $2`, [`${PREFIX}%`, db.name]);
         return Number(rows[0]!.n) === 0;
       },
       OTHERS_WAIT_MS,

@@ -127,7 +127,8 @@ test('a repeat of an append far behind the tail is recognised from its expected 
 
 test("'any' appends keep going past many lost races on a hot stream, within the time budget", async () => {
   const fake = new FakeEsdb();
-  const store = storeOver(fake);
+  // Ten lost races back off up to 3 s in all (random, capped at 500 ms each): a budget well above that.
+  const store = storeOver(fake, 10_000);
   fake.fault = (stream, call) => {
     if (call < 10) fake.write(stream, [other()]);
     return undefined;
