@@ -70,4 +70,12 @@ export function basic(id: string, secret: string): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}` };
 }
 
+/** A new confidential client of `scope` and its first client-credentials access token (an operator's, with ledger:* scopes). */
+export async function clientCredentialsToken(server: TestServer, scope: string): Promise<{ clientId: string; token: string }> {
+  const { clientId, secret } = await registerClient(server, { scope });
+  const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(clientId, secret!));
+  if (res.status !== 200) throw new Error(`client credentials for ${scope}: ${res.status} ${res.text}`);
+  return { clientId, token: res.body.access_token as string };
+}
+
 export const ledgerHead = (server: TestServer) => server.runtime.store.headPosition();

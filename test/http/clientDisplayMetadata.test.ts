@@ -1,7 +1,7 @@
 /** logo_uri and client_uri over the GraphQL management API: registered, updated, and refused when unsafe. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
+import { clientCredentialsToken, ledgerHead } from '../helpers/oauth.js';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 describe('client display metadata over GraphQL', () => {
@@ -19,9 +19,7 @@ describe('client display metadata over GraphQL', () => {
 
   before(async () => {
     server = await startTestServer();
-    const a = await registerClient(server, { scope: 'ledger:admin' });
-    const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(a.clientId, a.secret!));
-    admin = res.body.access_token as string;
+    admin = (await clientCredentialsToken(server, 'ledger:admin')).token;
   });
   after(async () => {
     await server.close();

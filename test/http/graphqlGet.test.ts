@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
+import { clientCredentialsToken, ledgerHead } from '../helpers/oauth.js';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** What Chromium sends when it navigates to a page. */
@@ -17,10 +17,7 @@ describe('GraphQL over HTTP GET', () => {
 
   before(async () => {
     server = await startTestServer();
-    const c = await registerClient(server, { scope: 'ledger:admin' });
-    const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(c.clientId, c.secret!));
-    assert.equal(res.status, 200, res.text);
-    admin = res.body.access_token as string;
+    admin = (await clientCredentialsToken(server, 'ledger:admin')).token;
   });
 
   after(async () => {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { doublingFragments } from '../helpers/graphqlDocuments.js';
-import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
+import { basic, clientCredentialsToken, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -23,10 +23,7 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
 
   before(async () => {
     server = await startTestServer();
-    const c = await registerClient(server, { scope: 'ledger:admin' });
-    const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(c.clientId, c.secret!));
-    assert.equal(res.status, 200, res.text);
-    admin = res.body.access_token as string;
+    admin = (await clientCredentialsToken(server, 'ledger:admin')).token;
     const trivial = await timed('{ signingKeys { kid } }', admin, 0);
     budget = 100 + Math.max(trivial.ms, trivial.healthz);
   });

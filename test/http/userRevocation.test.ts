@@ -5,9 +5,9 @@ import { createServer, type Server } from 'node:http';
 import { inflateSync } from 'node:zlib';
 import { decodeJwt } from 'jose';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
-import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
+import { basic, clientCredentialsToken, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
-import { authorizeInBrowser, authorizeWithPkce, createUser } from '../helpers/flow.js';
+import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
 import { rotateRefreshToken } from '../../src/commands/grants.js';
 import { GrantError } from '../../src/domain/grants/decide.js';
@@ -44,9 +44,7 @@ describe('disabling a user or changing their password ends what they hold', () =
     rp = await relyingParty();
     const r = await registerClient(server, { scope: 'orders:read' });
     rs = { clientId: r.clientId, secret: r.secret! };
-    const a = await registerClient(server, { scope: 'ledger:admin' });
-    const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(a.clientId, a.secret!));
-    admin = { clientId: a.clientId, token: res.body.access_token as string };
+    admin = await clientCredentialsToken(server, 'ledger:admin');
   });
   after(async () => {
     await server.close();
