@@ -4,6 +4,9 @@
 # the server when absent, starts the cluster when down, (re)sets the role's password.
 # Run as root (the server itself runs as the postgres user). Loopback only, password auth.
 set -euo pipefail
+# Only the URL goes to standard output (the caller captures it): whatever the tools print, such as
+# pg_ctlcluster's "Removed stale pid file." after a killed server, goes to standard error.
+exec 3>&1 1>&2
 ROLE=${TL_TEST_PG_ROLE:-token_ledger_test}
 PASSWORD=${TL_TEST_PG_PASSWORD:-token-ledger-test}
 if ! command -v pg_lsclusters >/dev/null 2>&1; then
@@ -16,7 +19,7 @@ if [ -z "$(pg_lsclusters --no-header)" ]; then
 fi
 read -r VERSION CLUSTER PORT STATUS _ < <(pg_lsclusters --no-header | head -n 1)
 if [ "$STATUS" != "online" ]; then
-  pg_ctlcluster "$VERSION" "$CLUSTER" start
+  pg_ctlcluster "$VERSION" "$CLUSTER" start 3>&- # the server must not hold the caller's pipe open
 fi
 # From /, which the postgres user can read (a checkout under a private temporary folder is not).
 cd /
@@ -28,4 +31,7 @@ ALTER ROLE $ROLE WITH LOGIN CREATEDB PASSWORD '$PASSWORD';
 -- DROP DATABASE … WITH (FORCE) at the end of a test run may have to end an autovacuum worker there.
 GRANT pg_signal_backend TO $ROLE;
 SQL
-echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/postgres"
+URL="postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/postgres"
+# Fails here, naming the cause, rather than in every PostgreSQL test.
+PGPASSWORD=$PASSWORD psql "postgresql://$ROLE@127.0.0.1:$PORT/postgres" -v ON_ERROR_STOP=1 -qAtc 'SELECT 1' >/dev/null
+echo "$URL" >&3

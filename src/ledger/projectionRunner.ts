@@ -65,6 +65,8 @@ export class ProjectionRunner {
   /** From a failure until the new subscription delivers or survives its first backoff period. */
   private unsettled = false;
   private generation = 0;
+  private catching?: Promise<void>;
+  private queuedCatchUp?: Promise<void>;
   caughtUp = false;
   /** Ledger head when start() was called; the views are "caught up" once they reach it. */
   startHead = 0n;
@@ -187,6 +189,22 @@ export class ProjectionRunner {
         }, timeoutMs).unref();
       }
     });
+  }
+
+  /**
+   * Resolves once the views hold everything the ledger held when this was called: for a lookup that
+   * missed (a client another process registered a moment ago, which the subscription has not
+   * delivered yet). Calls that overlap share one read of the head, plus at most one queued after it,
+   * so a flood of misses costs one head read at a time.
+   */
+  catchUp(timeoutMs = 2000): Promise<void> {
+    if (this.catching) return (this.queuedCatchUp ??= this.catching.then(() => this.catchUp(timeoutMs)));
+    const run = this.store.headPosition().then((head) => this.waitFor(head, timeoutMs));
+    this.catching = run.finally(() => {
+      this.catching = undefined;
+      this.queuedCatchUp = undefined;
+    });
+    return this.catching;
   }
 
   async close(): Promise<void> {

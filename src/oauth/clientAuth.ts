@@ -25,6 +25,11 @@ export interface ClientAuthDeps {
   audiences: string[];
   /** Brute-force limiting (ClientAuthThrottle bound to the request's address). */
   throttle?: ClientAuthGuard;
+  /**
+   * Brings the views up to the ledger's head: an id not in them may have been registered by another
+   * process a moment ago (the CLI, another instance) and not yet delivered here.
+   */
+  catchUp?: () => Promise<void>;
 }
 
 export interface ClientAuthGuard {
@@ -104,6 +109,7 @@ function authenticate(
   deps: ClientAuthDeps,
   nowSeconds: number,
   gate: (named: NamedClient) => void = ungated,
+  caughtUp = false,
 ): AuthenticatedClient | Promise<AuthenticatedClient> {
   const basic = authorization !== undefined && /^basic /i.test(authorization);
   // RFC 6749 §5.2: any Authorization header (Bearer, a scheme we do not know) was an attempt, answered with a challenge.
@@ -138,6 +144,13 @@ function authenticate(
     clientId = params.client_id;
   }
   const client = clientId ? deps.clients().byId.get(clientId) : undefined;
+  if (clientId && !client && deps.catchUp && !caughtUp) {
+    // Asked once, before the throttle counts anything; a catch-up that fails leaves the answer to the views as they are.
+    return deps
+      .catchUp()
+      .catch(() => undefined)
+      .then(() => authenticate(authorization, params, deps, nowSeconds, gate, true));
+  }
   // Only a registered, enabled client with a credential is counted per id (src/oauth/clientAuthThrottle.ts).
   gate({ clientId, guarded: client !== undefined && !client.disabled && client.metadata.token_endpoint_auth_method !== 'none' });
   if (!clientId) throw invalidClient('client authentication is required', challenge);

@@ -4,13 +4,18 @@
  * PostgreSQL tests skip, saying why, unless TOKEN_LEDGER_REQUIRE_POSTGRES=1 makes that a failure.
  */
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresSettings, type PostgresSettings } from '../../src/ledger/postgres/settings.js';
 
 export const adminUrl = process.env.TEST_DATABASE_URL || undefined;
+
+if (adminUrl && !/^postgres(ql)?:\/\/\S+$/.test(adminUrl)) {
+  // A script's stray output captured with the URL would otherwise fail every test with a connection error.
+  throw new Error(`TEST_DATABASE_URL is not a postgres:// URL (${JSON.stringify(adminUrl.replace(/:[^:@/]*@/, ':***@'))})`);
+}
 
 /** Why the PostgreSQL tests cannot run here, or undefined when they can. */
 export const postgresSkip: string | undefined = adminUrl
@@ -47,6 +52,31 @@ async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
  */
 export const RESTART_MARKER = join(tmpdir(), 'token-ledger-pg-restart.marker');
 export const PREFIX = 'tl_test_';
+
+/**
+ * One file per test database from before its creation until after its drop, named by the owning
+ * process: what serverRestart.test.ts waits on before it stops the server. A connection count would
+ * not do: a test between two connections holds none.
+ */
+const IN_USE_DIR = join(tmpdir(), 'token-ledger-pg-in-use');
+const inUseFile = (name: string) => join(IN_USE_DIR, `${process.pid}.${name}`);
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Test databases that live processes other than this one have created or are creating. */
+export function databasesInUseElsewhere(): string[] {
+  return readdirSync(IN_USE_DIR).filter((f) => {
+    const pid = Number(f.split('.')[0]);
+    return pid !== process.pid && alive(pid);
+  });
+}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const restarting = () => {
@@ -91,7 +121,15 @@ async function dropDatabase(name: string, server: string): Promise<void> {
 export async function createTestDatabase(server: string | undefined = adminUrl): Promise<TestDatabase> {
   if (!server) throw new Error(postgresSkip);
   const name = `${PREFIX}${randomBytes(6).toString('hex')}`;
-  await createDatabase(name, server);
+  // Registered before the restart marker is looked at, so a restart either waits for us or we for it.
+  mkdirSync(IN_USE_DIR, { recursive: true });
+  writeFileSync(inUseFile(name), '');
+  try {
+    await createDatabase(name, server);
+  } catch (err) {
+    rmSync(inUseFile(name), { force: true });
+    throw err;
+  }
   const u = new URL(server);
   u.pathname = `/${name}`;
   const url = u.toString();
@@ -100,6 +138,9 @@ export async function createTestDatabase(server: string | undefined = adminUrl):
     url,
     settings: (env = {}) => postgresSettings({ DATABASE_URL: url, ...env })!,
     sql: (text, values) => admin(url, async (c) => (await c.query(text, values)).rows),
-    drop: () => dropDatabase(name, server),
+    drop: async () => {
+      await dropDatabase(name, server);
+      rmSync(inUseFile(name), { force: true });
+    },
   };
 }

@@ -5,10 +5,11 @@
  * earlier tokens goes on from the views; the instance takes writes again by itself. Times printed.
  *
  * Restarting the server breaks every other test using it, so this file serialises itself rather
- * than relying on the test runner (CI runs files in parallel): it drops RESTART_MARKER, which makes
+ * than relying on the test runner (`node --test` runs files in parallel on a machine with more
+ * cores): it drops RESTART_MARKER, which makes
  * any test file that is about to create its database wait (database.ts), then waits until no other
- * test database exists (files already running, this worktree's or another's) and only then stops the
- * server, for about two seconds. database.ts also retries a creation refused by a server that went
+ * live process holds a test database (database.ts registers each from before its creation until
+ * after its drop; this worktree's or another's) and only then stops the server, for about two seconds. database.ts also retries a creation refused by a server that went
  * down meanwhile. When other PostgreSQL tests keep running past the wait, the restart is skipped
  * (saying so) instead of breaking them; the proxy test (proxyOutage.test.ts) covers the same paths
  * without touching the server. Needs root and Debian's pg_ctlcluster for a cluster on loopback.
@@ -20,7 +21,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { cliClient, serverEnv, signal, spawnServer, type ServerEnv, type ServerProcess } from '../helpers/faultsServer.js';
 import { removeDir } from '../helpers/server.js';
-import { adminUrl, createTestDatabase, postgresSkip, PREFIX, RESTART_MARKER, type TestDatabase } from './database.js';
+import { adminUrl, createTestDatabase, databasesInUseElsewhere, postgresSkip, RESTART_MARKER, type TestDatabase } from './database.js';
 import { assertAcknowledgedWritesKept, assertNo200Within, assertOnly200Or503, introspect, issue, startLoad, timeUntil } from './outageLoad.js';
 
 const run = promisify(execFile);
@@ -90,9 +91,7 @@ describe('PostgreSQL restarted under load', { skip: typeof cluster === 'string' 
     const othersGone = await timeUntil(
       async () => {
         writeFileSync(RESTART_MARKER, String(process.pid)); // fresh: not taken for a crashed run's
-        // Databases in use, not merely present: one a crashed run left behind must not hold this back forever.
-        const rows = await db.sql<{ n: string }>(`SELECT count(DISTINCT datname) AS n FROM pg_stat_activity WHERE datname LIKE $1 AND datname <> $2`, [`${PREFIX}%`, db.name]);
-        return Number(rows[0]!.n) === 0;
+        return databasesInUseElsewhere().length === 0;
       },
       OTHERS_WAIT_MS,
       'other PostgreSQL tests finished',

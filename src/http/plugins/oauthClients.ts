@@ -74,6 +74,10 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
     return this.shared.runtime.runner.view(clientsProjection);
   }
 
+  catchUp(): Promise<void> {
+    return this.shared.runtime.runner.catchUp();
+  }
+
   rememberAssertion(clientId: string, jti: string, exp: number): Promise<boolean> {
     return rememberClientAssertion(this.shared.runtime, clientId, jti, exp, { actor: `client:${clientId}`, correlationId: this.request.id });
   }

@@ -118,6 +118,8 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       return errorPage(reply, 400, 'An authorization request sent by POST must be application/x-www-form-urlencoded.');
     }
     const raw = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
+    // A client registered a moment ago by another process may not be in this one's views yet.
+    if (typeof raw?.client_id === 'string' && !clients().has(raw.client_id)) await runtime.runner.catchUp().catch(() => undefined);
     const parsed = parseAuthorizationRequest(raw ?? {}, (id) => clients().get(id));
     if (parsed.kind === 'page') return errorPage(reply, 400, parsed.message);
     if (parsed.kind === 'error') {
