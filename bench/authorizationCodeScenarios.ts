@@ -15,7 +15,17 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { cleanUpOnInterrupt, freePorts, launchOurs, oauthTimings, ourEnv, runCli, startPeer, stopChild, type Side } from './oauthScenarios.js';
+import {
+  cleanUpOnInterrupt,
+  freePorts,
+  launchOurs,
+  oauthTimings,
+  ourEnv,
+  runCli,
+  startPeer,
+  stopChild,
+  type Side,
+} from './oauthScenarios.js';
 import { runLoad } from './httpLoad.js';
 import { fromLoad, fromUnits, type Cell } from './table.js';
 
@@ -64,7 +74,14 @@ interface Response {
 }
 
 /** One HTTP request over `agent`, the whole body read; rejects on a connection error or after 10 s. */
-function send(agent: Agent, base: string, method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Response> {
+function send(
+  agent: Agent,
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Response> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, base);
     const req = httpRequest(
@@ -155,12 +172,19 @@ async function roundTripTokens(agent: Agent, base: string, ep: Endpoints, cookie
   const { verifier, challenge } = pkce();
   const state = randomUUID();
   const code = codeFrom(await send(agent, base, 'GET', authorizePath(ep, state, challenge, scope), { cookie }), state);
-  const body = form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier, client_id: CLIENT_ID });
+  const body = form({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: verifier,
+    client_id: CLIENT_ID,
+  });
   return tokensFrom('token (authorization_code)', await send(agent, base, 'POST', ep.token, FORM, body));
 }
 
 /** A round trip that returns the refresh token. */
-const roundTrip = async (agent: Agent, base: string, ep: Endpoints, cookie: string) => (await roundTripTokens(agent, base, ep, cookie)).refreshToken;
+const roundTrip = async (agent: Agent, base: string, ep: Endpoints, cookie: string) =>
+  (await roundTripTokens(agent, base, ep, cookie)).refreshToken;
 
 /** One rotation: the refresh token in, the next one out. */
 async function rotate(agent: Agent, base: string, ep: Endpoints, refreshToken: string): Promise<string> {
@@ -187,15 +211,22 @@ class Jar {
 }
 
 const unescapeHtml = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The page's form: its action resolved against /authorize, and its hidden fields. */
 function formOf(page: Response, step: string): { action: string; fields: Record<string, string> } {
   const action = /<form[^>]*action="([^"]*)"/.exec(page.body)?.[1];
   if (action === undefined) throw new Unexpected(`${step}: no form on the page`);
   const fields: Record<string, string> = {};
-  for (const m of page.body.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields[m[1]!] = unescapeHtml(m[2]!);
-  if (!fields.interaction || !fields.csrf) throw new Unexpected(`${step}: the form lacks its interaction or csrf field`);
+  for (const m of page.body.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g))
+    fields[m[1]!] = unescapeHtml(m[2]!);
+  if (!fields.interaction || !fields.csrf)
+    throw new Unexpected(`${step}: the form lacks its interaction or csrf field`);
   const url = new URL(unescapeHtml(action), 'http://base.invalid/authorize');
   return { action: url.pathname + url.search, fields };
 }
@@ -208,17 +239,30 @@ function formOf(page: Response, step: string): { action: string; fields: Record<
 function establishSession(base: string, ep: Endpoints): Promise<string | { failed: string }> {
   return sessionFrom(base, ep, async (agent, jar) => {
     const browse = async (method: 'GET' | 'POST', path: string, fields?: Record<string, string>) => {
-      const res = await send(agent, base, method, path, { ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), cookie: jar.header() }, fields && form(fields));
+      const res = await send(
+        agent,
+        base,
+        method,
+        path,
+        { ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), cookie: jar.header() },
+        fields && form(fields),
+      );
       jar.take(res);
       return res;
     };
     const first = pkce();
     const firstState = randomUUID();
     const login = await browse('GET', authorizePath(ep, firstState, first.challenge, `${SCOPE} ${USERINFO_SCOPE}`));
-    if (login.status !== 200 || !login.body.includes('name="password"')) throw new Unexpected(httpFailure('login page', login));
+    if (login.status !== 200 || !login.body.includes('name="password"'))
+      throw new Unexpected(httpFailure('login page', login));
     const loginForm = formOf(login, 'login page');
-    const consent = await browse('POST', loginForm.action, { ...loginForm.fields, username: USERNAME, password: PASSWORD });
-    if (consent.status !== 200 || !consent.body.includes('name="decision"')) throw new Unexpected(httpFailure('login', consent));
+    const consent = await browse('POST', loginForm.action, {
+      ...loginForm.fields,
+      username: USERNAME,
+      password: PASSWORD,
+    });
+    if (consent.status !== 200 || !consent.body.includes('name="decision"'))
+      throw new Unexpected(httpFailure('login', consent));
     if (!jar.has('tl_session')) throw new Unexpected('login: no tl_session cookie');
     const consentForm = formOf(consent, 'consent page');
     const approved = await browse('POST', consentForm.action, { ...consentForm.fields, decision: 'approve' });
@@ -239,7 +283,13 @@ async function sessionFrom(
   const jar = new Jar();
   try {
     const { code, verifier } = await signIn(agent, jar);
-    const body = form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier, client_id: CLIENT_ID });
+    const body = form({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+      client_id: CLIENT_ID,
+    });
     tokensFrom('token (first code)', await send(agent, base, 'POST', ep.token, FORM, body));
     // From here on the session and the consent are remembered: the round trips under load.
     const cookie = jar.header();
@@ -268,7 +318,13 @@ function establishPeerSession(base: string, ep: Endpoints): Promise<string | { f
   return sessionFrom(base, ep, async (agent, jar) => {
     const first = pkce();
     const state = randomUUID();
-    let res = await send(agent, base, 'GET', authorizePath(ep, state, first.challenge, `${SCOPE} ${USERINFO_SCOPE}`), {});
+    let res = await send(
+      agent,
+      base,
+      'GET',
+      authorizePath(ep, state, first.challenge, `${SCOPE} ${USERINFO_SCOPE}`),
+      {},
+    );
     jar.take(res);
     for (let hop = 0; hop < 10 && (res.status === 302 || res.status === 303); hop++) {
       const location = new URL(res.headers.location ?? '', base);
@@ -285,13 +341,18 @@ async function endpointsOf(base: string): Promise<Endpoints | { failed: string }
   try {
     const doc = (await (await fetch(`${base}/.well-known/openid-configuration`)).json()) as Record<string, string>;
     const path = (key: string) => new URL(doc[key]!).pathname;
-    return { authorize: path('authorization_endpoint'), token: path('token_endpoint'), userinfo: path('userinfo_endpoint') };
+    return {
+      authorize: path('authorization_endpoint'),
+      token: path('token_endpoint'),
+      userinfo: path('userinfo_endpoint'),
+    };
   } catch (err) {
     return { failed: `n/a (discovery: ${(err as Error).message.slice(0, 80)})` };
   }
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 /**
  * `workers` loops, each with one unit in flight, started together and stopped at `seconds`; a unit
@@ -299,7 +360,11 @@ const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : s
  * worker stops. A unit that resolves `false` was housekeeping (a worker fetching a new refresh
  * token): neither counted nor timed.
  */
-async function drive(workers: number, seconds: number, unit: (worker: number) => Promise<boolean>): Promise<UnitResult> {
+async function drive(
+  workers: number,
+  seconds: number,
+  unit: (worker: number) => Promise<boolean>,
+): Promise<UnitResult> {
   const latencies: number[] = [];
   let errors = 0;
   const started = performance.now();
@@ -320,7 +385,13 @@ async function drive(workers: number, seconds: number, unit: (worker: number) =>
   );
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, units: latencies.length };
+  return {
+    rps: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+    units: latencies.length,
+  };
 }
 
 const SCENARIOS = {
@@ -339,7 +410,10 @@ async function measureSide(side: Side, ep: Endpoints, cookie: string, quick: boo
   const na = (why: string) => WORKERS.map(() => why);
 
   /** Warm up at 10 workers, then measure at each worker count, each run on its own keep-alive pool. */
-  const load = async (scenario: string, prepare: (agent: Agent, workers: number) => Promise<(worker: number) => Promise<boolean>>) => {
+  const load = async (
+    scenario: string,
+    prepare: (agent: Agent, workers: number) => Promise<(worker: number) => Promise<boolean>>,
+  ) => {
     const run = async (workers: number, s: number) => {
       const agent = new Agent({ keepAlive: true, maxSockets: workers });
       try {
@@ -354,7 +428,8 @@ async function measureSide(side: Side, ep: Endpoints, cookie: string, quick: boo
       for (const workers of WORKERS) cells.push(side.unavailable ?? fromUnits(await run(workers, seconds)));
     } catch (err) {
       // Only the preparation (fetching each worker's first refresh token) throws.
-      while (cells.length < WORKERS.length) cells.push(side.unavailable ?? `n/a (${(err as Error).message.slice(0, 100)})`);
+      while (cells.length < WORKERS.length)
+        cells.push(side.unavailable ?? `n/a (${(err as Error).message.slice(0, 100)})`);
     }
     out.set(scenario, cells);
   };
@@ -390,11 +465,13 @@ async function measureSide(side: Side, ep: Endpoints, cookie: string, quick: boo
     const { accessToken } = await roundTripTokens(agent, side.base, ep, cookie, USERINFO_SCOPE);
     const headers = { authorization: `Bearer ${accessToken}`, accept: 'application/json' };
     const check = await send(agent, side.base, 'GET', ep.userinfo, headers);
-    if (check.status !== 200 || typeof parseJson(check.body).sub !== 'string') throw new Unexpected(httpFailure('userinfo', check));
+    if (check.status !== 200 || typeof parseJson(check.body).sub !== 'string')
+      throw new Unexpected(httpFailure('userinfo', check));
     const url = `${side.base}${ep.userinfo}`;
     await runLoad({ url, headers, connections: 10, seconds: warmupSeconds });
     const cells: Cell[] = [];
-    for (const connections of WORKERS) cells.push(side.unavailable ?? fromLoad(await runLoad({ url, headers, connections, seconds })));
+    for (const connections of WORKERS)
+      cells.push(side.unavailable ?? fromLoad(await runLoad({ url, headers, connections, seconds })));
     out.set(SCENARIOS.userinfo, cells);
   } catch (err) {
     out.set(SCENARIOS.userinfo, na(side.unavailable ?? `n/a (${(err as Error).message.slice(0, 100)})`));
@@ -414,8 +491,19 @@ async function startOursForCode(dataDir: string): Promise<{ child?: ChildProcess
     [
       'clients create',
       [
-        'clients', 'create', '--client-id', CLIENT_ID, '--grant-types', 'authorization_code,refresh_token', '--redirect-uris', REDIRECT_URI,
-        '--token-endpoint-auth-method', 'none', '--scope', 'openid profile orders:read orders:write', '--json',
+        'clients',
+        'create',
+        '--client-id',
+        CLIENT_ID,
+        '--grant-types',
+        'authorization_code,refresh_token',
+        '--redirect-uris',
+        REDIRECT_URI,
+        '--token-endpoint-auth-method',
+        'none',
+        '--scope',
+        'openid profile orders:read orders:write',
+        '--json',
       ],
     ],
   ];
@@ -423,7 +511,12 @@ async function startOursForCode(dataDir: string): Promise<{ child?: ChildProcess
     const { code, stderr } = await runCli(args, env);
     if (code !== 0) {
       const why = stderr.find((l) => /unknown (command|option)|error/i.test(l)) ?? stderr.at(-1) ?? `exit code ${code}`;
-      return { side, failed: /unknown command/i.test(why) ? `n/a (\`${what}\` missing)` : `n/a (${what}: ${why.trim().slice(0, 80)})` };
+      return {
+        side,
+        failed: /unknown command/i.test(why)
+          ? `n/a (\`${what}\` missing)`
+          : `n/a (${what}: ${why.trim().slice(0, 80)})`,
+      };
     }
   }
   const child = await launchOurs(env, side);
@@ -444,7 +537,9 @@ export async function measureAuthorizationCode(quick: boolean): Promise<CodeFlow
     child.once('exit', (code, signal) => {
       if (stopping || done.has(child) || side.unavailable) return;
       side.unavailable = `n/a (${side.name} server died: ${signal ?? `exit ${code}`})`;
-      process.stderr.write(`bench: ${side.name} server died mid-run (${signal ?? `exit ${code}`})\n${side.logTail.join('\n')}\n`);
+      process.stderr.write(
+        `bench: ${side.name} server died mid-run (${signal ?? `exit ${code}`})\n${side.logTail.join('\n')}\n`,
+      );
     });
   const sideResults = async (
     start: () => Promise<{ child?: ChildProcess; side: Side; failed?: string }>,

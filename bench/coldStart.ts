@@ -33,19 +33,33 @@ export interface Launch {
  * Launches the real server and waits (at most `limitSeconds`) for its first `/readyz` 200. The child
  * is returned running; on failure it is killed.
  */
-export async function launchServer(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}, limitSeconds = 900): Promise<Launch & { child: ChildProcess }> {
+export async function launchServer(
+  dataDir: string,
+  port: number,
+  env: NodeJS.ProcessEnv = {},
+  limitSeconds = 900,
+): Promise<Launch & { child: ChildProcess }> {
   const started = performance.now();
   const child = spawn(process.execPath, [SERVER], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', KEY_ENCRYPTION_SECRET: BENCH_SECRET, ...env },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      KEY_ENCRYPTION_SECRET: BENCH_SECRET,
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
     for (;;) {
-      if (performance.now() - started > limitSeconds * 1000) throw new Error(`server not ready within ${limitSeconds} s`);
+      if (performance.now() - started > limitSeconds * 1000)
+        throw new Error(`server not ready within ${limitSeconds} s`);
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
       try {
         const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-        if (res.status === 200) return { child, seconds: (performance.now() - started) / 1000, ...processMemory(child.pid!) };
+        if (res.status === 200)
+          return { child, seconds: (performance.now() - started) / 1000, ...processMemory(child.pid!) };
       } catch {
         // not listening yet
       }
@@ -71,7 +85,12 @@ export async function stopServer(child: ChildProcess, graceSeconds = 300): Promi
 }
 
 /** Launch → first `/readyz` 200, then a clean stop. */
-export async function timeToReady(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}, limitSeconds = 900): Promise<Launch> {
+export async function timeToReady(
+  dataDir: string,
+  port: number,
+  env: NodeJS.ProcessEnv = {},
+  limitSeconds = 900,
+): Promise<Launch> {
   const { child, ...launch } = await launchServer(dataDir, port, env, limitSeconds);
   await stopServer(child);
   return launch;
@@ -110,7 +129,12 @@ export function accessTokenEvent(clientId: string): NewEvent {
  * spread evenly among `total`, the rest events no view reads (the ledger's other traffic: their cost
  * is reading them on a rebuild).
  */
-export async function fillWithTokens(store: EventStore, total: number, live: number, clientId = 'bench-client'): Promise<void> {
+export async function fillWithTokens(
+  store: EventStore,
+  total: number,
+  live: number,
+  clientId = 'bench-client',
+): Promise<void> {
   if (live === 0) return fillLedger(store, total);
   let next = 0;
   const isToken = (k: number) => Math.floor(((k + 1) * live) / total) > Math.floor((k * live) / total);
@@ -120,7 +144,9 @@ export async function fillWithTokens(store: EventStore, total: number, live: num
         const from = next;
         const n = Math.min(100, total - from);
         next += n;
-        const events = Array.from({ length: n }, (_, i) => (isToken(from + i) ? accessTokenEvent(clientId) : issuanceEvent()));
+        const events = Array.from({ length: n }, (_, i) =>
+          isToken(from + i) ? accessTokenEvent(clientId) : issuanceEvent(),
+        );
         await store.append(`bench-${events[0]!.id}`, events, 'no_stream');
       }
     }),
@@ -141,5 +167,13 @@ export async function measureColdStart(dir: string, events: number, live = 0, po
   await store.close();
   const rebuild = await timeToReady(dataDir, port);
   const fromCheckpoint = await timeToReady(dataDir, port);
-  return { events, live, fillSeconds, rebuild: rebuild.seconds, fromCheckpoint: fromCheckpoint.seconds, rebuildLaunch: rebuild, checkpointLaunch: fromCheckpoint };
+  return {
+    events,
+    live,
+    fillSeconds,
+    rebuild: rebuild.seconds,
+    fromCheckpoint: fromCheckpoint.seconds,
+    rebuildLaunch: rebuild,
+    checkpointLaunch: fromCheckpoint,
+  };
 }

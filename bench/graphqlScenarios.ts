@@ -45,9 +45,13 @@ export interface GraphqlRow {
 }
 
 const SCENARIOS = ['token(jti) with history', 'tokens(filter: clientId, first: 20)'] as const;
-const allNa = (why: string): GraphqlRow[] => SCENARIOS.flatMap((scenario) => [10, 50].map((connections) => ({ scenario, connections, result: why })));
+const allNa = (why: string): GraphqlRow[] =>
+  SCENARIOS.flatMap((scenario) => [10, 50].map((connections) => ({ scenario, connections, result: why })));
 
-export async function measureGraphql(quick: boolean, tokens = quick ? 50_000 : 1_000_000): Promise<{ rows: GraphqlRow[]; events: number }> {
+export async function measureGraphql(
+  quick: boolean,
+  tokens = quick ? 50_000 : 1_000_000,
+): Promise<{ rows: GraphqlRow[]; events: number }> {
   const { seconds, warmupSeconds } = oauthTimings(quick);
   const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-gql-'));
   const [port] = await freePorts(1);
@@ -55,7 +59,20 @@ export async function measureGraphql(quick: boolean, tokens = quick ? 50_000 : 1
   const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
   let child;
   try {
-    const admin = await runCli(['clients', 'create', '--client-id', 'operator', '--client-secret', 'bench-operator-secret-0123', '--scope', 'ledger:audit', '--json'], env);
+    const admin = await runCli(
+      [
+        'clients',
+        'create',
+        '--client-id',
+        'operator',
+        '--client-secret',
+        'bench-operator-secret-0123',
+        '--scope',
+        'ledger:audit',
+        '--json',
+      ],
+      env,
+    );
     if (admin.code !== 0) return { rows: allNa(`n/a (${admin.stderr.at(-1)})`), events: 0 };
     const store = await openSqliteEventStore(join(dataDir, 'ledger.sqlite'));
     let written = 0;
@@ -84,8 +101,16 @@ export async function measureGraphql(quick: boolean, tokens = quick ? 50_000 : 1
     const bearer = ((await tokenRes.json()) as { access_token: string }).access_token;
     const headers = { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' };
     const scenarios: Array<[string, string, Record<string, unknown>]> = [
-      [SCENARIOS[0], 'query($jti: ID!) { token(jti: $jti) { jti status clientId scope history { type actor recordedAt } } }', { jti: sample }],
-      [SCENARIOS[1], 'query { tokens(filter: { clientId: "svc-3" }, first: 20) { totalCount edges { node { jti status } } } }', {}],
+      [
+        SCENARIOS[0],
+        'query($jti: ID!) { token(jti: $jti) { jti status clientId scope history { type actor recordedAt } } }',
+        { jti: sample },
+      ],
+      [
+        SCENARIOS[1],
+        'query { tokens(filter: { clientId: "svc-3" }, first: 20) { totalCount edges { node { jti status } } } }',
+        {},
+      ],
     ];
     const rows: GraphqlRow[] = [];
     for (const [scenario, query, variables] of scenarios) {
@@ -93,12 +118,24 @@ export async function measureGraphql(quick: boolean, tokens = quick ? 50_000 : 1
       const check = await fetch(`${side.base}/graphql`, { method: 'POST', headers, body });
       const checked = (await check.json()) as { errors?: Array<{ message: string }> };
       if (check.status !== 200 || checked.errors) {
-        for (const connections of [10, 50]) rows.push({ scenario, connections, result: `n/a (${checked.errors?.[0]?.message ?? check.status})` });
+        for (const connections of [10, 50])
+          rows.push({ scenario, connections, result: `n/a (${checked.errors?.[0]?.message ?? check.status})` });
         continue;
       }
-      await runLoad({ url: `${side.base}/graphql`, method: 'POST', headers, body, connections: 10, seconds: warmupSeconds });
+      await runLoad({
+        url: `${side.base}/graphql`,
+        method: 'POST',
+        headers,
+        body,
+        connections: 10,
+        seconds: warmupSeconds,
+      });
       for (const connections of [10, 50]) {
-        rows.push({ scenario, connections, result: await runLoad({ url: `${side.base}/graphql`, method: 'POST', headers, body, connections, seconds }) });
+        rows.push({
+          scenario,
+          connections,
+          result: await runLoad({ url: `${side.base}/graphql`, method: 'POST', headers, body, connections, seconds }),
+        });
       }
     }
     return { rows, events };

@@ -11,7 +11,15 @@ export function issuanceEvent() {
   return {
     id,
     type: 'BenchTokenIssued',
-    data: { jti: id, clientId: 'svc-a', sub: 'svc-a', scope: 'orders:read orders:write', aud: ['https://api.example'], exp: 1_900_000_000, tokenHash: 'x'.repeat(43) },
+    data: {
+      jti: id,
+      clientId: 'svc-a',
+      sub: 'svc-a',
+      scope: 'orders:read orders:write',
+      aud: ['https://api.example'],
+      exp: 1_900_000_000,
+      tokenHash: 'x'.repeat(43),
+    },
     metadata: benchMetadata,
   };
 }
@@ -19,7 +27,9 @@ export function issuanceEvent() {
 /** Durable appends per second with `writers` concurrent callers on the embedded store. */
 export async function measureAppends(dir: string, writers: number, seconds: number) {
   const batches = new BatchCounter();
-  const store = await openSqliteEventStore(join(dir, `appends-${writers}.sqlite`), { onBatch: (s) => batches.add(s.size) });
+  const store = await openSqliteEventStore(join(dir, `appends-${writers}.sqlite`), {
+    onBatch: (s) => batches.add(s.size),
+  });
   return measureStoreAppends(store, batches, writers, seconds);
 }
 

@@ -12,7 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { activeTokenByHash, activeTokensProjection, evictExpired, type ActiveToken } from '../projections/activeTokens.js';
+import {
+  activeTokenByHash,
+  activeTokensProjection,
+  evictExpired,
+  type ActiveToken,
+} from '../projections/activeTokens.js';
 import type { RecordedEvent } from '../src/ledger/eventStore.js';
 import { readCheckpoint, writeCheckpoint } from '../src/ledger/checkpointFile.js';
 
@@ -54,11 +59,29 @@ function tokenData(i: number, mix: Mix, now: number): ActiveToken {
   const common = { jti: uuidOf(i), tokenHash: hashOf(i), iat: now, exp: now + 3600 + (i % 3600) };
   if (mix === 'service') {
     const client = `service-${i % 20}`;
-    return { ...common, format: 'jwt', clientId: client, sub: `${client}`, scope: `orders:read orders:write`, aud: [`https://api.example`], grantType: 'client_credentials', kid: `key-2026-01`, grantId: null };
+    return {
+      ...common,
+      format: 'jwt',
+      clientId: client,
+      sub: `${client}`,
+      scope: `orders:read orders:write`,
+      aud: [`https://api.example`],
+      grantType: 'client_credentials',
+      kid: `key-2026-01`,
+      grantId: null,
+    };
   }
   return {
-    ...common, format: 'jwt', clientId: `web-app-${i % 5}`, sub: `user-${i % 100_000}`, scope: `openid profile email orders:read`, aud: [`https://api.example`],
-    grantType: 'authorization_code', kid: `key-2026-01`, grantId: `01890a5d-ac96-774b-9cce-${i.toString(16).padStart(12, '0')}`, statusList: { id: `list-${i >> 20}`, idx: i & 0xfffff },
+    ...common,
+    format: 'jwt',
+    clientId: `web-app-${i % 5}`,
+    sub: `user-${i % 100_000}`,
+    scope: `openid profile email orders:read`,
+    aud: [`https://api.example`],
+    grantType: 'authorization_code',
+    kid: `key-2026-01`,
+    grantId: `01890a5d-ac96-774b-9cce-${i.toString(16).padStart(12, '0')}`,
+    statusList: { id: `list-${i >> 20}`, idx: i & 0xfffff },
   };
 }
 
@@ -88,7 +111,9 @@ async function run(count: number, mix: Mix, layout: Layout): Promise<LiveTokensR
   const after = memory();
   const rss = process.memoryUsage().rss;
 
-  const probes = Array.from({ length: Math.min(count, 100_000) }, (_, k) => hashOf(Math.floor((k * count) / Math.min(count, 100_000))));
+  const probes = Array.from({ length: Math.min(count, 100_000) }, (_, k) =>
+    hashOf(Math.floor((k * count) / Math.min(count, 100_000))),
+  );
   const lookupStarted = performance.now();
   let found = 0;
   for (let round = 0; round < 5; round++) {
@@ -99,7 +124,15 @@ async function run(count: number, mix: Mix, layout: Layout): Promise<LiveTokensR
   }
   const lookupsPerSecond = (probes.length * 5) / ((performance.now() - lookupStarted) / 1000);
   if (found !== probes.length * 5) throw new Error(`lookups found ${found} of ${probes.length * 5}`);
-  const result: LiveTokensResult = { count, mix, layout, bytesPerToken: (after - before) / count, rss, fillSeconds, lookupsPerSecond };
+  const result: LiveTokensResult = {
+    count,
+    mix,
+    layout,
+    bytesPerToken: (after - before) / count,
+    rss,
+    fillSeconds,
+    lookupsPerSecond,
+  };
   if (layout === 'compact') {
     let t = performance.now();
     let restored: typeof compact;
@@ -139,9 +172,16 @@ async function run(count: number, mix: Mix, layout: Layout): Promise<LiveTokensR
 }
 
 /** Runs one measurement in a fresh process (at most `limitSeconds`), so that nothing else is in its heap. */
-export function measureLiveTokens(count: number, mix: Mix, layout: Layout = 'compact', limitSeconds = 300): Promise<LiveTokensResult> {
+export function measureLiveTokens(
+  count: number,
+  mix: Mix,
+  layout: Layout = 'compact',
+  limitSeconds = 300,
+): Promise<LiveTokensResult> {
   const script = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ['--expose-gc', script, String(count), mix, layout], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', script, String(count), mix, layout], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (c: string) => (out += c));
@@ -157,5 +197,7 @@ export function measureLiveTokens(count: number, mix: Mix, layout: Layout = 'com
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [count, mix, layout] = process.argv.slice(2);
-  console.log(JSON.stringify(await run(Number(count ?? 1_000_000), (mix ?? 'service') as Mix, (layout ?? 'compact') as Layout)));
+  console.log(
+    JSON.stringify(await run(Number(count ?? 1_000_000), (mix ?? 'service') as Mix, (layout ?? 'compact') as Layout)),
+  );
 }

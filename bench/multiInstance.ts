@@ -23,7 +23,10 @@ export interface MultiInstanceOptions {
 /** One lag measurement per instance asked: A→B, A→C … */
 export type MultiInstanceResult = Array<{ to: string; result: LagResult }>;
 
-export async function measureMultiInstance(quick: boolean, opts: MultiInstanceOptions = {}): Promise<MultiInstanceResult | string> {
+export async function measureMultiInstance(
+  quick: boolean,
+  opts: MultiInstanceOptions = {},
+): Promise<MultiInstanceResult | string> {
   const instances = opts.instances ?? 2;
   const shared = opts.ledgerEnv?.DATABASE_URL === undefined;
   const dataDirs = Array.from({ length: shared ? 1 : instances }, () => mkdtempSync(join(tmpdir(), 'tl-bench-multi-')));
@@ -33,8 +36,14 @@ export async function measureMultiInstance(quick: boolean, opts: MultiInstanceOp
   try {
     const ports = await freePorts(instances);
     const envOf = (i: number) => ({ ...ourEnv(ports[i]!, dataDirOf(i)), ...opts.ledgerEnv });
-    for (const [id, scope] of [['lag-svc', 'orders:read'], ['lag-rs', '']] as const) {
-      const { code, stderr } = await runCli(['clients', 'create', '--client-id', id, '--client-secret', SECRET, '--scope', scope, '--json'], envOf(0));
+    for (const [id, scope] of [
+      ['lag-svc', 'orders:read'],
+      ['lag-rs', ''],
+    ] as const) {
+      const { code, stderr } = await runCli(
+        ['clients', 'create', '--client-id', id, '--client-secret', SECRET, '--scope', scope, '--json'],
+        envOf(0),
+      );
       if (code !== 0) return `n/a (clients create: ${stderr.at(-1)?.slice(0, 80) ?? code})`;
     }
     const sides: Side[] = [];

@@ -143,7 +143,10 @@ export async function stopChild(child: ChildProcess | undefined): Promise<void> 
 }
 
 /** Runs the command line tool to completion (at most 60 s); resolves with the exit code and stderr. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string[] }> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stderr: string[] }> {
   const child = track(spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
   const stderr: string[] = [];
   tail(child.stderr, stderr);
@@ -154,7 +157,10 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ 
 }
 
 /** The peer or the ceiling: a script that takes its port and prints `ready` once listening. */
-export async function startPeer(port: number, name: 'peer' | 'ceiling' = 'peer'): Promise<{ child: ChildProcess; side: Side }> {
+export async function startPeer(
+  port: number,
+  name: 'peer' | 'ceiling' = 'peer',
+): Promise<{ child: ChildProcess; side: Side }> {
   const script = name === 'peer' ? PEER : CEILING;
   const child = track(spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }));
   const side: Side = { name, base: `http://127.0.0.1:${port}`, logTail: [] };
@@ -225,10 +231,22 @@ export async function launchOurs(env: NodeJS.ProcessEnv, side: Side, readyWithin
 }
 
 /** Registers our two clients with the CLI (before the server starts), then starts the server. */
-export async function startOurs(port: number, dataDir: string, ledgerEnv: NodeJS.ProcessEnv = {}): Promise<{ child?: ChildProcess; side: Side }> {
+export async function startOurs(
+  port: number,
+  dataDir: string,
+  ledgerEnv: NodeJS.ProcessEnv = {},
+): Promise<{ child?: ChildProcess; side: Side }> {
   const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
   const env = { ...ourEnv(port, dataDir), ...ledgerEnv };
-  const common = ['--client-secret', SECRET, '--grant-types', 'client_credentials', '--scope', 'orders:read orders:write', '--json'];
+  const common = [
+    '--client-secret',
+    SECRET,
+    '--grant-types',
+    'client_credentials',
+    '--scope',
+    'orders:read orders:write',
+    '--json',
+  ];
   for (const extra of [
     ['--client-id', 'bench-client'],
     ['--client-id', 'bench-rs256', '--access-token-signing-alg', 'RS256'],
@@ -237,7 +255,9 @@ export async function startOurs(port: number, dataDir: string, ledgerEnv: NodeJS
     const { code, stderr } = await runCli(['clients', 'create', ...extra, ...common], env);
     if (code !== 0) {
       const why = stderr.find((l) => /unknown command|error/i.test(l)) ?? stderr.at(-1) ?? `exit code ${code}`;
-      side.noClients = /unknown command/i.test(why) ? 'n/a (`clients create` missing)' : `n/a (clients create: ${why.trim().slice(0, 80)})`;
+      side.noClients = /unknown command/i.test(why)
+        ? 'n/a (`clients create` missing)'
+        : `n/a (clients create: ${why.trim().slice(0, 80)})`;
       break;
     }
   }
@@ -273,20 +293,32 @@ async function post(url: string, headers: Record<string, string>, body: string) 
 }
 
 const failed = (status: number, json: Record<string, unknown>) =>
-  status === 404 ? 'n/a (endpoint missing)' : `n/a (HTTP ${status}${typeof json.error === 'string' ? ` ${json.error}` : ''})`;
+  status === 404
+    ? 'n/a (endpoint missing)'
+    : `n/a (HTTP ${status}${typeof json.error === 'string' ? ` ${json.error}` : ''})`;
 
 /** A client-credentials request, checked once: 200, and an access token of the expected format (JWT: alg). */
-export async function issuance(side: Side, clientId: string, fields: Record<string, string>, format: 'ES256' | 'RS256' | 'opaque'): Promise<Target | string> {
+export async function issuance(
+  side: Side,
+  clientId: string,
+  fields: Record<string, string>,
+  format: 'ES256' | 'RS256' | 'opaque',
+): Promise<Target | string> {
   if (side.unavailable) return side.unavailable;
   if (!side.tokenEndpoint) return 'n/a (endpoint missing)';
   if (side.noClients) return side.noClients;
-  const target = { url: side.tokenEndpoint, headers: headersFor(clientId), body: form({ grant_type: 'client_credentials', scope: SCOPE, ...fields }) };
+  const target = {
+    url: side.tokenEndpoint,
+    headers: headersFor(clientId),
+    body: form({ grant_type: 'client_credentials', scope: SCOPE, ...fields }),
+  };
   try {
     const { status, json } = await post(target.url, target.headers, target.body);
     if (status !== 200) return failed(status, json);
     if (typeof json.access_token !== 'string') return 'n/a (no access_token)';
     const alg = jwtAlg(json.access_token);
-    if ((alg ?? 'opaque') !== format) return `n/a (expected ${format === 'opaque' ? 'an opaque' : `an ${format} JWT`} access token, got ${alg ?? 'opaque'})`;
+    if ((alg ?? 'opaque') !== format)
+      return `n/a (expected ${format === 'opaque' ? 'an opaque' : `an ${format} JWT`} access token, got ${alg ?? 'opaque'})`;
     return target;
   } catch (err) {
     return `n/a (${(err as Error).message})`;
@@ -300,7 +332,11 @@ export async function introspection(side: Side, issued: Target | string, clientI
   try {
     const { status, json } = await post(issued.url, issued.headers, issued.body);
     if (status !== 200 || typeof json.access_token !== 'string') return failed(status, json);
-    const target = { url: side.introspectionEndpoint, headers: headersFor(clientId), body: form({ token: json.access_token }) };
+    const target = {
+      url: side.introspectionEndpoint,
+      headers: headersFor(clientId),
+      body: form({ token: json.access_token }),
+    };
     const check = await post(target.url, target.headers, target.body);
     if (check.status !== 200) return failed(check.status, check.json);
     if (check.json.active !== true) return 'n/a (introspection: not active)';
@@ -335,7 +371,8 @@ async function introspectionOf(side: Side, token: string, clientId: string, acti
     const target = { url: side.introspectionEndpoint, headers: headersFor(clientId), body: form({ token }) };
     const check = await post(target.url, target.headers, target.body);
     if (check.status !== 200) return failed(check.status, check.json);
-    if (check.json.active !== active) return `n/a (introspection: active is ${String(check.json.active)}, expected ${active})`;
+    if (check.json.active !== active)
+      return `n/a (introspection: active is ${String(check.json.active)}, expected ${active})`;
     return target;
   } catch (err) {
     return `n/a (${(err as Error).message})`;
@@ -384,7 +421,8 @@ export interface OAuthTimings {
   warmupSeconds: number;
 }
 
-export const oauthTimings = (quick: boolean): OAuthTimings => (quick ? { seconds: 1, warmupSeconds: 1 } : { seconds: 10, warmupSeconds: 5 });
+export const oauthTimings = (quick: boolean): OAuthTimings =>
+  quick ? { seconds: 1, warmupSeconds: 1 } : { seconds: 10, warmupSeconds: 5 };
 
 export interface OAuthResult {
   rows: OAuthRow[];
@@ -408,24 +446,37 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
   const released = cleanUpOnInterrupt(dataDir);
   try {
     const [peerPort, oursPort, ceilingPort] = await freePorts(3);
-    const [peer, ours, ceiling] = await Promise.all([startPeer(peerPort!), startOurs(oursPort!, dataDir), startPeer(ceilingPort!, 'ceiling')]);
+    const [peer, ours, ceiling] = await Promise.all([
+      startPeer(peerPort!),
+      startOurs(oursPort!, dataDir),
+      startPeer(ceilingPort!, 'ceiling'),
+    ]);
     peerChild = peer.child;
     oursChild = ours.child;
     ceilingChild = ceiling.child;
     // A server that dies mid-run: its remaining rows say so, and its last words go to stderr.
-    for (const [side, child] of [[peer.side, peerChild], [ours.side, oursChild]] as const) {
+    for (const [side, child] of [
+      [peer.side, peerChild],
+      [ours.side, oursChild],
+    ] as const) {
       child?.once('exit', (code, signal) => {
         if (stopping || side.unavailable) return;
         side.unavailable = `n/a (${side.name} server died: ${signal ?? `exit ${code}`})`;
-        process.stderr.write(`bench: ${side.name} server died mid-run (${signal ?? `exit ${code}`})\n${side.logTail.join('\n')}\n`);
+        process.stderr.write(
+          `bench: ${side.name} server died mid-run (${signal ?? `exit ${code}`})\n${side.logTail.join('\n')}\n`,
+        );
       });
     }
     await Promise.all([discover(peer.side), discover(ours.side)]);
 
     /** Warm up once, then measure at each connection count; n/a passes through. */
-    const load = async (target: Target | string, extra: Pick<LoadOptions, 'bodies' | 'onResponse'> = {}): Promise<Measured[]> => {
+    const load = async (
+      target: Target | string,
+      extra: Pick<LoadOptions, 'bodies' | 'onResponse'> = {},
+    ): Promise<Measured[]> => {
       if (typeof target === 'string') return CONNECTIONS.map(() => target);
-      const run = (connections: number, s: number) => runLoad({ ...target, ...extra, method: 'POST', connections, seconds: s });
+      const run = (connections: number, s: number) =>
+        runLoad({ ...target, ...extra, method: 'POST', connections, seconds: s });
       await run(10, warmupSeconds);
       const out: Measured[] = [];
       for (const c of CONNECTIONS) out.push(await run(c, seconds));
@@ -433,8 +484,14 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
     };
     const rows: OAuthRow[] = [];
     const push = (scenario: string, o: Measured[], p: Measured[] | null) =>
-      CONNECTIONS.forEach((connections, i) => rows.push({ scenario, connections, ours: o[i]!, peer: p === null ? null : p[i]! }));
-    const both = async (scenario: string, oursTarget: () => Promise<Target | string>, peerTarget: () => Promise<Target | string>) => {
+      CONNECTIONS.forEach((connections, i) =>
+        rows.push({ scenario, connections, ours: o[i]!, peer: p === null ? null : p[i]! }),
+      );
+    const both = async (
+      scenario: string,
+      oursTarget: () => Promise<Target | string>,
+      peerTarget: () => Promise<Target | string>,
+    ) => {
       // Each side's token is fetched right before its own runs (the peer's opaque tokens live 10 min).
       const o = await load(await oursTarget());
       const p = await load(await peerTarget());
@@ -474,13 +531,21 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
     };
     const ceilingRuns = await load(ceilingTarget);
     CONNECTIONS.forEach((connections, i) =>
-      rows.push({ scenario: 'ceiling: bare Fastify POST route (form in, JSON out)', connections, ours: ceilingRuns[i]!, peer: null, ceiling: true }),
+      rows.push({
+        scenario: 'ceiling: bare Fastify POST route (form in, JSON out)',
+        connections,
+        ours: ceilingRuns[i]!,
+        peer: null,
+        ceiling: true,
+      }),
     );
     // Strict consistency (ours only): each answer first reads the ledger's head and waits for the views.
     const strict = await introspection(ours.side, await oursJwt(), 'bench-client');
     push(
       'introspection: active token, Consistency: strict',
-      await load(typeof strict === 'string' ? strict : { ...strict, headers: { ...strict.headers, consistency: 'strict' } }),
+      await load(
+        typeof strict === 'string' ? strict : { ...strict, headers: { ...strict.headers, consistency: 'strict' } },
+      ),
       null,
     );
     const revokedTarget = async (side: Side, pool: TokenPool, clientId: string): Promise<Target | string> => {
@@ -499,10 +564,20 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
       () => introspectionOf(ours.side, unknown, 'bench-client', false),
       () => introspectionOf(peer.side, unknown, 'bench-client', false),
     );
-    const revocation = async (side: Side, pool: TokenPool, issuing: Target | string, clientId: string): Promise<Measured[]> => {
+    const revocation = async (
+      side: Side,
+      pool: TokenPool,
+      issuing: Target | string,
+      clientId: string,
+    ): Promise<Measured[]> => {
       // Revocation outruns issuance: top the pool up, off the clock, for as long as the row lasts.
       if (typeof issuing !== 'string') {
-        const fill = { ...issuing, method: 'POST' as const, connections: 50, onResponse: (_: number, body: string) => pool.take(body) };
+        const fill = {
+          ...issuing,
+          method: 'POST' as const,
+          connections: 50,
+          onResponse: (_: number, body: string) => pool.take(body),
+        };
         await runLoad({ ...fill, seconds: warmupSeconds + CONNECTIONS.length * seconds });
       }
       const token = pool.pop();

@@ -13,13 +13,28 @@ declare module 'oidc-provider' {
     proxy: boolean;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
-    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{
+    interactionDetails(
+      req: IncomingMessage,
+      res: ServerResponse,
+    ): Promise<{
       uid: string;
       grantId?: string;
       params: Record<string, unknown>;
-      prompt: { name: string; details: { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> } };
+      prompt: {
+        name: string;
+        details: {
+          missingOIDCScope?: string[];
+          missingOIDCClaims?: string[];
+          missingResourceScopes?: Record<string, string[]>;
+        };
+      };
     }>;
-    interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      options?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>;
     Grant: {
       new (init: { accountId: string; clientId: string }): PeerGrant;
       find(id: string): Promise<PeerGrant | undefined>;
@@ -40,6 +55,9 @@ declare module 'oidc-provider' {
 /** oidc-provider's own in-memory adapter; `store` needs get/set/delete (a Map will do). */
 declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
   export default class MemoryAdapter {
-    constructor(model: string, store?: { get(key: string): unknown; set(key: string, value: unknown): unknown; delete(key: string): unknown });
+    constructor(
+      model: string,
+      store?: { get(key: string): unknown; set(key: string, value: unknown): unknown; delete(key: string): unknown },
+    );
   }
 }

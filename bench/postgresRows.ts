@@ -13,7 +13,18 @@ import { BatchCounter, measureAppends, measureStoreAppends } from './ledgerAppen
 import { describeLag } from './revocationLag.js';
 import { openPostgresEventStore } from '../src/ledger/postgres/postgresEventStore.js';
 import { createTestDatabase, type TestDatabase } from '../test/postgres/database.js';
-import { cleanUpOnInterrupt, discover, freePorts, introspection, issuance, RESOURCE, startOurs, stopChild, TokenPool, type Measured } from './oauthScenarios.js';
+import {
+  cleanUpOnInterrupt,
+  discover,
+  freePorts,
+  introspection,
+  issuance,
+  RESOURCE,
+  startOurs,
+  stopChild,
+  TokenPool,
+  type Measured,
+} from './oauthScenarios.js';
 import { runLoad } from './httpLoad.js';
 import { measureMultiInstance, type MultiInstanceResult } from './multiInstance.js';
 import { cells, fmt, fromLoad, printTable } from './table.js';
@@ -57,7 +68,12 @@ export async function postgresAppendRows(admin: string, seconds: number): Promis
 }
 
 /** One server on `ledgerEnv` (empty: the embedded store): issuance (ES256 JWT, opaque), introspection, revocation. */
-async function httpRowsOn(ledger: Ledger, ledgerEnv: NodeJS.ProcessEnv, connections: readonly number[], seconds: number): Promise<HttpRow[]> {
+async function httpRowsOn(
+  ledger: Ledger,
+  ledgerEnv: NodeJS.ProcessEnv,
+  connections: readonly number[],
+  seconds: number,
+): Promise<HttpRow[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-pg-http-'));
   const released = cleanUpOnInterrupt(dataDir);
   let child: ChildProcess | undefined;
@@ -67,10 +83,23 @@ async function httpRowsOn(ledger: Ledger, ledgerEnv: NodeJS.ProcessEnv, connecti
     child = ours.child;
     await discover(ours.side);
     const rows: HttpRow[] = [];
-    const load = async (scenario: string, target: Awaited<ReturnType<typeof issuance>>, extra: { bodies?: (i: number) => string; onResponse?: (s: number, b: string) => void } = {}) => {
-      if (typeof target !== 'string') await runLoad({ ...target, ...extra, method: 'POST', connections: 10, seconds: 1 });
+    const load = async (
+      scenario: string,
+      target: Awaited<ReturnType<typeof issuance>>,
+      extra: { bodies?: (i: number) => string; onResponse?: (s: number, b: string) => void } = {},
+    ) => {
+      if (typeof target !== 'string')
+        await runLoad({ ...target, ...extra, method: 'POST', connections: 10, seconds: 1 });
       for (const c of connections) {
-        rows.push({ scenario, ledger, connections: c, result: typeof target === 'string' ? target : await runLoad({ ...target, ...extra, method: 'POST', connections: c, seconds }) });
+        rows.push({
+          scenario,
+          ledger,
+          connections: c,
+          result:
+            typeof target === 'string'
+              ? target
+              : await runLoad({ ...target, ...extra, method: 'POST', connections: c, seconds }),
+        });
       }
     };
     const jwt = () => issuance(ours.side, 'bench-client', { resource: RESOURCE }, 'ES256');
@@ -80,12 +109,30 @@ async function httpRowsOn(ledger: Ledger, ledgerEnv: NodeJS.ProcessEnv, connecti
     await load('client credentials → opaque', opaque, { onResponse: (_, body) => pool.take(body) });
     await load('introspection: active token (JWT)', await introspection(ours.side, await jwt(), 'bench-client'));
     // Revocation outruns issuance: top the pool up, off the clock, so that every measured request revokes a live token.
-    if (typeof opaque !== 'string') await runLoad({ ...opaque, method: 'POST', connections: 50, seconds: 1 + 2 * seconds * connections.length, onResponse: (_, body) => pool.take(body) });
-    const revocationTarget = ours.side.unavailable ?? (pool.tokens.length === 0 ? 'n/a (no token to revoke)' : { url: ours.side.revocationEndpoint!, headers: (opaque as { headers: Record<string, string> }).headers, body: '' });
+    if (typeof opaque !== 'string')
+      await runLoad({
+        ...opaque,
+        method: 'POST',
+        connections: 50,
+        seconds: 1 + 2 * seconds * connections.length,
+        onResponse: (_, body) => pool.take(body),
+      });
+    const revocationTarget =
+      ours.side.unavailable ??
+      (pool.tokens.length === 0
+        ? 'n/a (no token to revoke)'
+        : {
+            url: ours.side.revocationEndpoint!,
+            headers: (opaque as { headers: Record<string, string> }).headers,
+            body: '',
+          });
     await load('revocation (a fresh opaque token per request)', revocationTarget, {
       bodies: () => new URLSearchParams({ token: pool.nextToken(), token_type_hint: 'access_token' }).toString(),
     });
-    if (pool.reused > 0) console.log(`bench: ${ledger}: revocation ran out of fresh tokens; ${fmt(pool.reused)} requests revoked an already revoked token`);
+    if (pool.reused > 0)
+      console.log(
+        `bench: ${ledger}: revocation ran out of fresh tokens; ${fmt(pool.reused)} requests revoked an already revoked token`,
+      );
     return rows;
   } finally {
     released();
@@ -95,15 +142,23 @@ async function httpRowsOn(ledger: Ledger, ledgerEnv: NodeJS.ProcessEnv, connecti
 }
 
 /** The HTTP rows on the embedded store, then on a fresh PostgreSQL database. */
-export async function postgresHttpRows(admin: string, connections: readonly number[], seconds: number): Promise<HttpRow[]> {
+export async function postgresHttpRows(
+  admin: string,
+  connections: readonly number[],
+  seconds: number,
+): Promise<HttpRow[]> {
   const embedded = await httpRowsOn('embedded', {}, connections, seconds);
-  const postgres = await withDatabase(admin, (db) => httpRowsOn('PostgreSQL', { DATABASE_URL: db.url }, connections, seconds));
+  const postgres = await withDatabase(admin, (db) =>
+    httpRowsOn('PostgreSQL', { DATABASE_URL: db.url }, connections, seconds),
+  );
   return [...embedded, ...postgres];
 }
 
 /** Revocation lag across three instances on one PostgreSQL database (A revokes; B and C are asked). */
 export function postgresLag(admin: string, quick: boolean): Promise<MultiInstanceResult | string> {
-  return withDatabase(admin, (db) => measureMultiInstance(quick, { ledgerEnv: { DATABASE_URL: db.url }, instances: 3 }));
+  return withDatabase(admin, (db) =>
+    measureMultiInstance(quick, { ledgerEnv: { DATABASE_URL: db.url }, instances: 3 }),
+  );
 }
 
 /**
@@ -116,7 +171,11 @@ export async function runPostgresRows(admin: string, quick: boolean, seconds: nu
   try {
     for (const writers of [1, 32]) {
       const r = await measureAppends(dir, writers, seconds);
-      rows.push([`durable appends/s, embedded, ${writers} writer${writers > 1 ? 's' : ''}`, fmt(r.perSecond), `p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, ${fmt(r.avgBatch, 1)} appends per commit`]);
+      rows.push([
+        `durable appends/s, embedded, ${writers} writer${writers > 1 ? 's' : ''}`,
+        fmt(r.perSecond),
+        `p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, ${fmt(r.avgBatch, 1)} appends per commit`,
+      ]);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -129,12 +188,28 @@ export async function runPostgresRows(admin: string, quick: boolean, seconds: nu
   const scenarios = [...new Set(http.map((r) => `${r.scenario}\u0000${r.connections}`))];
   console.log('');
   printTable(
-    ['scenario', 'conns', 'embedded req/s', 'p50', 'p99', 'errors', 'PostgreSQL req/s', 'p50', 'p99', 'errors', 'PostgreSQL ÷ embedded'],
+    [
+      'scenario',
+      'conns',
+      'embedded req/s',
+      'p50',
+      'p99',
+      'errors',
+      'PostgreSQL req/s',
+      'p50',
+      'p99',
+      'errors',
+      'PostgreSQL ÷ embedded',
+    ],
     scenarios.map((key) => {
       const [scenario, c] = key.split('\u0000') as [string, string];
-      const of = (ledger: Ledger) => fromLoad(http.find((r) => r.scenario === scenario && String(r.connections) === c && r.ledger === ledger)!.result);
+      const of = (ledger: Ledger) =>
+        fromLoad(
+          http.find((r) => r.scenario === scenario && String(r.connections) === c && r.ledger === ledger)!.result,
+        );
       const [e, p] = [of('embedded'), of('PostgreSQL')];
-      const share = typeof e === 'string' || typeof p === 'string' || e.rps === 0 ? '—' : `${fmt((100 * p.rps) / e.rps)} %`;
+      const share =
+        typeof e === 'string' || typeof p === 'string' || e.rps === 0 ? '—' : `${fmt((100 * p.rps) / e.rps)} %`;
       return [scenario, c, ...cells(e), ...cells(p), share];
     }),
   );

@@ -59,7 +59,12 @@ export function percentiles(values: number[]): Percentiles {
 async function post(url: string, auth: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
+    headers: {
+      authorization: auth,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      ...headers,
+    },
     body: new URLSearchParams(fields).toString(),
     signal: AbortSignal.timeout(10_000),
   });
@@ -69,7 +74,8 @@ async function post(url: string, auth: string, fields: Record<string, string>, h
 
 async function issue(on: Instance, auth: string): Promise<string> {
   const res = await post(`${on.base}/token`, auth, { grant_type: 'client_credentials' });
-  if (res.status !== 200 || typeof res.body.access_token !== 'string') throw new Error(`issuance on ${on.base}: HTTP ${res.status}`);
+  if (res.status !== 200 || typeof res.body.access_token !== 'string')
+    throw new Error(`issuance on ${on.base}: HTTP ${res.status}`);
   return res.body.access_token;
 }
 
@@ -89,7 +95,9 @@ export async function measureRevocationLag(opts: LagOptions): Promise<LagResult>
   // Issued on A, ten at a time; then one strict introspection on B brings B up to A's last write.
   const tokens: string[] = [];
   for (let i = 0; i < total; i += 10) {
-    tokens.push(...(await Promise.all(Array.from({ length: Math.min(10, total - i) }, () => issue(opts.a, opts.clientAuth)))));
+    tokens.push(
+      ...(await Promise.all(Array.from({ length: Math.min(10, total - i) }, () => issue(opts.a, opts.clientAuth)))),
+    );
   }
   const caughtUp = await introspect(opts.b, opts.introspectorAuth, tokens.at(-1)!, { consistency: 'strict' });
   if (caughtUp.status !== 200) throw new Error(`strict introspection on B: HTTP ${caughtUp.status}`);
@@ -126,7 +134,15 @@ export async function measureRevocationLag(opts: LagOptions): Promise<LagResult>
     if (res.status !== 200) strictFailed++;
     else if (res.body.active !== false) strictStale++;
   }
-  return { lags, lag: percentiles(lags), strictLatencies, strict: percentiles(strictLatencies), strictStale, strictFailed, crossIntrospected };
+  return {
+    lags,
+    lag: percentiles(lags),
+    strictLatencies,
+    strict: percentiles(strictLatencies),
+    strictStale,
+    strictFailed,
+    crossIntrospected,
+  };
 }
 
 const f1 = (n: number) => n.toFixed(1);

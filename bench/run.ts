@@ -27,10 +27,15 @@ const coldEvents = quick ? 100_000 : 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
 const rows: Array<[string, string, string]> = [];
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`,
+);
 console.log(`mode: ${quick ? 'quick' : 'full'}; scratch: ${dir}\n`);
 if (postgresOnly) {
-  if (!benchDatabaseUrl) throw new Error('--postgres-only needs BENCH_DATABASE_URL (or TEST_DATABASE_URL): an admin URL whose role may CREATE DATABASE');
+  if (!benchDatabaseUrl)
+    throw new Error(
+      '--postgres-only needs BENCH_DATABASE_URL (or TEST_DATABASE_URL): an admin URL whose role may CREATE DATABASE',
+    );
   rmSync(dir, { recursive: true, force: true });
   await runPostgresRows(benchDatabaseUrl, quick, seconds);
   process.exit(0);
@@ -45,8 +50,16 @@ try {
     ]);
   }
   const cold = await measureColdStart(dir, coldEvents);
-  rows.push([`cold start to /readyz, ${fmt(cold.events)} events, rebuilding views`, `${fmt(cold.rebuild, 2)} s`, `ledger filled in ${fmt(cold.fillSeconds, 1)} s`]);
-  rows.push([`cold start to /readyz, ${fmt(cold.events)} events, from checkpoint`, `${fmt(cold.fromCheckpoint, 2)} s`, '']);
+  rows.push([
+    `cold start to /readyz, ${fmt(cold.events)} events, rebuilding views`,
+    `${fmt(cold.rebuild, 2)} s`,
+    `ledger filled in ${fmt(cold.fillSeconds, 1)} s`,
+  ]);
+  rows.push([
+    `cold start to /readyz, ${fmt(cold.events)} events, from checkpoint`,
+    `${fmt(cold.fromCheckpoint, 2)} s`,
+    '',
+  ]);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -61,14 +74,42 @@ const gql = await measureGraphql(quick);
 const lag = await measureMultiInstance(quick);
 
 const table: TableRow[] = [
-  ...oauth.rows.map((r) => ({ scenario: r.scenario, connections: r.connections, ours: fromLoad(r.ours), peer: r.peer === null ? null : fromLoad(r.peer) })),
+  ...oauth.rows.map((r) => ({
+    scenario: r.scenario,
+    connections: r.connections,
+    ours: fromLoad(r.ours),
+    peer: r.peer === null ? null : fromLoad(r.peer),
+  })),
   ...code,
-  ...gql.rows.map((r) => ({ scenario: `GraphQL ${r.scenario}`, connections: r.connections, ours: fromLoad(r.result), peer: null })),
+  ...gql.rows.map((r) => ({
+    scenario: `GraphQL ${r.scenario}`,
+    connections: r.connections,
+    ours: fromLoad(r.result),
+    peer: null,
+  })),
 ];
 console.log('');
 printTable(
-  ['scenario', 'conns', 'ours req/s', 'ours p50', 'ours p99', 'ours errors', 'peer req/s', 'peer p50', 'peer p99', 'peer errors', 'ours ÷ peer'],
-  table.map((r) => [r.scenario, String(r.connections), ...cells(r.ours), ...(r.peer === null ? ['—', '', '', ''] : cells(r.peer)), ratio(r.ours, r.peer)]),
+  [
+    'scenario',
+    'conns',
+    'ours req/s',
+    'ours p50',
+    'ours p99',
+    'ours errors',
+    'peer req/s',
+    'peer p50',
+    'peer p99',
+    'peer errors',
+    'ours ÷ peer',
+  ],
+  table.map((r) => [
+    r.scenario,
+    String(r.connections),
+    ...cells(r.ours),
+    ...(r.peer === null ? ['—', '', '', ''] : cells(r.peer)),
+    ratio(r.ours, r.peer),
+  ]),
 );
 const timings = oauthTimings(quick);
 console.log(
@@ -80,17 +121,23 @@ console.log(
     `Revocation: each request revokes a different live token (collected from the opaque issuance runs and an untimed top-up).`,
 );
 if (oauth.reused.ours || oauth.reused.peer) {
-  console.log(`revocation: the pool of fresh tokens ran out; already revoked tokens were sent ${fmt(oauth.reused.ours)} times (ours), ${fmt(oauth.reused.peer)} times (peer).`);
+  console.log(
+    `revocation: the pool of fresh tokens ran out; already revoked tokens were sent ${fmt(oauth.reused.ours)} times (ours), ${fmt(oauth.reused.peer)} times (peer).`,
+  );
 }
 const ceilingRows = oauth.rows.filter((r) => r.ceiling);
 const introspectionRows = oauth.rows.filter((r) => r.scenario.startsWith('introspection: active'));
 for (const c of ceilingRows) {
   const i = introspectionRows.find((r) => r.connections === c.connections);
   if (i && typeof i.ours !== 'string' && typeof c.ours !== 'string' && c.ours.rps > 0) {
-    console.log(`introspection (active) at ${c.connections} connections: ${fmt((100 * i.ours.rps) / c.ours.rps)} % of the ceiling (${fmt(i.ours.rps)} of ${fmt(c.ours.rps)} req/s).`);
+    console.log(
+      `introspection (active) at ${c.connections} connections: ${fmt((100 * i.ours.rps) / c.ours.rps)} % of the ceiling (${fmt(i.ours.rps)} of ${fmt(c.ours.rps)} req/s).`,
+    );
   }
 }
-console.log(`GraphQL: ${fmt(gql.events)} events in the ledger (one AccessTokenIssued stream per token, 20 clients); operator token with ledger:audit.`);
+console.log(
+  `GraphQL: ${fmt(gql.events)} events in the ledger (one AccessTokenIssued stream per token, 20 clients); operator token with ledger:audit.`,
+);
 
 console.log('\ntwo instances on one embedded ledger (separate processes, same DATA_DIR):');
 if (typeof lag === 'string') console.log(`  ${lag}`);
@@ -108,4 +155,7 @@ function peerVersion(): string {
 await runScaling(quick);
 
 if (benchDatabaseUrl) await runPostgresRows(benchDatabaseUrl, quick, seconds);
-else console.log('\nPostgreSQL rows skipped: set BENCH_DATABASE_URL (an admin URL whose role may CREATE DATABASE) to add them.');
+else
+  console.log(
+    '\nPostgreSQL rows skipped: set BENCH_DATABASE_URL (an admin URL whose role may CREATE DATABASE) to add them.',
+  );

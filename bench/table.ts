@@ -30,7 +30,6 @@ export const fromLoad = (m: LoadResult | string): Cell =>
 export const fromUnits = (m: UnitResult | string): Cell =>
   typeof m === 'string' ? m : { rps: m.rps, p50: m.p50, p99: m.p99, errors: m.errors, wholeMs: false };
 
-
 function ms(n: number, wholeMs: boolean): string {
   if (wholeMs) return n < 1 ? '<1' : fmt(n);
   return fmt(n, n < 10 ? 1 : 0);
@@ -48,7 +47,8 @@ export function ratio(ours: Cell, peer: Cell | null): string {
   return `${fmt(ours.rps / peer.rps, 2)}×`;
 }
 
-export const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+export const fmt = (n: number, d = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 /** A Markdown table, columns padded: pasted into the README as it is. */
 export function printTable(header: string[], body: string[][]): void {

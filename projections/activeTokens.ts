@@ -91,7 +91,13 @@ const CANONICAL_HASH = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const scratch = Buffer.alloc(HASH_BYTES);
 
-const interner = <T>(): Interner<T> => ({ ids: new Map(), keys: [undefined], values: [undefined], refs: [0], free: [] });
+const interner = <T>(): Interner<T> => ({
+  ids: new Map(),
+  keys: [undefined],
+  values: [undefined],
+  refs: [0],
+  free: [],
+});
 
 function intern<T>(t: Interner<T>, key: string, value: () => T): number {
   let id = t.ids.get(key);
@@ -159,8 +165,41 @@ function emptyView(capacity: number, tableSize: number): ActiveTokensView {
 
 const capacityOf = (v: ActiveTokensView) => v.flags.length;
 
-type ArrayField = 'hashes' | 'jtis' | 'iat' | 'exp' | 'statusIdx' | 'client' | 'sub' | 'scope' | 'grantType' | 'kid' | 'statusList' | 'aud' | 'grant' | 'grantPrev' | 'grantNext' | 'flags';
-const ARRAY_FIELDS: ArrayField[] = ['hashes', 'jtis', 'iat', 'exp', 'statusIdx', 'client', 'sub', 'scope', 'grantType', 'kid', 'statusList', 'aud', 'grant', 'grantPrev', 'grantNext', 'flags'];
+type ArrayField =
+  | 'hashes'
+  | 'jtis'
+  | 'iat'
+  | 'exp'
+  | 'statusIdx'
+  | 'client'
+  | 'sub'
+  | 'scope'
+  | 'grantType'
+  | 'kid'
+  | 'statusList'
+  | 'aud'
+  | 'grant'
+  | 'grantPrev'
+  | 'grantNext'
+  | 'flags';
+const ARRAY_FIELDS: ArrayField[] = [
+  'hashes',
+  'jtis',
+  'iat',
+  'exp',
+  'statusIdx',
+  'client',
+  'sub',
+  'scope',
+  'grantType',
+  'kid',
+  'statusList',
+  'aud',
+  'grant',
+  'grantPrev',
+  'grantNext',
+  'flags',
+];
 
 /**
  * Copies the first `used` slots of every array into arrays of `capacity` slots. A view restored from
@@ -175,7 +214,8 @@ function resize(v: ActiveTokensView, capacity: number, used: number): void {
     next.set((old as Uint8Array).subarray(0, used * perSlot(f)));
     (v as unknown as Record<string, unknown>)[f] = next;
   }
-  const own = <A extends Uint8Array | Int32Array>(a: A): A => (a.buffer.byteLength === a.byteLength ? a : (a.slice() as A));
+  const own = <A extends Uint8Array | Int32Array>(a: A): A =>
+    a.buffer.byteLength === a.byteLength ? a : (a.slice() as A);
   v.table = own(v.table);
   v.grantIds = own(v.grantIds);
   v.grantHead = own(v.grantHead);
@@ -232,7 +272,8 @@ function rebuildTable(v: ActiveTokensView, size: number): void {
   for (let s = 0; s < v.top; s++) if (v.flags[s]! & LIVE && !(v.flags[s]! & ODD_HASH)) tableInsert(v, s);
 }
 
-const grantEntryHome = (v: ActiveTokensView) => (entry: number) => grantHome(v.grantIds, (entry - 1) * UUID_BYTES, v.grantTable.length - 1);
+const grantEntryHome = (v: ActiveTokensView) => (entry: number) =>
+  grantHome(v.grantIds, (entry - 1) * UUID_BYTES, v.grantTable.length - 1);
 
 /** The record of this grant id (canonical ids only), or -1. */
 function findGrant(v: ActiveTokensView, grantId: string): number {
@@ -269,7 +310,10 @@ function grantRecord(v: ActiveTokensView, grantId: string): number {
   }
   v.grantHead[g] = 0;
   if (CANONICAL_UUID.test(grantId)) {
-    Buffer.from(v.grantIds.buffer, v.grantIds.byteOffset + g * UUID_BYTES, UUID_BYTES).write(grantId.replaceAll('-', ''), 'hex');
+    Buffer.from(v.grantIds.buffer, v.grantIds.byteOffset + g * UUID_BYTES, UUID_BYTES).write(
+      grantId.replaceAll('-', ''),
+      'hex',
+    );
     if (++v.grantCount * 2 > v.grantTable.length) rebuildGrantTable(v, v.grantTable.length * 2);
     else probeInsert(v.grantTable, g + 1, grantEntryHome(v)(g + 1));
   } else {
@@ -282,7 +326,8 @@ function grantRecord(v: ActiveTokensView, grantId: string): number {
 function rebuildGrantTable(v: ActiveTokensView, size: number): void {
   v.grantTable = new Int32Array(size);
   const home = grantEntryHome(v);
-  for (let g = 0; g < v.grantTop; g++) if (v.grantHead[g]! >= 0 && !v.oddGrantId.has(g)) probeInsert(v.grantTable, g + 1, home(g + 1));
+  for (let g = 0; g < v.grantTop; g++)
+    if (v.grantHead[g]! >= 0 && !v.oddGrantId.has(g)) probeInsert(v.grantTable, g + 1, home(g + 1));
 }
 
 function dropGrant(v: ActiveTokensView, g: number): void {
@@ -314,7 +359,11 @@ function slotOf(v: ActiveTokensView, tokenHash: string): number {
   const t = v.table;
   const mask = t.length - 1;
   const h = v.hashes;
-  for (let i = (scratch[0]! | (scratch[1]! << 8) | (scratch[2]! << 16) | (scratch[3]! << 24)) & mask; t[i] !== 0; i = (i + 1) & mask) {
+  for (
+    let i = (scratch[0]! | (scratch[1]! << 8) | (scratch[2]! << 16) | (scratch[3]! << 24)) & mask;
+    t[i] !== 0;
+    i = (i + 1) & mask
+  ) {
     const o = (t[i]! - 1) * HASH_BYTES;
     let same = true;
     for (let b = 0; b < HASH_BYTES; b++) {
@@ -346,14 +395,20 @@ function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView 
   const slot = allocate(v);
   let flags = LIVE | (token.format === 'opaque' ? OPAQUE : 0);
   if (CANONICAL_HASH.test(token.tokenHash)) {
-    Buffer.from(v.hashes.buffer, v.hashes.byteOffset + slot * HASH_BYTES, HASH_BYTES).write(token.tokenHash, 'base64url');
+    Buffer.from(v.hashes.buffer, v.hashes.byteOffset + slot * HASH_BYTES, HASH_BYTES).write(
+      token.tokenHash,
+      'base64url',
+    );
   } else {
     flags |= ODD_HASH;
     v.oddHash.set(slot, token.tokenHash);
     v.oddHashSlot.set(token.tokenHash, slot);
   }
   if (CANONICAL_UUID.test(token.jti)) {
-    Buffer.from(v.jtis.buffer, v.jtis.byteOffset + slot * UUID_BYTES, UUID_BYTES).write(token.jti.replaceAll('-', ''), 'hex');
+    Buffer.from(v.jtis.buffer, v.jtis.byteOffset + slot * UUID_BYTES, UUID_BYTES).write(
+      token.jti.replaceAll('-', ''),
+      'hex',
+    );
   } else {
     flags |= ODD_JTI;
     v.oddJti.set(slot, token.jti);
@@ -453,7 +508,7 @@ function grantRevoked(view: ActiveTokensView, event: RecordedEvent): ActiveToken
   const grant = findGrant(view, grantId);
   if (grant < 0) return view;
   // forget() drops the grant record with its last token, so read the next link before each one.
-  for (let next = view.grantHead[grant]!; next; ) {
+  for (let next = view.grantHead[grant]!; next;) {
     const slot = next - 1;
     next = view.grantNext[slot]!;
     forget(view, slot);
@@ -481,7 +536,13 @@ export const activeTokensProjection = defineProjection<ActiveTokensView>({
   name: 'activeTokens',
   version: 4,
   initialState: () => emptyView(FIRST_CAPACITY, FIRST_CAPACITY * 2),
-  on: { AccessTokenIssued: issued, TokenRevoked: revoked, GrantRevoked: grantRevoked, UserDisabled: userTokensEnded, UserSessionsRevoked: userTokensEnded },
+  on: {
+    AccessTokenIssued: issued,
+    TokenRevoked: revoked,
+    GrantRevoked: grantRevoked,
+    UserDisabled: userTokensEnded,
+    UserSessionsRevoked: userTokensEnded,
+  },
 });
 
 /**
@@ -506,7 +567,11 @@ export function tokenByHash(view: ActiveTokensView, tokenHash: string): ActiveTo
 }
 
 /** The active token with this hash at `nowSeconds`, or undefined (unknown, revoked or expired). */
-export function activeTokenByHash(view: ActiveTokensView, tokenHash: string, nowSeconds: number): ActiveToken | undefined {
+export function activeTokenByHash(
+  view: ActiveTokensView,
+  tokenHash: string,
+  nowSeconds: number,
+): ActiveToken | undefined {
   const slot = slotOf(view, tokenHash);
   return slot >= 0 && view.exp[slot]! > nowSeconds ? tokenAt(view, slot, tokenHash) : undefined;
 }
@@ -527,7 +592,11 @@ export interface IntrospectedToken {
  * As activeTokenByHash, but only the fields an introspection answer carries: no copy of the
  * audience, no grant id, key id or status list decoded. Introspection asks this for every request.
  */
-export function introspectedTokenByHash(view: ActiveTokensView, tokenHash: string, nowSeconds: number): IntrospectedToken | undefined {
+export function introspectedTokenByHash(
+  view: ActiveTokensView,
+  tokenHash: string,
+  nowSeconds: number,
+): IntrospectedToken | undefined {
   const slot = slotOf(view, tokenHash);
   if (slot < 0 || !(view.exp[slot]! > nowSeconds)) return undefined;
   const s = view.strings.values;

@@ -9,4 +9,12 @@ import { throttlesProjection } from './throttles.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const allProjections: Projection<any>[] = [keysProjection, clientsProjection, activeTokensProjection, authorizationProjection, usersProjection, statusListsProjection, throttlesProjection];
+export const allProjections: Projection<any>[] = [
+  keysProjection,
+  clientsProjection,
+  activeTokensProjection,
+  authorizationProjection,
+  usersProjection,
+  statusListsProjection,
+  throttlesProjection,
+];

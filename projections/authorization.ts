@@ -1,6 +1,11 @@
 import type { AuthorizationGrantedEvent, CodeIssuedEvent, RefreshIssuedEvent } from '../src/domain/grants/events.js';
 import { createHash } from 'node:crypto';
-import type { BackchannelDeliveredEvent, BackchannelFailedEvent, SessionEndedEvent, SessionStartedEvent } from '../src/domain/sessions/events.js';
+import type {
+  BackchannelDeliveredEvent,
+  BackchannelFailedEvent,
+  SessionEndedEvent,
+  SessionStartedEvent,
+} from '../src/domain/sessions/events.js';
 import type { RecordedEvent } from '../src/ledger/eventStore.js';
 import { defineProjection } from './projection.js';
 
@@ -39,7 +44,10 @@ export interface PendingLogout {
 
 const CODE_MEMORY_SECONDS = 86_400;
 
-function trackBackchannel(v: AuthorizationView, d: { clientId: string; metadata: { backchannel_logout_uri?: string } }): AuthorizationView {
+function trackBackchannel(
+  v: AuthorizationView,
+  d: { clientId: string; metadata: { backchannel_logout_uri?: string } },
+): AuthorizationView {
   if (d.metadata.backchannel_logout_uri) v.backchannelClients.add(d.clientId);
   else v.backchannelClients.delete(d.clientId);
   return v;
@@ -57,7 +65,14 @@ function endSession(v: AuthorizationView, sidHash: string, e: RecordedEvent): vo
   for (const clientId of v.sessionClients.get(sidHash) ?? []) {
     if (!session || !v.backchannelClients.has(clientId)) continue;
     const jti = createHash('sha256').update(`${e.id}\0${clientId}`).digest('base64url');
-    v.pendingLogouts.set(`${sidHash}\0${clientId}`, { sidHash, sub: session.sub, clientId, jti, attempts: 0, nextAttemptAt: e.recordedAt.getTime() });
+    v.pendingLogouts.set(`${sidHash}\0${clientId}`, {
+      sidHash,
+      sub: session.sub,
+      clientId,
+      jti,
+      attempts: 0,
+      nextAttemptAt: e.recordedAt.getTime(),
+    });
   }
   v.sessionClients.delete(sidHash);
 }
@@ -139,8 +154,10 @@ export const authorizationProjection = defineProjection<AuthorizationView>({
       else v.pendingLogouts.set(key, { ...pending, attempts: d.attempt, nextAttemptAt: Date.parse(d.nextAttemptAt) });
       return v;
     },
-    ClientRegistered: (v, e) => trackBackchannel(v, data<{ clientId: string; metadata: { backchannel_logout_uri?: string } }>(e)),
-    ClientUpdated: (v, e) => trackBackchannel(v, data<{ clientId: string; metadata: { backchannel_logout_uri?: string } }>(e)),
+    ClientRegistered: (v, e) =>
+      trackBackchannel(v, data<{ clientId: string; metadata: { backchannel_logout_uri?: string } }>(e)),
+    ClientUpdated: (v, e) =>
+      trackBackchannel(v, data<{ clientId: string; metadata: { backchannel_logout_uri?: string } }>(e)),
     AuthorizationGranted: (v, e) => {
       const d = data<AuthorizationGrantedEvent['data']>(e);
       const key = consentKey(d.sub, d.clientId);

@@ -120,23 +120,35 @@ type Statements = ReturnType<typeof prepare>;
 function prepare(db: Database.Database) {
   return {
     meta: db.prepare<[string]>('SELECT value FROM meta WHERE key = ?').pluck(),
-    setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    setMeta: db.prepare<[string, string]>(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
     nextSeq: db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM tokens').pluck(),
     insertToken: db.prepare(
       `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream)
        VALUES (@seq, @jti, @refresh, @client, @sub, @scope, @aud, @iat, @exp, @grantId, @stream) ON CONFLICT (jti) DO NOTHING`,
     ),
-    count: db.prepare<[string, string]>('INSERT INTO token_counts (by, key, n) VALUES (?, ?, 1) ON CONFLICT (by, key) DO UPDATE SET n = n + 1'),
-    revokeToken: db.prepare<[number, string, string]>('UPDATE tokens SET revoked_at = ?, reason = ? WHERE jti = ? AND revoked_at IS NULL'),
-    revokeGrantTokens: db.prepare<[number, string, string]>('UPDATE tokens SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+    count: db.prepare<[string, string]>(
+      'INSERT INTO token_counts (by, key, n) VALUES (?, ?, 1) ON CONFLICT (by, key) DO UPDATE SET n = n + 1',
+    ),
+    revokeToken: db.prepare<[number, string, string]>(
+      'UPDATE tokens SET revoked_at = ?, reason = ? WHERE jti = ? AND revoked_at IS NULL',
+    ),
+    revokeGrantTokens: db.prepare<[number, string, string]>(
+      'UPDATE tokens SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL',
+    ),
     insertGrant: db.prepare(
       `INSERT INTO grants (grant_id, client, sub, scope, created_at) VALUES (@grantId, @client, @sub, @scope, @createdAt) ON CONFLICT (grant_id) DO NOTHING`,
     ),
-    revokeGrant: db.prepare<[number, string, string]>('UPDATE grants SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+    revokeGrant: db.prepare<[number, string, string]>(
+      'UPDATE grants SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL',
+    ),
     insertSession: db.prepare(
       `INSERT INTO sessions (sid_hash, sub, auth_time, exp, amr) VALUES (@sidHash, @sub, @authTime, @exp, @amr) ON CONFLICT (sid_hash) DO NOTHING`,
     ),
-    endSession: db.prepare<[number, string, string]>('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE sid_hash = ? AND ended_at IS NULL'),
+    endSession: db.prepare<[number, string, string]>(
+      'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE sid_hash = ? AND ended_at IS NULL',
+    ),
   };
 }
 
@@ -170,7 +182,8 @@ const HANDLERS: Record<string, Handler> = {
   AccessTokenIssued: (s, e, next) => issue(s, e, next, 'access_token'),
   RefreshTokenIssued: (s, e, next) => issue(s, e, next, 'refresh_token'),
   // A rotated refresh token can no longer be used: for operators it is revoked, reason "rotated".
-  RefreshTokenRotated: (s, e) => void s.revokeToken.run(e.recordedAt.getTime(), 'rotated', data<{ jti: string }>(e).jti),
+  RefreshTokenRotated: (s, e) =>
+    void s.revokeToken.run(e.recordedAt.getTime(), 'rotated', data<{ jti: string }>(e).jti),
   TokenRevoked: (s, e) => {
     const d = data<TokenRevokedEvent['data']>(e);
     s.revokeToken.run(e.recordedAt.getTime(), d.reason, d.jti);
@@ -182,11 +195,23 @@ const HANDLERS: Record<string, Handler> = {
   },
   AuthorizationCodeIssued: (s, e) => {
     const d = data<CodeIssuedEvent['data']>(e);
-    s.insertGrant.run({ grantId: d.grantId, client: d.clientId, sub: d.sub, scope: d.scope, createdAt: e.recordedAt.getTime() });
+    s.insertGrant.run({
+      grantId: d.grantId,
+      client: d.clientId,
+      sub: d.sub,
+      scope: d.scope,
+      createdAt: e.recordedAt.getTime(),
+    });
   },
   SessionStarted: (s, e) => {
     const d = data<SessionStartedEvent['data']>(e);
-    s.insertSession.run({ sidHash: d.sidHash, sub: d.sub, authTime: d.authTime, exp: d.exp, amr: JSON.stringify(d.amr) });
+    s.insertSession.run({
+      sidHash: d.sidHash,
+      sub: d.sub,
+      authTime: d.authTime,
+      exp: d.exp,
+      amr: JSON.stringify(d.amr),
+    });
   },
   SessionEnded: (s, e) => {
     const d = data<SessionEndedEvent['data']>(e);
@@ -231,7 +256,11 @@ export class HistoryIndex implements DurableView {
         position = e.position;
         last = e;
       }
-      if (last) this.s.setMeta.run('head', JSON.stringify({ position: position.toString(), id: last.id, stream: last.stream, revision: last.revision }));
+      if (last)
+        this.s.setMeta.run(
+          'head',
+          JSON.stringify({ position: position.toString(), id: last.id, stream: last.stream, revision: last.revision }),
+        );
       return position;
     });
   }
@@ -241,7 +270,9 @@ export class HistoryIndex implements DurableView {
     this.db
       .transaction(() => {
         const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
-        const version = hasMeta ? this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() : undefined;
+        const version = hasMeta
+          ? this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()
+          : undefined;
         if (version === HISTORY_SCHEMA_VERSION) return;
         for (const t of ['meta', ...ROW_TABLES]) this.db.exec(`DROP TABLE IF EXISTS ${t}`);
         this.db.exec(SCHEMA);
@@ -291,7 +322,9 @@ export class HistoryIndex implements DurableView {
     const pruned = new Set(streams);
     const st = {
       unusual: this.db.prepare('SELECT jti, client, sub, stream FROM tokens WHERE stream IS NOT NULL'),
-      standalone: this.db.prepare<[string]>('SELECT jti, client, sub FROM tokens WHERE jti = ? AND stream IS NULL AND grant_id IS NULL'),
+      standalone: this.db.prepare<[string]>(
+        'SELECT jti, client, sub FROM tokens WHERE jti = ? AND stream IS NULL AND grant_id IS NULL',
+      ),
       ofGrant: this.db.prepare<[string]>('SELECT jti, client, sub FROM tokens WHERE grant_id = ? AND stream IS NULL'),
       dropToken: this.db.prepare<[string]>('DELETE FROM tokens WHERE jti = ?'),
       uncount: this.db.prepare<[string, string]>('UPDATE token_counts SET n = n - 1 WHERE by = ? AND key = ?'),
@@ -307,7 +340,8 @@ export class HistoryIndex implements DurableView {
         st.uncount.run('sub', t.sub);
       }
     };
-    const after = (stream: string, prefix: string) => (stream.startsWith(prefix) ? stream.slice(prefix.length) : undefined);
+    const after = (stream: string, prefix: string) =>
+      stream.startsWith(prefix) ? stream.slice(prefix.length) : undefined;
     this.db
       .transaction(() => {
         // Rows in a stream of their own are few: one pass over them, then an indexed lookup per stream.

@@ -71,7 +71,13 @@ function toToken(r: TokenRow): IndexedToken {
 }
 
 function toGrant(r: GrantRow): IndexedGrant {
-  const g: IndexedGrant = { grantId: r.grant_id, clientId: r.client, sub: r.sub, scope: r.scope, createdAt: r.created_at };
+  const g: IndexedGrant = {
+    grantId: r.grant_id,
+    clientId: r.client,
+    sub: r.sub,
+    scope: r.scope,
+    createdAt: r.created_at,
+  };
   if (r.revoked_at !== null) {
     g.revokedAt = r.revoked_at;
     g.revocationReason = r.reason ?? '';
@@ -80,7 +86,13 @@ function toGrant(r: GrantRow): IndexedGrant {
 }
 
 function toSession(r: SessionRow): IndexedSession {
-  const s: IndexedSession = { sidHash: r.sid_hash, sub: r.sub, authTime: r.auth_time, exp: r.exp, amr: JSON.parse(r.amr) as string[] };
+  const s: IndexedSession = {
+    sidHash: r.sid_hash,
+    sub: r.sub,
+    authTime: r.auth_time,
+    exp: r.exp,
+    amr: JSON.parse(r.amr) as string[],
+  };
   if (r.ended_at !== null) {
     s.endedAt = r.ended_at;
     s.endReason = r.end_reason ?? '';
@@ -99,7 +111,8 @@ function whereOf(filter: TokenQuery, nowMs: number): { sql: string; params: unkn
   if (filter.clientId !== undefined) add('client = ?', filter.clientId);
   if (filter.subject !== undefined) add('sub = ?', filter.subject);
   if (filter.grantId !== undefined) add('grant_id = ?', filter.grantId);
-  if (filter.kind !== undefined) add('refresh = ?', filter.kind === 'refresh_token' ? 1 : filter.kind === 'access_token' ? 0 : -1);
+  if (filter.kind !== undefined)
+    add('refresh = ?', filter.kind === 'refresh_token' ? 1 : filter.kind === 'access_token' ? 0 : -1);
   if (filter.issuedAfter !== undefined) add('iat > ?', filter.issuedAfter.getTime() / 1000);
   if (filter.issuedBefore !== undefined) add('iat < ?', filter.issuedBefore.getTime() / 1000);
   if (filter.status === 'REVOKED') add('revoked_at IS NOT NULL');
@@ -127,9 +140,18 @@ export class HistoryQueries {
   }
 
   /** A page of the tokens matching the filter in issue order, after the cursor `afterSeq`, and how many match in all. */
-  selectTokens(filter: TokenQuery, afterSeq: number, limit: number, nowMs = Date.now()): { page: IndexedToken[]; total: number; hasNextPage: boolean } {
+  selectTokens(
+    filter: TokenQuery,
+    afterSeq: number,
+    limit: number,
+    nowMs = Date.now(),
+  ): { page: IndexedToken[]; total: number; hasNextPage: boolean } {
     const where = whereOf(filter, nowMs);
-    const total = this.kept(filter) ?? (this.st(`SELECT count(*) FROM tokens ${where.sql}`).pluck().get(...where.params) as number);
+    const total =
+      this.kept(filter) ??
+      (this.st(`SELECT count(*) FROM tokens ${where.sql}`)
+        .pluck()
+        .get(...where.params) as number);
     const rest = `${where.sql ? `${where.sql} AND` : 'WHERE'} seq > ? ORDER BY seq LIMIT ?`;
     const rows = this.st(`SELECT * FROM tokens ${rest}`).all(...where.params, afterSeq, limit + 1) as TokenRow[];
     return { page: rows.slice(0, limit).map(toToken), total, hasNextPage: rows.length > limit };
@@ -139,9 +161,17 @@ export class HistoryQueries {
   private kept(filter: TokenQuery): number | undefined {
     const keys = Object.keys(filter).filter((k) => filter[k as keyof TokenQuery] !== undefined);
     const [by, key] =
-      keys.length === 0 ? ['all', ''] : keys.length === 1 && keys[0] === 'clientId' ? ['client', filter.clientId!] : keys.length === 1 && keys[0] === 'subject' ? ['sub', filter.subject!] : [];
+      keys.length === 0
+        ? ['all', '']
+        : keys.length === 1 && keys[0] === 'clientId'
+          ? ['client', filter.clientId!]
+          : keys.length === 1 && keys[0] === 'subject'
+            ? ['sub', filter.subject!]
+            : [];
     if (by === undefined) return undefined;
-    return (this.st('SELECT n FROM token_counts WHERE by = ? AND key = ?').pluck().get(by, key) as number | undefined) ?? 0;
+    return (
+      (this.st('SELECT n FROM token_counts WHERE by = ? AND key = ?').pluck().get(by, key) as number | undefined) ?? 0
+    );
   }
 
   tokensOfGrant(grantId: string): IndexedToken[] {
@@ -149,7 +179,10 @@ export class HistoryQueries {
   }
 
   /** The live (neither revoked nor expired) tokens of a client or subject: jti and grant. */
-  liveTokensOf(by: { clientId: string } | { subject: string }, nowMs: number): Array<{ jti: string; grantId: string | null }> {
+  liveTokensOf(
+    by: { clientId: string } | { subject: string },
+    nowMs: number,
+  ): Array<{ jti: string; grantId: string | null }> {
     const [column, value] = 'clientId' in by ? ['client', by.clientId] : ['sub', by.subject];
     const sql = `SELECT jti, grant_id AS grantId FROM tokens WHERE ${column} = ? AND revoked_at IS NULL AND exp * 1000 > ? ORDER BY seq`;
     return this.st(sql).all(value, nowMs) as Array<{ jti: string; grantId: string | null }>;

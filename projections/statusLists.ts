@@ -146,7 +146,14 @@ function userTokensRevoked(v: StatusListsView, e: RecordedEvent): StatusListsVie
 export const statusListsProjection = defineProjection<StatusListsView>({
   name: 'statusLists',
   version: 3,
-  initialState: () => ({ lists: new Map(), tokens: new Map(), byGrant: new Map(), byClient: new Map(), bySub: new Map(), clock: 0 }),
+  initialState: () => ({
+    lists: new Map(),
+    tokens: new Map(),
+    byGrant: new Map(),
+    byClient: new Map(),
+    bySub: new Map(),
+    clock: 0,
+  }),
   on: {
     AccessTokenIssued: issued,
     TokenRevoked: (v, e) => {

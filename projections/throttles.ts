@@ -23,11 +23,16 @@ const SWEEP_EVERY_MS = 60_000;
 
 function apply(scope: ThrottleScope) {
   return (view: ThrottlesView, event: RecordedEvent): ThrottlesView => {
-    const { tier, subject, failures, until } = (event as unknown as ClientAuthenticationThrottledEvent | LoginThrottledEvent).data;
+    const { tier, subject, failures, until } = (
+      event as unknown as ClientAuthenticationThrottledEvent | LoginThrottledEvent
+    ).data;
     const key = sharedKey(scope, tier, subject);
     const ends = Date.parse(until);
     const known = view.blocks.get(key);
-    view.blocks.set(key, { until: Math.max(ends, known?.until ?? 0), failures: Math.max(failures, known?.failures ?? 0) });
+    view.blocks.set(key, {
+      until: Math.max(ends, known?.until ?? 0),
+      failures: Math.max(failures, known?.failures ?? 0),
+    });
     const clock = event.recordedAt.getTime();
     if (clock - view.sweptAt >= SWEEP_EVERY_MS) {
       view.sweptAt = clock;

@@ -30,5 +30,11 @@ export const usersProjection = defineProjection<UsersView>({
   name: 'users',
   version: 2,
   initialState: () => ({ bySub: new Map(), byUsername: new Map() }),
-  on: { UserRegistered: apply, UserPasswordChanged: apply, UserDisabled: apply, UserEnabled: apply, UserSessionsRevoked: apply },
+  on: {
+    UserRegistered: apply,
+    UserPasswordChanged: apply,
+    UserDisabled: apply,
+    UserEnabled: apply,
+    UserSessionsRevoked: apply,
+  },
 });

@@ -45,7 +45,10 @@ const HISTORY_FILE = 'history.sqlite';
 export const historyFile = (dataDir: string) => join(dataDir, 'views', HISTORY_FILE);
 
 /** The ledger as configured: EventStoreDB or PostgreSQL when a connection string or URL is set, else the embedded file. */
-export async function openStore(config: Config, options: Pick<RuntimeOptions, 'onBatch' | 'storeLog'> = {}): Promise<EventStore> {
+export async function openStore(
+  config: Config,
+  options: Pick<RuntimeOptions, 'onBatch' | 'storeLog'> = {},
+): Promise<EventStore> {
   if (config.eventstoreConnectionString) {
     const { openEsdbEventStore } = await import('./ledger/esdb/esdbEventStore.js');
     return openEsdbEventStore(config.eventstoreConnectionString);

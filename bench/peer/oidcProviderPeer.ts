@@ -27,7 +27,10 @@ import { exportJWK, generateKeyPair } from 'jose';
 
 // Not exported: importing this file runs the server.
 /** Resource server → the algorithm its JWT access tokens are signed with. */
-const PEER_RESOURCES: Record<string, 'ES256' | 'RS256'> = { 'https://api.example': 'ES256', 'https://api-rs.example': 'RS256' };
+const PEER_RESOURCES: Record<string, 'ES256' | 'RS256'> = {
+  'https://api.example': 'ES256',
+  'https://api-rs.example': 'RS256',
+};
 const PEER_CLIENTS = [
   { clientId: 'bench-client', clientSecret: 'bench-secret-0123456789' },
   { clientId: 'bench-opaque', clientSecret: 'bench-secret-0123456789' },
@@ -93,7 +96,8 @@ async function main(): Promise<void> {
       claims: async () => ({ sub: accountId, preferred_username: accountId, name: 'Bench User' }),
     }),
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
     jwks: { keys: [await jwk('ES256'), await jwk('RS256')] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     features: {
@@ -103,8 +107,11 @@ async function main(): Promise<void> {
         enabled: true,
         // The default policy, stated (so it is not reported as an unchanged default): a
         // confidential client may introspect any token.
-        allowedPolicy: async (_ctx: unknown, caller: { clientAuthMethod: string; clientId: string }, token: { clientId?: string }) =>
-          caller.clientAuthMethod !== 'none' || token.clientId === caller.clientId,
+        allowedPolicy: async (
+          _ctx: unknown,
+          caller: { clientAuthMethod: string; clientId: string },
+          token: { clientId?: string },
+        ) => caller.clientAuthMethod !== 'none' || token.clientId === caller.clientId,
       },
       revocation: { enabled: true },
       resourceIndicators: {
@@ -144,7 +151,8 @@ async function main(): Promise<void> {
     const missing = details.prompt.details;
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+      grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   };

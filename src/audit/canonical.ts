@@ -25,7 +25,8 @@ export function canonical(value: unknown): string {
   }
   if (value instanceof Set) return `{"$set":[${[...value].map(canonical).sort().join(',')}]}`;
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (ArrayBuffer.isView(value)) return JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
+  if (ArrayBuffer.isView(value))
+    return JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj)
     .filter((k) => obj[k] !== undefined && typeof obj[k] !== 'function')

@@ -32,7 +32,11 @@ export class ImportRefused extends Error {
  * Writes the ledger (or one category of streams) to `file`, one event per line, in ledger order. A
  * category export marks every line with `exportedCategory`, so that import can tell it from a ledger.
  */
-export async function exportLedger(store: EventStore, file: string, category?: string): Promise<{ events: number; streams: number }> {
+export async function exportLedger(
+  store: EventStore,
+  file: string,
+  category?: string,
+): Promise<{ events: number; streams: number }> {
   // Owner-only whatever the umask, even over an older file: an export holds password hashes and encrypted keys.
   const fd = openSync(file, 'w', PRIVATE_FILE_MODE);
   fchmodSync(fd, PRIVATE_FILE_MODE);
@@ -81,12 +85,21 @@ async function* lines(file: string): AsyncGenerator<{ n: number; event: Exported
       throw new ImportRefused(`${file} line ${n}: not JSON (${(err as Error).message})`);
     }
     const ok =
-      event && typeof event === 'object' &&
-      typeof event.id === 'string' && typeof event.type === 'string' && typeof event.stream === 'string' &&
-      Number.isInteger(event.revision) && event.revision >= 0 &&
-      event.metadata && typeof event.metadata === 'object' &&
-      typeof event.metadata.hash === 'string' && typeof event.metadata.prevHash === 'string';
-    if (!ok) throw new ImportRefused(`${file} line ${n}: not an exported event (expected id, type, stream, revision, data, metadata with prevHash and hash)`);
+      event &&
+      typeof event === 'object' &&
+      typeof event.id === 'string' &&
+      typeof event.type === 'string' &&
+      typeof event.stream === 'string' &&
+      Number.isInteger(event.revision) &&
+      event.revision >= 0 &&
+      event.metadata &&
+      typeof event.metadata === 'object' &&
+      typeof event.metadata.hash === 'string' &&
+      typeof event.metadata.prevHash === 'string';
+    if (!ok)
+      throw new ImportRefused(
+        `${file} line ${n}: not an exported event (expected id, type, stream, revision, data, metadata with prevHash and hash)`,
+      );
     yield { n, event, bytes: Buffer.byteLength(text) };
   }
 }
@@ -138,7 +151,11 @@ class PartialExportCheck {
     const d = event.data as Record<string, unknown> | null;
     if (!d || typeof d !== 'object') return;
     if (event.type === 'SigningKeyGenerated' && typeof d.kid === 'string') this.keys.add(d.kid);
-    if ((event.type === 'AccessTokenIssued' || event.type === 'IdTokenIssued') && typeof d.kid === 'string' && !this.keys.has(d.kid)) {
+    if (
+      (event.type === 'AccessTokenIssued' || event.type === 'IdTokenIssued') &&
+      typeof d.kid === 'string' &&
+      !this.keys.has(d.kid)
+    ) {
       throw new ImportRefused(
         `refusing to import: ${where}: signed with key ${d.kid}, which no earlier SigningKeyGenerated event in the file created: the file is not a whole-ledger export (made with --category?); ${WHOLE}`,
       );
@@ -192,12 +209,18 @@ export async function checkExport(file: string): Promise<CheckedExport> {
   const partial = new PartialExportCheck(file);
   for await (const { n, event } of lines(file)) {
     const where = `${file} line ${n} (stream ${event.stream}, id ${event.id}, revision ${event.revision})`;
-    if (!hasValidHash(toRecorded(event))) throw new ImportRefused(`refusing to import: ${where}: hash does not match the event's content (the file was altered)`);
+    if (!hasValidHash(toRecorded(event)))
+      throw new ImportRefused(
+        `refusing to import: ${where}: hash does not match the event's content (the file was altered)`,
+      );
     const prev = chains.get(event.stream);
     if (event.revision !== (prev ? prev.revision + 1 : 0)) {
-      throw new ImportRefused(`refusing to import: ${where}: expected revision ${prev ? prev.revision + 1 : 0} (an event is missing, reordered, or the stream was exported in part)`);
+      throw new ImportRefused(
+        `refusing to import: ${where}: expected revision ${prev ? prev.revision + 1 : 0} (an event is missing, reordered, or the stream was exported in part)`,
+      );
     }
-    if (event.metadata.prevHash !== (prev?.hash ?? '')) throw new ImportRefused(`refusing to import: ${where}: prevHash does not match the previous event's hash`);
+    if (event.metadata.prevHash !== (prev?.hash ?? ''))
+      throw new ImportRefused(`refusing to import: ${where}: prevHash does not match the previous event's hash`);
     if (ids.has(event.id)) throw new ImportRefused(`refusing to import: ${where}: duplicate event id`);
     try {
       catalogue.validate(event.type, event.metadata.schemaVersion, event.data);
@@ -218,9 +241,16 @@ export async function checkExport(file: string): Promise<CheckedExport> {
  * one stream together, with their ids, revisions, data and metadata.
  * The store recomputes each hash on append; it must equal the exported one.
  */
-export async function importLedger(store: EventStore, file: string, checked?: CheckedExport): Promise<{ events: number; streams: number }> {
+export async function importLedger(
+  store: EventStore,
+  file: string,
+  checked?: CheckedExport,
+): Promise<{ events: number; streams: number }> {
   const head = await store.headPosition();
-  if (head !== 0n) throw new ImportRefused(`refusing to import: the ledger is not empty (head position ${head}); import only into an empty ledger`);
+  if (head !== 0n)
+    throw new ImportRefused(
+      `refusing to import: the ledger is not empty (head position ${head}); import only into an empty ledger`,
+    );
   const { streams } = checked?.file === file ? checked : await checkExport(file);
 
   let events = 0;

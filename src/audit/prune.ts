@@ -16,7 +16,8 @@ const PRUNABLE = new Set(['token', 'grant', 'assertion', 'session']);
 /** The latest moment (epoch s) anything in the event still lives: an expiry in its data. */
 function livesUntil(data: Record<string, unknown>): number {
   let until = 0;
-  for (const key of ['exp', 'familyExp']) if (typeof data[key] === 'number') until = Math.max(until, data[key] as number);
+  for (const key of ['exp', 'familyExp'])
+    if (typeof data[key] === 'number') until = Math.max(until, data[key] as number);
   return until;
 }
 
@@ -40,7 +41,9 @@ export class PruneRefused extends Error {
  */
 export async function planPrune(store: EventStore, before: Date, now: Date): Promise<PrunePlan> {
   if (before.getTime() > now.getTime()) {
-    throw new PruneRefused(`--before ${before.toISOString()} is in the future: only streams whose every token has already expired may be pruned`);
+    throw new PruneRefused(
+      `--before ${before.toISOString()} is in the future: only streams whose every token has already expired may be pruned`,
+    );
   }
   const cutoff = Math.floor(before.getTime() / 1000);
   const streams = new Map<string, { events: number; until: number; lastRevision: number; lastHash: string }>();
@@ -62,7 +65,12 @@ export async function planPrune(store: EventStore, before: Date, now: Date): Pro
     .digest('hex');
   return {
     before: before.toISOString(),
-    streams: pruned.map(([stream, s]) => ({ stream, events: s.events, lastRevision: s.lastRevision, lastHash: s.lastHash })),
+    streams: pruned.map(([stream, s]) => ({
+      stream,
+      events: s.events,
+      lastRevision: s.lastRevision,
+      lastHash: s.lastHash,
+    })),
     events: pruned.reduce((n, [, s]) => n + s.events, 0),
     byCategory,
     digest,
@@ -71,10 +79,21 @@ export async function planPrune(store: EventStore, before: Date, now: Date): Pro
 
 /** The LedgerPruned event that records `plan` (validated against its schema). */
 export function prunedRecord(plan: PrunePlan, actor: string): NewEvent {
-  const data = { before: plan.before, streams: plan.streams.length, events: plan.events, byCategory: plan.byCategory, digest: plan.digest };
+  const data = {
+    before: plan.before,
+    streams: plan.streams.length,
+    events: plan.events,
+    byCategory: plan.byCategory,
+    digest: plan.digest,
+  };
   new EventCatalogue(catalogueEvents).validate(LedgerPruned.type, LedgerPruned.version, data);
   const id = uuidv7();
-  return { id, type: LedgerPruned.type, data, metadata: { actor, correlationId: id, causationId: null, schemaVersion: LedgerPruned.version } };
+  return {
+    id,
+    type: LedgerPruned.type,
+    data,
+    metadata: { actor, correlationId: id, causationId: null, schemaVersion: LedgerPruned.version },
+  };
 }
 
 /**
@@ -91,9 +110,9 @@ export function applyPrune(file: string, plan: PrunePlan, actor: string): { posi
       .transaction(() => {
         const del = db.prepare('DELETE FROM events WHERE stream = ?');
         for (const s of plan.streams) del.run(s.stream);
-        const head = db.prepare('SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1').get(PRUNE_STREAM) as
-          | { revision: number; hash: string }
-          | undefined;
+        const head = db
+          .prepare('SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1')
+          .get(PRUNE_STREAM) as { revision: number; hash: string } | undefined;
         const revision = (head?.revision ?? -1) + 1;
         const prevHash = head?.hash ?? '';
         const { id } = record;
@@ -101,7 +120,9 @@ export function applyPrune(file: string, plan: PrunePlan, actor: string): { posi
         const metadataJson = JSON.stringify(record.metadata);
         const hash = hashEvent(id, PRUNE_STREAM, revision, LedgerPruned.type, dataJson, metadataJson, prevHash);
         const info = db
-          .prepare('INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .prepare(
+            'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          )
           .run(id, PRUNE_STREAM, revision, LedgerPruned.type, dataJson, metadataJson, prevHash, hash, Date.now());
         return { position: Number(info.lastInsertRowid) };
       })

@@ -15,7 +15,9 @@ export function parseUntil(raw: string): Until {
   if (/^\d+$/.test(raw)) return { position: BigInt(raw) };
   const ms = Date.parse(raw);
   if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(ms)) {
-    throw new ConfigError(`--until ${JSON.stringify(raw)} is invalid: expected a ledger position (digits) or an ISO date-time such as 2026-01-31T12:00:00Z`);
+    throw new ConfigError(
+      `--until ${JSON.stringify(raw)} is invalid: expected a ledger position (digits) or an ISO date-time such as 2026-01-31T12:00:00Z`,
+    );
   }
   return { time: new Date(ms) };
 }
@@ -93,7 +95,8 @@ export async function replayLedger(
   let idTokensIssued = 0;
   let clock: number | null = null;
   const tick = (seconds: unknown) => {
-    if (typeof seconds === 'number' && Number.isFinite(seconds)) clock = clock === null ? seconds : Math.max(clock, seconds);
+    if (typeof seconds === 'number' && Number.isFinite(seconds))
+      clock = clock === null ? seconds : Math.max(clock, seconds);
   };
 
   for await (const recorded of allEvents(store)) {

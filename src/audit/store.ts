@@ -37,7 +37,8 @@ export function sqliteSequence(config: Config): bigint | undefined {
   if (!existsSync(file)) return undefined;
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const row = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`).get() as { seq: number } | undefined;
+    const row = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`).get() as
+      { seq: number } | undefined;
     return BigInt(row?.seq ?? 0);
   } catch {
     return undefined;

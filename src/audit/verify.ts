@@ -104,7 +104,8 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     } else {
       try {
         if (typeof meta.schemaVersion !== 'number') throw new Error('metadata.schemaVersion is missing');
-        if (typeof meta.actor !== 'string' || typeof meta.correlationId !== 'string') throw new Error('metadata.actor/correlationId is missing');
+        if (typeof meta.actor !== 'string' || typeof meta.correlationId !== 'string')
+          throw new Error('metadata.actor/correlationId is missing');
         catalogue.validate(e.type, meta.schemaVersion, e.data);
       } catch (err) {
         found.push(`schema: ${(err as Error).message}`);
@@ -127,7 +128,7 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
             : `prevHash is ${String(meta.prevHash)} but this is the first event of its stream`,
         );
       }
-      if (!hasValidHash(e)) found.push('hash does not match the event\'s content: the event was altered');
+      if (!hasValidHash(e)) found.push("hash does not match the event's content: the event was altered");
       streams.set(e.stream, { revision: e.revision, hash: meta.hash });
 
       checkKeys(e, keys, found, () => signedTokens++);
@@ -140,7 +141,10 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
   // A ledger without any gap is a copy made by import, which numbers positions afresh: its
   // LedgerPruned records still say what was pruned before the copy, and account for nothing here.
   if (store.kind !== 'esdb' && missing > 0n && missing < pruned) {
-    report(null, `LedgerPruned records account for ${pruned} removed events but only ${missing} positions are missing: a prune record was altered`);
+    report(
+      null,
+      `LedgerPruned records account for ${pruned} removed events but only ${missing} positions are missing: a prune record was altered`,
+    );
   }
 
   if (store.kind !== 'esdb' && options.highestIssued !== undefined) {
@@ -161,7 +165,9 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     pruned: Number(pruned),
     streams: streams.size,
     signedTokens,
-    head: last ? { position: last.position.toString(), stream: last.stream, id: last.id, hash: last.metadata?.hash ?? '' } : null,
+    head: last
+      ? { position: last.position.toString(), stream: last.stream, id: last.id, hash: last.metadata?.hash ?? '' }
+      : null,
     ...(problems[0] ? { firstBad: problems[0] } : {}),
     problems,
     problemCount,
@@ -188,9 +194,13 @@ function checkKeys(e: RecordedEvent, keys: Map<string, KeyInfo>, found: string[]
   // iat has second precision, activatesAt/retiredAt millisecond precision: compare at the second.
   if (!key) found.push(`signed with key ${d.kid}, which no earlier SigningKeyGenerated event created`);
   else if (Math.floor(key.activatesAtMs / 1000) > iat) {
-    found.push(`signed with key ${d.kid} at iat ${iat} (${new Date(iat * 1000).toISOString()}) before the key activated (${new Date(key.activatesAtMs).toISOString()})`);
+    found.push(
+      `signed with key ${d.kid} at iat ${iat} (${new Date(iat * 1000).toISOString()}) before the key activated (${new Date(key.activatesAtMs).toISOString()})`,
+    );
   } else if (key.retiredAtMs !== null && key.retiredAtMs < iat * 1000) {
-    found.push(`signed with key ${d.kid} at iat ${iat} (${new Date(iat * 1000).toISOString()}) after the key was retired (${new Date(key.retiredAtMs).toISOString()})`);
+    found.push(
+      `signed with key ${d.kid} at iat ${iat} (${new Date(iat * 1000).toISOString()}) after the key was retired (${new Date(key.retiredAtMs).toISOString()})`,
+    );
   }
 }
 

@@ -7,7 +7,15 @@ import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '
 import { openAuditStore, sqliteSequence } from '../audit/store.js';
 import type { PostgresEventStore } from '../ledger/postgres/postgresEventStore.js';
 import { PRUNE_STREAM } from '../domain/retention/events.js';
-import { applyPrune, forgetPrunedInHistory, planPrune, prunedRecord, prunedEventCount, PruneRefused, type PrunePlan } from '../audit/prune.js';
+import {
+  applyPrune,
+  forgetPrunedInHistory,
+  planPrune,
+  prunedRecord,
+  prunedEventCount,
+  PruneRefused,
+  type PrunePlan,
+} from '../audit/prune.js';
 import { historyFile, LEDGER_FILE } from '../runtime.js';
 import { ConfigError } from '../config/config.js';
 import { join } from 'node:path';
@@ -44,7 +52,8 @@ async function withStore(
   }
 }
 
-const countsLine = (c: TokenCounts) => `${c.issued} issued, ${c.active} active, ${c.revoked} revoked, ${c.expired} expired`;
+const countsLine = (c: TokenCounts) =>
+  `${c.issued} issued, ${c.active} active, ${c.revoked} revoked, ${c.expired} expired`;
 
 function humanSummary(s: ReplaySummary): string {
   const rows = Object.entries(s.perClient).map(([client, c]) => ({
@@ -66,7 +75,7 @@ function humanSummary(s: ReplaySummary): string {
 export function auditCommands(): Command[] {
   const verify = new Command('verify')
     .description(
-      'check the whole ledger: schemas, each stream\'s hash chain (revisions from 0, prevHash, hash), the signing key of every token,\n' +
+      "check the whole ledger: schemas, each stream's hash chain (revisions from 0, prevHash, hash), the signing key of every token,\n" +
         'and on the embedded and PostgreSQL stores that no position is missing. Exit 0 when sound, 2 naming the first bad event, 1 on other errors.',
     )
     .option('--json', 'print JSON')
@@ -74,7 +83,11 @@ export function auditCommands(): Command[] {
       await withStore(async (store, config) => {
         const report = await verifyLedger(store, {
           highestIssued:
-            store.kind === 'sqlite' ? sqliteSequence(config) : store.kind === 'postgres' ? await (store as PostgresEventStore).highestIssued() : undefined,
+            store.kind === 'sqlite'
+              ? sqliteSequence(config)
+              : store.kind === 'postgres'
+                ? await (store as PostgresEventStore).highestIssued()
+                : undefined,
           prunedEvents: await prunedEventCount(store),
         });
         if (!report.ok) process.exitCode = EXIT_TAMPERED;
@@ -94,22 +107,30 @@ export function auditCommands(): Command[] {
         '--until stops at a position, or after the last event recorded at or before an ISO time.\n' +
         'Tokens are judged active/expired at the --until time; without a time, at the latest issuance/authentication\n' +
         'time found in the events themselves (never the wall clock), so the same ledger always prints the same output.\n' +
-        'The digest ignores the store\'s recordedAt and positions (not covered by the hashes; they change on import).',
+        "The digest ignores the store's recordedAt and positions (not covered by the hashes; they change on import).",
     )
     .option('--until <time|position>', 'an ISO date-time (e.g. 2026-01-31T12:00:00Z) or a ledger position')
     .option('--json', 'print only the counts and the digest as JSON')
     .action(async (opts: { until?: string; json?: boolean }) => {
       await withStore(async (store) => {
         // Views see every event at its current schema version, as on the server.
-        const summary = await replayLedger(upcastingStore(store, upcasters), opts.until === undefined ? undefined : parseUntil(opts.until));
+        const summary = await replayLedger(
+          upcastingStore(store, upcasters),
+          opts.until === undefined ? undefined : parseUntil(opts.until),
+        );
         print(opts.json === true, summary, () => humanSummary(summary));
       });
     });
 
   const exp = new Command('export')
-    .description('write the ledger as NDJSON, one event per line in ledger order, with its hashes (id, type, stream, revision, position, recordedAt, data, metadata)')
+    .description(
+      'write the ledger as NDJSON, one event per line in ledger order, with its hashes (id, type, stream, revision, position, recordedAt, data, metadata)',
+    )
     .requiredOption('--out <file>', 'file to write (mode 0600)')
-    .option('--category <category>', 'only streams of this category (client, user, grant, keyring, …): for reading; import refuses such a file')
+    .option(
+      '--category <category>',
+      'only streams of this category (client, user, grant, keyring, …): for reading; import refuses such a file',
+    )
     .option('--json', 'print JSON')
     .action(async (opts: { out: string; category?: string; json?: boolean }) => {
       await withStore(async (store) => {
@@ -119,7 +140,9 @@ export function auditCommands(): Command[] {
     });
 
   const imp = new Command('import')
-    .description('append an export into an EMPTY ledger, preserving order, ids and revisions; the whole file is checked first (hashes, chains, schemas)')
+    .description(
+      'append an export into an EMPTY ledger, preserving order, ids and revisions; the whole file is checked first (hashes, chains, schemas)',
+    )
     .requiredOption('--in <file>', 'an NDJSON file written by export')
     .option('--json', 'print JSON')
     .action(async (opts: { in: string; json?: boolean }) => {
@@ -127,7 +150,11 @@ export function auditCommands(): Command[] {
       await withStore(
         async (store) => {
           const r = await importLedger(store, opts.in, checked);
-          print(opts.json === true, r, () => `imported ${r.events} events of ${r.streams} streams; every hash recomputed identically`);
+          print(
+            opts.json === true,
+            r,
+            () => `imported ${r.events} events of ${r.streams} streams; every hash recomputed identically`,
+          );
         },
         'create',
         async () => {
@@ -141,14 +168,21 @@ export function auditCommands(): Command[] {
       'delete the token, grant, assertion and session streams whose every token expired before --before, and record it (LedgerPruned)\n' +
         'so verify still passes and says what was pruned. The ledger keeps everything by default; prune only where a policy demands deletion.',
     )
-    .requiredOption('--before <time>', 'an ISO date-time, not in the future; only streams whose last expiry is earlier are removed')
+    .requiredOption(
+      '--before <time>',
+      'an ISO date-time, not in the future; only streams whose last expiry is earlier are removed',
+    )
     .option('--dry-run', 'show what would be removed, remove nothing')
     .option('--json', 'print JSON')
     .action(async (opts: { before: string; dryRun?: boolean; json?: boolean }) => {
       await withStore(async (store, config) => {
         const before = new Date(opts.before);
-        if (Number.isNaN(before.getTime())) throw new ConfigError(`--before ${JSON.stringify(opts.before)} is invalid: expected an ISO date-time`);
-        if (store.kind === 'esdb') throw new ConfigError('prune works on the embedded and PostgreSQL stores only for now; export, prune an embedded copy, import');
+        if (Number.isNaN(before.getTime()))
+          throw new ConfigError(`--before ${JSON.stringify(opts.before)} is invalid: expected an ISO date-time`);
+        if (store.kind === 'esdb')
+          throw new ConfigError(
+            'prune works on the embedded and PostgreSQL stores only for now; export, prune an embedded copy, import',
+          );
         let plan: PrunePlan;
         try {
           plan = await planPrune(store, before, new Date());
@@ -166,11 +200,21 @@ export function auditCommands(): Command[] {
         };
         if (!opts.dryRun && plan.streams.length > 0) {
           // The audit store is the adapter itself (no upcasting wrapper).
-          if (store.kind === 'postgres') await (store as PostgresEventStore).deleteStreamsAndAppend(plan.streams.map((s) => s.stream), PRUNE_STREAM, [prunedRecord(plan, 'operator:cli')]);
+          if (store.kind === 'postgres')
+            await (store as PostgresEventStore).deleteStreamsAndAppend(
+              plan.streams.map((s) => s.stream),
+              PRUNE_STREAM,
+              [prunedRecord(plan, 'operator:cli')],
+            );
           else applyPrune(join(config.dataDir, LEDGER_FILE), plan, 'operator:cli');
           forgetPrunedInHistory(historyFile(config.dataDir), plan);
         }
-        print(opts.json === true, result, () => `${opts.dryRun ? 'would prune' : 'pruned'} ${plan.events} events of ${plan.streams.length} streams expired before ${plan.before}`);
+        print(
+          opts.json === true,
+          result,
+          () =>
+            `${opts.dryRun ? 'would prune' : 'pruned'} ${plan.events} events of ${plan.streams.length} streams expired before ${plan.before}`,
+        );
       });
     });
 

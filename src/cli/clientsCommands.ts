@@ -1,7 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { disableClient, handleClientCommand } from '../commands/clients.js';
-import { AUTH_METHODS, GRANT_TYPES, INTROSPECTION_ACCESS, RESPONSE_MODES, type ClientMetadata } from '../domain/clients/events.js';
+import {
+  AUTH_METHODS,
+  GRANT_TYPES,
+  INTROSPECTION_ACCESS,
+  RESPONSE_MODES,
+  type ClientMetadata,
+} from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { ClientCommandError } from '../domain/clients/decide.js';
 import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
@@ -33,19 +39,27 @@ interface MetadataFlags {
   clientUri?: string;
 }
 
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function grantTypes(value: string): string[] {
   const values = list(value);
   const unknown = values.filter((v) => !(GRANT_TYPES as readonly string[]).includes(v));
-  if (unknown.length) throw new InvalidArgumentError(`unknown grant type ${unknown.join(', ')}; expected ${GRANT_TYPES.join(', ')}`);
+  if (unknown.length)
+    throw new InvalidArgumentError(`unknown grant type ${unknown.join(', ')}; expected ${GRANT_TYPES.join(', ')}`);
   return values;
 }
 
 function responseModes(value: string): ClientMetadata['response_modes'] {
   const values = list(value);
   const unknown = values.filter((v) => !(RESPONSE_MODES as readonly string[]).includes(v));
-  if (unknown.length) throw new InvalidArgumentError(`unknown response mode ${unknown.join(', ')}; expected ${RESPONSE_MODES.join(', ')}`);
+  if (unknown.length)
+    throw new InvalidArgumentError(
+      `unknown response mode ${unknown.join(', ')}; expected ${RESPONSE_MODES.join(', ')}`,
+    );
   return values as ClientMetadata['response_modes'];
 }
 
@@ -78,27 +92,51 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
     .addOption(new Option('--access-token-format <format>', 'jwt (RFC 9068) or opaque').choices(['jwt', 'opaque']))
     .addOption(new Option('--access-token-signing-alg <alg>', 'JWT access token signature').choices(['ES256', 'RS256']))
     .option('--access-token-ttl <seconds>', `access token lifetime${defaults ? ' (default 3600)' : ''}`, seconds)
-    .addOption(new Option('--id-token-signed-response-alg <alg>', 'ID token signature (default RS256)').choices(['RS256', 'ES256']))
-    .option('--post-logout-redirect-uris <list>', 'comma-separated URIs allowed after RP-initiated logout (exact match)', list)
+    .addOption(
+      new Option('--id-token-signed-response-alg <alg>', 'ID token signature (default RS256)').choices([
+        'RS256',
+        'ES256',
+      ]),
+    )
+    .option(
+      '--post-logout-redirect-uris <list>',
+      'comma-separated URIs allowed after RP-initiated logout (exact match)',
+      list,
+    )
     .option('--backchannel-logout-uri <url>', 'where logout tokens are POSTed (OIDC Back-Channel Logout)')
-    .option('--response-modes <list>', `comma-separated: ${RESPONSE_MODES.join(', ')} (default query,form_post; web_message only when listed)`, responseModes)
-    .addOption(new Option('--introspection-access <access>', 'tokens the client may introspect: all (default) or own_and_audience').choices([...INTROSPECTION_ACCESS]))
-    .option('--introspection-audiences <list>', 'comma-separated resource identifiers (aud values) whose tokens an own_and_audience client may introspect', list)
+    .option(
+      '--response-modes <list>',
+      `comma-separated: ${RESPONSE_MODES.join(', ')} (default query,form_post; web_message only when listed)`,
+      responseModes,
+    )
+    .addOption(
+      new Option(
+        '--introspection-access <access>',
+        'tokens the client may introspect: all (default) or own_and_audience',
+      ).choices([...INTROSPECTION_ACCESS]),
+    )
+    .option(
+      '--introspection-audiences <list>',
+      'comma-separated resource identifiers (aud values) whose tokens an own_and_audience client may introspect',
+      list,
+    )
     .option('--logo-uri <url>', 'https URL of a logo shown on the login, consent and sign-out pages')
     .option('--client-uri <url>', "http(s) URL of the application's home page, linked from those pages")
     .option('--json', 'print JSON');
 }
 
-const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 
 function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetadata {
   return {
-    ...(flags.clientName ?? base?.client_name ? { client_name: flags.clientName ?? base?.client_name } : {}),
+    ...((flags.clientName ?? base?.client_name) ? { client_name: flags.clientName ?? base?.client_name } : {}),
     grant_types: (flags.grantTypes ?? base?.grant_types ?? ['client_credentials']) as ClientMetadata['grant_types'],
     redirect_uris: flags.redirectUris ?? base?.redirect_uris ?? [],
     scope: flags.scope ?? base?.scope ?? '',
-    token_endpoint_auth_method: flags.tokenEndpointAuthMethod ?? base?.token_endpoint_auth_method ?? 'client_secret_basic',
-    ...(flags.jwks ?? base?.jwks ? { jwks: flags.jwks ?? base?.jwks } : {}),
+    token_endpoint_auth_method:
+      flags.tokenEndpointAuthMethod ?? base?.token_endpoint_auth_method ?? 'client_secret_basic',
+    ...((flags.jwks ?? base?.jwks) ? { jwks: flags.jwks ?? base?.jwks } : {}),
     access_token_format: flags.accessTokenFormat ?? base?.access_token_format ?? 'jwt',
     access_token_signing_alg: flags.accessTokenSigningAlg ?? base?.access_token_signing_alg ?? 'ES256',
     access_token_ttl: flags.accessTokenTtl ?? base?.access_token_ttl ?? 3600,
@@ -137,9 +175,15 @@ const describe = (c: ReturnType<typeof clientInformation>) =>
 
 /** A secret for a client that needs one: the operator's (slow hash) or a generated one (SHA-256). */
 async function secretFor(metadata: ClientMetadata, chosen: string | undefined) {
-  const needsSecret = metadata.token_endpoint_auth_method === 'client_secret_basic' || metadata.token_endpoint_auth_method === 'client_secret_post';
+  const needsSecret =
+    metadata.token_endpoint_auth_method === 'client_secret_basic' ||
+    metadata.token_endpoint_auth_method === 'client_secret_post';
   if (!needsSecret) {
-    if (chosen) throw new ClientCommandError('invalid_client_metadata', `${metadata.token_endpoint_auth_method} clients have no secret`);
+    if (chosen)
+      throw new ClientCommandError(
+        'invalid_client_metadata',
+        `${metadata.token_endpoint_auth_method} clients have no secret`,
+      );
     return { secret: undefined, hash: null };
   }
   if (chosen !== undefined) checkChosenClientSecret(chosen);
@@ -148,9 +192,14 @@ async function secretFor(metadata: ClientMetadata, chosen: string | undefined) {
 }
 
 export function clientsCommand(): Command {
-  const clients = new Command('clients').description('OAuth clients: create, list, show, update, rotate-secret, disable');
+  const clients = new Command('clients').description(
+    'OAuth clients: create, list, show, update, rotate-secret, disable',
+  );
 
-  withMetadataFlags(clients.command('create').description('register a client (prints RFC 7591 client information)'), true)
+  withMetadataFlags(
+    clients.command('create').description('register a client (prints RFC 7591 client information)'),
+    true,
+  )
     .option('--client-id <id>', 'client identifier (generated when omitted)')
     .option('--client-secret <secret>', 'use this secret instead of a generated one (stored as a slow hash)')
     .action((opts: MetadataFlags & { clientId?: string; clientSecret?: string; json?: boolean }) =>
@@ -160,7 +209,11 @@ export function clientsCommand(): Command {
         const { secret, hash } = await secretFor(metadata, opts.clientSecret);
         await handleClientCommand(rt, { type: 'RegisterClient', clientId, metadata, secret: hash }, operator());
         const info = clientInformation(mustFind(rt, clientId), secret);
-        print(!!opts.json, info, () => `${describe(info)}${secret ? '\n(the client secret is shown only this once)' : ''}`);
+        print(
+          !!opts.json,
+          info,
+          () => `${describe(info)}${secret ? '\n(the client secret is shown only this once)' : ''}`,
+        );
       }, 'create'),
     );
 
@@ -172,7 +225,15 @@ export function clientsCommand(): Command {
       withRuntime(async (rt) => {
         const all = [...rt.runner.view(clientsProjection).byId.values()].map((c) => clientInformation(c));
         print(!!opts.json, { clients: all }, () =>
-          table(all.map((c) => ({ client_id: c.client_id, name: c.client_name ?? '', grant_types: c.grant_types.join(','), auth: c.token_endpoint_auth_method, status: c.disabled ? 'disabled' : 'active' }))),
+          table(
+            all.map((c) => ({
+              client_id: c.client_id,
+              name: c.client_name ?? '',
+              grant_types: c.grant_types.join(','),
+              auth: c.token_endpoint_auth_method,
+              status: c.disabled ? 'disabled' : 'active',
+            })),
+          ),
         );
       }),
     );
@@ -188,14 +249,18 @@ export function clientsCommand(): Command {
       }),
     );
 
-  withMetadataFlags(clients.command('update <clientId>').description('change a client\'s metadata (unspecified flags keep their values)'), false).action(
-    (clientId: string, opts: MetadataFlags & { json?: boolean }) =>
-      withRuntime(async (rt) => {
-        const metadata = metadataFrom(opts, mustFind(rt, clientId).metadata);
-        await handleClientCommand(rt, { type: 'UpdateClient', clientId, metadata }, operator());
-        const info = clientInformation(mustFind(rt, clientId));
-        print(!!opts.json, info, () => describe(info));
-      }),
+  withMetadataFlags(
+    clients
+      .command('update <clientId>')
+      .description("change a client's metadata (unspecified flags keep their values)"),
+    false,
+  ).action((clientId: string, opts: MetadataFlags & { json?: boolean }) =>
+    withRuntime(async (rt) => {
+      const metadata = metadataFrom(opts, mustFind(rt, clientId).metadata);
+      await handleClientCommand(rt, { type: 'UpdateClient', clientId, metadata }, operator());
+      const info = clientInformation(mustFind(rt, clientId));
+      print(!!opts.json, info, () => describe(info));
+    }),
   );
 
   clients

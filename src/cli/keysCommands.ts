@@ -43,7 +43,15 @@ export function keysCommand(): Command {
         const now = Date.now();
         const list = [...rt.runner.view(keysProjection).keys.values()].map((k) => describe(k, now));
         print(!!opts.json, { keys: list }, () =>
-          table(list.map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, activates: k.activatesAt ?? '', retired: k.retiredAt ?? '' }))),
+          table(
+            list.map((k) => ({
+              kid: k.kid,
+              alg: k.alg,
+              status: k.status,
+              activates: k.activatesAt ?? '',
+              retired: k.retiredAt ?? '',
+            })),
+          ),
         );
       }),
     );

@@ -15,12 +15,18 @@ export function checkLedgerPresence(config: Config, use: LedgerUse): void {
   if (ledgerExists(config)) return;
   const file = resolve(config.dataDir, LEDGER_FILE);
   if (use === 'existing') {
-    throw new ConfigError(`DATA_DIR=${config.dataDir} holds no ledger (${file} does not exist): set DATA_DIR to the server's data directory, or start the server once`);
+    throw new ConfigError(
+      `DATA_DIR=${config.dataDir} holds no ledger (${file} does not exist): set DATA_DIR to the server's data directory, or start the server once`,
+    );
   }
   process.stderr.write(`token-ledger: no ledger at ${file}: starting a new, empty one there\n`);
 }
 
 /** Whether the embedded ledger file is there (a server-backed ledger, EventStoreDB or PostgreSQL, always counts as there). */
 export function ledgerExists(config: Config): boolean {
-  return config.eventstoreConnectionString !== undefined || config.database !== undefined || existsSync(resolve(config.dataDir, LEDGER_FILE));
+  return (
+    config.eventstoreConnectionString !== undefined ||
+    config.database !== undefined ||
+    existsSync(resolve(config.dataDir, LEDGER_FILE))
+  );
 }

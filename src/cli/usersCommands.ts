@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { changePassword, disableUser, enableUser, findUserBySub, findUserByUsername, registerUser } from '../commands/users.js';
+import {
+  changePassword,
+  disableUser,
+  enableUser,
+  findUserBySub,
+  findUserByUsername,
+  registerUser,
+} from '../commands/users.js';
 import { UserCommandError } from '../domain/users/decide.js';
 import type { UserState } from '../domain/users/state.js';
 import { usersProjection } from '../../projections/users.js';
@@ -61,23 +68,31 @@ export function usersCommand(): Command {
     .option('--email-verified', 'the email address is known to belong to the user')
     .option('--name <name>', 'full name')
     .option('--json', 'print JSON')
-    .action((opts: { username: string; password?: string; email?: string; emailVerified?: boolean; name?: string; json?: boolean }) =>
-      withRuntime(async (rt) => {
-        const password = passwordFrom(opts.password);
-        const user = await registerUser(
-          rt,
-          {
-            username: opts.username,
-            password,
-            ...(opts.email !== undefined ? { email: opts.email } : {}),
-            ...(opts.name !== undefined ? { name: opts.name } : {}),
-            emailVerified: !!opts.emailVerified,
-          },
-          operator(),
-        );
-        const info = userInformation(user);
-        print(!!opts.json, info, () => describe(info));
-      }, 'create'),
+    .action(
+      (opts: {
+        username: string;
+        password?: string;
+        email?: string;
+        emailVerified?: boolean;
+        name?: string;
+        json?: boolean;
+      }) =>
+        withRuntime(async (rt) => {
+          const password = passwordFrom(opts.password);
+          const user = await registerUser(
+            rt,
+            {
+              username: opts.username,
+              password,
+              ...(opts.email !== undefined ? { email: opts.email } : {}),
+              ...(opts.name !== undefined ? { name: opts.name } : {}),
+              emailVerified: !!opts.emailVerified,
+            },
+            operator(),
+          );
+          const info = userInformation(user);
+          print(!!opts.json, info, () => describe(info));
+        }, 'create'),
     );
 
   users
@@ -88,7 +103,15 @@ export function usersCommand(): Command {
       withRuntime(async (rt) => {
         const all = [...rt.runner.view(usersProjection).bySub.values()].map(userInformation);
         print(!!opts.json, { users: all }, () =>
-          table(all.map((u) => ({ sub: u.sub, username: u.username, email: u.email ?? '', name: u.name ?? '', status: u.disabled ? 'disabled' : 'active' }))),
+          table(
+            all.map((u) => ({
+              sub: u.sub,
+              username: u.username,
+              email: u.email ?? '',
+              name: u.name ?? '',
+              status: u.disabled ? 'disabled' : 'active',
+            })),
+          ),
         );
       }),
     );
@@ -116,12 +139,24 @@ export function usersCommand(): Command {
           print(!!opts.json, info, () => `user ${info.username} ${done}`);
         }),
       );
-  statusChange('disable', 'disable a user: they can no longer log in, and their sessions, grants and tokens are revoked (the username stays taken)', disableUser, 'disabled');
-  statusChange('enable', 'let a disabled user log in again (what disabling revoked stays revoked)', enableUser, 'enabled');
+  statusChange(
+    'disable',
+    'disable a user: they can no longer log in, and their sessions, grants and tokens are revoked (the username stays taken)',
+    disableUser,
+    'disabled',
+  );
+  statusChange(
+    'enable',
+    'let a disabled user log in again (what disabling revoked stays revoked)',
+    enableUser,
+    'enabled',
+  );
 
   users
     .command('set-password <subOrUsername>')
-    .description(`replace a user's password (from --password or ${PASSWORD_ENV}); signs the user out everywhere unless --keep-sessions`)
+    .description(
+      `replace a user's password (from --password or ${PASSWORD_ENV}); signs the user out everywhere unless --keep-sessions`,
+    )
     .option('--password <password>', 'the new password, at least 8 characters')
     .option('--keep-sessions', "keep the user's sessions, grants and tokens (by default they are revoked)")
     .option('--json', 'print JSON')
@@ -129,7 +164,9 @@ export function usersCommand(): Command {
       withRuntime(async (rt) => {
         const password = passwordFrom(opts.password);
         const keepSessions = opts.keepSessions === true;
-        const info = userInformation(await changePassword(rt, mustFind(rt, subOrUsername).sub, password, operator(), { keepSessions }));
+        const info = userInformation(
+          await changePassword(rt, mustFind(rt, subOrUsername).sub, password, operator(), { keepSessions }),
+        );
         print(!!opts.json, info, () => `password changed for user ${info.username}`);
       }),
     );

@@ -33,7 +33,9 @@ export class BackchannelLogoutDispatcher {
 
   /** Attempts every delivery that is due now; resolves when those attempts are recorded. */
   async tick(now = Date.now()): Promise<void> {
-    const due = [...this.rt.runner.view(authorizationProjection).pendingLogouts.values()].filter((p) => p.nextAttemptAt <= now);
+    const due = [...this.rt.runner.view(authorizationProjection).pendingLogouts.values()].filter(
+      (p) => p.nextAttemptAt <= now,
+    );
     await Promise.all(due.map((p) => this.deliver(p)));
   }
 
@@ -48,7 +50,10 @@ export class BackchannelLogoutDispatcher {
       const stream = `session-${p.sidHash}`;
       const event =
         error === null
-          ? { type: 'BackchannelLogoutDelivered', data: { sidHash: p.sidHash, clientId: p.clientId, jti: p.jti, attempt } }
+          ? {
+              type: 'BackchannelLogoutDelivered',
+              data: { sidHash: p.sidHash, clientId: p.clientId, jti: p.jti, attempt },
+            }
           : {
               type: 'BackchannelLogoutFailed',
               data: {
@@ -80,7 +85,16 @@ export class BackchannelLogoutDispatcher {
     const now = Math.floor(Date.now() / 1000);
     const logoutToken = signJwt(
       { typ: 'logout+jwt' },
-      { iss: this.rt.config.issuer, aud: client.clientId, iat: now, exp: now + 120, jti: p.jti, sub: p.sub, sid: p.sidHash, events: { [BACKCHANNEL_EVENT]: {} } },
+      {
+        iss: this.rt.config.issuer,
+        aud: client.clientId,
+        iat: now,
+        exp: now + 120,
+        jti: p.jti,
+        sub: p.sub,
+        sid: p.sidHash,
+        events: { [BACKCHANNEL_EVENT]: {} },
+      },
       key,
     );
     try {

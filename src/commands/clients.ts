@@ -18,8 +18,18 @@ const clientDecider = (rt: Runtime): Decider<ClientCommand, ClientStreamState, C
 });
 
 /** The one path for client changes (CLI and GraphQL); returns once the clients view has them. */
-export async function handleClientCommand(rt: Runtime, command: ClientCommand, ctx: CommandContext): Promise<ClientEvent[]> {
-  const { events, position } = await handleCommand(rt.ledger, clientStream(command.clientId), clientDecider(rt), command, ctx);
+export async function handleClientCommand(
+  rt: Runtime,
+  command: ClientCommand,
+  ctx: CommandContext,
+): Promise<ClientEvent[]> {
+  const { events, position } = await handleCommand(
+    rt.ledger,
+    clientStream(command.clientId),
+    clientDecider(rt),
+    command,
+    ctx,
+  );
   if (position !== undefined) await rt.runner.waitFor(position);
   return events;
 }
@@ -32,5 +42,8 @@ export async function handleClientCommand(rt: Runtime, command: ClientCommand, c
 export async function disableClient(rt: Runtime, clientId: string, ctx: CommandContext): Promise<void> {
   await handleClientCommand(rt, { type: 'DisableClient', clientId }, ctx);
   const cause = await causeIn(rt, clientStream(clientId), ['ClientDisabled']);
-  await recordRevocations(rt, { clientId }, 'client disabled', { ...ctx, causationId: cause ?? ctx.causationId ?? null });
+  await recordRevocations(rt, { clientId }, 'client disabled', {
+    ...ctx,
+    causationId: cause ?? ctx.causationId ?? null,
+  });
 }

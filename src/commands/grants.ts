@@ -26,7 +26,9 @@ const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
 };
 
 async function run(rt: Runtime, grantId: string, command: GrantCommand, ctx: CommandContext): Promise<GrantEvent[]> {
-  const { events, position } = await handleCommand(rt.ledger, grantStream(grantId), grantDecider, command, ctx, { cache: rt.stateCache });
+  const { events, position } = await handleCommand(rt.ledger, grantStream(grantId), grantDecider, command, ctx, {
+    cache: rt.stateCache,
+  });
   if (position !== undefined) await rt.runner.waitFor(position);
   return events;
 }
@@ -76,7 +78,14 @@ export interface GrantTokens {
   grant: { grantId: string; sub: string; scope: string; nonce: string | null; authTime: number; sid: string | null };
 }
 
-function mintRefresh(rt: Runtime, grantId: string, client: ClientState, sub: string, scope: string, familyExp: number | null) {
+function mintRefresh(
+  rt: Runtime,
+  grantId: string,
+  client: ClientState,
+  sub: string,
+  scope: string,
+  familyExp: number | null,
+) {
   const token = mintSecret('tlrt');
   const now = Math.floor(Date.now() / 1000);
   const data: RefreshIssuedEvent['data'] = {
@@ -112,15 +121,27 @@ function refuseIfUserDisabled(rt: Runtime, sub: string): number {
  * events are applied, a changed count means such an event came first: the grant is revoked and the
  * request refused, so a password change never misses a refresh that was in flight.
  */
-async function refuseIfRaced(rt: Runtime, grantId: string, sub: string, seen: number, ctx: CommandContext): Promise<void> {
+async function refuseIfRaced(
+  rt: Runtime,
+  grantId: string,
+  sub: string,
+  seen: number,
+  ctx: CommandContext,
+): Promise<void> {
   if ((rt.runner.view(usersProjection).bySub.get(sub)?.revocations ?? 0) === seen) return;
-  await run(rt, grantId, { type: 'RevokeGrant', reason: 'the user was signed out everywhere during this request' }, ctx);
+  await run(
+    rt,
+    grantId,
+    { type: 'RevokeGrant', reason: 'the user was signed out everywhere during this request' },
+    ctx,
+  );
   throw new GrantError('invalid_grant', 'the user was signed out everywhere');
 }
 
 /** The one answer to a reuse: the events are written (the grant is revoked), then the request is refused. */
 function refuseIfReuse(events: GrantEvent[], what: string): void {
-  if (isReuseVerdict(events)) throw new GrantError('invalid_grant', `${what} was already used; every token of its grant is revoked`);
+  if (isReuseVerdict(events))
+    throw new GrantError('invalid_grant', `${what} was already used; every token of its grant is revoked`);
 }
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
@@ -136,7 +157,13 @@ type Authentication = Pick<CodeIssuedEvent['data'], 'sub' | 'authTime' | 'nonce'
  * An ID token for an `openid` grant (OIDC Core §2), signed RS256 unless the client registered ES256.
  * `auth_time` is always the original login's, also when minted again on refresh (OIDC Core §12.2).
  */
-async function mintIdToken(rt: Runtime, grantId: string, client: ClientState, issued: Authentication, accessToken: string) {
+async function mintIdToken(
+  rt: Runtime,
+  grantId: string,
+  client: ClientState,
+  issued: Authentication,
+  accessToken: string,
+) {
   const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
   const key = await rt.keys.signingKey(alg);
   if (!key) throw new NoSigningKeyError(`no ${alg} signing key is active`);
@@ -177,16 +204,33 @@ async function mintIdToken(rt: Runtime, grantId: string, client: ClientState, is
 
 export async function redeemAuthorizationCode(
   rt: Runtime,
-  input: { grantId: string; code: string; client: ClientState; redirectUri: string | undefined; codeVerifier: string | undefined; issued: CodeIssuedEvent['data']; resource: string[] },
+  input: {
+    grantId: string;
+    code: string;
+    client: ClientState;
+    redirectUri: string | undefined;
+    codeVerifier: string | undefined;
+    issued: CodeIssuedEvent['data'];
+    resource: string[];
+  },
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { issued, client } = input;
   const revocations = refuseIfUserDisabled(rt, issued.sub);
   const aud = grantAudience(input.resource, issued.resource, rt.config.issuer);
-  const access = await mintAccessToken(rt, { client, sub: issued.sub, scope: issued.scope, aud, grantType: 'authorization_code', grantId: input.grantId });
+  const access = await mintAccessToken(rt, {
+    client,
+    sub: issued.sub,
+    scope: issued.scope,
+    aud,
+    grantType: 'authorization_code',
+    grantId: input.grantId,
+  });
   const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
   const refresh = wantsRefresh ? mintRefresh(rt, input.grantId, client, issued.sub, issued.scope, null) : null;
-  const idToken = includesOpenid(issued.scope) ? await mintIdToken(rt, input.grantId, client, issued, access.token) : null;
+  const idToken = includesOpenid(issued.scope)
+    ? await mintIdToken(rt, input.grantId, client, issued, access.token)
+    : null;
   const events = await run(
     rt,
     input.grantId,
@@ -209,13 +253,27 @@ export async function redeemAuthorizationCode(
     access,
     refreshToken: refresh?.token ?? null,
     idToken: idToken?.token ?? null,
-    grant: { grantId: input.grantId, sub: issued.sub, scope: issued.scope, nonce: issued.nonce, authTime: issued.authTime, sid: issued.sid },
+    grant: {
+      grantId: input.grantId,
+      sub: issued.sub,
+      scope: issued.scope,
+      nonce: issued.nonce,
+      authTime: issued.authTime,
+      sid: issued.sid,
+    },
   };
 }
 
 export async function rotateRefreshToken(
   rt: Runtime,
-  input: { grantId: string; jti: string; client: ClientState; scope: string | undefined; held: RefreshIssuedEvent['data']; resource: string[] },
+  input: {
+    grantId: string;
+    jti: string;
+    client: ClientState;
+    scope: string | undefined;
+    held: RefreshIssuedEvent['data'];
+    resource: string[];
+  },
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { held, client } = input;
@@ -223,7 +281,14 @@ export async function rotateRefreshToken(
   const scope = input.scope ?? held.scope;
   const code = await grantCode(rt, input.grantId);
   const aud = grantAudience(input.resource, code?.resource ?? [], rt.config.issuer);
-  const access = await mintAccessToken(rt, { client, sub: held.sub, scope, aud, grantType: 'refresh_token', grantId: input.grantId });
+  const access = await mintAccessToken(rt, {
+    client,
+    sub: held.sub,
+    scope,
+    aud,
+    grantType: 'refresh_token',
+    grantId: input.grantId,
+  });
   // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces; only the access token narrows.
   const refresh = mintRefresh(rt, input.grantId, client, held.sub, held.scope, held.familyExp);
   const login = includesOpenid(scope) ? openidLogin(code) : undefined;
@@ -250,7 +315,14 @@ export async function rotateRefreshToken(
     access,
     refreshToken: refresh.token,
     idToken: idToken?.token ?? null,
-    grant: { grantId: input.grantId, sub: held.sub, scope, nonce: null, authTime: login?.authTime ?? 0, sid: login?.sid ?? null },
+    grant: {
+      grantId: input.grantId,
+      sub: held.sub,
+      scope,
+      nonce: null,
+      authTime: login?.authTime ?? 0,
+      sid: login?.sid ?? null,
+    },
   };
 }
 
@@ -265,11 +337,20 @@ function openidLogin(code: CodeIssuedEvent['data'] | undefined): CodeIssuedEvent
  * (perhaps long-rotated) grant again.
  */
 async function grantCode(rt: Runtime, grantId: string): Promise<CodeIssuedEvent['data'] | undefined> {
-  return rt.stateCache.get<GrantState>(grantStream(grantId))?.state.code ?? (await readGrant(rt, grantId)).code ?? undefined;
+  return (
+    rt.stateCache.get<GrantState>(grantStream(grantId))?.state.code ?? (await readGrant(rt, grantId)).code ?? undefined
+  );
 }
 
 /** Revokes one token of a grant (a refresh token takes the whole grant with it); false when nothing changed. */
-export async function revokeGrantToken(rt: Runtime, grantId: string, jti: string, clientId: string | null, reason: string, ctx: CommandContext): Promise<boolean> {
+export async function revokeGrantToken(
+  rt: Runtime,
+  grantId: string,
+  jti: string,
+  clientId: string | null,
+  reason: string,
+  ctx: CommandContext,
+): Promise<boolean> {
   return (await run(rt, grantId, { type: 'RevokeToken', jti, clientId, reason }, ctx)).length > 0;
 }
 
@@ -284,13 +365,29 @@ export async function readGrant(rt: Runtime, grantId: string): Promise<GrantStat
 }
 
 /** Remembers consent for these scopes (added to any given before). */
-export async function grantConsent(rt: Runtime, sub: string, clientId: string, scope: string, ctx: CommandContext): Promise<void> {
-  const { position } = await rt.ledger.append(consentStream(sub, clientId), [{ type: 'AuthorizationGranted', data: { sub, clientId, scope } }], 'any', ctx);
+export async function grantConsent(
+  rt: Runtime,
+  sub: string,
+  clientId: string,
+  scope: string,
+  ctx: CommandContext,
+): Promise<void> {
+  const { position } = await rt.ledger.append(
+    consentStream(sub, clientId),
+    [{ type: 'AuthorizationGranted', data: { sub, clientId, scope } }],
+    'any',
+    ctx,
+  );
   await rt.runner.waitFor(position);
 }
 
 /** A browser session: the returned id goes in the cookie, its hash in the ledger. */
-export async function startSession(rt: Runtime, sub: string, amr: string[], ctx: CommandContext): Promise<{ sid: string; authTime: number }> {
+export async function startSession(
+  rt: Runtime,
+  sub: string,
+  amr: string[],
+  ctx: CommandContext,
+): Promise<{ sid: string; authTime: number }> {
   const sid = mintSecret('tlsid');
   const authTime = Math.floor(Date.now() / 1000);
   const sidHash = sha256(sid);
@@ -309,7 +406,17 @@ export async function endSession(rt: Runtime, sid: string, reason: string, ctx: 
 }
 
 /** Ends a session known by its hash (the ledger's and the history's name for it). */
-export async function endSessionByHash(rt: Runtime, sidHash: string, reason: string, ctx: CommandContext): Promise<void> {
-  const { position } = await rt.ledger.append(`session-${sidHash}`, [{ type: 'SessionEnded', data: { sidHash, reason } }], 'stream_exists', ctx);
+export async function endSessionByHash(
+  rt: Runtime,
+  sidHash: string,
+  reason: string,
+  ctx: CommandContext,
+): Promise<void> {
+  const { position } = await rt.ledger.append(
+    `session-${sidHash}`,
+    [{ type: 'SessionEnded', data: { sidHash, reason } }],
+    'stream_exists',
+    ctx,
+  );
   await rt.runner.waitFor(position);
 }

@@ -21,7 +21,12 @@ export type Holder = { subject: string } | { clientId: string };
  * (GraphQL history), and they make each grant stream refuse on its own, whatever happens to the
  * user or client later (enableUser).
  */
-export async function recordRevocations(rt: Runtime, holder: Holder, reason: string, caused: CommandContext): Promise<void> {
+export async function recordRevocations(
+  rt: Runtime,
+  holder: Holder,
+  reason: string,
+  caused: CommandContext,
+): Promise<void> {
   await rt.runner.settleDurable();
   const nowMs = Date.now();
   const grants = new Set<string>();

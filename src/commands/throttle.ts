@@ -6,7 +6,8 @@ import { sha256 } from '../tokens/hash.js';
 import { throttlesProjection } from '../../projections/throttles.js';
 
 /** One stream per counted key: its history of blocks, without naming the key in the stream id. */
-export const throttleStream = (b: Pick<PublishedBlock, 'scope' | 'tier' | 'subject'>) => `throttle-${sha256(`${b.scope}\0${b.tier}\0${b.subject}`)}`;
+export const throttleStream = (b: Pick<PublishedBlock, 'scope' | 'tier' | 'subject'>) =>
+  `throttle-${sha256(`${b.scope}\0${b.tier}\0${b.subject}`)}`;
 
 const EVENT_TYPE = { client: 'ClientAuthenticationThrottled', login: 'LoginThrottled' } as const;
 
@@ -21,12 +22,19 @@ export function ledgerBlocks(rt: Runtime, log?: { warn(obj: object, msg: string)
     get(scope, tier, subject) {
       const view = rt.runner.view(throttlesProjection);
       // Usually empty: then no key is even built.
-      return view === undefined || view.blocks.size === 0 ? undefined : view.blocks.get(sharedKey(scope, tier, subject));
+      return view === undefined || view.blocks.size === 0
+        ? undefined
+        : view.blocks.get(sharedKey(scope, tier, subject));
     },
     async publish(block, correlationId = randomUUID()) {
       const event = {
         type: EVENT_TYPE[block.scope],
-        data: { tier: block.tier, subject: block.subject, failures: block.failures, until: new Date(block.until).toISOString() },
+        data: {
+          tier: block.tier,
+          subject: block.subject,
+          failures: block.failures,
+          until: new Date(block.until).toISOString(),
+        },
       };
       try {
         await rt.ledger.append(throttleStream(block), [event], 'any', { actor: 'system', correlationId });

@@ -1,5 +1,11 @@
 import { v7 as uuidv7 } from 'uuid';
-import { decideToken, evolveToken, initialTokenState, type TokenCommand, type TokenStreamState } from '../domain/tokens/decide.js';
+import {
+  decideToken,
+  evolveToken,
+  initialTokenState,
+  type TokenCommand,
+  type TokenStreamState,
+} from '../domain/tokens/decide.js';
 import type { AccessTokenIssuedEvent, TokenEvent } from '../domain/tokens/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { handleCommand, type Decider } from '../ledger/commandHandler.js';
@@ -91,7 +97,11 @@ export async function mintAccessToken(rt: Runtime, req: AccessTokenRequest): Pro
  * Mints an access token that belongs to no grant (client credentials), records it in the ledger by
  * hash, and returns once the active-token view holds it: the caller may introspect it at once.
  */
-export async function issueAccessToken(rt: Runtime, req: AccessTokenRequest, ctx: CommandContext): Promise<IssuedAccessToken> {
+export async function issueAccessToken(
+  rt: Runtime,
+  req: AccessTokenRequest,
+  ctx: CommandContext,
+): Promise<IssuedAccessToken> {
   const issued = await mintAccessToken(rt, req);
   // A fresh UUIDv7 names a new stream: no need to read it first.
   const events = decideToken({ type: 'IssueAccessToken', token: issued.claims }, initialTokenState());
@@ -108,16 +118,33 @@ export async function revokeToken(
   reason: string,
   ctx: CommandContext,
 ): Promise<boolean> {
-  const { events, position } = await handleCommand(rt.ledger, tokenStream(jti), tokenDecider, { type: 'RevokeToken', jti, requestedBy, reason }, ctx);
+  const { events, position } = await handleCommand(
+    rt.ledger,
+    tokenStream(jti),
+    tokenDecider,
+    { type: 'RevokeToken', jti, requestedBy, reason },
+    ctx,
+  );
   if (position !== undefined) await rt.runner.waitFor(position);
   return events.length > 0;
 }
 
 /** Records a client assertion's jti; false when it was recorded before (a replay). */
-export async function rememberClientAssertion(rt: Runtime, clientId: string, jti: string, exp: number, ctx: CommandContext): Promise<boolean> {
+export async function rememberClientAssertion(
+  rt: Runtime,
+  clientId: string,
+  jti: string,
+  exp: number,
+  ctx: CommandContext,
+): Promise<boolean> {
   const jtiHash = sha256(`${clientId}\0${jti}`);
   try {
-    await rt.ledger.append(`assertion-${jtiHash}`, [{ type: 'ClientAssertionUsed', data: { clientId, jtiHash, exp } }], 'no_stream', ctx);
+    await rt.ledger.append(
+      `assertion-${jtiHash}`,
+      [{ type: 'ClientAssertionUsed', data: { clientId, jtiHash, exp } }],
+      'no_stream',
+      ctx,
+    );
     return true;
   } catch (err) {
     if (err instanceof ConcurrencyError) return false;

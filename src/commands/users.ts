@@ -79,7 +79,13 @@ export async function registerUser(rt: Runtime, input: NewUser, ctx: CommandCont
   };
   // Every rule checked before the name is claimed: a claim is for good, and must not be spent on a refusal.
   decideUser(command, undefined);
-  await handleCommand(rt.ledger, usernameStream(username), usernameDecider, { type: 'ClaimUsername', username, sub }, ctx);
+  await handleCommand(
+    rt.ledger,
+    usernameStream(username),
+    usernameDecider,
+    { type: 'ClaimUsername', username, sub },
+    ctx,
+  );
   await handleUserCommand(rt, command, ctx);
   return viewed(rt, sub);
 }
@@ -88,10 +94,21 @@ export async function registerUser(rt: Runtime, input: NewUser, ctx: CommandCont
  * Sets a new password. Unless `keepSessions`, the user is signed out everywhere in the same append
  * (UserSessionsRevoked): sessions end, grants and their tokens are revoked, as Keycloak and Auth0 do.
  */
-export async function changePassword(rt: Runtime, sub: string, password: string, ctx: CommandContext, options: { keepSessions?: boolean } = {}): Promise<UserState> {
+export async function changePassword(
+  rt: Runtime,
+  sub: string,
+  password: string,
+  ctx: CommandContext,
+  options: { keepSessions?: boolean } = {},
+): Promise<UserState> {
   const passwordHash = await hashPassword(password);
-  const events = await handleUserCommand(rt, { type: 'ChangePassword', sub, passwordHash, keepSessions: options.keepSessions === true }, ctx);
-  if (events.some((e) => e.type === 'UserSessionsRevoked')) await recordUserRevocations(rt, sub, 'password changed', ctx);
+  const events = await handleUserCommand(
+    rt,
+    { type: 'ChangePassword', sub, passwordHash, keepSessions: options.keepSessions === true },
+    ctx,
+  );
+  if (events.some((e) => e.type === 'UserSessionsRevoked'))
+    await recordUserRevocations(rt, sub, 'password changed', ctx);
   return viewed(rt, sub);
 }
 
@@ -130,7 +147,11 @@ export function findUserBySub(rt: Runtime, sub: string): UserState | undefined {
  * user exists, is disabled or not (DUMMY_HASH stands in), so the answer's timing names no account.
  * Pair it with LoginThrottle (src/oauth/loginThrottle.ts).
  */
-export async function authenticateUser(rt: Runtime, username: string, password: string): Promise<UserState | undefined> {
+export async function authenticateUser(
+  rt: Runtime,
+  username: string,
+  password: string,
+): Promise<UserState | undefined> {
   const user = findUserByUsername(rt, username);
   const ok = await verifyPassword(password, user?.passwordHash);
   return ok && user && !user.disabled ? user : undefined;

@@ -91,11 +91,15 @@ function issuerUrl(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`ISSUER=${JSON.stringify(raw)} is invalid: expected an http(s) URL such as https://auth.example.com`);
+    throw new ConfigError(
+      `ISSUER=${JSON.stringify(raw)} is invalid: expected an http(s) URL such as https://auth.example.com`,
+    );
   }
   // RFC 8414 §2: an https URL with no query or fragment (http is allowed for local development).
   if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username || url.password) {
-    throw new ConfigError(`ISSUER=${JSON.stringify(raw)} is invalid: expected an http(s) URL without query, fragment or credentials`);
+    throw new ConfigError(
+      `ISSUER=${JSON.stringify(raw)} is invalid: expected an http(s) URL without query, fragment or credentials`,
+    );
   }
   return raw.replace(/\/+$/, '');
 }
@@ -106,7 +110,9 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   if (raw === 'true') return true;
   if (/^\d{1,2}$/.test(raw)) return Number(raw);
   if (/^[0-9a-fA-F.:/, ]+$/.test(raw)) return raw;
-  throw new ConfigError(`TRUST_PROXY=${JSON.stringify(raw)} is invalid: expected true, false, a hop count, or proxy addresses (10.0.0.1, 10.0.0.0/8)`);
+  throw new ConfigError(
+    `TRUST_PROXY=${JSON.stringify(raw)} is invalid: expected true, false, a hop count, or proxy addresses (10.0.0.1, 10.0.0.0/8)`,
+  );
 }
 
 function throttle(env: Env): ThrottleConfig {
@@ -114,7 +120,9 @@ function throttle(env: Env): ThrottleConfig {
   const baseDelaySeconds = integer(env, 'THROTTLE_BASE_DELAY_SECONDS', 1, 1, 86_400);
   const maxDelaySeconds = integer(env, 'THROTTLE_MAX_DELAY_SECONDS', 900, 1, 864_000);
   if (maxDelaySeconds < baseDelaySeconds) {
-    throw new ConfigError(`THROTTLE_MAX_DELAY_SECONDS=${maxDelaySeconds} is invalid: expected at least THROTTLE_BASE_DELAY_SECONDS (${baseDelaySeconds})`);
+    throw new ConfigError(
+      `THROTTLE_MAX_DELAY_SECONDS=${maxDelaySeconds} is invalid: expected at least THROTTLE_BASE_DELAY_SECONDS (${baseDelaySeconds})`,
+    );
   }
   return {
     clientFailures: failures('THROTTLE_CLIENT_FAILURES', 10),
@@ -134,7 +142,13 @@ function throttle(env: Env): ThrottleConfig {
  */
 function refreshTokenLifetimes(env: Env): Pick<Config, 'refreshTokenIdleSeconds' | 'refreshTokenAbsoluteSeconds'> {
   const refreshTokenAbsoluteSeconds = integer(env, 'REFRESH_TOKEN_ABSOLUTE_TTL', 2_592_000, 60, 315_360_000);
-  const refreshTokenIdleSeconds = integer(env, 'REFRESH_TOKEN_IDLE_TTL', Math.min(1_209_600, refreshTokenAbsoluteSeconds), 60, 31_536_000);
+  const refreshTokenIdleSeconds = integer(
+    env,
+    'REFRESH_TOKEN_IDLE_TTL',
+    Math.min(1_209_600, refreshTokenAbsoluteSeconds),
+    60,
+    31_536_000,
+  );
   if (refreshTokenIdleSeconds > refreshTokenAbsoluteSeconds) {
     throw new ConfigError(
       `REFRESH_TOKEN_IDLE_TTL=${refreshTokenIdleSeconds} is invalid: expected at most REFRESH_TOKEN_ABSOLUTE_TTL (${refreshTokenAbsoluteSeconds})`,
@@ -147,7 +161,9 @@ function httpLimits(env: Env): HttpLimits {
   const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000);
   const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', Math.min(5_000, requestTimeoutMs), 100, 600_000);
   if (headersTimeoutMs > requestTimeoutMs) {
-    throw new ConfigError(`HEADERS_TIMEOUT_MS=${headersTimeoutMs} is invalid: expected at most REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+    throw new ConfigError(
+      `HEADERS_TIMEOUT_MS=${headersTimeoutMs} is invalid: expected at most REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
   }
   return {
     requestTimeoutMs,
@@ -170,15 +186,21 @@ export function loadConfig(env: Env = process.env): Config {
   const issuer = issuerUrl(env.ISSUER || `http://localhost:${port}`);
   const conn = env.EVENTSTORE_CONNECTION_STRING || undefined;
   if (conn !== undefined && !/^esdb(\+discover)?:\/\//.test(conn)) {
-    throw new ConfigError('EVENTSTORE_CONNECTION_STRING is invalid: expected a connection string such as esdb://localhost:2113?tls=false');
+    throw new ConfigError(
+      'EVENTSTORE_CONNECTION_STRING is invalid: expected a connection string such as esdb://localhost:2113?tls=false',
+    );
   }
   const secret = env.KEY_ENCRYPTION_SECRET || undefined;
   if (secret !== undefined && secret.length < 32) {
-    throw new ConfigError('KEY_ENCRYPTION_SECRET is invalid: expected at least 32 characters (e.g. openssl rand -base64 32)');
+    throw new ConfigError(
+      'KEY_ENCRYPTION_SECRET is invalid: expected at least 32 characters (e.g. openssl rand -base64 32)',
+    );
   }
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} is invalid: expected one of ${LOG_LEVELS.join(', ')}`);
+    throw new ConfigError(
+      `LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} is invalid: expected one of ${LOG_LEVELS.join(', ')}`,
+    );
   }
   return {
     port,

@@ -14,12 +14,16 @@ export const SECRET_FILE = 'key-encryption.secret';
 export function resolveKeyEncryptionSecret(config: Config, ledgerIsNew: boolean): string {
   if (config.keyEncryptionSecret) return config.keyEncryptionSecret;
   if (config.eventstoreConnectionString || config.database) {
-    throw new ConfigError(`KEY_ENCRYPTION_SECRET is missing: expected the same secret on every instance sharing ${config.database ? 'a PostgreSQL' : 'an EventStoreDB'} ledger`);
+    throw new ConfigError(
+      `KEY_ENCRYPTION_SECRET is missing: expected the same secret on every instance sharing ${config.database ? 'a PostgreSQL' : 'an EventStoreDB'} ledger`,
+    );
   }
   const file = join(config.dataDir, SECRET_FILE);
   if (existsSync(file)) return readSecretFile(file);
   if (!ledgerIsNew) {
-    throw new ConfigError(`KEY_ENCRYPTION_SECRET is missing: the ledger has signing keys but ${file} is gone; set KEY_ENCRYPTION_SECRET`);
+    throw new ConfigError(
+      `KEY_ENCRYPTION_SECRET is missing: the ledger has signing keys but ${file} is gone; set KEY_ENCRYPTION_SECRET`,
+    );
   }
   ensurePrivateDir(config.dataDir);
   // Written whole under a private name, then linked into place: instances starting together on a

@@ -50,7 +50,12 @@ export class NestingTooDeep extends Error {
  * multiply instead of adding up: counted once each, a 10-deep query over one 52-token grant answered
  * 347 MB in 87 s. Everything else costs 1 plus its selections.
  */
-function fieldCost(parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, childComplexity: number): number {
+function fieldCost(
+  parent: GraphQLCompositeType,
+  field: GraphQLField<unknown, unknown>,
+  args: Record<string, unknown>,
+  childComplexity: number,
+): number {
   if ('first' in args || getNamedType(field.type).name.endsWith('Connection')) {
     const first = typeof args.first === 'number' ? Math.min(Math.max(args.first, 0), MAX_PAGE) : DEFAULT_PAGE;
     return 1 + childComplexity * first;
@@ -62,7 +67,9 @@ function fieldCost(parent: GraphQLCompositeType, field: GraphQLField<unknown, un
 }
 
 const badInput = (err: unknown) =>
-  err instanceof GraphQLError ? new GraphQLError(err.message, { nodes: err.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }) : err;
+  err instanceof GraphQLError
+    ? new GraphQLError(err.message, { nodes: err.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })
+    : err;
 
 /**
  * The operation's estimated cost, in time linear in the document: each fragment is costed once and
@@ -70,7 +77,12 @@ const badInput = (err: unknown) =>
  * levels, not 2^20 (graphql-query-complexity re-walks a fragment at every spread). Throws
  * BAD_USER_INPUT for variables or arguments that do not coerce, NestingTooDeep for runaway nesting.
  */
-export function operationComplexity(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, inputs: Record<string, unknown>): number {
+export function operationComplexity(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  inputs: Record<string, unknown>,
+): number {
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], inputs);
   if (coerced.errors) throw badInput(coerced.errors[0]);
   const variables = coerced.coerced;
@@ -79,7 +91,8 @@ export function operationComplexity(schema: GraphQLSchema, document: DocumentNod
   const costed = new Map<string, number>();
   let nesting = 0;
 
-  const possibleTypeNames = (type: GraphQLCompositeType) => (isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name]);
+  const possibleTypeNames = (type: GraphQLCompositeType) =>
+    isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name];
   const included = (node: { directives?: readonly DirectiveNode[] | undefined }) => {
     if (!node.directives?.length) return true;
     try {
@@ -144,6 +157,11 @@ export function operationComplexity(schema: GraphQLSchema, document: DocumentNod
     return cost;
   };
 
-  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    operation.operation === 'query'
+      ? schema.getQueryType()
+      : operation.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   return root ? selectionCost(operation.selectionSet, root) : 0;
 }

@@ -31,7 +31,11 @@ export type Authentication = { operator: Operator } | { refused: 'no_token' | 'i
  * loses access the moment its revocation is applied. A token restricted to other resources (RFC 8707
  * `resource`, its `aud` not naming this server) is not for this API, as at UserInfo.
  */
-export function authenticate(runtime: Runtime, authorization: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): Authentication {
+export function authenticate(
+  runtime: Runtime,
+  authorization: string | undefined,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Authentication {
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
   if (!match) return { refused: /^Bearer\s/i.test(authorization ?? '') ? 'invalid_token' : 'no_token' };
   const token = activeTokenByHash(runtime.runner.view(activeTokensProjection), sha256(match[1]!), nowSeconds);
@@ -42,7 +46,11 @@ export function authenticate(runtime: Runtime, authorization: string | undefined
 }
 
 /** The operator, or null for no token or one that is not active for this server. */
-export function operatorFrom(runtime: Runtime, authorization: string | undefined, nowSeconds = Math.floor(Date.now() / 1000)): Operator | null {
+export function operatorFrom(
+  runtime: Runtime,
+  authorization: string | undefined,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Operator | null {
   const result = authenticate(runtime, authorization, nowSeconds);
   return 'operator' in result ? result.operator : null;
 }
@@ -58,17 +66,23 @@ export const unauthenticated = () =>
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
   });
 
-export const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+export const forbidden = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
 
 /** Who may run what: audit reads (queries and subscriptions), admin reads and writes. Checked before any resolver runs. */
 export function authorize(operator: Operator | null, operation: 'query' | 'mutation' | 'subscription'): void {
   if (!operator) throw unauthenticated();
   if (!isOperator(operator)) throw forbidden(NO_LEDGER_SCOPE_MESSAGE);
-  if (operation === 'mutation' && !operator.scopes.has(ADMIN_SCOPE)) throw forbidden('only ledger:admin may change the ledger');
+  if (operation === 'mutation' && !operator.scopes.has(ADMIN_SCOPE))
+    throw forbidden('only ledger:admin may change the ledger');
 }
 
 /** Every mutation's events name the operator and carry the reason. */
 export function commandContext(ctx: GraphQLContext, reason?: string): CommandContext {
   if (!ctx.operator) throw unauthenticated();
-  return { actor: `operator:${ctx.operator.clientId}`, correlationId: ctx.requestId, ...(reason !== undefined ? { reason } : {}) };
+  return {
+    actor: `operator:${ctx.operator.clientId}`,
+    correlationId: ctx.requestId,
+    ...(reason !== undefined ? { reason } : {}),
+  };
 }

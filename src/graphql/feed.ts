@@ -23,7 +23,10 @@ const categoryOf = (stream: string) => {
  * (hashes of secrets left out). One store subscription per feed, closed when the consumer stops
  * (graphql-ws calls `return()` when the client completes or disconnects).
  */
-export async function ledgerFeed(runtime: Runtime, options: FeedOptions = {}): Promise<AsyncIterableIterator<LedgerEvent>> {
+export async function ledgerFeed(
+  runtime: Runtime,
+  options: FeedOptions = {},
+): Promise<AsyncIterableIterator<LedgerEvent>> {
   const { category, stillAllowed } = options;
   const queue: LedgerEvent[] = [];
   let waiting: ((r: IteratorResult<LedgerEvent>) => void) | undefined;

@@ -1,5 +1,14 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  getOperationAST,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationRule,
+} from 'graphql';
 import { MAX_NESTING, NestingTooDeep, operationComplexity } from './complexity.js';
 import { authorize, type GraphQLContext } from './context.js';
 
@@ -14,7 +23,8 @@ export const MAX_COMPLEXITY = 10_000;
 export function depthLimit(max: number): ValidationRule {
   return (context) => {
     const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const d of context.getDocument().definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    for (const d of context.getDocument().definitions)
+      if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
     const measured = new Map<string, number>();
     let nesting = 0;
     const depthOf = (set: SelectionSetNode): number => {
@@ -22,7 +32,8 @@ export function depthLimit(max: number): ValidationRule {
       let deepest = 0;
       for (const s of set.selections) {
         if (s.kind === Kind.FIELD) {
-          if (!s.name.value.startsWith('__')) deepest = Math.max(deepest, 1 + (s.selectionSet ? depthOf(s.selectionSet) : 0));
+          if (!s.name.value.startsWith('__'))
+            deepest = Math.max(deepest, 1 + (s.selectionSet ? depthOf(s.selectionSet) : 0));
         } else if (s.kind === Kind.INLINE_FRAGMENT) {
           deepest = Math.max(deepest, depthOf(s.selectionSet));
         } else {
@@ -50,18 +61,26 @@ export function depthLimit(max: number): ValidationRule {
           depth = depthOf(node.selectionSet);
         } catch (err) {
           if (!(err instanceof NestingTooDeep)) throw err;
-          context.reportError(new GraphQLError(err.message, { nodes: [node], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+          context.reportError(
+            new GraphQLError(err.message, { nodes: [node], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+          );
           return;
         }
         if (depth > max) {
-          context.reportError(new GraphQLError(`query depth ${depth} exceeds the limit of ${max}`, { nodes: [node], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+          context.reportError(
+            new GraphQLError(`query depth ${depth} exceeds the limit of ${max}`, {
+              nodes: [node],
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+            }),
+          );
         }
       },
     };
   };
 }
 
-const tooComplex = (message: string) => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
+const tooComplex = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
 
 /** Refuses a caller whose token or scope does not allow the operation, then one too complex. */
 export function checkOperation(args: {

@@ -4,7 +4,19 @@ import type { KeyRecord } from '../domain/keyring/state.js';
 import type { UserState } from '../domain/users/state.js';
 import type { RecordedEvent } from '../ledger/eventStore.js';
 import { streamOf, type IndexedGrant, type IndexedSession, type IndexedToken } from '../../projections/historyIndex.js';
-import { GrantStatus, SigningAlg, TokenStatus, type Client, type Grant, type LedgerEvent, type PageInfo, type Session, type SigningKey, type Token, type User } from './types.js';
+import {
+  GrantStatus,
+  SigningAlg,
+  TokenStatus,
+  type Client,
+  type Grant,
+  type LedgerEvent,
+  type PageInfo,
+  type Session,
+  type SigningKey,
+  type Token,
+  type User,
+} from './types.js';
 
 export const MAX_PAGE = 100;
 export const DEFAULT_PAGE = 20;
@@ -138,13 +150,29 @@ export function toSigningKey(k: KeyRecord, now = Date.now()): SigningKey {
  * Event data fields that hold a secret's hash or a private key (token, code, session id and
  * assertion hashes, client secret and password hashes, encrypted keys): never answered.
  */
-export const REDACTED_FIELDS = new Set(['tokenHash', 'codeHash', 'secret', 'passwordHash', 'encryptedPrivateKey', 'sidHash', 'sid', 'jtiHash', 'd', 'p', 'q', 'dp', 'dq', 'qi']);
+export const REDACTED_FIELDS = new Set([
+  'tokenHash',
+  'codeHash',
+  'secret',
+  'passwordHash',
+  'encryptedPrivateKey',
+  'sidHash',
+  'sid',
+  'jtiHash',
+  'd',
+  'p',
+  'q',
+  'dp',
+  'dq',
+  'qi',
+]);
 
 export function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (!REDACTED_FIELDS.has(k)) out[k] = redact(v);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>))
+    if (!REDACTED_FIELDS.has(k)) out[k] = redact(v);
   return out;
 }
 

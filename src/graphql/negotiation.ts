@@ -30,5 +30,7 @@ export function wantsExplorer(accept: string | undefined, hasQuery: boolean): bo
 /** The media type of an answer written here rather than by Apollo: the GraphQL-over-HTTP one when asked for, else JSON. */
 export function responseType(accept: string | undefined): string {
   const w = weights(accept);
-  return w.graphqlResponse > 0 && w.graphqlResponse >= w.json ? `${GRAPHQL_RESPONSE_TYPE}; charset=utf-8` : 'application/json; charset=utf-8';
+  return w.graphqlResponse > 0 && w.graphqlResponse >= w.json
+    ? `${GRAPHQL_RESPONSE_TYPE}; charset=utf-8`
+    : 'application/json; charset=utf-8';
 }

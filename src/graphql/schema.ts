@@ -3,7 +3,13 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { MutationResolver } from './resolvers/mutation.js';
 import { SubscriptionResolver } from './resolvers/subscription.js';
-import { ClientFieldsResolver, GrantFieldsResolver, QueryResolver, TokenFieldsResolver, UserFieldsResolver } from './resolvers/query.js';
+import {
+  ClientFieldsResolver,
+  GrantFieldsResolver,
+  QueryResolver,
+  TokenFieldsResolver,
+  UserFieldsResolver,
+} from './resolvers/query.js';
 import { DateTimeScalar } from './scalars.js';
 
 let built: GraphQLSchema | undefined;
@@ -20,7 +26,15 @@ const unusedPubSub: PubSub = {
 /** The management schema, built once from the type-graphql classes. */
 export function managementSchema(): GraphQLSchema {
   built ??= buildSchemaSync({
-    resolvers: [QueryResolver, TokenFieldsResolver, GrantFieldsResolver, ClientFieldsResolver, UserFieldsResolver, MutationResolver, SubscriptionResolver],
+    resolvers: [
+      QueryResolver,
+      TokenFieldsResolver,
+      GrantFieldsResolver,
+      ClientFieldsResolver,
+      UserFieldsResolver,
+      MutationResolver,
+      SubscriptionResolver,
+    ],
     // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger
     // themselves (`subscribe`), so this one is never asked for anything.
     pubSub: unusedPubSub,

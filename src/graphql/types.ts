@@ -68,7 +68,11 @@ export class Token {
  * The one Relay shape every list has: `<Name>Edge { cursor node }` and
  * `<Name>Connection { edges pageInfo totalCount }`.
  */
-function relayConnection<T extends object>(name: string, node: ClassType<T>, totalCount: { nullable: boolean; description?: string }) {
+function relayConnection<T extends object>(
+  name: string,
+  node: ClassType<T>,
+  totalCount: { nullable: boolean; description?: string },
+) {
   @ObjectType(`${name}Edge`)
   class Edge {
     @Field(() => String) cursor!: string;
@@ -110,7 +114,10 @@ export class Client {
   @Field(() => String) accessTokenFormat!: string;
   @Field(() => String) accessTokenSigningAlg!: string;
   @Field(() => Int) accessTokenTtl!: number;
-  @Field(() => Boolean, { description: 'Whether the client authenticates with a secret (the secret itself is never shown)' }) hasSecret!: boolean;
+  @Field(() => Boolean, {
+    description: 'Whether the client authenticates with a secret (the secret itself is never shown)',
+  })
+  hasSecret!: boolean;
   @Field(() => Boolean) disabled!: boolean;
   @Field(() => DateTimeScalar) registeredAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;
@@ -121,10 +128,13 @@ export class Client {
 export const ClientConnection = relayConnection('Client', Client, { nullable: false });
 export type ClientConnection = InstanceType<typeof ClientConnection>;
 
-@ObjectType({ description: 'A client just registered or given a new secret: the only place a client secret ever appears' })
+@ObjectType({
+  description: 'A client just registered or given a new secret: the only place a client secret ever appears',
+})
 export class RegisteredClient {
   @Field(() => Client) client!: Client;
-  @Field(() => String, { nullable: true, description: 'Shown this once; only its hash is kept' }) clientSecret!: string | null;
+  @Field(() => String, { nullable: true, description: 'Shown this once; only its hash is kept' }) clientSecret!:
+    string | null;
 }
 
 @ObjectType({ description: 'A browser session; its id is a bearer secret and is never shown' })
@@ -178,7 +188,10 @@ export class TokenFilter {
   @Field(() => DateTimeScalar, { nullable: true }) issuedBefore?: Date;
 }
 
-@InputType({ description: 'RFC 7591 metadata; omitted fields take the CLI defaults (client_credentials, client_secret_basic, JWT ES256, 3600 s)' })
+@InputType({
+  description:
+    'RFC 7591 metadata; omitted fields take the CLI defaults (client_credentials, client_secret_basic, JWT ES256, 3600 s)',
+})
 export class RegisterClientInput {
   @Field(() => String, { nullable: true, description: 'Generated when omitted' }) clientId?: string;
   @Field(() => String, { nullable: true }) name?: string;
@@ -193,11 +206,31 @@ export class RegisterClientInput {
   @Field(() => String, { nullable: true }) idTokenSignedResponseAlg?: string;
   @Field(() => [String], { nullable: true }) postLogoutRedirectUris?: string[];
   @Field(() => String, { nullable: true }) backchannelLogoutUri?: string;
-  @Field(() => [String], { nullable: true, description: 'query, form_post, web_message; default query and form_post (web_message is an opt-in)' }) responseModes?: string[];
-  @Field(() => String, { nullable: true, description: 'Tokens the client may introspect: all (default) or own_and_audience' }) introspectionAccess?: string;
-  @Field(() => [String], { nullable: true, description: 'Resource identifiers (aud values) whose tokens an own_and_audience client may introspect' }) introspectionAudiences?: string[];
-  @Field(() => String, { nullable: true, description: 'https URL of a logo shown on the login, consent and sign-out pages' }) logoUri?: string;
-  @Field(() => String, { nullable: true, description: "http(s) URL of the application's home page, linked from those pages" }) clientUri?: string;
+  @Field(() => [String], {
+    nullable: true,
+    description: 'query, form_post, web_message; default query and form_post (web_message is an opt-in)',
+  })
+  responseModes?: string[];
+  @Field(() => String, {
+    nullable: true,
+    description: 'Tokens the client may introspect: all (default) or own_and_audience',
+  })
+  introspectionAccess?: string;
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Resource identifiers (aud values) whose tokens an own_and_audience client may introspect',
+  })
+  introspectionAudiences?: string[];
+  @Field(() => String, {
+    nullable: true,
+    description: 'https URL of a logo shown on the login, consent and sign-out pages',
+  })
+  logoUri?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: "http(s) URL of the application's home page, linked from those pages",
+  })
+  clientUri?: string;
 }
 
 @InputType({ description: 'Metadata to change; omitted fields keep their values' })
@@ -214,11 +247,31 @@ export class UpdateClientInput {
   @Field(() => String, { nullable: true }) idTokenSignedResponseAlg?: string;
   @Field(() => [String], { nullable: true }) postLogoutRedirectUris?: string[];
   @Field(() => String, { nullable: true }) backchannelLogoutUri?: string;
-  @Field(() => [String], { nullable: true, description: 'query, form_post, web_message; default query and form_post (web_message is an opt-in)' }) responseModes?: string[];
-  @Field(() => String, { nullable: true, description: 'Tokens the client may introspect: all (default) or own_and_audience' }) introspectionAccess?: string;
-  @Field(() => [String], { nullable: true, description: 'Resource identifiers (aud values) whose tokens an own_and_audience client may introspect' }) introspectionAudiences?: string[];
-  @Field(() => String, { nullable: true, description: 'https URL of a logo shown on the login, consent and sign-out pages' }) logoUri?: string;
-  @Field(() => String, { nullable: true, description: "http(s) URL of the application's home page, linked from those pages" }) clientUri?: string;
+  @Field(() => [String], {
+    nullable: true,
+    description: 'query, form_post, web_message; default query and form_post (web_message is an opt-in)',
+  })
+  responseModes?: string[];
+  @Field(() => String, {
+    nullable: true,
+    description: 'Tokens the client may introspect: all (default) or own_and_audience',
+  })
+  introspectionAccess?: string;
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Resource identifiers (aud values) whose tokens an own_and_audience client may introspect',
+  })
+  introspectionAudiences?: string[];
+  @Field(() => String, {
+    nullable: true,
+    description: 'https URL of a logo shown on the login, consent and sign-out pages',
+  })
+  logoUri?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: "http(s) URL of the application's home page, linked from those pages",
+  })
+  clientUri?: string;
 }
 
 @InputType()

@@ -32,10 +32,26 @@ export interface AppOptions {
 }
 
 /** Headers that can carry a bearer secret never reach a log line; bodies are never logged. */
-export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["dpop"]', 'res.headers["set-cookie"]'];
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["dpop"]',
+  'res.headers["set-cookie"]',
+];
 
 /** Query parameters that can carry a bearer secret: id_token_hint on GET /logout, or one a client misplaced. */
-const SECRET_PARAMS = new Set(['id_token_hint', 'access_token', 'refresh_token', 'code', 'code_verifier', 'client_secret', 'client_assertion', 'token', 'password', 'logout_token']);
+const SECRET_PARAMS = new Set([
+  'id_token_hint',
+  'access_token',
+  'refresh_token',
+  'code',
+  'code_verifier',
+  'client_secret',
+  'client_assertion',
+  'token',
+  'password',
+  'logout_token',
+]);
 
 /** The request URL as logged: the values of secret-bearing query parameters replaced (pino redaction cannot reach inside a string). */
 export function redactUrl(url: string): string {

@@ -1,4 +1,15 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { ensurePrivateDir } from '../config/privateFiles.js';
 import { open, rename } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -33,7 +44,21 @@ const PREFIX_BYTES = MAGIC.length + 32 + 4;
 export const CHECKPOINT_FORMAT = 3;
 
 /** Node's own list (its DefaultSerializer numbers them the same way); Buffer is checked first. */
-const ARRAY_TYPES = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, DataView, Buffer, BigInt64Array, BigUint64Array] as const;
+const ARRAY_TYPES = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  DataView,
+  Buffer,
+  BigInt64Array,
+  BigUint64Array,
+] as const;
 const BUFFER_TYPE = ARRAY_TYPES.indexOf(Buffer);
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -41,7 +66,9 @@ const align8 = (n: number) => (n + 7) & ~7;
 class SkeletonSerializer extends DefaultSerializer {
   readonly arrays: ArrayBufferView[] = [];
   _writeHostObject(view: ArrayBufferView): void {
-    const type = Buffer.isBuffer(view) ? BUFFER_TYPE : ARRAY_TYPES.findIndex((t) => t !== Buffer && view.constructor === t);
+    const type = Buffer.isBuffer(view)
+      ? BUFFER_TYPE
+      : ARRAY_TYPES.findIndex((t) => t !== Buffer && view.constructor === t);
     if (type < 0) throw new TypeError(`cannot checkpoint a ${view.constructor.name}`);
     this.writeUint32(type);
     this.writeUint32(view.byteLength);
@@ -133,7 +160,8 @@ export function writeCheckpoint(
     prefix.writeUInt32BE(json.length, HASH_AT + 32);
     fd = openSync(tmp, 'w', 0o600);
     const put = (data: Uint8Array, position: number) => {
-      for (let done = 0; done < data.byteLength; ) done += writeSync(fd!, data, done, data.byteLength - done, position + done);
+      for (let done = 0; done < data.byteLength;)
+        done += writeSync(fd!, data, done, data.byteLength - done, position + done);
     };
     put(prefix, 0);
     put(json, PREFIX_BYTES);
@@ -164,7 +192,8 @@ async function finishCheckpoint(tmp: string, file: string, dir: string): Promise
   try {
     // Hashed from the file, in chunks between requests, rather than from the views in one go.
     const hash = createHash('sha256');
-    for await (const chunk of fh.createReadStream({ start: HASH_AT + 32, highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
+    for await (const chunk of fh.createReadStream({ start: HASH_AT + 32, highWaterMark: 1 << 20, autoClose: false }))
+      hash.update(chunk as Buffer);
     await fh.write(hash.digest(), 0, 32, HASH_AT);
     await fh.sync();
   } finally {
@@ -193,7 +222,7 @@ export function readCheckpointSections(file: string): CheckpointSections | strin
     const read = (length: number, at: number) => {
       // Not from Buffer's shared pool: a section's ArrayBuffer holds that section only.
       const buf = Buffer.from(new ArrayBuffer(length));
-      for (let done = 0; done < length; ) {
+      for (let done = 0; done < length;) {
         const n = readSync(fd, buf, done, length - done, at + done);
         if (n === 0) throw new Error('short read');
         done += n;
@@ -202,19 +231,24 @@ export function readCheckpointSections(file: string): CheckpointSections | strin
     };
     if (size < PREFIX_BYTES) return 'checkpoint unreadable (not a checkpoint, an older format or truncated)';
     const prefix = read(PREFIX_BYTES, 0);
-    if (!prefix.subarray(0, MAGIC.length).equals(MAGIC)) return 'checkpoint unreadable (not a checkpoint or an older format)';
+    if (!prefix.subarray(0, MAGIC.length).equals(MAGIC))
+      return 'checkpoint unreadable (not a checkpoint or an older format)';
     const length = prefix.readUInt32BE(MAGIC.length + 32);
     if (PREFIX_BYTES + length > size) return 'checkpoint corrupt (truncated header)';
     const json = read(length, PREFIX_BYTES);
-    const hash = createHash('sha256').update(prefix.subarray(MAGIC.length + 32)).update(json);
+    const hash = createHash('sha256')
+      .update(prefix.subarray(MAGIC.length + 32))
+      .update(json);
     let header: CheckpointHeader;
     try {
       header = JSON.parse(json.toString('utf8')) as CheckpointHeader;
     } catch {
       return 'checkpoint corrupt (header)';
     }
-    if (header.format !== CHECKPOINT_FORMAT || !Array.isArray(header.views)) return 'checkpoint unreadable (unknown format)';
-    if (PREFIX_BYTES + length + header.views.reduce((n, v) => n + v.bytes, 0) !== size) return 'checkpoint corrupt (lengths do not add up)';
+    if (header.format !== CHECKPOINT_FORMAT || !Array.isArray(header.views))
+      return 'checkpoint unreadable (unknown format)';
+    if (PREFIX_BYTES + length + header.views.reduce((n, v) => n + v.bytes, 0) !== size)
+      return 'checkpoint corrupt (lengths do not add up)';
     const sections: Record<string, ArrayBuffer> = {};
     let at = PREFIX_BYTES + length;
     for (const v of header.views) {
@@ -223,7 +257,8 @@ export function readCheckpointSections(file: string): CheckpointSections | strin
       sections[v.name] = section.buffer as ArrayBuffer;
       at += v.bytes;
     }
-    if (!hash.digest().equals(prefix.subarray(MAGIC.length, MAGIC.length + 32))) return 'checkpoint corrupt (checksum mismatch)';
+    if (!hash.digest().equals(prefix.subarray(MAGIC.length, MAGIC.length + 32)))
+      return 'checkpoint corrupt (checksum mismatch)';
     return { header, sections };
   } finally {
     closeSync(fd);

@@ -101,7 +101,10 @@ export class DurableFeed {
     for (const d of this.views) {
       if (d.position() >= head) continue;
       this.lagging.add(d);
-      this.log()?.info({ view: d.name, position: d.position().toString(), head: head.toString() }, 'view behind the ledger: caught up once the server is ready');
+      this.log()?.info(
+        { view: d.name, position: d.position().toString(), head: head.toString() },
+        'view behind the ledger: caught up once the server is ready',
+      );
     }
   }
 
@@ -121,7 +124,10 @@ export class DurableFeed {
       d.apply(events);
     } catch (err) {
       this.lagging.add(d);
-      this.log()?.warn({ view: d.name, err: (err as Error).message }, 'view could not be written; catching up from the ledger');
+      this.log()?.warn(
+        { view: d.name, err: (err as Error).message },
+        'view could not be written; catching up from the ledger',
+      );
       setTimeout(() => void this.catchUp(d), 1000).unref();
     }
   }

@@ -47,7 +47,12 @@ export class Ledger {
     });
   }
 
-  async append(stream: string, events: DomainEvent[], expected: ExpectedRevision, ctx: CommandContext): Promise<AppendResult> {
+  async append(
+    stream: string,
+    events: DomainEvent[],
+    expected: ExpectedRevision,
+    ctx: CommandContext,
+  ): Promise<AppendResult> {
     return this.store.append(stream, this.toNewEvents(events, ctx), expected);
   }
 }

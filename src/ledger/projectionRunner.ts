@@ -5,7 +5,13 @@ import type { EventStore, RecordedEvent, Subscription } from './eventStore.js';
 import { stillAt, type DurableView } from './durableView.js';
 import { DurableFeed } from './durableFeed.js';
 import { WaitTimeoutError } from './waitTimeout.js';
-import { decodeSections, writeCheckpoint, type CheckpointHeader, type CheckpointSections, type DecodedCheckpoint } from './checkpointFile.js';
+import {
+  decodeSections,
+  writeCheckpoint,
+  type CheckpointHeader,
+  type CheckpointSections,
+  type DecodedCheckpoint,
+} from './checkpointFile.js';
 import { prefetchCheckpoint } from './checkpointPrefetch.js';
 import type { Projection } from '../../projections/projection.js';
 
@@ -44,7 +50,10 @@ export { WaitTimeoutError };
  */
 export class ProjectionRunner {
   private readonly states = new Map<string, unknown>();
-  private readonly byType = new Map<string, Array<{ name: string; reduce: (s: unknown, e: RecordedEvent) => unknown }>>();
+  private readonly byType = new Map<
+    string,
+    Array<{ name: string; reduce: (s: unknown, e: RecordedEvent) => unknown }>
+  >();
   private current = 0n;
   private lastEvent: CheckpointHeader['lastEvent'] = null;
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
@@ -153,7 +162,10 @@ export class ProjectionRunner {
           if (this.closing || this.generation !== generation) return;
           this.failure = err;
           this.unsettled = true;
-          const delay = Math.min(MAX_RESUBSCRIBE_MS, (this.options.resubscribeAfterMs ?? 1000) * 2 ** Math.min(this.failures++, 16));
+          const delay = Math.min(
+            MAX_RESUBSCRIBE_MS,
+            (this.options.resubscribeAfterMs ?? 1000) * 2 ** Math.min(this.failures++, 16),
+          );
           this.log?.warn({ err: err.message, retryInMs: delay }, 'projection subscription failed');
           const failed = this.subscription;
           this.resubscribeTimer = setTimeout(() => {
@@ -226,7 +238,8 @@ export class ProjectionRunner {
       this.current = event.position;
     }
     const last = batch[batch.length - 1];
-    if (last && last.position === this.current) this.lastEvent = { id: last.id, stream: last.stream, revision: last.revision };
+    if (last && last.position === this.current)
+      this.lastEvent = { id: last.id, stream: last.stream, revision: last.revision };
     this.resolveWaiters();
   }
 
@@ -261,7 +274,10 @@ export class ProjectionRunner {
       else log?.info({ reason }, 'views rebuilt from the start of the ledger');
     } else {
       const ms = Math.round(performance.now() - started);
-      this.log?.info({ position: this.current.toString(), ms, perView: this.restoredMs }, 'views restored from checkpoint');
+      this.log?.info(
+        { position: this.current.toString(), ms, perView: this.restoredMs },
+        'views restored from checkpoint',
+      );
     }
   }
 
@@ -273,7 +289,8 @@ export class ProjectionRunner {
     const { header } = cp;
     const position = BigInt(header.position);
     if (position > this.startHead) return 'checkpoint is ahead of the ledger';
-    if (header.lastEvent && !(await stillAt(this.store, header.lastEvent, position))) return 'checkpoint is from another ledger';
+    if (header.lastEvent && !(await stillAt(this.store, header.lastEvent, position)))
+      return 'checkpoint is from another ledger';
     for (const p of this.projections) {
       const v = header.views.find((s) => s.name === p.name);
       if (!v || v.version !== p.version || v.code !== this.fingerprints.get(p.name)) return `view ${p.name} changed`;
@@ -306,7 +323,12 @@ export class ProjectionRunner {
       return { name: p.name, version: p.version, code: this.fingerprints.get(p.name)!, state };
     });
     const position = this.current;
-    this.saving = writeCheckpoint(this.options.checkpointDir!, file, { position: position.toString(), lastEvent: this.lastEvent }, views)
+    this.saving = writeCheckpoint(
+      this.options.checkpointDir!,
+      file,
+      { position: position.toString(), lastEvent: this.lastEvent },
+      views,
+    )
       .then(() => {
         this.savedPosition = position;
       })

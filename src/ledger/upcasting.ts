@@ -37,7 +37,8 @@ export function upcastingStore(store: EventStore, list: Upcaster[]): EventStore 
     readStream: async (stream, from) => (await store.readStream(stream, from)).map(up),
     readAll: async (after, limit) => (await store.readAll(after, limit)).map(up),
     headPosition: () => store.headPosition(),
-    subscribe: (after: bigint, handler: BatchHandler, options?: SubscribeOptions) => store.subscribe(after, (batch) => handler(batch.map(up)), options),
+    subscribe: (after: bigint, handler: BatchHandler, options?: SubscribeOptions) =>
+      store.subscribe(after, (batch) => handler(batch.map(up)), options),
     close: () => store.close(),
   };
 }

@@ -50,11 +50,15 @@ function one(raw: Record<string, unknown>, key: string): { value?: string; repea
  * RFC 6749 §4.1.1 and §4.1.2.1 in order: client_id and redirect_uri are checked first, and a fault
  * in either is shown to the user, never redirected; every later fault goes back to the client.
  */
-export function parseAuthorizationRequest(raw: Record<string, unknown>, findClient: (id: string) => ClientState | undefined): AuthorizeParse {
+export function parseAuthorizationRequest(
+  raw: Record<string, unknown>,
+  findClient: (id: string) => ClientState | undefined,
+): AuthorizeParse {
   const clientId = one(raw, 'client_id');
   if (clientId.repeated || !clientId.value) return { kind: 'page', message: 'The request has no valid client_id.' };
   const client = findClient(clientId.value);
-  if (!client || client.disabled) return { kind: 'page', message: 'The application that sent you here is not registered.' };
+  if (!client || client.disabled)
+    return { kind: 'page', message: 'The application that sent you here is not registered.' };
   const redirect = one(raw, 'redirect_uri');
   if (redirect.repeated) return { kind: 'page', message: 'The request has more than one redirect_uri.' };
   let redirectUri: string;
@@ -75,39 +79,54 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
     if (raw.web_message_uri !== undefined || raw.web_message_target !== undefined) {
       return { kind: 'page', message: 'web_message_uri and web_message_target (relay mode) are not supported.' };
     }
-    if (!/^https?:\/\//.test(redirectUri)) return { kind: 'page', message: 'response_mode=web_message needs an http(s) redirect_uri.' };
+    if (!/^https?:\/\//.test(redirectUri))
+      return { kind: 'page', message: 'response_mode=web_message needs an http(s) redirect_uri.' };
   }
   const state = one(raw, 'state');
   const allowed = registeredResponseModes(client.metadata);
   // A mode the client did not register never carries a response, not even the error saying so.
-  const usable = (RESPONSE_MODES as string[]).includes(mode.value ?? 'query') && allowed.includes(mode.value ?? 'query');
+  const usable =
+    (RESPONSE_MODES as string[]).includes(mode.value ?? 'query') && allowed.includes(mode.value ?? 'query');
   const responseMode = usable ? ((mode.value ?? 'query') as ResponseMode) : 'query';
-  const target: ResponseTarget = { redirectUri, responseMode, state: state.repeated ? null : state.value ?? null };
-  const fail = (error: string, description: string): AuthorizeParse => ({ kind: 'error', target, error: new OAuthError(400, error, description) });
+  const target: ResponseTarget = { redirectUri, responseMode, state: state.repeated ? null : (state.value ?? null) };
+  const fail = (error: string, description: string): AuthorizeParse => ({
+    kind: 'error',
+    target,
+    error: new OAuthError(400, error, description),
+  });
 
   for (const [key, value] of Object.entries(raw)) {
-    if (key !== 'resource' && Array.isArray(value) && value.length > 1) return fail('invalid_request', `parameter ${key} is repeated`);
+    if (key !== 'resource' && Array.isArray(value) && value.length > 1)
+      return fail('invalid_request', `parameter ${key} is repeated`);
   }
   if (mode.value !== undefined && !(RESPONSE_MODES as string[]).includes(mode.value)) {
     return fail('invalid_request', `response_mode ${mode.value} is not supported`);
   }
   if (mode.value !== undefined && !allowed.includes(mode.value)) {
-    return fail('unauthorized_client', `response_mode ${mode.value} is not registered for this client (response_modes)`);
+    return fail(
+      'unauthorized_client',
+      `response_mode ${mode.value} is not registered for this client (response_modes)`,
+    );
   }
-  if (one(raw, 'request').value !== undefined) return fail('request_not_supported', 'request objects are not supported');
-  if (one(raw, 'request_uri').value !== undefined) return fail('request_uri_not_supported', 'request_uri is not supported');
+  if (one(raw, 'request').value !== undefined)
+    return fail('request_not_supported', 'request objects are not supported');
+  if (one(raw, 'request_uri').value !== undefined)
+    return fail('request_uri_not_supported', 'request_uri is not supported');
   const responseType = one(raw, 'response_type').value;
   if (!responseType) return fail('invalid_request', 'response_type is missing');
   // RFC 9700 §2.1.2: no implicit flow; the code flow only.
-  if (responseType !== 'code') return fail('unsupported_response_type', `response_type ${responseType} is not supported; use code`);
-  if (!client.metadata.grant_types.includes('authorization_code')) return fail('unauthorized_client', 'the client may not use the authorization code grant');
+  if (responseType !== 'code')
+    return fail('unsupported_response_type', `response_type ${responseType} is not supported; use code`);
+  if (!client.metadata.grant_types.includes('authorization_code'))
+    return fail('unauthorized_client', 'the client may not use the authorization code grant');
 
   const method = one(raw, 'code_challenge_method').value;
   const challenge = one(raw, 'code_challenge').value;
   if (method !== undefined && method !== 'S256') return fail('invalid_request', 'code_challenge_method must be S256');
   if (challenge === undefined) return fail('invalid_request', 'code_challenge is required (PKCE, S256)');
   if (method === undefined) return fail('invalid_request', 'code_challenge_method must be S256');
-  if (!S256_CHALLENGE.test(challenge)) return fail('invalid_request', 'code_challenge must be 43 base64url characters (an S256 hash)');
+  if (!S256_CHALLENGE.test(challenge))
+    return fail('invalid_request', 'code_challenge must be 43 base64url characters (an S256 hash)');
 
   let scope: string;
   let resource: string[];
@@ -115,20 +134,26 @@ export function parseAuthorizationRequest(raw: Record<string, unknown>, findClie
     // OIDC Core §11: offline_access asks for a refresh token, which a client with that grant gets anyway;
     // SPA and mobile libraries add it on their own, so it is never refused to such a client.
     const requestedScope = one(raw, 'scope').value;
-    const offline = requestedScope?.split(' ').includes('offline_access') && client.metadata.grant_types.includes('refresh_token');
+    const offline =
+      requestedScope?.split(' ').includes('offline_access') && client.metadata.grant_types.includes('refresh_token');
     scope = grantedScope(requestedScope, offline ? `${client.metadata.scope} offline_access` : client.metadata.scope);
     const res = raw.resource;
-    resource = resourceIndicators(res === undefined ? undefined : (Array.isArray(res) ? res : [res]).map(String).filter(Boolean));
+    resource = resourceIndicators(
+      res === undefined ? undefined : (Array.isArray(res) ? res : [res]).map(String).filter(Boolean),
+    );
   } catch (err) {
     return { kind: 'error', target, error: err as OAuthError };
   }
   // OIDC Core §3.1.2.1: REQUIRED in an OpenID request, even where OAuth would let a single registered one stand in.
-  if (redirect.value === undefined && scope.split(' ').includes('openid')) return fail('invalid_request', 'redirect_uri is required in an OpenID Connect request');
+  if (redirect.value === undefined && scope.split(' ').includes('openid'))
+    return fail('invalid_request', 'redirect_uri is required in an OpenID Connect request');
   const prompt = (one(raw, 'prompt').value ?? '').split(' ').filter(Boolean);
   if (prompt.some((p) => !PROMPTS.includes(p))) return fail('invalid_request', 'prompt has an unknown value');
-  if (prompt.includes('none') && prompt.length > 1) return fail('invalid_request', 'prompt=none cannot be combined with other values');
+  if (prompt.includes('none') && prompt.length > 1)
+    return fail('invalid_request', 'prompt=none cannot be combined with other values');
   const maxAgeRaw = one(raw, 'max_age').value;
-  if (maxAgeRaw !== undefined && !/^\d{1,9}$/.test(maxAgeRaw)) return fail('invalid_request', 'max_age must be a whole number of seconds');
+  if (maxAgeRaw !== undefined && !/^\d{1,9}$/.test(maxAgeRaw))
+    return fail('invalid_request', 'max_age must be a whole number of seconds');
 
   return {
     kind: 'ok',

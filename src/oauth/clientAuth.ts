@@ -47,7 +47,8 @@ function parseBasic(header: string): { id: string; secret: string } {
   const colon = decoded.indexOf(':');
   if (colon < 0) throw invalidClient('malformed HTTP Basic credentials', true);
   // Most ids and secrets have nothing encoded: no decoding, no new string.
-  const formDecode = (s: string) => (s.includes('%') || s.includes('+') ? decodeURIComponent(s.replace(/\+/g, ' ')) : s);
+  const formDecode = (s: string) =>
+    s.includes('%') || s.includes('+') ? decodeURIComponent(s.replace(/\+/g, ' ')) : s;
   try {
     return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {
@@ -152,7 +153,10 @@ function authenticate(
       .then(() => authenticate(authorization, params, deps, nowSeconds, gate, true));
   }
   // Only a registered, enabled client with a credential is counted per id (src/oauth/clientAuthThrottle.ts).
-  gate({ clientId, guarded: client !== undefined && !client.disabled && client.metadata.token_endpoint_auth_method !== 'none' });
+  gate({
+    clientId,
+    guarded: client !== undefined && !client.disabled && client.metadata.token_endpoint_auth_method !== 'none',
+  });
   if (!clientId) throw invalidClient('client authentication is required', challenge);
 
   if (!client || client.disabled) {
@@ -171,7 +175,8 @@ function authenticate(
     };
     return isPromise(accepted) ? accepted.then(answer) : answer(accepted);
   }
-  if (method === 'private_key_jwt') return assertionClient(client, clientId, params.client_assertion!, deps, nowSeconds, challenge);
+  if (method === 'private_key_jwt')
+    return assertionClient(client, clientId, params.client_assertion!, deps, nowSeconds, challenge);
   return { client, method };
 }
 
@@ -185,11 +190,20 @@ const UNKNOWN_CLIENT_SECRET: SecretHash = { alg: 'sha256', hash: 'A'.repeat(43) 
  * and client_secret_post carry the same secret) learns which method to use; anyone else gets the
  * answer an unknown client gets, so the registered method tells nothing about which ids exist.
  */
-function wrongMethod(client: ClientState, method: AuthMethod, secret: string | undefined, deps: ClientAuthDeps, challenge: boolean): never | Promise<never> {
+function wrongMethod(
+  client: ClientState,
+  method: AuthMethod,
+  secret: string | undefined,
+  deps: ClientAuthDeps,
+  challenge: boolean,
+): never | Promise<never> {
   const registered = client.metadata.token_endpoint_auth_method;
   const refuse = (ok: boolean): never => {
     if (!ok) throw invalidClient(AUTHENTICATION_FAILED, challenge);
-    throw invalidClient(`the client is registered with token_endpoint_auth_method ${registered} but used ${method}`, challenge);
+    throw invalidClient(
+      `the client is registered with token_endpoint_auth_method ${registered} but used ${method}`,
+      challenge,
+    );
   };
   if (secret === undefined || !client.secret) {
     deps.verifier.check(client.clientId, secret ?? '', UNKNOWN_CLIENT_SECRET);
@@ -209,7 +223,13 @@ async function assertionClient(
 ): Promise<AuthenticatedClient> {
   let verified;
   try {
-    verified = await verifyClientAssertion(assertion, clientId, client.metadata.jwks ?? { keys: [] }, deps.audiences, nowSeconds);
+    verified = await verifyClientAssertion(
+      assertion,
+      clientId,
+      client.metadata.jwks ?? { keys: [] },
+      deps.audiences,
+      nowSeconds,
+    );
   } catch (err) {
     throw invalidClient((err as Error).message, challenge);
   }

@@ -1,4 +1,14 @@
-import { addressKey, admit, Escalation, retryAfterSeconds, TrustList, type Block, type Reservation, type SharedBlocks, type TierKey } from './escalatingThrottle.js';
+import {
+  addressKey,
+  admit,
+  Escalation,
+  retryAfterSeconds,
+  TrustList,
+  type Block,
+  type Reservation,
+  type SharedBlocks,
+  type TierKey,
+} from './escalatingThrottle.js';
 import { OAuthError } from './errors.js';
 
 /**
@@ -76,9 +86,14 @@ export interface NamedClient {
 }
 
 export const tooManyFailures = (retryAfter: number) =>
-  new OAuthError(429, 'temporarily_unavailable', `too many failed client authentications; retry after ${retryAfter} second${retryAfter === 1 ? '' : 's'}`, {
-    'retry-after': String(retryAfter),
-  });
+  new OAuthError(
+    429,
+    'temporarily_unavailable',
+    `too many failed client authentications; retry after ${retryAfter} second${retryAfter === 1 ? '' : 's'}`,
+    {
+      'retry-after': String(retryAfter),
+    },
+  );
 
 /** Slow checks under way at once per key. */
 const IN_FLIGHT = { client: 2, ip: 8 } as const;
@@ -93,9 +108,20 @@ export class ClientAuthThrottle {
     private readonly shared?: SharedBlocks,
   ) {
     const { baseDelaySeconds, maxDelaySeconds, windowSeconds } = settings;
-    this.client = new Escalation('client authentication throttle (client id)', { freeFailures: settings.clientFailures, baseDelaySeconds, maxDelaySeconds, windowSeconds });
-    this.ip = new Escalation('client authentication throttle (IP)', { freeFailures: settings.ipFailures, baseDelaySeconds, maxDelaySeconds, windowSeconds });
-    if (!(settings.trustedSeconds > 0 && settings.trustedSeconds <= 2_147_483)) throw new RangeError('client authentication throttle: trustedSeconds must be positive and at most 24 days');
+    this.client = new Escalation('client authentication throttle (client id)', {
+      freeFailures: settings.clientFailures,
+      baseDelaySeconds,
+      maxDelaySeconds,
+      windowSeconds,
+    });
+    this.ip = new Escalation('client authentication throttle (IP)', {
+      freeFailures: settings.ipFailures,
+      baseDelaySeconds,
+      maxDelaySeconds,
+      windowSeconds,
+    });
+    if (!(settings.trustedSeconds > 0 && settings.trustedSeconds <= 2_147_483))
+      throw new RangeError('client authentication throttle: trustedSeconds must be positive and at most 24 days');
     this.trusted = new TrustList(settings.trustedSeconds * 1000);
   }
 
@@ -125,9 +151,16 @@ export class ClientAuthThrottle {
     const addr = addressKey(ip);
     const id = named.guarded ? named.clientId : undefined;
     const admission = await admit(() => {
-      const tiers: TierKey[] = [{ escalation: this.ip, key: addr, shared: this.seen('ip', addr), maxInFlight: IN_FLIGHT.ip }];
+      const tiers: TierKey[] = [
+        { escalation: this.ip, key: addr, shared: this.seen('ip', addr), maxInFlight: IN_FLIGHT.ip },
+      ];
       if (id !== undefined && !this.trusted.has(id, addr, Date.now())) {
-        tiers.push({ escalation: this.client, key: id, shared: this.seen('client', id), maxInFlight: IN_FLIGHT.client });
+        tiers.push({
+          escalation: this.client,
+          key: id,
+          shared: this.seen('client', id),
+          maxInFlight: IN_FLIGHT.client,
+        });
       }
       return tiers;
     });
@@ -140,11 +173,13 @@ export class ClientAuthThrottle {
     const addr = addressKey(ip);
     const started: Array<Promise<void>> = [];
     const ipBlock = this.ip.fail(addr, now, this.seen('ip', addr));
-    if (ipBlock && this.shared) started.push(this.shared.publish({ scope: 'client', tier: 'ip', subject: addr, ...ipBlock }, correlationId));
+    if (ipBlock && this.shared)
+      started.push(this.shared.publish({ scope: 'client', tier: 'ip', subject: addr, ...ipBlock }, correlationId));
     const id = named.clientId;
     if (named.guarded && id !== undefined) {
       const block = this.client.fail(id, now, this.seen('client', id));
-      if (block && this.shared) started.push(this.shared.publish({ scope: 'client', tier: 'client', subject: id, ...block }, correlationId));
+      if (block && this.shared)
+        started.push(this.shared.publish({ scope: 'client', tier: 'client', subject: id, ...block }, correlationId));
     }
     await Promise.all(started);
   }

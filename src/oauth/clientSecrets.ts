@@ -56,7 +56,12 @@ export class ClientSecretVerifier {
    * secret, or one this process verified before), so the usual request builds no promise at all; a
    * promise otherwise.
    */
-  check(clientId: string, presented: string, stored: SecretHash, admit?: () => Promise<void>): boolean | Promise<boolean> {
+  check(
+    clientId: string,
+    presented: string,
+    stored: SecretHash,
+    admit?: () => Promise<void>,
+  ): boolean | Promise<boolean> {
     if (stored.alg === 'sha256') return matchesSha256(presented, stored);
     const mark = hash('sha3-256', `${this.key}${clientId}\0${stored.hash}\0${presented}`, 'base64url');
     if (this.remembered.has(mark)) return true;
@@ -68,10 +73,17 @@ export class ClientSecretVerifier {
    * attempt is refused). A request presenting the same secret as a check under way joins it: one
    * guess, one hash, no second admission.
    */
-  private async slowCheck(mark: string, presented: string, stored: SecretHash, admit?: () => Promise<void>): Promise<boolean> {
+  private async slowCheck(
+    mark: string,
+    presented: string,
+    stored: SecretHash,
+    admit?: () => Promise<void>,
+  ): Promise<boolean> {
     let check = this.inFlight.get(mark);
     if (!check) {
-      check = (admit ? admit().then(() => matches(presented, stored)) : matches(presented, stored)).finally(() => this.inFlight.delete(mark));
+      check = (admit ? admit().then(() => matches(presented, stored)) : matches(presented, stored)).finally(() =>
+        this.inFlight.delete(mark),
+      );
       this.inFlight.set(mark, check);
     }
     if (!(await check)) return false;

@@ -53,7 +53,12 @@ export const CLIENT_CHALLENGE = 'Basic realm="token-ledger", charset="UTF-8"';
  * with the Authorization header, whatever scheme it used (Basic, Bearer, anything).
  */
 export function invalidClient(description: string, triedAuthorizationHeader: boolean): OAuthError {
-  return new OAuthError(401, 'invalid_client', description, triedAuthorizationHeader ? { 'www-authenticate': CLIENT_CHALLENGE } : {});
+  return new OAuthError(
+    401,
+    'invalid_client',
+    description,
+    triedAuthorizationHeader ? { 'www-authenticate': CLIENT_CHALLENGE } : {},
+  );
 }
 
 /** The ledger cannot take the write now: never a 200, always a hint to retry. */

@@ -82,7 +82,9 @@ export class Escalation {
   ) {
     const { freeFailures: n, windowSeconds: w, baseDelaySeconds: base, maxDelaySeconds: max } = policy;
     if (!(Number.isInteger(n) && n >= 1 && w > 0 && base > 0 && max >= base && max + w <= MAX_SECONDS)) {
-      throw new RangeError(`${name}: expected whole free failures ≥ 1, positive durations, a cap ≥ the first delay, cap + window ≤ 24 days`);
+      throw new RangeError(
+        `${name}: expected whole free failures ≥ 1, positive durations, a cap ≥ the first delay, cap + window ≤ 24 days`,
+      );
     }
     this.windowMs = w * 1000;
     this.baseMs = base * 1000;
@@ -102,7 +104,8 @@ export class Escalation {
    */
   fail(key: string, now: number, shared?: Block): Block | undefined {
     let e = this.entries.get(key);
-    if (!e || e.forgetAt <= now) e = { failures: 0, forgetAt: now + this.windowMs, blockedUntil: 0, clearedAt: e?.clearedAt ?? 0 };
+    if (!e || e.forgetAt <= now)
+      e = { failures: 0, forgetAt: now + this.windowMs, blockedUntil: 0, clearedAt: e?.clearedAt ?? 0 };
     if (shared && shared.until + this.windowMs > now && shared.until > e.clearedAt && shared.failures > e.failures) {
       e.failures = shared.failures;
       e.forgetAt = Math.max(e.forgetAt, shared.until + this.windowMs);
@@ -128,7 +131,8 @@ export class Escalation {
   private allowance(key: string, now: number, shared: Block | undefined, maxInFlight: number): number {
     const e = this.entries.get(key);
     let failures = e && e.forgetAt > now ? e.failures : 0;
-    if (shared && shared.until + this.windowMs > now && shared.until > (e?.clearedAt ?? 0)) failures = Math.max(failures, shared.failures);
+    if (shared && shared.until + this.windowMs > now && shared.until > (e?.clearedAt ?? 0))
+      failures = Math.max(failures, shared.failures);
     const left = failures < this.policy.freeFailures ? this.policy.freeFailures - failures : 1;
     return Math.min(left, maxInFlight);
   }
@@ -268,7 +272,8 @@ export async function admit(tiers: () => TierKey[], waitMs = ADMISSION_WAIT_MS):
       const held = keys.map((t) => t.escalation.reserve(t.key));
       return { allowed: true, reservation: { release: () => held.forEach((r) => r.release()) } };
     }
-    if (now >= deadline || full.escalation.waiting(full.key) >= ADMISSION_QUEUE) return { allowed: false, retryAfterSeconds: 1 };
+    if (now >= deadline || full.escalation.waiting(full.key) >= ADMISSION_QUEUE)
+      return { allowed: false, retryAfterSeconds: 1 };
     await full.escalation.waitForRoom(full.key, deadline - now);
   }
 }

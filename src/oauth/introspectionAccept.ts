@@ -18,7 +18,8 @@ export function prefersSignedIntrospection(accept: string | undefined): boolean 
       jwt = Math.max(jwt, range.q);
       continue;
     }
-    const specificity = range.type === JSON_TYPE ? 2 : range.type === 'application/*' ? 1 : range.type === '*/*' ? 0 : -1;
+    const specificity =
+      range.type === JSON_TYPE ? 2 : range.type === 'application/*' ? 1 : range.type === '*/*' ? 0 : -1;
     if (specificity < 0 || specificity < jsonSpecificity) continue;
     json = specificity > jsonSpecificity ? range.q : Math.max(json, range.q);
     jsonSpecificity = specificity;

@@ -1,7 +1,16 @@
 import { createHmac } from 'node:crypto';
 import { normaliseUsername } from '../domain/users/decide.js';
 import { sha256 } from '../tokens/hash.js';
-import { addressKey, admit, Escalation, retryAfterSeconds, TrustList, type EscalationPolicy, type SharedBlocks, type TierKey } from './escalatingThrottle.js';
+import {
+  addressKey,
+  admit,
+  Escalation,
+  retryAfterSeconds,
+  TrustList,
+  type EscalationPolicy,
+  type SharedBlocks,
+  type TierKey,
+} from './escalatingThrottle.js';
 
 export { ipKey, type EscalationPolicy } from './escalatingThrottle.js';
 
@@ -83,7 +92,8 @@ export class LoginThrottle {
 
   constructor(options: Partial<LoginThrottleOptions> = {}, sharing?: LoginThrottleSharing) {
     const o = { ...DEFAULT_LOGIN_THROTTLE, ...options };
-    if (!(o.trustedSeconds > 0 && o.trustedSeconds <= 2_147_483)) throw new RangeError('login throttle: trustedSeconds must be positive and at most 24 days');
+    if (!(o.trustedSeconds > 0 && o.trustedSeconds <= 2_147_483))
+      throw new RangeError('login throttle: trustedSeconds must be positive and at most 24 days');
     this.trusted = new TrustList(o.trustedSeconds * 1000);
     this.pair = new Escalation('login throttle pair', o.pair);
     this.ip = new Escalation('login throttle ip', o.ip);
@@ -111,9 +121,19 @@ export class LoginThrottle {
    * One login attempt: admitted (or refused) before `verify` runs the slow password check, then
    * counted as a failure when `verify` finds no user, as a success otherwise.
    */
-  async attempt<T>(username: string, ip: string, verify: () => Promise<T | undefined>, correlationId?: string): Promise<LoginAttempt<T>> {
+  async attempt<T>(
+    username: string,
+    ip: string,
+    verify: () => Promise<T | undefined>,
+    correlationId?: string,
+  ): Promise<LoginAttempt<T>> {
     const { account, addr, pair } = this.keys(username, ip);
-    const tier = (name: keyof typeof IN_FLIGHT, escalation: Escalation, key: string): TierKey => ({ escalation, key, shared: this.seen(name, key), maxInFlight: IN_FLIGHT[name] });
+    const tier = (name: keyof typeof IN_FLIGHT, escalation: Escalation, key: string): TierKey => ({
+      escalation,
+      key,
+      shared: this.seen(name, key),
+      maxInFlight: IN_FLIGHT[name],
+    });
     const admission = await admit(() => {
       const tiers = [tier('pair', this.pair, pair), tier('ip', this.ip, addr)];
       if (!this.trusted.has(account, addr, Date.now())) tiers.push(tier('account', this.account, account));
@@ -159,7 +179,8 @@ export class LoginThrottle {
       ['account', this.account, account],
     ] as const) {
       const block = escalation.fail(subject, now, this.seen(tier, subject));
-      if (block && this.shared) started.push(this.shared.publish({ scope: 'login', tier, subject, ...block }, correlationId));
+      if (block && this.shared)
+        started.push(this.shared.publish({ scope: 'login', tier, subject, ...block }, correlationId));
     }
     await Promise.all(started);
   }

@@ -7,7 +7,10 @@ export type Params = Record<string, string | undefined>;
  * RFC 6749 §3.1/§3.2: parameters must not be repeated, except those an extension declares
  * multi-valued (RFC 8707 `resource`); an empty value is treated as absent.
  */
-export function singleValued(body: unknown, multi: readonly string[] = []): { params: Params; lists: Record<string, string[]> } {
+export function singleValued(
+  body: unknown,
+  multi: readonly string[] = [],
+): { params: Params; lists: Record<string, string[]> } {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalidRequest('the request body must be application/x-www-form-urlencoded');
   }

@@ -31,8 +31,16 @@ const characters = (pw: string) => [...pw].length;
 /** Throws UserCommandError('invalid_user') for a password the policy refuses. */
 export function checkPasswordPolicy(password: string): void {
   const n = characters(normalise(password));
-  if (n < PASSWORD_MIN_LENGTH) throw new UserCommandError('invalid_user', `password is too short: expected at least ${PASSWORD_MIN_LENGTH} characters`);
-  if (n > PASSWORD_MAX_LENGTH) throw new UserCommandError('invalid_user', `password is too long: expected at most ${PASSWORD_MAX_LENGTH} characters`);
+  if (n < PASSWORD_MIN_LENGTH)
+    throw new UserCommandError(
+      'invalid_user',
+      `password is too short: expected at least ${PASSWORD_MIN_LENGTH} characters`,
+    );
+  if (n > PASSWORD_MAX_LENGTH)
+    throw new UserCommandError(
+      'invalid_user',
+      `password is too long: expected at most ${PASSWORD_MAX_LENGTH} characters`,
+    );
 }
 
 function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
@@ -63,5 +71,10 @@ export async function verifyPassword(password: string, stored: PasswordHash | un
 
 /** A stored hash weaker than today's parameters: re-hash it after the next successful login. */
 export function needsRehash(stored: PasswordHash): boolean {
-  return stored.alg !== 'scrypt' || stored.N < PASSWORD_SCRYPT.N || stored.r < PASSWORD_SCRYPT.r || stored.p < PASSWORD_SCRYPT.p;
+  return (
+    stored.alg !== 'scrypt' ||
+    stored.N < PASSWORD_SCRYPT.N ||
+    stored.r < PASSWORD_SCRYPT.r ||
+    stored.p < PASSWORD_SCRYPT.p
+  );
 }

@@ -22,7 +22,8 @@ export function resourceIndicators(values: string[] | undefined): string[] {
     } catch {
       url = undefined;
     }
-    if (!url || r.includes('#')) throw invalidTarget(`resource ${JSON.stringify(r)} must be an absolute URI without a fragment`);
+    if (!url || r.includes('#'))
+      throw invalidTarget(`resource ${JSON.stringify(r)} must be an absolute URI without a fragment`);
   }
   return resources;
 }

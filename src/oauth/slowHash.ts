@@ -1,7 +1,12 @@
 import { scrypt } from 'node:crypto';
 import { promisify } from 'node:util';
 
-const scryptAsync = promisify(scrypt) as (secret: string, salt: Buffer, length: number, options: object) => Promise<Buffer>;
+const scryptAsync = promisify(scrypt) as (
+  secret: string,
+  salt: Buffer,
+  length: number,
+  options: object,
+) => Promise<Buffer>;
 
 export interface ScryptParams {
   N: number;
@@ -18,7 +23,12 @@ let runs = 0;
  */
 export function scryptHash(secret: string, salt: Buffer, params: ScryptParams, length = 32): Promise<Buffer> {
   runs++;
-  return scryptAsync(secret, salt, length, { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r * params.p });
+  return scryptAsync(secret, salt, length, {
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    maxmem: 256 * params.N * params.r * params.p,
+  });
 }
 
 /** How many scrypt hashes this process has started: the brute-force tests count guesses with it. */

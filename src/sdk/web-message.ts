@@ -45,7 +45,11 @@ interface Metadata {
   token_endpoint: string;
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 const random = (n = 32) => b64url(crypto.getRandomValues(new Uint8Array(n)));
 async function s256(verifier: string): Promise<string> {
   return b64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
@@ -100,7 +104,12 @@ const CLOSED_GRACE_MS = 1000;
  * Waits for the one message that counts: from the issuer's origin AND from our own popup or iframe.
  * Every other message — another window, another origin, a forgery — is ignored.
  */
-function awaitResponse(opts: WebMessageOptions, pending: Pending, source: () => Window | null, closed: () => boolean): Promise<Record<string, string>> {
+function awaitResponse(
+  opts: WebMessageOptions,
+  pending: Pending,
+  source: () => Window | null,
+  closed: () => boolean,
+): Promise<Record<string, string>> {
   const issuerOrigin = new URL(opts.issuer).origin;
   return new Promise((resolve, reject) => {
     const finish = (fn: () => void) => {
@@ -115,7 +124,8 @@ function awaitResponse(opts: WebMessageOptions, pending: Pending, source: () => 
       if (data?.type !== 'authorization_response' || typeof data.response !== 'object') return;
       const r = data.response;
       if (r.state !== pending.state) return;
-      if (r.iss !== pending.meta.issuer) return finish(() => reject(new WebMessageError('invalid_response', 'iss does not match the issuer')));
+      if (r.iss !== pending.meta.issuer)
+        return finish(() => reject(new WebMessageError('invalid_response', 'iss does not match the issuer')));
       if (r.error) return finish(() => reject(new WebMessageError(r.error!, r.error_description)));
       finish(() => resolve(r));
     };
@@ -125,14 +135,22 @@ function awaitResponse(opts: WebMessageOptions, pending: Pending, source: () => 
     const poll = setInterval(() => {
       if (!closed()) return;
       closedSince ??= Date.now();
-      if (Date.now() - closedSince >= CLOSED_GRACE_MS) finish(() => reject(new WebMessageError('popup_closed', 'the sign-in window was closed')));
+      if (Date.now() - closedSince >= CLOSED_GRACE_MS)
+        finish(() => reject(new WebMessageError('popup_closed', 'the sign-in window was closed')));
     }, 300);
-    const timer = setTimeout(() => finish(() => reject(new WebMessageError('timeout', 'no answer in time'))), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => finish(() => reject(new WebMessageError('timeout', 'no answer in time'))),
+      opts.timeoutMs ?? 60_000,
+    );
     window.addEventListener('message', onMessage);
   });
 }
 
-async function exchange(opts: WebMessageOptions, pending: Pending, response: Record<string, string>): Promise<TokenResponse> {
+async function exchange(
+  opts: WebMessageOptions,
+  pending: Pending,
+  response: Record<string, string>,
+): Promise<TokenResponse> {
   const res = await fetch(pending.meta.token_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -146,7 +164,8 @@ async function exchange(opts: WebMessageOptions, pending: Pending, response: Rec
   });
   const body = (await res.json()) as TokenResponse & { error?: string; error_description?: string };
   if (!res.ok) throw new WebMessageError(body.error ?? 'invalid_response', body.error_description);
-  if (body.id_token && jwtPayload(body.id_token).nonce !== pending.nonce) throw new WebMessageError('invalid_response', 'nonce mismatch');
+  if (body.id_token && jwtPayload(body.id_token).nonce !== pending.nonce)
+    throw new WebMessageError('invalid_response', 'nonce mismatch');
   return body;
 }
 
@@ -157,7 +176,12 @@ export async function loginWithPopup(opts: WebMessageOptions): Promise<TokenResp
   try {
     const pending = await prepare(opts);
     popup.location.href = pending.url;
-    const response = await awaitResponse(opts, pending, () => popup, () => popup.closed);
+    const response = await awaitResponse(
+      opts,
+      pending,
+      () => popup,
+      () => popup.closed,
+    );
     return await exchange(opts, pending, response);
   } finally {
     if (!popup.closed) popup.close();
@@ -171,7 +195,12 @@ export async function authorizeSilently(opts: WebMessageOptions): Promise<TokenR
   iframe.style.display = 'none';
   iframe.setAttribute('aria-hidden', 'true');
   try {
-    const answered = awaitResponse({ ...opts, timeoutMs: opts.timeoutMs ?? 10_000 }, pending, () => iframe.contentWindow, () => false);
+    const answered = awaitResponse(
+      { ...opts, timeoutMs: opts.timeoutMs ?? 10_000 },
+      pending,
+      () => iframe.contentWindow,
+      () => false,
+    );
     iframe.src = pending.url;
     document.body.appendChild(iframe);
     return await exchange(opts, pending, await answered);

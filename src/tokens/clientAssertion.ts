@@ -45,7 +45,9 @@ export async function verifyClientAssertion(
   } catch (err) {
     throw new Error(`client assertion rejected: ${(err as Error).message}`);
   }
-  if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw new Error('client assertion rejected: jti missing');
-  if (payload.exp! - nowSeconds > MAX_ASSERTION_LIFETIME_S) throw new Error('client assertion rejected: exp is too far in the future');
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0)
+    throw new Error('client assertion rejected: jti missing');
+  if (payload.exp! - nowSeconds > MAX_ASSERTION_LIFETIME_S)
+    throw new Error('client assertion rejected: exp is too far in the future');
   return { jti: payload.jti, exp: payload.exp! };
 }

@@ -31,7 +31,11 @@ export function signIdToken(claims: IdTokenClaims, key: SigningKey): string {
  * `typ: JWT` and the ID token's own claims keep this server's other JWTs (access tokens are
  * `at+jwt`, logout tokens `logout+jwt`) from passing for one.
  */
-export async function verifyIdTokenHint(hint: string, jwks: { keys: Record<string, unknown>[] }, issuer: string): Promise<JWTPayload | undefined> {
+export async function verifyIdTokenHint(
+  hint: string,
+  jwks: { keys: Record<string, unknown>[] },
+  issuer: string,
+): Promise<JWTPayload | undefined> {
   try {
     const { payload } = await jwtVerify(hint, createLocalJWKSet(jwks as { keys: never[] }), {
       issuer,

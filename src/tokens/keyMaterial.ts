@@ -42,12 +42,18 @@ export async function generateKeyMaterial(alg: Alg, secret: string): Promise<New
 
 export async function decryptPrivateKey(kid: string, enc: EncryptedKey, secret: string): Promise<KeyObject> {
   try {
-    const decipher = createDecipheriv('aes-256-gcm', await kek(secret, Buffer.from(enc.salt, 'base64url')), Buffer.from(enc.iv, 'base64url'));
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      await kek(secret, Buffer.from(enc.salt, 'base64url')),
+      Buffer.from(enc.iv, 'base64url'),
+    );
     decipher.setAAD(Buffer.from(kid));
     decipher.setAuthTag(Buffer.from(enc.tag, 'base64url'));
     const jwk = Buffer.concat([decipher.update(Buffer.from(enc.ciphertext, 'base64url')), decipher.final()]);
     return createPrivateKey({ key: JSON.parse(jwk.toString('utf8')), format: 'jwk' });
   } catch {
-    throw new KeyDecryptionError(`signing key ${kid} cannot be decrypted: KEY_ENCRYPTION_SECRET is not the one it was encrypted with`);
+    throw new KeyDecryptionError(
+      `signing key ${kid} cannot be decrypted: KEY_ENCRYPTION_SECRET is not the one it was encrypted with`,
+    );
   }
 }

@@ -40,7 +40,9 @@ export class KeyStore {
    */
   async unlockCurrentKeys(now = Date.now(), state = this.view()): Promise<void> {
     await Promise.all(
-      [...state.keys.values()].filter((k) => k.retiredAt === undefined || k.retiredAt > now).map((k) => this.privateKey(k.kid, state)),
+      [...state.keys.values()]
+        .filter((k) => k.retiredAt === undefined || k.retiredAt > now)
+        .map((k) => this.privateKey(k.kid, state)),
     );
   }
 

@@ -24,7 +24,10 @@ describe('the GraphQL explorer in Chromium', { skip }, () => {
     const c = await registerClient(server, { scope: 'ledger:audit' });
     const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(c.clientId, c.secret!));
     auditor = res.body.access_token as string;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
   });
   after(async () => {
     await browser?.close();

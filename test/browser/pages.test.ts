@@ -14,7 +14,8 @@ import { createUser } from '../helpers/flow.js';
 import { chromiumSkip, startChromiumFixture, watchCsp, type ChromiumFixture } from '../helpers/browserChromium.js';
 
 const LOGO = 'https://cdn.example/orders/logo.svg';
-const LOGO_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48"><rect width="48" height="48" rx="10" fill="#1a7f37"/><text x="24" y="32" font-size="22" text-anchor="middle" fill="#fff" font-family="sans-serif">O</text></svg>';
+const LOGO_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48"><rect width="48" height="48" rx="10" fill="#1a7f37"/><text x="24" y="32" font-size="22" text-anchor="middle" fill="#fff" font-family="sans-serif">O</text></svg>';
 
 async function screenshot(page: Page, name: string) {
   const dir = process.env.TOKEN_LEDGER_SCREENSHOTS;
@@ -23,20 +24,23 @@ async function screenshot(page: Page, name: string) {
 
 /** WCAG 2.2 contrast ratio of an element's text against its background (or the card's white). */
 function contrastOf(page: Page, selector: string): Promise<number> {
-  return page.locator(selector).first().evaluate((el) => {
-    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
-    const lum = (c: number[]) => {
-      const [r, g, b] = c.map((v) => {
-        const s = v / 255;
-        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-      });
-      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
-    };
-    const style = getComputedStyle(el);
-    const bg = style.backgroundColor === 'rgba(0, 0, 0, 0)' ? 'rgb(255, 255, 255)' : style.backgroundColor;
-    const [a, b] = [lum(rgb(style.color)), lum(rgb(bg))].sort((x, y) => y - x);
-    return (a! + 0.05) / (b! + 0.05);
-  });
+  return page
+    .locator(selector)
+    .first()
+    .evaluate((el) => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+      const lum = (c: number[]) => {
+        const [r, g, b] = c.map((v) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const style = getComputedStyle(el);
+      const bg = style.backgroundColor === 'rgba(0, 0, 0, 0)' ? 'rgb(255, 255, 255)' : style.backgroundColor;
+      const [a, b] = [lum(rgb(style.color)), lum(rgb(bg))].sort((x, y) => y - x);
+      return (a! + 0.05) / (b! + 0.05);
+    });
 }
 
 describe('the pages a person sees, in Chromium', { skip: chromiumSkip }, () => {
@@ -50,18 +54,37 @@ describe('the pages a person sees, in Chromium', { skip: chromiumSkip }, () => {
   let bob: { username: string; password: string };
 
   before(async () => {
-    fixture = await startChromiumFixture((_req, _body, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>app</title><p>app'));
+    fixture = await startChromiumFixture((_req, _body, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>app</title><p>app'),
+    );
     ({ server, browser, app } = fixture);
     alice = await createUser(server, 'alice', 'correct horse battery');
     bob = await createUser(server, 'bob', 'battery staple horse');
-    const common = { grant_types: ['authorization_code' as const], redirect_uris: [`${app.origin}/callback`], post_logout_redirect_uris: [`${app.origin}/bye`], token_endpoint_auth_method: 'none' as const, scope: 'openid profile email' };
-    branded = (await registerClient(server, { ...common, client_name: 'Orders', logo_uri: LOGO, client_uri: 'https://orders.example/' }, null)).clientId;
+    const common = {
+      grant_types: ['authorization_code' as const],
+      redirect_uris: [`${app.origin}/callback`],
+      post_logout_redirect_uris: [`${app.origin}/bye`],
+      token_endpoint_auth_method: 'none' as const,
+      scope: 'openid profile email',
+    };
+    branded = (
+      await registerClient(
+        server,
+        { ...common, client_name: 'Orders', logo_uri: LOGO, client_uri: 'https://orders.example/' },
+        null,
+      )
+    ).clientId;
     plain = (await registerClient(server, common, null)).clientId;
   });
   after(() => fixture?.close());
 
-  async function fresh(options: { locale?: string } = {}): Promise<{ context: BrowserContext; page: Page; csp: string[]; logoRequests: string[] }> {
-    const context = await browser.newContext({ locale: options.locale ?? 'en-US', viewport: { width: 800, height: 700 } });
+  async function fresh(
+    options: { locale?: string } = {},
+  ): Promise<{ context: BrowserContext; page: Page; csp: string[]; logoRequests: string[] }> {
+    const context = await browser.newContext({
+      locale: options.locale ?? 'en-US',
+      viewport: { width: 800, height: 700 },
+    });
     const csp = await watchCsp(context);
     const logoRequests: string[] = [];
     // No network here: the logo's https origin is answered by the test, after Chromium's CSP check.
@@ -86,14 +109,21 @@ describe('the pages a person sees, in Chromium', { skip: chromiumSkip }, () => {
     assert.equal(await lang(page), 'en');
     assert.equal(await heading(page), 'Sign in to continue to Orders');
     // Every field a person fills has a label that names it.
-    const unlabelled = await page.locator('input:not([type=hidden])').evaluateAll((inputs) => inputs.filter((i) => (i as HTMLInputElement).labels?.length === 0).length);
+    const unlabelled = await page
+      .locator('input:not([type=hidden])')
+      .evaluateAll((inputs) => inputs.filter((i) => (i as HTMLInputElement).labels?.length === 0).length);
     assert.equal(unlabelled, 0);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'username');
     const logo = page.getByRole('img', { name: 'Orders logo' });
     await logo.waitFor();
-    await page.waitForFunction(() => (document.querySelector('.app img') as HTMLImageElement | null)?.naturalWidth === 48);
+    await page.waitForFunction(
+      () => (document.querySelector('.app img') as HTMLImageElement | null)?.naturalWidth === 48,
+    );
     assert.deepEqual(logoRequests, [LOGO]);
-    assert.equal(await page.getByRole('link', { name: /orders\.example/ }).getAttribute('href'), 'https://orders.example/');
+    assert.equal(
+      await page.getByRole('link', { name: /orders\.example/ }).getAttribute('href'),
+      'https://orders.example/',
+    );
     assert.ok((await contrastOf(page, 'button.primary')) >= 4.5, 'the primary button is readable');
     assert.ok((await contrastOf(page, 'label')) >= 4.5, 'labels are readable');
     await screenshot(page, 'login');
@@ -104,7 +134,11 @@ describe('the pages a person sees, in Chromium', { skip: chromiumSkip }, () => {
     await page.getByRole('alert').waitFor();
     assert.equal(await page.getByRole('alert').textContent(), 'Wrong username or password.');
     assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'password', 'the username is kept, the password asked again');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.id),
+      'password',
+      'the username is kept, the password asked again',
+    );
     await screenshot(page, 'login-error');
 
     await page.getByLabel('Password').fill(alice.password);
@@ -175,7 +209,7 @@ describe('the pages a person sees, in Chromium', { skip: chromiumSkip }, () => {
     await context.close();
   });
 
-  it("Accept-Language is the fallback; English when nothing matches", async () => {
+  it('Accept-Language is the fallback; English when nothing matches', async () => {
     const german = await fresh({ locale: 'de-DE' });
     await german.page.goto(authorizeUrl(branded));
     assert.equal(await lang(german.page), 'de');
@@ -197,7 +231,9 @@ describe('the pages a person sees, in Chromium', { skip: chromiumSkip }, () => {
     await page.getByRole('button', { name: 'Anmelden' }).click();
     await page.getByRole('button', { name: 'Erlauben' }).click();
     await page.waitForURL(`${app.origin}/callback?**`);
-    await page.goto(`${server.url}/logout?${new URLSearchParams({ client_id: branded, post_logout_redirect_uri: `${app.origin}/bye`, ui_locales: 'en' })}`);
+    await page.goto(
+      `${server.url}/logout?${new URLSearchParams({ client_id: branded, post_logout_redirect_uri: `${app.origin}/bye`, ui_locales: 'en' })}`,
+    );
     assert.equal(await lang(page), 'en');
     assert.equal(await heading(page), 'Sign out?');
     assert.match((await page.locator('main').textContent()) ?? '', /Orders asks to sign you out/);

@@ -33,7 +33,9 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
     // The app: a GET or a form post to /callback shows the parameters it got.
     fixture = await startChromiumFixture((req, body, res) => {
       const params = req.method === 'POST' ? body : new URL(req.url!, 'http://x').search.slice(1);
-      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>app</title><pre id="params">${params.replace(/</g, '&lt;')}</pre>`);
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(`<!doctype html><title>app</title><pre id="params">${params.replace(/</g, '&lt;')}</pre>`);
     });
     ({ server, browser, app } = fixture);
     alice = await createUser(server, 'alice', 'correct horse battery');
@@ -51,7 +53,19 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
         null,
       )
     ).clientId;
-    native = (await registerClient(server, { client_name: 'Orders for Android', grant_types: ['authorization_code'], redirect_uris: [NATIVE], token_endpoint_auth_method: 'none', scope: 'openid' }, null)).clientId;
+    native = (
+      await registerClient(
+        server,
+        {
+          client_name: 'Orders for Android',
+          grant_types: ['authorization_code'],
+          redirect_uris: [NATIVE],
+          token_endpoint_auth_method: 'none',
+          scope: 'openid',
+        },
+        null,
+      )
+    ).clientId;
   });
   after(() => fixture?.close());
 
@@ -85,7 +99,13 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
     const res = await fetch(`${server.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        client_id: clientId,
+        code_verifier: verifier,
+      }),
     });
     const body = (await res.json()) as Record<string, unknown>;
     assert.equal(res.status, 200, JSON.stringify(body));
@@ -130,7 +150,8 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
     await signIn(page);
     await page.getByRole('button', { name: 'Allow' }).click();
     const deadline = Date.now() + 10_000;
-    while (!sentTo.some((u) => u.startsWith(NATIVE)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!sentTo.some((u) => u.startsWith(NATIVE)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     const callback = sentTo.find((u) => u.startsWith(NATIVE));
     assert.ok(callback, `never sent to the app: ${sentTo.join(' ')} ${csp.join(' ')}`);
     const params = new URL(callback).searchParams;
@@ -144,7 +165,9 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
   it('form_post: the auto-posted form reaches the app with code, state and iss', async () => {
     const { context, page, csp } = await fresh();
     const { verifier, challenge } = pkce();
-    await page.goto(authorizeUrl(spa, `${app.origin}/callback`, challenge, { response_mode: 'form_post', prompt: 'consent' }));
+    await page.goto(
+      authorizeUrl(spa, `${app.origin}/callback`, challenge, { response_mode: 'form_post', prompt: 'consent' }),
+    );
     await signIn(page);
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(`${app.origin}/callback`);
@@ -166,12 +189,18 @@ describe('redirect flows in Chromium', { skip: chromiumSkip }, () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('heading', { name: 'You are still signed in' }).waitFor();
     const cookies = await context.cookies(server.url);
-    assert.ok(cookies.some((c) => c.name === 'tl_session'), 'Cancel signs nobody out');
+    assert.ok(
+      cookies.some((c) => c.name === 'tl_session'),
+      'Cancel signs nobody out',
+    );
 
     await page.goto(logout);
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL(`${app.origin}/signed-out?state=bye`);
-    assert.equal((await context.cookies(server.url)).some((c) => c.name === 'tl_session'), false);
+    assert.equal(
+      (await context.cookies(server.url)).some((c) => c.name === 'tl_session'),
+      false,
+    );
     assert.deepEqual(csp, []);
     await context.close();
   });

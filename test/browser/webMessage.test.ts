@@ -29,7 +29,8 @@ window.ready = true;
 </script></body></html>`;
 }
 
-const serve = (html: () => string) => serveApp((_req, _body, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html()));
+const serve = (html: () => string) =>
+  serveApp((_req, _body, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html()));
 
 describe('web message response mode in Chromium', { skip }, () => {
   let server: TestServer;
@@ -46,7 +47,19 @@ describe('web message response mode in Chromium', { skip }, () => {
     let html = '';
     app = await serve(() => html);
     redirectUri = `${app.origin}/callback`;
-    clientId = (await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], response_modes: ['query', 'web_message'], token_endpoint_auth_method: 'none', scope: 'openid profile' }, null)).clientId;
+    clientId = (
+      await registerClient(
+        server,
+        {
+          grant_types: ['authorization_code', 'refresh_token'],
+          redirect_uris: [redirectUri],
+          response_modes: ['query', 'web_message'],
+          token_endpoint_auth_method: 'none',
+          scope: 'openid profile',
+        },
+        null,
+      )
+    ).clientId;
     html = appPage(server.url, clientId, redirectUri);
     stranger = await serve(() => appPage(server.url, clientId, redirectUri));
     browser = await launchChromium();
@@ -68,7 +81,9 @@ describe('web message response mode in Chromium', { skip }, () => {
   }
   const results = (page: Page) => page.evaluate(() => (window as unknown as { results: unknown[] }).results);
   async function nextResult(page: Page, count: number) {
-    await page.waitForFunction((n) => (window as unknown as { results: unknown[] }).results.length >= n, count, { timeout: 20_000 });
+    await page.waitForFunction((n) => (window as unknown as { results: unknown[] }).results.length >= n, count, {
+      timeout: 20_000,
+    });
     return (await results(page))[count - 1] as { ok?: Record<string, string>; err?: string };
   }
 
@@ -136,15 +151,22 @@ describe('web message response mode in Chromium', { skip }, () => {
   it('returns a hostile state unchanged and runs no script from it', async () => {
     const page = await open(context, app.origin);
     let dialogs = 0;
-    context.on('page', (p) => p.on('dialog', (d) => {
-      dialogs++;
-      void d.dismiss();
-    }));
+    context.on('page', (p) =>
+      p.on('dialog', (d) => {
+        dialogs++;
+        void d.dismiss();
+      }),
+    );
     page.on('dialog', () => dialogs++);
     const url = `${server.url}/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri, response_type: 'code', response_mode: 'web_message', prompt: 'none', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: HOSTILE })}`;
     await page.evaluate((u) => void window.open(u), url);
-    await page.waitForFunction(() => (window as unknown as { messages: unknown[] }).messages.length > 0, undefined, { timeout: 10_000 });
-    const [message] = (await page.evaluate(() => (window as unknown as { messages: unknown[] }).messages)) as Array<{ origin: string; data: { type: string; response: Record<string, string> } }>;
+    await page.waitForFunction(() => (window as unknown as { messages: unknown[] }).messages.length > 0, undefined, {
+      timeout: 10_000,
+    });
+    const [message] = (await page.evaluate(() => (window as unknown as { messages: unknown[] }).messages)) as Array<{
+      origin: string;
+      data: { type: string; response: Record<string, string> };
+    }>;
     assert.equal(message!.origin, server.url);
     assert.equal(message!.data.type, 'authorization_response');
     assert.equal(message!.data.response.state, HOSTILE);
@@ -153,4 +175,3 @@ describe('web message response mode in Chromium', { skip }, () => {
     assert.equal(dialogs, 0, 'no script ran');
   });
 });
-

@@ -55,7 +55,8 @@ test('never puts the connection string credentials in an error', async () => {
 
 const connectionString = process.env.EVENTSTORE_CONNECTION_STRING;
 if (!connectionString) {
-  const reason = 'EVENTSTORE_CONNECTION_STRING is not set: the EventStoreDB adapter contract suite needs a running EventStoreDB/KurrentDB';
+  const reason =
+    'EVENTSTORE_CONNECTION_STRING is not set: the EventStoreDB adapter contract suite needs a running EventStoreDB/KurrentDB';
   console.log(reason);
   test('event store contract: esdb', { skip: reason }, () => {});
 } else {

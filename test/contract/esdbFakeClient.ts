@@ -88,16 +88,27 @@ export class FakeEsdb {
     const ok = expected === NO_STREAM ? current === undefined : current === expected;
     if (!ok) {
       if (this.throwOnAppendFailure) {
-        throw new WrongExpectedVersionError(undefined, { streamName: stream, current: current ?? 'no_stream', expected } as never);
+        throw new WrongExpectedVersionError(undefined, {
+          streamName: stream,
+          current: current ?? 'no_stream',
+          expected,
+        } as never);
       }
       return { success: false, nextExpectedRevision: current ?? -1n, position: undefined };
     }
     this.write(stream, events);
     if (fault && 'after' in fault) throw fault.after;
-    return { success: true, nextExpectedRevision: this.streams.get(stream)!.nextRevision - 1n, position: { commit: this.position, prepare: this.position } };
+    return {
+      success: true,
+      nextExpectedRevision: this.streams.get(stream)!.nextRevision - 1n,
+      position: { commit: this.position, prepare: this.position },
+    };
   }
 
-  readStream(stream: string, options: { direction?: string; fromRevision?: bigint | string; maxCount?: number } & Record<string, unknown>) {
+  readStream(
+    stream: string,
+    options: { direction?: string; fromRevision?: bigint | string; maxCount?: number } & Record<string, unknown>,
+  ) {
     this.readOptions.push(options);
     const s = this.streams.get(stream);
     const found = s && s.events.length > 0 ? s.events : undefined;
@@ -106,7 +117,9 @@ export class FakeEsdb {
       const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
       const list =
         options.direction === BACKWARDS
-          ? [...found].reverse().filter((e) => typeof options.fromRevision !== 'bigint' || e.revision <= options.fromRevision)
+          ? [...found]
+              .reverse()
+              .filter((e) => typeof options.fromRevision !== 'bigint' || e.revision <= options.fromRevision)
           : found.filter((e) => typeof options.fromRevision !== 'bigint' || e.revision >= options.fromRevision);
       for (const event of list.slice(0, max)) yield { event };
     });

@@ -7,12 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import {
-  ConcurrencyError,
-  type EventStore,
-  type NewEvent,
-  type RecordedEvent,
-} from '../../src/ledger/eventStore.js';
+import { ConcurrencyError, type EventStore, type NewEvent, type RecordedEvent } from '../../src/ledger/eventStore.js';
 import { hasValidHash } from '../../src/ledger/integrity.js';
 
 export interface StoreFactory {
@@ -111,7 +106,10 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
     it('lets exactly one of two racing writers win the same expected revision', async () => {
       const stream = uniq('test');
       await store.append(stream, [ev('A')], 'no_stream');
-      const results = await Promise.allSettled([store.append(stream, [ev('B')], 0), store.append(stream, [ev('C')], 0)]);
+      const results = await Promise.allSettled([
+        store.append(stream, [ev('B')], 0),
+        store.append(stream, [ev('C')], 0),
+      ]);
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       assert.ok(rejected.reason instanceof ConcurrencyError);
@@ -153,7 +151,10 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
         after = page[page.length - 1]!.position;
       }
       const ours = all.filter((e) => e.stream === a || e.stream === b);
-      assert.deepEqual(ours.map((e) => e.id), ids);
+      assert.deepEqual(
+        ours.map((e) => e.id),
+        ids,
+      );
       for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.position < all[i]!.position);
       assert.equal(await store.headPosition(), all[all.length - 1]!.position);
     });
@@ -169,7 +170,10 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
       await store.append(stream, [live[0]!], 1);
       await store.append(stream, [live[1]!], 2);
       const seen = (await seenPromise).filter((e) => e.stream === stream);
-      assert.deepEqual(seen.map((e) => e.data), [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+      assert.deepEqual(
+        seen.map((e) => e.data),
+        [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }],
+      );
     });
 
     it('delivers live events exactly as reading the ledger returns them (ids, positions, metadata, hashes)', async () => {
@@ -208,7 +212,10 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
       const second = (await collect(store, resumeFrom, (s) => s.some((e) => e.stream === stream))).filter(
         (e) => e.stream === stream,
       );
-      assert.deepEqual([...first, ...second].map((e) => e.data), [{ n: 0 }, { n: 1 }, { n: 2 }]);
+      assert.deepEqual(
+        [...first, ...second].map((e) => e.data),
+        [{ n: 0 }, { n: 1 }, { n: 2 }],
+      );
     });
 
     it('makes appends through one connection visible to another within a second', async () => {

@@ -43,7 +43,9 @@ describe('auditors: verify, replay, export/import', () => {
   const rows = (d: string): Row[] => {
     const db = new Database(join(d, 'ledger.sqlite'), { readonly: true });
     try {
-      return db.prepare('SELECT position, id, stream, revision, type, data FROM events ORDER BY position').all() as Row[];
+      return db
+        .prepare('SELECT position, id, stream, revision, type, data FROM events ORDER BY position')
+        .all() as Row[];
     } finally {
       db.close();
     }
@@ -65,7 +67,12 @@ describe('auditors: verify, replay, export/import', () => {
       const jwt = await registerClient(server, { client_id: 'svc-jwt' });
       const opaque = await registerClient(server, { client_id: 'svc-opaque', access_token_format: 'opaque' });
       const token = async (c: { clientId: string; secret: string | null }) => {
-        const res = await postForm(server, '/token', { grant_type: 'client_credentials', scope: 'orders:read' }, basic(c.clientId, c.secret!));
+        const res = await postForm(
+          server,
+          '/token',
+          { grant_type: 'client_credentials', scope: 'orders:read' },
+          basic(c.clientId, c.secret!),
+        );
         assert.equal(res.status, 200, res.text);
         return res.body.access_token as string;
       };
@@ -74,7 +81,11 @@ describe('auditors: verify, replay, export/import', () => {
       await registerClient(server, { client_id: 'svc-rotated' });
       for (const n of [1, 2]) {
         const secret = await hashClientSecret(`rotated-${n}-${'x'.repeat(32)}`, true);
-        await handleClientCommand(server.runtime, { type: 'RotateClientSecret', clientId: 'svc-rotated', secret }, { actor: 'operator:test', correlationId: randomUUID() });
+        await handleClientCommand(
+          server.runtime,
+          { type: 'RotateClientSecret', clientId: 'svc-rotated', secret },
+          { actor: 'operator:test', correlationId: randomUUID() },
+        );
       }
       await token(jwt);
       await token(opaque);
@@ -82,7 +93,10 @@ describe('auditors: verify, replay, export/import', () => {
       await sleep(30);
       beforeRevocation = new Date().toISOString();
       await sleep(30);
-      assert.equal((await postForm(server, '/revoke', { token: toRevoke }, basic(jwt.clientId, jwt.secret!))).status, 200);
+      assert.equal(
+        (await postForm(server, '/revoke', { token: toRevoke }, basic(jwt.clientId, jwt.secret!))).status,
+        200,
+      );
       await sleep(30);
       afterRevocation = new Date().toISOString();
     } finally {
@@ -118,14 +132,24 @@ describe('auditors: verify, replay, export/import', () => {
     const report = JSON.parse(r.stdout);
     assert.equal(report.ok, false);
     assert.deepEqual(
-      { position: report.firstBad.position, stream: report.firstBad.stream, id: report.firstBad.id, revision: report.firstBad.revision },
+      {
+        position: report.firstBad.position,
+        stream: report.firstBad.stream,
+        id: report.firstBad.id,
+        revision: report.firstBad.revision,
+      },
       { position: String(victim.position), stream: victim.stream, id: victim.id, revision: victim.revision },
     );
     assert.match(report.firstBad.problem, /hash does not match/);
     const line = await cli(d, 'verify');
     assert.equal(line.code, 2);
     assert.equal(line.stdout.trim().split('\n').length, 1);
-    assert.match(line.stdout, new RegExp(`position ${victim.position} \\(stream ${victim.stream}, id ${victim.id}, revision ${victim.revision}`));
+    assert.match(
+      line.stdout,
+      new RegExp(
+        `position ${victim.position} \\(stream ${victim.stream}, id ${victim.id}, revision ${victim.revision}`,
+      ),
+    );
   });
 
   it('verify names the gap and the broken chain when an event in the middle of a stream is deleted', async () => {
@@ -194,10 +218,17 @@ describe('auditors: verify, replay, export/import', () => {
   it('verify names a token signed with a key that never existed, even when its hash was recomputed', async () => {
     const d = copy();
     const all = rows(d);
-    const victim = all.find((r) => r.type === 'AccessTokenIssued' && JSON.parse(r.data).kid !== null && !all.some((o) => o.stream === r.stream && o.revision === 1))!;
+    const victim = all.find(
+      (r) =>
+        r.type === 'AccessTokenIssued' &&
+        JSON.parse(r.data).kid !== null &&
+        !all.some((o) => o.stream === r.stream && o.revision === 1),
+    )!;
     assert.ok(victim, 'an unrevoked JWT access token');
     tamper(d, (db) => {
-      const row = db.prepare('SELECT data, metadata, prev_hash FROM events WHERE position = ?').get(victim.position) as { data: string; metadata: string; prev_hash: string };
+      const row = db
+        .prepare('SELECT data, metadata, prev_hash FROM events WHERE position = ?')
+        .get(victim.position) as { data: string; metadata: string; prev_hash: string };
       const data = JSON.stringify({ ...JSON.parse(row.data), kid: 'forged-kid' });
       // Whoever can rewrite the file can also recompute an unkeyed hash: only the key check is left.
       const hash = hashEvent(victim.id, victim.stream, victim.revision, victim.type, data, row.metadata, row.prev_hash);
@@ -208,7 +239,10 @@ describe('auditors: verify, replay, export/import', () => {
     const report = JSON.parse(r.stdout);
     assert.equal(report.problemCount, 1, r.stdout);
     assert.equal(report.firstBad.id, victim.id);
-    assert.match(report.firstBad.problem, /signed with key forged-kid, which no earlier SigningKeyGenerated event created/);
+    assert.match(
+      report.firstBad.problem,
+      /signed with key forged-kid, which no earlier SigningKeyGenerated event created/,
+    );
   });
 
   it('replay --json prints the same counts and digest every time', async () => {
@@ -225,7 +259,19 @@ describe('auditors: verify, replay, export/import', () => {
     assert.deepEqual(s.tokens, { issued: 4, active: 3, revoked: 1, expired: 0 });
     assert.deepEqual(s.perClient['svc-jwt'], { issued: 2, active: 1, revoked: 1, expired: 0 });
     assert.deepEqual(s.perClient['svc-opaque'], { issued: 2, active: 2, revoked: 0, expired: 0 });
-    assert.deepEqual(Object.keys(s).sort(), ['asOf', 'clients', 'digest', 'events', 'grants', 'idTokensIssued', 'perClient', 'refreshTokensIssued', 'streams', 'tokens', 'users']);
+    assert.deepEqual(Object.keys(s).sort(), [
+      'asOf',
+      'clients',
+      'digest',
+      'events',
+      'grants',
+      'idTokensIssued',
+      'perClient',
+      'refreshTokensIssued',
+      'streams',
+      'tokens',
+      'users',
+    ]);
     const human = await cli(source, 'replay');
     assert.match(human.stdout, new RegExp(`digest ${s.digest}`));
   });
@@ -237,7 +283,9 @@ describe('auditors: verify, replay, export/import', () => {
     assert.deepEqual(after.perClient['svc-jwt'], { issued: 2, active: 1, revoked: 1, expired: 0 });
     assert.notEqual(before.digest, after.digest);
     const revocation = rows(source).find((r) => r.type === 'TokenRevoked')!;
-    const atPosition = JSON.parse((await cli(source, 'replay', '--until', String(revocation.position - 1), '--json')).stdout);
+    const atPosition = JSON.parse(
+      (await cli(source, 'replay', '--until', String(revocation.position - 1), '--json')).stdout,
+    );
     assert.equal(atPosition.tokens.revoked, 0);
     assert.equal(atPosition.events, revocation.position - 1);
     assert.ok(revokedJti);
@@ -250,9 +298,21 @@ describe('auditors: verify, replay, export/import', () => {
     const file = join(dir(), 'ledger.ndjson');
     const ex = await cli(source, 'export', '--out', file, '--json');
     assert.equal(ex.code, 0, ex.stderr);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, rows(source).length);
-    assert.deepEqual(Object.keys(lines[0]).sort(), ['data', 'id', 'metadata', 'position', 'recordedAt', 'revision', 'stream', 'type']);
+    assert.deepEqual(Object.keys(lines[0]).sort(), [
+      'data',
+      'id',
+      'metadata',
+      'position',
+      'recordedAt',
+      'revision',
+      'stream',
+      'type',
+    ]);
     assert.equal(typeof lines[0].position, 'string');
     assert.ok(lines[0].metadata.hash);
 
@@ -264,7 +324,14 @@ describe('auditors: verify, replay, export/import', () => {
     assert.equal((await cli(target, 'replay', '--json')).stdout, (await cli(source, 'replay', '--json')).stdout);
     const reexport = join(dir(), 'again.ndjson');
     await cli(target, 'export', '--out', reexport);
-    const strip = (t: string) => t.trim().split('\n').map((l) => { const { recordedAt: _r, ...rest } = JSON.parse(l); return rest; });
+    const strip = (t: string) =>
+      t
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { recordedAt: _r, ...rest } = JSON.parse(l);
+          return rest;
+        });
     assert.deepEqual(strip(readFileSync(reexport, 'utf8')), strip(readFileSync(file, 'utf8')));
 
     const refused = await cli(target, 'import', '--in', file);
@@ -277,14 +344,22 @@ describe('auditors: verify, replay, export/import', () => {
     for (const category of ['client', 'token', 'keyring']) {
       const file = join(dir(), `${category}.ndjson`);
       assert.equal((await cli(source, 'export', '--out', file, '--category', category)).code, 0);
-      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       assert.ok(lines.length >= 2);
       assert.ok(lines.every((l) => l.stream.startsWith(`${category}-`) && l.exportedCategory === category));
 
       const target = dir();
       const r = await cli(target, 'import', '--in', file);
       assert.equal(r.code, 1);
-      assert.match(lastLine(r.stderr), new RegExp(`^token-ledger: refusing to import: .* was exported with --category ${category}: it holds the ${category} streams only and cannot stand as a ledger; to move a ledger, export it whole \\(token-ledger export without --category\\)`));
+      assert.match(
+        lastLine(r.stderr),
+        new RegExp(
+          `^token-ledger: refusing to import: .* was exported with --category ${category}: it holds the ${category} streams only and cannot stand as a ledger; to move a ledger, export it whole \\(token-ledger export without --category\\)`,
+        ),
+      );
       assert.ok(!existsSync(join(target, 'ledger.sqlite')), 'nothing was written, not even an empty ledger');
     }
   });
@@ -292,26 +367,43 @@ describe('auditors: verify, replay, export/import', () => {
   it('import refuses a category export made before the mark, or a file filtered by hand: tokens without their keys, positions no prune accounts for', async () => {
     const file = join(dir(), 'token-old.ndjson');
     assert.equal((await cli(source, 'export', '--out', file, '--category', 'token')).code, 0);
-    const unmarked = readFileSync(file, 'utf8').trim().split('\n').map((l) => { const { exportedCategory: _c, ...rest } = JSON.parse(l); return JSON.stringify(rest); });
+    const unmarked = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const { exportedCategory: _c, ...rest } = JSON.parse(l);
+        return JSON.stringify(rest);
+      });
     writeFileSync(file, `${unmarked.join('\n')}\n`);
     const target = dir();
     const token = await cli(target, 'import', '--in', file);
     assert.equal(token.code, 1);
-    assert.match(lastLine(token.stderr), /^token-ledger: refusing to import: .* line 1 \(stream token-.*\): signed with key \S+, which no earlier SigningKeyGenerated event in the file created: the file is not a whole-ledger export .*without --category/);
+    assert.match(
+      lastLine(token.stderr),
+      /^token-ledger: refusing to import: .* line 1 \(stream token-.*\): signed with key \S+, which no earlier SigningKeyGenerated event in the file created: the file is not a whole-ledger export .*without --category/,
+    );
     assert.ok(!existsSync(join(target, 'ledger.sqlite')), 'nothing was written, not even an empty ledger');
 
     // The whole ledger but its client streams: every remaining chain is complete, positions have holes.
     const all = join(dir(), 'all.ndjson');
     assert.equal((await cli(source, 'export', '--out', all)).code, 0);
     const filtered = join(dir(), 'no-clients.ndjson');
-    writeFileSync(filtered, readFileSync(all, 'utf8').split('\n').filter((l) => !l.includes('"stream":"client-')).join('\n'));
+    writeFileSync(
+      filtered,
+      readFileSync(all, 'utf8')
+        .split('\n')
+        .filter((l) => !l.includes('"stream":"client-'))
+        .join('\n'),
+    );
     const holes = await cli(dir(), 'import', '--in', filtered);
     assert.equal(holes.code, 1);
-    assert.match(lastLine(holes.stderr), /^token-ledger: refusing to import: .* line \d+: positions? [\d–]+ (is|are) missing before it and no LedgerPruned record accounts for \d+ of the \d+ missing positions: the file is not a whole-ledger export .*without --category/);
+    assert.match(
+      lastLine(holes.stderr),
+      /^token-ledger: refusing to import: .* line \d+: positions? [\d–]+ (is|are) missing before it and no LedgerPruned record accounts for \d+ of the \d+ missing positions: the file is not a whole-ledger export .*without --category/,
+    );
   });
 
   it('import refuses a tampered file naming the line', async () => {
-
     const all = join(dir(), 'all.ndjson');
     await cli(source, 'export', '--out', all);
     const text = readFileSync(all, 'utf8').split('\n');

@@ -17,28 +17,67 @@ describe('token-ledger users (no server running)', () => {
     const ran = await runCli(args, { DATA_DIR: dataDir, ...extraEnv });
     // Whatever the command, no password and no password hash is ever printed.
     for (const secret of [PASSWORD, SECOND, ENV_PASSWORD]) {
-      assert.equal(ran.stdout.includes(secret) || ran.stderr.includes(secret), false, `${args.join(' ')} printed a password`);
+      assert.equal(
+        ran.stdout.includes(secret) || ran.stderr.includes(secret),
+        false,
+        `${args.join(' ')} printed a password`,
+      );
     }
-    assert.doesNotMatch(ran.stdout + ran.stderr, /scrypt|passwordHash|"salt"|"hash"/, `${args.join(' ')} printed a password hash`);
+    assert.doesNotMatch(
+      ran.stdout + ran.stderr,
+      /scrypt|passwordHash|"salt"|"hash"/,
+      `${args.join(' ')} printed a password hash`,
+    );
     return { ...ran, json: ran.code === 0 && args.includes('--json') ? JSON.parse(ran.stdout) : undefined };
   };
   let aliceSub = '';
 
   it('creates a user and prints its sub and profile', async () => {
     const made = await cli([
-      'users', 'create', '--username', 'alice', '--password', PASSWORD, '--email', 'alice@example.com', '--name', 'Alice Example', '--email-verified', '--json',
+      'users',
+      'create',
+      '--username',
+      'alice',
+      '--password',
+      PASSWORD,
+      '--email',
+      'alice@example.com',
+      '--name',
+      'Alice Example',
+      '--email-verified',
+      '--json',
     ]);
     assert.equal(made.code, 0, made.stderr);
     assert.match(made.json.sub, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     aliceSub = made.json.sub;
     assert.deepEqual(
       { ...made.json, sub: undefined, created_at: undefined, updated_at: undefined },
-      { sub: undefined, username: 'alice', email: 'alice@example.com', email_verified: true, name: 'Alice Example', disabled: false, created_at: undefined, updated_at: undefined },
+      {
+        sub: undefined,
+        username: 'alice',
+        email: 'alice@example.com',
+        email_verified: true,
+        name: 'Alice Example',
+        disabled: false,
+        created_at: undefined,
+        updated_at: undefined,
+      },
     );
     assert.match(made.json.created_at, /^\d{4}-\d\d-\d\dT/);
-    assert.deepEqual(Object.keys(made.json).sort(), ['created_at', 'disabled', 'email', 'email_verified', 'name', 'sub', 'updated_at', 'username']);
+    assert.deepEqual(Object.keys(made.json).sort(), [
+      'created_at',
+      'disabled',
+      'email',
+      'email_verified',
+      'name',
+      'sub',
+      'updated_at',
+      'username',
+    ]);
 
-    const fromEnv = await cli(['users', 'create', '--username', 'Bob.Builder', '--json'], { TOKEN_LEDGER_PASSWORD: ENV_PASSWORD });
+    const fromEnv = await cli(['users', 'create', '--username', 'Bob.Builder', '--json'], {
+      TOKEN_LEDGER_PASSWORD: ENV_PASSWORD,
+    });
     assert.equal(fromEnv.code, 0, fromEnv.stderr);
     assert.equal(fromEnv.json.username, 'Bob.Builder');
     assert.equal(fromEnv.json.email, undefined);
@@ -49,7 +88,8 @@ describe('token-ledger users (no server running)', () => {
     assert.match(human.stdout, /^sub: .+\nusername: carol\n/);
 
     const ledger = readFileSync(join(dataDir, 'ledger.sqlite'));
-    for (const secret of [PASSWORD, ENV_PASSWORD]) assert.equal(ledger.includes(secret), false, 'no password in the ledger file');
+    for (const secret of [PASSWORD, ENV_PASSWORD])
+      assert.equal(ledger.includes(secret), false, 'no password in the ledger file');
     for (const f of readdirSync(dataDir)) {
       if (f.startsWith('ledger.sqlite')) assert.equal(readFileSync(join(dataDir, f)).includes(PASSWORD), false, f);
     }
@@ -58,7 +98,11 @@ describe('token-ledger users (no server running)', () => {
   it('lists and shows users by sub or username', async () => {
     const list = await cli(['users', 'list', '--json']);
     assert.equal(list.code, 0, list.stderr);
-    assert.deepEqual(list.json.users.map((u: { username: string }) => u.username).sort(), ['Bob.Builder', 'alice', 'carol']);
+    assert.deepEqual(list.json.users.map((u: { username: string }) => u.username).sort(), [
+      'Bob.Builder',
+      'alice',
+      'carol',
+    ]);
     const human = await cli(['users', 'list']);
     assert.match(human.stdout, /SUB\s+USERNAME\s+EMAIL\s+NAME\s+STATUS/);
     assert.match(human.stdout, /alice\s+alice@example\.com\s+Alice Example\s+active/);
@@ -81,18 +125,27 @@ describe('token-ledger users (no server running)', () => {
     assert.equal(disabled.code, 0, disabled.stderr);
     assert.match(disabled.stdout, /user carol disabled/);
     assert.equal((await cli(['users', 'show', 'carol', '--json'])).json.disabled, true);
-    assert.equal(readFileSync(join(dataDir, 'ledger.sqlite')).includes(SECOND), false, 'no new password in the ledger file');
+    assert.equal(
+      readFileSync(join(dataDir, 'ledger.sqlite')).includes(SECOND),
+      false,
+      'no new password in the ledger file',
+    );
   });
 
   it('set-password signs the user out everywhere unless --keep-sessions; enable lets a disabled user in again', async () => {
-    const kept = await cli(['users', 'set-password', 'alice', '--keep-sessions'], { TOKEN_LEDGER_PASSWORD: ENV_PASSWORD });
+    const kept = await cli(['users', 'set-password', 'alice', '--keep-sessions'], {
+      TOKEN_LEDGER_PASSWORD: ENV_PASSWORD,
+    });
     assert.equal(kept.code, 0, kept.stderr);
     const revoked = await cli(['users', 'set-password', 'alice'], { TOKEN_LEDGER_PASSWORD: ENV_PASSWORD });
     assert.equal(revoked.code, 0, revoked.stderr);
     const store = await openSqliteEventStore(join(dataDir, 'ledger.sqlite'));
     try {
       const events = await store.readStream(`user-${aliceSub}`);
-      assert.deepEqual(events.slice(-3).map((e) => e.type), ['UserPasswordChanged', 'UserPasswordChanged', 'UserSessionsRevoked']);
+      assert.deepEqual(
+        events.slice(-3).map((e) => e.type),
+        ['UserPasswordChanged', 'UserPasswordChanged', 'UserSessionsRevoked'],
+      );
       assert.equal(events.at(-1)!.metadata.actor, 'operator:cli');
     } finally {
       await store.close();
@@ -108,11 +161,27 @@ describe('token-ledger users (no server running)', () => {
       [['users', 'create', '--username', 'alice', '--password', PASSWORD], /username alice is taken/, {}],
       [['users', 'create', '--username', 'ALICE', '--password', PASSWORD, '--json'], /username ALICE is taken/, {}],
       [['users', 'create', '--username', 'carol', '--password', PASSWORD], /username carol is taken/, {}],
-      [['users', 'create', '--username', 'dave'], /a password is required: pass --password or set TOKEN_LEDGER_PASSWORD/, {}],
-      [['users', 'create', '--username', 'dave', '--password', 'short'], /password is too short: expected at least 8 characters/, {}],
+      [
+        ['users', 'create', '--username', 'dave'],
+        /a password is required: pass --password or set TOKEN_LEDGER_PASSWORD/,
+        {},
+      ],
+      [
+        ['users', 'create', '--username', 'dave', '--password', 'short'],
+        /password is too short: expected at least 8 characters/,
+        {},
+      ],
       [['users', 'create', '--username', 'da ve', '--password', PASSWORD], /username "da ve" is invalid/, {}],
-      [['users', 'create', '--username', 'dave', '--password', PASSWORD, '--email', 'nope'], /email "nope" is not a valid address/, {}],
-      [['users', 'create', '--username', 'dave', '--password', PASSWORD, '--email-verified'], /email_verified needs an email/, {}],
+      [
+        ['users', 'create', '--username', 'dave', '--password', PASSWORD, '--email', 'nope'],
+        /email "nope" is not a valid address/,
+        {},
+      ],
+      [
+        ['users', 'create', '--username', 'dave', '--password', PASSWORD, '--email-verified'],
+        /email_verified needs an email/,
+        {},
+      ],
       [['users', 'create', '--password', PASSWORD], /required option '--username <username>' not specified/, {}],
       [['users', 'show', 'nobody'], /user nobody does not exist/, {}],
       [['users', 'set-password', 'alice'], /a password is required/, {}],

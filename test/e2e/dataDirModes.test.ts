@@ -36,17 +36,31 @@ describe('DATA_DIR and what the server writes in it are owner-only', () => {
       try {
         const client = await registerClient(server, {});
         await createUser(server, 'mode-check');
-        const token = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(client.clientId, client.secret!));
+        const token = await postForm(
+          server,
+          '/token',
+          { grant_type: 'client_credentials' },
+          basic(client.clientId, client.secret!),
+        );
         assert.equal(token.status, 200, token.text);
         const running = modes(dataDir);
-        assert.ok(running.some((e) => e.startsWith('ledger.sqlite-wal ')), running.join('\n'));
-        assert.ok(running.some((e) => e.startsWith('views/history.sqlite ')), running.join('\n'));
+        assert.ok(
+          running.some((e) => e.startsWith('ledger.sqlite-wal ')),
+          running.join('\n'),
+        );
+        assert.ok(
+          running.some((e) => e.startsWith('views/history.sqlite ')),
+          running.join('\n'),
+        );
         assert.deepEqual(privateModes(running), [], 'while running');
       } finally {
         await server.close();
       }
       const closed = modes(dataDir);
-      assert.ok(closed.some((e) => e.startsWith('views/') && !e.startsWith('views/history') && e !== 'views 700'), `a checkpoint was written: ${closed.join('\n')}`);
+      assert.ok(
+        closed.some((e) => e.startsWith('views/') && !e.startsWith('views/history') && e !== 'views 700'),
+        `a checkpoint was written: ${closed.join('\n')}`,
+      );
       assert.deepEqual(privateModes(closed), [], 'after the checkpoint');
 
       const out = join(parent, 'export.ndjson');
@@ -61,7 +75,7 @@ describe('DATA_DIR and what the server writes in it are owner-only', () => {
     }
   });
 
-  it("an existing DATA_DIR keeps the mode its operator chose", async () => {
+  it('an existing DATA_DIR keeps the mode its operator chose', async () => {
     const dataDir = tempDir();
     chmodSync(dataDir, 0o750);
     mkdirSync(join(dataDir, 'views'), { recursive: true });
@@ -69,7 +83,11 @@ describe('DATA_DIR and what the server writes in it are owner-only', () => {
       const server = await startTestServer({ dataDir });
       await server.close();
       assert.equal((statSync(dataDir).mode & 0o777).toString(8), '750');
-      assert.equal((statSync(join(dataDir, 'ledger.sqlite')).mode & 0o777).toString(8), '600', 'new files in it are still private');
+      assert.equal(
+        (statSync(join(dataDir, 'ledger.sqlite')).mode & 0o777).toString(8),
+        '600',
+        'new files in it are still private',
+      );
     } finally {
       removeDir(dataDir);
     }

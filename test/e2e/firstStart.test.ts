@@ -23,22 +23,36 @@ describe('several server processes starting at once on a new DATA_DIR', () => {
 
   it('agree on one signing key per algorithm (and on one key-encryption secret)', async () => {
     // No KEY_ENCRYPTION_SECRET: the three also race to create the secret file beside the ledger.
-    const envs = await Promise.all([0, 1, 2].map(async () => {
-      const { KEY_ENCRYPTION_SECRET: _ignored, ...env } = await serverEnv(dataDir);
-      return env as Awaited<ReturnType<typeof serverEnv>>;
-    }));
+    const envs = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const { KEY_ENCRYPTION_SECRET: _ignored, ...env } = await serverEnv(dataDir);
+        return env as Awaited<ReturnType<typeof serverEnv>>;
+      }),
+    );
     const started = await Promise.allSettled(envs.map((env) => spawnServer(env)));
     servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    assert.deepEqual(started.map((s) => s.status), ['fulfilled', 'fulfilled', 'fulfilled'], 'every process starts');
+    assert.deepEqual(
+      started.map((s) => s.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+      'every process starts',
+    );
 
-    const jwks = await Promise.all(servers.map(async (s) => ((await (await fetch(`${s.url}/jwks`)).json()) as { keys: Jwk[] }).keys));
+    const jwks = await Promise.all(
+      servers.map(async (s) => ((await (await fetch(`${s.url}/jwks`)).json()) as { keys: Jwk[] }).keys),
+    );
     for (const keys of jwks) {
       assert.deepEqual(keys.map((k) => k.alg).sort(), ['ES256', 'RS256'], 'one key per algorithm');
-      assert.deepEqual(keys.map((k) => k.kid).sort(), jwks[0]!.map((k) => k.kid).sort(), 'the same keys on every instance');
+      assert.deepEqual(
+        keys.map((k) => k.kid).sort(),
+        jwks[0]!.map((k) => k.kid).sort(),
+        'the same keys on every instance',
+      );
     }
     const db = new Database(join(dataDir, LEDGER_FILE), { readonly: true });
     try {
-      const generated = db.prepare("SELECT count(*) AS n FROM events WHERE type = 'SigningKeyGenerated'").get() as { n: number };
+      const generated = db.prepare("SELECT count(*) AS n FROM events WHERE type = 'SigningKeyGenerated'").get() as {
+        n: number;
+      };
       assert.equal(generated.n, 2, 'exactly two SigningKeyGenerated events in the ledger');
     } finally {
       db.close();
@@ -56,7 +70,9 @@ describe('the keyring race, through the command path on one ledger', () => {
 
   it("the instance whose clock was read first, and which appends last, adopts the winner's keys", async () => {
     const open = async () => {
-      const rt = await openRuntime(loadConfig({ DATA_DIR: dir, KEY_ENCRYPTION_SECRET: 'k'.repeat(40) }), { role: 'cli' });
+      const rt = await openRuntime(loadConfig({ DATA_DIR: dir, KEY_ENCRYPTION_SECRET: 'k'.repeat(40) }), {
+        role: 'cli',
+      });
       runtimes.push(rt);
       await rt.runner.start();
       return rt;

@@ -22,7 +22,10 @@ describe('a refused import creates no ledger', () => {
     const dataDir = dir();
     const r = await runCli(['import', '--in', file], env(dataDir));
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `token-ledger: ${file} line 1: not an exported event (expected id, type, stream, revision, data, metadata with prevHash and hash)\n`);
+    assert.equal(
+      r.stderr,
+      `token-ledger: ${file} line 1: not an exported event (expected id, type, stream, revision, data, metadata with prevHash and hash)\n`,
+    );
     assert.deepEqual(readdirSync(dataDir), [], 'no ledger file, no WAL, nothing');
     // verify still tells the operator there is no ledger here, rather than calling an empty one sound.
     const v = await runCli(['verify'], env(dataDir));

@@ -12,7 +12,15 @@ const children: ChildProcess[] = [];
 async function startInstance(dataDir: string, extra: Record<string, string> = {}): Promise<TestServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ISSUER: url, LOG_LEVEL: 'silent', ...extra };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: url,
+    LOG_LEVEL: 'silent',
+    ...extra,
+  };
   const child = spawn(process.execPath, [SERVER], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   const started = Date.now();
@@ -53,8 +61,12 @@ describe('several server processes on one embedded ledger', () => {
 
   before(async () => {
     const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-    const svc = JSON.parse((await runCli(['clients', 'create', '--client-id', 'svc', '--scope', 'orders:read', '--json'], env)).stdout);
-    const rs = JSON.parse((await runCli(['clients', 'create', '--client-id', 'rs', '--scope', '', '--json'], env)).stdout);
+    const svc = JSON.parse(
+      (await runCli(['clients', 'create', '--client-id', 'svc', '--scope', 'orders:read', '--json'], env)).stdout,
+    );
+    const rs = JSON.parse(
+      (await runCli(['clients', 'create', '--client-id', 'rs', '--scope', '', '--json'], env)).stdout,
+    );
     svcAuth = basic('svc', svc.client_secret);
     rsAuth = basic('rs', rs.client_secret);
     // One after the other: the first start creates the signing keys, the others find them.
@@ -119,7 +131,11 @@ describe('several server processes on one embedded ledger', () => {
   it('an unknown INTROSPECTION_CONSISTENCY stops the server at start with one line, the ledger untouched', async () => {
     const head = await ledgerHead(local);
     const port = await freePort();
-    const ran = await runNode(SERVER, [], { DATA_DIR: dataDir, PORT: String(port), INTROSPECTION_CONSISTENCY: 'linearizable' });
+    const ran = await runNode(SERVER, [], {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      INTROSPECTION_CONSISTENCY: 'linearizable',
+    });
     assert.equal(ran.code, 1);
     assert.match(ran.stderr, /INTROSPECTION_CONSISTENCY="linearizable" is invalid: expected strict or eventual/);
     assert.equal(ran.stderr.trim().split('\n').length, 1, ran.stderr);
@@ -141,7 +157,10 @@ describe('several server processes on one embedded ledger', () => {
   it('an instance whose views are stuck answers a strict introspection 503 with Retry-After, never a stale active:true', async () => {
     const token = (await postForm(a, '/token', { grant_type: 'client_credentials' }, svcAuth)).body.access_token;
     await local.runtime.runner.waitFor(await ledgerHead(local));
-    assert.equal((await postForm(local, '/introspect', { token }, { ...rsAuth, consistency: 'strict' })).body.active, true);
+    assert.equal(
+      (await postForm(local, '/introspect', { token }, { ...rsAuth, consistency: 'strict' })).body.active,
+      true,
+    );
     // Its subscription stops (as when it is cut off from the ledger); the others carry on.
     await local.runtime.runner.close();
     assert.equal((await postForm(a, '/revoke', { token }, svcAuth)).status, 200);
@@ -155,7 +174,9 @@ describe('several server processes on one embedded ledger', () => {
     assert.ok(waited >= 900 && waited < 10_000, `answered after ${waited.toFixed(0)} ms`);
     // Eventual consistency is what it says: the stuck instance still answers from its views.
     assert.equal((await postForm(local, '/introspect', { token }, rsAuth)).body.active, true);
-    assert.deepEqual((await postForm(b, '/introspect', { token }, { ...rsAuth, consistency: 'strict' })).body, { active: false });
+    assert.deepEqual((await postForm(b, '/introspect', { token }, { ...rsAuth, consistency: 'strict' })).body, {
+      active: false,
+    });
     assert.equal(await ledgerHead(local), head);
   });
 });

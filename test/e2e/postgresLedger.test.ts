@@ -36,9 +36,17 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
       await createUser(server, 'alice');
       clients.svc = await registerClient(server, { client_id: 'svc' });
       clients.rs = await registerClient(server, { client_id: 'rs', scope: '' });
-      const res = await postForm(server, '/token', { grant_type: 'client_credentials', scope: 'orders:read' }, basic('svc', clients.svc.secret!));
+      const res = await postForm(
+        server,
+        '/token',
+        { grant_type: 'client_credentials', scope: 'orders:read' },
+        basic('svc', clients.svc.secret!),
+      );
       assert.equal(res.status, 200, res.text);
-      assert.equal((await postForm(server, '/revoke', { token: res.body.access_token }, basic('svc', clients.svc.secret!))).status, 200);
+      assert.equal(
+        (await postForm(server, '/revoke', { token: res.body.access_token }, basic('svc', clients.svc.secret!))).status,
+        200,
+      );
     } finally {
       await server.close();
     }
@@ -68,12 +76,21 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
     assert.equal(report.store, 'postgres');
     assert.equal(report.events, JSON.parse(im.stdout).events);
     const fromPg = JSON.parse((await runCli(['replay', '--json'], pgEnv)).stdout);
-    const fromEmbedded = JSON.parse((await runCli(['replay', '--json'], { DATA_DIR: embedded, LOG_LEVEL: 'silent' })).stdout);
+    const fromEmbedded = JSON.parse(
+      (await runCli(['replay', '--json'], { DATA_DIR: embedded, LOG_LEVEL: 'silent' })).stdout,
+    );
     assert.match(fromPg.digest, /^[0-9a-f]{64}$/);
     assert.deepEqual(fromPg, fromEmbedded);
     const again = join(dir(), 'again.ndjson');
     assert.equal((await runCli(['export', '--out', again], pgEnv)).code, 0);
-    const strip = (t: string) => t.trim().split('\n').map((l) => { const { recordedAt: _r, ...rest } = JSON.parse(l); return rest; });
+    const strip = (t: string) =>
+      t
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { recordedAt: _r, ...rest } = JSON.parse(l);
+          return rest;
+        });
     assert.deepEqual(strip(readFileSync(again, 'utf8')), strip(readFileSync(file, 'utf8')));
   });
 
@@ -88,7 +105,9 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
       assert.equal((await postForm(server, '/introspect', { token }, rs)).body.active, true);
       assert.equal((await postForm(server, '/revoke', { token }, svc)).status, 200);
       assert.deepEqual((await postForm(server, '/introspect', { token }, rs)).body, { active: false });
-      assert.deepEqual((await postForm(server, '/introspect', { token }, { ...rs, consistency: 'strict' })).body, { active: false });
+      assert.deepEqual((await postForm(server, '/introspect', { token }, { ...rs, consistency: 'strict' })).body, {
+        active: false,
+      });
       const [row] = await db.sql<{ n: string }>(`SELECT count(*) AS n FROM events WHERE type = 'TokenRevoked'`);
       assert.equal(Number(row!.n), 2, 'the imported revocation and this one');
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
@@ -99,17 +118,25 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
   });
 
   it('clients, users and keys commands read and write the PostgreSQL ledger', async () => {
-    const created = await runCli(['clients', 'create', '--client-id', 'cli-made', '--scope', 'orders:read', '--json'], pgEnv);
+    const created = await runCli(
+      ['clients', 'create', '--client-id', 'cli-made', '--scope', 'orders:read', '--json'],
+      pgEnv,
+    );
     assert.equal(created.code, 0, created.stderr);
     const listed = JSON.parse((await runCli(['clients', 'list', '--json'], pgEnv)).stdout);
     assert.deepEqual(listed.clients.map((c: { client_id: string }) => c.client_id).sort(), ['cli-made', 'rs', 'svc']);
-    const user = await runCli(['users', 'create', '--username', 'bob', '--json'], { ...pgEnv, TOKEN_LEDGER_PASSWORD: 'correct horse battery' });
+    const user = await runCli(['users', 'create', '--username', 'bob', '--json'], {
+      ...pgEnv,
+      TOKEN_LEDGER_PASSWORD: 'correct horse battery',
+    });
     assert.equal(user.code, 0, user.stderr);
     const users = JSON.parse((await runCli(['users', 'list', '--json'], pgEnv)).stdout);
     assert.equal(JSON.stringify(users).includes('bob') && JSON.stringify(users).includes('alice'), true);
     const keys = JSON.parse((await runCli(['keys', 'list', '--json'], pgEnv)).stdout);
     assert.deepEqual(keys.keys.map((k: { alg: string }) => k.alg).sort(), ['ES256', 'RS256']);
-    const [row] = await db.sql<{ n: string }>(`SELECT count(*) AS n FROM events WHERE stream IN ('client-cli-made') OR type = 'UserRegistered'`);
+    const [row] = await db.sql<{ n: string }>(
+      `SELECT count(*) AS n FROM events WHERE stream IN ('client-cli-made') OR type = 'UserRegistered'`,
+    );
     assert.equal(Number(row!.n), 3);
     assert.equal((await runCli(['verify'], pgEnv)).code, 0);
   });
@@ -136,7 +163,9 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
     } finally {
       await store.close();
     }
-    const [left] = await db.sql<{ n: string }>('SELECT count(*) AS n FROM events WHERE stream = ANY($1::text[])', [pruned]);
+    const [left] = await db.sql<{ n: string }>('SELECT count(*) AS n FROM events WHERE stream = ANY($1::text[])', [
+      pruned,
+    ]);
     assert.equal(Number(left!.n), 0);
     const verified = await runCli(['verify', '--json'], pgEnv);
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
@@ -144,7 +173,9 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
   });
 
   it('verify names a deleted stream: positions are contiguous on PostgreSQL too', async () => {
-    const [victim] = await db.sql<{ position: string }>(`SELECT position::text AS position FROM events WHERE stream = 'client-cli-made'`);
+    const [victim] = await db.sql<{ position: string }>(
+      `SELECT position::text AS position FROM events WHERE stream = 'client-cli-made'`,
+    );
     assert.ok(victim, 'the stream to delete is there');
     await db.sql(`DELETE FROM events WHERE stream = 'client-cli-made'`);
     const verified = await runCli(['verify', '--json'], pgEnv);
@@ -158,6 +189,9 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
     await db.sql(`DELETE FROM events WHERE position = (SELECT max(position) FROM events)`);
     const verified = await runCli(['verify', '--json'], pgEnv);
     assert.equal(verified.code, 2);
-    assert.match(JSON.stringify(JSON.parse(verified.stdout).problems), /the last event of the ledger \(position \d+\) was deleted: the store handed out position \d+/);
+    assert.match(
+      JSON.stringify(JSON.parse(verified.stdout).problems),
+      /the last event of the ledger \(position \d+\) was deleted: the store handed out position \d+/,
+    );
   });
 });

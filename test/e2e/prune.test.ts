@@ -61,7 +61,11 @@ describe('token-ledger prune', () => {
     const svc = await registerClient(server, { client_id: 'svc', access_token_ttl: 1 });
     const keep = await registerClient(server, { client_id: 'keep' });
     const tokens: string[] = [];
-    for (let i = 0; i < 3; i++) tokens.push((await postForm(server, '/token', { grant_type: 'client_credentials' }, basic('svc', svc.secret!))).body.access_token);
+    for (let i = 0; i < 3; i++)
+      tokens.push(
+        (await postForm(server, '/token', { grant_type: 'client_credentials' }, basic('svc', svc.secret!))).body
+          .access_token,
+      );
     await postForm(server, '/revoke', { token: tokens[0]! }, basic('svc', svc.secret!));
     await postForm(server, '/token', { grant_type: 'client_credentials' }, basic('keep', keep.secret!));
     await server.close();
@@ -72,7 +76,10 @@ describe('token-ledger prune', () => {
     // A time ahead would delete the long-lived client's live token: refused, nothing removed.
     const ahead = await runCli(['prune', '--before', new Date(Date.now() + 2 * 3600_000).toISOString()], env);
     assert.notEqual(ahead.code, 0);
-    assert.match(ahead.stderr, /--before .* is in the future: only streams whose every token has already expired may be pruned/);
+    assert.match(
+      ahead.stderr,
+      /--before .* is in the future: only streams whose every token has already expired may be pruned/,
+    );
     assert.equal(JSON.parse((await runCli(['replay', '--json'], env)).stdout).tokens.issued, 4);
 
     await new Promise((resolve) => setTimeout(resolve, 2100));
@@ -89,10 +96,17 @@ describe('token-ledger prune', () => {
     const report = JSON.parse(verified.stdout);
     assert.equal(report.pruned, 4);
     assert.equal(report.ok, true);
-    assert.match((await runCli(['verify'], env)).stdout, /^ledger sound: .*, 4 pruned events accounted for by LedgerPruned records/);
+    assert.match(
+      (await runCli(['verify'], env)).stdout,
+      /^ledger sound: .*, 4 pruned events accounted for by LedgerPruned records/,
+    );
     const replay = JSON.parse((await runCli(['replay', '--json'], env)).stdout);
     assert.equal(replay.tokens.issued, 1, 'the live token stays');
-    assert.deepEqual(historyRows(server.dataDir).tokens.map((t) => t.clientId), ['keep'], 'the history index follows the prune');
+    assert.deepEqual(
+      historyRows(server.dataDir).tokens.map((t) => t.clientId),
+      ['keep'],
+      'the history index follows the prune',
+    );
     assert.equal(replay.clients, 2, 'clients are never pruned');
 
     // A pruned ledger still moves whole: its position gaps are the ones its LedgerPruned record accounts for.
@@ -110,7 +124,9 @@ describe('token-ledger prune', () => {
 
     // A deletion the prune record does not account for is still caught.
     const db = new Database(join(server.dataDir, 'ledger.sqlite'));
-    db.prepare("DELETE FROM events WHERE position = (SELECT min(position) FROM events WHERE stream LIKE 'client-%')").run();
+    db.prepare(
+      "DELETE FROM events WHERE position = (SELECT min(position) FROM events WHERE stream LIKE 'client-%')",
+    ).run();
     db.close();
     const tampered = await runCli(['verify', '--json'], env);
     assert.notEqual(tampered.code, 0);
@@ -128,12 +144,24 @@ describe('token-ledger prune', () => {
     }
     // A grant (code, access and refresh token) and the browser session behind it.
     const alice = await createUser(server, 'alice');
-    const rp = await registerClient(server, { client_id: 'rp', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://rp.example/cb'], scope: 'openid' });
-    const run = await authorizeWithPkce(server, new Browser(), 'rp', 'https://rp.example/cb', alice, { scope: 'openid' });
+    const rp = await registerClient(server, {
+      client_id: 'rp',
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: ['https://rp.example/cb'],
+      scope: 'openid',
+    });
+    const run = await authorizeWithPkce(server, new Browser(), 'rp', 'https://rp.example/cb', alice, {
+      scope: 'openid',
+    });
     const exchanged = await postForm(
       server,
       '/token',
-      { grant_type: 'authorization_code', code: run.params.get('code')!, redirect_uri: 'https://rp.example/cb', code_verifier: run.verifier },
+      {
+        grant_type: 'authorization_code',
+        code: run.params.get('code')!,
+        redirect_uri: 'https://rp.example/cb',
+        code_verifier: run.verifier,
+      },
       basic('rp', rp.secret!),
     );
     assert.equal(exchanged.status, 200);
@@ -151,9 +179,15 @@ describe('token-ledger prune', () => {
 
     // As of ten years from now everything that expires has: the grant and session go too; clients and users stay.
     const second = await pruneAsOf(server.dataDir, new Date(Date.now() + 10 * 366 * 86400_000));
-    assert.ok((second.byCategory.grant ?? 0) > 0 && (second.byCategory.session ?? 0) > 0, JSON.stringify(second.byCategory));
+    assert.ok(
+      (second.byCategory.grant ?? 0) > 0 && (second.byCategory.session ?? 0) > 0,
+      JSON.stringify(second.byCategory),
+    );
     const afterSecond = historyRows(server.dataDir);
-    assert.deepEqual([afterSecond.tokens, afterSecond.grants, afterSecond.sessions, afterSecond.counts], [[], [], [], []]);
+    assert.deepEqual(
+      [afterSecond.tokens, afterSecond.grants, afterSecond.sessions, afterSecond.counts],
+      [[], [], [], []],
+    );
     assert.deepEqual(afterSecond, await rebuiltHistoryRows(server.dataDir));
   });
 

@@ -8,7 +8,10 @@ import { freePort, removeDir, startTestServer, tempDir, type TestServer } from '
 import { basic, postForm, registerClient, ledgerHead } from '../helpers/oauth.js';
 
 async function startProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [SERVER], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const started = Date.now();
   for (;;) {
     if (Date.now() - started > 15_000) throw new Error('server not ready');
@@ -34,8 +37,12 @@ describe('revocation survives restarts and crashes', () => {
   it('a revoked token stays inactive, and a live one active, after SIGKILL and after SIGTERM', async () => {
     const port = await freePort();
     const env = { DATA_DIR: dataDir, PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent' };
-    const svc = JSON.parse((await runCli(['clients', 'create', '--client-id', 'svc', '--scope', 'a b', '--json'], env)).stdout);
-    const rs = JSON.parse((await runCli(['clients', 'create', '--client-id', 'rs', '--scope', '', '--json'], env)).stdout);
+    const svc = JSON.parse(
+      (await runCli(['clients', 'create', '--client-id', 'svc', '--scope', 'a b', '--json'], env)).stdout,
+    );
+    const rs = JSON.parse(
+      (await runCli(['clients', 'create', '--client-id', 'rs', '--scope', '', '--json'], env)).stdout,
+    );
     const server = { url: env.ISSUER } as TestServer;
     const svcAuth = basic('svc', svc.client_secret);
     const rsAuth = basic('rs', rs.client_secret);

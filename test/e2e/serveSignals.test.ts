@@ -83,12 +83,17 @@ describe('token-ledger serve stops on SIGTERM', () => {
       },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    const pid = await new Promise<number>((resolve) => shell.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+    const pid = await new Promise<number>((resolve) =>
+      shell.stdout.once('data', (d) => resolve(Number(String(d).trim()))),
+    );
     strays.push(pid);
     await waitReady(port);
     shell.kill('SIGTERM');
     assert.ok(await exitsWithin(pid, 10_000), 'the server stopped after its launcher was terminated');
-    assert.ok(existsSync(join(dataDir, 'views', 'views.checkpoint')), 'it stopped as on SIGTERM: the views were checkpointed');
+    assert.ok(
+      existsSync(join(dataDir, 'views', 'views.checkpoint')),
+      'it stopped as on SIGTERM: the views were checkpointed',
+    );
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'the port is free again');
   });
 });

@@ -25,7 +25,10 @@ describe('the server refuses to start, with one clear line and an untouched ledg
   after(() => removeDir(dir));
 
   it('on a bad environment variable', async () => {
-    await expectRefusal({ DATA_DIR: join(dir, 'x'), PORT: 'abc' }, /^token-ledger: PORT="abc" is invalid: expected a whole number/);
+    await expectRefusal(
+      { DATA_DIR: join(dir, 'x'), PORT: 'abc' },
+      /^token-ledger: PORT="abc" is invalid: expected a whole number/,
+    );
     assert.equal(existsSync(join(dir, 'x')), false, 'nothing created');
   });
 
@@ -42,7 +45,7 @@ describe('the server refuses to start, with one clear line and an untouched ledg
     const d = join(dir, 'foreign');
     mkdirSync(d);
     const db = new Database(join(d, 'ledger.sqlite'));
-    db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES (\'x\')');
+    db.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('x')");
     db.close();
     const before = sha(join(d, 'ledger.sqlite'));
     await expectRefusal({ DATA_DIR: d }, /^token-ledger: .*is not a token-ledger ledger \(format missing/);
@@ -63,7 +66,10 @@ describe('the server refuses to start, with one clear line and an untouched ledg
       { DATA_DIR: d, KEY_ENCRYPTION_SECRET: 'b'.repeat(40) },
       /^token-ledger: signing key .* cannot be decrypted: KEY_ENCRYPTION_SECRET is not the one it was encrypted with$/,
     );
-    await expectRefusal({ DATA_DIR: d }, /^token-ledger: KEY_ENCRYPTION_SECRET is missing: the ledger has signing keys but .* is gone/);
+    await expectRefusal(
+      { DATA_DIR: d },
+      /^token-ledger: KEY_ENCRYPTION_SECRET is missing: the ledger has signing keys but .* is gone/,
+    );
     assert.equal(count(), events, 'nothing appended');
     db.close();
   });
@@ -71,7 +77,11 @@ describe('the server refuses to start, with one clear line and an untouched ledg
   it('on an unreachable EventStoreDB', async () => {
     const d = join(dir, 'esdb');
     await expectRefusal(
-      { DATA_DIR: d, EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false', KEY_ENCRYPTION_SECRET: 'a'.repeat(40) },
+      {
+        DATA_DIR: d,
+        EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false',
+        KEY_ENCRYPTION_SECRET: 'a'.repeat(40),
+      },
       /^token-ledger: .*(unreachable|unavailable|cannot reach|connect)/i,
     );
     rmSync(d, { recursive: true, force: true });

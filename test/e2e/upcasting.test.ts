@@ -8,7 +8,9 @@ import { upcaster } from '../../src/ledger/upcasting.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/ledger-v1.ndjson', import.meta.url));
-const EXPECTED = JSON.parse(readFileSync(new URL('../../../test/fixtures/ledger-v1.replay.json', import.meta.url), 'utf8'));
+const EXPECTED = JSON.parse(
+  readFileSync(new URL('../../../test/fixtures/ledger-v1.replay.json', import.meta.url), 'utf8'),
+);
 
 describe('a ledger written by the first release', () => {
   const dirs: string[] = [];
@@ -34,11 +36,24 @@ describe('a ledger written by the first release', () => {
 
 describe('upcasters', () => {
   const event = (version: number, data: unknown) =>
-    ({ id: 'e', type: 'Thing', stream: 's-1', revision: 0, position: 1n, recordedAt: new Date(0), data, metadata: { schemaVersion: version, actor: 'a', correlationId: 'c', causationId: null, prevHash: '', hash: 'h' } }) as RecordedEvent;
+    ({
+      id: 'e',
+      type: 'Thing',
+      stream: 's-1',
+      revision: 0,
+      position: 1n,
+      recordedAt: new Date(0),
+      data,
+      metadata: { schemaVersion: version, actor: 'a', correlationId: 'c', causationId: null, prevHash: '', hash: 'h' },
+    }) as RecordedEvent;
 
   it('bring old data to the current version in order, and leave the recorded metadata alone', () => {
     const up = upcaster([
-      { type: 'Thing', from: 1, up: (d) => ({ ...(d as object), renamed: (d as { old: string }).old, old: undefined }) },
+      {
+        type: 'Thing',
+        from: 1,
+        up: (d) => ({ ...(d as object), renamed: (d as { old: string }).old, old: undefined }),
+      },
       { type: 'Thing', from: 2, up: (d) => ({ ...(d as object), added: true }) },
     ]);
     const v1 = event(1, { old: 'x' });

@@ -10,7 +10,14 @@ import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
 import { removeDir } from '../helpers/server.js';
-import { cliClient, serverEnv, signal, spawnServer, type ServerEnv, type ServerProcess } from '../helpers/faultsServer.js';
+import {
+  cliClient,
+  serverEnv,
+  signal,
+  spawnServer,
+  type ServerEnv,
+  type ServerProcess,
+} from '../helpers/faultsServer.js';
 import { driveLoad, Journal, reconcile } from '../helpers/faultsJournal.js';
 
 const FULL = process.env.TOKEN_LEDGER_FAULTS_FULL === '1';
@@ -39,7 +46,12 @@ interface Counts {
   refused: number;
 }
 
-const counts = (j: Journal): Counts => ({ issued: j.issued.length, revokeAcked: j.revokeAcked.size, revokeAttempted: j.revokeAttempted.size, refused: j.refused });
+const counts = (j: Journal): Counts => ({
+  issued: j.issued.length,
+  revokeAcked: j.revokeAcked.size,
+  revokeAttempted: j.revokeAttempted.size,
+  refused: j.refused,
+});
 
 function summarise(label: string, journal: Journal, f: Figures, extra = ''): void {
   const sorted = [...f.restartMs].sort((a, b) => a - b);
@@ -161,13 +173,22 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
       heldSizes.push(held!.appends);
       // Had the kill landed after COMMIT, these events would be in the ledger.
       assert.ok(held!.ids.length > 0);
-      assert.equal(countEvents(env.DATA_DIR, held!.ids), 0, 'the commit being held when the process died left nothing behind');
+      assert.equal(
+        countEvents(env.DATA_DIR, held!.ids),
+        0,
+        'the commit being held when the process died left nothing behind',
+      );
     }
     // The last cycle's writes, after a restart without the failpoint.
     server = await spawnServer(env);
     await checkNew();
     assert.deepEqual(journal.unexpected, [], 'every answer was a 200, a 503 with Retry-After, or a dropped connection');
-    summarise('SIGKILL inside a group commit', journal, figures, ` · appends per killed commit ${heldSizes.join(', ')} (none of their events in the ledger)`);
+    summarise(
+      'SIGKILL inside a group commit',
+      journal,
+      figures,
+      ` · appends per killed commit ${heldSizes.join(', ')} (none of their events in the ledger)`,
+    );
   });
 
   it('after the crashes, every acknowledged write holds, and the views equal views rebuilt from zero', async () => {
@@ -193,16 +214,25 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     await signal(server, 'SIGTERM');
     server = undefined;
     const rebuiltViews = viewsIn(checkpoint);
-    assert.ok(isDeepStrictEqual(rebuilt.answers, live.answers), 'every introspection answer is the same from the rebuilt views');
+    assert.ok(
+      isDeepStrictEqual(rebuilt.answers, live.answers),
+      'every introspection answer is the same from the rebuilt views',
+    );
     assert.equal(rebuiltViews.position, liveViews.position);
     assert.ok(Object.keys(liveViews.views).length > 0);
     for (const name of Object.keys(liveViews.views)) {
-      assert.ok(isDeepStrictEqual(rebuiltViews.views[name], liveViews.views[name]), `view ${name} rebuilt from zero equals the live one`);
+      assert.ok(
+        isDeepStrictEqual(rebuiltViews.views[name], liveViews.views[name]),
+        `view ${name} rebuilt from zero equals the live one`,
+      );
     }
     const rebuiltHistory = historyIn(historyPath);
     assert.equal(rebuiltHistory.position, liveHistory.position);
     assert.ok(liveHistory.rows.tokens.length >= journal.issued.length);
-    assert.ok(isDeepStrictEqual(rebuiltHistory.rows, liveHistory.rows), 'the history index rebuilt from zero equals the live one');
+    assert.ok(
+      isDeepStrictEqual(rebuiltHistory.rows, liveHistory.rows),
+      'the history index rebuilt from zero equals the live one',
+    );
     rmSync(`${checkpoint}.live`);
 
     const verify = await runCli(['verify', '--json'], env);
@@ -211,7 +241,10 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
     const replay = JSON.parse((await runCli(['replay', '--json'], env)).stdout);
     // The ledger holds every acknowledged write, and possibly writes whose answer a kill cut off.
     const svcCounts = replay.perClient.svc;
-    assert.ok(svcCounts.issued >= journal.issued.length, `ledger has ${svcCounts.issued} tokens, ${journal.issued.length} acknowledged`);
+    assert.ok(
+      svcCounts.issued >= journal.issued.length,
+      `ledger has ${svcCounts.issued} tokens, ${journal.issued.length} acknowledged`,
+    );
     assert.ok(svcCounts.revoked >= journal.revokeAcked.size);
     assert.ok(svcCounts.revoked <= journal.revokeAttempted.size);
     console.log(
@@ -224,7 +257,7 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
 
 /** The history index is fed from the ledger after the server is ready: wait until it is at the views' position. */
 async function historyCaughtUp(url: string): Promise<void> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     if (/^history_index_lag_events 0$/m.test(metrics)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -16,7 +16,8 @@ import { deadPort, startTcpProxy } from '../helpers/tcpProxy.js';
 
 type Auth = Record<string, string>;
 
-const issue = (server: TestServer, auth: Auth) => postForm(server, '/token', { grant_type: 'client_credentials' }, auth);
+const issue = (server: TestServer, auth: Auth) =>
+  postForm(server, '/token', { grant_type: 'client_credentials' }, auth);
 const revoke = (server: TestServer, auth: Auth, token: string) => postForm(server, '/revoke', { token }, auth);
 
 function assertRefused(res: { status: number; headers: Headers; body: any; text: string }, what: string): void {
@@ -55,11 +56,20 @@ async function assertReadsWork(server: TestServer, rs: Auth, token: string, acti
 async function tokenEvents(server: TestServer, clientId: string): Promise<{ stream: string; events: NewEvent[] }> {
   const rt = server.runtime;
   const client = rt.runner.view(clientsProjection).byId.get(clientId)!;
-  const minted = await mintAccessToken(rt, { client, sub: clientId, scope: '', aud: [rt.config.issuer], grantType: 'client_credentials' });
-  const events = rt.ledger.toNewEvents(decideToken({ type: 'IssueAccessToken', token: minted.claims }, initialTokenState()), {
-    actor: `client:${clientId}`,
-    correlationId: randomUUID(),
+  const minted = await mintAccessToken(rt, {
+    client,
+    sub: clientId,
+    scope: '',
+    aud: [rt.config.issuer],
+    grantType: 'client_credentials',
   });
+  const events = rt.ledger.toNewEvents(
+    decideToken({ type: 'IssueAccessToken', token: minted.claims }, initialTokenState()),
+    {
+      actor: `client:${clientId}`,
+      correlationId: randomUUID(),
+    },
+  );
   return { stream: tokenStream(minted.claims.jti), events };
 }
 
@@ -67,7 +77,10 @@ async function tokenEvents(server: TestServer, clientId: string): Promise<{ stre
  * The same events appended again after the fault (as a caller that saw the refusal, or never saw
  * the answer, does): written once, and every repeat answered with the first append's position.
  */
-async function assertRetriesWriteOnce(server: TestServer, attempt: { stream: string; events: NewEvent[] }): Promise<void> {
+async function assertRetriesWriteOnce(
+  server: TestServer,
+  attempt: { stream: string; events: NewEvent[] },
+): Promise<void> {
   const store = server.runtime.store;
   const first = await store.append(attempt.stream, attempt.events, 'no_stream');
   const head = await ledgerHead(server);
@@ -124,10 +137,17 @@ describe('ledger faults on the embedded store: refuse writes with 503, keep read
     let readMs: number;
     try {
       const writes = timed(() =>
-        Promise.all([issue(server, svc), revoke(server, svc, token), server.runtime.store.append(retried.stream, retried.events, 'no_stream').catch((e: unknown) => e)]),
+        Promise.all([
+          issue(server, svc),
+          revoke(server, svc, token),
+          server.runtime.store.append(retried.stream, retried.events, 'no_stream').catch((e: unknown) => e),
+        ]),
       );
       readMs = await assertReadsWork(server, rs, token, true);
-      const { value: [issued, revoked, appended], ms } = await writes;
+      const {
+        value: [issued, revoked, appended],
+        ms,
+      } = await writes;
       refusedMs = ms;
       assertRefused(issued, 'issuance');
       assertRefused(revoked, 'revocation');
@@ -188,7 +208,9 @@ describe('ledger faults on the embedded store: refuse writes with 503, keep read
       assertRefused(await issue(server, svc), 'issuance');
       assert.equal(await ledgerHead(server), headAfter, 'refused writes wrote nothing');
       assert.ok(headAfter - head <= BigInt(revocationsFitted), 'only the revocations that fitted were written');
-      const appended = await server.runtime.store.append(retried.stream, retried.events, 'no_stream').catch((e: unknown) => e);
+      const appended = await server.runtime.store
+        .append(retried.stream, retried.events, 'no_stream')
+        .catch((e: unknown) => e);
       assert.ok(appended instanceof StoreUnavailableError && /full/i.test(appended.message), String(appended));
       await assertReadsWork(server, rs, refusedRevocation, true);
     } finally {
@@ -218,16 +240,24 @@ describe('EventStoreDB unreachable (through a loopback TCP proxy, nothing behind
       const proxy = await startTcpProxy({ host: '127.0.0.1', port: nothing }, mode);
       try {
         const t0 = Date.now();
-        await assert.rejects(openEsdbEventStore(`esdb://admin:changeit@127.0.0.1:${proxy.port}?tls=false`), (err: unknown) => {
-          assert.ok(err instanceof StoreUnavailableError, String(err));
-          assert.match(err.message, new RegExp(`^cannot open the EventStoreDB ledger at 127\\.0\\.0\\.1:${proxy.port}: `));
-          assert.doesNotMatch(err.message, /changeit|admin/);
-          return true;
-        });
+        await assert.rejects(
+          openEsdbEventStore(`esdb://admin:changeit@127.0.0.1:${proxy.port}?tls=false`),
+          (err: unknown) => {
+            assert.ok(err instanceof StoreUnavailableError, String(err));
+            assert.match(
+              err.message,
+              new RegExp(`^cannot open the EventStoreDB ledger at 127\\.0\\.0\\.1:${proxy.port}: `),
+            );
+            assert.doesNotMatch(err.message, /changeit|admin/);
+            return true;
+          },
+        );
         const took = Date.now() - t0;
         assert.ok(took < 8_000, `gave up within 8 s (${took} ms)`);
         assert.ok(proxy.connections > 0, 'the adapter went through the proxy');
-        console.log(`EventStoreDB through the proxy (${name}): refused after ${took} ms, ${proxy.connections} connection attempts`);
+        console.log(
+          `EventStoreDB through the proxy (${name}): refused after ${took} ms, ${proxy.connections} connection attempts`,
+        );
       } finally {
         await proxy.close();
       }

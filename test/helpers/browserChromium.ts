@@ -8,14 +8,25 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { removeDir, startTestServer, type TestServer } from './server.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const chromiumSkip: string | false = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)`;
-if (chromiumSkip && process.env.TOKEN_LEDGER_REQUIRE_BROWSER) throw new Error(`browser tests required but ${chromiumSkip}`);
+export const chromiumSkip: string | false = existsSync(CHROMIUM)
+  ? false
+  : `no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)`;
+if (chromiumSkip && process.env.TOKEN_LEDGER_REQUIRE_BROWSER)
+  throw new Error(`browser tests required but ${chromiumSkip}`);
 if (chromiumSkip) console.log(`# browser tests skipped: ${chromiumSkip}`);
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -29,7 +40,9 @@ export async function watchCsp(context: BrowserContext): Promise<string[]> {
   await context.exposeBinding('__reportCsp', (_source, line: string) => void seen.push(line));
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      (window as unknown as { __reportCsp: (l: string) => void }).__reportCsp(`${e.violatedDirective} blocked ${e.blockedURI} on ${e.documentURI}`);
+      (window as unknown as { __reportCsp: (l: string) => void }).__reportCsp(
+        `${e.violatedDirective} blocked ${e.blockedURI} on ${e.documentURI}`,
+      );
     });
   });
   const watch = (page: Page) =>
@@ -42,14 +55,18 @@ export async function watchCsp(context: BrowserContext): Promise<string[]> {
 }
 
 /** A stand-in application on its own loopback origin: `handle` answers every request. */
-export function serveApp(handle: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ server: Server; origin: string }> {
+export function serveApp(
+  handle: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+): Promise<{ server: Server; origin: string }> {
   return new Promise((resolve) => {
     const server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => handle(req, body, res));
     });
-    server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` }));
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` }),
+    );
   });
 }
 

@@ -29,7 +29,8 @@ export class Journal {
   }
 }
 
-const isRefusal = (res: { status: number; headers: Headers }) => res.status === 503 && res.headers.get('retry-after') !== null;
+const isRefusal = (res: { status: number; headers: Headers }) =>
+  res.status === 503 && res.headers.get('retry-after') !== null;
 
 export interface Load {
   /** Stops the clients and waits for their last requests to settle. */

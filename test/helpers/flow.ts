@@ -4,8 +4,16 @@ import { registerUser } from '../../src/commands/users.js';
 import { Browser, type Page } from './browser.js';
 import type { TestServer } from './server.js';
 
-export async function createUser(server: TestServer, username = `user-${randomUUID().slice(0, 8)}`, password = 'correct horse battery') {
-  const user = await registerUser(server.runtime, { username, password, email: `${username}@example.com`, name: 'Alice Example', emailVerified: true }, { actor: 'operator:test', correlationId: randomUUID() });
+export async function createUser(
+  server: TestServer,
+  username = `user-${randomUUID().slice(0, 8)}`,
+  password = 'correct horse battery',
+) {
+  const user = await registerUser(
+    server.runtime,
+    { username, password, email: `${username}@example.com`, name: 'Alice Example', emailVerified: true },
+    { actor: 'operator:test', correlationId: randomUUID() },
+  );
   return { sub: user.sub, username, password };
 }
 
@@ -31,7 +39,10 @@ export async function authorizeInBrowser(
   for (let step = 0; step < 4 && page.status !== 303 && !/action="(?!login|consent)/.test(page.html); step++) {
     if (page.html.includes('name="password"')) {
       if (!user) return page;
-      page = await browser.submit(`${server.url}/authorize`, page, { username: user.username, password: user.password });
+      page = await browser.submit(`${server.url}/authorize`, page, {
+        username: user.username,
+        password: user.password,
+      });
     } else if (page.html.includes('name="decision"')) {
       page = await browser.submit(`${server.url}/authorize`, page, { decision });
     } else {
@@ -56,7 +67,15 @@ export async function authorizeWithPkce(
   const page = await authorizeInBrowser(
     server,
     browser,
-    { client_id: clientId, redirect_uri: redirectUri, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', state, ...extra },
+    {
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state,
+      ...extra,
+    },
     user,
   );
   const params = page.location ? new URL(page.location).searchParams : new URLSearchParams();

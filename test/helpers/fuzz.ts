@@ -101,8 +101,13 @@ export interface RawRequest {
  */
 export function rawRequest(server: TestServer, req: RawRequest, timeoutMs = 15_000): Promise<RawResponse> {
   const url = new URL(server.url);
-  const parts: Buffer[] = [Buffer.from(`${req.method} `), Buffer.from(req.target), Buffer.from(` HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n`)];
-  for (const [name, value] of req.headers) parts.push(Buffer.from(`${name}: `), Buffer.from(value), Buffer.from('\r\n'));
+  const parts: Buffer[] = [
+    Buffer.from(`${req.method} `),
+    Buffer.from(req.target),
+    Buffer.from(` HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n`),
+  ];
+  for (const [name, value] of req.headers)
+    parts.push(Buffer.from(`${name}: `), Buffer.from(value), Buffer.from('\r\n'));
   const body = req.body;
   if (body !== undefined && !req.noFraming) {
     if (req.chunked) parts.push(Buffer.from('Transfer-Encoding: chunked\r\n'));
@@ -210,7 +215,8 @@ export function errorCodesIn(res: RawResponse): string[] {
       url = undefined;
     }
     for (const e of url?.searchParams.getAll('error') ?? []) codes.push(e);
-    for (const d of url?.searchParams.getAll('error_description') ?? []) if (!/^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/.test(d)) codes.push(`BAD_DESCRIPTION ${d}`);
+    for (const d of url?.searchParams.getAll('error_description') ?? [])
+      if (!/^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/.test(d)) codes.push(`BAD_DESCRIPTION ${d}`);
   }
   if (/text\/html/i.test(res.headers['content-type'] ?? '')) {
     // form_post (a hidden input) and web_message (inert JSON) authorization responses.
@@ -237,17 +243,25 @@ export function assertOAuthAnswer(res: RawResponse, what: string): void {
   }
   const challenge = res.headers['www-authenticate'];
   if (challenge) {
-    for (const m of challenge.matchAll(/error="([^"]*)"/g)) assert.ok(REGISTERED_OAUTH_ERRORS.has(m[1]!), `unregistered challenge: ${show()}`);
+    for (const m of challenge.matchAll(/error="([^"]*)"/g))
+      assert.ok(REGISTERED_OAUTH_ERRORS.has(m[1]!), `unregistered challenge: ${show()}`);
   }
   if (res.status === 429) {
     // An API answer says temporarily_unavailable; the login page tells a person when to try again.
-    if (/text\/html/.test(res.headers['content-type'] ?? '')) assert.ok(res.headers['retry-after'], `429 page without Retry-After: ${show()}`);
+    if (/text\/html/.test(res.headers['content-type'] ?? ''))
+      assert.ok(res.headers['retry-after'], `429 page without Retry-After: ${show()}`);
     else assert.equal(res.json?.error, 'temporarily_unavailable', `429 without temporarily_unavailable: ${show()}`);
   }
   if (res.json && typeof res.json === 'object' && 'error' in res.json) {
     assert.equal(typeof res.json.error, 'string', show());
-    for (const key of Object.keys(res.json)) assert.ok(['error', 'error_description', 'error_uri'].includes(key), `unexpected field ${key}: ${show()}`);
-    if (res.json.error_description !== undefined) assert.match(res.json.error_description, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, `error_description not RFC 6749: ${show()}`);
+    for (const key of Object.keys(res.json))
+      assert.ok(['error', 'error_description', 'error_uri'].includes(key), `unexpected field ${key}: ${show()}`);
+    if (res.json.error_description !== undefined)
+      assert.match(
+        res.json.error_description,
+        /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/,
+        `error_description not RFC 6749: ${show()}`,
+      );
   }
 }
 
@@ -256,13 +270,23 @@ export function assertGraphQLAnswer(res: RawResponse, what: string): void {
   const show = () => `${what}\n→ ${res.status} ${res.text.slice(0, 600)}`;
   assert.ok(res.status < 500, `a 5xx: ${show()}`);
   if (res.status === 429) return assertOAuthAnswer(res, what);
-  assert.ok(res.json && typeof res.json === 'object' && !Array.isArray(res.json), `not a GraphQL JSON answer: ${show()}`);
+  assert.ok(
+    res.json && typeof res.json === 'object' && !Array.isArray(res.json),
+    `not a GraphQL JSON answer: ${show()}`,
+  );
   assert.ok(!('error' in res.json), `an OAuth-style error body from /graphql: ${show()}`);
-  if (res.status >= 400) assert.ok(Array.isArray(res.json.errors) && res.json.errors.length > 0, `an error status without errors: ${show()}`);
+  if (res.status >= 400)
+    assert.ok(
+      Array.isArray(res.json.errors) && res.json.errors.length > 0,
+      `an error status without errors: ${show()}`,
+    );
   for (const e of res.json.errors ?? []) {
     assert.equal(typeof e.message, 'string', show());
     const code = e.extensions?.code;
-    assert.ok(typeof code === 'string' && GRAPHQL_CODES.has(code), `GraphQL error code ${JSON.stringify(code)}: ${show()}`);
+    assert.ok(
+      typeof code === 'string' && GRAPHQL_CODES.has(code),
+      `GraphQL error code ${JSON.stringify(code)}: ${show()}`,
+    );
   }
 }
 
@@ -277,13 +301,28 @@ export async function eventsSince(server: TestServer, before: bigint): Promise<s
  * The security writes a rejection must make: a replayed code or refresh token revokes its grant
  * (RFC 6749 §4.1.2, RFC 9700 §4.14.2), and a client assertion is spent once presented (RFC 7523 §3).
  */
-const WRITES_A_REJECTION_MAY_MAKE = new Set(['AuthorizationCodeReuseDetected', 'RefreshTokenReuseDetected', 'GrantRevoked', 'ClientAssertionUsed']);
+const WRITES_A_REJECTION_MAY_MAKE = new Set([
+  'AuthorizationCodeReuseDetected',
+  'RefreshTokenReuseDetected',
+  'GrantRevoked',
+  'ClientAssertionUsed',
+]);
 
-export async function assertNoWriteOnRejection(server: TestServer, before: bigint, res: RawResponse, what: string, allowSecurityWrites = false): Promise<void> {
+export async function assertNoWriteOnRejection(
+  server: TestServer,
+  before: bigint,
+  res: RawResponse,
+  what: string,
+  allowSecurityWrites = false,
+): Promise<void> {
   if (!isRejection(res)) return;
   const written = await eventsSince(server, before);
   const unexpected = allowSecurityWrites ? written.filter((t) => !WRITES_A_REJECTION_MAY_MAKE.has(t)) : written;
-  assert.deepEqual(unexpected, [], `a rejection wrote to the ledger: ${what}\n→ ${res.status} ${res.text.slice(0, 400)}`);
+  assert.deepEqual(
+    unexpected,
+    [],
+    `a rejection wrote to the ledger: ${what}\n→ ${res.status} ${res.text.slice(0, 400)}`,
+  );
 }
 
 /** The server still answers: nothing a request did took it down. */

@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { assertAlive, assertGraphQLAnswer, assertNoWriteOnRejection, assertOAuthAnswer, fuzzParameters, rawRequest, type RawResponse } from './fuzz.js';
+import {
+  assertAlive,
+  assertGraphQLAnswer,
+  assertNoWriteOnRejection,
+  assertOAuthAnswer,
+  fuzzParameters,
+  rawRequest,
+  type RawResponse,
+} from './fuzz.js';
 import type { FuzzFixtures } from './fuzzFixtures.js';
 import { describe, mutate, mutations, toRaw, type FuzzRequest, type MutationContext } from './fuzzRequests.js';
 import { ledgerHead } from './oauth.js';
@@ -33,32 +41,55 @@ export async function fuzzEndpoint(t: FuzzTarget): Promise<string> {
   const statuses = new Map<number, number>();
   const names = Object.keys(t.bases);
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...names), fc.nat(), mutations(t.withAuth ?? true), async (name, variant, muts) => {
-      const base = await t.bases[name]!(fx, variant);
-      const ctx: MutationContext = { client: { id: fx.conf.id, secret: fx.conf.secret }, other: { id: fx.post.id, secret: fx.post.secret }, pool: fx.pool() };
-      const raw = toRaw(mutate(base, muts, ctx));
-      const what = `[${name}/${variant}] ${describe(raw)}`;
-      const before = await ledgerHead(server);
-      const res = await rawRequest(server, raw);
-      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      if (t.format === 'graphql') assertGraphQLAnswer(res, what);
-      else assertOAuthAnswer(res, what);
-      await assertNoWriteOnRejection(server, before, res, what, t.allowSecurityWrites);
-      await t.also?.(res, what, name);
-      if ((await ledgerHead(server)) !== before) fx.invalidate();
-    }),
+    fc.asyncProperty(
+      fc.constantFrom(...names),
+      fc.nat(),
+      mutations(t.withAuth ?? true),
+      async (name, variant, muts) => {
+        const base = await t.bases[name]!(fx, variant);
+        const ctx: MutationContext = {
+          client: { id: fx.conf.id, secret: fx.conf.secret },
+          other: { id: fx.post.id, secret: fx.post.secret },
+          pool: fx.pool(),
+        };
+        const raw = toRaw(mutate(base, muts, ctx));
+        const what = `[${name}/${variant}] ${describe(raw)}`;
+        const before = await ledgerHead(server);
+        const res = await rawRequest(server, raw);
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (t.format === 'graphql') assertGraphQLAnswer(res, what);
+        else assertOAuthAnswer(res, what);
+        await assertNoWriteOnRejection(server, before, res, what, t.allowSecurityWrites);
+        await t.also?.(res, what, name);
+        if ((await ledgerHead(server)) !== before) fx.invalidate();
+      },
+    ),
     fuzzParameters(t.runs),
   );
   await assertAlive(server);
   // How deep the runs got: a fuzzer that only ever sees 400s is testing the first check.
-  return [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
+  return [...statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}×${n}`)
+    .join(' ');
 }
 
 const NO_HEADERS: Array<[string, string]> = [];
 
 /** A POST of form parameters, with an Authorization header when given. */
-export function post(path: string, params: Array<[string, string]>, authorization?: string, headers: Array<[string, string]> = NO_HEADERS): FuzzRequest {
-  return { method: 'POST', path, params, headers: [...(authorization ? [['authorization', authorization] as [string, string]] : []), ...headers], encoding: 'form' };
+export function post(
+  path: string,
+  params: Array<[string, string]>,
+  authorization?: string,
+  headers: Array<[string, string]> = NO_HEADERS,
+): FuzzRequest {
+  return {
+    method: 'POST',
+    path,
+    params,
+    headers: [...(authorization ? [['authorization', authorization] as [string, string]] : []), ...headers],
+    encoding: 'form',
+  };
 }
 
 export function get(path: string, params: Array<[string, string]>, headers: Array<[string, string]> = []): FuzzRequest {

@@ -60,7 +60,10 @@ export class FuzzFixtures {
       response_modes: ['query', 'form_post', 'web_message'],
       scope: 'openid profile email orders:read orders:write',
     });
-    const post = await registerClient(server, { token_endpoint_auth_method: 'client_secret_post', scope: 'orders:read' });
+    const post = await registerClient(server, {
+      token_endpoint_auth_method: 'client_secret_post',
+      scope: 'orders:read',
+    });
     const pub = await registerClient(
       server,
       {
@@ -75,12 +78,21 @@ export class FuzzFixtures {
     );
     const pair = await generateKeyPair('ES256');
     const jwk = { ...(await exportJWK(pair.publicKey)), kty: 'EC', kid: 'k1' };
-    const jwt = await registerClient(server, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } }, null);
+    const jwt = await registerClient(
+      server,
+      { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } },
+      null,
+    );
     const user = await createUser(server);
     const fx = new FuzzFixtures(
       server,
       user,
-      { id: conf.clientId, secret: conf.secret!, redirectUri: 'https://app.example/cb', postLogout: 'https://app.example/bye' },
+      {
+        id: conf.clientId,
+        secret: conf.secret!,
+        redirectUri: 'https://app.example/cb',
+        postLogout: 'https://app.example/bye',
+      },
       { id: post.clientId, secret: post.secret! },
       { id: pub.clientId, redirectUri: 'http://127.0.0.1:9/cb' },
       { id: jwt.clientId, key: pair.privateKey },
@@ -109,7 +121,9 @@ export class FuzzFixtures {
   }
 
   clientOf(which: CodeClient) {
-    return which === 'conf' ? { id: this.conf.id, redirectUri: this.conf.redirectUri } : { id: this.pub.id, redirectUri: this.pub.redirectUri };
+    return which === 'conf'
+      ? { id: this.conf.id, redirectUri: this.conf.redirectUri }
+      : { id: this.pub.id, redirectUri: this.pub.redirectUri };
   }
 
   /** A browser signed in as the user, who has consented to both code clients. */
@@ -138,9 +152,12 @@ export class FuzzFixtures {
 
   async mintCode(which: CodeClient): Promise<IssuedCode> {
     const c = this.clientOf(which);
-    const got = await authorizeWithPkce(this.server, await this.sessionBrowser(), c.id, c.redirectUri, this.user, { scope: 'openid profile' });
+    const got = await authorizeWithPkce(this.server, await this.sessionBrowser(), c.id, c.redirectUri, this.user, {
+      scope: 'openid profile',
+    });
     const code = got.params.get('code');
-    if (!code) throw new Error(`no code for ${which}: ${got.page.status} ${got.page.location} ${got.page.html.slice(0, 200)}`);
+    if (!code)
+      throw new Error(`no code for ${which}: ${got.page.status} ${got.page.location} ${got.page.html.slice(0, 200)}`);
     return { code, verifier: got.verifier, redirectUri: c.redirectUri };
   }
 
@@ -157,13 +174,22 @@ export class FuzzFixtures {
         ? await postForm(this.server, '/token', form, basic(this.conf.id, this.conf.secret))
         : await postForm(this.server, '/token', { ...form, client_id: this.pub.id });
     if (res.status !== 200) throw new Error(`code exchange failed: ${res.text}`);
-    return { access: res.body.access_token, refresh: res.body.refresh_token, ...(res.body.id_token ? { idToken: res.body.id_token } : {}) };
+    return {
+      access: res.body.access_token,
+      refresh: res.body.refresh_token,
+      ...(res.body.id_token ? { idToken: res.body.id_token } : {}),
+    };
   }
 
   /** A client_credentials access token of the confidential client. */
   ccToken(): Promise<string> {
     return this.cached('cc', async () => {
-      const res = await postForm(this.server, '/token', { grant_type: 'client_credentials', scope: 'orders:read' }, basic(this.conf.id, this.conf.secret));
+      const res = await postForm(
+        this.server,
+        '/token',
+        { grant_type: 'client_credentials', scope: 'orders:read' },
+        basic(this.conf.id, this.conf.secret),
+      );
       if (res.status !== 200) throw new Error(`client_credentials failed: ${res.text}`);
       return res.body.access_token as string;
     });
@@ -181,7 +207,14 @@ export class FuzzFixtures {
   loginForm(): Promise<InteractionForm> {
     return this.cached('login', async () => {
       const browser = new Browser();
-      const q = new URLSearchParams({ client_id: this.conf.id, redirect_uri: this.conf.redirectUri, response_type: 'code', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', scope: 'openid' });
+      const q = new URLSearchParams({
+        client_id: this.conf.id,
+        redirect_uri: this.conf.redirectUri,
+        response_type: 'code',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+        scope: 'openid',
+      });
       const page = await browser.get(`${this.server.url}/authorize?${q}`);
       if (!page.fields.interaction) throw new Error(`no login form: ${page.status} ${page.html.slice(0, 200)}`);
       return { cookie: this.cookieHeader(browser), interaction: page.fields.interaction, csrf: page.fields.csrf! };
@@ -192,7 +225,15 @@ export class FuzzFixtures {
   consentForm(): Promise<InteractionForm> {
     return this.cached('consent', async () => {
       const browser = await this.sessionBrowser();
-      const q = new URLSearchParams({ client_id: this.pub.id, redirect_uri: this.pub.redirectUri, response_type: 'code', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', scope: 'openid profile', prompt: 'consent' });
+      const q = new URLSearchParams({
+        client_id: this.pub.id,
+        redirect_uri: this.pub.redirectUri,
+        response_type: 'code',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+        scope: 'openid profile',
+        prompt: 'consent',
+      });
       const page = await browser.get(`${this.server.url}/authorize?${q}`);
       if (!page.fields.interaction) throw new Error(`no consent form: ${page.status} ${page.html.slice(0, 200)}`);
       return { cookie: this.cookieHeader(browser), interaction: page.fields.interaction, csrf: page.fields.csrf! };
@@ -214,10 +255,22 @@ export class FuzzFixtures {
    * session user's name: failed logins under it would throttle the sign-in the fixtures depend on.
    */
   pool(): string[] {
-    const values = new Set<string>([this.conf.id, this.conf.secret, this.post.id, this.post.secret, this.pub.id, this.jwt.id, this.conf.redirectUri, this.pub.redirectUri, this.user.sub, ...this.stale]);
+    const values = new Set<string>([
+      this.conf.id,
+      this.conf.secret,
+      this.post.id,
+      this.post.secret,
+      this.pub.id,
+      this.jwt.id,
+      this.conf.redirectUri,
+      this.pub.redirectUri,
+      this.user.sub,
+      ...this.stale,
+    ]);
     for (const { value } of this.cache.values()) {
       if (typeof value === 'string') values.add(value);
-      else if (value && typeof value === 'object') for (const v of Object.values(value)) if (typeof v === 'string') values.add(v);
+      else if (value && typeof value === 'object')
+        for (const v of Object.values(value)) if (typeof v === 'string') values.add(v);
     }
     return [...values];
   }

@@ -61,8 +61,39 @@ export type AuthValue =
   | { kind: 'bearer'; token: 'pick' | string; pick: number }
   | { kind: 'twice'; first: AuthValue; second: AuthValue };
 
-const JUNK_PERCENT = ['%', '%Z', '%ZZ', '%2', '%C3%28', '%FF%FE', '%ED%A0%80', '%F0%28%8C%BC', '%00', '%E2%80%A8', '%u0041', '%%', '%25%', '&', '=', '==', '+', ';', '&&=&', '%0D%0A'];
-const INVALID_UTF8 = [[0xff], [0xc3, 0x28], [0xe2, 0x28, 0xa1], [0xed, 0xa0, 0x80], [0xf0, 0x28, 0x8c, 0xbc], [0xc0, 0xaf], [0x00], [0xfe, 0xff], [0x80]];
+const JUNK_PERCENT = [
+  '%',
+  '%Z',
+  '%ZZ',
+  '%2',
+  '%C3%28',
+  '%FF%FE',
+  '%ED%A0%80',
+  '%F0%28%8C%BC',
+  '%00',
+  '%E2%80%A8',
+  '%u0041',
+  '%%',
+  '%25%',
+  '&',
+  '=',
+  '==',
+  '+',
+  ';',
+  '&&=&',
+  '%0D%0A',
+];
+const INVALID_UTF8 = [
+  [0xff],
+  [0xc3, 0x28],
+  [0xe2, 0x28, 0xa1],
+  [0xed, 0xa0, 0x80],
+  [0xf0, 0x28, 0x8c, 0xbc],
+  [0xc0, 0xaf],
+  [0x00],
+  [0xfe, 0xff],
+  [0x80],
+];
 const TRICKY = [
   '',
   ' ',
@@ -140,7 +171,12 @@ export const adversarialValue: fc.Arbitrary<Value> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...TRICKY) },
   { weight: 2, arbitrary: fc.string({ maxLength: 24 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
-  { weight: 2, arbitrary: fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom(...JUNK_PERCENT), fc.string({ maxLength: 6 })).map(([a, j, b]) => ({ raw: `${encodeURIComponent(a)}${j}${encodeURIComponent(b)}` })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.string({ maxLength: 6 }), fc.constantFrom(...JUNK_PERCENT), fc.string({ maxLength: 6 }))
+      .map(([a, j, b]) => ({ raw: `${encodeURIComponent(a)}${j}${encodeURIComponent(b)}` })),
+  },
   { weight: 1, arbitrary: fc.constantFrom(...INVALID_UTF8).map((bytes) => ({ bytes })) },
 );
 
@@ -187,9 +223,25 @@ const PARAM_NAMES = [
   'x',
 ];
 
-const paramName: fc.Arbitrary<string> = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...PARAM_NAMES) }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) });
+const paramName: fc.Arbitrary<string> = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom(...PARAM_NAMES) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 10 }) },
+);
 
-const ENCODINGS: Encoding[] = ['form', 'form-charset', 'form-uppercase', 'form-no-type', 'json', 'json-as-form', 'multipart', 'text', 'octet', 'garbage-type', 'empty', 'none'];
+const ENCODINGS: Encoding[] = [
+  'form',
+  'form-charset',
+  'form-uppercase',
+  'form-no-type',
+  'json',
+  'json-as-form',
+  'multipart',
+  'text',
+  'octet',
+  'garbage-type',
+  'empty',
+  'none',
+];
 
 const authValue: fc.Arbitrary<AuthValue> = fc.letrec<{ auth: AuthValue }>((tie) => ({
   auth: fc.oneof(
@@ -200,7 +252,10 @@ const authValue: fc.Arbitrary<AuthValue> = fc.letrec<{ auth: AuthValue }>((tie) 
       secret: fc.oneof(fc.constantFrom('client' as const, 'other' as const), adversarialValue),
       encode: fc.boolean(),
     }),
-    fc.record({ kind: fc.constant('basicBytes' as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 24 }) }),
+    fc.record({
+      kind: fc.constant('basicBytes' as const),
+      bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 24 }),
+    }),
     fc.record({
       kind: fc.constant('literal' as const),
       value: fc.oneof(
@@ -261,7 +316,9 @@ const HEADERS: Array<[string, string]> = [
 
 const headerMutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constantFrom(...HEADERS).map(([name, value]) => ({ op: 'header' as const, name, value })),
-  fc.tuple(fc.constantFrom('x-junk', 'cookie', 'accept', 'content-type', 'authorization'), fc.string({ maxLength: 40 })).map(([name, value]) => ({ op: 'header' as const, name, value })),
+  fc
+    .tuple(fc.constantFrom('x-junk', 'cookie', 'accept', 'content-type', 'authorization'), fc.string({ maxLength: 40 }))
+    .map(([name, value]) => ({ op: 'header' as const, name, value })),
 );
 
 /** Mutations of a valid request; `withAuth` adds the Authorization header ones. */
@@ -270,21 +327,41 @@ export function mutation(withAuth: boolean): fc.Arbitrary<Mutation> {
   const arbs: Array<fc.WeightedArbitrary<Mutation>> = [
     { weight: 3, arbitrary: fc.record({ op: fc.constant('drop' as const), at }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('empty' as const), at }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('repeat' as const), at, value: fc.option(adversarialValue, { nil: null }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('repeat' as const),
+        at,
+        value: fc.option(adversarialValue, { nil: null }),
+      }),
+    },
     { weight: 5, arbitrary: fc.record({ op: fc.constant('replace' as const), at, value: adversarialValue }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('add' as const), name: paramName, value: adversarialValue }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('rename' as const), at, name: paramName }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('long' as const), at, length: fc.constantFrom(300, 2000, 9000, 30_000) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ op: fc.constant('long' as const), at, length: fc.constantFrom(300, 2000, 9000, 30_000) }),
+    },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('flip' as const), at, pos: fc.nat() }) },
     { weight: 4, arbitrary: fc.record({ op: fc.constant('swap' as const), at, pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('toQuery' as const), at }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('encoding' as const), encoding: fc.constantFrom(...ENCODINGS) }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('chunked' as const), pieces: fc.integer({ min: 1, max: 7 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ op: fc.constant('encoding' as const), encoding: fc.constantFrom(...ENCODINGS) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ op: fc.constant('chunked' as const), pieces: fc.integer({ min: 1, max: 7 }) }),
+    },
     { weight: 1, arbitrary: headerMutation },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('dropHeader' as const), at }) },
     { weight: 1, arbitrary: fc.constant({ op: 'hugeBody' as const }) },
   ];
-  if (withAuth) arbs.push({ weight: 4, arbitrary: fc.record({ op: fc.constant('authorization' as const), value: fc.option(authValue, { nil: null }) }) });
+  if (withAuth)
+    arbs.push({
+      weight: 4,
+      arbitrary: fc.record({ op: fc.constant('authorization' as const), value: fc.option(authValue, { nil: null }) }),
+    });
   return fc.oneof(...arbs);
 }
 
@@ -298,7 +375,8 @@ export interface MutationContext {
   pool: string[];
 }
 
-const text = (v: Value): string => (typeof v === 'string' ? v : 'raw' in v ? v.raw : Buffer.from(v.bytes).toString('latin1'));
+const text = (v: Value): string =>
+  typeof v === 'string' ? v : 'raw' in v ? v.raw : Buffer.from(v.bytes).toString('latin1');
 
 function formEncode(v: Value): Buffer {
   if (typeof v === 'string') return Buffer.from(encodeURIComponent(v).replace(/%20/g, '+'));
@@ -329,7 +407,8 @@ function basicHeader(id: string, secret: string, encode: boolean): string {
 function authHeader(a: AuthValue, ctx: MutationContext): Array<string | Buffer> {
   switch (a.kind) {
     case 'basic': {
-      const pick = (v: 'client' | 'other' | Value, which: 'id' | 'secret') => (v === 'client' ? ctx.client[which] : v === 'other' ? ctx.other[which] : text(v));
+      const pick = (v: 'client' | 'other' | Value, which: 'id' | 'secret') =>
+        v === 'client' ? ctx.client[which] : v === 'other' ? ctx.other[which] : text(v);
       return [basicHeader(pick(a.id, 'id'), pick(a.secret, 'secret'), a.encode)];
     }
     case 'basicBytes':
@@ -345,7 +424,12 @@ function authHeader(a: AuthValue, ctx: MutationContext): Array<string | Buffer> 
 
 /** Applies mutations to a valid request; indexes wrap around the parameters present. */
 export function mutate(base: FuzzRequest, muts: Mutation[], ctx: MutationContext): FuzzRequest & { huge?: boolean } {
-  const req: FuzzRequest & { huge?: boolean } = { ...base, params: [...base.params], query: [...(base.query ?? [])], headers: [...base.headers] };
+  const req: FuzzRequest & { huge?: boolean } = {
+    ...base,
+    params: [...base.params],
+    query: [...(base.query ?? [])],
+    headers: [...base.headers],
+  };
   const idx = (at: number) => (req.params.length ? at % req.params.length : -1);
   for (const m of muts) {
     switch (m.op) {
@@ -453,7 +537,11 @@ function jsonBody(pairs: Pair[]): Buffer {
 function multipartBody(pairs: Pair[], boundary: string): Buffer {
   const parts: Buffer[] = [];
   for (const [k, v] of pairs) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${text(k).replace(/"/g, '')}"\r\n\r\n`), Buffer.from(text(v)), Buffer.from('\r\n'));
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${text(k).replace(/"/g, '')}"\r\n\r\n`),
+      Buffer.from(text(v)),
+      Buffer.from('\r\n'),
+    );
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(parts);
@@ -464,7 +552,7 @@ const FORM = 'application/x-www-form-urlencoded';
 /** The bytes on the wire: request target, headers and body for the encoding chosen. */
 export function toRaw(req: FuzzRequest & { huge?: boolean }): RawRequest {
   const headers = [...req.headers];
-  let query = req.method === 'GET' ? req.params : req.query ?? [];
+  let query = req.method === 'GET' ? req.params : (req.query ?? []);
   let body: Buffer | undefined;
   let type: string | undefined;
   if (req.method === 'POST') {
@@ -507,7 +595,8 @@ export function toRaw(req: FuzzRequest & { huge?: boolean }): RawRequest {
         body = undefined;
         break;
     }
-    if (req.huge && body !== undefined) body = Buffer.concat([body, Buffer.from('&pad='), Buffer.alloc(80 * 1024, 'a')]);
+    if (req.huge && body !== undefined)
+      body = Buffer.concat([body, Buffer.from('&pad='), Buffer.alloc(80 * 1024, 'a')]);
   } else if (req.huge) {
     query = [...query, ['pad', 'a'.repeat(20 * 1024)]];
   }

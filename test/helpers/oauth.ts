@@ -26,7 +26,11 @@ export async function registerClient(
     ...rest,
   };
   const hash = secret === null ? null : await hashClientSecret(secret, true);
-  await handleClientCommand(server.runtime, { type: 'RegisterClient', clientId, metadata: full, secret: hash }, { actor: 'operator:test', correlationId: randomUUID() });
+  await handleClientCommand(
+    server.runtime,
+    { type: 'RegisterClient', clientId, metadata: full, secret: hash },
+    { actor: 'operator:test', correlationId: randomUUID() },
+  );
   return { clientId, secret };
 }
 
@@ -71,7 +75,10 @@ export function basic(id: string, secret: string): Record<string, string> {
 }
 
 /** A new confidential client of `scope` and its first client-credentials access token (an operator's, with ledger:* scopes). */
-export async function clientCredentialsToken(server: TestServer, scope: string): Promise<{ clientId: string; token: string }> {
+export async function clientCredentialsToken(
+  server: TestServer,
+  scope: string,
+): Promise<{ clientId: string; token: string }> {
   const { clientId, secret } = await registerClient(server, { scope });
   const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(clientId, secret!));
   if (res.status !== 200) throw new Error(`client credentials for ${scope}: ${res.status} ${res.text}`);

@@ -18,7 +18,13 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir();
   const port = await freePort();
-  const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, ...opts.env };
+  const env = {
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    ...opts.env,
+  };
   const server = await startServer(loadConfig(env), { logger: false });
   await server.ready;
   return { ...server, dataDir, env };

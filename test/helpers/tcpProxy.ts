@@ -19,7 +19,10 @@ export interface TcpProxy {
 }
 
 /** A TCP proxy on loopback in front of `target`, for injecting network faults between us and a store. */
-export async function startTcpProxy(target: { host: string; port: number }, initial: ProxyMode = 'forward'): Promise<TcpProxy> {
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  initial: ProxyMode = 'forward',
+): Promise<TcpProxy> {
   let mode = initial;
   let connections = 0;
   const open = new Set<Socket>();

@@ -22,7 +22,13 @@ describe('audience restriction: resource indicators at the token endpoint, and U
     alice = await createUser(server, 'alice');
     await registerClient(
       server,
-      { client_id: 'app', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', scope: 'openid profile email' },
+      {
+        client_id: 'app',
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid profile email',
+      },
       null,
     );
   });
@@ -32,17 +38,32 @@ describe('audience restriction: resource indicators at the token endpoint, and U
   });
 
   async function code(extra: Record<string, string> = {}) {
-    const run = await authorizeWithPkce(server, new Browser(), 'app', redirectUri, alice, { scope: 'openid profile email', ...extra });
+    const run = await authorizeWithPkce(server, new Browser(), 'app', redirectUri, alice, {
+      scope: 'openid profile email',
+      ...extra,
+    });
     assert.ok(run.params.get('code'), run.page.html.slice(0, 300));
     return { code: run.params.get('code')!, verifier: run.verifier };
   }
   const exchange = (c: { code: string; verifier: string }, extra: Record<string, string | string[]> = {}) =>
-    postForm(server, '/token', { grant_type: 'authorization_code', client_id: 'app', code: c.code, code_verifier: c.verifier, redirect_uri: redirectUri, ...extra });
+    postForm(server, '/token', {
+      grant_type: 'authorization_code',
+      client_id: 'app',
+      code: c.code,
+      code_verifier: c.verifier,
+      redirect_uri: redirectUri,
+      ...extra,
+    });
   const refresh = (token: string, extra: Record<string, string | string[]> = {}) =>
     postForm(server, '/token', { grant_type: 'refresh_token', client_id: 'app', refresh_token: token, ...extra });
-  const userinfo = (token: string) => fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+  const userinfo = (token: string) =>
+    fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
 
-  async function refused(res: Promise<{ status: number; body: { error?: string } }>, before: bigint, error = 'invalid_target') {
+  async function refused(
+    res: Promise<{ status: number; body: { error?: string } }>,
+    before: bigint,
+    error = 'invalid_target',
+  ) {
     const r = await res;
     assert.equal(r.status, 400);
     assert.equal(r.body.error, error);
@@ -69,7 +90,10 @@ describe('audience restriction: resource indicators at the token endpoint, and U
     const res = await userinfo(named.body.access_token);
     assert.equal(res.status, 401);
     assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
-    assert.equal(((await res.json()) as { error_description: string }).error_description, 'the access token is for another resource');
+    assert.equal(
+      ((await res.json()) as { error_description: string }).error_description,
+      'the access token is for another resource',
+    );
   });
 
   it('a grant without resource indicators: tokens for this server only, a resource at the token endpoint is invalid_target', async () => {
@@ -86,18 +110,31 @@ describe('audience restriction: resource indicators at the token endpoint, and U
 
   it("UserInfo refuses a client's own token, even from a client whose id is a user's subject", async () => {
     const twin = await registerClient(server, { client_id: alice.sub, scope: 'openid profile email' });
-    const token = (await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(twin.clientId, twin.secret!))).body.access_token as string;
+    const token = (
+      await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(twin.clientId, twin.secret!))
+    ).body.access_token as string;
     const res = await userinfo(token);
     assert.equal(res.status, 401);
-    assert.deepEqual(await res.json(), { error: 'invalid_token', error_description: 'the access token was not issued for a user' });
+    assert.deepEqual(await res.json(), {
+      error: 'invalid_token',
+      error_description: 'the access token was not issued for a user',
+    });
   });
 
   it('UserInfo takes a token in the body only form-encoded (RFC 6750 §2.2)', async () => {
     const first = await exchange(await code());
-    const json = await fetch(`${server.url}/userinfo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: first.body.access_token }) });
+    const json = await fetch(`${server.url}/userinfo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ access_token: first.body.access_token }),
+    });
     assert.equal(json.status, 400);
     assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
-    const form = await fetch(`${server.url}/userinfo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ access_token: first.body.access_token }) });
+    const form = await fetch(`${server.url}/userinfo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_token: first.body.access_token }),
+    });
     assert.equal(form.status, 200);
   });
 });

@@ -25,7 +25,11 @@ describe('authorization code with PKCE', () => {
   });
 
   const introspect = async (token: string) =>
-    (await postForm(server, '/introspect', { token }, basic(rs.clientId, rs.secret!))).body as { active: boolean; token_type?: string; sub?: string };
+    (await postForm(server, '/introspect', { token }, basic(rs.clientId, rs.secret!))).body as {
+      active: boolean;
+      token_type?: string;
+      sub?: string;
+    };
 
   it('advertises the authorization endpoint, code flow, S256 and iss in responses', async () => {
     const meta = await discover(server);
@@ -40,13 +44,27 @@ describe('authorization code with PKCE', () => {
     const redirectUri = 'https://spa.example/callback';
     const spa = await registerClient(
       server,
-      { client_name: 'Orders SPA', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', scope: 'orders:read orders:write' },
+      {
+        client_name: 'Orders SPA',
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'none',
+        scope: 'orders:read orders:write',
+      },
       null,
     );
     const browser = new Browser();
     const verifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
-    const query = { client_id: spa.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'orders:read', state, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' };
+    const query = {
+      client_id: spa.clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: 'orders:read',
+      state,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    };
 
     const login = await browser.get(`${server.url}/authorize?${new URLSearchParams(query)}`);
     assert.equal(login.status, 200);
@@ -55,7 +73,10 @@ describe('authorization code with PKCE', () => {
     assert.ok(login.fields.csrf && login.fields.interaction, 'the form carries a CSRF token');
     assert.equal(login.headers.get('x-frame-options'), 'DENY');
     assert.match(login.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
-    const consent = await browser.submit(`${server.url}/authorize`, login, { username: 'alice', password: alice.password });
+    const consent = await browser.submit(`${server.url}/authorize`, login, {
+      username: 'alice',
+      password: alice.password,
+    });
     assert.equal(consent.status, 200, consent.html.slice(0, 400));
     assert.match(consent.html, /Orders SPA/);
     assert.match(consent.html, /orders:read/);
@@ -69,11 +90,21 @@ describe('authorization code with PKCE', () => {
     assert.equal(`${location.origin}${location.pathname}`, redirectUri);
 
     const params = oauth.validateAuthResponse(as, { client_id: spa.clientId }, location, state);
-    const res = await oauth.authorizationCodeGrantRequest(as, { client_id: spa.clientId }, oauth.None(), params, redirectUri, verifier, insecure);
+    const res = await oauth.authorizationCodeGrantRequest(
+      as,
+      { client_id: spa.clientId },
+      oauth.None(),
+      params,
+      redirectUri,
+      verifier,
+      insecure,
+    );
     const tokens = await oauth.processAuthorizationCodeResponse(as, { client_id: spa.clientId }, res);
     assert.equal(tokens.scope, 'orders:read');
     assert.match(tokens.refresh_token!, /^tlrt_/);
-    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), { typ: 'at+jwt' });
+    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), {
+      typ: 'at+jwt',
+    });
     assert.equal(payload.sub, alice.sub);
     assert.equal(payload.client_id, spa.clientId);
     assert.equal((await introspect(tokens.access_token)).active, true);
@@ -83,22 +114,40 @@ describe('authorization code with PKCE', () => {
     const refreshed = await oauth.processRefreshTokenResponse(
       as,
       { client_id: spa.clientId },
-      await oauth.refreshTokenGrantRequest(as, { client_id: spa.clientId }, oauth.None(), tokens.refresh_token!, insecure),
+      await oauth.refreshTokenGrantRequest(
+        as,
+        { client_id: spa.clientId },
+        oauth.None(),
+        tokens.refresh_token!,
+        insecure,
+      ),
     );
     assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
     assert.equal((await introspect(tokens.refresh_token!)).active, false, 'the old refresh token is rotated out');
     assert.equal((await introspect(refreshed.access_token)).active, true);
 
     // A second authorization for the same scopes: the session and the remembered consent skip both pages.
-    const again = await authorizeWithPkce(server, browser, spa.clientId, redirectUri, undefined, { scope: 'orders:read' });
+    const again = await authorizeWithPkce(server, browser, spa.clientId, redirectUri, undefined, {
+      scope: 'orders:read',
+    });
     assert.equal(again.page.status, 303, 'no page shown');
     assert.ok(again.params.get('code'));
   });
 
   it('a confidential web client with form_post, through openid-client', async () => {
     const redirectUri = 'https://web.example/cb';
-    const web = await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], scope: 'orders:read' });
-    const config = await client.discovery(new URL(server.url), web.clientId, web.secret!, client.ClientSecretBasic(web.secret!), { execute: [client.allowInsecureRequests] });
+    const web = await registerClient(server, {
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [redirectUri],
+      scope: 'orders:read',
+    });
+    const config = await client.discovery(
+      new URL(server.url),
+      web.clientId,
+      web.secret!,
+      client.ClientSecretBasic(web.secret!),
+      { execute: [client.allowInsecureRequests] },
+    );
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const url = client.buildAuthorizationUrl(config, {
@@ -116,8 +165,15 @@ describe('authorization code with PKCE', () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /form-action 'self' https:\/\/web\.example/);
     assert.match(page.html, new RegExp(`<form method="post" action="${redirectUri}">`));
-    const callback = new Request(redirectUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(page.fields).toString() });
-    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+    const callback = new Request(redirectUri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(page.fields).toString(),
+    });
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
     assert.equal(tokens.scope, 'orders:read');
     assert.ok(tokens.refresh_token);
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'orders:read' });
@@ -128,7 +184,11 @@ describe('authorization code with PKCE', () => {
     const scheme = 'com.example.app:/oauth2redirect';
     const native = await registerClient(
       server,
-      { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [scheme, 'http://127.0.0.1/callback'], token_endpoint_auth_method: 'none' },
+      {
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [scheme, 'http://127.0.0.1/callback'],
+        token_endpoint_auth_method: 'none',
+      },
       null,
     );
     const browser = new Browser();
@@ -136,13 +196,34 @@ describe('authorization code with PKCE', () => {
       const run = await authorizeWithPkce(server, browser, native.clientId, redirectUri, alice);
       assert.equal(run.page.status, 303, run.page.html.slice(0, 300));
       assert.ok(run.page.location!.startsWith(redirectUri));
-      const params = oauth.validateAuthResponse(as, { client_id: native.clientId }, new URL(run.page.location!), run.state);
-      const res = await oauth.authorizationCodeGrantRequest(as, { client_id: native.clientId }, oauth.None(), params, redirectUri, run.verifier, insecure);
+      const params = oauth.validateAuthResponse(
+        as,
+        { client_id: native.clientId },
+        new URL(run.page.location!),
+        run.state,
+      );
+      const res = await oauth.authorizationCodeGrantRequest(
+        as,
+        { client_id: native.clientId },
+        oauth.None(),
+        params,
+        redirectUri,
+        run.verifier,
+        insecure,
+      );
       const tokens = await oauth.processAuthorizationCodeResponse(as, { client_id: native.clientId }, res);
       assert.ok(tokens.access_token);
     }
     // localhost gets no any-port exception.
-    const localhost = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: ['http://localhost/cb'], token_endpoint_auth_method: 'none' }, null);
+    const localhost = await registerClient(
+      server,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: ['http://localhost/cb'],
+        token_endpoint_auth_method: 'none',
+      },
+      null,
+    );
     const refused = await authorizeWithPkce(server, browser, localhost.clientId, 'http://localhost:8123/cb', alice);
     assert.equal(refused.page.status, 400);
   });
@@ -152,26 +233,53 @@ describe('authorization code with PKCE', () => {
     const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
     assert.equal(await oauth.calculatePKCECodeChallenge(verifier), challenge);
     const redirectUri = 'https://vector.example/cb';
-    const c = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }, null);
+    const c = await registerClient(
+      server,
+      { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' },
+      null,
+    );
     const page = await authorizeInBrowser(
       server,
       new Browser(),
-      { client_id: c.clientId, redirect_uri: redirectUri, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256' },
+      {
+        client_id: c.clientId,
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      },
       alice,
     );
     const code = new URL(page.location!).searchParams.get('code')!;
-    const res = await postForm(server, '/token', { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: c.clientId });
+    const res = await postForm(server, '/token', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: c.clientId,
+    });
     assert.equal(res.status, 200, res.text);
   });
 
   it('a denied consent sends access_denied with state and iss', async () => {
     const redirectUri = 'https://deny.example/cb';
-    const c = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }, null);
+    const c = await registerClient(
+      server,
+      { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' },
+      null,
+    );
     const before = await ledgerHead(server);
     const page = await authorizeInBrowser(
       server,
       new Browser(),
-      { client_id: c.clientId, redirect_uri: redirectUri, response_type: 'code', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 's-1' },
+      {
+        client_id: c.clientId,
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+        state: 's-1',
+      },
       alice,
       'deny',
     );
@@ -185,12 +293,22 @@ describe('authorization code with PKCE', () => {
 
   it('a wrong password shows the login page again and writes nothing', async () => {
     const redirectUri = 'https://pw.example/cb';
-    const c = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }, null);
+    const c = await registerClient(
+      server,
+      { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' },
+      null,
+    );
     const before = await ledgerHead(server);
     const page = await authorizeInBrowser(
       server,
       new Browser(),
-      { client_id: c.clientId, redirect_uri: redirectUri, response_type: 'code', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' },
+      {
+        client_id: c.clientId,
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      },
       { username: 'alice', password: 'wrong password' },
     );
     assert.equal(page.status, 401);

@@ -14,16 +14,46 @@ describe('authorization requests: OpenID Connect rules', () => {
   before(async () => {
     server = await startTestServer();
     alice = await createUser(server, 'alice');
-    await registerClient(server, { client_id: 'rp', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', scope: 'openid profile' }, null);
-    await registerClient(server, { client_id: 'once', grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', scope: 'openid profile' }, null);
+    await registerClient(
+      server,
+      {
+        client_id: 'rp',
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid profile',
+      },
+      null,
+    );
+    await registerClient(
+      server,
+      {
+        client_id: 'once',
+        grant_types: ['authorization_code'],
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid profile',
+      },
+      null,
+    );
   });
   after(async () => {
     await server.close();
     removeDir(server.dataDir);
   });
 
-  const pkce = async () => ({ code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()), code_challenge_method: 'S256' });
-  const query = async (extra: Record<string, string>) => new URLSearchParams({ client_id: 'rp', response_type: 'code', redirect_uri: redirectUri, ...(await pkce()), ...extra });
+  const pkce = async () => ({
+    code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  const query = async (extra: Record<string, string>) =>
+    new URLSearchParams({
+      client_id: 'rp',
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      ...(await pkce()),
+      ...extra,
+    });
 
   it('max_age=0 asks for a login even right after one', async () => {
     const browser = new Browser();
@@ -66,19 +96,29 @@ describe('authorization requests: OpenID Connect rules', () => {
   });
 
   it('offline_access is accepted from a client with the refresh_token grant (libraries add it), and is invalid_scope for one without', async () => {
-    const run = await authorizeWithPkce(server, new Browser(), 'rp', redirectUri, alice, { scope: 'openid offline_access' });
+    const run = await authorizeWithPkce(server, new Browser(), 'rp', redirectUri, alice, {
+      scope: 'openid offline_access',
+    });
     assert.ok(run.params.get('code'), run.page.html.slice(0, 300));
     const token = await fetch(`${server.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'rp', code: run.params.get('code')!, code_verifier: run.verifier, redirect_uri: redirectUri }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: 'rp',
+        code: run.params.get('code')!,
+        code_verifier: run.verifier,
+        redirect_uri: redirectUri,
+      }),
     });
     const body = (await token.json()) as { scope: string; refresh_token?: string };
     assert.equal(token.status, 200);
     assert.equal(body.scope, 'openid offline_access');
     assert.ok(body.refresh_token);
 
-    const page = await new Browser().get(`${server.url}/authorize?${new URLSearchParams({ ...Object.fromEntries(await query({ scope: 'openid offline_access' })), client_id: 'once' })}`);
+    const page = await new Browser().get(
+      `${server.url}/authorize?${new URLSearchParams({ ...Object.fromEntries(await query({ scope: 'openid offline_access' })), client_id: 'once' })}`,
+    );
     assert.equal(page.status, 303);
     assert.equal(new URL(page.location!).searchParams.get('error'), 'invalid_scope');
   });
@@ -90,7 +130,13 @@ describe('authorization requests: OpenID Connect rules', () => {
       const res = await fetch(`${server.url}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'rp', code: run.params.get('code')!, code_verifier: run.verifier, redirect_uri: redirectUri }),
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: 'rp',
+          code: run.params.get('code')!,
+          code_verifier: run.verifier,
+          redirect_uri: redirectUri,
+        }),
       });
       return ((await res.json()) as { id_token: string }).id_token;
     };
@@ -98,7 +144,9 @@ describe('authorization requests: OpenID Connect rules', () => {
     const alicesHint = await idTokenOf(alicesBrowser, alice);
     const bobsHint = await idTokenOf(new Browser(), bob);
     const silent = async (hint: string) => {
-      const page = await alicesBrowser.get(`${server.url}/authorize?${await query({ scope: 'openid', prompt: 'none', id_token_hint: hint })}`);
+      const page = await alicesBrowser.get(
+        `${server.url}/authorize?${await query({ scope: 'openid', prompt: 'none', id_token_hint: hint })}`,
+      );
       assert.equal(page.status, 303);
       return new URL(page.location!).searchParams;
     };

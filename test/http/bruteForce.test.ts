@@ -22,7 +22,8 @@ async function appendedSince(server: TestServer, position: bigint) {
 }
 
 /** What an auditor reads of these events. */
-const asText = (events: Awaited<ReturnType<typeof appendedSince>>) => JSON.stringify(events.map((e) => ({ stream: e.stream, data: e.data, metadata: e.metadata })));
+const asText = (events: Awaited<ReturnType<typeof appendedSince>>) =>
+  JSON.stringify(events.map((e) => ({ stream: e.stream, data: e.data, metadata: e.metadata })));
 
 /** A failed client authentication: 401 invalid_client. */
 async function fail(server: TestServer, clientId: string, headers: Record<string, string> = {}) {
@@ -32,7 +33,12 @@ async function fail(server: TestServer, clientId: string, headers: Record<string
 }
 
 /** The exact answer to a blocked client or address, and nothing written. */
-async function expectBlocked(server: TestServer, path: string, form: Record<string, string>, headers: Record<string, string>) {
+async function expectBlocked(
+  server: TestServer,
+  path: string,
+  form: Record<string, string>,
+  headers: Record<string, string>,
+) {
   const head = await ledgerHead(server);
   const res = await postForm(server, path, form, headers);
   assert.equal(res.status, 429, res.text);
@@ -57,14 +63,24 @@ async function eventually(what: string, ok: () => Promise<boolean>, limitMs = 50
   return performance.now() - started;
 }
 
-const tokenStatus = async (server: TestServer, clientId: string, secret: string, headers: Record<string, string> = {}) =>
-  (await postForm(server, '/token', cc, { ...basic(clientId, secret), ...headers })).status;
+const tokenStatus = async (
+  server: TestServer,
+  clientId: string,
+  secret: string,
+  headers: Record<string, string> = {},
+) => (await postForm(server, '/token', cc, { ...basic(clientId, secret), ...headers })).status;
 
 describe('brute force: failed client authentication', () => {
   let server: TestServer;
   before(async () => {
     server = await startTestServer({
-      env: { TRUST_PROXY: 'true', THROTTLE_CLIENT_FAILURES: '3', THROTTLE_IP_FAILURES: '5', THROTTLE_BASE_DELAY_SECONDS: '2', THROTTLE_MAX_DELAY_SECONDS: '2' },
+      env: {
+        TRUST_PROXY: 'true',
+        THROTTLE_CLIENT_FAILURES: '3',
+        THROTTLE_IP_FAILURES: '5',
+        THROTTLE_BASE_DELAY_SECONDS: '2',
+        THROTTLE_MAX_DELAY_SECONDS: '2',
+      },
     });
   });
   after(async () => {
@@ -82,7 +98,12 @@ describe('brute force: failed client authentication', () => {
     await fail(server, victim.clientId, ip);
     const recorded = await appendedSince(server, start);
     assert.deepEqual(
-      recorded.map((e) => [e.type, (e.data as { tier: string }).tier, (e.data as { subject: string }).subject, (e.data as { failures: number }).failures]),
+      recorded.map((e) => [
+        e.type,
+        (e.data as { tier: string }).tier,
+        (e.data as { subject: string }).subject,
+        (e.data as { failures: number }).failures,
+      ]),
       [['ClientAuthenticationThrottled', 'client', victim.clientId, 3]],
       'the block that starts is recorded once',
     );
@@ -98,7 +119,10 @@ describe('brute force: failed client authentication', () => {
     const other = await registerClient(server, {});
     assert.equal(await tokenStatus(server, other.clientId, other.secret!, ip), 200);
 
-    const waited = await eventually('the right secret is accepted after the block', async () => (await tokenStatus(server, victim.clientId, victim.secret!, ip)) === 200);
+    const waited = await eventually(
+      'the right secret is accepted after the block',
+      async () => (await tokenStatus(server, victim.clientId, victim.secret!, ip)) === 200,
+    );
     console.log(`# client block lifted after ${waited.toFixed(0)} ms (THROTTLE_MAX_DELAY_SECONDS=2)`);
   });
 
@@ -106,7 +130,11 @@ describe('brute force: failed client authentication', () => {
     const client = await registerClient(server, {});
     const start = await ledgerHead(server);
     for (let i = 0; i < 4; i++) await fail(server, `nobody-${i}`, from('2001:db8:1:2::10'));
-    assert.equal(await ledgerHead(server), start, 'unknown ids count per address only, and nothing is written below the limit');
+    assert.equal(
+      await ledgerHead(server),
+      start,
+      'unknown ids count per address only, and nothing is written below the limit',
+    );
     await fail(server, 'nobody-4', from('2001:db8:1:2:ffff::1'));
     const recorded = await appendedSince(server, start);
     assert.deepEqual(
@@ -114,18 +142,48 @@ describe('brute force: failed client authentication', () => {
       [['ClientAuthenticationThrottled', 'ip', '2001:db8:1:2::/64']],
       'an attacker-chosen client id never reaches the ledger',
     );
-    await expectBlocked(server, '/token', cc, { ...basic(client.clientId, client.secret!), ...from('2001:db8:1:2::abcd') });
-    assert.equal(await tokenStatus(server, client.clientId, client.secret!, from('2001:db8:1:3::10')), 200, 'another /64');
-    assert.equal(await tokenStatus(server, client.clientId, client.secret!, from('192.0.2.77')), 200, 'another address');
+    await expectBlocked(server, '/token', cc, {
+      ...basic(client.clientId, client.secret!),
+      ...from('2001:db8:1:2::abcd'),
+    });
+    assert.equal(
+      await tokenStatus(server, client.clientId, client.secret!, from('2001:db8:1:3::10')),
+      200,
+      'another /64',
+    );
+    assert.equal(
+      await tokenStatus(server, client.clientId, client.secret!, from('192.0.2.77')),
+      200,
+      'another address',
+    );
   });
 
   it('public clients and disabled or unknown ids are never blocked per id', async () => {
-    const spa = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/cb'], token_endpoint_auth_method: 'none' }, null);
+    const spa = await registerClient(
+      server,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://spa.example/cb'],
+        token_endpoint_auth_method: 'none',
+      },
+      null,
+    );
     const start = await ledgerHead(server);
     // Five addresses, one failure each: below every per-address limit.
     for (let i = 0; i < 5; i++) await fail(server, spa.clientId, from(`203.0.113.${i + 1}`));
     assert.equal(await ledgerHead(server), start, 'nothing recorded: a public client has no secret to guess');
-    const res = await postForm(server, '/token', { grant_type: 'authorization_code', code: 'x', redirect_uri: 'https://spa.example/cb', code_verifier: 'v'.repeat(43), client_id: spa.clientId }, from('203.0.113.50'));
+    const res = await postForm(
+      server,
+      '/token',
+      {
+        grant_type: 'authorization_code',
+        code: 'x',
+        redirect_uri: 'https://spa.example/cb',
+        code_verifier: 'v'.repeat(43),
+        client_id: spa.clientId,
+      },
+      from('203.0.113.50'),
+    );
     assert.equal(res.status, 400, res.text);
     assert.equal(res.body.error, 'invalid_grant', 'the public client still reaches its grant');
   });
@@ -135,7 +193,13 @@ describe('brute force: an attacker cannot lock a real client out', () => {
   let server: TestServer;
   before(async () => {
     server = await startTestServer({
-      env: { TRUST_PROXY: 'true', THROTTLE_CLIENT_FAILURES: '3', THROTTLE_IP_FAILURES: '1000000', THROTTLE_BASE_DELAY_SECONDS: '600', THROTTLE_MAX_DELAY_SECONDS: '900' },
+      env: {
+        TRUST_PROXY: 'true',
+        THROTTLE_CLIENT_FAILURES: '3',
+        THROTTLE_IP_FAILURES: '1000000',
+        THROTTLE_BASE_DELAY_SECONDS: '600',
+        THROTTLE_MAX_DELAY_SECONDS: '900',
+      },
     });
   });
   after(async () => {
@@ -148,18 +212,31 @@ describe('brute force: an attacker cannot lock a real client out', () => {
     const home = from('198.51.100.7');
     assert.equal(await tokenStatus(server, victim.clientId, victim.secret!, home), 200);
     for (let i = 0; i < 10; i++) {
-      const res = await postForm(server, '/token', cc, { ...basic(victim.clientId, `guess-${i}`), ...from(`203.0.113.${i + 1}`) });
+      const res = await postForm(server, '/token', cc, {
+        ...basic(victim.clientId, `guess-${i}`),
+        ...from(`203.0.113.${i + 1}`),
+      });
       assert.ok([401, 429].includes(res.status), res.text);
     }
-    const retryAfter = await expectBlocked(server, '/token', cc, { ...basic(victim.clientId, victim.secret!), ...from('203.0.113.200') });
+    const retryAfter = await expectBlocked(server, '/token', cc, {
+      ...basic(victim.clientId, victim.secret!),
+      ...from('203.0.113.200'),
+    });
     assert.ok(retryAfter > 500 && retryAfter <= 900, `a new address waits, at most the cap: ${retryAfter} s`);
-    for (let i = 0; i < 3; i++) assert.equal(await tokenStatus(server, victim.clientId, victim.secret!, home), 200, 'the trusted pair is not locked out');
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        await tokenStatus(server, victim.clientId, victim.secret!, home),
+        200,
+        'the trusted pair is not locked out',
+      );
   });
 });
 
 describe('brute force: limits off', () => {
   it('THROTTLE_CLIENT_FAILURES and THROTTLE_IP_FAILURES of 1000000 never block, and write nothing', async () => {
-    const server = await startTestServer({ env: { THROTTLE_CLIENT_FAILURES: '1000000', THROTTLE_IP_FAILURES: '1000000' } });
+    const server = await startTestServer({
+      env: { THROTTLE_CLIENT_FAILURES: '1000000', THROTTLE_IP_FAILURES: '1000000' },
+    });
     try {
       const client = await registerClient(server, {});
       const start = await ledgerHead(server);
@@ -178,7 +255,14 @@ describe('brute force: blocks are shared by instances on one ledger', () => {
   let b: TestServer;
   before(async () => {
     const dataDir = tempDir();
-    const env = { TRUST_PROXY: 'true', THROTTLE_CLIENT_FAILURES: '3', THROTTLE_IP_FAILURES: '1000000', THROTTLE_LOGIN_FAILURES: '2', THROTTLE_BASE_DELAY_SECONDS: '2', THROTTLE_MAX_DELAY_SECONDS: '4' };
+    const env = {
+      TRUST_PROXY: 'true',
+      THROTTLE_CLIENT_FAILURES: '3',
+      THROTTLE_IP_FAILURES: '1000000',
+      THROTTLE_LOGIN_FAILURES: '2',
+      THROTTLE_BASE_DELAY_SECONDS: '2',
+      THROTTLE_MAX_DELAY_SECONDS: '4',
+    };
     a = await startTestServer({ dataDir, env });
     b = await startTestServer({ dataDir, env });
   });
@@ -192,13 +276,20 @@ describe('brute force: blocks are shared by instances on one ledger', () => {
   // probe with the right secret comes from an address not used before.
   let n = 0;
   const fresh = () => from(`192.0.2.${++n}`);
-  const probe = (server: TestServer, client: { clientId: string; secret: string | null }) => tokenStatus(server, client.clientId, client.secret!, fresh());
+  const probe = (server: TestServer, client: { clientId: string; secret: string | null }) =>
+    tokenStatus(server, client.clientId, client.secret!, fresh());
 
   it('a block started on one instance is honoured by the other, and the escalation continues there', async () => {
     const client = await registerClient(a, {});
-    await eventually('instance b sees the client', async () => b.runtime.runner.view(clientsProjection).byId.has(client.clientId));
+    await eventually('instance b sees the client', async () =>
+      b.runtime.runner.view(clientsProjection).byId.has(client.clientId),
+    );
     for (let i = 0; i < 3; i++) await fail(a, client.clientId, from('203.0.113.1'));
-    const lag = await eventually('instance b refuses the blocked client', async () => (await probe(b, client)) === 429, 1500);
+    const lag = await eventually(
+      'instance b refuses the blocked client',
+      async () => (await probe(b, client)) === 429,
+      1500,
+    );
     console.log(`# block honoured by the second instance after ${lag.toFixed(0)} ms (includes one request)`);
     await expectBlocked(b, '/token', cc, { ...basic(client.clientId, client.secret!), ...fresh() });
 
@@ -209,15 +300,35 @@ describe('brute force: blocks are shared by instances on one ledger', () => {
     const recorded = (await appendedSince(b, head)).filter((e) => e.type === 'ClientAuthenticationThrottled');
     assert.equal(recorded.length, 1, 'the next failure on b starts a block at once');
     assert.equal((recorded[0]!.data as { failures: number }).failures, 4);
-    assert.equal(await expectBlocked(b, '/token', cc, { ...basic(client.clientId, client.secret!), ...fresh() }), 4, 'doubled');
+    assert.equal(
+      await expectBlocked(b, '/token', cc, { ...basic(client.clientId, client.secret!), ...fresh() }),
+      4,
+      'doubled',
+    );
     await eventually('instance a refuses too', async () => (await probe(a, client)) === 429, 1500);
   });
 
   it('a login block started on one instance holds on the other (the username keyed the same way)', async () => {
     const user = await createUser(a, `bob-${n}`);
-    const spa = await registerClient(a, { grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/cb'], token_endpoint_auth_method: 'none' }, null);
-    await eventually('instance b sees the client', async () => b.runtime.runner.view(clientsProjection).byId.has(spa.clientId));
-    const query = new URLSearchParams({ client_id: spa.clientId, redirect_uri: 'https://spa.example/cb', response_type: 'code', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const spa = await registerClient(
+      a,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://spa.example/cb'],
+        token_endpoint_auth_method: 'none',
+      },
+      null,
+    );
+    await eventually('instance b sees the client', async () =>
+      b.runtime.runner.view(clientsProjection).byId.has(spa.clientId),
+    );
+    const query = new URLSearchParams({
+      client_id: spa.clientId,
+      redirect_uri: 'https://spa.example/cb',
+      response_type: 'code',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    });
     const onA = new Browser();
     let page = await onA.get(`${a.url}/authorize?${query}`);
     for (const password of ['wrong', 'wrong again']) {
@@ -225,7 +336,12 @@ describe('brute force: blocks are shared by instances on one ledger', () => {
       assert.equal(page.status, 401);
     }
     // Submitting the right password before the block reaches b would log in: wait for b's view first.
-    const lag = await eventually('the block reaches b', async () => [...b.runtime.runner.view(throttlesProjection).blocks.keys()].some((k) => k.startsWith('login/pair/')), 1500);
+    const lag = await eventually(
+      'the block reaches b',
+      async () =>
+        [...b.runtime.runner.view(throttlesProjection).blocks.keys()].some((k) => k.startsWith('login/pair/')),
+      1500,
+    );
     console.log(`# login block in the second instance's view after ${lag.toFixed(0)} ms`);
     const onB = new Browser();
     const login = await onB.get(`${b.url}/authorize?${query}`);
@@ -243,7 +359,11 @@ describe('brute force: the login page', () => {
   before(async () => {
     server = await startTestServer({ env: { THROTTLE_LOGIN_FAILURES: '2' } });
     alice = await createUser(server, 'alice');
-    spa = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }, null);
+    spa = await registerClient(
+      server,
+      { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' },
+      null,
+    );
   });
   after(async () => {
     await server.close();
@@ -252,7 +372,14 @@ describe('brute force: the login page', () => {
 
   it('THROTTLE_LOGIN_FAILURES wrong passwords, then a delay and a message even for the right one; the block is recorded without the name', async () => {
     const browser = new Browser();
-    const query = { client_id: spa.clientId, redirect_uri: redirectUri, response_type: 'code', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 's' };
+    const query = {
+      client_id: spa.clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      state: 's',
+    };
     let page = await browser.get(`${server.url}/authorize?${new URLSearchParams(query)}`);
     const start = await ledgerHead(server);
     page = await browser.submit(server.url, page, { username: 'alice', password: 'wrong' });
@@ -261,7 +388,10 @@ describe('brute force: the login page', () => {
     page = await browser.submit(server.url, page, { username: 'alice', password: 'wrong again' });
     assert.equal(page.status, 401);
     const recorded = await appendedSince(server, start);
-    assert.deepEqual(recorded.map((e) => [e.type, (e.data as { tier: string }).tier]), [['LoginThrottled', 'pair']]);
+    assert.deepEqual(
+      recorded.map((e) => [e.type, (e.data as { tier: string }).tier]),
+      [['LoginThrottled', 'pair']],
+    );
     const subject = (recorded[0]!.data as { subject: string }).subject;
     assert.match(subject, /^[A-Za-z0-9_-]{43} 127\.0\.0\.1$/, 'a keyed hash of the username, and the address');
     assert.ok(!asText(recorded).includes('alice') && !asText(recorded).includes('wrong'));
@@ -286,12 +416,20 @@ async function until(what: string, ok: () => boolean, limitMs = 20_000): Promise
   }
 }
 
-const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {});
+const tally = (statuses: number[]) =>
+  statuses.reduce<Record<number, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {});
 
 describe('brute force: parallel guesses get no more checks than sequential ones', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ env: { THROTTLE_LOGIN_FAILURES: '5', THROTTLE_CLIENT_FAILURES: '3', THROTTLE_BASE_DELAY_SECONDS: '60', THROTTLE_MAX_DELAY_SECONDS: '60' } });
+    server = await startTestServer({
+      env: {
+        THROTTLE_LOGIN_FAILURES: '5',
+        THROTTLE_CLIENT_FAILURES: '3',
+        THROTTLE_BASE_DELAY_SECONDS: '60',
+        THROTTLE_MAX_DELAY_SECONDS: '60',
+      },
+    });
   });
   after(async () => {
     await server.close();
@@ -300,13 +438,29 @@ describe('brute force: parallel guesses get no more checks than sequential ones'
 
   it('/login: 39 simultaneous wrong passwords and then the right one: 5 checks (the sequential limit), and the right one is refused', async () => {
     const user = await createUser(server, 'parallel-alice');
-    const spa = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/cb'], token_endpoint_auth_method: 'none' }, null);
-    const query = new URLSearchParams({ client_id: spa.clientId, redirect_uri: 'https://spa.example/cb', response_type: 'code', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const spa = await registerClient(
+      server,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://spa.example/cb'],
+        token_endpoint_auth_method: 'none',
+      },
+      null,
+    );
+    const query = new URLSearchParams({
+      client_id: spa.clientId,
+      redirect_uri: 'https://spa.example/cb',
+      response_type: 'code',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    });
     const browser = new Browser();
     const page = await browser.get(`${server.url}/authorize?${query}`);
     const hashes = scryptRuns();
     const head = await ledgerHead(server);
-    const wrong = Array.from({ length: 39 }, (_, i) => browser.submit(server.url, page, { username: user.username, password: `wrong-${i}` }));
+    const wrong = Array.from({ length: 39 }, (_, i) =>
+      browser.submit(server.url, page, { username: user.username, password: `wrong-${i}` }),
+    );
     // The right password arrives once the sequential limit's worth of checks is under way.
     await until('five password checks started', () => scryptRuns() - hashes >= 5);
     const right = await browser.submit(server.url, page, { username: user.username, password: user.password });
@@ -318,7 +472,11 @@ describe('brute force: parallel guesses get no more checks than sequential ones'
     assert.ok(Number(right.headers.get('retry-after')) >= 1);
     for (const a of answers.filter((x) => x.status === 429)) assert.ok(Number(a.headers.get('retry-after')) >= 1);
     const recorded = await appendedSince(server, head);
-    assert.deepEqual(recorded.map((e) => [e.type, (e.data as { tier: string }).tier, (e.data as { failures: number }).failures]), [['LoginThrottled', 'pair', 5]], 'one block, nothing else written');
+    assert.deepEqual(
+      recorded.map((e) => [e.type, (e.data as { tier: string }).tier, (e.data as { failures: number }).failures]),
+      [['LoginThrottled', 'pair', 5]],
+      'one block, nothing else written',
+    );
   });
 
   for (const [path, form] of [
@@ -330,7 +488,9 @@ describe('brute force: parallel guesses get no more checks than sequential ones'
       const client = await registerChosenSecretClient(server);
       const hashes = scryptRuns();
       const head = await ledgerHead(server);
-      const wrong = Array.from({ length: 60 }, (_, i) => postForm(server, path, form, basic(client.clientId, `wrong-${i}`)));
+      const wrong = Array.from({ length: 60 }, (_, i) =>
+        postForm(server, path, form, basic(client.clientId, `wrong-${i}`)),
+      );
       await until('three secret checks started', () => scryptRuns() - hashes >= 3);
       const right = await postForm(server, path, form, basic(client.clientId, client.secret));
       const answers = await Promise.all(wrong);
@@ -370,6 +530,10 @@ async function registerChosenSecretClient(server: TestServer): Promise<{ clientI
     access_token_signing_alg: 'ES256',
     access_token_ttl: 3600,
   };
-  await handleClientCommand(server.runtime, { type: 'RegisterClient', clientId, metadata, secret: await hashClientSecret(secret, false) }, { actor: 'operator:test', correlationId: randomUUID() });
+  await handleClientCommand(
+    server.runtime,
+    { type: 'RegisterClient', clientId, metadata, secret: await hashClientSecret(secret, false) },
+    { actor: 'operator:test', correlationId: randomUUID() },
+  );
   return { clientId, secret };
 }

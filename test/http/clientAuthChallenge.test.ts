@@ -29,7 +29,15 @@ describe('WWW-Authenticate on 401 invalid_client after an Authorization header o
     server = await startTestServer();
     svc = await registerClient(server, {});
     post = await registerClient(server, { token_endpoint_auth_method: 'client_secret_post' });
-    publicClient = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'none' }, null);
+    publicClient = await registerClient(
+      server,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://app.example/cb'],
+        token_endpoint_auth_method: 'none',
+      },
+      null,
+    );
   });
   after(async () => {
     await server.close();
@@ -57,7 +65,11 @@ describe('WWW-Authenticate on 401 invalid_client after an Authorization header o
     }
 
     it(`${path}: a Bearer header beside a wrong client_secret in the body → challenged`, async () => {
-      const res = await expectInvalidClient(path, { ...form, client_id: post.clientId, client_secret: 'wrong' }, { authorization: 'Bearer xyz' });
+      const res = await expectInvalidClient(
+        path,
+        { ...form, client_id: post.clientId, client_secret: 'wrong' },
+        { authorization: 'Bearer xyz' },
+      );
       assert.equal(res.headers.get('www-authenticate'), CHALLENGE);
     });
 
@@ -68,14 +80,27 @@ describe('WWW-Authenticate on 401 invalid_client after an Authorization header o
   }
 
   it('/introspect: a public client named beside a Bearer header → challenged (introspection needs a confidential client)', async () => {
-    const res = await expectInvalidClient('/introspect', { token: 'not-a-token', client_id: publicClient.clientId }, { authorization: 'Bearer xyz' });
+    const res = await expectInvalidClient(
+      '/introspect',
+      { token: 'not-a-token', client_id: publicClient.clientId },
+      { authorization: 'Bearer xyz' },
+    );
     assert.equal(res.headers.get('www-authenticate'), CHALLENGE);
-    const bare = await expectInvalidClient('/introspect', { token: 'not-a-token', client_id: publicClient.clientId }, {});
+    const bare = await expectInvalidClient(
+      '/introspect',
+      { token: 'not-a-token', client_id: publicClient.clientId },
+      {},
+    );
     assert.equal(bare.headers.get('www-authenticate'), null);
   });
 
   it('a good Basic login still gets no challenge', async () => {
-    const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(svc.clientId, svc.secret!));
+    const res = await postForm(
+      server,
+      '/token',
+      { grant_type: 'client_credentials' },
+      basic(svc.clientId, svc.secret!),
+    );
     assert.equal(res.status, 200, res.text);
     assert.equal(res.headers.get('www-authenticate'), null);
   });

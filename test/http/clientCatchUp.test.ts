@@ -35,12 +35,16 @@ describe('a client registered by another process', () => {
   });
 
   it('reaches the login page at /authorize the moment its registration returns', async () => {
-    const { clientId } = await registerClient({ runtime: other } as TestServer, {
-      grant_types: ['authorization_code'],
-      redirect_uris: ['https://app.example/cb'],
-      token_endpoint_auth_method: 'none',
-      scope: 'openid',
-    }, null);
+    const { clientId } = await registerClient(
+      { runtime: other } as TestServer,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://app.example/cb'],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid',
+      },
+      null,
+    );
     const query = new URLSearchParams({
       client_id: clientId,
       response_type: 'code',
@@ -56,7 +60,12 @@ describe('a client registered by another process', () => {
 
   it('still refuses an id registered nowhere: invalid_client, nothing written', async () => {
     const head = await ledgerHead(server);
-    const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic('nobody-registered-this', 'whatever'));
+    const res = await postForm(
+      server,
+      '/token',
+      { grant_type: 'client_credentials' },
+      basic('nobody-registered-this', 'whatever'),
+    );
     assert.equal(res.status, 401);
     assert.equal(res.body.error, 'invalid_client');
     assert.equal(await ledgerHead(server), head);

@@ -22,7 +22,13 @@ describe('client credentials with real client libraries', () => {
   });
 
   const introspect = async (token: string) => {
-    const res = await oauth.introspectionRequest(as, { client_id: rs.clientId }, oauth.ClientSecretBasic(rs.secret!), token, insecure);
+    const res = await oauth.introspectionRequest(
+      as,
+      { client_id: rs.clientId },
+      oauth.ClientSecretBasic(rs.secret!),
+      token,
+      insecure,
+    );
     return oauth.processIntrospectionResponse(as, { client_id: rs.clientId }, res);
   };
 
@@ -31,17 +37,35 @@ describe('client credentials with real client libraries', () => {
     assert.equal(as.introspection_endpoint, `${server.url}/introspect`);
     assert.equal(as.revocation_endpoint, `${server.url}/revoke`);
     assert.deepEqual(as.grant_types_supported, ['authorization_code', 'client_credentials', 'refresh_token']);
-    assert.deepEqual(as.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
-    assert.deepEqual(as.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    assert.deepEqual(as.token_endpoint_auth_methods_supported, [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'none',
+    ]);
+    assert.deepEqual(as.introspection_endpoint_auth_methods_supported, [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+    ]);
     assert.ok(as.revocation_endpoint_auth_methods_supported?.includes('client_secret_basic'));
     await registerClient(server, { scope: 'inventory:read' });
-    assert.ok((await discover(server)).scopes_supported?.includes('inventory:read'), 'scopes follow the registered clients');
+    assert.ok(
+      (await discover(server)).scopes_supported?.includes('inventory:read'),
+      'scopes follow the registered clients',
+    );
   });
 
   it('issues an RFC 9068 JWT (ES256) to client_secret_basic with reserved characters in id and secret, then introspects and revokes it', async () => {
     const { clientId, secret } = await registerClient(server, { client_id: 'svc:a.b~c' }, 'p@ss:w/rd+%&= é');
     const auth = oauth.ClientSecretBasic(secret!);
-    const res = await oauth.clientCredentialsGrantRequest(as, { client_id: clientId }, auth, new URLSearchParams({ scope: 'orders:read' }), insecure);
+    const res = await oauth.clientCredentialsGrantRequest(
+      as,
+      { client_id: clientId },
+      auth,
+      new URLSearchParams({ scope: 'orders:read' }),
+      insecure,
+    );
     assert.equal(res.headers.get('cache-control'), 'no-store');
     const tokens = await oauth.processClientCredentialsResponse(as, { client_id: clientId }, res);
     assert.equal(tokens.token_type, 'bearer');
@@ -54,7 +78,17 @@ describe('client credentials with real client libraries', () => {
       issuer: server.url,
       typ: 'at+jwt',
     });
-    assert.deepEqual(Object.keys(payload).sort(), ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'status', 'sub']);
+    assert.deepEqual(Object.keys(payload).sort(), [
+      'aud',
+      'client_id',
+      'exp',
+      'iat',
+      'iss',
+      'jti',
+      'scope',
+      'status',
+      'sub',
+    ]);
     assert.equal(payload.sub, clientId);
     assert.equal(payload.client_id, clientId);
     assert.equal(payload.aud, server.url);
@@ -81,19 +115,37 @@ describe('client credentials with real client libraries', () => {
     const params = new URLSearchParams();
     params.append('resource', 'https://api.example/orders');
     params.append('resource', 'https://api.example/billing');
-    const res = await oauth.clientCredentialsGrantRequest(as, { client_id: clientId }, oauth.ClientSecretBasic(secret!), params, insecure);
+    const res = await oauth.clientCredentialsGrantRequest(
+      as,
+      { client_id: clientId },
+      oauth.ClientSecretBasic(secret!),
+      params,
+      insecure,
+    );
     const tokens = await oauth.processClientCredentialsResponse(as, { client_id: clientId }, res);
     assert.equal(tokens.scope, 'orders:read orders:write');
     const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), {
       audience: 'https://api.example/billing',
     });
     assert.deepEqual(payload.aud, ['https://api.example/orders', 'https://api.example/billing']);
-    assert.deepEqual((await introspect(tokens.access_token)).aud, ['https://api.example/orders', 'https://api.example/billing']);
+    assert.deepEqual((await introspect(tokens.access_token)).aud, [
+      'https://api.example/orders',
+      'https://api.example/billing',
+    ]);
   });
 
   it('authenticates with client_secret_post and signs RS256 when the client asks for it', async () => {
-    const { clientId, secret } = await registerClient(server, { token_endpoint_auth_method: 'client_secret_post', access_token_signing_alg: 'RS256' });
-    const res = await oauth.clientCredentialsGrantRequest(as, { client_id: clientId }, oauth.ClientSecretPost(secret!), new URLSearchParams(), insecure);
+    const { clientId, secret } = await registerClient(server, {
+      token_endpoint_auth_method: 'client_secret_post',
+      access_token_signing_alg: 'RS256',
+    });
+    const res = await oauth.clientCredentialsGrantRequest(
+      as,
+      { client_id: clientId },
+      oauth.ClientSecretPost(secret!),
+      new URLSearchParams(),
+      insecure,
+    );
     const tokens = await oauth.processClientCredentialsResponse(as, { client_id: clientId }, res);
     assert.equal(decodeProtectedHeader(tokens.access_token).alg, 'RS256');
     await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), { algorithms: ['RS256'] });
@@ -102,9 +154,19 @@ describe('client credentials with real client libraries', () => {
   it('authenticates with private_key_jwt (RFC 7523)', async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const jwk = { ...(await exportJWK(publicKey)), kty: 'EC', kid: 'k1', alg: 'ES256', use: 'sig' };
-    const { clientId } = await registerClient(server, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } }, null);
+    const { clientId } = await registerClient(
+      server,
+      { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } },
+      null,
+    );
     const auth = oauth.PrivateKeyJwt({ key: privateKey, kid: 'k1' });
-    const res = await oauth.clientCredentialsGrantRequest(as, { client_id: clientId }, auth, new URLSearchParams({ scope: 'orders:write' }), insecure);
+    const res = await oauth.clientCredentialsGrantRequest(
+      as,
+      { client_id: clientId },
+      auth,
+      new URLSearchParams({ scope: 'orders:write' }),
+      insecure,
+    );
     const tokens = await oauth.processClientCredentialsResponse(as, { client_id: clientId }, res);
     assert.equal(tokens.scope, 'orders:write');
     // The same key pair also authenticates the client at the revocation endpoint.
@@ -115,7 +177,13 @@ describe('client credentials with real client libraries', () => {
 
   it('issues opaque tokens of 256 random bits to clients registered for them', async () => {
     const { clientId, secret } = await registerClient(server, { access_token_format: 'opaque' });
-    const res = await oauth.clientCredentialsGrantRequest(as, { client_id: clientId }, oauth.ClientSecretBasic(secret!), new URLSearchParams(), insecure);
+    const res = await oauth.clientCredentialsGrantRequest(
+      as,
+      { client_id: clientId },
+      oauth.ClientSecretBasic(secret!),
+      new URLSearchParams(),
+      insecure,
+    );
     const tokens = await oauth.processClientCredentialsResponse(as, { client_id: clientId }, res);
     assert.match(tokens.access_token, /^tlat_[A-Za-z0-9_-]{43}$/);
     assert.equal((await introspect(tokens.access_token)).active, true);
@@ -128,7 +196,13 @@ describe('client credentials with real client libraries', () => {
     });
     const tokens = await client.clientCredentialsGrant(config, { scope: 'orders:read' });
     assert.equal(tokens.scope, 'orders:read');
-    const rsConfig = await client.discovery(new URL(server.url), rs.clientId, rs.secret!, client.ClientSecretBasic(rs.secret!), { execute: [client.allowInsecureRequests] });
+    const rsConfig = await client.discovery(
+      new URL(server.url),
+      rs.clientId,
+      rs.secret!,
+      client.ClientSecretBasic(rs.secret!),
+      { execute: [client.allowInsecureRequests] },
+    );
     assert.equal((await client.tokenIntrospection(rsConfig, tokens.access_token)).active, true);
     await client.tokenRevocation(config, tokens.access_token);
     assert.equal((await client.tokenIntrospection(rsConfig, tokens.access_token)).active, false);
@@ -136,9 +210,20 @@ describe('client credentials with real client libraries', () => {
 
   it('answers introspection as a signed JWT when asked (RFC 9701)', async () => {
     const { clientId, secret } = await registerClient(server, {});
-    const res = await oauth.clientCredentialsGrantRequest(as, { client_id: clientId }, oauth.ClientSecretBasic(secret!), new URLSearchParams(), insecure);
+    const res = await oauth.clientCredentialsGrantRequest(
+      as,
+      { client_id: clientId },
+      oauth.ClientSecretBasic(secret!),
+      new URLSearchParams(),
+      insecure,
+    );
     const { access_token } = await oauth.processClientCredentialsResponse(as, { client_id: clientId }, res);
-    const answer = await postForm(server, '/introspect', { token: access_token }, { ...basic(rs.clientId, rs.secret!), accept: 'application/token-introspection+jwt' });
+    const answer = await postForm(
+      server,
+      '/introspect',
+      { token: access_token },
+      { ...basic(rs.clientId, rs.secret!), accept: 'application/token-introspection+jwt' },
+    );
     assert.equal(answer.status, 200);
     assert.match(answer.headers.get('content-type') ?? '', /^application\/token-introspection\+jwt/);
     const { payload, protectedHeader } = await jwtVerify(answer.text, createRemoteJWKSet(new URL(as.jwks_uri!)), {
@@ -155,7 +240,17 @@ describe('client credentials with real client libraries', () => {
     const { runCli } = await import('../helpers/cli.js');
     const id = `cli-${randomUUID().slice(0, 8)}`;
     const ran = await runCli(
-      ['clients', 'create', '--client-id', id, '--grant-types', 'client_credentials', '--scope', 'orders:read orders:write', '--json'],
+      [
+        'clients',
+        'create',
+        '--client-id',
+        id,
+        '--grant-types',
+        'client_credentials',
+        '--scope',
+        'orders:read orders:write',
+        '--json',
+      ],
       server.env,
     );
     assert.equal(ran.code, 0, ran.stderr);
@@ -167,7 +262,8 @@ describe('client credentials with real client libraries', () => {
     const started = Date.now();
     let status = 0;
     while (Date.now() - started < 1000) {
-      status = (await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(id, info.client_secret))).status;
+      status = (await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(id, info.client_secret)))
+        .status;
       if (status === 200) break;
       await new Promise((r) => setTimeout(r, 50));
     }

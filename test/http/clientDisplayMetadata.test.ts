@@ -14,7 +14,10 @@ describe('client display metadata over GraphQL', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
       body: JSON.stringify({ query, variables }),
     });
-    return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: { code?: string; reason?: string } }> };
+    return (await res.json()) as {
+      data?: any;
+      errors?: Array<{ message: string; extensions?: { code?: string; reason?: string } }>;
+    };
   }
 
   before(async () => {
@@ -29,11 +32,21 @@ describe('client display metadata over GraphQL', () => {
   const REGISTER = 'mutation($i: RegisterClientInput!) { registerClient(input: $i) { client { clientId metadata } } }';
 
   it('registers and updates logoUri and clientUri', async () => {
-    const reg = await gql(REGISTER, { i: { clientId: 'branded', name: 'Orders', logoUri: 'https://cdn.example/logo.png', clientUri: 'https://orders.example/' } });
+    const reg = await gql(REGISTER, {
+      i: {
+        clientId: 'branded',
+        name: 'Orders',
+        logoUri: 'https://cdn.example/logo.png',
+        clientUri: 'https://orders.example/',
+      },
+    });
     assert.equal(reg.errors, undefined, JSON.stringify(reg));
     assert.equal(reg.data.registerClient.client.metadata.logo_uri, 'https://cdn.example/logo.png');
     assert.equal(reg.data.registerClient.client.metadata.client_uri, 'https://orders.example/');
-    const upd = await gql('mutation { updateClient(clientId: "branded", input: { logoUri: "https://cdn.example/v2.png" }) { metadata } }', {});
+    const upd = await gql(
+      'mutation { updateClient(clientId: "branded", input: { logoUri: "https://cdn.example/v2.png" }) { metadata } }',
+      {},
+    );
     assert.equal(upd.errors, undefined, JSON.stringify(upd));
     assert.equal(upd.data.updateClient.metadata.logo_uri, 'https://cdn.example/v2.png');
     assert.equal(upd.data.updateClient.metadata.client_uri, 'https://orders.example/', 'kept');

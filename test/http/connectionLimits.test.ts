@@ -53,12 +53,18 @@ describe('slow requests are cut off (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS)', (
   });
 
   for (const [what, sent, timeoutMs] of [
-    ['a body announced as 100 bytes of which 11 arrive: 408 and closed within the request timeout', 'Content-Length: 100\r\n\r\ngrant_type=', 600],
+    [
+      'a body announced as 100 bytes of which 11 arrive: 408 and closed within the request timeout',
+      'Content-Length: 100\r\n\r\ngrant_type=',
+      600,
+    ],
     ['headers that never end: 408 and closed within the headers timeout', 'X-Slow: ', 400],
   ] as const) {
     it(what, async () => {
       const raw = await open(server);
-      raw.socket.write(`POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n${sent}`);
+      raw.socket.write(
+        `POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n${sent}`,
+      );
       const at = await closedWithin(raw, 3000, what);
       assert.ok(at >= timeoutMs - 50, `not before the timeout: ${at.toFixed(0)} ms`);
       assert.match(raw.received(), /^HTTP\/1\.1 408 /);
@@ -67,7 +73,12 @@ describe('slow requests are cut off (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS)', (
 
   it('a graphql-ws subscription lives on well past the request timeout', async () => {
     const auditor = await registerClient(server, { scope: 'ledger:audit' });
-    const token = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(auditor.clientId, auditor.secret!));
+    const token = await postForm(
+      server,
+      '/token',
+      { grant_type: 'client_credentials' },
+      basic(auditor.clientId, auditor.secret!),
+    );
     assert.equal(token.status, 200, token.text);
     const client = createClient({
       url: `${server.url.replace(/^http/, 'ws')}/graphql`,
@@ -81,7 +92,11 @@ describe('slow requests are cut off (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS)', (
       const connected = new Promise<void>((resolve) => client.on('connected', () => resolve()));
       client.subscribe<{ ledgerEvents: { stream: string } }>(
         { query: 'subscription { ledgerEvents(category: "client") { stream } }' },
-        { next: (r) => r.data && seen.push(r.data.ledgerEvents.stream), error: (e) => (ended = e ?? 'error'), complete: () => (ended = 'complete') },
+        {
+          next: (r) => r.data && seen.push(r.data.ledgerEvents.stream),
+          error: (e) => (ended = e ?? 'error'),
+          complete: () => (ended = 'complete'),
+        },
       );
       await connected;
       await sleep(2000);

@@ -37,14 +37,23 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
   before(async () => {
     server = await startTestServer();
     svc = await registerClient(server, {});
-    spa = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }, null);
+    spa = await registerClient(
+      server,
+      { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' },
+      null,
+    );
   });
   after(async () => {
     await server.close();
     removeDir(server.dataDir);
   });
 
-  async function tokenError(form: Record<string, string>, headers: Record<string, string>, status: number, error: string) {
+  async function tokenError(
+    form: Record<string, string>,
+    headers: Record<string, string>,
+    status: number,
+    error: string,
+  ) {
     const before = await ledgerHead(server);
     const res = await postForm(server, '/token', form, headers);
     assert.equal(res.status, status, res.text.slice(0, 300));
@@ -73,7 +82,12 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
     const res =
       method === 'GET'
         ? await fetch(`${server.url}/authorize?${params}`, { redirect: 'manual' })
-        : await fetch(`${server.url}/authorize`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: params.toString() });
+        : await fetch(`${server.url}/authorize`, {
+            method: 'POST',
+            redirect: 'manual',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: params.toString(),
+          });
     await res.arrayBuffer();
     assert.equal(res.status, 303);
     const location = res.headers.get('location')!;
@@ -88,7 +102,12 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
 
   for (const [what, scope] of HOSTILE) {
     it(`/token: ${what} in scope → invalid_scope with a conforming description`, async () => {
-      const { description } = await tokenError({ grant_type: 'client_credentials', scope }, basic(svc.clientId, svc.secret!), 400, 'invalid_scope');
+      const { description } = await tokenError(
+        { grant_type: 'client_credentials', scope },
+        basic(svc.clientId, svc.secret!),
+        400,
+        'invalid_scope',
+      );
       assert.match(description, /^scope not allowed for this client: /);
     });
     it(`/authorize: ${what} in scope → invalid_scope redirect with a conforming description`, async () => {
@@ -98,11 +117,26 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
   }
 
   it('/token: a double quote is shown as a single quote, other characters as ?', async () => {
-    const quote = await tokenError({ grant_type: 'client_credentials', scope: 'orders:read "x' }, basic(svc.clientId, svc.secret!), 400, 'invalid_scope');
+    const quote = await tokenError(
+      { grant_type: 'client_credentials', scope: 'orders:read "x' },
+      basic(svc.clientId, svc.secret!),
+      400,
+      'invalid_scope',
+    );
     assert.equal(quote.description, "scope not allowed for this client: 'x");
-    const emoji = await tokenError({ grant_type: 'client_credentials', scope: 'orders:read café 😀' }, basic(svc.clientId, svc.secret!), 400, 'invalid_scope');
+    const emoji = await tokenError(
+      { grant_type: 'client_credentials', scope: 'orders:read café 😀' },
+      basic(svc.clientId, svc.secret!),
+      400,
+      'invalid_scope',
+    );
     assert.equal(emoji.description, 'scope not allowed for this client: caf? ?');
-    const backslash = await tokenError({ grant_type: 'client_credentials', scope: 'a\\b' }, basic(svc.clientId, svc.secret!), 400, 'invalid_scope');
+    const backslash = await tokenError(
+      { grant_type: 'client_credentials', scope: 'a\\b' },
+      basic(svc.clientId, svc.secret!),
+      400,
+      'invalid_scope',
+    );
     assert.equal(backslash.description, 'scope not allowed for this client: a?b');
   });
 
@@ -120,14 +154,24 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
       assert.match(html, /name="error" value="invalid_scope"/);
       const escaped = /name="error_description" value="([^"]*)"/.exec(html)?.[1];
       assert.ok(escaped !== undefined, html.slice(0, 300));
-      const description = escaped.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+      const description = escaped
+        .replace(/&#39;/g, "'")
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&');
       assertConforms(description);
       assert.equal(await ledgerHead(server), before);
     }
   });
 
   it('/token: 6,000 unknown scopes → invalid_scope, a description of at most 200 characters ending in ...', async () => {
-    const { res, description } = await tokenError({ grant_type: 'client_credentials', scope: hugeScope() }, basic(svc.clientId, svc.secret!), 400, 'invalid_scope');
+    const { res, description } = await tokenError(
+      { grant_type: 'client_credentials', scope: hugeScope() },
+      basic(svc.clientId, svc.secret!),
+      400,
+      'invalid_scope',
+    );
     assert.equal(description.length, MAX);
     assert.ok(description.endsWith('...'));
     assert.ok(description.startsWith('scope not allowed for this client: s0 s1 s2 '));
@@ -142,9 +186,19 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
   });
 
   it('/token: a resource the description quotes (JSON-escaped) → invalid_target, its description in form', async () => {
-    const plain = await tokenError({ grant_type: 'client_credentials', resource: 'api/orders' }, basic(svc.clientId, svc.secret!), 400, 'invalid_target');
+    const plain = await tokenError(
+      { grant_type: 'client_credentials', resource: 'api/orders' },
+      basic(svc.clientId, svc.secret!),
+      400,
+      'invalid_target',
+    );
     assert.equal(plain.description, "resource 'api/orders' must be an absolute URI without a fragment");
-    await tokenError({ grant_type: 'client_credentials', resource: 'api/"x"\\y\u0007' }, basic(svc.clientId, svc.secret!), 400, 'invalid_target');
+    await tokenError(
+      { grant_type: 'client_credentials', resource: 'api/"x"\\y\u0007' },
+      basic(svc.clientId, svc.secret!),
+      400,
+      'invalid_target',
+    );
   });
 
   it("the router's own message quotes the request line: in form too (raw HTTP, an undecodable path)", async () => {

@@ -31,7 +31,12 @@ describe('GraphQL authentication: audience, and what a refused caller learns', (
 
   async function token(scope: string, resource?: string[]): Promise<string> {
     const c = await registerClient(server, { scope });
-    const res = await postForm(server, '/token', { grant_type: 'client_credentials', ...(resource ? { resource } : {}) }, basic(c.clientId, c.secret!));
+    const res = await postForm(
+      server,
+      '/token',
+      { grant_type: 'client_credentials', ...(resource ? { resource } : {}) },
+      basic(c.clientId, c.secret!),
+    );
     assert.equal(res.status, 200, res.text);
     return res.body.access_token as string;
   }
@@ -71,7 +76,9 @@ describe('GraphQL authentication: audience, and what a refused caller learns', (
         assert.equal(res.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
         assert.equal(res.body.data, undefined);
       }
-      const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ signingKeys { kid } }')}`, { headers: { accept: 'application/json', authorization: `Bearer ${elsewhere}` } });
+      const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ signingKeys { kid } }')}`, {
+        headers: { accept: 'application/json', authorization: `Bearer ${elsewhere}` },
+      });
       assert.equal(get.status, 401);
       assert.match(get.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
       await get.text();
@@ -86,12 +93,21 @@ describe('GraphQL authentication: audience, and what a refused caller learns', (
 
     it('over graphql-ws, a token for another resource is refused at connection_init (4403)', async () => {
       const connect = (bearer: string) => {
-        const client = createClient({ url: `${server.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: { authorization: `Bearer ${bearer}` } });
+        const client = createClient({
+          url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+          webSocketImpl: WebSocket,
+          lazy: true,
+          retryAttempts: 0,
+          connectionParams: { authorization: `Bearer ${bearer}` },
+        });
         clients.push(client);
         return new Promise<string>((resolve) => {
           client.on('connected', () => resolve('connected'));
           client.on('closed', (event) => resolve(`closed ${(event as { code: number }).code}`));
-          client.subscribe({ query: '{ signingKeys { kid } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+          client.subscribe(
+            { query: '{ signingKeys { kid } }' },
+            { next: () => undefined, error: () => undefined, complete: () => undefined },
+          );
         });
       };
       assert.equal(await connect(elsewhere), 'closed 4403');
@@ -104,7 +120,12 @@ describe('GraphQL authentication: audience, and what a refused caller learns', (
     const typo = '{ signingKey { kid } }';
 
     it('no token, an unknown token, a token for another resource, or one without a ledger scope: refused with no schema detail', async () => {
-      for (const [bearer, status, code] of [[undefined, 401, 'UNAUTHENTICATED'], ['not-a-token', 401, 'UNAUTHENTICATED'], [elsewhere, 401, 'UNAUTHENTICATED'], [plain, 403, 'FORBIDDEN']] as const) {
+      for (const [bearer, status, code] of [
+        [undefined, 401, 'UNAUTHENTICATED'],
+        ['not-a-token', 401, 'UNAUTHENTICATED'],
+        [elsewhere, 401, 'UNAUTHENTICATED'],
+        [plain, 403, 'FORBIDDEN'],
+      ] as const) {
         const res = await gql(typo, bearer);
         assert.equal(res.status, status, res.text);
         assert.equal(res.body.errors?.length, 1, res.text);

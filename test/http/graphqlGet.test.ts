@@ -4,7 +4,8 @@ import { clientCredentialsToken, ledgerHead } from '../helpers/oauth.js';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** What Chromium sends when it navigates to a page. */
-const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7';
+const BROWSER_ACCEPT =
+  'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7';
 
 /**
  * Issue 15 (7): GraphQL-over-HTTP GET. Clients configured to send queries by GET (graphql-request
@@ -25,7 +26,8 @@ describe('GraphQL over HTTP GET', () => {
     removeDir(server.dataDir);
   });
 
-  const get = (params: Record<string, string>, headers: Record<string, string>) => fetch(`${server.url}/graphql?${new URLSearchParams(params)}`, { headers });
+  const get = (params: Record<string, string>, headers: Record<string, string>) =>
+    fetch(`${server.url}/graphql?${new URLSearchParams(params)}`, { headers });
 
   it('a query by GET with an operator token answers JSON data, as each kind of client asks for it', async () => {
     const asked: Array<Record<string, string>> = [
@@ -38,12 +40,22 @@ describe('GraphQL over HTTP GET', () => {
       {},
     ];
     for (const headers of asked) {
-      const res = await get({ query: 'query Keys($n: Int) { signingKeys { kid } tokens(first: $n) { totalCount } }', variables: JSON.stringify({ n: 1 }), operationName: 'Keys' }, { ...headers, authorization: `Bearer ${admin}` });
+      const res = await get(
+        {
+          query: 'query Keys($n: Int) { signingKeys { kid } tokens(first: $n) { totalCount } }',
+          variables: JSON.stringify({ n: 1 }),
+          operationName: 'Keys',
+        },
+        { ...headers, authorization: `Bearer ${admin}` },
+      );
       const text = await res.text();
       assert.equal(res.status, 200, `${JSON.stringify(headers)}: ${text}`);
       assert.match(res.headers.get('content-type') ?? '', /^application\/(graphql-response\+)?json/);
       assert.equal(res.headers.get('cache-control'), 'no-store');
-      const body = JSON.parse(text) as { data: { signingKeys: Array<{ kid: string }>; tokens: { totalCount: number } }; errors?: unknown };
+      const body = JSON.parse(text) as {
+        data: { signingKeys: Array<{ kid: string }>; tokens: { totalCount: number } };
+        errors?: unknown;
+      };
       assert.equal(body.errors, undefined, text);
       assert.ok(body.data.signingKeys.length >= 1);
       assert.ok(body.data.tokens.totalCount >= 1);
@@ -63,11 +75,17 @@ describe('GraphQL over HTTP GET', () => {
   it('a mutation by GET is refused 405 with Allow: POST, and writes nothing', async () => {
     const head = await ledgerHead(server);
     for (const accept of ['application/graphql-response+json', 'application/json', '*/*']) {
-      const res = await get({ query: 'mutation { rotateSigningKey(alg: RS256) { kid } }' }, { accept, authorization: `Bearer ${admin}` });
+      const res = await get(
+        { query: 'mutation { rotateSigningKey(alg: RS256) { kid } }' },
+        { accept, authorization: `Bearer ${admin}` },
+      );
       const text = await res.text();
       assert.equal(res.status, 405, text);
       assert.equal(res.headers.get('allow'), 'POST');
-      const body = JSON.parse(text) as { data?: unknown; errors: Array<{ message: string; extensions: { code: string } }> };
+      const body = JSON.parse(text) as {
+        data?: unknown;
+        errors: Array<{ message: string; extensions: { code: string } }>;
+      };
       assert.equal(body.data, undefined);
       assert.equal(body.errors[0]!.extensions.code, 'BAD_REQUEST', text);
     }
@@ -88,7 +106,10 @@ describe('GraphQL over HTTP GET', () => {
     assert.match(bare.headers.get('content-type') ?? '', /^text\/html/);
     await bare.text();
     // JSON preferred over HTML: GraphQL.
-    const json = await get({ query: '{ signingKeys { kid } }' }, { accept: 'application/json, text/html;q=0.5', authorization: `Bearer ${admin}` });
+    const json = await get(
+      { query: '{ signingKeys { kid } }' },
+      { accept: 'application/json, text/html;q=0.5', authorization: `Bearer ${admin}` },
+    );
     assert.equal(json.status, 200);
     assert.match(json.headers.get('content-type') ?? '', /^application\/json/);
     await json.text();

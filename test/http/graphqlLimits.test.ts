@@ -60,7 +60,11 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
     const started = performance.now();
     let done = false;
     const request = post(body, token).then(async (res) => {
-      const result = { ms: performance.now() - started, status: res.status, body: (await res.json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> } };
+      const result = {
+        ms: performance.now() - started,
+        status: res.status,
+        body: (await res.json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> },
+      };
       done = true;
       return result;
     });
@@ -81,7 +85,10 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
     for (const levels of [20, 30]) {
       const query = doublingFragments(levels);
       assert.ok(query.length < 2500, `${query.length} bytes`);
-      for (const [token, status, code] of [[undefined, 401, 'UNAUTHENTICATED'], [admin, 400, 'QUERY_TOO_COMPLEX']] as const) {
+      for (const [token, status, code] of [
+        [undefined, 401, 'UNAUTHENTICATED'],
+        [admin, 400, 'QUERY_TOO_COMPLEX'],
+      ] as const) {
         const res = await timed(query, token);
         const who = token ? 'with an operator token' : 'without a token';
         assert.equal(res.status, status, `${levels} levels ${who}: ${JSON.stringify(res.body)}`);
@@ -99,7 +106,10 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
     const head = await ledgerHead(server);
     const res = await timed(doc, admin);
     assert.equal(res.status, 400, JSON.stringify(res.body));
-    assert.ok(['GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX'].includes(res.body.errors?.[0]?.extensions?.code ?? ''), JSON.stringify(res.body));
+    assert.ok(
+      ['GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX'].includes(res.body.errors?.[0]?.extensions?.code ?? ''),
+      JSON.stringify(res.body),
+    );
     assert.ok(res.ms < budget, `answered in ${res.ms.toFixed(0)} ms`);
     assert.equal(await ledgerHead(server), head, 'nothing was written');
   });
@@ -108,7 +118,13 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
     const c = await registerClient(server, { scope: 'ledger:audit' });
     const issued = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(c.clientId, c.secret!));
     const auditor = issued.body.access_token as string;
-    const client = createClient({ url: `${server.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: { authorization: `Bearer ${auditor}` } });
+    const client = createClient({
+      url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${auditor}` },
+    });
     await new Promise<void>((resolve) => client.on('connected', () => resolve()));
     const run = (query: string) =>
       new Promise<{ ms: number; code: unknown }>((resolve) => {
@@ -118,7 +134,11 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
           {
             next: () => undefined,
             complete: () => resolve({ ms: performance.now() - started, code: 'complete' }),
-            error: (errors) => resolve({ ms: performance.now() - started, code: (errors as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code }),
+            error: (errors) =>
+              resolve({
+                ms: performance.now() - started,
+                code: (errors as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code,
+              }),
           },
         );
       });
@@ -150,7 +170,11 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
     const deep = await post(JSON.stringify({ query: `{ ${'a{'.repeat(6000)}b${'}'.repeat(6000)} }` }), admin);
     const text = await deep.text();
     assert.equal(deep.status, 400, text.slice(0, 300));
-    assert.equal((JSON.parse(text) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code, 'GRAPHQL_PARSE_FAILED', text.slice(0, 300));
+    assert.equal(
+      (JSON.parse(text) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code,
+      'GRAPHQL_PARSE_FAILED',
+      text.slice(0, 300),
+    );
     assert.equal(await ledgerHead(server), head, 'nothing was written');
   });
 });

@@ -16,7 +16,8 @@ interface FeedEvent {
   data: Record<string, unknown>;
 }
 
-const FEED = 'subscription Feed($category: String) { ledgerEvents(category: $category) { id type stream position recordedAt actor data } }';
+const FEED =
+  'subscription Feed($category: String) { ledgerEvents(category: $category) { id type stream position recordedAt actor data } }';
 
 /** A subscription whose events queue up until a test asks for the next one. */
 function subscribe(client: Client, category: string | null) {
@@ -55,7 +56,8 @@ function subscribe(client: Client, category: string | null) {
         if (found) return found;
         if (ended) throw new Error(`the feed ended: ${JSON.stringify(ended.error ?? 'complete')}`);
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`no matching event; saw ${events.map((e) => `${e.type}@${e.stream}`).join(', ')}`);
+        if (left <= 0)
+          throw new Error(`no matching event; saw ${events.map((e) => `${e.type}@${e.stream}`).join(', ')}`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, left);
           waiters.push(() => (clearTimeout(timer), resolve()));
@@ -132,7 +134,9 @@ describe('GraphQL subscription ledgerEvents over graphql-ws (issue 7)', () => {
     const hash = server.runtime.runner.view(clientsProjection).byId.get(other.clientId)!.secret;
     assert.ok(hash);
     const text = JSON.stringify(feed.events);
-    for (const value of Object.values(hash as unknown as Record<string, unknown>).filter((v) => typeof v === 'string' && v.length > 8)) {
+    for (const value of Object.values(hash as unknown as Record<string, unknown>).filter(
+      (v) => typeof v === 'string' && v.length > 8,
+    )) {
       assert.ok(!text.includes(value as string), 'a secret hash came through the feed');
     }
     assert.ok(!text.includes(other.secret!));
@@ -140,7 +144,10 @@ describe('GraphQL subscription ledgerEvents over graphql-ws (issue 7)', () => {
     await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(auditor.clientId, auditor.secret));
     await registerClient(server, { scope: 'orders:read' });
     await feed.waitFor((e) => e.type === 'ClientRegistered' && e.stream !== `client-${other.clientId}`);
-    assert.ok(feed.events.every((e) => e.stream.split('-')[0] === 'client'), feed.events.map((e) => e.stream).join(', '));
+    assert.ok(
+      feed.events.every((e) => e.stream.split('-')[0] === 'client'),
+      feed.events.map((e) => e.stream).join(', '),
+    );
 
     feed.dispose();
     await client.dispose();

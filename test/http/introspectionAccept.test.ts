@@ -48,7 +48,12 @@ describe('introspection honours Accept q-values (RFC 9110 §12.5.1, RFC 9701 §4
     server = await startTestServer();
     const svc = await registerClient(server, {});
     rs = await registerClient(server, { scope: '' });
-    const issued = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(svc.clientId, svc.secret!));
+    const issued = await postForm(
+      server,
+      '/token',
+      { grant_type: 'client_credentials' },
+      basic(svc.clientId, svc.secret!),
+    );
     assert.equal(issued.status, 200, issued.text);
     token = issued.body.access_token;
   });
@@ -73,7 +78,8 @@ describe('introspection honours Accept q-values (RFC 9110 §12.5.1, RFC 9701 §4
     assert.equal(claims.token_introspection.active, true);
   }
 
-  const introspect = (accept: string) => postForm(server, '/introspect', { token }, { ...basic(rs.clientId, rs.secret!), accept });
+  const introspect = (accept: string) =>
+    postForm(server, '/introspect', { token }, { ...basic(rs.clientId, rs.secret!), accept });
 
   it('no Accept header at all (raw HTTP) → JSON', async () => {
     const answer = await rawRequest(server, {
@@ -90,10 +96,14 @@ describe('introspection honours Accept q-values (RFC 9110 §12.5.1, RFC 9701 §4
     assert.equal(answer.json.active, true);
   });
 
-  it(`${JWT};q=0 beside application/json → JSON`, async () => expectJson(await introspect(`application/json, ${JWT};q=0`)));
-  it(`${JWT};q=0 alone → JSON (the default; a q of 0 never selects it)`, async () => expectJson(await introspect(`${JWT};q=0`)));
-  it(`${JWT};q=1 and application/json;q=0.5 → JWT`, async () => expectJwt(await introspect(`${JWT};q=1, application/json;q=0.5`)));
-  it(`application/json;q=0.9 and ${JWT};q=0.8 → JSON`, async () => expectJson(await introspect(`application/json;q=0.9, ${JWT};q=0.8`)));
+  it(`${JWT};q=0 beside application/json → JSON`, async () =>
+    expectJson(await introspect(`application/json, ${JWT};q=0`)));
+  it(`${JWT};q=0 alone → JSON (the default; a q of 0 never selects it)`, async () =>
+    expectJson(await introspect(`${JWT};q=0`)));
+  it(`${JWT};q=1 and application/json;q=0.5 → JWT`, async () =>
+    expectJwt(await introspect(`${JWT};q=1, application/json;q=0.5`)));
+  it(`application/json;q=0.9 and ${JWT};q=0.8 → JSON`, async () =>
+    expectJson(await introspect(`application/json;q=0.9, ${JWT};q=0.8`)));
   it('*/* → JSON', async () => expectJson(await introspect('*/*')));
   it('application/json → JSON', async () => expectJson(await introspect('application/json')));
   it(`plain ${JWT} → JWT`, async () => expectJwt(await introspect(JWT)));

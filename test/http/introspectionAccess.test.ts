@@ -20,13 +20,22 @@ describe('introspection_access: all (default) and own_and_audience', () => {
   let admin: string;
 
   const gql = async (query: string, variables: Record<string, unknown>) => {
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as { data?: any; errors?: unknown[] };
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     return body.data;
   };
   const token = async (client: { clientId: string; secret: string | null }, resource?: string) => {
-    const res = await postForm(server, '/token', { grant_type: 'client_credentials', ...(resource ? { resource } : {}) }, basic(client.clientId, client.secret!));
+    const res = await postForm(
+      server,
+      '/token',
+      { grant_type: 'client_credentials', ...(resource ? { resource } : {}) },
+      basic(client.clientId, client.secret!),
+    );
     assert.equal(res.status, 200, res.text);
     return res.body.access_token as string;
   };
@@ -45,9 +54,12 @@ describe('introspection_access: all (default) and own_and_audience', () => {
     app = await registerClient(server, { scope: 'orders:read' });
     open = await registerClient(server, { scope: '' });
     // Registered through GraphQL, as an operator would.
-    const reg = await gql('mutation($i: RegisterClientInput!) { registerClient(input: $i) { clientSecret client { clientId metadata } } }', {
-      i: { scope: 'orders:read', introspectionAccess: 'own_and_audience', introspectionAudiences: [API] },
-    });
+    const reg = await gql(
+      'mutation($i: RegisterClientInput!) { registerClient(input: $i) { clientSecret client { clientId metadata } } }',
+      {
+        i: { scope: 'orders:read', introspectionAccess: 'own_and_audience', introspectionAudiences: [API] },
+      },
+    );
     restricted = { clientId: reg.registerClient.client.clientId, secret: reg.registerClient.clientSecret };
     assert.equal(reg.registerClient.client.metadata.introspection_access, 'own_and_audience');
     assert.deepEqual(reg.registerClient.client.metadata.introspection_audiences, [API]);
@@ -72,15 +84,25 @@ describe('introspection_access: all (default) and own_and_audience', () => {
     assert.equal((await introspect(restricted, await token(restricted))).active, true, 'its own token');
     const elsewhere = await token(app, OTHER_API);
     assert.deepEqual(await introspect(restricted, elsewhere), { active: false });
-    assert.deepEqual(await introspect(restricted, await token(app)), { active: false }, 'a token for this server (aud = issuer)');
+    assert.deepEqual(
+      await introspect(restricted, await token(app)),
+      { active: false },
+      'a token for this server (aud = issuer)',
+    );
     assert.equal((await introspect(open, elsewhere)).active, true, 'the token is active for an unrestricted client');
   });
 
   it('updating the client to introspection_access all lifts the restriction', async () => {
     const elsewhere = await token(app, OTHER_API);
-    await gql('mutation($id: ID!) { updateClient(clientId: $id, input: { introspectionAccess: "all" }) { clientId } }', { id: restricted.clientId });
+    await gql(
+      'mutation($id: ID!) { updateClient(clientId: $id, input: { introspectionAccess: "all" }) { clientId } }',
+      { id: restricted.clientId },
+    );
     assert.equal((await introspect(restricted, elsewhere)).active, true);
-    await gql('mutation($id: ID!) { updateClient(clientId: $id, input: { introspectionAccess: "own_and_audience" }) { clientId } }', { id: restricted.clientId });
+    await gql(
+      'mutation($id: ID!) { updateClient(clientId: $id, input: { introspectionAccess: "own_and_audience" }) { clientId } }',
+      { id: restricted.clientId },
+    );
     assert.deepEqual(await introspect(restricted, elsewhere), { active: false });
   });
 
@@ -88,12 +110,38 @@ describe('introspection_access: all (default) and own_and_audience', () => {
     const dataDir = tempDir();
     try {
       const env = { DATA_DIR: dataDir };
-      const made = await runCli(['clients', 'create', '--client-id', 'rs', '--introspection-access', 'own_and_audience', '--introspection-audiences', `${API},${OTHER_API}`, '--json'], env);
+      const made = await runCli(
+        [
+          'clients',
+          'create',
+          '--client-id',
+          'rs',
+          '--introspection-access',
+          'own_and_audience',
+          '--introspection-audiences',
+          `${API},${OTHER_API}`,
+          '--json',
+        ],
+        env,
+      );
       assert.equal(made.code, 0, made.stderr);
       const info = JSON.parse(made.stdout);
       assert.equal(info.introspection_access, 'own_and_audience');
       assert.deepEqual(info.introspection_audiences, [API, OTHER_API]);
-      const bad = await runCli(['clients', 'create', '--client-id', 'rs2', '--introspection-access', 'own_and_audience', '--introspection-audiences', 'api/orders', '--json'], env);
+      const bad = await runCli(
+        [
+          'clients',
+          'create',
+          '--client-id',
+          'rs2',
+          '--introspection-access',
+          'own_and_audience',
+          '--introspection-audiences',
+          'api/orders',
+          '--json',
+        ],
+        env,
+      );
       assert.notEqual(bad.code, 0);
       assert.match(bad.stderr, /introspection_audiences/);
       assert.equal((await runCli(['clients', 'show', 'rs2', '--json'], env)).code === 0, false, 'not registered');

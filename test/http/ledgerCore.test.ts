@@ -28,7 +28,8 @@ describe('a fresh server on the embedded ledger', () => {
       assert.deepEqual(jwks.body.keys.map((k: { alg: string }) => k.alg).sort(), ['ES256', 'RS256']);
       for (const k of jwks.body.keys) {
         assert.equal(k.use, 'sig');
-        for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi']) assert.equal(k[priv], undefined, `no private member ${priv}`);
+        for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
+          assert.equal(k[priv], undefined, `no private member ${priv}`);
       }
       assert.deepEqual((await getJson(server, '/healthz')).body, { status: 'ok' });
       assert.equal((await getJson(server, '/readyz')).status, 200);
@@ -88,7 +89,10 @@ describe('a fresh server on the embedded ledger', () => {
         const kids = (await getJson(server, '/jwks')).body.keys.map((k: { kid: string }) => k.kid);
         if (kids.includes(kid)) {
           seen = true;
-          assert.ok(before.every((k: string) => kids.includes(k)), 'the retired key stays published');
+          assert.ok(
+            before.every((k: string) => kids.includes(k)),
+            'the retired key stays published',
+          );
           break;
         }
         await new Promise((r) => setTimeout(r, 50));
@@ -108,14 +112,20 @@ describe('a fresh server on the embedded ledger', () => {
     const server = await startTestServer({ dataDir });
     try {
       const current = (await server.runtime.keys.signingKey('RS256'))!.kid;
-      const ran = await runCli(['keys', 'rotate', '--alg', 'RS256', '--activate-in', '3600', '--json'], { DATA_DIR: dataDir });
+      const ran = await runCli(['keys', 'rotate', '--alg', 'RS256', '--activate-in', '3600', '--json'], {
+        DATA_DIR: dataDir,
+      });
       assert.equal(ran.code, 0, ran.stderr);
       const kid = JSON.parse(ran.stdout).rotated[0].kid;
       await server.runtime.runner.waitFor(await server.runtime.store.headPosition());
       const kids = (await getJson(server, '/jwks')).body.keys.map((k: { kid: string }) => k.kid);
       assert.ok(kids.includes(kid), 'published');
       assert.equal((await server.runtime.keys.signingKey('RS256'))?.kid, current, 'the old key still signs');
-      assert.equal((await server.runtime.keys.signingKey('RS256', Date.now() + 3601_000))?.kid, kid, 'the new key signs later');
+      assert.equal(
+        (await server.runtime.keys.signingKey('RS256', Date.now() + 3601_000))?.kid,
+        kid,
+        'the new key signs later',
+      );
     } finally {
       await server.close();
     }

@@ -37,8 +37,19 @@ describe('rejections at the token, introspection and revocation endpoints', () =
     server = await startTestServer();
     svc = await registerClient(server, { client_id: 'svc' });
     rs = await registerClient(server, { client_id: 'rs', scope: '' });
-    codeOnly = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb'] });
-    publicClient = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'none' }, null);
+    codeOnly = await registerClient(server, {
+      grant_types: ['authorization_code'],
+      redirect_uris: ['https://app.example/cb'],
+    });
+    publicClient = await registerClient(
+      server,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://app.example/cb'],
+        token_endpoint_auth_method: 'none',
+      },
+      null,
+    );
   });
   after(async () => {
     await server.close();
@@ -48,13 +59,35 @@ describe('rejections at the token, introspection and revocation endpoints', () =
   const cc = { grant_type: 'client_credentials' };
   const svcAuth = () => basic(svc.clientId, svc.secret!);
 
-  it('missing grant_type → invalid_request', () => expectError(server, '/token', {}, svcAuth(), 400, 'invalid_request'));
+  it('missing grant_type → invalid_request', () =>
+    expectError(server, '/token', {}, svcAuth(), 400, 'invalid_request'));
   it('repeated parameter → invalid_request', () =>
-    expectError(server, '/token', { grant_type: 'client_credentials', scope: ['orders:read', 'orders:write'] }, svcAuth(), 400, 'invalid_request'));
+    expectError(
+      server,
+      '/token',
+      { grant_type: 'client_credentials', scope: ['orders:read', 'orders:write'] },
+      svcAuth(),
+      400,
+      'invalid_request',
+    ));
   it('repeated grant_type → invalid_request', () =>
-    expectError(server, '/token', { grant_type: ['client_credentials', 'client_credentials'] }, svcAuth(), 400, 'invalid_request'));
+    expectError(
+      server,
+      '/token',
+      { grant_type: ['client_credentials', 'client_credentials'] },
+      svcAuth(),
+      400,
+      'invalid_request',
+    ));
   it('unknown grant type → unsupported_grant_type', () =>
-    expectError(server, '/token', { grant_type: 'password', username: 'a', password: 'b' }, svcAuth(), 400, 'unsupported_grant_type'));
+    expectError(
+      server,
+      '/token',
+      { grant_type: 'password', username: 'a', password: 'b' },
+      svcAuth(),
+      400,
+      'unsupported_grant_type',
+    ));
   it('grant not registered for the client → unauthorized_client', () =>
     expectError(server, '/token', cc, basic(codeOnly.clientId, codeOnly.secret!), 400, 'unauthorized_client'));
   it('public client asking for client_credentials → unauthorized_client', () =>
@@ -72,31 +105,62 @@ describe('rejections at the token, introspection and revocation endpoints', () =
   });
   it('wrong secret in the body → 401 invalid_client without a challenge', async () => {
     const post = await registerClient(server, { token_endpoint_auth_method: 'client_secret_post' });
-    const res = await expectError(server, '/token', { ...cc, client_id: post.clientId, client_secret: 'wrong' }, {}, 401, 'invalid_client');
+    const res = await expectError(
+      server,
+      '/token',
+      { ...cc, client_id: post.clientId, client_secret: 'wrong' },
+      {},
+      401,
+      'invalid_client',
+    );
     assert.equal(res.headers.get('www-authenticate'), null);
   });
-  it('unknown client → invalid_client', () => expectError(server, '/token', cc, basic('nobody', 'x'), 401, 'invalid_client'));
-  it('no client authentication at all → invalid_client', () => expectError(server, '/token', cc, {}, 401, 'invalid_client'));
+  it('unknown client → invalid_client', () =>
+    expectError(server, '/token', cc, basic('nobody', 'x'), 401, 'invalid_client'));
+  it('no client authentication at all → invalid_client', () =>
+    expectError(server, '/token', cc, {}, 401, 'invalid_client'));
   it('malformed Basic header → invalid_client', () =>
     expectError(server, '/token', cc, { authorization: 'Basic !!!not-base64' }, 401, 'invalid_client'));
   it('method other than the registered one → invalid_client', () =>
-    expectError(server, '/token', { ...cc, client_id: svc.clientId, client_secret: svc.secret! }, {}, 401, 'invalid_client'));
+    expectError(
+      server,
+      '/token',
+      { ...cc, client_id: svc.clientId, client_secret: svc.secret! },
+      {},
+      401,
+      'invalid_client',
+    ));
   it('two authentication methods in one request → invalid_request', () =>
     expectError(server, '/token', { ...cc, client_secret: svc.secret! }, svcAuth(), 400, 'invalid_request'));
   it('client_id in the body disagreeing with Basic → invalid_request', () =>
     expectError(server, '/token', { ...cc, client_id: 'someone-else' }, svcAuth(), 400, 'invalid_request'));
   it('a JSON body → invalid_request', async () => {
     const before = await ledgerHead(server);
-    const res = await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json', ...svcAuth() }, body: '{"grant_type":"client_credentials"}' });
+    const res = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...svcAuth() },
+      body: '{"grant_type":"client_credentials"}',
+    });
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error, 'invalid_request');
     assert.equal(await ledgerHead(server), before);
   });
   it('an oversized body → 413 invalid_request, not a 500', async () => {
-    await expectError(server, '/token', `grant_type=client_credentials&scope=${'a'.repeat(100_000)}`, svcAuth(), 413, 'invalid_request');
+    await expectError(
+      server,
+      '/token',
+      `grant_type=client_credentials&scope=${'a'.repeat(100_000)}`,
+      svcAuth(),
+      413,
+      'invalid_request',
+    );
   });
   it('an unsupported content type → invalid_request', async () => {
-    const res = await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'text/plain', ...svcAuth() }, body: 'grant_type=client_credentials' });
+    const res = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', ...svcAuth() },
+      body: 'grant_type=client_credentials',
+    });
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error, 'invalid_request');
   });
@@ -105,9 +169,18 @@ describe('rejections at the token, introspection and revocation endpoints', () =
     const c = await registerClient(server, {});
     const issued = await postForm(server, '/token', cc, basic(c.clientId, c.secret!));
     assert.equal(issued.status, 200);
-    await handleClientCommand(server.runtime, { type: 'DisableClient', clientId: c.clientId }, { actor: 'operator:test', correlationId: randomUUID() });
+    await handleClientCommand(
+      server.runtime,
+      { type: 'DisableClient', clientId: c.clientId },
+      { actor: 'operator:test', correlationId: randomUUID() },
+    );
     await expectError(server, '/token', cc, basic(c.clientId, c.secret!), 401, 'invalid_client');
-    const answer = await postForm(server, '/introspect', { token: issued.body.access_token }, basic(rs.clientId, rs.secret!));
+    const answer = await postForm(
+      server,
+      '/introspect',
+      { token: issued.body.access_token },
+      basic(rs.clientId, rs.secret!),
+    );
     assert.deepEqual(answer.body, { active: false });
   });
 
@@ -120,14 +193,20 @@ describe('rejections at the token, introspection and revocation endpoints', () =
       privateKey = pair.privateKey;
       const jwk = { ...(await exportJWK(pair.publicKey)), kty: 'EC', kid: 'k1' };
       publicJwk = jwk;
-      pkj = (await registerClient(server, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } }, null)).clientId;
+      pkj = (
+        await registerClient(server, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } }, null)
+      ).clientId;
     });
     const assertion = (claims: Record<string, unknown> = {}) => {
       const now = Math.floor(Date.now() / 1000);
       const defaults = { jti: randomUUID(), iss: pkj, sub: pkj, aud: `${server.url}/token`, iat: now, exp: now + 60 };
       return new SignJWT({ ...defaults, ...claims }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
     };
-    const form = (a: string) => ({ ...cc, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: a });
+    const form = (a: string) => ({
+      ...cc,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: a,
+    });
 
     it('a replayed assertion → invalid_client (the first use is remembered in the ledger)', async () => {
       const a = await assertion();
@@ -135,20 +214,57 @@ describe('rejections at the token, introspection and revocation endpoints', () =
       await expectError(server, '/token', form(a), {}, 401, 'invalid_client');
     });
     it('alg none → invalid_client', async () => {
-      const unsigned = new UnsecuredJWT({ jti: randomUUID() }).setIssuer(pkj).setSubject(pkj).setAudience(`${server.url}/token`).setExpirationTime('60s').encode();
+      const unsigned = new UnsecuredJWT({ jti: randomUUID() })
+        .setIssuer(pkj)
+        .setSubject(pkj)
+        .setAudience(`${server.url}/token`)
+        .setExpirationTime('60s')
+        .encode();
       await expectError(server, '/token', form(unsigned), {}, 401, 'invalid_client');
     });
     it('HS256 signed with the public key as the secret → invalid_client', async () => {
-      const pem = createPublicKey({ key: publicJwk as never, format: 'jwk' }).export({ format: 'pem', type: 'spki' }).toString();
+      const pem = createPublicKey({ key: publicJwk as never, format: 'jwk' })
+        .export({ format: 'pem', type: 'spki' })
+        .toString();
       const secret = new TextEncoder().encode(pem);
-      const forged = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(pkj).setSubject(pkj).setAudience(`${server.url}/token`).setExpirationTime('60s').sign(secret);
+      const forged = await new SignJWT({ jti: randomUUID() })
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+        .setIssuer(pkj)
+        .setSubject(pkj)
+        .setAudience(`${server.url}/token`)
+        .setExpirationTime('60s')
+        .sign(secret);
       await expectError(server, '/token', form(forged), {}, 401, 'invalid_client');
     });
-    it('wrong audience → invalid_client', async () => expectError(server, '/token', form(await assertion({ aud: 'https://elsewhere.example' })), {}, 401, 'invalid_client'));
-    it('expired → invalid_client', async () => expectError(server, '/token', form(await assertion({ exp: Math.floor(Date.now() / 1000) - 60 })), {}, 401, 'invalid_client'));
-    it('no jti → invalid_client', async () => expectError(server, '/token', form(await assertion({ jti: undefined })), {}, 401, 'invalid_client'));
+    it('wrong audience → invalid_client', async () =>
+      expectError(
+        server,
+        '/token',
+        form(await assertion({ aud: 'https://elsewhere.example' })),
+        {},
+        401,
+        'invalid_client',
+      ));
+    it('expired → invalid_client', async () =>
+      expectError(
+        server,
+        '/token',
+        form(await assertion({ exp: Math.floor(Date.now() / 1000) - 60 })),
+        {},
+        401,
+        'invalid_client',
+      ));
+    it('no jti → invalid_client', async () =>
+      expectError(server, '/token', form(await assertion({ jti: undefined })), {}, 401, 'invalid_client'));
     it('wrong assertion type → invalid_request', async () =>
-      expectError(server, '/token', { ...form(await assertion()), client_assertion_type: 'urn:x' }, {}, 400, 'invalid_request'));
+      expectError(
+        server,
+        '/token',
+        { ...form(await assertion()), client_assertion_type: 'urn:x' },
+        {},
+        400,
+        'invalid_request',
+      ));
   });
 
   describe('introspection', () => {
@@ -165,11 +281,14 @@ describe('rejections at the token, introspection and revocation endpoints', () =
       assert.equal(await ledgerHead(server), before);
     };
 
-    it('without client authentication → 401 invalid_client', () => expectError(server, '/introspect', { token }, {}, 401, 'invalid_client'));
+    it('without client authentication → 401 invalid_client', () =>
+      expectError(server, '/introspect', { token }, {}, 401, 'invalid_client'));
     it('by a public client → 401 invalid_client', () =>
       expectError(server, '/introspect', { token, client_id: publicClient.clientId }, {}, 401, 'invalid_client'));
-    it('without a token → invalid_request', () => expectError(server, '/introspect', {}, rsAuth(), 400, 'invalid_request'));
-    it('repeated token → invalid_request', () => expectError(server, '/introspect', { token: [token, token] }, rsAuth(), 400, 'invalid_request'));
+    it('without a token → invalid_request', () =>
+      expectError(server, '/introspect', {}, rsAuth(), 400, 'invalid_request'));
+    it('repeated token → invalid_request', () =>
+      expectError(server, '/introspect', { token: [token, token] }, rsAuth(), 400, 'invalid_request'));
 
     it('is {"active":false} and nothing more for unknown, malformed and forged tokens', async () => {
       const [h, p] = token.split('.');
@@ -182,12 +301,22 @@ describe('rejections at the token, introspection and revocation endpoints', () =
       await inactive(`${h}.${enc({ ...claims, scope: 'orders:read orders:write admin' })}.${token.split('.')[2]}`);
       // HS256 "signed" with our public JWK as the HMAC secret (algorithm confusion).
       const jwks = await (await fetch(`${server.url}/jwks`)).json();
-      const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: jwks.keys[0].kid }).sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0])));
+      const hs = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: jwks.keys[0].kid })
+        .sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0])));
       await inactive(hs);
       // Correctly shaped and signed, but by a key that is not ours / for another issuer.
       const other = await generateKeyPair('ES256');
-      await inactive(await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'unknown-kid' }).sign(other.privateKey));
-      await inactive(await new SignJWT({ ...claims, iss: 'https://evil.example' }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' }).sign(other.privateKey));
+      await inactive(
+        await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'unknown-kid' })
+          .sign(other.privateKey),
+      );
+      await inactive(
+        await new SignJWT({ ...claims, iss: 'https://evil.example' })
+          .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' })
+          .sign(other.privateKey),
+      );
     });
 
     it('is {"active":false} for an expired token', async () => {
@@ -199,12 +328,19 @@ describe('rejections at the token, introspection and revocation endpoints', () =
   });
 
   describe('revocation', () => {
-    it('without client authentication → 401 invalid_client', () => expectError(server, '/revoke', { token: 'x' }, {}, 401, 'invalid_client'));
-    it('without a token → invalid_request', () => expectError(server, '/revoke', {}, svcAuth(), 400, 'invalid_request'));
+    it('without client authentication → 401 invalid_client', () =>
+      expectError(server, '/revoke', { token: 'x' }, {}, 401, 'invalid_client'));
+    it('without a token → invalid_request', () =>
+      expectError(server, '/revoke', {}, svcAuth(), 400, 'invalid_request'));
 
     it('answers 200 for an unknown token and writes nothing', async () => {
       const before = await ledgerHead(server);
-      const res = await postForm(server, '/revoke', { token: 'never-issued', token_type_hint: 'refresh_token' }, svcAuth());
+      const res = await postForm(
+        server,
+        '/revoke',
+        { token: 'never-issued', token_type_hint: 'refresh_token' },
+        svcAuth(),
+      );
       assert.equal(res.status, 200);
       assert.equal(await ledgerHead(server), before);
     });
@@ -213,8 +349,18 @@ describe('rejections at the token, introspection and revocation endpoints', () =
       const other = await registerClient(server, {});
       const t = (await postForm(server, '/token', cc, basic(other.clientId, other.secret!))).body.access_token;
       await expectError(server, '/revoke', { token: t }, svcAuth(), 400, 'invalid_request');
-      await expectError(server, '/revoke', { token: t, token_type_hint: 'refresh_token' }, svcAuth(), 400, 'invalid_request');
-      assert.equal((await postForm(server, '/introspect', { token: t }, basic(rs.clientId, rs.secret!))).body.active, true);
+      await expectError(
+        server,
+        '/revoke',
+        { token: t, token_type_hint: 'refresh_token' },
+        svcAuth(),
+        400,
+        'invalid_request',
+      );
+      assert.equal(
+        (await postForm(server, '/introspect', { token: t }, basic(rs.clientId, rs.secret!))).body.active,
+        true,
+      );
     });
 
     it('revoking twice writes one TokenRevoked', async () => {

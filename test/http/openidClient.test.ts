@@ -21,7 +21,11 @@ describe('openid-client v6 against token-ledger', () => {
   before(async () => {
     server = await startTestServer();
     alice = await createUser(server, 'alice');
-    rp = await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], scope: 'openid profile email' });
+    rp = await registerClient(server, {
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [redirectUri],
+      scope: 'openid profile email',
+    });
   });
   after(async () => {
     await server.close();
@@ -39,14 +43,29 @@ describe('openid-client v6 against token-ledger', () => {
     const [ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI] = [server.url, rp.clientId, rp.secret!, redirectUri];
 
     // --- the README snippet ---
-    const config = await client.discovery(new URL(ISSUER), CLIENT_ID, undefined, client.ClientSecretBasic(CLIENT_SECRET), loopbackOnly);
+    const config = await client.discovery(
+      new URL(ISSUER),
+      CLIENT_ID,
+      undefined,
+      client.ClientSecretBasic(CLIENT_SECRET),
+      loopbackOnly,
+    );
     const code_verifier = client.randomPKCECodeVerifier();
     const code_challenge = await client.calculatePKCECodeChallenge(code_verifier);
     const state = client.randomState();
-    const authorizationUrl = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile email', code_challenge, code_challenge_method: 'S256', state });
+    const authorizationUrl = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid profile email',
+      code_challenge,
+      code_challenge_method: 'S256',
+      state,
+    });
     // ... the browser signs in at authorizationUrl and comes back to REDIRECT_URI; then, on the callback:
     const callbackUrl = await signIn(authorizationUrl);
-    const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: code_verifier, expectedState: state });
+    const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+      pkceCodeVerifier: code_verifier,
+      expectedState: state,
+    });
     const claims = tokens.claims()!;
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
     // --- end of snippet ---
@@ -62,13 +81,25 @@ describe('openid-client v6 against token-ledger', () => {
     const config = await client.discovery(new URL(server.url), rp.clientId, rp.secret!, undefined, loopbackOnly);
     const code_verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(code_verifier), code_challenge_method: 'S256', state });
-    const callbackUrl = await signIn(url);
-    await assert.rejects(client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: code_verifier, expectedState: state }), (err: unknown) => {
-      const e = err as { error?: string; error_description?: string };
-      assert.equal(e.error, 'invalid_client');
-      assert.match(e.error_description ?? '', /registered with token_endpoint_auth_method client_secret_basic but used client_secret_post/);
-      return true;
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
+      code_challenge_method: 'S256',
+      state,
     });
+    const callbackUrl = await signIn(url);
+    await assert.rejects(
+      client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: code_verifier, expectedState: state }),
+      (err: unknown) => {
+        const e = err as { error?: string; error_description?: string };
+        assert.equal(e.error, 'invalid_client');
+        assert.match(
+          e.error_description ?? '',
+          /registered with token_endpoint_auth_method client_secret_basic but used client_secret_post/,
+        );
+        return true;
+      },
+    );
   });
 });

@@ -26,7 +26,9 @@ describe('OpenID Connect', () => {
       scope: 'openid profile email',
       token_endpoint_auth_method: 'client_secret_post',
     });
-    config = await client.discovery(new URL(server.url), rp.clientId, rp.secret!, client.ClientSecretPost(rp.secret!), { execute: [client.allowInsecureRequests] });
+    config = await client.discovery(new URL(server.url), rp.clientId, rp.secret!, client.ClientSecretPost(rp.secret!), {
+      execute: [client.allowInsecureRequests],
+    });
   });
   after(async () => {
     await server.close();
@@ -61,7 +63,16 @@ describe('OpenID Connect', () => {
 
   it('discovery is complete and true to what the server does', () => {
     const m = config.serverMetadata();
-    for (const field of ['issuer', 'authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint', 'introspection_endpoint', 'revocation_endpoint'] as const) {
+    for (const field of [
+      'issuer',
+      'authorization_endpoint',
+      'token_endpoint',
+      'userinfo_endpoint',
+      'jwks_uri',
+      'end_session_endpoint',
+      'introspection_endpoint',
+      'revocation_endpoint',
+    ] as const) {
       assert.ok(m[field], field);
     }
     assert.ok(m.scopes_supported?.includes('openid'));
@@ -86,20 +97,46 @@ describe('OpenID Connect', () => {
     assert.equal(claims.aud, rp.clientId);
     assert.equal(claims.azp, rp.clientId);
     assert.equal(claims.nonce, nonce);
-    assert.ok(typeof claims.auth_time === 'number' && typeof claims.at_hash === 'string' && typeof claims.sid === 'string');
+    assert.ok(
+      typeof claims.auth_time === 'number' && typeof claims.at_hash === 'string' && typeof claims.sid === 'string',
+    );
     assert.deepEqual(claims.amr, ['pwd']);
     const recorded = (await server.runtime.store.readAll(before, 100)).filter((e) => e.type === 'IdTokenIssued');
     assert.equal(recorded.length, 1);
-    assert.equal(JSON.stringify(recorded[0]!.data).includes(tokens.id_token!), false, 'the ID token itself is not in the ledger');
+    assert.equal(
+      JSON.stringify(recorded[0]!.data).includes(tokens.id_token!),
+      false,
+      'the ID token itself is not in the ledger',
+    );
   });
 
   it('signs ID tokens ES256 for a client that registered it', async () => {
-    const es = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], scope: 'openid', id_token_signed_response_alg: 'ES256', token_endpoint_auth_method: 'client_secret_post' });
-    const esConfig = await client.discovery(new URL(server.url), es.clientId, { client_secret: es.secret!, id_token_signed_response_alg: 'ES256' }, client.ClientSecretPost(es.secret!), { execute: [client.allowInsecureRequests] });
+    const es = await registerClient(server, {
+      grant_types: ['authorization_code'],
+      redirect_uris: [redirectUri],
+      scope: 'openid',
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    const esConfig = await client.discovery(
+      new URL(server.url),
+      es.clientId,
+      { client_secret: es.secret!, id_token_signed_response_alg: 'ES256' },
+      client.ClientSecretPost(es.secret!),
+      { execute: [client.allowInsecureRequests] },
+    );
     const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(esConfig, { redirect_uri: redirectUri, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(esConfig, {
+      redirect_uri: redirectUri,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
     const page = await authorizeInBrowser(server, new Browser(), Object.fromEntries(url.searchParams), alice);
-    const tokens = await client.authorizationCodeGrant(esConfig, new URL(page.location!), { pkceCodeVerifier: verifier, idTokenExpected: true });
+    const tokens = await client.authorizationCodeGrant(esConfig, new URL(page.location!), {
+      pkceCodeVerifier: verifier,
+      idTokenExpected: true,
+    });
     assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'ES256');
   });
 
@@ -117,13 +154,18 @@ describe('OpenID Connect', () => {
     assert.equal(info.email, 'alice@example.com');
     assert.equal(info.email_verified, true);
     assert.equal(typeof info.updated_at, 'number');
-    const viaPost = await fetch(`${server.url}/userinfo`, { method: 'POST', headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const viaPost = await fetch(`${server.url}/userinfo`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
     assert.equal((await viaPost.json()).sub, alice.sub);
     const viaBody = await postForm(server, '/userinfo', { access_token: tokens.access_token });
     assert.equal(viaBody.body.sub, alice.sub);
 
     const { tokens: narrow } = await login(new Browser(), { scope: 'openid' });
-    assert.deepEqual(Object.keys((await postForm(server, '/userinfo', { access_token: narrow.access_token })).body), ['sub']);
+    assert.deepEqual(Object.keys((await postForm(server, '/userinfo', { access_token: narrow.access_token })).body), [
+      'sub',
+    ]);
   });
 
   it('UserInfo refuses a bad, missing, revoked or non-openid token with the Bearer challenge', async () => {
@@ -135,10 +177,14 @@ describe('OpenID Connect', () => {
     assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer realm=/);
     const { tokens } = await login(new Browser());
     await client.tokenRevocation(config, tokens.access_token);
-    const revoked = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const revoked = await fetch(`${server.url}/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
     assert.equal(revoked.status, 401, 'a revoked access token is refused at once');
     const cc = await registerClient(server, { scope: 'openid' });
-    const ccToken = (await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(cc.clientId, cc.secret!))).body.access_token;
+    const ccToken = (
+      await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(cc.clientId, cc.secret!))
+    ).body.access_token;
     const forbidden = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${ccToken}` } });
     assert.equal(forbidden.status, 401, 'a client-credentials token names no user');
   });
@@ -147,7 +193,9 @@ describe('OpenID Connect', () => {
     const browser = new Browser();
     const first = (await login(browser)).tokens.claims()!;
     await new Promise((r) => setTimeout(r, 2100));
-    const page = await browser.get(`${server.url}/authorize?${new URLSearchParams({ client_id: rp.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', max_age: '1' })}`);
+    const page = await browser.get(
+      `${server.url}/authorize?${new URLSearchParams({ client_id: rp.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', max_age: '1' })}`,
+    );
     assert.match(page.html, /name="password"/, 'the login page, not a code');
     const second = (await login(browser, { max_age: '1' })).tokens.claims()!;
     assert.ok((second.auth_time as number) > (first.auth_time as number), 'auth_time moved');
@@ -165,18 +213,33 @@ describe('OpenID Connect', () => {
     const browser = new Browser();
     const { tokens } = await login(browser);
     const before = await ledgerHead(server);
-    const out = await browser.get(`${server.url}/logout?${new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: postLogout, state: 'bye' })}`);
+    const out = await browser.get(
+      `${server.url}/logout?${new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: postLogout, state: 'bye' })}`,
+    );
     assert.equal(out.status, 303);
     assert.equal(out.location, `${postLogout}?state=bye`);
-    assert.deepEqual((await server.runtime.store.readAll(before, 10)).map((e) => e.type), ['SessionEnded']);
-    const silent = await authorizeInBrowser(server, browser, { client_id: rp.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', prompt: 'none' });
+    assert.deepEqual(
+      (await server.runtime.store.readAll(before, 10)).map((e) => e.type),
+      ['SessionEnded'],
+    );
+    const silent = await authorizeInBrowser(server, browser, {
+      client_id: rp.clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      prompt: 'none',
+    });
     assert.equal(new URL(silent.location!).searchParams.get('error'), 'login_required');
   });
 
   it('refuses an unregistered post_logout_redirect_uri, and asks before a logout without a hint', async () => {
     const browser = new Browser();
     const { tokens } = await login(browser);
-    const refused = await browser.get(`${server.url}/logout?${new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://evil.example/' })}`);
+    const refused = await browser.get(
+      `${server.url}/logout?${new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://evil.example/' })}`,
+    );
     assert.equal(refused.status, 400);
     assert.equal(refused.location, null);
     const before = await ledgerHead(server);
@@ -215,25 +278,47 @@ describe('OpenID Connect', () => {
         backchannel_logout_uri: `http://127.0.0.1:${port}/backchannel`,
         token_endpoint_auth_method: 'client_secret_post',
       });
-      const bcConfig = await client.discovery(new URL(server.url), bc.clientId, bc.secret!, client.ClientSecretPost(bc.secret!), { execute: [client.allowInsecureRequests] });
+      const bcConfig = await client.discovery(
+        new URL(server.url),
+        bc.clientId,
+        bc.secret!,
+        client.ClientSecretPost(bc.secret!),
+        { execute: [client.allowInsecureRequests] },
+      );
       const browser = new Browser();
       const verifier = client.randomPKCECodeVerifier();
-      const url = client.buildAuthorizationUrl(bcConfig, { redirect_uri: redirectUri, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+      const url = client.buildAuthorizationUrl(bcConfig, {
+        redirect_uri: redirectUri,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      });
       const page = await authorizeInBrowser(server, browser, Object.fromEntries(url.searchParams), alice);
-      const tokens = await client.authorizationCodeGrant(bcConfig, new URL(page.location!), { pkceCodeVerifier: verifier, idTokenExpected: true });
+      const tokens = await client.authorizationCodeGrant(bcConfig, new URL(page.location!), {
+        pkceCodeVerifier: verifier,
+        idTokenExpected: true,
+      });
       const sid = tokens.claims()!.sid;
       const before = await ledgerHead(server);
       await browser.get(`${server.url}/logout?${new URLSearchParams({ id_token_hint: tokens.id_token! })}`);
       const started = Date.now();
       while (received.length < 2 && Date.now() - started < 8000) await new Promise((r) => setTimeout(r, 100));
       assert.equal(received.length, 2, 'one failed delivery, then a retry');
-      const { payload, protectedHeader } = await jwtVerify(received[1]!, createRemoteJWKSet(new URL(`${server.url}/jwks`)), { issuer: server.url, audience: bc.clientId, typ: 'logout+jwt' });
+      const { payload, protectedHeader } = await jwtVerify(
+        received[1]!,
+        createRemoteJWKSet(new URL(`${server.url}/jwks`)),
+        { issuer: server.url, audience: bc.clientId, typ: 'logout+jwt' },
+      );
       assert.equal(protectedHeader.alg, 'RS256');
       assert.equal(payload.sid, sid);
       assert.equal(payload.sub, alice.sub);
       assert.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
       assert.equal(payload.nonce, undefined);
-      assert.equal(decodeJwt(received[0]!).jti, payload.jti, 'the retry carries the same jti, so the client can tell a repeat');
+      assert.equal(
+        decodeJwt(received[0]!).jti,
+        payload.jti,
+        'the retry carries the same jti, so the client can tell a repeat',
+      );
       await new Promise((r) => setTimeout(r, 200));
       const types = (await server.runtime.store.readAll(before, 20)).map((e) => e.type);
       assert.deepEqual(types, ['SessionEnded', 'BackchannelLogoutFailed', 'BackchannelLogoutDelivered']);

@@ -11,7 +11,8 @@ import { replayLedger } from '../../src/audit/replay.js';
 import { verifyLedger } from '../../src/audit/verify.js';
 
 /** OIDC Core §3.1.3.6, computed here rather than by the server's own helper. */
-const atHash = (accessToken: string) => createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
+const atHash = (accessToken: string) =>
+  createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 describe('ID tokens on refresh (OIDC Core §12.2)', () => {
@@ -41,9 +42,15 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
    * against the server's JWKS (non-repudiation checks), on refresh as on the code flow.
    */
   async function connect(clientId: string, secret: string, metadata: Partial<client.ClientMetadata> = {}) {
-    const c = await client.discovery(new URL(server.url), clientId, { client_secret: secret, require_auth_time: true, ...metadata }, client.ClientSecretPost(secret), {
-      execute: [client.allowInsecureRequests],
-    });
+    const c = await client.discovery(
+      new URL(server.url),
+      clientId,
+      { client_secret: secret, require_auth_time: true, ...metadata },
+      client.ClientSecretPost(secret),
+      {
+        execute: [client.allowInsecureRequests],
+      },
+    );
     client.enableNonRepudiationChecks(c);
     return c;
   }
@@ -61,7 +68,11 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
     });
     const page = await authorizeInBrowser(server, new Browser(), Object.fromEntries(url.searchParams), alice);
     assert.equal(page.status, 303, page.html.slice(0, 300));
-    return client.authorizationCodeGrant(cfg, new URL(page.location!), { pkceCodeVerifier: verifier, expectedNonce: openid ? nonce : undefined, idTokenExpected: openid });
+    return client.authorizationCodeGrant(cfg, new URL(page.location!), {
+      pkceCodeVerifier: verifier,
+      expectedNonce: openid ? nonce : undefined,
+      idTokenExpected: openid,
+    });
   }
 
   const eventsSince = async (position: bigint) => server.runtime.store.readAll(position, 100);
@@ -100,7 +111,10 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
     const before = await ledgerHead(server);
     const refreshed = await client.refreshTokenGrant(config, first.refresh_token!);
     const written = await eventsSince(before);
-    assert.deepEqual(written.map((e) => e.type), ['RefreshTokenRotated', 'AccessTokenIssued', 'RefreshTokenIssued', 'IdTokenIssued']);
+    assert.deepEqual(
+      written.map((e) => e.type),
+      ['RefreshTokenRotated', 'AccessTokenIssued', 'RefreshTokenIssued', 'IdTokenIssued'],
+    );
     assert.equal(new Set(written.map((e) => e.stream)).size, 1, 'one grant stream');
     assert.equal(new Set(written.map((e) => e.metadata.correlationId)).size, 1, 'one command');
     const claims = refreshed.claims()!;
@@ -115,7 +129,12 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
     assert.equal(data.kid, decodeProtectedHeader(refreshed.id_token!).kid);
     for (const e of written) {
       const json = JSON.stringify({ data: e.data, metadata: e.metadata });
-      for (const secret of [refreshed.id_token!, refreshed.access_token, refreshed.refresh_token!, first.refresh_token!]) {
+      for (const secret of [
+        refreshed.id_token!,
+        refreshed.access_token,
+        refreshed.refresh_token!,
+        first.refresh_token!,
+      ]) {
         assert.equal(json.includes(secret), false, `${e.type} holds no bearer secret`);
       }
     }
@@ -127,7 +146,10 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
     const narrowed = await client.refreshTokenGrant(config, first.refresh_token!, { scope: 'profile' });
     assert.equal(narrowed.id_token, undefined);
     assert.equal(narrowed.scope, 'profile');
-    assert.deepEqual((await eventsSince(before)).map((e) => e.type), ['RefreshTokenRotated', 'AccessTokenIssued', 'RefreshTokenIssued']);
+    assert.deepEqual(
+      (await eventsSince(before)).map((e) => e.type),
+      ['RefreshTokenRotated', 'AccessTokenIssued', 'RefreshTokenIssued'],
+    );
     const full = await client.refreshTokenGrant(config, narrowed.refresh_token!);
     assert.ok(full.id_token, 'the refresh token kept the openid scope');
     assert.equal(full.claims()!.auth_time, first.claims()!.auth_time);
@@ -140,10 +162,19 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
     const refreshed = await client.refreshTokenGrant(config, first.refresh_token!);
     assert.equal(refreshed.id_token, undefined);
     assert.ok(refreshed.access_token);
-    assert.equal((await eventsSince(before)).some((e) => e.type === 'IdTokenIssued'), false);
+    assert.equal(
+      (await eventsSince(before)).some((e) => e.type === 'IdTokenIssued'),
+      false,
+    );
     // asking for openid on refresh cannot widen the grant into one
     const head = await ledgerHead(server);
-    const widened = await postForm(server, '/token', { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token!, scope: 'openid profile', client_id: rp.clientId, client_secret: rp.secret! });
+    const widened = await postForm(server, '/token', {
+      grant_type: 'refresh_token',
+      refresh_token: refreshed.refresh_token!,
+      scope: 'openid profile',
+      client_id: rp.clientId,
+      client_secret: rp.secret!,
+    });
     assert.equal(widened.status, 400);
     assert.equal(widened.body.error, 'invalid_scope');
     assert.equal(await ledgerHead(server), head);
@@ -153,13 +184,27 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
     const first = await login();
     const refreshed = await client.refreshTokenGrant(config, first.refresh_token!);
     const before = await ledgerHead(server);
-    const reused = await postForm(server, '/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token!, client_id: rp.clientId, client_secret: rp.secret! });
+    const reused = await postForm(server, '/token', {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token!,
+      client_id: rp.clientId,
+      client_secret: rp.secret!,
+    });
     assert.equal(reused.status, 400);
     assert.equal(reused.body.error, 'invalid_grant');
     assert.equal(reused.body.id_token, undefined);
-    assert.deepEqual((await eventsSince(before)).map((e) => e.type), ['RefreshTokenReuseDetected', 'GrantRevoked'], 'the reuse verdict only');
+    assert.deepEqual(
+      (await eventsSince(before)).map((e) => e.type),
+      ['RefreshTokenReuseDetected', 'GrantRevoked'],
+      'the reuse verdict only',
+    );
     const head = await ledgerHead(server);
-    const successor = await postForm(server, '/token', { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token!, client_id: rp.clientId, client_secret: rp.secret! });
+    const successor = await postForm(server, '/token', {
+      grant_type: 'refresh_token',
+      refresh_token: refreshed.refresh_token!,
+      client_id: rp.clientId,
+      client_secret: rp.secret!,
+    });
     assert.equal(successor.status, 400);
     assert.equal(successor.body.error, 'invalid_grant');
     assert.equal(await ledgerHead(server), head, 'a refused refresh writes nothing');
@@ -168,7 +213,13 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
   it('a refused refresh (scope wider than the grant) writes nothing and returns no ID token', async () => {
     const first = await login('openid profile');
     const before = await ledgerHead(server);
-    const wider = await postForm(server, '/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token!, scope: 'openid email', client_id: rp.clientId, client_secret: rp.secret! });
+    const wider = await postForm(server, '/token', {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token!,
+      scope: 'openid email',
+      client_id: rp.clientId,
+      client_secret: rp.secret!,
+    });
     assert.equal(wider.status, 400);
     assert.equal(wider.body.error, 'invalid_scope');
     assert.equal(await ledgerHead(server), before);

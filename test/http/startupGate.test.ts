@@ -13,7 +13,11 @@ it('answers 503 temporarily_unavailable with Retry-After until the views are bui
   let ready = false;
   void server.ready.then(() => (ready = true));
   try {
-    const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' };
+    const form = {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    };
     const [early, health] = await Promise.all([fetch(`${server.url}/token`, form), fetch(`${server.url}/healthz`)]);
     assert.equal(health.status, 200);
     if (ready) return t.skip('the server was ready before the first request arrived');

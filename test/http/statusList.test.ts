@@ -32,7 +32,10 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/statuslist+jwt');
     const maxAge = Number(/^public, max-age=(\d+)$/.exec(res.headers.get('cache-control') ?? '')?.[1]);
-    const { payload, protectedHeader } = await jwtVerify(await res.text(), jwks, { typ: 'statuslist+jwt', subject: uri });
+    const { payload, protectedHeader } = await jwtVerify(await res.text(), jwks, {
+      typ: 'statuslist+jwt',
+      subject: uri,
+    });
     assert.equal(protectedHeader.alg, 'ES256');
     assert.equal(payload.ttl, 60);
     assert.equal(payload.exp, payload.iat! + 60);
@@ -47,7 +50,12 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
 
   async function clientCredentialsToken(format: 'jwt' | 'opaque' = 'jwt') {
     const c = await registerClient(server, { access_token_format: format });
-    const res = await postForm(server, '/token', { grant_type: 'client_credentials', scope: 'orders:read' }, basic(c.clientId, c.secret!));
+    const res = await postForm(
+      server,
+      '/token',
+      { grant_type: 'client_credentials', scope: 'orders:read' },
+      basic(c.clientId, c.secret!),
+    );
     assert.equal(res.status, 200, res.text);
     return { client: c, token: res.body.access_token as string };
   }
@@ -55,11 +63,16 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
   it('advertises the aggregation endpoint, which lists the published lists; CORS is open', async () => {
     const { token } = await clientCredentialsToken();
     const status = decodeJwt(token).status as StatusClaim;
-    const meta = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    const meta = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<
+      string,
+      unknown
+    >;
     assert.equal(meta.status_list_aggregation_endpoint, `${server.url}/status-lists`);
     const res = await fetch(`${server.url}/status-lists/x`, { headers: { origin: 'https://rs.example' } });
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
-    const agg = (await (await fetch(meta.status_list_aggregation_endpoint as string)).json()) as { status_lists: string[] };
+    const agg = (await (await fetch(meta.status_list_aggregation_endpoint as string)).json()) as {
+      status_lists: string[];
+    };
     assert.ok(agg.status_lists.includes(status.status_list.uri));
   });
 
@@ -107,17 +120,33 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
   it('revoking a refresh token revokes its grant: the access token of the grant gets bit 1', async () => {
     const user = await createUser(server);
     const redirectUri = 'https://app.example/cb';
-    const app = await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirectUri], scope: 'orders:read' });
-    const run = await authorizeWithPkce(server, new Browser(), app.clientId, redirectUri, user, { scope: 'orders:read' });
+    const app = await registerClient(server, {
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [redirectUri],
+      scope: 'orders:read',
+    });
+    const run = await authorizeWithPkce(server, new Browser(), app.clientId, redirectUri, user, {
+      scope: 'orders:read',
+    });
     const code = run.params.get('code');
     assert.ok(code, run.page.html.slice(0, 300));
-    const res = await postForm(server, '/token', { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: run.verifier }, basic(app.clientId, app.secret!));
+    const res = await postForm(
+      server,
+      '/token',
+      { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: run.verifier },
+      basic(app.clientId, app.secret!),
+    );
     assert.equal(res.status, 200, res.text);
     assert.ok(res.body.refresh_token);
     const status = decodeJwt(res.body.access_token).status as StatusClaim;
     assert.equal(await statusBit(status), 0);
 
-    const revoked = await postForm(server, '/revoke', { token: res.body.refresh_token, token_type_hint: 'refresh_token' }, basic(app.clientId, app.secret!));
+    const revoked = await postForm(
+      server,
+      '/revoke',
+      { token: res.body.refresh_token, token_type_hint: 'refresh_token' },
+      basic(app.clientId, app.secret!),
+    );
     assert.equal(revoked.status, 200);
     assert.equal(await statusBit(status), 1);
   });

@@ -14,7 +14,18 @@ describe('switching account from the consent page', () => {
   before(async () => {
     server = await startTestServer();
     alice = await createUser(server, 'alice');
-    clientId = (await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', scope: 'openid' }, null)).clientId;
+    clientId = (
+      await registerClient(
+        server,
+        {
+          grant_types: ['authorization_code'],
+          redirect_uris: [redirectUri],
+          token_endpoint_auth_method: 'none',
+          scope: 'openid',
+        },
+        null,
+      )
+    ).clientId;
   });
   after(async () => {
     await server.close();
@@ -22,9 +33,20 @@ describe('switching account from the consent page', () => {
   });
 
   async function consentPage(browser: Browser) {
-    const query = { client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 's' };
+    const query = {
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      state: 's',
+    };
     let page = await authorizeInBrowser(server, browser, query);
-    page = await browser.submit(`${server.url}/authorize`, page, { username: alice.username, password: alice.password });
+    page = await browser.submit(`${server.url}/authorize`, page, {
+      username: alice.username,
+      password: alice.password,
+    });
     assert.match(page.html, /Signed in as <strong>alice<\/strong>/);
     return page;
   }
@@ -36,7 +58,10 @@ describe('switching account from the consent page', () => {
     const login = await browser.post(`${server.url}/login-switch`, consent.fields);
     assert.equal(login.status, 200);
     assert.match(login.html, /name="password"/);
-    assert.deepEqual((await server.runtime.store.readAll(before, 10)).map((e) => e.type), ['SessionEnded']);
+    assert.deepEqual(
+      (await server.runtime.store.readAll(before, 10)).map((e) => e.type),
+      ['SessionEnded'],
+    );
     assert.match(login.headers.getSetCookie().join('\n'), /tl_session=;/);
   });
 

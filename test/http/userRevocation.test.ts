@@ -67,7 +67,11 @@ describe('disabling a user or changing their password ends what they hold', () =
   async function gql(query: string, variables: Record<string, unknown>) {
     const res = await fetch(`${server.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}`, 'x-request-id': randomUUID() },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${admin.token}`,
+        'x-request-id': randomUUID(),
+      },
       body: JSON.stringify({ query, variables }),
     });
     const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
@@ -80,12 +84,23 @@ describe('disabling a user or changing their password ends what they hold', () =
   /** A signed-in user's holdings: tokens of a redeemed code, a code not yet redeemed, the browser with the session. */
   async function signIn(user: { username: string; password: string }, client = rp) {
     const browser = new Browser();
-    const first = await authorizeWithPkce(server, browser, client.clientId, redirectUri, user, { scope: 'openid orders:read' });
+    const first = await authorizeWithPkce(server, browser, client.clientId, redirectUri, user, {
+      scope: 'openid orders:read',
+    });
     const code = first.params.get('code');
     assert.ok(code, first.page.html);
-    const res = await postForm(server, '/token', { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: first.verifier, ...creds(client) });
+    const res = await postForm(server, '/token', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: first.verifier,
+      ...creds(client),
+    });
     assert.equal(res.status, 200, res.text);
-    const second = await authorizeWithPkce(server, browser, client.clientId, redirectUri, undefined, { scope: 'openid orders:read', prompt: 'none' });
+    const second = await authorizeWithPkce(server, browser, client.clientId, redirectUri, undefined, {
+      scope: 'openid orders:read',
+      prompt: 'none',
+    });
     const pending = second.params.get('code');
     assert.ok(pending, 'the session gives a second code without a login');
     return {
@@ -103,10 +118,23 @@ describe('disabling a user or changing their password ends what they hold', () =
     assert.equal(res.status, 200, res.text);
     return res.body.active as boolean;
   };
-  const refresh = (h: Holdings, client = rp) => postForm(server, '/token', { grant_type: 'refresh_token', refresh_token: h.refresh, ...creds(client) });
+  const refresh = (h: Holdings, client = rp) =>
+    postForm(server, '/token', { grant_type: 'refresh_token', refresh_token: h.refresh, ...creds(client) });
   const redeemPending = (h: Holdings, client = rp) =>
-    postForm(server, '/token', { grant_type: 'authorization_code', code: h.pending.code, redirect_uri: redirectUri, code_verifier: h.pending.verifier, ...creds(client) });
-  const promptNone = async (h: Holdings) => (await authorizeWithPkce(server, h.browser, rp.clientId, redirectUri, undefined, { scope: 'openid', prompt: 'none' })).params;
+    postForm(server, '/token', {
+      grant_type: 'authorization_code',
+      code: h.pending.code,
+      redirect_uri: redirectUri,
+      code_verifier: h.pending.verifier,
+      ...creds(client),
+    });
+  const promptNone = async (h: Holdings) =>
+    (
+      await authorizeWithPkce(server, h.browser, rp.clientId, redirectUri, undefined, {
+        scope: 'openid',
+        prompt: 'none',
+      })
+    ).params;
 
   /** What a resource server reads: the token's bit in its status list (the list's signature is the status-list tests' business). */
   async function statusBit(token: string): Promise<number> {
@@ -118,7 +146,11 @@ describe('disabling a user or changing their password ends what they hold', () =
   async function loginRefused(user: { username: string; password: string }): Promise<void> {
     const page = await authorizeWithPkce(server, new Browser(), rp.clientId, redirectUri, user, { scope: 'openid' });
     assert.equal(page.page.status, 401);
-    assert.match(page.page.html, /Wrong username or password\./, 'the same answer as a wrong password: the form tells nobody which accounts exist or are disabled');
+    assert.match(
+      page.page.html,
+      /Wrong username or password\./,
+      'the same answer as a wrong password: the form tells nobody which accounts exist or are disabled',
+    );
   }
 
   async function logoutFor(sid: string): Promise<Record<string, unknown>> {
@@ -155,7 +187,11 @@ describe('disabling a user or changing their password ends what they hold', () =
     assert.ok(fact, `${type} is in the ledger`);
     assert.equal(fact.metadata.actor, `operator:${admin.clientId}`);
     const follow = events.filter((e) => e.metadata.causationId === fact.id);
-    assert.deepEqual(follow.map((e) => e.type).sort(), ['GrantRevoked', 'GrantRevoked', 'SessionEnded'], 'both grants (redeemed and pending) and the session');
+    assert.deepEqual(
+      follow.map((e) => e.type).sort(),
+      ['GrantRevoked', 'GrantRevoked', 'SessionEnded'],
+      'both grants (redeemed and pending) and the session',
+    );
     for (const e of follow) {
       assert.equal(e.metadata.actor, fact.metadata.actor);
       assert.equal(e.metadata.correlationId, fact.metadata.correlationId);
@@ -169,7 +205,9 @@ describe('disabling a user or changing their password ends what they hold', () =
     assert.equal(await active(h.access), true);
     assert.equal(await statusBit(h.access), 0);
     const before = await ledgerHead(server);
-    await gql('mutation($sub: ID!) { disableUser(sub: $sub, reason: "left the company") { disabled } }', { sub: user.sub });
+    await gql('mutation($sub: ID!) { disableUser(sub: $sub, reason: "left the company") { disabled } }', {
+      sub: user.sub,
+    });
     const logout = await logoutFor(h.sid);
     assert.equal(logout.sub, user.sub);
     assert.equal(logout.aud, rp.clientId);
@@ -188,7 +226,10 @@ describe('disabling a user or changing their password ends what they hold', () =
     const h = await signIn(user);
     const before = await ledgerHead(server);
     const password = 'a brand new passphrase';
-    await gql('mutation($sub: ID!, $p: String!) { setUserPassword(sub: $sub, password: $p, reason: "reported stolen") { sub } }', { sub: user.sub, p: password });
+    await gql(
+      'mutation($sub: ID!, $p: String!) { setUserPassword(sub: $sub, password: $p, reason: "reported stolen") { sub } }',
+      { sub: user.sub, p: password },
+    );
     await logoutFor(h.sid);
     await assertNothingWorks(h);
     await loginRefused(user);
@@ -205,7 +246,10 @@ describe('disabling a user or changing their password ends what they hold', () =
   it('setUserPassword with keepSessions: true leaves sessions, grants and tokens working', async () => {
     const user = await createUser(server);
     const h = await signIn(user);
-    await gql('mutation($sub: ID!, $p: String!) { setUserPassword(sub: $sub, password: $p, reason: "routine", keepSessions: true) { sub } }', { sub: user.sub, p: 'another long passphrase' });
+    await gql(
+      'mutation($sub: ID!, $p: String!) { setUserPassword(sub: $sub, password: $p, reason: "routine", keepSessions: true) { sub } }',
+      { sub: user.sub, p: 'another long passphrase' },
+    );
     assert.equal(await active(h.access), true);
     assert.equal((await redeemPending(h)).status, 200);
     assert.equal((await refresh(h)).status, 200);
@@ -216,19 +260,31 @@ describe('disabling a user or changing their password ends what they hold', () =
     const c = await relyingParty();
     const user = await createUser(server);
     const h = await signIn(user, c);
-    const cc = await postForm(server, '/token', { grant_type: 'client_credentials', scope: 'orders:read', ...creds(c) });
+    const cc = await postForm(server, '/token', {
+      grant_type: 'client_credentials',
+      scope: 'orders:read',
+      ...creds(c),
+    });
     assert.equal(cc.status, 200, cc.text);
     const ccToken = cc.body.access_token as string;
     const before = await ledgerHead(server);
-    await gql('mutation($id: ID!) { disableClient(clientId: $id, reason: "compromised") { disabled } }', { id: c.clientId });
+    await gql('mutation($id: ID!) { disableClient(clientId: $id, reason: "compromised") { disabled } }', {
+      id: c.clientId,
+    });
     for (const token of [h.access, h.refresh, ccToken]) assert.equal(await active(token), false);
     assert.deepEqual([await statusBit(h.access), await statusBit(ccToken)], [1, 1]);
     const head = await ledgerHead(server);
-    for (const res of [await refresh(h, c), await redeemPending(h, c), await postForm(server, '/token', { grant_type: 'client_credentials', ...creds(c) })]) {
+    for (const res of [
+      await refresh(h, c),
+      await redeemPending(h, c),
+      await postForm(server, '/token', { grant_type: 'client_credentials', ...creds(c) }),
+    ]) {
       assert.equal(res.status, 401, res.text);
       assert.equal(res.body.error, 'invalid_client');
     }
-    const authorize = await authorizeWithPkce(server, h.browser, c.clientId, redirectUri, undefined, { scope: 'openid' });
+    const authorize = await authorizeWithPkce(server, h.browser, c.clientId, redirectUri, undefined, {
+      scope: 'openid',
+    });
     assert.equal(authorize.page.status, 400);
     assert.equal(authorize.page.location, null, 'no redirect to a disabled client');
     assert.equal(await ledgerHead(server), head, 'the refusals wrote nothing');
@@ -237,9 +293,17 @@ describe('disabling a user or changing their password ends what they hold', () =
     assert.equal(fact.metadata.actor, `operator:${admin.clientId}`);
     const follow = events.filter((e) => e.metadata.causationId === fact.id);
     assert.deepEqual(follow.map((e) => e.type).sort(), ['GrantRevoked', 'GrantRevoked', 'TokenRevoked']);
-    for (const e of follow) assert.deepEqual([e.metadata.actor, e.metadata.correlationId], [fact.metadata.actor, fact.metadata.correlationId]);
+    for (const e of follow)
+      assert.deepEqual(
+        [e.metadata.actor, e.metadata.correlationId],
+        [fact.metadata.actor, fact.metadata.correlationId],
+      );
     // Another client asking prompt=none meets a signed-in user (consent is what it lacks, not a login).
-    assert.equal((await promptNone(h)).get('error'), 'consent_required', "the user's session stays: it is theirs, and other clients use it");
+    assert.equal(
+      (await promptNone(h)).get('error'),
+      'consent_required',
+      "the user's session stays: it is theirs, and other clients use it",
+    );
   });
 
   it('a refresh in flight while the password change is recorded gives nothing that works', async () => {
@@ -250,10 +314,22 @@ describe('disabling a user or changing their password ends what they hold', () =
     const client = rt.runner.view(clientsProjection).byId.get(rp.clientId)!;
     const ctx = { actor: 'operator:test', correlationId: randomUUID() };
     // The rotation has read the views; the revocation is written while it mints and signs.
-    const rotation = rotateRefreshToken(rt, { grantId: held.grantId, jti: held.jti, client, scope: undefined, held, resource: [] }, ctx);
-    const { position } = await rt.ledger.append(`user-${user.sub}`, [{ type: 'UserSessionsRevoked', data: { sub: user.sub } }], 'stream_exists', ctx);
+    const rotation = rotateRefreshToken(
+      rt,
+      { grantId: held.grantId, jti: held.jti, client, scope: undefined, held, resource: [] },
+      ctx,
+    );
+    const { position } = await rt.ledger.append(
+      `user-${user.sub}`,
+      [{ type: 'UserSessionsRevoked', data: { sub: user.sub } }],
+      'stream_exists',
+      ctx,
+    );
     await rt.runner.waitFor(position);
-    const outcome = await rotation.then((tokens) => tokens, (err: unknown) => err);
+    const outcome = await rotation.then(
+      (tokens) => tokens,
+      (err: unknown) => err,
+    );
     if (outcome instanceof GrantError) {
       assert.equal(outcome.code, 'invalid_grant');
     } else {
@@ -268,10 +344,15 @@ describe('disabling a user or changing their password ends what they hold', () =
   it('the user event alone is enough: with no per-grant record written (a crash right after it), nothing works, before and after a restart', async () => {
     const user = await createUser(server);
     const h = await signIn(user);
-    const { position } = await server.runtime.ledger.append(`user-${user.sub}`, [{ type: 'UserDisabled', data: { sub: user.sub } }], 'stream_exists', {
-      actor: 'operator:test',
-      correlationId: randomUUID(),
-    });
+    const { position } = await server.runtime.ledger.append(
+      `user-${user.sub}`,
+      [{ type: 'UserDisabled', data: { sub: user.sub } }],
+      'stream_exists',
+      {
+        actor: 'operator:test',
+        correlationId: randomUUID(),
+      },
+    );
     await server.runtime.runner.waitFor(position);
     await logoutFor(h.sid);
     await assertNothingWorks(h);

@@ -15,8 +15,27 @@ describe('web message response mode: the server side', () => {
   before(async () => {
     server = await startTestServer();
     await createUser(server, 'alice');
-    spa = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: [redirectUri], response_modes: ['query', 'web_message'], token_endpoint_auth_method: 'none', scope: 'openid' }, null);
-    native = await registerClient(server, { grant_types: ['authorization_code'], redirect_uris: ['com.example.app:/cb'], token_endpoint_auth_method: 'none', scope: 'openid' }, null);
+    spa = await registerClient(
+      server,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: [redirectUri],
+        response_modes: ['query', 'web_message'],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid',
+      },
+      null,
+    );
+    native = await registerClient(
+      server,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: ['com.example.app:/cb'],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid',
+      },
+      null,
+    );
   });
   after(async () => {
     await server.close();
@@ -41,7 +60,15 @@ describe('web message response mode: the server side', () => {
     const json = /<script type="application\/json" id="tl-response">([^<]*)<\/script>/.exec(page.html)![1]!;
     const data = JSON.parse(json);
     assert.equal(data.targetOrigin, 'https://app.example');
-    assert.deepEqual(data.message, { type: 'authorization_response', response: { error: 'login_required', error_description: 'the user is not signed in', state: 'st', iss: server.url } });
+    assert.deepEqual(data.message, {
+      type: 'authorization_response',
+      response: {
+        error: 'login_required',
+        error_description: 'the user is not signed in',
+        state: 'st',
+        iss: server.url,
+      },
+    });
     assert.equal(page.html.includes("'*'"), false);
   });
 
@@ -61,9 +88,10 @@ describe('web message response mode: the server side', () => {
   ] as const) {
     it(`refuses ${name} with an error page and posts no message`, async () => {
       const before = await ledgerHead(server);
-      const url = client === 'native'
-        ? `${server.url}/authorize?${new URLSearchParams({ client_id: native.clientId, redirect_uri: 'com.example.app:/cb', response_type: 'code', response_mode: 'web_message', code_challenge: CHALLENGE, code_challenge_method: 'S256' })}`
-        : query(extra);
+      const url =
+        client === 'native'
+          ? `${server.url}/authorize?${new URLSearchParams({ client_id: native.clientId, redirect_uri: 'com.example.app:/cb', response_type: 'code', response_mode: 'web_message', code_challenge: CHALLENGE, code_challenge_method: 'S256' })}`
+          : query(extra);
       const page = await new Browser().get(url);
       assert.equal(page.status, 400);
       assert.equal(page.html.includes('tl-response'), false);
@@ -81,8 +109,14 @@ describe('web message response mode: the server side', () => {
 
   it('CORS: the token endpoint answers registered public-client origins only; the authorization endpoint never', async () => {
     const preflight = (origin: string) =>
-      fetch(`${server.url}/token`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
-    assert.equal((await preflight('https://app.example')).headers.get('access-control-allow-origin'), 'https://app.example');
+      fetch(`${server.url}/token`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    assert.equal(
+      (await preflight('https://app.example')).headers.get('access-control-allow-origin'),
+      'https://app.example',
+    );
     assert.equal((await preflight('https://evil.example')).headers.get('access-control-allow-origin'), null);
     const authorize = await fetch(query({}), { headers: { origin: 'https://app.example' } });
     assert.equal(authorize.headers.get('access-control-allow-origin'), null);

@@ -14,7 +14,9 @@ export const adminUrl = process.env.TEST_DATABASE_URL || undefined;
 
 if (adminUrl && !/^postgres(ql)?:\/\/\S+$/.test(adminUrl)) {
   // A script's stray output captured with the URL would otherwise fail every test with a connection error.
-  throw new Error(`TEST_DATABASE_URL is not a postgres:// URL (${JSON.stringify(adminUrl.replace(/:[^:@/]*@/, ':***@'))})`);
+  throw new Error(
+    `TEST_DATABASE_URL is not a postgres:// URL (${JSON.stringify(adminUrl.replace(/:[^:@/]*@/, ':***@'))})`,
+  );
 }
 
 /** Why the PostgreSQL tests cannot run here, or undefined when they can. */
@@ -95,7 +97,8 @@ async function createDatabase(name: string, server: string): Promise<void> {
     } catch (err) {
       // Server down or shutting down (57P0x): a restart began between the check and the connection.
       const code = (err as { code?: string }).code ?? '';
-      if (Date.now() > deadline || !(code === 'ECONNREFUSED' || code === 'ECONNRESET' || code.startsWith('57P'))) throw err;
+      if (Date.now() > deadline || !(code === 'ECONNREFUSED' || code === 'ECONNRESET' || code.startsWith('57P')))
+        throw err;
       await pause(500);
     }
   }

@@ -31,19 +31,25 @@ describe('PostgreSQL ledger: global order under concurrent writers', { skip: pos
   });
 
   it('delivers every event exactly once, in position order, with no gap filled later', async () => {
-    const writers = await Promise.all(Array.from({ length: 4 }, () => openPostgresEventStore(db.settings({ DATABASE_POOL_SIZE: '4' }))));
+    const writers = await Promise.all(
+      Array.from({ length: 4 }, () => openPostgresEventStore(db.settings({ DATABASE_POOL_SIZE: '4' }))),
+    );
     const reader = await openPostgresEventStore(db.settings());
     stores.push(...writers, reader);
     let batches = 0;
     const seen: RecordedEvent[] = [];
     const problems: string[] = [];
-    const sub = reader.subscribe(0n, (batch) => {
-      for (const e of batch) {
-        const expected = (seen[seen.length - 1]?.position ?? 0n) + 1n;
-        if (e.position !== expected) problems.push(`got position ${e.position} after ${expected - 1n}`);
-        seen.push(e);
-      }
-    }, { onError: (err) => problems.push(err.message) });
+    const sub = reader.subscribe(
+      0n,
+      (batch) => {
+        for (const e of batch) {
+          const expected = (seen[seen.length - 1]?.position ?? 0n) + 1n;
+          if (e.position !== expected) problems.push(`got position ${e.position} after ${expected - 1n}`);
+          seen.push(e);
+        }
+      },
+      { onError: (err) => problems.push(err.message) },
+    );
 
     // Per writer, 8 concurrent loops of 25 appends: contended transactions, group commits of several appends.
     const appended: string[] = [];
@@ -76,9 +82,14 @@ describe('PostgreSQL ledger: global order under concurrent writers', { skip: pos
     const sizes: number[] = [];
     const store = await openPostgresEventStore(db.settings(), { onBatch: (s) => sizes.push(s.size) });
     stores.push(store);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(`test-${randomUUID()}`, [ev(i)], 'no_stream')));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.append(`test-${randomUUID()}`, [ev(i)], 'no_stream')),
+    );
     assert.ok(sizes.length < 50, `50 appends in ${sizes.length} transactions`);
-    assert.equal(sizes.reduce((a, b) => a + b, 0), 50);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      50,
+    );
     // Acknowledged means committed: another connection reads every one of them now.
     const [row] = await db.sql<{ n: string }>('SELECT count(*) AS n FROM events WHERE position = ANY($1::bigint[])', [
       results.map((r) => r.position.toString()),

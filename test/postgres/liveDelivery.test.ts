@@ -77,7 +77,10 @@ describe('PostgreSQL ledger: live delivery', { skip: postgresSkip }, () => {
 
       await until(() => seen.length === 4, 10_000);
       assert.ok(reader.listening, 'listening again');
-      assert.deepEqual(seen.map((e) => (e.data as { n: number }).n), [0, 1, 2, 3]);
+      assert.deepEqual(
+        seen.map((e) => (e.data as { n: number }).n),
+        [0, 1, 2, 3],
+      );
       // And live again afterwards.
       await writer.append(stream, [ev(4)], 3);
       await until(() => seen.length === 5, 2000);

@@ -5,7 +5,14 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cliClient, serverEnv, signal, spawnServer, type ServerEnv, type ServerProcess } from '../helpers/faultsServer.js';
+import {
+  cliClient,
+  serverEnv,
+  signal,
+  spawnServer,
+  type ServerEnv,
+  type ServerProcess,
+} from '../helpers/faultsServer.js';
 import { removeDir } from '../helpers/server.js';
 import { describeLag, measureRevocationLag } from '../../bench/revocationLag.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from './database.js';
@@ -44,11 +51,22 @@ describe('three server processes on one PostgreSQL ledger', { skip: postgresSkip
     const rows = await db.sql<{ alg: string; n: string }>(
       `SELECT data->>'alg' AS alg, count(*) AS n FROM events WHERE type = 'SigningKeyGenerated' GROUP BY 1 ORDER BY 1`,
     );
-    const keys = await db.sql(`SELECT revision, position, data->>'alg' AS alg, data->>'activatesAt' AS activates, recorded_at FROM events WHERE stream = 'keyring-signing' ORDER BY revision`);
-    assert.deepEqual(rows.map((r) => [r.alg, Number(r.n)]), [['ES256', 1], ['RS256', 1]], JSON.stringify(keys));
+    const keys = await db.sql(
+      `SELECT revision, position, data->>'alg' AS alg, data->>'activatesAt' AS activates, recorded_at FROM events WHERE stream = 'keyring-signing' ORDER BY revision`,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.alg, Number(r.n)]),
+      [
+        ['ES256', 1],
+        ['RS256', 1],
+      ],
+      JSON.stringify(keys),
+    );
     const [version] = await db.sql<{ n: string }>('SELECT count(*) AS n FROM schema_version');
     assert.equal(Number(version!.n), 1, 'the schema was created once');
-    const jwks = await Promise.all(servers.map(async (s) => JSON.stringify(await (await fetch(`${s.url}/jwks`)).json())));
+    const jwks = await Promise.all(
+      servers.map(async (s) => JSON.stringify(await (await fetch(`${s.url}/jwks`)).json())),
+    );
     assert.equal(new Set(jwks).size, 1, 'every instance publishes the same keys');
   });
 
@@ -56,7 +74,10 @@ describe('three server processes on one PostgreSQL ledger', { skip: postgresSkip
     const [a, b, c] = servers as [ServerProcess, ServerProcess, ServerProcess];
     const svc = await cliClient(envs[0]!, 'svc', 'orders:read');
     const rs = await cliClient(envs[0]!, 'rs', '');
-    for (const [name, other] of [['B', b], ['C', c]] as const) {
+    for (const [name, other] of [
+      ['B', b],
+      ['C', c],
+    ] as const) {
       const r = await measureRevocationLag({
         a: { base: a.url },
         b: { base: other.url },

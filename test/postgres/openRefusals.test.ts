@@ -21,7 +21,11 @@ function withPassword(url: string, password: string): string {
 }
 
 async function tableNames(db: TestDatabase): Promise<string[]> {
-  return (await db.sql<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).map((r) => r.t);
+  return (
+    await db.sql<{ t: string }>(
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+    )
+  ).map((r) => r.t);
 }
 
 function assertOneLineWithoutPassword(message: string, password: string): void {
@@ -31,16 +35,30 @@ function assertOneLineWithoutPassword(message: string, password: string): void {
 
 describe('DATABASE_URL settings', () => {
   it('refuses a URL that is not postgres:// and never echoes it', () => {
-    assert.throws(() => loadConfig({ DATABASE_URL: `mysql://u:${PASSWORD_IN_URL}@h/db` }), (err: Error) => {
-      assert.equal(err.message, 'DATABASE_URL is invalid: expected a URL such as postgres://user:password@localhost:5432/token_ledger');
-      return true;
-    });
-    assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://x', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113' }), /both set/);
-    assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://x', DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE="0" is invalid/);
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: `mysql://u:${PASSWORD_IN_URL}@h/db` }),
+      (err: Error) => {
+        assert.equal(
+          err.message,
+          'DATABASE_URL is invalid: expected a URL such as postgres://user:password@localhost:5432/token_ledger',
+        );
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'postgres://x', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113' }),
+      /both set/,
+    );
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'postgres://x', DATABASE_POOL_SIZE: '0' }),
+      /DATABASE_POOL_SIZE="0" is invalid/,
+    );
   });
 
   it('describes the target without the password, in messages and in serialised configuration', () => {
-    const settings = postgresSettings({ DATABASE_URL: `postgresql://app:${PASSWORD_IN_URL}@db.internal:6543/ledger?sslmode=require` })!;
+    const settings = postgresSettings({
+      DATABASE_URL: `postgresql://app:${PASSWORD_IN_URL}@db.internal:6543/ledger?sslmode=require`,
+    })!;
     assert.equal(settings.target, 'postgresql://app@db.internal:6543/ledger');
     assert.equal(settings.poolSize, 10);
     assert.equal(settings.statementTimeoutMs, 10_000);
@@ -64,7 +82,10 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
     const settings = postgresSettings({ DATABASE_URL: withPassword(db.url, PASSWORD_IN_URL) })!;
     await assert.rejects(openPostgresEventStore(settings), (err: Error) => {
       assert.ok(err instanceof StoreUnavailableError);
-      assert.match(err.message, /^cannot open the PostgreSQL ledger at DATABASE_URL \(postgres:\/\/[^:@]+@127\.0\.0\.1:\d+\/tl_test_\w+\): password authentication failed/);
+      assert.match(
+        err.message,
+        /^cannot open the PostgreSQL ledger at DATABASE_URL \(postgres:\/\/[^:@]+@127\.0\.0\.1:\d+\/tl_test_\w+\): password authentication failed/,
+      );
       assertOneLineWithoutPassword(err.message, PASSWORD_IN_URL);
       return true;
     });
@@ -73,10 +94,16 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
 
   it('unreachable host: refused within the connect timeout', async () => {
     const started = Date.now();
-    const settings = postgresSettings({ DATABASE_URL: `postgres://u:${PASSWORD_IN_URL}@127.0.0.1:1/x`, DATABASE_CONNECT_TIMEOUT_MS: '2000' })!;
+    const settings = postgresSettings({
+      DATABASE_URL: `postgres://u:${PASSWORD_IN_URL}@127.0.0.1:1/x`,
+      DATABASE_CONNECT_TIMEOUT_MS: '2000',
+    })!;
     await assert.rejects(openPostgresEventStore(settings), (err: Error) => {
       assert.ok(err instanceof StoreUnavailableError);
-      assert.match(err.message, /^cannot open the PostgreSQL ledger at DATABASE_URL \(postgres:\/\/u@127\.0\.0\.1:1\/x\): .*ECONNREFUSED/);
+      assert.match(
+        err.message,
+        /^cannot open the PostgreSQL ledger at DATABASE_URL \(postgres:\/\/u@127\.0\.0\.1:1\/x\): .*ECONNREFUSED/,
+      );
       assertOneLineWithoutPassword(err.message, PASSWORD_IN_URL);
       return true;
     });
@@ -88,7 +115,10 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
     u.pathname = '/tl_test_missing_database';
     await assert.rejects(openPostgresEventStore(postgresSettings({ DATABASE_URL: u.toString() })!), (err: Error) => {
       assert.ok(err instanceof StoreUnavailableError);
-      assert.match(err.message, /\(postgres:\/\/\S+\/tl_test_missing_database\): database "tl_test_missing_database" does not exist \(create it, or name another database in DATABASE_URL\)$/);
+      assert.match(
+        err.message,
+        /\(postgres:\/\/\S+\/tl_test_missing_database\): database "tl_test_missing_database" does not exist \(create it, or name another database in DATABASE_URL\)$/,
+      );
       return true;
     });
   });
@@ -99,13 +129,19 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
       await foreign.sql('CREATE TABLE events (id serial PRIMARY KEY, body text)');
       await assert.rejects(openPostgresEventStore(foreign.settings()), (err: Error) => {
         assert.ok(err instanceof StoreCorruptError);
-        assert.match(err.message, /^DATABASE_URL \(postgres:\/\/\S+\/tl_test_\w+\) is not a token-ledger database: it has no schema_version table/);
+        assert.match(
+          err.message,
+          /^DATABASE_URL \(postgres:\/\/\S+\/tl_test_\w+\) is not a token-ledger database: it has no schema_version table/,
+        );
         return true;
       });
       assert.deepEqual(await tableNames(foreign), ['events']);
       await foreign.sql('DROP TABLE events');
       await foreign.sql('CREATE TABLE customers (id int)');
-      await assert.rejects(openPostgresEventStore(foreign.settings()), /is not a token-ledger database: it holds other tables \(customers\)/);
+      await assert.rejects(
+        openPostgresEventStore(foreign.settings()),
+        /is not a token-ledger database: it holds other tables \(customers\)/,
+      );
       assert.deepEqual(await tableNames(foreign), ['customers']);
     } finally {
       await foreign.drop();
@@ -121,7 +157,10 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
     await db.sql('UPDATE schema_version SET version = 99');
     await assert.rejects(openPostgresEventStore(db.settings()), (err: Error) => {
       assert.ok(err instanceof StoreCorruptError);
-      assert.match(err.message, /holds a ledger written by a newer token-ledger \(schema version 99; this version knows 1\): upgrade token-ledger$/);
+      assert.match(
+        err.message,
+        /holds a ledger written by a newer token-ledger \(schema version 99; this version knows 1\): upgrade token-ledger$/,
+      );
       return true;
     });
     await db.sql('UPDATE schema_version SET version = 1');
@@ -133,7 +172,10 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
       await replica.sql(`ALTER DATABASE ${replica.name} SET default_transaction_read_only = on`);
       await assert.rejects(openPostgresEventStore(replica.settings()), (err: Error) => {
         assert.ok(err instanceof StoreUnavailableError);
-        assert.match(err.message, /^DATABASE_URL \(\S+\) is read-only \(default_transaction_read_only is on\): token-ledger needs a writable primary$/);
+        assert.match(
+          err.message,
+          /^DATABASE_URL \(\S+\) is read-only \(default_transaction_read_only is on\): token-ledger needs a writable primary$/,
+        );
         return true;
       });
       assert.deepEqual(await tableNames(replica), []);
@@ -146,17 +188,33 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
     const dataDir = tempDir();
     try {
       const url = withPassword(db.url, PASSWORD_IN_URL);
-      const env = { DATABASE_URL: url, DATA_DIR: dataDir, KEY_ENCRYPTION_SECRET: 'k'.repeat(32), PORT: String(await freePort()), LOG_LEVEL: 'silent' };
-      for (const ran of [await runNode(SERVER, [], env), await runCli(['verify'], env), await runCli(['clients', 'list'], env)]) {
+      const env = {
+        DATABASE_URL: url,
+        DATA_DIR: dataDir,
+        KEY_ENCRYPTION_SECRET: 'k'.repeat(32),
+        PORT: String(await freePort()),
+        LOG_LEVEL: 'silent',
+      };
+      for (const ran of [
+        await runNode(SERVER, [], env),
+        await runCli(['verify'], env),
+        await runCli(['clients', 'list'], env),
+      ]) {
         assert.equal(ran.code, 1, ran.stderr);
         assert.equal(ran.stderr.trim().split('\n').length, 1, ran.stderr);
-        assert.match(ran.stderr, /^token-ledger: cannot open the PostgreSQL ledger at DATABASE_URL \(postgres:\/\/\S+@127\.0\.0\.1:\d+\/tl_test_\w+\): password authentication failed/);
+        assert.match(
+          ran.stderr,
+          /^token-ledger: cannot open the PostgreSQL ledger at DATABASE_URL \(postgres:\/\/\S+@127\.0\.0\.1:\d+\/tl_test_\w+\): password authentication failed/,
+        );
         assert.ok(!(ran.stdout + ran.stderr).includes(PASSWORD_IN_URL));
       }
       // Without KEY_ENCRYPTION_SECRET: every instance must share it, so a local file will not do.
       const noSecret = await runNode(SERVER, [], { ...env, DATABASE_URL: db.url, KEY_ENCRYPTION_SECRET: '' });
       assert.equal(noSecret.code, 1);
-      assert.match(noSecret.stderr, /^token-ledger: KEY_ENCRYPTION_SECRET is missing: expected the same secret on every instance sharing a PostgreSQL ledger\n$/);
+      assert.match(
+        noSecret.stderr,
+        /^token-ledger: KEY_ENCRYPTION_SECRET is missing: expected the same secret on every instance sharing a PostgreSQL ledger\n$/,
+      );
     } finally {
       removeDir(dataDir);
     }

@@ -28,12 +28,24 @@ export interface Load {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function issue(base: string, auth: Auth): Promise<{ status: number; token?: string; retryAfter: string | null; error?: string }> {
+export async function issue(
+  base: string,
+  auth: Auth,
+): Promise<{ status: number; token?: string; retryAfter: string | null; error?: string }> {
   const res = await post(`${base}/token`, { grant_type: 'client_credentials' }, auth);
-  return { status: res.status, token: res.body?.access_token, retryAfter: res.headers.get('retry-after'), error: res.body?.error };
+  return {
+    status: res.status,
+    token: res.body?.access_token,
+    retryAfter: res.headers.get('retry-after'),
+    error: res.body?.error,
+  };
 }
 
-export async function introspect(base: string, auth: Auth, token: string): Promise<{ status: number; active?: boolean }> {
+export async function introspect(
+  base: string,
+  auth: Auth,
+  token: string,
+): Promise<{ status: number; active?: boolean }> {
   const res = await post(`${base}/introspect`, { token }, auth);
   return { status: res.status, active: res.body?.active };
 }
@@ -56,7 +68,15 @@ export function startLoad(base: string, auth: Auth, toRevoke: string[], workers 
       if (token && running) {
         started = Date.now();
         const res = await post(`${base}/revoke`, { token }, auth);
-        outcomes.push({ kind: 'revoke', status: res.status, token, retryAfter: res.headers.get('retry-after'), error: res.body?.error, started, ended: Date.now() });
+        outcomes.push({
+          kind: 'revoke',
+          status: res.status,
+          token,
+          retryAfter: res.headers.get('retry-after'),
+          error: res.body?.error,
+          started,
+          ended: Date.now(),
+        });
       }
       await pause(20);
     }
@@ -97,25 +117,43 @@ export function assertNo200Within(outcomes: Outcome[], from: number, to: number)
  * After recovery: every 200 issuance is in the ledger and introspects active on `base`; every 200
  * revocation is recorded and introspects inactive.
  */
-export async function assertAcknowledgedWritesKept(db: TestDatabase, base: string, rs: Auth, outcomes: Outcome[]): Promise<{ issued: number; revoked: number }> {
+export async function assertAcknowledgedWritesKept(
+  db: TestDatabase,
+  base: string,
+  rs: Auth,
+  outcomes: Outcome[],
+): Promise<{ issued: number; revoked: number }> {
   const issued = outcomes.filter((o) => o.kind === 'issue' && o.status === 200).map((o) => o.token!);
   const revoked = outcomes.filter((o) => o.kind === 'revoke' && o.status === 200).map((o) => o.token!);
   const inLedger = async (type: string, tokens: string[]) => {
-    const rows = await db.sql<{ h: string }>(`SELECT data->>'tokenHash' AS h FROM events WHERE type = $1 AND data->>'tokenHash' = ANY($2::text[])`, [
-      type,
-      tokens.map(sha256),
-    ]);
+    const rows = await db.sql<{ h: string }>(
+      `SELECT data->>'tokenHash' AS h FROM events WHERE type = $1 AND data->>'tokenHash' = ANY($2::text[])`,
+      [type, tokens.map(sha256)],
+    );
     const present = new Set(rows.map((r) => r.h));
     return tokens.filter((t) => !present.has(sha256(t)));
   };
-  assert.deepEqual(await inLedger('AccessTokenIssued', issued), [], 'an acknowledged issuance is missing from the ledger');
-  assert.deepEqual(await inLedger('TokenRevoked', revoked), [], 'an acknowledged revocation is missing from the ledger');
+  assert.deepEqual(
+    await inLedger('AccessTokenIssued', issued),
+    [],
+    'an acknowledged issuance is missing from the ledger',
+  );
+  assert.deepEqual(
+    await inLedger('TokenRevoked', revoked),
+    [],
+    'an acknowledged revocation is missing from the ledger',
+  );
   const revokedSet = new Set(revoked);
   for (const token of issued) {
     if (revokedSet.has(token)) continue;
-    assert.deepEqual(await introspect(base, rs, token), { status: 200, active: true }, 'a token acknowledged with 200 is active');
+    assert.deepEqual(
+      await introspect(base, rs, token),
+      { status: 200, active: true },
+      'a token acknowledged with 200 is active',
+    );
   }
-  for (const token of revoked) assert.deepEqual(await introspect(base, rs, token), { status: 200, active: false }, 'a 200 revocation holds');
+  for (const token of revoked)
+    assert.deepEqual(await introspect(base, rs, token), { status: 200, active: false }, 'a 200 revocation holds');
   return { issued: issued.length, revoked: revoked.length };
 }
 

@@ -7,11 +7,27 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cliClient, post, serverEnv, signal, spawnServer, type ServerEnv, type ServerProcess } from '../helpers/faultsServer.js';
+import {
+  cliClient,
+  post,
+  serverEnv,
+  signal,
+  spawnServer,
+  type ServerEnv,
+  type ServerProcess,
+} from '../helpers/faultsServer.js';
 import { removeDir } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from './database.js';
-import { assertAcknowledgedWritesKept, assertNo200Within, assertOnly200Or503, introspect, issue, startLoad, timeUntil } from './outageLoad.js';
+import {
+  assertAcknowledgedWritesKept,
+  assertNo200Within,
+  assertOnly200Or503,
+  introspect,
+  issue,
+  startLoad,
+  timeUntil,
+} from './outageLoad.js';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,7 +45,12 @@ describe('an instance cut off from PostgreSQL by the network', { skip: postgresS
     const viaProxy = new URL(db.url);
     viaProxy.port = String(proxy.port);
     // A (through the proxy) creates the schema and keys first; B (direct) joins it.
-    envs.push({ ...(await serverEnv()), DATABASE_URL: viaProxy.toString(), DATABASE_CONNECT_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' });
+    envs.push({
+      ...(await serverEnv()),
+      DATABASE_URL: viaProxy.toString(),
+      DATABASE_CONNECT_TIMEOUT_MS: '1000',
+      LOG_LEVEL: 'warn',
+    });
     envs.push({ ...(await serverEnv()), DATABASE_URL: db.url });
     servers.push(await spawnServer(envs[0]!, {}, undefined, undefined, (line) => logA.push(line)));
     servers.push(await spawnServer(envs[1]!));
@@ -69,7 +90,12 @@ describe('an instance cut off from PostgreSQL by the network', { skip: postgresS
     // Written through B while A cannot see the database.
     assert.equal((await post(`${b.url}/revoke`, { token: revokedElsewhere }, svc)).status, 200);
     await pause(300);
-    for (const token of kept) assert.deepEqual(await introspect(a.url, rs, token), { status: 200, active: true }, 'introspection answers from the views');
+    for (const token of kept)
+      assert.deepEqual(
+        await introspect(a.url, rs, token),
+        { status: 200, active: true },
+        'introspection answers from the views',
+      );
     const refused = await issue(a.url, svc);
     assert.deepEqual([refused.status, refused.error, refused.retryAfter], [503, 'temporarily_unavailable', '1']);
     await pause(1500);
@@ -78,8 +104,16 @@ describe('an instance cut off from PostgreSQL by the network', { skip: postgresS
     const duringOutage = assertNo200Within(load.outcomes, cutAt + 100, reopenAt);
     assert.ok(duringOutage > 0, 'the load ran during the outage');
 
-    const writesBack = await timeUntil(async () => (await issue(a.url, svc)).status === 200, 15_000, 'A takes writes again');
-    const caughtUp = await timeUntil(async () => (await introspect(a.url, rs, revokedElsewhere)).active === false, 15_000, 'A sees the revocation made through B');
+    const writesBack = await timeUntil(
+      async () => (await issue(a.url, svc)).status === 200,
+      15_000,
+      'A takes writes again',
+    );
+    const caughtUp = await timeUntil(
+      async () => (await introspect(a.url, rs, revokedElsewhere)).active === false,
+      15_000,
+      'A sees the revocation made through B',
+    );
     await pause(300);
     const outcomes = await load.stop();
     assertOnly200Or503(outcomes);
@@ -88,12 +122,18 @@ describe('an instance cut off from PostgreSQL by the network', { skip: postgresS
     console.log(
       `# cut off ${reopenAt - cutAt} ms: ${outcomes.length} writes (${kept200.issued} issuances and ${kept200.revoked} revocations answered 200, all in the ledger; ${refusedCount} answered 503)`,
     );
-    console.log(`# after reconnecting: writes accepted again in ${writesBack} ms, revocation through B seen on A ${writesBack + caughtUp} ms after`);
+    console.log(
+      `# after reconnecting: writes accepted again in ${writesBack} ms, revocation through B seen on A ${writesBack + caughtUp} ms after`,
+    );
     assert.ok(refusedCount > 0, 'some writes were refused while cut off');
     const listenerLines = logA.filter((l) => l.includes('ledger listener lost its connection'));
     assert.ok(listenerLines.length > 0, 'the lost LISTEN connection is in the server log');
     // The listener's own backoff (up to 5 s) may reopen it after the pool already took writes again.
-    await timeUntil(async () => logA.some((l) => l.includes('ledger listener reconnected')), 10_000, 'the reconnection is in the server log');
+    await timeUntil(
+      async () => logA.some((l) => l.includes('ledger listener reconnected')),
+      10_000,
+      'the reconnection is in the server log',
+    );
     const password = new URL(db.url).password;
     assert.ok(!password || !logA.some((l) => l.includes(password)), 'the log names no password');
   });

@@ -19,10 +19,32 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { cliClient, serverEnv, signal, spawnServer, type ServerEnv, type ServerProcess } from '../helpers/faultsServer.js';
+import {
+  cliClient,
+  serverEnv,
+  signal,
+  spawnServer,
+  type ServerEnv,
+  type ServerProcess,
+} from '../helpers/faultsServer.js';
 import { removeDir } from '../helpers/server.js';
-import { adminUrl, createTestDatabase, databasesInUseElsewhere, postgresSkip, RESTART_MARKER, type TestDatabase } from './database.js';
-import { assertAcknowledgedWritesKept, assertNo200Within, assertOnly200Or503, introspect, issue, startLoad, timeUntil } from './outageLoad.js';
+import {
+  adminUrl,
+  createTestDatabase,
+  databasesInUseElsewhere,
+  postgresSkip,
+  RESTART_MARKER,
+  type TestDatabase,
+} from './database.js';
+import {
+  assertAcknowledgedWritesKept,
+  assertNo200Within,
+  assertOnly200Or503,
+  introspect,
+  issue,
+  startLoad,
+  timeUntil,
+} from './outageLoad.js';
 
 const run = promisify(execFile);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,7 +55,8 @@ const OTHERS_WAIT_MS = 40_000;
 function localCluster(): { version: string; name: string } | string {
   if (postgresSkip) return postgresSkip;
   const url = new URL(adminUrl!);
-  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname)) return 'TEST_DATABASE_URL is not a local server';
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname))
+    return 'TEST_DATABASE_URL is not a local server';
   if (process.getuid?.() !== 0) return 'restarting PostgreSQL needs root';
   let listing: string;
   try {
@@ -98,7 +121,9 @@ describe('PostgreSQL restarted under load', { skip: typeof cluster === 'string' 
     ).catch(() => undefined);
     if (othersGone === undefined) {
       rmSync(RESTART_MARKER, { force: true });
-      t.skip(`other PostgreSQL tests kept running for ${OTHERS_WAIT_MS / 1000} s: not restarting the server under them`);
+      t.skip(
+        `other PostgreSQL tests kept running for ${OTHERS_WAIT_MS / 1000} s: not restarting the server under them`,
+      );
       return;
     }
 
@@ -111,7 +136,12 @@ describe('PostgreSQL restarted under load', { skip: typeof cluster === 'string' 
     let downTo = downFrom;
     let upAt = downFrom;
     try {
-      for (const token of kept) assert.deepEqual(await introspect(a.url, rs, token), { status: 200, active: true }, 'introspection answers from the views');
+      for (const token of kept)
+        assert.deepEqual(
+          await introspect(a.url, rs, token),
+          { status: 200, active: true },
+          'introspection answers from the views',
+        );
       const refused = await issue(a.url, svc);
       assert.deepEqual([refused.status, refused.error, refused.retryAfter], [503, 'temporarily_unavailable', '1']);
       await pause(Math.max(0, DOWN_MS - (Date.now() - downFrom)));
@@ -125,7 +155,11 @@ describe('PostgreSQL restarted under load', { skip: typeof cluster === 'string' 
     const duringOutage = assertNo200Within(load.outcomes, downFrom, downTo);
     assert.ok(duringOutage > 0, 'the load ran while the server was down');
 
-    const writesBack = await timeUntil(async () => (await issue(a.url, svc)).status === 200, 15_000, 'writes accepted again');
+    const writesBack = await timeUntil(
+      async () => (await issue(a.url, svc)).status === 200,
+      15_000,
+      'writes accepted again',
+    );
     await pause(300);
     const outcomes = await load.stop();
     assertOnly200Or503(outcomes);
@@ -134,7 +168,9 @@ describe('PostgreSQL restarted under load', { skip: typeof cluster === 'string' 
     console.log(
       `# server stopped in ${downFrom - stopAt} ms, down ${downTo - downFrom} ms, started in ${upAt - downTo} ms; writes accepted again ${writesBack} ms after the start returned`,
     );
-    console.log(`# ${outcomes.length} writes: ${acked.issued} issuances and ${acked.revoked} revocations answered 200 (all in the ledger), ${refusedCount} answered 503`);
+    console.log(
+      `# ${outcomes.length} writes: ${acked.issued} issuances and ${acked.revoked} revocations answered 200 (all in the ledger), ${refusedCount} answered 503`,
+    );
     assert.ok(refusedCount > 0, 'some writes were refused while the server was down');
   });
 });

@@ -15,7 +15,16 @@ import { removeDir, startTestServer, type TestServer } from '../helpers/server.j
 import { ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser, type Page } from '../helpers/browser.js';
 import { authorizeInBrowser, createUser } from '../helpers/flow.js';
-import { CHALLENGE, VERIFIER, assertErrorPage, expectAuthorizeError, expectErrorPage, expectOAuthError, unchangedLedger, webMessageResponse } from './support.js';
+import {
+  CHALLENGE,
+  VERIFIER,
+  assertErrorPage,
+  expectAuthorizeError,
+  expectErrorPage,
+  expectOAuthError,
+  unchangedLedger,
+  webMessageResponse,
+} from './support.js';
 
 const REDIRECT = 'https://spa.example/cb';
 const LOOPBACK = 'http://127.0.0.1/cb';
@@ -35,9 +44,30 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
   before(async () => {
     server = await startTestServer();
     alice = await createUser(server, 'alice');
-    const pub: Partial<ClientMetadata> = { grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none', scope: 'openid orders:read' };
-    spa = (await registerClient(server, { ...pub, redirect_uris: [REDIRECT, 'https://spa.example/other', LOOPBACK], post_logout_redirect_uris: [POST_LOGOUT], response_modes: ['query', 'form_post', 'web_message'] }, null)).clientId;
-    other = (await registerClient(server, { ...pub, redirect_uris: [REDIRECT], post_logout_redirect_uris: ['https://other.example/bye'] }, null)).clientId;
+    const pub: Partial<ClientMetadata> = {
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+      scope: 'openid orders:read',
+    };
+    spa = (
+      await registerClient(
+        server,
+        {
+          ...pub,
+          redirect_uris: [REDIRECT, 'https://spa.example/other', LOOPBACK],
+          post_logout_redirect_uris: [POST_LOGOUT],
+          response_modes: ['query', 'form_post', 'web_message'],
+        },
+        null,
+      )
+    ).clientId;
+    other = (
+      await registerClient(
+        server,
+        { ...pub, redirect_uris: [REDIRECT], post_logout_redirect_uris: ['https://other.example/bye'] },
+        null,
+      )
+    ).clientId;
     localhostApp = (await registerClient(server, { ...pub, redirect_uris: ['http://localhost/cb'] }, null)).clientId;
   });
   after(async () => {
@@ -46,18 +76,39 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
   });
 
   const query = (extra: Record<string, string> = {}) =>
-    new URLSearchParams({ client_id: spa, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid orders:read', code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 'st', ...extra }).toString();
+    new URLSearchParams({
+      client_id: spa,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'openid orders:read',
+      code_challenge: CHALLENGE,
+      code_challenge_method: 'S256',
+      state: 'st',
+      ...extra,
+    }).toString();
   const authorizeUrl = (extra: Record<string, string> = {}) => `${server.url}/authorize?${query(extra)}`;
 
   /** A signed-in, consented browser and a fresh code for spa at REDIRECT. */
   async function freshCode(browser = new Browser(), extra: Record<string, string> = {}): Promise<string> {
-    const page = await authorizeInBrowser(server, browser, Object.fromEntries(new URLSearchParams(query(extra))), alice);
+    const page = await authorizeInBrowser(
+      server,
+      browser,
+      Object.fromEntries(new URLSearchParams(query(extra))),
+      alice,
+    );
     assert.equal(page.status, 303, page.html.slice(0, 300));
     const code = new URL(page.location!).searchParams.get('code');
     assert.ok(code);
     return code!;
   }
-  const redeem = (code: string, extra: Record<string, string> = {}) => ({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER, client_id: spa, ...extra });
+  const redeem = (code: string, extra: Record<string, string> = {}) => ({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT,
+    code_verifier: VERIFIER,
+    client_id: spa,
+    ...extra,
+  });
   const appended = async (from: bigint) => (await server.runtime.store.readAll(from, 1000)).map((e) => e.type);
 
   describe('CWE-601 open redirect: redirect_uri is matched exactly; a mismatch is an error page, never a redirect', () => {
@@ -90,16 +141,24 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       ['loopback with port 0', 'http://127.0.0.1:0/cb'],
       ['a port on a registered localhost (no port exception for localhost)', 'http://localhost:51234/cb', 'localhost'],
       ['127.0.0.1 for a registered localhost', 'http://127.0.0.1/cb', 'localhost'],
-      ['another client\'s registered URI', 'https://other.example/bye'],
+      ["another client's registered URI", 'https://other.example/bye'],
     ];
     for (const [label, uri, client] of tricks) {
       it(`CWE-601 open redirect: ${label} (${uri}) → error page`, async () => {
-        await expectErrorPage(server, authorizeUrl({ redirect_uri: uri, ...(client ? { client_id: localhostApp } : {}) }), new Browser(), /redirect_uri is not registered/);
+        await expectErrorPage(
+          server,
+          authorizeUrl({ redirect_uri: uri, ...(client ? { client_id: localhostApp } : {}) }),
+          new Browser(),
+          /redirect_uri is not registered/,
+        );
       });
     }
     for (const mode of ['form_post', 'web_message']) {
       it(`CWE-601 open redirect: a mismatch with response_mode=${mode} → error page, no auto-post and no postMessage`, async () => {
-        const page = await expectErrorPage(server, authorizeUrl({ redirect_uri: 'https://evil.example/cb', response_mode: mode }));
+        const page = await expectErrorPage(
+          server,
+          authorizeUrl({ redirect_uri: 'https://evil.example/cb', response_mode: mode }),
+        );
         assert.equal(/<form|tl-response/.test(page.html), false);
       });
     }
@@ -111,7 +170,15 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
   });
 
   describe('CWE-79 / CWE-601 script-scheme redirect: javascript: (any case), data: and vbscript: URIs', () => {
-    const schemes = ['javascript:alert(1)', 'JavaScript:alert(document.domain)', 'JAVASCRIPT://spa.example/%0Aalert(1)', 'java\tscript:alert(1)', ' javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox(1)'];
+    const schemes = [
+      'javascript:alert(1)',
+      'JavaScript:alert(document.domain)',
+      'JAVASCRIPT://spa.example/%0Aalert(1)',
+      'java\tscript:alert(1)',
+      ' javascript:alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'vbscript:msgbox(1)',
+    ];
     const metadata = (uris: Partial<ClientMetadata>): ClientMetadata => ({
       grant_types: ['authorization_code'],
       redirect_uris: [REDIRECT],
@@ -127,7 +194,16 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
         for (const field of [{ redirect_uris: [uri] }, { post_logout_redirect_uris: [uri] }]) {
           await unchangedLedger(server, () =>
             assert.rejects(
-              handleClientCommand(server.runtime, { type: 'RegisterClient', clientId: `js-${randomUUID().slice(0, 8)}`, metadata: metadata(field), secret: null }, { actor: 'operator:test', correlationId: randomUUID() }),
+              handleClientCommand(
+                server.runtime,
+                {
+                  type: 'RegisterClient',
+                  clientId: `js-${randomUUID().slice(0, 8)}`,
+                  metadata: metadata(field),
+                  secret: null,
+                },
+                { actor: 'operator:test', correlationId: randomUUID() },
+              ),
               (err: unknown) => err instanceof ClientMetadataError && err.code === 'invalid_redirect_uri',
             ),
           );
@@ -135,7 +211,12 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       });
       it(`CWE-601 script-scheme redirect: /authorize with redirect_uri=${JSON.stringify(uri)} shows an error page in every response mode`, async () => {
         for (const mode of ['query', 'form_post', 'web_message']) {
-          const page = await expectErrorPage(server, authorizeUrl({ redirect_uri: uri, response_mode: mode }), new Browser(), /redirect_uri is not registered/);
+          const page = await expectErrorPage(
+            server,
+            authorizeUrl({ redirect_uri: uri, response_mode: mode }),
+            new Browser(),
+            /redirect_uri is not registered/,
+          );
           assert.equal(/javascript:|vbscript:|data:text/i.test(page.headers.get('location') ?? ''), false);
           assert.equal(/<form|tl-response/.test(page.html), false, 'nothing is posted anywhere');
         }
@@ -148,7 +229,12 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     it('CWE-757 PKCE downgrade: no code_challenge (a verifier without a challenge) → invalid_request', () =>
       expectAuthorizeError(server, without('code_challenge'), REDIRECT, 'invalid_request'));
     it('CWE-757 PKCE downgrade: code_challenge_method=plain → invalid_request', () =>
-      expectAuthorizeError(server, query({ code_challenge_method: 'plain', code_challenge: VERIFIER }), REDIRECT, 'invalid_request'));
+      expectAuthorizeError(
+        server,
+        query({ code_challenge_method: 'plain', code_challenge: VERIFIER }),
+        REDIRECT,
+        'invalid_request',
+      ));
     it('CWE-757 PKCE downgrade: code_challenge without a method (plain by default in RFC 7636) → invalid_request', () =>
       expectAuthorizeError(server, without('code_challenge_method'), REDIRECT, 'invalid_request'));
     it('CWE-757 PKCE downgrade: code_challenge_method=s256 (wrong case) → invalid_request', () =>
@@ -165,12 +251,33 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     it('CWE-863 code injection: another client redeeming the code → invalid_grant', async () =>
       refuse(server, '/token', redeem(await freshCode(), { client_id: other }), {}, 400, 'invalid_grant'));
     it('CWE-863 code injection: another registered redirect_uri of the same client → invalid_grant', async () =>
-      refuse(server, '/token', redeem(await freshCode(), { redirect_uri: 'https://spa.example/other' }), {}, 400, 'invalid_grant'));
+      refuse(
+        server,
+        '/token',
+        redeem(await freshCode(), { redirect_uri: 'https://spa.example/other' }),
+        {},
+        400,
+        'invalid_grant',
+      ));
     it('CWE-863 code injection: an unregistered redirect_uri → invalid_grant', async () =>
-      refuse(server, '/token', redeem(await freshCode(), { redirect_uri: 'https://evil.example/cb' }), {}, 400, 'invalid_grant'));
+      refuse(
+        server,
+        '/token',
+        redeem(await freshCode(), { redirect_uri: 'https://evil.example/cb' }),
+        {},
+        400,
+        'invalid_grant',
+      ));
     it('CWE-863 code injection: a refresh token presented by another client → invalid_grant', async () => {
       const tokens = (await postForm(server, '/token', redeem(await freshCode()))).body;
-      await refuse(server, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: other }, {}, 400, 'invalid_grant');
+      await refuse(
+        server,
+        '/token',
+        { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: other },
+        {},
+        400,
+        'invalid_grant',
+      );
     });
   });
 
@@ -181,7 +288,8 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       const before = await ledgerHead(server);
       const results = await Promise.all(Array.from({ length: N }, () => postForm(server, '/token', redeem(code))));
       assert.equal(results.filter((r) => r.status === 200).length, 1);
-      for (const r of results.filter((x) => x.status !== 200)) assert.deepEqual([r.status, r.body.error], [400, 'invalid_grant']);
+      for (const r of results.filter((x) => x.status !== 200))
+        assert.deepEqual([r.status, r.body.error], [400, 'invalid_grant']);
       const types = await appended(before);
       assert.equal(types.filter((t) => t === 'AuthorizationCodeRedeemed').length, 1);
       assert.equal(types.filter((t) => t === 'AccessTokenIssued').length, 1);
@@ -192,10 +300,17 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       const tokens = (await postForm(server, '/token', redeem(await freshCode()))).body;
       const before = await ledgerHead(server);
       const results = await Promise.all(
-        Array.from({ length: N }, () => postForm(server, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: spa })),
+        Array.from({ length: N }, () =>
+          postForm(server, '/token', {
+            grant_type: 'refresh_token',
+            refresh_token: tokens.refresh_token,
+            client_id: spa,
+          }),
+        ),
       );
       assert.equal(results.filter((r) => r.status === 200).length, 1);
-      for (const r of results.filter((x) => x.status !== 200)) assert.deepEqual([r.status, r.body.error], [400, 'invalid_grant']);
+      for (const r of results.filter((x) => x.status !== 200))
+        assert.deepEqual([r.status, r.body.error], [400, 'invalid_grant']);
       const types = await appended(before);
       assert.equal(types.filter((t) => t === 'RefreshTokenRotated').length, 1);
       assert.equal(types.filter((t) => t === 'RefreshTokenIssued').length, 1);
@@ -219,13 +334,26 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
         assert.equal(response.state, 'st');
       });
       it(`CWE-346 mix-up: response_mode=${mode} error carries iss and state`, async () => {
-        const page = await unchangedLedger(server, () => new Browser().get(authorizeUrl({ response_mode: mode, prompt: 'none' })));
-        assert.deepEqual(responseOf(page, mode), { error: 'login_required', error_description: 'the user is not signed in', state: 'st', iss: server.url });
+        const page = await unchangedLedger(server, () =>
+          new Browser().get(authorizeUrl({ response_mode: mode, prompt: 'none' })),
+        );
+        assert.deepEqual(responseOf(page, mode), {
+          error: 'login_required',
+          error_description: 'the user is not signed in',
+          state: 'st',
+          iss: server.url,
+        });
       });
     }
     it('CWE-346 mix-up: a denied consent (access_denied) and a validation error carry iss', async () => {
       const browser = new Browser();
-      const consent = await authorizeInBrowser(server, browser, Object.fromEntries(new URLSearchParams(query({ client_id: other }))), alice, 'deny');
+      const consent = await authorizeInBrowser(
+        server,
+        browser,
+        Object.fromEntries(new URLSearchParams(query({ client_id: other }))),
+        alice,
+        'deny',
+      );
       const denied = new URL(consent.location!);
       assert.equal(denied.searchParams.get('error'), 'access_denied');
       assert.equal(denied.searchParams.get('iss'), server.url);
@@ -242,39 +370,84 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     }
     const NOT_REGISTERED = /post_logout_redirect_uri is not registered/;
     const cases: Array<[string, (hint: string) => Record<string, string>, RegExp]> = [
-      ['an unregistered URI with id_token_hint', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'https://evil.example/' }), NOT_REGISTERED],
-      ['an unregistered URI with client_id', () => ({ client_id: spa, post_logout_redirect_uri: 'https://evil.example/' }), NOT_REGISTERED],
+      [
+        'an unregistered URI with id_token_hint',
+        (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'https://evil.example/' }),
+        NOT_REGISTERED,
+      ],
+      [
+        'an unregistered URI with client_id',
+        () => ({ client_id: spa, post_logout_redirect_uri: 'https://evil.example/' }),
+        NOT_REGISTERED,
+      ],
       ['a URI with no client named', () => ({ post_logout_redirect_uri: POST_LOGOUT }), NOT_REGISTERED],
-      ['another client\'s registered URI', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'https://other.example/bye' }), NOT_REGISTERED],
-      ['the registered URI with a trailing slash', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: `${POST_LOGOUT}/` }), NOT_REGISTERED],
-      ['the registered URI in another case', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: POST_LOGOUT.toUpperCase() }), NOT_REGISTERED],
-      ['a javascript: URI', (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'javascript:alert(1)' }), NOT_REGISTERED],
-      ['client_id disagreeing with the hint', (hint) => ({ id_token_hint: hint, client_id: other, post_logout_redirect_uri: 'https://other.example/bye' }), /client_id does not match the id_token_hint/],
-      ['a forged id_token_hint', (hint) => ({ id_token_hint: `${hint.slice(0, -4)}AAAA`, post_logout_redirect_uri: POST_LOGOUT }), /id_token_hint is not an ID token issued by this server/],
-      ['an alg none id_token_hint naming the signed-in user', () => ({ id_token_hint: new UnsecuredJWT({ sub: alice.sub, aud: spa }).setIssuer(server.url).encode(), post_logout_redirect_uri: POST_LOGOUT }), /id_token_hint is not an ID token issued by this server/],
+      [
+        "another client's registered URI",
+        (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'https://other.example/bye' }),
+        NOT_REGISTERED,
+      ],
+      [
+        'the registered URI with a trailing slash',
+        (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: `${POST_LOGOUT}/` }),
+        NOT_REGISTERED,
+      ],
+      [
+        'the registered URI in another case',
+        (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: POST_LOGOUT.toUpperCase() }),
+        NOT_REGISTERED,
+      ],
+      [
+        'a javascript: URI',
+        (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: 'javascript:alert(1)' }),
+        NOT_REGISTERED,
+      ],
+      [
+        'client_id disagreeing with the hint',
+        (hint) => ({ id_token_hint: hint, client_id: other, post_logout_redirect_uri: 'https://other.example/bye' }),
+        /client_id does not match the id_token_hint/,
+      ],
+      [
+        'a forged id_token_hint',
+        (hint) => ({ id_token_hint: `${hint.slice(0, -4)}AAAA`, post_logout_redirect_uri: POST_LOGOUT }),
+        /id_token_hint is not an ID token issued by this server/,
+      ],
+      [
+        'an alg none id_token_hint naming the signed-in user',
+        () => ({
+          id_token_hint: new UnsecuredJWT({ sub: alice.sub, aud: spa }).setIssuer(server.url).encode(),
+          post_logout_redirect_uri: POST_LOGOUT,
+        }),
+        /id_token_hint is not an ID token issued by this server/,
+      ],
     ];
     for (const [label, params, message] of cases) {
       it(`CWE-601 open redirect at logout: ${label} → error page, session kept`, async () => {
         const browser = new Browser();
         const hint = await idToken(browser);
-        const page = await unchangedLedger(server, () => browser.get(`${server.url}/logout?${new URLSearchParams(params(hint))}`));
+        const page = await unchangedLedger(server, () =>
+          browser.get(`${server.url}/logout?${new URLSearchParams(params(hint))}`),
+        );
         assertErrorPage(page, message);
         const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
         assert.ok(new URL(silent.location!).searchParams.get('code'), 'the session survived');
       });
     }
-    it('CWE-287 token confusion at logout: the user\'s own access token as id_token_hint → error page, session kept', async () => {
+    it("CWE-287 token confusion at logout: the user's own access token as id_token_hint → error page, session kept", async () => {
       const browser = new Browser();
       const tokens = (await postForm(server, '/token', redeem(await freshCode(browser)))).body;
       const hint = { id_token_hint: tokens.access_token, post_logout_redirect_uri: POST_LOGOUT };
-      const page = await unchangedLedger(server, () => browser.get(`${server.url}/logout?${new URLSearchParams(hint)}`));
+      const page = await unchangedLedger(server, () =>
+        browser.get(`${server.url}/logout?${new URLSearchParams(hint)}`),
+      );
       assertErrorPage(page, /id_token_hint is not an ID token issued by this server/);
       const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
       assert.ok(new URL(silent.location!).searchParams.get('code'), 'the session survived');
     });
     it('CWE-601 open redirect at logout: the registered URI with a valid hint does redirect (control)', async () => {
       const browser = new Browser();
-      const page = await browser.get(`${server.url}/logout?${new URLSearchParams({ id_token_hint: await idToken(browser), post_logout_redirect_uri: POST_LOGOUT, state: 's' })}`);
+      const page = await browser.get(
+        `${server.url}/logout?${new URLSearchParams({ id_token_hint: await idToken(browser), post_logout_redirect_uri: POST_LOGOUT, state: 's' })}`,
+      );
       assert.equal(page.status, 303);
       assert.equal(page.location, `${POST_LOGOUT}?state=s`);
     });
@@ -285,7 +458,11 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     async function refused(browser: Browser, path: string, form: Record<string, string>) {
       const page = await unchangedLedger(server, () => browser.post(`${server.url}${path}`, form));
       assertErrorPage(page, INVALID);
-      assert.equal(page.headers.getSetCookie().some((c) => c.startsWith('tl_session=')), false, 'no session started');
+      assert.equal(
+        page.headers.getSetCookie().some((c) => c.startsWith('tl_session=')),
+        false,
+        'no session started',
+      );
       return page;
     }
     it('CWE-352 CSRF: the binding cookie is HttpOnly and SameSite=Lax, and the forms carry a CSRF token', async () => {
@@ -296,14 +473,18 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       assert.match(cookie ?? '', /SameSite=Lax/i);
       assert.ok(login.fields.csrf && login.fields.interaction);
     });
-    it('CWE-352 CSRF on login: missing, forged, or another browser\'s token → error page, nothing written', async () => {
+    it("CWE-352 CSRF on login: missing, forged, or another browser's token → error page, nothing written", async () => {
       const browser = new Browser();
       const login = await browser.get(authorizeUrl());
       const creds = { username: 'alice', password: alice.password };
       const { csrf: _drop, ...noCsrf } = login.fields;
       await refused(browser, '/login', { ...noCsrf, ...creds });
       await refused(browser, '/login', { ...login.fields, csrf: 'forged', ...creds });
-      await refused(browser, '/login', { ...login.fields, csrf: login.fields.csrf!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')), ...creds });
+      await refused(browser, '/login', {
+        ...login.fields,
+        csrf: login.fields.csrf!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+        ...creds,
+      });
       // The attacker's own, valid form, posted from the victim's browser (a different binding cookie).
       const victim = new Browser();
       await victim.get(authorizeUrl());
@@ -316,12 +497,20 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       const login = await browser.get(authorizeUrl());
       const sealed = login.fields.interaction!;
       const flipped = `${sealed.slice(0, 20)}${sealed[20] === 'A' ? 'B' : 'A'}${sealed.slice(21)}`;
-      await refused(browser, '/login', { ...login.fields, interaction: flipped, username: 'alice', password: alice.password });
+      await refused(browser, '/login', {
+        ...login.fields,
+        interaction: flipped,
+        username: 'alice',
+        password: alice.password,
+      });
     });
-    it('CWE-352 CSRF on consent: missing, forged, or another browser\'s token → error page, no consent written', async () => {
+    it("CWE-352 CSRF on consent: missing, forged, or another browser's token → error page, no consent written", async () => {
       const browser = new Browser();
       const login = await browser.get(authorizeUrl({ client_id: localhostApp, redirect_uri: 'http://localhost/cb' }));
-      const consent = await browser.submit(`${server.url}/authorize`, login, { username: 'alice', password: alice.password });
+      const consent = await browser.submit(`${server.url}/authorize`, login, {
+        username: 'alice',
+        password: alice.password,
+      });
       assert.match(consent.html, /name="decision"/, 'the consent page');
       const { csrf: _drop, ...noCsrf } = consent.fields;
       await refused(browser, '/consent', { ...noCsrf, decision: 'approve' });
@@ -346,11 +535,19 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       // A new browser session (tl_bind is gone) with the session cookie still there: what a cross-site link meets.
       const crossSite = new Browser();
       crossSite.cookies.set('tl_session', browser.cookies.get('tl_session')!);
-      const ask = await unchangedLedger(server, () => crossSite.get(`${server.url}/logout?${new URLSearchParams({ client_id: spa, post_logout_redirect_uri: POST_LOGOUT })}`));
+      const ask = await unchangedLedger(server, () =>
+        crossSite.get(
+          `${server.url}/logout?${new URLSearchParams({ client_id: spa, post_logout_redirect_uri: POST_LOGOUT })}`,
+        ),
+      );
       assert.equal(ask.status, 200);
       assert.equal(ask.location, null);
       assert.match(ask.html, /Sign out\?/);
-      assert.equal(ask.headers.getSetCookie().some((c) => c.startsWith('tl_session=')), false, 'the session cookie is left alone');
+      assert.equal(
+        ask.headers.getSetCookie().some((c) => c.startsWith('tl_session=')),
+        false,
+        'the session cookie is left alone',
+      );
       const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
       assert.ok(new URL(silent.location!).searchParams.get('code'), 'still signed in');
       // The user who does want to sign out confirms, in that browser.
@@ -364,7 +561,10 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       const browser = new Browser();
       const login = await browser.get(authorizeUrl({ prompt: 'consent' }));
       assert.match(login.html, /name="password"/);
-      const consent = await browser.submit(`${server.url}/authorize`, login, { username: 'alice', password: alice.password });
+      const consent = await browser.submit(`${server.url}/authorize`, login, {
+        username: 'alice',
+        password: alice.password,
+      });
       assert.match(consent.html, /name="decision"/, 'the consent page');
       const logout = await browser.get(`${server.url}/logout`);
       assert.match(logout.html, /Sign out\?/);
@@ -376,7 +576,11 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
           const cold = new Browser();
           cold.cookies.set('tl_bind', browser.cookies.get('tl_bind')!);
           await refused(cold, target, { ...page.fields, ...answers });
-          await refused(browser, target, { ...page.fields, ...answers, decision: target === '/logout/confirm' ? 'logout' : 'approve' });
+          await refused(browser, target, {
+            ...page.fields,
+            ...answers,
+            decision: target === '/logout/confirm' ? 'logout' : 'approve',
+          });
         }
       }
       const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
@@ -389,11 +593,14 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       assert.equal(page.headers.get('x-frame-options'), 'DENY', what);
       assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, what);
     };
-    it('CWE-1021 clickjacking: login, consent, logout confirmation, signed-out and error pages send frame-ancestors \'none\' and X-Frame-Options: DENY', async () => {
+    it("CWE-1021 clickjacking: login, consent, logout confirmation, signed-out and error pages send frame-ancestors 'none' and X-Frame-Options: DENY", async () => {
       const browser = new Browser();
       const login = await browser.get(authorizeUrl({ client_id: localhostApp, redirect_uri: 'http://localhost/cb' }));
       denyFraming(login, 'login');
-      const consent = await browser.submit(`${server.url}/authorize`, login, { username: 'alice', password: alice.password });
+      const consent = await browser.submit(`${server.url}/authorize`, login, {
+        username: 'alice',
+        password: alice.password,
+      });
       assert.match(consent.html, /name="decision"/);
       denyFraming(consent, 'consent');
       const ask = await browser.get(`${server.url}/logout`);
@@ -406,7 +613,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       const explorer = await fetch(`${server.url}/graphql`);
       assert.equal(explorer.headers.get('x-frame-options'), 'DENY', 'GraphQL explorer');
     });
-    it('CWE-1021 clickjacking: the web_message page may be framed by the client\'s own origin only (silent renewal), and says so without X-Frame-Options', async () => {
+    it("CWE-1021 clickjacking: the web_message page may be framed by the client's own origin only (silent renewal), and says so without X-Frame-Options", async () => {
       const page = await new Browser().get(authorizeUrl({ response_mode: 'web_message', prompt: 'none' }));
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors https:\/\/spa\.example(;|$)/);

@@ -16,7 +16,11 @@ describe('client enumeration and advertised scopes', () => {
     server = await startTestServer();
     basicClient = await registerClient(server, {});
     disabled = await registerClient(server, {});
-    await handleClientCommand(server.runtime, { type: 'DisableClient', clientId: disabled.clientId }, { actor: 'operator:test', correlationId: randomUUID() });
+    await handleClientCommand(
+      server.runtime,
+      { type: 'DisableClient', clientId: disabled.clientId },
+      { actor: 'operator:test', correlationId: randomUUID() },
+    );
     await registerClient(server, { scope: 'ledger:admin ledger:audit reports:read' });
   });
   after(async () => {
@@ -36,17 +40,26 @@ describe('client enumeration and advertised scopes', () => {
     // client_secret_post against a client_secret_basic registration, with a wrong secret: no hint of the registration.
     const post = await refusal({ client_id: basicClient.clientId, client_secret: 'wrong secret' }, {});
     assert.equal(await refusal({ client_id: 'nobody-registered', client_secret: 'wrong secret' }, {}), post);
-    assert.equal(await refusal({ client_id: basicClient.clientId }, {}), await refusal({ client_id: 'nobody-registered' }, {}));
+    assert.equal(
+      await refusal({ client_id: basicClient.clientId }, {}),
+      await refusal({ client_id: 'nobody-registered' }, {}),
+    );
   });
 
   it('the right secret sent with the wrong method is told which method the client registered', async () => {
     const text = await refusal({ client_id: basicClient.clientId, client_secret: basicClient.secret! }, {});
-    assert.match(JSON.parse(text).error_description, /registered with token_endpoint_auth_method client_secret_basic but used client_secret_post/);
+    assert.match(
+      JSON.parse(text).error_description,
+      /registered with token_endpoint_auth_method client_secret_basic but used client_secret_post/,
+    );
   });
 
   it('discovery leaves the operator scopes (ledger:*) out of scopes_supported', async () => {
     const scopes = (await discover(server)).scopes_supported ?? [];
     assert.ok(scopes.includes('reports:read'), scopes.join(' '));
-    assert.deepEqual(scopes.filter((s) => s.startsWith('ledger:')), []);
+    assert.deepEqual(
+      scopes.filter((s) => s.startsWith('ledger:')),
+      [],
+    );
   });
 });

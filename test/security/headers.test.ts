@@ -25,49 +25,129 @@ const REDIRECT = 'https://app.example/cb';
 /** One request to every endpoint and page, the full code flow in each response mode, and the errors. */
 async function sweep(server: TestServer): Promise<Seen[]> {
   const seen: Seen[] = [];
-  const note = (label: string, res: { status: number; headers: Headers }, secret = false) => void seen.push({ label, status: res.status, headers: res.headers, secret });
+  const note = (label: string, res: { status: number; headers: Headers }, secret = false) =>
+    void seen.push({ label, status: res.status, headers: res.headers, secret });
   const get = async (path: string, init: RequestInit = {}) => {
     const res = await fetch(`${server.url}${path}`, { redirect: 'manual', ...init });
     await res.arrayBuffer();
     return res;
   };
   const user = await createUser(server, `u-${randomUUID().slice(0, 8)}`);
-  const app = await registerClient(server, { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [REDIRECT], post_logout_redirect_uris: ['https://app.example/bye'], response_modes: ['query', 'form_post', 'web_message'], scope: 'openid profile', token_endpoint_auth_method: 'none' }, null);
+  const app = await registerClient(
+    server,
+    {
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [REDIRECT],
+      post_logout_redirect_uris: ['https://app.example/bye'],
+      response_modes: ['query', 'form_post', 'web_message'],
+      scope: 'openid profile',
+      token_endpoint_auth_method: 'none',
+    },
+    null,
+  );
   const svc = await registerClient(server, { scope: 'orders:read ledger:audit' });
   const auth = basic(svc.clientId, svc.secret!);
 
-  for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks', '/healthz', '/readyz', '/metrics', '/status-lists', '/sdk/web-message.js', '/sdk/web-message.d.ts', '/no-such-path', '/graphql']) {
+  for (const path of [
+    '/.well-known/openid-configuration',
+    '/.well-known/oauth-authorization-server',
+    '/jwks',
+    '/healthz',
+    '/readyz',
+    '/metrics',
+    '/status-lists',
+    '/sdk/web-message.js',
+    '/sdk/web-message.d.ts',
+    '/no-such-path',
+    '/graphql',
+  ]) {
     note(`GET ${path}`, await get(path));
   }
-  note('CORS preflight /token', await get('/token', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } }));
+  note(
+    'CORS preflight /token',
+    await get('/token', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    }),
+  );
 
   const cc = await postForm(server, '/token', { grant_type: 'client_credentials' }, auth);
   note('POST /token (client_credentials)', cc, true);
   const token = cc.body.access_token as string;
-  note('POST /token (error)', await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(svc.clientId, 'wrong')));
-  note('POST /token (bad content type)', await get('/token', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }));
+  note(
+    'POST /token (error)',
+    await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(svc.clientId, 'wrong')),
+  );
+  note(
+    'POST /token (bad content type)',
+    await get('/token', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }),
+  );
   note('POST /introspect', await postForm(server, '/introspect', { token }, auth), true);
-  note('POST /introspect (JWT answer)', await get('/introspect', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/token-introspection+jwt', ...auth }, body: `token=${token}` }), true);
-  note('POST /graphql', await get('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"query":"{ tokens(first: 1) { totalCount } }"}' }));
+  note(
+    'POST /introspect (JWT answer)',
+    await get('/introspect', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/token-introspection+jwt',
+        ...auth,
+      },
+      body: `token=${token}`,
+    }),
+    true,
+  );
+  note(
+    'POST /graphql',
+    await get('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{"query":"{ tokens(first: 1) { totalCount } }"}',
+    }),
+  );
   note('GET /status-lists/:id', await get(`/status-lists/${encodeURIComponent('0')}`));
   note('GET /userinfo (no token)', await get('/userinfo'));
 
   const browser = new Browser();
-  const q = (extra: Record<string, string> = {}) => `/authorize?${new URLSearchParams({ client_id: app.clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid profile', code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', ...extra })}`;
-  note('GET /authorize (error page)', await new Browser().get(`${server.url}${q({ redirect_uri: 'https://evil.example/' })}`));
+  const q = (extra: Record<string, string> = {}) =>
+    `/authorize?${new URLSearchParams({ client_id: app.clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid profile', code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', ...extra })}`;
+  note(
+    'GET /authorize (error page)',
+    await new Browser().get(`${server.url}${q({ redirect_uri: 'https://evil.example/' })}`),
+  );
   note('GET /authorize (error redirect)', await new Browser().get(`${server.url}${q({ prompt: 'none' })}`));
   const login = await browser.get(`${server.url}${q()}`);
   note('GET /authorize (login page)', login);
-  const consent = await browser.submit(`${server.url}/authorize`, login, { username: user.username, password: user.password });
+  const consent = await browser.submit(`${server.url}/authorize`, login, {
+    username: user.username,
+    password: user.password,
+  });
   note('POST /login (consent page)', consent);
   const callback = await browser.submit(`${server.url}/authorize`, consent, { decision: 'approve' });
   assert.ok(new URL(callback.location!).searchParams.get('code'));
   note('POST /consent (303 with a code)', callback, true);
   const code = new URL(callback.location!).searchParams.get('code')!;
-  const tokens = await postForm(server, '/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER, client_id: app.clientId });
+  const tokens = await postForm(server, '/token', {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT,
+    code_verifier: VERIFIER,
+    client_id: app.clientId,
+  });
   note('POST /token (authorization_code)', tokens, true);
-  note('POST /token (refresh_token)', await postForm(server, '/token', { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: app.clientId }), true);
-  note('GET /userinfo', await get('/userinfo', { headers: { authorization: `Bearer ${tokens.body.access_token}` } }), true);
+  note(
+    'POST /token (refresh_token)',
+    await postForm(server, '/token', {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.body.refresh_token,
+      client_id: app.clientId,
+    }),
+    true,
+  );
+  note(
+    'GET /userinfo',
+    await get('/userinfo', { headers: { authorization: `Bearer ${tokens.body.access_token}` } }),
+    true,
+  );
   note('GET /authorize (303 with a code, session)', await browser.get(`${server.url}${q()}`), true);
   const posted = await browser.get(`${server.url}${q({ response_mode: 'form_post' })}`);
   assert.ok(posted.fields.code);
@@ -75,7 +155,10 @@ async function sweep(server: TestServer): Promise<Seen[]> {
   const message = await browser.get(`${server.url}${q({ response_mode: 'web_message' })}`);
   assert.ok(webMessageResponse(message).response.code);
   note('GET /authorize (web_message page with a code)', message, true);
-  note('GET /authorize (web_message error page)', await new Browser().get(`${server.url}${q({ response_mode: 'web_message', prompt: 'none' })}`));
+  note(
+    'GET /authorize (web_message error page)',
+    await new Browser().get(`${server.url}${q({ response_mode: 'web_message', prompt: 'none' })}`),
+  );
   note('POST /revoke', await postForm(server, '/revoke', { token, client_id: svc.clientId }, auth));
   const ask = await browser.get(`${server.url}/logout`);
   note('GET /logout (confirmation page)', ask);
@@ -106,7 +189,8 @@ describe('response headers', () => {
     for (const s of seen.filter((x) => x.label.startsWith('POST /token ('))) {
       assert.equal(s.headers.get('cache-control'), 'no-store', s.label);
     }
-    for (const s of seen.filter((x) => x.label.startsWith('POST /token (') && x.status === 200)) assert.equal(s.headers.get('pragma'), 'no-cache', s.label);
+    for (const s of seen.filter((x) => x.label.startsWith('POST /token (') && x.status === 200))
+      assert.equal(s.headers.get('pragma'), 'no-cache', s.label);
   });
 
   it('CWE-430 MIME sniffing: X-Content-Type-Options: nosniff on every response, errors, redirects and preflights included', () => {
@@ -114,7 +198,7 @@ describe('response headers', () => {
     for (const s of seen) assert.equal(s.headers.get('x-content-type-options'), 'nosniff', `${s.label} (${s.status})`);
   });
 
-  it('CWE-79 / CWE-1021: every HTML response has a Content-Security-Policy with default-src \'none\', base-uri \'none\' and frame-ancestors', () => {
+  it("CWE-79 / CWE-1021: every HTML response has a Content-Security-Policy with default-src 'none', base-uri 'none' and frame-ancestors", () => {
     const html = seen.filter((s) => /^text\/html/.test(s.headers.get('content-type') ?? ''));
     assert.ok(html.length >= 10, `${html.length} HTML pages`);
     for (const s of html) {

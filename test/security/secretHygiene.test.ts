@@ -60,15 +60,28 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
     });
     // Anything that bypasses the logger and prints to the console counts too.
     const consoleLines: string[] = [];
-    const original = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
-    for (const name of Object.keys(original) as Array<keyof typeof original>) console[name] = (...args: unknown[]) => void consoleLines.push(args.map(String).join(' '));
+    const original = {
+      log: console.log,
+      info: console.info,
+      warn: console.warn,
+      error: console.error,
+      debug: console.debug,
+    };
+    for (const name of Object.keys(original) as Array<keyof typeof original>)
+      console[name] = (...args: unknown[]) => void consoleLines.push(args.map(String).join(' '));
     const answers: string[] = [];
     const cliDiagnostics: string[] = [];
     const liveFiles: Array<[string, string]> = [];
 
     const dataDir = tempDir();
     const port = await freePort();
-    const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'debug' };
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ISSUER: `http://127.0.0.1:${port}`,
+      LOG_LEVEL: 'debug',
+    };
     const config = loadConfig(env);
     const running = await startServer(config, { logger: { level: config.logLevel, redact: REDACT, stream } });
     const server = { ...running, dataDir, env } as TestServer;
@@ -86,17 +99,57 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       };
 
       // ── CLI: a generated client secret, a chosen one, and a user password (flag and environment).
-      const rp = await cli(['clients', 'create', '--client-id', 'rp', '--grant-types', 'authorization_code,refresh_token', '--redirect-uris', 'https://rp.example/cb', '--post-logout-redirect-uris', 'https://rp.example/bye', '--scope', 'openid profile email orders:read', '--token-endpoint-auth-method', 'client_secret_post', '--response-modes', 'query,form_post,web_message', '--json']);
+      const rp = await cli([
+        'clients',
+        'create',
+        '--client-id',
+        'rp',
+        '--grant-types',
+        'authorization_code,refresh_token',
+        '--redirect-uris',
+        'https://rp.example/cb',
+        '--post-logout-redirect-uris',
+        'https://rp.example/bye',
+        '--scope',
+        'openid profile email orders:read',
+        '--token-endpoint-auth-method',
+        'client_secret_post',
+        '--response-modes',
+        'query,form_post,web_message',
+        '--json',
+      ]);
       const rpSecret = keep('CLI-generated client secret', rp.client_secret);
       const chosen = keep('CLI-chosen client secret', `chosen-${randomUUID()}`);
-      await cli(['clients', 'create', '--client-id', 'svc-opaque', '--grant-types', 'client_credentials', '--access-token-format', 'opaque', '--client-secret', chosen, '--json']);
+      await cli([
+        'clients',
+        'create',
+        '--client-id',
+        'svc-opaque',
+        '--grant-types',
+        'client_credentials',
+        '--access-token-format',
+        'opaque',
+        '--client-secret',
+        chosen,
+        '--json',
+      ]);
       const password = keep('CLI password (environment)', `pw-${randomUUID()}`);
-      const bob = await cli(['users', 'create', '--username', 'bob', '--email', 'bob@example.com', '--email-verified', '--json'], { TOKEN_LEDGER_PASSWORD: password });
+      const bob = await cli(
+        ['users', 'create', '--username', 'bob', '--email', 'bob@example.com', '--email-verified', '--json'],
+        { TOKEN_LEDGER_PASSWORD: password },
+      );
       const flagPassword = keep('CLI password (flag)', `pw-${randomUUID()}`);
       await cli(['users', 'create', '--username', 'dave', '--password', flagPassword, '--json']);
-      await seen(() => running.runtime.runner.view(clientsProjection).byId.has('svc-opaque') && !!findUserByUsername(running.runtime, 'dave'));
+      await seen(
+        () =>
+          running.runtime.runner.view(clientsProjection).byId.has('svc-opaque') &&
+          !!findUserByUsername(running.runtime, 'dave'),
+      );
 
-      const svc = await registerClient(server, { client_id: 'svc-jwt', scope: 'orders:read ledger:admin ledger:audit' });
+      const svc = await registerClient(server, {
+        client_id: 'svc-jwt',
+        scope: 'orders:read ledger:admin ledger:audit',
+      });
       keep('client secret', svc.secret);
       const rs = await registerClient(server, { client_id: 'rs', scope: '' });
       keep('client secret', rs.secret);
@@ -113,12 +166,21 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       };
 
       // ── Client credentials, JWT and opaque, and failed attempts with wrong secrets.
-      const operator = (await token({ grant_type: 'client_credentials', scope: 'ledger:admin ledger:audit' }, credentials('svc-jwt', svc.secret!))).body.access_token as string;
-      const opaque = (await token({ grant_type: 'client_credentials' }, credentials('svc-opaque', chosen))).body.access_token as string;
+      const operator = (
+        await token(
+          { grant_type: 'client_credentials', scope: 'ledger:admin ledger:audit' },
+          credentials('svc-jwt', svc.secret!),
+        )
+      ).body.access_token as string;
+      const opaque = (await token({ grant_type: 'client_credentials' }, credentials('svc-opaque', chosen))).body
+        .access_token as string;
       assert.equal(opaque.split('.').length, 1, 'opaque');
       const wrong = keep('wrong client secret', `wrong-${randomUUID()}`);
       assert.equal((await token({ grant_type: 'client_credentials' }, credentials('svc-jwt', wrong))).status, 401);
-      assert.equal((await token({ grant_type: 'client_credentials', client_id: 'rp', client_secret: wrong })).status, 401);
+      assert.equal(
+        (await token({ grant_type: 'client_credentials', client_id: 'rp', client_secret: wrong })).status,
+        401,
+      );
 
       // ── Authorization code + PKCE with login (a wrong password first) and consent.
       const browser = new Browser();
@@ -129,7 +191,10 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       const challenge = await oauth.calculatePKCECodeChallenge(verifier);
       const login = await browser.get(authorize({ code_challenge: challenge }));
       const badPassword = keep('wrong password', `bad-pw-${randomUUID()}`);
-      const refusedLogin = await browser.submit(`${running.url}/authorize`, login, { username: 'bob', password: badPassword });
+      const refusedLogin = await browser.submit(`${running.url}/authorize`, login, {
+        username: 'bob',
+        password: badPassword,
+      });
       assert.equal(refusedLogin.status, 401);
       const consent = await browser.submit(`${running.url}/authorize`, refusedLogin, { username: 'bob', password });
       assert.match(consent.html, /name="decision"/);
@@ -138,65 +203,184 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       keep('session cookie', browser.cookies.get('tl_session'));
       keep('binding cookie', browser.cookies.get('tl_bind'));
       const code = keep('authorization code', new URL(callback.location!).searchParams.get('code'));
-      const tokens = (await token({ grant_type: 'authorization_code', code, redirect_uri: 'https://rp.example/cb', code_verifier: verifier, client_id: 'rp', client_secret: rpSecret })).body;
+      const tokens = (
+        await token({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: 'https://rp.example/cb',
+          code_verifier: verifier,
+          client_id: 'rp',
+          client_secret: rpSecret,
+        })
+      ).body;
       assert.ok(tokens.id_token && tokens.refresh_token);
 
       // form_post and web_message carry codes in HTML bodies.
       const second = keep('code_verifier', oauth.generateRandomCodeVerifier());
-      const posted = await browser.get(authorize({ code_challenge: await oauth.calculatePKCECodeChallenge(second), response_mode: 'form_post' }));
+      const posted = await browser.get(
+        authorize({ code_challenge: await oauth.calculatePKCECodeChallenge(second), response_mode: 'form_post' }),
+      );
       const postedCode = keep('authorization code (form_post)', posted.fields.code);
-      const fresh = (await token({ grant_type: 'authorization_code', code: postedCode, redirect_uri: 'https://rp.example/cb', code_verifier: second, client_id: 'rp', client_secret: rpSecret })).body;
+      const fresh = (
+        await token({
+          grant_type: 'authorization_code',
+          code: postedCode,
+          redirect_uri: 'https://rp.example/cb',
+          code_verifier: second,
+          client_id: 'rp',
+          client_secret: rpSecret,
+        })
+      ).body;
       const message = await browser.get(authorize({ code_challenge: challenge, response_mode: 'web_message' }));
       const messageCode = keep('authorization code (web_message)', webMessageResponse(message).response.code);
-      assert.equal((await token({ grant_type: 'authorization_code', code: messageCode, redirect_uri: 'https://rp.example/cb', code_verifier: verifier, client_id: 'rp', client_secret: rpSecret })).status, 200);
+      assert.equal(
+        (
+          await token({
+            grant_type: 'authorization_code',
+            code: messageCode,
+            redirect_uri: 'https://rp.example/cb',
+            code_verifier: verifier,
+            client_id: 'rp',
+            client_secret: rpSecret,
+          })
+        ).status,
+        200,
+      );
 
       // ── Refresh rotation, and the rotated-out token presented again.
-      const rotated = (await token({ grant_type: 'refresh_token', refresh_token: fresh.refresh_token, client_id: 'rp', client_secret: rpSecret })).body;
+      const rotated = (
+        await token({
+          grant_type: 'refresh_token',
+          refresh_token: fresh.refresh_token,
+          client_id: 'rp',
+          client_secret: rpSecret,
+        })
+      ).body;
       assert.ok(rotated.refresh_token);
-      assert.equal((await token({ grant_type: 'refresh_token', refresh_token: fresh.refresh_token, client_id: 'rp', client_secret: rpSecret })).status, 400);
+      assert.equal(
+        (
+          await token({
+            grant_type: 'refresh_token',
+            refresh_token: fresh.refresh_token,
+            client_id: 'rp',
+            client_secret: rpSecret,
+          })
+        ).status,
+        400,
+      );
 
       // ── UserInfo, introspection (JSON and JWT answers), revocation.
-      assert.equal((await fetch(`${running.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 200);
+      assert.equal(
+        (await fetch(`${running.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } }))
+          .status,
+        200,
+      );
       assert.equal((await postForm(server, '/userinfo', { access_token: tokens.access_token })).status, 200);
-      assert.equal((await fetch(`${running.url}/userinfo`, { headers: { authorization: `Bearer ${wrong}` } })).status, 401);
+      assert.equal(
+        (await fetch(`${running.url}/userinfo`, { headers: { authorization: `Bearer ${wrong}` } })).status,
+        401,
+      );
       for (const t of [tokens.access_token, tokens.refresh_token, opaque, operator]) {
         assert.equal((await postForm(server, '/introspect', { token: t }, rsAuth)).body.active, true);
       }
-      const signed = await fetch(`${running.url}/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/token-introspection+jwt', ...rsAuth }, body: new URLSearchParams({ token: tokens.access_token }) });
+      const signed = await fetch(`${running.url}/introspect`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/token-introspection+jwt',
+          ...rsAuth,
+        },
+        body: new URLSearchParams({ token: tokens.access_token }),
+      });
       assert.equal(signed.status, 200);
       assert.equal((await postForm(server, '/revoke', { token: opaque }, basic('svc-opaque', chosen))).status, 200);
-      assert.equal((await postForm(server, '/revoke', { token: tokens.refresh_token, client_id: 'rp', client_secret: rpSecret })).status, 200);
+      assert.equal(
+        (await postForm(server, '/revoke', { token: tokens.refresh_token, client_id: 'rp', client_secret: rpSecret }))
+          .status,
+        200,
+      );
 
       // A replayed code: a failed attempt (and reuse detection, had the grant not just been revoked).
-      assert.equal((await token({ grant_type: 'authorization_code', code, redirect_uri: 'https://rp.example/cb', code_verifier: verifier, client_id: 'rp', client_secret: rpSecret })).status, 400);
+      assert.equal(
+        (
+          await token({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: 'https://rp.example/cb',
+            code_verifier: verifier,
+            client_id: 'rp',
+            client_secret: rpSecret,
+          })
+        ).status,
+        400,
+      );
 
       // ── private_key_jwt, and the same assertion replayed.
       const key = await generateKeyPair('ES256');
-      await registerClient(server, { client_id: 'pkj', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(key.publicKey)), kty: 'EC', kid: 'k1' } as { kty: string }] } }, null);
+      await registerClient(
+        server,
+        {
+          client_id: 'pkj',
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks: { keys: [{ ...(await exportJWK(key.publicKey)), kty: 'EC', kid: 'k1' } as { kty: string }] },
+        },
+        null,
+      );
       const now = Math.floor(Date.now() / 1000);
-      const assertion = keep('client assertion', await new SignJWT({ jti: randomUUID(), iss: 'pkj', sub: 'pkj', aud: `${running.url}/token`, iat: now, exp: now + 60 }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(key.privateKey));
-      const pkjForm = { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion };
+      const assertion = keep(
+        'client assertion',
+        await new SignJWT({
+          jti: randomUUID(),
+          iss: 'pkj',
+          sub: 'pkj',
+          aud: `${running.url}/token`,
+          iat: now,
+          exp: now + 60,
+        })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .sign(key.privateKey),
+      );
+      const pkjForm = {
+        grant_type: 'client_credentials',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: assertion,
+      };
       assert.equal((await token(pkjForm)).status, 200);
       assert.equal((await token(pkjForm)).status, 401);
 
       // ── RP-initiated logout with the ID token as hint (it travels in the query string).
-      const out = await browser.get(`${running.url}/logout?${new URLSearchParams({ id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://rp.example/bye', state: 'bye' })}`);
+      const out = await browser.get(
+        `${running.url}/logout?${new URLSearchParams({ id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://rp.example/bye', state: 'bye' })}`,
+      );
       assert.equal(out.status, 303);
 
       // ── GraphQL: what an operator can ask about all of it, and mutations whose answers must not echo a secret.
       const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-        const res = await fetch(`${running.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${operator}` }, body: JSON.stringify({ query, variables }) });
+        const res = await fetch(`${running.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${operator}` },
+          body: JSON.stringify({ query, variables }),
+        });
         const text = await res.text();
         const body = JSON.parse(text);
         assert.equal(body.errors, undefined, text.slice(0, 500));
         return { text, data: body.data };
       };
-      const registered = await gql('mutation { registerClient(input: { clientId: "gql", scope: "orders:read" }) { clientSecret client { clientId } } }');
+      const registered = await gql(
+        'mutation { registerClient(input: { clientId: "gql", scope: "orders:read" }) { clientSecret client { clientId } } }',
+      );
       // The one answer that carries a secret on purpose (shown once): kept out of the corpus, its secret checked everywhere else.
       const gqlSecret = keep('GraphQL-generated client secret', registered.data.registerClient.clientSecret);
       assert.equal((await token({ grant_type: 'client_credentials' }, credentials('gql', gqlSecret))).status, 200);
       const gqlPassword = keep('GraphQL password', `pw-${randomUUID()}`);
-      answers.push((await gql('mutation($p: String!) { createUser(input: { username: "carol", password: $p }) { sub username } }', { p: gqlPassword })).text);
+      answers.push(
+        (
+          await gql(
+            'mutation($p: String!) { createUser(input: { username: "carol", password: $p }) { sub username } }',
+            { p: gqlPassword },
+          )
+        ).text,
+      );
       const carol = findUserByUsername(running.runtime, 'carol')!;
 
       const EVENT = 'id type stream position revision recordedAt actor correlationId reason data';
@@ -209,7 +393,10 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
         const nodes: Array<Record<string, unknown>> = [];
         let after: string | null = null;
         for (;;) {
-          const { text, data } = await gql(`query($after: String) { ${field}(first: 50, after: $after${args}) { edges { cursor node { ${selection} } } pageInfo { hasNextPage endCursor } } }`, { after });
+          const { text, data } = await gql(
+            `query($after: String) { ${field}(first: 50, after: $after${args}) { edges { cursor node { ${selection} } } pageInfo { hasNextPage endCursor } } }`,
+            { after },
+          );
           answers.push(text);
           nodes.push(...data[field].edges.map((e: { node: Record<string, unknown> }) => e.node));
           if (!data[field].pageInfo.hasNextPage) return nodes;
@@ -220,29 +407,60 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       await pages('clients', CLIENT);
       const events = await pages('events', EVENT);
       const grantIds = new Set(tokenNodes.map((n) => n.grantId).filter(Boolean) as string[]);
-      for (const id of grantIds) answers.push((await gql(`query($id: ID!) { grant(id: $id) { ${GRANT} } }`, { id })).text);
-      for (const sub of [bob.sub, carol.sub]) answers.push((await gql(`query($sub: ID!) { user(sub: $sub) { ${USER} } }`, { sub })).text);
-      for (const id of ['rp', 'svc-opaque', 'svc-jwt', 'pkj', 'gql']) answers.push((await gql(`query($id: ID!) { client(clientId: $id) { ${CLIENT} } }`, { id })).text);
+      for (const id of grantIds)
+        answers.push((await gql(`query($id: ID!) { grant(id: $id) { ${GRANT} } }`, { id })).text);
+      for (const sub of [bob.sub, carol.sub])
+        answers.push((await gql(`query($sub: ID!) { user(sub: $sub) { ${USER} } }`, { sub })).text);
+      for (const id of ['rp', 'svc-opaque', 'svc-jwt', 'pkj', 'gql'])
+        answers.push((await gql(`query($id: ID!) { client(clientId: $id) { ${CLIENT} } }`, { id })).text);
       for (const node of tokenNodes.slice(0, 20)) {
-        answers.push((await gql(`query($jti: ID!, $at: DateTime!) { token(jti: $jti) { ${TOKEN} } tokenStatusAt(jti: $jti, at: $at) }`, { jti: node.jti, at: new Date().toISOString() })).text);
+        answers.push(
+          (
+            await gql(
+              `query($jti: ID!, $at: DateTime!) { token(jti: $jti) { ${TOKEN} } tokenStatusAt(jti: $jti, at: $at) }`,
+              { jti: node.jti, at: new Date().toISOString() },
+            )
+          ).text,
+        );
       }
       answers.push((await gql('{ signingKeys { kid alg status activatesAt retiredAt publishUntil publicJwk } }')).text);
       const live = tokenNodes.find((n) => n.kind === 'access_token' && n.status === 'ACTIVE' && n.clientId === 'pkj');
       const liveGrant = tokenNodes.find((n) => n.status === 'ACTIVE' && n.grantId);
       assert.ok(live && liveGrant, 'a live token and a live grant to revoke');
-      answers.push((await gql(`mutation($jti: ID!) { revokeToken(jti: $jti, reason: "hygiene run") { ${TOKEN} } }`, { jti: live.jti })).text);
-      answers.push((await gql(`mutation($id: ID!) { revokeGrant(id: $id, reason: "hygiene run") { ${GRANT} } }`, { id: liveGrant.grantId })).text);
+      answers.push(
+        (
+          await gql(`mutation($jti: ID!) { revokeToken(jti: $jti, reason: "hygiene run") { ${TOKEN} } }`, {
+            jti: live.jti,
+          })
+        ).text,
+      );
+      answers.push(
+        (
+          await gql(`mutation($id: ID!) { revokeGrant(id: $id, reason: "hygiene run") { ${GRANT} } }`, {
+            id: liveGrant.grantId,
+          })
+        ).text,
+      );
       assert.ok(tokenNodes.length >= 8 && events.length >= 30, `${tokenNodes.length} tokens, ${events.length} events`);
 
       // The live feed over graphql-ws, authorised like any operator request.
       const feed: string[] = [];
-      const wsFeed = createClient({ url: `${running.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: { authorization: `Bearer ${operator}` } });
+      const wsFeed = createClient({
+        url: `${running.url.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        lazy: true,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${operator}` },
+      });
       try {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('no event on the live feed')), 10_000);
           let count = 0;
           const dispose = wsFeed.subscribe(
-            { query: 'subscription { ledgerEvents { id type stream position recordedAt actor correlationId reason data } }' },
+            {
+              query:
+                'subscription { ledgerEvents { id type stream position recordedAt actor correlationId reason data } }',
+            },
             {
               next: (r) => {
                 feed.push(JSON.stringify(r));
@@ -258,7 +476,14 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
           );
           // An event for the feed to carry, once the subscription is up.
           wsFeed.on('connected', () => {
-            setTimeout(() => void gql(`mutation { disableClient(clientId: "gql", reason: "hygiene run") { ${CLIENT} } }`).then((a) => answers.push(a.text), reject), 200);
+            setTimeout(
+              () =>
+                void gql(`mutation { disableClient(clientId: "gql", reason: "hygiene run") { ${CLIENT} } }`).then(
+                  (a) => answers.push(a.text),
+                  reject,
+                ),
+              200,
+            );
           });
         });
       } finally {
@@ -267,7 +492,8 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       answers.push(...feed.filter((f) => f.includes('"data"')));
       assert.ok(feed.length >= 1, 'the live feed answered');
       // The files as they are while the server runs (the WAL holds the newest pages), before close folds them in.
-      for (const f of readdirSync(dataDir).filter((n) => n.startsWith('ledger'))) liveFiles.push([`live file ${f}`, readFileSync(join(dataDir, f)).toString('latin1')]);
+      for (const f of readdirSync(dataDir).filter((n) => n.startsWith('ledger')))
+        liveFiles.push([`live file ${f}`, readFileSync(join(dataDir, f)).toString('latin1')]);
     } finally {
       for (const name of Object.keys(original) as Array<keyof typeof original>) console[name] = original[name];
       await running.close();
@@ -275,10 +501,20 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
 
     try {
       const logs = lines.join('\n');
-      assert.ok(lines.some((l) => l.includes('"level":20')), 'debug lines were written');
+      assert.ok(
+        lines.some((l) => l.includes('"level":20')),
+        'debug lines were written',
+      );
       assert.ok(logs.includes('"statusCode":401') && logs.includes('"url":"/token"'), 'the requests were logged');
-      assert.ok(logs.includes('/logout?id_token_hint=[Redacted]&post_logout_redirect_uri='), 'the logout URL is logged with its hint redacted');
-      assert.equal(/authorization/i.test(logs.replace(/"authorization":"\[Redacted\]"/g, '')), false, 'Authorization headers never logged');
+      assert.ok(
+        logs.includes('/logout?id_token_hint=[Redacted]&post_logout_redirect_uri='),
+        'the logout URL is logged with its hint redacted',
+      );
+      assert.equal(
+        /authorization/i.test(logs.replace(/"authorization":"\[Redacted\]"/g, '')),
+        false,
+        'Authorization headers never logged',
+      );
       const corpus: Array<[string, string]> = [
         ['log lines', logs],
         ['console', consoleLines.join('\n')],
@@ -296,7 +532,8 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       for (const [label, secret] of secrets) {
         for (const form of encodedForms(secret)) {
           forms++;
-          for (const [where, text] of corpus) if (text.includes(form)) found.push(`${label} in ${where}${form === secret ? '' : ' (encoded)'}`);
+          for (const [where, text] of corpus)
+            if (text.includes(form)) found.push(`${label} in ${where}${form === secret ? '' : ' (encoded)'}`);
         }
       }
       const bytes = ledgerFiles.reduce((n, f) => n + readFileSync(f).length, 0);
@@ -314,7 +551,10 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
     assert.equal(redactUrl('/logout?id_token_hint=eyJ.x.y&state=s'), '/logout?id_token_hint=[Redacted]&state=s');
     assert.equal(redactUrl('/userinfo?ACCESS_TOKEN=abc'), '/userinfo?ACCESS_TOKEN=[Redacted]');
     assert.equal(redactUrl('/logout?id%5Ftoken%5Fhint=eyJ.x.y'), '/logout?id%5Ftoken%5Fhint=[Redacted]');
-    assert.equal(redactUrl('/x?code=c&code=d&client_secret'), '/x?code=[Redacted]&code=[Redacted]&client_secret=[Redacted]');
+    assert.equal(
+      redactUrl('/x?code=c&code=d&client_secret'),
+      '/x?code=[Redacted]&code=[Redacted]&client_secret=[Redacted]',
+    );
     assert.equal(redactUrl('/authorize?client_id=a&state=b%ZZ'), '/authorize?client_id=a&state=b%ZZ');
     assert.equal(redactUrl('/jwks'), '/jwks');
   });

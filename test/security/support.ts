@@ -17,7 +17,12 @@ export async function unchangedLedger<T>(server: TestServer, attack: () => Promi
 }
 
 /** An error page shown to the user: 400, HTML, no Location, no framing, nothing written. */
-export async function expectErrorPage(server: TestServer, url: string, browser = new Browser(), message?: RegExp): Promise<Page> {
+export async function expectErrorPage(
+  server: TestServer,
+  url: string,
+  browser = new Browser(),
+  message?: RegExp,
+): Promise<Page> {
   const page = await unchangedLedger(server, () => browser.get(url));
   assertErrorPage(page, message);
   return page;
@@ -32,7 +37,13 @@ export function assertErrorPage(page: Page, message?: RegExp): void {
 }
 
 /** A redirect back to the registered URI carrying `error`, `state` as sent, `iss`, and no code; nothing written. */
-export async function expectAuthorizeError(server: TestServer, query: string, redirectUri: string, error: string, state: string | null = 'st'): Promise<void> {
+export async function expectAuthorizeError(
+  server: TestServer,
+  query: string,
+  redirectUri: string,
+  error: string,
+  state: string | null = 'st',
+): Promise<void> {
   const page = await unchangedLedger(server, () => new Browser().get(`${server.url}/authorize?${query}`));
   assert.equal(page.status, 303, page.html.slice(0, 300));
   const url = new URL(page.location!);
@@ -61,7 +72,9 @@ export async function expectOAuthError(
 }
 
 /** A loopback server that counts every request: a `jku`/`x5u` it is never asked for was ignored. */
-export async function startKeyHost(body: object): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+export async function startKeyHost(
+  body: object,
+): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
   let hits = 0;
   const host: Server = createServer((_req, res) => {
     hits++;

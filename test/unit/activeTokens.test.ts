@@ -17,9 +17,29 @@ import type { RecordedEvent } from '../../src/ledger/eventStore.js';
 
 let position = 0n;
 const recorded = (type: string, data: object): RecordedEvent =>
-  ({ id: `e${++position}`, type, stream: 's', revision: 0, position, recordedAt: new Date(), data, metadata: {} }) as unknown as RecordedEvent;
+  ({
+    id: `e${++position}`,
+    type,
+    stream: 's',
+    revision: 0,
+    position,
+    recordedAt: new Date(),
+    data,
+    metadata: {},
+  }) as unknown as RecordedEvent;
 const token = (jti: string, exp: number) => ({
-  jti, tokenHash: `${jti}`.padEnd(43, 'h'), format: 'jwt', clientId: 'c', sub: 'c', scope: '', aud: ['x'], iat: 0, exp, grantType: 'client_credentials', kid: 'k', grantId: null,
+  jti,
+  tokenHash: `${jti}`.padEnd(43, 'h'),
+  format: 'jwt',
+  clientId: 'c',
+  sub: 'c',
+  scope: '',
+  aud: ['x'],
+  iat: 0,
+  exp,
+  grantType: 'client_credentials',
+  kid: 'k',
+  grantId: null,
 });
 /** Grant ids: canonical UUIDs (kept as bytes) for even numbers, other strings for odd ones. */
 const grantId = (g: number) => (g % 2 ? `g-${g}` : `01890a5d-ac96-774b-9cce-${g.toString(16).padStart(12, '0')}`);
@@ -28,9 +48,17 @@ const sha = (s: string) => createHash('sha256').update(s).digest('base64url');
  * Hashes in clusters that share their first 32 bits, some of them at the end of the (2,048-entry)
  * table, so probes wrap around and deletions shift entries back across the end.
  */
-const PREFIXES = [[0xff, 0x07, 0, 0], [0xfe, 0x07, 0, 0], [0x00, 0x00, 0, 0], [0x10, 0x02, 9, 9]];
+const PREFIXES = [
+  [0xff, 0x07, 0, 0],
+  [0xfe, 0x07, 0, 0],
+  [0x00, 0x00, 0, 0],
+  [0x10, 0x02, 9, 9],
+];
 const clustered = (n: number) =>
-  Buffer.concat([Buffer.from(PREFIXES[n % PREFIXES.length]!), createHash('sha256').update(`token-${n}`).digest().subarray(4)]).toString('base64url');
+  Buffer.concat([
+    Buffer.from(PREFIXES[n % PREFIXES.length]!),
+    createHash('sha256').update(`token-${n}`).digest().subarray(4),
+  ]).toString('base64url');
 /** A token shaped like the ones the server issues: uuid jti, SHA-256 hash. */
 const real = (i: number, over: Partial<ActiveToken> = {}): ActiveToken => ({
   jti: randomUUID(),
@@ -51,8 +79,12 @@ const real = (i: number, over: Partial<ActiveToken> = {}): ActiveToken => ({
 const on = activeTokensProjection.on;
 const issue = (v: ActiveTokensView, t: object) => on.AccessTokenIssued!(v, recorded('AccessTokenIssued', t));
 const revoke = (v: ActiveTokensView, t: { jti: string; tokenHash: string }) =>
-  on.TokenRevoked!(v, recorded('TokenRevoked', { jti: t.jti, tokenHash: t.tokenHash, kind: 'access_token', reason: 'r' }));
-const revokeGrant = (v: ActiveTokensView, grantId: string) => on.GrantRevoked!(v, recorded('GrantRevoked', { grantId, reason: 'r' }));
+  on.TokenRevoked!(
+    v,
+    recorded('TokenRevoked', { jti: t.jti, tokenHash: t.tokenHash, kind: 'access_token', reason: 'r' }),
+  );
+const revokeGrant = (v: ActiveTokensView, grantId: string) =>
+  on.GrantRevoked!(v, recorded('GrantRevoked', { grantId, reason: 'r' }));
 const roundTrip = (v: ActiveTokensView) => deserialize(serialize(v)) as ActiveTokensView;
 
 describe('active-token view', () => {
@@ -61,7 +93,11 @@ describe('active-token view', () => {
     for (let i = 0; i < 1000; i++) view = issue(view, token(`t${i}`, 1000 + i));
     assert.equal(activeTokenCount(view), 1000);
     assert.ok(activeTokenByHash(view, token('t5', 0).tokenHash, 999));
-    assert.equal(activeTokenByHash(view, token('t5', 0).tokenHash, 1005), undefined, 'expired is inactive before eviction');
+    assert.equal(
+      activeTokenByHash(view, token('t5', 0).tokenHash, 1005),
+      undefined,
+      'expired is inactive before eviction',
+    );
     assert.ok(tokenByHash(view, token('t5', 0).tokenHash), 'still revocable until evicted');
     view = revoke(view, token('t999', 0));
     assert.equal(activeTokenByHash(view, token('t999', 0).tokenHash, 0), undefined);
@@ -76,7 +112,9 @@ describe('active-token view', () => {
   it('gives back every field as issued, canonical or not', () => {
     let view = activeTokensProjection.initialState();
     const tokens = [
-      ...Array.from({ length: 10 }, (_, i) => real(i, i === 3 ? { grantId: 'g-1' } : i === 4 ? { grantId: randomUUID() } : {})),
+      ...Array.from({ length: 10 }, (_, i) =>
+        real(i, i === 3 ? { grantId: 'g-1' } : i === 4 ? { grantId: randomUUID() } : {}),
+      ),
       real(10, { jti: 'not-a-uuid', tokenHash: 'not a hash' }),
       real(11, { jti: 'ABCDEF01-2345-6789-ABCD-EF0123456789', tokenHash: `${sha('x').slice(0, 42)}B` }),
     ];
@@ -88,7 +126,10 @@ describe('active-token view', () => {
 
   it("gives introspection exactly the active token's fields, and nothing for an expired, revoked or unknown one", () => {
     let view = activeTokensProjection.initialState();
-    const tokens = [...Array.from({ length: 6 }, (_, i) => real(i)), real(6, { jti: 'not-a-uuid', tokenHash: 'not a hash' })];
+    const tokens = [
+      ...Array.from({ length: 6 }, (_, i) => real(i)),
+      real(6, { jti: 'not-a-uuid', tokenHash: 'not a hash' }),
+    ];
     for (const t of tokens) view = issue(view, t);
     view = revoke(view, tokens[1]!);
     for (const [i, t] of tokens.entries()) {
@@ -113,7 +154,8 @@ describe('active-token view', () => {
     assert.ok(tokenByHash(view, tokens[0]!.tokenHash), 'a TokenRevoked for another jti leaves it alone');
     view = revoke(view, tokens[3]!);
     view = revokeGrant(view, 'g-0');
-    for (const [i, t] of tokens.entries()) assert.equal(tokenByHash(view, t.tokenHash) !== undefined, i % 3 !== 0, `token ${i}`);
+    for (const [i, t] of tokens.entries())
+      assert.equal(tokenByHash(view, t.tokenHash) !== undefined, i % 3 !== 0, `token ${i}`);
     view = revokeGrant(view, 'g-1');
     view = revokeGrant(view, 'g-unknown');
     assert.equal(activeTokenCount(view), 3);
@@ -141,13 +183,19 @@ describe('active-token view', () => {
       const tokens = hashes.map((h, i) => real(i, { tokenHash: h }));
       for (const t of tokens) view = issue(view, t);
       view = revoke(revoke(view, tokens[a]!), tokens[b]!);
-      for (const [i, t] of tokens.entries()) assert.equal(tokenByHash(view, t.tokenHash)?.jti, i === a || i === b ? undefined : t.jti, `${a}, ${b}: ${i}`);
+      for (const [i, t] of tokens.entries())
+        assert.equal(tokenByHash(view, t.tokenHash)?.jti, i === a || i === b ? undefined : t.jti, `${a}, ${b}: ${i}`);
     }
   });
 
   it('agrees with a plain Map under any mix of issue, revoke, grant revocation, eviction and checkpoint', () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('issue' as const), n: fc.nat(400), exp: fc.nat(100), grant: fc.option(fc.nat(200)) }),
+      fc.record({
+        kind: fc.constant('issue' as const),
+        n: fc.nat(400),
+        exp: fc.nat(100),
+        grant: fc.option(fc.nat(200)),
+      }),
       fc.record({ kind: fc.constant('revoke' as const), n: fc.nat(400) }),
       fc.record({ kind: fc.constant('grant' as const), g: fc.nat(200) }),
       fc.record({ kind: fc.constant('evict' as const), now: fc.nat(100) }),
@@ -159,7 +207,11 @@ describe('active-token view', () => {
         const model = new Map<string, ActiveToken>();
         for (const o of ops) {
           if (o.kind === 'issue') {
-            const t = real(o.n, { tokenHash: clustered(o.n), exp: o.exp, grantId: o.grant === null ? null : grantId(o.grant) });
+            const t = real(o.n, {
+              tokenHash: clustered(o.n),
+              exp: o.exp,
+              grantId: o.grant === null ? null : grantId(o.grant),
+            });
             view = issue(view, t);
             if (!model.has(t.tokenHash)) model.set(t.tokenHash, t);
           } else if (o.kind === 'revoke') {

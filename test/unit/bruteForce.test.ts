@@ -1,8 +1,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { ClientAuthThrottle, DEFAULT_CLIENT_THROTTLE, type ClientThrottleSettings } from '../../src/oauth/clientAuthThrottle.js';
-import { admit, Escalation, type Block, type PublishedBlock, type SharedBlocks } from '../../src/oauth/escalatingThrottle.js';
+import {
+  ClientAuthThrottle,
+  DEFAULT_CLIENT_THROTTLE,
+  type ClientThrottleSettings,
+} from '../../src/oauth/clientAuthThrottle.js';
+import {
+  admit,
+  Escalation,
+  type Block,
+  type PublishedBlock,
+  type SharedBlocks,
+} from '../../src/oauth/escalatingThrottle.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { sharedKey } from '../../src/domain/throttle/blocks.js';
 import { throttlesProjection } from '../../projections/throttles.js';
@@ -24,7 +34,12 @@ class FakeShared implements SharedBlocks {
 }
 
 /** Milliseconds the throttle makes this request wait (0: allowed). */
-function waitOf(t: ClientAuthThrottle, named: { clientId: string | undefined; guarded: boolean }, ip: string, now: number): number {
+function waitOf(
+  t: ClientAuthThrottle,
+  named: { clientId: string | undefined; guarded: boolean },
+  ip: string,
+  now: number,
+): number {
   try {
     t.check(named, ip, now);
     return 0;
@@ -34,12 +49,24 @@ function waitOf(t: ClientAuthThrottle, named: { clientId: string | undefined; gu
   }
 }
 
-const settings = (over: Partial<ClientThrottleSettings>): ClientThrottleSettings => ({ ...DEFAULT_CLIENT_THROTTLE, ...over });
+const settings = (over: Partial<ClientThrottleSettings>): ClientThrottleSettings => ({
+  ...DEFAULT_CLIENT_THROTTLE,
+  ...over,
+});
 
 describe('client authentication throttle', () => {
   it('per client id: N free failures, then 1 s doubling to the cap; forgotten a window after the last block', async () => {
     const shared = new FakeShared();
-    const t = new ClientAuthThrottle(settings({ clientFailures: 3, ipFailures: 1_000_000, baseDelaySeconds: 1, maxDelaySeconds: 4, windowSeconds: 60 }), shared);
+    const t = new ClientAuthThrottle(
+      settings({
+        clientFailures: 3,
+        ipFailures: 1_000_000,
+        baseDelaySeconds: 1,
+        maxDelaySeconds: 4,
+        windowSeconds: 60,
+      }),
+      shared,
+    );
     for (let i = 0; i < 2; i++) await t.recordFailure(guarded('svc'), `192.0.2.${i}`, T0);
     assert.equal(waitOf(t, guarded('svc'), '192.0.2.9', T0), 0);
     assert.equal(shared.published.length, 0, 'nothing recorded below the limit');
@@ -88,25 +115,45 @@ describe('client authentication throttle', () => {
   });
 
   it('spares a (client id, address) pair that authenticated recently from the client-wide block, for the trust period', async () => {
-    const t = new ClientAuthThrottle(settings({ clientFailures: 1, ipFailures: 1_000_000, baseDelaySeconds: 600, maxDelaySeconds: 900, trustedSeconds: 10 }));
+    const t = new ClientAuthThrottle(
+      settings({
+        clientFailures: 1,
+        ipFailures: 1_000_000,
+        baseDelaySeconds: 600,
+        maxDelaySeconds: 900,
+        trustedSeconds: 10,
+      }),
+    );
     t.recordSuccess('svc', '198.51.100.7', T0);
     for (let i = 0; i < 5; i++) await t.recordFailure(guarded('svc'), `203.0.113.${i}`, T0 + 1000 * i);
     assert.ok(waitOf(t, guarded('svc'), '203.0.113.99', T0 + 5000) > 0, 'a new address waits');
     assert.equal(waitOf(t, guarded('svc'), '198.51.100.7', T0 + 5000), 0, 'the known address does not');
     const after = waitOf(t, guarded('svc'), '198.51.100.7', T0 + 11_000);
-    assert.ok(after > 0 && after <= 900_000, `once the trust period is over it waits like any address, at most the cap: ${after} ms`);
+    assert.ok(
+      after > 0 && after <= 900_000,
+      `once the trust period is over it waits like any address, at most the cap: ${after} ms`,
+    );
   });
 
   it('honours a block another instance recorded, and continues its count', async () => {
     const shared = new FakeShared();
-    const t = new ClientAuthThrottle(settings({ clientFailures: 3, ipFailures: 1_000_000, baseDelaySeconds: 1, maxDelaySeconds: 60, windowSeconds: 60 }), shared);
+    const t = new ClientAuthThrottle(
+      settings({
+        clientFailures: 3,
+        ipFailures: 1_000_000,
+        baseDelaySeconds: 1,
+        maxDelaySeconds: 60,
+        windowSeconds: 60,
+      }),
+      shared,
+    );
     shared.blocks.set(sharedKey('client', 'client', 'svc'), { until: T0 + 5000, failures: 5 });
     assert.equal(waitOf(t, guarded('svc'), '192.0.2.1', T0), 5000);
     await t.recordFailure(guarded('svc'), '192.0.2.1', T0 + 6000);
     assert.deepEqual(
       shared.published.map((b) => [b.failures, b.until - (T0 + 6000)]),
       [[6, 8000]],
-      "the sixth failure overall: 1 s × 2^3, not a fresh allowance",
+      'the sixth failure overall: 1 s × 2^3, not a fresh allowance',
     );
   });
 });
@@ -127,13 +174,19 @@ describe('escalation core', () => {
     const second = await admit(tiers);
     assert.ok(first.allowed && second.allowed);
     const outcomes: string[] = [];
-    const waiting = [0, 1, 2].map((i) => admit(tiers).then((a) => (outcomes.push(`${i}:${a.allowed ? 'admitted' : `refused ${a.retryAfterSeconds}`}`), a)));
+    const waiting = [0, 1, 2].map((i) =>
+      admit(tiers).then((a) => (outcomes.push(`${i}:${a.allowed ? 'admitted' : `refused ${a.retryAfterSeconds}`}`), a)),
+    );
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(outcomes, [], 'two under way: the third waits');
     e.fail('k', Date.now());
     first.reservation.release();
     await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(outcomes, ['0:admitted'], 'one failure counted, one under way: room for exactly one more of the three free');
+    assert.deepEqual(
+      outcomes,
+      ['0:admitted'],
+      'one failure counted, one under way: room for exactly one more of the three free',
+    );
     e.fail('k', Date.now());
     second.reservation.release();
     await new Promise((r) => setTimeout(r, 20));
@@ -143,7 +196,11 @@ describe('escalation core', () => {
     assert.ok(third.allowed);
     third.reservation.release();
     await Promise.all(waiting);
-    assert.deepEqual(outcomes, ['0:admitted', '1:refused 60', '2:refused 60'], 'the third failure blocks: the waiters get its Retry-After');
+    assert.deepEqual(
+      outcomes,
+      ['0:admitted', '1:refused 60', '2:refused 60'],
+      'the third failure blocks: the waiters get its Retry-After',
+    );
   });
 
   it('admission: a waiter gives up with Retry-After 1 when nothing under way ends in time', async () => {
@@ -171,21 +228,46 @@ describe('escalation core', () => {
 
 describe('throttles view', () => {
   const recorded = (type: string, data: object, at: number, position: number) =>
-    ({ id: `e${position}`, type, stream: 'throttle-x', revision: 0, position: BigInt(position), recordedAt: new Date(at), data, metadata: {} }) as unknown as RecordedEvent;
-  const reduce = (events: RecordedEvent[]) => events.reduce((s, e) => throttlesProjection.on[e.type]!(s, e), throttlesProjection.initialState());
+    ({
+      id: `e${position}`,
+      type,
+      stream: 'throttle-x',
+      revision: 0,
+      position: BigInt(position),
+      recordedAt: new Date(at),
+      data,
+      metadata: {},
+    }) as unknown as RecordedEvent;
+  const reduce = (events: RecordedEvent[]) =>
+    events.reduce((s, e) => throttlesProjection.on[e.type]!(s, e), throttlesProjection.initialState());
 
   it('keeps the longest block and highest count per key, and drops blocks a day after they ended (by ledger time)', () => {
     const iso = (ms: number) => new Date(ms).toISOString();
     const view = reduce([
-      recorded('ClientAuthenticationThrottled', { tier: 'client', subject: 'svc', failures: 4, until: iso(T0 + 2000) }, T0, 1),
-      recorded('ClientAuthenticationThrottled', { tier: 'client', subject: 'svc', failures: 3, until: iso(T0 + 1000) }, T0, 2),
+      recorded(
+        'ClientAuthenticationThrottled',
+        { tier: 'client', subject: 'svc', failures: 4, until: iso(T0 + 2000) },
+        T0,
+        1,
+      ),
+      recorded(
+        'ClientAuthenticationThrottled',
+        { tier: 'client', subject: 'svc', failures: 3, until: iso(T0 + 1000) },
+        T0,
+        2,
+      ),
       recorded('LoginThrottled', { tier: 'ip', subject: '192.0.2.1', failures: 101, until: iso(T0 + 900_000) }, T0, 3),
     ]);
     assert.deepEqual(view.blocks.get('client/client/svc'), { until: T0 + 2000, failures: 4 });
     assert.deepEqual(view.blocks.get('login/ip/192.0.2.1'), { until: T0 + 900_000, failures: 101 });
     const later = throttlesProjection.on.LoginThrottled!(
       view,
-      recorded('LoginThrottled', { tier: 'account', subject: 'h', failures: 11, until: iso(T0 + 86_400_000 + 3000) }, T0 + 86_400_000 + 2001, 4),
+      recorded(
+        'LoginThrottled',
+        { tier: 'account', subject: 'h', failures: 11, until: iso(T0 + 86_400_000 + 3000) },
+        T0 + 86_400_000 + 2001,
+        4,
+      ),
     );
     assert.deepEqual([...later.blocks.keys()], ['login/ip/192.0.2.1', 'login/account/h']);
   });
@@ -208,18 +290,27 @@ describe('brute-force settings', () => {
   });
 
   for (const [env, pattern] of [
-    [{ THROTTLE_CLIENT_FAILURES: '0' }, /^THROTTLE_CLIENT_FAILURES="0" is invalid: expected a whole number from 1 to 1000000000$/],
+    [
+      { THROTTLE_CLIENT_FAILURES: '0' },
+      /^THROTTLE_CLIENT_FAILURES="0" is invalid: expected a whole number from 1 to 1000000000$/,
+    ],
     [{ THROTTLE_IP_FAILURES: 'many' }, /^THROTTLE_IP_FAILURES="many" is invalid/],
     [{ THROTTLE_LOGIN_FAILURES: '-1' }, /^THROTTLE_LOGIN_FAILURES="-1" is invalid/],
     [{ THROTTLE_ACCOUNT_FAILURES: '1.5' }, /^THROTTLE_ACCOUNT_FAILURES="1.5" is invalid/],
     [{ THROTTLE_BASE_DELAY_SECONDS: '0' }, /^THROTTLE_BASE_DELAY_SECONDS="0" is invalid/],
     [{ THROTTLE_MAX_DELAY_SECONDS: '99999999' }, /^THROTTLE_MAX_DELAY_SECONDS="99999999" is invalid/],
-    [{ THROTTLE_BASE_DELAY_SECONDS: '60', THROTTLE_MAX_DELAY_SECONDS: '30' }, /^THROTTLE_MAX_DELAY_SECONDS=30 is invalid: expected at least THROTTLE_BASE_DELAY_SECONDS \(60\)$/],
+    [
+      { THROTTLE_BASE_DELAY_SECONDS: '60', THROTTLE_MAX_DELAY_SECONDS: '30' },
+      /^THROTTLE_MAX_DELAY_SECONDS=30 is invalid: expected at least THROTTLE_BASE_DELAY_SECONDS \(60\)$/,
+    ],
     [{ THROTTLE_WINDOW_SECONDS: '0' }, /^THROTTLE_WINDOW_SECONDS="0" is invalid/],
     [{ THROTTLE_TRUSTED_SECONDS: '99999999' }, /^THROTTLE_TRUSTED_SECONDS="99999999" is invalid/],
   ] as const) {
     it(`refuses ${JSON.stringify(env)} with one line naming the variable`, () => {
-      assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && pattern.test(e.message) && !e.message.includes('\n'));
+      assert.throws(
+        () => loadConfig(env),
+        (e: Error) => e instanceof ConfigError && pattern.test(e.message) && !e.message.includes('\n'),
+      );
     });
   }
 });

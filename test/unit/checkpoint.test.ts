@@ -24,17 +24,37 @@ const tokenEvent = (i: number): NewEvent => ({
   id: randomUUID(),
   type: 'AccessTokenIssued',
   data: {
-    jti: randomUUID(), tokenHash: hashOf(i), format: 'jwt', clientId: `c${i % 4}`, sub: `u${i % 7}`, scope: 'a b', aud: ['x'],
-    iat: 1, exp: 4_000_000_000, grantType: 'client_credentials', kid: 'k', grantId: i % 5 ? null : `g${i % 3}`,
+    jti: randomUUID(),
+    tokenHash: hashOf(i),
+    format: 'jwt',
+    clientId: `c${i % 4}`,
+    sub: `u${i % 7}`,
+    scope: 'a b',
+    aud: ['x'],
+    iat: 1,
+    exp: 4_000_000_000,
+    grantType: 'client_credentials',
+    kid: 'k',
+    grantId: i % 5 ? null : `g${i % 3}`,
   },
   metadata,
 });
 
 /** 300 tokens, a few revoked, and `counted` Counted events. */
 async function fill(store: EventStore, counted = 5): Promise<void> {
-  for (let i = 0; i < 300; i += 50) await store.append(`t-${i}`, Array.from({ length: 50 }, (_, k) => tokenEvent(i + k)), 'no_stream');
-  await store.append('g', [{ id: randomUUID(), type: 'GrantRevoked', data: { grantId: 'g1', reason: 'r' }, metadata }], 'no_stream');
-  for (let i = 0; i < counted; i++) await store.append(`c-${randomUUID()}`, [{ id: randomUUID(), type: 'Counted', data: {}, metadata }], 'no_stream');
+  for (let i = 0; i < 300; i += 50)
+    await store.append(
+      `t-${i}`,
+      Array.from({ length: 50 }, (_, k) => tokenEvent(i + k)),
+      'no_stream',
+    );
+  await store.append(
+    'g',
+    [{ id: randomUUID(), type: 'GrantRevoked', data: { grantId: 'g1', reason: 'r' }, metadata }],
+    'no_stream',
+  );
+  for (let i = 0; i < counted; i++)
+    await store.append(`c-${randomUUID()}`, [{ id: randomUUID(), type: 'Counted', data: {}, metadata }], 'no_stream');
 }
 
 type Logs = string[];
@@ -60,7 +80,11 @@ describe('view checkpoints', () => {
     return { store, checkpointDir, file: join(checkpointDir, 'views.checkpoint'), position: writer.position };
   }
 
-  async function startWith(store: EventStore, checkpointDir: string, projections: Projection<any>[] = [counter, activeTokensProjection]) {
+  async function startWith(
+    store: EventStore,
+    checkpointDir: string,
+    projections: Projection<any>[] = [counter, activeTokensProjection],
+  ) {
     const logs: Logs = [];
     const runner = new ProjectionRunner(store, projections, { checkpointDir, log: logger(logs) });
     await runner.start();
@@ -72,7 +96,8 @@ describe('view checkpoints', () => {
     const view = runner.view(activeTokensProjection);
     // 300 issued; grant g1 (i % 5 === 0 and i % 3 === 1: 20 tokens) revoked.
     assert.equal(activeTokenCount(view), 280);
-    for (let i = 0; i < 300; i++) assert.equal(tokenByHash(view, hashOf(i)) === undefined, i % 5 === 0 && i % 3 === 1, `token ${i}`);
+    for (let i = 0; i < 300; i++)
+      assert.equal(tokenByHash(view, hashOf(i)) === undefined, i % 5 === 0 && i % 3 === 1, `token ${i}`);
     assert.equal(runner.view(counter).count, 5);
   }
 
@@ -84,15 +109,31 @@ describe('view checkpoints', () => {
     assert.equal(restored.runner.position, position);
     const rebuilt = await startWith(store, join(dir, 'nowhere'));
     assert.equal(rebuilt.restored, false);
-    assert.deepEqual(restored.runner.view(counter), rebuilt.runner.view(counter), 'the reducer did not run again: same event ids');
+    assert.deepEqual(
+      restored.runner.view(counter),
+      rebuilt.runner.view(counter),
+      'the reducer did not run again: same event ids',
+    );
     assert.deepEqual(restored.runner.view(activeTokensProjection), rebuilt.runner.view(activeTokensProjection));
     assertTokensRight(restored.runner);
     await store.close();
   });
 
   for (const [damage, spoil] of [
-    ['a flipped byte in a view', (b: Buffer) => { b[b.length - 100]! ^= 0x01; return b; }],
-    ['a flipped byte in the header', (b: Buffer) => { b[50]! ^= 0x20; return b; }],
+    [
+      'a flipped byte in a view',
+      (b: Buffer) => {
+        b[b.length - 100]! ^= 0x01;
+        return b;
+      },
+    ],
+    [
+      'a flipped byte in the header',
+      (b: Buffer) => {
+        b[50]! ^= 0x20;
+        return b;
+      },
+    ],
     ['a truncated file', (b: Buffer) => b.subarray(0, Math.floor(b.length / 2))],
     ['a file cut inside its prefix', (b: Buffer) => b.subarray(0, 20)],
     ['an empty file', () => Buffer.alloc(0)],
@@ -146,11 +187,15 @@ describe('view checkpoints', () => {
     const tmp = `${file}.${process.pid}.tmp`;
     mkdirSync(tmp);
     const logs: Logs = [];
-    const writer = new ProjectionRunner(store, [counter, activeTokensProjection], { checkpointDir, writeCheckpoints: true, log: logger(logs) });
+    const writer = new ProjectionRunner(store, [counter, activeTokensProjection], {
+      checkpointDir,
+      writeCheckpoints: true,
+      log: logger(logs),
+    });
     await writer.start();
     await writer.close();
     assert.match(logs.join('\n'), /WARN checkpoint not written/);
-    assert.equal(existsSync(abandoned), false, 'a dead process\'s temporary file is removed');
+    assert.equal(existsSync(abandoned), false, "a dead process's temporary file is removed");
     assert.deepEqual(readFileSync(file), before);
     started = await startWith(store, checkpointDir);
     assert.ok(started.restored);
@@ -158,7 +203,10 @@ describe('view checkpoints', () => {
 
     // Once writing works again, the next checkpoint replaces it whole, readable only by its owner.
     removeDir(tmp);
-    const again = new ProjectionRunner(store, [counter, activeTokensProjection], { checkpointDir, writeCheckpoints: true });
+    const again = new ProjectionRunner(store, [counter, activeTokensProjection], {
+      checkpointDir,
+      writeCheckpoints: true,
+    });
     await again.start();
     await again.close();
     assert.notDeepEqual(readFileSync(file), before);
@@ -173,7 +221,10 @@ describe('view checkpoints', () => {
       odd: Uint8Array.from([1, 2, 3]),
       floats: new Float64Array([0.1, -2, Number.MAX_VALUE]),
       tail: backing.subarray(1, 3),
-      nested: new Map<string, unknown>([['ids', [new Uint32Array([7, 8, 9]), new Int32Array(0)]], ['buf', Buffer.from('abc')]]),
+      nested: new Map<string, unknown>([
+        ['ids', [new Uint32Array([7, 8, 9]), new Int32Array(0)]],
+        ['buf', Buffer.from('abc')],
+      ]),
       big: new BigInt64Array([-5n]),
       dv: new DataView(new ArrayBuffer(6)),
       plain: { n: 1, s: 'x', list: [1, 'two'] },
@@ -181,12 +232,14 @@ describe('view checkpoints', () => {
     state.dv.setInt16(2, -300);
     const base = join(dir, `arrays-${++n}`);
     const file = join(base, 'views.checkpoint');
-    await writeCheckpoint(base, file, { position: '1', lastEvent: null }, [{ name: 'v', version: 1, code: 'c', state }]);
+    await writeCheckpoint(base, file, { position: '1', lastEvent: null }, [
+      { name: 'v', version: 1, code: 'c', state },
+    ]);
     const read = readCheckpoint(file);
     assert.ok(typeof read !== 'string', String(read));
     const back = read.state('v') as typeof state;
     assert.deepEqual(back, state);
-    assert.ok(Buffer.isBuffer((back.nested.get('buf') as Buffer)), 'a Buffer comes back as a Buffer');
+    assert.ok(Buffer.isBuffer(back.nested.get('buf') as Buffer), 'a Buffer comes back as a Buffer');
     assert.equal(back.dv.getInt16(2), -300);
     assert.equal(back.floats.byteOffset % 8, 0, 'a Float64Array sits at an 8-byte boundary of its section');
   });
@@ -195,7 +248,9 @@ describe('view checkpoints', () => {
     const state = { bytes: new Uint8Array(1 << 20).fill(1), count: 1 };
     const base = join(dir, `cut-${++n}`);
     const file = join(base, 'views.checkpoint');
-    const writing = writeCheckpoint(base, file, { position: '1', lastEvent: null }, [{ name: 'v', version: 1, code: 'c', state }]);
+    const writing = writeCheckpoint(base, file, { position: '1', lastEvent: null }, [
+      { name: 'v', version: 1, code: 'c', state },
+    ]);
     state.bytes.fill(2);
     state.count = 2;
     await writing;

@@ -27,27 +27,81 @@ const registered: ClientEvent = { type: 'ClientRegistered', data: { clientId: 'c
 
 describe('client decider', () => {
   it('registers a new client', () => {
-    assert.deepEqual(given([]).when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha }), [registered]);
+    assert.deepEqual(given([]).when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha }), [
+      registered,
+    ]);
   });
   it('refuses a second registration of the same id', () => {
-    assert.throws(() => given([registered]).when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha }), (e: ClientCommandError) => e.code === 'client_exists');
+    assert.throws(
+      () => given([registered]).when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha }),
+      (e: ClientCommandError) => e.code === 'client_exists',
+    );
   });
   it('refuses changes to an unknown or disabled client', () => {
-    assert.throws(() => given([]).when({ type: 'DisableClient', clientId: 'c' }), (e: ClientCommandError) => e.code === 'client_not_found');
+    assert.throws(
+      () => given([]).when({ type: 'DisableClient', clientId: 'c' }),
+      (e: ClientCommandError) => e.code === 'client_not_found',
+    );
     const disabled: ClientEvent = { type: 'ClientDisabled', data: { clientId: 'c' } };
-    assert.throws(() => given([registered, disabled]).when({ type: 'RotateClientSecret', clientId: 'c', secret: sha }), (e: ClientCommandError) => e.code === 'client_disabled');
+    assert.throws(
+      () => given([registered, disabled]).when({ type: 'RotateClientSecret', clientId: 'c', secret: sha }),
+      (e: ClientCommandError) => e.code === 'client_disabled',
+    );
   });
   for (const [name, m, secret, code] of [
     ['a confidential client without a secret', meta(), null, 'invalid_client_metadata'],
-    ['a public client with client_credentials', meta({ token_endpoint_auth_method: 'none' }), null, 'invalid_client_metadata'],
-    ['private_key_jwt without keys', meta({ token_endpoint_auth_method: 'private_key_jwt' }), null, 'invalid_client_metadata'],
-    ['a private key in jwks', meta({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', d: 'x' } as { kty: string }] } }), null, 'invalid_client_metadata'],
-    ['authorization_code without redirect URIs', meta({ grant_types: ['authorization_code'] }), sha, 'invalid_redirect_uri'],
-    ['a redirect URI with a fragment', meta({ grant_types: ['authorization_code'], redirect_uris: ['https://a.example/cb#x'] }), sha, 'invalid_redirect_uri'],
-    ['a javascript: redirect URI', meta({ grant_types: ['authorization_code'], redirect_uris: ['javascript:alert(1)'] }), sha, 'invalid_redirect_uri'],
-    ['a relative redirect URI', meta({ grant_types: ['authorization_code'], redirect_uris: ['/cb'] }), sha, 'invalid_redirect_uri'],
+    [
+      'a public client with client_credentials',
+      meta({ token_endpoint_auth_method: 'none' }),
+      null,
+      'invalid_client_metadata',
+    ],
+    [
+      'private_key_jwt without keys',
+      meta({ token_endpoint_auth_method: 'private_key_jwt' }),
+      null,
+      'invalid_client_metadata',
+    ],
+    [
+      'a private key in jwks',
+      meta({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'EC', d: 'x' } as { kty: string }] },
+      }),
+      null,
+      'invalid_client_metadata',
+    ],
+    [
+      'authorization_code without redirect URIs',
+      meta({ grant_types: ['authorization_code'] }),
+      sha,
+      'invalid_redirect_uri',
+    ],
+    [
+      'a redirect URI with a fragment',
+      meta({ grant_types: ['authorization_code'], redirect_uris: ['https://a.example/cb#x'] }),
+      sha,
+      'invalid_redirect_uri',
+    ],
+    [
+      'a javascript: redirect URI',
+      meta({ grant_types: ['authorization_code'], redirect_uris: ['javascript:alert(1)'] }),
+      sha,
+      'invalid_redirect_uri',
+    ],
+    [
+      'a relative redirect URI',
+      meta({ grant_types: ['authorization_code'], redirect_uris: ['/cb'] }),
+      sha,
+      'invalid_redirect_uri',
+    ],
     ['a scope with a forbidden character', meta({ scope: 'a "b"' }), sha, 'invalid_client_metadata'],
-    ['an http logo_uri (the pages allow https images only)', meta({ logo_uri: 'http://cdn.example/logo.png' }), sha, 'invalid_client_metadata'],
+    [
+      'an http logo_uri (the pages allow https images only)',
+      meta({ logo_uri: 'http://cdn.example/logo.png' }),
+      sha,
+      'invalid_client_metadata',
+    ],
     ['a data: logo_uri', meta({ logo_uri: 'data:image/png;base64,AAAA' }), sha, 'invalid_client_metadata'],
     ['a javascript: client_uri', meta({ client_uri: 'javascript:alert(1)' }), sha, 'invalid_client_metadata'],
     ['a relative client_uri', meta({ client_uri: '/home' }), sha, 'invalid_client_metadata'],
@@ -60,29 +114,90 @@ describe('client decider', () => {
     });
   }
   it('accepts an https logo_uri and an http(s) client_uri', () => {
-    const m = meta({ client_name: 'Orders', logo_uri: 'https://cdn.example/logo.svg', client_uri: 'https://orders.example/' });
+    const m = meta({
+      client_name: 'Orders',
+      logo_uri: 'https://cdn.example/logo.svg',
+      client_uri: 'https://orders.example/',
+    });
     assert.equal(given([]).when({ type: 'RegisterClient', clientId: 'l', metadata: m, secret: sha }).length, 1);
   });
   it('accepts native-app redirect URIs: reverse-DNS custom schemes and loopback', () => {
-    const m = meta({ grant_types: ['authorization_code'], token_endpoint_auth_method: 'none', redirect_uris: ['com.example.app:/oauth2redirect', 'http://127.0.0.1/cb'] });
+    const m = meta({
+      grant_types: ['authorization_code'],
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['com.example.app:/oauth2redirect', 'http://127.0.0.1/cb'],
+    });
     assert.equal(given([]).when({ type: 'RegisterClient', clientId: 'n', metadata: m, secret: null }).length, 1);
   });
   it('refuses an access_token_ttl above MAX_TOKEN_LIFETIME when it is set, naming both values', () => {
     const state = (events: ClientEvent[]) => events.reduce<ClientStreamState>((s, e) => evolveClient(s, e), undefined);
     const limits = { maxAccessTokenTtl: 86_400 };
     const tooLong = (e: unknown) =>
-      e instanceof ClientMetadataError && e.code === 'invalid_client_metadata' && /access_token_ttl 999999 .*MAX_TOKEN_LIFETIME \(86400 seconds\)/.test(e.message);
-    assert.throws(() => decideClient({ type: 'RegisterClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }), secret: sha }, undefined, limits), tooLong);
-    assert.equal(decideClient({ type: 'RegisterClient', clientId: 'c', metadata: meta({ access_token_ttl: 86_400 }), secret: sha }, undefined, limits).length, 1);
-    assert.throws(() => decideClient({ type: 'UpdateClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }) }, state([registered]), limits), tooLong);
+      e instanceof ClientMetadataError &&
+      e.code === 'invalid_client_metadata' &&
+      /access_token_ttl 999999 .*MAX_TOKEN_LIFETIME \(86400 seconds\)/.test(e.message);
+    assert.throws(
+      () =>
+        decideClient(
+          { type: 'RegisterClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }), secret: sha },
+          undefined,
+          limits,
+        ),
+      tooLong,
+    );
+    assert.equal(
+      decideClient(
+        { type: 'RegisterClient', clientId: 'c', metadata: meta({ access_token_ttl: 86_400 }), secret: sha },
+        undefined,
+        limits,
+      ).length,
+      1,
+    );
+    assert.throws(
+      () =>
+        decideClient(
+          { type: 'UpdateClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }) },
+          state([registered]),
+          limits,
+        ),
+      tooLong,
+    );
     // Registered before the limit was lowered: other fields can still change; the TTL only downwards to the limit.
-    const long: ClientEvent = { type: 'ClientRegistered', data: { clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }), secret: sha } };
-    assert.equal(decideClient({ type: 'UpdateClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999, scope: 'a' }) }, state([long]), limits).length, 1);
-    assert.throws(() => decideClient({ type: 'UpdateClient', clientId: 'c', metadata: meta({ access_token_ttl: 100_000 }) }, state([long]), limits), ClientMetadataError);
-    assert.equal(decideClient({ type: 'RegisterClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }), secret: sha }, undefined).length, 1, 'no limit given, none applied');
+    const long: ClientEvent = {
+      type: 'ClientRegistered',
+      data: { clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }), secret: sha },
+    };
+    assert.equal(
+      decideClient(
+        { type: 'UpdateClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999, scope: 'a' }) },
+        state([long]),
+        limits,
+      ).length,
+      1,
+    );
+    assert.throws(
+      () =>
+        decideClient(
+          { type: 'UpdateClient', clientId: 'c', metadata: meta({ access_token_ttl: 100_000 }) },
+          state([long]),
+          limits,
+        ),
+      ClientMetadataError,
+    );
+    assert.equal(
+      decideClient(
+        { type: 'RegisterClient', clientId: 'c', metadata: meta({ access_token_ttl: 999_999 }), secret: sha },
+        undefined,
+      ).length,
+      1,
+      'no limit given, none applied',
+    );
   });
   it('refuses a chosen client secret under 16 characters, naming the rule', () => {
-    assert.throws(() => checkChosenClientSecret('x'), (e: Error) => e instanceof ClientMetadataError && /at least 16 characters \(this one has 1\)/.test(e.message));
+    assert.throws(
+      () => checkChosenClientSecret('x'),
+      (e: Error) => e instanceof ClientMetadataError && /at least 16 characters \(this one has 1\)/.test(e.message),
+    );
     assert.throws(() => checkChosenClientSecret('x'.repeat(15)), ClientMetadataError);
     assert.doesNotThrow(() => checkChosenClientSecret('x'.repeat(16)));
   });
@@ -106,7 +221,10 @@ describe('client secrets', () => {
     // A remembered success is keyed on the stored hash, not recomputed: a copy whose salt no longer
     // derives that hash still verifies, which only the memory can explain.
     assert.equal(await verifier.check('c', 'correct horse', { ...first, salt: 'A'.repeat(22) } as typeof first), true);
-    assert.equal(await new ClientSecretVerifier().check('c', 'correct horse', { ...first, salt: 'A'.repeat(22) } as typeof first), false);
+    assert.equal(
+      await new ClientSecretVerifier().check('c', 'correct horse', { ...first, salt: 'A'.repeat(22) } as typeof first),
+      false,
+    );
     const rotated = await hashClientSecret('battery staple', false);
     assert.equal(await verifier.check('c', 'correct horse', rotated), false, 'the old secret no longer works');
     assert.equal(await verifier.check('other', 'correct horse', first), true, 'remembered per client');

@@ -40,7 +40,13 @@ async function issue(store: EventStore, n: number): Promise<bigint> {
 async function other(store: EventStore, n: number): Promise<bigint> {
   let position = 0n;
   for (let i = 0; i < n; i++) {
-    position = (await store.append(`other-${uuidv7()}`, [{ id: uuidv7(), type: 'SomethingElse', data: {}, metadata }], 'no_stream')).position;
+    position = (
+      await store.append(
+        `other-${uuidv7()}`,
+        [{ id: uuidv7(), type: 'SomethingElse', data: {}, metadata }],
+        'no_stream',
+      )
+    ).position;
   }
   return position;
 }
@@ -81,7 +87,10 @@ describe('durable views (the history index) under the projection runner', () => 
       assert.equal(runner.view(issued).jtis.length, 8);
       await runner.settleDurable();
       assert.equal(history.position(), position);
-      assert.deepEqual(new HistoryQueries(history.db).dump().tokens.map((t) => t.jti), runner.view(issued).jtis);
+      assert.deepEqual(
+        new HistoryQueries(history.db).dump().tokens.map((t) => t.jti),
+        runner.view(issued).jtis,
+      );
       // Events it does not read still move its stored position: a restart does not read them again.
       const head = await other(store, 5);
       await runner.waitFor(head);
@@ -120,7 +129,10 @@ describe('durable views (the history index) under the projection runner', () => 
       disk.full = false;
       await runner.settleDurable(10_000);
       assert.ok(disk.attempts > failed, 'retried');
-      assert.deepEqual(new HistoryQueries(disk.index.db).dump().tokens.map((t) => t.jti), runner.view(issued).jtis);
+      assert.deepEqual(
+        new HistoryQueries(disk.index.db).dump().tokens.map((t) => t.jti),
+        runner.view(issued).jtis,
+      );
       const more = await issue(store, 2);
       await runner.waitFor(more);
       await runner.settleDurable();
@@ -135,9 +147,17 @@ describe('durable views (the history index) under the projection runner', () => 
   it('does not hold readiness back: a history behind the ledger is fed from it once the in-memory views are caught up', async () => {
     const store = await openSqliteEventStore(join(dir, 'c.sqlite'));
     const logs: string[] = [];
-    const log = { info: (o: object, msg: string) => logs.push(`${msg} ${JSON.stringify(o)}`), warn: (o: object, msg: string) => logs.push(`WARN ${msg} ${JSON.stringify(o)}`) };
+    const log = {
+      info: (o: object, msg: string) => logs.push(`${msg} ${JSON.stringify(o)}`),
+      warn: (o: object, msg: string) => logs.push(`WARN ${msg} ${JSON.stringify(o)}`),
+    };
     await issue(store, 3);
-    const bulk = Array.from({ length: 3000 }, (): NewEvent => ({ id: uuidv7(), type: 'SomethingElse', data: {}, metadata }));
+    const bulk = Array.from({ length: 3000 }, (): NewEvent => ({
+      id: uuidv7(),
+      type: 'SomethingElse',
+      data: {},
+      metadata,
+    }));
     await store.append('other-bulk', bulk, 'no_stream');
     const head = await issue(store, 2);
     const history = new HistoryIndex(join(dir, 'c-history.sqlite'));

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DeadlineExceededError, MaxAppendSizeExceededError, UnavailableError } from '@eventstore/db-client';
-import { ConcurrencyError, StoreCorruptError, StoreUnavailableError, type NewEvent } from '../../src/ledger/eventStore.js';
+import {
+  ConcurrencyError,
+  StoreCorruptError,
+  StoreUnavailableError,
+  type NewEvent,
+} from '../../src/ledger/eventStore.js';
 import { esdbEventStoreOver, openEsdbEventStore } from '../../src/ledger/esdb/esdbEventStore.js';
 import { FakeEsdb, grpcError } from '../contract/esdbFakeClient.js';
 
@@ -39,12 +44,18 @@ test('a refused append reported as {success: false} is a conflict, never the oth
 });
 
 test('a connection string with throwOnAppendFailure=false is refused at start, in one line', async () => {
-  await assert.rejects(openEsdbEventStore('esdb://admin:pw@127.0.0.1:1?tls=false&throwOnAppendFailure=false'), (err: unknown) => {
-    assert.ok(err instanceof Error);
-    assert.match(err.message, /^invalid EventStoreDB connection string for 127\.0\.0\.1:1: throwOnAppendFailure=false is not supported/);
-    assert.doesNotMatch(err.message, /\n|pw/);
-    return true;
-  });
+  await assert.rejects(
+    openEsdbEventStore('esdb://admin:pw@127.0.0.1:1?tls=false&throwOnAppendFailure=false'),
+    (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.match(
+        err.message,
+        /^invalid EventStoreDB connection string for 127\.0\.0\.1:1: throwOnAppendFailure=false is not supported/,
+      );
+      assert.doesNotMatch(err.message, /\n|pw/);
+      return true;
+    },
+  );
 });
 
 test('an append the server numbers differently (a soft-deleted stream) is refused as corruption', async () => {
@@ -67,7 +78,10 @@ test('an append whose reply was lost is retried with the same ids and recognised
   const events = [ev(), ev()];
   const result = await store.append('s-3', events, 'any');
   assert.equal(result.nextRevision, 1);
-  assert.deepEqual(ids(fake, 's-3'), events.map((e) => e.id.toLowerCase()));
+  assert.deepEqual(
+    ids(fake, 's-3'),
+    events.map((e) => e.id.toLowerCase()),
+  );
   assert.equal(fake.appendCalls, 1, 'the retry found the events instead of appending them again');
 });
 
@@ -152,7 +166,10 @@ test("'any' appends keep going past many lost races on a hot stream, within the 
 test('an empty append is refused and writes nothing, as on the embedded store', async () => {
   const fake = new FakeEsdb();
   const store = storeOver(fake);
-  await assert.rejects(store.append('s-10', [], 'any'), (err: unknown) => err instanceof TypeError && /at least one event/.test(err.message));
+  await assert.rejects(
+    store.append('s-10', [], 'any'),
+    (err: unknown) => err instanceof TypeError && /at least one event/.test(err.message),
+  );
   assert.equal(fake.appendCalls, 0);
   assert.equal(fake.streams.size, 0);
 });
@@ -167,5 +184,10 @@ test('every read and append goes to the leader', async () => {
   const sub = store.subscribe(0n, () => undefined);
   await sub.close();
   assert.ok(fake.readOptions.length >= 5);
-  for (const options of fake.readOptions) assert.equal(options.requiresLeader, true, JSON.stringify(options, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+  for (const options of fake.readOptions)
+    assert.equal(
+      options.requiresLeader,
+      true,
+      JSON.stringify(options, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+    );
 });

@@ -12,7 +12,13 @@ const throttled = (): NewEvent => ({
   id: randomUUID(),
   type: 'LoginThrottled',
   data: { tier: 'ip', subject: '192.0.2.1', failures: 5, until: new Date(0).toISOString() },
-  metadata: { actor: 'system', correlationId: randomUUID(), causationId: null, schemaVersion: 1, reason: 'x'.repeat(4096) },
+  metadata: {
+    actor: 'system',
+    correlationId: randomUUID(),
+    causationId: null,
+    schemaVersion: 1,
+    reason: 'x'.repeat(4096),
+  },
 });
 
 test('import sends appends under the maximum append size, however many events a stream has', async () => {
@@ -20,7 +26,8 @@ test('import sends appends under the maximum append size, however many events a 
   const source = await openSqliteEventStore(join(dir, 'source.sqlite'));
   const target = await openSqliteEventStore(join(dir, 'target.sqlite'));
   try {
-    for (let i = 0; i < 5; i++) await source.append('throttle-1', Array.from({ length: 100 }, throttled), i === 0 ? 'no_stream' : i * 100 - 1);
+    for (let i = 0; i < 5; i++)
+      await source.append('throttle-1', Array.from({ length: 100 }, throttled), i === 0 ? 'no_stream' : i * 100 - 1);
     const file = join(dir, 'ledger.jsonl');
     await exportLedger(source, file);
 

@@ -16,7 +16,12 @@ const counter = defineProjection<{ count: number }>({
   on: { Counted: (s) => ({ count: s.count + 1 }) },
 });
 
-const ev = () => ({ id: randomUUID(), type: 'Counted', data: {}, metadata: { actor: 'system', correlationId: 'c', causationId: null, schemaVersion: 1 } });
+const ev = () => ({
+  id: randomUUID(),
+  type: 'Counted',
+  data: {},
+  metadata: { actor: 'system', correlationId: 'c', causationId: null, schemaVersion: 1 },
+});
 
 test('the projection runner reports itself stopped when its subscription fails, and follows the ledger again', async () => {
   const dir = tempDir();

@@ -47,7 +47,10 @@ test('a subscription the server ends, or drops with an outage, resubscribes from
     await until(() => fake.subscriptions.length === 3);
     fake.subscriptions[2]!.emit('data', resolved(4000n));
     await until(() => seen.length === 3);
-    assert.deepEqual(seen.map((e) => e.position), [2000n, 3000n, 4000n]);
+    assert.deepEqual(
+      seen.map((e) => e.position),
+      [2000n, 3000n, 4000n],
+    );
     assert.deepEqual(errors, []);
   } finally {
     await sub.close();
@@ -62,7 +65,10 @@ test('a subscription keeps resubscribing through an outage of any length, its ba
   const sub = store.subscribe(0n, () => undefined, { onError: (err) => errors.push(err) });
   // Two minutes of a server that refuses every connection.
   for (let second = 0; second < 120; second += 5) {
-    fake.subscriptions[fake.subscriptions.length - 1]!.emit('error', new UnavailableError(undefined, 'connection refused'));
+    fake.subscriptions[fake.subscriptions.length - 1]!.emit(
+      'error',
+      new UnavailableError(undefined, 'connection refused'),
+    );
     t.mock.timers.tick(5_000);
   }
   assert.deepEqual(errors, []);

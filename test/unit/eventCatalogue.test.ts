@@ -16,10 +16,16 @@ describe('event catalogue', () => {
   after(() => removeDir(dir));
 
   it('matches the committed JSON Schemas in schema/events (run npm run schema:emit after a change)', () => {
-    const committed = readdirSync(schemaDir).filter((f) => f.endsWith('.json')).sort();
+    const committed = readdirSync(schemaDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     assert.deepEqual(committed, allEvents.map((d) => schemaFileName(d.type, d.version)).sort());
     for (const d of allEvents) {
-      assert.equal(readFileSync(new URL(schemaFileName(d.type, d.version), schemaDir), 'utf8'), schemaText(d.schema), d.type);
+      assert.equal(
+        readFileSync(new URL(schemaFileName(d.type, d.version), schemaDir), 'utf8'),
+        schemaText(d.schema),
+        d.type,
+      );
     }
   });
 
@@ -32,16 +38,35 @@ describe('event catalogue', () => {
     try {
       const ledger = new Ledger(store, new EventCatalogue(allEvents));
       const ctx = { actor: 'system', correlationId: 'c' };
-      const valid = { type: 'SigningKeyRetired', data: { kid: 'k', retiredAt: '2026-01-01T00:00:00Z', publishUntil: '2026-01-02T00:00:00Z' } };
+      const valid = {
+        type: 'SigningKeyRetired',
+        data: { kid: 'k', retiredAt: '2026-01-01T00:00:00Z', publishUntil: '2026-01-02T00:00:00Z' },
+      };
       await assert.rejects(
-        ledger.append('keyring-x', [valid, { type: 'SigningKeyRetired', data: { kid: 'k', retiredAt: 'yesterday', publishUntil: '2026-01-02T00:00:00Z' } }], 'any', ctx),
-        (err: Error) => err instanceof EventValidationError && /invalid SigningKeyRetired v1: \/retiredAt must match format "date-time"/.test(err.message),
+        ledger.append(
+          'keyring-x',
+          [
+            valid,
+            {
+              type: 'SigningKeyRetired',
+              data: { kid: 'k', retiredAt: 'yesterday', publishUntil: '2026-01-02T00:00:00Z' },
+            },
+          ],
+          'any',
+          ctx,
+        ),
+        (err: Error) =>
+          err instanceof EventValidationError &&
+          /invalid SigningKeyRetired v1: \/retiredAt must match format "date-time"/.test(err.message),
       );
       await assert.rejects(
         ledger.append('keyring-x', [{ type: 'SigningKeyRetired', data: { ...valid.data, extra: 1 } }], 'any', ctx),
         /must NOT have additional properties \(extra\)/,
       );
-      await assert.rejects(ledger.append('keyring-x', [{ type: 'NoSuchThing', data: {} }], 'any', ctx), /unknown event type NoSuchThing/);
+      await assert.rejects(
+        ledger.append('keyring-x', [{ type: 'NoSuchThing', data: {} }], 'any', ctx),
+        /unknown event type NoSuchThing/,
+      );
       assert.equal(await store.headPosition(), 0n, 'nothing was written');
       await ledger.append('keyring-x', [valid], 'no_stream', ctx);
       const [recorded] = await store.readStream('keyring-x');

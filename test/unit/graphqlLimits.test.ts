@@ -81,6 +81,9 @@ describe('GraphQL custom rules are linear in the document (issue 15)', () => {
     const document = parse(traps.doublingFragments(30));
     assert.ok(operationComplexity(schema, document, getOperationAST(document)!, {}) > 2 ** 30);
     const deep = parse(traps.nestedLists(20));
-    assert.match(validate(schema, deep, [depthLimit(MAX_DEPTH)])[0]?.message ?? '', /query depth 4\d exceeds the limit of 10/);
+    assert.match(
+      validate(schema, deep, [depthLimit(MAX_DEPTH)])[0]?.message ?? '',
+      /query depth 4\d exceeds the limit of 10/,
+    );
   });
 });

@@ -22,14 +22,21 @@ interface Model {
   bySubject: Map<string, string[]>;
   byGrant: Map<string, string[]>;
 }
-const emptyModel = (): Model => ({ tokens: new Map(), order: [], byClient: new Map(), bySubject: new Map(), byGrant: new Map() });
+const emptyModel = (): Model => ({
+  tokens: new Map(),
+  order: [],
+  byClient: new Map(),
+  bySubject: new Map(),
+  byGrant: new Map(),
+});
 const push = (m: Map<string, string[]>, k: string, v: string) => (m.get(k) ?? m.set(k, []).get(k)!).push(v);
 
 function modelApply(m: Model, e: RecordedEvent): void {
   const d = e.data as Record<string, any>;
   const revoke = (jti: string, reason: string) => {
     const t = m.tokens.get(jti);
-    if (t && t.revokedAt === undefined) Object.assign(t, { revokedAt: e.recordedAt.getTime(), revocationReason: reason });
+    if (t && t.revokedAt === undefined)
+      Object.assign(t, { revokedAt: e.recordedAt.getTime(), revocationReason: reason });
   };
   switch (e.type) {
     case 'AccessTokenIssued':
@@ -66,12 +73,18 @@ function modelApply(m: Model, e: RecordedEvent): void {
 
 /** selectTokens as it was, over the reference. */
 function modelSelect(m: Model, filter: TokenQuery, afterSeq: number, limit: number, nowMs: number) {
-  const base = filter.grantId !== undefined ? m.byGrant.get(filter.grantId) ?? []
-    : filter.clientId !== undefined ? m.byClient.get(filter.clientId) ?? []
-      : filter.subject !== undefined ? m.bySubject.get(filter.subject) ?? [] : m.order;
+  const base =
+    filter.grantId !== undefined
+      ? (m.byGrant.get(filter.grantId) ?? [])
+      : filter.clientId !== undefined
+        ? (m.byClient.get(filter.clientId) ?? [])
+        : filter.subject !== undefined
+          ? (m.bySubject.get(filter.subject) ?? [])
+          : m.order;
   const after = filter.issuedAfter ? filter.issuedAfter.getTime() / 1000 : undefined;
   const before = filter.issuedBefore ? filter.issuedBefore.getTime() / 1000 : undefined;
-  const status = (t: IndexedToken) => (t.revokedAt !== undefined ? TokenStatus.REVOKED : t.exp * 1000 <= nowMs ? TokenStatus.EXPIRED : TokenStatus.ACTIVE);
+  const status = (t: IndexedToken) =>
+    t.revokedAt !== undefined ? TokenStatus.REVOKED : t.exp * 1000 <= nowMs ? TokenStatus.EXPIRED : TokenStatus.ACTIVE;
   const matches = (t: IndexedToken) =>
     (filter.clientId === undefined || t.clientId === filter.clientId) &&
     (filter.subject === undefined || t.sub === filter.subject) &&
@@ -80,7 +93,11 @@ function modelSelect(m: Model, filter: TokenQuery, afterSeq: number, limit: numb
     (after === undefined || t.iat > after) &&
     (before === undefined || t.iat < before) &&
     (filter.status === undefined || status(t) === filter.status);
-  const residual = filter.kind !== undefined || after !== undefined || before !== undefined || filter.status !== undefined ||
+  const residual =
+    filter.kind !== undefined ||
+    after !== undefined ||
+    before !== undefined ||
+    filter.status !== undefined ||
     [filter.clientId, filter.subject, filter.grantId].filter((v) => v !== undefined).length > 1;
   if (!residual) {
     let lo = 0;
@@ -90,7 +107,11 @@ function modelSelect(m: Model, filter: TokenQuery, afterSeq: number, limit: numb
       if ((m.tokens.get(base[mid]!)?.seq ?? 0) <= afterSeq) lo = mid + 1;
       else hi = mid;
     }
-    return { page: base.slice(lo, lo + limit).map((jti) => m.tokens.get(jti)!), total: base.length, hasNextPage: lo + limit < base.length };
+    return {
+      page: base.slice(lo, lo + limit).map((jti) => m.tokens.get(jti)!),
+      total: base.length,
+      hasNextPage: lo + limit < base.length,
+    };
   }
   const page: IndexedToken[] = [];
   let total = 0;
@@ -109,7 +130,16 @@ function modelSelect(m: Model, filter: TokenQuery, afterSeq: number, limit: numb
 let position = 0n;
 const T0 = 1_800_000_000_000;
 const recorded = (type: string, stream: string, data: object, at: number): RecordedEvent =>
-  ({ id: `e${++position}`, type, stream, revision: 0, position, recordedAt: new Date(at), data, metadata: {} }) as unknown as RecordedEvent;
+  ({
+    id: `e${++position}`,
+    type,
+    stream,
+    revision: 0,
+    position,
+    recordedAt: new Date(at),
+    data,
+    metadata: {},
+  }) as unknown as RecordedEvent;
 
 /** An index in a file of its own, and its reads. */
 function openIndex(file: string) {
@@ -129,18 +159,55 @@ const CLIENTS = ['c1', 'c2', 'c3'];
 const SUBJECTS = ['alice', 'bob', 'c1'];
 
 type Op =
-  | { op: 'issue'; kind: 'access' | 'refresh'; jti: number; client: number; sub: number; grant: number; scope: number; aud: number; iat: number; life: number; oddStream: boolean }
+  | {
+      op: 'issue';
+      kind: 'access' | 'refresh';
+      jti: number;
+      client: number;
+      sub: number;
+      grant: number;
+      scope: number;
+      aud: number;
+      iat: number;
+      life: number;
+      oddStream: boolean;
+    }
   | { op: 'rotate' | 'revoke'; jti: number; reason: number }
   | { op: 'revokeGrant'; grant: number; reason: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({
-    op: fc.constant('issue' as const), kind: fc.constantFrom('access' as const, 'refresh' as const), jti: fc.nat(JTIS.length - 1),
-    client: fc.nat(2), sub: fc.nat(2), grant: fc.integer({ min: -1, max: GRANTS.length - 1 }), scope: fc.nat(2), aud: fc.nat(2),
-    iat: fc.integer({ min: 0, max: 100 }), life: fc.integer({ min: 1, max: 200 }), oddStream: fc.boolean(),
-  }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('rotate' as const, 'revoke' as const), jti: fc.nat(JTIS.length - 1), reason: fc.nat(2) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('revokeGrant' as const), grant: fc.nat(GRANTS.length - 1), reason: fc.nat(2) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('issue' as const),
+      kind: fc.constantFrom('access' as const, 'refresh' as const),
+      jti: fc.nat(JTIS.length - 1),
+      client: fc.nat(2),
+      sub: fc.nat(2),
+      grant: fc.integer({ min: -1, max: GRANTS.length - 1 }),
+      scope: fc.nat(2),
+      aud: fc.nat(2),
+      iat: fc.integer({ min: 0, max: 100 }),
+      life: fc.integer({ min: 1, max: 200 }),
+      oddStream: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constantFrom('rotate' as const, 'revoke' as const),
+      jti: fc.nat(JTIS.length - 1),
+      reason: fc.nat(2),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('revokeGrant' as const),
+      grant: fc.nat(GRANTS.length - 1),
+      reason: fc.nat(2),
+    }),
+  },
 );
 
 const REASONS = ['operator', 'compromised', 'logout'];
@@ -153,10 +220,25 @@ function eventOf(op: Op, at: number): RecordedEvent {
     const jti = JTIS[op.jti]!;
     const grantId = op.grant < 0 ? null : GRANTS[op.grant]!;
     const stream = op.oddStream ? `elsewhere-${op.jti}` : grantId ? `grant-${grantId}` : `token-${jti}`;
-    const data = { jti, clientId: CLIENTS[op.client]!, sub: SUBJECTS[op.sub]!, scope: SCOPES[op.scope]!, iat: BASE_IAT + op.iat, exp: BASE_IAT + op.iat + op.life, grantId, ...(op.kind === 'access' ? { aud: AUDS[op.aud]! } : {}) };
+    const data = {
+      jti,
+      clientId: CLIENTS[op.client]!,
+      sub: SUBJECTS[op.sub]!,
+      scope: SCOPES[op.scope]!,
+      iat: BASE_IAT + op.iat,
+      exp: BASE_IAT + op.iat + op.life,
+      grantId,
+      ...(op.kind === 'access' ? { aud: AUDS[op.aud]! } : {}),
+    };
     return recorded(op.kind === 'access' ? 'AccessTokenIssued' : 'RefreshTokenIssued', stream, data, at);
   }
-  if (op.op === 'revokeGrant') return recorded('GrantRevoked', `grant-${GRANTS[op.grant]!}`, { grantId: GRANTS[op.grant]!, reason: REASONS[op.reason]! }, at);
+  if (op.op === 'revokeGrant')
+    return recorded(
+      'GrantRevoked',
+      `grant-${GRANTS[op.grant]!}`,
+      { grantId: GRANTS[op.grant]!, reason: REASONS[op.reason]! },
+      at,
+    );
   if (op.op === 'rotate') return recorded('RefreshTokenRotated', 'grant-x', { jti: JTIS[op.jti]! }, at);
   return recorded('TokenRevoked', 'token-x', { jti: JTIS[op.jti]!, reason: REASONS[op.reason]! }, at);
 }
@@ -183,16 +265,35 @@ const NOW_MS = (BASE_IAT + 120) * 1000;
 
 function assertSame({ q }: Opened, m: Model): void {
   const all = q.dump().tokens;
-  assert.deepEqual(all.map((t) => t.jti), m.order);
+  assert.deepEqual(
+    all.map((t) => t.jti),
+    m.order,
+  );
   for (const [jti, want] of m.tokens) assert.deepEqual(q.tokenByJti(jti), want, `token ${jti}`);
   for (const jti of JTIS) if (!m.tokens.has(jti)) assert.equal(q.tokenByJti(jti), undefined);
   const jtis = (filter: TokenQuery) => q.selectTokens(filter, -1, 1000, NOW_MS).page.map((t) => t.jti);
-  for (const c of [...CLIENTS, 'nobody']) assert.deepEqual(jtis({ clientId: c }), m.byClient.get(c) ?? [], `client ${c}`);
-  for (const s of [...SUBJECTS, 'nobody']) assert.deepEqual(jtis({ subject: s }), m.bySubject.get(s) ?? [], `subject ${s}`);
-  for (const g of [...GRANTS, 'nothing']) assert.deepEqual(q.tokensOfGrant(g).map((t) => t.jti), m.byGrant.get(g) ?? [], `grant ${g}`);
+  for (const c of [...CLIENTS, 'nobody'])
+    assert.deepEqual(jtis({ clientId: c }), m.byClient.get(c) ?? [], `client ${c}`);
+  for (const s of [...SUBJECTS, 'nobody'])
+    assert.deepEqual(jtis({ subject: s }), m.bySubject.get(s) ?? [], `subject ${s}`);
+  for (const g of [...GRANTS, 'nothing'])
+    assert.deepEqual(
+      q.tokensOfGrant(g).map((t) => t.jti),
+      m.byGrant.get(g) ?? [],
+      `grant ${g}`,
+    );
   for (const c of CLIENTS) {
-    const live = m.order.filter((jti) => m.tokens.get(jti)!.clientId === c && m.tokens.get(jti)!.revokedAt === undefined && m.tokens.get(jti)!.exp * 1000 > NOW_MS);
-    assert.deepEqual(q.liveTokensOf({ clientId: c }, NOW_MS).map((t) => t.jti), live, `live tokens of ${c}`);
+    const live = m.order.filter(
+      (jti) =>
+        m.tokens.get(jti)!.clientId === c &&
+        m.tokens.get(jti)!.revokedAt === undefined &&
+        m.tokens.get(jti)!.exp * 1000 > NOW_MS,
+    );
+    assert.deepEqual(
+      q.liveTokensOf({ clientId: c }, NOW_MS).map((t) => t.jti),
+      live,
+      `live tokens of ${c}`,
+    );
   }
   for (const filter of FILTERS) {
     for (const limit of [1, 3, 100]) {
@@ -219,7 +320,7 @@ describe('history index (SQLite, on disk)', () => {
         let at = T0;
         // In batches of varying size, as the runner delivers them.
         const feed = (ops: Op[]) => {
-          for (let i = 0; i < ops.length; ) {
+          for (let i = 0; i < ops.length;) {
             const n = 1 + (i % 4);
             const batch = ops.slice(i, i + n).map((op) => eventOf(op, (at += 1000)));
             v.index.apply(batch);
@@ -246,7 +347,12 @@ describe('history index (SQLite, on disk)', () => {
     const a = openIndex(file);
     const b = openIndex(file);
     const jti = randomUUID();
-    const issued = recorded('AccessTokenIssued', `token-${jti}`, { jti, clientId: 'a', sub: 'a', scope: '', aud: [], iat: 1, exp: 2, grantId: null }, T0);
+    const issued = recorded(
+      'AccessTokenIssued',
+      `token-${jti}`,
+      { jti, clientId: 'a', sub: 'a', scope: '', aud: [], iat: 1, exp: 2, grantId: null },
+      T0,
+    );
     const revoked = recorded('TokenRevoked', `token-${jti}`, { jti, reason: 'first' }, T0 + 1);
     a.index.apply([issued, revoked]);
     b.index.apply([issued]);
@@ -271,7 +377,23 @@ describe('history index (SQLite, on disk)', () => {
       const jti = i % 1000 === 7 ? `legacy-${i}` : randomUUID();
       jtis.push(jti);
       const grantId = i % 3 ? `${randomUUID()}` : null;
-      batch.push(recorded('AccessTokenIssued', grantId ? `grant-${grantId}` : `token-${jti}`, { jti, clientId: `client-${i % 7}`, sub: `user-${i % 11}`, scope: 's', aud: ['x'], iat: i, exp: i + 60, grantId }, T0 + i));
+      batch.push(
+        recorded(
+          'AccessTokenIssued',
+          grantId ? `grant-${grantId}` : `token-${jti}`,
+          {
+            jti,
+            clientId: `client-${i % 7}`,
+            sub: `user-${i % 11}`,
+            scope: 's',
+            aud: ['x'],
+            iat: i,
+            exp: i + 60,
+            grantId,
+          },
+          T0 + i,
+        ),
+      );
     }
     v.index.apply(batch);
     v.index.close();
@@ -282,7 +404,10 @@ describe('history index (SQLite, on disk)', () => {
       assert.equal(t.seq, i);
       assert.equal(t.clientId, `client-${i % 7}`);
     });
-    assert.deepEqual(reopened.q.selectTokens({ clientId: 'client-3' }, -1, 1000, 0).page.map((t) => t.seq), jtis.map((_, i) => i).filter((i) => i % 7 === 3));
+    assert.deepEqual(
+      reopened.q.selectTokens({ clientId: 'client-3' }, -1, 1000, 0).page.map((t) => t.seq),
+      jtis.map((_, i) => i).filter((i) => i % 7 === 3),
+    );
     assert.equal(reopened.q.tokenByJti(randomUUID()), undefined);
     assert.equal(reopened.q.tokenByJti('legacy-8'), undefined);
     reopened.index.close();
@@ -291,8 +416,22 @@ describe('history index (SQLite, on disk)', () => {
   it('keeps a token issued twice once, and its first issue wins', () => {
     const jti = randomUUID();
     const { index, q } = openIndex(newFile());
-    index.apply([recorded('AccessTokenIssued', `token-${jti}`, { jti, clientId: 'a', sub: 'a', scope: '', aud: [], iat: 1, exp: 2, grantId: null }, T0)]);
-    index.apply([recorded('AccessTokenIssued', `token-${jti}`, { jti, clientId: 'b', sub: 'b', scope: '', aud: [], iat: 1, exp: 2, grantId: null }, T0)]);
+    index.apply([
+      recorded(
+        'AccessTokenIssued',
+        `token-${jti}`,
+        { jti, clientId: 'a', sub: 'a', scope: '', aud: [], iat: 1, exp: 2, grantId: null },
+        T0,
+      ),
+    ]);
+    index.apply([
+      recorded(
+        'AccessTokenIssued',
+        `token-${jti}`,
+        { jti, clientId: 'b', sub: 'b', scope: '', aud: [], iat: 1, exp: 2, grantId: null },
+        T0,
+      ),
+    ]);
     assert.equal(q.dump().tokens.length, 1);
     assert.equal(q.tokenByJti(jti)!.clientId, 'a');
     assert.deepEqual(q.selectTokens({ clientId: 'b' }, -1, 10, 0).page, []);

@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideKeyring, KeyringError, type KeyringCommand, type NewKeyMaterial } from '../../src/domain/keyring/decide.js';
+import {
+  decideKeyring,
+  KeyringError,
+  type KeyringCommand,
+  type NewKeyMaterial,
+} from '../../src/domain/keyring/decide.js';
 import type { KeyringEvent } from '../../src/domain/keyring/events.js';
 import { evolveKeyring } from '../../src/domain/keyring/evolve.js';
 import { initialKeyring, publishedKeysAt, signingKeyAt } from '../../src/domain/keyring/state.js';
@@ -11,7 +16,14 @@ const material = (kid: string, alg: 'RS256' | 'ES256' = 'ES256'): NewKeyMaterial
   kid,
   alg,
   publicJwk: { kty: alg === 'ES256' ? 'EC' : 'RSA' },
-  encryptedPrivateKey: { enc: 'A256GCM', kdf: 'scrypt', salt: 's'.repeat(22), iv: 'i'.repeat(16), tag: 't'.repeat(22), ciphertext: 'c' },
+  encryptedPrivateKey: {
+    enc: 'A256GCM',
+    kdf: 'scrypt',
+    salt: 's'.repeat(22),
+    iv: 'i'.repeat(16),
+    tag: 't'.repeat(22),
+    ciphertext: 'c',
+  },
 });
 
 /** given(events).when(command).then(events) */
@@ -30,7 +42,8 @@ const generated = (kid: string, at: number, alg: 'RS256' | 'ES256' = 'ES256'): K
 
 describe('keyring decider', () => {
   it('generates a key for every algorithm that has none', () => {
-    given([]).when({ type: 'EnsureSigningKeys', now: T0, generated: [material('a', 'RS256'), material('b')] })
+    given([])
+      .when({ type: 'EnsureSigningKeys', now: T0, generated: [material('a', 'RS256'), material('b')] })
       .then([generated('a', T0, 'RS256'), generated('b', T0)]);
   });
 
@@ -47,7 +60,14 @@ describe('keyring decider', () => {
   });
 
   it('generates again once every key of an algorithm is retired', () => {
-    const retired: KeyringEvent = { type: 'SigningKeyRetired', data: { kid: 'b', retiredAt: new Date(T0 + HOUR).toISOString(), publishUntil: new Date(T0 + 2 * HOUR).toISOString() } };
+    const retired: KeyringEvent = {
+      type: 'SigningKeyRetired',
+      data: {
+        kid: 'b',
+        retiredAt: new Date(T0 + HOUR).toISOString(),
+        publishUntil: new Date(T0 + 2 * HOUR).toISOString(),
+      },
+    };
     given([generated('a', T0, 'RS256'), generated('b', T0), retired])
       .when({ type: 'EnsureSigningKeys', now: T0 + HOUR, generated: [material('c', 'RS256'), material('d')] })
       .then([generated('d', T0 + HOUR)]);
@@ -55,12 +75,22 @@ describe('keyring decider', () => {
 
   it('rotation publishes the new key, and retires the old one when the new one activates', () => {
     given([generated('a', T0)])
-      .when({ type: 'RotateSigningKey', now: T0 + HOUR, key: material('b'), activatesAt: T0 + 2 * HOUR, maxTokenLifetimeMs: 24 * HOUR })
+      .when({
+        type: 'RotateSigningKey',
+        now: T0 + HOUR,
+        key: material('b'),
+        activatesAt: T0 + 2 * HOUR,
+        maxTokenLifetimeMs: 24 * HOUR,
+      })
       .then([
         generated('b', T0 + 2 * HOUR),
         {
           type: 'SigningKeyRetired',
-          data: { kid: 'a', retiredAt: new Date(T0 + 2 * HOUR).toISOString(), publishUntil: new Date(T0 + 26 * HOUR).toISOString() },
+          data: {
+            kid: 'a',
+            retiredAt: new Date(T0 + 2 * HOUR).toISOString(),
+            publishUntil: new Date(T0 + 26 * HOUR).toISOString(),
+          },
         },
       ]);
   });
@@ -68,11 +98,19 @@ describe('keyring decider', () => {
   it('refuses a rotation that activates in the past or reuses a kid', () => {
     const state = given([generated('a', T0)]).state();
     assert.throws(
-      () => decideKeyring({ type: 'RotateSigningKey', now: T0, key: material('b'), activatesAt: T0 - 1, maxTokenLifetimeMs: HOUR }, state),
+      () =>
+        decideKeyring(
+          { type: 'RotateSigningKey', now: T0, key: material('b'), activatesAt: T0 - 1, maxTokenLifetimeMs: HOUR },
+          state,
+        ),
       KeyringError,
     );
     assert.throws(
-      () => decideKeyring({ type: 'RotateSigningKey', now: T0, key: material('a'), activatesAt: T0, maxTokenLifetimeMs: HOUR }, state),
+      () =>
+        decideKeyring(
+          { type: 'RotateSigningKey', now: T0, key: material('a'), activatesAt: T0, maxTokenLifetimeMs: HOUR },
+          state,
+        ),
       KeyringError,
     );
   });
@@ -81,13 +119,30 @@ describe('keyring decider', () => {
     const state = given([
       generated('a', T0),
       generated('b', T0 + 2 * HOUR),
-      { type: 'SigningKeyRetired', data: { kid: 'a', retiredAt: new Date(T0 + 2 * HOUR).toISOString(), publishUntil: new Date(T0 + 3 * HOUR).toISOString() } },
+      {
+        type: 'SigningKeyRetired',
+        data: {
+          kid: 'a',
+          retiredAt: new Date(T0 + 2 * HOUR).toISOString(),
+          publishUntil: new Date(T0 + 3 * HOUR).toISOString(),
+        },
+      },
     ]).state();
     assert.equal(signingKeyAt(state, 'ES256', T0 + HOUR)?.kid, 'a');
-    assert.deepEqual(publishedKeysAt(state, T0 + HOUR).map((k) => k.kid), ['a', 'b'], 'b is published before it signs');
+    assert.deepEqual(
+      publishedKeysAt(state, T0 + HOUR).map((k) => k.kid),
+      ['a', 'b'],
+      'b is published before it signs',
+    );
     assert.equal(signingKeyAt(state, 'ES256', T0 + 2 * HOUR)?.kid, 'b');
-    assert.deepEqual(publishedKeysAt(state, T0 + 2.5 * HOUR).map((k) => k.kid), ['a', 'b']);
-    assert.deepEqual(publishedKeysAt(state, T0 + 3 * HOUR).map((k) => k.kid), ['b']);
+    assert.deepEqual(
+      publishedKeysAt(state, T0 + 2.5 * HOUR).map((k) => k.kid),
+      ['a', 'b'],
+    );
+    assert.deepEqual(
+      publishedKeysAt(state, T0 + 3 * HOUR).map((k) => k.kid),
+      ['b'],
+    );
     assert.equal(signingKeyAt(state, 'RS256', T0 + HOUR), undefined);
   });
 });

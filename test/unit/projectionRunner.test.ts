@@ -96,7 +96,10 @@ describe('projection runner', () => {
     const other = await openSqliteEventStore(join(dir, 'd.sqlite'));
     await appendN(other, 2);
     const logs: string[] = [];
-    const log = { info: (o: object) => logs.push(JSON.stringify(o)), warn: (o: object) => logs.push(JSON.stringify(o)) };
+    const log = {
+      info: (o: object) => logs.push(JSON.stringify(o)),
+      warn: (o: object) => logs.push(JSON.stringify(o)),
+    };
     runner = new ProjectionRunner(other, [counter], { checkpointDir, log });
     await runner.start();
     assert.equal(runner.view(counter).count, 2);

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { describeLag, percentiles, type LagResult } from '../../bench/revocationLag.js';
 
 describe('revocation lag lines', () => {
-  const r: LagResult = { lags: [1, 2], lag: percentiles([1, 2]), strictLatencies: [3], strict: percentiles([3]), strictStale: 0, strictFailed: 0, crossIntrospected: 2 };
+  const r: LagResult = {
+    lags: [1, 2],
+    lag: percentiles([1, 2]),
+    strictLatencies: [3],
+    strict: percentiles([3]),
+    strictStale: 0,
+    strictFailed: 0,
+    crossIntrospected: 2,
+  };
 
   it('name the instance that was asked (A→C is not labelled B)', () => {
     const lines = describeLag(r, 'C');

@@ -12,8 +12,14 @@ describe('the one line an operator gets when the server or a command cannot go o
       startupErrorLine(systemError('EADDRINUSE', 'listen EADDRINUSE: address already in use 127.0.0.1:3000')),
       'token-ledger: listen EADDRINUSE: address already in use 127.0.0.1:3000 (another process listens there: set PORT (or HOST))',
     );
-    assert.match(startupErrorLine(systemError('ENOTFOUND', 'getaddrinfo ENOTFOUND nothost.invalid')), /ENOTFOUND nothost\.invalid \(the name does not resolve: set HOST\)$/);
-    assert.match(startupErrorLine(systemError('ENOENT', "ENOENT: no such file or directory, open '/nope'")), /^token-ledger: ENOENT: .*\(no such file\)$/);
+    assert.match(
+      startupErrorLine(systemError('ENOTFOUND', 'getaddrinfo ENOTFOUND nothost.invalid')),
+      /ENOTFOUND nothost\.invalid \(the name does not resolve: set HOST\)$/,
+    );
+    assert.match(
+      startupErrorLine(systemError('ENOENT', "ENOENT: no such file or directory, open '/nope'")),
+      /^token-ledger: ENOENT: .*\(no such file\)$/,
+    );
   });
 
   it('keeps "unexpected error" for what is a fault of the code, and no label for a user mistake', () => {

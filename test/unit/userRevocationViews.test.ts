@@ -2,7 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { v7 as uuidv7 } from 'uuid';
 import { activeTokensProjection, tokenByHash, type ActiveTokensView } from '../../projections/activeTokens.js';
-import { authorizationProjection, evictExpiredAuthorization, type AuthorizationView } from '../../projections/authorization.js';
+import {
+  authorizationProjection,
+  evictExpiredAuthorization,
+  type AuthorizationView,
+} from '../../projections/authorization.js';
 import { statusListBytes, statusListsProjection, type StatusListsView } from '../../projections/statusLists.js';
 import type { Projection } from '../../projections/projection.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
@@ -17,7 +21,16 @@ const alice = '01900000-0000-7000-8000-00000000a11c';
 const bob = '01900000-0000-7000-8000-000000000b0b';
 let position = 0n;
 const recorded = (type: string, data: object, at = 1_000_000): RecordedEvent =>
-  ({ id: uuidv7(), type, stream: 's', revision: 0, position: ++position, recordedAt: new Date(at), data, metadata: {} }) as unknown as RecordedEvent;
+  ({
+    id: uuidv7(),
+    type,
+    stream: 's',
+    revision: 0,
+    position: ++position,
+    recordedAt: new Date(at),
+    data,
+    metadata: {},
+  }) as unknown as RecordedEvent;
 
 const feed = <S>(p: Projection<S>, events: RecordedEvent[], state = p.initialState()): S =>
   events.reduce((s, e) => (p.on[e.type] ? p.on[e.type]!(s, e) : s), state);
@@ -29,18 +42,74 @@ function holdings(sub: string, n: number) {
   const code = `code-${sub}-${n}`;
   const sid = sha256(`sid-${sub}-${n}`);
   const events = [
-    recorded('ClientRegistered', { clientId: 'rp', metadata: { backchannel_logout_uri: 'https://rp.example/bc' }, secret: null }),
+    recorded('ClientRegistered', {
+      clientId: 'rp',
+      metadata: { backchannel_logout_uri: 'https://rp.example/bc' },
+      secret: null,
+    }),
     recorded('SessionStarted', { sidHash: sid, sub, authTime: 1000, amr: ['pwd'], exp: 9_999_999 }),
-    recorded('AuthorizationCodeIssued', { grantId, codeHash: sha256(code), clientId: 'rp', sub, redirectUri: 'https://rp.example/cb', redirectUriSent: true, scope: 'openid', resource: [], codeChallenge: null, nonce: null, authTime: 1000, sid, exp: 1060 }),
-    recorded('AccessTokenIssued', { jti: uuidv7(), tokenHash: sha256(access), format: 'jwt', clientId: 'rp', sub, scope: 'openid', aud: ['x'], iat: 1000, exp: 99_999, grantType: 'authorization_code', kid: 'k', grantId, statusList: { id: 'L', idx: n } }),
-    recorded('RefreshTokenIssued', { grantId, jti: uuidv7(), tokenHash: sha256(refresh), clientId: 'rp', sub, scope: 'openid', iat: 1000, familyExp: 200_000, exp: 100_000 }),
+    recorded('AuthorizationCodeIssued', {
+      grantId,
+      codeHash: sha256(code),
+      clientId: 'rp',
+      sub,
+      redirectUri: 'https://rp.example/cb',
+      redirectUriSent: true,
+      scope: 'openid',
+      resource: [],
+      codeChallenge: null,
+      nonce: null,
+      authTime: 1000,
+      sid,
+      exp: 1060,
+    }),
+    recorded('AccessTokenIssued', {
+      jti: uuidv7(),
+      tokenHash: sha256(access),
+      format: 'jwt',
+      clientId: 'rp',
+      sub,
+      scope: 'openid',
+      aud: ['x'],
+      iat: 1000,
+      exp: 99_999,
+      grantType: 'authorization_code',
+      kid: 'k',
+      grantId,
+      statusList: { id: 'L', idx: n },
+    }),
+    recorded('RefreshTokenIssued', {
+      grantId,
+      jti: uuidv7(),
+      tokenHash: sha256(refresh),
+      clientId: 'rp',
+      sub,
+      scope: 'openid',
+      iat: 1000,
+      familyExp: 200_000,
+      exp: 100_000,
+    }),
   ];
   return { events, grantId, access: sha256(access), refresh: sha256(refresh), code: sha256(code), sid, idx: n };
 }
 
 /** A client_credentials token of a client whose id happens to be a user's sub: it is the client's, not the user's. */
 const clientToken = (clientId: string, idx: number) =>
-  recorded('AccessTokenIssued', { jti: uuidv7(), tokenHash: sha256(`cc-${idx}`), format: 'jwt', clientId, sub: clientId, scope: '', aud: ['x'], iat: 1000, exp: 99_999, grantType: 'client_credentials', kid: 'k', grantId: null, statusList: { id: 'L', idx } });
+  recorded('AccessTokenIssued', {
+    jti: uuidv7(),
+    tokenHash: sha256(`cc-${idx}`),
+    format: 'jwt',
+    clientId,
+    sub: clientId,
+    scope: '',
+    aud: ['x'],
+    iat: 1000,
+    exp: 99_999,
+    grantType: 'client_credentials',
+    kid: 'k',
+    grantId: null,
+    statusList: { id: 'L', idx },
+  });
 
 for (const type of ['UserDisabled', 'UserSessionsRevoked']) {
   describe(`given a user's sessions, codes and tokens, when ${type}`, () => {
@@ -58,11 +127,22 @@ for (const type of ['UserDisabled', 'UserSessionsRevoked']) {
       assert.equal(v.refresh.has(a.refresh), false);
       const owed = v.pendingLogouts.get(`${a.sid}\0rp`);
       assert.deepEqual([owed?.sub, owed?.attempts, owed?.nextAttemptAt], [alice, 0, 2_000_000]);
-      assert.equal(v.sessionsBySub.has(alice) || v.grantsBySub.has(alice), false, 'nothing of the user is indexed any more');
-      assert.ok(v.sessions.has(b.sid) && v.codes.has(b.code) && v.refresh.has(b.refresh), 'another user keeps everything');
+      assert.equal(
+        v.sessionsBySub.has(alice) || v.grantsBySub.has(alice),
+        false,
+        'nothing of the user is indexed any more',
+      );
+      assert.ok(
+        v.sessions.has(b.sid) && v.codes.has(b.code) && v.refresh.has(b.refresh),
+        'another user keeps everything',
+      );
       assert.equal(v.pendingLogouts.size, 1);
       // The SessionEnded record written after it owes nothing twice.
-      const after = feed(authorizationProjection, [recorded('SessionEnded', { sidHash: a.sid, reason: 'user disabled' })], v);
+      const after = feed(
+        authorizationProjection,
+        [recorded('SessionEnded', { sidHash: a.sid, reason: 'user disabled' })],
+        v,
+      );
       assert.equal(after.pendingLogouts.size, 1);
     });
 
@@ -70,14 +150,20 @@ for (const type of ['UserDisabled', 'UserSessionsRevoked']) {
       const v: ActiveTokensView = feed(activeTokensProjection, [...history, ended]);
       assert.equal(tokenByHash(v, a.access), undefined);
       assert.ok(tokenByHash(v, b.access));
-      assert.ok(tokenByHash(v, sha256('cc-3')), 'a client_credentials token whose subject string equals the sub is no user token');
+      assert.ok(
+        tokenByHash(v, sha256('cc-3')),
+        'a client_credentials token whose subject string equals the sub is no user token',
+      );
       assert.equal(v.size, 2);
     });
 
     it("then the user's status-list bits are set, and no one else's", () => {
       const v: StatusListsView = feed(statusListsProjection, [...history, ended]);
       const bits = statusListBytes(v, 'L')!;
-      assert.deepEqual([1, 2, 3].map((i) => (bits[i >> 3]! >> (i & 7)) & 1), [1, 0, 0]);
+      assert.deepEqual(
+        [1, 2, 3].map((i) => (bits[i >> 3]! >> (i & 7)) & 1),
+        [1, 0, 0],
+      );
       assert.equal(v.bySub.has(alice), false);
     });
   });
@@ -88,7 +174,11 @@ describe('the authorization view forgets its per-user indexes with what they ind
     const a = holdings(alice, 1);
     let v = feed(authorizationProjection, a.events);
     assert.deepEqual([...v.sessionsBySub.get(alice)!], [a.sid]);
-    assert.equal(v.grantsBySub.get(alice)?.get(a.grantId)?.until, 200_000, 'the refresh family outlives the code and its day of memory');
+    assert.equal(
+      v.grantsBySub.get(alice)?.get(a.grantId)?.until,
+      200_000,
+      'the refresh family outlives the code and its day of memory',
+    );
     v = feed(authorizationProjection, [recorded('SessionEnded', { sidHash: a.sid, reason: 'logout' })], v);
     assert.equal(v.sessionsBySub.has(alice), false);
     evictExpiredAuthorization(v, 199_999);

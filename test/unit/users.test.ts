@@ -17,7 +17,16 @@ import { DUMMY_HASH, hashPassword, needsRehash, PASSWORD_SCRYPT, verifyPassword 
 import { ipKey, LoginThrottle, DEFAULT_LOGIN_THROTTLE, type EscalationPolicy } from '../../src/oauth/loginThrottle.js';
 import { usersProjection, type UsersView } from '../../projections/users.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
-import { authenticateUser, changePassword, disableUser, enableUser, findUserByUsername, registerUser, usernameStream, userStream } from '../../src/commands/users.js';
+import {
+  authenticateUser,
+  changePassword,
+  disableUser,
+  enableUser,
+  findUserByUsername,
+  registerUser,
+  usernameStream,
+  userStream,
+} from '../../src/commands/users.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { removeDir, tempDir } from '../helpers/server.js';
@@ -37,7 +46,10 @@ const register = (c: Partial<Extract<UserCommand, { type: 'RegisterUser' }>> = {
   passwordHash: hash,
   ...c,
 });
-const registered: UserEvent = { type: 'UserRegistered', data: { sub, username: 'alice', emailVerified: false, passwordHash: hash } };
+const registered: UserEvent = {
+  type: 'UserRegistered',
+  data: { sub, username: 'alice', emailVerified: false, passwordHash: hash },
+};
 const disabled: UserEvent = { type: 'UserDisabled', data: { sub } };
 const code = (c: string) => (e: unknown) => e instanceof UserCommandError && e.code === c;
 
@@ -45,15 +57,26 @@ describe('user decider', () => {
   it('registers a new user', () => {
     assert.deepEqual(given([]).when(register()), [registered]);
     const full = given([]).when(register({ email: 'alice@example.com', emailVerified: true, name: 'Alice Example' }));
-    assert.deepEqual(full, [{ type: 'UserRegistered', data: { ...registered.data, email: 'alice@example.com', emailVerified: true, name: 'Alice Example' } }]);
+    assert.deepEqual(full, [
+      {
+        type: 'UserRegistered',
+        data: { ...registered.data, email: 'alice@example.com', emailVerified: true, name: 'Alice Example' },
+      },
+    ]);
   });
   it('refuses a second registration of the same sub', () => {
     assert.throws(() => given([registered]).when(register()), code('user_exists'));
   });
   it('changes a password and disables', () => {
-    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash: { ...hash, hash: 'x'.repeat(43) }, keepSessions: true }), [
-      { type: 'UserPasswordChanged', data: { sub, passwordHash: { ...hash, hash: 'x'.repeat(43) } } },
-    ]);
+    assert.deepEqual(
+      given([registered]).when({
+        type: 'ChangePassword',
+        sub,
+        passwordHash: { ...hash, hash: 'x'.repeat(43) },
+        keepSessions: true,
+      }),
+      [{ type: 'UserPasswordChanged', data: { sub, passwordHash: { ...hash, hash: 'x'.repeat(43) } } }],
+    );
     assert.deepEqual(given([registered]).when({ type: 'DisableUser', sub }), [disabled]);
   });
   it('a password change signs the user out everywhere in the same decision, unless keepSessions', () => {
@@ -61,8 +84,13 @@ describe('user decider', () => {
     const changed: UserEvent = { type: 'UserPasswordChanged', data: { sub, passwordHash } };
     const revoked: UserEvent = { type: 'UserSessionsRevoked', data: { sub } };
     assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash }), [changed, revoked]);
-    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash, keepSessions: false }), [changed, revoked]);
-    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash, keepSessions: true }), [changed]);
+    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash, keepSessions: false }), [
+      changed,
+      revoked,
+    ]);
+    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash, keepSessions: true }), [
+      changed,
+    ]);
   });
   it('enables a disabled user; enabling an enabled one writes nothing; an unknown one is user_not_found', () => {
     const enabled: UserEvent = { type: 'UserEnabled', data: { sub } };
@@ -71,12 +99,19 @@ describe('user decider', () => {
     assert.deepEqual(given([registered, disabled, enabled]).when({ type: 'EnableUser', sub }), []);
     assert.throws(() => given([]).when({ type: 'EnableUser', sub }), code('user_not_found'));
     assert.equal(evolveUser(evolveUser(evolveUser(undefined, registered), disabled), enabled)?.disabled, false);
-    assert.deepEqual(given([registered, disabled, enabled]).when({ type: 'DisableUser', sub }), [disabled], 'and can be disabled again');
+    assert.deepEqual(
+      given([registered, disabled, enabled]).when({ type: 'DisableUser', sub }),
+      [disabled],
+      'and can be disabled again',
+    );
   });
   it('refuses changes to an unknown or disabled user', () => {
     assert.throws(() => given([]).when({ type: 'DisableUser', sub }), code('user_not_found'));
     assert.throws(() => given([]).when({ type: 'ChangePassword', sub, passwordHash: hash }), code('user_not_found'));
-    assert.throws(() => given([registered, disabled]).when({ type: 'ChangePassword', sub, passwordHash: hash }), code('user_disabled'));
+    assert.throws(
+      () => given([registered, disabled]).when({ type: 'ChangePassword', sub, passwordHash: hash }),
+      code('user_disabled'),
+    );
     assert.throws(() => given([registered, disabled]).when({ type: 'DisableUser', sub }), code('user_disabled'));
   });
   for (const [name, c] of [
@@ -124,9 +159,13 @@ describe('username claim decider', () => {
     assert.deepEqual(decideUsernameClaim({ type: 'ClaimUsername', username: 'Alice', sub }, undefined), [
       { type: 'UsernameClaimed', data: { username: 'alice', sub } },
     ]);
-    assert.deepEqual(decideUsernameClaim({ type: 'ClaimUsername', username: 'Alice', sub }, { username: 'alice', sub }), []);
+    assert.deepEqual(
+      decideUsernameClaim({ type: 'ClaimUsername', username: 'Alice', sub }, { username: 'alice', sub }),
+      [],
+    );
     assert.throws(
-      () => decideUsernameClaim({ type: 'ClaimUsername', username: 'ALICE', sub: uuidv7() }, { username: 'alice', sub }),
+      () =>
+        decideUsernameClaim({ type: 'ClaimUsername', username: 'ALICE', sub: uuidv7() }, { username: 'alice', sub }),
       (e: UserCommandError) => e.code === 'user_exists' && e.message === 'username ALICE is taken',
     );
   });
@@ -138,17 +177,34 @@ describe('username claim decider', () => {
 
 describe('users view', () => {
   const recorded = (e: UserEvent, at: number, position: bigint): RecordedEvent =>
-    ({ ...e, id: uuidv7(), stream: `user-${e.data.sub}`, revision: 0, position, recordedAt: new Date(at), metadata: {} }) as unknown as RecordedEvent;
+    ({
+      ...e,
+      id: uuidv7(),
+      stream: `user-${e.data.sub}`,
+      revision: 0,
+      position,
+      recordedAt: new Date(at),
+      metadata: {},
+    }) as unknown as RecordedEvent;
   it('indexes users by sub and by normalised username, with updatedAt from the recorded time', () => {
     let view: UsersView = usersProjection.initialState();
-    const events: UserEvent[] = [{ type: 'UserRegistered', data: { ...registered.data, username: 'Alice' } }, { type: 'UserPasswordChanged', data: { sub, passwordHash: hash } }];
+    const events: UserEvent[] = [
+      { type: 'UserRegistered', data: { ...registered.data, username: 'Alice' } },
+      { type: 'UserPasswordChanged', data: { sub, passwordHash: hash } },
+    ];
     events.forEach((e, i) => {
       view = usersProjection.on[e.type]!(view, recorded(e, 1000 * (i + 1), BigInt(i + 1)));
     });
     assert.equal(view.byUsername.get('alice'), sub);
     const u = view.bySub.get(sub)!;
     assert.deepEqual([u.username, u.createdAt, u.updatedAt, u.disabled], ['Alice', 1000, 2000, false]);
-    assert.deepEqual(Object.keys(usersProjection.on).sort(), ['UserDisabled', 'UserEnabled', 'UserPasswordChanged', 'UserRegistered', 'UserSessionsRevoked']);
+    assert.deepEqual(Object.keys(usersProjection.on).sort(), [
+      'UserDisabled',
+      'UserEnabled',
+      'UserPasswordChanged',
+      'UserRegistered',
+      'UserSessionsRevoked',
+    ]);
   });
 });
 
@@ -171,13 +227,22 @@ describe('passwords', () => {
     assert.equal(await verifyPassword('pa\u0308ssword12', h), true, 'a combining diaeresis is the same password');
   });
   it('refuses passwords shorter than 8 or longer than 1024 characters', async () => {
-    await assert.rejects(hashPassword('1234567'), (e: UserCommandError) => e.code === 'invalid_user' && /at least 8/.test(e.message));
-    await assert.rejects(hashPassword('x'.repeat(1025)), (e: UserCommandError) => e.code === 'invalid_user' && /at most 1024/.test(e.message));
+    await assert.rejects(
+      hashPassword('1234567'),
+      (e: UserCommandError) => e.code === 'invalid_user' && /at least 8/.test(e.message),
+    );
+    await assert.rejects(
+      hashPassword('x'.repeat(1025)),
+      (e: UserCommandError) => e.code === 'invalid_user' && /at most 1024/.test(e.message),
+    );
     assert.equal((await hashPassword('12345678')).alg, 'scrypt');
     assert.equal((await hashPassword('😀'.repeat(1024))).alg, 'scrypt', 'characters, not UTF-16 units');
   });
   it('costs the same for an unknown user (DUMMY_HASH) as for a known one, and never matches', async () => {
-    assert.deepEqual([DUMMY_HASH.N, DUMMY_HASH.r, DUMMY_HASH.p], [PASSWORD_SCRYPT.N, PASSWORD_SCRYPT.r, PASSWORD_SCRYPT.p]);
+    assert.deepEqual(
+      [DUMMY_HASH.N, DUMMY_HASH.r, DUMMY_HASH.p],
+      [PASSWORD_SCRYPT.N, PASSWORD_SCRYPT.r, PASSWORD_SCRYPT.p],
+    );
     // Same algorithm and cost parameters as a real hash, so an unknown user costs one full scrypt too
     // (asserted structurally: a timed assertion would flake on a loaded machine).
     const h = await hashPassword('correct horse battery');
@@ -202,14 +267,26 @@ async function waitAllowed(t: LoginThrottle, username: string, ip: string, limit
 
 describe('login throttle', () => {
   it('blocks a (username, IP) pair after N failures, with a growing but capped delay, then forgets', async () => {
-    const t = new LoginThrottle({ pair: { freeFailures: 3, windowSeconds: 0.3, baseDelaySeconds: 0.1, maxDelaySeconds: 0.2 }, ip: quiet, account: quiet });
+    const t = new LoginThrottle({
+      pair: { freeFailures: 3, windowSeconds: 0.3, baseDelaySeconds: 0.1, maxDelaySeconds: 0.2 },
+      ip: quiet,
+      account: quiet,
+    });
     for (let i = 0; i < 2; i++) await t.recordFailure('alice', '192.0.2.1');
     assert.deepEqual(await t.check('alice', '192.0.2.1'), { allowed: true });
     await t.recordFailure('alice', '192.0.2.1');
     const blocked = await t.check('Alice', '192.0.2.1');
-    assert.deepEqual(blocked, { allowed: false, retryAfterSeconds: 1 }, 'whole seconds, rounded up; the username compared normalised');
+    assert.deepEqual(
+      blocked,
+      { allowed: false, retryAfterSeconds: 1 },
+      'whole seconds, rounded up; the username compared normalised',
+    );
     assert.deepEqual(await t.check('alice', '192.0.2.2'), { allowed: true }, 'another IP is not held back');
-    assert.deepEqual(await t.check('bob', '192.0.2.1'), { allowed: true }, 'another user from this IP is not held back');
+    assert.deepEqual(
+      await t.check('bob', '192.0.2.1'),
+      { allowed: true },
+      'another user from this IP is not held back',
+    );
     const first = await waitAllowed(t, 'alice', '192.0.2.1');
     assert.ok(first > 60 && first < 200, `first block ${first.toFixed(0)} ms`);
     await t.recordFailure('alice', '192.0.2.1');
@@ -225,7 +302,11 @@ describe('login throttle', () => {
   });
 
   it('a success clears the (username, IP) count', async () => {
-    const t = new LoginThrottle({ pair: { freeFailures: 3, windowSeconds: 5, baseDelaySeconds: 1, maxDelaySeconds: 1 }, ip: quiet, account: quiet });
+    const t = new LoginThrottle({
+      pair: { freeFailures: 3, windowSeconds: 5, baseDelaySeconds: 1, maxDelaySeconds: 1 },
+      ip: quiet,
+      account: quiet,
+    });
     for (let i = 0; i < 2; i++) await t.recordFailure('alice', '192.0.2.1');
     await t.recordSuccess('alice', '192.0.2.1');
     for (let i = 0; i < 2; i++) await t.recordFailure('alice', '192.0.2.1');
@@ -235,7 +316,11 @@ describe('login throttle', () => {
   });
 
   it('limits failures per IP across usernames, counting an IPv6 /64 as one address', async () => {
-    const t = new LoginThrottle({ pair: quiet, ip: { freeFailures: 3, windowSeconds: 5, baseDelaySeconds: 0.2, maxDelaySeconds: 0.2 }, account: quiet });
+    const t = new LoginThrottle({
+      pair: quiet,
+      ip: { freeFailures: 3, windowSeconds: 5, baseDelaySeconds: 0.2, maxDelaySeconds: 0.2 },
+      account: quiet,
+    });
     await t.recordFailure('u1', '2001:db8::1');
     await t.recordFailure('u2', '2001:db8:0:0:ffff::2');
     await t.recordFailure('u3', '2001:DB8:0:0:1234:5678:9abc:def0');
@@ -246,11 +331,19 @@ describe('login throttle', () => {
   });
 
   it('delays an account attacked from many IPs, capped, and never for the owner at a known address', async () => {
-    const t = new LoginThrottle({ pair: quiet, ip: quiet, account: { freeFailures: 3, windowSeconds: 1, baseDelaySeconds: 0.05, maxDelaySeconds: 0.2 } });
+    const t = new LoginThrottle({
+      pair: quiet,
+      ip: quiet,
+      account: { freeFailures: 3, windowSeconds: 1, baseDelaySeconds: 0.05, maxDelaySeconds: 0.2 },
+    });
     await t.recordSuccess('alice', '198.51.100.7'); // the owner, earlier
     for (let i = 1; i <= 3; i++) await t.recordFailure('alice', `203.0.113.${i}`);
     assert.equal((await t.check('alice', '203.0.113.200')).allowed, false, 'a fresh IP waits too');
-    assert.deepEqual(await t.check('alice', '198.51.100.7'), { allowed: true }, 'the owner at a known address is not locked out');
+    assert.deepEqual(
+      await t.check('alice', '198.51.100.7'),
+      { allowed: true },
+      'the owner at a known address is not locked out',
+    );
     assert.deepEqual(await t.check('bob', '203.0.113.1'), { allowed: true });
     const waits: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -267,8 +360,18 @@ describe('login throttle', () => {
       assert.ok(p.maxDelaySeconds <= 60 * 60 && p.maxDelaySeconds > 0);
     }
     assert.equal(DEFAULT_LOGIN_THROTTLE.account.maxDelaySeconds, 15 * 60);
-    assert.deepEqual([DEFAULT_LOGIN_THROTTLE.pair.freeFailures, DEFAULT_LOGIN_THROTTLE.ip.freeFailures, DEFAULT_LOGIN_THROTTLE.account.freeFailures], [5, 100, 10]);
-    assert.throws(() => new LoginThrottle({ account: { ...DEFAULT_LOGIN_THROTTLE.account, maxDelaySeconds: 0 } }), RangeError);
+    assert.deepEqual(
+      [
+        DEFAULT_LOGIN_THROTTLE.pair.freeFailures,
+        DEFAULT_LOGIN_THROTTLE.ip.freeFailures,
+        DEFAULT_LOGIN_THROTTLE.account.freeFailures,
+      ],
+      [5, 100, 10],
+    );
+    assert.throws(
+      () => new LoginThrottle({ account: { ...DEFAULT_LOGIN_THROTTLE.account, maxDelaySeconds: 0 } }),
+      RangeError,
+    );
     assert.throws(() => new LoginThrottle({ pair: { ...DEFAULT_LOGIN_THROTTLE.pair, windowSeconds: 0 } }), RangeError);
   });
 
@@ -307,16 +410,32 @@ describe('user commands (embedded ledger)', () => {
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     assert.equal(won.length, 1);
     assert.equal(lost.length, 1);
-    assert.ok(lost[0]!.reason instanceof UserCommandError && lost[0]!.reason.code === 'user_exists', String(lost[0]!.reason));
+    assert.ok(
+      lost[0]!.reason instanceof UserCommandError && lost[0]!.reason.code === 'user_exists',
+      String(lost[0]!.reason),
+    );
     assert.match(lost[0]!.reason.message, /^username (alice|ALICE) is taken$/);
     const claims = await a.store.readStream(usernameStream('alice'));
     assert.equal(claims.length, 1, 'one claim');
-    await assert.rejects(registerUser(a, { username: 'Alice', password: 'correct horse 3' }, ctx), /username Alice is taken/);
+    await assert.rejects(
+      registerUser(a, { username: 'Alice', password: 'correct horse 3' }, ctx),
+      /username Alice is taken/,
+    );
   });
 
   it('registers with a UUIDv7 sub, authenticates, changes the password and disables', async () => {
     const rt = await open();
-    const bob = await registerUser(rt, { username: 'Bob', password: 'first password', email: 'bob@example.com', emailVerified: true, name: 'Bob Example' }, ctx);
+    const bob = await registerUser(
+      rt,
+      {
+        username: 'Bob',
+        password: 'first password',
+        email: 'bob@example.com',
+        emailVerified: true,
+        name: 'Bob Example',
+      },
+      ctx,
+    );
     assert.match(bob.sub, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(findUserByUsername(rt, 'bob')?.sub, bob.sub);
     assert.equal((await authenticateUser(rt, 'BOB', 'first password'))?.sub, bob.sub);
@@ -329,7 +448,11 @@ describe('user commands (embedded ledger)', () => {
     assert.equal((await authenticateUser(rt, 'bob', 'second password'))?.sub, bob.sub);
     assert.equal((await disableUser(rt, bob.sub, ctx)).disabled, true);
     assert.equal(await authenticateUser(rt, 'bob', 'second password'), undefined, 'a disabled user cannot log in');
-    await assert.rejects(registerUser(rt, { username: 'bob', password: 'another password' }, ctx), /username bob is taken/, 'a disabled user keeps the name');
+    await assert.rejects(
+      registerUser(rt, { username: 'bob', password: 'another password' }, ctx),
+      /username bob is taken/,
+      'a disabled user keeps the name',
+    );
     await assert.rejects(disableUser(rt, uuidv7(), ctx), (e: UserCommandError) => e.code === 'user_not_found');
   });
 
@@ -339,7 +462,12 @@ describe('user commands (embedded ledger)', () => {
     const types = async () => (await rt.store.readStream(userStream(dora.sub))).map((e) => e.type);
     await changePassword(rt, dora.sub, 'second password', ctx, { keepSessions: true });
     await changePassword(rt, dora.sub, 'third password', ctx);
-    assert.deepEqual(await types(), ['UserRegistered', 'UserPasswordChanged', 'UserPasswordChanged', 'UserSessionsRevoked']);
+    assert.deepEqual(await types(), [
+      'UserRegistered',
+      'UserPasswordChanged',
+      'UserPasswordChanged',
+      'UserSessionsRevoked',
+    ]);
     await disableUser(rt, dora.sub, ctx);
     assert.equal(await authenticateUser(rt, 'dora', 'third password'), undefined);
     assert.equal((await enableUser(rt, dora.sub, ctx)).disabled, false);
@@ -350,8 +478,14 @@ describe('user commands (embedded ledger)', () => {
 
   it('refuses bad input before claiming the name', async () => {
     const rt = await open();
-    await assert.rejects(registerUser(rt, { username: 'carol', password: 'short' }, ctx), (e: UserCommandError) => e.code === 'invalid_user');
-    await assert.rejects(registerUser(rt, { username: 'carol', password: 'long enough', email: 'nope' }, ctx), /not a valid address/);
+    await assert.rejects(
+      registerUser(rt, { username: 'carol', password: 'short' }, ctx),
+      (e: UserCommandError) => e.code === 'invalid_user',
+    );
+    await assert.rejects(
+      registerUser(rt, { username: 'carol', password: 'long enough', email: 'nope' }, ctx),
+      /not a valid address/,
+    );
     assert.deepEqual(await rt.store.readStream(usernameStream('carol')), [], 'the name is still free');
     assert.equal((await registerUser(rt, { username: 'carol', password: 'long enough' }, ctx)).username, 'carol');
   });

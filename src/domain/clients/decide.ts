@@ -18,12 +18,21 @@ export class ClientCommandError extends Error {
   }
 }
 
-export function decideClient(command: ClientCommand, state: ClientStreamState, limits: ClientLimits = {}): ClientEvent[] {
+export function decideClient(
+  command: ClientCommand,
+  state: ClientStreamState,
+  limits: ClientLimits = {},
+): ClientEvent[] {
   if (command.type === 'RegisterClient') {
     if (state) throw new ClientCommandError('client_exists', `client ${command.clientId} already exists`);
     checkClientMetadata(command.metadata, command.secret !== null);
     checkAccessTokenTtl(command.metadata.access_token_ttl, limits);
-    return [{ type: 'ClientRegistered', data: { clientId: command.clientId, metadata: command.metadata, secret: command.secret } }];
+    return [
+      {
+        type: 'ClientRegistered',
+        data: { clientId: command.clientId, metadata: command.metadata, secret: command.secret },
+      },
+    ];
   }
   if (!state) throw new ClientCommandError('client_not_found', `client ${command.clientId} does not exist`);
   if (state.disabled) throw new ClientCommandError('client_disabled', `client ${command.clientId} is disabled`);
@@ -35,8 +44,14 @@ export function decideClient(command: ClientCommand, state: ClientStreamState, l
       return [{ type: 'ClientUpdated', data: { clientId: command.clientId, metadata: command.metadata } }];
     }
     case 'RotateClientSecret':
-      if (state.metadata.token_endpoint_auth_method === 'none' || state.metadata.token_endpoint_auth_method === 'private_key_jwt') {
-        throw new ClientCommandError('invalid_client_metadata', `client ${command.clientId} does not authenticate with a secret`);
+      if (
+        state.metadata.token_endpoint_auth_method === 'none' ||
+        state.metadata.token_endpoint_auth_method === 'private_key_jwt'
+      ) {
+        throw new ClientCommandError(
+          'invalid_client_metadata',
+          `client ${command.clientId} does not authenticate with a secret`,
+        );
       }
       return [{ type: 'ClientSecretRotated', data: { clientId: command.clientId, secret: command.secret } }];
     case 'DisableClient':

@@ -4,7 +4,10 @@ import { defineEvent, type EventOf } from '../events/catalogue.js';
 /** How a client secret is kept: never in clear. */
 export const SecretHash = Type.Union([
   // A generated secret has ≥ 256 bits of entropy: a fast hash loses nothing.
-  Type.Object({ alg: Type.Literal('sha256'), hash: Type.String({ minLength: 43, maxLength: 43 }) }, { additionalProperties: false }),
+  Type.Object(
+    { alg: Type.Literal('sha256'), hash: Type.String({ minLength: 43, maxLength: 43 }) },
+    { additionalProperties: false },
+  ),
   // A secret an operator chose may be guessable: a slow, salted hash.
   Type.Object(
     {
@@ -30,7 +33,9 @@ export const DEFAULT_RESPONSE_MODES: readonly (typeof RESPONSE_MODES)[number][] 
 export const INTROSPECTION_ACCESS = ['all', 'own_and_audience'] as const;
 
 const ClientId = Type.String({ pattern: '^[A-Za-z0-9._~:-]{1,128}$' });
-const Jwks = Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { maxItems: 20 }) });
+const Jwks = Type.Object({
+  keys: Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { maxItems: 20 }),
+});
 
 /** RFC 7591 metadata that changes behaviour, in snake_case as on the wire. */
 export const ClientMetadata = Type.Object(
@@ -49,13 +54,19 @@ export const ClientMetadata = Type.Object(
     access_token_ttl: Type.Integer({ minimum: 1 }),
     // OpenID Connect: optional, so every registration made before them stays valid.
     id_token_signed_response_alg: Type.Optional(Type.Union([Type.Literal('RS256'), Type.Literal('ES256')])),
-    post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true })),
+    post_logout_redirect_uris: Type.Optional(
+      Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true }),
+    ),
     backchannel_logout_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     backchannel_logout_session_required: Type.Optional(Type.Boolean()),
     // Optional, so every registration made before them stays valid (and reads as the defaults above).
-    response_modes: Type.Optional(Type.Array(Type.Union(RESPONSE_MODES.map((m) => Type.Literal(m))), { minItems: 1, uniqueItems: true })),
+    response_modes: Type.Optional(
+      Type.Array(Type.Union(RESPONSE_MODES.map((m) => Type.Literal(m))), { minItems: 1, uniqueItems: true }),
+    ),
     introspection_access: Type.Optional(Type.Union(INTROSPECTION_ACCESS.map((a) => Type.Literal(a)))),
-    introspection_audiences: Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true })),
+    introspection_audiences: Type.Optional(
+      Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -71,7 +82,11 @@ export const ClientUpdated = defineEvent(
   1,
   Type.Object({ clientId: ClientId, metadata: ClientMetadata }),
 );
-export const ClientSecretRotated = defineEvent('ClientSecretRotated', 1, Type.Object({ clientId: ClientId, secret: SecretHash }));
+export const ClientSecretRotated = defineEvent(
+  'ClientSecretRotated',
+  1,
+  Type.Object({ clientId: ClientId, secret: SecretHash }),
+);
 export const ClientDisabled = defineEvent('ClientDisabled', 1, Type.Object({ clientId: ClientId }));
 
 export const clientEvents = [ClientRegistered, ClientUpdated, ClientSecretRotated, ClientDisabled];

@@ -27,17 +27,28 @@ function checkRedirectUri(raw: string): void {
   } catch {
     throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${JSON.stringify(raw)} is not an absolute URI`);
   }
-  if (url.hash || raw.includes('#')) throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw} has a fragment`);
+  if (url.hash || raw.includes('#'))
+    throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw} has a fragment`);
   if (url.protocol === 'http:' || url.protocol === 'https:') {
-    if (url.username || url.password) throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw} has credentials`);
+    if (url.username || url.password)
+      throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw} has credentials`);
     // RFC 9700 §2.6 / RFC 8252 §8.3: plain http only on the loopback interface.
     if (url.protocol === 'http:' && !['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)) {
-      throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw}: http is allowed only for loopback (127.0.0.1, [::1], localhost)`);
+      throw new ClientMetadataError(
+        'invalid_redirect_uri',
+        `redirect URI ${raw}: http is allowed only for loopback (127.0.0.1, [::1], localhost)`,
+      );
     }
     return;
   }
-  if (['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(url.protocol) || !PRIVATE_USE_SCHEME.test(url.protocol)) {
-    throw new ClientMetadataError('invalid_redirect_uri', `redirect URI ${raw}: a custom scheme must be reverse-DNS such as com.example.app:/callback`);
+  if (
+    ['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(url.protocol) ||
+    !PRIVATE_USE_SCHEME.test(url.protocol)
+  ) {
+    throw new ClientMetadataError(
+      'invalid_redirect_uri',
+      `redirect URI ${raw}: a custom scheme must be reverse-DNS such as com.example.app:/callback`,
+    );
   }
 }
 
@@ -83,7 +94,12 @@ export function registeredResponseModes(m: Pick<ClientMetadata, 'response_modes'
 }
 
 /** Whether introspection by this client may answer for a token of `owner` with audience `aud`. */
-export function mayIntrospect(m: Pick<ClientMetadata, 'introspection_access' | 'introspection_audiences'>, clientId: string, owner: string, aud: readonly string[]): boolean {
+export function mayIntrospect(
+  m: Pick<ClientMetadata, 'introspection_access' | 'introspection_audiences'>,
+  clientId: string,
+  owner: string,
+  aud: readonly string[],
+): boolean {
   if ((m.introspection_access ?? 'all') === 'all' || owner === clientId) return true;
   const audiences = m.introspection_audiences ?? [];
   return aud.some((a) => audiences.includes(a));
@@ -97,7 +113,11 @@ function checkResourceIdentifier(raw: string): void {
   } catch {
     ok = false;
   }
-  if (!ok) throw new ClientMetadataError('invalid_client_metadata', `introspection_audiences entry ${JSON.stringify(raw)} must be an absolute URI without a fragment`);
+  if (!ok)
+    throw new ClientMetadataError(
+      'invalid_client_metadata',
+      `introspection_audiences entry ${JSON.stringify(raw)} must be an absolute URI without a fragment`,
+    );
 }
 
 /** RFC 7591 §2 display metadata: absolute, of the given schemes, without credentials or fragment. */
@@ -105,18 +125,28 @@ function checkDisplayUri(field: string, uri: string | undefined, protocols: stri
   if (uri === undefined) return;
   const url = URL.canParse(uri) ? new URL(uri) : undefined;
   if (!url || !protocols.includes(url.protocol) || url.username || url.password || uri.includes('#')) {
-    throw new ClientMetadataError('invalid_client_metadata', `${field} ${uri} must be an absolute ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL without credentials or fragment`);
+    throw new ClientMetadataError(
+      'invalid_client_metadata',
+      `${field} ${uri} must be an absolute ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL without credentials or fragment`,
+    );
   }
 }
 
 /** Cross-field rules the JSON Schema cannot say. */
 export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void {
   for (const s of scopeTokens(m.scope)) {
-    if (!SCOPE_TOKEN.test(s)) throw new ClientMetadataError('invalid_client_metadata', `scope ${JSON.stringify(s)} has characters RFC 6749 §3.3 forbids`);
+    if (!SCOPE_TOKEN.test(s))
+      throw new ClientMetadataError(
+        'invalid_client_metadata',
+        `scope ${JSON.stringify(s)} has characters RFC 6749 §3.3 forbids`,
+      );
   }
   const method = m.token_endpoint_auth_method;
   if (method === 'none' && m.grant_types.includes('client_credentials')) {
-    throw new ClientMetadataError('invalid_client_metadata', 'a public client (token_endpoint_auth_method none) cannot use client_credentials');
+    throw new ClientMetadataError(
+      'invalid_client_metadata',
+      'a public client (token_endpoint_auth_method none) cannot use client_credentials',
+    );
   }
   if (method === 'private_key_jwt' && !m.jwks?.keys.length) {
     throw new ClientMetadataError('invalid_client_metadata', 'private_key_jwt needs jwks with at least one public key');
@@ -135,7 +165,10 @@ export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void
   m.redirect_uris.forEach(checkRedirectUri);
   (m.post_logout_redirect_uris ?? []).forEach(checkRedirectUri);
   if (m.response_modes?.includes('web_message') && !m.redirect_uris.some((u) => /^https?:\/\//.test(u))) {
-    throw new ClientMetadataError('invalid_client_metadata', 'response_modes web_message needs an http(s) redirect URI: the response is posted to its origin');
+    throw new ClientMetadataError(
+      'invalid_client_metadata',
+      'response_modes web_message needs an http(s) redirect URI: the response is posted to its origin',
+    );
   }
   (m.introspection_audiences ?? []).forEach(checkResourceIdentifier);
   checkDisplayUri('logo_uri', m.logo_uri, ['https:']);
@@ -149,7 +182,10 @@ export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void
     }
     // Back-Channel Logout 1.0 §2.2: an absolute http(s) URL without a fragment.
     if (!url || !['http:', 'https:'].includes(url.protocol) || m.backchannel_logout_uri.includes('#')) {
-      throw new ClientMetadataError('invalid_client_metadata', `backchannel_logout_uri ${m.backchannel_logout_uri} must be an absolute http(s) URL without a fragment`);
+      throw new ClientMetadataError(
+        'invalid_client_metadata',
+        `backchannel_logout_uri ${m.backchannel_logout_uri} must be an absolute http(s) URL without a fragment`,
+      );
     }
   }
 }

@@ -9,4 +9,13 @@ import { userEvents } from '../users/events.js';
 import { throttleEvents } from '../throttle/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
-export const allEvents: EventDefinition[] = [...keyringEvents, ...clientEvents, ...tokenEvents, ...grantEvents, ...sessionEvents, ...retentionEvents, ...userEvents, ...throttleEvents];
+export const allEvents: EventDefinition[] = [
+  ...keyringEvents,
+  ...clientEvents,
+  ...tokenEvents,
+  ...grantEvents,
+  ...sessionEvents,
+  ...retentionEvents,
+  ...userEvents,
+  ...throttleEvents,
+];

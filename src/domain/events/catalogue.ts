@@ -11,7 +11,11 @@ export interface EventDefinition<T extends string = string, S extends TObject = 
   schema: S;
 }
 
-export function defineEvent<T extends string, S extends TObject>(type: T, version: number, data: S): EventDefinition<T, S> {
+export function defineEvent<T extends string, S extends TObject>(
+  type: T,
+  version: number,
+  data: S,
+): EventDefinition<T, S> {
   const schema = Type.Object(data.properties, {
     ...data,
     $id: `https://token-ledger.dev/schema/events/${type}.v${version}.json`,

@@ -54,22 +54,32 @@ export class GrantError extends Error {
 export function grantAudience(requested: readonly string[], granted: readonly string[], issuer: string): string[] {
   const outside = requested.filter((r) => !granted.includes(r));
   if (outside.length > 0) {
-    throw new GrantError('invalid_target', granted.length === 0
-      ? 'this grant was authorized without resource indicators: its tokens are for this server only'
-      : `resource ${outside[0]} was not part of the authorization request`);
+    throw new GrantError(
+      'invalid_target',
+      granted.length === 0
+        ? 'this grant was authorized without resource indicators: its tokens are for this server only'
+        : `resource ${outside[0]} was not part of the authorization request`,
+    );
   }
   if (requested.length > 0) return [...requested];
   return granted.length > 0 ? [...granted] : [issuer];
 }
 
 const invalidGrant = (why: string) => new GrantError('invalid_grant', why);
-const revokeGrant = (grantId: string, reason: string): GrantEvent => ({ type: 'GrantRevoked', data: { grantId, reason } });
+const revokeGrant = (grantId: string, reason: string): GrantEvent => ({
+  type: 'GrantRevoked',
+  data: { grantId, reason },
+});
 
 /** The events that answer a request with invalid_grant after they are written (reuse detection). */
 export const isReuseVerdict = (events: GrantEvent[]) =>
   events.some((e) => e.type === 'AuthorizationCodeReuseDetected' || e.type === 'RefreshTokenReuseDetected');
 
-function tokensFor(access: AccessData, refresh: RefreshData | null, idToken?: IdTokenIssuedEvent['data'] | null): GrantEvent[] {
+function tokensFor(
+  access: AccessData,
+  refresh: RefreshData | null,
+  idToken?: IdTokenIssuedEvent['data'] | null,
+): GrantEvent[] {
   const events: GrantEvent[] = [{ type: 'AccessTokenIssued', data: access }];
   if (refresh) events.push({ type: 'RefreshTokenIssued', data: refresh });
   if (idToken) events.push({ type: 'IdTokenIssued', data: idToken });
@@ -91,15 +101,24 @@ function redeem(c: Extract<GrantCommand, { type: 'RedeemCode' }>, state: GrantSt
   if (code.clientId !== c.clientId) throw invalidGrant('the code was issued to another client');
   if (c.now >= code.exp) throw invalidGrant('the code has expired');
   if ((c.redirectUri !== undefined || code.redirectUriSent) && c.redirectUri !== code.redirectUri) {
-    throw invalidGrant(c.redirectUri === undefined ? 'redirect_uri is missing: the authorization request had one' : 'redirect_uri does not match the authorization request');
+    throw invalidGrant(
+      c.redirectUri === undefined
+        ? 'redirect_uri is missing: the authorization request had one'
+        : 'redirect_uri does not match the authorization request',
+    );
   }
   if (code.codeChallenge === null) {
-    if (c.verifierChallenge !== null) throw invalidGrant('code_verifier sent but the authorization request had no code_challenge');
+    if (c.verifierChallenge !== null)
+      throw invalidGrant('code_verifier sent but the authorization request had no code_challenge');
   } else {
     if (c.verifierChallenge === null) throw invalidGrant('code_verifier is missing');
-    if (c.verifierChallenge !== code.codeChallenge) throw invalidGrant('code_verifier does not match the code_challenge');
+    if (c.verifierChallenge !== code.codeChallenge)
+      throw invalidGrant('code_verifier does not match the code_challenge');
   }
-  return [{ type: 'AuthorizationCodeRedeemed', data: { grantId: code.grantId, codeHash: code.codeHash } }, ...tokensFor(c.access, c.refresh, c.idToken)];
+  return [
+    { type: 'AuthorizationCodeRedeemed', data: { grantId: code.grantId, codeHash: code.codeHash } },
+    ...tokensFor(c.access, c.refresh, c.idToken),
+  ];
 }
 
 function refresh(c: Extract<GrantCommand, { type: 'Refresh' }>, state: GrantState): GrantEvent[] {
@@ -108,7 +127,10 @@ function refresh(c: Extract<GrantCommand, { type: 'Refresh' }>, state: GrantStat
   if (token.status === 'rotated') {
     // RFC 9700 §4.14.2: a rotated-out refresh token came back: one of its holders is an attacker.
     if (state.revoked) throw invalidGrant('the refresh token is no longer valid');
-    return [{ type: 'RefreshTokenReuseDetected', data: { grantId: token.grantId, jti: token.jti } }, revokeGrant(token.grantId, 'refresh token reused')];
+    return [
+      { type: 'RefreshTokenReuseDetected', data: { grantId: token.grantId, jti: token.jti } },
+      revokeGrant(token.grantId, 'refresh token reused'),
+    ];
   }
   if (token.status === 'revoked' || state.revoked) throw invalidGrant('the refresh token was revoked');
   if (token.clientId !== c.clientId) throw invalidGrant('the refresh token was issued to another client');
@@ -137,11 +159,20 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       if (state.revoked) return [];
       const access = state.access.get(command.jti);
       if (access && !access.revoked && (command.clientId === null || command.clientId === access.clientId)) {
-        return [{ type: 'TokenRevoked', data: { jti: access.jti, tokenHash: access.tokenHash, kind: 'access_token', reason: command.reason } }];
+        return [
+          {
+            type: 'TokenRevoked',
+            data: { jti: access.jti, tokenHash: access.tokenHash, kind: 'access_token', reason: command.reason },
+          },
+        ];
       }
       const refreshToken = state.refresh.get(command.jti);
       // RFC 7009 §2.1: revoking a refresh token revokes the grant's access tokens too.
-      if (refreshToken && refreshToken.status !== 'revoked' && (command.clientId === null || command.clientId === refreshToken.clientId)) {
+      if (
+        refreshToken &&
+        refreshToken.status !== 'revoked' &&
+        (command.clientId === null || command.clientId === refreshToken.clientId)
+      ) {
         return [revokeGrant(refreshToken.grantId, command.reason)];
       }
       return [];

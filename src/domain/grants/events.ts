@@ -59,7 +59,11 @@ export const IdTokenIssued = defineEvent(
   }),
 );
 
-export const AuthorizationCodeRedeemed = defineEvent('AuthorizationCodeRedeemed', 1, Type.Object({ grantId: Id, codeHash: Sha256 }));
+export const AuthorizationCodeRedeemed = defineEvent(
+  'AuthorizationCodeRedeemed',
+  1,
+  Type.Object({ grantId: Id, codeHash: Sha256 }),
+);
 
 export const RefreshTokenIssued = defineEvent(
   'RefreshTokenIssued',
@@ -79,15 +83,31 @@ export const RefreshTokenIssued = defineEvent(
   }),
 );
 
-export const RefreshTokenRotated = defineEvent('RefreshTokenRotated', 1, Type.Object({ grantId: Id, jti: Id, successorJti: Id }));
+export const RefreshTokenRotated = defineEvent(
+  'RefreshTokenRotated',
+  1,
+  Type.Object({ grantId: Id, jti: Id, successorJti: Id }),
+);
 
 /** A refresh token that had already been rotated out was presented: it leaked, so the grant dies. */
-export const RefreshTokenReuseDetected = defineEvent('RefreshTokenReuseDetected', 1, Type.Object({ grantId: Id, jti: Id }));
+export const RefreshTokenReuseDetected = defineEvent(
+  'RefreshTokenReuseDetected',
+  1,
+  Type.Object({ grantId: Id, jti: Id }),
+);
 
-export const AuthorizationCodeReuseDetected = defineEvent('AuthorizationCodeReuseDetected', 1, Type.Object({ grantId: Id, codeHash: Sha256 }));
+export const AuthorizationCodeReuseDetected = defineEvent(
+  'AuthorizationCodeReuseDetected',
+  1,
+  Type.Object({ grantId: Id, codeHash: Sha256 }),
+);
 
 /** Every token of the grant stops working. */
-export const GrantRevoked = defineEvent('GrantRevoked', 1, Type.Object({ grantId: Id, reason: Type.String({ minLength: 1, maxLength: 200 }) }));
+export const GrantRevoked = defineEvent(
+  'GrantRevoked',
+  1,
+  Type.Object({ grantId: Id, reason: Type.String({ minLength: 1, maxLength: 200 }) }),
+);
 
 export const grantEvents = [
   AuthorizationGranted,

@@ -16,13 +16,22 @@ export const SessionStarted = defineEvent(
   }),
 );
 
-export const SessionEnded = defineEvent('SessionEnded', 1, Type.Object({ sidHash: Sha256, reason: Type.String({ minLength: 1, maxLength: 200 }) }));
+export const SessionEnded = defineEvent(
+  'SessionEnded',
+  1,
+  Type.Object({ sidHash: Sha256, reason: Type.String({ minLength: 1, maxLength: 200 }) }),
+);
 
 /** A logout token reached a client's backchannel_logout_uri (OIDC Back-Channel Logout 1.0). */
 export const BackchannelLogoutDelivered = defineEvent(
   'BackchannelLogoutDelivered',
   1,
-  Type.Object({ sidHash: Sha256, clientId: Type.String({ minLength: 1 }), jti: Type.String({ minLength: 1 }), attempt: Type.Integer({ minimum: 1 }) }),
+  Type.Object({
+    sidHash: Sha256,
+    clientId: Type.String({ minLength: 1 }),
+    jti: Type.String({ minLength: 1 }),
+    attempt: Type.Integer({ minimum: 1 }),
+  }),
 );
 
 /** A delivery failed; it is tried again at `nextAttemptAt`, or never when that is null (given up). */

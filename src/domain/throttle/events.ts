@@ -43,4 +43,3 @@ export const LoginThrottled = defineEvent(
 export const throttleEvents = [ClientAuthenticationThrottled, LoginThrottled];
 export type ClientAuthenticationThrottledEvent = EventOf<typeof ClientAuthenticationThrottled>;
 export type LoginThrottledEvent = EventOf<typeof LoginThrottled>;
-

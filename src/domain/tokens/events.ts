@@ -28,7 +28,10 @@ export const AccessTokenIssued = defineEvent(
      * have none.
      */
     statusList: Type.Optional(
-      Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), idx: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+      Type.Object(
+        { id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), idx: Type.Integer({ minimum: 0 }) },
+        { additionalProperties: false },
+      ),
     ),
   }),
 );

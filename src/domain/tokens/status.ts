@@ -12,7 +12,13 @@ export interface TokenLife {
   revoked: boolean;
 }
 
-export const tokenLife = (jti: string, grantId: string | null, exp: number): TokenLife => ({ jti, grantId, exp, issued: false, revoked: false });
+export const tokenLife = (jti: string, grantId: string | null, exp: number): TokenLife => ({
+  jti,
+  grantId,
+  exp,
+  issued: false,
+  revoked: false,
+});
 
 /** Applies one event in ledger order: issued, then revoked directly, by its grant, or rotated out. */
 export function applyToTokenLife(life: TokenLife, event: { type: string; data: unknown }): void {

@@ -1,4 +1,10 @@
-import { USERNAME_MAX_LENGTH, USERNAME_PATTERN, type PasswordHash, type UserEvent, type UsernameClaimedEvent } from './events.js';
+import {
+  USERNAME_MAX_LENGTH,
+  USERNAME_PATTERN,
+  type PasswordHash,
+  type UserEvent,
+  type UsernameClaimedEvent,
+} from './events.js';
 import type { UsernameClaimState, UserStreamState } from './state.js';
 
 export type UserCommand =
@@ -52,7 +58,11 @@ export function checkUsername(raw: string): string {
     );
   }
   // `users show <sub|username>` must never be ambiguous.
-  if (UUID.test(username)) throw new UserCommandError('invalid_user', `username ${username} is invalid: it must not look like a user id (UUID)`);
+  if (UUID.test(username))
+    throw new UserCommandError(
+      'invalid_user',
+      `username ${username} is invalid: it must not look like a user id (UUID)`,
+    );
   return username;
 }
 
@@ -60,7 +70,8 @@ function checkProfile(c: Extract<UserCommand, { type: 'RegisterUser' }>): void {
   if (c.email !== undefined && (c.email.length > 254 || !EMAIL.test(c.email))) {
     throw new UserCommandError('invalid_user', `email ${JSON.stringify(c.email)} is not a valid address`);
   }
-  if (c.emailVerified && c.email === undefined) throw new UserCommandError('invalid_user', 'email_verified needs an email');
+  if (c.emailVerified && c.email === undefined)
+    throw new UserCommandError('invalid_user', 'email_verified needs an email');
   if (c.name !== undefined && (c.name.trim().length === 0 || c.name.length > 200 || CONTROL.test(c.name))) {
     throw new UserCommandError('invalid_user', 'name must be 1–200 characters without control characters');
   }
@@ -75,7 +86,14 @@ export function decideUser(command: UserCommand, state: UserStreamState): UserEv
     return [
       {
         type: 'UserRegistered',
-        data: { sub, username, ...(email !== undefined ? { email } : {}), emailVerified, ...(name !== undefined ? { name } : {}), passwordHash },
+        data: {
+          sub,
+          username,
+          ...(email !== undefined ? { email } : {}),
+          emailVerified,
+          ...(name !== undefined ? { name } : {}),
+          passwordHash,
+        },
       },
     ];
   }
@@ -87,7 +105,10 @@ export function decideUser(command: UserCommand, state: UserStreamState): UserEv
     case 'ChangePassword': {
       // As Keycloak and Auth0 do: whoever knew the old password is signed out everywhere, in the same
       // append as the change, so no crash can separate the two.
-      const changed: UserEvent = { type: 'UserPasswordChanged', data: { sub: command.sub, passwordHash: command.passwordHash } };
+      const changed: UserEvent = {
+        type: 'UserPasswordChanged',
+        data: { sub: command.sub, passwordHash: command.passwordHash },
+      };
       return command.keepSessions ? [changed] : [changed, { type: 'UserSessionsRevoked', data: { sub: command.sub } }];
     }
     case 'DisableUser':

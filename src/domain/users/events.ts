@@ -41,7 +41,11 @@ export const UserRegistered = defineEvent(
     passwordHash: PasswordHash,
   }),
 );
-export const UserPasswordChanged = defineEvent('UserPasswordChanged', 1, Type.Object({ sub: Sub, passwordHash: PasswordHash }));
+export const UserPasswordChanged = defineEvent(
+  'UserPasswordChanged',
+  1,
+  Type.Object({ sub: Sub, passwordHash: PasswordHash }),
+);
 /** The user can no longer sign in, and every session, grant and token they hold ends with this fact. */
 export const UserDisabled = defineEvent('UserDisabled', 1, Type.Object({ sub: Sub }));
 /** Sign-ins work again; nothing that UserDisabled ended comes back. */
@@ -58,7 +62,14 @@ export const UserSessionsRevoked = defineEvent('UserSessionsRevoked', 1, Type.Ob
  */
 export const UsernameClaimed = defineEvent('UsernameClaimed', 1, Type.Object({ username: Username, sub: Sub }));
 
-export const userEvents = [UserRegistered, UserPasswordChanged, UserDisabled, UserEnabled, UserSessionsRevoked, UsernameClaimed];
+export const userEvents = [
+  UserRegistered,
+  UserPasswordChanged,
+  UserDisabled,
+  UserEnabled,
+  UserSessionsRevoked,
+  UsernameClaimed,
+];
 export type UserRegisteredEvent = EventOf<typeof UserRegistered>;
 export type UsernameClaimedEvent = EventOf<typeof UsernameClaimed>;
 /** Events of a `user-<sub>` stream. */

@@ -19,7 +19,18 @@ import { generateClientSecret, hashClientSecret } from '../../oauth/clientSecret
 import type { Runtime } from '../../runtime.js';
 import { commandContext, type GraphQLContext } from '../context.js';
 import { badInput, notFound, toClient, toGrant, toSigningKey, toToken, toUser, type TokenNode } from '../mappers.js';
-import { Client, CreateUserInput, Grant, RegisterClientInput, RegisteredClient, SigningAlg, SigningKey, Token, UpdateClientInput, User } from '../types.js';
+import {
+  Client,
+  CreateUserInput,
+  Grant,
+  RegisterClientInput,
+  RegisteredClient,
+  SigningAlg,
+  SigningKey,
+  Token,
+  UpdateClientInput,
+  User,
+} from '../types.js';
 import { historyOf } from './reads.js';
 
 /** Refusals of the domain become BAD_USER_INPUT with their message; anything else stays an internal error. */
@@ -28,10 +39,16 @@ async function command<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof GraphQLError) throw err;
-    if (err instanceof ClientCommandError || err instanceof ClientMetadataError || err instanceof UserCommandError || err instanceof GrantError) {
+    if (
+      err instanceof ClientCommandError ||
+      err instanceof ClientMetadataError ||
+      err instanceof UserCommandError ||
+      err instanceof GrantError
+    ) {
       throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT', reason: err.code } });
     }
-    if (err instanceof EventValidationError) throw new GraphQLError(`invalid input: ${err.message}`, { extensions: { code: 'BAD_USER_INPUT' } });
+    if (err instanceof EventValidationError)
+      throw new GraphQLError(`invalid input: ${err.message}`, { extensions: { code: 'BAD_USER_INPUT' } });
     throw err;
   }
 }
@@ -49,7 +66,8 @@ function mustFindClient(rt: Runtime, clientId: string): ClientState {
 }
 
 type MetadataInput = Omit<RegisterClientInput, 'clientId'>;
-const optional = <K extends string, V>(key: K, value: V | null | undefined) => (value == null ? {} : ({ [key]: value } as Record<K, V>));
+const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
+  value == null ? {} : ({ [key]: value } as Record<K, V>);
 const pick = <V>(value: V | null | undefined, fallback: V): V => (value == null ? fallback : value);
 
 /** RFC 7591 metadata from the input, defaults as in the CLI (`token-ledger clients create`). */
@@ -59,31 +77,53 @@ function metadataFrom(input: MetadataInput, base?: ClientMetadata): ClientMetada
     grant_types: pick(input.grantTypes, base?.grant_types ?? ['client_credentials']) as ClientMetadata['grant_types'],
     redirect_uris: pick(input.redirectUris, base?.redirect_uris ?? []),
     scope: pick(input.scope, base?.scope ?? ''),
-    token_endpoint_auth_method: pick(input.tokenEndpointAuthMethod, base?.token_endpoint_auth_method ?? 'client_secret_basic') as ClientMetadata['token_endpoint_auth_method'],
+    token_endpoint_auth_method: pick(
+      input.tokenEndpointAuthMethod,
+      base?.token_endpoint_auth_method ?? 'client_secret_basic',
+    ) as ClientMetadata['token_endpoint_auth_method'],
     ...optional('jwks', (input.jwks ?? base?.jwks) as ClientMetadata['jwks'] | undefined),
-    access_token_format: pick(input.accessTokenFormat, base?.access_token_format ?? 'jwt') as ClientMetadata['access_token_format'],
-    access_token_signing_alg: pick(input.accessTokenSigningAlg, base?.access_token_signing_alg ?? 'ES256') as ClientMetadata['access_token_signing_alg'],
+    access_token_format: pick(
+      input.accessTokenFormat,
+      base?.access_token_format ?? 'jwt',
+    ) as ClientMetadata['access_token_format'],
+    access_token_signing_alg: pick(
+      input.accessTokenSigningAlg,
+      base?.access_token_signing_alg ?? 'ES256',
+    ) as ClientMetadata['access_token_signing_alg'],
     access_token_ttl: pick(input.accessTokenTtl, base?.access_token_ttl ?? 3600),
-    ...optional('id_token_signed_response_alg', (input.idTokenSignedResponseAlg ?? base?.id_token_signed_response_alg) as ClientMetadata['id_token_signed_response_alg']),
+    ...optional(
+      'id_token_signed_response_alg',
+      (input.idTokenSignedResponseAlg ??
+        base?.id_token_signed_response_alg) as ClientMetadata['id_token_signed_response_alg'],
+    ),
     ...optional('post_logout_redirect_uris', input.postLogoutRedirectUris ?? base?.post_logout_redirect_uris),
     ...optional('backchannel_logout_uri', input.backchannelLogoutUri ?? base?.backchannel_logout_uri),
     ...optional('backchannel_logout_session_required', base?.backchannel_logout_session_required),
     ...optional('response_modes', (input.responseModes ?? base?.response_modes) as ClientMetadata['response_modes']),
-    ...optional('introspection_access', (input.introspectionAccess ?? base?.introspection_access) as ClientMetadata['introspection_access']),
+    ...optional(
+      'introspection_access',
+      (input.introspectionAccess ?? base?.introspection_access) as ClientMetadata['introspection_access'],
+    ),
     ...optional('introspection_audiences', input.introspectionAudiences ?? base?.introspection_audiences),
     ...optional('logo_uri', input.logoUri ?? base?.logo_uri),
     ...optional('client_uri', input.clientUri ?? base?.client_uri),
   };
 }
 
-const needsSecret = (m: ClientMetadata) => m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
+const needsSecret = (m: ClientMetadata) =>
+  m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
 
 /**
  * Revokes every live token of a client or subject: each grant through revokeGrant (its refresh and
  * access tokens with it), each token outside a grant through revokeToken. Returns how many tokens
  * were active before.
  */
-async function revokeAll(rt: Runtime, of: { clientId: string } | { subject: string }, reason: string, ctx: GraphQLContext): Promise<number> {
+async function revokeAll(
+  rt: Runtime,
+  of: { clientId: string } | { subject: string },
+  reason: string,
+  ctx: GraphQLContext,
+): Promise<number> {
   const cctx = commandContext(ctx, reason);
   const history = await historyOf(rt);
   const grants = new Set<string>();
@@ -102,7 +142,11 @@ async function revokeAll(rt: Runtime, of: { clientId: string } | { subject: stri
 @Resolver()
 export class MutationResolver {
   @Mutation(() => Token, { description: 'Revokes one token; a refresh token takes its whole grant with it' })
-  revokeToken(@Arg('jti', () => ID) jti: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<TokenNode> {
+  revokeToken(
+    @Arg('jti', () => ID) jti: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<TokenNode> {
     return command(async () => {
       const why = checkReason(reason);
       const rt = ctx.runtime;
@@ -116,7 +160,11 @@ export class MutationResolver {
   }
 
   @Mutation(() => Grant, { description: 'Revokes a grant and every token it produced' })
-  revokeGrant(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<Grant> {
+  revokeGrant(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Grant> {
     return command(async () => {
       const why = checkReason(reason);
       if (!(await historyOf(ctx.runtime)).grant(id)) throw notFound(`grant ${id} does not exist`);
@@ -125,16 +173,28 @@ export class MutationResolver {
     });
   }
 
-  @Mutation(() => Int, { description: "Revokes every live token and grant of a client; answers how many tokens were live" })
-  revokeClientTokens(@Arg('clientId', () => ID) clientId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<number> {
+  @Mutation(() => Int, {
+    description: 'Revokes every live token and grant of a client; answers how many tokens were live',
+  })
+  revokeClientTokens(
+    @Arg('clientId', () => ID) clientId: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<number> {
     return command(async () => {
       const why = checkReason(reason);
       return revokeAll(ctx.runtime, { clientId }, why, ctx);
     });
   }
 
-  @Mutation(() => Int, { description: "Revokes every live token and grant of a subject; answers how many tokens were live" })
-  revokeSubjectTokens(@Arg('subject', () => ID) subject: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<number> {
+  @Mutation(() => Int, {
+    description: 'Revokes every live token and grant of a subject; answers how many tokens were live',
+  })
+  revokeSubjectTokens(
+    @Arg('subject', () => ID) subject: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<number> {
     return command(async () => {
       const why = checkReason(reason);
       return revokeAll(ctx.runtime, { subject }, why, ctx);
@@ -142,7 +202,10 @@ export class MutationResolver {
   }
 
   @Mutation(() => RegisteredClient, { description: 'Registers a client; a generated secret is answered here, once' })
-  registerClient(@Arg('input', () => RegisterClientInput) input: RegisterClientInput, @Ctx() ctx: GraphQLContext): Promise<RegisteredClient> {
+  registerClient(
+    @Arg('input', () => RegisterClientInput) input: RegisterClientInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RegisteredClient> {
     return command(async () => {
       const rt = ctx.runtime;
       const clientId = input.clientId ?? randomBytes(16).toString('base64url');
@@ -168,20 +231,36 @@ export class MutationResolver {
     });
   }
 
-  @Mutation(() => RegisteredClient, { description: 'Replaces the client secret (the old one stops working at once); the new one is answered here, once' })
-  rotateClientSecret(@Arg('clientId', () => ID) clientId: string, @Ctx() ctx: GraphQLContext): Promise<RegisteredClient> {
+  @Mutation(() => RegisteredClient, {
+    description: 'Replaces the client secret (the old one stops working at once); the new one is answered here, once',
+  })
+  rotateClientSecret(
+    @Arg('clientId', () => ID) clientId: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RegisteredClient> {
     return command(async () => {
       const rt = ctx.runtime;
       const client = mustFindClient(rt, clientId);
-      if (!needsSecret(client.metadata)) throw badInput(`${client.metadata.token_endpoint_auth_method} clients have no secret`);
+      if (!needsSecret(client.metadata))
+        throw badInput(`${client.metadata.token_endpoint_auth_method} clients have no secret`);
       const secret = generateClientSecret();
-      await handleClientCommand(rt, { type: 'RotateClientSecret', clientId, secret: await hashClientSecret(secret, true) }, commandContext(ctx));
+      await handleClientCommand(
+        rt,
+        { type: 'RotateClientSecret', clientId, secret: await hashClientSecret(secret, true) },
+        commandContext(ctx),
+      );
       return { client: toClient(mustFindClient(rt, clientId)), clientSecret: secret };
     });
   }
 
-  @Mutation(() => Client, { description: 'Disables a client: it can no longer authenticate; its grants and tokens are revoked' })
-  disableClient(@Arg('clientId', () => ID) clientId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<Client> {
+  @Mutation(() => Client, {
+    description: 'Disables a client: it can no longer authenticate; its grants and tokens are revoked',
+  })
+  disableClient(
+    @Arg('clientId', () => ID) clientId: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Client> {
     return command(async () => {
       const why = checkReason(reason);
       mustFindClient(ctx.runtime, clientId);
@@ -208,17 +287,29 @@ export class MutationResolver {
     });
   }
 
-  @Mutation(() => User, { description: 'Disables a user: no more logins; their sessions, grants and tokens are revoked' })
-  disableUser(@Arg('sub', () => ID) sub: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<User> {
+  @Mutation(() => User, {
+    description: 'Disables a user: no more logins; their sessions, grants and tokens are revoked',
+  })
+  disableUser(
+    @Arg('sub', () => ID) sub: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<User> {
     return command(async () => toUser(await disableUser(ctx.runtime, sub, commandContext(ctx, checkReason(reason)))));
   }
 
   @Mutation(() => User, { description: 'Lets a disabled user log in again; what disabling revoked stays revoked' })
-  enableUser(@Arg('sub', () => ID) sub: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext): Promise<User> {
+  enableUser(
+    @Arg('sub', () => ID) sub: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<User> {
     return command(async () => toUser(await enableUser(ctx.runtime, sub, commandContext(ctx, checkReason(reason)))));
   }
 
-  @Mutation(() => User, { description: "Replaces a user's password; their sessions, grants and tokens are revoked unless keepSessions" })
+  @Mutation(() => User, {
+    description: "Replaces a user's password; their sessions, grants and tokens are revoked unless keepSessions",
+  })
   setUserPassword(
     @Arg('sub', () => ID) sub: string,
     @Arg('password', () => String) password: string,
@@ -226,17 +317,24 @@ export class MutationResolver {
     @Arg('keepSessions', () => Boolean, { defaultValue: false }) keepSessions: boolean,
     @Ctx() ctx: GraphQLContext,
   ): Promise<User> {
-    return command(async () => toUser(await changePassword(ctx.runtime, sub, password, commandContext(ctx, checkReason(reason)), { keepSessions })));
+    return command(async () =>
+      toUser(
+        await changePassword(ctx.runtime, sub, password, commandContext(ctx, checkReason(reason)), { keepSessions }),
+      ),
+    );
   }
 
-  @Mutation(() => SigningKey, { description: 'Generates a signing key: published at once, signing after activateInSeconds' })
+  @Mutation(() => SigningKey, {
+    description: 'Generates a signing key: published at once, signing after activateInSeconds',
+  })
   rotateSigningKey(
     @Arg('alg', () => SigningAlg, { defaultValue: SigningAlg.ES256 }) alg: SigningAlg,
     @Arg('activateInSeconds', () => Int, { defaultValue: 0 }) activateInSeconds: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<SigningKey> {
     return command(async () => {
-      if (!Number.isInteger(activateInSeconds) || activateInSeconds < 0) throw badInput('activateInSeconds must be a non-negative integer');
+      if (!Number.isInteger(activateInSeconds) || activateInSeconds < 0)
+        throw badInput('activateInSeconds must be a non-negative integer');
       const rt = ctx.runtime;
       const now = Date.now();
       const events = await rotateSigningKey(rt, alg, now + activateInSeconds * 1000, commandContext(ctx), now);
@@ -247,4 +345,3 @@ export class MutationResolver {
     });
   }
 }
-

@@ -86,8 +86,15 @@ export class QueryResolver {
     return { edges, pageInfo: pageInfo(hasNextPage, edges.at(-1)?.cursor ?? null), totalCount: total };
   }
 
-  @Query(() => TokenStatus, { nullable: true, description: "The token's status at that moment, from its own events; null if not yet issued (or unknown)" })
-  async tokenStatusAt(@Arg('jti', () => ID) jti: string, @Arg('at', () => DateTimeScalar) at: Date, @Ctx() ctx: GraphQLContext): Promise<TokenStatus | null> {
+  @Query(() => TokenStatus, {
+    nullable: true,
+    description: "The token's status at that moment, from its own events; null if not yet issued (or unknown)",
+  })
+  async tokenStatusAt(
+    @Arg('jti', () => ID) jti: string,
+    @Arg('at', () => DateTimeScalar) at: Date,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<TokenStatus | null> {
     const t = (await historyOf(ctx.runtime)).tokenByJti(jti);
     if (!t) return null;
     return statusAt(await tokenHistory(ctx.runtime, t), t, at);
@@ -130,7 +137,9 @@ export class QueryResolver {
     return [...ctx.runtime.runner.view(keysProjection).keys.values()].map((k) => toSigningKey(k, now));
   }
 
-  @Query(() => LedgerEventConnection, { description: 'The raw audit feed in ledger order: one stream, one category, or everything' })
+  @Query(() => LedgerEventConnection, {
+    description: 'The raw audit feed in ledger order: one stream, one category, or everything',
+  })
   async events(
     @Arg('stream', () => String, { nullable: true }) stream: string | null,
     @Arg('category', () => String, { nullable: true }) category: string | null,
@@ -178,7 +187,11 @@ export class QueryResolver {
         }
       }
     }
-    return { edges: page.map((node) => ({ cursor: encodeCursor(node.position), node })), pageInfo: pageInfo(hasNextPage, endCursor), totalCount: null };
+    return {
+      edges: page.map((node) => ({ cursor: encodeCursor(node.position), node })),
+      pageInfo: pageInfo(hasNextPage, endCursor),
+      totalCount: null,
+    };
   }
 }
 

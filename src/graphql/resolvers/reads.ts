@@ -12,7 +12,10 @@ export async function historyOf(rt: Runtime): Promise<HistoryQueries> {
   try {
     await rt.runner.settleDurable();
   } catch (err) {
-    if (err instanceof WaitTimeoutError) throw new GraphQLError('the history index is catching up with the ledger; try again shortly', { extensions: { code: 'UNAVAILABLE' } });
+    if (err instanceof WaitTimeoutError)
+      throw new GraphQLError('the history index is catching up with the ledger; try again shortly', {
+        extensions: { code: 'UNAVAILABLE' },
+      });
     throw err;
   }
   return rt.history;
@@ -27,7 +30,10 @@ function concerns(e: RecordedEvent, jti: string): boolean {
 }
 
 /** A token's history: its own stream (token-<jti>), or its events within its grant's stream. One stream read. */
-export async function tokenHistory(rt: Runtime, token: Pick<IndexedToken, 'jti' | 'grantId' | 'stream'>): Promise<RecordedEvent[]> {
+export async function tokenHistory(
+  rt: Runtime,
+  token: Pick<IndexedToken, 'jti' | 'grantId' | 'stream'>,
+): Promise<RecordedEvent[]> {
   const stream = streamOf(token);
   const events = await rt.store.readStream(stream);
   return stream.startsWith('token-') ? events : events.filter((e) => concerns(e, token.jti));

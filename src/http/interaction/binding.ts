@@ -10,7 +10,12 @@ export interface CookieOptions {
   path: '/';
 }
 
-export const cookieOptions = (issuer: string): CookieOptions => ({ httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), path: '/' });
+export const cookieOptions = (issuer: string): CookieOptions => ({
+  httpOnly: true,
+  sameSite: 'lax',
+  secure: issuer.startsWith('https:'),
+  path: '/',
+});
 
 /**
  * The browser's binding cookie (a browser-session cookie), minted when missing: every sealed form is

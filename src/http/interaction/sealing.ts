@@ -51,17 +51,28 @@ export class InteractionKeys {
   }
 
   /** The hidden fields of a form: `value` sealed for `purpose` and this browser, and the CSRF token. */
-  sealForm(purpose: SealPurpose, value: object, binding: string, seconds: number): { interaction: string; csrf: string } {
+  sealForm(
+    purpose: SealPurpose,
+    value: object,
+    binding: string,
+    seconds: number,
+  ): { interaction: string; csrf: string } {
     const sealed: FormSeal = { ...value, bid: sha256(binding), exp: Math.floor(Date.now() / 1000) + seconds };
     return { interaction: this.seal(purpose, sealed), csrf: this.csrfToken(binding) };
   }
 
   /** The sealed value of a posted form, if it is intact, for `purpose`, unexpired, and from the browser that was shown it. */
-  openForm<T extends object>(purpose: SealPurpose, body: unknown, binding: string | undefined): (T & FormSeal) | undefined {
+  openForm<T extends object>(
+    purpose: SealPurpose,
+    body: unknown,
+    binding: string | undefined,
+  ): (T & FormSeal) | undefined {
     const fields = (body ?? {}) as Record<string, unknown>;
     if (!binding || typeof fields.csrf !== 'string' || !this.csrfValid(binding, fields.csrf)) return undefined;
-    const opened = typeof fields.interaction === 'string' ? this.unseal<T & FormSeal>(purpose, fields.interaction) : undefined;
-    if (!opened || typeof opened.exp !== 'number' || opened.exp <= Date.now() / 1000 || opened.bid !== sha256(binding)) return undefined;
+    const opened =
+      typeof fields.interaction === 'string' ? this.unseal<T & FormSeal>(purpose, fields.interaction) : undefined;
+    if (!opened || typeof opened.exp !== 'number' || opened.exp <= Date.now() / 1000 || opened.bid !== sha256(binding))
+      return undefined;
     return opened;
   }
 

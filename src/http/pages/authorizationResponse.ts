@@ -29,19 +29,34 @@ function inertJson(value: unknown): string {
  * (RFC 9207): as query parameters (a 303 redirect), as an auto-posted form (Form Post Response
  * Mode), or as a postMessage to the window that opened or framed this page (Web Message Response Mode).
  */
-export function sendAuthorizationResponse(reply: FastifyReply, target: ResponseTarget, issuer: string, params: Record<string, string>): FastifyReply {
-  const all: Record<string, string> = { ...params, ...(target.state !== null ? { state: target.state } : {}), iss: issuer };
+export function sendAuthorizationResponse(
+  reply: FastifyReply,
+  target: ResponseTarget,
+  issuer: string,
+  params: Record<string, string>,
+): FastifyReply {
+  const all: Record<string, string> = {
+    ...params,
+    ...(target.state !== null ? { state: target.state } : {}),
+    iss: issuer,
+  };
   // RFC 6749 §4.1.2.1: the description's characters and length, whatever built it (OAuthError already has them).
   if (all.error_description !== undefined) all.error_description = errorDescription(all.error_description);
   const { t } = pageStrings(reply);
   if (target.responseMode === 'web_message') {
     const origin = new URL(target.redirectUri).origin;
     const data = { targetOrigin: origin, message: { type: 'authorization_response', response: all } };
-    return sendPage(reply, 200, t.continue, `<p>${esc(t.returning)}</p><script type="application/json" id="tl-response">${inertJson(data)}</script><script>${POST_MESSAGE}</script>`, {
-      script: scriptHash(POST_MESSAGE),
-      // Only the app itself may frame this page (silent renewal in its hidden iframe).
-      frameAncestors: [origin],
-    });
+    return sendPage(
+      reply,
+      200,
+      t.continue,
+      `<p>${esc(t.returning)}</p><script type="application/json" id="tl-response">${inertJson(data)}</script><script>${POST_MESSAGE}</script>`,
+      {
+        script: scriptHash(POST_MESSAGE),
+        // Only the app itself may frame this page (silent renewal in its hidden iframe).
+        frameAncestors: [origin],
+      },
+    );
   }
   if (target.responseMode === 'form_post') {
     const inputs = Object.entries(all)

@@ -19,9 +19,13 @@ const hidden = (ctx: FormContext, locale: Locale) =>
 
 const formAction = (ctx: FormContext) => (ctx.redirectTarget ? [formActionSource(ctx.redirectTarget)] : []);
 
-const errorText = (t: Strings, error: LoginError) => (error.kind === 'wrong' ? t.wrongPassword : t.throttled(error.seconds));
+const errorText = (t: Strings, error: LoginError) =>
+  error.kind === 'wrong' ? t.wrongPassword : t.throttled(error.seconds);
 
-export function loginPage(reply: FastifyReply, ctx: FormContext & { username?: string; error?: LoginError; status?: number }): FastifyReply {
+export function loginPage(
+  reply: FastifyReply,
+  ctx: FormContext & { username?: string; error?: LoginError; status?: number },
+): FastifyReply {
   const { t, locale } = pageStrings(reply);
   const header = clientHeader(t, ctx.client);
   const invalid = ctx.error ? ' aria-invalid="true" aria-describedby="login-error"' : '';
@@ -42,10 +46,18 @@ export function loginPage(reply: FastifyReply, ctx: FormContext & { username?: s
   );
 }
 
-export function consentPage(reply: FastifyReply, ctx: FormContext & { scopes: string[]; account?: string }): FastifyReply {
+export function consentPage(
+  reply: FastifyReply,
+  ctx: FormContext & { scopes: string[]; account?: string },
+): FastifyReply {
   const { t, locale } = pageStrings(reply);
   const header = clientHeader(t, ctx.client);
-  const items = ctx.scopes.map((s) => `<li>${Object.hasOwn(t.scopes, s) ? `${esc(t.scopes[s]!)} (<code>${esc(s)}</code>)` : `<code>${esc(s)}</code>`}</li>`).join('');
+  const items = ctx.scopes
+    .map(
+      (s) =>
+        `<li>${Object.hasOwn(t.scopes, s) ? `${esc(t.scopes[s]!)} (<code>${esc(s)}</code>)` : `<code>${esc(s)}</code>`}</li>`,
+    )
+    .join('');
   // "Not you?" posts the same interaction to the login page: signing in as someone else continues it.
   const account = ctx.account
     ? `<div class="account">${esc(t.signedInAs)} <strong>${esc(ctx.account)}</strong>. <form method="post" action="login-switch">${hidden(ctx, locale)}<button type="submit" class="link">${esc(t.notYou)}</button></form></div>`

@@ -55,7 +55,13 @@ export function pageStrings(reply: FastifyReply): { locale: Locale; t: Strings }
 }
 
 /** Every HTML page: no caching, no framing unless asked, no script but the one named by its hash. */
-export function sendPage(reply: FastifyReply, status: number, title: string, body: string, security: PageSecurity = {}): FastifyReply {
+export function sendPage(
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  body: string,
+  security: PageSecurity = {},
+): FastifyReply {
   const frame = security.frameAncestors?.length ? security.frameAncestors.join(' ') : "'none'";
   const csp = [
     "default-src 'none'",
@@ -81,7 +87,12 @@ export function sendPage(reply: FastifyReply, status: number, title: string, bod
 }
 
 /** The RFC 6749 error code a person can quote for a page's status; the reference finds the log line. */
-const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'access_denied', 403: 'access_denied', 429: 'temporarily_unavailable' };
+const CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'access_denied',
+  403: 'access_denied',
+  429: 'temporarily_unavailable',
+};
 
 export function errorPage(reply: FastifyReply, status: number, message: string): FastifyReply {
   const { t } = pageStrings(reply);

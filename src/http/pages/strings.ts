@@ -31,7 +31,8 @@ const en = {
   visit: (host: string) => `About this application: ${host}`,
   signOutTitle: 'Sign out',
   signOutHeading: 'Sign out?',
-  signOutOf: (app: string) => `${app} asks to sign you out. You will be signed out of every application that uses this account here.`,
+  signOutOf: (app: string) =>
+    `${app} asks to sign you out. You will be signed out of every application that uses this account here.`,
   signOutAny: 'You will be signed out of every application that uses this account here.',
   signOut: 'Sign out',
   cancel: 'Cancel',
@@ -42,7 +43,8 @@ const en = {
   stillSignedIn: 'You are still signed in',
   errorTitle: 'Sign-in error',
   errorHeading: 'This request cannot continue',
-  errorNext: 'Go back to the application and start again. If it happens again, tell the application’s support team and quote the code below.',
+  errorNext:
+    'Go back to the application and start again. If it happens again, tell the application’s support team and quote the code below.',
   errorCode: 'Error code',
   reference: 'Reference',
   continue: 'Continue',
@@ -77,7 +79,8 @@ const de: Strings = {
   visit: (host) => `Über diese Anwendung: ${host}`,
   signOutTitle: 'Abmelden',
   signOutHeading: 'Abmelden?',
-  signOutOf: (app) => `${app} möchte Sie abmelden. Sie werden von allen Anwendungen abgemeldet, die dieses Konto hier verwenden.`,
+  signOutOf: (app) =>
+    `${app} möchte Sie abmelden. Sie werden von allen Anwendungen abgemeldet, die dieses Konto hier verwenden.`,
   signOutAny: 'Sie werden von allen Anwendungen abgemeldet, die dieses Konto hier verwenden.',
   signOut: 'Abmelden',
   cancel: 'Abbrechen',
@@ -88,7 +91,8 @@ const de: Strings = {
   stillSignedIn: 'Sie sind weiterhin angemeldet',
   errorTitle: 'Anmeldefehler',
   errorHeading: 'Diese Anfrage kann nicht fortgesetzt werden',
-  errorNext: 'Kehren Sie zur Anwendung zurück und beginnen Sie erneut. Wenn es wieder passiert, wenden Sie sich an den Support der Anwendung und nennen Sie den folgenden Code.',
+  errorNext:
+    'Kehren Sie zur Anwendung zurück und beginnen Sie erneut. Wenn es wieder passiert, wenden Sie sich an den Support der Anwendung und nennen Sie den folgenden Code.',
   errorCode: 'Fehlercode',
   reference: 'Referenz',
   continue: 'Weiter',

@@ -19,7 +19,12 @@ function publicClientOrigins(runtime: Runtime): Set<string> {
   return origins;
 }
 
-const BASE = { methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'dpop'], maxAge: 600, credentials: false };
+const BASE = {
+  methods: ['GET', 'POST'],
+  allowedHeaders: ['authorization', 'content-type', 'dpop'],
+  maxAge: 600,
+  credentials: false,
+};
 const ANY_ORIGIN = Object.freeze({ ...BASE, origin: '*' });
 const NO_ORIGIN = Object.freeze({ origin: false });
 

@@ -21,10 +21,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (RETRYABLE.some((cls) => err instanceof cls)) {
       request.log.warn({ err: err.message }, 'ledger unavailable');
-      return reply
-        .code(503)
-        .header('retry-after', '1')
-        .send({ error: 'temporarily_unavailable', error_description: 'the ledger cannot take this request now; retry shortly' });
+      return reply.code(503).header('retry-after', '1').send({
+        error: 'temporarily_unavailable',
+        error_description: 'the ledger cannot take this request now; retry shortly',
+      });
     }
     const status = (err as FastifyError).statusCode;
     if ((err as FastifyError).validation || (status !== undefined && status >= 400 && status < 500)) {
@@ -70,12 +70,17 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
         : [400, 'Bad Request', 'the request is not valid HTTP/1.1'];
   const body = JSON.stringify({ error: 'invalid_request', error_description: description });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(err);
 }
 
 /** A request Fastify's router cannot route (an undecodable path such as `/token%ZZ`): invalid_request, not Fastify's own body. */
 export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: errorDescription(err.message) });
+  reply
+    .code(400)
+    .header('cache-control', 'no-store')
+    .send({ error: 'invalid_request', error_description: errorDescription(err.message) });
 }

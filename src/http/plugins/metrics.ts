@@ -105,7 +105,8 @@ export const metricsPlugin = fp<{ metrics: Metrics; runtime: Runtime }>(
         observe(request.method, reply.statusCode, reply.elapsedTime);
         done();
       };
-      const own = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+      const own =
+        route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
       route.onResponse = [...own, hook];
     });
     const unmatched = observer('unmatched');

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { rememberClientAssertion } from '../../commands/tokens.js';
-import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps, type ClientAuthGuard } from '../../oauth/clientAuth.js';
+import {
+  authenticateClient,
+  type AuthenticatedClient,
+  type ClientAuthDeps,
+  type ClientAuthGuard,
+} from '../../oauth/clientAuth.js';
 import { ClientAuthThrottle } from '../../oauth/clientAuthThrottle.js';
 import { ClientSecretVerifier, type SecretCheck } from '../../oauth/clientSecrets.js';
 import type { Reservation } from '../../oauth/escalatingThrottle.js';
@@ -19,7 +24,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     oauth: {
       /** A value when nothing had to be waited for (see authenticateClient); `await` takes either. */
-      authenticate(request: FastifyRequest, params: Params, endpoint: string): AuthenticatedClient | Promise<AuthenticatedClient>;
+      authenticate(
+        request: FastifyRequest,
+        params: Params,
+        endpoint: string,
+      ): AuthenticatedClient | Promise<AuthenticatedClient>;
       context(request: FastifyRequest, client?: AuthenticatedClient): CommandContext;
       requireForm(request: FastifyRequest): void;
     };
@@ -53,7 +62,10 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
 
   /** The shared verifier, its slow hash admitted by the throttle first (src/oauth/clientAuthThrottle.ts). */
   get verifier(): SecretCheck {
-    return { check: (clientId, presented, stored) => this.shared.verifier.check(clientId, presented, stored, () => this.admit()) };
+    return {
+      check: (clientId, presented, stored) =>
+        this.shared.verifier.check(clientId, presented, stored, () => this.admit()),
+    };
   }
 
   private async admit(): Promise<void> {
@@ -79,7 +91,10 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
   }
 
   rememberAssertion(clientId: string, jti: string, exp: number): Promise<boolean> {
-    return rememberClientAssertion(this.shared.runtime, clientId, jti, exp, { actor: `client:${clientId}`, correlationId: this.request.id });
+    return rememberClientAssertion(this.shared.runtime, clientId, jti, exp, {
+      actor: `client:${clientId}`,
+      correlationId: this.request.id,
+    });
   }
 
   check(named: NamedClient): void {
@@ -104,10 +119,19 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
 export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
   async (app, { runtime }) => {
     // Blocks started here are recorded in the ledger; blocks any instance recorded are honoured here.
-    const shared: Shared = { runtime, verifier: new ClientSecretVerifier(), throttle: new ClientAuthThrottle(runtime.config.throttle, ledgerBlocks(runtime, app.log)) };
+    const shared: Shared = {
+      runtime,
+      verifier: new ClientSecretVerifier(),
+      throttle: new ClientAuthThrottle(runtime.config.throttle, ledgerBlocks(runtime, app.log)),
+    };
     app.decorate('oauth', {
       authenticate(request, params, endpoint) {
-        return authenticateClient(request.headers.authorization, params, new RequestClientAuth(shared, request, endpoint), Math.floor(Date.now() / 1000));
+        return authenticateClient(
+          request.headers.authorization,
+          params,
+          new RequestClientAuth(shared, request, endpoint),
+          Math.floor(Date.now() / 1000),
+        );
       },
       context(request, client) {
         return { actor: client ? `client:${client.client.clientId}` : 'anonymous', correlationId: request.id };

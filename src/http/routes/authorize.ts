@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endSession, grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
 import { authenticateUser, findUserBySub } from '../../commands/users.js';
-import { parseAuthorizationRequest, type AuthorizationRequest, type ResponseTarget } from '../../oauth/authorizationRequest.js';
+import {
+  parseAuthorizationRequest,
+  type AuthorizationRequest,
+  type ResponseTarget,
+} from '../../oauth/authorizationRequest.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../oauth/loginThrottle.js';
 import { ledgerBlocks } from '../../commands/throttle.js';
 import { sha256 } from '../../tokens/hash.js';
@@ -29,7 +33,11 @@ interface Interaction {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const targetOf = (req: AuthorizationRequest): ResponseTarget => ({ redirectUri: req.redirectUri, responseMode: req.responseMode, state: req.state });
+const targetOf = (req: AuthorizationRequest): ResponseTarget => ({
+  redirectUri: req.redirectUri,
+  responseMode: req.responseMode,
+  state: req.state,
+});
 
 /** GET/POST /authorize (RFC 6749 §4.1), the login and consent pages, and the code that ends them. */
 export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
@@ -60,7 +68,12 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
 
   /** The hidden fields of the login or consent form (each opens only at its own endpoint), and what the page shows of the client. */
   function formContext(reply: FastifyReply, request: FastifyRequest, interaction: Interaction, purpose: SealPurpose) {
-    const sealed = keys.sealForm(purpose, interaction, browserBinding(request, reply, cookieOptions), INTERACTION_SECONDS);
+    const sealed = keys.sealForm(
+      purpose,
+      interaction,
+      browserBinding(request, reply, cookieOptions),
+      INTERACTION_SECONDS,
+    );
     const { req } = interaction;
     return {
       ...sealed,
@@ -73,7 +86,8 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   async function proceed(request: FastifyRequest, reply: FastifyReply, state: Interaction) {
     const { req } = state;
     const client = clients().get(req.clientId);
-    if (!client || client.disabled) return errorPage(reply, 400, 'The application that sent you here is no longer registered.');
+    if (!client || client.disabled)
+      return errorPage(reply, 400, 'The application that sent you here is no longer registered.');
     const target = targetOf(req);
     const session = currentSession(request);
     const now = nowSeconds();
@@ -81,15 +95,27 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const stale = session && req.maxAge !== null && (req.maxAge === 0 || now - session.authTime > req.maxAge);
     const mustLogin = !session || (!state.loggedIn && (req.prompt.includes('login') || stale));
     if (mustLogin) {
-      if (req.prompt.includes('none')) return sendAuthorizationResponse(reply, target, issuer, { error: 'login_required', error_description: 'the user is not signed in' });
+      if (req.prompt.includes('none'))
+        return sendAuthorizationResponse(reply, target, issuer, {
+          error: 'login_required',
+          error_description: 'the user is not signed in',
+        });
       return loginPage(reply, { ...formContext(reply, request, state, 'login'), username: req.loginHint ?? undefined });
     }
     const consented = authz().consents.get(consentKey(session!.sub, client.clientId));
     const requested = req.scope.split(' ').filter(Boolean);
     const covered = consented !== undefined && requested.every((s) => consented.has(s));
     if (!state.consented && (!covered || req.prompt.includes('consent'))) {
-      if (req.prompt.includes('none')) return sendAuthorizationResponse(reply, target, issuer, { error: 'consent_required', error_description: 'the user has not consented' });
-      return consentPage(reply, { ...formContext(reply, request, state, 'consent'), scopes: requested, account: findUserBySub(runtime, session!.sub)?.username });
+      if (req.prompt.includes('none'))
+        return sendAuthorizationResponse(reply, target, issuer, {
+          error: 'consent_required',
+          error_description: 'the user has not consented',
+        });
+      return consentPage(reply, {
+        ...formContext(reply, request, state, 'consent'),
+        scopes: requested,
+        account: findUserBySub(runtime, session!.sub)?.username,
+      });
     }
     const code = await issueAuthorizationCode(
       runtime,
@@ -119,21 +145,33 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     }
     const raw = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
     // A client registered a moment ago by another process may not be in this one's views yet.
-    if (typeof raw?.client_id === 'string' && !clients().has(raw.client_id)) await runtime.runner.catchUp().catch(() => undefined);
+    if (typeof raw?.client_id === 'string' && !clients().has(raw.client_id))
+      await runtime.runner.catchUp().catch(() => undefined);
     const parsed = parseAuthorizationRequest(raw ?? {}, (id) => clients().get(id));
     if (parsed.kind === 'page') return errorPage(reply, 400, parsed.message);
     if (parsed.kind === 'error') {
-      return sendAuthorizationResponse(reply, parsed.target, issuer, { error: parsed.error.error, error_description: parsed.error.description });
+      return sendAuthorizationResponse(reply, parsed.target, issuer, {
+        error: parsed.error.error,
+        error_description: parsed.error.description,
+      });
     }
-    const hint = parsed.request.prompt.includes('none') && typeof raw?.id_token_hint === 'string' ? raw.id_token_hint : undefined;
+    const hint =
+      parsed.request.prompt.includes('none') && typeof raw?.id_token_hint === 'string' ? raw.id_token_hint : undefined;
     if (hint !== undefined) {
       // OIDC Core §3.1.2.1: without a login page, the hint must name the user who is signed in.
       const claims = await verifyIdTokenHint(hint, runtime.keys.jwks(), issuer);
       const target = targetOf(parsed.request);
-      if (!claims) return sendAuthorizationResponse(reply, target, issuer, { error: 'invalid_request', error_description: 'id_token_hint is not an ID token issued by this server' });
+      if (!claims)
+        return sendAuthorizationResponse(reply, target, issuer, {
+          error: 'invalid_request',
+          error_description: 'id_token_hint is not an ID token issued by this server',
+        });
       const session = currentSession(request);
       if (session && session.sub !== claims.sub) {
-        return sendAuthorizationResponse(reply, target, issuer, { error: 'login_required', error_description: 'the signed-in user is not the one id_token_hint names' });
+        return sendAuthorizationResponse(reply, target, issuer, {
+          error: 'login_required',
+          error_description: 'the signed-in user is not the one id_token_hint names',
+        });
       }
     }
     return proceed(request, reply, { req: parsed.request });
@@ -143,9 +181,11 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   app.post('/authorize', authorize);
 
   /** The sealed interaction of a form post, if it is intact, this form's, unexpired, and from the browser that began it. */
-  const openInteraction = (request: FastifyRequest, purpose: SealPurpose) => keys.openForm<Interaction>(purpose, request.body, request.cookies[BINDING_COOKIE]);
+  const openInteraction = (request: FastifyRequest, purpose: SealPurpose) =>
+    keys.openForm<Interaction>(purpose, request.body, request.cookies[BINDING_COOKIE]);
 
-  const INVALID = 'This sign-in form has expired or was not sent by this browser. Go back to the application and start again.';
+  const INVALID =
+    'This sign-in form has expired or was not sent by this browser. Go back to the application and start again.';
 
   app.post('/login', async (request, reply) => {
     const interaction = openInteraction(request, 'login');
@@ -155,14 +195,33 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
     const state = { req: interaction.req, loggedIn: interaction.loggedIn, consented: interaction.consented };
     // Admitted before the slow hash, counted after it: parallel guesses get no more checks than sequential ones.
-    const verdict = await throttle.attempt(username, request.ip, () => authenticateUser(runtime, username, password), request.id);
+    const verdict = await throttle.attempt(
+      username,
+      request.ip,
+      () => authenticateUser(runtime, username, password),
+      request.id,
+    );
     if (!verdict.allowed) {
       reply.header('retry-after', String(verdict.retryAfterSeconds));
-      return loginPage(reply, { ...formContext(reply, request, state, 'login'), username, status: 429, error: { kind: 'throttled', seconds: verdict.retryAfterSeconds } });
+      return loginPage(reply, {
+        ...formContext(reply, request, state, 'login'),
+        username,
+        status: 429,
+        error: { kind: 'throttled', seconds: verdict.retryAfterSeconds },
+      });
     }
     const user = verdict.result;
-    if (!user) return loginPage(reply, { ...formContext(reply, request, state, 'login'), username, status: 401, error: { kind: 'wrong' } });
-    const { sid } = await startSession(runtime, user.sub, ['pwd'], { actor: `user:${user.sub}`, correlationId: request.id });
+    if (!user)
+      return loginPage(reply, {
+        ...formContext(reply, request, state, 'login'),
+        username,
+        status: 401,
+        error: { kind: 'wrong' },
+      });
+    const { sid } = await startSession(runtime, user.sub, ['pwd'], {
+      actor: `user:${user.sub}`,
+      correlationId: request.id,
+    });
     reply.setCookie(SESSION_COOKIE, sid, { ...cookieOptions, maxAge: runtime.config.sessionSeconds });
     request.cookies[SESSION_COOKIE] = sid;
     return proceed(request, reply, { ...state, loggedIn: true });
@@ -175,7 +234,11 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const interaction = openInteraction(request, 'consent');
     if (!interaction) return errorPage(reply, 400, INVALID);
     const session = currentSession(request);
-    if (session) await endSession(runtime, session.sid, 'switched account', { actor: `user:${session.sub}`, correlationId: request.id });
+    if (session)
+      await endSession(runtime, session.sid, 'switched account', {
+        actor: `user:${session.sub}`,
+        correlationId: request.id,
+      });
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookieOptions.secure });
     return loginPage(reply, formContext(reply, request, { req: interaction.req }, 'login'));
   });
@@ -188,9 +251,15 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     if (!session) return proceed(request, reply, state);
     const decision = (request.body as Record<string, unknown>).decision;
     if (decision !== 'approve') {
-      return sendAuthorizationResponse(reply, targetOf(interaction.req), issuer, { error: 'access_denied', error_description: 'the user denied the request' });
+      return sendAuthorizationResponse(reply, targetOf(interaction.req), issuer, {
+        error: 'access_denied',
+        error_description: 'the user denied the request',
+      });
     }
-    await grantConsent(runtime, session.sub, interaction.req.clientId, interaction.req.scope, { actor: `user:${session.sub}`, correlationId: request.id });
+    await grantConsent(runtime, session.sub, interaction.req.clientId, interaction.req.scope, {
+      actor: `user:${session.sub}`,
+      correlationId: request.id,
+    });
     return proceed(request, reply, { ...state, consented: true });
   });
 }

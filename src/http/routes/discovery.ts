@@ -12,7 +12,24 @@ const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_
 const OIDC_SCOPES = ['openid', 'profile', 'email'];
 const OPERATOR_SCOPE_PREFIX = 'ledger:';
 /** Every claim an ID token or UserInfo answer can carry. */
-const CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'sid', 'amr', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'];
+const CLAIMS = [
+  'sub',
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'auth_time',
+  'nonce',
+  'azp',
+  'at_hash',
+  'sid',
+  'amr',
+  'name',
+  'preferred_username',
+  'updated_at',
+  'email',
+  'email_verified',
+];
 
 /**
  * Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0): one

@@ -5,19 +5,45 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
-import { authenticate, isOperator, NO_LEDGER_SCOPE_MESSAGE, UNAUTHENTICATED_MESSAGE, type GraphQLContext, type Operator } from '../../graphql/context.js';
+import {
+  authenticate,
+  isOperator,
+  NO_LEDGER_SCOPE_MESSAGE,
+  UNAUTHENTICATED_MESSAGE,
+  type GraphQLContext,
+  type Operator,
+} from '../../graphql/context.js';
 import { sendExplorer } from '../../graphql/explorer.js';
 import { depthLimit, guardPlugin, MAX_DEPTH } from '../../graphql/limits.js';
 import { responseType, wantsExplorer } from '../../graphql/negotiation.js';
 import { managementSchema } from '../../graphql/schema.js';
 import type { Runtime } from '../../runtime.js';
 
-export const KNOWN_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'QUERY_TOO_COMPLEX', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+export const KNOWN_CODES = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'GRAPHQL_VALIDATION_FAILED',
+  'GRAPHQL_PARSE_FAILED',
+  'QUERY_TOO_COMPLEX',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 const CHALLENGE = 'Bearer realm="token-ledger"';
 
 /** A refusal written before Apollo sees the request: GraphQL errors, no data, and the RFC 6750 challenge. */
-function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, code: string, message: string, challenge: string) {
+function refuse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: 401 | 403,
+  code: string,
+  message: string,
+  challenge: string,
+) {
   return reply
     .code(status)
     .header('www-authenticate', challenge)
@@ -57,12 +83,25 @@ export async function graphqlRoutes(app: FastifyInstance, { runtime }: { runtime
       if (original instanceof GraphQLError && code === undefined) return formatted;
       // Apollo refuses some bad input with a 4xx and no code (a persisted query whose hash does not
       // match): that is the caller's mistake, not an internal error.
-      const status = original instanceof GraphQLError ? (original.extensions?.http as { status?: number } | undefined)?.status : undefined;
-      if (original instanceof GraphQLError && original.extensions?.code === undefined && status !== undefined && status >= 400 && status < 500) {
+      const status =
+        original instanceof GraphQLError
+          ? (original.extensions?.http as { status?: number } | undefined)?.status
+          : undefined;
+      if (
+        original instanceof GraphQLError &&
+        original.extensions?.code === undefined &&
+        status !== undefined &&
+        status >= 400 &&
+        status < 500
+      ) {
         return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
       }
       app.log.error({ err: original }, 'graphql resolver failed');
-      return { message: 'internal error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      return {
+        message: 'internal error',
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      };
     },
   });
   await apollo.start();
@@ -81,12 +120,20 @@ export async function graphqlRoutes(app: FastifyInstance, { runtime }: { runtime
   async function graphql(request: FastifyRequest, reply: FastifyReply) {
     const result = authenticate(runtime, request.headers.authorization);
     if ('refused' in result) {
-      if (result.refused === 'no_token') return refuse(request, reply, 401, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, CHALLENGE);
+      if (result.refused === 'no_token')
+        return refuse(request, reply, 401, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, CHALLENGE);
       const invalid = `${CHALLENGE}, error="invalid_token", error_description="the access token is not active for this server"`;
       return refuse(request, reply, 401, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, invalid);
     }
     if (!isOperator(result.operator)) {
-      return refuse(request, reply, 403, 'FORBIDDEN', NO_LEDGER_SCOPE_MESSAGE, `${CHALLENGE}, error="insufficient_scope", scope="ledger:audit ledger:admin"`);
+      return refuse(
+        request,
+        reply,
+        403,
+        'FORBIDDEN',
+        NO_LEDGER_SCOPE_MESSAGE,
+        `${CHALLENGE}, error="insufficient_scope", scope="ledger:audit ledger:admin"`,
+      );
     }
     operators.set(request, result.operator);
     type Handled = Parameters<typeof handler>;
@@ -94,7 +141,9 @@ export async function graphqlRoutes(app: FastifyInstance, { runtime }: { runtime
   }
 
   // Also on answers written before the handler (a body too large or not JSON).
-  const noStore = { onRequest: async (_request: FastifyRequest, reply: FastifyReply) => void reply.header('cache-control', 'no-store') };
+  const noStore = {
+    onRequest: async (_request: FastifyRequest, reply: FastifyReply) => void reply.header('cache-control', 'no-store'),
+  };
   app.post('/graphql', noStore, graphql);
   // GraphQL-over-HTTP GET runs queries only: Apollo answers a mutation 405 with Allow: POST.
   app.get('/graphql', noStore, async (request, reply) => {

@@ -1,7 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authorize, isOperator, operatorFrom, type GraphQLContext } from '../../graphql/context.js';
@@ -61,12 +69,31 @@ export async function graphqlWsRoutes(app: FastifyInstance, { runtime }: { runti
           return [new GraphQLError((err as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
         }
         const errors = validate(schema, document, rules);
-        if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        if (errors.length > 0)
+          return errors.map(
+            (e) =>
+              new GraphQLError(e.message, {
+                nodes: e.nodes ?? null,
+                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+              }),
+          );
         const operation = getOperationAST(document, payload.operationName);
-        if (!operation) return [new GraphQLError('unable to identify the operation', { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+        if (!operation)
+          return [
+            new GraphQLError('unable to identify the operation', {
+              extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+            }),
+          ];
         const variables = payload.variables ?? {};
         try {
-          checkOperation({ operator, operation: operation.operation, schema, document, variables, operationName: payload.operationName ?? undefined });
+          checkOperation({
+            operator,
+            operation: operation.operation,
+            schema,
+            document,
+            variables,
+            operationName: payload.operationName ?? undefined,
+          });
         } catch (err) {
           if (err instanceof GraphQLError) return [refusal(err)];
           throw err;
@@ -77,7 +104,13 @@ export async function graphqlWsRoutes(app: FastifyInstance, { runtime }: { runti
           requestId: `ws-${(ctx.extra.request as IncomingMessage & { id?: string }).id ?? ''}${id}`,
           stillAuthorized: () => operatorFrom(runtime, authorization) !== null,
         };
-        const args: ExecutionArgs = { schema, document, variableValues: variables, contextValue, operationName: payload.operationName ?? null };
+        const args: ExecutionArgs = {
+          schema,
+          document,
+          variableValues: variables,
+          contextValue,
+          operationName: payload.operationName ?? null,
+        };
         return args;
       },
       // As over HTTP: an unexpected error says nothing about the server's insides; the log has it.
@@ -91,7 +124,10 @@ export async function graphqlWsRoutes(app: FastifyInstance, { runtime }: { runti
             const original = e instanceof GraphQLError ? e.originalError : undefined;
             if (!original || original instanceof GraphQLError) return e;
             app.log.error({ err: original }, 'graphql subscription failed');
-            return new GraphQLError('internal error', { path: e.path ?? null, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+            return new GraphQLError('internal error', {
+              path: e.path ?? null,
+              extensions: { code: 'INTERNAL_SERVER_ERROR' },
+            });
           }),
         };
       },

@@ -7,7 +7,10 @@ const status = {
   additionalProperties: false,
 } as const;
 
-export async function healthRoutes(app: FastifyInstance, { runtime, isReady }: { runtime: Runtime; isReady: () => boolean }) {
+export async function healthRoutes(
+  app: FastifyInstance,
+  { runtime, isReady }: { runtime: Runtime; isReady: () => boolean },
+) {
   /** Liveness: the process answers. */
   app.get('/healthz', { schema: { response: { 200: status } } }, async () => ({ status: 'ok' }));
   /** Readiness: the views have caught up with the ledger as it was at start, the keys are unlocked, and the views still follow the ledger. */

@@ -55,7 +55,8 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
   // A disabled client's or user's tokens stop working with them (the views drop them as well; this
   // also covers a token minted while the disabling was being written).
   const holderDisabled = (clientId: string, sub: string) =>
-    clients().byId.get(clientId)?.disabled === true || runtime.runner.view(usersProjection).bySub.get(sub)?.disabled === true;
+    clients().byId.get(clientId)?.disabled === true ||
+    runtime.runner.view(usersProjection).bySub.get(sub)?.disabled === true;
 
   /**
    * The RFC 7662 answer from this instance's views as they are now, for `caller`. A client whose
@@ -67,7 +68,11 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
     const hash = sha256(token);
     const found = introspectedTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);
     // A disabled client's or user's tokens stop working with them.
-    if (found && !holderDisabled(found.clientId, found.sub) && mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)) {
+    if (
+      found &&
+      !holderDisabled(found.clientId, found.sub) &&
+      mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)
+    ) {
       return {
         active: true,
         scope: found.scope,
@@ -82,7 +87,12 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
       };
     }
     const refresh = runtime.runner.view(authorizationProjection).refresh.get(hash);
-    const live = refresh && refresh.status === 'active' && refresh.exp > now && refresh.familyExp > now && !holderDisabled(refresh.clientId, refresh.sub);
+    const live =
+      refresh &&
+      refresh.status === 'active' &&
+      refresh.exp > now &&
+      refresh.familyExp > now &&
+      !holderDisabled(refresh.clientId, refresh.sub);
     // A refresh token is for its client alone: it has no audience.
     if (live && mayIntrospect(caller.metadata, caller.clientId, refresh.clientId, NO_AUDIENCE)) {
       return {
@@ -102,7 +112,8 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
 
   /** After client authentication: the answer, or a promise of it when it has to wait (strict, signed). */
   function answer(request: FastifyRequest, reply: FastifyReply, params: Params, client: AuthenticatedClient): unknown {
-    if (client.method === 'none') throw invalidClient('introspection needs a confidential client', request.headers.authorization !== undefined);
+    if (client.method === 'none')
+      throw invalidClient('introspection needs a confidential client', request.headers.authorization !== undefined);
     const token = params.token;
     if (!token) throw invalidRequest('token is missing');
     const signed = prefersSignedIntrospection(request.headers.accept);
@@ -112,17 +123,23 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
     return answerAfterWaiting(request, reply, token, client, signed);
   }
 
-  async function answerAfterWaiting(request: FastifyRequest, reply: FastifyReply, token: string, client: AuthenticatedClient, signed: boolean): Promise<unknown> {
+  async function answerAfterWaiting(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: string,
+    client: AuthenticatedClient,
+    signed: boolean,
+  ): Promise<unknown> {
     if (wantsStrict(request, runtime.config.introspectionConsistency)) {
       try {
         await runtime.runner.waitFor(await runtime.store.headPosition(), STRICT_WAIT_MS);
       } catch (err) {
         // A timeout, an unreachable ledger or a failed subscription: whichever, the views may be stale.
         request.log.warn({ err: (err as Error).message }, 'strict introspection: views behind the ledger');
-        return reply
-          .code(503)
-          .header('retry-after', '1')
-          .send({ error: 'temporarily_unavailable', error_description: 'this instance has not caught up with the ledger yet; retry shortly' });
+        return reply.code(503).header('retry-after', '1').send({
+          error: 'temporarily_unavailable',
+          error_description: 'this instance has not caught up with the ledger yet; retry shortly',
+        });
       }
       reply.header('consistency', 'strict');
     }
@@ -132,17 +149,30 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
     // RFC 9701: the answer signed by this server, for resource servers that need it attributable.
     const key = await runtime.keys.signingKey('RS256');
     if (!key) throw new NoSigningKeyError('no RS256 signing key is active');
-    const jwt = signJwt({ typ: 'token-introspection+jwt' }, { iss: issuer, aud: client.client.clientId, iat: now, token_introspection: result }, key);
-    return reply.type(JWT_RESPONSE).serializer((v: unknown) => v as string).send(jwt);
+    const jwt = signJwt(
+      { typ: 'token-introspection+jwt' },
+      { iss: issuer, aud: client.client.clientId, iat: now, token_introspection: result },
+      key,
+    );
+    return reply
+      .type(JWT_RESPONSE)
+      .serializer((v: unknown) => v as string)
+      .send(jwt);
   }
 
-  app.post('/introspect', { schema: { response: { 200: introspectionResponseSchema, ...errorResponses } } }, (request, reply) => {
-    reply.header('cache-control', 'no-store');
-    app.oauth.requireForm(request);
-    const { params } = singleValued(request.body, NO_LISTS);
-    const client = app.oauth.authenticate(request, params, endpoint);
-    return client instanceof Promise ? client.then((c) => answer(request, reply, params, c)) : answer(request, reply, params, client);
-  });
+  app.post(
+    '/introspect',
+    { schema: { response: { 200: introspectionResponseSchema, ...errorResponses } } },
+    (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      app.oauth.requireForm(request);
+      const { params } = singleValued(request.body, NO_LISTS);
+      const client = app.oauth.authenticate(request, params, endpoint);
+      return client instanceof Promise
+        ? client.then((c) => answer(request, reply, params, c))
+        : answer(request, reply, params, client);
+    },
+  );
 }
 
 const INACTIVE = Object.freeze({ active: false });

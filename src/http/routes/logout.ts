@@ -49,9 +49,11 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     const hint = str('id_token_hint');
     const claims = hint ? await verifyHint(hint) : undefined;
     if (hint && !claims) return errorPage(reply, 400, 'The id_token_hint is not an ID token issued by this server.');
-    const hintClient = typeof claims?.aud === 'string' ? claims.aud : Array.isArray(claims?.aud) ? claims.aud[0] : undefined;
+    const hintClient =
+      typeof claims?.aud === 'string' ? claims.aud : Array.isArray(claims?.aud) ? claims.aud[0] : undefined;
     const clientId = str('client_id') ?? hintClient;
-    if (str('client_id') && hintClient && str('client_id') !== hintClient) return errorPage(reply, 400, 'client_id does not match the id_token_hint.');
+    if (str('client_id') && hintClient && str('client_id') !== hintClient)
+      return errorPage(reply, 400, 'client_id does not match the id_token_hint.');
     const redirect = str('post_logout_redirect_uri') ?? null;
     const client = clientId ? runtime.runner.view(clientsProjection).byId.get(clientId) : undefined;
     if (redirect) {
@@ -65,13 +67,21 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     const session = sid ? runtime.runner.view(authorizationProjection).sessions.get(sha256(sid)) : undefined;
     // A valid hint for this very session proves the request came from the RP the user used: no question.
     // (The ID tokens of a session name it by `sid`; one of an earlier session of the same user does not count.)
-    const hintOfSession = claims !== undefined && session !== undefined && claims.sub === session.sub && (claims.sid === undefined || claims.sid === sha256(sid!));
+    const hintOfSession =
+      claims !== undefined &&
+      session !== undefined &&
+      claims.sub === session.sub &&
+      (claims.sid === undefined || claims.sid === sha256(sid!));
     if (!session || hintOfSession) return finish(request, reply, req);
     // Otherwise ask, so that a third-party page cannot sign the user out (§2, logout CSRF): also when the
     // browser has no binding cookie yet (it lasts the browser session, the session cookie a day).
     const bind = browserBinding(request, reply, cookieOptions(issuer));
     const sealed = keys.sealForm('logout', req, bind, CONFIRM_SECONDS);
-    return logoutConfirmPage(reply, { ...sealed, client: client ? clientDisplay(client.clientId, client.metadata) : undefined, redirect });
+    return logoutConfirmPage(reply, {
+      ...sealed,
+      client: client ? clientDisplay(client.clientId, client.metadata) : undefined,
+      redirect,
+    });
   }
 
   app.get('/logout', logout);

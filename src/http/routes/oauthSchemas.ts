@@ -6,7 +6,12 @@ export const oauthErrorSchema = {
   additionalProperties: false,
 } as const;
 
-export const errorResponses = { 400: oauthErrorSchema, 401: oauthErrorSchema, 413: oauthErrorSchema, 503: oauthErrorSchema } as const;
+export const errorResponses = {
+  400: oauthErrorSchema,
+  401: oauthErrorSchema,
+  413: oauthErrorSchema,
+  503: oauthErrorSchema,
+} as const;
 
 export const tokenResponseSchema = {
   type: 'object',

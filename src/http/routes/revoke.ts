@@ -34,7 +34,8 @@ export async function revokeRoutes(app: FastifyInstance, { runtime }: { runtime:
     const access = tokenByHash(runtime.runner.view(activeTokensProjection), hash);
     const refresh = access ? undefined : runtime.runner.view(authorizationProjection).refresh.get(hash);
     const owner = access?.clientId ?? refresh?.clientId;
-    if (owner !== undefined && owner !== clientId) throw invalidRequest('the client is not authorized to revoke the presented token');
+    if (owner !== undefined && owner !== clientId)
+      throw invalidRequest('the client is not authorized to revoke the presented token');
     if (access) {
       if (access.grantId) await revokeGrantToken(runtime, access.grantId, access.jti, clientId, reason, ctx);
       else await revokeToken(runtime, access.jti, { clientId }, reason, ctx);

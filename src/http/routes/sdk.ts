@@ -13,13 +13,14 @@ export async function sdkRoutes(app: FastifyInstance) {
   const dts = file('web-message.d.ts');
   const hash = createHash('sha256').update(js).digest('base64url').slice(0, 16);
   const etag = `"${hash}"`;
-  const send = (body: string, type: string, immutable: boolean) => async (_req: unknown, reply: import('fastify').FastifyReply) =>
-    reply
-      .header('content-type', `${type}; charset=utf-8`)
-      .header('etag', etag)
-      .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300')
-      .header('x-content-type-options', 'nosniff')
-      .send(body);
+  const send =
+    (body: string, type: string, immutable: boolean) => async (_req: unknown, reply: import('fastify').FastifyReply) =>
+      reply
+        .header('content-type', `${type}; charset=utf-8`)
+        .header('etag', etag)
+        .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300')
+        .header('x-content-type-options', 'nosniff')
+        .send(body);
   app.get('/sdk/web-message.js', send(js, 'text/javascript', false));
   app.get(`/sdk/web-message.${hash}.js`, send(js, 'text/javascript', true));
   app.get('/sdk/web-message.d.ts', send(dts, 'application/typescript', false));

@@ -32,7 +32,10 @@ export async function statusListRoutes(app: FastifyInstance, { runtime }: { runt
     const bytes = STATUS_LIST_ID.test(id) ? statusListBytes(view(), id) : undefined;
     if (!bytes) {
       signed.forget(id);
-      return reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', error_description: 'no such status list' });
+      return reply
+        .code(404)
+        .header('cache-control', 'no-store')
+        .send({ error: 'not_found', error_description: 'no such status list' });
     }
     const key = (await runtime.keys.signingKey('ES256')) ?? (await runtime.keys.signingKey('RS256'));
     if (!key) throw new NoSigningKeyError('no signing key is active for status lists');

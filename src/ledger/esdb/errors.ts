@@ -34,13 +34,24 @@ export function describeConnectionStringError(err: unknown): string {
 
 export function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  const line = message.split('\n', 1)[0]!.replace(/\s*Resolution note:\s*$/, '').trim();
+  const line = message
+    .split('\n', 1)[0]!
+    .replace(/\s*Resolution note:\s*$/, '')
+    .trim();
   return line || (err instanceof Error ? err.name : 'unknown error');
 }
 
 // gRPC status codes the client leaves untyped.
 const PERMISSION_DENIED = 7;
-const NETWORK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE']);
+const NETWORK_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
 
 // gRPC statuses that say the request itself is wrong: asking again gets the same answer.
 const INVALID_ARGUMENT = 3;
@@ -50,7 +61,8 @@ const OUT_OF_RANGE = 11;
 const UNIMPLEMENTED = 12;
 const PERMANENT_STATUS = new Set([INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED]);
 // Server and gRPC wordings of refusals that no retry fixes, whatever status carried them.
-const PERMANENT_MESSAGE = /invalid (read )?position|position .*(invalid|out of range)|larger than max|maximum (append|event|message) size|record too large|too large|exceeds the (maximum|limit)/i;
+const PERMANENT_MESSAGE =
+  /invalid (read )?position|position .*(invalid|out of range)|larger than max|maximum (append|event|message) size|record too large|too large|exceeds the (maximum|limit)/i;
 
 /** True when the server refused this very request for a reason no retry fixes (size limits, bad positions). */
 export function isPermanent(err: unknown): boolean {
@@ -110,9 +122,12 @@ export function translateError(err: unknown, target: string): Error {
     return new StoreUnavailableError(`EventStoreDB at ${target} refused: ${reasonOf(err)}`, { cause: err });
   }
   if (err instanceof StreamDeletedError) {
-    return new StoreCorruptError(`stream ${err.streamName} was deleted in EventStoreDB at ${target}; ledger streams are never deleted`, {
-      cause: err,
-    });
+    return new StoreCorruptError(
+      `stream ${err.streamName} was deleted in EventStoreDB at ${target}; ledger streams are never deleted`,
+      {
+        cause: err,
+      },
+    );
   }
   if (isPermanent(err)) {
     return new Error(`EventStoreDB at ${target} refused the request: ${reasonOf(err)}`, { cause: err });

@@ -43,7 +43,14 @@ import {
   type Subscription,
 } from '../eventStore.js';
 import { sealMetadata } from '../integrity.js';
-import { describeConnectionStringError, describeTarget, isAccessDenied, isOutcomeUnknown, reasonOf, translateError } from './errors.js';
+import {
+  describeConnectionStringError,
+  describeTarget,
+  isAccessDenied,
+  isOutcomeUnknown,
+  reasonOf,
+  translateError,
+} from './errors.js';
 import { at, isLedgerEvent, positionOf, toRecorded, type EsdbRecorded } from './records.js';
 import { EsdbSubscription } from './subscription.js';
 
@@ -107,7 +114,10 @@ class EsdbEventStore implements EventStore {
 
   /** One cheap read, so a wrong address or credentials fail at start-up rather than at first use. */
   async probe(): Promise<void> {
-    await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, requiresLeader: true }), OPEN_TIMEOUT_MS);
+    await this.collect(
+      this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, requiresLeader: true }),
+      OPEN_TIMEOUT_MS,
+    );
   }
 
   async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -147,10 +157,22 @@ class EsdbEventStore implements EventStore {
   }
 
   /** Reads the stream's tail, decides, seals the hash chain onto it and appends right after it. */
-  private async tryAppend(stream: string, events: NewEvent[], expected: ExpectedRevision, unknownAfter: number | undefined): Promise<AppendResult> {
+  private async tryAppend(
+    stream: string,
+    events: NewEvent[],
+    expected: ExpectedRevision,
+    unknownAfter: number | undefined,
+  ): Promise<AppendResult> {
     const ids = events.map((e) => e.id.toLowerCase());
     // Where these events start if they were written already: the server checks idempotency there too.
-    const from = unknownAfter !== undefined ? unknownAfter + 1 : typeof expected === 'number' ? expected + 1 : expected === 'no_stream' ? 0 : undefined;
+    const from =
+      unknownAfter !== undefined
+        ? unknownAfter + 1
+        : typeof expected === 'number'
+          ? expected + 1
+          : expected === 'no_stream'
+            ? 0
+            : undefined;
     const tail = await this.tail(stream, from === undefined ? events.length + IDEMPOTENCY_LOOKBACK : 1);
     const newest = tail[tail.length - 1];
     const last = newest ? Number(newest.revision) : -1;
@@ -164,13 +186,20 @@ class EsdbEventStore implements EventStore {
         const lastOfRun = run[run.length - 1]!;
         return { nextRevision: Number(lastOfRun.revision), position: positionOf(lastOfRun) };
       }
-      throw new ConcurrencyError(stream, expected, actualOf(last), `stream ${stream}: some of these event ids were already appended in another batch`);
+      throw new ConcurrencyError(
+        stream,
+        expected,
+        actualOf(last),
+        `stream ${stream}: some of these event ids were already appended in another batch`,
+      );
     }
     if (!meets(expected, last)) throw new ConcurrencyError(stream, expected, actualOf(last));
 
     const prevHash = newest ? (newest.metadata as Partial<EventMetadata> | undefined)?.hash : '';
     if (typeof prevHash !== 'string') {
-      throw new StoreCorruptError(`stream ${stream} in EventStoreDB at ${this.target} ends with an event that has no integrity hash`);
+      throw new StoreCorruptError(
+        `stream ${stream} in EventStoreDB at ${this.target} ends with an event that has no integrity hash`,
+      );
     }
     // Expect the exact revision just read, not the caller's expectation: a writer that slipped in
     // between must make this append fail, or the hash chain would fork.
@@ -206,7 +235,11 @@ class EsdbEventStore implements EventStore {
   }
 
   async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
-    const read = await this.readStreamRaw(stream, { direction: FORWARDS, fromRevision: BigInt(fromRevision), requiresLeader: true });
+    const read = await this.readStreamRaw(stream, {
+      direction: FORWARDS,
+      fromRevision: BigInt(fromRevision),
+      requiresLeader: true,
+    });
     return read.map(toRecorded);
   }
 
@@ -217,7 +250,12 @@ class EsdbEventStore implements EventStore {
     let cursor = after;
     while (out.length < limit) {
       const page = await this.collect(
-        this.client.readAll({ direction: FORWARDS, fromPosition: cursor === 0n ? START : at(cursor), maxCount: size, requiresLeader: true }),
+        this.client.readAll({
+          direction: FORWARDS,
+          fromPosition: cursor === 0n ? START : at(cursor),
+          maxCount: size,
+          requiresLeader: true,
+        }),
       );
       let advanced = false;
       for (const { event } of page) {
@@ -241,7 +279,12 @@ class EsdbEventStore implements EventStore {
     // Usually the newest event is the ledger's: start small, read more only past system events.
     for (let size = 8; ; size = Math.min(PAGE, size * 4)) {
       const page = await this.collect(
-        this.client.readAll({ direction: BACKWARDS, fromPosition: cursor === undefined ? END : at(cursor), maxCount: size, requiresLeader: true }),
+        this.client.readAll({
+          direction: BACKWARDS,
+          fromPosition: cursor === undefined ? END : at(cursor),
+          maxCount: size,
+          requiresLeader: true,
+        }),
       );
       let advanced = false;
       for (const { event } of page) {
@@ -258,7 +301,11 @@ class EsdbEventStore implements EventStore {
 
   subscribe(after: bigint, handler: BatchHandler, options: SubscribeOptions = {}): Subscription {
     const open = (from: bigint) =>
-      this.client.subscribeToAll({ fromPosition: from === 0n ? START : at(from), filter: excludeSystemEvents(), requiresLeader: true });
+      this.client.subscribeToAll({
+        fromPosition: from === 0n ? START : at(from),
+        filter: excludeSystemEvents(),
+        requiresLeader: true,
+      });
     const sub = new EsdbSubscription(open, this.target, after, handler, options, () => this.subscriptions.delete(sub));
     this.subscriptions.add(sub);
     return sub;
@@ -272,16 +319,29 @@ class EsdbEventStore implements EventStore {
   /** The last `count` events of a stream, oldest first; [] when it does not exist. */
   private async tail(stream: string, count: number): Promise<EsdbRecorded[]> {
     // From the leader: a lagging follower would make every attempt conflict.
-    const read = await this.readStreamRaw(stream, { direction: BACKWARDS, fromRevision: END, maxCount: count, requiresLeader: true });
+    const read = await this.readStreamRaw(stream, {
+      direction: BACKWARDS,
+      fromRevision: END,
+      maxCount: count,
+      requiresLeader: true,
+    });
     return read.reverse();
   }
 
   /** Up to `count` events of a stream from revision `from`, from the leader. */
   private readFrom(stream: string, from: number, count: number): Promise<EsdbRecorded[]> {
-    return this.readStreamRaw(stream, { direction: FORWARDS, fromRevision: BigInt(from), maxCount: count, requiresLeader: true });
+    return this.readStreamRaw(stream, {
+      direction: FORWARDS,
+      fromRevision: BigInt(from),
+      maxCount: count,
+      requiresLeader: true,
+    });
   }
 
-  private async readStreamRaw(stream: string, options: Parameters<EventStoreDBClient['readStream']>[1]): Promise<EsdbRecorded[]> {
+  private async readStreamRaw(
+    stream: string,
+    options: Parameters<EventStoreDBClient['readStream']>[1],
+  ): Promise<EsdbRecorded[]> {
     try {
       const read = await this.collect<ResolvedEvent>(this.client.readStream(stream, options));
       return read.flatMap((r) => (r.event ? [r.event] : []));

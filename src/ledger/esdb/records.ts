@@ -29,7 +29,9 @@ export function at(position: bigint): Position {
 export function positionOf(e: EsdbRecorded): bigint {
   const commit = e.position?.commit;
   if (commit === undefined || commit === NO_POSITION) {
-    throw new StoreCorruptError(`EventStoreDB reported no position for event ${e.id} in ${e.streamId}: the server must be 22.6 or later`);
+    throw new StoreCorruptError(
+      `EventStoreDB reported no position for event ${e.id} in ${e.streamId}: the server must be 22.6 or later`,
+    );
   }
   return commit;
 }
@@ -37,7 +39,9 @@ export function positionOf(e: EsdbRecorded): bigint {
 export function toRecorded(e: EsdbRecorded): RecordedEvent {
   const metadata = e.metadata as Partial<EventMetadata> | undefined;
   if (!e.isJson || typeof metadata?.hash !== 'string' || typeof metadata.prevHash !== 'string') {
-    throw new StoreCorruptError(`event ${e.id} at ${e.streamId}@${e.revision} is not a token-ledger event (no JSON body or no integrity metadata)`);
+    throw new StoreCorruptError(
+      `event ${e.id} at ${e.streamId}@${e.revision} is not a token-ledger event (no JSON body or no integrity metadata)`,
+    );
   }
   return {
     id: e.id,

@@ -1,5 +1,11 @@
 import type { AllStreamResolvedEvent, AllStreamSubscription } from '@eventstore/db-client';
-import { StoreUnavailableError, type BatchHandler, type RecordedEvent, type SubscribeOptions, type Subscription } from '../eventStore.js';
+import {
+  StoreUnavailableError,
+  type BatchHandler,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../eventStore.js';
 import { isTransient, translateError } from './errors.js';
 import { isLedgerEvent, toRecorded } from './records.js';
 
@@ -77,7 +83,8 @@ export class EsdbSubscription implements Subscription {
     });
     live.on('end', () => {
       // A clean end (a server restart, a leader change) is an outage like any other.
-      if (live === this.live) this.dropped(new StoreUnavailableError(`EventStoreDB at ${this.target} ended the subscription`), true);
+      if (live === this.live)
+        this.dropped(new StoreUnavailableError(`EventStoreDB at ${this.target} ended the subscription`), true);
     });
   }
 

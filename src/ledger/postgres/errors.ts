@@ -5,7 +5,16 @@ const CONNECTION_CLASS = '08';
 const INSUFFICIENT_RESOURCES = '53';
 const OPERATOR_INTERVENTION = '57'; // admin shutdown, crash shutdown, statement timeout (57014)
 const TRANSIENT = new Set(['40001', '40P01', '55P03', '25006']);
-const NETWORK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE', 'ENETUNREACH']);
+const NETWORK_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'ENETUNREACH',
+]);
 
 const sqlstate = (err: unknown): string | undefined => {
   const code = (err as { code?: unknown } | null)?.code;
@@ -16,7 +25,12 @@ const sqlstate = (err: unknown): string | undefined => {
 export function isTransient(err: unknown): boolean {
   const state = sqlstate(err);
   if (state) {
-    return state.startsWith(CONNECTION_CLASS) || state.startsWith(INSUFFICIENT_RESOURCES) || state.startsWith(OPERATOR_INTERVENTION) || TRANSIENT.has(state);
+    return (
+      state.startsWith(CONNECTION_CLASS) ||
+      state.startsWith(INSUFFICIENT_RESOURCES) ||
+      state.startsWith(OPERATOR_INTERVENTION) ||
+      TRANSIENT.has(state)
+    );
   }
   if (!(err instanceof Error)) return false;
   const code = (err as NodeJS.ErrnoException).code;
@@ -40,7 +54,8 @@ export function reasonOf(err: unknown): string {
 /** Maps a driver error onto the port's error classes; anything else (a bug) passes through. */
 export function translateError(err: unknown, target: string): Error {
   if (err instanceof StoreUnavailableError || err instanceof StoreCorruptError) return err;
-  if (isTransient(err)) return new StoreUnavailableError(`PostgreSQL ledger at ${target} is unavailable: ${reasonOf(err)}`, { cause: err });
+  if (isTransient(err))
+    return new StoreUnavailableError(`PostgreSQL ledger at ${target} is unavailable: ${reasonOf(err)}`, { cause: err });
   if (sqlstate(err)?.startsWith('42') || sqlstate(err)?.startsWith('28')) {
     // Undefined table or column, insufficient privilege: the database changed under us, or the role cannot use it.
     return new StoreUnavailableError(`PostgreSQL ledger at ${target} refused: ${reasonOf(err)}`, { cause: err });

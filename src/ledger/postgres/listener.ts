@@ -42,7 +42,10 @@ export class HeadListener {
     }
     if (this.stopped || client !== this.client) return;
     this.connected = true;
-    if (this.failures > 0) this.log(`ledger listener reconnected after ${this.failures} attempt${this.failures === 1 ? '' : 's'}; catching up`);
+    if (this.failures > 0)
+      this.log(
+        `ledger listener reconnected after ${this.failures} attempt${this.failures === 1 ? '' : 's'}; catching up`,
+      );
     this.failures = 0;
     this.onHeadMoved();
   }

@@ -56,7 +56,8 @@ export class PostgresEventStore implements EventStore {
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('ledger is closed'));
     if (events.length === 0) return Promise.reject(new TypeError('append needs at least one event'));
-    if (new Set(events.map((e) => e.id)).size !== events.length) return Promise.reject(new TypeError('append got the same event id twice'));
+    if (new Set(events.map((e) => e.id)).size !== events.length)
+      return Promise.reject(new TypeError('append got the same event id twice'));
     return new Promise<AppendResult>((resolve, reject) => {
       let serialised: WriteRequest['events'];
       try {
@@ -70,12 +71,18 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
-    const rows = await this.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision`, [stream, fromRevision]);
+    const rows = await this.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision`,
+      [stream, fromRevision],
+    );
     return rows.map(toRecorded);
   }
 
   async readAll(after: bigint, limit: number): Promise<RecordedEvent[]> {
-    const rows = await this.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY events.position LIMIT $2`, [after.toString(), limit]);
+    const rows = await this.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY events.position LIMIT $2`,
+      [after.toString(), limit],
+    );
     return rows.map(toRecorded);
   }
 
@@ -154,7 +161,10 @@ export class PostgresEventStore implements EventStore {
  * credentials, read-only, a database that is not ours, a newer schema) with one line naming
  * DATABASE_URL without its password, and creates the schema in an empty database.
  */
-export async function openPostgresEventStore(settings: PostgresSettings, options: PostgresStoreOptions = {}): Promise<PostgresEventStore> {
+export async function openPostgresEventStore(
+  settings: PostgresSettings,
+  options: PostgresStoreOptions = {},
+): Promise<PostgresEventStore> {
   const clientConfig: pg.ClientConfig = {
     connectionString: settings.url,
     connectionTimeoutMillis: settings.connectTimeoutMs,
@@ -172,7 +182,10 @@ export async function openPostgresEventStore(settings: PostgresSettings, options
     client?.release(true);
     await pool.end().catch(() => undefined);
     if (err instanceof StoreUnavailableError || err instanceof StoreCorruptError) throw err;
-    throw new StoreUnavailableError(`cannot open the PostgreSQL ledger at DATABASE_URL (${settings.target}): ${reasonOf(err)}`, { cause: err });
+    throw new StoreUnavailableError(
+      `cannot open the PostgreSQL ledger at DATABASE_URL (${settings.target}): ${reasonOf(err)}`,
+      { cause: err },
+    );
   }
   client.release();
   return new PostgresEventStore(pool, clientConfig, settings.target, options);

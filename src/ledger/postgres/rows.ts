@@ -16,7 +16,8 @@ export interface EventRow {
 }
 
 /** Selected as text (so ORDER BY must say events.position, not the text alias): bigint positions exactly, and JSON parsed once, in its stored key order. */
-export const COLUMNS = 'position::text AS position, id, stream, revision, type, data::text AS data, metadata::text AS metadata, prev_hash, hash, recorded_at';
+export const COLUMNS =
+  'position::text AS position, id, stream, revision, type, data::text AS data, metadata::text AS metadata, prev_hash, hash, recorded_at';
 
 export function toRecorded(row: EventRow): RecordedEvent {
   return fromStored({

@@ -10,7 +10,18 @@ export const APPEND_LOCK = 7_418_220_002;
 /** NOTIFY channel: a commit announces the new head position, never event data. */
 export const CHANNEL = 'token_ledger';
 
-const EVENT_COLUMNS = ['position', 'id', 'stream', 'revision', 'type', 'data', 'metadata', 'prev_hash', 'hash', 'recorded_at'];
+const EVENT_COLUMNS = [
+  'position',
+  'id',
+  'stream',
+  'revision',
+  'type',
+  'data',
+  'metadata',
+  'prev_hash',
+  'hash',
+  'recorded_at',
+];
 const TABLES = ['events', 'ledger_head', 'schema_version'];
 
 // data and metadata are `json`, not `jsonb`: json keeps the exact text that was hashed (key order,
@@ -50,14 +61,30 @@ async function tablesOf(client: pg.PoolClient): Promise<Map<string, string[]>> {
 async function checkOurs(client: pg.PoolClient, tables: Map<string, string[]>, target: string): Promise<void> {
   const foreign = [...tables.keys()].filter((t) => !TABLES.includes(t));
   const events = tables.get('events')?.join(',');
-  if (!tables.has('schema_version') || foreign.length > 0 || events !== EVENT_COLUMNS.join(',') || !tables.has('ledger_head')) {
-    const what = foreign.length > 0 ? `it holds other tables (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''})` : !tables.has('schema_version') ? 'it has no schema_version table' : `its tables have other columns (events: ${events ?? 'missing'})`;
-    throw new StoreCorruptError(`DATABASE_URL (${target}) is not a token-ledger database: ${what}; expected an empty database or a token-ledger ledger`);
+  if (
+    !tables.has('schema_version') ||
+    foreign.length > 0 ||
+    events !== EVENT_COLUMNS.join(',') ||
+    !tables.has('ledger_head')
+  ) {
+    const what =
+      foreign.length > 0
+        ? `it holds other tables (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''})`
+        : !tables.has('schema_version')
+          ? 'it has no schema_version table'
+          : `its tables have other columns (events: ${events ?? 'missing'})`;
+    throw new StoreCorruptError(
+      `DATABASE_URL (${target}) is not a token-ledger database: ${what}; expected an empty database or a token-ledger ledger`,
+    );
   }
-  const { rows } = await client.query<{ version: number; product: string }>('SELECT version, product FROM schema_version');
+  const { rows } = await client.query<{ version: number; product: string }>(
+    'SELECT version, product FROM schema_version',
+  );
   const row = rows[0];
   if (rows.length !== 1 || row!.product !== 'token-ledger') {
-    throw new StoreCorruptError(`DATABASE_URL (${target}) is not a token-ledger database: schema_version does not hold one token-ledger row`);
+    throw new StoreCorruptError(
+      `DATABASE_URL (${target}) is not a token-ledger database: schema_version does not hold one token-ledger row`,
+    );
   }
   if (row!.version > SCHEMA_VERSION) {
     throw new StoreCorruptError(
@@ -82,7 +109,9 @@ export async function ensureSchema(client: pg.PoolClient, target: string): Promi
   }
   // An append is acknowledged once COMMIT returns; with synchronous_commit off that is before the WAL is flushed.
   if (rows[0]!.sync === 'off') {
-    throw new StoreUnavailableError(`DATABASE_URL (${target}) has synchronous_commit off: an acknowledged append could be lost; expected on (the default)`);
+    throw new StoreUnavailableError(
+      `DATABASE_URL (${target}) has synchronous_commit off: an acknowledged append could be lost; expected on (the default)`,
+    );
   }
   let tables = await tablesOf(client);
   if (tables.size > 0) return checkOurs(client, tables, target);

@@ -48,7 +48,9 @@ export function postgresSettings(env: Env): PostgresSettings | undefined {
   const url = env.DATABASE_URL || undefined;
   if (url === undefined) return undefined;
   if (!/^postgres(ql)?:\/\//.test(url) || describeDatabaseUrl(url) === '(unparsable URL)') {
-    throw new ConfigError('DATABASE_URL is invalid: expected a URL such as postgres://user:password@localhost:5432/token_ledger');
+    throw new ConfigError(
+      'DATABASE_URL is invalid: expected a URL such as postgres://user:password@localhost:5432/token_ledger',
+    );
   }
   if (env.EVENTSTORE_CONNECTION_STRING) {
     throw new ConfigError('DATABASE_URL and EVENTSTORE_CONNECTION_STRING are both set: expected one ledger');
@@ -62,6 +64,9 @@ export function postgresSettings(env: Env): PostgresSettings | undefined {
   };
   // A logged or serialised configuration shows where the ledger is, never the password.
   Object.defineProperty(settings, 'url', { enumerable: false });
-  Object.defineProperty(settings, 'toJSON', { enumerable: false, value: () => ({ ...settings, url: settings.target }) });
+  Object.defineProperty(settings, 'toJSON', {
+    enumerable: false,
+    value: () => ({ ...settings, url: settings.target }),
+  });
   return settings;
 }

@@ -13,7 +13,14 @@
  * batch leaves no hole, and a deleted tail is never numbered again.
  */
 import type pg from 'pg';
-import { ConcurrencyError, StoreUnavailableError, expectationHolds, type AppendResult, type ExpectedRevision, type NewEvent } from '../eventStore.js';
+import {
+  ConcurrencyError,
+  StoreUnavailableError,
+  expectationHolds,
+  type AppendResult,
+  type ExpectedRevision,
+  type NewEvent,
+} from '../eventStore.js';
 import { hashEvent } from '../integrity.js';
 import { translateError } from './errors.js';
 import { APPEND_LOCK, CHANNEL } from './schema.js';
@@ -90,8 +97,14 @@ class BatchState {
 function repeated(req: WriteRequest, state: BatchState): AppendResult | undefined {
   const found = req.events.map((e) => state.ids.get(e.id));
   if (found.every((f) => f === undefined)) return undefined;
-  const consistent = found.every((f, i) => f !== undefined && f.stream === req.stream && f.revision === found[0]!.revision + i);
-  if (!consistent) throw new Conflict(state.heads.get(req.stream)?.revision ?? 'no_stream', 'event ids already used elsewhere in the ledger');
+  const consistent = found.every(
+    (f, i) => f !== undefined && f.stream === req.stream && f.revision === found[0]!.revision + i,
+  );
+  if (!consistent)
+    throw new Conflict(
+      state.heads.get(req.stream)?.revision ?? 'no_stream',
+      'event ids already used elsewhere in the ledger',
+    );
   const last = found[found.length - 1]!;
   return { nextRevision: last.revision, position: last.position };
 }
@@ -193,7 +206,12 @@ export class PostgresWriter {
       client?.release(err as Error);
       client = undefined;
       const error = translateError(err, this.target);
-      const unavailable = error instanceof StoreUnavailableError ? error : new StoreUnavailableError(`PostgreSQL ledger at ${this.target} cannot take writes: ${error.message}`, { cause: err });
+      const unavailable =
+        error instanceof StoreUnavailableError
+          ? error
+          : new StoreUnavailableError(`PostgreSQL ledger at ${this.target} cannot take writes: ${error.message}`, {
+              cause: err,
+            });
       for (const req of batch) req.reject(unavailable);
       return;
     } finally {
@@ -207,7 +225,11 @@ export class PostgresWriter {
     });
   }
 
-  private async transaction(client: pg.PoolClient, batch: WriteRequest[], deleted: string[]): Promise<{ outcomes: (AppendResult | Error)[]; head: bigint }> {
+  private async transaction(
+    client: pg.PoolClient,
+    batch: WriteRequest[],
+    deleted: string[],
+  ): Promise<{ outcomes: (AppendResult | Error)[]; head: bigint }> {
     // One round trip: the lock, then (a new snapshot in READ COMMITTED) the head it protects.
     const begun = (await client.query(
       `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK}); SELECT position::text AS head FROM ledger_head`,
@@ -227,7 +249,8 @@ export class PostgresWriter {
         [ids],
       );
       for (const r of rows) state.heads.set(r.stream, { revision: r.revision, hash: r.hash });
-      for (const r of idRows.rows) state.ids.set(r.id, { stream: r.stream, revision: r.revision, position: BigInt(r.position) });
+      for (const r of idRows.rows)
+        state.ids.set(r.id, { stream: r.stream, revision: r.revision, position: BigInt(r.position) });
       const outcomes = batch.map((req): AppendResult | Error => {
         try {
           return decide(req, state);
@@ -247,7 +270,19 @@ export class PostgresWriter {
                  AS x(p, i, s, rv, t, d, m, ph, h)
            )
            UPDATE ledger_head SET position = $11`,
-          [r.position, r.id, r.stream, r.revision, r.type, r.data, r.metadata, r.prevHash, r.hash, now, state.head.toString()],
+          [
+            r.position,
+            r.id,
+            r.stream,
+            r.revision,
+            r.type,
+            r.data,
+            r.metadata,
+            r.prevHash,
+            r.hash,
+            now,
+            state.head.toString(),
+          ],
         );
         // Delivered with the commit, in commit order, to every listening instance.
         await client.query(`SELECT pg_notify('${CHANNEL}', '${state.head}'); COMMIT`);

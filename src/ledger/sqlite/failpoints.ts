@@ -62,7 +62,10 @@ export function readFailpoints(raw: string | undefined): Failpoints {
     const [name, arg] = colon < 0 ? [spec, ''] : [spec.slice(0, colon), spec.slice(colon + 1)];
     if (name === 'commit-delay' && /^\d+$/.test(arg)) points.beforeCommit = commitDelay(Number(arg));
     else if (name === 'disk-full' && arg !== '') points.beforeBatch = diskFull(arg);
-    else throw new Error(`TOKEN_LEDGER_FAILPOINT=${JSON.stringify(raw)} is invalid: expected commit-delay:<ms> or disk-full:<flag file>`);
+    else
+      throw new Error(
+        `TOKEN_LEDGER_FAILPOINT=${JSON.stringify(raw)} is invalid: expected commit-delay:<ms> or disk-full:<flag file>`,
+      );
   }
   return points;
 }

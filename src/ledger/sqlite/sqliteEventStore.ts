@@ -294,7 +294,8 @@ export async function openSqliteEventStore(file: string, options: SqliteStoreOpt
   try {
     db = new Database(file);
   } catch (err) {
-    if (!created) throw new StoreCorruptError(`${file} is not a token-ledger ledger: ${(err as Error).message}`, { cause: err });
+    if (!created)
+      throw new StoreCorruptError(`${file} is not a token-ledger ledger: ${(err as Error).message}`, { cause: err });
     throw new StoreUnavailableError(`cannot open ${file}: ${(err as Error).message}`, { cause: err });
   }
   try {

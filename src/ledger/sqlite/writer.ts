@@ -46,7 +46,10 @@ function idempotentReply(req: AppendRequest): AppendReply | undefined {
     (f, i) => f !== undefined && f.stream === req.stream && f.revision === found[0]!.revision + i,
   );
   if (!consistent) {
-    throw new Conflict(streamHead.get(req.stream)?.revision ?? 'no_stream', `event ids already used elsewhere in the ledger`);
+    throw new Conflict(
+      streamHead.get(req.stream)?.revision ?? 'no_stream',
+      `event ids already used elsewhere in the ledger`,
+    );
   }
   const last = found[found.length - 1]!;
   return { reqId: req.reqId, ok: true, nextRevision: last.revision, position: last.position };
@@ -77,7 +80,13 @@ const insertAll = db.transaction((req: AppendRequest, now: number): AppendReply 
     hashes.push(hash);
     position = Number(info.lastInsertRowid);
   }
-  return { reqId: req.reqId, ok: true, nextRevision: revision, position, written: { prevHash: firstPrevHash, hashes, recordedAt: now } };
+  return {
+    reqId: req.reqId,
+    ok: true,
+    nextRevision: revision,
+    position,
+    written: { prevHash: firstPrevHash, hashes, recordedAt: now },
+  };
 });
 
 /** Ids are checked by the unique index, not by a lookup per event: a repeat is the rare case. */
@@ -102,7 +111,8 @@ function applyBatch(batch: AppendRequest[]): AppendReply[] {
         try {
           return appendOne(req, now);
         } catch (err) {
-          if (err instanceof Conflict) return { reqId: req.reqId, ok: false, kind: 'conflict', actual: err.actual, message: err.message };
+          if (err instanceof Conflict)
+            return { reqId: req.reqId, ok: false, kind: 'conflict', actual: err.actual, message: err.message };
           throw err;
         }
       });

@@ -21,7 +21,11 @@ export const authorizationCodeGrant: GrantHandler = {
     if (!params.code) throw invalidRequest('code is missing');
     // A verifier outside RFC 7636 §4.1 can match no challenge: verification fails (§4.6), as oidc-provider answers.
     if (params.code_verifier !== undefined && !CODE_VERIFIER.test(params.code_verifier)) {
-      throw new OAuthError(400, 'invalid_grant', 'code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-] (RFC 7636 section 4.1)');
+      throw new OAuthError(
+        400,
+        'invalid_grant',
+        'code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-] (RFC 7636 section 4.1)',
+      );
     }
     const known = runtime.runner.view(authorizationProjection).codes.get(sha256(params.code));
     if (!known) throw new OAuthError(400, 'invalid_grant', 'the code is invalid');
@@ -41,7 +45,12 @@ export const authorizationCodeGrant: GrantHandler = {
         },
         ctx,
       );
-      const response: TokenResponse = { access_token: issued.access.token, token_type: 'Bearer', expires_in: issued.access.expiresIn, scope: issued.grant.scope };
+      const response: TokenResponse = {
+        access_token: issued.access.token,
+        token_type: 'Bearer',
+        expires_in: issued.access.expiresIn,
+        scope: issued.grant.scope,
+      };
       if (issued.refreshToken) response.refresh_token = issued.refreshToken;
       if (issued.idToken) response.id_token = issued.idToken;
       return response;

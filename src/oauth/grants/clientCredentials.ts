@@ -23,6 +23,11 @@ export const clientCredentialsGrant: GrantHandler = {
       },
       ctx,
     );
-    return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, ...(scope ? { scope } : {}) };
+    return {
+      access_token: issued.token,
+      token_type: 'Bearer',
+      expires_in: issued.expiresIn,
+      ...(scope ? { scope } : {}),
+    };
   },
 };

@@ -40,27 +40,53 @@ async function logoutCookies(fx: FuzzFixtures, v: number): Promise<Array<[string
   return v % 4 === 0 || v % 4 === 3 ? [['cookie', fx.cookieHeader(await fx.sessionBrowser())]] : [];
 }
 
-const withCookie = (req: FuzzRequest, cookie: string): FuzzRequest => ({ ...req, headers: [...req.headers, ['cookie', cookie]] });
+const withCookie = (req: FuzzRequest, cookie: string): FuzzRequest => ({
+  ...req,
+  headers: [...req.headers, ['cookie', cookie]],
+});
 
 function bases(loginUser: { username: string; password: string }): Record<string, BaseRequest> {
   return {
     'GET /authorize': async (fx, v) => get('/authorize', await authorizeParams(fx, v), await cookies(fx, v)),
-    'POST /authorize': async (fx, v) => post('/authorize', await authorizeParams(fx, v), undefined, await cookies(fx, v)),
+    'POST /authorize': async (fx, v) =>
+      post('/authorize', await authorizeParams(fx, v), undefined, await cookies(fx, v)),
     'POST /login': async (fx, v) => {
       const form = await fx.loginForm();
       // Mostly the right password: a wrong one now and then, not so often that throttling is all we see.
       const password = v % 4 === 0 ? 'wrong password' : loginUser.password;
-      return withCookie(post('/login', [['interaction', form.interaction], ['csrf', form.csrf], ['username', loginUser.username], ['password', password]]), form.cookie);
+      return withCookie(
+        post('/login', [
+          ['interaction', form.interaction],
+          ['csrf', form.csrf],
+          ['username', loginUser.username],
+          ['password', password],
+        ]),
+        form.cookie,
+      );
     },
     'POST /consent': async (fx, v) => {
       const form = await fx.consentForm();
-      return withCookie(post('/consent', [['interaction', form.interaction], ['csrf', form.csrf], ['decision', v % 3 === 0 ? 'deny' : 'approve']]), form.cookie);
+      return withCookie(
+        post('/consent', [
+          ['interaction', form.interaction],
+          ['csrf', form.csrf],
+          ['decision', v % 3 === 0 ? 'deny' : 'approve'],
+        ]),
+        form.cookie,
+      );
     },
     'GET /logout': async (fx, v) => get('/logout', await logoutParams(fx, v), await logoutCookies(fx, v)),
     'POST /logout': async (fx, v) => post('/logout', await logoutParams(fx, v), undefined, await logoutCookies(fx, v)),
     'POST /logout/confirm': async (fx) => {
       const form = await fx.logoutForm();
-      return withCookie(post('/logout/confirm', [['interaction', form.interaction], ['csrf', form.csrf], ['decision', 'logout']]), form.cookie);
+      return withCookie(
+        post('/logout/confirm', [
+          ['interaction', form.interaction],
+          ['csrf', form.csrf],
+          ['decision', 'logout'],
+        ]),
+        form.cookie,
+      );
     },
   };
 }

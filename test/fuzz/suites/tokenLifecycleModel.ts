@@ -56,12 +56,15 @@ const now = () => Date.now() / 1000;
 /** Client authentication as the client registered it: HTTP Basic, or client_id for the public one. */
 function auth(c: ClientKey): { form: Record<string, string>; headers: Record<string, string> } {
   const client = fx.clients[c];
-  return client.secret === null ? { form: { client_id: client.id }, headers: {} } : { form: {}, headers: basic(client.id, client.secret) };
+  return client.secret === null
+    ? { form: { client_id: client.id }, headers: {} }
+    : { form: {}, headers: basic(client.id, client.secret) };
 }
 
 /** The exp of an access token: from its claims (JWT), or from expires_in (opaque, long-lived only). */
 function expOf(token: string, expiresIn: number): number {
-  if (token.split('.').length === 3) return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number;
+  if (token.split('.').length === 3)
+    return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number;
   return Math.floor(now()) + expiresIn;
 }
 
@@ -87,13 +90,29 @@ async function checkAll(m: Model, r: Real): Promise<void> {
     const from = now();
     const active = await introspect(r.tokens[i]!);
     const want = expected(m, m.tokens[i]!, from, now());
-    saw(want === 'either' ? 'introspection at the expiry second' : want ? 'introspected active' : 'introspected inactive');
-    if (want !== 'either') assert.equal(active, want, `token #${i} ${JSON.stringify(m.tokens[i])}: introspection says ${active}`);
+    saw(
+      want === 'either' ? 'introspection at the expiry second' : want ? 'introspected active' : 'introspected inactive',
+    );
+    if (want !== 'either')
+      assert.equal(active, want, `token #${i} ${JSON.stringify(m.tokens[i])}: introspection says ${active}`);
   }
 }
 
-function pushGrantTokens(m: Model, r: Real, client: ClientKey, grant: number, body: { access_token: string; refresh_token: string; expires_in: number }) {
-  m.tokens.push({ kind: 'access', client, grant, exp: expOf(body.access_token, body.expires_in), revoked: false, rotated: false });
+function pushGrantTokens(
+  m: Model,
+  r: Real,
+  client: ClientKey,
+  grant: number,
+  body: { access_token: string; refresh_token: string; expires_in: number },
+) {
+  m.tokens.push({
+    kind: 'access',
+    client,
+    grant,
+    exp: expOf(body.access_token, body.expires_in),
+    revoked: false,
+    rotated: false,
+  });
   r.tokens.push(body.access_token);
   m.tokens.push({ kind: 'refresh', client, grant, exp: Infinity, revoked: false, rotated: false });
   r.tokens.push(body.refresh_token);
@@ -103,9 +122,21 @@ class IssueClientCredentials implements fc.AsyncCommand<Model, Real> {
   constructor(readonly client: 'ccShort' | 'ccLong') {}
   check = () => true;
   async run(m: Model, r: Real) {
-    const res = await postForm(fx.server, '/token', { grant_type: 'client_credentials' }, basic(fx.clients[this.client].id, fx.clients[this.client].secret!));
+    const res = await postForm(
+      fx.server,
+      '/token',
+      { grant_type: 'client_credentials' },
+      basic(fx.clients[this.client].id, fx.clients[this.client].secret!),
+    );
     assert.equal(res.status, 200, res.text);
-    m.tokens.push({ kind: 'access', client: this.client, grant: null, exp: expOf(res.body.access_token, res.body.expires_in), revoked: false, rotated: false });
+    m.tokens.push({
+      kind: 'access',
+      client: this.client,
+      grant: null,
+      exp: expOf(res.body.access_token, res.body.expires_in),
+      revoked: false,
+      rotated: false,
+    });
     r.tokens.push(res.body.access_token);
   }
   toString = () => `issueClientCredentials(${this.client})`;
@@ -120,7 +151,12 @@ class IssueWithCode implements fc.AsyncCommand<Model, Real> {
     const code = got.params.get('code');
     assert.ok(code, `no code: ${got.page.status} ${got.page.location}`);
     const a = auth(this.client);
-    const res = await postForm(fx.server, '/token', { grant_type: 'authorization_code', code, code_verifier: got.verifier, redirect_uri: c.redirectUri!, ...a.form }, a.headers);
+    const res = await postForm(
+      fx.server,
+      '/token',
+      { grant_type: 'authorization_code', code, code_verifier: got.verifier, redirect_uri: c.redirectUri!, ...a.form },
+      a.headers,
+    );
     assert.equal(res.status, 200, res.text);
     m.grants.push({ revoked: false });
     r.codes.push({ code, verifier: got.verifier, client: this.client });
@@ -143,9 +179,22 @@ class Refresh implements fc.AsyncCommand<Model, Real> {
     const grant = m.grants[token.grant!]!;
     const caller: ClientKey = this.byOwner ? token.client : token.client === 'codeConf' ? 'codePub' : 'codeConf';
     const a = auth(caller);
-    const res = await postForm(fx.server, '/token', { grant_type: 'refresh_token', refresh_token: r.tokens[index]!, ...a.form }, a.headers);
+    const res = await postForm(
+      fx.server,
+      '/token',
+      { grant_type: 'refresh_token', refresh_token: r.tokens[index]!, ...a.form },
+      a.headers,
+    );
     const what = `refresh #${index} by ${caller} (${JSON.stringify(token)}, grant revoked ${grant.revoked}): ${res.status} ${res.text}`;
-    saw(grant.revoked || token.revoked ? 'refresh of a revoked grant' : token.rotated ? 'refresh token reuse' : !this.byOwner ? 'refresh by another client' : 'refresh rotation');
+    saw(
+      grant.revoked || token.revoked
+        ? 'refresh of a revoked grant'
+        : token.rotated
+          ? 'refresh token reuse'
+          : !this.byOwner
+            ? 'refresh by another client'
+            : 'refresh rotation',
+    );
     if (grant.revoked || token.revoked) {
       assert.equal(res.status, 400, what);
       assert.equal(res.body.error, 'invalid_grant', what);
@@ -173,7 +222,18 @@ class ReplayCode implements fc.AsyncCommand<Model, Real> {
     const i = this.pick % r.codes.length;
     const { code, verifier, client } = r.codes[i]!;
     const a = auth(client);
-    const res = await postForm(fx.server, '/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.clients[client].redirectUri!, ...a.form }, a.headers);
+    const res = await postForm(
+      fx.server,
+      '/token',
+      {
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        redirect_uri: fx.clients[client].redirectUri!,
+        ...a.form,
+      },
+      a.headers,
+    );
     assert.equal(res.status, 400, res.text);
     assert.equal(res.body.error, 'invalid_grant', res.text);
     saw('code replay');
@@ -216,7 +276,8 @@ class Introspect implements fc.AsyncCommand<Model, Real> {
 
 /** Lets the short-lived tokens (1 and 2 s) run out. */
 class Wait implements fc.AsyncCommand<Model, Real> {
-  check = (m: Readonly<Model>) => m.tokens.some((t) => t.kind === 'access' && !t.revoked && t.exp <= Math.floor(now()) + 2);
+  check = (m: Readonly<Model>) =>
+    m.tokens.some((t) => t.kind === 'access' && !t.revoked && t.exp <= Math.floor(now()) + 2);
   async run() {
     saw('wait');
     await sleep(1100);
@@ -226,10 +287,24 @@ class Wait implements fc.AsyncCommand<Model, Real> {
 
 const issueCc = fc.constantFrom('ccShort' as const, 'ccLong' as const).map((c) => new IssueClientCredentials(c));
 const issueCode = fc.constantFrom('codeConf' as const, 'codePub' as const).map((c) => new IssueWithCode(c));
-const refresh = fc.tuple(fc.nat(), fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) })).map(([p, o]) => new Refresh(p, o));
+const refresh = fc
+  .tuple(fc.nat(), fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }))
+  .map(([p, o]) => new Refresh(p, o));
 const revoke = fc.tuple(fc.nat(), fc.boolean()).map(([p, o]) => new Revoke(p, o));
 /** Weighted by repetition: grants and refreshes are where the lifecycle is interesting. */
-const commands = [issueCc, issueCode, issueCode, refresh, refresh, refresh, fc.nat().map((p) => new ReplayCode(p)), revoke, revoke, fc.constant(new Introspect()), fc.constant(new Wait())];
+const commands = [
+  issueCc,
+  issueCode,
+  issueCode,
+  refresh,
+  refresh,
+  refresh,
+  fc.nat().map((p) => new ReplayCode(p)),
+  revoke,
+  revoke,
+  fc.constant(new Introspect()),
+  fc.constant(new Wait()),
+];
 
 /** Own clients and user on the shared server: nothing the endpoint fuzzers do touches them. */
 export function tokenLifecycleModelSuite(env: FuzzEnv): void {
@@ -243,14 +318,30 @@ export function tokenLifecycleModelSuite(env: FuzzEnv): void {
       const clients = Object.fromEntries([
         await reg('ccShort', { access_token_ttl: 1 }),
         await reg('ccLong', { access_token_ttl: 3600, access_token_format: 'opaque' }),
-        await reg('codeConf', { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://app.example/cb'], scope: 'openid', access_token_ttl: 2 }),
-        await reg('codePub', { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['http://127.0.0.1:9/cb'], scope: 'openid', token_endpoint_auth_method: 'none', access_token_format: 'opaque' }, null),
+        await reg('codeConf', {
+          grant_types: ['authorization_code', 'refresh_token'],
+          redirect_uris: ['https://app.example/cb'],
+          scope: 'openid',
+          access_token_ttl: 2,
+        }),
+        await reg(
+          'codePub',
+          {
+            grant_types: ['authorization_code', 'refresh_token'],
+            redirect_uris: ['http://127.0.0.1:9/cb'],
+            scope: 'openid',
+            token_endpoint_auth_method: 'none',
+            access_token_format: 'opaque',
+          },
+          null,
+        ),
       ]) as Fixture['clients'];
       const rs = await registerClient(server, { scope: '' });
       const user = await createUser(server);
       const browser = new Browser();
       // Sign in and consent once; every later authorization request in the run goes straight to a code.
-      for (const c of [clients.codeConf, clients.codePub]) await authorizeWithPkce(server, browser, c.id, c.redirectUri!, user, { scope: 'openid' });
+      for (const c of [clients.codeConf, clients.codePub])
+        await authorizeWithPkce(server, browser, c.id, c.redirectUri!, user, { scope: 'openid' });
       fx = { server, clients, introspector: { id: rs.clientId, secret: rs.secret! }, browser };
     });
 
@@ -265,7 +356,12 @@ export function tokenLifecycleModelSuite(env: FuzzEnv): void {
         fuzzParameters(12),
       );
       await assertAlive(fx.server);
-      t.diagnostic([...seen].sort().map(([k, n]) => `${k}: ${n}`).join(', '));
+      t.diagnostic(
+        [...seen]
+          .sort()
+          .map(([k, n]) => `${k}: ${n}`)
+          .join(', '),
+      );
     });
   });
 }
