@@ -8,7 +8,7 @@ import {
   TimeoutError,
   UnavailableError,
   UnknownError,
-} from '@eventstore/db-client';
+} from '@kurrent/kurrentdb-client';
 import { StoreCorruptError, StoreUnavailableError } from '../eventStore.js';
 
 /**
