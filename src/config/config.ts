@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { postgresSettings, type PostgresSettings } from '../ledger/postgres/settings.js';
+import { hasKurrentScheme } from '../ledger/esdb/connectionString.js';
 
 export interface Config {
   port: number;
@@ -185,9 +186,9 @@ export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const issuer = issuerUrl(env.ISSUER || `http://localhost:${port}`);
   const conn = env.EVENTSTORE_CONNECTION_STRING || undefined;
-  if (conn !== undefined && !/^esdb(\+discover)?:\/\//.test(conn)) {
+  if (conn !== undefined && !hasKurrentScheme(conn)) {
     throw new ConfigError(
-      'EVENTSTORE_CONNECTION_STRING is invalid: expected a connection string such as esdb://localhost:2113?tls=false',
+      'EVENTSTORE_CONNECTION_STRING is invalid: expected a connection string such as kurrentdb://localhost:2113?tls=false (schemes kurrentdb, kurrent, kdb or esdb, each also +discover)',
     );
   }
   const secret = env.KEY_ENCRYPTION_SECRET || undefined;

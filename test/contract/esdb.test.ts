@@ -8,10 +8,13 @@ import { runEventStoreContract } from './eventStoreContract.js';
 // Nothing listens on port 1, so these run anywhere, with no server and no mock.
 test('refuses to open an unreachable EventStoreDB with a clear error', async () => {
   const started = Date.now();
-  await assert.rejects(openEsdbEventStore('esdb://127.0.0.1:1?tls=false'), (err: unknown) => {
+  await assert.rejects(openEsdbEventStore('kurrentdb://127.0.0.1:1?tls=false'), (err: unknown) => {
     assert.ok(err instanceof StoreUnavailableError, `a StoreUnavailableError, got ${String(err)}`);
-    assert.match(err.message, /^cannot open the EventStoreDB ledger at 127\.0\.0\.1:1: /);
-    assert.doesNotMatch(err.message, /\n/);
+    // The client's native reader names only the error class; the adapter says what it means.
+    assert.equal(
+      err.message,
+      'cannot open the EventStoreDB ledger at 127.0.0.1:1: unavailable (no connection to the server)',
+    );
     return true;
   });
   assert.ok(Date.now() - started < 6_000, 'gave up within 6 s');

@@ -1,17 +1,21 @@
 /**
- * An in-memory stand-in for the `EventStoreDBClient` the EventStoreDB adapter uses, answering with
- * the shapes and error classes of @eventstore/db-client 6.2 (dist/streams/appendToStream/append.js,
- * dist/utils/CommandError.js), so the adapter's decisions can be tested with no server.
+ * An in-memory stand-in for the `KurrentDBClient` the EventStoreDB adapter uses, answering with the
+ * shapes and error classes of @kurrent/kurrentdb-client 1.3 (dist/streams/appendToStream/index.js and
+ * batchAppend.js, dist/streams/readStream.js, dist/utils/CommandError.js), so the adapter's decisions
+ * can be tested with no server.
  */
 import { EventEmitter } from 'node:events';
 import {
+  ANY,
   BACKWARDS,
   NO_STREAM,
+  STREAM_EXISTS,
   StreamNotFoundError,
   WrongExpectedVersionError,
   convertToCommandError,
-  type EventStoreDBClient,
-} from '@eventstore/db-client';
+  type AppendStreamState,
+  type KurrentDBClient,
+} from '@kurrent/kurrentdb-client';
 
 export interface FakeRecorded {
   streamId: string;
@@ -36,9 +40,13 @@ type Proposed = { id: string; type: string; data: unknown; metadata: unknown };
 /** What `appendToStream` does next: throw before writing, or write and then throw (the reply was lost). */
 export type AppendFault = { before: unknown } | { after: unknown } | undefined;
 
-/** A gRPC ServiceError as the transport hands it to the client, turned into the client's error class. */
+/**
+ * A gRPC ServiceError as the transport hands it to the client, turned into the client's error class.
+ * The client looks for rich error details in the trailers: these carry none (grpc-js `Metadata.get` gives []).
+ */
 export function grpcError(code: number, details: string): Error {
-  return convertToCommandError({ code, details, message: `${code} ${details}` } as never) as Error;
+  const metadata = { get: () => [], getMap: () => ({}) };
+  return convertToCommandError({ code, details, message: `${code} ${details}`, metadata } as never) as Error;
 }
 
 export class FakeEsdb {
@@ -51,8 +59,8 @@ export class FakeEsdb {
   fault: (stream: string, call: number) => AppendFault = () => undefined;
   throwOnAppendFailure = true;
 
-  get client(): EventStoreDBClient {
-    return this as unknown as EventStoreDBClient;
+  get client(): KurrentDBClient {
+    return this as unknown as KurrentDBClient;
   }
 
   /** Writes as another writer would (no hash chain needed: the adapter reads only ids and hashes). */
@@ -79,20 +87,31 @@ export class FakeEsdb {
     this.streams.get(stream)!.events = [];
   }
 
-  async appendToStream(stream: string, events: Proposed[], options: { expectedRevision: bigint | typeof NO_STREAM }) {
+  // Like the client, an option it does not know (the old client's expectedRevision) is ignored: 'any'.
+  async appendToStream(
+    stream: string,
+    events: Proposed[],
+    { streamState = ANY }: { streamState?: AppendStreamState } = {},
+  ) {
     const fault = this.fault(stream, this.appendCalls++);
     if (fault && 'before' in fault) throw fault.before;
     const s = this.streams.get(stream);
     const current = s && s.events.length > 0 ? s.events[s.events.length - 1]!.revision : undefined;
-    const expected = options.expectedRevision;
-    const ok = expected === NO_STREAM ? current === undefined : current === expected;
+    const expected = streamState;
+    const ok =
+      expected === ANY ||
+      (expected === NO_STREAM
+        ? current === undefined
+        : expected === STREAM_EXISTS
+          ? current !== undefined
+          : current === expected);
     if (!ok) {
       if (this.throwOnAppendFailure) {
         throw new WrongExpectedVersionError(undefined, {
           streamName: stream,
           current: current ?? 'no_stream',
           expected,
-        } as never);
+        });
       }
       return { success: false, nextExpectedRevision: current ?? -1n, position: undefined };
     }
@@ -105,6 +124,7 @@ export class FakeEsdb {
     };
   }
 
+  /** An async generator, like the client's (its reads go through the native bridge): no cancel(). */
   readStream(
     stream: string,
     options: { direction?: string; fromRevision?: bigint | string; maxCount?: number } & Record<string, unknown>,
@@ -112,7 +132,7 @@ export class FakeEsdb {
     this.readOptions.push(options);
     const s = this.streams.get(stream);
     const found = s && s.events.length > 0 ? s.events : undefined;
-    return reading(async function* () {
+    return (async function* () {
       if (!found) throw new StreamNotFoundError(undefined, stream);
       const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
       const list =
@@ -122,12 +142,12 @@ export class FakeEsdb {
               .filter((e) => typeof options.fromRevision !== 'bigint' || e.revision <= options.fromRevision)
           : found.filter((e) => typeof options.fromRevision !== 'bigint' || e.revision >= options.fromRevision);
       for (const event of list.slice(0, max)) yield { event };
-    });
+    })();
   }
 
   readAll(options: Record<string, unknown>) {
     this.readOptions.push(options);
-    return reading(async function* () {});
+    return (async function* () {})();
   }
 
   subscribeToAll(options: Record<string, unknown>) {
@@ -138,10 +158,6 @@ export class FakeEsdb {
   }
 
   async dispose(): Promise<void> {}
-}
-
-function reading<T>(items: () => AsyncGenerator<T>) {
-  return Object.assign(items(), { cancel: async () => undefined });
 }
 
 /** What `subscribeToAll` returns: a stream emitting 'confirmation', 'data', 'error' and 'end'. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { DeadlineExceededError, MaxAppendSizeExceededError, UnavailableError } from '@eventstore/db-client';
+import { DeadlineExceededError, MaxAppendSizeExceededError, UnavailableError } from '@kurrent/kurrentdb-client';
 import {
   ConcurrencyError,
   StoreCorruptError,

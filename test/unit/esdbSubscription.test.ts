@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
-import { UnavailableError } from '@eventstore/db-client';
+import { UnavailableError } from '@kurrent/kurrentdb-client';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
 import { esdbEventStoreOver } from '../../src/ledger/esdb/esdbEventStore.js';
 import { FakeEsdb } from '../contract/esdbFakeClient.js';

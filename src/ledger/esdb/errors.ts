@@ -8,7 +8,7 @@ import {
   TimeoutError,
   UnavailableError,
   UnknownError,
-} from '@eventstore/db-client';
+} from '@kurrent/kurrentdb-client';
 import { StoreCorruptError, StoreUnavailableError } from '../eventStore.js';
 
 /**
@@ -32,12 +32,21 @@ export function describeConnectionStringError(err: unknown): string {
   return firstLine(err);
 }
 
+// The client's native reader reports failures with its class name as the whole message.
+const BARE_NAMES: Record<string, string> = {
+  UnavailableError: 'unavailable (no connection to the server)',
+  DeadlineExceededError: 'no answer before the deadline',
+  NotLeaderError: 'the node is not the leader',
+  UnknownError: 'unknown error',
+};
+
 export function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const line = message
     .split('\n', 1)[0]!
     .replace(/\s*Resolution note:\s*$/, '')
     .trim();
+  if (Object.hasOwn(BARE_NAMES, line)) return BARE_NAMES[line]!;
   return line || (err instanceof Error ? err.name : 'unknown error');
 }
 

@@ -1,5 +1,6 @@
 /**
- * The ledger on EventStoreDB / KurrentDB, through the official gRPC client.
+ * The ledger on EventStoreDB / KurrentDB, through the official client (@kurrent/kurrentdb-client:
+ * appends and subscriptions over gRPC, reads through its native bridge).
  *
  * Positions are commit positions in `$all`. Every event this client writes is an implicit
  * transaction (the gRPC API has no explicit ones), and for those the server gives each event its
@@ -13,8 +14,8 @@
 import {
   BACKWARDS,
   END,
-  EventStoreDBClient,
   FORWARDS,
+  KurrentDBClient,
   NO_STREAM,
   NotLeaderError,
   START,
@@ -23,11 +24,10 @@ import {
   excludeSystemEvents,
   jsonEvent,
   type AllStreamResolvedEvent,
-  type AppendExpectedRevision,
+  type AppendStreamState,
   type JSONType,
   type ResolvedEvent,
-  type StreamingRead,
-} from '@eventstore/db-client';
+} from '@kurrent/kurrentdb-client';
 import {
   ConcurrencyError,
   StoreCorruptError,
@@ -43,6 +43,7 @@ import {
   type Subscription,
 } from '../eventStore.js';
 import { sealMetadata } from '../integrity.js';
+import { withCurrentScheme } from './connectionString.js';
 import {
   describeConnectionStringError,
   describeTarget,
@@ -105,7 +106,7 @@ class EsdbEventStore implements EventStore {
   private readonly appendBudgetMs: number;
 
   constructor(
-    private readonly client: EventStoreDBClient,
+    private readonly client: KurrentDBClient,
     readonly target: string,
     timing: EsdbTiming = {},
   ) {
@@ -203,17 +204,17 @@ class EsdbEventStore implements EventStore {
     }
     // Expect the exact revision just read, not the caller's expectation: a writer that slipped in
     // between must make this append fail, or the hash chain would fork.
-    const expectedRevision: AppendExpectedRevision = newest ? BigInt(last) : NO_STREAM;
-    let result: Awaited<ReturnType<EventStoreDBClient['appendToStream']>>;
+    const streamState: AppendStreamState = newest ? BigInt(last) : NO_STREAM;
+    let result: Awaited<ReturnType<KurrentDBClient['appendToStream']>>;
     try {
       result = await this.client.appendToStream(stream, chain(stream, events, last, prevHash), {
-        expectedRevision,
+        streamState,
         deadline: APPEND_DEADLINE_MS,
         requiresLeader: true,
       });
     } catch (err) {
       if (err instanceof WrongExpectedVersionError) {
-        const actual = err.actualVersion;
+        const actual = err.actualState;
         throw new LostRace(typeof actual === 'bigint' ? Number(actual) : 'no_stream');
       }
       if (isOutcomeUnknown(err)) throw new OutcomeUnknown(last, err);
@@ -243,7 +244,7 @@ class EsdbEventStore implements EventStore {
     return read.map(toRecorded);
   }
 
-  /** $all's reads cannot filter server-side in this client version, so system events are skipped here. */
+  /** System events are skipped here, so paging needs nothing of the server but positions. */
   async readAll(after: bigint, limit: number): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
     const size = Math.min(PAGE, Math.max(limit, 32));
@@ -340,7 +341,7 @@ class EsdbEventStore implements EventStore {
 
   private async readStreamRaw(
     stream: string,
-    options: Parameters<EventStoreDBClient['readStream']>[1],
+    options: Parameters<KurrentDBClient['readStream']>[1],
   ): Promise<EsdbRecorded[]> {
     try {
       const read = await this.collect<ResolvedEvent>(this.client.readStream(stream, options));
@@ -351,12 +352,16 @@ class EsdbEventStore implements EventStore {
     }
   }
 
-  /** Drains a read, giving up (and cancelling it) after `ms`. */
-  private async collect<E = AllStreamResolvedEvent>(read: StreamingRead<E>, ms = READ_TIMEOUT_MS): Promise<E[]> {
+  /** Drains a read, giving up (and ending it) after `ms`. */
+  private async collect<E = AllStreamResolvedEvent>(
+    read: AsyncIterableIterator<E>,
+    ms = READ_TIMEOUT_MS,
+  ): Promise<E[]> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        void read.cancel().catch(() => undefined);
+        // The client's reads are async generators with no cancel(): return() ends one at its next step.
+        void read.return?.()?.catch(() => undefined);
         const reason = new Error(`no answer within ${ms / 1000} s`);
         reject(new StoreUnavailableError(`EventStoreDB at ${this.target} gave ${reason.message}`, { cause: reason }));
       }, ms);
@@ -396,19 +401,19 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** The ledger over an already made client (what tests hand a stand-in for the server to). */
-export function esdbEventStoreOver(client: EventStoreDBClient, target: string, timing?: EsdbTiming): EventStore {
+export function esdbEventStoreOver(client: KurrentDBClient, target: string, timing?: EsdbTiming): EventStore {
   return new EsdbEventStore(client, target, timing);
 }
 
 /**
- * Connects to EventStoreDB / KurrentDB (`esdb://` or `esdb+discover://` connection string) and checks,
- * within a few seconds, that it answers.
+ * Connects to EventStoreDB / KurrentDB (a `kurrentdb://`, `kurrent://`, `kdb://` or legacy `esdb://`
+ * connection string, each also `+discover`) and checks, within a few seconds, that it answers.
  */
 export async function openEsdbEventStore(connectionString: string): Promise<EventStore> {
   const target = describeTarget(connectionString);
-  let client: EventStoreDBClient;
+  let client: KurrentDBClient;
   try {
-    client = EventStoreDBClient.connectionString(connectionString);
+    client = KurrentDBClient.connectionString(withCurrentScheme(connectionString));
   } catch (err) {
     throw new Error(`invalid EventStoreDB connection string for ${target}: ${describeConnectionStringError(err)}`);
   }

@@ -1,4 +1,4 @@
-import type { Position } from '@eventstore/db-client';
+import type { Position } from '@kurrent/kurrentdb-client';
 import { StoreCorruptError, type EventMetadata, type RecordedEvent } from '../eventStore.js';
 
 // What older servers put in the position field of a stream read: "no position".
