@@ -1,7 +1,7 @@
 import { startupErrorLine } from '../startupError.js';
 
 /** A command that could not go on (a refusal, a fault): scripts test for any status but 0. */
-export const EXIT_FAILED = 1;
+const EXIT_FAILED = 1;
 
 /** The one line a failed command prints on stderr, and the status it exits with. */
 export function cliFailure(err: unknown): { line: string; exitCode: number } {

@@ -2,7 +2,7 @@
  * Error codes of the RFCs this server answers with: RFC 6749 §4.1.2.1 and §5.2, RFC 7591 §3.2.2,
  * RFC 7009 §2.2.1, RFC 8707 §2, RFC 6750 §3.1, OpenID Connect Core §3.1.2.6.
  */
-export type RfcErrorCode =
+type RfcErrorCode =
   | 'invalid_request'
   | 'invalid_client'
   | 'invalid_grant'
@@ -23,7 +23,7 @@ export type RfcErrorCode =
   | 'temporarily_unavailable'
   | 'server_error';
 
-export interface RefusalOptions {
+interface RefusalOptions {
   /** The HTTP status an HTTP edge answers with (400 unless given). */
   status?: number;
   /** Headers an HTTP edge sends with the answer (WWW-Authenticate, Retry-After). */

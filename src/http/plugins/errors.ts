@@ -7,7 +7,7 @@ import { errorDescription } from '../../oauth/errors.js';
  * RFC 6749 §5.2: a refusal as the OAuth endpoints answer it, with its status and headers. A domain
  * refusal's description may quote the request: it is put in §5.2 form too (OAuthError's already is).
  */
-export function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
+function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
   return reply
     .code(refusal.status)
     .headers(refusal.headers)
