@@ -35,6 +35,7 @@ export interface RuntimeOptions {
   role: 'server' | 'cli';
   log?: RunnerOptions['log'];
   onBatch?: SqliteStoreOptions['onBatch'];
+  writerHooks?: SqliteStoreOptions['writerHooks'];
   /** Told when a networked ledger loses and reopens its live connection (PostgreSQL's LISTEN). */
   storeLog?: (message: string) => void;
 }
@@ -47,7 +48,7 @@ export const historyFile = (dataDir: string) => join(dataDir, 'views', HISTORY_F
 /** The ledger as configured: EventStoreDB or PostgreSQL when a connection string or URL is set, else the embedded file. */
 export async function openStore(
   config: Config,
-  options: Pick<RuntimeOptions, 'onBatch' | 'storeLog'> = {},
+  options: Pick<RuntimeOptions, 'onBatch' | 'storeLog' | 'writerHooks'> = {},
 ): Promise<EventStore> {
   if (config.eventstoreConnectionString) {
     const { openEsdbEventStore } = await import('./ledger/esdb/esdbEventStore.js');
@@ -57,7 +58,10 @@ export async function openStore(
     const { openPostgresEventStore } = await import('./ledger/postgres/postgresEventStore.js');
     return openPostgresEventStore(config.database, { onBatch: options.onBatch, log: options.storeLog });
   }
-  return openSqliteEventStore(join(config.dataDir, LEDGER_FILE), { onBatch: options.onBatch });
+  return openSqliteEventStore(join(config.dataDir, LEDGER_FILE), {
+    onBatch: options.onBatch,
+    writerHooks: options.writerHooks,
+  });
 }
 
 /** Opens the ledger and prepares the views; call `runner.start()` to catch them up. */

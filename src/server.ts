@@ -39,11 +39,15 @@ function startEviction(runtime: Runtime): NodeJS.Timeout {
 }
 
 /** The composition root: ledger, views, keys, HTTP. */
-export async function startServer(config: Config, options: { logger?: boolean | object } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: { logger?: boolean | object; writerHooks?: URL } = {},
+): Promise<RunningServer> {
   const metrics = createMetrics();
   let app: FastifyInstance | undefined;
   const runtime = await openRuntime(config, {
     role: 'server',
+    writerHooks: options.writerHooks,
     storeLog: (message) => app?.log.warn(message),
     onBatch: (s) => {
       metrics.appendBatchSize.observe(s.size);
@@ -104,10 +108,11 @@ export async function startServer(config: Config, options: { logger?: boolean | 
   };
 }
 
-export async function main(): Promise<void> {
+/** `writerHooks`: for the fault suite's server process (test/helpers/failpointServer.ts). */
+export async function main(options: { writerHooks?: URL } = {}): Promise<void> {
   let server: RunningServer;
   try {
-    server = await startServer(loadConfig());
+    server = await startServer(loadConfig(), options);
     await server.ready;
   } catch (err) {
     console.error(startupErrorLine(err));

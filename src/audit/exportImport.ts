@@ -1,3 +1,4 @@
+import { Refusal } from '../domain/refusal.js';
 import { closeSync, createReadStream, fchmodSync, openSync, writeSync } from 'node:fs';
 import { PRIVATE_FILE_MODE } from '../config/privateFiles.js';
 import { createInterface } from 'node:readline';
@@ -24,8 +25,11 @@ export interface ExportedEvent {
   exportedCategory?: string;
 }
 
-export class ImportRefused extends Error {
+export class ImportRefused extends Refusal {
   override readonly name = 'ImportRefused';
+  constructor(message: string) {
+    super('invalid_request', message);
+  }
 }
 
 /**

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import type { EventStore } from '../ledger/eventStore.js';
-import { startupErrorLine } from '../startupError.js';
-import { checkExport, exportLedger, ImportRefused, importLedger, type CheckedExport } from '../audit/exportImport.js';
+import { failCommand } from './exitCode.js';
+import { checkExport, exportLedger, importLedger, type CheckedExport } from '../audit/exportImport.js';
 import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
 import { openAuditStore, sqliteSequence } from '../audit/store.js';
 import type { PostgresEventStore } from '../ledger/postgres/postgresEventStore.js';
@@ -45,8 +45,7 @@ async function withStore(
     store = await openAuditStore(config);
     await fn(store, config);
   } catch (err) {
-    console.error(err instanceof ImportRefused ? `token-ledger: ${err.message}` : startupErrorLine(err));
-    process.exitCode = 1;
+    failCommand(err);
   } finally {
     await store?.close();
   }

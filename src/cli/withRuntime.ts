@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/config.js';
 import { openRuntime, type Runtime } from '../runtime.js';
-import { startupErrorLine } from '../startupError.js';
+import { failCommand } from './exitCode.js';
 import { checkLedgerPresence, type LedgerUse } from './ledgerPresence.js';
 
 /** Opens the same ledger the server uses, catches the views up, runs `fn`, closes. */
@@ -13,8 +13,7 @@ export async function withRuntime(fn: (rt: Runtime) => Promise<void>, use: Ledge
     await rt.runner.start();
     await fn(rt);
   } catch (err) {
-    console.error(startupErrorLine(err));
-    process.exitCode = 1;
+    failCommand(err);
   } finally {
     await rt?.close();
   }

@@ -1,3 +1,4 @@
+import { Unavailable } from '../domain/refusal.js';
 import { v7 as uuidv7 } from 'uuid';
 import {
   decideToken,
@@ -25,7 +26,7 @@ const tokenDecider: Decider<TokenCommand, TokenStreamState, TokenEvent> = {
   decide: decideToken,
 };
 
-export class NoSigningKeyError extends Error {
+export class NoSigningKeyError extends Unavailable {
   override readonly name = 'NoSigningKeyError';
 }
 

@@ -1,3 +1,4 @@
+import { Refusal } from '../domain/refusal.js';
 import { resolve } from 'node:path';
 import { postgresSettings, type PostgresSettings } from '../ledger/postgres/settings.js';
 import { hasKurrentScheme } from '../ledger/esdb/connectionString.js';
@@ -70,8 +71,11 @@ export interface ThrottleConfig {
 }
 
 /** A bad setting: the message is one line naming the variable and what it expects. */
-export class ConfigError extends Error {
+export class ConfigError extends Refusal {
   override readonly name = 'ConfigError';
+  constructor(message: string) {
+    super('invalid_request', message);
+  }
 }
 
 type Env = Record<string, string | undefined>;

@@ -6,6 +6,8 @@
  * commit position does not fit a JS number. Stream revisions are 0-based numbers.
  */
 
+import { Refusal, Unavailable } from '../domain/refusal.js';
+
 export interface EventMetadata {
   /** Who caused the event: a client id, `operator:<name>`, `user:<sub>`, or `system`. */
   actor: string;
@@ -105,17 +107,14 @@ export class ConcurrencyError extends Error {
 }
 
 /** The store could not take or serve the request now (locked, full disk, unreachable). Retryable. */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends Unavailable {
   override readonly name = 'StoreUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** The store's files or server are not a token-ledger ledger, or are damaged. Not retryable. */
-export class StoreCorruptError extends Error {
+export class StoreCorruptError extends Refusal {
   override readonly name = 'StoreCorruptError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('server_error', message, { status: 500, cause: options?.cause });
   }
 }

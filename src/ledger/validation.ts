@@ -1,3 +1,4 @@
+import { Refusal } from '../domain/refusal.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { EventDefinition } from '../domain/events/catalogue.js';
@@ -5,8 +6,12 @@ import type { EventDefinition } from '../domain/events/catalogue.js';
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext resolution.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-export class EventValidationError extends Error {
+/** Input the event schema refuses: the caller is told what, as "invalid input: …". */
+export class EventValidationError extends Refusal {
   override readonly name = 'EventValidationError';
+  constructor(message: string) {
+    super('invalid_request', `invalid input: ${message}`, { message });
+  }
 }
 
 /**

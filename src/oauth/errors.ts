@@ -1,3 +1,5 @@
+import { Refusal } from '../domain/refusal.js';
+
 /** RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (no `"`, no `\`). */
 const OUTSIDE_DESCRIPTION_CHARS = /[^\x20\x21\x23-\x5B\x5D-\x7E]/u;
 const OUTSIDE_DESCRIPTION_CHARS_ALL = /[^\x20\x21\x23-\x5B\x5D-\x7E]/gu;
@@ -24,20 +26,19 @@ export function errorDescription(text: string): string {
  * description is put in its wire form here, so no error built from a client's input can carry it
  * out verbatim, whichever way it is rendered.
  */
-export class OAuthError extends Error {
+export class OAuthError extends Refusal {
   override readonly name = 'OAuthError';
-  readonly description: string;
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    description: string,
-    readonly headers: Record<string, string> = {},
-  ) {
+  constructor(status: number, error: string, description: string, headers: Record<string, string> = {}) {
     const safe = errorDescription(description);
-    super(`${error}: ${safe}`);
-    this.description = safe;
+    super(error, safe, { status, headers, message: `${error}: ${safe}` });
   }
 }
+
+/** RFC 6749 §4.1.2.1: a refusal as the parameters of an authorization error response (a redirect, a form post, a web message). */
+export const authorizationErrorParams = (refusal: Refusal): { error: string; error_description: string } => ({
+  error: refusal.error,
+  error_description: refusal.description,
+});
 
 export const invalidRequest = (description: string) => new OAuthError(400, 'invalid_request', description);
 export const invalidScope = (description: string) => new OAuthError(400, 'invalid_scope', description);

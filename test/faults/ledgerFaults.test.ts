@@ -9,6 +9,7 @@ import { openEsdbEventStore } from '../../src/ledger/esdb/esdbEventStore.js';
 import { mintAccessToken, tokenStream } from '../../src/commands/tokens.js';
 import { decideToken, initialTokenState } from '../../src/domain/tokens/decide.js';
 import { clientsProjection } from '../../projections/clients.js';
+import { failpointHooks } from '../helpers/writerFailpoints.js';
 import { runNode, SERVER } from '../helpers/cli.js';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
@@ -105,15 +106,10 @@ describe('ledger faults on the embedded store: refuse writes with 503, keep read
   let diskFullFlag: string;
 
   before(async () => {
-    // The test-only failpoint of the writer thread (src/ledger/sqlite/failpoints.ts), read when it starts.
+    // A failpoint of the writer thread (test/helpers/writerFailpoints.ts), injected through the store's options.
     const dataDir = join((await import('node:os')).tmpdir(), `tl-faults-${randomUUID()}`);
     diskFullFlag = join(dataDir, 'disk-is-full');
-    process.env.TOKEN_LEDGER_FAILPOINT = `disk-full:${diskFullFlag}`;
-    try {
-      server = await startTestServer({ dataDir });
-    } finally {
-      delete process.env.TOKEN_LEDGER_FAILPOINT;
-    }
+    server = await startTestServer({ dataDir, writerHooks: failpointHooks(`disk-full:${diskFullFlag}`) });
     const c = await registerClient(server, {});
     svcId = c.clientId;
     svc = basic(c.clientId, c.secret!);

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { runCli, SERVER } from './cli.js';
 import { freePort, tempDir } from './server.js';
 import { basic } from './oauth.js';
+
+const FAILPOINT_SERVER = fileURLToPath(new URL('./failpointServer.js', import.meta.url));
 
 /** A real server process (`node dist/src/server.js`) that the fault tests may kill at any moment. */
 export interface ServerProcess {
@@ -44,7 +47,9 @@ export async function spawnServer(
   /** Each line of the log (stdout); without it the log passes through. */
   onStdout?: (line: string) => void,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER], {
+  // A failpoint needs the writer hooks only the fault suite's server entry gives the store.
+  const entry = extra.TOKEN_LEDGER_FAILPOINT ? FAILPOINT_SERVER : SERVER;
+  const child = spawn(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? '', ...env, ...extra },
     stdio: ['ignore', onStdout ? 'pipe' : 'inherit', 'pipe'],
   });

@@ -14,7 +14,7 @@ export interface TestServer extends RunningServer {
 
 /** A real server on a random loopback port with its own embedded ledger. */
 export async function startTestServer(
-  opts: { dataDir?: string; env?: Record<string, string> } = {},
+  opts: { dataDir?: string; env?: Record<string, string>; writerHooks?: URL } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir();
   const port = await freePort();
@@ -25,7 +25,7 @@ export async function startTestServer(
     ISSUER: `http://127.0.0.1:${port}`,
     ...opts.env,
   };
-  const server = await startServer(loadConfig(env), { logger: false });
+  const server = await startServer(loadConfig(env), { logger: false, writerHooks: opts.writerHooks });
   await server.ready;
   return { ...server, dataDir, env };
 }

@@ -1,3 +1,4 @@
+import { Refusal } from '../refusal.js';
 import type { ClientEvent, ClientMetadata, SecretHash } from './events.js';
 import { checkAccessTokenTtl, checkClientMetadata, type ClientLimits } from './metadataRules.js';
 import type { ClientStreamState } from './state.js';
@@ -8,13 +9,21 @@ export type ClientCommand =
   | { type: 'RotateClientSecret'; clientId: string; secret: SecretHash }
   | { type: 'DisableClient'; clientId: string };
 
-export class ClientCommandError extends Error {
+/** RFC 7591 §3.2.2 has one code for a registration it refuses; a client that is not there, or disabled, is invalid_client. */
+const CLIENT_REFUSAL = {
+  client_exists: 'invalid_client_metadata',
+  client_not_found: 'invalid_client',
+  client_disabled: 'invalid_client',
+  invalid_client_metadata: 'invalid_client_metadata',
+} as const;
+
+export class ClientCommandError extends Refusal {
   override readonly name = 'ClientCommandError';
   constructor(
-    readonly code: 'client_exists' | 'client_not_found' | 'client_disabled' | 'invalid_client_metadata',
+    readonly code: keyof typeof CLIENT_REFUSAL,
     message: string,
   ) {
-    super(message);
+    super(CLIENT_REFUSAL[code], message, { reason: code });
   }
 }
 

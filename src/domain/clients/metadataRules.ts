@@ -1,13 +1,14 @@
+import { Refusal } from '../refusal.js';
 import { DEFAULT_RESPONSE_MODES, type ClientMetadata } from './events.js';
 
 /** A registration or update that breaks a rule; `code` is the RFC 7591 §3.2.2 error. */
-export class ClientMetadataError extends Error {
+export class ClientMetadataError extends Refusal {
   override readonly name = 'ClientMetadataError';
   constructor(
     readonly code: 'invalid_client_metadata' | 'invalid_redirect_uri',
     message: string,
   ) {
-    super(message);
+    super(code, message, { reason: code });
   }
 }
 

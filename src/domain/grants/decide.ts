@@ -1,3 +1,4 @@
+import { Refusal } from '../refusal.js';
 import type { AccessTokenIssuedEvent } from '../tokens/events.js';
 import type { CodeIssuedEvent, IdTokenIssuedEvent, RefreshIssuedEvent } from './events.js';
 import type { GrantEvent } from './evolve.js';
@@ -36,13 +37,13 @@ export type GrantCommand =
   | { type: 'RevokeGrant'; reason: string };
 
 /** A refused grant request; `code` is the RFC 6749 §5.2 error. */
-export class GrantError extends Error {
+export class GrantError extends Refusal {
   override readonly name = 'GrantError';
   constructor(
     readonly code: 'invalid_grant' | 'invalid_scope' | 'invalid_target',
     message: string,
   ) {
-    super(message);
+    super(code, message, { reason: code });
   }
 }
 

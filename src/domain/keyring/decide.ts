@@ -1,3 +1,4 @@
+import { Refusal } from '../refusal.js';
 import type { KeyringEvent } from './events.js';
 import { hasKeyFrom, type Alg, type EncryptedKey, type KeyringState } from './state.js';
 
@@ -13,8 +14,11 @@ export type KeyringCommand =
   | { type: 'EnsureSigningKeys'; now: number; generated: NewKeyMaterial[] }
   | { type: 'RotateSigningKey'; now: number; key: NewKeyMaterial; activatesAt: number; maxTokenLifetimeMs: number };
 
-export class KeyringError extends Error {
+export class KeyringError extends Refusal {
   override readonly name = 'KeyringError';
+  constructor(message: string) {
+    super('invalid_request', message);
+  }
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,3 +1,4 @@
+import { Refusal } from '../refusal.js';
 import type { AccessTokenIssuedEvent, TokenEvent, TokenRevokedEvent } from './events.js';
 
 /** One token's stream: what was issued and whether it was revoked. */
@@ -21,8 +22,12 @@ export type TokenCommand =
   | { type: 'IssueAccessToken'; token: AccessTokenIssuedEvent['data'] }
   | { type: 'RevokeToken'; jti: string; requestedBy: { clientId: string } | { operator: string }; reason: string };
 
-export class TokenCommandError extends Error {
+/** An issuance the ledger already holds: an invariant of the server broken, not a caller's mistake. */
+export class TokenCommandError extends Refusal {
   override readonly name = 'TokenCommandError';
+  constructor(message: string) {
+    super('server_error', message, { status: 500 });
+  }
 }
 
 export function decideToken(command: TokenCommand, state: TokenStreamState): TokenEvent[] {

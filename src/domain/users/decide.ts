@@ -1,3 +1,4 @@
+import { Refusal } from '../refusal.js';
 import {
   USERNAME_MAX_LENGTH,
   USERNAME_PATTERN,
@@ -25,13 +26,21 @@ export type UserCommand =
 /** Decided on the `username-<hash>` stream, before the user stream is written. */
 export type UsernameCommand = { type: 'ClaimUsername'; username: string; sub: string };
 
-export class UserCommandError extends Error {
+/** A disabled user is refused access (RFC 6749 §4.1.2.1); the rest are requests an operator got wrong. */
+const USER_REFUSAL = {
+  user_exists: 'invalid_request',
+  user_not_found: 'invalid_request',
+  user_disabled: 'access_denied',
+  invalid_user: 'invalid_request',
+} as const;
+
+export class UserCommandError extends Refusal {
   override readonly name = 'UserCommandError';
   constructor(
-    readonly code: 'user_exists' | 'user_not_found' | 'user_disabled' | 'invalid_user',
+    readonly code: keyof typeof USER_REFUSAL,
     message: string,
   ) {
-    super(message);
+    super(USER_REFUSAL[code], message, { reason: code });
   }
 }
 

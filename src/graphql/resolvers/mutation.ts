@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { GraphQLError } from 'graphql';
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import { clientsProjection } from '../../../projections/clients.js';
 import { keysProjection } from '../../../projections/keys.js';
@@ -8,16 +7,12 @@ import { revokeGrant, revokeGrantToken } from '../../commands/grants.js';
 import { rotateSigningKey } from '../../commands/keyring.js';
 import { revokeToken } from '../../commands/tokens.js';
 import { changePassword, disableUser, enableUser, registerUser } from '../../commands/users.js';
-import { ClientCommandError } from '../../domain/clients/decide.js';
 import type { ClientMetadata } from '../../domain/clients/events.js';
-import { ClientMetadataError } from '../../domain/clients/metadataRules.js';
 import type { ClientState } from '../../domain/clients/state.js';
-import { GrantError } from '../../domain/grants/decide.js';
-import { UserCommandError } from '../../domain/users/decide.js';
-import { EventValidationError } from '../../ledger/validation.js';
 import { generateClientSecret, hashClientSecret } from '../../oauth/clientSecrets.js';
 import type { Runtime } from '../../runtime.js';
 import { commandContext, type GraphQLContext } from '../context.js';
+import { graphqlErrorOf } from '../refusals.js';
 import { badInput, notFound, toClient, toGrant, toSigningKey, toToken, toUser, type TokenNode } from '../mappers.js';
 import {
   Client,
@@ -33,23 +28,12 @@ import {
 } from '../types.js';
 import { historyOf } from './reads.js';
 
-/** Refusals of the domain become BAD_USER_INPUT with their message; anything else stays an internal error. */
+/** Refusals become BAD_USER_INPUT (graphqlErrorOf); anything else stays an internal error. */
 async function command<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof GraphQLError) throw err;
-    if (
-      err instanceof ClientCommandError ||
-      err instanceof ClientMetadataError ||
-      err instanceof UserCommandError ||
-      err instanceof GrantError
-    ) {
-      throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT', reason: err.code } });
-    }
-    if (err instanceof EventValidationError)
-      throw new GraphQLError(`invalid input: ${err.message}`, { extensions: { code: 'BAD_USER_INPUT' } });
-    throw err;
+    throw graphqlErrorOf(err);
   }
 }
 

@@ -1,30 +1,31 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorDescription, OAuthError } from '../../oauth/errors.js';
-import { StoreUnavailableError } from '../../ledger/eventStore.js';
-import { WaitTimeoutError } from '../../ledger/projectionRunner.js';
-import { NoSigningKeyError } from '../../commands/tokens.js';
-
-const RETRYABLE = [StoreUnavailableError, WaitTimeoutError, NoSigningKeyError];
+import { Refusal } from '../../domain/refusal.js';
+import { errorDescription } from '../../oauth/errors.js';
 
 /**
- * One renderer for every error: OAuth errors as RFC 6749 §5.2 JSON (descriptions in the characters
- * and length §5.2 allows: see errorDescription); malformed requests (bad
- * content type, unparsable or oversized body) as invalid_request, never a 500; a ledger that cannot
- * take a write as 503 with Retry-After, never a 200.
+ * RFC 6749 §5.2: a refusal as the OAuth endpoints answer it, with its status and headers. A domain
+ * refusal's description may quote the request: it is put in §5.2 form too (OAuthError's already is).
+ */
+function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
+  return reply
+    .code(refusal.status)
+    .headers(refusal.headers)
+    .send({ error: refusal.error, error_description: errorDescription(refusal.description) });
+}
+
+/**
+ * One renderer for every error: refusals as RFC 6749 §5.2 JSON (descriptions in the characters
+ * and length §5.2 allows: see errorDescription), a ledger that cannot take a write among them (503
+ * with Retry-After, never a 200); malformed requests (bad content type, unparsable or oversized
+ * body) as invalid_request, never a 500.
  */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | OAuthError | Error, request, reply) => {
+  app.setErrorHandler((err: FastifyError | Refusal | Error, request, reply) => {
     reply.header('cache-control', 'no-store');
-    if (err instanceof OAuthError) {
-      return reply.code(err.status).headers(err.headers).send({ error: err.error, error_description: err.description });
-    }
-    if (RETRYABLE.some((cls) => err instanceof cls)) {
-      request.log.warn({ err: err.message }, 'ledger unavailable');
-      return reply.code(503).header('retry-after', '1').send({
-        error: 'temporarily_unavailable',
-        error_description: 'the ledger cannot take this request now; retry shortly',
-      });
+    if (err instanceof Refusal && !err.internal) {
+      if (err.retryable) request.log.warn({ err: err.message }, 'ledger unavailable');
+      return sendRefusal(reply, err);
     }
     const status = (err as FastifyError).statusCode;
     if ((err as FastifyError).validation || (status !== undefined && status >= 400 && status < 500)) {

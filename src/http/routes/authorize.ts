@@ -19,6 +19,7 @@ import { errorPage } from '../pages/layout.js';
 import { consentPage, loginPage } from '../pages/interactionPages.js';
 import { clientDisplay } from '../pages/clientHeader.js';
 import { sendAuthorizationResponse } from '../pages/authorizationResponse.js';
+import { authorizationErrorParams } from '../../oauth/errors.js';
 import { isFormEncoded } from '../formBody.js';
 
 export const SESSION_COOKIE = 'tl_session';
@@ -150,10 +151,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const parsed = parseAuthorizationRequest(raw ?? {}, (id) => clients().get(id));
     if (parsed.kind === 'page') return errorPage(reply, 400, parsed.message);
     if (parsed.kind === 'error') {
-      return sendAuthorizationResponse(reply, parsed.target, issuer, {
-        error: parsed.error.error,
-        error_description: parsed.error.description,
-      });
+      return sendAuthorizationResponse(reply, parsed.target, issuer, authorizationErrorParams(parsed.error));
     }
     const hint =
       parsed.request.prompt.includes('none') && typeof raw?.id_token_hint === 'string' ? raw.id_token_hint : undefined;

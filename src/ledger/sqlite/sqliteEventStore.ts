@@ -26,6 +26,8 @@ const PAGE = 2000;
 export interface SqliteStoreOptions {
   /** Told about every group commit, for metrics. */
   onBatch?: (stats: WriterStats) => void;
+  /** A module the writer thread loads and calls around each commit (src/ledger/sqlite/writerHooks.ts); tests only. */
+  writerHooks?: URL;
 }
 
 interface Pending {
@@ -306,7 +308,9 @@ export async function openSqliteEventStore(file: string, options: SqliteStoreOpt
     db.close();
     throw err;
   }
-  const writer = new Worker(new URL('./writer.js', import.meta.url), { workerData: { file } });
+  const writer = new Worker(new URL('./writer.js', import.meta.url), {
+    workerData: { file, hooksModule: options.writerHooks?.href },
+  });
   await new Promise<void>((resolve, reject) => {
     writer.once('online', () => resolve());
     writer.once('error', reject);

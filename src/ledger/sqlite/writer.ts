@@ -10,7 +10,7 @@ import { hashEvent } from '../integrity.js';
 import { expectationHolds } from '../eventStore.js';
 import { configure } from './schema.js';
 import type { AppendReply, AppendRequest, WriterReply, WriterStats } from './protocol.js';
-import { readFailpoints } from './failpoints.js';
+import type { WriterHooks } from './writerHooks.js';
 
 class Conflict extends Error {
   constructor(
@@ -22,10 +22,10 @@ class Conflict extends Error {
 }
 
 const port = parentPort!;
-const db = new Database((workerData as { file: string }).file);
+const { file, hooksModule } = workerData as { file: string; hooksModule?: string };
+const db = new Database(file);
 configure(db);
-// Test-only fault injection; inert unless the fault suite sets TOKEN_LEDGER_FAILPOINT.
-const failpoints = readFailpoints(process.env.TOKEN_LEDGER_FAILPOINT);
+const hooks: WriterHooks = hooksModule ? ((await import(hooksModule)) as WriterHooks) : {};
 
 const streamHead = db.prepare<[string], { revision: number; hash: string }>(
   'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
@@ -104,7 +104,7 @@ function appendOne(req: AppendRequest, now: number): AppendReply {
 /** Each request is its own savepoint: one conflicting request does not undo the others in its batch. */
 function applyBatch(batch: AppendRequest[]): AppendReply[] {
   const now = Date.now();
-  failpoints.beforeBatch(db);
+  hooks.beforeBatch?.(db);
   return db
     .transaction(() => {
       const replies = batch.map((req): AppendReply => {
@@ -116,7 +116,7 @@ function applyBatch(batch: AppendRequest[]): AppendReply[] {
           throw err;
         }
       });
-      failpoints.beforeCommit(batch);
+      hooks.beforeCommit?.(batch);
       return replies;
     })
     .immediate();

@@ -1,7 +1,8 @@
 /**
- * TEST-ONLY fault injection for the embedded ledger's writer thread, used by the fault suite
- * (test/faults). Off unless TOKEN_LEDGER_FAILPOINT is set, which nothing outside that suite does;
- * a value it does not understand stops the writer rather than being silently ignored.
+ * Fault injection for the embedded ledger's writer thread, used by the fault suite (test/faults):
+ * a writer hooks module (src/ledger/sqlite/writerHooks.ts) the store loads when a test passes
+ * `failpointHooks(spec)` as its `writerHooks`. The spec travels in the module URL's query, so each
+ * store gets its own; one this module does not understand is refused before the store opens.
  *
  *   commit-delay:<ms>         every group commit, after its inserts and before its COMMIT, writes
  *                             `failpoint commit-delay: holding {"appends":n,"ids":[...]}` on stderr
@@ -12,18 +13,14 @@
  *                             needs a new page fails with SQLITE_FULL exactly as on a full disk;
  *                             when the file is gone, the limit is lifted again.
  *
- * Several may be given, separated by commas. The value is read once, when the writer starts.
+ * Several may be given, separated by commas.
  */
 import { existsSync, writeSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import type { AppendRequest } from './protocol.js';
+import type { AppendRequest } from '../../src/ledger/sqlite/protocol.js';
+import type { WriterHooks } from '../../src/ledger/sqlite/writerHooks.js';
 
-export interface Failpoints {
-  /** Runs inside the batch's transaction, after its inserts, before COMMIT. */
-  beforeCommit(batch: AppendRequest[]): void;
-  /** Runs before the batch's transaction begins. */
-  beforeBatch(db: Database.Database): void;
-}
+type Failpoints = Required<WriterHooks>;
 
 const NONE: Failpoints = { beforeCommit: () => undefined, beforeBatch: () => undefined };
 
@@ -54,7 +51,7 @@ function diskFull(flag: string): Failpoints['beforeBatch'] {
   };
 }
 
-export function readFailpoints(raw: string | undefined): Failpoints {
+function readFailpoints(raw: string | null): Failpoints {
   if (!raw) return NONE;
   const points: Failpoints = { ...NONE };
   for (const spec of raw.split(',')) {
@@ -64,8 +61,21 @@ export function readFailpoints(raw: string | undefined): Failpoints {
     else if (name === 'disk-full' && arg !== '') points.beforeBatch = diskFull(arg);
     else
       throw new Error(
-        `TOKEN_LEDGER_FAILPOINT=${JSON.stringify(raw)} is invalid: expected commit-delay:<ms> or disk-full:<flag file>`,
+        `failpoint ${JSON.stringify(raw)} is invalid: expected commit-delay:<ms> or disk-full:<flag file>`,
       );
   }
   return points;
 }
+
+/** The writer hooks that inject `spec` (see above), for a store's `writerHooks`. */
+export function failpointHooks(spec: string): URL {
+  readFailpoints(spec);
+  const url = new URL(import.meta.url);
+  url.searchParams.set('spec', spec);
+  return url;
+}
+
+// In the writer thread, loaded through the URL failpointHooks made: the hooks its spec names.
+const points = readFailpoints(new URL(import.meta.url).searchParams.get('spec'));
+export const beforeBatch = points.beforeBatch;
+export const beforeCommit = points.beforeCommit;
