@@ -16,6 +16,6 @@ export function redirectUriMatches(registered: string, requested: string): boole
   return withoutPort !== requested && withoutPort === registered;
 }
 
-export function findRegisteredRedirectUri(registered: string[], requested: string): boolean {
+function findRegisteredRedirectUri(registered: string[], requested: string): boolean {
   return registered.some((r) => redirectUriMatches(r, requested));
 }

@@ -440,17 +440,17 @@ export function mutate(base: FuzzRequest, muts: Mutation[], ctx: MutationContext
       }
       case 'empty': {
         const i = idx(m.at);
-        if (i >= 0) req.params[i] = [req.params[i]![0], ''];
+        if (i >= 0) req.params[i] = [req.params[i][0], ''];
         break;
       }
       case 'repeat': {
         const i = idx(m.at);
-        if (i >= 0) req.params.push([req.params[i]![0], m.value ?? req.params[i]![1]]);
+        if (i >= 0) req.params.push([req.params[i][0], m.value ?? req.params[i][1]]);
         break;
       }
       case 'replace': {
         const i = idx(m.at);
-        if (i >= 0) req.params[i] = [req.params[i]![0], m.value];
+        if (i >= 0) req.params[i] = [req.params[i][0], m.value];
         break;
       }
       case 'add':
@@ -458,32 +458,32 @@ export function mutate(base: FuzzRequest, muts: Mutation[], ctx: MutationContext
         break;
       case 'rename': {
         const i = idx(m.at);
-        if (i >= 0) req.params[i] = [m.name, req.params[i]![1]];
+        if (i >= 0) req.params[i] = [m.name, req.params[i][1]];
         break;
       }
       case 'long': {
         const i = idx(m.at);
         if (i >= 0) {
-          const v = text(req.params[i]![1]) || 'x';
-          req.params[i] = [req.params[i]![0], v.repeat(Math.ceil(m.length / v.length)).slice(0, m.length)];
+          const v = text(req.params[i][1]) || 'x';
+          req.params[i] = [req.params[i][0], v.repeat(Math.ceil(m.length / v.length)).slice(0, m.length)];
         }
         break;
       }
       case 'flip': {
         const i = idx(m.at);
         if (i >= 0) {
-          const v = text(req.params[i]![1]);
+          const v = text(req.params[i][1]);
           if (v.length) {
             const p = m.pos % v.length;
             const c = v[p] === 'A' ? 'B' : 'A';
-            req.params[i] = [req.params[i]![0], v.slice(0, p) + c + v.slice(p + 1)];
+            req.params[i] = [req.params[i][0], v.slice(0, p) + c + v.slice(p + 1)];
           }
         }
         break;
       }
       case 'swap': {
         const i = idx(m.at);
-        if (i >= 0 && ctx.pool.length) req.params[i] = [req.params[i]![0], ctx.pool[m.pick % ctx.pool.length]!];
+        if (i >= 0 && ctx.pool.length) req.params[i] = [req.params[i][0], ctx.pool[m.pick % ctx.pool.length]];
         break;
       }
       case 'toQuery': {

@@ -146,4 +146,4 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
   { name: 'oauth-clients' },
 );
 
-export const requestId = () => randomUUID();
+const requestId = () => randomUUID();

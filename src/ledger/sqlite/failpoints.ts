@@ -18,7 +18,7 @@ import { existsSync, writeSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { AppendRequest } from './protocol.js';
 
-export interface Failpoints {
+interface Failpoints {
   /** Runs inside the batch's transaction, after its inserts, before COMMIT. */
   beforeCommit(batch: AppendRequest[]): void;
   /** Runs before the batch's transaction begins. */
