@@ -182,7 +182,8 @@ export function writeCheckpoint(
       closeSync(fd);
       rmSync(tmp, { force: true });
     }
-    return Promise.reject(err);
+    const error = err as Error; // whatever the fs calls above threw
+    return Promise.reject(error);
   }
   return finishCheckpoint(tmp, file, dir);
 }

@@ -116,9 +116,7 @@ describe('the pages a person sees, in Chromium', { skip: chromiumSkip }, () => {
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'username');
     const logo = page.getByRole('img', { name: 'Orders logo' });
     await logo.waitFor();
-    await page.waitForFunction(
-      () => (document.querySelector('.app img') as HTMLImageElement | null)?.naturalWidth === 48,
-    );
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('.app img')?.naturalWidth === 48);
     assert.deepEqual(logoRequests, [LOGO]);
     assert.equal(
       await page.getByRole('link', { name: /orders\.example/ }).getAttribute('href'),

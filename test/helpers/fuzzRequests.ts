@@ -53,12 +53,15 @@ export type Mutation =
   | { op: 'dropHeader'; at: number }
   | { op: 'hugeBody' };
 
-/** An Authorization header: built from the live client credentials when it names `client`. */
+/**
+ * An Authorization header: built from the live client credentials when `id` or `secret` is `'client'` (or
+ * `'other'`, the second client's); a bearer `token` of `'pick'` takes an issued token by `pick`.
+ */
 export type AuthValue =
-  | { kind: 'basic'; id: 'client' | 'other' | Value; secret: 'client' | 'other' | Value; encode: boolean }
+  | { kind: 'basic'; id: Value; secret: Value; encode: boolean }
   | { kind: 'basicBytes'; bytes: number[] }
   | { kind: 'literal'; value: string | Buffer }
-  | { kind: 'bearer'; token: 'pick' | string; pick: number }
+  | { kind: 'bearer'; token: string; pick: number }
   | { kind: 'twice'; first: AuthValue; second: AuthValue };
 
 const JUNK_PERCENT = [
@@ -407,7 +410,7 @@ function basicHeader(id: string, secret: string, encode: boolean): string {
 function authHeader(a: AuthValue, ctx: MutationContext): Array<string | Buffer> {
   switch (a.kind) {
     case 'basic': {
-      const pick = (v: 'client' | 'other' | Value, which: 'id' | 'secret') =>
+      const pick = (v: Value, which: 'id' | 'secret') =>
         v === 'client' ? ctx.client[which] : v === 'other' ? ctx.other[which] : text(v);
       return [basicHeader(pick(a.id, 'id'), pick(a.secret, 'secret'), a.encode)];
     }
