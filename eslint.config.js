@@ -3,17 +3,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Import directions (docs: ARCHITECTURE.md). Patterns match the import specifier, so relative paths of any depth
-// ('../../http/x.js') are caught; 'node:http' is not, because it has no folder after the name.
+// Import directions (ARCHITECTURE.md). Each pattern matches a relative specifier of any depth ('../../http/x.js'),
+// never a package ('graphql', 'graphql/error', 'node:http').
+const relative = (folder) => `^\\.{1,2}/(?:.*/)?${folder}/`;
 const adapters = {
-  http: { group: ['**/http/**'], message: 'the HTTP adapter is reached only from the composition root' },
-  graphql: { group: ['**/graphql/**'], message: 'the GraphQL adapter is reached only from the composition root' },
-  cli: { group: ['**/cli/**'], message: 'the CLI adapter is reached only from its own entry point' },
+  http: { regex: relative('http'), message: 'the HTTP adapter is reached only from the composition root' },
+  graphql: { regex: relative('graphql'), message: 'the GraphQL adapter is reached only from the composition root' },
+  cli: { regex: relative('cli'), message: 'the CLI adapter is reached only from its own entry point' },
   stores: {
-    group: ['**/ledger/sqlite/**', '**/ledger/postgres/**', '**/ledger/esdb/**'],
+    regex: relative('ledger/(?:sqlite|postgres|esdb)'),
     message: 'store adapters sit behind the EventStore port',
   },
-  runtime: { group: ['**/runtime.js', '**/runtime.ts', '**/runtime'], message: 'runtime.ts wires adapters' },
+  runtime: { regex: '^\\.{1,2}/(?:.*/)?runtime(?:\\.js)?$', message: 'runtime.ts wires the adapters' },
 };
 const restrict = (...groups) => ({ 'no-restricted-imports': ['error', { patterns: groups }] });
 
