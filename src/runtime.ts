@@ -31,7 +31,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export interface RuntimeOptions {
+interface RuntimeOptions {
   role: 'server' | 'cli';
   log?: RunnerOptions['log'];
   onBatch?: SqliteStoreOptions['onBatch'];
@@ -45,7 +45,9 @@ export const LEDGER_FILE = 'ledger.sqlite';
 const HISTORY_FILE = 'history.sqlite';
 export const historyFile = (dataDir: string) => join(dataDir, 'views', HISTORY_FILE);
 
-/** The ledger as configured: EventStoreDB or PostgreSQL when a connection string or URL is set, else the embedded file. */
+/**
+ * The ledger as configured: EventStoreDB or PostgreSQL when a connection string or URL is set, else the embedded file.
+ */
 export async function openStore(
   config: Config,
   options: Pick<RuntimeOptions, 'onBatch' | 'storeLog' | 'writerHooks'> = {},

@@ -9,7 +9,7 @@ import { EventCatalogue } from '../ledger/validation.js';
 import { allEvents, categoryOf } from './store.js';
 
 /** One NDJSON line of an export. */
-export interface ExportedEvent {
+interface ExportedEvent {
   id: string;
   type: string;
   stream: string;
@@ -261,7 +261,7 @@ export async function importLedger(
   let batch: Array<{ n: number; event: ExportedEvent }> = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const first = batch[0]!.event;
+    const first = batch[0].event;
     const toAppend: NewEvent[] = batch.map(({ event }) => {
       const { prevHash: _p, hash: _h, ...metadata } = event.metadata;
       return { id: event.id, type: event.type, data: event.data, metadata };
@@ -284,7 +284,7 @@ export async function importLedger(
   let batchBytes = 0;
   for await (const line of lines(file)) {
     const full = batch.length >= IMPORT_BATCH_EVENTS || batchBytes + line.bytes > IMPORT_BATCH_BYTES;
-    if (batch.length > 0 && (batch[0]!.event.stream !== line.event.stream || full)) {
+    if (batch.length > 0 && (batch[0].event.stream !== line.event.stream || full)) {
       await flush();
       batchBytes = 0;
     }

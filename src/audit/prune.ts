@@ -16,8 +16,7 @@ const PRUNABLE = new Set(['token', 'grant', 'assertion', 'session']);
 /** The latest moment (epoch s) anything in the event still lives: an expiry in its data. */
 function livesUntil(data: Record<string, unknown>): number {
   let until = 0;
-  for (const key of ['exp', 'familyExp'])
-    if (typeof data[key] === 'number') until = Math.max(until, data[key] as number);
+  for (const key of ['exp', 'familyExp']) if (typeof data[key] === 'number') until = Math.max(until, data[key]);
   return until;
 }
 

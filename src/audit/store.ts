@@ -7,7 +7,10 @@ import { LEDGER_FILE, openStore } from '../runtime.js';
 
 const PAGE = 1000;
 
-/** The ledger the server uses, exactly as stored (no upcasting: hashes are checked on what was written); no views, no keys. */
+/**
+ * The ledger the server uses, exactly as stored (no upcasting: hashes are checked on what was written); no views, no
+ * keys.
+ */
 export const openAuditStore = (config: Config): Promise<EventStore> => openStore(config);
 
 /** Every event of the ledger in position order, paged through `readAll`. */
@@ -17,7 +20,7 @@ export async function* allEvents(store: EventStore, page = PAGE): AsyncGenerator
     const batch = await store.readAll(after, page);
     for (const e of batch) yield e;
     if (batch.length < page) return;
-    after = batch[batch.length - 1]!.position;
+    after = batch[batch.length - 1].position;
   }
 }
 

@@ -4,7 +4,7 @@ import { hasValidHash } from '../ledger/integrity.js';
 import { EventCatalogue } from '../ledger/validation.js';
 import { allEvents } from './store.js';
 
-export interface Problem {
+interface Problem {
   /** Global position as a decimal string (null when the problem is an event that is not there). */
   position: string | null;
   stream: string | null;
@@ -14,7 +14,7 @@ export interface Problem {
   problem: string;
 }
 
-export interface VerifyReport {
+interface VerifyReport {
   ok: boolean;
   store: EventStore['kind'];
   events: number;
@@ -38,10 +38,12 @@ interface KeyInfo {
   retiredAtMs: number | null;
 }
 
-export interface VerifyOptions {
+interface VerifyOptions {
   /** The highest position the store ever handed out (SQLite's sqlite_sequence, PostgreSQL's ledger_head). */
   highestIssued?: bigint;
-  /** Events the ledger's own LedgerPruned records account for: that many positions may be missing, no more, no fewer. */
+  /**
+   * Events the ledger's own LedgerPruned records account for: that many positions may be missing, no more, no fewer.
+   */
   prunedEvents?: number;
 }
 

@@ -7,7 +7,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
  * file they chose to share (a backup agent's group) is their decision, reported by
  * `sharedDataDirWarning`, never silently undone.
  */
-export const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
 /** Creates `dir` (and missing parents) when absent; a directory this call created is mode 0700. */

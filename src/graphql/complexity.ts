@@ -3,6 +3,7 @@ import {
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
   Kind,
+  OperationTypeNode,
   SchemaMetaFieldDef,
   TypeMetaFieldDef,
   TypeNameMetaFieldDef,
@@ -29,7 +30,7 @@ import {
 import { DEFAULT_PAGE, MAX_PAGE } from './mappers.js';
 
 /** What an unpaged list (a grant's tokens, an entity's history) is assumed to hold: the schema does not bound it. */
-export const UNPAGED_LIST_ITEMS = 5;
+const UNPAGED_LIST_ITEMS = 5;
 
 /**
  * Selection sets nested deeper than this, fragments included, are refused before they are walked:
@@ -158,9 +159,9 @@ export function operationComplexity(
   };
 
   const root =
-    operation.operation === 'query'
+    operation.operation === OperationTypeNode.QUERY
       ? schema.getQueryType()
-      : operation.operation === 'mutation'
+      : operation.operation === OperationTypeNode.MUTATION
         ? schema.getMutationType()
         : schema.getSubscriptionType();
   return root ? selectionCost(operation.selectionSet, root) : 0;

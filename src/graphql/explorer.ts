@@ -43,9 +43,9 @@ const BODY = `<h1>token-ledger management API</h1>
 
 const sha = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-export const EXPLORER_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>GraphQL explorer · token-ledger</title><style>${STYLE}</style></head><body>${BODY}<script>${SCRIPT}</script></body></html>`;
+const EXPLORER_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>GraphQL explorer · token-ledger</title><style>${STYLE}</style></head><body>${BODY}<script>${SCRIPT}</script></body></html>`;
 
-export const EXPLORER_CSP = [
+const EXPLORER_CSP = [
   "default-src 'none'",
   `style-src ${sha(STYLE)}`,
   `script-src ${sha(SCRIPT)}`,

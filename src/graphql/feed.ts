@@ -4,9 +4,9 @@ import { toLedgerEvent } from './mappers.js';
 import type { LedgerEvent } from './types.js';
 
 /** Events a slow subscriber may fall behind by before its feed is ended (it can catch up with `events`). */
-export const MAX_BACKLOG = 10_000;
+const MAX_BACKLOG = 10_000;
 
-export interface FeedOptions {
+interface FeedOptions {
   /** Stream category (the stream name before its first '-'); every event when absent. */
   category?: string | null | undefined;
   /** Asked once per ledger batch: false ends the feed (the operator's token was revoked, say). */
@@ -52,7 +52,7 @@ export async function ledgerFeed(
     if (done) return;
     if (stillAllowed && !stillAllowed()) return finish();
     for (const e of batch) {
-      if (category != null && categoryOf(e.stream) !== category) continue;
+      if (category !== null && category !== undefined && categoryOf(e.stream) !== category) continue;
       const event = toLedgerEvent(e);
       if (waiting) {
         const resolve = waiting;

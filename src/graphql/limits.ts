@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError,
   Kind,
+  OperationTypeNode,
   getOperationAST,
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -13,7 +14,7 @@ import { MAX_NESTING, NestingTooDeep, operationComplexity } from './complexity.j
 import { authorize, type GraphQLContext } from './context.js';
 
 export const MAX_DEPTH = 10;
-export const MAX_COMPLEXITY = 10_000;
+const MAX_COMPLEXITY = 10_000;
 
 /**
  * Refuses operations nested deeper than `max` fields (introspection fields `__*` are not counted).
@@ -121,7 +122,7 @@ export function guardPlugin(): ApolloServerPlugin<GraphQLContext> {
           // runs nothing; counting it would trip over the document's anonymous operation.
           if (!operation) return;
           // Over HTTP a subscription field would run as a query and fail inside its resolver.
-          if (operation.operation === 'subscription') {
+          if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
             throw new GraphQLError('subscriptions are served over WebSocket (graphql-ws) at /graphql', {
               extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
             });

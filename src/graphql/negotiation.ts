@@ -1,8 +1,10 @@
 import { parseMediaRange, splitOutsideQuotes } from '../oauth/introspectionAccept.js';
 
-export const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json';
+const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json';
 
-/** The weights an Accept header gives HTML and the two GraphQL-over-HTTP JSON types (named explicitly, not by wildcard). */
+/**
+ * The weights an Accept header gives HTML and the two GraphQL-over-HTTP JSON types (named explicitly, not by wildcard).
+ */
 function weights(accept: string | undefined): { html: number; json: number; graphqlResponse: number } {
   const found = { html: 0, json: 0, graphqlResponse: 0 };
   if (!accept) return found;
@@ -27,7 +29,9 @@ export function wantsExplorer(accept: string | undefined, hasQuery: boolean): bo
   return !(w.json > 0 || w.graphqlResponse > 0 || hasQuery);
 }
 
-/** The media type of an answer written here rather than by Apollo: the GraphQL-over-HTTP one when asked for, else JSON. */
+/**
+ * The media type of an answer written here rather than by Apollo: the GraphQL-over-HTTP one when asked for, else JSON.
+ */
 export function responseType(accept: string | undefined): string {
   const w = weights(accept);
   return w.graphqlResponse > 0 && w.graphqlResponse >= w.json

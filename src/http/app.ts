@@ -24,7 +24,7 @@ import { sdkRoutes } from './routes/sdk.js';
 import { graphqlRoutes } from './routes/graphql.js';
 import { graphqlWsRoutes } from './routes/graphqlWs.js';
 
-export interface AppOptions {
+interface AppOptions {
   runtime: Runtime;
   metrics: Metrics;
   isReady: () => boolean;
@@ -53,12 +53,15 @@ const SECRET_PARAMS = new Set([
   'logout_token',
 ]);
 
-/** The request URL as logged: the values of secret-bearing query parameters replaced (pino redaction cannot reach inside a string). */
+/**
+ * The request URL as logged: the values of secret-bearing query parameters replaced (pino redaction cannot reach inside
+ * a string).
+ */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   const name = (pair: string) => {
-    const raw = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
+    const raw = pair.split('=', 1)[0].replace(/\+/g, ' ');
     try {
       return decodeURIComponent(raw).toLowerCase();
     } catch {

@@ -41,7 +41,7 @@ export interface CheckpointHeader {
 const MAGIC = Buffer.from('TLVIEWS3', 'latin1');
 const HASH_AT = MAGIC.length;
 const PREFIX_BYTES = MAGIC.length + 32 + 4;
-export const CHECKPOINT_FORMAT = 3;
+const CHECKPOINT_FORMAT = 3;
 
 /** Node's own list (its DefaultSerializer numbers them the same way); Buffer is checked first. */
 const ARRAY_TYPES = [
@@ -152,7 +152,7 @@ export function writeCheckpoint(
     const header: CheckpointHeader = {
       format: CHECKPOINT_FORMAT,
       ...head,
-      views: views.map((v, i) => ({ name: v.name, version: v.version, code: v.code, bytes: encoded[i]!.bytes })),
+      views: views.map((v, i) => ({ name: v.name, version: v.version, code: v.code, bytes: encoded[i].bytes })),
     };
     const json = Buffer.from(JSON.stringify(header));
     const prefix = Buffer.alloc(PREFIX_BYTES);
@@ -171,7 +171,7 @@ export function writeCheckpoint(
       length.writeUInt32BE(v.skeleton.length);
       put(length, at);
       put(v.skeleton, at + 4);
-      v.arrays.forEach((a, i) => put(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at + v.offsets[i]!));
+      v.arrays.forEach((a, i) => put(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at + v.offsets[i]));
       at += v.bytes;
     }
     // The padding after a section's last array was never written: give the file its full length.
@@ -182,7 +182,8 @@ export function writeCheckpoint(
       closeSync(fd);
       rmSync(tmp, { force: true });
     }
-    return Promise.reject(err as Error);
+    const error = err as Error; // whatever the fs calls above threw
+    return Promise.reject(error);
   }
   return finishCheckpoint(tmp, file, dir);
 }
@@ -254,7 +255,7 @@ export function readCheckpointSections(file: string): CheckpointSections | strin
     for (const v of header.views) {
       const section = read(v.bytes, at);
       hash.update(section);
-      sections[v.name] = section.buffer as ArrayBuffer;
+      sections[v.name] = section.buffer;
       at += v.bytes;
     }
     if (!hash.digest().equals(prefix.subarray(MAGIC.length, MAGIC.length + 32)))

@@ -7,7 +7,10 @@ export interface AppliedEvent {
   revision: number;
 }
 
-/** Whether `last` is still the event at `position` in this ledger: if not, what was built on it came from another ledger. */
+/**
+ * Whether `last` is still the event at `position` in this ledger: if not, what was built on it came from another
+ * ledger.
+ */
 export async function stillAt(store: EventStore, last: AppliedEvent, position: bigint): Promise<boolean> {
   const [event] = await store.readStream(last.stream, last.revision);
   return event !== undefined && event.id === last.id && event.position === position;

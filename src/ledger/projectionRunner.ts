@@ -20,7 +20,10 @@ export interface RunnerOptions {
   checkpointDir?: string;
   /** Whether this process may write checkpoints (a server does; a one-shot CLI command does not). */
   writeCheckpoints?: boolean;
-  /** Writing the views' cut is synchronous and grows with them (their arrays are written, not copied): rarely (5 min) and at shutdown. */
+  /**
+   * Writing the views' cut is synchronous and grows with them (their arrays are written, not copied): rarely (5 min)
+   * and at shutdown.
+   */
   checkpointEveryMs?: number;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Views kept on disk with their own position (not in the checkpoint), fed the same batches. */
@@ -35,9 +38,10 @@ const MAX_RESUBSCRIBE_MS = 30_000;
  * A hash of a projection's code as it runs: its version, initial state and reducers, as source
  * text. Helpers the reducers call are not covered; `version` is still bumped.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any view: Projection<unknown> rejects a typed evolve
 export function codeFingerprint(p: Projection<any>): string {
   const h = createHash('sha256').update(`${p.name}\0${p.version}\0${p.initialState.toString()}`);
-  for (const type of Object.keys(p.on).sort()) h.update(`\0${type}\0${p.on[type]!.toString()}`);
+  for (const type of Object.keys(p.on).sort()) h.update(`\0${type}\0${p.on[type].toString()}`);
   return h.digest('base64url');
 }
 
@@ -82,6 +86,7 @@ export class ProjectionRunner {
 
   constructor(
     private readonly store: EventStore,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- views of different state types in one list
     private readonly projections: Projection<any>[],
     private readonly options: RunnerOptions = {},
   ) {
@@ -313,7 +318,10 @@ export class ProjectionRunner {
     return undefined;
   }
 
-  /** One save at a time; the views are written to a file synchronously (a consistent cut), hashed and made durable asynchronously. */
+  /**
+   * One save at a time; the views are written to a file synchronously (a consistent cut), hashed and made durable
+   * asynchronously.
+   */
   private saveCheckpoint(): Promise<void> {
     if (this.saving) return this.saving;
     const file = this.checkpointFile();

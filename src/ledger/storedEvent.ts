@@ -1,7 +1,7 @@
-import type { RecordedEvent } from './eventStore.js';
+import type { EventMetadata, RecordedEvent } from './eventStore.js';
 
 /** A stored event's columns, as every table-backed store keeps them. */
-export interface StoredEvent {
+interface StoredEvent {
   id: string;
   type: string;
   stream: string;
@@ -17,7 +17,7 @@ export interface StoredEvent {
 
 /** The event as the port returns it: JSON parsed in its stored key order, the hash fields put back last. */
 export function fromStored(row: StoredEvent): RecordedEvent {
-  const metadata = JSON.parse(row.metadataJson);
+  const metadata = JSON.parse(row.metadataJson) as EventMetadata;
   metadata.prevHash = row.prevHash;
   metadata.hash = row.hash;
   return {
@@ -27,7 +27,7 @@ export function fromStored(row: StoredEvent): RecordedEvent {
     revision: row.revision,
     position: row.position,
     recordedAt: row.recordedAt,
-    data: JSON.parse(row.dataJson),
+    data: JSON.parse(row.dataJson) as unknown,
     metadata,
   };
 }

@@ -31,7 +31,7 @@ export interface ResponseTarget {
   state: string | null;
 }
 
-export type AuthorizeParse =
+type AuthorizeParse =
   | { kind: 'page'; message: string }
   | { kind: 'error'; target: ResponseTarget; error: OAuthError }
   | { kind: 'ok'; request: AuthorizationRequest };
@@ -41,7 +41,8 @@ const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const PROMPTS = ['none', 'login', 'consent', 'select_account'];
 
 function one(raw: Record<string, unknown>, key: string): { value?: string; repeated: boolean } {
-  const v = raw[key];
+  // Fastify's query and form parsers give a string per key, or an array when the key is repeated.
+  const v = raw[key] as string | string[] | undefined;
   if (Array.isArray(v)) return { value: undefined, repeated: v.length > 1 };
   return { value: v === undefined || v === '' ? undefined : String(v), repeated: false };
 }

@@ -113,7 +113,8 @@ function authenticate(
   caughtUp = false,
 ): AuthenticatedClient | Promise<AuthenticatedClient> {
   const basic = authorization !== undefined && /^basic /i.test(authorization);
-  // RFC 6749 §5.2: any Authorization header (Bearer, a scheme we do not know) was an attempt, answered with a challenge.
+  // RFC 6749 §5.2: any Authorization header (Bearer, a scheme we do not know) was an attempt, answered with a
+  // challenge.
   const challenge = authorization !== undefined;
   const post = params.client_secret !== undefined;
   const assertion = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
@@ -125,7 +126,7 @@ function authenticate(
   let secret: string | undefined;
   if (basic) {
     method = 'client_secret_basic';
-    ({ id: clientId, secret } = parseBasic(authorization!));
+    ({ id: clientId, secret } = parseBasic(authorization));
     if (params.client_id !== undefined && params.client_id !== clientId) {
       throw invalidRequest('client_id does not match the HTTP Basic credentials');
     }
@@ -146,7 +147,8 @@ function authenticate(
   }
   const client = clientId ? deps.clients().byId.get(clientId) : undefined;
   if (clientId && !client && deps.catchUp && !caughtUp) {
-    // Asked once, before the throttle counts anything; a catch-up that fails leaves the answer to the views as they are.
+    // Asked once, before the throttle counts anything; a catch-up that fails leaves the answer to the views as they
+    // are.
     return deps
       .catchUp()
       .catch(() => undefined)
@@ -161,7 +163,8 @@ function authenticate(
 
   if (!client || client.disabled) {
     // The same answer, after the same hash, as a wrong secret: a caller cannot tell which ids exist.
-    if (secret !== undefined) deps.verifier.check(clientId, secret, UNKNOWN_CLIENT_SECRET);
+    // A SHA-256 stored hash is checked synchronously: no promise to wait for, the answer is ignored.
+    if (secret !== undefined) void deps.verifier.check(clientId, secret, UNKNOWN_CLIENT_SECRET);
     throw invalidClient(AUTHENTICATION_FAILED, challenge);
   }
   const registered = client.metadata.token_endpoint_auth_method;
@@ -206,7 +209,8 @@ function wrongMethod(
     );
   };
   if (secret === undefined || !client.secret) {
-    deps.verifier.check(client.clientId, secret ?? '', UNKNOWN_CLIENT_SECRET);
+    // Checked synchronously (SHA-256 stored hash), for the same cost as a wrong secret; the answer is ignored.
+    void deps.verifier.check(client.clientId, secret ?? '', UNKNOWN_CLIENT_SECRET);
     return refuse(false);
   }
   const accepted = deps.verifier.check(client.clientId, secret, client.secret);

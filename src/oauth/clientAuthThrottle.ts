@@ -85,7 +85,7 @@ export interface NamedClient {
   guarded: boolean;
 }
 
-export const tooManyFailures = (retryAfter: number) =>
+const tooManyFailures = (retryAfter: number) =>
   new OAuthError(
     429,
     'temporarily_unavailable',

@@ -222,7 +222,7 @@ export class TrustList {
     const current = byAddr?.get(addr);
     // Refreshed at most once per tenth of the period: the success path rarely writes.
     if (current !== undefined && current - now > this.trustedMs * 0.9) return;
-    if (!byAddr) this.until.set(id, (byAddr = new Map()));
+    if (!byAddr) this.until.set(id, (byAddr = new Map<string, number>()));
     byAddr.set(addr, now + this.trustedMs);
     if (now - this.sweptAt < SWEEP_EVERY_MS) return;
     this.sweptAt = now;
@@ -242,12 +242,12 @@ export interface TierKey {
   maxInFlight: number;
 }
 
-export type Admission = { allowed: true; reservation: Reservation } | { allowed: false; retryAfterSeconds: number };
+type Admission = { allowed: true; reservation: Reservation } | { allowed: false; retryAfterSeconds: number };
 
 /** How long a request waits for an attempt under way on its key to end before it is refused. */
-export const ADMISSION_WAIT_MS = 5_000;
+const ADMISSION_WAIT_MS = 5_000;
 /** Requests waiting on one key beyond this are refused at once: waiting must not become a queue to flood. */
-export const ADMISSION_QUEUE = 64;
+const ADMISSION_QUEUE = 64;
 
 /**
  * Admits an attempt before its slow check (a password or client secret hash): refused while a tier
@@ -302,7 +302,7 @@ export function ipKey(ip: string): string {
   const zone = a.indexOf('%');
   if (zone >= 0) a = a.slice(0, zone);
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a);
-  if (mapped) return mapped[1]!;
+  if (mapped) return mapped[1];
   if (isIP(a) !== 6) return a;
   const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
   if (v4) {

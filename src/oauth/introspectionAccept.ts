@@ -39,7 +39,7 @@ const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 /** One media range and its weight; undefined when it is malformed or empty. */
 export function parseMediaRange(element: string): { type: string; q: number } | undefined {
   const [head, ...parameters] = splitOutsideQuotes(element, ';');
-  const type = head!.trim().toLowerCase();
+  const type = head.trim().toLowerCase();
   if (!MEDIA_RANGE.test(type)) return undefined;
   for (const parameter of parameters) {
     const eq = parameter.indexOf('=');

@@ -53,7 +53,7 @@ export { ipKey, type EscalationPolicy } from './escalatingThrottle.js';
  * honoured by every instance (see src/oauth/clientAuthThrottle.ts for the reasoning and the bound
  * with several instances).
  */
-export interface LoginThrottleOptions {
+interface LoginThrottleOptions {
   pair: EscalationPolicy;
   ip: EscalationPolicy;
   account: EscalationPolicy;
@@ -68,15 +68,15 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
   trustedSeconds: 7 * 24 * 60 * 60,
 };
 
-export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 /** A password check that was admitted (with its answer), or the wait the throttle asks for instead. */
-export type LoginAttempt<T> = { allowed: true; result: T | undefined } | { allowed: false; retryAfterSeconds: number };
+type LoginAttempt<T> = { allowed: true; result: T | undefined } | { allowed: false; retryAfterSeconds: number };
 
 /** Slow checks under way at once per key: per username (pair, account) and per address. */
 const IN_FLIGHT = { pair: 2, account: 2, ip: 8 } as const;
 
-export interface LoginThrottleSharing {
+interface LoginThrottleSharing {
   blocks: SharedBlocks;
   /** Secret the username HMAC key is derived from (the server's key-encryption secret). */
   secret: string;

@@ -16,7 +16,8 @@ export function singleValued(
   }
   const params: Params = {};
   const lists: Record<string, string[]> = {};
-  const fields = body as Record<string, unknown>;
+  // Fastify's form and query parsers give a string per key, or an array when the key is repeated.
+  const fields = body as Record<string, string | string[] | undefined>;
   // Keys rather than entries, and no array for a single value: this runs on every OAuth request.
   for (const key of Object.keys(fields)) {
     const value = fields[key];

@@ -9,8 +9,8 @@ const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
 
 /** NIST SP 800-63B §5.1.1.2: at least 8 characters; a generous maximum so passphrases fit. */
-export const PASSWORD_MIN_LENGTH = 8;
-export const PASSWORD_MAX_LENGTH = 1024;
+const PASSWORD_MIN_LENGTH = 8;
+const PASSWORD_MAX_LENGTH = 1024;
 
 /**
  * Verified in place of a missing user's hash, with the same parameters, so that a login for an

@@ -15,7 +15,3 @@ export function redirectUriMatches(registered: string, requested: string): boole
   const withoutPort = requested.replace(LOOPBACK_WITH_PORT, 'http://$1');
   return withoutPort !== requested && withoutPort === registered;
 }
-
-export function findRegisteredRedirectUri(registered: string[], requested: string): boolean {
-  return registered.some((r) => redirectUriMatches(r, requested));
-}

@@ -3,7 +3,9 @@
  * the OAuth 2.0 Web Message Response Mode, authorization code and PKCE. No dependencies.
  *
  *   import { loginWithPopup, authorizeSilently } from 'https://auth.example/sdk/web-message.js';
- *   button.onclick = async () => { const tokens = await loginWithPopup({ issuer, clientId, redirectUri, scope: 'openid profile' }); };
+ *   button.onclick = async () => {
+ *     const tokens = await loginWithPopup({ issuer, clientId, redirectUri, scope: 'openid profile' });
+ *   };
  */
 
 export interface WebMessageOptions {
@@ -28,7 +30,10 @@ export interface TokenResponse {
   id_token?: string;
 }
 
-/** `error` is an OAuth error code (`login_required`, `access_denied`…) or `popup_closed`, `popup_blocked`, `timeout`, `invalid_response`. */
+/**
+ * `error` is an OAuth error code (`login_required`, `access_denied`…) or `popup_closed`, `popup_blocked`, `timeout`,
+ * `invalid_response`.
+ */
 export class WebMessageError extends Error {
   constructor(
     readonly error: string,
@@ -66,7 +71,10 @@ async function discover(issuer: string): Promise<Metadata> {
 /** Payload of a JWT, without verifying it: the token came straight from the token endpoint over TLS. */
 function jwtPayload(jwt: string): Record<string, unknown> {
   const part = jwt.split('.')[1] ?? '';
-  return JSON.parse(decodeURIComponent(escape(atob(part.replace(/-/g, '+').replace(/_/g, '/')))));
+  return JSON.parse(decodeURIComponent(escape(atob(part.replace(/-/g, '+').replace(/_/g, '/'))))) as Record<
+    string,
+    unknown
+  >;
 }
 
 interface Pending {
@@ -126,7 +134,7 @@ function awaitResponse(
       if (r.state !== pending.state) return;
       if (r.iss !== pending.meta.issuer)
         return finish(() => reject(new WebMessageError('invalid_response', 'iss does not match the issuer')));
-      if (r.error) return finish(() => reject(new WebMessageError(r.error!, r.error_description)));
+      if (r.error) return finish(() => reject(new WebMessageError(r.error, r.error_description)));
       finish(() => resolve(r));
     };
     // A popup that posts and closes itself can be seen closed before its message is delivered (it

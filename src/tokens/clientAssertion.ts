@@ -4,7 +4,7 @@ export const ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 /** An assertion may not live longer than this: it bounds how long a jti must be remembered. */
 const MAX_ASSERTION_LIFETIME_S = 3600;
 
-export interface VerifiedAssertion {
+interface VerifiedAssertion {
   jti: string;
   exp: number;
 }

@@ -7,7 +7,7 @@ import { signJwt } from './jwtStrategy.js';
 export const atHash = (accessToken: string): string =>
   createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
 
-export interface IdTokenClaims {
+interface IdTokenClaims {
   iss: string;
   sub: string;
   aud: string;

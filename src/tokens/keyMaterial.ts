@@ -1,5 +1,13 @@
 import { Refusal } from '../domain/refusal.js';
-import { createCipheriv, createDecipheriv, createPrivateKey, randomBytes, scrypt, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  randomBytes,
+  scrypt,
+  type JsonWebKeyInput,
+  type KeyObject,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { NewKeyMaterial } from '../domain/keyring/decide.js';
@@ -54,7 +62,7 @@ export async function decryptPrivateKey(kid: string, enc: EncryptedKey, secret: 
     decipher.setAAD(Buffer.from(kid));
     decipher.setAuthTag(Buffer.from(enc.tag, 'base64url'));
     const jwk = Buffer.concat([decipher.update(Buffer.from(enc.ciphertext, 'base64url')), decipher.final()]);
-    return createPrivateKey({ key: JSON.parse(jwk.toString('utf8')), format: 'jwk' });
+    return createPrivateKey({ key: JSON.parse(jwk.toString('utf8')) as JsonWebKeyInput['key'], format: 'jwk' });
   } catch {
     throw new KeyDecryptionError(
       `signing key ${kid} cannot be decrypted: KEY_ENCRYPTION_SECRET is not the one it was encrypted with`,

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
  */
 const NAMESPACE = randomBytes(8).toString('base64url');
 /** 2^20 bits = 128 KiB before compression: a cap on one list, not a limit on issuance. */
-export const LIST_CAPACITY = 1 << 20;
+const LIST_CAPACITY = 1 << 20;
 export const STATUS_LIST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 let open: { id: string; hour: number; next: number } | undefined;

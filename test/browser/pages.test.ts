@@ -34,12 +34,12 @@ function contrastOf(page: Page, selector: string): Promise<number> {
           const s = v / 255;
           return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
         });
-        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
       };
       const style = getComputedStyle(el);
       const bg = style.backgroundColor === 'rgba(0, 0, 0, 0)' ? 'rgb(255, 255, 255)' : style.backgroundColor;
       const [a, b] = [lum(rgb(style.color)), lum(rgb(bg))].sort((x, y) => y - x);
-      return (a! + 0.05) / (b! + 0.05);
+      return (a + 0.05) / (b + 0.05);
     });
 }
 
@@ -116,9 +116,7 @@ describe('the pages a person sees, in Chromium', { skip: chromiumSkip }, () => {
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'username');
     const logo = page.getByRole('img', { name: 'Orders logo' });
     await logo.waitFor();
-    await page.waitForFunction(
-      () => (document.querySelector('.app img') as HTMLImageElement | null)?.naturalWidth === 48,
-    );
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('.app img')?.naturalWidth === 48);
     assert.deepEqual(logoRequests, [LOGO]);
     assert.equal(
       await page.getByRole('link', { name: /orders\.example/ }).getAttribute('href'),

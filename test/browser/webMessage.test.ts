@@ -167,11 +167,11 @@ describe('web message response mode in Chromium', { skip }, () => {
       origin: string;
       data: { type: string; response: Record<string, string> };
     }>;
-    assert.equal(message!.origin, server.url);
-    assert.equal(message!.data.type, 'authorization_response');
-    assert.equal(message!.data.response.state, HOSTILE);
-    assert.ok(message!.data.response.code);
-    assert.equal(message!.data.response.iss, server.url);
+    assert.equal(message.origin, server.url);
+    assert.equal(message.data.type, 'authorization_response');
+    assert.equal(message.data.response.state, HOSTILE);
+    assert.ok(message.data.response.code);
+    assert.equal(message.data.response.iss, server.url);
     assert.equal(dialogs, 0, 'no script ran');
   });
 });

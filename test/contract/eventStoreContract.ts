@@ -76,11 +76,11 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
         read.map((e) => [e.id, e.type, e.revision, e.data]),
         events.map((e, i) => [e.id, e.type, i, e.data]),
       );
-      assert.equal(read[2]!.position, result.position);
-      assert.ok(read[0]!.position < read[1]!.position && read[1]!.position < read[2]!.position);
-      assert.ok(read[0]!.recordedAt instanceof Date);
-      assert.equal(read[0]!.metadata.prevHash, '');
-      assert.equal(read[1]!.metadata.prevHash, read[0]!.metadata.hash);
+      assert.equal(read[2].position, result.position);
+      assert.ok(read[0].position < read[1].position && read[1].position < read[2].position);
+      assert.ok(read[0].recordedAt instanceof Date);
+      assert.equal(read[0].metadata.prevHash, '');
+      assert.equal(read[1].metadata.prevHash, read[0].metadata.hash);
       for (const e of read) assert.ok(hasValidHash(e), `hash of revision ${e.revision} verifies`);
       assert.deepEqual(await store.readStream(stream, 2), [read[2]]);
       assert.deepEqual(await store.readStream(uniq('none')), []);
@@ -148,15 +148,15 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
         if (page.length === 0) break;
         assert.ok(page.length <= 3);
         all.push(...page);
-        after = page[page.length - 1]!.position;
+        after = page[page.length - 1].position;
       }
       const ours = all.filter((e) => e.stream === a || e.stream === b);
       assert.deepEqual(
         ours.map((e) => e.id),
         ids,
       );
-      for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.position < all[i]!.position);
-      assert.equal(await store.headPosition(), all[all.length - 1]!.position);
+      for (let i = 1; i < all.length; i++) assert.ok(all[i - 1].position < all[i].position);
+      assert.equal(await store.headPosition(), all[all.length - 1].position);
     });
 
     it('delivers catch-up then live events in order, each once', async () => {
@@ -167,8 +167,8 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
       const live = [ev('A', { n: 2 }), ev('A', { n: 3 })];
       const seenPromise = collect(store, start, (seen) => seen.filter((e) => e.stream === stream).length >= 4);
       await new Promise((r) => setTimeout(r, 100));
-      await store.append(stream, [live[0]!], 1);
-      await store.append(stream, [live[1]!], 2);
+      await store.append(stream, [live[0]], 1);
+      await store.append(stream, [live[1]], 2);
       const seen = (await seenPromise).filter((e) => e.stream === stream);
       assert.deepEqual(
         seen.map((e) => e.data),
@@ -187,13 +187,13 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
       const first = streams.map((s, i) => [ev('A', { i, nested: { k: [1, 'two'] } }), ev('B', { i })]);
       // Concurrent appends (one group commit where the store has one), a conflict and a repeat among them.
       const results = await Promise.allSettled([
-        ...streams.map((s, i) => store.append(s, first[i]!, 'no_stream')),
-        store.append(streams[0]!, [ev('C')], 'no_stream'),
+        ...streams.map((s, i) => store.append(s, first[i], 'no_stream')),
+        store.append(streams[0], [ev('C')], 'no_stream'),
       ]);
       assert.equal(results.filter((r) => r.status === 'rejected').length, 1);
-      const pairWon = results[0]!.status === 'fulfilled';
-      await store.append(streams[1]!, first[1]!, 'no_stream');
-      await store.append(streams[2]!, [last], 1);
+      const pairWon = results[0].status === 'fulfilled';
+      await store.append(streams[1], first[1], 'no_stream');
+      await store.append(streams[2], [last], 1);
       const live = (await seenPromise).filter((e) => streams.includes(e.stream));
       const read = (await store.readAll(start, 1000)).filter((e) => streams.includes(e.stream));
       assert.equal(live.length, pairWon ? 17 : 16);
@@ -207,7 +207,7 @@ export function runEventStoreContract(name: string, factory: StoreFactory): void
       const first = (await collect(store, start, (s) => s.filter((e) => e.stream === stream).length >= 2)).filter(
         (e) => e.stream === stream,
       );
-      const resumeFrom = first[first.length - 1]!.position;
+      const resumeFrom = first[first.length - 1].position;
       await store.append(stream, [ev('A', { n: 2 })], 1);
       const second = (await collect(store, resumeFrom, (s) => s.some((e) => e.stream === stream))).filter(
         (e) => e.stream === stream,

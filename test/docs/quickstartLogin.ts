@@ -5,7 +5,11 @@
  */
 import { launchChromium } from '../helpers/browserChromium.js';
 
-export async function signInInChromium(authorizeUrl: string, callback: string, user: { username: string; password: string }): Promise<{ url: string; heading: string }> {
+export async function signInInChromium(
+  authorizeUrl: string,
+  callback: string,
+  user: { username: string; password: string },
+): Promise<{ url: string; heading: string }> {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();

@@ -22,7 +22,7 @@ const CALLBACK = 'http://127.0.0.1:8080/callback';
 /** The shell blocks marked `<!-- quickstart:<name> -->`, by name. */
 function blocks(markdown: string): Map<string, string> {
   const found = new Map<string, string>();
-  for (const m of markdown.matchAll(/<!-- quickstart:([\w-]+) -->\n```sh\n([\s\S]*?)```/g)) found.set(m[1]!, m[2]!);
+  for (const m of markdown.matchAll(/<!-- quickstart:([\w-]+) -->\n```sh\n([\s\S]*?)```/g)) found.set(m[1], m[2]);
   return found;
 }
 
@@ -51,7 +51,12 @@ interface Run {
  * Runs a script in bash, in its own process group (the README's listener is a grandchild). `onLine`
  * sees each stdout line as it comes, as the reader watching the terminal would; `stop` ends the group.
  */
-function runBash(script: string, cwd: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void = () => {}): { done: Promise<Run>; stop(): void } {
+function runBash(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  onLine: (line: string) => void = () => {},
+): { done: Promise<Run>; stop(): void } {
   const child = spawn('/bin/bash', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const stop = () => {
     try {
@@ -86,7 +91,12 @@ describe('README quickstart', () => {
   let server: ChildProcess | undefined;
   let serverLog = '';
   const onPort = (text: string) => text.replaceAll('localhost:3000', `localhost:${port}`);
-  const env = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, PORT: String(port), LOG_LEVEL: 'warn' });
+  const env = () => ({
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+  });
 
   before(async () => {
     // A checkout as the reader has it after `npm install`: the built package, its bin, its dependencies.
@@ -95,7 +105,12 @@ describe('README quickstart', () => {
     for (const entry of ['package.json', 'bin', 'node_modules']) symlinkSync(join(CHECKOUT, entry), join(dir, entry));
     cpSync(join(CHECKOUT, 'dist'), join(dir, 'dist'), { recursive: true });
     port = await freePort();
-    server = spawn('/bin/sh', ['-c', snippets.get('server')!], { cwd: dir, env: env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    server = spawn('/bin/sh', ['-c', snippets.get('server')!], {
+      cwd: dir,
+      env: env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     server.stdout!.on('data', (d) => (serverLog += d));
     server.stderr!.on('data', (d) => (serverLog += d));
     for (let i = 0; ; i++) {
@@ -124,72 +139,86 @@ describe('README quickstart', () => {
   });
 
   it('reaches a first token, its introspection and revocation, and a GraphQL query', async () => {
-    const script = ['set -eo pipefail', snippets.get('token'), snippets.get('graphql')].map((s) => onPort(s!)).join('\n');
+    const script = ['set -eo pipefail', snippets.get('token'), snippets.get('graphql')]
+      .map((s) => onPort(s!))
+      .join('\n');
     const result = await runBash(script, dir, env()).done;
     const context = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}\nserver:\n${serverLog}`;
     assert.equal(result.code, 0, context);
     const lines = result.stdout.split('\n');
 
     // First token: a JWT, active, then revoked.
-    assert.ok(lines.some((l) => /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/.test(l)), `a JWT access token was printed\n${context}`);
+    assert.ok(
+      lines.some((l) => /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/.test(l)),
+      `a JWT access token was printed\n${context}`,
+    );
     const introspections = lines.filter((l) => l.startsWith('{"active"'));
     assert.equal(introspections.length, 2, context);
-    assert.equal(JSON.parse(introspections[0]!).active, true);
-    assert.equal(JSON.parse(introspections[0]!).client_id, 'svc-a');
-    assert.deepEqual(JSON.parse(introspections[1]!), { active: false });
+    assert.equal(JSON.parse(introspections[0]).active, true);
+    assert.equal(JSON.parse(introspections[0]).client_id, 'svc-a');
+    assert.deepEqual(JSON.parse(introspections[1]), { active: false });
 
     // GraphQL: the svc-a token, revoked, with its history.
     const graphql = JSON.parse(lines.find((l) => l.startsWith('{"data"'))!);
     assert.equal(graphql.data.tokens.totalCount, 1, context);
     const token = graphql.data.tokens.edges[0].node;
     assert.equal(token.status, 'REVOKED');
-    assert.deepEqual(token.history.map((e: { type: string }) => e.type), ['AccessTokenIssued', 'TokenRevoked']);
+    assert.deepEqual(
+      token.history.map((e: { type: string }) => e.type),
+      ['AccessTokenIssued', 'TokenRevoked'],
+    );
   });
 
-  it('a first login in Chromium: the printed URL, sign-in and consent, the one-shot listener, then /userinfo', { skip: chromiumSkip }, async () => {
-    const login = snippets.get('login')!;
-    const [, username, password] = /--username (\S+) --password '([^']+)'/.exec(login) ?? [];
-    assert.ok(username && password, 'the README names the user it registers');
-    assert.ok(login.includes(`CALLBACK=${CALLBACK}`), 'the login block names its callback once');
-    // The reader defined `field` in the token block, in the same terminal.
-    const field = /^field\(\) .*$/m.exec(snippets.get('token')!)?.[0];
-    assert.ok(field, 'the token block defines field');
-    const callbackPort = await freePort();
-    const callback = `http://127.0.0.1:${callbackPort}/callback`;
-    const script = ['set -eo pipefail', field, login, snippets.get('login-finish')].map((s) => onPort(s!).replaceAll(CALLBACK, callback)).join('\n');
+  it(
+    'a first login in Chromium: the printed URL, sign-in and consent, the one-shot listener, then /userinfo',
+    { skip: chromiumSkip },
+    async () => {
+      const login = snippets.get('login')!;
+      const [, username, password] = /--username (\S+) --password '([^']+)'/.exec(login) ?? [];
+      assert.ok(username && password, 'the README names the user it registers');
+      assert.ok(login.includes(`CALLBACK=${CALLBACK}`), 'the login block names its callback once');
+      // The reader defined `field` in the token block, in the same terminal.
+      const field = /^field\(\) .*$/m.exec(snippets.get('token')!)?.[0];
+      assert.ok(field, 'the token block defines field');
+      const callbackPort = await freePort();
+      const callback = `http://127.0.0.1:${callbackPort}/callback`;
+      const script = ['set -eo pipefail', field, login, snippets.get('login-finish')]
+        .map((s) => onPort(s!).replaceAll(CALLBACK, callback))
+        .join('\n');
 
-    // The reader opens the printed URL once the block waits; the favicon request a browser may make gets a 404.
-    let landed: Promise<{ url: string; heading: string }> | undefined;
-    let authorizeUrl = '';
-    const run = runBash(script, dir, env(), (line) => {
-      if (landed || !line.startsWith(`http://localhost:${port}/authorize?`)) return;
-      authorizeUrl = line;
-      landed = (async () => {
-        await listening(callbackPort);
-        assert.equal((await fetch(`http://127.0.0.1:${callbackPort}/favicon.ico`)).status, 404);
-        return signInInChromium(line, callback, { username, password });
-      })();
-      landed.catch(run.stop); // the block would wait for a browser that is not coming
-    });
-    const result = await run.done;
-    const context = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}\nserver:\n${serverLog}`;
-    assert.ok(landed, `the login block printed an authorization URL\n${context}`);
-    const page = await landed;
-    assert.equal(result.code, 0, context);
+      // The reader opens the printed URL once the block waits; the favicon request a browser may make gets a 404.
+      let landed: Promise<{ url: string; heading: string }> | undefined;
+      let authorizeUrl = '';
+      const run = runBash(script, dir, env(), (line) => {
+        if (landed || !line.startsWith(`http://localhost:${port}/authorize?`)) return;
+        authorizeUrl = line;
+        landed = (async () => {
+          await listening(callbackPort);
+          assert.equal((await fetch(`http://127.0.0.1:${callbackPort}/favicon.ico`)).status, 404);
+          return signInInChromium(line, callback, { username, password });
+        })();
+        landed.catch(() => run.stop()); // the block would wait for a browser that is not coming
+      });
+      const result = await run.done;
+      const context = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}\nserver:\n${serverLog}`;
+      assert.ok(landed, `the login block printed an authorization URL\n${context}`);
+      const page = await landed;
+      assert.equal(result.code, 0, context);
 
-    // The browser came back to the listener with a code and the state, and was told where to look.
-    const back = new URL(page.url);
-    assert.equal(back.searchParams.get('state'), new URL(authorizeUrl).searchParams.get('state'));
-    assert.equal(back.searchParams.get('iss'), `http://localhost:${port}`);
-    assert.equal(page.heading, 'Signed in \u2014 back to your terminal');
+      // The browser came back to the listener with a code and the state, and was told where to look.
+      const back = new URL(page.url);
+      assert.equal(back.searchParams.get('state'), new URL(authorizeUrl).searchParams.get('state'));
+      assert.equal(back.searchParams.get('iss'), `http://localhost:${port}`);
+      assert.equal(page.heading, 'Signed in \u2014 back to your terminal');
 
-    // The code exchange's tokens, then the user's claims.
-    const lines = result.stdout.split('\n');
-    const tokens = JSON.parse(lines.find((l) => l.includes('"id_token"'))!);
-    assert.equal(tokens.token_type, 'Bearer');
-    assert.ok(tokens.refresh_token);
-    const userinfo = JSON.parse(lines.find((l) => l.includes('"email"') && !l.includes('"id_token"'))!);
-    assert.equal(userinfo.email, 'alice@example.com');
-    assert.equal(userinfo.name, 'Alice Example');
-  });
+      // The code exchange's tokens, then the user's claims.
+      const lines = result.stdout.split('\n');
+      const tokens = JSON.parse(lines.find((l) => l.includes('"id_token"'))!);
+      assert.equal(tokens.token_type, 'Bearer');
+      assert.ok(tokens.refresh_token);
+      const userinfo = JSON.parse(lines.find((l) => l.includes('"email"') && !l.includes('"id_token"'))!);
+      assert.equal(userinfo.email, 'alice@example.com');
+      assert.equal(userinfo.name, 'Alice Example');
+    },
+  );
 });

@@ -123,7 +123,7 @@ describe('auditors: verify, replay, export/import', () => {
 
   it('verify names an event whose data lost or changed one byte', async () => {
     const d = copy();
-    const victim = rows(d).filter((r) => r.type === 'AccessTokenIssued')[1]!;
+    const victim = rows(d).filter((r) => r.type === 'AccessTokenIssued')[1];
     const i = victim.data.indexOf('"scope":"') + 9;
     const data = `${victim.data.slice(0, i)}${victim.data[i] === 'x' ? 'y' : 'x'}${victim.data.slice(i + 1)}`;
     tamper(d, (db) => db.prepare('UPDATE events SET data = ? WHERE position = ?').run(data, victim.position));
@@ -187,14 +187,14 @@ describe('auditors: verify, replay, export/import', () => {
     const d = copy();
     const [a, b] = rows(d).filter((r) => r.type === 'AccessTokenIssued');
     tamper(d, (db) => {
-      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(b!.data, a!.position);
-      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(a!.data, b!.position);
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(b.data, a.position);
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(a.data, b.position);
     });
     const r = await cli(d, 'verify', '--json');
     assert.equal(r.code, 2);
     const report = JSON.parse(r.stdout);
-    assert.equal(report.firstBad.id, a!.id);
-    assert.ok(report.problems.some((p: { id: string }) => p.id === b!.id));
+    assert.equal(report.firstBad.id, a.id);
+    assert.ok(report.problems.some((p: { id: string }) => p.id === b.id));
   });
 
   it('verify catches two events whose revisions were swapped', async () => {
@@ -408,7 +408,7 @@ describe('auditors: verify, replay, export/import', () => {
     await cli(source, 'export', '--out', all);
     const text = readFileSync(all, 'utf8').split('\n');
     const n = text.findIndex((l) => l.includes('"AccessTokenIssued"'));
-    text[n] = text[n]!.replace('"orders:read"', '"orders:write"');
+    text[n] = text[n].replace('"orders:read"', '"orders:write"');
     writeFileSync(all, text.join('\n'));
     const target = dir();
     const r = await cli(target, 'import', '--in', all);

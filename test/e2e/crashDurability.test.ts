@@ -48,7 +48,7 @@ describe('crash durability of the embedded ledger', () => {
         const page = await store.readAll(after, 5000);
         if (page.length === 0) break;
         for (const e of page) present.set(e.id, hasValidHash(e));
-        after = page[page.length - 1]!.position;
+        after = page[page.length - 1].position;
       }
       const lost = allAcked.filter((id) => !present.has(id));
       assert.deepEqual(lost, [], `${lost.length} acknowledged appends lost of ${allAcked.length}`);

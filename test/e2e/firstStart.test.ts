@@ -44,7 +44,7 @@ describe('several server processes starting at once on a new DATA_DIR', () => {
       assert.deepEqual(keys.map((k) => k.alg).sort(), ['ES256', 'RS256'], 'one key per algorithm');
       assert.deepEqual(
         keys.map((k) => k.kid).sort(),
-        jwks[0]!.map((k) => k.kid).sort(),
+        jwks[0].map((k) => k.kid).sort(),
         'the same keys on every instance',
       );
     }

@@ -88,8 +88,8 @@ describe('several server processes on one embedded ledger', () => {
     const r = await measureRevocationLag({
       a: { base: a.url },
       b: { base: b.url },
-      clientAuth: svcAuth.authorization!,
-      introspectorAuth: rsAuth.authorization!,
+      clientAuth: svcAuth.authorization,
+      introspectorAuth: rsAuth.authorization,
       samples,
       strictSamples,
     });

@@ -95,10 +95,10 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
   });
 
   it('issues a token by client credentials, revokes it, and introspects active:false', async () => {
-    const server = await startTestServer({ dataDir: pgEnv.DATA_DIR!, env: pgEnv });
+    const server = await startTestServer({ dataDir: pgEnv.DATA_DIR, env: pgEnv });
     try {
-      const svc = basic('svc', clients.svc!.secret!);
-      const rs = basic('rs', clients.rs!.secret!);
+      const svc = basic('svc', clients.svc.secret!);
+      const rs = basic('rs', clients.rs.secret!);
       const issued = await postForm(server, '/token', { grant_type: 'client_credentials', scope: 'orders:read' }, svc);
       assert.equal(issued.status, 200, issued.text);
       const token = issued.body.access_token as string;
@@ -109,7 +109,7 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
         active: false,
       });
       const [row] = await db.sql<{ n: string }>(`SELECT count(*) AS n FROM events WHERE type = 'TokenRevoked'`);
-      assert.equal(Number(row!.n), 2, 'the imported revocation and this one');
+      assert.equal(Number(row.n), 2, 'the imported revocation and this one');
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       assert.ok(!metrics.includes(new URL(db.url).password), 'no password in /metrics');
     } finally {
@@ -137,7 +137,7 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
     const [row] = await db.sql<{ n: string }>(
       `SELECT count(*) AS n FROM events WHERE stream IN ('client-cli-made') OR type = 'UserRegistered'`,
     );
-    assert.equal(Number(row!.n), 3);
+    assert.equal(Number(row.n), 3);
     assert.equal((await runCli(['verify'], pgEnv)).code, 0);
   });
 
@@ -159,14 +159,14 @@ describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {
       const [before] = await db.sql<{ n: string }>('SELECT count(*) AS n FROM events');
       await store.deleteStreamsAndAppend(pruned, PRUNE_STREAM, [prunedRecord(plan, 'operator:test')]);
       const [afterwards] = await db.sql<{ n: string }>('SELECT count(*) AS n FROM events');
-      assert.equal(Number(afterwards!.n), Number(before!.n) - events + 1);
+      assert.equal(Number(afterwards.n), Number(before.n) - events + 1);
     } finally {
       await store.close();
     }
     const [left] = await db.sql<{ n: string }>('SELECT count(*) AS n FROM events WHERE stream = ANY($1::text[])', [
       pruned,
     ]);
-    assert.equal(Number(left!.n), 0);
+    assert.equal(Number(left.n), 0);
     const verified = await runCli(['verify', '--json'], pgEnv);
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.equal(JSON.parse(verified.stdout).pruned, events);

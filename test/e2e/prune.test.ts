@@ -66,7 +66,7 @@ describe('token-ledger prune', () => {
         (await postForm(server, '/token', { grant_type: 'client_credentials' }, basic('svc', svc.secret!))).body
           .access_token,
       );
-    await postForm(server, '/revoke', { token: tokens[0]! }, basic('svc', svc.secret!));
+    await postForm(server, '/revoke', { token: tokens[0] }, basic('svc', svc.secret!));
     await postForm(server, '/token', { grant_type: 'client_credentials' }, basic('keep', keep.secret!));
     await server.close();
     const env = { DATA_DIR: server.dataDir };
@@ -192,13 +192,13 @@ describe('token-ledger prune', () => {
   });
 
   it('refuses a bad --before with one line', async () => {
-    const ran = await runCli(['prune', '--before', 'yesterday'], { DATA_DIR: dirs[0]! });
+    const ran = await runCli(['prune', '--before', 'yesterday'], { DATA_DIR: dirs[0] });
     assert.notEqual(ran.code, 0);
     assert.match(ran.stderr, /--before "yesterday" is invalid/);
   });
 
   it('refuses to read a directory that holds no ledger, instead of opening a new, empty one', async () => {
-    const empty = join(dirs[0]!, 'not-a-data-dir');
+    const empty = join(dirs[0], 'not-a-data-dir');
     for (const args of [['verify'], ['replay'], ['prune', '--before', '2020-01-01T00:00:00Z']]) {
       const ran = await runCli(args, { DATA_DIR: empty });
       assert.notEqual(ran.code, 0, args.join(' '));

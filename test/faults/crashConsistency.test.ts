@@ -151,7 +151,7 @@ describe('crash consistency: SIGKILL under concurrent issuance and revocation', 
       server = await spawnServer(env, { TOKEN_LEDGER_FAILPOINT: `commit-delay:${COMMIT_HOLD_MS}` }, (line) => {
         const m = /^failpoint commit-delay: holding (.*)$/.exec(line);
         if (!m) return false;
-        const batch = JSON.parse(m[1]!) as { appends: number; ids: string[] };
+        const batch = JSON.parse(m[1]) as { appends: number; ids: string[] };
         // A group: a commit holding several clients' appends, not the first lone request of the load.
         if (ready && held === undefined && ++seen >= killAt && batch.appends >= 2) {
           server!.child.kill('SIGKILL');

@@ -214,8 +214,8 @@ describe('ledger faults on the embedded store: refuse writes with 503, keep read
     }
     // Space is back: the same server takes writes again, and the refused revocation can be retried.
     assert.equal((await issue(server, svc)).status, 200);
-    assert.equal((await revoke(server, svc, refusedRevocation!)).status, 200);
-    assert.equal((await postForm(server, '/introspect', { token: refusedRevocation! }, rs)).body.active, false);
+    assert.equal((await revoke(server, svc, refusedRevocation)).status, 200);
+    assert.equal((await postForm(server, '/introspect', { token: refusedRevocation }, rs)).body.active, false);
     await assertRetriesWriteOnce(server, retried);
     console.log(
       `full disk (SQLite max_page_count pinned at the file's size): ${fitted} issuances still fitted and were acknowledged durably, ` +
@@ -275,7 +275,7 @@ describe('EventStoreDB unreachable (through a loopback TCP proxy, nothing behind
       assert.equal(ran.code, 1, ran.stderr);
       const lines = ran.stderr.trim().split('\n');
       assert.equal(lines.length, 1, ran.stderr);
-      assert.match(lines[0]!, new RegExp(`127\\.0\\.0\\.1:${proxy.port}`));
+      assert.match(lines[0], new RegExp(`127\\.0\\.0\\.1:${proxy.port}`));
       assert.doesNotMatch(ran.stderr, /changeit/);
       assert.ok(proxy.connections > 0);
     } finally {

@@ -13,7 +13,10 @@ const SKIP = FULL ? false : 'the 5-minute soak runs only with TOKEN_LEDGER_FAULT
 const PROBE_SECONDS = 10;
 const SOAK_MINUTES = 5;
 const SAMPLE_EVERY_MS = 5_000;
-/** p99 per 10-second window; a minute's p99 is the median of its six windows, so one stall of a shared machine does not decide it. */
+/**
+ * p99 per 10-second window; a minute's p99 is the median of its six windows, so one stall of a shared machine does not
+ * decide it.
+ */
 const WINDOW_SECONDS = 10;
 const WINDOWS_PER_MINUTE = 60 / WINDOW_SECONDS;
 /**
@@ -62,7 +65,8 @@ function load(
       },
       (err, r) => {
         clearTimeout(watchdog);
-        if (err) reject(err);
+        if (err)
+          reject(err as Error); // autocannon types its callback's error as any
         else
           resolve({
             rps: r['2xx'] / r.duration,
@@ -84,7 +88,7 @@ async function memory(url: string): Promise<{ rss: number; heap: number }> {
   return { rss: metric('process_resident_memory_bytes'), heap: metric('nodejs_heap_size_used_bytes') };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 
 describe('soak: client-credentials issuance at half the measured maximum for five minutes', () => {
@@ -168,8 +172,8 @@ describe('soak: client-credentials issuance at half the measured maximum for fiv
       } catch {
         // none yet
       }
-      const first = minutes[0]!;
-      const last = minutes[minutes.length - 1]!;
+      const first = minutes[0];
+      const last = minutes[minutes.length - 1];
       const at = (from: number, to: number) => samples.filter((s) => s.t >= from && s.t < to);
       // From minute 2 on, the live-token view holds a steady rate × TTL tokens; the history index and
       // the ledger grow on disk, SQLite's page caches only up to their cap.

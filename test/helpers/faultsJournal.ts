@@ -22,7 +22,7 @@ export class Journal {
   takeRevocable(): string | undefined {
     if (this.revocable.length === 0) return undefined;
     const i = Math.floor(Math.random() * this.revocable.length);
-    const token = this.revocable[i]!;
+    const token = this.revocable[i];
     this.revocable[i] = this.revocable[this.revocable.length - 1]!;
     this.revocable.pop();
     return token;

@@ -65,7 +65,7 @@ export function fuzzParameters(defaultRuns: number): fc.Parameters<unknown> {
     interruptAfterTimeLimit: Number(process.env.TOKEN_LEDGER_FUZZ_TIME_LIMIT_MS ?? 0) || undefined,
     ...(seed !== undefined && /^-?\d+$/.test(seed) ? { seed: Number(seed) } : {}),
     ...(path ? { path } : {}),
-  } as fc.Parameters<unknown>;
+  };
 }
 
 /** Throttling of failed client authentication would answer 429 long before the fuzzer is done. */
@@ -220,8 +220,8 @@ export function errorCodesIn(res: RawResponse): string[] {
   }
   if (/text\/html/i.test(res.headers['content-type'] ?? '')) {
     // form_post (a hidden input) and web_message (inert JSON) authorization responses.
-    for (const m of res.text.matchAll(/name="error" value="([^"]*)"/g)) codes.push(m[1]!);
-    for (const m of res.text.matchAll(/"error":"([^"]*)"/g)) codes.push(m[1]!);
+    for (const m of res.text.matchAll(/name="error" value="([^"]*)"/g)) codes.push(m[1]);
+    for (const m of res.text.matchAll(/"error":"([^"]*)"/g)) codes.push(m[1]);
   }
   return codes;
 }
@@ -244,7 +244,7 @@ export function assertOAuthAnswer(res: RawResponse, what: string): void {
   const challenge = res.headers['www-authenticate'];
   if (challenge) {
     for (const m of challenge.matchAll(/error="([^"]*)"/g))
-      assert.ok(REGISTERED_OAUTH_ERRORS.has(m[1]!), `unregistered challenge: ${show()}`);
+      assert.ok(REGISTERED_OAUTH_ERRORS.has(m[1]), `unregistered challenge: ${show()}`);
   }
   if (res.status === 429) {
     // An API answer says temporarily_unavailable; the login page tells a person when to try again.

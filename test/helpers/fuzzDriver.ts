@@ -46,7 +46,7 @@ export async function fuzzEndpoint(t: FuzzTarget): Promise<string> {
       fc.nat(),
       mutations(t.withAuth ?? true),
       async (name, variant, muts) => {
-        const base = await t.bases[name]!(fx, variant);
+        const base = await t.bases[name](fx, variant);
         const ctx: MutationContext = {
           client: { id: fx.conf.id, secret: fx.conf.secret },
           other: { id: fx.post.id, secret: fx.post.secret },

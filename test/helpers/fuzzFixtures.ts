@@ -217,7 +217,7 @@ export class FuzzFixtures {
       });
       const page = await browser.get(`${this.server.url}/authorize?${q}`);
       if (!page.fields.interaction) throw new Error(`no login form: ${page.status} ${page.html.slice(0, 200)}`);
-      return { cookie: this.cookieHeader(browser), interaction: page.fields.interaction, csrf: page.fields.csrf! };
+      return { cookie: this.cookieHeader(browser), interaction: page.fields.interaction, csrf: page.fields.csrf };
     });
   }
 
@@ -236,7 +236,7 @@ export class FuzzFixtures {
       });
       const page = await browser.get(`${this.server.url}/authorize?${q}`);
       if (!page.fields.interaction) throw new Error(`no consent form: ${page.status} ${page.html.slice(0, 200)}`);
-      return { cookie: this.cookieHeader(browser), interaction: page.fields.interaction, csrf: page.fields.csrf! };
+      return { cookie: this.cookieHeader(browser), interaction: page.fields.interaction, csrf: page.fields.csrf };
     });
   }
 
@@ -246,7 +246,7 @@ export class FuzzFixtures {
       const browser = await this.sessionBrowser();
       const page = await browser.get(`${this.server.url}/logout`);
       if (!page.fields.interaction) throw new Error(`no logout form: ${page.status} ${page.html.slice(0, 200)}`);
-      return { cookie: this.cookieHeader(browser), interaction: page.fields.interaction, csrf: page.fields.csrf! };
+      return { cookie: this.cookieHeader(browser), interaction: page.fields.interaction, csrf: page.fields.csrf };
     });
   }
 

@@ -53,12 +53,15 @@ export type Mutation =
   | { op: 'dropHeader'; at: number }
   | { op: 'hugeBody' };
 
-/** An Authorization header: built from the live client credentials when it names `client`. */
+/**
+ * An Authorization header: built from the live client credentials when `id` or `secret` is `'client'` (or
+ * `'other'`, the second client's); a bearer `token` of `'pick'` takes an issued token by `pick`.
+ */
 export type AuthValue =
-  | { kind: 'basic'; id: 'client' | 'other' | Value; secret: 'client' | 'other' | Value; encode: boolean }
+  | { kind: 'basic'; id: Value; secret: Value; encode: boolean }
   | { kind: 'basicBytes'; bytes: number[] }
   | { kind: 'literal'; value: string | Buffer }
-  | { kind: 'bearer'; token: 'pick' | string; pick: number }
+  | { kind: 'bearer'; token: string; pick: number }
   | { kind: 'twice'; first: AuthValue; second: AuthValue };
 
 const JUNK_PERCENT = [
@@ -407,7 +410,7 @@ function basicHeader(id: string, secret: string, encode: boolean): string {
 function authHeader(a: AuthValue, ctx: MutationContext): Array<string | Buffer> {
   switch (a.kind) {
     case 'basic': {
-      const pick = (v: 'client' | 'other' | Value, which: 'id' | 'secret') =>
+      const pick = (v: Value, which: 'id' | 'secret') =>
         v === 'client' ? ctx.client[which] : v === 'other' ? ctx.other[which] : text(v);
       return [basicHeader(pick(a.id, 'id'), pick(a.secret, 'secret'), a.encode)];
     }
@@ -440,17 +443,17 @@ export function mutate(base: FuzzRequest, muts: Mutation[], ctx: MutationContext
       }
       case 'empty': {
         const i = idx(m.at);
-        if (i >= 0) req.params[i] = [req.params[i]![0], ''];
+        if (i >= 0) req.params[i] = [req.params[i][0], ''];
         break;
       }
       case 'repeat': {
         const i = idx(m.at);
-        if (i >= 0) req.params.push([req.params[i]![0], m.value ?? req.params[i]![1]]);
+        if (i >= 0) req.params.push([req.params[i][0], m.value ?? req.params[i][1]]);
         break;
       }
       case 'replace': {
         const i = idx(m.at);
-        if (i >= 0) req.params[i] = [req.params[i]![0], m.value];
+        if (i >= 0) req.params[i] = [req.params[i][0], m.value];
         break;
       }
       case 'add':
@@ -458,32 +461,32 @@ export function mutate(base: FuzzRequest, muts: Mutation[], ctx: MutationContext
         break;
       case 'rename': {
         const i = idx(m.at);
-        if (i >= 0) req.params[i] = [m.name, req.params[i]![1]];
+        if (i >= 0) req.params[i] = [m.name, req.params[i][1]];
         break;
       }
       case 'long': {
         const i = idx(m.at);
         if (i >= 0) {
-          const v = text(req.params[i]![1]) || 'x';
-          req.params[i] = [req.params[i]![0], v.repeat(Math.ceil(m.length / v.length)).slice(0, m.length)];
+          const v = text(req.params[i][1]) || 'x';
+          req.params[i] = [req.params[i][0], v.repeat(Math.ceil(m.length / v.length)).slice(0, m.length)];
         }
         break;
       }
       case 'flip': {
         const i = idx(m.at);
         if (i >= 0) {
-          const v = text(req.params[i]![1]);
+          const v = text(req.params[i][1]);
           if (v.length) {
             const p = m.pos % v.length;
             const c = v[p] === 'A' ? 'B' : 'A';
-            req.params[i] = [req.params[i]![0], v.slice(0, p) + c + v.slice(p + 1)];
+            req.params[i] = [req.params[i][0], v.slice(0, p) + c + v.slice(p + 1)];
           }
         }
         break;
       }
       case 'swap': {
         const i = idx(m.at);
-        if (i >= 0 && ctx.pool.length) req.params[i] = [req.params[i]![0], ctx.pool[m.pick % ctx.pool.length]!];
+        if (i >= 0 && ctx.pool.length) req.params[i] = [req.params[i][0], ctx.pool[m.pick % ctx.pool.length]];
         break;
       }
       case 'toQuery': {

@@ -74,7 +74,10 @@ export function basic(id: string, secret: string): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}` };
 }
 
-/** A new confidential client of `scope` and its first client-credentials access token (an operator's, with ledger:* scopes). */
+/**
+ * A new confidential client of `scope` and its first client-credentials access token (an operator's, with ledger:*
+ * scopes).
+ */
 export async function clientCredentialsToken(
   server: TestServer,
   scope: string,

@@ -16,8 +16,6 @@
  * Several may be given, separated by commas.
  */
 import { existsSync, writeSync } from 'node:fs';
-import type Database from 'better-sqlite3';
-import type { AppendRequest } from '../../src/ledger/sqlite/protocol.js';
 import type { WriterHooks } from '../../src/ledger/sqlite/writerHooks.js';
 
 type Failpoints = Required<WriterHooks>;

@@ -176,7 +176,7 @@ describe('authorization code with PKCE', () => {
     });
     assert.equal(tokens.scope, 'orders:read');
     assert.ok(tokens.refresh_token);
-    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'orders:read' });
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, { scope: 'orders:read' });
     assert.ok(refreshed.access_token);
   });
 

@@ -166,7 +166,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
     const page = await authorizeInBrowser(server, browser, { ...base(), client_id: clientId }, alice);
     const code = new URL(page.location!).searchParams.get('code');
     assert.ok(code, page.html.slice(0, 300));
-    return code!;
+    return code;
   }
 
   async function expectGrantError(form: Record<string, string>, error: string) {
@@ -213,7 +213,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
     const page = await authorizeInBrowser(server, new Browser(), query, alice);
     const code = new URL(page.location!).searchParams.get('code');
     assert.ok(code, page.html.slice(0, 300));
-    const { redirect_uri: _also, ...form } = redeem(code!, { client_id: other.clientId });
+    const { redirect_uri: _also, ...form } = redeem(code, { client_id: other.clientId });
     const res = await postForm(server, '/token', form);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.token_type, 'Bearer');

@@ -154,7 +154,7 @@ describe('authorization requests: OpenID Connect rules', () => {
     const before = await ledgerHead(server);
     assert.equal((await silent(bobsHint)).get('error'), 'login_required');
     const [h, p, sig] = alicesHint.split('.');
-    assert.equal((await silent(`${h}.${p}.${sig!.slice(0, -4)}AAAA`)).get('error'), 'invalid_request');
+    assert.equal((await silent(`${h}.${p}.${sig.slice(0, -4)}AAAA`)).get('error'), 'invalid_request');
     assert.equal(await ledgerHead(server), before, 'no code was issued');
   });
 });

@@ -108,7 +108,7 @@ describe('brute force: failed client authentication', () => {
       'the block that starts is recorded once',
     );
     assert.ok(!asText(recorded).includes('wrong-secret') && !asText(recorded).includes(victim.secret!));
-    assert.equal(recorded[0]!.metadata.actor, 'system');
+    assert.equal(recorded[0].metadata.actor, 'system');
 
     const right = { ...basic(victim.clientId, victim.secret!), ...ip };
     assert.equal(await expectBlocked(server, '/token', cc, right), 2);
@@ -299,7 +299,7 @@ describe('brute force: blocks are shared by instances on one ledger', () => {
     await fail(b, client.clientId, from('203.0.113.2'));
     const recorded = (await appendedSince(b, head)).filter((e) => e.type === 'ClientAuthenticationThrottled');
     assert.equal(recorded.length, 1, 'the next failure on b starts a block at once');
-    assert.equal((recorded[0]!.data as { failures: number }).failures, 4);
+    assert.equal((recorded[0].data as { failures: number }).failures, 4);
     assert.equal(
       await expectBlocked(b, '/token', cc, { ...basic(client.clientId, client.secret!), ...fresh() }),
       4,
@@ -392,7 +392,7 @@ describe('brute force: the login page', () => {
       recorded.map((e) => [e.type, (e.data as { tier: string }).tier]),
       [['LoginThrottled', 'pair']],
     );
-    const subject = (recorded[0]!.data as { subject: string }).subject;
+    const subject = (recorded[0].data as { subject: string }).subject;
     assert.match(subject, /^[A-Za-z0-9_-]{43} 127\.0\.0\.1$/, 'a keyed hash of the username, and the address');
     assert.ok(!asText(recorded).includes('alice') && !asText(recorded).includes('wrong'));
 

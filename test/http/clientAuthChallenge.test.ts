@@ -58,7 +58,7 @@ describe('WWW-Authenticate on 401 invalid_client after an Authorization header o
   for (const [path, form] of ENDPOINTS) {
     for (const [what, header] of ATTEMPTS) {
       it(`${path}: ${what} → 401 invalid_client with a Basic challenge`, async () => {
-        const authorization = header || basic(svc.clientId, 'wrong').authorization!;
+        const authorization = header || basic(svc.clientId, 'wrong').authorization;
         const res = await expectInvalidClient(path, form, { authorization });
         assert.equal(res.headers.get('www-authenticate'), CHALLENGE);
       });

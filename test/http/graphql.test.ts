@@ -57,7 +57,7 @@ describe('GraphQL management API (issue 7)', () => {
     const token = res.body.access_token as string;
     secrets.add(token);
     secrets.add(sha256(token));
-    const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
+    const jti = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).jti as string;
     return { token, jti };
   }
 
@@ -325,7 +325,7 @@ describe('GraphQL management API (issue 7)', () => {
       assert.ok(code, run.page.html?.slice(0, 300));
       const res = await postForm(server, '/token', {
         grant_type: 'authorization_code',
-        code: code!,
+        code: code,
         redirect_uri: redirectUri,
         client_id: spa.clientId,
         code_verifier: run.verifier,
@@ -342,7 +342,7 @@ describe('GraphQL management API (issue 7)', () => {
         res.body.refresh_token,
         refreshed.body.access_token,
         refreshed.body.refresh_token,
-        code!,
+        code,
       ]) {
         secrets.add(t);
         secrets.add(sha256(t));
@@ -568,7 +568,7 @@ describe('GraphQL management API (issue 7)', () => {
       const csp = res.headers.get('content-security-policy') ?? '';
       assert.match(csp, /default-src 'none'/);
       assert.match(csp, /connect-src 'self'/);
-      const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+      const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1];
       assert.ok(csp.includes(`'sha256-${createHash('sha256').update(script).digest('base64')}'`));
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     });

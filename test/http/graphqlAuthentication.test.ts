@@ -51,7 +51,7 @@ describe('GraphQL authentication: audience, and what a refused caller learns', (
   });
 
   after(async () => {
-    await Promise.all(clients.map((c) => c.dispose()));
+    await Promise.all(clients.map(async (c) => c.dispose()));
     await server.close();
     removeDir(server.dataDir);
   });

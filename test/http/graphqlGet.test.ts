@@ -68,7 +68,7 @@ describe('GraphQL over HTTP GET', () => {
     assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="token-ledger"');
     assert.match(res.headers.get('content-type') ?? '', /^application\/graphql-response\+json/);
     const body = (await res.json()) as { data?: unknown; errors: Array<{ extensions: { code: string } }> };
-    assert.equal(body.errors[0]!.extensions.code, 'UNAUTHENTICATED');
+    assert.equal(body.errors[0].extensions.code, 'UNAUTHENTICATED');
     assert.equal(body.data, undefined);
   });
 
@@ -87,7 +87,7 @@ describe('GraphQL over HTTP GET', () => {
         errors: Array<{ message: string; extensions: { code: string } }>;
       };
       assert.equal(body.data, undefined);
-      assert.equal(body.errors[0]!.extensions.code, 'BAD_REQUEST', text);
+      assert.equal(body.errors[0].extensions.code, 'BAD_REQUEST', text);
     }
     assert.equal(await ledgerHead(server), head, 'nothing was written');
   });

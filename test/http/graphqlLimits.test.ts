@@ -171,7 +171,7 @@ describe('GraphQL: the cost of a document is linear in its size, and decided aft
     const text = await deep.text();
     assert.equal(deep.status, 400, text.slice(0, 300));
     assert.equal(
-      (JSON.parse(text) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code,
+      (JSON.parse(text) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code,
       'GRAPHQL_PARSE_FAILED',
       text.slice(0, 300),
     );

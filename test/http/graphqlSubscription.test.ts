@@ -113,7 +113,7 @@ describe('GraphQL subscription ledgerEvents over graphql-ws (issue 7)', () => {
   });
 
   after(async () => {
-    await Promise.all(clients.map((c) => c.dispose()));
+    await Promise.all(clients.map(async (c) => c.dispose()));
     await server.close();
     removeDir(server.dataDir);
   });
@@ -201,7 +201,7 @@ describe('GraphQL subscription ledgerEvents over graphql-ws (issue 7)', () => {
     });
     const errors = result.errors as Array<{ extensions?: { code?: string } }>;
     assert.ok(Array.isArray(errors), JSON.stringify(result));
-    assert.equal(errors[0]!.extensions?.code, 'FORBIDDEN');
+    assert.equal(errors[0].extensions?.code, 'FORBIDDEN');
     await client.dispose();
   });
 });

@@ -86,7 +86,7 @@ describe('introspection honours Accept q-values (RFC 9110 §12.5.1, RFC 9701 §4
       method: 'POST',
       target: '/introspect',
       headers: [
-        ['Authorization', basic(rs.clientId, rs.secret!).authorization!],
+        ['Authorization', basic(rs.clientId, rs.secret!).authorization],
         ['Content-Type', 'application/x-www-form-urlencoded'],
       ],
       body: Buffer.from(`token=${encodeURIComponent(token)}`),

@@ -104,7 +104,7 @@ describe('OpenID Connect', () => {
     const recorded = (await server.runtime.store.readAll(before, 100)).filter((e) => e.type === 'IdTokenIssued');
     assert.equal(recorded.length, 1);
     assert.equal(
-      JSON.stringify(recorded[0]!.data).includes(tokens.id_token!),
+      JSON.stringify(recorded[0].data).includes(tokens.id_token!),
       false,
       'the ID token itself is not in the ledger',
     );
@@ -305,7 +305,7 @@ describe('OpenID Connect', () => {
       while (received.length < 2 && Date.now() - started < 8000) await new Promise((r) => setTimeout(r, 100));
       assert.equal(received.length, 2, 'one failed delivery, then a retry');
       const { payload, protectedHeader } = await jwtVerify(
-        received[1]!,
+        received[1],
         createRemoteJWKSet(new URL(`${server.url}/jwks`)),
         { issuer: server.url, audience: bc.clientId, typ: 'logout+jwt' },
       );
@@ -315,7 +315,7 @@ describe('OpenID Connect', () => {
       assert.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
       assert.equal(payload.nonce, undefined);
       assert.equal(
-        decodeJwt(received[0]!).jti,
+        decodeJwt(received[0]).jti,
         payload.jti,
         'the retry carries the same jti, so the client can tell a repeat',
       );

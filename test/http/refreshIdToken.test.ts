@@ -85,7 +85,7 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
     assert.ok(refreshed.id_token, 'the refresh response has an id_token');
     assert.notEqual(refreshed.id_token, first.id_token);
     const claims = refreshed.claims()!;
-    assert.equal(decodeProtectedHeader(refreshed.id_token!).alg, 'RS256');
+    assert.equal(decodeProtectedHeader(refreshed.id_token).alg, 'RS256');
     assert.equal(claims.iss, original.iss);
     assert.equal(claims.sub, original.sub);
     assert.equal(claims.sub, alice.sub);
@@ -118,7 +118,7 @@ describe('ID tokens on refresh (OIDC Core §12.2)', () => {
     assert.equal(new Set(written.map((e) => e.stream)).size, 1, 'one grant stream');
     assert.equal(new Set(written.map((e) => e.metadata.correlationId)).size, 1, 'one command');
     const claims = refreshed.claims()!;
-    const data = written[3]!.data as Record<string, unknown>;
+    const data = written[3].data as Record<string, unknown>;
     assert.equal(data.tokenHash, sha256(refreshed.id_token!));
     assert.equal(data.jti, claims.jti);
     assert.equal(data.sub, alice.sub);

@@ -57,7 +57,7 @@ describe('web message response mode: the server side', () => {
     assert.match(csp, /frame-ancestors https:\/\/app\.example(;|$)/);
     assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'/);
     assert.equal(page.headers.get('x-frame-options'), null);
-    const json = /<script type="application\/json" id="tl-response">([^<]*)<\/script>/.exec(page.html)![1]!;
+    const json = /<script type="application\/json" id="tl-response">([^<]*)<\/script>/.exec(page.html)![1];
     const data = JSON.parse(json);
     assert.equal(data.targetOrigin, 'https://app.example');
     assert.deepEqual(data.message, {
@@ -75,7 +75,7 @@ describe('web message response mode: the server side', () => {
   it('escapes a hostile state inside the page (<, >, &, U+2028, U+2029)', async () => {
     const state = '</script><img src=x onerror=alert(1)>&\u2028\u2029';
     const page = await new Browser().get(query({ prompt: 'none', state }));
-    const json = /<script type="application\/json" id="tl-response">([^<]*)<\/script>/.exec(page.html)![1]!;
+    const json = /<script type="application\/json" id="tl-response">([^<]*)<\/script>/.exec(page.html)![1];
     assert.equal(/[<>&\u2028\u2029]/.test(json), false);
     assert.equal(JSON.parse(json).message.response.state, state);
   });

@@ -99,7 +99,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     assert.equal(page.status, 303, page.html.slice(0, 300));
     const code = new URL(page.location!).searchParams.get('code');
     assert.ok(code);
-    return code!;
+    return code;
   }
   const redeem = (code: string, extra: Record<string, string> = {}) => ({
     grant_type: 'authorization_code',
@@ -482,7 +482,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       await refused(browser, '/login', { ...login.fields, csrf: 'forged', ...creds });
       await refused(browser, '/login', {
         ...login.fields,
-        csrf: login.fields.csrf!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+        csrf: login.fields.csrf.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
         ...creds,
       });
       // The attacker's own, valid form, posted from the victim's browser (a different binding cookie).
@@ -495,7 +495,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     it('CWE-352 CSRF on login: a tampered sealed interaction → error page, nothing written', async () => {
       const browser = new Browser();
       const login = await browser.get(authorizeUrl());
-      const sealed = login.fields.interaction!;
+      const sealed = login.fields.interaction;
       const flipped = `${sealed.slice(0, 20)}${sealed[20] === 'A' ? 'B' : 'A'}${sealed.slice(21)}`;
       await refused(browser, '/login', {
         ...login.fields,

@@ -28,7 +28,10 @@ import { webMessageResponse } from './support.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-/** Every way a secret could be written down: raw, percent- and form-encoded, base64, JSON-escaped, and a JWT's signature alone. */
+/**
+ * Every way a secret could be written down: raw, percent- and form-encoded, base64, JSON-escaped, and a JWT's signature
+ * alone.
+ */
 function encodedForms(secret: string): string[] {
   const forms = new Set([
     secret,
@@ -39,7 +42,7 @@ function encodedForms(secret: string): string[] {
     JSON.stringify(secret).slice(1, -1),
   ]);
   const parts = secret.split('.');
-  if (parts.length === 3 && parts[2]!.length >= 20) forms.add(parts[2]!);
+  if (parts.length === 3 && parts[2].length >= 20) forms.add(parts[2]);
   return [...forms].filter((f) => f.length >= 12);
 }
 
@@ -48,8 +51,8 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
     const secrets = new Map<string, string>();
     const keep = (label: string, value: string | null | undefined) => {
       assert.ok(value, `${label} was produced`);
-      secrets.set(`${label} #${secrets.size}`, value!);
-      return value!;
+      secrets.set(`${label} #${secrets.size}`, value);
+      return value;
     };
     const lines: string[] = [];
     const stream = new Writable({
@@ -369,7 +372,8 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       const registered = await gql(
         'mutation { registerClient(input: { clientId: "gql", scope: "orders:read" }) { clientSecret client { clientId } } }',
       );
-      // The one answer that carries a secret on purpose (shown once): kept out of the corpus, its secret checked everywhere else.
+      // The one answer that carries a secret on purpose (shown once): kept out of the corpus, its secret checked
+      // everywhere else.
       const gqlSecret = keep('GraphQL-generated client secret', registered.data.registerClient.clientSecret);
       assert.equal((await token({ grant_type: 'client_credentials' }, credentials('gql', gqlSecret))).status, 200);
       const gqlPassword = keep('GraphQL password', `pw-${randomUUID()}`);
@@ -522,7 +526,8 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
         ['GraphQL answers', answers.join('\n')],
         ...liveFiles,
       ];
-      // Every file the server and CLI left in DATA_DIR (ledger, WAL, checkpoints), except the key-encryption secret itself.
+      // Every file the server and CLI left in DATA_DIR (ledger, WAL, checkpoints), except the key-encryption secret
+      // itself.
       const ledgerFiles = readdirSync(dataDir, { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile() && e.name !== 'key-encryption.secret')
         .map((e) => join(e.parentPath ?? e.path, e.name));

@@ -172,7 +172,7 @@ describe('attack catalogue: forged and replayed JWTs', () => {
           basic(operator.clientId, operator.secret!),
         )
       ).body.access_token;
-      const kid = JSON.parse(new TextDecoder().decode(base64url.decode(real.split('.')[0]!))).kid;
+      const kid = JSON.parse(new TextDecoder().decode(base64url.decode(real.split('.')[0]))).kid;
       serverJwk = (await (await fetch(`${server.url}/jwks`)).json()).keys.find((k: JWK) => k.kid === kid);
       assert.ok(serverJwk);
     });

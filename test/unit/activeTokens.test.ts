@@ -56,7 +56,7 @@ const PREFIXES = [
 ];
 const clustered = (n: number) =>
   Buffer.concat([
-    Buffer.from(PREFIXES[n % PREFIXES.length]!),
+    Buffer.from(PREFIXES[n % PREFIXES.length]),
     createHash('sha256').update(`token-${n}`).digest().subarray(4),
   ]).toString('base64url');
 /** A token shaped like the ones the server issues: uuid jti, SHA-256 hash. */
@@ -77,14 +77,14 @@ const real = (i: number, over: Partial<ActiveToken> = {}): ActiveToken => ({
   ...over,
 });
 const on = activeTokensProjection.on;
-const issue = (v: ActiveTokensView, t: object) => on.AccessTokenIssued!(v, recorded('AccessTokenIssued', t));
+const issue = (v: ActiveTokensView, t: object) => on.AccessTokenIssued(v, recorded('AccessTokenIssued', t));
 const revoke = (v: ActiveTokensView, t: { jti: string; tokenHash: string }) =>
-  on.TokenRevoked!(
+  on.TokenRevoked(
     v,
     recorded('TokenRevoked', { jti: t.jti, tokenHash: t.tokenHash, kind: 'access_token', reason: 'r' }),
   );
 const revokeGrant = (v: ActiveTokensView, grantId: string) =>
-  on.GrantRevoked!(v, recorded('GrantRevoked', { grantId, reason: 'r' }));
+  on.GrantRevoked(v, recorded('GrantRevoked', { grantId, reason: 'r' }));
 const roundTrip = (v: ActiveTokensView) => deserialize(serialize(v)) as ActiveTokensView;
 
 describe('active-token view', () => {
@@ -131,7 +131,7 @@ describe('active-token view', () => {
       real(6, { jti: 'not-a-uuid', tokenHash: 'not a hash' }),
     ];
     for (const t of tokens) view = issue(view, t);
-    view = revoke(view, tokens[1]!);
+    view = revoke(view, tokens[1]);
     for (const [i, t] of tokens.entries()) {
       for (const now of [0, t.exp - 1, t.exp]) {
         const full = activeTokenByHash(view, t.tokenHash, now);
@@ -150,9 +150,9 @@ describe('active-token view', () => {
     let view = activeTokensProjection.initialState();
     const tokens = Array.from({ length: 9 }, (_, i) => real(i, { grantId: `g-${i % 3}` }));
     for (const t of tokens) view = issue(view, t);
-    view = revoke(view, { jti: randomUUID(), tokenHash: tokens[0]!.tokenHash });
-    assert.ok(tokenByHash(view, tokens[0]!.tokenHash), 'a TokenRevoked for another jti leaves it alone');
-    view = revoke(view, tokens[3]!);
+    view = revoke(view, { jti: randomUUID(), tokenHash: tokens[0].tokenHash });
+    assert.ok(tokenByHash(view, tokens[0].tokenHash), 'a TokenRevoked for another jti leaves it alone');
+    view = revoke(view, tokens[3]);
     view = revokeGrant(view, 'g-0');
     for (const [i, t] of tokens.entries())
       assert.equal(tokenByHash(view, t.tokenHash) !== undefined, i % 3 !== 0, `token ${i}`);
@@ -177,12 +177,13 @@ describe('active-token view', () => {
   });
 
   it('finds every other token after any two deletions in a cluster that wraps around the table', () => {
-    const hashes = Array.from({ length: 12 }, (_, n) => clustered(n % 3 === 2 ? 4 * n + 2 : 4 * n + (n % 2))); // homes 2047, 2046, 0
+    // homes 2047, 2046, 0
+    const hashes = Array.from({ length: 12 }, (_, n) => clustered(n % 3 === 2 ? 4 * n + 2 : 4 * n + (n % 2)));
     for (const [a, b] of hashes.flatMap((_, a) => hashes.map((_, b) => [a, b] as const))) {
       let view = activeTokensProjection.initialState();
       const tokens = hashes.map((h, i) => real(i, { tokenHash: h }));
       for (const t of tokens) view = issue(view, t);
-      view = revoke(revoke(view, tokens[a]!), tokens[b]!);
+      view = revoke(revoke(view, tokens[a]), tokens[b]);
       for (const [i, t] of tokens.entries())
         assert.equal(tokenByHash(view, t.tokenHash)?.jti, i === a || i === b ? undefined : t.jti, `${a}, ${b}: ${i}`);
     }

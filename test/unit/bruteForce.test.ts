@@ -192,7 +192,7 @@ describe('escalation core', () => {
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(outcomes, ['0:admitted'], 'two counted, one under way: the budget is taken');
     e.fail('k', Date.now());
-    const third = await waiting[0]!;
+    const third = await waiting[0];
     assert.ok(third.allowed);
     third.reservation.release();
     await Promise.all(waiting);
@@ -239,7 +239,7 @@ describe('throttles view', () => {
       metadata: {},
     }) as unknown as RecordedEvent;
   const reduce = (events: RecordedEvent[]) =>
-    events.reduce((s, e) => throttlesProjection.on[e.type]!(s, e), throttlesProjection.initialState());
+    events.reduce((s, e) => throttlesProjection.on[e.type](s, e), throttlesProjection.initialState());
 
   it('keeps the longest block and highest count per key, and drops blocks a day after they ended (by ledger time)', () => {
     const iso = (ms: number) => new Date(ms).toISOString();
@@ -260,7 +260,7 @@ describe('throttles view', () => {
     ]);
     assert.deepEqual(view.blocks.get('client/client/svc'), { until: T0 + 2000, failures: 4 });
     assert.deepEqual(view.blocks.get('login/ip/192.0.2.1'), { until: T0 + 900_000, failures: 101 });
-    const later = throttlesProjection.on.LoginThrottled!(
+    const later = throttlesProjection.on.LoginThrottled(
       view,
       recorded(
         'LoginThrottled',

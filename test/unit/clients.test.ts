@@ -108,7 +108,7 @@ describe('client decider', () => {
   ] as const) {
     it(`refuses ${name} (${code})`, () => {
       assert.throws(
-        () => given([]).when({ type: 'RegisterClient', clientId: 'c', metadata: m as ClientMetadata, secret }),
+        () => given([]).when({ type: 'RegisterClient', clientId: 'c', metadata: m, secret }),
         (e: ClientMetadataError) => e instanceof ClientMetadataError && e.code === code,
       );
     });

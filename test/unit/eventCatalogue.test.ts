@@ -70,10 +70,10 @@ describe('event catalogue', () => {
       assert.equal(await store.headPosition(), 0n, 'nothing was written');
       await ledger.append('keyring-x', [valid], 'no_stream', ctx);
       const [recorded] = await store.readStream('keyring-x');
-      assert.deepEqual(recorded!.data, valid.data);
-      assert.equal(recorded!.metadata.schemaVersion, 1);
-      assert.equal(recorded!.metadata.actor, 'system');
-      assert.match(recorded!.id, /^[0-9a-f-]{36}$/);
+      assert.deepEqual(recorded.data, valid.data);
+      assert.equal(recorded.metadata.schemaVersion, 1);
+      assert.equal(recorded.metadata.actor, 'system');
+      assert.match(recorded.id, /^[0-9a-f-]{36}$/);
     } finally {
       await store.close();
     }

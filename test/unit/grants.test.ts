@@ -158,7 +158,7 @@ describe('grant decider', () => {
       rotated.map((e) => e.type),
       ['RefreshTokenRotated', 'AccessTokenIssued', 'RefreshTokenIssued', 'IdTokenIssued'],
     );
-    assert.deepEqual(rotated[3]!.data, idToken);
+    assert.deepEqual(rotated[3].data, idToken);
     given(history).refused({ ...cmd, clientId: 'other' }, 'invalid_grant', /another client/);
     const reuse = given([...history, ...rotated]).when(cmd);
     assert.deepEqual(

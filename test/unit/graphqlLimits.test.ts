@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getOperationAST, parse, validate, type ASTNode, type DocumentNode } from 'graphql';
+import { getOperationAST, Kind, parse, validate, type ASTNode, type DocumentNode } from 'graphql';
 import { operationComplexity } from '../../src/graphql/complexity.js';
 import { depthLimit, MAX_DEPTH } from '../../src/graphql/limits.js';
 import { managementSchema } from '../../src/graphql/schema.js';
@@ -19,7 +19,7 @@ function instrumented(source: string): { document: DocumentNode; sets: number; r
     if (!node || typeof node !== 'object') return;
     if (Array.isArray(node)) return node.forEach(visit);
     const n = node as ASTNode & Record<string, unknown>;
-    if (n.kind === 'SelectionSet') {
+    if (n.kind === Kind.SELECTION_SET) {
       sets++;
       const selections = n.selections;
       Object.defineProperty(n, 'selections', { get: () => (reads++, selections), enumerable: true });

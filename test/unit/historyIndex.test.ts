@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { HistoryIndex, streamOf, type IndexedToken } from '../../projections/historyIndex.js';
-import { HistoryQueries, type TokenQuery } from '../../projections/historyQueries.js';
+import { HistoryQueries, type TokenQuery, type TokenStatusName } from '../../projections/historyQueries.js';
 import { TokenStatus } from '../../src/graphql/types.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
 
@@ -83,7 +83,7 @@ function modelSelect(m: Model, filter: TokenQuery, afterSeq: number, limit: numb
           : m.order;
   const after = filter.issuedAfter ? filter.issuedAfter.getTime() / 1000 : undefined;
   const before = filter.issuedBefore ? filter.issuedBefore.getTime() / 1000 : undefined;
-  const status = (t: IndexedToken) =>
+  const status = (t: IndexedToken): TokenStatusName =>
     t.revokedAt !== undefined ? TokenStatus.REVOKED : t.exp * 1000 <= nowMs ? TokenStatus.EXPIRED : TokenStatus.ACTIVE;
   const matches = (t: IndexedToken) =>
     (filter.clientId === undefined || t.clientId === filter.clientId) &&
@@ -104,7 +104,7 @@ function modelSelect(m: Model, filter: TokenQuery, afterSeq: number, limit: numb
     let hi = base.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((m.tokens.get(base[mid]!)?.seq ?? 0) <= afterSeq) lo = mid + 1;
+      if ((m.tokens.get(base[mid])?.seq ?? 0) <= afterSeq) lo = mid + 1;
       else hi = mid;
     }
     return {
@@ -217,30 +217,30 @@ const BASE_IAT = 1_800_000_000;
 
 function eventOf(op: Op, at: number): RecordedEvent {
   if (op.op === 'issue') {
-    const jti = JTIS[op.jti]!;
-    const grantId = op.grant < 0 ? null : GRANTS[op.grant]!;
+    const jti = JTIS[op.jti];
+    const grantId = op.grant < 0 ? null : GRANTS[op.grant];
     const stream = op.oddStream ? `elsewhere-${op.jti}` : grantId ? `grant-${grantId}` : `token-${jti}`;
     const data = {
       jti,
-      clientId: CLIENTS[op.client]!,
-      sub: SUBJECTS[op.sub]!,
-      scope: SCOPES[op.scope]!,
+      clientId: CLIENTS[op.client],
+      sub: SUBJECTS[op.sub],
+      scope: SCOPES[op.scope],
       iat: BASE_IAT + op.iat,
       exp: BASE_IAT + op.iat + op.life,
       grantId,
-      ...(op.kind === 'access' ? { aud: AUDS[op.aud]! } : {}),
+      ...(op.kind === 'access' ? { aud: AUDS[op.aud] } : {}),
     };
     return recorded(op.kind === 'access' ? 'AccessTokenIssued' : 'RefreshTokenIssued', stream, data, at);
   }
   if (op.op === 'revokeGrant')
     return recorded(
       'GrantRevoked',
-      `grant-${GRANTS[op.grant]!}`,
-      { grantId: GRANTS[op.grant]!, reason: REASONS[op.reason]! },
+      `grant-${GRANTS[op.grant]}`,
+      { grantId: GRANTS[op.grant], reason: REASONS[op.reason] },
       at,
     );
-  if (op.op === 'rotate') return recorded('RefreshTokenRotated', 'grant-x', { jti: JTIS[op.jti]! }, at);
-  return recorded('TokenRevoked', 'token-x', { jti: JTIS[op.jti]!, reason: REASONS[op.reason]! }, at);
+  if (op.op === 'rotate') return recorded('RefreshTokenRotated', 'grant-x', { jti: JTIS[op.jti] }, at);
+  return recorded('TokenRevoked', 'token-x', { jti: JTIS[op.jti], reason: REASONS[op.reason] }, at);
 }
 
 const FILTERS: TokenQuery[] = [
@@ -249,11 +249,11 @@ const FILTERS: TokenQuery[] = [
   { clientId: 'nobody' },
   { subject: 'alice' },
   { subject: 'c1' },
-  { grantId: GRANTS[0]! },
-  { grantId: GRANTS[5]! },
+  { grantId: GRANTS[0] },
+  { grantId: GRANTS[5] },
   { grantId: 'no-such-grant' },
   { clientId: 'c2', subject: 'bob' },
-  { grantId: GRANTS[1]!, clientId: 'c3' },
+  { grantId: GRANTS[1], clientId: 'c3' },
   { status: TokenStatus.ACTIVE },
   { clientId: 'c1', status: TokenStatus.REVOKED },
   { subject: 'bob', status: TokenStatus.EXPIRED },

@@ -15,12 +15,12 @@ describe('revocation lag lines', () => {
 
   it('name the instance that was asked (A→C is not labelled B)', () => {
     const lines = describeLag(r, 'C');
-    assert.match(lines[0]!, /active:false on C \(eventual\)/);
-    assert.match(lines[1]!, /strict introspection on C /);
+    assert.match(lines[0], /active:false on C \(eventual\)/);
+    assert.match(lines[1], /strict introspection on C /);
     assert.ok(lines.every((l) => !l.includes(' B')));
   });
 
   it('say B when there are only two instances', () => {
-    assert.match(describeLag(r)[0]!, /on B \(eventual\)/);
+    assert.match(describeLag(r)[0], /on B \(eventual\)/);
   });
 });

@@ -34,9 +34,8 @@ const issued = (jti: string, list: string, idx: number, iat: number, extra: obje
   });
 
 describe('status-list view', () => {
-  const apply = (v: StatusListsView, e: RecordedEvent) => statusListsProjection.on[e.type]!(v, e);
-  const bit = (v: StatusListsView, list: string, idx: number) =>
-    (statusListBytes(v, list)![idx >> 3]! >> (idx & 7)) & 1;
+  const apply = (v: StatusListsView, e: RecordedEvent) => statusListsProjection.on[e.type](v, e);
+  const bit = (v: StatusListsView, list: string, idx: number) => (statusListBytes(v, list)![idx >> 3] >> (idx & 7)) & 1;
 
   it('sets bits on token, grant and client revocation, covers every index, and drops expired lists', () => {
     let v = statusListsProjection.initialState();

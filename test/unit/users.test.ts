@@ -135,7 +135,7 @@ describe('user decider', () => {
     assert.equal(long.length, 64);
     assert.equal(given([]).when(register({ username: long })).length, 1);
     const [e] = given([]).when(register({ username: 'Alice.Example' }));
-    assert.equal(e!.type === 'UserRegistered' && e!.data.username, 'Alice.Example');
+    assert.equal(e.type === 'UserRegistered' && e.data.username, 'Alice.Example');
     assert.equal(normaliseUsername('Alice.Example'), 'alice.example');
     assert.equal(checkUsername('ａｌｉｃｅ'), 'alice', 'full-width letters are NFKC-normalised');
     assert.equal(normaliseUsername('ＡＬＩＣＥ'), 'alice');
@@ -193,7 +193,7 @@ describe('users view', () => {
       { type: 'UserPasswordChanged', data: { sub, passwordHash: hash } },
     ];
     events.forEach((e, i) => {
-      view = usersProjection.on[e.type]!(view, recorded(e, 1000 * (i + 1), BigInt(i + 1)));
+      view = usersProjection.on[e.type](view, recorded(e, 1000 * (i + 1), BigInt(i + 1)));
     });
     assert.equal(view.byUsername.get('alice'), sub);
     const u = view.bySub.get(sub)!;
@@ -351,7 +351,7 @@ describe('login throttle', () => {
       await t.recordFailure('alice', `203.0.113.${10 + i}`);
     }
     waits.push(await waitAllowed(t, 'alice', '203.0.113.200'));
-    assert.ok(waits[1]! > waits[0]!, `grows: ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
+    assert.ok(waits[1] > waits[0], `grows: ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
     assert.ok(Math.max(...waits) < 320, `capped at 0.2 s: ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
   });
 
@@ -411,10 +411,10 @@ describe('user commands (embedded ledger)', () => {
     assert.equal(won.length, 1);
     assert.equal(lost.length, 1);
     assert.ok(
-      lost[0]!.reason instanceof UserCommandError && lost[0]!.reason.code === 'user_exists',
-      String(lost[0]!.reason),
+      lost[0].reason instanceof UserCommandError && lost[0].reason.code === 'user_exists',
+      String(lost[0].reason),
     );
-    assert.match(lost[0]!.reason.message, /^username (alice|ALICE) is taken$/);
+    assert.match(lost[0].reason.message, /^username (alice|ALICE) is taken$/);
     const claims = await a.store.readStream(usernameStream('alice'));
     assert.equal(claims.length, 1, 'one claim');
     await assert.rejects(

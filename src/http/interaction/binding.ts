@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const BINDING_COOKIE = 'tl_bind';
 
-export interface CookieOptions {
+interface CookieOptions {
   httpOnly: true;
   sameSite: 'lax';
   secure: boolean;

@@ -61,7 +61,10 @@ export class InteractionKeys {
     return { interaction: this.seal(purpose, sealed), csrf: this.csrfToken(binding) };
   }
 
-  /** The sealed value of a posted form, if it is intact, for `purpose`, unexpired, and from the browser that was shown it. */
+  /**
+   * The sealed value of a posted form, if it is intact, for `purpose`, unexpired, and from the browser that was shown
+   * it.
+   */
   openForm<T extends object>(
     purpose: SealPurpose,
     body: unknown,

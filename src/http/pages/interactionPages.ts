@@ -11,7 +11,7 @@ interface FormContext {
   redirectTarget: string | null;
 }
 
-export type LoginError = { kind: 'wrong' } | { kind: 'throttled'; seconds: number };
+type LoginError = { kind: 'wrong' } | { kind: 'throttled'; seconds: number };
 
 /** The hidden fields every step posts back; the language goes along so the next page keeps it. */
 const hidden = (ctx: FormContext, locale: Locale) =>
@@ -55,7 +55,7 @@ export function consentPage(
   const items = ctx.scopes
     .map(
       (s) =>
-        `<li>${Object.hasOwn(t.scopes, s) ? `${esc(t.scopes[s]!)} (<code>${esc(s)}</code>)` : `<code>${esc(s)}</code>`}</li>`,
+        `<li>${Object.hasOwn(t.scopes, s) ? `${esc(t.scopes[s])} (<code>${esc(s)}</code>)` : `<code>${esc(s)}</code>`}</li>`,
     )
     .join('');
   // "Not you?" posts the same interaction to the login page: signing in as someone else continues it.

@@ -24,7 +24,7 @@ button,.button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border-radius:6
 .error{color:#a40e26;font-weight:600}ul{padding-left:1.2rem}li{margin:.3rem 0}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;font-size:.9rem;margin:1rem 0 0}dt{color:#57606a}dd{margin:0;font-family:ui-monospace,monospace;word-break:break-all}`;
 
-export const styleHash = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+const styleHash = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 export const scriptHash = (script: string) => `'sha256-${createHash('sha256').update(script).digest('base64')}'`;
 
 /**
@@ -37,7 +37,7 @@ export function formActionSource(uri: string): string {
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
 }
 
-export interface PageSecurity {
+interface PageSecurity {
   /** Origins the page's forms may post to, or be redirected to after posting, beyond this server. */
   formAction?: string[];
   /** CSP source for the one inline script a page may carry. */

@@ -108,7 +108,7 @@ export const stringsFor = (locale: Locale): Strings => CATALOGUES[locale];
 
 /** A BCP 47 tag's language ("de-CH" → "de") when there is a catalogue for it. */
 function supported(tag: string): Locale | undefined {
-  const language = tag.trim().split('-')[0]!.toLowerCase();
+  const language = tag.trim().split('-')[0].toLowerCase();
   return Object.hasOwn(CATALOGUES, language) ? (language as Locale) : undefined;
 }
 
@@ -119,7 +119,7 @@ function acceptLanguageTags(header: string): string[] {
     .map((part, index) => {
       const [tag, ...params] = part.split(';');
       const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/i.exec(p)?.[1]).find((v) => v !== undefined);
-      return { tag: tag!.trim(), q: q === undefined ? 1 : Number(q), index };
+      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q), index };
     })
     .filter((t) => t.tag !== '' && t.q > 0)
     .sort((a, b) => b.q - a.q || a.index - b.index)
@@ -148,5 +148,5 @@ export function localeOf(request: FastifyRequest): Locale {
     const locale = supported(tag);
     if (locale) return locale;
   }
-  return SUPPORTED_LOCALES[0]!;
+  return SUPPORTED_LOCALES[0];
 }

@@ -2,7 +2,10 @@ import type { FastifyCorsOptionsDelegateCallback } from '@fastify/cors';
 import type { Runtime } from '../../runtime.js';
 import { clientsProjection } from '../../../projections/clients.js';
 
-/** Endpoints any page may read: public metadata and keys, status lists, the browser module, UserInfo (bearer-authenticated). */
+/**
+ * Endpoints any page may read: public metadata and keys, status lists, the browser module, UserInfo
+ * (bearer-authenticated).
+ */
 const OPEN = [/^\/\.well-known\//, /^\/jwks$/, /^\/sdk\//, /^\/userinfo$/, /^\/status-lists(\/|$)/];
 /** Endpoints a browser app calls with its own client id: only from its registered redirect URI origins. */
 const CLIENT = [/^\/token$/, /^\/revoke$/];

@@ -86,7 +86,8 @@ export const metricsPlugin = fp<{ metrics: Metrics; runtime: Runtime }>(
       const bound = new Map<string, Map<number, { count: () => void; time: (seconds: number) => void }>>();
       return (method: string, status: number, ms: number) => {
         let byStatus = bound.get(method);
-        if (!byStatus) bound.set(method, (byStatus = new Map()));
+        if (!byStatus)
+          bound.set(method, (byStatus = new Map<number, { count: () => void; time: (seconds: number) => void }>()));
         let child = byStatus.get(status);
         if (!child) {
           const counter = requests.labels({ route, method, status });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { rememberClientAssertion } from '../../commands/tokens.js';
@@ -145,5 +144,3 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
   },
   { name: 'oauth-clients' },
 );
-
-export const requestId = () => randomUUID();

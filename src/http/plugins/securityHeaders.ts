@@ -6,7 +6,7 @@ export const HSTS = 'max-age=31536000';
 const HTML = /^text\/html/i;
 
 /** For an HTML response whose route set no policy of its own: nothing runs, nothing frames it. */
-export const FALLBACK_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+const FALLBACK_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 /**
  * Headers every response carries, whatever route or error handler produced it: `nosniff` (a JSON

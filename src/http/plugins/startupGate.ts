@@ -12,7 +12,7 @@ export const startupGatePlugin = fp<{ isReady: () => boolean }>(
   async (app, { isReady }) => {
     let open = false;
     app.addHook('onRequest', (request, reply, done) => {
-      if (open || (open = isReady()) || ALWAYS_OPEN.has(request.url.split('?')[0]!)) return done();
+      if (open || (open = isReady()) || ALWAYS_OPEN.has(request.url.split('?')[0])) return done();
       reply
         .code(503)
         .header('retry-after', '1')

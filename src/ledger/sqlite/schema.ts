@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { StoreCorruptError } from '../eventStore.js';
 
 /** Written into `meta` so that a foreign SQLite file is never mistaken for a ledger. */
-export const LEDGER_FORMAT = 'token-ledger/1';
+const LEDGER_FORMAT = 'token-ledger/1';
 
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

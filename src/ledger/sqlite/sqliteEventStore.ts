@@ -8,6 +8,7 @@ import {
   StoreUnavailableError,
   type AppendResult,
   type BatchHandler,
+  type EventMetadata,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -205,12 +206,12 @@ function writtenEvents(replies: AppendReply[], pending: Map<number, Pending>): R
     const { prevHash, hashes, recordedAt } = reply.written;
     const n = p.events.length;
     for (let i = 0; i < n; i++) {
-      const e = p.events[i]!;
-      const metadata = JSON.parse(e.metadataJson);
+      const e = p.events[i];
+      const metadata = JSON.parse(e.metadataJson) as EventMetadata;
       metadata.prevHash = i === 0 ? prevHash : hashes[i - 1];
       metadata.hash = hashes[i];
       const position = BigInt(reply.position - (n - 1 - i));
-      if (out.length > 0 && position !== out[out.length - 1]!.position + 1n) return undefined;
+      if (out.length > 0 && position !== out[out.length - 1].position + 1n) return undefined;
       out.push({
         id: e.id,
         type: e.type,
@@ -218,7 +219,7 @@ function writtenEvents(replies: AppendReply[], pending: Map<number, Pending>): R
         revision: reply.nextRevision - (n - 1 - i),
         position,
         recordedAt: new Date(recordedAt),
-        data: JSON.parse(e.dataJson),
+        data: JSON.parse(e.dataJson) as unknown,
         metadata,
       });
     }
@@ -248,7 +249,7 @@ class LiveSubscription {
       this.again = true;
       return;
     }
-    if (written && written[0]!.position === this.last + 1n) this.written = written;
+    if (written && written[0].position === this.last + 1n) this.written = written;
     this.running = true;
     this.done = this.drain().finally(() => {
       this.running = false;
@@ -266,7 +267,7 @@ class LiveSubscription {
           const page = written ?? this.store.readAllSync(this.last, PAGE);
           if (page.length === 0) break;
           await this.handler(page);
-          this.last = page[page.length - 1]!.position;
+          this.last = page[page.length - 1].position;
           // Later commits (ours or another process's) announce themselves with another pump.
           if (written) break;
         }

@@ -11,7 +11,7 @@ const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 /** A valid authorization request of the confidential or the public client, in every response mode. */
 async function authorizeParams(fx: FuzzFixtures, v: number): Promise<Array<[string, string]>> {
   const c = fx.clientOf(v % 2 ? 'pub' : 'conf');
-  const prompt = PROMPTS[Math.floor(v / 2) % PROMPTS.length]!;
+  const prompt = PROMPTS[Math.floor(v / 2) % PROMPTS.length];
   return [
     ['client_id', c.id],
     ['redirect_uri', c.redirectUri],
@@ -21,7 +21,7 @@ async function authorizeParams(fx: FuzzFixtures, v: number): Promise<Array<[stri
     ['scope', 'openid profile'],
     ['state', `s${v}`],
     ['nonce', `n${v}`],
-    ['response_mode', MODES[Math.floor(v / 8) % MODES.length]!],
+    ['response_mode', MODES[Math.floor(v / 8) % MODES.length]],
     ...(prompt ? [['prompt', prompt] as [string, string]] : []),
     ...(v % 5 === 0 ? [['max_age', '0'] as [string, string]] : []),
   ];

@@ -299,7 +299,7 @@ export function graphqlSuite(env: FuzzEnv): void {
       const grantTokens = await fx.tokens('conf');
       await fx.tokens('pub');
       await fx.ccToken();
-      const jtiOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).jti as string;
+      const jtiOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()).jti as string;
       const listed = await rawRequest(server, {
         method: 'POST',
         target: '/graphql',
@@ -345,7 +345,7 @@ export function graphqlSuite(env: FuzzEnv): void {
         `bearer  ${tokens.admin}`,
       ];
       const auth = authHeaders[d.auth % authHeaders.length];
-      const type = CONTENT_TYPES[d.contentType]!;
+      const type = CONTENT_TYPES[d.contentType];
       const headers: Array<[string, string]> = [
         ...(type ? [['content-type', type] as [string, string]] : []),
         ...(auth ? [['authorization', auth] as [string, string]] : []),
@@ -353,7 +353,7 @@ export function graphqlSuite(env: FuzzEnv): void {
       if (type.startsWith('text/plain') || type.startsWith('multipart'))
         headers.push(['apollo-require-preflight', 'true']);
       if (d.kind === 'body') {
-        const raw = BODIES[d.body]!;
+        const raw = BODIES[d.body];
         return {
           body:
             raw === 'HUGE'
@@ -364,11 +364,11 @@ export function graphqlSuite(env: FuzzEnv): void {
       }
       if (d.kind === 'structural')
         return { body: Buffer.from(JSON.stringify({ query: STRUCTURAL[d.structural] })), headers };
-      const op = OPERATIONS[d.op]!;
+      const op = OPERATIONS[d.op];
       const variables: Record<string, unknown> = { ...d.vars };
       // Mostly well-typed variables, so that resolvers run; otherwise whatever was drawn.
       Object.entries(op.vars).forEach(([name, kind], i) => {
-        const p = d.pick[i % d.pick.length]!;
+        const p = d.pick[i % d.pick.length];
         if (p % 4 === 0) return;
         if (kind === 'id') variables[name] = ids[p % ids.length];
         else if (kind === 'date') variables[name] = DATES[p % DATES.length];
@@ -380,7 +380,7 @@ export function graphqlSuite(env: FuzzEnv): void {
           variables[name] = {
             username: `fuzz-${p}`,
             password: 'a long enough password',
-            ...(typeof variables[name] === 'object' ? (variables[name] as object) : {}),
+            ...(typeof variables[name] === 'object' ? variables[name] : {}),
           };
         else if (kind === 'filter' && p % 3 === 0) variables[name] = { clientId: ids[p % ids.length] };
       });
@@ -396,7 +396,7 @@ export function graphqlSuite(env: FuzzEnv): void {
           inputObject(CLIENT_KEYS),
           inputObject(FILTER_KEYS),
           async (d, user, client, filter) => {
-            if (d.vars.i === undefined) d.vars.i = OPERATIONS[d.op]!.vars.i === 'user' ? user : client;
+            if (d.vars.i === undefined) d.vars.i = OPERATIONS[d.op].vars.i === 'user' ? user : client;
             if (d.vars.flt === undefined) d.vars.flt = filter;
             const { body, headers } = build(d);
             const what = `${headers.map(([n, v]) => `${n}: ${v.slice(0, 30)}`).join(' | ')}\n${body.toString().slice(0, 800)}`;

@@ -31,7 +31,7 @@ async function someToken(fx: FuzzFixtures, v: number): Promise<string> {
 
 const HINTS = ['access_token', 'refresh_token', 'id_token', 'junk', ''];
 const hint = (v: number): Array<[string, string]> =>
-  v % 3 === 0 ? [['token_type_hint', HINTS[v % HINTS.length]!]] : [];
+  v % 3 === 0 ? [['token_type_hint', HINTS[v % HINTS.length]]] : [];
 
 function tokenEndpointBases(path: '/introspect' | '/revoke'): Record<string, BaseRequest> {
   return {

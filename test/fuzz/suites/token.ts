@@ -93,7 +93,7 @@ const bases: Record<string, BaseRequest> = {
     post(
       '/token',
       [
-        ['grant_type', UNKNOWN_GRANTS[v % UNKNOWN_GRANTS.length]!],
+        ['grant_type', UNKNOWN_GRANTS[v % UNKNOWN_GRANTS.length]],
         ['username', fx.user.username],
         ['password', fx.user.password],
       ],

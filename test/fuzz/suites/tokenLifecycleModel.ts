@@ -64,13 +64,13 @@ function auth(c: ClientKey): { form: Record<string, string>; headers: Record<str
 /** The exp of an access token: from its claims (JWT), or from expires_in (opaque, long-lived only). */
 function expOf(token: string, expiresIn: number): number {
   if (token.split('.').length === 3)
-    return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number;
+    return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp as number;
   return Math.floor(now()) + expiresIn;
 }
 
 /** Whether the model says active, or 'either' when the check straddled the token's expiry second. */
 function expected(m: Model, t: ModelToken, from: number, to: number): boolean | 'either' {
-  if (t.grant !== null && m.grants[t.grant]!.revoked) return false;
+  if (t.grant !== null && m.grants[t.grant].revoked) return false;
   if (t.kind === 'refresh') return !t.rotated && !t.revoked;
   if (t.revoked) return false;
   // The server counts whole seconds: active while exp > floor(now).
@@ -88,8 +88,8 @@ async function introspect(token: string): Promise<boolean> {
 async function checkAll(m: Model, r: Real): Promise<void> {
   for (let i = 0; i < r.tokens.length; i++) {
     const from = now();
-    const active = await introspect(r.tokens[i]!);
-    const want = expected(m, m.tokens[i]!, from, now());
+    const active = await introspect(r.tokens[i]);
+    const want = expected(m, m.tokens[i], from, now());
     saw(
       want === 'either' ? 'introspection at the expiry second' : want ? 'introspected active' : 'introspected inactive',
     );
@@ -172,17 +172,17 @@ class Refresh implements fc.AsyncCommand<Model, Real> {
     readonly pick: number,
     readonly byOwner: boolean,
   ) {}
-  check = (m: Readonly<Model>) => refreshTokens(m as Model).length > 0;
+  check = (m: Readonly<Model>) => refreshTokens(m).length > 0;
   async run(m: Model, r: Real) {
     const list = refreshTokens(m);
-    const [token, index] = list[this.pick % list.length]!;
-    const grant = m.grants[token.grant!]!;
+    const [token, index] = list[this.pick % list.length];
+    const grant = m.grants[token.grant!];
     const caller: ClientKey = this.byOwner ? token.client : token.client === 'codeConf' ? 'codePub' : 'codeConf';
     const a = auth(caller);
     const res = await postForm(
       fx.server,
       '/token',
-      { grant_type: 'refresh_token', refresh_token: r.tokens[index]!, ...a.form },
+      { grant_type: 'refresh_token', refresh_token: r.tokens[index], ...a.form },
       a.headers,
     );
     const what = `refresh #${index} by ${caller} (${JSON.stringify(token)}, grant revoked ${grant.revoked}): ${res.status} ${res.text}`;
@@ -220,7 +220,7 @@ class ReplayCode implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => m.grants.length > 0;
   async run(m: Model, r: Real) {
     const i = this.pick % r.codes.length;
-    const { code, verifier, client } = r.codes[i]!;
+    const { code, verifier, client } = r.codes[i];
     const a = auth(client);
     const res = await postForm(
       fx.server,
@@ -238,7 +238,7 @@ class ReplayCode implements fc.AsyncCommand<Model, Real> {
     assert.equal(res.body.error, 'invalid_grant', res.text);
     saw('code replay');
     // RFC 6749 §4.1.2: what a replayed code produced is revoked.
-    m.grants[i]!.revoked = true;
+    m.grants[i].revoked = true;
   }
   toString = () => `replayCode(${this.pick})`;
 }
@@ -251,10 +251,10 @@ class Revoke implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => m.tokens.length > 0;
   async run(m: Model, r: Real) {
     const index = this.pick % m.tokens.length;
-    const token = m.tokens[index]!;
+    const token = m.tokens[index];
     const caller: ClientKey = this.byOwner ? token.client : token.client === 'ccLong' ? 'ccShort' : 'ccLong';
     const a = auth(caller);
-    const res = await postForm(fx.server, '/revoke', { token: r.tokens[index]!, ...a.form }, a.headers);
+    const res = await postForm(fx.server, '/revoke', { token: r.tokens[index], ...a.form }, a.headers);
     // RFC 7009 §2.2: 200 whether or not there was anything to revoke; §2.1: another client's token,
     // while the server still knows it, is refused (an expired one may already be forgotten: 200).
     if (this.byOwner || res.status !== 400) assert.equal(res.status, 200, res.text);
@@ -263,7 +263,7 @@ class Revoke implements fc.AsyncCommand<Model, Real> {
     if (!this.byOwner) return;
     if (token.kind === 'access') token.revoked = true;
     // §2.1: a refresh token (even one already rotated out) takes its grant with it.
-    else m.grants[token.grant!]!.revoked = true;
+    else m.grants[token.grant!].revoked = true;
   }
   toString = () => `revoke(${this.pick}, ${this.byOwner ? 'owner' : 'other client'})`;
 }
