@@ -109,7 +109,7 @@ describe('authorization queries', () => {
       familyExp: 3,
     };
     const views = viewsFrom([code, recorded('RefreshTokenIssued', rt)]);
-    assert.deepEqual(codeByHash(views, sha256('code')), { grantId, exp: 1060 });
+    assert.deepEqual(codeByHash(views, sha256('code')), { grantId, sub: alice, exp: 1060 });
     assert.equal(codeByHash(views, sha256('other')), undefined);
     assert.deepEqual(refreshTokenByHash(views, sha256('rt')), { ...rt, status: 'active' });
     views.feed([recorded('RefreshTokenRotated', { grantId, jti: rt.jti, successorJti: uuidv7() })]);
