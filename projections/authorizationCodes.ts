@@ -4,7 +4,7 @@ import { defineProjection } from './projection.js';
 import { addTo, dataOf, removeFrom } from './viewMaps.js';
 
 /** A used code stays known for a day after it expires, so a late replay still revokes what it produced. */
-export const CODE_MEMORY_SECONDS = 86_400;
+const CODE_MEMORY_SECONDS = 86_400;
 
 export interface KnownCode {
   grantId: string;

@@ -36,7 +36,7 @@ export interface BackchannelLogoutsView {
   pending: Map<string, PendingLogout>;
 }
 
-export const pendingLogoutKey = (sidHash: string, clientId: string) => `${sidHash}\0${clientId}`;
+const pendingLogoutKey = (sidHash: string, clientId: string) => `${sidHash}\0${clientId}`;
 
 function trackClient(v: BackchannelLogoutsView, e: RecordedEvent): BackchannelLogoutsView {
   const d = dataOf<{ clientId: string; metadata: { backchannel_logout_uri?: string } }>(e);

@@ -6,7 +6,7 @@ import { sessionsProjection, type Session } from '../../../projections/sessions.
 import { userBySub } from './users.js';
 import type { Views } from './views.js';
 
-export type { HeldRefreshToken, KnownCode, PendingLogout, Session };
+export type { PendingLogout };
 
 /** The grant an authorization code was issued in, while the code is remembered (a day past its expiry). */
 export const codeByHash = (views: Views, codeHash: string): KnownCode | undefined =>

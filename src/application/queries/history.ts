@@ -3,7 +3,7 @@ import { applyToTokenLife, statusOf, tokenLife, type TokenStatusValue } from '..
 import type { EventStore, RecordedEvent } from '../../ledger/eventStore.js';
 
 /** The one read a token's history needs: a stream of the ledger. */
-export type StreamReader = Pick<EventStore, 'readStream'>;
+type StreamReader = Pick<EventStore, 'readStream'>;
 
 const GRANT_WIDE = new Set(['GrantRevoked', 'RefreshTokenReuseDetected', 'AuthorizationCodeReuseDetected']);
 

@@ -7,7 +7,7 @@ import { isUserDisabled } from './users.js';
 import type { Views } from './views.js';
 
 /** The RFC 7662 §2.2 answer: `{ active: false }` or the active token's claims. */
-export type IntrospectionAnswer = Readonly<Record<string, unknown>>;
+type IntrospectionAnswer = Readonly<Record<string, unknown>>;
 
 /** A disabled client's or user's tokens stop working with them (the views drop them as well; this also covers a token minted while the disabling was being written). */
 const holderDisabled = (views: Views, clientId: string, sub: string) =>

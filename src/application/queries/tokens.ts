@@ -7,8 +7,6 @@ import {
 import { clientById } from './clients.js';
 import type { Views } from './views.js';
 
-export type { ActiveToken };
-
 /** The access token with this hash while the view holds it, expired or not (revocation answers for both). */
 export const accessTokenByHash = (views: Views, tokenHash: string): ActiveToken | undefined =>
   tokenByHash(views(activeTokensProjection), tokenHash);
