@@ -1,6 +1,15 @@
 import type { AccessTokenIssuedEvent, TokenRevokedEvent } from '../src/domain/tokens/events.js';
 import type { RecordedEvent } from '../src/ledger/eventStore.js';
 import { defineProjection } from './projection.js';
+import {
+  deleteEntry,
+  emptyTable,
+  findEntry,
+  grown,
+  insertEntry,
+  overHalfFull,
+  type HomeOf,
+} from './openAddressingTable.js';
 
 export type ActiveToken = AccessTokenIssuedEvent['data'];
 
@@ -54,7 +63,7 @@ export interface ActiveTokensView {
   grantPrev: Int32Array;
   grantNext: Int32Array;
   flags: Uint8Array;
-  /** slot + 1 by hash prefix, linear probing, at most half full; 0 is empty */
+  /** slot + 1 by hash prefix (an openAddressingTable.ts table); 0 is empty */
   table: Int32Array;
   strings: Interner<string>;
   auds: Interner<string[]>;
@@ -146,7 +155,7 @@ function emptyView(capacity: number, tableSize: number): ActiveTokensView {
     grantPrev: new Int32Array(capacity),
     grantNext: new Int32Array(capacity),
     flags: new Uint8Array(capacity),
-    table: new Int32Array(tableSize),
+    table: emptyTable(tableSize),
     strings: interner(),
     auds: interner(),
     grantIds: new Uint8Array(64 * UUID_BYTES),
@@ -154,7 +163,7 @@ function emptyView(capacity: number, tableSize: number): ActiveTokensView {
     grantTop: 0,
     grantCount: 0,
     freeGrant: 0,
-    grantTable: new Int32Array(128),
+    grantTable: emptyTable(128),
     oddGrant: new Map(),
     oddGrantId: new Map(),
     oddHash: new Map(),
@@ -222,12 +231,11 @@ function resize(v: ActiveTokensView, capacity: number, used: number): void {
   v.grantTable = own(v.grantTable);
 }
 
-/** A token's place in `table`: the first 32 bits of its hash (SHA-256 bits are uniform). */
-function homeOf(v: ActiveTokensView, slot: number): number {
-  const h = v.hashes;
-  const o = slot * HASH_BYTES;
-  return (h[o]! | (h[o + 1]! << 8) | (h[o + 2]! << 16) | (h[o + 3]! << 24)) & (v.table.length - 1);
-}
+/** The first 32 bits of a hash (SHA-256 bits are uniform): where its probe starts. */
+const prefix32 = (h: Uint8Array, o: number) => h[o]! | (h[o + 1]! << 8) | (h[o + 2]! << 16) | (h[o + 3]! << 24);
+
+/** A token's place in `table` (entry = slot + 1). */
+const tokenHome: HomeOf<ActiveTokensView> = (v, entry, mask) => prefix32(v.hashes, (entry - 1) * HASH_BYTES) & mask;
 
 /** A grant's place in `grantTable`: FNV-1a of its 16 bytes (a UUIDv7 starts with a timestamp). */
 function grantHome(bytes: Uint8Array, offset: number, mask: number): number {
@@ -236,57 +244,34 @@ function grantHome(bytes: Uint8Array, offset: number, mask: number): number {
   return h & mask;
 }
 
-/** Open addressing with linear probing over entries (index + 1; 0 is empty). */
-function probeInsert(t: Int32Array, entry: number, home: number): void {
-  const mask = t.length - 1;
-  let i = home;
-  while (t[i] !== 0) i = (i + 1) & mask;
-  t[i] = entry;
+const grantEntryHome: HomeOf<ActiveTokensView> = (v, entry, mask) =>
+  grantHome(v.grantIds, (entry - 1) * UUID_BYTES, mask);
+
+const tableInsert = (v: ActiveTokensView, slot: number) =>
+  insertEntry(v.table, slot + 1, tokenHome(v, slot + 1, v.table.length - 1));
+const tableDelete = (v: ActiveTokensView, slot: number) => deleteEntry(v.table, slot + 1, tokenHome, v);
+
+/** Whether the token at `entry` has the hash in `scratch` (all 32 bytes: a prefix collision costs a probe). */
+function sameHash(v: ActiveTokensView, entry: number): boolean {
+  const h = v.hashes;
+  const o = (entry - 1) * HASH_BYTES;
+  for (let b = 0; b < HASH_BYTES; b++) if (h[o + b] !== scratch[b]) return false;
+  return true;
 }
 
-/** Backward-shift deletion: no tombstones, so probes never grow with churn. */
-function probeDelete(t: Int32Array, entry: number, homeOfEntry: (entry: number) => number): void {
-  const mask = t.length - 1;
-  let i = homeOfEntry(entry);
-  while (t[i] !== entry) {
-    if (t[i] === 0) return;
-    i = (i + 1) & mask;
-  }
-  for (let j = (i + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
-    const home = homeOfEntry(t[j]!);
-    // Move the entry at j back to i unless its home lies cyclically in (i, j].
-    const stays = i <= j ? home > i && home <= j : home > i || home <= j;
-    if (!stays) {
-      t[i] = t[j]!;
-      i = j;
-    }
-  }
-  t[i] = 0;
+/** Whether the grant record at `entry` has the id in `scratch`'s first 16 bytes. */
+function sameGrant(v: ActiveTokensView, entry: number): boolean {
+  const ids = v.grantIds;
+  const o = (entry - 1) * UUID_BYTES;
+  for (let b = 0; b < UUID_BYTES; b++) if (ids[o + b] !== scratch[b]) return false;
+  return true;
 }
-
-const tableInsert = (v: ActiveTokensView, slot: number) => probeInsert(v.table, slot + 1, homeOf(v, slot));
-const tableDelete = (v: ActiveTokensView, slot: number) => probeDelete(v.table, slot + 1, (e) => homeOf(v, e - 1));
-
-function rebuildTable(v: ActiveTokensView, size: number): void {
-  v.table = new Int32Array(size);
-  for (let s = 0; s < v.top; s++) if (v.flags[s]! & LIVE && !(v.flags[s]! & ODD_HASH)) tableInsert(v, s);
-}
-
-const grantEntryHome = (v: ActiveTokensView) => (entry: number) =>
-  grantHome(v.grantIds, (entry - 1) * UUID_BYTES, v.grantTable.length - 1);
 
 /** The record of this grant id (canonical ids only), or -1. */
 function findGrant(v: ActiveTokensView, grantId: string): number {
   if (!CANONICAL_UUID.test(grantId)) return v.oddGrant.get(grantId) ?? -1;
-  const id = scratch.subarray(0, UUID_BYTES);
-  id.write(grantId.replaceAll('-', ''), 'hex');
-  const t = v.grantTable;
-  const mask = t.length - 1;
-  for (let i = grantHome(id, 0, mask); t[i] !== 0; i = (i + 1) & mask) {
-    const g = t[i]! - 1;
-    if (id.equals(v.grantIds.subarray(g * UUID_BYTES, (g + 1) * UUID_BYTES))) return g;
-  }
-  return -1;
+  scratch.write(grantId.replaceAll('-', ''), 0, UUID_BYTES, 'hex');
+  return findEntry(v.grantTable, grantHome(scratch, 0, v.grantTable.length - 1), sameGrant, v) - 1;
 }
 
 /** The record of this grant id, created when it has none yet. */
@@ -314,20 +299,13 @@ function grantRecord(v: ActiveTokensView, grantId: string): number {
       grantId.replaceAll('-', ''),
       'hex',
     );
-    if (++v.grantCount * 2 > v.grantTable.length) rebuildGrantTable(v, v.grantTable.length * 2);
-    else probeInsert(v.grantTable, g + 1, grantEntryHome(v)(g + 1));
+    if (overHalfFull(v.grantTable, ++v.grantCount)) v.grantTable = grown(v.grantTable, grantEntryHome, v);
+    insertEntry(v.grantTable, g + 1, grantEntryHome(v, g + 1, v.grantTable.length - 1));
   } else {
     v.oddGrant.set(grantId, g);
     v.oddGrantId.set(g, grantId);
   }
   return g;
-}
-
-function rebuildGrantTable(v: ActiveTokensView, size: number): void {
-  v.grantTable = new Int32Array(size);
-  const home = grantEntryHome(v);
-  for (let g = 0; g < v.grantTop; g++)
-    if (v.grantHead[g]! >= 0 && !v.oddGrantId.has(g)) probeInsert(v.grantTable, g + 1, home(g + 1));
 }
 
 function dropGrant(v: ActiveTokensView, g: number): void {
@@ -336,7 +314,7 @@ function dropGrant(v: ActiveTokensView, g: number): void {
     v.oddGrant.delete(odd);
     v.oddGrantId.delete(g);
   } else {
-    probeDelete(v.grantTable, g + 1, grantEntryHome(v));
+    deleteEntry(v.grantTable, g + 1, grantEntryHome, v);
     v.grantCount -= 1;
   }
   v.grantHead[g] = -1 - v.freeGrant;
@@ -356,25 +334,7 @@ function uuidAt(bytes: Uint8Array, index: number): string {
 function slotOf(v: ActiveTokensView, tokenHash: string): number {
   if (!CANONICAL_HASH.test(tokenHash)) return v.oddHashSlot.get(tokenHash) ?? -1;
   scratch.write(tokenHash, 'base64url');
-  const t = v.table;
-  const mask = t.length - 1;
-  const h = v.hashes;
-  for (
-    let i = (scratch[0]! | (scratch[1]! << 8) | (scratch[2]! << 16) | (scratch[3]! << 24)) & mask;
-    t[i] !== 0;
-    i = (i + 1) & mask
-  ) {
-    const o = (t[i]! - 1) * HASH_BYTES;
-    let same = true;
-    for (let b = 0; b < HASH_BYTES; b++) {
-      if (h[o + b] !== scratch[b]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return t[i]! - 1;
-  }
-  return -1;
+  return findEntry(v.table, prefix32(scratch, 0), sameHash, v) - 1;
 }
 
 function allocate(v: ActiveTokensView): number {
@@ -436,8 +396,8 @@ function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView 
     v.grant[slot] = 0;
   }
   v.size += 1;
-  if (v.size * 2 > v.table.length) rebuildTable(v, v.table.length * 2);
-  else if (!(flags & ODD_HASH)) tableInsert(v, slot);
+  if (overHalfFull(v.table, v.size)) v.table = grown(v.table, tokenHome, v);
+  if (!(flags & ODD_HASH)) tableInsert(v, slot);
   return v;
 }
 

@@ -2,7 +2,7 @@ import type { Projection } from './projection.js';
 import { activeTokensProjection } from './activeTokens.js';
 import { clientsProjection } from './clients.js';
 import { keysProjection } from './keys.js';
-import { authorizationProjection } from './authorization.js';
+import { authorizationProjections } from './authorization.js';
 import { usersProjection } from './users.js';
 import { statusListsProjection } from './statusLists.js';
 import { throttlesProjection } from './throttles.js';
@@ -13,7 +13,7 @@ export const allProjections: Projection<any>[] = [
   keysProjection,
   clientsProjection,
   activeTokensProjection,
-  authorizationProjection,
+  ...authorizationProjections,
   usersProjection,
   statusListsProjection,
   throttlesProjection,

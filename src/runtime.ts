@@ -15,6 +15,7 @@ import { keysProjection } from '../projections/keys.js';
 import { HistoryIndex } from '../projections/historyIndex.js';
 import { HistoryQueries } from '../projections/historyQueries.js';
 import { KeyStore } from './tokens/keyStore.js';
+import { viewsOf, type Views } from './application/queries/views.js';
 
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
 export interface Runtime {
@@ -22,6 +23,8 @@ export interface Runtime {
   store: EventStore;
   ledger: Ledger;
   runner: ProjectionRunner;
+  /** The views' current states, for the query modules (src/application/queries/): the only readers of their fields. */
+  views: Views;
   /** The operators' history of tokens, grants and sessions (on disk; fed by the runner). */
   history: HistoryQueries;
   keys: KeyStore;
@@ -89,6 +92,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       store,
       ledger,
       runner,
+      views: viewsOf(runner),
       history: new HistoryQueries(history.db),
       keys,
       keyEncryptionSecret,

@@ -8,7 +8,7 @@ import { openRuntime, type Runtime } from './runtime.js';
 import { startupErrorLine } from './startupError.js';
 import { sharedDataDirWarning } from './config/privateFiles.js';
 import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
-import { authorizationProjection, evictExpiredAuthorization } from '../projections/authorization.js';
+import { evictExpiredAuthorization } from '../projections/authorization.js';
 import { BackchannelLogoutDispatcher } from './commands/backchannelLogout.js';
 
 export interface RunningServer {
@@ -30,7 +30,7 @@ function startEviction(runtime: Runtime): NodeJS.Timeout {
   const sweep = () => {
     const now = Math.floor(Date.now() / 1000);
     evictExpired(runtime.runner.view(activeTokensProjection), now);
-    evictExpiredAuthorization(runtime.runner.view(authorizationProjection), now);
+    evictExpiredAuthorization(runtime.views, now);
   };
   sweep();
   const timer = setInterval(sweep, 10_000);

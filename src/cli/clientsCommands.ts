@@ -12,7 +12,7 @@ import type { ClientState } from '../domain/clients/state.js';
 import { ClientCommandError } from '../domain/clients/decide.js';
 import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
 import { generateClientSecret, hashClientSecret } from '../oauth/clientSecrets.js';
-import { clientsProjection } from '../../projections/clients.js';
+import { allClients, clientById } from '../application/queries/clients.js';
 import type { Runtime } from '../runtime.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';
@@ -163,7 +163,7 @@ export function clientInformation(c: ClientState, secret?: string) {
 }
 
 function mustFind(rt: Runtime, clientId: string): ClientState {
-  const c = rt.runner.view(clientsProjection).byId.get(clientId);
+  const c = clientById(rt.views, clientId);
   if (!c) throw new ClientCommandError('client_not_found', `client ${clientId} does not exist`);
   return c;
 }
@@ -223,7 +223,7 @@ export function clientsCommand(): Command {
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) =>
       withRuntime(async (rt) => {
-        const all = [...rt.runner.view(clientsProjection).byId.values()].map((c) => clientInformation(c));
+        const all = [...allClients(rt.views)].map((c) => clientInformation(c));
         print(!!opts.json, { clients: all }, () =>
           table(
             all.map((c) => ({

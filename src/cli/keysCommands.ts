@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { rotateSigningKey, SIGNING_ALGS } from '../commands/keyring.js';
 import type { Alg, KeyRecord } from '../domain/keyring/state.js';
-import { keysProjection } from '../../projections/keys.js';
+import { allSigningKeys, signingKeyByKid } from '../application/queries/keys.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';
 
@@ -41,7 +41,7 @@ export function keysCommand(): Command {
     .action((opts: { json?: boolean }) =>
       withRuntime(async (rt) => {
         const now = Date.now();
-        const list = [...rt.runner.view(keysProjection).keys.values()].map((k) => describe(k, now));
+        const list = [...allSigningKeys(rt.views)].map((k) => describe(k, now));
         print(!!opts.json, { keys: list }, () =>
           table(
             list.map((k) => ({
@@ -73,8 +73,7 @@ export function keysCommand(): Command {
           const events = await rotateSigningKey(rt, alg, now + opts.activateIn * 1000, ctx, now);
           for (const e of events) if (e.type === 'SigningKeyGenerated') generated.push(e.data.kid);
         }
-        const view = rt.runner.view(keysProjection);
-        const list = generated.map((kid) => describe(view.keys.get(kid)!, Date.now()));
+        const list = generated.map((kid) => describe(signingKeyByKid(rt.views, kid)!, Date.now()));
         print(!!opts.json, { rotated: list }, () =>
           list.map((k) => `new ${k.alg} key ${k.kid}: published now, signs from ${k.activatesAt}`).join('\n'),
         );

@@ -10,7 +10,7 @@ import {
 } from '../commands/users.js';
 import { UserCommandError } from '../domain/users/decide.js';
 import type { UserState } from '../domain/users/state.js';
-import { usersProjection } from '../../projections/users.js';
+import { allUsers } from '../application/queries/users.js';
 import type { Runtime } from '../runtime.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';
@@ -101,7 +101,7 @@ export function usersCommand(): Command {
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) =>
       withRuntime(async (rt) => {
-        const all = [...rt.runner.view(usersProjection).bySub.values()].map(userInformation);
+        const all = [...allUsers(rt.views)].map(userInformation);
         print(!!opts.json, { users: all }, () =>
           table(
             all.map((u) => ({

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { signJwt } from '../tokens/jwtStrategy.js';
-import { authorizationProjection, type PendingLogout } from '../../projections/authorization.js';
+import { dueLogouts, type PendingLogout } from '../application/queries/authorization.js';
 import { clientsProjection } from '../../projections/clients.js';
 
 const MAX_ATTEMPTS = 8;
@@ -33,9 +33,7 @@ export class BackchannelLogoutDispatcher {
 
   /** Attempts every delivery that is due now; resolves when those attempts are recorded. */
   async tick(now = Date.now()): Promise<void> {
-    const due = [...this.rt.runner.view(authorizationProjection).pendingLogouts.values()].filter(
-      (p) => p.nextAttemptAt <= now,
-    );
+    const due = dueLogouts(this.rt.views, now);
     await Promise.all(due.map((p) => this.deliver(p)));
   }
 

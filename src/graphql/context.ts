@@ -1,6 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { activeTokenByHash, activeTokensProjection } from '../../projections/activeTokens.js';
-import { clientsProjection } from '../../projections/clients.js';
+import { activeAccessToken } from '../application/queries/tokens.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import type { Runtime } from '../runtime.js';
 import { sha256 } from '../tokens/hash.js';
@@ -38,10 +37,9 @@ export function authenticate(
 ): Authentication {
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
   if (!match) return { refused: /^Bearer\s/i.test(authorization ?? '') ? 'invalid_token' : 'no_token' };
-  const token = activeTokenByHash(runtime.runner.view(activeTokensProjection), sha256(match[1]!), nowSeconds);
+  // Active: issued, not revoked, not expired, its client enabled.
+  const token = activeAccessToken(runtime.views, sha256(match[1]!), nowSeconds);
   if (!token || !token.aud.includes(runtime.config.issuer)) return { refused: 'invalid_token' };
-  const client = runtime.runner.view(clientsProjection).byId.get(token.clientId);
-  if (!client || client.disabled) return { refused: 'invalid_token' };
   return { operator: { clientId: token.clientId, scopes: new Set(token.scope.split(' ').filter(Boolean)) } };
 }
 

@@ -1,6 +1,5 @@
 import type { SecretHash } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import type { ClientsView } from '../../projections/clients.js';
 import { assertionIssuer, verifyClientAssertion } from '../tokens/clientAssertion.js';
 import type { SecretCheck } from './clientSecrets.js';
 import type { NamedClient } from './clientAuthThrottle.js';
@@ -17,7 +16,8 @@ export interface AuthenticatedClient {
 }
 
 export interface ClientAuthDeps {
-  clients: () => ClientsView;
+  /** The registered client with this id, disabled or not. */
+  clientById: (clientId: string) => ClientState | undefined;
   verifier: SecretCheck;
   /** Records the assertion's jti durably; false when it was seen before (a replay). */
   rememberAssertion: (clientId: string, jti: string, exp: number) => Promise<boolean>;
@@ -145,7 +145,7 @@ function authenticate(
     method = 'none';
     clientId = params.client_id;
   }
-  const client = clientId ? deps.clients().byId.get(clientId) : undefined;
+  const client = clientId ? deps.clientById(clientId) : undefined;
   if (clientId && !client && deps.catchUp && !caughtUp) {
     // Asked once, before the throttle counts anything; a catch-up that fails leaves the answer to the views as they
     // are.

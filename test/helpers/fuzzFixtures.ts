@@ -4,7 +4,7 @@ import { Browser } from './browser.js';
 import { authorizeWithPkce, createUser } from './flow.js';
 import { basic, postForm, registerClient } from './oauth.js';
 import type { TestServer } from './server.js';
-import { authorizationProjection } from '../../projections/authorization.js';
+import { sessionByHash } from '../../src/application/queries/authorization.js';
 import { SESSION_COOKIE } from '../../src/http/routes/authorize.js';
 import { sha256 } from '../../src/tokens/hash.js';
 
@@ -129,7 +129,7 @@ export class FuzzFixtures {
   /** A browser signed in as the user, who has consented to both code clients. */
   async sessionBrowser(): Promise<Browser> {
     const sid = this.browser?.cookies.get(SESSION_COOKIE);
-    const live = sid && this.server.runtime.runner.view(authorizationProjection).sessions.get(sha256(sid));
+    const live = sid && sessionByHash(this.server.runtime.views, sha256(sid));
     if (this.browser && live && live.exp > Date.now() / 1000 + 60) return this.browser;
     const browser = new Browser();
     // Consent is remembered: only the first sign-in shows consent pages.

@@ -12,7 +12,7 @@ import type { RecordedEvent } from '../../src/ledger/eventStore.js';
 import { rotateRefreshToken } from '../../src/commands/grants.js';
 import { GrantError } from '../../src/domain/grants/decide.js';
 import { sha256 } from '../../src/tokens/hash.js';
-import { authorizationProjection } from '../../projections/authorization.js';
+import { refreshTokenByHash } from '../../src/application/queries/authorization.js';
 import { clientsProjection } from '../../projections/clients.js';
 
 /**
@@ -313,7 +313,7 @@ describe('disabling a user or changing their password ends what they hold', () =
     const user = await createUser(server);
     const h = await signIn(user);
     const rt = server.runtime;
-    const held = rt.runner.view(authorizationProjection).refresh.get(sha256(h.refresh))!;
+    const held = refreshTokenByHash(rt.views, sha256(h.refresh))!;
     const client = rt.runner.view(clientsProjection).byId.get(rp.clientId)!;
     const ctx = { actor: 'operator:test', correlationId: randomUUID() };
     // The rotation has read the views; the revocation is written while it mints and signs.

@@ -2,14 +2,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { v7 as uuidv7 } from 'uuid';
 import { activeTokensProjection, tokenByHash, type ActiveTokensView } from '../../projections/activeTokens.js';
-import {
-  authorizationProjection,
-  evictExpiredAuthorization,
-  type AuthorizationView,
-} from '../../projections/authorization.js';
+import { evictExpiredAuthorization } from '../../projections/authorization.js';
+import { authorizationCodesProjection } from '../../projections/authorizationCodes.js';
+import { backchannelLogoutsProjection } from '../../projections/backchannelLogouts.js';
+import { refreshTokensProjection } from '../../projections/refreshTokens.js';
+import { sessionsProjection } from '../../projections/sessions.js';
 import { statusListBytes, statusListsProjection, type StatusListsView } from '../../projections/statusLists.js';
 import type { Projection } from '../../projections/projection.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import { recorded } from '../helpers/views.js';
 import { sha256 } from '../../src/tokens/hash.js';
 
 /**
@@ -19,19 +20,6 @@ import { sha256 } from '../../src/tokens/hash.js';
  */
 const alice = '01900000-0000-7000-8000-00000000a11c';
 const bob = '01900000-0000-7000-8000-000000000b0b';
-let position = 0n;
-const recorded = (type: string, data: object, at = 1_000_000): RecordedEvent =>
-  ({
-    id: uuidv7(),
-    type,
-    stream: 's',
-    revision: 0,
-    position: ++position,
-    recordedAt: new Date(at),
-    data,
-    metadata: {},
-  }) as unknown as RecordedEvent;
-
 const feed = <S>(p: Projection<S>, events: RecordedEvent[], state = p.initialState()): S =>
   events.reduce((s, e) => (p.on[e.type] ? p.on[e.type](s, e) : s), state);
 
@@ -119,31 +107,38 @@ for (const type of ['UserDisabled', 'UserSessionsRevoked']) {
     const ended = recorded(type, { sub: alice }, 2_000_000);
 
     it('then the sessions end, owing a back-channel logout to each client, and the codes and refresh tokens are gone', () => {
-      const before = feed(authorizationProjection, history);
-      assert.equal(before.sessionClients.get(a.sid)?.has('rp'), true);
-      const v: AuthorizationView = feed(authorizationProjection, [ended], before);
-      assert.equal(v.sessions.has(a.sid), false);
-      assert.equal(v.codes.has(a.code), false);
-      assert.equal(v.refresh.has(a.refresh), false);
-      const owed = v.pendingLogouts.get(`${a.sid}\0rp`);
+      const logoutsBefore = feed(backchannelLogoutsProjection, history);
+      assert.equal(logoutsBefore.sessions.get(a.sid)?.clients.has('rp'), true);
+      const sessions = feed(sessionsProjection, [...history, ended]);
+      const codes = feed(authorizationCodesProjection, [...history, ended]);
+      const refresh = feed(refreshTokensProjection, [...history, ended]);
+      const logouts = feed(backchannelLogoutsProjection, [ended], logoutsBefore);
+      assert.equal(sessions.byHash.has(a.sid), false);
+      assert.equal(codes.byHash.has(a.code), false);
+      assert.equal(refresh.byHash.has(a.refresh), false);
+      const owed = logouts.pending.get(`${a.sid}\0rp`);
       assert.deepEqual([owed?.sub, owed?.attempts, owed?.nextAttemptAt], [alice, 0, 2_000_000]);
       assert.equal(
-        v.sessionsBySub.has(alice) || v.grantsBySub.has(alice),
+        sessions.bySub.has(alice) ||
+          codes.bySub.has(alice) ||
+          refresh.grantsBySub.has(alice) ||
+          logouts.sessionsBySub.has(alice) ||
+          logouts.sessions.has(a.sid),
         false,
         'nothing of the user is indexed any more',
       );
       assert.ok(
-        v.sessions.has(b.sid) && v.codes.has(b.code) && v.refresh.has(b.refresh),
+        sessions.byHash.has(b.sid) && codes.byHash.has(b.code) && refresh.byHash.has(b.refresh),
         'another user keeps everything',
       );
-      assert.equal(v.pendingLogouts.size, 1);
+      assert.equal(logouts.pending.size, 1);
       // The SessionEnded record written after it owes nothing twice.
       const after = feed(
-        authorizationProjection,
+        backchannelLogoutsProjection,
         [recorded('SessionEnded', { sidHash: a.sid, reason: 'user disabled' })],
-        v,
+        logouts,
       );
-      assert.equal(after.pendingLogouts.size, 1);
+      assert.equal(after.pending.size, 1);
     });
 
     it("then the user's access tokens leave the active view; the other user's and a client's token stay", () => {
@@ -169,25 +164,35 @@ for (const type of ['UserDisabled', 'UserSessionsRevoked']) {
   });
 }
 
-describe('the authorization view forgets its per-user indexes with what they index', () => {
-  it('drops a session from the index when it ends or expires, and a grant once its code and refresh family are past', () => {
+describe('the authorization views forget their per-user indexes with what they index', () => {
+  it('drop a session from the indexes when it ends or expires, a code a day past its expiry, a refresh grant with its family', () => {
     const a = holdings(alice, 1);
-    let v = feed(authorizationProjection, a.events);
-    assert.deepEqual([...v.sessionsBySub.get(alice)!], [a.sid]);
-    assert.equal(
-      v.grantsBySub.get(alice)?.get(a.grantId)?.until,
-      200_000,
-      'the refresh family outlives the code and its day of memory',
-    );
-    v = feed(authorizationProjection, [recorded('SessionEnded', { sidHash: a.sid, reason: 'logout' })], v);
-    assert.equal(v.sessionsBySub.has(alice), false);
-    evictExpiredAuthorization(v, 199_999);
-    assert.ok(v.grantsBySub.has(alice));
-    evictExpiredAuthorization(v, 200_000);
-    assert.equal(v.grantsBySub.has(alice), false);
+    const all = [
+      sessionsProjection,
+      authorizationCodesProjection,
+      refreshTokensProjection,
+      backchannelLogoutsProjection,
+    ];
+    const states = new Map<string, unknown>(all.map((p) => [p.name, feed(p as Projection<unknown>, a.events)]));
+    const view = <S>(p: Projection<S>): S => states.get(p.name) as S;
+    assert.deepEqual([...view(sessionsProjection).bySub.get(alice)!], [a.sid]);
+    assert.deepEqual([...view(refreshTokensProjection).grantsBySub.get(alice)!], [a.grantId]);
+    for (const p of [sessionsProjection, backchannelLogoutsProjection] as Projection<unknown>[])
+      feed(p, [recorded('SessionEnded', { sidHash: a.sid, reason: 'logout' })], view(p));
+    assert.equal(view(sessionsProjection).bySub.has(alice), false);
+    assert.equal(view(backchannelLogoutsProjection).sessionsBySub.has(alice), false);
+    evictExpiredAuthorization(view, 1060 + 86_399);
+    assert.ok(view(authorizationCodesProjection).bySub.has(alice), 'a used code is remembered for a day');
+    evictExpiredAuthorization(view, 1060 + 86_400);
+    assert.equal(view(authorizationCodesProjection).bySub.has(alice), false);
+    evictExpiredAuthorization(view, 199_999);
+    assert.ok(view(refreshTokensProjection).grantsBySub.has(alice));
+    evictExpiredAuthorization(view, 200_000);
+    assert.equal(view(refreshTokensProjection).grantsBySub.has(alice), false, 'the refresh family is past');
     const b = holdings(bob, 2);
-    v = feed(authorizationProjection, b.events, v);
-    evictExpiredAuthorization(v, 10_000_000);
-    assert.equal(v.sessionsBySub.has(bob), false, 'an expired session leaves the index');
+    for (const p of all as Projection<unknown>[]) feed(p, b.events, view(p));
+    evictExpiredAuthorization(view, 10_000_000);
+    assert.equal(view(sessionsProjection).bySub.has(bob), false, 'an expired session leaves the index');
+    assert.equal(view(backchannelLogoutsProjection).sessionsBySub.has(bob), false);
   });
 });

@@ -1,7 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { clientsProjection } from '../../../projections/clients.js';
-import { keysProjection } from '../../../projections/keys.js';
-import { findUserBySub } from '../../commands/users.js';
+import { allClients, clientById } from '../../application/queries/clients.js';
+import { statusAt, tokenHistory } from '../../application/queries/history.js';
+import { allSigningKeys } from '../../application/queries/keys.js';
+import { userBySub } from '../../application/queries/users.js';
 import { clientStream } from '../../commands/clients.js';
 import { grantStream } from '../../commands/grants.js';
 import { userStream } from '../../commands/users.js';
@@ -36,7 +37,7 @@ import {
   TokenStatus,
   User,
 } from '../types.js';
-import { historyOf, statusAt, tokenHistory } from './reads.js';
+import { historyOf } from './reads.js';
 
 /** The most events one `events` page may read from the ledger while looking for a category. */
 const SCAN_LIMIT = 10_000;
@@ -97,7 +98,8 @@ export class QueryResolver {
   ): Promise<TokenStatus | null> {
     const t = (await historyOf(ctx.runtime)).tokenByJti(jti);
     if (!t) return null;
-    return statusAt(await tokenHistory(ctx.runtime, t), t, at);
+    const status = statusAt(await tokenHistory(ctx.runtime.store, t), t, at);
+    return status === null ? null : TokenStatus[status];
   }
 
   @Query(() => Grant, { nullable: true })
@@ -108,7 +110,7 @@ export class QueryResolver {
 
   @Query(() => Client, { nullable: true })
   client(@Arg('clientId', () => ID) clientId: string, @Ctx() ctx: GraphQLContext): Client | null {
-    const c = ctx.runtime.runner.view(clientsProjection).byId.get(clientId);
+    const c = clientById(ctx.runtime.views, clientId);
     return c ? toClient(c) : null;
   }
 
@@ -118,7 +120,7 @@ export class QueryResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GraphQLContext,
   ): ClientConnection {
-    const all = [...ctx.runtime.runner.view(clientsProjection).byId.values()];
+    const all = [...allClients(ctx.runtime.views)];
     const start = seqCursor(after) + 1;
     const n = pageSize(first);
     const edges = all.slice(start, start + n).map((c, i) => ({ cursor: encodeCursor(start + i), node: toClient(c) }));
@@ -127,14 +129,14 @@ export class QueryResolver {
 
   @Query(() => User, { nullable: true })
   user(@Arg('sub', () => ID) sub: string, @Ctx() ctx: GraphQLContext): User | null {
-    const u = findUserBySub(ctx.runtime, sub);
+    const u = userBySub(ctx.runtime.views, sub);
     return u ? toUser(u) : null;
   }
 
   @Query(() => [SigningKey], { description: 'Every signing key ever generated: public halves only' })
   signingKeys(@Ctx() ctx: GraphQLContext): SigningKey[] {
     const now = Date.now();
-    return [...ctx.runtime.runner.view(keysProjection).keys.values()].map((k) => toSigningKey(k, now));
+    return [...allSigningKeys(ctx.runtime.views)].map((k) => toSigningKey(k, now));
   }
 
   @Query(() => LedgerEventConnection, {
@@ -199,7 +201,7 @@ export class QueryResolver {
 export class TokenFieldsResolver {
   @FieldResolver(() => [LedgerEvent], { description: 'Every event of this token, oldest first' })
   async history(@Root() token: TokenNode, @Ctx() ctx: GraphQLContext): Promise<LedgerEvent[]> {
-    return (await tokenHistory(ctx.runtime, token)).map(toLedgerEvent);
+    return (await tokenHistory(ctx.runtime.store, token)).map(toLedgerEvent);
   }
 
   @FieldResolver(() => Grant, { nullable: true })
@@ -213,7 +215,7 @@ export class TokenFieldsResolver {
 export class GrantFieldsResolver {
   @FieldResolver(() => Client, { nullable: true })
   client(@Root() grant: Grant, @Ctx() ctx: GraphQLContext): Client | null {
-    const c = ctx.runtime.runner.view(clientsProjection).byId.get(grant.clientId);
+    const c = clientById(ctx.runtime.views, grant.clientId);
     return c ? toClient(c) : null;
   }
 

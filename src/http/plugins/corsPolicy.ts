@@ -1,6 +1,6 @@
 import type { FastifyCorsOptionsDelegateCallback } from '@fastify/cors';
 import type { Runtime } from '../../runtime.js';
-import { clientsProjection } from '../../../projections/clients.js';
+import { allClients } from '../../application/queries/clients.js';
 
 /**
  * Endpoints any page may read: public metadata and keys, status lists, the browser module, UserInfo
@@ -13,7 +13,7 @@ const CLIENT = [/^\/token$/, /^\/revoke$/];
 /** Origins of the redirect URIs of public clients: where a browser app can legitimately run. */
 function publicClientOrigins(runtime: Runtime): Set<string> {
   const origins = new Set<string>();
-  for (const c of runtime.runner.view(clientsProjection).byId.values()) {
+  for (const c of allClients(runtime.views)) {
     if (c.disabled || c.metadata.token_endpoint_auth_method !== 'none') continue;
     for (const uri of c.metadata.redirect_uris) {
       if (/^https?:\/\//.test(uri)) origins.add(new URL(uri).origin);

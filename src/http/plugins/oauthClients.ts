@@ -15,7 +15,8 @@ import { invalidRequest } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
 import type { CommandContext } from '../../ledger/ledger.js';
 import type { Runtime } from '../../runtime.js';
-import { clientsProjection, type ClientsView } from '../../../projections/clients.js';
+import { clientById } from '../../application/queries/clients.js';
+import type { ClientState } from '../../domain/clients/state.js';
 import type { NamedClient } from '../../oauth/clientAuthThrottle.js';
 import { isFormEncoded } from '../formBody.js';
 
@@ -81,8 +82,8 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
     return [issuer, `${issuer}/token`, this.endpoint];
   }
 
-  clients(): ClientsView {
-    return this.shared.runtime.runner.view(clientsProjection);
+  clientById(clientId: string): ClientState | undefined {
+    return clientById(this.shared.runtime.views, clientId);
   }
 
   catchUp(): Promise<void> {

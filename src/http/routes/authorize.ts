@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endSession, grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
-import { authenticateUser, findUserBySub } from '../../commands/users.js';
+import { authenticateUser } from '../../commands/users.js';
 import {
   parseAuthorizationRequest,
   type AuthorizationRequest,
@@ -11,8 +11,9 @@ import { ledgerBlocks } from '../../commands/throttle.js';
 import { sha256 } from '../../tokens/hash.js';
 import { verifyIdTokenHint } from '../../tokens/idToken.js';
 import type { Runtime } from '../../runtime.js';
-import { authorizationProjection, consentKey } from '../../../projections/authorization.js';
-import { clientsProjection } from '../../../projections/clients.js';
+import { consentCovers, liveSession } from '../../application/queries/authorization.js';
+import { clientById, isKnownClient } from '../../application/queries/clients.js';
+import { userBySub } from '../../application/queries/users.js';
 import { InteractionKeys, type SealPurpose } from '../interaction/sealing.js';
 import { BINDING_COOKIE, browserBinding, cookieOptions as cookieOptionsFor } from '../interaction/binding.js';
 import { errorPage } from '../pages/layout.js';
@@ -55,16 +56,13 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     { blocks: ledgerBlocks(runtime, app.log), secret: runtime.keyEncryptionSecret },
   );
   const cookieOptions = cookieOptionsFor(issuer);
-  const clients = () => runtime.runner.view(clientsProjection).byId;
-  const authz = () => runtime.runner.view(authorizationProjection);
+  const views = runtime.views;
 
   function currentSession(request: FastifyRequest) {
     const sid = request.cookies[SESSION_COOKIE];
     if (!sid) return undefined;
-    const session = authz().sessions.get(sha256(sid));
-    if (!session || session.exp <= nowSeconds()) return undefined;
-    const user = findUserBySub(runtime, session.sub);
-    return user && !user.disabled ? { ...session, sid } : undefined;
+    const session = liveSession(views, sha256(sid), nowSeconds());
+    return session ? { ...session, sid } : undefined;
   }
 
   /** The hidden fields of the login or consent form (each opens only at its own endpoint), and what the page shows of the client. */
@@ -78,7 +76,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const { req } = interaction;
     return {
       ...sealed,
-      client: clientDisplay(req.clientId, clients().get(req.clientId)?.metadata),
+      client: clientDisplay(req.clientId, clientById(views, req.clientId)?.metadata),
       redirectTarget: req.responseMode === 'query' ? req.redirectUri : null,
     };
   }
@@ -86,7 +84,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   /** Login, then consent, then the code: each step skipped when already satisfied. */
   async function proceed(request: FastifyRequest, reply: FastifyReply, state: Interaction) {
     const { req } = state;
-    const client = clients().get(req.clientId);
+    const client = clientById(views, req.clientId);
     if (!client || client.disabled)
       return errorPage(reply, 400, 'The application that sent you here is no longer registered.');
     const target = targetOf(req);
@@ -103,9 +101,8 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         });
       return loginPage(reply, { ...formContext(reply, request, state, 'login'), username: req.loginHint ?? undefined });
     }
-    const consented = authz().consents.get(consentKey(session!.sub, client.clientId));
     const requested = req.scope.split(' ').filter(Boolean);
-    const covered = consented !== undefined && requested.every((s) => consented.has(s));
+    const covered = consentCovers(views, session!.sub, client.clientId, requested);
     if (!state.consented && (!covered || req.prompt.includes('consent'))) {
       if (req.prompt.includes('none'))
         return sendAuthorizationResponse(reply, target, issuer, {
@@ -115,7 +112,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       return consentPage(reply, {
         ...formContext(reply, request, state, 'consent'),
         scopes: requested,
-        account: findUserBySub(runtime, session!.sub)?.username,
+        account: userBySub(views, session!.sub)?.username,
       });
     }
     const code = await issueAuthorizationCode(
@@ -146,9 +143,9 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     }
     const raw = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
     // A client registered a moment ago by another process may not be in this one's views yet.
-    if (typeof raw?.client_id === 'string' && !clients().has(raw.client_id))
+    if (typeof raw?.client_id === 'string' && !isKnownClient(views, raw.client_id))
       await runtime.runner.catchUp().catch(() => undefined);
-    const parsed = parseAuthorizationRequest(raw ?? {}, (id) => clients().get(id));
+    const parsed = parseAuthorizationRequest(raw ?? {}, (id) => clientById(views, id));
     if (parsed.kind === 'page') return errorPage(reply, 400, parsed.message);
     if (parsed.kind === 'error') {
       return sendAuthorizationResponse(reply, parsed.target, issuer, authorizationErrorParams(parsed.error));

@@ -5,7 +5,7 @@ import { grantHandlers } from '../../oauth/grants/index.js';
 import { RESPONSE_MODES } from '../../oauth/authorizationRequest.js';
 import { ASSERTION_ALGS } from '../../tokens/clientAssertion.js';
 import { scopeTokens } from '../../domain/clients/metadataRules.js';
-import { clientsProjection } from '../../../projections/clients.js';
+import { allClients } from '../../application/queries/clients.js';
 import { SUPPORTED_LOCALES } from '../pages/strings.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
@@ -38,7 +38,7 @@ const CLAIMS = [
 export function serverMetadata(runtime: Runtime): Record<string, unknown> {
   const { issuer } = runtime.config;
   const scopes = new Set<string>(OIDC_SCOPES);
-  for (const c of runtime.runner.view(clientsProjection).byId.values()) {
+  for (const c of allClients(runtime.views)) {
     if (c.disabled) continue;
     // ledger:admin and ledger:audit are the operators' scopes for the management API: not advertised.
     for (const s of scopeTokens(c.metadata.scope)) if (!s.startsWith(OPERATOR_SCOPE_PREFIX)) scopes.add(s);

@@ -1,14 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { activeTokensProjection, introspectedTokenByHash } from '../../../projections/activeTokens.js';
-import { clientsProjection } from '../../../projections/clients.js';
-import { authorizationProjection } from '../../../projections/authorization.js';
-import { usersProjection } from '../../../projections/users.js';
+import { introspect } from '../../application/queries/introspection.js';
 import { invalidClient, invalidRequest } from '../../oauth/errors.js';
 import { singleValued, type Params } from '../../oauth/params.js';
 import type { AuthenticatedClient } from '../../oauth/clientAuth.js';
 import { prefersSignedIntrospection } from '../../oauth/introspectionAccept.js';
 import { sha256 } from '../../tokens/hash.js';
-import { mayIntrospect } from '../../domain/clients/metadataRules.js';
 import { signJwt } from '../../tokens/jwtStrategy.js';
 import { NoSigningKeyError } from '../../commands/tokens.js';
 import type { Runtime } from '../../runtime.js';
@@ -39,9 +35,7 @@ function wantsStrict(request: FastifyRequest, configured: 'strict' | 'eventual')
 }
 
 /**
- * RFC 7662. A token is active only if its hash is in the active-token view: the ledger recorded it
- * (so we issued it, whatever its signature claims), it was not revoked, and it has not expired.
- * No signature check is needed to say yes, and none could turn an unknown hash into a yes.
+ * RFC 7662; what "active" means is the query's (src/application/queries/introspection.ts).
  *
  * The usual request (a known client, its known secret, eventual consistency, a JSON answer) is
  * answered synchronously: no promise, no microtask. Resource servers call this endpoint at their
@@ -51,64 +45,9 @@ function wantsStrict(request: FastifyRequest, configured: 'strict' | 'eventual')
 export async function introspectRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const endpoint = `${runtime.config.issuer}/introspect`;
   const { issuer } = runtime.config;
-  const clients = () => runtime.runner.view(clientsProjection);
-  // A disabled client's or user's tokens stop working with them (the views drop them as well; this
-  // also covers a token minted while the disabling was being written).
-  const holderDisabled = (clientId: string, sub: string) =>
-    clients().byId.get(clientId)?.disabled === true ||
-    runtime.runner.view(usersProjection).bySub.get(sub)?.disabled === true;
-
-  /**
-   * The RFC 7662 answer from this instance's views as they are now, for `caller`. A client whose
-   * introspection_access is own_and_audience learns of its own tokens and those addressed to it
-   * (aud names one of its introspection_audiences) only: any other token is `active: false` (§2.2
-   * lets the server answer so when the caller may not know more).
-   */
-  function lookUp(token: string, now: number, caller: AuthenticatedClient['client']): Record<string, unknown> {
-    const hash = sha256(token);
-    const found = introspectedTokenByHash(runtime.runner.view(activeTokensProjection), hash, now);
-    // A disabled client's or user's tokens stop working with them.
-    if (
-      found &&
-      !holderDisabled(found.clientId, found.sub) &&
-      mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)
-    ) {
-      return {
-        active: true,
-        scope: found.scope,
-        client_id: found.clientId,
-        sub: found.sub,
-        aud: found.aud.length === 1 ? found.aud[0] : found.aud,
-        iss: issuer,
-        exp: found.exp,
-        iat: found.iat,
-        jti: found.jti,
-        token_type: 'Bearer',
-      };
-    }
-    const refresh = runtime.runner.view(authorizationProjection).refresh.get(hash);
-    const live =
-      refresh &&
-      refresh.status === 'active' &&
-      refresh.exp > now &&
-      refresh.familyExp > now &&
-      !holderDisabled(refresh.clientId, refresh.sub);
-    // A refresh token is for its client alone: it has no audience.
-    if (live && mayIntrospect(caller.metadata, caller.clientId, refresh.clientId, NO_AUDIENCE)) {
-      return {
-        active: true,
-        scope: refresh.scope,
-        client_id: refresh.clientId,
-        sub: refresh.sub,
-        iss: issuer,
-        exp: Math.min(refresh.exp, refresh.familyExp),
-        iat: refresh.iat,
-        jti: refresh.jti,
-        token_type: 'refresh_token',
-      };
-    }
-    return INACTIVE;
-  }
+  /** The RFC 7662 answer from this instance's views as they are now, for `caller` (the rule: introspect()). */
+  const lookUp = (token: string, now: number, caller: AuthenticatedClient['client']) =>
+    introspect(runtime.views, sha256(token), now, caller, issuer);
 
   /** After client authentication: the answer, or a promise of it when it has to wait (strict, signed). */
   function answer(request: FastifyRequest, reply: FastifyReply, params: Params, client: AuthenticatedClient): unknown {
@@ -175,6 +114,4 @@ export async function introspectRoutes(app: FastifyInstance, { runtime }: { runt
   );
 }
 
-const INACTIVE = Object.freeze({ active: false });
 const NO_LISTS: readonly string[] = [];
-const NO_AUDIENCE: readonly string[] = [];

@@ -3,8 +3,8 @@ import { endSession } from '../../commands/grants.js';
 import { sha256 } from '../../tokens/hash.js';
 import { verifyIdTokenHint } from '../../tokens/idToken.js';
 import type { Runtime } from '../../runtime.js';
-import { authorizationProjection } from '../../../projections/authorization.js';
-import { clientsProjection } from '../../../projections/clients.js';
+import { sessionByHash } from '../../application/queries/authorization.js';
+import { clientById } from '../../application/queries/clients.js';
 import { InteractionKeys } from '../interaction/sealing.js';
 import { browserBinding, cookieOptions } from '../interaction/binding.js';
 import { errorPage } from '../pages/layout.js';
@@ -30,7 +30,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
 
   async function finish(request: FastifyRequest, reply: FastifyReply, req: LogoutRequest) {
     const sid = request.cookies[SESSION_COOKIE];
-    if (sid && runtime.runner.view(authorizationProjection).sessions.has(sha256(sid))) {
+    if (sid && sessionByHash(runtime.views, sha256(sid))) {
       await endSession(runtime, sid, 'RP-initiated logout', { actor: 'user', correlationId: request.id });
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
@@ -55,7 +55,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     if (str('client_id') && hintClient && str('client_id') !== hintClient)
       return errorPage(reply, 400, 'client_id does not match the id_token_hint.');
     const redirect = str('post_logout_redirect_uri') ?? null;
-    const client = clientId ? runtime.runner.view(clientsProjection).byId.get(clientId) : undefined;
+    const client = clientId ? clientById(runtime.views, clientId) : undefined;
     if (redirect) {
       // Exact match against the client's registered list, like redirect_uri.
       if (!client || !(client.metadata.post_logout_redirect_uris ?? []).includes(redirect)) {
@@ -64,7 +64,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     }
     const req: LogoutRequest = { redirect, state: str('state') ?? null };
     const sid = request.cookies[SESSION_COOKIE];
-    const session = sid ? runtime.runner.view(authorizationProjection).sessions.get(sha256(sid)) : undefined;
+    const session = sid ? sessionByHash(runtime.views, sha256(sid)) : undefined;
     // A valid hint for this very session proves the request came from the RP the user used: no question.
     // (The ID tokens of a session name it by `sid`; one of an earlier session of the same user does not count.)
     const hintOfSession =

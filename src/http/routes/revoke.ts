@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { activeTokensProjection, tokenByHash } from '../../../projections/activeTokens.js';
+import { accessTokenByHash } from '../../application/queries/tokens.js';
 import { revokeToken } from '../../commands/tokens.js';
 import { revokeGrantToken } from '../../commands/grants.js';
-import { authorizationProjection } from '../../../projections/authorization.js';
+import { refreshTokenByHash } from '../../application/queries/authorization.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import { singleValued } from '../../oauth/params.js';
 import { sha256 } from '../../tokens/hash.js';
@@ -31,8 +31,8 @@ export async function revokeRoutes(app: FastifyInstance, { runtime }: { runtime:
     const clientId = client.client.clientId;
     const ctx = app.oauth.context(request, client);
     const reason = 'revoked by the client (RFC 7009)';
-    const access = tokenByHash(runtime.runner.view(activeTokensProjection), hash);
-    const refresh = access ? undefined : runtime.runner.view(authorizationProjection).refresh.get(hash);
+    const access = accessTokenByHash(runtime.views, hash);
+    const refresh = access ? undefined : refreshTokenByHash(runtime.views, hash);
     const owner = access?.clientId ?? refresh?.clientId;
     if (owner !== undefined && owner !== clientId)
       throw invalidRequest('the client is not authorized to revoke the presented token');

@@ -1,7 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
-import { statusListBytes, statusListsProjection } from '../../../projections/statusLists.js';
+import { statusListContent, statusListIds } from '../../application/queries/statusLists.js';
 import { NoSigningKeyError } from '../../commands/tokens.js';
 import { signJwt } from '../../tokens/jwtStrategy.js';
 import { STATUS_LIST_ID, statusListUri } from '../../tokens/statusList.js';
@@ -19,17 +19,16 @@ export const STATUS_LIST_TTL_SECONDS = 60;
  */
 export async function statusListRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const { issuer } = runtime.config;
-  const view = () => runtime.runner.view(statusListsProjection);
   const signed = new SignedStatusListCache(STATUS_LIST_TTL_SECONDS);
 
   app.get('/status-lists', async (_req, reply) => {
     reply.header('cache-control', `public, max-age=${STATUS_LIST_TTL_SECONDS}`);
-    return { status_lists: [...view().lists.keys()].sort().map((id) => statusListUri(issuer, id)) };
+    return { status_lists: statusListIds(runtime.views).map((id) => statusListUri(issuer, id)) };
   });
 
   app.get<{ Params: { id: string } }>('/status-lists/:id', async (request, reply) => {
     const { id } = request.params;
-    const bytes = STATUS_LIST_ID.test(id) ? statusListBytes(view(), id) : undefined;
+    const bytes = STATUS_LIST_ID.test(id) ? statusListContent(runtime.views, id) : undefined;
     if (!bytes) {
       signed.forget(id);
       return reply

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findUserBySub } from '../../commands/users.js';
+import { userBySub } from '../../application/queries/users.js';
 import { sha256 } from '../../tokens/hash.js';
 import type { Runtime } from '../../runtime.js';
-import { activeTokenByHash, activeTokensProjection } from '../../../projections/activeTokens.js';
-import { clientsProjection } from '../../../projections/clients.js';
+import { activeAccessToken } from '../../application/queries/tokens.js';
 import { isFormEncoded } from '../formBody.js';
 
 const claimsSchema = {
@@ -51,20 +50,14 @@ export async function userinfoRoutes(app: FastifyInstance, { runtime }: { runtim
       return challenge(reply, 400, 'invalid_request', 'a token in the body must be application/x-www-form-urlencoded');
     const token = bearer ?? form;
     if (!token) return challenge(reply, 401);
-    const found = activeTokenByHash(
-      runtime.runner.view(activeTokensProjection),
-      sha256(token),
-      Math.floor(Date.now() / 1000),
-    );
-    const client = found && runtime.runner.view(clientsProjection).byId.get(found.clientId);
-    if (!found || !client || client.disabled)
-      return challenge(reply, 401, 'invalid_token', 'the access token is not active');
+    const found = activeAccessToken(runtime.views, sha256(token), Math.floor(Date.now() / 1000));
+    if (!found) return challenge(reply, 401, 'invalid_token', 'the access token is not active');
     // A client's own token (client credentials) has the client as subject, whatever its id looks like.
     if (!found.grantId) return challenge(reply, 401, 'invalid_token', 'the access token was not issued for a user');
     // RFC 8707 / RFC 9068 §4: a token restricted to other resources is not for this one.
     if (!found.aud.includes(runtime.config.issuer))
       return challenge(reply, 401, 'invalid_token', 'the access token is for another resource');
-    const user = findUserBySub(runtime, found.sub);
+    const user = userBySub(runtime.views, found.sub);
     if (!user || user.disabled) return challenge(reply, 401, 'invalid_token', 'the access token is not active');
     const scopes = found.scope.split(' ');
     if (!scopes.includes('openid'))

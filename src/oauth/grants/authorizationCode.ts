@@ -1,7 +1,7 @@
 import { readGrant, redeemAuthorizationCode } from '../../commands/grants.js';
 import { GrantError } from '../../domain/grants/decide.js';
 import { sha256 } from '../../tokens/hash.js';
-import { authorizationProjection } from '../../../projections/authorization.js';
+import { codeByHash } from '../../application/queries/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';
 import { resourceIndicators } from '../scope.js';
 import type { GrantHandler, TokenResponse } from './grant.js';
@@ -27,7 +27,7 @@ export const authorizationCodeGrant: GrantHandler = {
         'code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-] (RFC 7636 section 4.1)',
       );
     }
-    const known = runtime.runner.view(authorizationProjection).codes.get(sha256(params.code));
+    const known = codeByHash(runtime.views, sha256(params.code));
     if (!known) throw new OAuthError(400, 'invalid_grant', 'the code is invalid');
     const grant = await readGrant(runtime, known.grantId);
     if (!grant.code) throw new OAuthError(400, 'invalid_grant', 'the code is invalid');

@@ -1,6 +1,6 @@
 import { rotateRefreshToken } from '../../commands/grants.js';
 import { sha256 } from '../../tokens/hash.js';
-import { authorizationProjection } from '../../../projections/authorization.js';
+import { refreshTokenByHash } from '../../application/queries/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';
 import { resourceIndicators } from '../scope.js';
 import { toOAuthError } from './authorizationCode.js';
@@ -16,7 +16,7 @@ export const refreshTokenGrant: GrantHandler = {
   multiValued: ['resource'],
   async handle({ runtime, client, params, lists, ctx }) {
     if (!params.refresh_token) throw invalidRequest('refresh_token is missing');
-    const held = runtime.runner.view(authorizationProjection).refresh.get(sha256(params.refresh_token));
+    const held = refreshTokenByHash(runtime.views, sha256(params.refresh_token));
     if (!held) throw new OAuthError(400, 'invalid_grant', 'the refresh token is invalid');
     const resource = resourceIndicators(lists.resource);
     try {
