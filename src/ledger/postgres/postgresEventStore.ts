@@ -56,6 +56,7 @@ export class PostgresEventStore implements EventStore {
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('ledger is closed'));
     if (events.length === 0) return Promise.reject(new TypeError('append needs at least one event'));
+    if (stream.includes('\0')) return Promise.reject(new TypeError('stream name holds a NUL character'));
     if (new Set(events.map((e) => e.id)).size !== events.length)
       return Promise.reject(new TypeError('append got the same event id twice'));
     return new Promise<AppendResult>((resolve, reject) => {
