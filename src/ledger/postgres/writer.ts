@@ -20,7 +20,9 @@ import {
   type AppendResult,
   type ExpectedRevision,
   type NewEvent,
+  type RecordedEvent,
 } from '../eventStore.js';
+import { fromStored } from '../storedEvent.js';
 import { hashEvent } from '../integrity.js';
 import { translateError } from './errors.js';
 import { literal, textArray } from './literals.js';
@@ -143,6 +145,24 @@ function decide(req: WriteRequest, state: BatchState): AppendResult {
   return { nextRevision: revision, position: state.head };
 }
 
+/** The rows as a reader would get them back (rows.ts), for this instance's subscribers. */
+function recordedEvents(r: BatchState['rows'], recordedAt: Date): RecordedEvent[] {
+  return r.id.map((id, i) =>
+    fromStored({
+      position: BigInt(r.position[i]!),
+      id,
+      stream: r.stream[i]!,
+      revision: r.revision[i]!,
+      type: r.type[i]!,
+      dataJson: r.data[i]!,
+      metadataJson: r.metadata[i]!,
+      prevHash: r.prevHash[i]!,
+      hash: r.hash[i]!,
+      recordedAt,
+    }),
+  );
+}
+
 export class PostgresWriter {
   private queue: WriteRequest[] = [];
   private inFlight = false;
@@ -153,8 +173,11 @@ export class PostgresWriter {
   constructor(
     private readonly pool: pg.Pool,
     private readonly target: string,
-    /** After each commit: the new head (subscribers read on), and the batch's size and time. */
-    private readonly onCommit: (head: bigint, stats: BatchStats) => void,
+    /**
+     * After each commit: the new head, the batch's size and time, and the events it wrote (empty
+     * when it wrote none), numbered from the position after `head` minus their count.
+     */
+    private readonly onCommit: (head: bigint, stats: BatchStats, committed: RecordedEvent[]) => void,
   ) {}
 
   submit(req: WriteRequest): void {
@@ -201,9 +224,10 @@ export class PostgresWriter {
     let client: pg.PoolClient | undefined;
     let outcomes: (AppendResult | Error)[];
     let head: bigint;
+    let committed: RecordedEvent[];
     try {
       client = survivingErrors(await this.pool.connect());
-      ({ outcomes, head } = await this.transaction(client, batch, deleted));
+      ({ outcomes, head, committed } = await this.transaction(client, batch, deleted));
     } catch (err) {
       // Nothing of the batch is known to be committed; a caller's retry with the same ids is idempotent.
       client?.release(err as Error);
@@ -220,7 +244,7 @@ export class PostgresWriter {
     } finally {
       client?.release();
     }
-    this.onCommit(head, { size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    this.onCommit(head, { size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 }, committed);
     batch.forEach((req, i) => {
       const outcome = outcomes[i]!;
       if (outcome instanceof Error) req.reject(outcome);
@@ -238,7 +262,7 @@ export class PostgresWriter {
     client: pg.PoolClient,
     batch: WriteRequest[],
     deleted: string[],
-  ): Promise<{ outcomes: (AppendResult | Error)[]; head: bigint }> {
+  ): Promise<{ outcomes: (AppendResult | Error)[]; head: bigint; committed: RecordedEvent[] }> {
     const streams = textArray([...new Set(batch.map((r) => r.stream))]);
     const ids = textArray(batch.flatMap((r) => r.events.map((e) => e.id)));
     const read = (await client.query(
@@ -268,8 +292,9 @@ export class PostgresWriter {
         }
       });
       const r = state.rows;
+      const recordedAt = new Date();
       if (r.id.length > 0) {
-        const now = literal(new Date().toISOString());
+        const now = literal(recordedAt.toISOString());
         const values = r.id.map(
           (id, i) =>
             `(${r.position[i]!},${literal(id)},${literal(r.stream[i]!)},${r.revision[i]!},${literal(r.type[i]!)},` +
@@ -284,7 +309,7 @@ export class PostgresWriter {
         await client.query('COMMIT');
       }
       committed = true;
-      return { outcomes, head: state.head };
+      return { outcomes, head: state.head, committed: recordedEvents(r, recordedAt) };
     } finally {
       if (!committed) await client.query('ROLLBACK').catch(() => undefined);
     }
