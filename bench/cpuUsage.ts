@@ -10,7 +10,7 @@ import pg from 'pg';
 const TICKS_PER_SECOND = 100;
 
 /** utime + stime of a process in µs, or undefined when it cannot be read (gone, not Linux). */
-export function processCpuMicros(pid: number): number | undefined {
+function processCpuMicros(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
@@ -22,7 +22,7 @@ export function processCpuMicros(pid: number): number | undefined {
 }
 
 /** This process's CPU (user + system) in µs. */
-export function ownCpuMicros(): number {
+function ownCpuMicros(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
 }
@@ -32,7 +32,7 @@ export function ownCpuMicros(): number {
  * other people's): sampled by pid before and after; a backend born in between counts from zero,
  * one that ended in between is lost (the pools keep their connections for the length of a row).
  */
-export class PostgresCpu {
+class PostgresCpu {
   private constructor(private readonly client: pg.Client) {}
 
   static async open(url: string): Promise<PostgresCpu> {
