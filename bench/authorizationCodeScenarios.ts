@@ -28,6 +28,7 @@ import {
 } from './oauthScenarios.js';
 import { runLoad } from './httpLoad.js';
 import { fromLoad, fromUnits, type Cell } from './table.js';
+import { measureCpu, type CpuPerOp } from './cpuUsage.js';
 
 const CLIENT_ID = 'bench-spa';
 const REDIRECT_URI = 'https://app.example/cb';
@@ -481,11 +482,14 @@ async function measureSide(side: Side, ep: Endpoints, cookie: string, quick: boo
   return out;
 }
 
-/** Sets up our server: the user and the public client through the CLI, then the process. */
-async function startOursForCode(dataDir: string): Promise<{ child?: ChildProcess; side: Side; failed?: string }> {
+/** Sets up our server (on the ledger `ledgerEnv` names): the user and the public client through the CLI, then the process. */
+async function startOursForCode(
+  dataDir: string,
+  ledgerEnv: NodeJS.ProcessEnv = {},
+): Promise<{ child?: ChildProcess; side: Side; failed?: string }> {
   const [port] = await freePorts(1);
   const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
-  const env = ourEnv(port!, dataDir);
+  const env = { ...ourEnv(port!, dataDir), ...ledgerEnv };
   const setup: Array<[string, string[]]> = [
     ['users create', ['users', 'create', '--username', USERNAME, '--password', PASSWORD, '--json']],
     [
@@ -521,6 +525,58 @@ async function startOursForCode(dataDir: string): Promise<{ child?: ChildProcess
   }
   const child = await launchOurs(env, side);
   return { child, side, failed: side.unavailable };
+}
+
+/**
+ * Code round trips alone on our server over the ledger `ledgerEnv` names (the PostgreSQL rows set
+ * DATABASE_URL), warmed up, then at each worker count, with the server's CPU per round trip (and its
+ * PostgreSQL backends' when `postgresUrl` is given).
+ */
+export async function measureCodeRoundTrips(
+  ledgerEnv: NodeJS.ProcessEnv,
+  workerCounts: readonly number[],
+  seconds: number,
+  postgresUrl?: string,
+): Promise<Array<{ connections: number; result: Cell; cpu?: CpuPerOp }>> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-code-pg-'));
+  const released = cleanUpOnInterrupt(dataDir);
+  let child: ChildProcess | undefined;
+  try {
+    const started = await startOursForCode(dataDir, ledgerEnv);
+    child = started.child;
+    const failed = (why: string) => workerCounts.map((connections) => ({ connections, result: why }));
+    if (started.failed) return failed(started.failed);
+    const ep = await endpointsOf(started.side.base);
+    if ('failed' in ep) return failed(ep.failed);
+    const cookie = await establishSession(started.side.base, ep);
+    if (typeof cookie !== 'string') return failed(cookie.failed);
+    const run = async (workers: number, s: number) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: workers });
+      try {
+        return await drive(workers, s, async () => {
+          await roundTrip(agent, started.side.base, ep, cookie);
+          return true;
+        });
+      } finally {
+        agent.destroy();
+      }
+    };
+    await run(10, 1);
+    const rows: Array<{ connections: number; result: Cell; cpu?: CpuPerOp }> = [];
+    for (const connections of workerCounts) {
+      const { result, cpu } = await measureCpu(
+        () => run(connections, seconds),
+        (r) => r.units,
+        { nodePid: child?.pid, postgresUrl },
+      );
+      rows.push({ connections, result: started.side.unavailable ?? fromUnits(result), cpu });
+    }
+    return rows;
+  } finally {
+    released();
+    await stopChild(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 /**

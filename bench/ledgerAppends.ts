@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { join } from 'node:path';
 import { openSqliteEventStore } from '../src/ledger/sqlite/sqliteEventStore.js';
 import type { EventStore } from '../src/ledger/eventStore.js';
+import { measureCpu, type CpuPerOp } from './cpuUsage.js';
 
 export const benchMetadata = { actor: 'bench', correlationId: uuidv7(), causationId: null, schemaVersion: 1 };
 
@@ -43,31 +44,54 @@ export class BatchCounter {
   }
 }
 
-/** Durable appends per second with `writers` concurrent callers, each awaiting its own append; closes `store`. */
-export async function measureStoreAppends(store: EventStore, batches: BatchCounter, writers: number, seconds: number) {
+/**
+ * Durable appends per second with `writers` concurrent callers, each awaiting its own append; closes
+ * `store`. CPU per append: this process (callers and store alike), and the PostgreSQL backends of
+ * `postgresUrl`'s database when given (sampled before the store closes its pool).
+ */
+export async function measureStoreAppends(
+  store: EventStore,
+  batches: BatchCounter,
+  writers: number,
+  seconds: number,
+  postgresUrl?: string,
+) {
   let count = 0;
   const latencies: number[] = [];
-  const end = performance.now() + seconds * 1000;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: writers }, async () => {
-      while (performance.now() < end) {
-        const e = issuanceEvent();
-        const t = performance.now();
-        await store.append(`token-${e.id}`, [e], 'no_stream');
-        latencies.push(performance.now() - t);
-        count += 1;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  await store.close();
+  const end = started + seconds * 1000;
+  let cpu: CpuPerOp;
+  let finished = started;
+  try {
+    ({ cpu } = await measureCpu(
+      async () => {
+        await Promise.all(
+          Array.from({ length: writers }, async () => {
+            while (performance.now() < end) {
+              const e = issuanceEvent();
+              const t = performance.now();
+              await store.append(`token-${e.id}`, [e], 'no_stream');
+              latencies.push(performance.now() - t);
+              count += 1;
+            }
+          }),
+        );
+        finished = performance.now();
+      },
+      () => count,
+      { postgresUrl },
+    ));
+  } finally {
+    await store.close();
+  }
+  const elapsed = (finished - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
     perSecond: count / elapsed,
     p50: latencies[Math.floor(latencies.length * 0.5)]!,
     p99: latencies[Math.floor(latencies.length * 0.99)]!,
     avgBatch: batches.appends / batches.batches,
+    cpu,
   };
 }
 

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { BatchCounter, measureAppends, measureStoreAppends } from './ledgerAppends.js';
 import { describeLag } from './revocationLag.js';
+import { describeCpu, measureCpu, type CpuPerOp } from './cpuUsage.js';
+import { measureCodeRoundTrips } from './authorizationCodeScenarios.js';
 import { openPostgresEventStore } from '../src/ledger/postgres/postgresEventStore.js';
 import { createTestDatabase, type TestDatabase } from '../test/postgres/database.js';
 import {
@@ -23,11 +25,10 @@ import {
   startOurs,
   stopChild,
   TokenPool,
-  type Measured,
 } from './oauthScenarios.js';
 import { runLoad } from './httpLoad.js';
 import { measureMultiInstance, type MultiInstanceResult } from './multiInstance.js';
-import { cells, fmt, fromLoad, printTable } from './table.js';
+import { cells, fmt, fromLoad, printTable, type Cell } from './table.js';
 
 export const benchDatabaseUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
 
@@ -46,7 +47,22 @@ export interface HttpRow {
   scenario: string;
   ledger: Ledger;
   connections: number;
-  result: Measured;
+  result: Cell;
+  /** CPU per successful request: the server process, and its PostgreSQL backends on PostgreSQL. */
+  cpu?: CpuPerOp;
+}
+
+/** A row of the appends table: appends/s, latency, appends per commit, CPU per append. */
+export function appendRow(
+  ledger: Ledger,
+  writers: number,
+  r: Awaited<ReturnType<typeof measureStoreAppends>>,
+): [string, string, string] {
+  return [
+    `durable appends/s, ${ledger}, ${writers} writer${writers > 1 ? 's' : ''}`,
+    fmt(r.perSecond),
+    `p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, ${fmt(r.avgBatch, 1)} appends per commit; ${describeCpu(r.cpu)}`,
+  ];
 }
 
 /** Durable appends/s on PostgreSQL, one fresh database per writer count. */
@@ -56,23 +72,23 @@ export async function postgresAppendRows(admin: string, seconds: number): Promis
     const r = await withDatabase(admin, async (db) => {
       const batches = new BatchCounter();
       const store = await openPostgresEventStore(db.settings(), { onBatch: (s) => batches.add(s.size) });
-      return measureStoreAppends(store, batches, writers, seconds);
+      return measureStoreAppends(store, batches, writers, seconds, db.url);
     });
-    rows.push([
-      `durable appends/s, PostgreSQL, ${writers} writer${writers > 1 ? 's' : ''}`,
-      fmt(r.perSecond),
-      `p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, ${fmt(r.avgBatch, 1)} appends per commit`,
-    ]);
+    rows.push(appendRow('PostgreSQL', writers, r));
   }
   return rows;
 }
 
-/** One server on `ledgerEnv` (empty: the embedded store): issuance (ES256 JWT, opaque), introspection, revocation. */
+/**
+ * One server on `ledgerEnv` (empty: the embedded store): issuance (ES256 JWT, opaque), introspection,
+ * revocation; CPU per request in the server and, given `postgresUrl`, in its PostgreSQL backends.
+ */
 async function httpRowsOn(
   ledger: Ledger,
   ledgerEnv: NodeJS.ProcessEnv,
   connections: readonly number[],
   seconds: number,
+  postgresUrl?: string,
 ): Promise<HttpRow[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-pg-http-'));
   const released = cleanUpOnInterrupt(dataDir);
@@ -91,15 +107,16 @@ async function httpRowsOn(
       if (typeof target !== 'string')
         await runLoad({ ...target, ...extra, method: 'POST', connections: 10, seconds: 1 });
       for (const c of connections) {
-        rows.push({
-          scenario,
-          ledger,
-          connections: c,
-          result:
-            typeof target === 'string'
-              ? target
-              : await runLoad({ ...target, ...extra, method: 'POST', connections: c, seconds }),
-        });
+        if (typeof target === 'string') {
+          rows.push({ scenario, ledger, connections: c, result: target });
+          continue;
+        }
+        const { result, cpu } = await measureCpu(
+          () => runLoad({ ...target, ...extra, method: 'POST', connections: c, seconds }),
+          (r) => r.responses - r.non2xx,
+          { nodePid: child?.pid, postgresUrl },
+        );
+        rows.push({ scenario, ledger, connections: c, result: fromLoad(result), cpu });
       }
     };
     const jwt = () => issuance(ours.side, 'bench-client', { resource: RESOURCE }, 'ES256');
@@ -141,7 +158,21 @@ async function httpRowsOn(
   }
 }
 
-/** The HTTP rows on the embedded store, then on a fresh PostgreSQL database. */
+const CODE_ROUND_TRIP = 'code round trip: authorize (session) → redirect → token (PKCE)';
+
+/** Code round trips on one server over `ledgerEnv` (its own server: a user, a public client, a session). */
+async function codeRowsOn(
+  ledger: Ledger,
+  ledgerEnv: NodeJS.ProcessEnv,
+  connections: readonly number[],
+  seconds: number,
+  postgresUrl?: string,
+): Promise<HttpRow[]> {
+  const measured = await measureCodeRoundTrips(ledgerEnv, connections, seconds, postgresUrl);
+  return measured.map((m) => ({ scenario: CODE_ROUND_TRIP, ledger, ...m }));
+}
+
+/** The HTTP rows on the embedded store, then on a fresh PostgreSQL database (one for the code flow's server). */
 export async function postgresHttpRows(
   admin: string,
   connections: readonly number[],
@@ -149,9 +180,20 @@ export async function postgresHttpRows(
 ): Promise<HttpRow[]> {
   const embedded = await httpRowsOn('embedded', {}, connections, seconds);
   const postgres = await withDatabase(admin, (db) =>
-    httpRowsOn('PostgreSQL', { DATABASE_URL: db.url }, connections, seconds),
+    httpRowsOn('PostgreSQL', { DATABASE_URL: db.url }, connections, seconds, db.url),
   );
-  return [...embedded, ...postgres];
+  const embeddedCode = await codeRowsOn('embedded', {}, connections, seconds);
+  const postgresCode = await withDatabase(admin, (db) =>
+    codeRowsOn('PostgreSQL', { DATABASE_URL: db.url }, connections, seconds, db.url),
+  );
+  return [...embedded, ...postgres, ...embeddedCode, ...postgresCode];
+}
+
+const totalCpu = (cpu: CpuPerOp | undefined) => (cpu?.node === undefined ? undefined : cpu.node + (cpu.postgres ?? 0));
+
+function cpuCell(cpu: CpuPerOp | undefined): string {
+  if (cpu?.node === undefined) return 'n/a';
+  return cpu.postgres === undefined ? fmt(cpu.node) : `${fmt(cpu.node)} + ${fmt(cpu.postgres)}`;
 }
 
 /** Revocation lag across three instances on one PostgreSQL database (A revokes; B and C are asked). */
@@ -169,14 +211,8 @@ export async function runPostgresRows(admin: string, quick: boolean, seconds: nu
   const dir = mkdtempSync(join(tmpdir(), 'tl-bench-pg-'));
   const rows: Array<[string, string, string]> = [];
   try {
-    for (const writers of [1, 32]) {
-      const r = await measureAppends(dir, writers, seconds);
-      rows.push([
-        `durable appends/s, embedded, ${writers} writer${writers > 1 ? 's' : ''}`,
-        fmt(r.perSecond),
-        `p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, ${fmt(r.avgBatch, 1)} appends per commit`,
-      ]);
-    }
+    for (const writers of [1, 32])
+      rows.push(appendRow('embedded', writers, await measureAppends(dir, writers, seconds)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -195,25 +231,33 @@ export async function runPostgresRows(admin: string, quick: boolean, seconds: nu
       'p50',
       'p99',
       'errors',
+      'CPU µs/req',
       'PostgreSQL req/s',
       'p50',
       'p99',
       'errors',
-      'PostgreSQL ÷ embedded',
+      'CPU µs/req (node + PostgreSQL)',
+      'PostgreSQL ÷ embedded (req/s)',
+      'embedded ÷ PostgreSQL (CPU)',
     ],
     scenarios.map((key) => {
       const [scenario, c] = key.split('\u0000') as [string, string];
       const of = (ledger: Ledger) =>
-        fromLoad(
-          http.find((r) => r.scenario === scenario && String(r.connections) === c && r.ledger === ledger)!.result,
-        );
+        http.find((r) => r.scenario === scenario && String(r.connections) === c && r.ledger === ledger)!;
       const [e, p] = [of('embedded'), of('PostgreSQL')];
       const share =
-        typeof e === 'string' || typeof p === 'string' || e.rps === 0 ? '—' : `${fmt((100 * p.rps) / e.rps)} %`;
-      return [scenario, c, ...cells(e), ...cells(p), share];
+        typeof e.result === 'string' || typeof p.result === 'string' || e.result.rps === 0
+          ? '—'
+          : `${fmt((100 * p.result.rps) / e.result.rps)} %`;
+      const cpuShare =
+        totalCpu(e.cpu) && totalCpu(p.cpu) ? `${fmt((100 * totalCpu(e.cpu)!) / totalCpu(p.cpu)!)} %` : '—';
+      return [scenario, c, ...cells(e.result), cpuCell(e.cpu), ...cells(p.result), cpuCell(p.cpu), share, cpuShare];
     }),
   );
-  console.log(`${seconds} s per row after 1 s of warm-up; one server at a time, embedded first.`);
+  console.log(
+    `${seconds} s per row after 1 s of warm-up; one server at a time, embedded first. CPU µs/req: the server process ` +
+      `(/proc utime+stime) and the PostgreSQL backends of its database, per successful request (code flow: per round trip).`,
+  );
 
   const lag = await postgresLag(admin, quick);
   console.log('\nthree instances on one PostgreSQL ledger (separate processes, each its own DATA_DIR):');

@@ -17,7 +17,7 @@ import { measureMultiInstance } from './multiInstance.js';
 import { describeLag } from './revocationLag.js';
 import { cells, fmt, fromLoad, printTable, ratio, type TableRow } from './table.js';
 import { runScaling } from './scaling.js';
-import { benchDatabaseUrl, runPostgresRows } from './postgresRows.js';
+import { appendRow, benchDatabaseUrl, runPostgresRows } from './postgresRows.js';
 
 const quick = process.argv.includes('--quick');
 // `-- --postgres-only`: only the PostgreSQL rows (needs BENCH_DATABASE_URL or TEST_DATABASE_URL).
@@ -41,14 +41,7 @@ if (postgresOnly) {
   process.exit(0);
 }
 try {
-  for (const writers of [1, 32]) {
-    const r = await measureAppends(dir, writers, seconds);
-    rows.push([
-      `durable appends/s, embedded, ${writers} writer${writers > 1 ? 's' : ''}`,
-      fmt(r.perSecond),
-      `p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, ${fmt(r.avgBatch, 1)} appends per commit`,
-    ]);
-  }
+  for (const writers of [1, 32]) rows.push(appendRow('embedded', writers, await measureAppends(dir, writers, seconds)));
   const cold = await measureColdStart(dir, coldEvents);
   rows.push([
     `cold start to /readyz, ${fmt(cold.events)} events, rebuilding views`,

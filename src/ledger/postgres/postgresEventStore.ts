@@ -47,15 +47,17 @@ export class PostgresEventStore implements EventStore {
     readonly target: string,
     private readonly options: PostgresStoreOptions,
   ) {
-    this.writer = new PostgresWriter(pool, target, (_head, stats) => {
+    this.writer = new PostgresWriter(pool, target, (_head, stats, committed) => {
       options.onBatch?.(stats);
-      this.pumpAll();
+      // This instance's own commit: handed over as written rather than read back, when it is exactly what a subscriber reads next.
+      for (const sub of this.subscribers) sub.offer(committed);
     });
   }
 
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('ledger is closed'));
     if (events.length === 0) return Promise.reject(new TypeError('append needs at least one event'));
+    if (stream.includes('\0')) return Promise.reject(new TypeError('stream name holds a NUL character'));
     if (new Set(events.map((e) => e.id)).size !== events.length)
       return Promise.reject(new TypeError('append got the same event id twice'));
     return new Promise<AppendResult>((resolve, reject) => {
@@ -99,7 +101,7 @@ export class PostgresEventStore implements EventStore {
     if (this.closed) throw new StoreUnavailableError('ledger is closed');
     // The LISTEN connection is opened for the first subscriber: CLI commands that only read need none.
     this.listener ??= new HeadListener(this.clientConfig, () => this.pumpAll(), this.options.log);
-    const sub = new PostgresSubscription(after, handler, options, (from) => this.readAll(from, PAGE));
+    const sub = new PostgresSubscription(after, handler, options, (from) => this.readAll(from, PAGE), PAGE);
     this.subscribers.add(sub);
     sub.pump();
     return {

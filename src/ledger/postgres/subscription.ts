@@ -14,12 +14,15 @@ export class PostgresSubscription {
   private failures = 0;
   private retry?: NodeJS.Timeout;
   private done: Promise<void> = Promise.resolve();
+  private offered: RecordedEvent[] = [];
 
   constructor(
     private last: bigint,
     private readonly handler: BatchHandler,
     private readonly options: SubscribeOptions,
     private readonly read: (after: bigint) => Promise<RecordedEvent[]>,
+    /** The most a read returns: an offered page is never larger. */
+    private readonly pageSize: number,
   ) {}
 
   pump(): void {
@@ -34,6 +37,26 @@ export class PostgresSubscription {
     });
   }
 
+  /**
+   * This instance's own commit, as written: kept while it continues what is kept already (at most a
+   * page), and delivered instead of a read when it comes right after what this subscription has
+   * delivered. Anything else (another instance's events first, a slow handler) is read as before.
+   */
+  offer(committed: RecordedEvent[]): void {
+    const kept = this.offered[this.offered.length - 1];
+    const continues = kept === undefined || committed[0]?.position === kept.position + 1n;
+    this.offered =
+      continues && this.offered.length + committed.length <= this.pageSize ? [...this.offered, ...committed] : [];
+    this.pump();
+  }
+
+  /** The offered events right after the last delivered one, if any (those already delivered are dropped). */
+  private takeOffered(): RecordedEvent[] | undefined {
+    const fresh = this.offered.filter((e) => e.position > this.last);
+    this.offered = [];
+    return fresh[0]?.position === this.last + 1n ? fresh : undefined;
+  }
+
   behind(head: bigint): boolean {
     return !this.stopped && this.last < head;
   }
@@ -45,7 +68,7 @@ export class PostgresSubscription {
         if (this.stopped) return;
         let page: RecordedEvent[];
         try {
-          page = await this.read(this.last);
+          page = this.takeOffered() ?? (await this.read(this.last));
         } catch (err) {
           if (!(err instanceof StoreUnavailableError)) return this.fail(err);
           // The next notification, local commit or head query pumps sooner.

@@ -20,9 +20,12 @@ import {
   type AppendResult,
   type ExpectedRevision,
   type NewEvent,
+  type RecordedEvent,
 } from '../eventStore.js';
+import { fromStored } from '../storedEvent.js';
 import { hashEvent } from '../integrity.js';
 import { translateError } from './errors.js';
+import { literal, textArray } from './literals.js';
 import { APPEND_LOCK, CHANNEL } from './schema.js';
 
 export interface WriteRequest {
@@ -66,6 +69,8 @@ export function survivingErrors(client: pg.PoolClient): pg.PoolClient {
 }
 
 export function serialise(e: NewEvent): WriteRequest['events'][number] {
+  // Checked here, per append, rather than failing the whole group commit that would carry it.
+  if (`${e.id}${e.type}`.includes('\0')) throw new TypeError('event id or type holds a NUL character');
   return { id: e.id, type: e.type, dataJson: JSON.stringify(e.data), metadataJson: JSON.stringify(e.metadata) };
 }
 
@@ -140,6 +145,24 @@ function decide(req: WriteRequest, state: BatchState): AppendResult {
   return { nextRevision: revision, position: state.head };
 }
 
+/** The rows as a reader would get them back (rows.ts), for this instance's subscribers. */
+function recordedEvents(r: BatchState['rows'], recordedAt: Date): RecordedEvent[] {
+  return r.id.map((id, i) =>
+    fromStored({
+      position: BigInt(r.position[i]!),
+      id,
+      stream: r.stream[i]!,
+      revision: r.revision[i]!,
+      type: r.type[i]!,
+      dataJson: r.data[i]!,
+      metadataJson: r.metadata[i]!,
+      prevHash: r.prevHash[i]!,
+      hash: r.hash[i]!,
+      recordedAt,
+    }),
+  );
+}
+
 export class PostgresWriter {
   private queue: WriteRequest[] = [];
   private inFlight = false;
@@ -150,8 +173,11 @@ export class PostgresWriter {
   constructor(
     private readonly pool: pg.Pool,
     private readonly target: string,
-    /** After each commit: the new head (subscribers read on), and the batch's size and time. */
-    private readonly onCommit: (head: bigint, stats: BatchStats) => void,
+    /**
+     * After each commit: the new head, the batch's size and time, and the events it wrote (empty
+     * when it wrote none), numbered from the position after `head` minus their count.
+     */
+    private readonly onCommit: (head: bigint, stats: BatchStats, committed: RecordedEvent[]) => void,
   ) {}
 
   submit(req: WriteRequest): void {
@@ -198,9 +224,10 @@ export class PostgresWriter {
     let client: pg.PoolClient | undefined;
     let outcomes: (AppendResult | Error)[];
     let head: bigint;
+    let committed: RecordedEvent[];
     try {
       client = survivingErrors(await this.pool.connect());
-      ({ outcomes, head } = await this.transaction(client, batch, deleted));
+      ({ outcomes, head, committed } = await this.transaction(client, batch, deleted));
     } catch (err) {
       // Nothing of the batch is known to be committed; a caller's retry with the same ids is idempotent.
       client?.release(err as Error);
@@ -217,7 +244,7 @@ export class PostgresWriter {
     } finally {
       client?.release();
     }
-    this.onCommit(head, { size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    this.onCommit(head, { size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 }, committed);
     batch.forEach((req, i) => {
       const outcome = outcomes[i]!;
       if (outcome instanceof Error) req.reject(outcome);
@@ -225,30 +252,35 @@ export class PostgresWriter {
     });
   }
 
+  /**
+   * Two round trips, each one simple-protocol query string: (1) BEGIN, the append lock, then (each
+   * statement a new snapshot in READ COMMITTED, so after the lock) the head, the heads of the batch's
+   * streams and any earlier use of its event ids; (2) the rows, the new head, the notification and
+   * COMMIT. The lock is held for one round trip plus the commit.
+   */
   private async transaction(
     client: pg.PoolClient,
     batch: WriteRequest[],
     deleted: string[],
-  ): Promise<{ outcomes: (AppendResult | Error)[]; head: bigint }> {
-    // One round trip: the lock, then (a new snapshot in READ COMMITTED) the head it protects.
-    const begun = (await client.query(
-      `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK}); SELECT position::text AS head FROM ledger_head`,
-    )) as unknown as pg.QueryResult<{ head: string }>[];
+  ): Promise<{ outcomes: (AppendResult | Error)[]; head: bigint; committed: RecordedEvent[] }> {
+    const streams = textArray([...new Set(batch.map((r) => r.stream))]);
+    const ids = textArray(batch.flatMap((r) => r.events.map((e) => e.id)));
+    const read = (await client.query(
+      `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK});` +
+        (deleted.length > 0 ? ` DELETE FROM events WHERE stream = ANY(${textArray(deleted)});` : '') +
+        ` SELECT position::text AS head FROM ledger_head;` +
+        ` SELECT DISTINCT ON (stream) stream, revision, hash FROM events WHERE stream = ANY(${streams}) ORDER BY stream, revision DESC;` +
+        ` SELECT stream, revision, id, position::text AS position FROM events WHERE id = ANY(${ids})`,
+    )) as unknown as pg.QueryResult[];
     let committed = false;
     try {
-      if (deleted.length > 0) await client.query('DELETE FROM events WHERE stream = ANY($1::text[])', [deleted]);
-      const state = new BatchState(BigInt(begun[2]!.rows[0]!.head));
-      const streams = [...new Set(batch.map((r) => r.stream))];
-      const ids = batch.flatMap((r) => r.events.map((e) => e.id));
-      const { rows } = await client.query<{ stream: string; revision: number; hash: string }>(
-        `SELECT DISTINCT ON (stream) stream, revision, hash FROM events WHERE stream = ANY($1::text[]) ORDER BY stream, revision DESC`,
-        [streams],
-      );
-      const idRows = await client.query<{ stream: string; revision: number; id: string; position: string }>(
-        `SELECT stream, revision, id, position::text AS position FROM events WHERE id = ANY($1::text[])`,
-        [ids],
-      );
-      for (const r of rows) state.heads.set(r.stream, { revision: r.revision, hash: r.hash });
+      const [headRows, headsRows, idRows] = read.slice(-3) as [
+        pg.QueryResult<{ head: string }>,
+        pg.QueryResult<{ stream: string; revision: number; hash: string }>,
+        pg.QueryResult<{ stream: string; revision: number; id: string; position: string }>,
+      ];
+      const state = new BatchState(BigInt(headRows.rows[0]!.head));
+      for (const r of headsRows.rows) state.heads.set(r.stream, { revision: r.revision, hash: r.hash });
       for (const r of idRows.rows)
         state.ids.set(r.id, { stream: r.stream, revision: r.revision, position: BigInt(r.position) });
       const outcomes = batch.map((req): AppendResult | Error => {
@@ -260,37 +292,24 @@ export class PostgresWriter {
         }
       });
       const r = state.rows;
+      const recordedAt = new Date();
       if (r.id.length > 0) {
-        const now = new Date();
-        await client.query(
-          `WITH added AS (
-             INSERT INTO events (position, id, stream, revision, type, data, metadata, prev_hash, hash, recorded_at)
-             SELECT p, i, s, rv, t, d::json, m::json, ph, h, $10
-               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-                 AS x(p, i, s, rv, t, d, m, ph, h)
-           )
-           UPDATE ledger_head SET position = $11`,
-          [
-            r.position,
-            r.id,
-            r.stream,
-            r.revision,
-            r.type,
-            r.data,
-            r.metadata,
-            r.prevHash,
-            r.hash,
-            now,
-            state.head.toString(),
-          ],
+        const now = literal(recordedAt.toISOString());
+        const values = r.id.map(
+          (id, i) =>
+            `(${r.position[i]!},${literal(id)},${literal(r.stream[i]!)},${r.revision[i]!},${literal(r.type[i]!)},` +
+            `${literal(r.data[i]!)},${literal(r.metadata[i]!)},${literal(r.prevHash[i]!)},${literal(r.hash[i]!)},${now})`,
         );
         // Delivered with the commit, in commit order, to every listening instance.
-        await client.query(`SELECT pg_notify('${CHANNEL}', '${state.head}'); COMMIT`);
+        await client.query(
+          `INSERT INTO events (position, id, stream, revision, type, data, metadata, prev_hash, hash, recorded_at) VALUES ${values.join(',')};` +
+            ` UPDATE ledger_head SET position = ${state.head}; SELECT pg_notify('${CHANNEL}', '${state.head}'); COMMIT`,
+        );
       } else {
         await client.query('COMMIT');
       }
       committed = true;
-      return { outcomes, head: state.head };
+      return { outcomes, head: state.head, committed: recordedEvents(r, recordedAt) };
     } finally {
       if (!committed) await client.query('ROLLBACK').catch(() => undefined);
     }
