@@ -2,7 +2,8 @@ import { decideClient, type ClientCommand } from '../domain/clients/decide.js';
 import type { ClientEvent } from '../domain/clients/events.js';
 import { evolveClient } from '../domain/clients/evolve.js';
 import type { ClientStreamState } from '../domain/clients/state.js';
-import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import { execute, writePorts } from '../application/execute.js';
+import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import type { Runtime } from '../runtime.js';
 import { causeIn, recordRevocations } from './holderRevocation.js';
@@ -23,14 +24,7 @@ export async function handleClientCommand(
   command: ClientCommand,
   ctx: CommandContext,
 ): Promise<ClientEvent[]> {
-  const { events, position } = await handleCommand(
-    rt.ledger,
-    clientStream(command.clientId),
-    clientDecider(rt),
-    command,
-    ctx,
-  );
-  if (position !== undefined) await rt.runner.waitFor(position);
+  const { events } = await execute(writePorts(rt), clientStream(command.clientId), clientDecider(rt), command, ctx);
   return events;
 }
 

@@ -5,7 +5,8 @@ import type { CodeIssuedEvent, IdTokenIssuedEvent, RefreshIssuedEvent } from '..
 import { evolveGrant, type GrantEvent } from '../domain/grants/evolve.js';
 import { initialGrant, type GrantState } from '../domain/grants/state.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import { execute, writePorts } from '../application/execute.js';
+import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { sha256 } from '../tokens/hash.js';
 import { mintSecret } from '../tokens/secrets.js';
@@ -26,10 +27,9 @@ const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
 };
 
 async function run(rt: Runtime, grantId: string, command: GrantCommand, ctx: CommandContext): Promise<GrantEvent[]> {
-  const { events, position } = await handleCommand(rt.ledger, grantStream(grantId), grantDecider, command, ctx, {
+  const { events } = await execute(writePorts(rt), grantStream(grantId), grantDecider, command, ctx, {
     cache: rt.stateCache,
   });
-  if (position !== undefined) await rt.runner.waitFor(position);
   return events;
 }
 

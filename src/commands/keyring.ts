@@ -3,7 +3,8 @@ import { decideKeyring, type KeyringCommand } from '../domain/keyring/decide.js'
 import type { KeyringEvent } from '../domain/keyring/events.js';
 import { evolveKeyring } from '../domain/keyring/evolve.js';
 import { hasKeyFrom, initialKeyring, type Alg, type KeyringState } from '../domain/keyring/state.js';
-import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import { execute, writePorts } from '../application/execute.js';
+import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { generateKeyMaterial } from '../tokens/keyMaterial.js';
 import type { Runtime } from '../runtime.js';
@@ -35,14 +36,13 @@ export async function ensureSigningKeys(rt: Runtime, now = Date.now()): Promise<
   const missing = SIGNING_ALGS.filter((alg) => !hasKeyFrom(state, alg, now));
   if (missing.length === 0) return [];
   const generated = await Promise.all(missing.map((alg) => generateKeyMaterial(alg, rt.keyEncryptionSecret)));
-  const { events, position } = await handleCommand(
-    rt.ledger,
+  const { events } = await execute(
+    writePorts(rt),
     KEYRING_STREAM,
     keyringDecider,
     { type: 'EnsureSigningKeys', now, generated },
     systemContext(),
   );
-  if (position !== undefined) await rt.runner.waitFor(position);
   return events;
 }
 
@@ -61,7 +61,6 @@ export async function rotateSigningKey(
     activatesAt,
     maxTokenLifetimeMs: rt.config.maxTokenLifetimeSeconds * 1000,
   };
-  const { events, position } = await handleCommand(rt.ledger, KEYRING_STREAM, keyringDecider, command, ctx);
-  if (position !== undefined) await rt.runner.waitFor(position);
+  const { events } = await execute(writePorts(rt), KEYRING_STREAM, keyringDecider, command, ctx);
   return events;
 }

@@ -8,7 +8,8 @@ import {
 } from '../domain/tokens/decide.js';
 import type { AccessTokenIssuedEvent, TokenEvent } from '../domain/tokens/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import { execute, writePorts } from '../application/execute.js';
+import type { Decider } from '../domain/decider.js';
 import { ConcurrencyError } from '../ledger/eventStore.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { signJwt } from '../tokens/jwtStrategy.js';
@@ -118,14 +119,13 @@ export async function revokeToken(
   reason: string,
   ctx: CommandContext,
 ): Promise<boolean> {
-  const { events, position } = await handleCommand(
-    rt.ledger,
+  const { events } = await execute(
+    writePorts(rt),
     tokenStream(jti),
     tokenDecider,
     { type: 'RevokeToken', jti, requestedBy, reason },
     ctx,
   );
-  if (position !== undefined) await rt.runner.waitFor(position);
   return events.length > 0;
 }
 

@@ -11,7 +11,8 @@ import {
 import { ENDS_EVERYTHING_OF_USER, type UserEvent, type UsernameClaimedEvent } from '../domain/users/events.js';
 import { evolveUser, evolveUsernameClaim } from '../domain/users/evolve.js';
 import type { UsernameClaimState, UserState, UserStreamState } from '../domain/users/state.js';
-import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import { execute, writePorts } from '../application/execute.js';
+import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../oauth/passwords.js';
 import type { Runtime } from '../runtime.js';
@@ -46,8 +47,7 @@ export interface NewUser {
 
 /** The one path for user-stream changes; returns once the users view has them. */
 export async function handleUserCommand(rt: Runtime, command: UserCommand, ctx: CommandContext): Promise<UserEvent[]> {
-  const { events, position } = await handleCommand(rt.ledger, userStream(command.sub), userDecider, command, ctx);
-  if (position !== undefined) await rt.runner.waitFor(position);
+  const { events } = await execute(writePorts(rt), userStream(command.sub), userDecider, command, ctx);
   return events;
 }
 
@@ -79,8 +79,8 @@ export async function registerUser(rt: Runtime, input: NewUser, ctx: CommandCont
   };
   // Every rule checked before the name is claimed: a claim is for good, and must not be spent on a refusal.
   decideUser(command, undefined);
-  await handleCommand(
-    rt.ledger,
+  await execute(
+    writePorts(rt),
     usernameStream(username),
     usernameDecider,
     { type: 'ClaimUsername', username, sub },
