@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { disableClient, handleClientCommand } from '../commands/clients.js';
+import { disableClient, handleClientCommand } from '../application/clients.js';
 import {
   AUTH_METHODS,
   GRANT_TYPES,

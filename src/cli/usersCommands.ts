@@ -7,7 +7,7 @@ import {
   findUserBySub,
   findUserByUsername,
   registerUser,
-} from '../commands/users.js';
+} from '../application/users.js';
 import { UserCommandError } from '../domain/users/decide.js';
 import type { UserState } from '../domain/users/state.js';
 import { usersProjection } from '../../projections/users.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreUnavailableError, type NewEvent } from '../../src/ledger/eventStore.js';
 import { openEsdbEventStore } from '../../src/ledger/esdb/esdbEventStore.js';
-import { mintAccessToken, tokenStream } from '../../src/commands/tokens.js';
+import { mintAccessToken, tokenStream } from '../../src/application/tokens.js';
 import { decideToken, initialTokenState } from '../../src/domain/tokens/decide.js';
 import { clientsProjection } from '../../projections/clients.js';
 import { runNode, SERVER } from '../helpers/cli.js';

@@ -26,7 +26,7 @@ import {
   registerUser,
   usernameStream,
   userStream,
-} from '../../src/commands/users.js';
+} from '../../src/application/users.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { removeDir, tempDir } from '../helpers/server.js';

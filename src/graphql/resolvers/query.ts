@@ -1,10 +1,10 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { clientsProjection } from '../../../projections/clients.js';
 import { keysProjection } from '../../../projections/keys.js';
-import { findUserBySub } from '../../commands/users.js';
-import { clientStream } from '../../commands/clients.js';
-import { grantStream } from '../../commands/grants.js';
-import { userStream } from '../../commands/users.js';
+import { findUserBySub } from '../../application/users.js';
+import { clientStream } from '../../application/clients.js';
+import { grantStream } from '../../application/grants.js';
+import { userStream } from '../../application/users.js';
 import type { GraphQLContext } from '../context.js';
 import {
   badInput,

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { errorDescription, OAuthError } from '../../oauth/errors.js';
 import { StoreUnavailableError } from '../../ledger/eventStore.js';
 import { WaitTimeoutError } from '../../ledger/projectionRunner.js';
-import { NoSigningKeyError } from '../../commands/tokens.js';
+import { NoSigningKeyError } from '../../application/tokens.js';
 
 const RETRYABLE = [StoreUnavailableError, WaitTimeoutError, NoSigningKeyError];
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
-import { rememberClientAssertion } from '../../commands/tokens.js';
+import { rememberClientAssertion } from '../../application/tokens.js';
 import {
   authenticateClient,
   type AuthenticatedClient,
@@ -11,7 +11,7 @@ import {
 import { ClientAuthThrottle } from '../../oauth/clientAuthThrottle.js';
 import { ClientSecretVerifier, type SecretCheck } from '../../oauth/clientSecrets.js';
 import type { Reservation } from '../../oauth/escalatingThrottle.js';
-import { ledgerBlocks } from '../../commands/throttle.js';
+import { ledgerBlocks } from '../../application/throttle.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
 import type { CommandContext } from '../../ledger/ledger.js';

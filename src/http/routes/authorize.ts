@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { endSession, grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
-import { authenticateUser, findUserBySub } from '../../commands/users.js';
+import { endSession, grantConsent, issueAuthorizationCode, startSession } from '../../application/grants.js';
+import { authenticateUser, findUserBySub } from '../../application/users.js';
 import {
   parseAuthorizationRequest,
   type AuthorizationRequest,
   type ResponseTarget,
 } from '../../oauth/authorizationRequest.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../oauth/loginThrottle.js';
-import { ledgerBlocks } from '../../commands/throttle.js';
+import { ledgerBlocks } from '../../application/throttle.js';
 import { sha256 } from '../../tokens/hash.js';
 import { verifyIdTokenHint } from '../../tokens/idToken.js';
 import type { Runtime } from '../../runtime.js';

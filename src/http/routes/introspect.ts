@@ -10,7 +10,7 @@ import { prefersSignedIntrospection } from '../../oauth/introspectionAccept.js';
 import { sha256 } from '../../tokens/hash.js';
 import { mayIntrospect } from '../../domain/clients/metadataRules.js';
 import { signJwt } from '../../tokens/jwtStrategy.js';
-import { NoSigningKeyError } from '../../commands/tokens.js';
+import { NoSigningKeyError } from '../../application/tokens.js';
 import type { Runtime } from '../../runtime.js';
 import { errorResponses, introspectionResponseSchema } from './oauthSchemas.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findUserBySub } from '../../commands/users.js';
+import { findUserBySub } from '../../application/users.js';
 import { sha256 } from '../../tokens/hash.js';
 import type { Runtime } from '../../runtime.js';
 import { activeTokenByHash, activeTokensProjection } from '../../../projections/activeTokens.js';

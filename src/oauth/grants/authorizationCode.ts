@@ -1,4 +1,4 @@
-import { readGrant, redeemAuthorizationCode } from '../../commands/grants.js';
+import { readGrant, redeemAuthorizationCode } from '../../application/grants.js';
 import { GrantError } from '../../domain/grants/decide.js';
 import { sha256 } from '../../tokens/hash.js';
 import { authorizationProjection } from '../../../projections/authorization.js';

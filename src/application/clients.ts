@@ -2,7 +2,7 @@ import { decideClient, type ClientCommand } from '../domain/clients/decide.js';
 import type { ClientEvent } from '../domain/clients/events.js';
 import { evolveClient } from '../domain/clients/evolve.js';
 import type { ClientStreamState } from '../domain/clients/state.js';
-import { execute, writePorts } from '../application/execute.js';
+import { execute, writePorts } from './execute.js';
 import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import type { Runtime } from '../runtime.js';

@@ -3,7 +3,7 @@ import { decideKeyring, type KeyringCommand } from '../domain/keyring/decide.js'
 import type { KeyringEvent } from '../domain/keyring/events.js';
 import { evolveKeyring } from '../domain/keyring/evolve.js';
 import { hasKeyFrom, initialKeyring, type Alg, type KeyringState } from '../domain/keyring/state.js';
-import { execute, writePorts } from '../application/execute.js';
+import { execute, writePorts } from './execute.js';
 import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { generateKeyMaterial } from '../tokens/keyMaterial.js';

@@ -5,7 +5,7 @@ import type { CodeIssuedEvent, IdTokenIssuedEvent, RefreshIssuedEvent } from '..
 import { evolveGrant, type GrantEvent } from '../domain/grants/evolve.js';
 import { initialGrant, type GrantState } from '../domain/grants/state.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { execute, writePorts } from '../application/execute.js';
+import { execute, writePorts } from './execute.js';
 import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { sha256 } from '../tokens/hash.js';

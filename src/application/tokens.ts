@@ -8,7 +8,7 @@ import {
 } from '../domain/tokens/decide.js';
 import type { AccessTokenIssuedEvent, TokenEvent } from '../domain/tokens/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { execute, writePorts } from '../application/execute.js';
+import { execute, writePorts } from './execute.js';
 import type { Decider } from '../domain/decider.js';
 import { ConcurrencyError } from '../ledger/eventStore.js';
 import type { CommandContext } from '../ledger/ledger.js';

@@ -11,7 +11,7 @@ import {
 import { ENDS_EVERYTHING_OF_USER, type UserEvent, type UsernameClaimedEvent } from '../domain/users/events.js';
 import { evolveUser, evolveUsernameClaim } from '../domain/users/evolve.js';
 import type { UsernameClaimState, UserState, UserStreamState } from '../domain/users/state.js';
-import { execute, writePorts } from '../application/execute.js';
+import { execute, writePorts } from './execute.js';
 import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../oauth/passwords.js';
