@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { decideGrant, GrantError, grantAudience, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
+import { consentDecider } from '../domain/consent/decide.js';
+import { consentStream } from '../domain/consent/streams.js';
+import { GrantError, grantAudience, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
+import { grantDecider } from '../domain/grants/decider.js';
 import type { CodeIssuedEvent, IdTokenIssuedEvent, RefreshIssuedEvent } from '../domain/grants/events.js';
 import { evolveGrant, type GrantEvent } from '../domain/grants/evolve.js';
 import { initialGrant, type GrantState } from '../domain/grants/state.js';
+import { grantStream } from '../domain/grants/streams.js';
+import { sessionDecider } from '../domain/sessions/decide.js';
+import { sessionStream } from '../domain/sessions/streams.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { execute, writePorts } from './execute.js';
-import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { sha256 } from '../tokens/hash.js';
 import { mintSecret } from '../tokens/secrets.js';
@@ -15,16 +20,7 @@ import { mintAccessToken, NoSigningKeyError, type IssuedAccessToken } from './to
 import { atHash, signIdToken } from '../tokens/idToken.js';
 import { usersProjection } from '../../projections/users.js';
 
-export const grantStream = (grantId: string) => `grant-${grantId}`;
-export const consentStream = (sub: string, clientId: string) => `consent-${sha256(`${sub}\0${clientId}`)}`;
-
 export const CODE_LIFETIME_SECONDS = 60;
-
-const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
-  initialState: initialGrant,
-  evolve: evolveGrant,
-  decide: decideGrant,
-};
 
 async function run(rt: Runtime, grantId: string, command: GrantCommand, ctx: CommandContext): Promise<GrantEvent[]> {
   const { events } = await execute(writePorts(rt), grantStream(grantId), grantDecider, command, ctx, {
@@ -372,13 +368,13 @@ export async function grantConsent(
   scope: string,
   ctx: CommandContext,
 ): Promise<void> {
-  const { position } = await rt.ledger.append(
+  await execute(
+    writePorts(rt),
     consentStream(sub, clientId),
-    [{ type: 'AuthorizationGranted', data: { sub, clientId, scope } }],
-    'any',
+    consentDecider,
+    { type: 'RecordConsent', sub, clientId, scope },
     ctx,
   );
-  await rt.runner.waitFor(position);
 }
 
 /** A browser session: the returned id goes in the cookie, its hash in the ledger. */
@@ -391,13 +387,18 @@ export async function startSession(
   const sid = mintSecret('tlsid');
   const authTime = Math.floor(Date.now() / 1000);
   const sidHash = sha256(sid);
-  const { position } = await rt.ledger.append(
-    `session-${sidHash}`,
-    [{ type: 'SessionStarted', data: { sidHash, sub, authTime, amr, exp: authTime + rt.config.sessionSeconds } }],
-    'no_stream',
+  const exp = authTime + rt.config.sessionSeconds;
+  // The id is a fresh 256-bit secret: its stream is new.
+  await execute(
+    writePorts(rt),
+    sessionStream(sidHash),
+    sessionDecider,
+    { type: 'StartSession', sidHash, sub, authTime, amr, exp },
     ctx,
+    {
+      fresh: true,
+    },
   );
-  await rt.runner.waitFor(position);
   return { sid, authTime };
 }
 
@@ -412,11 +413,5 @@ export async function endSessionByHash(
   reason: string,
   ctx: CommandContext,
 ): Promise<void> {
-  const { position } = await rt.ledger.append(
-    `session-${sidHash}`,
-    [{ type: 'SessionEnded', data: { sidHash, reason } }],
-    'stream_exists',
-    ctx,
-  );
-  await rt.runner.waitFor(position);
+  await execute(writePorts(rt), sessionStream(sidHash), sessionDecider, { type: 'EndSession', sidHash, reason }, ctx);
 }

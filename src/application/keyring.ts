@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { decideKeyring, type KeyringCommand } from '../domain/keyring/decide.js';
+import type { KeyringCommand } from '../domain/keyring/decide.js';
+import { keyringDecider } from '../domain/keyring/decider.js';
 import type { KeyringEvent } from '../domain/keyring/events.js';
 import { evolveKeyring } from '../domain/keyring/evolve.js';
 import { hasKeyFrom, initialKeyring, type Alg, type KeyringState } from '../domain/keyring/state.js';
+import { KEYRING_STREAM } from '../domain/keyring/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { generateKeyMaterial } from '../tokens/keyMaterial.js';
 import type { Runtime } from '../runtime.js';
 
-/** The keyring is one aggregate: which key signs is a decision over all keys, guarded by one stream. */
-export const KEYRING_STREAM = 'keyring-signing';
 export const SIGNING_ALGS: Alg[] = ['RS256', 'ES256'];
-
-const keyringDecider: Decider<KeyringCommand, KeyringState, KeyringEvent> = {
-  initialState: initialKeyring,
-  evolve: evolveKeyring,
-  decide: decideKeyring,
-};
 
 export const systemContext = (): CommandContext => ({ actor: 'system', correlationId: randomUUID() });
 

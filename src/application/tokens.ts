@@ -1,30 +1,17 @@
 import { v7 as uuidv7 } from 'uuid';
-import {
-  decideToken,
-  evolveToken,
-  initialTokenState,
-  type TokenCommand,
-  type TokenStreamState,
-} from '../domain/tokens/decide.js';
-import type { AccessTokenIssuedEvent, TokenEvent } from '../domain/tokens/events.js';
+import { assertionDecider, AssertionReplayedError } from '../domain/assertions/decide.js';
+import { assertionJtiHash, assertionStream } from '../domain/assertions/streams.js';
+import { tokenDecider } from '../domain/tokens/decide.js';
+import type { AccessTokenIssuedEvent } from '../domain/tokens/events.js';
+import { tokenStream } from '../domain/tokens/streams.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { execute, writePorts } from './execute.js';
-import type { Decider } from '../domain/decider.js';
-import { ConcurrencyError } from '../ledger/eventStore.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { signJwt } from '../tokens/jwtStrategy.js';
 import { mintOpaqueToken } from '../tokens/opaqueStrategy.js';
 import { sha256 } from '../tokens/hash.js';
 import { allocateStatusSlot, statusListUri, type StatusSlot } from '../tokens/statusList.js';
 import type { Runtime } from '../runtime.js';
-
-export const tokenStream = (jti: string) => `token-${jti}`;
-
-const tokenDecider: Decider<TokenCommand, TokenStreamState, TokenEvent> = {
-  initialState: initialTokenState,
-  evolve: evolveToken,
-  decide: decideToken,
-};
 
 export class NoSigningKeyError extends Error {
   override readonly name = 'NoSigningKeyError';
@@ -105,9 +92,16 @@ export async function issueAccessToken(
 ): Promise<IssuedAccessToken> {
   const issued = await mintAccessToken(rt, req);
   // A fresh UUIDv7 names a new stream: no need to read it first.
-  const events = decideToken({ type: 'IssueAccessToken', token: issued.claims }, initialTokenState());
-  const { position } = await rt.ledger.append(tokenStream(issued.claims.jti), events, 'no_stream', ctx);
-  await rt.runner.waitFor(position);
+  await execute(
+    writePorts(rt),
+    tokenStream(issued.claims.jti),
+    tokenDecider,
+    { type: 'IssueAccessToken', token: issued.claims },
+    ctx,
+    {
+      fresh: true,
+    },
+  );
   return issued;
 }
 
@@ -137,17 +131,23 @@ export async function rememberClientAssertion(
   exp: number,
   ctx: CommandContext,
 ): Promise<boolean> {
-  const jtiHash = sha256(`${clientId}\0${jti}`);
+  const jtiHash = assertionJtiHash(clientId, jti);
   try {
-    await rt.ledger.append(
-      `assertion-${jtiHash}`,
-      [{ type: 'ClientAssertionUsed', data: { clientId, jtiHash, exp } }],
-      'no_stream',
+    // No view needs it before the answer: durable is enough.
+    await execute(
+      writePorts(rt),
+      assertionStream(jtiHash),
+      assertionDecider,
+      { type: 'RecordClientAssertion', clientId, jtiHash, exp },
       ctx,
+      {
+        fresh: true,
+        waitForViews: false,
+      },
     );
     return true;
   } catch (err) {
-    if (err instanceof ConcurrencyError) return false;
+    if (err instanceof AssertionReplayedError) return false;
     throw err;
   }
 }

@@ -2,40 +2,20 @@ import { v7 as uuidv7 } from 'uuid';
 import {
   checkUsername,
   decideUser,
-  decideUsernameClaim,
   normaliseUsername,
   UserCommandError,
   type UserCommand,
-  type UsernameCommand,
 } from '../domain/users/decide.js';
-import { ENDS_EVERYTHING_OF_USER, type UserEvent, type UsernameClaimedEvent } from '../domain/users/events.js';
-import { evolveUser, evolveUsernameClaim } from '../domain/users/evolve.js';
-import type { UsernameClaimState, UserState, UserStreamState } from '../domain/users/state.js';
+import { userDecider, usernameDecider } from '../domain/users/decider.js';
+import { ENDS_EVERYTHING_OF_USER, type UserEvent } from '../domain/users/events.js';
+import type { UserState } from '../domain/users/state.js';
+import { usernameStream, userStream } from '../domain/users/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { Decider } from '../domain/decider.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../oauth/passwords.js';
 import type { Runtime } from '../runtime.js';
-import { sha256 } from '../tokens/hash.js';
 import { usersProjection } from '../../projections/users.js';
 import { causeIn, recordRevocations } from './holderRevocation.js';
-
-/** A sub is a UUID: its dashes stay after the first one, so the `$ce-` category is `user`. */
-export const userStream = (sub: string) => `user-${sub}`;
-/** Hashed: a username may hold characters (`@`, `+`, `.`) that make a poor stream name, and its length is bounded. */
-export const usernameStream = (username: string) => `username-${sha256(normaliseUsername(username))}`;
-
-const userDecider: Decider<UserCommand, UserStreamState, UserEvent> = {
-  initialState: () => undefined,
-  evolve: (state, event) => evolveUser(state, event),
-  decide: decideUser,
-};
-
-const usernameDecider: Decider<UsernameCommand, UsernameClaimState, UsernameClaimedEvent> = {
-  initialState: () => undefined,
-  evolve: evolveUsernameClaim,
-  decide: decideUsernameClaim,
-};
 
 export interface NewUser {
   username: string;

@@ -24,9 +24,8 @@ import {
   enableUser,
   findUserByUsername,
   registerUser,
-  usernameStream,
-  userStream,
 } from '../../src/application/users.js';
+import { usernameStream, userStream } from '../../src/domain/users/streams.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { removeDir, tempDir } from '../helpers/server.js';

@@ -1,3 +1,4 @@
+import type { Decider } from '../decider.js';
 import type { AccessTokenIssuedEvent, TokenEvent, TokenRevokedEvent } from './events.js';
 
 /** One token's stream: what was issued and whether it was revoked. */
@@ -43,3 +44,9 @@ export function decideToken(command: TokenCommand, state: TokenStreamState): Tok
     }
   }
 }
+
+export const tokenDecider: Decider<TokenCommand, TokenStreamState, TokenEvent> = {
+  initialState: initialTokenState,
+  evolve: evolveToken,
+  decide: decideToken,
+};

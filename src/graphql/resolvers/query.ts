@@ -2,9 +2,9 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-gr
 import { clientsProjection } from '../../../projections/clients.js';
 import { keysProjection } from '../../../projections/keys.js';
 import { findUserBySub } from '../../application/users.js';
-import { clientStream } from '../../application/clients.js';
-import { grantStream } from '../../application/grants.js';
-import { userStream } from '../../application/users.js';
+import { clientStream } from '../../domain/clients/streams.js';
+import { grantStream } from '../../domain/grants/streams.js';
+import { userStream } from '../../domain/users/streams.js';
 import type { GraphQLContext } from '../context.js';
 import {
   badInput,

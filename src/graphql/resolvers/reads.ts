@@ -1,4 +1,5 @@
 import { applyToTokenLife, statusOf, tokenLife } from '../../domain/tokens/status.js';
+import { isTokenStream } from '../../domain/tokens/streams.js';
 import type { RecordedEvent } from '../../ledger/eventStore.js';
 import type { Runtime } from '../../runtime.js';
 import { streamOf, type IndexedToken } from '../../../projections/historyIndex.js';
@@ -36,7 +37,7 @@ export async function tokenHistory(
 ): Promise<RecordedEvent[]> {
   const stream = streamOf(token);
   const events = await rt.store.readStream(stream);
-  return stream.startsWith('token-') ? events : events.filter((e) => concerns(e, token.jti));
+  return isTokenStream(stream) ? events : events.filter((e) => concerns(e, token.jti));
 }
 
 /**
