@@ -5,7 +5,7 @@ import { clientStream } from '../domain/clients/streams.js';
 import { execute, writePorts } from './execute.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import type { Runtime } from '../runtime.js';
-import { causeIn, recordRevocations } from './holderRevocation.js';
+import { causeIn, revokeAllFor } from './revokeAllFor.js';
 
 /** The one path for client changes (CLI and GraphQL); returns once the clients view has them. */
 export async function handleClientCommand(
@@ -31,7 +31,7 @@ export async function handleClientCommand(
 export async function disableClient(rt: Runtime, clientId: string, ctx: CommandContext): Promise<void> {
   await handleClientCommand(rt, { type: 'DisableClient', clientId }, ctx);
   const cause = await causeIn(rt, clientStream(clientId), ['ClientDisabled']);
-  await recordRevocations(rt, { clientId }, 'client disabled', {
+  await revokeAllFor(rt, { clientId }, 'client disabled', {
     ...ctx,
     causationId: cause ?? ctx.causationId ?? null,
   });

@@ -15,7 +15,7 @@ import type { CommandContext } from '../ledger/ledger.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../oauth/passwords.js';
 import type { Runtime } from '../runtime.js';
 import { usersProjection } from '../../projections/users.js';
-import { causeIn, recordRevocations } from './holderRevocation.js';
+import { causeIn, revokeAllFor } from './revokeAllFor.js';
 
 export interface NewUser {
   username: string;
@@ -108,7 +108,7 @@ export async function enableUser(rt: Runtime, sub: string, ctx: CommandContext):
 /** The per-grant and per-session records, caused by the user event just written. */
 async function recordUserRevocations(rt: Runtime, sub: string, reason: string, ctx: CommandContext): Promise<void> {
   const cause = await causeIn(rt, userStream(sub), ENDS_EVERYTHING_OF_USER);
-  await recordRevocations(rt, { subject: sub }, reason, { ...ctx, causationId: cause ?? ctx.causationId ?? null });
+  await revokeAllFor(rt, { subject: sub }, reason, { ...ctx, causationId: cause ?? ctx.causationId ?? null });
 }
 
 /** The user holding this username (compared normalised), from the users view; disabled ones included. */
