@@ -1,7 +1,9 @@
 import type { CommandContext } from '../ledger/ledger.js';
 import type { Runtime } from '../runtime.js';
-import { CODE_LIFETIME_SECONDS, endSessionByHash, revokeGrant } from './grants.js';
-import { revokeToken } from './tokens.js';
+import { endSessionByHash } from './endSession.js';
+import { CODE_LIFETIME_SECONDS } from './grantIssuance.js';
+import { revokeGrant } from './revokeGrant.js';
+import { revokeToken } from './revokeToken.js';
 
 /** Whose holdings end: a user's (UserDisabled, UserSessionsRevoked) or a client's (ClientDisabled). */
 export type Holder = { subject: string } | { clientId: string };

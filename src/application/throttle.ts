@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
-import type { PublishedBlock, SharedBlocks } from '../oauth/escalatingThrottle.js';
+import type { SharedBlocks } from '../oauth/escalatingThrottle.js';
 import { sharedKey } from '../domain/throttle/blocks.js';
 import { throttleDecider } from '../domain/throttle/decide.js';
 import { throttleStream } from '../domain/throttle/streams.js';

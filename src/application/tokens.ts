@@ -1,12 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
-import { assertionDecider, AssertionReplayedError } from '../domain/assertions/decide.js';
-import { assertionJtiHash, assertionStream } from '../domain/assertions/streams.js';
-import { tokenDecider } from '../domain/tokens/decide.js';
 import type { AccessTokenIssuedEvent } from '../domain/tokens/events.js';
-import { tokenStream } from '../domain/tokens/streams.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
 import { signJwt } from '../tokens/jwtStrategy.js';
 import { mintOpaqueToken } from '../tokens/opaqueStrategy.js';
 import { sha256 } from '../tokens/hash.js';
@@ -79,75 +73,4 @@ export async function mintAccessToken(rt: Runtime, req: AccessTokenRequest): Pro
     ...(statusList ? { statusList } : {}),
   };
   return { token, expiresIn: ttl, claims };
-}
-
-/**
- * Mints an access token that belongs to no grant (client credentials), records it in the ledger by
- * hash, and returns once the active-token view holds it: the caller may introspect it at once.
- */
-export async function issueAccessToken(
-  rt: Runtime,
-  req: AccessTokenRequest,
-  ctx: CommandContext,
-): Promise<IssuedAccessToken> {
-  const issued = await mintAccessToken(rt, req);
-  // A fresh UUIDv7 names a new stream: no need to read it first.
-  await execute(
-    writePorts(rt),
-    tokenStream(issued.claims.jti),
-    tokenDecider,
-    { type: 'IssueAccessToken', token: issued.claims },
-    ctx,
-    {
-      fresh: true,
-    },
-  );
-  return issued;
-}
-
-/** Revokes a token by jti; returns whether anything was revoked (RFC 7009 answers 200 either way). */
-export async function revokeToken(
-  rt: Runtime,
-  jti: string,
-  requestedBy: { clientId: string } | { operator: string },
-  reason: string,
-  ctx: CommandContext,
-): Promise<boolean> {
-  const { events } = await execute(
-    writePorts(rt),
-    tokenStream(jti),
-    tokenDecider,
-    { type: 'RevokeToken', jti, requestedBy, reason },
-    ctx,
-  );
-  return events.length > 0;
-}
-
-/** Records a client assertion's jti; false when it was recorded before (a replay). */
-export async function rememberClientAssertion(
-  rt: Runtime,
-  clientId: string,
-  jti: string,
-  exp: number,
-  ctx: CommandContext,
-): Promise<boolean> {
-  const jtiHash = assertionJtiHash(clientId, jti);
-  try {
-    // No view needs it before the answer: durable is enough.
-    await execute(
-      writePorts(rt),
-      assertionStream(jtiHash),
-      assertionDecider,
-      { type: 'RecordClientAssertion', clientId, jtiHash, exp },
-      ctx,
-      {
-        fresh: true,
-        waitForViews: false,
-      },
-    );
-    return true;
-  } catch (err) {
-    if (err instanceof AssertionReplayedError) return false;
-    throw err;
-  }
 }

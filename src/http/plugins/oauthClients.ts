@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
-import { rememberClientAssertion } from '../../application/tokens.js';
+import { rememberClientAssertion } from '../../application/rememberClientAssertion.js';
 import {
   authenticateClient,
   type AuthenticatedClient,

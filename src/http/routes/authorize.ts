@@ -1,5 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { endSession, grantConsent, issueAuthorizationCode, startSession } from '../../application/grants.js';
+import { endSession } from '../../application/endSession.js';
+import { issueAuthorizationCode } from '../../application/issueAuthorizationCode.js';
+import { recordConsent } from '../../application/recordConsent.js';
+import { startSession } from '../../application/startSession.js';
 import { authenticateUser, findUserBySub } from '../../application/users.js';
 import {
   parseAuthorizationRequest,
@@ -256,7 +259,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         error_description: 'the user denied the request',
       });
     }
-    await grantConsent(runtime, session.sub, interaction.req.clientId, interaction.req.scope, {
+    await recordConsent(runtime, session.sub, interaction.req.clientId, interaction.req.scope, {
       actor: `user:${session.sub}`,
       correlationId: request.id,
     });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { activeTokensProjection, tokenByHash } from '../../../projections/activeTokens.js';
-import { revokeToken } from '../../application/tokens.js';
-import { revokeGrantToken } from '../../application/grants.js';
+import { revokeToken } from '../../application/revokeToken.js';
+import { revokeGrantToken } from '../../application/revokeGrant.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import { singleValued } from '../../oauth/params.js';

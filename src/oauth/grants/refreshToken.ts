@@ -1,4 +1,4 @@
-import { rotateRefreshToken } from '../../application/grants.js';
+import { rotateRefreshToken } from '../../application/rotateRefreshToken.js';
 import { sha256 } from '../../tokens/hash.js';
 import { authorizationProjection } from '../../../projections/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';
