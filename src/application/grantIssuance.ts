@@ -103,12 +103,12 @@ export function refuseIfReuse(events: GrantEvent[], what: string): void {
     throw new GrantError('invalid_grant', `${what} was already used; every token of its grant is revoked`);
 }
 
-export const ID_TOKEN_SECONDS = 3600;
+const ID_TOKEN_SECONDS = 3600;
 
 export const includesOpenid = (scope: string) => scope.split(' ').includes('openid');
 
 /** Who authenticated, when and how: what an ID token asserts, taken from the grant's code. */
-export type Authentication = Pick<CodeIssuedEvent['data'], 'sub' | 'authTime' | 'nonce' | 'sid' | 'amr'>;
+type Authentication = Pick<CodeIssuedEvent['data'], 'sub' | 'authTime' | 'nonce' | 'sid' | 'amr'>;
 
 /**
  * An ID token for an `openid` grant (OIDC Core §2), signed RS256 unless the client registered ES256.

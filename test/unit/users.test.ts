@@ -17,14 +17,11 @@ import { DUMMY_HASH, hashPassword, needsRehash, PASSWORD_SCRYPT, verifyPassword 
 import { ipKey, LoginThrottle, DEFAULT_LOGIN_THROTTLE, type EscalationPolicy } from '../../src/oauth/loginThrottle.js';
 import { usersProjection, type UsersView } from '../../projections/users.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
-import {
-  authenticateUser,
-  changePassword,
-  disableUser,
-  enableUser,
-  findUserByUsername,
-  registerUser,
-} from '../../src/application/users.js';
+import { changePassword } from '../../src/application/changePassword.js';
+import { disableUser } from '../../src/application/disableUser.js';
+import { enableUser } from '../../src/application/enableUser.js';
+import { registerUser } from '../../src/application/registerUser.js';
+import { authenticateUser, findUserByUsername } from '../../src/application/users.js';
 import { usernameStream, userStream } from '../../src/domain/users/streams.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';

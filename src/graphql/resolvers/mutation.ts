@@ -8,7 +8,10 @@ import { revokeGrant, revokeGrantToken } from '../../application/revokeGrant.js'
 import { rotateSigningKey } from '../../application/keyring.js';
 import { revokeToken } from '../../application/revokeToken.js';
 import { revokeAllFor } from '../../application/revokeAllFor.js';
-import { changePassword, disableUser, enableUser, registerUser } from '../../application/users.js';
+import { changePassword } from '../../application/changePassword.js';
+import { disableUser } from '../../application/disableUser.js';
+import { enableUser } from '../../application/enableUser.js';
+import { registerUser } from '../../application/registerUser.js';
 import { ClientCommandError } from '../../domain/clients/decide.js';
 import type { ClientMetadata } from '../../domain/clients/events.js';
 import { clientMetadata } from '../../domain/clients/metadataDefaults.js';
