@@ -4,7 +4,7 @@ import { resolveKeyEncryptionSecret } from './config/keyEncryptionSecret.js';
 import { allEvents } from './domain/events/all.js';
 import type { EventStore } from './ledger/eventStore.js';
 import { Ledger } from './ledger/ledger.js';
-import { StateCache } from './ledger/commandHandler.js';
+import { StateCache } from './application/stateCache.js';
 import { upcastingStore } from './ledger/upcasting.js';
 import { upcasters } from './domain/events/upcasters.js';
 import { ProjectionRunner, type RunnerOptions } from './ledger/projectionRunner.js';

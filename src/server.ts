@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config/config.js';
-import { ensureSigningKeys, readKeyring } from './commands/keyring.js';
+import { ensureSigningKeys, readKeyring } from './application/keyring.js';
 import { buildApp, REDACT } from './http/app.js';
 import { createMetrics } from './http/plugins/metrics.js';
 import { openRuntime, type Runtime } from './runtime.js';
@@ -9,7 +9,7 @@ import { startupErrorLine } from './startupError.js';
 import { sharedDataDirWarning } from './config/privateFiles.js';
 import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
 import { evictExpiredAuthorization } from '../projections/authorization.js';
-import { BackchannelLogoutDispatcher } from './commands/backchannelLogout.js';
+import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js';
 
 export interface RunningServer {
   app: FastifyInstance;

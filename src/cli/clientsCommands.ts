@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { disableClient, handleClientCommand } from '../commands/clients.js';
+import { disableClient, handleClientCommand } from '../application/clients.js';
 import {
   AUTH_METHODS,
   GRANT_TYPES,
@@ -10,6 +10,7 @@ import {
 } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { ClientCommandError } from '../domain/clients/decide.js';
+import { clientMetadata } from '../domain/clients/metadataDefaults.js';
 import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
 import { generateClientSecret, hashClientSecret } from '../oauth/clientSecrets.js';
 import { allClients, clientById } from '../application/queries/clients.js';
@@ -125,30 +126,30 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
     .option('--json', 'print JSON');
 }
 
-const optional = <K extends string, V>(key: K, value: V | undefined) =>
-  value === undefined ? {} : ({ [key]: value } as Record<K, V>);
-
+/** The flags as RFC 7591 fields; the defaults and what an update keeps are clientMetadata's. */
 function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetadata {
-  return {
-    ...((flags.clientName ?? base?.client_name) ? { client_name: flags.clientName ?? base?.client_name } : {}),
-    grant_types: (flags.grantTypes ?? base?.grant_types ?? ['client_credentials']) as ClientMetadata['grant_types'],
-    redirect_uris: flags.redirectUris ?? base?.redirect_uris ?? [],
-    scope: flags.scope ?? base?.scope ?? '',
-    token_endpoint_auth_method:
-      flags.tokenEndpointAuthMethod ?? base?.token_endpoint_auth_method ?? 'client_secret_basic',
-    ...((flags.jwks ?? base?.jwks) ? { jwks: flags.jwks ?? base?.jwks } : {}),
-    access_token_format: flags.accessTokenFormat ?? base?.access_token_format ?? 'jwt',
-    access_token_signing_alg: flags.accessTokenSigningAlg ?? base?.access_token_signing_alg ?? 'ES256',
-    access_token_ttl: flags.accessTokenTtl ?? base?.access_token_ttl ?? 3600,
-    ...optional('id_token_signed_response_alg', flags.idTokenSignedResponseAlg ?? base?.id_token_signed_response_alg),
-    ...optional('post_logout_redirect_uris', flags.postLogoutRedirectUris ?? base?.post_logout_redirect_uris),
-    ...optional('backchannel_logout_uri', flags.backchannelLogoutUri ?? base?.backchannel_logout_uri),
-    ...optional('response_modes', flags.responseModes ?? base?.response_modes),
-    ...optional('introspection_access', flags.introspectionAccess ?? base?.introspection_access),
-    ...optional('introspection_audiences', flags.introspectionAudiences ?? base?.introspection_audiences),
-    ...optional('logo_uri', flags.logoUri ?? base?.logo_uri),
-    ...optional('client_uri', flags.clientUri ?? base?.client_uri),
-  };
+  return clientMetadata(
+    {
+      client_name: flags.clientName,
+      grant_types: flags.grantTypes as ClientMetadata['grant_types'] | undefined,
+      redirect_uris: flags.redirectUris,
+      scope: flags.scope,
+      token_endpoint_auth_method: flags.tokenEndpointAuthMethod,
+      jwks: flags.jwks,
+      access_token_format: flags.accessTokenFormat,
+      access_token_signing_alg: flags.accessTokenSigningAlg,
+      access_token_ttl: flags.accessTokenTtl,
+      id_token_signed_response_alg: flags.idTokenSignedResponseAlg,
+      post_logout_redirect_uris: flags.postLogoutRedirectUris,
+      backchannel_logout_uri: flags.backchannelLogoutUri,
+      response_modes: flags.responseModes,
+      introspection_access: flags.introspectionAccess,
+      introspection_audiences: flags.introspectionAudiences,
+      logo_uri: flags.logoUri,
+      client_uri: flags.clientUri,
+    },
+    base,
+  );
 }
 
 /** RFC 7591 §3.2.1 client information; the secret appears only when it was just created. */

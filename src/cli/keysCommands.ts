@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { rotateSigningKey, SIGNING_ALGS } from '../commands/keyring.js';
+import { rotateSigningKey, SIGNING_ALGS } from '../application/keyring.js';
 import type { Alg, KeyRecord } from '../domain/keyring/state.js';
 import { allSigningKeys, signingKeyByKid } from '../application/queries/keys.js';
 import { print, table } from './output.js';

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import {
-  changePassword,
-  disableUser,
-  enableUser,
-  findUserBySub,
-  findUserByUsername,
-  registerUser,
-} from '../commands/users.js';
+import { changePassword } from '../application/changePassword.js';
+import { disableUser } from '../application/disableUser.js';
+import { enableUser } from '../application/enableUser.js';
+import { registerUser } from '../application/registerUser.js';
+import { findUserBySub, findUserByUsername } from '../application/users.js';
 import { UserCommandError } from '../domain/users/decide.js';
 import type { UserState } from '../domain/users/state.js';
 import { allUsers } from '../application/queries/users.js';

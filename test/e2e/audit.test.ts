@@ -9,7 +9,7 @@ import type { EventRow } from '../../src/ledger/sqlite/rows.js';
 import { removeDir, startTestServer, tempDir } from '../helpers/server.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { createUser } from '../helpers/flow.js';
-import { handleClientCommand } from '../../src/commands/clients.js';
+import { handleClientCommand } from '../../src/application/clients.js';
 import { hashClientSecret } from '../../src/oauth/clientSecrets.js';
 import { hashEvent } from '../../src/ledger/integrity.js';
 

@@ -6,7 +6,7 @@ import { serverEnv, signal, spawnServer, type ServerProcess } from '../helpers/f
 import { removeDir, tempDir } from '../helpers/server.js';
 import { LEDGER_FILE, openRuntime, type Runtime } from '../../src/runtime.js';
 import { loadConfig } from '../../src/config/config.js';
-import { ensureSigningKeys, readKeyring } from '../../src/commands/keyring.js';
+import { ensureSigningKeys, readKeyring } from '../../src/application/keyring.js';
 
 interface Jwk {
   kid: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
-import { registerUser } from '../../src/commands/users.js';
+import { registerUser } from '../../src/application/registerUser.js';
 import { Browser, type Page } from './browser.js';
 import type { TestServer } from './server.js';
 

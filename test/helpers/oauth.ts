@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
-import { handleClientCommand } from '../../src/commands/clients.js';
+import { handleClientCommand } from '../../src/application/clients.js';
 import type { ClientMetadata } from '../../src/domain/clients/events.js';
 import { hashClientSecret } from '../../src/oauth/clientSecrets.js';
 import type { TestServer } from './server.js';

@@ -8,7 +8,7 @@ import { Browser } from '../helpers/browser.js';
 import { createUser } from '../helpers/flow.js';
 import { clientsProjection } from '../../projections/clients.js';
 import { throttlesProjection } from '../../projections/throttles.js';
-import { handleClientCommand } from '../../src/commands/clients.js';
+import { handleClientCommand } from '../../src/application/clients.js';
 import type { ClientMetadata } from '../../src/domain/clients/events.js';
 import { hashClientSecret } from '../../src/oauth/clientSecrets.js';
 import { scryptRuns } from '../../src/oauth/slowHash.js';

@@ -4,7 +4,7 @@ import { randomUUID, createPublicKey } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, base64url } from 'jose';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
-import { handleClientCommand } from '../../src/commands/clients.js';
+import { handleClientCommand } from '../../src/application/clients.js';
 
 /** Every rejection: the exact RFC error, and not one event appended to the ledger. */
 async function expectError(

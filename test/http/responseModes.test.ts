@@ -5,7 +5,7 @@ import { removeDir, startTestServer, tempDir, type TestServer } from '../helpers
 import { ledgerHead, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
-import { handleClientCommand } from '../../src/commands/clients.js';
+import { handleClientCommand } from '../../src/application/clients.js';
 import { ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
 import { expectAuthorizeError } from '../security/support.js';
 

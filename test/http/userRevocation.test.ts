@@ -9,7 +9,7 @@ import { basic, clientCredentialsToken, ledgerHead, postForm, registerClient } f
 import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
-import { rotateRefreshToken } from '../../src/commands/grants.js';
+import { rotateRefreshToken } from '../../src/application/rotateRefreshToken.js';
 import { GrantError } from '../../src/domain/grants/decide.js';
 import { sha256 } from '../../src/tokens/hash.js';
 import { refreshTokenByHash } from '../../src/application/queries/authorization.js';

@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { UnsecuredJWT } from 'jose';
-import { handleClientCommand } from '../../src/commands/clients.js';
+import { handleClientCommand } from '../../src/application/clients.js';
 import { ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
 import type { ClientMetadata } from '../../src/domain/clients/events.js';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';

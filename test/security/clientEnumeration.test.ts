@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { basic, discover, registerClient } from '../helpers/oauth.js';
-import { handleClientCommand } from '../../src/commands/clients.js';
+import { handleClientCommand } from '../../src/application/clients.js';
 import { expectOAuthError } from './support.js';
 
 /** An invalid_client tells nothing about which client ids exist; discovery tells nothing of operator scopes. */

@@ -19,7 +19,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { REDACT, redactUrl } from '../../src/http/app.js';
 import { startServer } from '../../src/server.js';
 import { clientsProjection } from '../../projections/clients.js';
-import { findUserByUsername } from '../../src/commands/users.js';
+import { findUserByUsername } from '../../src/application/users.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { runCli } from '../helpers/cli.js';
 import { Browser } from '../helpers/browser.js';

@@ -6,6 +6,7 @@ import { evolveClient } from '../../src/domain/clients/evolve.js';
 import { checkChosenClientSecret, ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
 import type { ClientStreamState } from '../../src/domain/clients/state.js';
 import { ClientSecretVerifier, generateClientSecret, hashClientSecret } from '../../src/oauth/clientSecrets.js';
+import { deciderSpec } from '../helpers/deciderSpec.js';
 
 const meta = (m: Partial<ClientMetadata> = {}): ClientMetadata => ({
   grant_types: ['client_credentials'],
@@ -19,34 +20,30 @@ const meta = (m: Partial<ClientMetadata> = {}): ClientMetadata => ({
 });
 const sha = { alg: 'sha256' as const, hash: 'h'.repeat(43) };
 
-const given = (events: ClientEvent[]) => {
-  const state = events.reduce<ClientStreamState>((s, e) => evolveClient(s, e), undefined);
-  return { when: (c: ClientCommand) => decideClient(c, state) };
-};
+const { given } = deciderSpec<ClientCommand, ClientStreamState, ClientEvent>({
+  initialState: () => undefined,
+  evolve: evolveClient,
+  decide: (c, s) => decideClient(c, s),
+});
 const registered: ClientEvent = { type: 'ClientRegistered', data: { clientId: 'c', metadata: meta(), secret: sha } };
 
 describe('client decider', () => {
   it('registers a new client', () => {
-    assert.deepEqual(given([]).when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha }), [
-      registered,
-    ]);
+    given([]).when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha }).then([registered]);
   });
   it('refuses a second registration of the same id', () => {
-    assert.throws(
-      () => given([registered]).when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha }),
-      (e: ClientCommandError) => e.code === 'client_exists',
-    );
+    given([registered])
+      .when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha })
+      .thenThrows((e: ClientCommandError) => e.code === 'client_exists');
   });
   it('refuses changes to an unknown or disabled client', () => {
-    assert.throws(
-      () => given([]).when({ type: 'DisableClient', clientId: 'c' }),
-      (e: ClientCommandError) => e.code === 'client_not_found',
-    );
+    given([])
+      .when({ type: 'DisableClient', clientId: 'c' })
+      .thenThrows((e: ClientCommandError) => e.code === 'client_not_found');
     const disabled: ClientEvent = { type: 'ClientDisabled', data: { clientId: 'c' } };
-    assert.throws(
-      () => given([registered, disabled]).when({ type: 'RotateClientSecret', clientId: 'c', secret: sha }),
-      (e: ClientCommandError) => e.code === 'client_disabled',
-    );
+    given([registered, disabled])
+      .when({ type: 'RotateClientSecret', clientId: 'c', secret: sha })
+      .thenThrows((e: ClientCommandError) => e.code === 'client_disabled');
   });
   for (const [name, m, secret, code] of [
     ['a confidential client without a secret', meta(), null, 'invalid_client_metadata'],
@@ -107,10 +104,9 @@ describe('client decider', () => {
     ['a relative client_uri', meta({ client_uri: '/home' }), sha, 'invalid_client_metadata'],
   ] as const) {
     it(`refuses ${name} (${code})`, () => {
-      assert.throws(
-        () => given([]).when({ type: 'RegisterClient', clientId: 'c', metadata: m, secret }),
-        (e: ClientMetadataError) => e instanceof ClientMetadataError && e.code === code,
-      );
+      given([])
+        .when({ type: 'RegisterClient', clientId: 'c', metadata: m as ClientMetadata, secret })
+        .thenThrows((e: ClientMetadataError) => e instanceof ClientMetadataError && e.code === code);
     });
   }
   it('accepts an https logo_uri and an http(s) client_uri', () => {
@@ -119,7 +115,10 @@ describe('client decider', () => {
       logo_uri: 'https://cdn.example/logo.svg',
       client_uri: 'https://orders.example/',
     });
-    assert.equal(given([]).when({ type: 'RegisterClient', clientId: 'l', metadata: m, secret: sha }).length, 1);
+    assert.equal(
+      given([]).when({ type: 'RegisterClient', clientId: 'l', metadata: m, secret: sha }).events().length,
+      1,
+    );
   });
   it('accepts native-app redirect URIs: reverse-DNS custom schemes and loopback', () => {
     const m = meta({
@@ -127,7 +126,10 @@ describe('client decider', () => {
       token_endpoint_auth_method: 'none',
       redirect_uris: ['com.example.app:/oauth2redirect', 'http://127.0.0.1/cb'],
     });
-    assert.equal(given([]).when({ type: 'RegisterClient', clientId: 'n', metadata: m, secret: null }).length, 1);
+    assert.equal(
+      given([]).when({ type: 'RegisterClient', clientId: 'n', metadata: m, secret: null }).events().length,
+      1,
+    );
   });
   it('refuses an access_token_ttl above MAX_TOKEN_LIFETIME when it is set, naming both values', () => {
     const state = (events: ClientEvent[]) => events.reduce<ClientStreamState>((s, e) => evolveClient(s, e), undefined);

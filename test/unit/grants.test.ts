@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { decideGrant, GrantError, type GrantCommand } from '../../src/domain/grants/decide.js';
 import { evolveGrant, type GrantEvent } from '../../src/domain/grants/evolve.js';
 import { initialGrant } from '../../src/domain/grants/state.js';
+import { deciderSpec } from '../helpers/deciderSpec.js';
 
 const h = (c: string) => c.repeat(43).slice(0, 43);
 const code: GrantEvent = {
@@ -58,53 +59,52 @@ const redeem = (over: Partial<Extract<GrantCommand, { type: 'RedeemCode' }>> = {
   refresh,
   ...over,
 });
-const given = (events: GrantEvent[]) => {
-  const state = events.reduce(evolveGrant, initialGrant());
-  return {
-    when: (c: GrantCommand) => decideGrant(c, state),
-    refused: (c: GrantCommand, code: string, why: RegExp) =>
-      assert.throws(
-        () => decideGrant(c, state),
-        (e: GrantError) => e.code === code && why.test(e.message),
-      ),
-  };
-};
+const { given } = deciderSpec({ initialState: initialGrant, evolve: evolveGrant, decide: decideGrant });
+const refusal = (code: string, why: RegExp) => (e: unknown) =>
+  e instanceof GrantError && e.code === code && why.test(e.message);
 
 describe('grant decider', () => {
   it('redeems a code once: code redeemed, access and refresh token issued', () => {
     assert.deepEqual(
       given([code])
         .when(redeem())
+        .events()
         .map((e) => e.type),
       ['AuthorizationCodeRedeemed', 'AccessTokenIssued', 'RefreshTokenIssued'],
     );
   });
   it('refuses an expired code (60 s), a wrong client, a wrong redirect_uri, a wrong or missing verifier', () => {
     const g = given([code]);
-    g.refused(redeem({ now: 160 }), 'invalid_grant', /expired/);
-    g.refused(redeem({ clientId: 'other' }), 'invalid_grant', /another client/);
-    g.refused(redeem({ redirectUri: 'https://a.example/cb2' }), 'invalid_grant', /redirect_uri/);
-    g.refused(redeem({ verifierChallenge: h('y') }), 'invalid_grant', /does not match/);
-    g.refused(redeem({ verifierChallenge: null }), 'invalid_grant', /missing/);
+    g.when(redeem({ now: 160 })).thenThrows(refusal('invalid_grant', /expired/));
+    g.when(redeem({ clientId: 'other' })).thenThrows(refusal('invalid_grant', /another client/));
+    g.when(redeem({ redirectUri: 'https://a.example/cb2' })).thenThrows(refusal('invalid_grant', /redirect_uri/));
+    g.when(redeem({ verifierChallenge: h('y') })).thenThrows(refusal('invalid_grant', /does not match/));
+    g.when(redeem({ verifierChallenge: null })).thenThrows(refusal('invalid_grant', /missing/));
   });
   it('refuses a verifier when the request had no challenge', () => {
     const noPkce: GrantEvent = {
       type: 'AuthorizationCodeIssued',
       data: { ...(code.data as object), codeChallenge: null } as never,
     };
-    given([noPkce]).refused(redeem(), 'invalid_grant', /no code_challenge/);
+    given([noPkce])
+      .when(redeem())
+      .thenThrows(refusal('invalid_grant', /no code_challenge/));
   });
   it('answers a second redemption with reuse detection and a revoked grant, once', () => {
-    const redeemed = given([code]).when(redeem());
-    const events = given([code, ...redeemed]).when(redeem());
+    const redeemed = given([code]).when(redeem()).events();
+    const events = given([code, ...redeemed])
+      .when(redeem())
+      .events();
     assert.deepEqual(
       events.map((e) => e.type),
       ['AuthorizationCodeReuseDetected', 'GrantRevoked'],
     );
-    given([code, ...redeemed, ...events]).refused(redeem(), 'invalid_grant', /already used/);
+    given([code, ...redeemed, ...events])
+      .when(redeem())
+      .thenThrows(refusal('invalid_grant', /already used/));
   });
   it('rotates a refresh token, narrows scope only, and kills the grant when a rotated one returns', () => {
-    const history = [code, ...given([code]).when(redeem())];
+    const history = [code, ...given([code]).when(redeem()).events()];
     const next = { ...refresh, jti: 'r2', tokenHash: h('q') };
     const cmd: GrantCommand = {
       type: 'Refresh',
@@ -115,21 +115,27 @@ describe('grant decider', () => {
       access: { ...access, jti: 'a2' },
       refresh: next,
     };
-    const rotated = given(history).when(cmd);
+    const rotated = given(history).when(cmd).events();
     assert.deepEqual(
       rotated.map((e) => e.type),
       ['RefreshTokenRotated', 'AccessTokenIssued', 'RefreshTokenIssued'],
     );
-    given(history).refused({ ...cmd, scope: 's more' }, 'invalid_scope', /narrow/);
-    given(history).refused({ ...cmd, now: 1000 }, 'invalid_grant', /expired/);
-    const reuse = given([...history, ...rotated]).when(cmd);
+    given(history)
+      .when({ ...cmd, scope: 's more' })
+      .thenThrows(refusal('invalid_scope', /narrow/));
+    given(history)
+      .when({ ...cmd, now: 1000 })
+      .thenThrows(refusal('invalid_grant', /expired/));
+    const reuse = given([...history, ...rotated])
+      .when(cmd)
+      .events();
     assert.deepEqual(
       reuse.map((e) => e.type),
       ['RefreshTokenReuseDetected', 'GrantRevoked'],
     );
   });
   it('writes a refresh ID token after the rotation, and none when the rotation is refused or a reuse', () => {
-    const history = [code, ...given([code]).when(redeem())];
+    const history = [code, ...given([code]).when(redeem()).events()];
     const idToken = {
       grantId: 'g',
       jti: 'i2',
@@ -153,33 +159,39 @@ describe('grant decider', () => {
       refresh: { ...refresh, jti: 'r2', tokenHash: h('q') },
       idToken,
     };
-    const rotated = given(history).when(cmd);
+    const rotated = given(history).when(cmd).events();
     assert.deepEqual(
       rotated.map((e) => e.type),
       ['RefreshTokenRotated', 'AccessTokenIssued', 'RefreshTokenIssued', 'IdTokenIssued'],
     );
-    assert.deepEqual(rotated[3].data, idToken);
-    given(history).refused({ ...cmd, clientId: 'other' }, 'invalid_grant', /another client/);
-    const reuse = given([...history, ...rotated]).when(cmd);
+    assert.deepEqual(rotated[3]!.data, idToken);
+    given(history)
+      .when({ ...cmd, clientId: 'other' })
+      .thenThrows(refusal('invalid_grant', /another client/));
+    const reuse = given([...history, ...rotated])
+      .when(cmd)
+      .events();
     assert.deepEqual(
       reuse.map((e) => e.type),
       ['RefreshTokenReuseDetected', 'GrantRevoked'],
     );
   });
   it('revoking a refresh token revokes the grant; an access token only itself; another client nothing', () => {
-    const history = [code, ...given([code]).when(redeem())];
+    const history = [code, ...given([code]).when(redeem()).events()];
     assert.deepEqual(
       given(history)
         .when({ type: 'RevokeToken', jti: 'r1', clientId: 'app', reason: 'r' })
+        .events()
         .map((e) => e.type),
       ['GrantRevoked'],
     );
     assert.deepEqual(
       given(history)
         .when({ type: 'RevokeToken', jti: 'a1', clientId: 'app', reason: 'r' })
+        .events()
         .map((e) => e.type),
       ['TokenRevoked'],
     );
-    assert.deepEqual(given(history).when({ type: 'RevokeToken', jti: 'a1', clientId: 'other', reason: 'r' }), []);
+    given(history).when({ type: 'RevokeToken', jti: 'a1', clientId: 'other', reason: 'r' }).then([]);
   });
 });

@@ -9,6 +9,7 @@ import {
 import type { KeyringEvent } from '../../src/domain/keyring/events.js';
 import { evolveKeyring } from '../../src/domain/keyring/evolve.js';
 import { initialKeyring, publishedKeysAt, signingKeyAt } from '../../src/domain/keyring/state.js';
+import { deciderSpec } from '../helpers/deciderSpec.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const HOUR = 3_600_000;
@@ -26,14 +27,7 @@ const material = (kid: string, alg: 'RS256' | 'ES256' = 'ES256'): NewKeyMaterial
   },
 });
 
-/** given(events).when(command).then(events) */
-const given = (events: KeyringEvent[]) => ({
-  when: (command: KeyringCommand) => {
-    const state = events.reduce(evolveKeyring, initialKeyring());
-    return { then: (expected: KeyringEvent[]) => assert.deepEqual(decideKeyring(command, state), expected), state };
-  },
-  state: () => events.reduce(evolveKeyring, initialKeyring()),
-});
+const { given } = deciderSpec({ initialState: initialKeyring, evolve: evolveKeyring, decide: decideKeyring });
 
 const generated = (kid: string, at: number, alg: 'RS256' | 'ES256' = 'ES256'): KeyringEvent => ({
   type: 'SigningKeyGenerated',

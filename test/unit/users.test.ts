@@ -17,27 +17,25 @@ import { DUMMY_HASH, hashPassword, needsRehash, PASSWORD_SCRYPT, verifyPassword 
 import { ipKey, LoginThrottle, DEFAULT_LOGIN_THROTTLE, type EscalationPolicy } from '../../src/oauth/loginThrottle.js';
 import { usersProjection, type UsersView } from '../../projections/users.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
-import {
-  authenticateUser,
-  changePassword,
-  disableUser,
-  enableUser,
-  findUserByUsername,
-  registerUser,
-  usernameStream,
-  userStream,
-} from '../../src/commands/users.js';
+import { changePassword } from '../../src/application/changePassword.js';
+import { disableUser } from '../../src/application/disableUser.js';
+import { enableUser } from '../../src/application/enableUser.js';
+import { registerUser } from '../../src/application/registerUser.js';
+import { authenticateUser, findUserByUsername } from '../../src/application/users.js';
+import { usernameStream, userStream } from '../../src/domain/users/streams.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { removeDir, tempDir } from '../helpers/server.js';
+import { deciderSpec } from '../helpers/deciderSpec.js';
 
 const hash: PasswordHash = { alg: 'scrypt', salt: 's'.repeat(22), hash: 'h'.repeat(43), N: 1024, r: 8, p: 1 };
 const sub = '01900000-0000-7000-8000-000000000001';
 
-const given = (events: UserEvent[]) => {
-  const state = events.reduce<UserStreamState>((s, e) => evolveUser(s, e), undefined);
-  return { when: (c: UserCommand) => decideUser(c, state) };
-};
+const { given } = deciderSpec<UserCommand, UserStreamState, UserEvent>({
+  initialState: () => undefined,
+  evolve: evolveUser,
+  decide: decideUser,
+});
 const register = (c: Partial<Extract<UserCommand, { type: 'RegisterUser' }>> = {}): UserCommand => ({
   type: 'RegisterUser',
   sub,
@@ -55,8 +53,10 @@ const code = (c: string) => (e: unknown) => e instanceof UserCommandError && e.c
 
 describe('user decider', () => {
   it('registers a new user', () => {
-    assert.deepEqual(given([]).when(register()), [registered]);
-    const full = given([]).when(register({ email: 'alice@example.com', emailVerified: true, name: 'Alice Example' }));
+    given([]).when(register()).then([registered]);
+    const full = given([])
+      .when(register({ email: 'alice@example.com', emailVerified: true, name: 'Alice Example' }))
+      .events();
     assert.deepEqual(full, [
       {
         type: 'UserRegistered',
@@ -65,54 +65,45 @@ describe('user decider', () => {
     ]);
   });
   it('refuses a second registration of the same sub', () => {
-    assert.throws(() => given([registered]).when(register()), code('user_exists'));
+    given([registered]).when(register()).thenThrows(code('user_exists'));
   });
   it('changes a password and disables', () => {
-    assert.deepEqual(
-      given([registered]).when({
+    given([registered])
+      .when({
         type: 'ChangePassword',
         sub,
         passwordHash: { ...hash, hash: 'x'.repeat(43) },
         keepSessions: true,
-      }),
-      [{ type: 'UserPasswordChanged', data: { sub, passwordHash: { ...hash, hash: 'x'.repeat(43) } } }],
-    );
-    assert.deepEqual(given([registered]).when({ type: 'DisableUser', sub }), [disabled]);
+      })
+      .then([{ type: 'UserPasswordChanged', data: { sub, passwordHash: { ...hash, hash: 'x'.repeat(43) } } }]);
+    given([registered]).when({ type: 'DisableUser', sub }).then([disabled]);
   });
   it('a password change signs the user out everywhere in the same decision, unless keepSessions', () => {
     const passwordHash = { ...hash, hash: 'x'.repeat(43) };
     const changed: UserEvent = { type: 'UserPasswordChanged', data: { sub, passwordHash } };
     const revoked: UserEvent = { type: 'UserSessionsRevoked', data: { sub } };
-    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash }), [changed, revoked]);
-    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash, keepSessions: false }), [
-      changed,
-      revoked,
-    ]);
-    assert.deepEqual(given([registered]).when({ type: 'ChangePassword', sub, passwordHash, keepSessions: true }), [
-      changed,
-    ]);
+    given([registered]).when({ type: 'ChangePassword', sub, passwordHash }).then([changed, revoked]);
+    given([registered])
+      .when({ type: 'ChangePassword', sub, passwordHash, keepSessions: false })
+      .then([changed, revoked]);
+    given([registered]).when({ type: 'ChangePassword', sub, passwordHash, keepSessions: true }).then([changed]);
   });
   it('enables a disabled user; enabling an enabled one writes nothing; an unknown one is user_not_found', () => {
     const enabled: UserEvent = { type: 'UserEnabled', data: { sub } };
-    assert.deepEqual(given([registered, disabled]).when({ type: 'EnableUser', sub }), [enabled]);
-    assert.deepEqual(given([registered]).when({ type: 'EnableUser', sub }), []);
-    assert.deepEqual(given([registered, disabled, enabled]).when({ type: 'EnableUser', sub }), []);
-    assert.throws(() => given([]).when({ type: 'EnableUser', sub }), code('user_not_found'));
+    given([registered, disabled]).when({ type: 'EnableUser', sub }).then([enabled]);
+    given([registered]).when({ type: 'EnableUser', sub }).then([]);
+    given([registered, disabled, enabled]).when({ type: 'EnableUser', sub }).then([]);
+    given([]).when({ type: 'EnableUser', sub }).thenThrows(code('user_not_found'));
     assert.equal(evolveUser(evolveUser(evolveUser(undefined, registered), disabled), enabled)?.disabled, false);
-    assert.deepEqual(
-      given([registered, disabled, enabled]).when({ type: 'DisableUser', sub }),
-      [disabled],
-      'and can be disabled again',
-    );
+    given([registered, disabled, enabled]).when({ type: 'DisableUser', sub }).then([disabled]);
   });
   it('refuses changes to an unknown or disabled user', () => {
-    assert.throws(() => given([]).when({ type: 'DisableUser', sub }), code('user_not_found'));
-    assert.throws(() => given([]).when({ type: 'ChangePassword', sub, passwordHash: hash }), code('user_not_found'));
-    assert.throws(
-      () => given([registered, disabled]).when({ type: 'ChangePassword', sub, passwordHash: hash }),
-      code('user_disabled'),
-    );
-    assert.throws(() => given([registered, disabled]).when({ type: 'DisableUser', sub }), code('user_disabled'));
+    given([]).when({ type: 'DisableUser', sub }).thenThrows(code('user_not_found'));
+    given([]).when({ type: 'ChangePassword', sub, passwordHash: hash }).thenThrows(code('user_not_found'));
+    given([registered, disabled])
+      .when({ type: 'ChangePassword', sub, passwordHash: hash })
+      .thenThrows(code('user_disabled'));
+    given([registered, disabled]).when({ type: 'DisableUser', sub }).thenThrows(code('user_disabled'));
   });
   for (const [name, c] of [
     ['an empty username', register({ username: '' })],
@@ -127,15 +118,22 @@ describe('user decider', () => {
     ['a name with a control character', register({ name: 'Alice\nExample' })],
   ] as const) {
     it(`refuses ${name} (invalid_user)`, () => {
-      assert.throws(() => given([]).when(c), code('invalid_user'));
+      given([]).when(c).thenThrows(code('invalid_user'));
     });
   }
   it('accepts 64-character usernames with . _ @ + -, keeps their case, and compares them normalised', () => {
     const long = `${'a'.repeat(49)}.b_c@d+e-f12345`;
     assert.equal(long.length, 64);
-    assert.equal(given([]).when(register({ username: long })).length, 1);
-    const [e] = given([]).when(register({ username: 'Alice.Example' }));
-    assert.equal(e.type === 'UserRegistered' && e.data.username, 'Alice.Example');
+    assert.equal(
+      given([])
+        .when(register({ username: long }))
+        .events().length,
+      1,
+    );
+    const [e] = given([])
+      .when(register({ username: 'Alice.Example' }))
+      .events();
+    assert.equal(e!.type === 'UserRegistered' && e!.data.username, 'Alice.Example');
     assert.equal(normaliseUsername('Alice.Example'), 'alice.example');
     assert.equal(checkUsername('ａｌｉｃｅ'), 'alice', 'full-width letters are NFKC-normalised');
     assert.equal(normaliseUsername('ＡＬＩＣＥ'), 'alice');

@@ -1,3 +1,4 @@
+import { isTokenStream } from '../../domain/tokens/streams.js';
 import { streamOf, type IndexedToken } from '../../../projections/historyIndex.js';
 import { applyToTokenLife, statusOf, tokenLife, type TokenStatusValue } from '../../domain/tokens/status.js';
 import type { EventStore, RecordedEvent } from '../../ledger/eventStore.js';
@@ -20,7 +21,7 @@ export async function tokenHistory(
 ): Promise<RecordedEvent[]> {
   const stream = streamOf(token);
   const events = await store.readStream(stream);
-  return stream.startsWith('token-') ? events : events.filter((e) => concerns(e, token.jti));
+  return isTokenStream(stream) ? events : events.filter((e) => concerns(e, token.jti));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Refusal } from '../refusal.js';
+import type { Decider } from '../decider.js';
 import type { AccessTokenIssuedEvent, TokenEvent, TokenRevokedEvent } from './events.js';
 
 /** One token's stream: what was issued and whether it was revoked. */
@@ -48,3 +49,9 @@ export function decideToken(command: TokenCommand, state: TokenStreamState): Tok
     }
   }
 }
+
+export const tokenDecider: Decider<TokenCommand, TokenStreamState, TokenEvent> = {
+  initialState: initialTokenState,
+  evolve: evolveToken,
+  decide: decideToken,
+};

@@ -2,12 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import { clientsProjection } from '../../../projections/clients.js';
 import { keysProjection } from '../../../projections/keys.js';
-import { disableClient, handleClientCommand } from '../../commands/clients.js';
-import { revokeGrant, revokeGrantToken } from '../../commands/grants.js';
-import { rotateSigningKey } from '../../commands/keyring.js';
-import { revokeToken } from '../../commands/tokens.js';
-import { changePassword, disableUser, enableUser, registerUser } from '../../commands/users.js';
+import { disableClient, handleClientCommand } from '../../application/clients.js';
+import { revokeGrant, revokeGrantToken } from '../../application/revokeGrant.js';
+import { rotateSigningKey } from '../../application/keyring.js';
+import { revokeToken } from '../../application/revokeToken.js';
+import { revokeAllFor } from '../../application/revokeAllFor.js';
+import { changePassword } from '../../application/changePassword.js';
+import { disableUser } from '../../application/disableUser.js';
+import { enableUser } from '../../application/enableUser.js';
+import { registerUser } from '../../application/registerUser.js';
+import { ClientCommandError } from '../../domain/clients/decide.js';
 import type { ClientMetadata } from '../../domain/clients/events.js';
+import { clientMetadata } from '../../domain/clients/metadataDefaults.js';
+import { ClientMetadataError } from '../../domain/clients/metadataRules.js';
 import type { ClientState } from '../../domain/clients/state.js';
 import { generateClientSecret, hashClientSecret } from '../../oauth/clientSecrets.js';
 import type { Runtime } from '../../runtime.js';
@@ -50,57 +57,40 @@ function mustFindClient(rt: Runtime, clientId: string): ClientState {
 }
 
 type MetadataInput = Omit<RegisterClientInput, 'clientId'>;
-const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
-  value == null ? {} : ({ [key]: value } as Record<K, V>);
-const pick = <V>(value: V | null | undefined, fallback: V): V => (value == null ? fallback : value);
 
-/** RFC 7591 metadata from the input, defaults as in the CLI (`token-ledger clients create`). */
+/** The input as RFC 7591 fields; the defaults and what an update keeps are clientMetadata's (as in the CLI). */
 function metadataFrom(input: MetadataInput, base?: ClientMetadata): ClientMetadata {
-  return {
-    ...optional('client_name', input.name ?? base?.client_name),
-    grant_types: pick(input.grantTypes, base?.grant_types ?? ['client_credentials']) as ClientMetadata['grant_types'],
-    redirect_uris: pick(input.redirectUris, base?.redirect_uris ?? []),
-    scope: pick(input.scope, base?.scope ?? ''),
-    token_endpoint_auth_method: pick(
-      input.tokenEndpointAuthMethod,
-      base?.token_endpoint_auth_method ?? 'client_secret_basic',
-    ) as ClientMetadata['token_endpoint_auth_method'],
-    ...optional('jwks', (input.jwks ?? base?.jwks) as ClientMetadata['jwks'] | undefined),
-    access_token_format: pick(
-      input.accessTokenFormat,
-      base?.access_token_format ?? 'jwt',
-    ) as ClientMetadata['access_token_format'],
-    access_token_signing_alg: pick(
-      input.accessTokenSigningAlg,
-      base?.access_token_signing_alg ?? 'ES256',
-    ) as ClientMetadata['access_token_signing_alg'],
-    access_token_ttl: pick(input.accessTokenTtl, base?.access_token_ttl ?? 3600),
-    ...optional(
-      'id_token_signed_response_alg',
-      (input.idTokenSignedResponseAlg ??
-        base?.id_token_signed_response_alg) as ClientMetadata['id_token_signed_response_alg'],
-    ),
-    ...optional('post_logout_redirect_uris', input.postLogoutRedirectUris ?? base?.post_logout_redirect_uris),
-    ...optional('backchannel_logout_uri', input.backchannelLogoutUri ?? base?.backchannel_logout_uri),
-    ...optional('backchannel_logout_session_required', base?.backchannel_logout_session_required),
-    ...optional('response_modes', (input.responseModes ?? base?.response_modes) as ClientMetadata['response_modes']),
-    ...optional(
-      'introspection_access',
-      (input.introspectionAccess ?? base?.introspection_access) as ClientMetadata['introspection_access'],
-    ),
-    ...optional('introspection_audiences', input.introspectionAudiences ?? base?.introspection_audiences),
-    ...optional('logo_uri', input.logoUri ?? base?.logo_uri),
-    ...optional('client_uri', input.clientUri ?? base?.client_uri),
-  };
+  return clientMetadata(
+    {
+      client_name: input.name,
+      grant_types: input.grantTypes as ClientMetadata['grant_types'] | null | undefined,
+      redirect_uris: input.redirectUris,
+      scope: input.scope,
+      token_endpoint_auth_method: input.tokenEndpointAuthMethod as ClientMetadata['token_endpoint_auth_method'] | null,
+      jwks: input.jwks as ClientMetadata['jwks'] | null | undefined,
+      access_token_format: input.accessTokenFormat as ClientMetadata['access_token_format'] | null,
+      access_token_signing_alg: input.accessTokenSigningAlg as ClientMetadata['access_token_signing_alg'] | null,
+      access_token_ttl: input.accessTokenTtl,
+      id_token_signed_response_alg: input.idTokenSignedResponseAlg as
+        ClientMetadata['id_token_signed_response_alg'] | null,
+      post_logout_redirect_uris: input.postLogoutRedirectUris,
+      backchannel_logout_uri: input.backchannelLogoutUri,
+      response_modes: input.responseModes as ClientMetadata['response_modes'] | null,
+      introspection_access: input.introspectionAccess as ClientMetadata['introspection_access'] | null,
+      introspection_audiences: input.introspectionAudiences,
+      logo_uri: input.logoUri,
+      client_uri: input.clientUri,
+    },
+    base,
+  );
 }
 
 const needsSecret = (m: ClientMetadata) =>
   m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
 
 /**
- * Revokes every live token of a client or subject: each grant through revokeGrant (its refresh and
- * access tokens with it), each token outside a grant through revokeToken. Returns how many tokens
- * were active before.
+ * Revokes every live token and grant of a client or subject (src/application/revokeAllFor.ts, the rule
+ * disabling a client or user uses); the subject's sessions stay. Returns how many tokens were live.
  */
 async function revokeAll(
   rt: Runtime,
@@ -108,19 +98,9 @@ async function revokeAll(
   reason: string,
   ctx: GraphQLContext,
 ): Promise<number> {
-  const cctx = commandContext(ctx, reason);
-  const history = await historyOf(rt);
-  const grants = new Set<string>();
-  for (const g of history.grantsOf(of)) if (g.revokedAt === undefined) grants.add(g.grantId);
-  const plain: string[] = [];
-  const live = history.liveTokensOf(of, Date.now());
-  for (const { jti, grantId } of live) {
-    if (grantId) grants.add(grantId);
-    else plain.push(jti);
-  }
-  for (const grantId of grants) await revokeGrant(rt, grantId, reason, cctx);
-  for (const jti of plain) await revokeToken(rt, jti, { operator: ctx.operator!.clientId }, reason, cctx);
-  return live.length;
+  // Answers UNAVAILABLE when the history index cannot catch up in time.
+  await historyOf(rt);
+  return revokeAllFor(rt, of, reason, commandContext(ctx, reason), { endSessions: false });
 }
 
 @Resolver()

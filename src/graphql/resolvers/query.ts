@@ -3,9 +3,9 @@ import { allClients, clientById } from '../../application/queries/clients.js';
 import { statusAt, tokenHistory } from '../../application/queries/history.js';
 import { allSigningKeys } from '../../application/queries/keys.js';
 import { userBySub } from '../../application/queries/users.js';
-import { clientStream } from '../../commands/clients.js';
-import { grantStream } from '../../commands/grants.js';
-import { userStream } from '../../commands/users.js';
+import { clientStream } from '../../domain/clients/streams.js';
+import { grantStream } from '../../domain/grants/streams.js';
+import { userStream } from '../../domain/users/streams.js';
 import type { GraphQLContext } from '../context.js';
 import {
   badInput,

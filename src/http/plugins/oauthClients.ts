@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
-import { rememberClientAssertion } from '../../commands/tokens.js';
+import { rememberClientAssertion } from '../../application/rememberClientAssertion.js';
 import {
   authenticateClient,
   type AuthenticatedClient,
@@ -10,7 +10,7 @@ import {
 import { ClientAuthThrottle } from '../../oauth/clientAuthThrottle.js';
 import { ClientSecretVerifier, type SecretCheck } from '../../oauth/clientSecrets.js';
 import type { Reservation } from '../../oauth/escalatingThrottle.js';
-import { ledgerBlocks } from '../../commands/throttle.js';
+import { ledgerBlocks } from '../../application/throttle.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
 import type { CommandContext } from '../../ledger/ledger.js';

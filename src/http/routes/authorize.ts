@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { endSession, grantConsent, issueAuthorizationCode, startSession } from '../../commands/grants.js';
-import { authenticateUser } from '../../commands/users.js';
+import { endSession } from '../../application/endSession.js';
+import { issueAuthorizationCode } from '../../application/issueAuthorizationCode.js';
+import { recordConsent } from '../../application/recordConsent.js';
+import { startSession } from '../../application/startSession.js';
+import { authenticateUser } from '../../application/users.js';
 import {
   parseAuthorizationRequest,
   type AuthorizationRequest,
   type ResponseTarget,
 } from '../../oauth/authorizationRequest.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../oauth/loginThrottle.js';
-import { ledgerBlocks } from '../../commands/throttle.js';
+import { ledgerBlocks } from '../../application/throttle.js';
 import { sha256 } from '../../tokens/hash.js';
 import { verifyIdTokenHint } from '../../tokens/idToken.js';
 import type { Runtime } from '../../runtime.js';
@@ -251,7 +254,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         error_description: 'the user denied the request',
       });
     }
-    await grantConsent(runtime, session.sub, interaction.req.clientId, interaction.req.scope, {
+    await recordConsent(runtime, session.sub, interaction.req.clientId, interaction.req.scope, {
       actor: `user:${session.sub}`,
       correlationId: request.id,
     });

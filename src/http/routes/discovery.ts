@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
-import { SIGNING_ALGS } from '../../commands/keyring.js';
+import { SIGNING_ALGS } from '../../application/keyring.js';
 import { grantHandlers } from '../../oauth/grants/index.js';
 import { RESPONSE_MODES } from '../../oauth/authorizationRequest.js';
 import { ASSERTION_ALGS } from '../../tokens/clientAssertion.js';

@@ -6,7 +6,7 @@ import type { AuthenticatedClient } from '../../oauth/clientAuth.js';
 import { prefersSignedIntrospection } from '../../oauth/introspectionAccept.js';
 import { sha256 } from '../../tokens/hash.js';
 import { signJwt } from '../../tokens/jwtStrategy.js';
-import { NoSigningKeyError } from '../../commands/tokens.js';
+import { NoSigningKeyError } from '../../application/tokens.js';
 import type { Runtime } from '../../runtime.js';
 import { errorResponses, introspectionResponseSchema } from './oauthSchemas.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { endSession } from '../../commands/grants.js';
+import { endSession } from '../../application/endSession.js';
 import { sha256 } from '../../tokens/hash.js';
 import { verifyIdTokenHint } from '../../tokens/idToken.js';
 import type { Runtime } from '../../runtime.js';

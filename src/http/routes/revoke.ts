@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { accessTokenByHash } from '../../application/queries/tokens.js';
-import { revokeToken } from '../../commands/tokens.js';
-import { revokeGrantToken } from '../../commands/grants.js';
+import { revokeToken } from '../../application/revokeToken.js';
+import { revokeGrantToken } from '../../application/revokeGrant.js';
 import { refreshTokenByHash } from '../../application/queries/authorization.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import { singleValued } from '../../oauth/params.js';

@@ -2,7 +2,7 @@ import { deflateSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 import { statusListContent, statusListIds } from '../../application/queries/statusLists.js';
-import { NoSigningKeyError } from '../../commands/tokens.js';
+import { NoSigningKeyError } from '../../application/tokens.js';
 import { signJwt } from '../../tokens/jwtStrategy.js';
 import { STATUS_LIST_ID, statusListUri } from '../../tokens/statusList.js';
 import { SignedStatusListCache } from '../../tokens/statusListCache.js';

@@ -1,4 +1,5 @@
-import { readGrant, redeemAuthorizationCode } from '../../commands/grants.js';
+import { readGrant } from '../../application/grantIssuance.js';
+import { redeemAuthorizationCode } from '../../application/redeemCode.js';
 import { GrantError } from '../../domain/grants/decide.js';
 import { sha256 } from '../../tokens/hash.js';
 import { codeByHash } from '../../application/queries/authorization.js';

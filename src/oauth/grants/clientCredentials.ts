@@ -1,4 +1,4 @@
-import { issueAccessToken } from '../../commands/tokens.js';
+import { issueAccessToken } from '../../application/issueAccessToken.js';
 import { unauthorizedClient } from '../errors.js';
 import { grantedScope, resourceIndicators } from '../scope.js';
 import type { GrantHandler } from './grant.js';

@@ -1,4 +1,4 @@
-import { rotateRefreshToken } from '../../commands/grants.js';
+import { rotateRefreshToken } from '../../application/rotateRefreshToken.js';
 import { sha256 } from '../../tokens/hash.js';
 import { refreshTokenByHash } from '../../application/queries/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';

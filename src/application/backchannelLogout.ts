@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
+import { sessionDecider, type SessionCommand } from '../domain/sessions/decide.js';
+import { sessionStream } from '../domain/sessions/streams.js';
 import { signJwt } from '../tokens/jwtStrategy.js';
-import { dueLogouts, type PendingLogout } from '../application/queries/authorization.js';
+import { execute, writePorts } from './execute.js';
+import { dueLogouts, type PendingLogout } from './queries/authorization.js';
 import { clientsProjection } from '../../projections/clients.js';
 
-const MAX_ATTEMPTS = 8;
 const TIMEOUT_MS = 5000;
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-
-/** 2 s, 4 s, 8 s … at most an hour between attempts. */
-const backoffMs = (attempt: number) => Math.min(2 ** attempt * 1000, 3_600_000);
 
 /**
  * Delivers pending logout tokens (OIDC Back-Channel Logout 1.0 §2.5) to the clients' registered
@@ -45,26 +44,12 @@ export class BackchannelLogoutDispatcher {
     const ctx = { actor: 'system', correlationId: randomUUID() };
     try {
       const error = await this.post(p);
-      const stream = `session-${p.sidHash}`;
-      const event =
+      const delivery = { sidHash: p.sidHash, clientId: p.clientId, jti: p.jti, attempt };
+      const command: SessionCommand =
         error === null
-          ? {
-              type: 'BackchannelLogoutDelivered',
-              data: { sidHash: p.sidHash, clientId: p.clientId, jti: p.jti, attempt },
-            }
-          : {
-              type: 'BackchannelLogoutFailed',
-              data: {
-                sidHash: p.sidHash,
-                clientId: p.clientId,
-                jti: p.jti,
-                attempt,
-                error: error.slice(0, 500),
-                nextAttemptAt: attempt >= MAX_ATTEMPTS ? null : new Date(Date.now() + backoffMs(attempt)).toISOString(),
-              },
-            };
-      const { position } = await this.rt.ledger.append(stream, [event], 'any', ctx);
-      await this.rt.runner.waitFor(position);
+          ? { type: 'RecordLogoutDelivered', ...delivery }
+          : { type: 'RecordLogoutFailed', ...delivery, error, now: Date.now() };
+      await execute(writePorts(this.rt), sessionStream(p.sidHash), sessionDecider, command, ctx);
     } catch {
       // The ledger refused the outcome: the delivery stays pending and is tried again on a later tick.
     } finally {

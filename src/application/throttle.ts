@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
-import type { PublishedBlock, SharedBlocks } from '../oauth/escalatingThrottle.js';
+import type { SharedBlocks } from '../oauth/escalatingThrottle.js';
 import { sharedKey } from '../domain/throttle/blocks.js';
-import { sha256 } from '../tokens/hash.js';
+import { throttleDecider } from '../domain/throttle/decide.js';
+import { throttleStream } from '../domain/throttle/streams.js';
 import { throttlesProjection } from '../../projections/throttles.js';
-
-/** One stream per counted key: its history of blocks, without naming the key in the stream id. */
-export const throttleStream = (b: Pick<PublishedBlock, 'scope' | 'tier' | 'subject'>) =>
-  `throttle-${sha256(`${b.scope}\0${b.tier}\0${b.subject}`)}`;
-
-const EVENT_TYPE = { client: 'ClientAuthenticationThrottled', login: 'LoginThrottled' } as const;
+import { execute, writePorts } from './execute.js';
 
 /**
  * The throttles' link to the ledger: blocks read from the `throttles` view (every instance's), and
@@ -27,17 +23,16 @@ export function ledgerBlocks(rt: Runtime, log?: { warn(obj: object, msg: string)
         : view.blocks.get(sharedKey(scope, tier, subject));
     },
     async publish(block, correlationId = randomUUID()) {
-      const event = {
-        type: EVENT_TYPE[block.scope],
-        data: {
-          tier: block.tier,
-          subject: block.subject,
-          failures: block.failures,
-          until: new Date(block.until).toISOString(),
-        },
-      };
+      const { scope, tier, subject, failures, until } = block;
       try {
-        await rt.ledger.append(throttleStream(block), [event], 'any', { actor: 'system', correlationId });
+        await execute(
+          writePorts(rt),
+          throttleStream(block),
+          throttleDecider,
+          { type: 'RecordBlock', scope, tier, subject, failures, until },
+          { actor: 'system', correlationId },
+          { waitForViews: false },
+        );
       } catch (err) {
         log?.warn({ err: (err as Error).message, scope: block.scope, tier: block.tier }, 'throttle block not recorded');
       }

@@ -1,30 +1,12 @@
 import { Unavailable } from '../domain/refusal.js';
 import { v7 as uuidv7 } from 'uuid';
-import {
-  decideToken,
-  evolveToken,
-  initialTokenState,
-  type TokenCommand,
-  type TokenStreamState,
-} from '../domain/tokens/decide.js';
-import type { AccessTokenIssuedEvent, TokenEvent } from '../domain/tokens/events.js';
+import type { AccessTokenIssuedEvent } from '../domain/tokens/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { handleCommand, type Decider } from '../ledger/commandHandler.js';
-import { ConcurrencyError } from '../ledger/eventStore.js';
-import type { CommandContext } from '../ledger/ledger.js';
 import { signJwt } from '../tokens/jwtStrategy.js';
 import { mintOpaqueToken } from '../tokens/opaqueStrategy.js';
 import { sha256 } from '../tokens/hash.js';
 import { allocateStatusSlot, statusListUri, type StatusSlot } from '../tokens/statusList.js';
 import type { Runtime } from '../runtime.js';
-
-export const tokenStream = (jti: string) => `token-${jti}`;
-
-const tokenDecider: Decider<TokenCommand, TokenStreamState, TokenEvent> = {
-  initialState: initialTokenState,
-  evolve: evolveToken,
-  decide: decideToken,
-};
 
 export class NoSigningKeyError extends Unavailable {
   override readonly name = 'NoSigningKeyError';
@@ -92,63 +74,4 @@ export async function mintAccessToken(rt: Runtime, req: AccessTokenRequest): Pro
     ...(statusList ? { statusList } : {}),
   };
   return { token, expiresIn: ttl, claims };
-}
-
-/**
- * Mints an access token that belongs to no grant (client credentials), records it in the ledger by
- * hash, and returns once the active-token view holds it: the caller may introspect it at once.
- */
-export async function issueAccessToken(
-  rt: Runtime,
-  req: AccessTokenRequest,
-  ctx: CommandContext,
-): Promise<IssuedAccessToken> {
-  const issued = await mintAccessToken(rt, req);
-  // A fresh UUIDv7 names a new stream: no need to read it first.
-  const events = decideToken({ type: 'IssueAccessToken', token: issued.claims }, initialTokenState());
-  const { position } = await rt.ledger.append(tokenStream(issued.claims.jti), events, 'no_stream', ctx);
-  await rt.runner.waitFor(position);
-  return issued;
-}
-
-/** Revokes a token by jti; returns whether anything was revoked (RFC 7009 answers 200 either way). */
-export async function revokeToken(
-  rt: Runtime,
-  jti: string,
-  requestedBy: { clientId: string } | { operator: string },
-  reason: string,
-  ctx: CommandContext,
-): Promise<boolean> {
-  const { events, position } = await handleCommand(
-    rt.ledger,
-    tokenStream(jti),
-    tokenDecider,
-    { type: 'RevokeToken', jti, requestedBy, reason },
-    ctx,
-  );
-  if (position !== undefined) await rt.runner.waitFor(position);
-  return events.length > 0;
-}
-
-/** Records a client assertion's jti; false when it was recorded before (a replay). */
-export async function rememberClientAssertion(
-  rt: Runtime,
-  clientId: string,
-  jti: string,
-  exp: number,
-  ctx: CommandContext,
-): Promise<boolean> {
-  const jtiHash = sha256(`${clientId}\0${jti}`);
-  try {
-    await rt.ledger.append(
-      `assertion-${jtiHash}`,
-      [{ type: 'ClientAssertionUsed', data: { clientId, jtiHash, exp } }],
-      'no_stream',
-      ctx,
-    );
-    return true;
-  } catch (err) {
-    if (err instanceof ConcurrencyError) return false;
-    throw err;
-  }
 }

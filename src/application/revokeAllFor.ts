@@ -1,7 +1,9 @@
 import type { CommandContext } from '../ledger/ledger.js';
 import type { Runtime } from '../runtime.js';
-import { CODE_LIFETIME_SECONDS, endSessionByHash, revokeGrant } from './grants.js';
-import { revokeToken } from './tokens.js';
+import { endSessionByHash } from './endSession.js';
+import { CODE_LIFETIME_SECONDS } from './grantIssuance.js';
+import { revokeGrant } from './revokeGrant.js';
+import { revokeToken } from './revokeToken.js';
 
 /** Whose holdings end: a user's (UserDisabled, UserSessionsRevoked) or a client's (ClientDisabled). */
 export type Holder = { subject: string } | { clientId: string };
@@ -20,18 +22,23 @@ export type Holder = { subject: string } | { clientId: string };
  * records are all written. The records are what operators read per grant, token and session
  * (GraphQL history), and they make each grant stream refuse on its own, whatever happens to the
  * user or client later (enableUser).
+ *
+ * An operator's "revoke everything of this client or subject" (GraphQL) is the same rule without
+ * ending sessions (`endSessions: false`). Answers how many tokens were live.
  */
-export async function recordRevocations(
+export async function revokeAllFor(
   rt: Runtime,
   holder: Holder,
   reason: string,
   caused: CommandContext,
-): Promise<void> {
+  { endSessions = true }: { endSessions?: boolean } = {},
+): Promise<number> {
   await rt.runner.settleDurable();
   const nowMs = Date.now();
   const grants = new Set<string>();
   const plain: string[] = [];
-  for (const t of rt.history.liveTokensOf(holder, nowMs)) {
+  const live = rt.history.liveTokensOf(holder, nowMs);
+  for (const t of live) {
     if (t.grantId) grants.add(t.grantId);
     else plain.push(t.jti);
   }
@@ -42,10 +49,12 @@ export async function recordRevocations(
   for (const grantId of grants) await revokeGrant(rt, grantId, reason, caused);
   const operator = caused.actor.replace(/^operator:/, '');
   for (const jti of plain) await revokeToken(rt, jti, { operator }, reason, caused);
-  if (!('subject' in holder)) return;
-  for (const s of rt.history.sessionsOf(holder.subject)) {
-    if (s.endedAt === undefined && s.exp * 1000 > nowMs) await endSessionByHash(rt, s.sidHash, reason, caused);
+  if ('subject' in holder && endSessions) {
+    for (const s of rt.history.sessionsOf(holder.subject)) {
+      if (s.endedAt === undefined && s.exp * 1000 > nowMs) await endSessionByHash(rt, s.sidHash, reason, caused);
+    }
   }
+  return live.length;
 }
 
 /** The causation id for the records: the id of the last event of `types` in `stream`. */

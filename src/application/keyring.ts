@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { decideKeyring, type KeyringCommand } from '../domain/keyring/decide.js';
+import type { KeyringCommand } from '../domain/keyring/decide.js';
+import { keyringDecider } from '../domain/keyring/decider.js';
 import type { KeyringEvent } from '../domain/keyring/events.js';
 import { evolveKeyring } from '../domain/keyring/evolve.js';
 import { hasKeyFrom, initialKeyring, type Alg, type KeyringState } from '../domain/keyring/state.js';
-import { handleCommand, type Decider } from '../ledger/commandHandler.js';
+import { KEYRING_STREAM } from '../domain/keyring/streams.js';
+import { execute, writePorts } from './execute.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { generateKeyMaterial } from '../tokens/keyMaterial.js';
 import type { Runtime } from '../runtime.js';
 
-/** The keyring is one aggregate: which key signs is a decision over all keys, guarded by one stream. */
-export const KEYRING_STREAM = 'keyring-signing';
 export const SIGNING_ALGS: Alg[] = ['RS256', 'ES256'];
-
-const keyringDecider: Decider<KeyringCommand, KeyringState, KeyringEvent> = {
-  initialState: initialKeyring,
-  evolve: evolveKeyring,
-  decide: decideKeyring,
-};
 
 export const systemContext = (): CommandContext => ({ actor: 'system', correlationId: randomUUID() });
 
@@ -35,14 +29,13 @@ export async function ensureSigningKeys(rt: Runtime, now = Date.now()): Promise<
   const missing = SIGNING_ALGS.filter((alg) => !hasKeyFrom(state, alg, now));
   if (missing.length === 0) return [];
   const generated = await Promise.all(missing.map((alg) => generateKeyMaterial(alg, rt.keyEncryptionSecret)));
-  const { events, position } = await handleCommand(
-    rt.ledger,
+  const { events } = await execute(
+    writePorts(rt),
     KEYRING_STREAM,
     keyringDecider,
     { type: 'EnsureSigningKeys', now, generated },
     systemContext(),
   );
-  if (position !== undefined) await rt.runner.waitFor(position);
   return events;
 }
 
@@ -61,7 +54,6 @@ export async function rotateSigningKey(
     activatesAt,
     maxTokenLifetimeMs: rt.config.maxTokenLifetimeSeconds * 1000,
   };
-  const { events, position } = await handleCommand(rt.ledger, KEYRING_STREAM, keyringDecider, command, ctx);
-  if (position !== undefined) await rt.runner.waitFor(position);
+  const { events } = await execute(writePorts(rt), KEYRING_STREAM, keyringDecider, command, ctx);
   return events;
 }

@@ -1,0 +1,27 @@
+import type { UserState } from '../domain/users/state.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import { hashPassword } from '../oauth/passwords.js';
+import type { Runtime } from '../runtime.js';
+import { handleUserCommand, recordUserRevocations, viewed } from './users.js';
+
+/**
+ * Sets a new password. Unless `keepSessions`, the user is signed out everywhere in the same append
+ * (UserSessionsRevoked): sessions end, grants and their tokens are revoked, as Keycloak and Auth0 do.
+ */
+export async function changePassword(
+  rt: Runtime,
+  sub: string,
+  password: string,
+  ctx: CommandContext,
+  options: { keepSessions?: boolean } = {},
+): Promise<UserState> {
+  const passwordHash = await hashPassword(password);
+  const events = await handleUserCommand(
+    rt,
+    { type: 'ChangePassword', sub, passwordHash, keepSessions: options.keepSessions === true },
+    ctx,
+  );
+  if (events.some((e) => e.type === 'UserSessionsRevoked'))
+    await recordUserRevocations(rt, sub, 'password changed', ctx);
+  return viewed(rt, sub);
+}

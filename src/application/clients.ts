@@ -1,0 +1,38 @@
+import type { ClientCommand } from '../domain/clients/decide.js';
+import { clientDecider } from '../domain/clients/decider.js';
+import type { ClientEvent } from '../domain/clients/events.js';
+import { clientStream } from '../domain/clients/streams.js';
+import { execute, writePorts } from './execute.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import type { Runtime } from '../runtime.js';
+import { causeIn, revokeAllFor } from './revokeAllFor.js';
+
+/** The one path for client changes (CLI and GraphQL); returns once the clients view has them. */
+export async function handleClientCommand(
+  rt: Runtime,
+  command: ClientCommand,
+  ctx: CommandContext,
+): Promise<ClientEvent[]> {
+  const { events } = await execute(
+    writePorts(rt),
+    clientStream(command.clientId),
+    clientDecider({ maxAccessTokenTtl: rt.config.maxTokenLifetimeSeconds }),
+    command,
+    ctx,
+  );
+  return events;
+}
+
+/**
+ * Disables a client: it can no longer authenticate or start an authorization, and every grant and
+ * token it holds is revoked (records caused by ClientDisabled, which is the fact the views and the
+ * endpoints already honour). The users' sessions stay: they belong to the users and other clients.
+ */
+export async function disableClient(rt: Runtime, clientId: string, ctx: CommandContext): Promise<void> {
+  await handleClientCommand(rt, { type: 'DisableClient', clientId }, ctx);
+  const cause = await causeIn(rt, clientStream(clientId), ['ClientDisabled']);
+  await revokeAllFor(rt, { clientId }, 'client disabled', {
+    ...ctx,
+    causationId: cause ?? ctx.causationId ?? null,
+  });
+}

@@ -1,0 +1,93 @@
+import type { Decider } from '../domain/decider.js';
+import { ConcurrencyError } from '../ledger/eventStore.js';
+import type { CommandContext, DomainEvent, Ledger } from '../ledger/ledger.js';
+import type { StateCache } from './stateCache.js';
+
+/** What a change needs: the ledger to read and append, and the views whose catching up it waits for. */
+export interface WritePorts {
+  ledger: Pick<Ledger, 'store' | 'append'>;
+  views: { waitFor(position: bigint): Promise<void> };
+}
+
+export interface ExecuteOptions {
+  /** Folded states of hot streams (grants): only the events after the cached revision are read. */
+  cache?: StateCache;
+  /**
+   * The stream is new by construction (named by a fresh UUIDv7 or a 256-bit secret's hash): the first
+   * decision is made on the initial state without reading. A conflict is then read and decided again.
+   */
+  fresh?: boolean;
+  /** false: answer once the events are durable, without waiting for the views (the caller holds the change already). */
+  waitForViews?: boolean;
+  /** How often a decision is made again after a concurrent writer won (ConcurrencyError). */
+  retries?: number;
+}
+
+export interface Executed<E> {
+  events: E[];
+  /** Position of the last event written (undefined when the decision was to write nothing). */
+  position?: bigint;
+}
+
+/**
+ * The one write path: read the stream, fold it, decide, append at the revision read, and return once
+ * this instance's views have applied the append (read your own writes). A concurrent writer makes the
+ * append fail with ConcurrencyError; the decision is then made again on the fresh state, a few times.
+ */
+export async function execute<C, S, E extends DomainEvent>(
+  ports: WritePorts,
+  stream: string,
+  decider: Decider<C, S, E>,
+  command: C,
+  ctx: CommandContext,
+  options: ExecuteOptions = {},
+): Promise<Executed<E>> {
+  const { cache } = options;
+  const run = () => decideAndAppend(ports, stream, decider, command, ctx, options);
+  const result = cache ? await cache.inTurn(stream, run) : await run();
+  if (result.position !== undefined && options.waitForViews !== false) await ports.views.waitFor(result.position);
+  return result;
+}
+
+async function decideAndAppend<C, S, E extends DomainEvent>(
+  { ledger }: WritePorts,
+  stream: string,
+  decider: Decider<C, S, E>,
+  command: C,
+  ctx: CommandContext,
+  { cache, fresh = false, retries = 3 }: ExecuteOptions,
+): Promise<Executed<E>> {
+  for (let attempt = 0; ; attempt++) {
+    const cached = cache?.get<S>(stream);
+    let state = cached?.state ?? decider.initialState();
+    let revision = cached?.revision ?? -1;
+    if (!(fresh && attempt === 0)) {
+      try {
+        for (const e of await ledger.store.readStream(stream, revision + 1)) {
+          state = decider.evolve(state, e as unknown as E);
+          revision = e.revision;
+        }
+      } catch (err) {
+        // A fold that failed half-way may have changed the cached state: start from scratch next time.
+        cache?.forget(stream);
+        throw err;
+      }
+      if (cache && revision >= 0) cache.set(stream, revision, state);
+    }
+    const events = decider.decide(command, state);
+    if (events.length === 0) return { events };
+    const expected = revision < 0 ? 'no_stream' : revision;
+    try {
+      const result = await ledger.append(stream, events, expected, ctx);
+      return { events, position: result.position };
+    } catch (err) {
+      if (!(err instanceof ConcurrencyError) || attempt >= retries) throw err;
+    }
+  }
+}
+
+/** The write ports of a runtime (or of anything holding a ledger and a projection runner). */
+export const writePorts = (rt: { ledger: WritePorts['ledger']; runner: WritePorts['views'] }): WritePorts => ({
+  ledger: rt.ledger,
+  views: rt.runner,
+});

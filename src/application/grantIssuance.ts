@@ -1,0 +1,182 @@
+import { v7 as uuidv7 } from 'uuid';
+import { GrantError, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
+import { grantDecider } from '../domain/grants/decider.js';
+import type { CodeIssuedEvent, IdTokenIssuedEvent, RefreshIssuedEvent } from '../domain/grants/events.js';
+import { evolveGrant, type GrantEvent } from '../domain/grants/evolve.js';
+import { initialGrant, type GrantState } from '../domain/grants/state.js';
+import { grantStream } from '../domain/grants/streams.js';
+import type { ClientState } from '../domain/clients/state.js';
+import { execute, writePorts } from './execute.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import { sha256 } from '../tokens/hash.js';
+import { mintSecret } from '../tokens/secrets.js';
+import type { Runtime } from '../runtime.js';
+import { NoSigningKeyError, type IssuedAccessToken } from './tokens.js';
+import { atHash, signIdToken } from '../tokens/idToken.js';
+import { usersProjection } from '../../projections/users.js';
+
+export const CODE_LIFETIME_SECONDS = 60;
+
+/** A grant command through the one write path, on the cached fold of its (perhaps long-rotated) stream. */
+export async function runOnGrant(
+  rt: Runtime,
+  grantId: string,
+  command: GrantCommand,
+  ctx: CommandContext,
+): Promise<GrantEvent[]> {
+  const { events } = await execute(writePorts(rt), grantStream(grantId), grantDecider, command, ctx, {
+    cache: rt.stateCache,
+  });
+  return events;
+}
+
+export interface GrantTokens {
+  access: IssuedAccessToken;
+  refreshToken: string | null;
+  idToken: string | null;
+  grant: { grantId: string; sub: string; scope: string; nonce: string | null; authTime: number; sid: string | null };
+}
+
+export function mintRefresh(
+  rt: Runtime,
+  grantId: string,
+  client: ClientState,
+  sub: string,
+  scope: string,
+  familyExp: number | null,
+) {
+  const token = mintSecret('tlrt');
+  const now = Math.floor(Date.now() / 1000);
+  const data: RefreshIssuedEvent['data'] = {
+    grantId,
+    jti: uuidv7(),
+    tokenHash: sha256(token),
+    clientId: client.clientId,
+    sub,
+    scope,
+    iat: now,
+    familyExp: familyExp ?? now + rt.config.refreshTokenAbsoluteSeconds,
+    exp: 0,
+  };
+  data.exp = Math.min(now + rt.config.refreshTokenIdleSeconds, data.familyExp);
+  return { token, data };
+}
+
+/**
+ * A disabled user's grants give nothing, whatever the grant stream says: UserDisabled is the fact,
+ * and the GrantRevoked records that follow it may still be on their way (or cut short by a crash).
+ * Checked before anything is minted or written; returns the user's revocation count for
+ * `refuseIfRaced`.
+ */
+export function refuseIfUserDisabled(rt: Runtime, sub: string): number {
+  const user = rt.runner.view(usersProjection).bySub.get(sub);
+  if (user?.disabled) throw new GrantError('invalid_grant', 'the user is disabled');
+  return user?.revocations ?? 0;
+}
+
+/**
+ * The views drop what a user holds when UserDisabled or UserSessionsRevoked is applied, but tokens
+ * written after that event, by a request that read the views before it, would outlive it. Once our
+ * events are applied, a changed count means such an event came first: the grant is revoked and the
+ * request refused, so a password change never misses a refresh that was in flight.
+ */
+export async function refuseIfRaced(
+  rt: Runtime,
+  grantId: string,
+  sub: string,
+  seen: number,
+  ctx: CommandContext,
+): Promise<void> {
+  if ((rt.runner.view(usersProjection).bySub.get(sub)?.revocations ?? 0) === seen) return;
+  await runOnGrant(
+    rt,
+    grantId,
+    { type: 'RevokeGrant', reason: 'the user was signed out everywhere during this request' },
+    ctx,
+  );
+  throw new GrantError('invalid_grant', 'the user was signed out everywhere');
+}
+
+/** The one answer to a reuse: the events are written (the grant is revoked), then the request is refused. */
+export function refuseIfReuse(events: GrantEvent[], what: string): void {
+  if (isReuseVerdict(events))
+    throw new GrantError('invalid_grant', `${what} was already used; every token of its grant is revoked`);
+}
+
+const ID_TOKEN_SECONDS = 3600;
+
+export const includesOpenid = (scope: string) => scope.split(' ').includes('openid');
+
+/** Who authenticated, when and how: what an ID token asserts, taken from the grant's code. */
+type Authentication = Pick<CodeIssuedEvent['data'], 'sub' | 'authTime' | 'nonce' | 'sid' | 'amr'>;
+
+/**
+ * An ID token for an `openid` grant (OIDC Core §2), signed RS256 unless the client registered ES256.
+ * `auth_time` is always the original login's, also when minted again on refresh (OIDC Core §12.2).
+ */
+export async function mintIdToken(
+  rt: Runtime,
+  grantId: string,
+  client: ClientState,
+  issued: Authentication,
+  accessToken: string,
+) {
+  const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
+  const key = await rt.keys.signingKey(alg);
+  if (!key) throw new NoSigningKeyError(`no ${alg} signing key is active`);
+  const now = Math.floor(Date.now() / 1000);
+  const jti = uuidv7();
+  const token = signIdToken(
+    {
+      iss: rt.config.issuer,
+      sub: issued.sub,
+      aud: client.clientId,
+      exp: now + ID_TOKEN_SECONDS,
+      iat: now,
+      auth_time: issued.authTime,
+      ...(issued.nonce !== null ? { nonce: issued.nonce } : {}),
+      azp: client.clientId,
+      at_hash: atHash(accessToken),
+      ...(issued.sid !== null ? { sid: issued.sid } : {}),
+      ...(issued.amr ? { amr: issued.amr } : {}),
+      jti,
+    },
+    key,
+  );
+  const data: IdTokenIssuedEvent['data'] = {
+    grantId,
+    jti,
+    tokenHash: sha256(token),
+    clientId: client.clientId,
+    sub: issued.sub,
+    iat: now,
+    exp: now + ID_TOKEN_SECONDS,
+    authTime: issued.authTime,
+    nonce: issued.nonce,
+    sid: issued.sid,
+    kid: key.kid,
+  };
+  return { token, data };
+}
+
+/** The OpenID login a grant started from, or undefined when it was no OpenID authentication. */
+export function openidLogin(code: CodeIssuedEvent['data'] | undefined): CodeIssuedEvent['data'] | undefined {
+  return code && includesOpenid(code.scope) && code.authTime > 0 ? code : undefined;
+}
+
+/**
+ * The authorization request a grant started from (its code's claims). The code never changes once
+ * written, so the folded state cached by the last command serves as well as reading the whole
+ * (perhaps long-rotated) grant again.
+ */
+export async function grantCode(rt: Runtime, grantId: string): Promise<CodeIssuedEvent['data'] | undefined> {
+  return (
+    rt.stateCache.get<GrantState>(grantStream(grantId))?.state.code ?? (await readGrant(rt, grantId)).code ?? undefined
+  );
+}
+
+/** Reads a grant's code as issued (the token endpoint needs its claims to mint tokens). */
+export async function readGrant(rt: Runtime, grantId: string): Promise<GrantState> {
+  const events = await rt.store.readStream(grantStream(grantId));
+  return events.reduce((s, e) => evolveGrant(s, e as unknown as GrantEvent), initialGrant());
+}

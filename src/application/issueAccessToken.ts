@@ -1,0 +1,31 @@
+import { tokenDecider } from '../domain/tokens/decide.js';
+import { tokenStream } from '../domain/tokens/streams.js';
+import { execute, writePorts } from './execute.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import type { Runtime } from '../runtime.js';
+
+import { mintAccessToken, type AccessTokenRequest, type IssuedAccessToken } from './tokens.js';
+
+/**
+ * Mints an access token that belongs to no grant (client credentials), records it in the ledger by
+ * hash, and returns once the active-token view holds it: the caller may introspect it at once.
+ */
+export async function issueAccessToken(
+  rt: Runtime,
+  req: AccessTokenRequest,
+  ctx: CommandContext,
+): Promise<IssuedAccessToken> {
+  const issued = await mintAccessToken(rt, req);
+  // A fresh UUIDv7 names a new stream: no need to read it first.
+  await execute(
+    writePorts(rt),
+    tokenStream(issued.claims.jti),
+    tokenDecider,
+    { type: 'IssueAccessToken', token: issued.claims },
+    ctx,
+    {
+      fresh: true,
+    },
+  );
+  return issued;
+}

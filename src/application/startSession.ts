@@ -1,0 +1,32 @@
+import { sessionDecider } from '../domain/sessions/decide.js';
+import { sessionStream } from '../domain/sessions/streams.js';
+import { execute, writePorts } from './execute.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import { sha256 } from '../tokens/hash.js';
+import { mintSecret } from '../tokens/secrets.js';
+import type { Runtime } from '../runtime.js';
+
+/** A browser session: the returned id goes in the cookie, its hash in the ledger. */
+export async function startSession(
+  rt: Runtime,
+  sub: string,
+  amr: string[],
+  ctx: CommandContext,
+): Promise<{ sid: string; authTime: number }> {
+  const sid = mintSecret('tlsid');
+  const authTime = Math.floor(Date.now() / 1000);
+  const sidHash = sha256(sid);
+  const exp = authTime + rt.config.sessionSeconds;
+  // The id is a fresh 256-bit secret: its stream is new.
+  await execute(
+    writePorts(rt),
+    sessionStream(sidHash),
+    sessionDecider,
+    { type: 'StartSession', sidHash, sub, authTime, amr, exp },
+    ctx,
+    {
+      fresh: true,
+    },
+  );
+  return { sid, authTime };
+}

@@ -1,0 +1,90 @@
+import type { Decider } from '../decider.js';
+import type {
+  BackchannelDeliveredEvent,
+  BackchannelFailedEvent,
+  SessionEndedEvent,
+  SessionStartedEvent,
+} from './events.js';
+
+export type SessionEvent = SessionStartedEvent | SessionEndedEvent | BackchannelDeliveredEvent | BackchannelFailedEvent;
+
+/** The decider's view of one `session-<sidHash>` stream: absent until started. */
+export type SessionState = { sub: string; ended: boolean } | undefined;
+
+/** Which logout token, to which client, on which attempt (OIDC Back-Channel Logout 1.0). */
+interface Delivery {
+  sidHash: string;
+  clientId: string;
+  jti: string;
+  attempt: number;
+}
+
+export type SessionCommand =
+  | { type: 'StartSession'; sidHash: string; sub: string; authTime: number; amr: string[]; exp: number }
+  | { type: 'EndSession'; sidHash: string; reason: string }
+  | ({ type: 'RecordLogoutDelivered' } & Delivery)
+  /** `now` in epoch ms: the next attempt is scheduled from it. */
+  | ({ type: 'RecordLogoutFailed'; error: string; now: number } & Delivery);
+
+export class SessionError extends Error {
+  override readonly name = 'SessionError';
+  constructor(
+    readonly code: 'session_exists' | 'session_not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A delivery is given up after this many attempts (nextAttemptAt null). */
+export const MAX_LOGOUT_ATTEMPTS = 8;
+
+/** 2 s, 4 s, 8 s … at most an hour between attempts. */
+export const logoutBackoffMs = (attempt: number) => Math.min(2 ** attempt * 1000, 3_600_000);
+
+export function evolveSession(state: SessionState, event: SessionEvent): SessionState {
+  switch (event.type) {
+    case 'SessionStarted':
+      return { sub: event.data.sub, ended: false };
+    case 'SessionEnded':
+      return state && { ...state, ended: true };
+    default:
+      return state;
+  }
+}
+
+export function decideSession(command: SessionCommand, state: SessionState): SessionEvent[] {
+  switch (command.type) {
+    case 'StartSession': {
+      if (state) throw new SessionError('session_exists', 'the session was started before');
+      const { sidHash, sub, authTime, amr, exp } = command;
+      return [{ type: 'SessionStarted', data: { sidHash, sub, authTime, amr, exp } }];
+    }
+    case 'EndSession':
+      if (!state) throw new SessionError('session_not_found', 'no such session');
+      // Ended already (a second logout racing the first): nothing more to record.
+      if (state.ended) return [];
+      return [{ type: 'SessionEnded', data: { sidHash: command.sidHash, reason: command.reason } }];
+    case 'RecordLogoutDelivered': {
+      const { sidHash, clientId, jti, attempt } = command;
+      return [{ type: 'BackchannelLogoutDelivered', data: { sidHash, clientId, jti, attempt } }];
+    }
+    case 'RecordLogoutFailed': {
+      const { sidHash, clientId, jti, attempt, now } = command;
+      const nextAttemptAt =
+        attempt >= MAX_LOGOUT_ATTEMPTS ? null : new Date(now + logoutBackoffMs(attempt)).toISOString();
+      return [
+        {
+          type: 'BackchannelLogoutFailed',
+          data: { sidHash, clientId, jti, attempt, error: command.error.slice(0, 500), nextAttemptAt },
+        },
+      ];
+    }
+  }
+}
+
+export const sessionDecider: Decider<SessionCommand, SessionState, SessionEvent> = {
+  initialState: () => undefined,
+  evolve: evolveSession,
+  decide: decideSession,
+};

@@ -1,0 +1,34 @@
+import { describe, it } from 'node:test';
+import { assertionDecider, AssertionReplayedError } from '../../src/domain/assertions/decide.js';
+import { consentDecider } from '../../src/domain/consent/decide.js';
+import { throttleDecider } from '../../src/domain/throttle/decide.js';
+import { deciderSpec } from '../helpers/deciderSpec.js';
+
+describe('consent decider', () => {
+  it('records every answer, also one that repeats an earlier consent', () => {
+    const granted = { type: 'AuthorizationGranted' as const, data: { sub: 'u', clientId: 'app', scope: 'openid' } };
+    deciderSpec(consentDecider)
+      .given([granted])
+      .when({ type: 'RecordConsent', sub: 'u', clientId: 'app', scope: 'openid' })
+      .then([granted]);
+  });
+});
+
+describe('client assertion decider', () => {
+  const used = { type: 'ClientAssertionUsed' as const, data: { clientId: 'app', jtiHash: 'h'.repeat(43), exp: 99 } };
+  const record = { type: 'RecordClientAssertion' as const, ...used.data };
+  it('remembers a jti the first time and refuses it the second (RFC 7523 §3)', () => {
+    deciderSpec(assertionDecider).given([]).when(record).then([used]);
+    deciderSpec(assertionDecider).given([used]).when(record).thenThrows(AssertionReplayedError);
+  });
+});
+
+describe('throttle decider', () => {
+  it('records a block as the event of its scope, until as a date', () => {
+    const block = { type: 'RecordBlock' as const, tier: 'ip', subject: '192.0.2.1', failures: 5, until: 60_000 };
+    const data = { tier: 'ip', subject: '192.0.2.1', failures: 5, until: '1970-01-01T00:01:00.000Z' };
+    const spec = deciderSpec(throttleDecider).given([]);
+    spec.when({ ...block, scope: 'client' }).then([{ type: 'ClientAuthenticationThrottled', data }]);
+    spec.when({ ...block, scope: 'login' }).then([{ type: 'LoginThrottled', data }]);
+  });
+});
