@@ -53,7 +53,7 @@ export interface UnitResult {
   units: number;
 }
 
-export interface CodeFlowRow {
+interface CodeFlowRow {
   scenario: string;
   connections: number;
   /** Figures, or why there are none ("n/a (login page: HTTP 404)"). */
@@ -198,7 +198,7 @@ class Jar {
   private readonly cookies = new Map<string, string>();
   take(res: Response): void {
     for (const line of res.headers['set-cookie'] ?? []) {
-      const pair = line.split(';')[0]!;
+      const pair = line.split(';')[0];
       const eq = pair.indexOf('=');
       if (eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
     }
@@ -225,7 +225,7 @@ function formOf(page: Response, step: string): { action: string; fields: Record<
   if (action === undefined) throw new Unexpected(`${step}: no form on the page`);
   const fields: Record<string, string> = {};
   for (const m of page.body.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g))
-    fields[m[1]!] = unescapeHtml(m[2]!);
+    fields[m[1]] = unescapeHtml(m[2]);
   if (!fields.interaction || !fields.csrf)
     throw new Unexpected(`${step}: the form lacks its interaction or csrf field`);
   const url = new URL(unescapeHtml(action), 'http://base.invalid/authorize');
@@ -341,7 +341,7 @@ function establishPeerSession(base: string, ep: Endpoints): Promise<string | { f
 async function endpointsOf(base: string): Promise<Endpoints | { failed: string }> {
   try {
     const doc = (await (await fetch(`${base}/.well-known/openid-configuration`)).json()) as Record<string, string>;
-    const path = (key: string) => new URL(doc[key]!).pathname;
+    const path = (key: string) => new URL(doc[key]).pathname;
     return {
       authorize: path('authorization_endpoint'),
       token: path('token_endpoint'),
@@ -353,7 +353,7 @@ async function endpointsOf(base: string): Promise<Endpoints | { failed: string }
 }
 
 const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 
 /**
  * `workers` loops, each with one unit in flight, started together and stopped at `seconds`; a unit
@@ -482,14 +482,17 @@ async function measureSide(side: Side, ep: Endpoints, cookie: string, quick: boo
   return out;
 }
 
-/** Sets up our server (on the ledger `ledgerEnv` names): the user and the public client through the CLI, then the process. */
+/**
+ * Sets up our server (on the ledger `ledgerEnv` names): the user and the public client through the CLI, then the
+ * process.
+ */
 async function startOursForCode(
   dataDir: string,
   ledgerEnv: NodeJS.ProcessEnv = {},
 ): Promise<{ child?: ChildProcess; side: Side; failed?: string }> {
   const [port] = await freePorts(1);
   const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
-  const env = { ...ourEnv(port!, dataDir), ...ledgerEnv };
+  const env = { ...ourEnv(port, dataDir), ...ledgerEnv };
   const setup: Array<[string, string[]]> = [
     ['users create', ['users', 'create', '--username', USERNAME, '--password', PASSWORD, '--json']],
     [
@@ -621,7 +624,7 @@ export async function measureAuthorizationCode(quick: boolean): Promise<CodeFlow
     const ours = await sideResults(() => startOursForCode(dataDir), establishSession);
     const peer = await sideResults(async () => {
       const [port] = await freePorts(1);
-      const { child, side } = await startPeer(port!);
+      const { child, side } = await startPeer(port);
       return { child, side, failed: side.unavailable };
     }, establishPeerSession);
     const rows: CodeFlowRow[] = [];
@@ -630,8 +633,8 @@ export async function measureAuthorizationCode(quick: boolean): Promise<CodeFlow
         rows.push({
           scenario,
           connections,
-          ours: typeof ours === 'string' ? ours : ours.get(scenario)![i]!,
-          peer: typeof peer === 'string' ? peer : peer.get(scenario)![i]!,
+          ours: typeof ours === 'string' ? ours : ours.get(scenario)![i],
+          peer: typeof peer === 'string' ? peer : peer.get(scenario)![i],
         }),
       );
     }

@@ -22,7 +22,7 @@ export function processMemory(pid: number): { rss: number; peak: number } {
   }
 }
 
-export interface Launch {
+interface Launch {
   seconds: number;
   /** RSS of the server once ready, and its peak until then (restoring or rebuilding), bytes. */
   rss: number;
@@ -85,7 +85,7 @@ export async function stopServer(child: ChildProcess, graceSeconds = 300): Promi
 }
 
 /** Launch → first `/readyz` 200, then a clean stop. */
-export async function timeToReady(
+async function timeToReady(
   dataDir: string,
   port: number,
   env: NodeJS.ProcessEnv = {},
@@ -100,7 +100,7 @@ export async function timeToReady(
  * A live access token as the ledger records it (its hash, never the token), valid for a year.
  * `unique` strings per event, as JSON.parse gives them back from the ledger.
  */
-export function accessTokenEvent(clientId: string): NewEvent {
+function accessTokenEvent(clientId: string): NewEvent {
   const jti = uuidv7();
   const now = Math.floor(Date.now() / 1000);
   return {
@@ -147,7 +147,7 @@ export async function fillWithTokens(
         const events = Array.from({ length: n }, (_, i) =>
           isToken(from + i) ? accessTokenEvent(clientId) : issuanceEvent(),
         );
-        await store.append(`bench-${events[0]!.id}`, events, 'no_stream');
+        await store.append(`bench-${events[0].id}`, events, 'no_stream');
       }
     }),
   );

@@ -38,7 +38,7 @@ function tokenEvent() {
   };
 }
 
-export interface GraphqlRow {
+interface GraphqlRow {
   scenario: string;
   connections: number;
   result: LoadResult | string;
@@ -55,7 +55,7 @@ export async function measureGraphql(
   const { seconds, warmupSeconds } = oauthTimings(quick);
   const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-gql-'));
   const [port] = await freePorts(1);
-  const env = ourEnv(port!, dataDir);
+  const env = ourEnv(port, dataDir);
   const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
   let child;
   try {

@@ -63,7 +63,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         duration: opts.seconds,
         timeout: 10,
       },
-      (err, result) => (err ? reject(err) : resolve(result)),
+      (err, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)),
     );
     // autocannon stops itself after `seconds`; should it not (a wedged connection), stop it anyway.
     watchdog = setTimeout(() => instance?.stop(), (opts.seconds + 15) * 1000);

@@ -88,8 +88,8 @@ export async function measureStoreAppends(
   latencies.sort((a, b) => a - b);
   return {
     perSecond: count / elapsed,
-    p50: latencies[Math.floor(latencies.length * 0.5)]!,
-    p99: latencies[Math.floor(latencies.length * 0.99)]!,
+    p50: latencies[Math.floor(latencies.length * 0.5)],
+    p99: latencies[Math.floor(latencies.length * 0.99)],
     avgBatch: batches.appends / batches.batches,
     cpu,
   };
@@ -105,7 +105,7 @@ export async function fillLedger(store: EventStore, total: number): Promise<void
         const n = Math.min(perAppend, total - written);
         written += n;
         const events = Array.from({ length: n }, issuanceEvent);
-        await store.append(`token-${events[0]!.id}`, events, 'no_stream');
+        await store.append(`token-${events[0].id}`, events, 'no_stream');
       }
     }),
   );

@@ -98,7 +98,7 @@ async function run(count: number, mix: Mix, layout: Layout): Promise<LiveTokensR
   let compact = activeTokensProjection.initialState();
   const byHash = new Map<string, ActiveToken>();
   const byJti = new Map<string, ActiveToken>();
-  const issue = activeTokensProjection.on.AccessTokenIssued!;
+  const issue = activeTokensProjection.on.AccessTokenIssued;
   for (let i = 0; i < count; i++) {
     const data = tokenData(i, mix, now);
     if (layout === 'compact') compact = issue(compact, { data } as unknown as RecordedEvent);
@@ -164,7 +164,7 @@ async function run(count: number, mix: Mix, layout: Layout): Promise<LiveTokensR
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    if (!activeTokenByHash(restored, probes[0]!, now)) throw new Error('restored view lost a token');
+    if (!activeTokenByHash(restored, probes[0], now)) throw new Error('restored view lost a token');
   }
   // Keep both layouts reachable until every figure is taken.
   if (compact.size + byHash.size + byJti.size < 0) console.log('unreachable');

@@ -13,7 +13,7 @@ import { measureRevocationLag, type LagResult } from './revocationLag.js';
 const SECRET = 'bench-secret-0123456789';
 const basic = (id: string) => `Basic ${Buffer.from(`${id}:${SECRET}`).toString('base64')}`;
 
-export interface MultiInstanceOptions {
+interface MultiInstanceOptions {
   /** Extra environment selecting the ledger (DATABASE_URL); the embedded store in one DATA_DIR without it. */
   ledgerEnv?: NodeJS.ProcessEnv;
   /** Instances started; revocations go through the first, the others are asked (default 2). */
@@ -30,12 +30,12 @@ export async function measureMultiInstance(
   const instances = opts.instances ?? 2;
   const shared = opts.ledgerEnv?.DATABASE_URL === undefined;
   const dataDirs = Array.from({ length: shared ? 1 : instances }, () => mkdtempSync(join(tmpdir(), 'tl-bench-multi-')));
-  const dataDirOf = (i: number) => dataDirs[shared ? 0 : i]!;
+  const dataDirOf = (i: number) => dataDirs[shared ? 0 : i];
   const children: ChildProcess[] = [];
   const released = dataDirs.map((d) => cleanUpOnInterrupt(d));
   try {
     const ports = await freePorts(instances);
-    const envOf = (i: number) => ({ ...ourEnv(ports[i]!, dataDirOf(i)), ...opts.ledgerEnv });
+    const envOf = (i: number) => ({ ...ourEnv(ports[i], dataDirOf(i)), ...opts.ledgerEnv });
     for (const [id, scope] of [
       ['lag-svc', 'orders:read'],
       ['lag-rs', ''],
@@ -57,8 +57,8 @@ export async function measureMultiInstance(
     const out: MultiInstanceResult = [];
     for (let i = 1; i < instances; i++) {
       const result = await measureRevocationLag({
-        a: { base: sides[0]!.base },
-        b: { base: sides[i]!.base },
+        a: { base: sides[0].base },
+        b: { base: sides[i].base },
         clientAuth: basic('lag-svc'),
         introspectorAuth: basic('lag-rs'),
         samples: quick ? 100 : 500,

@@ -28,9 +28,9 @@ const SCOPE = 'orders:read';
 const CONNECTIONS = [10, 50] as const;
 
 /** Figures, or why there are none ("n/a (endpoint missing)"). */
-export type Measured = LoadResult | string;
+type Measured = LoadResult | string;
 
-export interface OAuthRow {
+interface OAuthRow {
   scenario: string;
   connections: number;
   ours: Measured;
@@ -79,7 +79,7 @@ function jwtAlg(token: string): string | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   try {
-    const alg = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')).alg;
+    const { alg } = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as { alg?: unknown };
     return typeof alg === 'string' ? alg : undefined;
   } catch {
     return undefined;
@@ -106,7 +106,7 @@ export async function freePorts(n: number): Promise<number[]> {
 }
 
 /** Keeps the last few lines a child wrote on a stream, and passes them through to ours. */
-export function tail(stream: NodeJS.ReadableStream | null, into: string[], passTo?: NodeJS.WritableStream): void {
+function tail(stream: NodeJS.ReadableStream | null, into: string[], passTo?: NodeJS.WritableStream): void {
   stream?.setEncoding('utf8');
   stream?.on('data', (chunk: string) => {
     passTo?.write(chunk);
@@ -116,19 +116,19 @@ export function tail(stream: NodeJS.ReadableStream | null, into: string[], passT
 }
 
 const live = new Set<ChildProcess>();
-export const killAll = () => {
+const killAll = () => {
   for (const child of live) child.kill('SIGKILL');
 };
 // Last resort should this process exit without reaching a `finally`.
 process.once('exit', killAll);
 
-export function track(child: ChildProcess): ChildProcess {
+function track(child: ChildProcess): ChildProcess {
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
 }
 
-export const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
 export async function stopChild(child: ChildProcess | undefined): Promise<void> {
@@ -403,18 +403,18 @@ export class TokenPool {
   reused = 0;
   take(body: string): void {
     const m = /"access_token":"([^"]+)"/.exec(body);
-    if (m) this.tokens.push(m[1]!);
+    if (m) this.tokens.push(m[1]);
   }
   pop(): string | undefined {
     return this.tokens.pop();
   }
   nextToken(): string {
     if (this.next >= this.tokens.length) this.reused++;
-    return this.tokens[this.next++ % this.tokens.length]!;
+    return this.tokens[this.next++ % this.tokens.length];
   }
 }
 
-export interface OAuthTimings {
+interface OAuthTimings {
   /** Seconds per measured row. */
   seconds: number;
   /** Seconds of warm-up per target before its first measured row. */
@@ -424,7 +424,7 @@ export interface OAuthTimings {
 export const oauthTimings = (quick: boolean): OAuthTimings =>
   quick ? { seconds: 1, warmupSeconds: 1 } : { seconds: 10, warmupSeconds: 5 };
 
-export interface OAuthResult {
+interface OAuthResult {
   rows: OAuthRow[];
   /** Revocation requests that found the pool of fresh tokens empty, per side. */
   reused: { ours: number; peer: number };
@@ -447,9 +447,9 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
   try {
     const [peerPort, oursPort, ceilingPort] = await freePorts(3);
     const [peer, ours, ceiling] = await Promise.all([
-      startPeer(peerPort!),
-      startOurs(oursPort!, dataDir),
-      startPeer(ceilingPort!, 'ceiling'),
+      startPeer(peerPort),
+      startOurs(oursPort, dataDir),
+      startPeer(ceilingPort, 'ceiling'),
     ]);
     peerChild = peer.child;
     oursChild = ours.child;
@@ -485,7 +485,7 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
     const rows: OAuthRow[] = [];
     const push = (scenario: string, o: Measured[], p: Measured[] | null) =>
       CONNECTIONS.forEach((connections, i) =>
-        rows.push({ scenario, connections, ours: o[i]!, peer: p === null ? null : p[i]! }),
+        rows.push({ scenario, connections, ours: o[i], peer: p === null ? null : p[i] }),
       );
     const both = async (
       scenario: string,
@@ -534,7 +534,7 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
       rows.push({
         scenario: 'ceiling: bare Fastify POST route (form in, JSON out)',
         connections,
-        ours: ceilingRuns[i]!,
+        ours: ceilingRuns[i],
         peer: null,
         ceiling: true,
       }),

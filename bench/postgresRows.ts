@@ -41,9 +41,9 @@ async function withDatabase<T>(admin: string, fn: (db: TestDatabase) => Promise<
   }
 }
 
-export type Ledger = 'embedded' | 'PostgreSQL';
+type Ledger = 'embedded' | 'PostgreSQL';
 
-export interface HttpRow {
+interface HttpRow {
   scenario: string;
   ledger: Ledger;
   connections: number;
@@ -66,7 +66,7 @@ export function appendRow(
 }
 
 /** Durable appends/s on PostgreSQL, one fresh database per writer count. */
-export async function postgresAppendRows(admin: string, seconds: number): Promise<Array<[string, string, string]>> {
+async function postgresAppendRows(admin: string, seconds: number): Promise<Array<[string, string, string]>> {
   const rows: Array<[string, string, string]> = [];
   for (const writers of [1, 32]) {
     const r = await withDatabase(admin, async (db) => {
@@ -95,7 +95,7 @@ async function httpRowsOn(
   let child: ChildProcess | undefined;
   try {
     const [port] = await freePorts(1);
-    const ours = await startOurs(port!, dataDir, ledgerEnv);
+    const ours = await startOurs(port, dataDir, ledgerEnv);
     child = ours.child;
     await discover(ours.side);
     const rows: HttpRow[] = [];
@@ -173,11 +173,7 @@ async function codeRowsOn(
 }
 
 /** The HTTP rows on the embedded store, then on a fresh PostgreSQL database (one for the code flow's server). */
-export async function postgresHttpRows(
-  admin: string,
-  connections: readonly number[],
-  seconds: number,
-): Promise<HttpRow[]> {
+async function postgresHttpRows(admin: string, connections: readonly number[], seconds: number): Promise<HttpRow[]> {
   const embedded = await httpRowsOn('embedded', {}, connections, seconds);
   const postgres = await withDatabase(admin, (db) =>
     httpRowsOn('PostgreSQL', { DATABASE_URL: db.url }, connections, seconds, db.url),
@@ -197,7 +193,7 @@ function cpuCell(cpu: CpuPerOp | undefined): string {
 }
 
 /** Revocation lag across three instances on one PostgreSQL database (A revokes; B and C are asked). */
-export function postgresLag(admin: string, quick: boolean): Promise<MultiInstanceResult | string> {
+function postgresLag(admin: string, quick: boolean): Promise<MultiInstanceResult | string> {
   return withDatabase(admin, (db) =>
     measureMultiInstance(quick, { ledgerEnv: { DATABASE_URL: db.url }, instances: 3 }),
   );

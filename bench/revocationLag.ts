@@ -4,17 +4,18 @@
  * 200 to /revoke arrives to the moment B's first `active: false` arrives, so it includes one
  * introspection round trip (about a millisecond on loopback). Each revocation waits a random
  * 0–150 ms first: sent right after the previous sample ended, it would land at the same point of
- * B's polling cycle every time and measure that point, not a revocation arriving at any moment. Also: how long B takes to answer a
+ * B's polling cycle every time and measure that point, not a revocation arriving at any moment. Also: how long B takes
+ * to answer a
  * `Consistency: strict` introspection sent right after a revocation, and whether it was ever stale.
  * Used by `npm run bench` and by test/e2e/multiInstance.test.ts.
  */
 
-export interface Instance {
+interface Instance {
   /** Base URL, e.g. http://127.0.0.1:3001 */
   base: string;
 }
 
-export interface LagOptions {
+interface LagOptions {
   a: Instance;
   b: Instance;
   /** Basic authorization of a client_credentials client that may revoke its own tokens. */
@@ -48,8 +49,8 @@ export interface LagResult {
   crossIntrospected: number;
 }
 
-export const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 
 export function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((x, y) => x - y);

@@ -178,7 +178,7 @@ export async function runScaling(quick: boolean): Promise<void> {
     const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
     const [port] = await freePorts(1);
     const rows: string[][] = [];
-    for (const live of sizes) rows.push(await httpAt(dir, live, port!, seconds));
+    for (const live of sizes) rows.push(await httpAt(dir, live, port, seconds));
     printTable(
       [
         'live tokens',
@@ -200,7 +200,7 @@ export async function runScaling(quick: boolean): Promise<void> {
     const [coldPort] = await freePorts(2);
     const cold: string[][] = [];
     for (const events of eventSizes) {
-      const r = await measureColdStart(dir, events, events / 5, coldPort!).catch((err: Error) => err);
+      const r = await measureColdStart(dir, events, events / 5, coldPort).catch((err: Error) => err);
       if (r instanceof Error) cold.push([fmt(events), fmt(events / 5), `n/a (${r.message})`, '', '', '']);
       else {
         cold.push([

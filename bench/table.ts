@@ -52,8 +52,8 @@ export const fmt = (n: number, d = 0) =>
 
 /** A Markdown table, columns padded: pasted into the README as it is. */
 export function printTable(header: string[], body: string[][]): void {
-  const width = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+  const width = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i])).join(' | ')} |`;
   console.log(line(header));
   console.log(line(width.map((w) => '-'.repeat(w))));
   for (const r of body) console.log(line(r));

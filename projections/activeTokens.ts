@@ -117,13 +117,13 @@ function intern<T>(t: Interner<T>, key: string, value: () => T): number {
     t.values[id] = value();
     t.refs[id] = 0;
   }
-  t.refs[id]! += 1;
+  t.refs[id] += 1;
   return id;
 }
 
 function release<T>(t: Interner<T>, id: number): void {
   if (id === 0) return;
-  t.refs[id]! -= 1;
+  t.refs[id] -= 1;
   if (t.refs[id] === 0) {
     t.ids.delete(t.keys[id]!);
     t.keys[id] = undefined;
@@ -232,7 +232,7 @@ function resize(v: ActiveTokensView, capacity: number, used: number): void {
 }
 
 /** The first 32 bits of a hash (SHA-256 bits are uniform): where its probe starts. */
-const prefix32 = (h: Uint8Array, o: number) => h[o]! | (h[o + 1]! << 8) | (h[o + 2]! << 16) | (h[o + 3]! << 24);
+const prefix32 = (h: Uint8Array, o: number) => h[o] | (h[o + 1] << 8) | (h[o + 2] << 16) | (h[o + 3] << 24);
 
 /** A token's place in `table` (entry = slot + 1). */
 const tokenHome: HomeOf<ActiveTokensView> = (v, entry, mask) => prefix32(v.hashes, (entry - 1) * HASH_BYTES) & mask;
@@ -240,7 +240,7 @@ const tokenHome: HomeOf<ActiveTokensView> = (v, entry, mask) => prefix32(v.hashe
 /** A grant's place in `grantTable`: FNV-1a of its 16 bytes (a UUIDv7 starts with a timestamp). */
 function grantHome(bytes: Uint8Array, offset: number, mask: number): number {
   let h = 0x811c9dc5;
-  for (let b = 0; b < UUID_BYTES; b++) h = Math.imul(h ^ bytes[offset + b]!, 0x01000193);
+  for (let b = 0; b < UUID_BYTES; b++) h = Math.imul(h ^ bytes[offset + b], 0x01000193);
   return h & mask;
 }
 
@@ -281,7 +281,7 @@ function grantRecord(v: ActiveTokensView, grantId: string): number {
   let g: number;
   if (v.freeGrant) {
     g = v.freeGrant - 1;
-    v.freeGrant = -1 - v.grantHead[g]!;
+    v.freeGrant = -1 - v.grantHead[g];
   } else {
     if (v.grantTop === v.grantHead.length) {
       const ids = new Uint8Array(v.grantHead.length * 2 * UUID_BYTES);
@@ -386,7 +386,7 @@ function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView 
   v.aud[slot] = intern(v.auds, JSON.stringify(token.aud), () => [...token.aud]);
   if (token.grantId) {
     const g = grantRecord(v, token.grantId);
-    const head = v.grantHead[g]!;
+    const head = v.grantHead[g];
     v.grant[slot] = g + 1;
     v.grantPrev[slot] = 0;
     v.grantNext[slot] = head;
@@ -402,7 +402,7 @@ function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView 
 }
 
 function forget(v: ActiveTokensView, slot: number): void {
-  const flags = v.flags[slot]!;
+  const flags = v.flags[slot];
   if (flags & ODD_HASH) {
     v.oddHashSlot.delete(v.oddHash.get(slot)!);
     v.oddHash.delete(slot);
@@ -410,17 +410,17 @@ function forget(v: ActiveTokensView, slot: number): void {
     tableDelete(v, slot);
   }
   if (flags & ODD_JTI) v.oddJti.delete(slot);
-  const grant = v.grant[slot]!;
+  const grant = v.grant[slot];
   if (grant) {
-    const prev = v.grantPrev[slot]!;
-    const next = v.grantNext[slot]!;
+    const prev = v.grantPrev[slot];
+    const next = v.grantNext[slot];
     if (prev) v.grantNext[prev - 1] = next;
     else v.grantHead[grant - 1] = next;
     if (next) v.grantPrev[next - 1] = prev;
     if (!prev && !next) dropGrant(v, grant - 1);
   }
-  for (const field of [v.client, v.sub, v.scope, v.grantType, v.kid, v.statusList]) release(v.strings, field[slot]!);
-  release(v.auds, v.aud[slot]!);
+  for (const field of [v.client, v.sub, v.scope, v.grantType, v.kid, v.statusList]) release(v.strings, field[slot]);
+  release(v.auds, v.aud[slot]);
   v.flags[slot] = 0;
   v.grant[slot] = 0;
   v.grantPrev[slot] = 0;
@@ -430,28 +430,28 @@ function forget(v: ActiveTokensView, slot: number): void {
 }
 
 function jtiAt(v: ActiveTokensView, slot: number): string {
-  return v.flags[slot]! & ODD_JTI ? v.oddJti.get(slot)! : uuidAt(v.jtis, slot);
+  return v.flags[slot] & ODD_JTI ? v.oddJti.get(slot)! : uuidAt(v.jtis, slot);
 }
 
 /** `tokenHash`: the hash the caller looked the token up by (saves re-encoding it). */
 function tokenAt(v: ActiveTokensView, slot: number, tokenHash: string): ActiveToken {
   const s = v.strings.values;
-  const flags = v.flags[slot]!;
+  const flags = v.flags[slot];
   const token: ActiveToken = {
     jti: jtiAt(v, slot),
     tokenHash,
     format: flags & OPAQUE ? 'opaque' : 'jwt',
-    clientId: s[v.client[slot]!]!,
-    sub: s[v.sub[slot]!]!,
-    scope: s[v.scope[slot]!]!,
-    aud: [...v.auds.values[v.aud[slot]!]!],
-    iat: v.iat[slot]!,
-    exp: v.exp[slot]!,
-    grantType: s[v.grantType[slot]!]!,
-    kid: v.kid[slot] ? s[v.kid[slot]!]! : null,
-    grantId: v.grant[slot] ? grantIdOf(v, v.grant[slot]! - 1) : null,
+    clientId: s[v.client[slot]]!,
+    sub: s[v.sub[slot]]!,
+    scope: s[v.scope[slot]]!,
+    aud: [...v.auds.values[v.aud[slot]]!],
+    iat: v.iat[slot],
+    exp: v.exp[slot],
+    grantType: s[v.grantType[slot]]!,
+    kid: v.kid[slot] ? s[v.kid[slot]]! : null,
+    grantId: v.grant[slot] ? grantIdOf(v, v.grant[slot] - 1) : null,
   };
-  if (v.statusList[slot]) token.statusList = { id: s[v.statusList[slot]!]!, idx: v.statusIdx[slot]! };
+  if (v.statusList[slot]) token.statusList = { id: s[v.statusList[slot]]!, idx: v.statusIdx[slot] };
   return token;
 }
 
@@ -468,7 +468,7 @@ function grantRevoked(view: ActiveTokensView, event: RecordedEvent): ActiveToken
   const grant = findGrant(view, grantId);
   if (grant < 0) return view;
   // forget() drops the grant record with its last token, so read the next link before each one.
-  for (let next = view.grantHead[grant]!; next;) {
+  for (let next = view.grantHead[grant]; next;) {
     const slot = next - 1;
     next = view.grantNext[slot]!;
     forget(view, slot);
@@ -487,7 +487,7 @@ function userTokensEnded(view: ActiveTokensView, event: RecordedEvent): ActiveTo
   const id = view.strings.ids.get(sub);
   if (id === undefined) return view;
   for (let slot = 0; slot < view.top; slot++) {
-    if (view.flags[slot]! & LIVE && view.grant[slot] !== 0 && view.sub[slot] === id) forget(view, slot);
+    if (view.flags[slot] & LIVE && view.grant[slot] !== 0 && view.sub[slot] === id) forget(view, slot);
   }
   return view;
 }
@@ -512,7 +512,7 @@ export const activeTokensProjection = defineProjection<ActiveTokensView>({
 export function evictExpired(view: ActiveTokensView, nowSeconds: number): number {
   let evicted = 0;
   for (let slot = 0; slot < view.top; slot++) {
-    if (view.flags[slot]! & LIVE && view.exp[slot]! <= nowSeconds) {
+    if (view.flags[slot] & LIVE && view.exp[slot] <= nowSeconds) {
       forget(view, slot);
       evicted++;
     }
@@ -533,11 +533,11 @@ export function activeTokenByHash(
   nowSeconds: number,
 ): ActiveToken | undefined {
   const slot = slotOf(view, tokenHash);
-  return slot >= 0 && view.exp[slot]! > nowSeconds ? tokenAt(view, slot, tokenHash) : undefined;
+  return slot >= 0 && view.exp[slot] > nowSeconds ? tokenAt(view, slot, tokenHash) : undefined;
 }
 
 /** What an introspection answer says of an active token (RFC 7662 §2.2). */
-export interface IntrospectedToken {
+interface IntrospectedToken {
   jti: string;
   clientId: string;
   sub: string;
@@ -558,16 +558,16 @@ export function introspectedTokenByHash(
   nowSeconds: number,
 ): IntrospectedToken | undefined {
   const slot = slotOf(view, tokenHash);
-  if (slot < 0 || !(view.exp[slot]! > nowSeconds)) return undefined;
+  if (slot < 0 || !(view.exp[slot] > nowSeconds)) return undefined;
   const s = view.strings.values;
   return {
     jti: jtiAt(view, slot),
-    clientId: s[view.client[slot]!]!,
-    sub: s[view.sub[slot]!]!,
-    scope: s[view.scope[slot]!]!,
-    aud: view.auds.values[view.aud[slot]!]!,
-    iat: view.iat[slot]!,
-    exp: view.exp[slot]!,
+    clientId: s[view.client[slot]]!,
+    sub: s[view.sub[slot]]!,
+    scope: s[view.scope[slot]]!,
+    aud: view.auds.values[view.aud[slot]]!,
+    iat: view.iat[slot],
+    exp: view.exp[slot],
   };
 }
 

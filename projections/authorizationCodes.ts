@@ -14,7 +14,7 @@ export interface KnownCode {
 }
 
 /** Authorization codes by hash (each names the grant whose stream decides its redemption). */
-export interface AuthorizationCodesView {
+interface AuthorizationCodesView {
   byHash: Map<string, KnownCode>;
   /** sub → their codes' hashes, so disabling a user touches only theirs */
   bySub: Map<string, Set<string>>;

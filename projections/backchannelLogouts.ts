@@ -25,7 +25,7 @@ export interface PendingLogout {
  * OIDC Back-Channel Logout: who is owed a logout token. To know that when a session ends, it
  * follows each live session's user and the clients that received a code in it.
  */
-export interface BackchannelLogoutsView {
+interface BackchannelLogoutsView {
   /** clients that registered a backchannel_logout_uri */
   clients: Set<string>;
   /** sidHash → the session's user, its expiry (epoch s) and the clients that received a code in it */

@@ -4,7 +4,7 @@ import type { ClientState } from '../src/domain/clients/state.js';
 import type { RecordedEvent } from '../src/ledger/eventStore.js';
 import { defineProjection } from './projection.js';
 
-export interface ClientsView {
+interface ClientsView {
   byId: Map<string, ClientState>;
 }
 

@@ -3,7 +3,7 @@ import { defineProjection } from './projection.js';
 import { dataOf } from './viewMaps.js';
 
 /** Remembered consent: what each user has let each client have. */
-export interface ConsentsView {
+interface ConsentsView {
   /** `${sub}\0${clientId}` → scopes consented to, added up across grants */
   bySubAndClient: Map<string, Set<string>>;
 }

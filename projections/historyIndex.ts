@@ -308,7 +308,7 @@ export class HistoryIndex implements DurableView {
    * transaction every few milliseconds at most).
    */
   apply(batch: RecordedEvent[]): void {
-    if (batch.length === 0 || batch[batch.length - 1]!.position <= this.applied) return;
+    if (batch.length === 0 || batch[batch.length - 1].position <= this.applied) return;
     this.applied = this.applyBatch.immediate(batch);
   }
 

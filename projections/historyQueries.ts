@@ -139,7 +139,9 @@ export class HistoryQueries {
     return row && toToken(row);
   }
 
-  /** A page of the tokens matching the filter in issue order, after the cursor `afterSeq`, and how many match in all. */
+  /**
+   * A page of the tokens matching the filter in issue order, after the cursor `afterSeq`, and how many match in all.
+   */
   selectTokens(
     filter: TokenQuery,
     afterSeq: number,

@@ -41,7 +41,7 @@ export function findEntry<C>(
 ): number {
   const mask = table.length - 1;
   for (let i = home & mask; table[i] !== 0; i = (i + 1) & mask) {
-    if (matches(ctx, table[i]!)) return table[i]!;
+    if (matches(ctx, table[i])) return table[i];
   }
   return 0;
 }
@@ -58,7 +58,7 @@ export function deleteEntry<C>(table: Int32Array, entry: number, homeOf: HomeOf<
     i = (i + 1) & mask;
   }
   for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
-    const home = homeOf(ctx, table[j]!, mask) & mask;
+    const home = homeOf(ctx, table[j], mask) & mask;
     const stays = i <= j ? home > i && home <= j : home > i || home <= j;
     if (!stays) {
       table[i] = table[j]!;

@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '../src/ledger/eventStore.js';
 
 /** Changes `state` in place to account for `event`, and returns it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each reducer names its own event's data type
 type Reducer<S> = (state: S, event: RecordedEvent<string, any>) => S;
 
 /**

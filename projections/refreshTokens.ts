@@ -6,7 +6,7 @@ import { addTo, dataOf, removeFrom } from './viewMaps.js';
 export type HeldRefreshToken = RefreshIssuedEvent['data'] & { status: 'active' | 'rotated' };
 
 /** Refresh tokens by hash until their family expires or their grant is revoked. */
-export interface RefreshTokensView {
+interface RefreshTokensView {
   byHash: Map<string, HeldRefreshToken>;
   byJti: Map<string, string>;
   /** grantId → refresh token hashes, so a revoked grant drops them all */

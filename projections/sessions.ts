@@ -6,7 +6,7 @@ import { addTo, dataOf, removeFrom } from './viewMaps.js';
 export type Session = SessionStartedEvent['data'];
 
 /** Browser sessions (by the hash of their sid) until they end or expire. */
-export interface SessionsView {
+interface SessionsView {
   byHash: Map<string, Session>;
   /** sub → live sessions' hashes, so ending everything of a user touches only theirs */
   bySub: Map<string, Set<string>>;

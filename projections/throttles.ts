@@ -12,7 +12,7 @@ import { defineProjection } from './projection.js';
  * ended, judged by the time the ledger recorded the latest throttle event, at most once a minute of
  * that clock. A day outlasts any window a throttle adopts a recorded count for by default.
  */
-export interface ThrottlesView {
+interface ThrottlesView {
   blocks: Map<string, Block>;
   /** recordedAt (epoch ms) of the last sweep. */
   sweptAt: number;

@@ -2,7 +2,8 @@
  * The benchmark's peer: oidc-provider (v9) with its own in-memory adapter over an unbounded Map,
  * configured for the same machine-to-machine flows as ours. (Its default storage is an LRU of 1,000
  * entries: past that, tokens issued a moment ago are forgotten, and a revocation or an introspection
- * of them is a lookup miss, not the work being measured. Nothing expires from the Map during a run.) Run as its own process:
+ * of them is a lookup miss, not the work being measured. Nothing expires from the Map during a run.) Run as its own
+ * process:
  *
  *   node dist/bench/peer/oidcProviderPeer.js <port>
  *

@@ -9,7 +9,7 @@ export interface WritePorts {
   views: { waitFor(position: bigint): Promise<void> };
 }
 
-export interface ExecuteOptions {
+interface ExecuteOptions {
   /** Folded states of hot streams (grants): only the events after the cached revision are read. */
   cache?: StateCache;
   /**
@@ -23,7 +23,7 @@ export interface ExecuteOptions {
   retries?: number;
 }
 
-export interface Executed<E> {
+interface Executed<E> {
   events: E[];
   /** Position of the last event written (undefined when the decision was to write nothing). */
   position?: bigint;

@@ -7,7 +7,7 @@ import { mintSecret } from '../tokens/secrets.js';
 import type { Runtime } from '../runtime.js';
 import { CODE_LIFETIME_SECONDS, runOnGrant } from './grantIssuance.js';
 
-export interface CodeRequest {
+interface CodeRequest {
   client: ClientState;
   sub: string;
   redirectUri: string;

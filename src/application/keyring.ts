@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime.js';
 
 export const SIGNING_ALGS: Alg[] = ['RS256', 'ES256'];
 
-export const systemContext = (): CommandContext => ({ actor: 'system', correlationId: randomUUID() });
+const systemContext = (): CommandContext => ({ actor: 'system', correlationId: randomUUID() });
 
 export async function readKeyring(rt: Runtime): Promise<KeyringState> {
   const events = await rt.store.readStream(KEYRING_STREAM);

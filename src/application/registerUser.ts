@@ -9,7 +9,7 @@ import { checkPasswordPolicy, hashPassword } from '../oauth/passwords.js';
 import type { Runtime } from '../runtime.js';
 import { findUserByUsername, handleUserCommand, viewed } from './users.js';
 
-export interface NewUser {
+interface NewUser {
   username: string;
   password: string;
   email?: string;

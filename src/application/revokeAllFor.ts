@@ -6,7 +6,7 @@ import { revokeGrant } from './revokeGrant.js';
 import { revokeToken } from './revokeToken.js';
 
 /** Whose holdings end: a user's (UserDisabled, UserSessionsRevoked) or a client's (ClientDisabled). */
-export type Holder = { subject: string } | { clientId: string };
+type Holder = { subject: string } | { clientId: string };
 
 /**
  * After the event that ends everything a holder has (UserDisabled, UserSessionsRevoked,

@@ -26,7 +26,7 @@ import { print, table } from './output.js';
 import { checkLedgerPresence, ledgerExists, type LedgerUse } from './ledgerPresence.js';
 
 /** Exit code of `verify` on a ledger that fails a check (1 is any other failure). */
-export const EXIT_TAMPERED = 2;
+const EXIT_TAMPERED = 2;
 
 /**
  * Opens the ledger alone (no views, no keys, no key-encryption secret needed), runs `fn`, closes.

@@ -66,7 +66,7 @@ function responseModes(value: string): ClientMetadata['response_modes'] {
 
 function jwks(value: string): ClientMetadata['jwks'] {
   try {
-    const parsed = JSON.parse(value);
+    const parsed = JSON.parse(value) as ClientMetadata['jwks'] | null;
     if (!Array.isArray(parsed?.keys)) throw new Error();
     return parsed;
   } catch {
@@ -153,7 +153,7 @@ function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetada
 }
 
 /** RFC 7591 §3.2.1 client information; the secret appears only when it was just created. */
-export function clientInformation(c: ClientState, secret?: string) {
+function clientInformation(c: ClientState, secret?: string) {
   return {
     client_id: c.clientId,
     ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),

@@ -22,7 +22,10 @@ export function checkLedgerPresence(config: Config, use: LedgerUse): void {
   process.stderr.write(`token-ledger: no ledger at ${file}: starting a new, empty one there\n`);
 }
 
-/** Whether the embedded ledger file is there (a server-backed ledger, EventStoreDB or PostgreSQL, always counts as there). */
+/**
+ * Whether the embedded ledger file is there (a server-backed ledger, EventStoreDB or PostgreSQL, always counts as
+ * there).
+ */
 export function ledgerExists(config: Config): boolean {
   return (
     config.eventstoreConnectionString !== undefined ||

@@ -15,7 +15,7 @@ import { withRuntime } from './withRuntime.js';
 const operator = () => ({ actor: 'operator:cli', correlationId: randomUUID() });
 
 /** Read from the environment when --password is not given: keeps it out of `ps` and shell history. */
-export const PASSWORD_ENV = 'TOKEN_LEDGER_PASSWORD';
+const PASSWORD_ENV = 'TOKEN_LEDGER_PASSWORD';
 
 function passwordFrom(flag: string | undefined): string {
   const password = flag ?? process.env[PASSWORD_ENV];
@@ -28,7 +28,7 @@ function passwordFrom(flag: string | undefined): string {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** What the CLI shows of a user: OIDC claim names; never the password hash. */
-export function userInformation(u: UserState) {
+function userInformation(u: UserState) {
   return {
     sub: u.sub,
     username: u.username,

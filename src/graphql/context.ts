@@ -4,8 +4,8 @@ import type { CommandContext } from '../ledger/ledger.js';
 import type { Runtime } from '../runtime.js';
 import { sha256 } from '../tokens/hash.js';
 
-export const ADMIN_SCOPE = 'ledger:admin';
-export const AUDIT_SCOPE = 'ledger:audit';
+const ADMIN_SCOPE = 'ledger:admin';
+const AUDIT_SCOPE = 'ledger:audit';
 
 /** The client whose access token called, with its token's scopes. */
 export interface Operator {
@@ -23,7 +23,7 @@ export interface GraphQLContext {
 }
 
 /** Why no operator: no Bearer token at all, or one that is not active for this server. */
-export type Authentication = { operator: Operator } | { refused: 'no_token' | 'invalid_token' };
+type Authentication = { operator: Operator } | { refused: 'no_token' | 'invalid_token' };
 
 /**
  * Looks the bearer token up in the active-token view on every request: a revoked operator token
@@ -38,7 +38,7 @@ export function authenticate(
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
   if (!match) return { refused: /^Bearer\s/i.test(authorization ?? '') ? 'invalid_token' : 'no_token' };
   // Active: issued, not revoked, not expired, its client enabled.
-  const token = activeAccessToken(runtime.views, sha256(match[1]!), nowSeconds);
+  const token = activeAccessToken(runtime.views, sha256(match[1]), nowSeconds);
   if (!token || !token.aud.includes(runtime.config.issuer)) return { refused: 'invalid_token' };
   return { operator: { clientId: token.clientId, scopes: new Set(token.scope.split(' ').filter(Boolean)) } };
 }
@@ -59,15 +59,17 @@ export const isOperator = (operator: Operator) => operator.scopes.has(ADMIN_SCOP
 export const UNAUTHENTICATED_MESSAGE = 'a Bearer access token with scope ledger:admin or ledger:audit is required';
 export const NO_LEDGER_SCOPE_MESSAGE = 'the token needs scope ledger:audit (queries) or ledger:admin';
 
-export const unauthenticated = () =>
+const unauthenticated = () =>
   new GraphQLError(UNAUTHENTICATED_MESSAGE, {
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
   });
 
-export const forbidden = (message: string) =>
+const forbidden = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
 
-/** Who may run what: audit reads (queries and subscriptions), admin reads and writes. Checked before any resolver runs. */
+/**
+ * Who may run what: audit reads (queries and subscriptions), admin reads and writes. Checked before any resolver runs.
+ */
 export function authorize(operator: Operator | null, operation: 'query' | 'mutation' | 'subscription'): void {
   if (!operator) throw unauthenticated();
   if (!isOperator(operator)) throw forbidden(NO_LEDGER_SCOPE_MESSAGE);

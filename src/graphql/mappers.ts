@@ -43,7 +43,7 @@ export function pageInfo(hasNextPage: boolean, endCursor: string | null): PageIn
   return { hasNextPage, endCursor };
 }
 
-export function tokenStatus(t: IndexedToken, nowMs: number): TokenStatus {
+function tokenStatus(t: IndexedToken, nowMs: number): TokenStatus {
   if (t.revokedAt !== undefined) return TokenStatus.REVOKED;
   return t.exp * 1000 <= nowMs ? TokenStatus.EXPIRED : TokenStatus.ACTIVE;
 }
@@ -150,7 +150,7 @@ export function toSigningKey(k: KeyRecord, now = Date.now()): SigningKey {
  * Event data fields that hold a secret's hash or a private key (token, code, session id and
  * assertion hashes, client secret and password hashes, encrypted keys): never answered.
  */
-export const REDACTED_FIELDS = new Set([
+const REDACTED_FIELDS = new Set([
   'tokenHash',
   'codeHash',
   'secret',
@@ -167,7 +167,7 @@ export const REDACTED_FIELDS = new Set([
   'qi',
 ]);
 
-export function redact(value: unknown): unknown {
+function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};

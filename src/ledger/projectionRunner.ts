@@ -45,8 +45,6 @@ export function codeFingerprint(p: Projection<any>): string {
   return h.digest('base64url');
 }
 
-export { WaitTimeoutError };
-
 /**
  * Feeds every projection from one subscription, in ledger order. Views and their position move
  * together, so a duplicate delivery (position ≤ current) is skipped and a checkpoint always matches

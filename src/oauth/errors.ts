@@ -4,7 +4,7 @@ import { Refusal } from '../domain/refusal.js';
 const OUTSIDE_DESCRIPTION_CHARS = /[^\x20\x21\x23-\x5B\x5D-\x7E]/u;
 const OUTSIDE_DESCRIPTION_CHARS_ALL = /[^\x20\x21\x23-\x5B\x5D-\x7E]/gu;
 /** Descriptions echo what the client sent (a scope, a response_mode): a bound keeps the answer small. */
-export const MAX_ERROR_DESCRIPTION = 200;
+const MAX_ERROR_DESCRIPTION = 200;
 const replacement = (c: string) => (c === '"' ? "'" : '?');
 
 /**
@@ -34,7 +34,10 @@ export class OAuthError extends Refusal {
   }
 }
 
-/** RFC 6749 §4.1.2.1: a refusal as the parameters of an authorization error response (a redirect, a form post, a web message). */
+/**
+ * RFC 6749 §4.1.2.1: a refusal as the parameters of an authorization error response (a redirect, a form post, a web
+ * message).
+ */
 export const authorizationErrorParams = (refusal: Refusal): { error: string; error_description: string } => ({
   error: refusal.error,
   error_description: refusal.description,
@@ -47,7 +50,7 @@ export const unsupportedGrantType = (description: string) => new OAuthError(400,
 export const invalidTarget = (description: string) => new OAuthError(400, 'invalid_target', description);
 
 /** The challenge of a 401 invalid_client: HTTP Basic is the one header scheme clients may use here. */
-export const CLIENT_CHALLENGE = 'Basic realm="token-ledger", charset="UTF-8"';
+const CLIENT_CHALLENGE = 'Basic realm="token-ledger", charset="UTF-8"';
 
 /**
  * RFC 6749 §5.2: 401, with a WWW-Authenticate challenge whenever the client tried to authenticate
@@ -61,7 +64,3 @@ export function invalidClient(description: string, triedAuthorizationHeader: boo
     triedAuthorizationHeader ? { 'www-authenticate': CLIENT_CHALLENGE } : {},
   );
 }
-
-/** The ledger cannot take the write now: never a 200, always a hint to retry. */
-export const temporarilyUnavailable = (description: string) =>
-  new OAuthError(503, 'temporarily_unavailable', description, { 'retry-after': '1' });

@@ -17,7 +17,7 @@ const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number,
 // 2^15 costs ~100 ms once per key per process: a stolen ledger costs an attacker that per guess.
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
-export class KeyDecryptionError extends Refusal {
+class KeyDecryptionError extends Refusal {
   override readonly name = 'KeyDecryptionError';
   constructor(message: string) {
     super('server_error', message, { status: 500 });

@@ -46,7 +46,7 @@ export type AppendFault = { before: unknown } | { after: unknown } | undefined;
  */
 export function grpcError(code: number, details: string): Error {
   const metadata = { get: () => [], getMap: () => ({}) };
-  return convertToCommandError({ code, details, message: `${code} ${details}`, metadata } as never) as Error;
+  return convertToCommandError({ code, details, message: `${code} ${details}`, metadata } as never);
 }
 
 export class FakeEsdb {
@@ -96,7 +96,7 @@ export class FakeEsdb {
     const fault = this.fault(stream, this.appendCalls++);
     if (fault && 'before' in fault) throw fault.before;
     const s = this.streams.get(stream);
-    const current = s && s.events.length > 0 ? s.events[s.events.length - 1]!.revision : undefined;
+    const current = s && s.events.length > 0 ? s.events[s.events.length - 1].revision : undefined;
     const expected = streamState;
     const ok =
       expected === ANY ||

@@ -51,7 +51,7 @@ describe('token-ledger clients update keeps what no flag names', () => {
         events.map((e) => e.type),
         ['ClientRegistered', 'ClientUpdated'],
       );
-      assert.deepEqual(events[1]!.data, { clientId: 'rp', metadata: { ...metadata, scope: 'openid profile' } });
+      assert.deepEqual(events[1].data, { clientId: 'rp', metadata: { ...metadata, scope: 'openid profile' } });
     } finally {
       await reopened.close();
     }

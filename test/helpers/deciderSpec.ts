@@ -18,7 +18,8 @@ export interface DecisionThen<S, E> {
  */
 export function deciderSpec<C, S, E>(decider: Decider<C, S, E>) {
   return {
-    given(history: E[]) {
+    // A property, not a method: tests take it apart (`const { given } = deciderSpec(…)`).
+    given: (history: E[]) => {
       const state = () => history.reduce(decider.evolve, decider.initialState());
       return {
         state,

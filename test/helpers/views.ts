@@ -21,7 +21,6 @@ export const recorded = (type: string, data: object, at = 1_000_000): RecordedEv
 
 /** Every view fed the events in order, as the projection runner would (no ledger, no server): the queries' port. */
 export function viewsFrom(events: readonly RecordedEvent[]): Views & { feed(more: readonly RecordedEvent[]): void } {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const states = new Map<string, any>(allProjections.map((p) => [p.name, p.initialState()]));
   const feed = (more: readonly RecordedEvent[]) => {
     for (const e of more)

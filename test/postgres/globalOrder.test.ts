@@ -94,8 +94,8 @@ describe('PostgreSQL ledger: global order under concurrent writers', { skip: pos
     const [row] = await db.sql<{ n: string }>('SELECT count(*) AS n FROM events WHERE position = ANY($1::bigint[])', [
       results.map((r) => r.position.toString()),
     ]);
-    assert.equal(Number(row!.n), 50);
+    assert.equal(Number(row.n), 50);
     const [sync] = await db.sql<{ s: string }>(`SELECT current_setting('synchronous_commit') AS s`);
-    assert.equal(sync!.s, 'on');
+    assert.equal(sync.s, 'on');
   });
 });

@@ -66,7 +66,7 @@ describe('PostgreSQL ledger: group commit', { skip: postgresSkip }, () => {
       ]);
       assert.deepEqual(commits, [1, 32]);
       assert.equal(queries, 2);
-      assert.equal(results[0]!.nextRevision, 1);
+      assert.equal(results[0].nextRevision, 1);
       assert.deepEqual(
         results.map((r) => r.position),
         Array.from({ length: 32 }, (_, i) => BigInt(i + 2)),
@@ -84,10 +84,10 @@ describe('PostgreSQL ledger: group commit', { skip: postgresSkip }, () => {
       const tricky = ev({ text: `O'Brien said "\\n" \\ and '' and \\' — ✓ 𝄞 \u2028`, nul: '\u0000' }, `Type'\\`);
       await store.append(stream, [tricky], 'no_stream');
       const [read] = await store.readStream(stream);
-      assert.equal(read!.stream, stream);
-      assert.equal(read!.type, tricky.type);
-      assert.deepEqual(read!.data, tricky.data);
-      assert.ok(hasValidHash(read!));
+      assert.equal(read.stream, stream);
+      assert.equal(read.type, tricky.type);
+      assert.deepEqual(read.data, tricky.data);
+      assert.ok(hasValidHash(read));
 
       const before = await store.headPosition();
       await assert.rejects(store.append('nul\0stream', [ev()], 'no_stream'), TypeError);

@@ -63,7 +63,7 @@ describe('three server processes on one PostgreSQL ledger', { skip: postgresSkip
       JSON.stringify(keys),
     );
     const [version] = await db.sql<{ n: string }>('SELECT count(*) AS n FROM schema_version');
-    assert.equal(Number(version!.n), 1, 'the schema was created once');
+    assert.equal(Number(version.n), 1, 'the schema was created once');
     const jwks = await Promise.all(
       servers.map(async (s) => JSON.stringify(await (await fetch(`${s.url}/jwks`)).json())),
     );
@@ -72,8 +72,8 @@ describe('three server processes on one PostgreSQL ledger', { skip: postgresSkip
 
   it('a revocation through one instance is active:false on the others; the lag is measured', async () => {
     const [a, b, c] = servers as [ServerProcess, ServerProcess, ServerProcess];
-    const svc = await cliClient(envs[0]!, 'svc', 'orders:read');
-    const rs = await cliClient(envs[0]!, 'rs', '');
+    const svc = await cliClient(envs[0], 'svc', 'orders:read');
+    const rs = await cliClient(envs[0], 'rs', '');
     for (const [name, other] of [
       ['B', b],
       ['C', c],
@@ -81,8 +81,8 @@ describe('three server processes on one PostgreSQL ledger', { skip: postgresSkip
       const r = await measureRevocationLag({
         a: { base: a.url },
         b: { base: other.url },
-        clientAuth: svc.authorization!,
-        introspectorAuth: rs.authorization!,
+        clientAuth: svc.authorization,
+        introspectorAuth: rs.authorization,
         samples: 60,
         strictSamples: 20,
       });

@@ -52,8 +52,8 @@ describe('an instance cut off from PostgreSQL by the network', { skip: postgresS
       LOG_LEVEL: 'warn',
     });
     envs.push({ ...(await serverEnv()), DATABASE_URL: db.url });
-    servers.push(await spawnServer(envs[0]!, {}, undefined, undefined, (line) => logA.push(line)));
-    servers.push(await spawnServer(envs[1]!));
+    servers.push(await spawnServer(envs[0], {}, undefined, undefined, (line) => logA.push(line)));
+    servers.push(await spawnServer(envs[1]));
   });
   after(async () => {
     proxy?.setMode('forward');
@@ -69,8 +69,8 @@ describe('an instance cut off from PostgreSQL by the network', { skip: postgresS
 
   it('answers writes 503 while cut off, reads from the views, and recovers and catches up by itself', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];
-    const svc = await cliClient(envs[1]!, 'svc', 'orders:read');
-    const rs = await cliClient(envs[1]!, 'rs', '');
+    const svc = await cliClient(envs[1], 'svc', 'orders:read');
+    const rs = await cliClient(envs[1], 'rs', '');
     // Both clients are in A's views before the cut (registered through B, delivered by NOTIFY).
     await timeUntil(async () => (await issue(a.url, svc)).status === 200, 10_000, 'A sees the client');
 

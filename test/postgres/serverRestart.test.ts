@@ -9,7 +9,8 @@
  * cores): it drops RESTART_MARKER, which makes
  * any test file that is about to create its database wait (database.ts), then waits until no other
  * live process holds a test database (database.ts registers each from before its creation until
- * after its drop; this worktree's or another's) and only then stops the server, for about two seconds. database.ts also retries a creation refused by a server that went
+ * after its drop; this worktree's or another's) and only then stops the server, for about two seconds. database.ts also
+ * retries a creation refused by a server that went
  * down meanwhile. When other PostgreSQL tests keep running past the wait, the restart is skipped
  * (saying so) instead of breaking them; the proxy test (proxyOutage.test.ts) covers the same paths
  * without touching the server. Needs root and Debian's pg_ctlcluster for a cluster on loopback.

@@ -31,8 +31,8 @@ describe('SIGKILL of an instance on a PostgreSQL ledger', { skip: postgresSkip }
   before(async () => {
     db = await createTestDatabase();
     for (let i = 0; i < 3; i++) envs.push({ ...(await serverEnv()), DATABASE_URL: db.url });
-    servers.push(await spawnServer(envs[0]!));
-    servers.push(await spawnServer(envs[1]!));
+    servers.push(await spawnServer(envs[0]));
+    servers.push(await spawnServer(envs[1]));
   });
   after(async () => {
     for (const s of servers) if (s) await signal(s, 'SIGKILL');
@@ -41,8 +41,8 @@ describe('SIGKILL of an instance on a PostgreSQL ledger', { skip: postgresSkip }
   });
 
   it(`loses no acknowledged write over ${KILL_CYCLES} SIGKILLs, and the survivors' views equal a rebuild`, async () => {
-    const svc = await cliClient(envs[0]!, 'svc', 'orders:read');
-    const rs = await cliClient(envs[0]!, 'rs', '');
+    const svc = await cliClient(envs[0], 'svc', 'orders:read');
+    const rs = await cliClient(envs[0], 'rs', '');
     const journal = new Journal();
     for (const s of servers)
       await timeUntil(async () => (await issue(s!.url, svc)).status === 200, 10_000, 'the client is in every instance');
@@ -55,7 +55,7 @@ describe('SIGKILL of an instance on a PostgreSQL ledger', { skip: postgresSkip }
       await onA.stop();
       await onB.stop();
       const t0 = Date.now();
-      servers[0] = await spawnServer(envs[0]!);
+      servers[0] = await spawnServer(envs[0]);
       restartMs.push(Date.now() - t0);
     }
     assert.deepEqual(journal.unexpected, [], 'every answer was a 200, a 503 with Retry-After, or a dropped connection');
@@ -81,7 +81,7 @@ describe('SIGKILL of an instance on a PostgreSQL ledger', { skip: postgresSkip }
 
     // A third instance with an empty DATA_DIR builds every view from the first event.
     const t0 = Date.now();
-    servers.push(await spawnServer(envs[2]!));
+    servers.push(await spawnServer(envs[2]));
     const rebuildMs = Date.now() - t0;
     const [a, b, rebuilt] = await Promise.all(servers.map((s) => reconcile(s!.url, rs, journal.issued, journal, 4)));
     for (const [name, r] of [
@@ -89,21 +89,21 @@ describe('SIGKILL of an instance on a PostgreSQL ledger', { skip: postgresSkip }
       ['B', b],
       ['rebuilt', rebuilt],
     ] as const) {
-      assert.deepEqual(r!.lost, [], `${name}: acknowledged tokens lost`);
-      assert.deepEqual(r!.resurrected, [], `${name}: acknowledged revocations undone`);
+      assert.deepEqual(r.lost, [], `${name}: acknowledged tokens lost`);
+      assert.deepEqual(r.resurrected, [], `${name}: acknowledged revocations undone`);
     }
     // Each test instance has its own ISSUER (its own port), and introspection names the answering one.
     const claims = (answer: unknown) => ({ ...(answer as object), iss: undefined });
     const differing = (r: typeof a) =>
-      [...r!.answers]
-        .filter(([t, answer]) => !isDeepStrictEqual(claims(answer), claims(rebuilt!.answers.get(t))))
-        .map(([t, answer]) => ({ answer, rebuilt: rebuilt!.answers.get(t) }));
+      [...r.answers]
+        .filter(([t, answer]) => !isDeepStrictEqual(claims(answer), claims(rebuilt.answers.get(t))))
+        .map(([t, answer]) => ({ answer, rebuilt: rebuilt.answers.get(t) }));
     assert.deepEqual(differing(a), [], 'A answers as views rebuilt from zero do');
     assert.deepEqual(differing(b), [], 'B answers as views rebuilt from zero do');
     console.log(
       `# ${KILL_CYCLES} SIGKILLs: ${journal.issued.length} issuances and ${journal.revokeAcked.size} revocations acknowledged, all in the ledger; ` +
         `${journal.unanswered} requests cut off, ${journal.refused} refused (503); restart to ready ${restartMs.join(', ')} ms; rebuild from zero to ready ${rebuildMs} ms; ` +
-        `${a!.checked} tokens answered identically by A, B and the rebuilt instance`,
+        `${a.checked} tokens answered identically by A, B and the rebuilt instance`,
     );
   });
 });

@@ -105,7 +105,7 @@ describe('client decider', () => {
   ] as const) {
     it(`refuses ${name} (${code})`, () => {
       given([])
-        .when({ type: 'RegisterClient', clientId: 'c', metadata: m as ClientMetadata, secret })
+        .when({ type: 'RegisterClient', clientId: 'c', metadata: m, secret })
         .thenThrows((e: ClientMetadataError) => e instanceof ClientMetadataError && e.code === code);
     });
   }

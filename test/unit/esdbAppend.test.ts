@@ -90,9 +90,9 @@ test('an append that failed before reaching the server is retried and written on
   const store = storeOver(fake);
   fake.fault = (_s, call) => (call < 2 ? { before: new UnavailableError(undefined, 'connection reset') } : undefined);
   const [event] = [ev()];
-  const result = await store.append('s-4', [event!], 'no_stream');
+  const result = await store.append('s-4', [event], 'no_stream');
   assert.equal(result.nextRevision, 0);
-  assert.deepEqual(ids(fake, 's-4'), [event!.id.toLowerCase()]);
+  assert.deepEqual(ids(fake, 's-4'), [event.id.toLowerCase()]);
 });
 
 test('an append still unanswered when the time is up says its outcome is unknown', async () => {
@@ -133,7 +133,7 @@ test('a repeat of an append far behind the tail is recognised from its expected 
   for (let i = 0; i < 40; i++) await store.append('s-7', [ev()], 'any');
   const again = await store.append('s-7', first, 'no_stream');
   assert.equal(again.nextRevision, 1);
-  const middle = (await store.readStream('s-7', 10))[0]!;
+  const middle = (await store.readStream('s-7', 10))[0];
   const repeat = await store.append('s-7', [{ ...ev(), id: middle.id }], 9);
   assert.equal(repeat.nextRevision, 10);
   assert.equal(ids(fake, 's-7').length, 42, 'nothing written twice');

@@ -39,7 +39,7 @@ test('the projection runner reports itself stopped when its subscription fails, 
     await inner.append(`c-${randomUUID()}`, [ev()], 'no_stream');
     await runner.start();
     assert.equal(runner.stopped, false);
-    failers[0]!(new Error('store went away'));
+    failers[0](new Error('store went away'));
     assert.equal(runner.stopped, true);
     for (let i = 0; i < 200 && failers.length < 2; i++) await sleep(5);
     assert.equal(failers.length, 2, 'resubscribed');

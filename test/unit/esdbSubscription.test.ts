@@ -36,16 +36,16 @@ test('a subscription the server ends, or drops with an outage, resubscribes from
   const errors: Error[] = [];
   const sub = store.subscribe(0n, (batch) => void seen.push(...batch), { onError: (err) => errors.push(err) });
   try {
-    fake.subscriptions[0]!.emit('data', resolved(2000n));
-    fake.subscriptions[0]!.emit('end');
+    fake.subscriptions[0].emit('data', resolved(2000n));
+    fake.subscriptions[0].emit('end');
     await until(() => fake.subscriptions.length === 2);
-    assert.deepEqual(fake.subscriptions[1]!.options.fromPosition, { commit: 2000n, prepare: 2000n });
+    assert.deepEqual(fake.subscriptions[1].options.fromPosition, { commit: 2000n, prepare: 2000n });
 
-    fake.subscriptions[1]!.emit('data', resolved(2000n));
-    fake.subscriptions[1]!.emit('data', resolved(3000n));
-    fake.subscriptions[1]!.emit('error', new UnavailableError(undefined, 'connection lost'));
+    fake.subscriptions[1].emit('data', resolved(2000n));
+    fake.subscriptions[1].emit('data', resolved(3000n));
+    fake.subscriptions[1].emit('error', new UnavailableError(undefined, 'connection lost'));
     await until(() => fake.subscriptions.length === 3);
-    fake.subscriptions[2]!.emit('data', resolved(4000n));
+    fake.subscriptions[2].emit('data', resolved(4000n));
     await until(() => seen.length === 3);
     assert.deepEqual(
       seen.map((e) => e.position),
@@ -65,7 +65,7 @@ test('a subscription keeps resubscribing through an outage of any length, its ba
   const sub = store.subscribe(0n, () => undefined, { onError: (err) => errors.push(err) });
   // Two minutes of a server that refuses every connection.
   for (let second = 0; second < 120; second += 5) {
-    fake.subscriptions[fake.subscriptions.length - 1]!.emit(
+    fake.subscriptions[fake.subscriptions.length - 1].emit(
       'error',
       new UnavailableError(undefined, 'connection refused'),
     );

@@ -164,7 +164,7 @@ describe('grant decider', () => {
       rotated.map((e) => e.type),
       ['RefreshTokenRotated', 'AccessTokenIssued', 'RefreshTokenIssued', 'IdTokenIssued'],
     );
-    assert.deepEqual(rotated[3]!.data, idToken);
+    assert.deepEqual(rotated[3].data, idToken);
     given(history)
       .when({ ...cmd, clientId: 'other' })
       .thenThrows(refusal('invalid_grant', /another client/));

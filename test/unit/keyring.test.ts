@@ -1,11 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  decideKeyring,
-  KeyringError,
-  type KeyringCommand,
-  type NewKeyMaterial,
-} from '../../src/domain/keyring/decide.js';
+import { decideKeyring, KeyringError, type NewKeyMaterial } from '../../src/domain/keyring/decide.js';
 import type { KeyringEvent } from '../../src/domain/keyring/events.js';
 import { evolveKeyring } from '../../src/domain/keyring/evolve.js';
 import { initialKeyring, publishedKeysAt, signingKeyAt } from '../../src/domain/keyring/state.js';

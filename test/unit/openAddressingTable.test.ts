@@ -14,7 +14,7 @@ import {
 interface Keys {
   homes: number[];
 }
-const homeOf: HomeOf<Keys> = (k, entry, mask) => k.homes[entry - 1]! & mask;
+const homeOf: HomeOf<Keys> = (k, entry, mask) => k.homes[entry - 1] & mask;
 const find = (t: Int32Array, k: Keys, entry: number) =>
   findEntry(t, homeOf(k, entry, t.length - 1), (_: Keys, e: number) => e === entry, k);
 const insert = (t: Int32Array, k: Keys, entry: number) => insertEntry(t, entry, homeOf(k, entry, t.length - 1));

@@ -30,7 +30,7 @@ async function oauthAnswer(err: Error) {
   });
   try {
     const res = await app.inject({ method: 'GET', url: '/t' });
-    return { status: res.statusCode, headers: res.headers, body: res.json() as Record<string, unknown> };
+    return { status: res.statusCode, headers: res.headers, body: res.json<Record<string, unknown>>() };
   } finally {
     await app.close();
   }

@@ -133,7 +133,7 @@ describe('user decider', () => {
     const [e] = given([])
       .when(register({ username: 'Alice.Example' }))
       .events();
-    assert.equal(e!.type === 'UserRegistered' && e!.data.username, 'Alice.Example');
+    assert.equal(e.type === 'UserRegistered' && e.data.username, 'Alice.Example');
     assert.equal(normaliseUsername('Alice.Example'), 'alice.example');
     assert.equal(checkUsername('ａｌｉｃｅ'), 'alice', 'full-width letters are NFKC-normalised');
     assert.equal(normaliseUsername('ＡＬＩＣＥ'), 'alice');

@@ -12,7 +12,9 @@ export type { PendingLogout };
 export const codeByHash = (views: Views, codeHash: string): KnownCode | undefined =>
   views(authorizationCodesProjection).byHash.get(codeHash);
 
-/** A refresh token known by its hash: active, or rotated out (presenting it again is reuse) until its family expires. */
+/**
+ * A refresh token known by its hash: active, or rotated out (presenting it again is reuse) until its family expires.
+ */
 export const refreshTokenByHash = (views: Views, tokenHash: string): HeldRefreshToken | undefined =>
   views(refreshTokensProjection).byHash.get(tokenHash);
 

@@ -9,7 +9,10 @@ import type { Views } from './views.js';
 /** The RFC 7662 §2.2 answer: `{ active: false }` or the active token's claims. */
 type IntrospectionAnswer = Readonly<Record<string, unknown>>;
 
-/** A disabled client's or user's tokens stop working with them (the views drop them as well; this also covers a token minted while the disabling was being written). */
+/**
+ * A disabled client's or user's tokens stop working with them (the views drop them as well; this also covers a token
+ * minted while the disabling was being written).
+ */
 const holderDisabled = (views: Views, clientId: string, sub: string) =>
   isClientDisabled(views, clientId) || isUserDisabled(views, sub);
 

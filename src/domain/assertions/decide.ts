@@ -2,9 +2,9 @@ import type { Decider } from '../decider.js';
 import type { ClientAssertionUsed } from '../tokens/events.js';
 import type { EventOf } from '../events/catalogue.js';
 
-export type ClientAssertionUsedEvent = EventOf<typeof ClientAssertionUsed>;
+type ClientAssertionUsedEvent = EventOf<typeof ClientAssertionUsed>;
 
-export type AssertionCommand = { type: 'RecordClientAssertion'; clientId: string; jtiHash: string; exp: number };
+type AssertionCommand = { type: 'RecordClientAssertion'; clientId: string; jtiHash: string; exp: number };
 
 /** A private_key_jwt assertion seen a second time (RFC 7523 §3: the jti must not be replayed). */
 export class AssertionReplayedError extends Error {
@@ -12,7 +12,7 @@ export class AssertionReplayedError extends Error {
 }
 
 /** Whether this jti was used before. */
-export type AssertionState = boolean;
+type AssertionState = boolean;
 
 export const assertionDecider: Decider<AssertionCommand, AssertionState, ClientAssertionUsedEvent> = {
   initialState: () => false,

@@ -9,7 +9,10 @@ export type ClientCommand =
   | { type: 'RotateClientSecret'; clientId: string; secret: SecretHash }
   | { type: 'DisableClient'; clientId: string };
 
-/** RFC 7591 §3.2.2 has one code for a registration it refuses; a client that is not there, or disabled, is invalid_client. */
+/**
+ * RFC 7591 §3.2.2 has one code for a registration it refuses; a client that is not there, or disabled, is
+ * invalid_client.
+ */
 const CLIENT_REFUSAL = {
   client_exists: 'invalid_client_metadata',
   client_not_found: 'invalid_client',

@@ -25,11 +25,17 @@ export type SecretHash = Static<typeof SecretHash>;
 
 export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
-/** The response modes this server implements; a client uses those it registered (RFC 8414 / OAuth 2.0 Multiple Response Types). */
+/**
+ * The response modes this server implements; a client uses those it registered (RFC 8414 / OAuth 2.0 Multiple Response
+ * Types).
+ */
 export const RESPONSE_MODES = ['query', 'form_post', 'web_message'] as const;
 /** Without `response_modes`, a client gets these: web_message is an opt-in. */
 export const DEFAULT_RESPONSE_MODES: readonly (typeof RESPONSE_MODES)[number][] = ['query', 'form_post'];
-/** `all`: any token (the default, as in Keycloak and oidc-provider); `own_and_audience`: the client's own, and those whose aud names one of its introspection_audiences. */
+/**
+ * `all`: any token (the default, as in Keycloak and oidc-provider); `own_and_audience`: the client's own, and those
+ * whose aud names one of its introspection_audiences.
+ */
 export const INTROSPECTION_ACCESS = ['all', 'own_and_audience'] as const;
 
 const ClientId = Type.String({ pattern: '^[A-Za-z0-9._~:-]{1,128}$' });
@@ -41,7 +47,8 @@ const Jwks = Type.Object({
 export const ClientMetadata = Type.Object(
   {
     client_name: Type.Optional(Type.String({ maxLength: 200 })),
-    // Shown on the login, consent and sign-out pages: an https logo (the pages' img-src names its origin) and a home page.
+    // Shown on the login, consent and sign-out pages: an https logo (the pages' img-src names its origin) and a home
+    // page.
     logo_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     client_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     grant_types: Type.Array(Type.Union(GRANT_TYPES.map((g) => Type.Literal(g))), { minItems: 1, uniqueItems: true }),

@@ -1,7 +1,7 @@
 import type { ClientMetadata } from './events.js';
 
 /** What a registration gets for every required field it does not give (the CLI and GraphQL alike). */
-export const CLIENT_METADATA_DEFAULTS = {
+const CLIENT_METADATA_DEFAULTS = {
   grant_types: ['client_credentials'],
   redirect_uris: [],
   scope: '',
@@ -12,7 +12,7 @@ export const CLIENT_METADATA_DEFAULTS = {
 } as const satisfies Partial<ClientMetadata>;
 
 /** The fields an operator gave; undefined or null: not given. */
-export type ClientMetadataChanges = { [K in keyof ClientMetadata]?: ClientMetadata[K] | null };
+type ClientMetadataChanges = { [K in keyof ClientMetadata]?: ClientMetadata[K] | null };
 
 /**
  * The metadata an operator's registration (no `base`) or update (`base`: the current metadata) means:

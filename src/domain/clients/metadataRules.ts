@@ -63,7 +63,7 @@ export interface ClientLimits {
  * A secret an operator chooses may be guessable, so it gets a floor: half the length of a generated
  * one (43 characters, 256 bits), twice a user password's minimum (8).
  */
-export const MIN_CHOSEN_CLIENT_SECRET_LENGTH = 16;
+const MIN_CHOSEN_CLIENT_SECRET_LENGTH = 16;
 
 /** For a client secret the operator chose (a generated one needs no check); before it is hashed. */
 export function checkChosenClientSecret(secret: string): void {

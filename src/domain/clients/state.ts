@@ -11,5 +11,3 @@ export interface ClientState {
 
 /** The decider's view of one client stream: absent until registered. */
 export type ClientStreamState = ClientState | undefined;
-
-export const isConfidential = (c: Pick<ClientState, 'metadata'>) => c.metadata.token_endpoint_auth_method !== 'none';

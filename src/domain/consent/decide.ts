@@ -1,10 +1,10 @@
 import type { Decider } from '../decider.js';
 import type { AuthorizationGrantedEvent } from '../grants/events.js';
 
-export type ConsentCommand = { type: 'RecordConsent'; sub: string; clientId: string; scope: string };
+type ConsentCommand = { type: 'RecordConsent'; sub: string; clientId: string; scope: string };
 
 /** The scopes consented to so far (each answer adds to those before). */
-export type ConsentState = ReadonlySet<string>;
+type ConsentState = ReadonlySet<string>;
 
 export const consentDecider: Decider<ConsentCommand, ConsentState, AuthorizationGrantedEvent> = {
   initialState: () => new Set<string>(),

@@ -9,7 +9,7 @@ import type {
 export type SessionEvent = SessionStartedEvent | SessionEndedEvent | BackchannelDeliveredEvent | BackchannelFailedEvent;
 
 /** The decider's view of one `session-<sidHash>` stream: absent until started. */
-export type SessionState = { sub: string; ended: boolean } | undefined;
+type SessionState = { sub: string; ended: boolean } | undefined;
 
 /** Which logout token, to which client, on which attempt (OIDC Back-Channel Logout 1.0). */
 interface Delivery {
@@ -37,12 +37,12 @@ export class SessionError extends Error {
 }
 
 /** A delivery is given up after this many attempts (nextAttemptAt null). */
-export const MAX_LOGOUT_ATTEMPTS = 8;
+const MAX_LOGOUT_ATTEMPTS = 8;
 
 /** 2 s, 4 s, 8 s … at most an hour between attempts. */
-export const logoutBackoffMs = (attempt: number) => Math.min(2 ** attempt * 1000, 3_600_000);
+const logoutBackoffMs = (attempt: number) => Math.min(2 ** attempt * 1000, 3_600_000);
 
-export function evolveSession(state: SessionState, event: SessionEvent): SessionState {
+function evolveSession(state: SessionState, event: SessionEvent): SessionState {
   switch (event.type) {
     case 'SessionStarted':
       return { sub: event.data.sub, ended: false };
@@ -53,7 +53,7 @@ export function evolveSession(state: SessionState, event: SessionEvent): Session
   }
 }
 
-export function decideSession(command: SessionCommand, state: SessionState): SessionEvent[] {
+function decideSession(command: SessionCommand, state: SessionState): SessionEvent[] {
   switch (command.type) {
     case 'StartSession': {
       if (state) throw new SessionError('session_exists', 'the session was started before');

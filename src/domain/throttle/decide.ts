@@ -2,7 +2,7 @@ import type { Decider } from '../decider.js';
 import type { ThrottleScope } from './blocks.js';
 
 /** A block that started on this instance: `until` in epoch ms. */
-export type ThrottleCommand = {
+type ThrottleCommand = {
   type: 'RecordBlock';
   scope: ThrottleScope;
   tier: string;
@@ -12,7 +12,7 @@ export type ThrottleCommand = {
 };
 
 /** The tier is one the event's schema names (checked on append, like every event). */
-export type ThrottleEvent = {
+type ThrottleEvent = {
   type: 'ClientAuthenticationThrottled' | 'LoginThrottled';
   data: { tier: string; subject: string; failures: number; until: string };
 };

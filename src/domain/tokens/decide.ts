@@ -3,14 +3,14 @@ import type { Decider } from '../decider.js';
 import type { AccessTokenIssuedEvent, TokenEvent, TokenRevokedEvent } from './events.js';
 
 /** One token's stream: what was issued and whether it was revoked. */
-export interface TokenStreamState {
+interface TokenStreamState {
   issued?: AccessTokenIssuedEvent['data'];
   revoked: boolean;
 }
 
 export const initialTokenState = (): TokenStreamState => ({ revoked: false });
 
-export function evolveToken(state: TokenStreamState, event: TokenEvent): TokenStreamState {
+function evolveToken(state: TokenStreamState, event: TokenEvent): TokenStreamState {
   switch (event.type) {
     case 'AccessTokenIssued':
       return { ...state, issued: event.data };
@@ -19,12 +19,12 @@ export function evolveToken(state: TokenStreamState, event: TokenEvent): TokenSt
   }
 }
 
-export type TokenCommand =
+type TokenCommand =
   | { type: 'IssueAccessToken'; token: AccessTokenIssuedEvent['data'] }
   | { type: 'RevokeToken'; jti: string; requestedBy: { clientId: string } | { operator: string }; reason: string };
 
 /** An issuance the ledger already holds: an invariant of the server broken, not a caller's mistake. */
-export class TokenCommandError extends Refusal {
+class TokenCommandError extends Refusal {
   override readonly name = 'TokenCommandError';
   constructor(message: string) {
     super('server_error', message, { status: 500 });

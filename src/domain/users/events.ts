@@ -28,7 +28,7 @@ export const USERNAME_MAX_LENGTH = 64;
 const Sub = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 const Username = Type.String({ minLength: 1, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_PATTERN });
 
-export const UserRegistered = defineEvent(
+const UserRegistered = defineEvent(
   'UserRegistered',
   1,
   Type.Object({

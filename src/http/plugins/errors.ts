@@ -43,7 +43,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request, reply) => {
     // An endpoint called with the wrong method (GET /token) is a malformed OAuth request, not a missing page.
-    const path = request.url.split('?')[0]!;
+    const path = request.url.split('?')[0];
     const allowed = ['GET', 'POST'].filter((method) => app.hasRoute({ url: path, method }));
     if (allowed.length > 0) {
       return reply
@@ -78,7 +78,10 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   socket.destroy(err);
 }
 
-/** A request Fastify's router cannot route (an undecodable path such as `/token%ZZ`): invalid_request, not Fastify's own body. */
+/**
+ * A request Fastify's router cannot route (an undecodable path such as `/token%ZZ`): invalid_request, not Fastify's own
+ * body.
+ */
 export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   reply
     .code(400)

@@ -30,7 +30,10 @@ export const SESSION_COOKIE = 'tl_session';
 export { BINDING_COOKIE };
 const INTERACTION_SECONDS = 600;
 
-/** What the browser carries through login and consent, sealed (with its browser binding): the request and how far it got. */
+/**
+ * What the browser carries through login and consent, sealed (with its browser binding): the request and how far it
+ * got.
+ */
 interface Interaction {
   req: AuthorizationRequest;
   loggedIn?: boolean;
@@ -68,7 +71,10 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     return session ? { ...session, sid } : undefined;
   }
 
-  /** The hidden fields of the login or consent form (each opens only at its own endpoint), and what the page shows of the client. */
+  /**
+   * The hidden fields of the login or consent form (each opens only at its own endpoint), and what the page shows of
+   * the client.
+   */
   function formContext(reply: FastifyReply, request: FastifyRequest, interaction: Interaction, purpose: SealPurpose) {
     const sealed = keys.sealForm(
       purpose,
@@ -105,7 +111,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       return loginPage(reply, { ...formContext(reply, request, state, 'login'), username: req.loginHint ?? undefined });
     }
     const requested = req.scope.split(' ').filter(Boolean);
-    const covered = consentCovers(views, session!.sub, client.clientId, requested);
+    const covered = consentCovers(views, session.sub, client.clientId, requested);
     if (!state.consented && (!covered || req.prompt.includes('consent'))) {
       if (req.prompt.includes('none'))
         return sendAuthorizationResponse(reply, target, issuer, {
@@ -115,26 +121,26 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       return consentPage(reply, {
         ...formContext(reply, request, state, 'consent'),
         scopes: requested,
-        account: userBySub(views, session!.sub)?.username,
+        account: userBySub(views, session.sub)?.username,
       });
     }
     const code = await issueAuthorizationCode(
       runtime,
       {
         client,
-        sub: session!.sub,
+        sub: session.sub,
         redirectUri: req.redirectUri,
         redirectUriSent: req.redirectUriSent,
         scope: req.scope,
         resource: req.resource,
         codeChallenge: req.codeChallenge,
         nonce: req.nonce,
-        authTime: session!.authTime,
+        authTime: session.authTime,
         // The sid claim names the session without being its secret: the hash the ledger knows it by.
-        sid: sha256(session!.sid),
-        amr: session!.amr,
+        sid: sha256(session.sid),
+        amr: session.amr,
       },
-      { actor: `user:${session!.sub}`, correlationId: request.id },
+      { actor: `user:${session.sub}`, correlationId: request.id },
     );
     return sendAuthorizationResponse(reply, target, issuer, { code });
   }
@@ -178,7 +184,9 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   app.get('/authorize', authorize);
   app.post('/authorize', authorize);
 
-  /** The sealed interaction of a form post, if it is intact, this form's, unexpired, and from the browser that began it. */
+  /**
+   * The sealed interaction of a form post, if it is intact, this form's, unexpired, and from the browser that began it.
+   */
   const openInteraction = (request: FastifyRequest, purpose: SealPurpose) =>
     keys.openForm<Interaction>(purpose, request.body, request.cookies[BINDING_COOKIE]);
 

@@ -35,7 +35,7 @@ const CLAIMS = [
  * Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0): one
  * document, served at both well-known paths. Fields appear here as their endpoints are built.
  */
-export function serverMetadata(runtime: Runtime): Record<string, unknown> {
+function serverMetadata(runtime: Runtime): Record<string, unknown> {
   const { issuer } = runtime.config;
   const scopes = new Set<string>(OIDC_SCOPES);
   for (const c of allClients(runtime.views)) {

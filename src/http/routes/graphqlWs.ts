@@ -18,7 +18,7 @@ import { managementSchema } from '../../graphql/schema.js';
 import type { Runtime } from '../../runtime.js';
 import { KNOWN_CODES } from './graphql.js';
 
-export const GRAPHQL_PATH = '/graphql';
+const GRAPHQL_PATH = '/graphql';
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
 type ConnectionParams = Record<string, unknown>;

@@ -13,7 +13,10 @@ export async function healthRoutes(
 ) {
   /** Liveness: the process answers. */
   app.get('/healthz', { schema: { response: { 200: status } } }, async () => ({ status: 'ok' }));
-  /** Readiness: the views have caught up with the ledger as it was at start, the keys are unlocked, and the views still follow the ledger. */
+  /**
+   * Readiness: the views have caught up with the ledger as it was at start, the keys are unlocked, and the views still
+   * follow the ledger.
+   */
   app.get('/readyz', { schema: { response: { 200: status, 503: status } } }, async (_req, reply) => {
     const position = runtime.runner.position.toString();
     if (!isReady()) return reply.code(503).send({ status: 'starting', position });

@@ -44,7 +44,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
 
   async function logout(request: FastifyRequest, reply: FastifyReply) {
     const raw = ((request.method === 'GET' ? request.query : request.body) ?? {}) as Record<string, unknown>;
-    const str = (k: string) => (typeof raw[k] === 'string' && raw[k] !== '' ? (raw[k] as string) : undefined);
+    const str = (k: string) => (typeof raw[k] === 'string' && raw[k] !== '' ? raw[k] : undefined);
     if (Object.values(raw).some(Array.isArray)) return errorPage(reply, 400, 'The logout request repeats a parameter.');
     const hint = str('id_token_hint');
     const claims = hint ? await verifyHint(hint) : undefined;

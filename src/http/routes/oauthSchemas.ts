@@ -1,5 +1,5 @@
 /** Response schemas: Fastify serialises only what is declared, so nothing else can slip out. */
-export const oauthErrorSchema = {
+const oauthErrorSchema = {
   type: 'object',
   properties: { error: { type: 'string' }, error_description: { type: 'string' } },
   required: ['error'],

@@ -8,7 +8,7 @@ import { STATUS_LIST_ID, statusListUri } from '../../tokens/statusList.js';
 import { SignedStatusListCache } from '../../tokens/statusListCache.js';
 
 /** How long a resource server may use a fetched list (its `ttl`, `exp - iat` and max-age). */
-export const STATUS_LIST_TTL_SECONDS = 60;
+const STATUS_LIST_TTL_SECONDS = 60;
 
 /**
  * Token Status List (draft-ietf-oauth-status-list), JWT form. `/status-lists/:id` answers a

@@ -40,13 +40,13 @@ const BARE_NAMES: Record<string, string> = {
   UnknownError: 'unknown error',
 };
 
-export function firstLine(err: unknown): string {
+function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const line = message
-    .split('\n', 1)[0]!
+    .split('\n', 1)[0]
     .replace(/\s*Resolution note:\s*$/, '')
     .trim();
-  if (Object.hasOwn(BARE_NAMES, line)) return BARE_NAMES[line]!;
+  if (Object.hasOwn(BARE_NAMES, line)) return BARE_NAMES[line];
   return line || (err instanceof Error ? err.name : 'unknown error');
 }
 
@@ -74,7 +74,7 @@ const PERMANENT_MESSAGE =
   /invalid (read )?position|position .*(invalid|out of range)|larger than max|maximum (append|event|message) size|record too large|too large|exceeds the (maximum|limit)/i;
 
 /** True when the server refused this very request for a reason no retry fixes (size limits, bad positions). */
-export function isPermanent(err: unknown): boolean {
+function isPermanent(err: unknown): boolean {
   if (err instanceof MaxAppendSizeExceededError) return true;
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;

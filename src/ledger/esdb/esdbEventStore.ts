@@ -70,7 +70,7 @@ const MAX_APPEND_BACKOFF_MS = 500;
 const IDEMPOTENCY_LOOKBACK = 16;
 const PAGE = 256;
 
-export interface EsdbTiming {
+interface EsdbTiming {
   appendBudgetMs?: number;
 }
 
@@ -184,7 +184,7 @@ class EsdbEventStore implements EventStore {
     if (start >= 0) {
       const run = candidates.slice(start, start + ids.length);
       if (run.length === ids.length && run.every((e, i) => e.id === ids[i])) {
-        const lastOfRun = run[run.length - 1]!;
+        const lastOfRun = run[run.length - 1];
         return { nextRevision: Number(lastOfRun.revision), position: positionOf(lastOfRun) };
       }
       throw new ConcurrencyError(
@@ -232,7 +232,7 @@ class EsdbEventStore implements EventStore {
     // The server reports the position of the append's last event, which is that event's position in $all.
     if (result.position) return { nextRevision, position: result.position.commit };
     const [written] = await this.tail(stream, 1);
-    return { nextRevision, position: positionOf(written!) };
+    return { nextRevision, position: positionOf(written) };
   }
 
   async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {

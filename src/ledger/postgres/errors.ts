@@ -22,7 +22,7 @@ const sqlstate = (err: unknown): string | undefined => {
 };
 
 /** The server, or the path to it, is down, busy or timed out: worth retrying later. */
-export function isTransient(err: unknown): boolean {
+function isTransient(err: unknown): boolean {
   const state = sqlstate(err);
   if (state) {
     return (
@@ -42,7 +42,7 @@ export function isTransient(err: unknown): boolean {
 /** One line, naming neither the URL nor the password (the server's messages never include it). */
 export function reasonOf(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  const line = message.split('\n', 1)[0]!.trim() || (err instanceof Error ? err.name : 'unknown error');
+  const line = message.split('\n', 1)[0].trim() || (err instanceof Error ? err.name : 'unknown error');
   const state = sqlstate(err);
   if (state === '57014') return 'a statement exceeded DATABASE_STATEMENT_TIMEOUT_MS';
   if (state === '28P01' || state === '28000') return `${line} (check the user and password in DATABASE_URL)`;

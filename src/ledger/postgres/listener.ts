@@ -65,7 +65,7 @@ export class HeadListener {
 
   /** @internal for tests: drops the connection as a network failure would. */
   dropConnection(): void {
-    const client = this.client as (pg.Client & { connection?: { stream?: { destroy(): void } } }) | undefined;
+    const client = this.client;
     client?.connection?.stream?.destroy();
   }
 

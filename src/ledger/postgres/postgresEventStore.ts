@@ -27,7 +27,7 @@ import { PostgresWriter, serialise, survivingErrors, type BatchStats, type Write
 
 const PAGE = 2000;
 
-export interface PostgresStoreOptions {
+interface PostgresStoreOptions {
   /** Told about every group commit, for metrics. */
   onBatch?: (stats: BatchStats) => void;
   /** Told when the LISTEN connection is lost and reopened. */
@@ -49,7 +49,8 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.writer = new PostgresWriter(pool, target, (_head, stats, committed) => {
       options.onBatch?.(stats);
-      // This instance's own commit: handed over as written rather than read back, when it is exactly what a subscriber reads next.
+      // This instance's own commit: handed over as written rather than read back, when it is exactly what a subscriber
+      // reads next.
       for (const sub of this.subscribers) sub.offer(committed);
     });
   }
@@ -112,7 +113,10 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
-  /** The last position ever handed out (ledger_head), for verify: beyond the head means deleted events. Not part of the port. */
+  /**
+   * The last position ever handed out (ledger_head), for verify: beyond the head means deleted events. Not part of the
+   * port.
+   */
   async highestIssued(): Promise<bigint> {
     const [row] = await this.query<{ position: string }>('SELECT position::text AS position FROM ledger_head');
     return BigInt(row?.position ?? 0);

@@ -15,7 +15,10 @@ export interface EventRow {
   recorded_at: Date;
 }
 
-/** Selected as text (so ORDER BY must say events.position, not the text alias): bigint positions exactly, and JSON parsed once, in its stored key order. */
+/**
+ * Selected as text (so ORDER BY must say events.position, not the text alias): bigint positions exactly, and JSON
+ * parsed once, in its stored key order.
+ */
 export const COLUMNS =
   'position::text AS position, id, stream, revision, type, data::text AS data, metadata::text AS metadata, prev_hash, hash, recorded_at';
 

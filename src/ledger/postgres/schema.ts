@@ -2,10 +2,10 @@ import type pg from 'pg';
 import { StoreCorruptError, StoreUnavailableError } from '../eventStore.js';
 
 /** Bumped whenever the tables change; a database written by a newer version is refused. */
-export const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 1;
 
 /** Advisory lock keys (per database): schema creation, and every append (see writer.ts). */
-export const SCHEMA_LOCK = 7_418_220_001;
+const SCHEMA_LOCK = 7_418_220_001;
 export const APPEND_LOCK = 7_418_220_002;
 /** NOTIFY channel: a commit announces the new head position, never event data. */
 export const CHANNEL = 'token_ledger';
@@ -81,14 +81,14 @@ async function checkOurs(client: pg.PoolClient, tables: Map<string, string[]>, t
     'SELECT version, product FROM schema_version',
   );
   const row = rows[0];
-  if (rows.length !== 1 || row!.product !== 'token-ledger') {
+  if (rows.length !== 1 || row.product !== 'token-ledger') {
     throw new StoreCorruptError(
       `DATABASE_URL (${target}) is not a token-ledger database: schema_version does not hold one token-ledger row`,
     );
   }
-  if (row!.version > SCHEMA_VERSION) {
+  if (row.version > SCHEMA_VERSION) {
     throw new StoreCorruptError(
-      `DATABASE_URL (${target}) holds a ledger written by a newer token-ledger (schema version ${row!.version}; this version knows ${SCHEMA_VERSION}): upgrade token-ledger`,
+      `DATABASE_URL (${target}) holds a ledger written by a newer token-ledger (schema version ${row.version}; this version knows ${SCHEMA_VERSION}): upgrade token-ledger`,
     );
   }
 }
@@ -102,13 +102,13 @@ export async function ensureSchema(client: pg.PoolClient, target: string): Promi
   const { rows } = await client.query<{ recovery: boolean; ro: string; sync: string }>(
     `SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS ro, current_setting('synchronous_commit') AS sync`,
   );
-  if (rows[0]!.recovery || rows[0]!.ro === 'on') {
+  if (rows[0].recovery || rows[0].ro === 'on') {
     throw new StoreUnavailableError(
-      `DATABASE_URL (${target}) is read-only (${rows[0]!.recovery ? 'a standby in recovery' : 'default_transaction_read_only is on'}): token-ledger needs a writable primary`,
+      `DATABASE_URL (${target}) is read-only (${rows[0].recovery ? 'a standby in recovery' : 'default_transaction_read_only is on'}): token-ledger needs a writable primary`,
     );
   }
   // An append is acknowledged once COMMIT returns; with synchronous_commit off that is before the WAL is flushed.
-  if (rows[0]!.sync === 'off') {
+  if (rows[0].sync === 'off') {
     throw new StoreUnavailableError(
       `DATABASE_URL (${target}) has synchronous_commit off: an acknowledged append could be lost; expected on (the default)`,
     );

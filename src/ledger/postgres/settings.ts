@@ -30,7 +30,7 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
  * `user@host:port/database` of a postgres:// URL: everything but the password. Unparsable input
  * yields a fixed placeholder, since echoing it could print the password.
  */
-export function describeDatabaseUrl(url: string): string {
+function describeDatabaseUrl(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);

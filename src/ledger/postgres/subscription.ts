@@ -85,7 +85,7 @@ export class PostgresSubscription {
         } catch (err) {
           return this.fail(err);
         }
-        this.last = page[page.length - 1]!.position;
+        this.last = page[page.length - 1].position;
       }
     } while (this.again);
   }

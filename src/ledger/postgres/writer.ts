@@ -149,15 +149,15 @@ function decide(req: WriteRequest, state: BatchState): AppendResult {
 function recordedEvents(r: BatchState['rows'], recordedAt: Date): RecordedEvent[] {
   return r.id.map((id, i) =>
     fromStored({
-      position: BigInt(r.position[i]!),
+      position: BigInt(r.position[i]),
       id,
-      stream: r.stream[i]!,
-      revision: r.revision[i]!,
-      type: r.type[i]!,
-      dataJson: r.data[i]!,
-      metadataJson: r.metadata[i]!,
-      prevHash: r.prevHash[i]!,
-      hash: r.hash[i]!,
+      stream: r.stream[i],
+      revision: r.revision[i],
+      type: r.type[i],
+      dataJson: r.data[i],
+      metadataJson: r.metadata[i],
+      prevHash: r.prevHash[i],
+      hash: r.hash[i],
       recordedAt,
     }),
   );
@@ -246,7 +246,7 @@ export class PostgresWriter {
     }
     this.onCommit(head, { size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 }, committed);
     batch.forEach((req, i) => {
-      const outcome = outcomes[i]!;
+      const outcome = outcomes[i];
       if (outcome instanceof Error) req.reject(outcome);
       else req.resolve(outcome);
     });
@@ -279,7 +279,7 @@ export class PostgresWriter {
         pg.QueryResult<{ stream: string; revision: number; hash: string }>,
         pg.QueryResult<{ stream: string; revision: number; id: string; position: string }>,
       ];
-      const state = new BatchState(BigInt(headRows.rows[0]!.head));
+      const state = new BatchState(BigInt(headRows.rows[0].head));
       for (const r of headsRows.rows) state.heads.set(r.stream, { revision: r.revision, hash: r.hash });
       for (const r of idRows.rows)
         state.ids.set(r.id, { stream: r.stream, revision: r.revision, position: BigInt(r.position) });
@@ -297,8 +297,8 @@ export class PostgresWriter {
         const now = literal(recordedAt.toISOString());
         const values = r.id.map(
           (id, i) =>
-            `(${r.position[i]!},${literal(id)},${literal(r.stream[i]!)},${r.revision[i]!},${literal(r.type[i]!)},` +
-            `${literal(r.data[i]!)},${literal(r.metadata[i]!)},${literal(r.prevHash[i]!)},${literal(r.hash[i]!)},${now})`,
+            `(${r.position[i]},${literal(id)},${literal(r.stream[i])},${r.revision[i]},${literal(r.type[i])},` +
+            `${literal(r.data[i])},${literal(r.metadata[i])},${literal(r.prevHash[i])},${literal(r.hash[i])},${now})`,
         );
         // Delivered with the commit, in commit order, to every listening instance.
         await client.query(

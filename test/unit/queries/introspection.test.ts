@@ -102,7 +102,8 @@ describe('introspect (RFC 7662 from the views)', () => {
 
     const d = access('d', { clientId: 'other' });
     const byUser = viewsFrom([client('other'), user(alice), d.event]);
-    // UserDisabled also drops the user's tokens from the view; a token minted while it was being written is still refused.
+    // UserDisabled also drops the user's tokens from the view; a token minted while it was being written is still
+    // refused.
     byUser.feed([recorded('UserDisabled', { sub: alice }), access('e', { clientId: 'other' }).event]);
     assert.deepEqual(introspect(byUser, sha256('e'), NOW, rs, ISSUER), { active: false });
   });
