@@ -62,53 +62,54 @@ export const streamOf = (t: Pick<IndexedToken, 'jti' | 'grantId' | 'stream'>): s
 /** Bumped whenever the tables or the meaning of a row change: an older file is rebuilt from zero. */
 export const HISTORY_SCHEMA_VERSION = '2';
 
-const SCHEMA = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE tokens (
-  seq INTEGER PRIMARY KEY,
-  jti TEXT NOT NULL UNIQUE,
-  refresh INTEGER NOT NULL,
-  client TEXT NOT NULL,
-  sub TEXT NOT NULL,
-  scope TEXT NOT NULL,
-  aud TEXT NOT NULL,
-  iat REAL NOT NULL,
-  exp REAL NOT NULL,
-  grant_id TEXT,
-  stream TEXT,
-  revoked_at REAL,
-  reason TEXT
-);
-CREATE INDEX tokens_by_client ON tokens (client, seq);
-CREATE INDEX tokens_by_sub ON tokens (sub, seq);
-CREATE INDEX tokens_by_grant ON tokens (grant_id, seq) WHERE grant_id IS NOT NULL;
--- How many tokens each client and subject has (and '' for all): an operator's list shows its total
--- without counting a client's million rows on every page.
-CREATE TABLE token_counts (by TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (by, key)) WITHOUT ROWID;
-CREATE TABLE grants (
-  seq INTEGER PRIMARY KEY,
-  grant_id TEXT NOT NULL UNIQUE,
-  client TEXT NOT NULL,
-  sub TEXT NOT NULL,
-  scope TEXT NOT NULL,
-  created_at REAL NOT NULL,
-  revoked_at REAL,
-  reason TEXT
-);
-CREATE INDEX grants_by_client ON grants (client, seq);
-CREATE INDEX grants_by_sub ON grants (sub, seq);
-CREATE TABLE sessions (
-  seq INTEGER PRIMARY KEY,
-  sid_hash TEXT NOT NULL UNIQUE,
-  sub TEXT NOT NULL,
-  auth_time REAL NOT NULL,
-  exp REAL NOT NULL,
-  amr TEXT NOT NULL,
-  ended_at REAL,
-  end_reason TEXT
-);
-CREATE INDEX sessions_by_sub ON sessions (sub, seq);
-`;
+const SCHEMA =
+  `\n` +
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;\n` +
+  `CREATE TABLE tokens (\n` +
+  `  seq INTEGER PRIMARY KEY,\n` +
+  `  jti TEXT NOT NULL UNIQUE,\n` +
+  `  refresh INTEGER NOT NULL,\n` +
+  `  client TEXT NOT NULL,\n` +
+  `  sub TEXT NOT NULL,\n` +
+  `  scope TEXT NOT NULL,\n` +
+  `  aud TEXT NOT NULL,\n` +
+  `  iat REAL NOT NULL,\n` +
+  `  exp REAL NOT NULL,\n` +
+  `  grant_id TEXT,\n` +
+  `  stream TEXT,\n` +
+  `  revoked_at REAL,\n` +
+  `  reason TEXT\n` +
+  `);\n` +
+  `CREATE INDEX tokens_by_client ON tokens (client, seq);\n` +
+  `CREATE INDEX tokens_by_sub ON tokens (sub, seq);\n` +
+  `CREATE INDEX tokens_by_grant ON tokens (grant_id, seq) WHERE grant_id IS NOT NULL;\n` +
+  `-- How many tokens each client and subject has (and '' for all): an operator's list shows its total\n` +
+  `-- without counting a client's million rows on every page.\n` +
+  `CREATE TABLE token_counts (by TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (by, key)) ` +
+  `WITHOUT ROWID;\n` +
+  `CREATE TABLE grants (\n` +
+  `  seq INTEGER PRIMARY KEY,\n` +
+  `  grant_id TEXT NOT NULL UNIQUE,\n` +
+  `  client TEXT NOT NULL,\n` +
+  `  sub TEXT NOT NULL,\n` +
+  `  scope TEXT NOT NULL,\n` +
+  `  created_at REAL NOT NULL,\n` +
+  `  revoked_at REAL,\n` +
+  `  reason TEXT\n` +
+  `);\n` +
+  `CREATE INDEX grants_by_client ON grants (client, seq);\n` +
+  `CREATE INDEX grants_by_sub ON grants (sub, seq);\n` +
+  `CREATE TABLE sessions (\n` +
+  `  seq INTEGER PRIMARY KEY,\n` +
+  `  sid_hash TEXT NOT NULL UNIQUE,\n` +
+  `  sub TEXT NOT NULL,\n` +
+  `  auth_time REAL NOT NULL,\n` +
+  `  exp REAL NOT NULL,\n` +
+  `  amr TEXT NOT NULL,\n` +
+  `  ended_at REAL,\n` +
+  `  end_reason TEXT\n` +
+  `);\n` +
+  `CREATE INDEX sessions_by_sub ON sessions (sub, seq);\n`;
 
 /** Every table but meta: what a reset empties. */
 const ROW_TABLES = ['tokens', 'token_counts', 'grants', 'sessions'];
@@ -125,8 +126,9 @@ function prepare(db: Database.Database) {
     ),
     nextSeq: db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM tokens').pluck(),
     insertToken: db.prepare(
-      `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream)
-       VALUES (@seq, @jti, @refresh, @client, @sub, @scope, @aud, @iat, @exp, @grantId, @stream) ON CONFLICT (jti) DO NOTHING`,
+      `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream)\n` +
+        `       VALUES (@seq, @jti, @refresh, @client, @sub, @scope, @aud, @iat, @exp, @grantId, @stream) ` +
+        `ON CONFLICT (jti) DO NOTHING`,
     ),
     count: db.prepare<[string, string]>(
       'INSERT INTO token_counts (by, key, n) VALUES (?, ?, 1) ON CONFLICT (by, key) DO UPDATE SET n = n + 1',
@@ -138,13 +140,15 @@ function prepare(db: Database.Database) {
       'UPDATE tokens SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL',
     ),
     insertGrant: db.prepare(
-      `INSERT INTO grants (grant_id, client, sub, scope, created_at) VALUES (@grantId, @client, @sub, @scope, @createdAt) ON CONFLICT (grant_id) DO NOTHING`,
+      `INSERT INTO grants (grant_id, client, sub, scope, created_at) VALUES (@grantId, @client, @sub, @scope, ` +
+        `@createdAt) ON CONFLICT (grant_id) DO NOTHING`,
     ),
     revokeGrant: db.prepare<[number, string, string]>(
       'UPDATE grants SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL',
     ),
     insertSession: db.prepare(
-      `INSERT INTO sessions (sid_hash, sub, auth_time, exp, amr) VALUES (@sidHash, @sub, @authTime, @exp, @amr) ON CONFLICT (sid_hash) DO NOTHING`,
+      `INSERT INTO sessions (sid_hash, sub, auth_time, exp, amr) VALUES (@sidHash, @sub, @authTime, @exp, @amr)` +
+        ` ON CONFLICT (sid_hash) DO NOTHING`,
     ),
     endSession: db.prepare<[number, string, string]>(
       'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE sid_hash = ? AND ended_at IS NULL',

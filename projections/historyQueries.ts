@@ -186,7 +186,9 @@ export class HistoryQueries {
     nowMs: number,
   ): Array<{ jti: string; grantId: string | null }> {
     const [column, value] = 'clientId' in by ? ['client', by.clientId] : ['sub', by.subject];
-    const sql = `SELECT jti, grant_id AS grantId FROM tokens WHERE ${column} = ? AND revoked_at IS NULL AND exp * 1000 > ? ORDER BY seq`;
+    const sql =
+      `SELECT jti, grant_id AS grantId FROM tokens WHERE ${column} = ? AND revoked_at IS NULL AND exp * 1000 > ? ` +
+      `ORDER BY seq`;
     return this.st(sql).all(value, nowMs) as Array<{ jti: string; grantId: string | null }>;
   }
 

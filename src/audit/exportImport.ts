@@ -102,7 +102,8 @@ async function* lines(file: string): AsyncGenerator<{ n: number; event: Exported
       typeof event.metadata.prevHash === 'string';
     if (!ok)
       throw new ImportRefused(
-        `${file} line ${n}: not an exported event (expected id, type, stream, revision, data, metadata with prevHash and hash)`,
+        `${file} line ${n}: not an exported event (expected id, type, stream, revision, data, metadata with ` +
+          `prevHash and hash)`,
       );
     yield { n, event, bytes: Buffer.byteLength(text) };
   }
@@ -148,7 +149,8 @@ class PartialExportCheck {
     if (event.exportedCategory !== undefined) {
       const c = String(event.exportedCategory);
       throw new ImportRefused(
-        `refusing to import: ${this.file} was exported with --category ${c}: it holds the ${c} streams only and cannot stand as a ledger; ${WHOLE}`,
+        `refusing to import: ${this.file} was exported with --category ${c}: it holds the ${c} streams only and ` +
+          `cannot stand as a ledger; ${WHOLE}`,
       );
     }
     this.position(n, event);
@@ -161,7 +163,8 @@ class PartialExportCheck {
       !this.keys.has(d.kid)
     ) {
       throw new ImportRefused(
-        `refusing to import: ${where}: signed with key ${d.kid}, which no earlier SigningKeyGenerated event in the file created: the file is not a whole-ledger export (made with --category?); ${WHOLE}`,
+        `refusing to import: ${where}: signed with key ${d.kid}, which no earlier SigningKeyGenerated event in ` +
+          `the file created: the file is not a whole-ledger export (made with --category?); ${WHOLE}`,
       );
     }
     if (event.type === 'LedgerPruned' && typeof d.events === 'number') this.pruned += BigInt(d.events);
@@ -181,7 +184,9 @@ class PartialExportCheck {
     const expected = this.lastPosition + 1n;
     if (p > expected) {
       this.missing += p - expected;
-      this.firstGap ??= `${this.file} line ${n}: position${p - expected > 1n ? `s ${expected}–${p - 1n} are` : ` ${expected} is`} missing before it`;
+      this.firstGap ??=
+        `${this.file} line ${n}: position${p - expected > 1n ? `s ${expected}–${p - 1n} are` : ` ${expected} is`} ` +
+        `missing before it`;
     }
     if (p > this.lastPosition) this.lastPosition = p;
   }
@@ -189,7 +194,9 @@ class PartialExportCheck {
   end(): void {
     if (this.dense && this.missing > this.pruned) {
       throw new ImportRefused(
-        `refusing to import: ${this.firstGap} and no LedgerPruned record accounts for ${this.missing - this.pruned} of the ${this.missing} missing positions: the file is not a whole-ledger export (made with --category?); ${WHOLE}`,
+        `refusing to import: ${this.firstGap} and no LedgerPruned record accounts for ` +
+          `${this.missing - this.pruned} of the ${this.missing} missing positions: the file is not a whole-ledger ` +
+          `export (made with --category?); ${WHOLE}`,
       );
     }
   }
@@ -220,7 +227,8 @@ export async function checkExport(file: string): Promise<CheckedExport> {
     const prev = chains.get(event.stream);
     if (event.revision !== (prev ? prev.revision + 1 : 0)) {
       throw new ImportRefused(
-        `refusing to import: ${where}: expected revision ${prev ? prev.revision + 1 : 0} (an event is missing, reordered, or the stream was exported in part)`,
+        `refusing to import: ${where}: expected revision ${prev ? prev.revision + 1 : 0} (an event is missing, ` +
+          `reordered, or the stream was exported in part)`,
       );
     }
     if (event.metadata.prevHash !== (prev?.hash ?? ''))
@@ -272,7 +280,8 @@ export async function importLedger(
       const got = stored[i];
       if (!got || got.id !== event.id || got.revision !== event.revision || got.metadata.hash !== event.metadata.hash) {
         throw new Error(
-          `import FAILED at ${file} line ${n} (stream ${event.stream}, id ${event.id}, revision ${event.revision}): the store recorded ` +
+          `import FAILED at ${file} line ${n} (stream ${event.stream}, id ${event.id}, revision ` +
+            `${event.revision}): the store recorded ` +
             (got ? `id ${got.id}, revision ${got.revision}, hash ${got.metadata.hash}` : 'nothing') +
             ` but the file has hash ${event.metadata.hash}; the ledger now holds a partial import — discard it`,
         );

@@ -41,7 +41,8 @@ export class PruneRefused extends Error {
 export async function planPrune(store: EventStore, before: Date, now: Date): Promise<PrunePlan> {
   if (before.getTime() > now.getTime()) {
     throw new PruneRefused(
-      `--before ${before.toISOString()} is in the future: only streams whose every token has already expired may be pruned`,
+      `--before ${before.toISOString()} is in the future: only streams whose every token has already expired ` +
+        `may be pruned`,
     );
   }
   const cutoff = Math.floor(before.getTime() / 1000);
@@ -120,7 +121,8 @@ export function applyPrune(file: string, plan: PrunePlan, actor: string): { posi
         const hash = hashEvent(id, PRUNE_STREAM, revision, LedgerPruned.type, dataJson, metadataJson, prevHash);
         const info = db
           .prepare(
-            'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            'INSERT INTO events (id, stream, revision, type, data, metadata, prev_hash, hash, recorded_at) ' +
+              'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
           )
           .run(id, PRUNE_STREAM, revision, LedgerPruned.type, dataJson, metadataJson, prevHash, hash, Date.now());
         return { position: Number(info.lastInsertRowid) };

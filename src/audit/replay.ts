@@ -16,7 +16,8 @@ export function parseUntil(raw: string): Until {
   const ms = Date.parse(raw);
   if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(ms)) {
     throw new ConfigError(
-      `--until ${JSON.stringify(raw)} is invalid: expected a ledger position (digits) or an ISO date-time such as 2026-01-31T12:00:00Z`,
+      `--until ${JSON.stringify(raw)} is invalid: expected a ledger position (digits) or an ISO date-time such ` +
+        `as 2026-01-31T12:00:00Z`,
     );
   }
   return { time: new Date(ms) };

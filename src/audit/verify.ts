@@ -118,7 +118,10 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
       if (e.revision !== expectedRevision) {
         found.push(
           e.revision > expectedRevision
-            ? `revision ${e.revision} where ${expectedRevision} was expected: event${e.revision - expectedRevision > 1 ? 's' : ''} ${expectedRevision}${e.revision - expectedRevision > 1 ? `–${e.revision - 1}` : ''} of the stream ${e.revision - expectedRevision > 1 ? 'are' : 'is'} missing`
+            ? `revision ${e.revision} where ${expectedRevision} was expected: ` +
+                `event${e.revision - expectedRevision > 1 ? 's' : ''} ` +
+                `${expectedRevision}${e.revision - expectedRevision > 1 ? `–${e.revision - 1}` : ''} of the stream ` +
+                `${e.revision - expectedRevision > 1 ? 'are' : 'is'} missing`
             : `revision ${e.revision} where ${expectedRevision} was expected: events are reordered or duplicated`,
         );
       }
@@ -126,7 +129,8 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
       if (meta.prevHash !== expectedPrev) {
         found.push(
           prev
-            ? `prevHash ${String(meta.prevHash) || "''"} does not match the hash of the stream's previous event (${expectedPrev}): the chain is broken`
+            ? `prevHash ${String(meta.prevHash) || "''"} does not match the hash of the stream's previous event ` +
+                `(${expectedPrev}): the chain is broken`
             : `prevHash is ${String(meta.prevHash)} but this is the first event of its stream`,
         );
       }
@@ -145,16 +149,21 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
   if (store.kind !== 'esdb' && missing > 0n && missing < pruned) {
     report(
       null,
-      `LedgerPruned records account for ${pruned} removed events but only ${missing} positions are missing: a prune record was altered`,
+      `LedgerPruned records account for ${pruned} removed events but only ${missing} positions are missing: a ` +
+        `prune record was altered`,
     );
   }
 
   if (store.kind !== 'esdb' && options.highestIssued !== undefined) {
     const head = last?.position ?? 0n;
     if (options.highestIssued > head) {
+      const positions =
+        options.highestIssued - head > 1n ? `s ${head + 1n}–${options.highestIssued}` : ` ${options.highestIssued}`;
       report(
         null,
-        `the last event${options.highestIssued - head > 1n ? 's' : ''} of the ledger (position${options.highestIssued - head > 1n ? `s ${head + 1n}–${options.highestIssued}` : ` ${options.highestIssued}`}) ${options.highestIssued - head > 1n ? 'were' : 'was'} deleted: the store handed out position ${options.highestIssued}`,
+        `the last event${options.highestIssued - head > 1n ? 's' : ''} of the ledger (position${positions})` +
+          ` ${options.highestIssued - head > 1n ? 'were' : 'was'} deleted: the store handed out position ` +
+          `${options.highestIssued}`,
         head + 1n,
       );
     }
@@ -197,11 +206,13 @@ function checkKeys(e: RecordedEvent, keys: Map<string, KeyInfo>, found: string[]
   if (!key) found.push(`signed with key ${d.kid}, which no earlier SigningKeyGenerated event created`);
   else if (Math.floor(key.activatesAtMs / 1000) > iat) {
     found.push(
-      `signed with key ${d.kid} at iat ${iat} (${new Date(iat * 1000).toISOString()}) before the key activated (${new Date(key.activatesAtMs).toISOString()})`,
+      `signed with key ${d.kid} at iat ${iat} (${new Date(iat * 1000).toISOString()}) before the key activated ` +
+        `(${new Date(key.activatesAtMs).toISOString()})`,
     );
   } else if (key.retiredAtMs !== null && key.retiredAtMs < iat * 1000) {
     found.push(
-      `signed with key ${d.kid} at iat ${iat} (${new Date(iat * 1000).toISOString()}) after the key was retired (${new Date(key.retiredAtMs).toISOString()})`,
+      `signed with key ${d.kid} at iat ${iat} (${new Date(iat * 1000).toISOString()})` +
+        ` after the key was retired (${new Date(key.retiredAtMs).toISOString()})`,
     );
   }
 }
@@ -209,5 +220,8 @@ function checkKeys(e: RecordedEvent, keys: Map<string, KeyInfo>, found: string[]
 /** One line naming the first bad event and what is wrong with it. */
 export function problemLine(p: Problem): string {
   if (p.id === null) return `ledger tampered at position ${p.position}: ${p.problem}`;
-  return `ledger tampered: event at position ${p.position} (stream ${p.stream}, id ${p.id}, revision ${p.revision}, ${p.type}): ${p.problem}`;
+  return (
+    `ledger tampered: event at position ${p.position} (stream ${p.stream}, id ${p.id}, revision ${p.revision}, ` +
+    `${p.type}): ${p.problem}`
+  );
 }

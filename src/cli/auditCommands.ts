@@ -74,8 +74,10 @@ function humanSummary(s: ReplaySummary): string {
 export function auditCommands(): Command[] {
   const verify = new Command('verify')
     .description(
-      "check the whole ledger: schemas, each stream's hash chain (revisions from 0, prevHash, hash), the signing key of every token,\n" +
-        'and on the embedded and PostgreSQL stores that no position is missing. Exit 0 when sound, 2 naming the first bad event, 1 on other errors.',
+      "check the whole ledger: schemas, each stream's hash chain (revisions from 0, prevHash, hash), the " +
+        'signing key of every token,\n' +
+        'and on the embedded and PostgreSQL stores that no position is missing. Exit 0 when sound,' +
+        ' 2 naming the first bad event, 1 on other errors.',
     )
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
@@ -92,20 +94,29 @@ export function auditCommands(): Command[] {
         if (!report.ok) process.exitCode = EXIT_TAMPERED;
         print(opts.json === true, report, () =>
           report.ok
-            ? `ledger sound: ${report.events} events in ${report.streams} streams, ${report.signedTokens} signed tokens checked${
+            ? `ledger sound: ${report.events} events in ${report.streams} streams, ` +
+              `${report.signedTokens} signed tokens checked${
                 report.pruned > 0 ? `, ${report.pruned} pruned events accounted for by LedgerPruned records` : ''
               }${report.head ? `; head position ${report.head.position}, hash ${report.head.hash}` : ''}`
-            : `${problemLine(report.firstBad!)}${report.problemCount > 1 ? ` (and ${report.problemCount - 1} more problem${report.problemCount > 2 ? 's' : ''}; --json lists them)` : ''}`,
+            : `${problemLine(report.firstBad!)}${
+                report.problemCount > 1
+                  ? ` (and ${report.problemCount - 1} more ` +
+                    `problem${report.problemCount > 2 ? 's' : ''}; --json lists them)`
+                  : ''
+              }`,
         );
       });
     });
 
   const replay = new Command('replay')
     .description(
-      'rebuild every view from zero in memory (no checkpoints) and print a summary and a digest of the rebuilt state.\n' +
+      'rebuild every view from zero in memory (no checkpoints) and print a summary and a digest of the rebuilt ' +
+        'state.\n' +
         '--until stops at a position, or after the last event recorded at or before an ISO time.\n' +
-        'Tokens are judged active/expired at the --until time; without a time, at the latest issuance/authentication\n' +
-        'time found in the events themselves (never the wall clock), so the same ledger always prints the same output.\n' +
+        'Tokens are judged active/expired at the --until time; without a time, at the latest ' +
+        'issuance/authentication\n' +
+        'time found in the events themselves (never the wall clock), so the same ledger always prints the same ' +
+        'output.\n' +
         "The digest ignores the store's recordedAt and positions (not covered by the hashes; they change on import).",
     )
     .option('--until <time|position>', 'an ISO date-time (e.g. 2026-01-31T12:00:00Z) or a ledger position')
@@ -123,7 +134,8 @@ export function auditCommands(): Command[] {
 
   const exp = new Command('export')
     .description(
-      'write the ledger as NDJSON, one event per line in ledger order, with its hashes (id, type, stream, revision, position, recordedAt, data, metadata)',
+      'write the ledger as NDJSON, one event per line in ledger order, with its hashes (id, type, stream, ' +
+        'revision, position, recordedAt, data, metadata)',
     )
     .requiredOption('--out <file>', 'file to write (mode 0600)')
     .option(
@@ -140,7 +152,8 @@ export function auditCommands(): Command[] {
 
   const imp = new Command('import')
     .description(
-      'append an export into an EMPTY ledger, preserving order, ids and revisions; the whole file is checked first (hashes, chains, schemas)',
+      'append an export into an EMPTY ledger, preserving order, ids and revisions; the whole file is checked ' +
+        'first (hashes, chains, schemas)',
     )
     .requiredOption('--in <file>', 'an NDJSON file written by export')
     .option('--json', 'print JSON')
@@ -164,8 +177,10 @@ export function auditCommands(): Command[] {
 
   const prune = new Command('prune')
     .description(
-      'delete the token, grant, assertion and session streams whose every token expired before --before, and record it (LedgerPruned)\n' +
-        'so verify still passes and says what was pruned. The ledger keeps everything by default; prune only where a policy demands deletion.',
+      'delete the token, grant, assertion and session streams whose every token expired before --before, and ' +
+        'record it (LedgerPruned)\n' +
+        'so verify still passes and says what was pruned. The ledger keeps everything by default; prune only ' +
+        'where a policy demands deletion.',
     )
     .requiredOption(
       '--before <time>',
@@ -212,7 +227,8 @@ export function auditCommands(): Command[] {
           opts.json === true,
           result,
           () =>
-            `${opts.dryRun ? 'would prune' : 'pruned'} ${plan.events} events of ${plan.streams.length} streams expired before ${plan.before}`,
+            `${opts.dryRun ? 'would prune' : 'pruned'} ${plan.events} events of ${plan.streams.length} streams ` +
+            `expired before ${plan.before}`,
         );
       });
     });

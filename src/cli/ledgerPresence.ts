@@ -16,7 +16,8 @@ export function checkLedgerPresence(config: Config, use: LedgerUse): void {
   const file = resolve(config.dataDir, LEDGER_FILE);
   if (use === 'existing') {
     throw new ConfigError(
-      `DATA_DIR=${config.dataDir} holds no ledger (${file} does not exist): set DATA_DIR to the server's data directory, or start the server once`,
+      `DATA_DIR=${config.dataDir} holds no ledger (${file} does not exist): set DATA_DIR to the server's data ` +
+        `directory, or start the server once`,
     );
   }
   process.stderr.write(`token-ledger: no ledger at ${file}: starting a new, empty one there\n`);

@@ -59,7 +59,10 @@ export function usersCommand(): Command {
   users
     .command('create')
     .description(`register a user (the password from --password or ${PASSWORD_ENV})`)
-    .requiredOption('--username <username>', '1–64 characters from A–Z a–z 0–9 . _ @ + - (unique, case-insensitive)')
+    .requiredOption(
+      '--username <username>',
+      '1–64 characters from A–Z a–z 0–9 . _ @ + - (unique, ' + 'case-insensitive)',
+    )
     .option('--password <password>', `at least 8 characters (prefer ${PASSWORD_ENV}: a flag shows in the process list)`)
     .option('--email <email>', 'email address')
     .option('--email-verified', 'the email address is known to belong to the user')
@@ -138,7 +141,8 @@ export function usersCommand(): Command {
       );
   statusChange(
     'disable',
-    'disable a user: they can no longer log in, and their sessions, grants and tokens are revoked (the username stays taken)',
+    'disable a user: they can no longer log in, and their sessions,' +
+      ' grants and tokens are revoked (the username stays taken)',
     disableUser,
     'disabled',
   );
@@ -152,7 +156,8 @@ export function usersCommand(): Command {
   users
     .command('set-password <subOrUsername>')
     .description(
-      `replace a user's password (from --password or ${PASSWORD_ENV}); signs the user out everywhere unless --keep-sessions`,
+      `replace a user's password (from --password or ${PASSWORD_ENV}); signs the user out everywhere unless ` +
+        `--keep-sessions`,
     )
     .option('--password <password>', 'the new password, at least 8 characters')
     .option('--keep-sessions', "keep the user's sessions, grants and tokens (by default they are revoked)")

@@ -116,7 +116,8 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   if (/^\d{1,2}$/.test(raw)) return Number(raw);
   if (/^[0-9a-fA-F.:/, ]+$/.test(raw)) return raw;
   throw new ConfigError(
-    `TRUST_PROXY=${JSON.stringify(raw)} is invalid: expected true, false, a hop count, or proxy addresses (10.0.0.1, 10.0.0.0/8)`,
+    `TRUST_PROXY=${JSON.stringify(raw)} is invalid: expected true, false, a hop count, or proxy addresses ` +
+      `(10.0.0.1, 10.0.0.0/8)`,
   );
 }
 
@@ -126,7 +127,8 @@ function throttle(env: Env): ThrottleConfig {
   const maxDelaySeconds = integer(env, 'THROTTLE_MAX_DELAY_SECONDS', 900, 1, 864_000);
   if (maxDelaySeconds < baseDelaySeconds) {
     throw new ConfigError(
-      `THROTTLE_MAX_DELAY_SECONDS=${maxDelaySeconds} is invalid: expected at least THROTTLE_BASE_DELAY_SECONDS (${baseDelaySeconds})`,
+      `THROTTLE_MAX_DELAY_SECONDS=${maxDelaySeconds} is invalid: expected at least THROTTLE_BASE_DELAY_SECONDS ` +
+        `(${baseDelaySeconds})`,
     );
   }
   return {
@@ -156,7 +158,8 @@ function refreshTokenLifetimes(env: Env): Pick<Config, 'refreshTokenIdleSeconds'
   );
   if (refreshTokenIdleSeconds > refreshTokenAbsoluteSeconds) {
     throw new ConfigError(
-      `REFRESH_TOKEN_IDLE_TTL=${refreshTokenIdleSeconds} is invalid: expected at most REFRESH_TOKEN_ABSOLUTE_TTL (${refreshTokenAbsoluteSeconds})`,
+      `REFRESH_TOKEN_IDLE_TTL=${refreshTokenIdleSeconds} is invalid: expected at most ` +
+        `REFRESH_TOKEN_ABSOLUTE_TTL (${refreshTokenAbsoluteSeconds})`,
     );
   }
   return { refreshTokenIdleSeconds, refreshTokenAbsoluteSeconds };
@@ -192,7 +195,8 @@ export function loadConfig(env: Env = process.env): Config {
   const conn = env.EVENTSTORE_CONNECTION_STRING || undefined;
   if (conn !== undefined && !hasKurrentScheme(conn)) {
     throw new ConfigError(
-      'EVENTSTORE_CONNECTION_STRING is invalid: expected a connection string such as kurrentdb://localhost:2113?tls=false (schemes kurrentdb, kurrent, kdb or esdb, each also +discover)',
+      'EVENTSTORE_CONNECTION_STRING is invalid: expected a connection string such as ' +
+        'kurrentdb://localhost:2113?tls=false (schemes kurrentdb, kurrent, kdb or esdb, each also +discover)',
     );
   }
   const secret = env.KEY_ENCRYPTION_SECRET || undefined;

@@ -15,7 +15,8 @@ export function resolveKeyEncryptionSecret(config: Config, ledgerIsNew: boolean)
   if (config.keyEncryptionSecret) return config.keyEncryptionSecret;
   if (config.eventstoreConnectionString || config.database) {
     throw new ConfigError(
-      `KEY_ENCRYPTION_SECRET is missing: expected the same secret on every instance sharing ${config.database ? 'a PostgreSQL' : 'an EventStoreDB'} ledger`,
+      `KEY_ENCRYPTION_SECRET is missing: expected the same secret on every instance sharing ` +
+        `${config.database ? 'a PostgreSQL' : 'an EventStoreDB'} ledger`,
     );
   }
   const file = join(config.dataDir, SECRET_FILE);

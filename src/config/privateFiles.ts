@@ -44,5 +44,8 @@ export function sharedDataDirWarning(dir: string): string | undefined {
   if (!existsSync(dir)) return undefined;
   const mode = statSync(dir).mode & 0o777;
   if ((mode & 0o077) === 0) return undefined;
-  return `DATA_DIR ${dir} is mode ${mode.toString(8).padStart(4, '0')}: other users can list it (it holds password hashes and encrypted keys); chmod 700 ${dir} unless this is intended`;
+  return (
+    `DATA_DIR ${dir} is mode ${mode.toString(8).padStart(4, '0')}: other users can list it (it holds password ` +
+    `hashes and encrypted keys); chmod 700 ${dir} unless this is intended`
+  );
 }

@@ -14,36 +14,47 @@ textarea,input{width:100%;box-sizing:border-box;font-family:ui-monospace,monospa
 pre{background:#fff;border:1px solid #ccc;padding:.5rem;min-height:24rem;overflow:auto;white-space:pre-wrap;margin:0}
 button{margin-top:.75rem;padding:.5rem 1.2rem}`;
 
-const SCRIPT = `(function(){
-var $=function(id){return document.getElementById(id)};
-$('run').addEventListener('click',function(){
-  var out=$('result');var vars={};
-  try{var v=$('variables').value.trim();if(v)vars=JSON.parse(v)}catch(e){out.textContent='variables are not JSON: '+e.message;return}
-  var headers={'content-type':'application/json'};var t=$('token').value.trim();if(t)headers.authorization='Bearer '+t;
-  out.textContent='…';
-  fetch('/graphql',{method:'POST',headers:headers,body:JSON.stringify({query:$('query').value,variables:vars}),credentials:'omit',cache:'no-store'})
-    .then(function(r){return r.text().then(function(body){try{out.textContent=JSON.stringify(JSON.parse(body),null,2)}catch(e){out.textContent=r.status+' '+body}})})
-    .catch(function(e){out.textContent='request failed: '+e.message});
-});
-})();`;
+const SCRIPT =
+  `(function(){\n` +
+  `var $=function(id){return document.getElementById(id)};\n` +
+  `$('run').addEventListener('click',function(){\n` +
+  `  var out=$('result');var vars={};\n` +
+  `  try{var v=$('variables').value.trim();if(v)vars=JSON.parse(v)}` +
+  `catch(e){out.textContent='variables are not JSON: '+e.message;return}\n` +
+  `  var headers={'content-type':'application/json'};var t=$('token').value.trim();` +
+  `if(t)headers.authorization='Bearer '+t;\n` +
+  `  out.textContent='…';\n` +
+  `  fetch('/graphql',{method:'POST',headers:headers,body:JSON.stringify({query:$('query').value,variables:vars}` +
+  `),credentials:'omit',cache:'no-store'})\n` +
+  `    .then(function(r){return r.text().then(function(body){try{out.textContent=JSON.stringify(JSON.parse(body),` +
+  `null,2)}catch(e){out.textContent=r.status+' '+body}})})\n` +
+  `    .catch(function(e){out.textContent='request failed: '+e.message});\n` +
+  `});\n` +
+  `})();`;
 
-const BODY = `<h1>token-ledger management API</h1>
-<div class="grid"><div>
-<label for="token">Bearer access token (scope ledger:admin or ledger:audit)</label><input id="token" type="password" autocomplete="off">
-<label for="query">Query</label><textarea id="query" spellcheck="false">query Tokens {
-  tokens(first: 10) {
-    totalCount
-    edges { node { jti kind clientId subject status issuedAt expiresAt revocationReason } }
-    pageInfo { hasNextPage endCursor }
-  }
-}</textarea>
-<label for="variables">Variables (JSON)</label><textarea id="variables" spellcheck="false">{}</textarea>
-<button id="run" type="button">Run</button>
-</div><div><label for="result">Result</label><pre id="result" aria-live="polite"></pre></div></div>`;
+const BODY =
+  `<h1>token-ledger management API</h1>\n` +
+  `<div class="grid"><div>\n` +
+  `<label for="token">Bearer access token (scope ledger:admin or ledger:audit)</label>` +
+  `<input id="token" type="password" autocomplete="off">\n` +
+  `<label for="query">Query</label><textarea id="query" spellcheck="false">query Tokens {\n` +
+  `  tokens(first: 10) {\n` +
+  `    totalCount\n` +
+  `    edges { node { jti kind clientId subject status issuedAt expiresAt revocationReason } }\n` +
+  `    pageInfo { hasNextPage endCursor }\n` +
+  `  }\n` +
+  `}</textarea>\n` +
+  `<label for="variables">Variables (JSON)</label><textarea id="variables" spellcheck="false">{}</textarea>\n` +
+  `<button id="run" type="button">Run</button>\n` +
+  `</div><div><label for="result">Result</label><pre id="result" aria-live="polite"></pre></div></div>`;
 
 const sha = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-const EXPLORER_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>GraphQL explorer · token-ledger</title><style>${STYLE}</style></head><body>${BODY}<script>${SCRIPT}</script></body></html>`;
+const EXPLORER_HTML =
+  `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
+  `<meta name="viewport" content="width=device-width,initial-scale=1"><title>` +
+  `GraphQL explorer · token-ledger</title><style>${STYLE}</style></head><body>${BODY}<script>${SCRIPT}</script>` +
+  `</body></html>`;
 
 const EXPLORER_CSP = [
   "default-src 'none'",

@@ -46,5 +46,8 @@ export function managementSchema(): GraphQLSchema {
 
 /** The SDL committed as schema/management.graphql: sorted, so it changes only when the schema does. */
 export function managementSdl(): string {
-  return `# Emitted by \`npm run schema:graphql\` from src/graphql; do not edit by hand.\n\n${printSchema(lexicographicSortSchema(managementSchema()))}\n`;
+  return (
+    `# Emitted by \`npm run schema:graphql\` from src/graphql; do not edit by hand.\n\n` +
+    `${printSchema(lexicographicSortSchema(managementSchema()))}\n`
+  );
 }

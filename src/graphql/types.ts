@@ -190,7 +190,8 @@ export class TokenFilter {
 
 @InputType({
   description:
-    'RFC 7591 metadata; omitted fields take the CLI defaults (client_credentials, client_secret_basic, JWT ES256, 3600 s)',
+    'RFC 7591 metadata; omitted fields take the CLI defaults (client_credentials, client_secret_basic, JWT ' +
+    'ES256, 3600 s)',
 })
 export class RegisterClientInput {
   @Field(() => String, { nullable: true, description: 'Generated when omitted' }) clientId?: string;

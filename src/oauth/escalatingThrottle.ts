@@ -83,7 +83,8 @@ export class Escalation {
     const { freeFailures: n, windowSeconds: w, baseDelaySeconds: base, maxDelaySeconds: max } = policy;
     if (!(Number.isInteger(n) && n >= 1 && w > 0 && base > 0 && max >= base && max + w <= MAX_SECONDS)) {
       throw new RangeError(
-        `${name}: expected whole free failures ≥ 1, positive durations, a cap ≥ the first delay, cap + window ≤ 24 days`,
+        `${name}: expected whole free failures ≥ 1, positive durations, a cap ≥ the first delay,` +
+          ` cap + window ≤ 24 days`,
       );
     }
     this.windowMs = w * 1000;

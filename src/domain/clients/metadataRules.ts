@@ -70,7 +70,8 @@ export function checkChosenClientSecret(secret: string): void {
   if (secret.length < MIN_CHOSEN_CLIENT_SECRET_LENGTH) {
     throw new ClientMetadataError(
       'invalid_client_metadata',
-      `a chosen client secret must be at least ${MIN_CHOSEN_CLIENT_SECRET_LENGTH} characters (this one has ${secret.length}); leave it out to get a generated one of 43`,
+      `a chosen client secret must be at least ${MIN_CHOSEN_CLIENT_SECRET_LENGTH} characters (this one has ` +
+        `${secret.length}); leave it out to get a generated one of 43`,
     );
   }
 }
@@ -85,7 +86,8 @@ export function checkAccessTokenTtl(ttl: number, limits: ClientLimits, previous?
   if (max === undefined || ttl <= max || ttl === previous) return;
   throw new ClientMetadataError(
     'invalid_client_metadata',
-    `access_token_ttl ${ttl} is above this server's MAX_TOKEN_LIFETIME (${max} seconds), which every token is cut to: choose at most ${max}, or raise MAX_TOKEN_LIFETIME`,
+    `access_token_ttl ${ttl} is above this server's MAX_TOKEN_LIFETIME (${max} seconds), which every token is ` +
+      `cut to: choose at most ${max}, or raise MAX_TOKEN_LIFETIME`,
   );
 }
 
@@ -128,7 +130,8 @@ function checkDisplayUri(field: string, uri: string | undefined, protocols: stri
   if (!url || !protocols.includes(url.protocol) || url.username || url.password || uri.includes('#')) {
     throw new ClientMetadataError(
       'invalid_client_metadata',
-      `${field} ${uri} must be an absolute ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL without credentials or fragment`,
+      `${field} ${uri} must be an absolute ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL without ` +
+        `credentials or fragment`,
     );
   }
 }

@@ -63,7 +63,8 @@ export function checkUsername(raw: string): string {
   if (username.length < 1 || username.length > USERNAME_MAX_LENGTH || !USERNAME.test(username)) {
     throw new UserCommandError(
       'invalid_user',
-      `username ${JSON.stringify(raw)} is invalid: expected 1–${USERNAME_MAX_LENGTH} characters from A–Z a–z 0–9 . _ @ + -`,
+      `username ${JSON.stringify(raw)} is invalid: expected 1–${USERNAME_MAX_LENGTH} characters from A–Z a–z ` +
+        `0–9 . _ @ + -`,
     );
   }
   // `users show <sub|username>` must never be ambiguous.

@@ -7,7 +7,8 @@ import { LedgerEvent } from '../types.js';
 export class SubscriptionResolver {
   @Subscription(() => LedgerEvent, {
     description:
-      "Ledger events as they are appended, in ledger order, optionally of one stream category (the stream name before its first '-'). Hashes of secrets are left out, as in `events`.",
+      'Ledger events as they are appended, in ledger order, optionally of one stream category (the stream name ' +
+      "before its first '-'). Hashes of secrets are left out, as in `events`.",
     subscribe: async ({ args, context }) => {
       const ctx = context as GraphQLContext;
       authorize(ctx.operator, 'subscription');

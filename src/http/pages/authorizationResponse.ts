@@ -12,7 +12,9 @@ const AUTO_SUBMIT = 'document.forms[0].submit()';
  * before an opener polling `closed` sees it gone.
  */
 const POST_MESSAGE =
-  "(function(){var d=JSON.parse(document.getElementById('tl-response').textContent);var w=window.opener||window.parent;if(w&&w!==window){w.postMessage(d.message,d.targetOrigin)}if(window.opener){setTimeout(function(){window.close()},500)}})()";
+  "(function(){var d=JSON.parse(document.getElementById('tl-response').textContent);" +
+  'var w=window.opener||window.parent;if(w&&w!==window){w.postMessage(d.message,d.targetOrigin)}' +
+  'if(window.opener){setTimeout(function(){window.close()},500)}})()';
 
 /** JSON that cannot end a script block or break a line in any parser (<, >, &, U+2028, U+2029). */
 function inertJson(value: unknown): string {
@@ -50,7 +52,8 @@ export function sendAuthorizationResponse(
       reply,
       200,
       t.continue,
-      `<p>${esc(t.returning)}</p><script type="application/json" id="tl-response">${inertJson(data)}</script><script>${POST_MESSAGE}</script>`,
+      `<p>${esc(t.returning)}</p><script type="application/json" id="tl-response">${inertJson(data)}</script>` +
+        `<script>${POST_MESSAGE}</script>`,
       {
         script: scriptHash(POST_MESSAGE),
         // Only the app itself may frame this page (silent renewal in its hidden iframe).
@@ -66,7 +69,9 @@ export function sendAuthorizationResponse(
       reply,
       200,
       t.continue,
-      `<form method="post" action="${esc(target.redirectUri)}">${inputs}<noscript><p>${esc(t.returning)}</p><button class="primary" type="submit">${esc(t.continue)}</button></noscript></form><script>${AUTO_SUBMIT}</script>`,
+      `<form method="post" action="${esc(target.redirectUri)}">${inputs}<noscript><p>${esc(t.returning)}</p>` +
+        `<button class="primary" type="submit">${esc(t.continue)}</button></noscript></form><script>` +
+        `${AUTO_SUBMIT}</script>`,
       { formAction: [formActionSource(target.redirectUri)], script: scriptHash(AUTO_SUBMIT) },
     );
   }

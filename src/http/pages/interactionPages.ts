@@ -15,7 +15,9 @@ type LoginError = { kind: 'wrong' } | { kind: 'throttled'; seconds: number };
 
 /** The hidden fields every step posts back; the language goes along so the next page keeps it. */
 const hidden = (ctx: FormContext, locale: Locale) =>
-  `<input type="hidden" name="interaction" value="${esc(ctx.interaction)}"><input type="hidden" name="csrf" value="${esc(ctx.csrf)}"><input type="hidden" name="ui_locales" value="${locale}">`;
+  `<input type="hidden" name="interaction" value="${esc(ctx.interaction)}">` +
+  `<input type="hidden" name="csrf" value="${esc(ctx.csrf)}">` +
+  `<input type="hidden" name="ui_locales" value="${locale}">`;
 
 const formAction = (ctx: FormContext) => (ctx.redirectTarget ? [formActionSource(ctx.redirectTarget)] : []);
 
@@ -37,11 +39,15 @@ export function loginPage(
     reply,
     ctx.status ?? 200,
     t.signInTitle,
-    `${header.html}<h1>${esc(t.signInHeading(ctx.client.name))}</h1>${error}
-<form method="post" action="login">${hidden(ctx, locale)}
-<label for="username">${esc(t.username)}</label><input id="username" name="username" autocomplete="username" required${focusUser}${invalid} value="${esc(ctx.username ?? '')}">
-<label for="password">${esc(t.password)}</label><input id="password" name="password" type="password" autocomplete="current-password" required${focusPassword}${invalid}>
-<div class="actions"><button type="submit" class="primary">${esc(t.signIn)}</button></div></form>`,
+    `${header.html}<h1>${esc(t.signInHeading(ctx.client.name))}</h1>${error}\n` +
+      `<form method="post" action="login">${hidden(ctx, locale)}\n` +
+      `<label for="username">${esc(t.username)}</label>` +
+      `<input id="username" name="username" autocomplete="username" required${focusUser}${invalid} ` +
+      `value="${esc(ctx.username ?? '')}">\n` +
+      `<label for="password">${esc(t.password)}</label>` +
+      `<input id="password" name="password" type="password" autocomplete="current-password" ` +
+      `required${focusPassword}${invalid}>\n` +
+      `<div class="actions"><button type="submit" class="primary">${esc(t.signIn)}</button></div></form>`,
     { formAction: formAction(ctx), img: header.img },
   );
 }
@@ -55,21 +61,27 @@ export function consentPage(
   const items = ctx.scopes
     .map(
       (s) =>
-        `<li>${Object.hasOwn(t.scopes, s) ? `${esc(t.scopes[s])} (<code>${esc(s)}</code>)` : `<code>${esc(s)}</code>`}</li>`,
+        `<li>${
+          Object.hasOwn(t.scopes, s) ? `${esc(t.scopes[s])} (<code>${esc(s)}</code>)` : `<code>${esc(s)}</code>`
+        }</li>`,
     )
     .join('');
   // "Not you?" posts the same interaction to the login page: signing in as someone else continues it.
   const account = ctx.account
-    ? `<div class="account">${esc(t.signedInAs)} <strong>${esc(ctx.account)}</strong>. <form method="post" action="login-switch">${hidden(ctx, locale)}<button type="submit" class="link">${esc(t.notYou)}</button></form></div>`
+    ? `<div class="account">${esc(t.signedInAs)} <strong>${esc(ctx.account)}</strong>` +
+      `. <form method="post" action="login-switch">${hidden(ctx, locale)}<button type="submit" class="link">` +
+      `${esc(t.notYou)}</button></form></div>`
     : '';
   return sendPage(
     reply,
     200,
     t.consentTitle,
-    `${header.html}<h1>${esc(t.consentHeading(ctx.client.name))}</h1>
-<p>${esc(t.asksFor)}</p><ul>${items || `<li>${esc(t.noPermissions)}</li>`}</ul>
-<form method="post" action="consent">${hidden(ctx, locale)}
-<div class="actions"><button type="submit" name="decision" value="approve" class="primary" autofocus>${esc(t.allow)}</button><button type="submit" name="decision" value="deny" class="secondary">${esc(t.deny)}</button></div></form>${account}`,
+    `${header.html}<h1>${esc(t.consentHeading(ctx.client.name))}</h1>\n` +
+      `<p>${esc(t.asksFor)}</p><ul>${items || `<li>${esc(t.noPermissions)}</li>`}</ul>\n` +
+      `<form method="post" action="consent">${hidden(ctx, locale)}\n` +
+      `<div class="actions"><button type="submit" name="decision" value="approve" class="primary" autofocus>` +
+      `${esc(t.allow)}</button><button type="submit" name="decision" value="deny" class="secondary">` +
+      `${esc(t.deny)}</button></div></form>${account}`,
     { formAction: formAction(ctx), img: header.img },
   );
 }

@@ -13,9 +13,15 @@ export function logoutConfirmPage(
     reply,
     200,
     t.signOutTitle,
-    `${header.html}<h1>${esc(t.signOutHeading)}</h1><p>${esc(ctx.client ? t.signOutOf(ctx.client.name) : t.signOutAny)}</p>
-<form method="post" action="logout/confirm"><input type="hidden" name="interaction" value="${esc(ctx.interaction)}"><input type="hidden" name="csrf" value="${esc(ctx.csrf)}"><input type="hidden" name="ui_locales" value="${locale}">
-<div class="actions"><button type="submit" name="decision" value="logout" class="primary" autofocus>${esc(t.signOut)}</button><button type="submit" name="decision" value="cancel" class="secondary">${esc(t.cancel)}</button></div></form>`,
+    `${header.html}<h1>${esc(t.signOutHeading)}</h1><p>` +
+      `${esc(ctx.client ? t.signOutOf(ctx.client.name) : t.signOutAny)}</p>\n` +
+      `<form method="post" action="logout/confirm">` +
+      `<input type="hidden" name="interaction" value="${esc(ctx.interaction)}">` +
+      `<input type="hidden" name="csrf" value="${esc(ctx.csrf)}">` +
+      `<input type="hidden" name="ui_locales" value="${locale}">\n` +
+      `<div class="actions"><button type="submit" name="decision" value="logout" class="primary" autofocus>` +
+      `${esc(t.signOut)}</button><button type="submit" name="decision" value="cancel" class="secondary">` +
+      `${esc(t.cancel)}</button></div></form>`,
     // Signing out ends in a 303 to the registered post_logout_redirect_uri: the form may lead there.
     { formAction: ctx.redirect ? [formActionSource(ctx.redirect)] : [], img: header.img },
   );

@@ -44,7 +44,8 @@ const en = {
   errorTitle: 'Sign-in error',
   errorHeading: 'This request cannot continue',
   errorNext:
-    'Go back to the application and start again. If it happens again, tell the application’s support team and quote the code below.',
+    'Go back to the application and start again. If it happens again, tell the application’s support team and ' +
+    'quote the code below.',
   errorCode: 'Error code',
   reference: 'Reference',
   continue: 'Continue',
@@ -92,7 +93,8 @@ const de: Strings = {
   errorTitle: 'Anmeldefehler',
   errorHeading: 'Diese Anfrage kann nicht fortgesetzt werden',
   errorNext:
-    'Kehren Sie zur Anwendung zurück und beginnen Sie erneut. Wenn es wieder passiert, wenden Sie sich an den Support der Anwendung und nennen Sie den folgenden Code.',
+    'Kehren Sie zur Anwendung zurück und beginnen Sie erneut. Wenn es wieder passiert, wenden Sie sich an den ' +
+    'Support der Anwendung und nennen Sie den folgenden Code.',
   errorCode: 'Fehlercode',
   reference: 'Referenz',
   continue: 'Weiter',

@@ -122,7 +122,8 @@ export async function graphqlRoutes(app: FastifyInstance, { runtime }: { runtime
     if ('refused' in result) {
       if (result.refused === 'no_token')
         return refuse(request, reply, 401, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, CHALLENGE);
-      const invalid = `${CHALLENGE}, error="invalid_token", error_description="the access token is not active for this server"`;
+      const invalid =
+        `${CHALLENGE}, error="invalid_token", ` + `error_description="the access token is not active for this server"`;
       return refuse(request, reply, 401, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, invalid);
     }
     if (!isOperator(result.operator)) {

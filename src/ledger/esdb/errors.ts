@@ -118,7 +118,10 @@ export const isAccessDenied = (err: unknown) =>
 /** One line saying what went wrong with the server, naming neither it nor the connection string. */
 export function reasonOf(err: unknown): string {
   if (isAccessDenied(err)) {
-    return `access denied (${firstLine(err)}): the connection string's user must be allowed to read $all and to read and write the ledger's streams`;
+    return (
+      `access denied (${firstLine(err)}): the connection string's user must be allowed to read $all and to read ` +
+      `and write the ledger's streams`
+    );
   }
   return firstLine(err);
 }

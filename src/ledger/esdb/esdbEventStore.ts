@@ -226,7 +226,8 @@ class EsdbEventStore implements EventStore {
     if (nextRevision !== last + events.length) {
       // A soft-deleted (or truncated) stream keeps numbering: the hashes sealed above would not match.
       throw new StoreCorruptError(
-        `EventStoreDB at ${this.target} wrote ${stream} events ${last + 1}..${last + events.length} at revision ${nextRevision}: the stream was deleted or truncated; ledger streams never are`,
+        `EventStoreDB at ${this.target} wrote ${stream} events ${last + 1}..${last + events.length} at revision ` +
+          `${nextRevision}: the stream was deleted or truncated; ledger streams never are`,
       );
     }
     // The server reports the position of the append's last event, which is that event's position in $all.
@@ -421,7 +422,8 @@ export async function openEsdbEventStore(connectionString: string): Promise<Even
   if ((client as unknown as { throwOnAppendFailure?: boolean }).throwOnAppendFailure === false) {
     await client.dispose().catch(() => undefined);
     throw new Error(
-      `invalid EventStoreDB connection string for ${target}: throwOnAppendFailure=false is not supported (remove it; the ledger relies on refused appends being errors)`,
+      `invalid EventStoreDB connection string for ${target}: throwOnAppendFailure=false is not supported ` +
+        `(remove it; the ledger relies on refused appends being errors)`,
     );
   }
   const store = new EsdbEventStore(client, target);

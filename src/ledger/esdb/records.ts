@@ -40,7 +40,8 @@ export function toRecorded(e: EsdbRecorded): RecordedEvent {
   const metadata = e.metadata as Partial<EventMetadata> | undefined;
   if (!e.isJson || typeof metadata?.hash !== 'string' || typeof metadata.prevHash !== 'string') {
     throw new StoreCorruptError(
-      `event ${e.id} at ${e.streamId}@${e.revision} is not a token-ledger event (no JSON body or no integrity metadata)`,
+      `event ${e.id} at ${e.streamId}@${e.revision} is not a token-ledger event (no JSON body or no integrity ` +
+        `metadata)`,
     );
   }
   return {

@@ -20,7 +20,8 @@ export interface EventRow {
  * parsed once, in its stored key order.
  */
 export const COLUMNS =
-  'position::text AS position, id, stream, revision, type, data::text AS data, metadata::text AS metadata, prev_hash, hash, recorded_at';
+  'position::text AS position, id, stream, revision, type, data::text AS data, metadata::text AS metadata, ' +
+  'prev_hash, hash, recorded_at';
 
 export function toRecorded(row: EventRow): RecordedEvent {
   return fromStored({

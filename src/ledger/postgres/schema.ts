@@ -74,7 +74,8 @@ async function checkOurs(client: pg.PoolClient, tables: Map<string, string[]>, t
           ? 'it has no schema_version table'
           : `its tables have other columns (events: ${events ?? 'missing'})`;
     throw new StoreCorruptError(
-      `DATABASE_URL (${target}) is not a token-ledger database: ${what}; expected an empty database or a token-ledger ledger`,
+      `DATABASE_URL (${target}) is not a token-ledger database: ${what}; expected an empty database or a ` +
+        `token-ledger ledger`,
     );
   }
   const { rows } = await client.query<{ version: number; product: string }>(
@@ -88,7 +89,8 @@ async function checkOurs(client: pg.PoolClient, tables: Map<string, string[]>, t
   }
   if (row.version > SCHEMA_VERSION) {
     throw new StoreCorruptError(
-      `DATABASE_URL (${target}) holds a ledger written by a newer token-ledger (schema version ${row.version}; this version knows ${SCHEMA_VERSION}): upgrade token-ledger`,
+      `DATABASE_URL (${target}) holds a ledger written by a newer token-ledger (schema version ${row.version}; ` +
+        `this version knows ${SCHEMA_VERSION}): upgrade token-ledger`,
     );
   }
 }
@@ -100,17 +102,21 @@ async function checkOurs(client: pg.PoolClient, tables: Map<string, string[]>, t
  */
 export async function ensureSchema(client: pg.PoolClient, target: string): Promise<void> {
   const { rows } = await client.query<{ recovery: boolean; ro: string; sync: string }>(
-    `SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS ro, current_setting('synchronous_commit') AS sync`,
+    `SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS ro, ` +
+      `current_setting('synchronous_commit') AS sync`,
   );
   if (rows[0].recovery || rows[0].ro === 'on') {
     throw new StoreUnavailableError(
-      `DATABASE_URL (${target}) is read-only (${rows[0].recovery ? 'a standby in recovery' : 'default_transaction_read_only is on'}): token-ledger needs a writable primary`,
+      `DATABASE_URL (${target}) is read-only ` +
+        `(${rows[0].recovery ? 'a standby in recovery' : 'default_transaction_read_only is on'}): token-ledger ` +
+        `needs a writable primary`,
     );
   }
   // An append is acknowledged once COMMIT returns; with synchronous_commit off that is before the WAL is flushed.
   if (rows[0].sync === 'off') {
     throw new StoreUnavailableError(
-      `DATABASE_URL (${target}) has synchronous_commit off: an acknowledged append could be lost; expected on (the default)`,
+      `DATABASE_URL (${target}) has synchronous_commit off: an acknowledged append could be lost; expected on ` +
+        `(the default)`,
     );
   }
   let tables = await tablesOf(client);

@@ -269,7 +269,8 @@ export class PostgresWriter {
       `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK});` +
         (deleted.length > 0 ? ` DELETE FROM events WHERE stream = ANY(${textArray(deleted)});` : '') +
         ` SELECT position::text AS head FROM ledger_head;` +
-        ` SELECT DISTINCT ON (stream) stream, revision, hash FROM events WHERE stream = ANY(${streams}) ORDER BY stream, revision DESC;` +
+        ` SELECT DISTINCT ON (stream) stream, revision, hash FROM events WHERE stream = ANY(${streams}) ` +
+        `ORDER BY stream, revision DESC;` +
         ` SELECT stream, revision, id, position::text AS position FROM events WHERE id = ANY(${ids})`,
     )) as unknown as pg.QueryResult[];
     let committed = false;
@@ -302,7 +303,8 @@ export class PostgresWriter {
         );
         // Delivered with the commit, in commit order, to every listening instance.
         await client.query(
-          `INSERT INTO events (position, id, stream, revision, type, data, metadata, prev_hash, hash, recorded_at) VALUES ${values.join(',')};` +
+          `INSERT INTO events (position, id, stream, revision, type, data, metadata, prev_hash, hash, ` +
+            `recorded_at) VALUES ${values.join(',')};` +
             ` UPDATE ledger_head SET position = ${state.head}; SELECT pg_notify('${CHANNEL}', '${state.head}'); COMMIT`,
         );
       } else {
