@@ -6,6 +6,7 @@ import { updateClient } from '../../src/application/updateClient.js';
 import { loadConfig } from '../../src/config/config.js';
 import { ClientCommandError } from '../../src/domain/clients/decide.js';
 import type { ClientEvent } from '../../src/domain/clients/events.js';
+import { clientMetadata } from '../../src/domain/clients/metadataDefaults.js';
 import { ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
 import { clientStream } from '../../src/domain/clients/streams.js';
 import { ClientSecretVerifier } from '../../src/oauth/clientSecrets.js';
@@ -44,15 +45,8 @@ describe('registerClient and updateClient use cases (embedded ledger)', () => {
   it('registers with the defaults, a generated id and a generated secret kept only as its SHA-256', async () => {
     const { client, secret } = await registerClient(rt, { changes: {} }, ctx);
     assert.match(client.clientId, /^[A-Za-z0-9_-]{22}$/);
-    assert.deepEqual(client.metadata, {
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      scope: '',
-      token_endpoint_auth_method: 'client_secret_basic',
-      access_token_format: 'jwt',
-      access_token_signing_alg: 'ES256',
-      access_token_ttl: 3600,
-    });
+    assert.deepEqual(client.metadata, clientMetadata({}), "the domain's defaults");
+    assert.equal(client.metadata.token_endpoint_auth_method, 'client_secret_basic');
     assert.ok(secret && secret.length === 43);
     assert.equal(client.secret?.alg, 'sha256');
     assert.equal(await new ClientSecretVerifier().check(client.clientId, secret, client.secret), true);
