@@ -5,7 +5,7 @@ import { sessionStream } from '../domain/sessions/streams.js';
 import { signJwt } from '../tokens/jwtStrategy.js';
 import { execute, writePorts } from './execute.js';
 import { dueLogouts, type PendingLogout } from './queries/authorization.js';
-import { clientsProjection } from '../../projections/clients.js';
+import { clientById } from './queries/clients.js';
 
 const TIMEOUT_MS = 5000;
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -59,7 +59,7 @@ export class BackchannelLogoutDispatcher {
 
   /** null on success, else why it failed. */
   private async post(p: PendingLogout): Promise<string | null> {
-    const client = this.rt.runner.view(clientsProjection).byId.get(p.clientId);
+    const client = clientById(this.rt.views, p.clientId);
     const uri = client?.metadata.backchannel_logout_uri;
     if (!client || !uri) return 'the client no longer has a backchannel_logout_uri';
     const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';

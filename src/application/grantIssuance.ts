@@ -13,7 +13,7 @@ import { mintSecret } from '../tokens/secrets.js';
 import type { Runtime } from '../runtime.js';
 import { NoSigningKeyError, type IssuedAccessToken } from './tokens.js';
 import { atHash, signIdToken } from '../tokens/idToken.js';
-import { usersProjection } from '../../projections/users.js';
+import { userBySub } from './queries/users.js';
 
 export const CODE_LIFETIME_SECONDS = 60;
 
@@ -69,7 +69,7 @@ export function mintRefresh(
  * `refuseIfRaced`.
  */
 export function refuseIfUserDisabled(rt: Runtime, sub: string): number {
-  const user = rt.runner.view(usersProjection).bySub.get(sub);
+  const user = userBySub(rt.views, sub);
   if (user?.disabled) throw new GrantError('invalid_grant', 'the user is disabled');
   return user?.revocations ?? 0;
 }
@@ -87,7 +87,7 @@ export async function refuseIfRaced(
   seen: number,
   ctx: CommandContext,
 ): Promise<void> {
-  if ((rt.runner.view(usersProjection).bySub.get(sub)?.revocations ?? 0) === seen) return;
+  if ((userBySub(rt.views, sub)?.revocations ?? 0) === seen) return;
   await runOnGrant(
     rt,
     grantId,

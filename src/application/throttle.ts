@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import type { SharedBlocks } from '../oauth/escalatingThrottle.js';
-import { sharedKey } from '../domain/throttle/blocks.js';
 import { throttleDecider } from '../domain/throttle/decide.js';
 import { throttleStream } from '../domain/throttle/streams.js';
-import { throttlesProjection } from '../../projections/throttles.js';
+import { recordedBlock } from './queries/throttles.js';
 import { execute, writePorts } from './execute.js';
 
 /**
@@ -16,11 +15,7 @@ import { execute, writePorts } from './execute.js';
 export function ledgerBlocks(rt: Runtime, log?: { warn(obj: object, msg: string): void }): SharedBlocks {
   return {
     get(scope, tier, subject) {
-      const view = rt.runner.view(throttlesProjection);
-      // Usually empty: then no key is even built.
-      return view === undefined || view.blocks.size === 0
-        ? undefined
-        : view.blocks.get(sharedKey(scope, tier, subject));
+      return recordedBlock(rt.views, scope, tier, subject);
     },
     async publish(block, correlationId = randomUUID()) {
       const { scope, tier, subject, failures, until } = block;

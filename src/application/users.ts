@@ -1,4 +1,4 @@
-import { normaliseUsername, UserCommandError, type UserCommand } from '../domain/users/decide.js';
+import { UserCommandError, type UserCommand } from '../domain/users/decide.js';
 import { userDecider } from '../domain/users/decider.js';
 import { ENDS_EVERYTHING_OF_USER, type UserEvent } from '../domain/users/events.js';
 import type { UserState } from '../domain/users/state.js';
@@ -7,7 +7,7 @@ import { execute, writePorts } from './execute.js';
 import type { CommandContext } from '../ledger/ledger.js';
 import { verifyPassword } from '../oauth/passwords.js';
 import type { Runtime } from '../runtime.js';
-import { usersProjection } from '../../projections/users.js';
+import { userBySub, userByUsername } from './queries/users.js';
 import { causeIn, revokeAllFor } from './revokeAllFor.js';
 
 /** The one path for user-stream changes; returns once the users view has them. */
@@ -18,7 +18,7 @@ export async function handleUserCommand(rt: Runtime, command: UserCommand, ctx: 
 
 /** The user as the users view holds it after a change. */
 export function viewed(rt: Runtime, sub: string): UserState {
-  const user = rt.runner.view(usersProjection).bySub.get(sub);
+  const user = userBySub(rt.views, sub);
   if (!user) throw new UserCommandError('user_not_found', `user ${sub} does not exist`);
   return user;
 }
@@ -36,13 +36,11 @@ export async function recordUserRevocations(
 
 /** The user holding this username (compared normalised), from the users view; disabled ones included. */
 export function findUserByUsername(rt: Runtime, username: string): UserState | undefined {
-  const view = rt.runner.view(usersProjection);
-  const sub = view.byUsername.get(normaliseUsername(username));
-  return sub === undefined ? undefined : view.bySub.get(sub);
+  return userByUsername(rt.views, username);
 }
 
 export function findUserBySub(rt: Runtime, sub: string): UserState | undefined {
-  return rt.runner.view(usersProjection).bySub.get(sub);
+  return userBySub(rt.views, sub);
 }
 
 /**

@@ -1,6 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { disableClient, handleClientCommand } from '../application/clients.js';
+import {
+  disableClient,
+  handleClientCommand,
+  viewedClient,
+  type ClientMetadataChanges,
+} from '../application/clients.js';
+import { registerClient } from '../application/registerClient.js';
+import { updateClient } from '../application/updateClient.js';
 import {
   AUTH_METHODS,
   GRANT_TYPES,
@@ -9,12 +16,9 @@ import {
   type ClientMetadata,
 } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { ClientCommandError } from '../domain/clients/decide.js';
-import { clientMetadata } from '../domain/clients/metadataDefaults.js';
 import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
 import { generateClientSecret, hashClientSecret } from '../oauth/clientSecrets.js';
-import { allClients, clientById } from '../application/queries/clients.js';
-import type { Runtime } from '../runtime.js';
+import { allClients } from '../application/queries/clients.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';
 
@@ -126,30 +130,27 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
     .option('--json', 'print JSON');
 }
 
-/** The flags as RFC 7591 fields; the defaults and what an update keeps are clientMetadata's. */
-function metadataFrom(flags: MetadataFlags, base?: ClientMetadata): ClientMetadata {
-  return clientMetadata(
-    {
-      client_name: flags.clientName,
-      grant_types: flags.grantTypes as ClientMetadata['grant_types'] | undefined,
-      redirect_uris: flags.redirectUris,
-      scope: flags.scope,
-      token_endpoint_auth_method: flags.tokenEndpointAuthMethod,
-      jwks: flags.jwks,
-      access_token_format: flags.accessTokenFormat,
-      access_token_signing_alg: flags.accessTokenSigningAlg,
-      access_token_ttl: flags.accessTokenTtl,
-      id_token_signed_response_alg: flags.idTokenSignedResponseAlg,
-      post_logout_redirect_uris: flags.postLogoutRedirectUris,
-      backchannel_logout_uri: flags.backchannelLogoutUri,
-      response_modes: flags.responseModes,
-      introspection_access: flags.introspectionAccess,
-      introspection_audiences: flags.introspectionAudiences,
-      logo_uri: flags.logoUri,
-      client_uri: flags.clientUri,
-    },
-    base,
-  );
+/** The flags as RFC 7591 fields; the defaults and what an update keeps are the use cases'. */
+function changesFrom(flags: MetadataFlags): ClientMetadataChanges {
+  return {
+    client_name: flags.clientName,
+    grant_types: flags.grantTypes as ClientMetadata['grant_types'] | undefined,
+    redirect_uris: flags.redirectUris,
+    scope: flags.scope,
+    token_endpoint_auth_method: flags.tokenEndpointAuthMethod,
+    jwks: flags.jwks,
+    access_token_format: flags.accessTokenFormat,
+    access_token_signing_alg: flags.accessTokenSigningAlg,
+    access_token_ttl: flags.accessTokenTtl,
+    id_token_signed_response_alg: flags.idTokenSignedResponseAlg,
+    post_logout_redirect_uris: flags.postLogoutRedirectUris,
+    backchannel_logout_uri: flags.backchannelLogoutUri,
+    response_modes: flags.responseModes,
+    introspection_access: flags.introspectionAccess,
+    introspection_audiences: flags.introspectionAudiences,
+    logo_uri: flags.logoUri,
+    client_uri: flags.clientUri,
+  };
 }
 
 /** RFC 7591 §3.2.1 client information; the secret appears only when it was just created. */
@@ -163,34 +164,10 @@ function clientInformation(c: ClientState, secret?: string) {
   };
 }
 
-function mustFind(rt: Runtime, clientId: string): ClientState {
-  const c = clientById(rt.views, clientId);
-  if (!c) throw new ClientCommandError('client_not_found', `client ${clientId} does not exist`);
-  return c;
-}
-
 const describe = (c: ReturnType<typeof clientInformation>) =>
   Object.entries(c)
     .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join('\n');
-
-/** A secret for a client that needs one: the operator's (slow hash) or a generated one (SHA-256). */
-async function secretFor(metadata: ClientMetadata, chosen: string | undefined) {
-  const needsSecret =
-    metadata.token_endpoint_auth_method === 'client_secret_basic' ||
-    metadata.token_endpoint_auth_method === 'client_secret_post';
-  if (!needsSecret) {
-    if (chosen)
-      throw new ClientCommandError(
-        'invalid_client_metadata',
-        `${metadata.token_endpoint_auth_method} clients have no secret`,
-      );
-    return { secret: undefined, hash: null };
-  }
-  if (chosen !== undefined) checkChosenClientSecret(chosen);
-  const secret = chosen ?? generateClientSecret();
-  return { secret, hash: await hashClientSecret(secret, chosen === undefined) };
-}
 
 export function clientsCommand(): Command {
   const clients = new Command('clients').description(
@@ -205,11 +182,12 @@ export function clientsCommand(): Command {
     .option('--client-secret <secret>', 'use this secret instead of a generated one (stored as a slow hash)')
     .action((opts: MetadataFlags & { clientId?: string; clientSecret?: string; json?: boolean }) =>
       withRuntime(async (rt) => {
-        const clientId = opts.clientId ?? randomBytes(16).toString('base64url');
-        const metadata = metadataFrom(opts);
-        const { secret, hash } = await secretFor(metadata, opts.clientSecret);
-        await handleClientCommand(rt, { type: 'RegisterClient', clientId, metadata, secret: hash }, operator());
-        const info = clientInformation(mustFind(rt, clientId), secret);
+        const { client, secret } = await registerClient(
+          rt,
+          { clientId: opts.clientId, changes: changesFrom(opts), chosenSecret: opts.clientSecret },
+          operator(),
+        );
+        const info = clientInformation(client, secret ?? undefined);
         print(
           !!opts.json,
           info,
@@ -245,7 +223,7 @@ export function clientsCommand(): Command {
     .option('--json', 'print JSON')
     .action((clientId: string, opts: { json?: boolean }) =>
       withRuntime(async (rt) => {
-        const info = clientInformation(mustFind(rt, clientId));
+        const info = clientInformation(viewedClient(rt, clientId));
         print(!!opts.json, info, () => describe(info));
       }),
     );
@@ -257,9 +235,7 @@ export function clientsCommand(): Command {
     false,
   ).action((clientId: string, opts: MetadataFlags & { json?: boolean }) =>
     withRuntime(async (rt) => {
-      const metadata = metadataFrom(opts, mustFind(rt, clientId).metadata);
-      await handleClientCommand(rt, { type: 'UpdateClient', clientId, metadata }, operator());
-      const info = clientInformation(mustFind(rt, clientId));
+      const info = clientInformation(await updateClient(rt, clientId, changesFrom(opts), operator()));
       print(!!opts.json, info, () => describe(info));
     }),
   );
@@ -275,7 +251,7 @@ export function clientsCommand(): Command {
         const secret = opts.clientSecret ?? generateClientSecret();
         const hash = await hashClientSecret(secret, opts.clientSecret === undefined);
         await handleClientCommand(rt, { type: 'RotateClientSecret', clientId, secret: hash }, operator());
-        const info = clientInformation(mustFind(rt, clientId), secret);
+        const info = clientInformation(viewedClient(rt, clientId), secret);
         print(!!opts.json, info, () => `${describe(info)}\n(the client secret is shown only this once)`);
       }),
     );
@@ -287,7 +263,7 @@ export function clientsCommand(): Command {
     .action((clientId: string, opts: { json?: boolean }) =>
       withRuntime(async (rt) => {
         await disableClient(rt, clientId, operator());
-        const info = clientInformation(mustFind(rt, clientId));
+        const info = clientInformation(viewedClient(rt, clientId));
         print(!!opts.json, info, () => `client ${clientId} disabled`);
       }),
     );

@@ -1,7 +1,15 @@
 import { usersProjection, type UserState } from '../../../projections/users.js';
+import { normaliseUsername } from '../../domain/users/decide.js';
 import type { Views } from './views.js';
 
 export const userBySub = (views: Views, sub: string): UserState | undefined => views(usersProjection).bySub.get(sub);
+
+/** The user holding this username (compared normalised); disabled ones included. */
+export function userByUsername(views: Views, username: string): UserState | undefined {
+  const view = views(usersProjection);
+  const sub = view.byUsername.get(normaliseUsername(username));
+  return sub === undefined ? undefined : view.bySub.get(sub);
+}
 
 /** Every user ever registered, in registration order. */
 export const allUsers = (views: Views): IterableIterator<UserState> => views(usersProjection).bySub.values();

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
-import { clientsProjection } from '../../../projections/clients.js';
-import { keysProjection } from '../../../projections/keys.js';
-import { disableClient, handleClientCommand } from '../../application/clients.js';
+import { disableClient, handleClientCommand, type ClientMetadataChanges } from '../../application/clients.js';
+import { clientById } from '../../application/queries/clients.js';
+import { signingKeyByKid } from '../../application/queries/keys.js';
+import { needsClientSecret, registerClient } from '../../application/registerClient.js';
+import { updateClient } from '../../application/updateClient.js';
 import { revokeGrant, revokeGrantToken } from '../../application/revokeGrant.js';
 import { rotateSigningKey } from '../../application/keyring.js';
 import { revokeToken } from '../../application/revokeToken.js';
@@ -12,7 +13,7 @@ import { disableUser } from '../../application/disableUser.js';
 import { enableUser } from '../../application/enableUser.js';
 import { registerUser } from '../../application/registerUser.js';
 import type { ClientMetadata } from '../../domain/clients/events.js';
-import { clientMetadata } from '../../domain/clients/metadataDefaults.js';
+import { ClientCommandError } from '../../domain/clients/decide.js';
 import type { ClientState } from '../../domain/clients/state.js';
 import { generateClientSecret, hashClientSecret } from '../../oauth/clientSecrets.js';
 import type { Runtime } from '../../runtime.js';
@@ -49,42 +50,36 @@ function checkReason(reason: string): string {
 }
 
 function mustFindClient(rt: Runtime, clientId: string): ClientState {
-  const c = rt.runner.view(clientsProjection).byId.get(clientId);
+  const c = clientById(rt.views, clientId);
   if (!c) throw notFound(`client ${clientId} does not exist`);
   return c;
 }
 
 type MetadataInput = Omit<RegisterClientInput, 'clientId'>;
 
-/** The input as RFC 7591 fields; the defaults and what an update keeps are clientMetadata's (as in the CLI). */
-function metadataFrom(input: MetadataInput, base?: ClientMetadata): ClientMetadata {
-  return clientMetadata(
-    {
-      client_name: input.name,
-      grant_types: input.grantTypes as ClientMetadata['grant_types'] | null | undefined,
-      redirect_uris: input.redirectUris,
-      scope: input.scope,
-      token_endpoint_auth_method: input.tokenEndpointAuthMethod as ClientMetadata['token_endpoint_auth_method'] | null,
-      jwks: input.jwks as ClientMetadata['jwks'] | null | undefined,
-      access_token_format: input.accessTokenFormat as ClientMetadata['access_token_format'] | null,
-      access_token_signing_alg: input.accessTokenSigningAlg as ClientMetadata['access_token_signing_alg'] | null,
-      access_token_ttl: input.accessTokenTtl,
-      id_token_signed_response_alg: input.idTokenSignedResponseAlg as
-        ClientMetadata['id_token_signed_response_alg'] | null,
-      post_logout_redirect_uris: input.postLogoutRedirectUris,
-      backchannel_logout_uri: input.backchannelLogoutUri,
-      response_modes: input.responseModes as ClientMetadata['response_modes'] | null,
-      introspection_access: input.introspectionAccess as ClientMetadata['introspection_access'] | null,
-      introspection_audiences: input.introspectionAudiences,
-      logo_uri: input.logoUri,
-      client_uri: input.clientUri,
-    },
-    base,
-  );
+/** The input as RFC 7591 fields; the defaults and what an update keeps are the use cases' (as in the CLI). */
+function changesFrom(input: MetadataInput): ClientMetadataChanges {
+  return {
+    client_name: input.name,
+    grant_types: input.grantTypes as ClientMetadata['grant_types'] | null | undefined,
+    redirect_uris: input.redirectUris,
+    scope: input.scope,
+    token_endpoint_auth_method: input.tokenEndpointAuthMethod as ClientMetadata['token_endpoint_auth_method'] | null,
+    jwks: input.jwks as ClientMetadata['jwks'] | null | undefined,
+    access_token_format: input.accessTokenFormat as ClientMetadata['access_token_format'] | null,
+    access_token_signing_alg: input.accessTokenSigningAlg as ClientMetadata['access_token_signing_alg'] | null,
+    access_token_ttl: input.accessTokenTtl,
+    id_token_signed_response_alg: input.idTokenSignedResponseAlg as
+      ClientMetadata['id_token_signed_response_alg'] | null,
+    post_logout_redirect_uris: input.postLogoutRedirectUris,
+    backchannel_logout_uri: input.backchannelLogoutUri,
+    response_modes: input.responseModes as ClientMetadata['response_modes'] | null,
+    introspection_access: input.introspectionAccess as ClientMetadata['introspection_access'] | null,
+    introspection_audiences: input.introspectionAudiences,
+    logo_uri: input.logoUri,
+    client_uri: input.clientUri,
+  };
 }
-
-const needsSecret = (m: ClientMetadata) =>
-  m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
 
 /**
  * Revokes every live token and grant of a client or subject (src/application/revokeAllFor.ts, the rule
@@ -169,13 +164,9 @@ export class MutationResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<RegisteredClient> {
     return command(async () => {
-      const rt = ctx.runtime;
-      const clientId = input.clientId ?? randomBytes(16).toString('base64url');
-      const metadata = metadataFrom(input);
-      const secret = needsSecret(metadata) ? generateClientSecret() : null;
-      const hash = secret === null ? null : await hashClientSecret(secret, true);
-      await handleClientCommand(rt, { type: 'RegisterClient', clientId, metadata, secret: hash }, commandContext(ctx));
-      return { client: toClient(mustFindClient(rt, clientId)), clientSecret: secret };
+      const registration = { clientId: input.clientId ?? undefined, changes: changesFrom(input) };
+      const { client, secret } = await registerClient(ctx.runtime, registration, commandContext(ctx));
+      return { client: toClient(client), clientSecret: secret };
     });
   }
 
@@ -186,10 +177,14 @@ export class MutationResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Client> {
     return command(async () => {
-      const rt = ctx.runtime;
-      const metadata = metadataFrom(input, mustFindClient(rt, clientId).metadata);
-      await handleClientCommand(rt, { type: 'UpdateClient', clientId, metadata }, commandContext(ctx));
-      return toClient(mustFindClient(rt, clientId));
+      try {
+        return toClient(await updateClient(ctx.runtime, clientId, changesFrom(input), commandContext(ctx)));
+      } catch (err) {
+        // An unknown client is NOT_FOUND here, as for every other mutation on a client.
+        throw err instanceof ClientCommandError && err.code === 'client_not_found'
+          ? notFound(`client ${clientId} does not exist`)
+          : err;
+      }
     });
   }
 
@@ -203,7 +198,7 @@ export class MutationResolver {
     return command(async () => {
       const rt = ctx.runtime;
       const client = mustFindClient(rt, clientId);
-      if (!needsSecret(client.metadata))
+      if (!needsClientSecret(client.metadata))
         throw badInput(`${client.metadata.token_endpoint_auth_method} clients have no secret`);
       const secret = generateClientSecret();
       await handleClientCommand(
@@ -301,7 +296,7 @@ export class MutationResolver {
       const now = Date.now();
       const events = await rotateSigningKey(rt, alg, now + activateInSeconds * 1000, commandContext(ctx), now);
       const generated = events.find((e) => e.type === 'SigningKeyGenerated') as { data: { kid: string } } | undefined;
-      const key = generated ? rt.runner.view(keysProjection).keys.get(generated.data.kid) : undefined;
+      const key = generated ? signingKeyByKid(rt.views, generated.data.kid) : undefined;
       if (!key) throw new Error('no key was generated');
       return toSigningKey(key);
     });

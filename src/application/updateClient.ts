@@ -1,0 +1,20 @@
+import { clientMetadata } from '../domain/clients/metadataDefaults.js';
+import type { ClientState } from '../domain/clients/state.js';
+import type { CommandContext } from '../ledger/ledger.js';
+import type { Runtime } from '../runtime.js';
+import { handleClientCommand, viewedClient, type ClientMetadataChanges } from './clients.js';
+
+/**
+ * Changes a client's metadata (CLI and GraphQL): every given field replaces, every other keeps its
+ * current value. The secret is left as it is. Answers the client as the clients view holds it.
+ */
+export async function updateClient(
+  rt: Runtime,
+  clientId: string,
+  changes: ClientMetadataChanges,
+  ctx: CommandContext,
+): Promise<ClientState> {
+  const metadata = clientMetadata(changes, viewedClient(rt, clientId).metadata);
+  await handleClientCommand(rt, { type: 'UpdateClient', clientId, metadata }, ctx);
+  return viewedClient(rt, clientId);
+}
