@@ -13,20 +13,8 @@ import {
   type ActiveToken,
   type ActiveTokensView,
 } from '../../projections/activeTokens.js';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import { recorded } from '../helpers/views.js';
 
-let position = 0n;
-const recorded = (type: string, data: object): RecordedEvent =>
-  ({
-    id: `e${++position}`,
-    type,
-    stream: 's',
-    revision: 0,
-    position,
-    recordedAt: new Date(),
-    data,
-    metadata: {},
-  }) as unknown as RecordedEvent;
 const token = (jti: string, exp: number) => ({
   jti,
   tokenHash: `${jti}`.padEnd(43, 'h'),

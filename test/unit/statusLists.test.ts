@@ -2,19 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { statusListBytes, statusListsProjection, type StatusListsView } from '../../projections/statusLists.js';
 import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import { recorded } from '../helpers/views.js';
 
-let position = 0n;
-const recorded = (type: string, data: object): RecordedEvent =>
-  ({
-    id: `e${++position}`,
-    type,
-    stream: 's',
-    revision: 0,
-    position,
-    recordedAt: new Date(),
-    data,
-    metadata: {},
-  }) as unknown as RecordedEvent;
 const issued = (jti: string, list: string, idx: number, iat: number, extra: object = {}) =>
   recorded('AccessTokenIssued', {
     jti,
