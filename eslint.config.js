@@ -11,7 +11,7 @@ const adapters = {
   graphql: { regex: relative('graphql'), message: 'the GraphQL adapter is reached only from the composition root' },
   cli: { regex: relative('cli'), message: 'the CLI adapter is reached only from its own entry point' },
   stores: {
-    regex: relative('ledger/(?:sqlite|postgres|esdb)'),
+    regex: relative('stores'),
     message: 'store adapters sit behind the EventStore port',
   },
   runtime: { regex: '^\\.{1,2}/(?:.*/)?runtime(?:\\.js)?$', message: 'runtime.ts wires the adapters' },

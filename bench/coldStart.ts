@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
-import { openSqliteEventStore } from '../src/ledger/sqlite/sqliteEventStore.js';
-import type { EventStore, NewEvent } from '../src/ledger/eventStore.js';
+import { openSqliteEventStore } from '../src/stores/sqlite/sqliteEventStore.js';
+import type { EventStore, NewEvent } from '../src/eventsourcing/eventStore.js';
 import { benchMetadata, fillLedger, issuanceEvent } from './ledgerAppends.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.js', import.meta.url));

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { openSqliteEventStore } from '../src/ledger/sqlite/sqliteEventStore.js';
+import { openSqliteEventStore } from '../src/stores/sqlite/sqliteEventStore.js';
 import { runLoad, type LoadResult } from './httpLoad.js';
 import { benchMetadata } from './ledgerAppends.js';
 import { freePorts, launchOurs, oauthTimings, ourEnv, runCli, stopChild, type Side } from './oauthScenarios.js';

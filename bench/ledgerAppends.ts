@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { join } from 'node:path';
-import { openSqliteEventStore } from '../src/ledger/sqlite/sqliteEventStore.js';
-import type { EventStore } from '../src/ledger/eventStore.js';
+import { openSqliteEventStore } from '../src/stores/sqlite/sqliteEventStore.js';
+import type { EventStore } from '../src/eventsourcing/eventStore.js';
 import { measureCpu, type CpuPerOp } from './cpuUsage.js';
 
 export const benchMetadata = { actor: 'bench', correlationId: uuidv7(), causationId: null, schemaVersion: 1 };

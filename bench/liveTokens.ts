@@ -18,8 +18,8 @@ import {
   evictExpired,
   type ActiveToken,
 } from '../projections/activeTokens.js';
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
-import { readCheckpoint, writeCheckpoint } from '../src/ledger/checkpointFile.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
+import { readCheckpoint, writeCheckpoint } from '../src/eventsourcing/checkpointFile.js';
 
 export type Mix = 'service' | 'user';
 export type Layout = 'compact' | 'maps';

@@ -13,7 +13,7 @@ import { BatchCounter, measureAppends, measureStoreAppends } from './ledgerAppen
 import { describeLag } from './revocationLag.js';
 import { describeCpu, measureCpu, type CpuPerOp } from './cpuUsage.js';
 import { measureCodeRoundTrips } from './authorizationCodeScenarios.js';
-import { openPostgresEventStore } from '../src/ledger/postgres/postgresEventStore.js';
+import { openPostgresEventStore } from '../src/stores/postgres/postgresEventStore.js';
 import { createTestDatabase, type TestDatabase } from '../test/postgres/database.js';
 import {
   cleanUpOnInterrupt,

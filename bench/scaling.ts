@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSqliteEventStore } from '../src/ledger/sqlite/sqliteEventStore.js';
+import { openSqliteEventStore } from '../src/stores/sqlite/sqliteEventStore.js';
 import { fillWithTokens, launchServer, measureColdStart, processMemory, stopServer } from './coldStart.js';
 import { measureLiveTokens, type LiveTokensResult } from './liveTokens.js';
 import { runLoad, type LoadResult } from './httpLoad.js';

@@ -1,5 +1,5 @@
 import type { CodeIssuedEvent } from '../src/domain/grants/events.js';
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import { defineProjection } from './projection.js';
 import { addTo, dataOf, removeFrom } from './viewMaps.js';
 

@@ -6,7 +6,7 @@ import type {
   SessionEndedEvent,
   SessionStartedEvent,
 } from '../src/domain/sessions/events.js';
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import { defineProjection } from './projection.js';
 import { addTo, dataOf, removeFrom } from './viewMaps.js';
 

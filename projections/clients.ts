@@ -1,7 +1,7 @@
 import { evolveClient } from '../src/domain/clients/evolve.js';
 import type { ClientEvent } from '../src/domain/clients/events.js';
 import type { ClientState } from '../src/domain/clients/state.js';
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import { defineProjection } from './projection.js';
 
 interface ClientsView {

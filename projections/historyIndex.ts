@@ -4,8 +4,8 @@ import { ensurePrivateDir, ensurePrivateFile } from '../src/config/privateFiles.
 import type { AccessTokenIssuedEvent, TokenRevokedEvent } from '../src/domain/tokens/events.js';
 import type { CodeIssuedEvent, RefreshIssuedEvent } from '../src/domain/grants/events.js';
 import type { SessionStartedEvent, SessionEndedEvent } from '../src/domain/sessions/events.js';
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
-import type { AppliedEvent, DurableView } from '../src/ledger/durableView.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
+import type { AppliedEvent, DurableView } from '../src/eventsourcing/durableView.js';
 
 /** One access or refresh token ever issued: claims only (never its hash), and how it ended. */
 export interface IndexedToken {

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 
 /** Changes `state` in place to account for `event`, and returns it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each reducer names its own event's data type

@@ -1,11 +1,11 @@
 import type { AccessTokenIssuedEvent, TokenRevokedEvent } from '../src/domain/tokens/events.js';
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import { defineProjection } from './projection.js';
 
 /**
  * Token Status Lists (draft-ietf-oauth-status-list), built from the ledger so any instance serves
  * any list. Each JWT access token's AccessTokenIssued event names its slot (list id, bit index;
- * src/tokens/statusList.ts allocates them); a revocation sets the bit: TokenRevoked for the token,
+ * src/crypto/statusList.ts allocates them); a revocation sets the bit: TokenRevoked for the token,
  * GrantRevoked for every access token of the grant, ClientDisabled for every token of the client
  * (introspection treats a disabled client's tokens as inactive too), UserDisabled and
  * UserSessionsRevoked for every token the user holds through a grant. A set bit is never cleared.

@@ -1,5 +1,5 @@
 import type { ClientAuthenticationThrottledEvent, LoginThrottledEvent } from '../src/domain/throttle/events.js';
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import { sharedKey, type Block, type ThrottleScope } from '../src/domain/throttle/blocks.js';
 import { defineProjection } from './projection.js';
 

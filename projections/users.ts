@@ -2,7 +2,7 @@ import { normaliseUsername } from '../src/domain/users/decide.js';
 import type { UserEvent } from '../src/domain/users/events.js';
 import { evolveUser } from '../src/domain/users/evolve.js';
 import type { UserState } from '../src/domain/users/state.js';
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import { defineProjection } from './projection.js';
 
 export type { UserState } from '../src/domain/users/state.js';

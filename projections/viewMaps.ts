@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 
 /** An event's data as the reducer for its type knows it. */
 export const dataOf = <T>(e: RecordedEvent): T => (e as unknown as { data: T }).data;

@@ -2,19 +2,19 @@ import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { resolveKeyEncryptionSecret } from './config/keyEncryptionSecret.js';
 import { allEvents } from './domain/events/all.js';
-import type { EventStore } from './ledger/eventStore.js';
-import { Ledger } from './ledger/ledger.js';
+import type { EventStore } from './eventsourcing/eventStore.js';
+import { Ledger } from './eventsourcing/ledger.js';
 import { StateCache } from './application/stateCache.js';
-import { upcastingStore } from './ledger/upcasting.js';
+import { upcastingStore } from './eventsourcing/upcasting.js';
 import { upcasters } from './domain/events/upcasters.js';
-import { ProjectionRunner, type RunnerOptions } from './ledger/projectionRunner.js';
-import { openSqliteEventStore, type SqliteStoreOptions } from './ledger/sqlite/sqliteEventStore.js';
-import { EventCatalogue } from './ledger/validation.js';
+import { ProjectionRunner, type RunnerOptions } from './eventsourcing/projectionRunner.js';
+import { openSqliteEventStore, type SqliteStoreOptions } from './stores/sqlite/sqliteEventStore.js';
+import { EventCatalogue } from './eventsourcing/validation.js';
 import { allProjections } from '../projections/all.js';
 import { keysProjection } from '../projections/keys.js';
 import { HistoryIndex } from '../projections/historyIndex.js';
 import { HistoryQueries } from '../projections/historyQueries.js';
-import { KeyStore } from './tokens/keyStore.js';
+import { KeyStore } from './crypto/keyStore.js';
 import { viewsOf, type Views } from './application/queries/views.js';
 
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
@@ -56,11 +56,11 @@ export async function openStore(
   options: Pick<RuntimeOptions, 'onBatch' | 'storeLog' | 'writerHooks'> = {},
 ): Promise<EventStore> {
   if (config.eventstoreConnectionString) {
-    const { openEsdbEventStore } = await import('./ledger/esdb/esdbEventStore.js');
+    const { openEsdbEventStore } = await import('./stores/esdb/esdbEventStore.js');
     return openEsdbEventStore(config.eventstoreConnectionString);
   }
   if (config.database) {
-    const { openPostgresEventStore } = await import('./ledger/postgres/postgresEventStore.js');
+    const { openPostgresEventStore } = await import('./stores/postgres/postgresEventStore.js');
     return openPostgresEventStore(config.database, { onBatch: options.onBatch, log: options.storeLog });
   }
   return openSqliteEventStore(join(config.dataDir, LEDGER_FILE), {

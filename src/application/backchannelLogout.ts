@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { sessionDecider, type SessionCommand } from '../domain/sessions/decide.js';
 import { sessionStream } from '../domain/sessions/streams.js';
-import { signJwt } from '../tokens/jwtStrategy.js';
+import { signJwt } from '../crypto/jwtStrategy.js';
 import { execute, writePorts } from './execute.js';
 import { dueLogouts, type PendingLogout } from './queries/authorization.js';
 import { clientById } from './queries/clients.js';

@@ -1,6 +1,6 @@
 import type { UserState } from '../domain/users/state.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { hashPassword } from '../oauth/passwords.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { hashPassword } from '../security/passwords.js';
 import type { Runtime } from '../runtime.js';
 import { handleUserCommand, recordUserRevocations, viewed } from './users.js';
 

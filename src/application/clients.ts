@@ -5,7 +5,7 @@ import type { clientMetadata } from '../domain/clients/metadataDefaults.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { clientStream } from '../domain/clients/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
 import { causeIn, revokeAllFor } from './revokeAllFor.js';
 import { clientById } from './queries/clients.js';

@@ -1,5 +1,5 @@
 import type { UserState } from '../domain/users/state.js';
-import type { CommandContext } from '../ledger/ledger.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
 import { handleUserCommand, viewed } from './users.js';
 

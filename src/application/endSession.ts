@@ -1,8 +1,8 @@
 import { sessionDecider } from '../domain/sessions/decide.js';
 import { sessionStream } from '../domain/sessions/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { sha256 } from '../tokens/hash.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { sha256 } from '../crypto/hash.js';
 import type { Runtime } from '../runtime.js';
 
 export async function endSession(rt: Runtime, sid: string, reason: string, ctx: CommandContext): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Decider } from '../domain/decider.js';
-import { ConcurrencyError } from '../ledger/eventStore.js';
-import type { CommandContext, DomainEvent, Ledger } from '../ledger/ledger.js';
+import { ConcurrencyError } from '../eventsourcing/eventStore.js';
+import type { CommandContext, DomainEvent, Ledger } from '../eventsourcing/ledger.js';
 import type { StateCache } from './stateCache.js';
 
 /** What a change needs: the ledger to read and append, and the views whose catching up it waits for. */

@@ -7,12 +7,12 @@ import { initialGrant, type GrantState } from '../domain/grants/state.js';
 import { grantStream } from '../domain/grants/streams.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { sha256 } from '../tokens/hash.js';
-import { mintSecret } from '../tokens/secrets.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { sha256 } from '../crypto/hash.js';
+import { mintSecret } from '../crypto/secrets.js';
 import type { Runtime } from '../runtime.js';
 import { NoSigningKeyError, type IssuedAccessToken } from './tokens.js';
-import { atHash, signIdToken } from '../tokens/idToken.js';
+import { atHash, signIdToken } from '../crypto/idToken.js';
 import { userBySub } from './queries/users.js';
 
 export const CODE_LIFETIME_SECONDS = 60;

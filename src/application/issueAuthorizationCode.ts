@@ -1,9 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { CodeIssuedEvent } from '../domain/grants/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { sha256 } from '../tokens/hash.js';
-import { mintSecret } from '../tokens/secrets.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { sha256 } from '../crypto/hash.js';
+import { mintSecret } from '../crypto/secrets.js';
 import type { Runtime } from '../runtime.js';
 import { CODE_LIFETIME_SECONDS, runOnGrant } from './grantIssuance.js';
 

@@ -6,8 +6,8 @@ import { evolveKeyring } from '../domain/keyring/evolve.js';
 import { hasKeyFrom, initialKeyring, type Alg, type KeyringState } from '../domain/keyring/state.js';
 import { KEYRING_STREAM } from '../domain/keyring/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { generateKeyMaterial } from '../tokens/keyMaterial.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { generateKeyMaterial } from '../crypto/keyMaterial.js';
 import type { Runtime } from '../runtime.js';
 
 export const SIGNING_ALGS: Alg[] = ['RS256', 'ES256'];

@@ -1,7 +1,7 @@
 import { consentDecider } from '../domain/consent/decide.js';
 import { consentStream } from '../domain/consent/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
 
 /** Remembers consent for these scopes (added to any given before). */

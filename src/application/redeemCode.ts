@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { grantAudience } from '../domain/grants/decide.js';
 import type { CodeIssuedEvent } from '../domain/grants/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { sha256 } from '../tokens/hash.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { sha256 } from '../crypto/hash.js';
 import type { Runtime } from '../runtime.js';
 import { mintAccessToken } from './tokens.js';
 import {

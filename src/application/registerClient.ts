@@ -4,8 +4,8 @@ import type { ClientMetadata } from '../domain/clients/events.js';
 import { clientMetadata } from '../domain/clients/metadataDefaults.js';
 import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
 import type { ClientState } from '../domain/clients/state.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { generateClientSecret, hashClientSecret } from '../oauth/clientSecrets.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { generateClientSecret, hashClientSecret } from '../security/clientSecrets.js';
 import type { Runtime } from '../runtime.js';
 import { handleClientCommand, viewedClient, type ClientMetadataChanges } from './clients.js';
 

@@ -4,8 +4,8 @@ import { usernameDecider } from '../domain/users/decider.js';
 import type { UserState } from '../domain/users/state.js';
 import { usernameStream } from '../domain/users/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { checkPasswordPolicy, hashPassword } from '../oauth/passwords.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { checkPasswordPolicy, hashPassword } from '../security/passwords.js';
 import type { Runtime } from '../runtime.js';
 import { findUserByUsername, handleUserCommand, viewed } from './users.js';
 

@@ -1,7 +1,7 @@
 import { assertionDecider, AssertionReplayedError } from '../domain/assertions/decide.js';
 import { assertionJtiHash, assertionStream } from '../domain/assertions/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
 
 /** Records a client assertion's jti; false when it was recorded before (a replay). */

@@ -1,4 +1,4 @@
-import type { CommandContext } from '../ledger/ledger.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
 import { endSessionByHash } from './endSession.js';
 import { CODE_LIFETIME_SECONDS } from './grantIssuance.js';

@@ -1,7 +1,7 @@
 import { tokenDecider } from '../domain/tokens/decide.js';
 import { tokenStream } from '../domain/tokens/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
 
 /** Revokes a token by jti; returns whether anything was revoked (RFC 7009 answers 200 either way). */

@@ -1,7 +1,7 @@
 import { grantAudience } from '../domain/grants/decide.js';
 import type { RefreshIssuedEvent } from '../domain/grants/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import type { CommandContext } from '../ledger/ledger.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
 import { mintAccessToken } from './tokens.js';
 import {

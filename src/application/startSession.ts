@@ -1,9 +1,9 @@
 import { sessionDecider } from '../domain/sessions/decide.js';
 import { sessionStream } from '../domain/sessions/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { sha256 } from '../tokens/hash.js';
-import { mintSecret } from '../tokens/secrets.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { sha256 } from '../crypto/hash.js';
+import { mintSecret } from '../crypto/secrets.js';
 import type { Runtime } from '../runtime.js';
 
 /** A browser session: the returned id goes in the cookie, its hash in the ledger. */

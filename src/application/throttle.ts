@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
-import type { SharedBlocks } from '../oauth/escalatingThrottle.js';
+import type { SharedBlocks } from '../security/escalatingThrottle.js';
 import { throttleDecider } from '../domain/throttle/decide.js';
 import { throttleStream } from '../domain/throttle/streams.js';
 import { recordedBlock } from './queries/throttles.js';

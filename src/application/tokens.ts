@@ -2,10 +2,10 @@ import { Unavailable } from '../domain/refusal.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { AccessTokenIssuedEvent } from '../domain/tokens/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { signJwt } from '../tokens/jwtStrategy.js';
-import { mintOpaqueToken } from '../tokens/opaqueStrategy.js';
-import { sha256 } from '../tokens/hash.js';
-import { allocateStatusSlot, statusListUri, type StatusSlot } from '../tokens/statusList.js';
+import { signJwt } from '../crypto/jwtStrategy.js';
+import { mintOpaqueToken } from '../crypto/opaqueStrategy.js';
+import { sha256 } from '../crypto/hash.js';
+import { allocateStatusSlot, statusListUri, type StatusSlot } from '../crypto/statusList.js';
 import type { Runtime } from '../runtime.js';
 
 export class NoSigningKeyError extends Unavailable {

@@ -1,6 +1,6 @@
 import { clientMetadata } from '../domain/clients/metadataDefaults.js';
 import type { ClientState } from '../domain/clients/state.js';
-import type { CommandContext } from '../ledger/ledger.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
 import { handleClientCommand, viewedClient, type ClientMetadataChanges } from './clients.js';
 

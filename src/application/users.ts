@@ -4,8 +4,8 @@ import { ENDS_EVERYTHING_OF_USER, type UserEvent } from '../domain/users/events.
 import type { UserState } from '../domain/users/state.js';
 import { userStream } from '../domain/users/streams.js';
 import { execute, writePorts } from './execute.js';
-import type { CommandContext } from '../ledger/ledger.js';
-import { verifyPassword } from '../oauth/passwords.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { verifyPassword } from '../security/passwords.js';
 import type { Runtime } from '../runtime.js';
 import { userBySub, userByUsername } from './queries/users.js';
 import { causeIn, revokeAllFor } from './revokeAllFor.js';
@@ -46,7 +46,7 @@ export function findUserBySub(rt: Runtime, sub: string): UserState | undefined {
 /**
  * The active user whose username and password match, else undefined. Costs one scrypt whether the
  * user exists, is disabled or not (DUMMY_HASH stands in), so the answer's timing names no account.
- * Pair it with LoginThrottle (src/oauth/loginThrottle.ts).
+ * Pair it with LoginThrottle (src/security/loginThrottle.ts).
  */
 export async function authenticateUser(
   rt: Runtime,

@@ -3,9 +3,9 @@ import { closeSync, createReadStream, fchmodSync, openSync, writeSync } from 'no
 import { PRIVATE_FILE_MODE } from '../config/privateFiles.js';
 import { createInterface } from 'node:readline';
 import { allEvents as catalogueEvents } from '../domain/events/all.js';
-import type { EventMetadata, EventStore, NewEvent, RecordedEvent } from '../ledger/eventStore.js';
-import { hasValidHash } from '../ledger/integrity.js';
-import { EventCatalogue } from '../ledger/validation.js';
+import type { EventMetadata, EventStore, NewEvent, RecordedEvent } from '../eventsourcing/eventStore.js';
+import { hasValidHash } from '../eventsourcing/integrity.js';
+import { EventCatalogue } from '../eventsourcing/validation.js';
 import { allEvents, categoryOf } from './store.js';
 
 /** One NDJSON line of an export. */

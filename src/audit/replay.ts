@@ -1,6 +1,6 @@
 import { allProjections } from '../../projections/all.js';
 import type { Projection } from '../../projections/projection.js';
-import type { EventStore, RecordedEvent } from '../ledger/eventStore.js';
+import type { EventStore, RecordedEvent } from '../eventsourcing/eventStore.js';
 import { canonical, sha256Hex } from './canonical.js';
 import { applyToTokenLife, statusOf, tokenLife, type TokenLife } from '../domain/tokens/status.js';
 import { allEvents, categoryOf } from './store.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Config } from '../config/config.js';
-import type { EventStore, RecordedEvent } from '../ledger/eventStore.js';
+import type { EventStore, RecordedEvent } from '../eventsourcing/eventStore.js';
 import { LEDGER_FILE, openStore } from '../runtime.js';
 
 const PAGE = 1000;

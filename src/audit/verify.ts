@@ -1,7 +1,7 @@
 import { allEvents as catalogueEvents } from '../domain/events/all.js';
-import type { EventStore, RecordedEvent } from '../ledger/eventStore.js';
-import { hasValidHash } from '../ledger/integrity.js';
-import { EventCatalogue } from '../ledger/validation.js';
+import type { EventStore, RecordedEvent } from '../eventsourcing/eventStore.js';
+import { hasValidHash } from '../eventsourcing/integrity.js';
+import { EventCatalogue } from '../eventsourcing/validation.js';
 import { allEvents } from './store.js';
 
 interface Problem {

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import type { EventStore } from '../ledger/eventStore.js';
+import type { EventStore } from '../eventsourcing/eventStore.js';
 import { failCommand } from './exitCode.js';
 import { checkExport, exportLedger, importLedger, type CheckedExport } from '../audit/exportImport.js';
 import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
 import { openAuditStore, sqliteSequence } from '../audit/store.js';
-import type { PostgresEventStore } from '../ledger/postgres/postgresEventStore.js';
+import type { PostgresEventStore } from '../stores/postgres/postgresEventStore.js';
 import { PRUNE_STREAM } from '../domain/retention/events.js';
 import {
   applyPrune,
@@ -19,7 +19,7 @@ import {
 import { historyFile, LEDGER_FILE } from '../runtime.js';
 import { ConfigError } from '../config/config.js';
 import { join } from 'node:path';
-import { upcastingStore } from '../ledger/upcasting.js';
+import { upcastingStore } from '../eventsourcing/upcasting.js';
 import { upcasters } from '../domain/events/upcasters.js';
 import { problemLine, verifyLedger } from '../audit/verify.js';
 import { print, table } from './output.js';

@@ -17,7 +17,7 @@ import {
 } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
-import { generateClientSecret, hashClientSecret } from '../oauth/clientSecrets.js';
+import { generateClientSecret, hashClientSecret } from '../security/clientSecrets.js';
 import { allClients } from '../application/queries/clients.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';

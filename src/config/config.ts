@@ -1,7 +1,7 @@
 import { Refusal } from '../domain/refusal.js';
 import { resolve } from 'node:path';
-import { postgresSettings, type PostgresSettings } from '../ledger/postgres/settings.js';
-import { hasKurrentScheme } from '../ledger/esdb/connectionString.js';
+import { postgresSettings, type PostgresSettings } from '../stores/postgres/settings.js';
+import { hasKurrentScheme } from '../stores/esdb/connectionString.js';
 
 export interface Config {
   port: number;
@@ -49,8 +49,8 @@ export interface HttpLimits {
 }
 
 /**
- * Free failures per key before blocking starts, and how blocks grow (src/oauth/clientAuthThrottle.ts,
- * src/oauth/loginThrottle.ts). A free-failure count of 1000000 effectively turns a limit off.
+ * Free failures per key before blocking starts, and how blocks grow (src/security/clientAuthThrottle.ts,
+ * src/security/loginThrottle.ts). A free-failure count of 1000000 effectively turns a limit off.
  */
 export interface ThrottleConfig {
   /** Failed client authentications per client id (THROTTLE_CLIENT_FAILURES). */

@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { activeAccessToken } from '../application/queries/tokens.js';
-import type { CommandContext } from '../ledger/ledger.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
-import { sha256 } from '../tokens/hash.js';
+import { sha256 } from '../crypto/hash.js';
 
 const ADMIN_SCOPE = 'ledger:admin';
 const AUDIT_SCOPE = 'ledger:audit';

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../ledger/eventStore.js';
+import type { RecordedEvent } from '../eventsourcing/eventStore.js';
 import type { Runtime } from '../runtime.js';
 import { toLedgerEvent } from './mappers.js';
 import type { LedgerEvent } from './types.js';

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { ClientState } from '../domain/clients/state.js';
 import type { KeyRecord } from '../domain/keyring/state.js';
 import type { UserState } from '../domain/users/state.js';
-import type { RecordedEvent } from '../ledger/eventStore.js';
+import type { RecordedEvent } from '../eventsourcing/eventStore.js';
 import { streamOf, type IndexedGrant, type IndexedSession, type IndexedToken } from '../../projections/historyIndex.js';
 import {
   GrantStatus,

@@ -1,8 +1,8 @@
 import type { SecretHash } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { assertionIssuer, verifyClientAssertion } from '../tokens/clientAssertion.js';
-import type { SecretCheck } from './clientSecrets.js';
-import type { NamedClient } from './clientAuthThrottle.js';
+import { assertionIssuer, verifyClientAssertion } from '../crypto/clientAssertion.js';
+import type { SecretCheck } from '../security/clientSecrets.js';
+import type { NamedClient } from '../security/clientAuthThrottle.js';
 import { invalidClient, invalidRequest, OAuthError } from './errors.js';
 import type { Params } from './params.js';
 
@@ -154,7 +154,7 @@ function authenticate(
       .catch(() => undefined)
       .then(() => authenticate(authorization, params, deps, nowSeconds, gate, true));
   }
-  // Only a registered, enabled client with a credential is counted per id (src/oauth/clientAuthThrottle.ts).
+  // Only a registered, enabled client with a credential is counted per id (src/security/clientAuthThrottle.ts).
   gate({
     clientId,
     guarded: client !== undefined && !client.disabled && client.metadata.token_endpoint_auth_method !== 'none',

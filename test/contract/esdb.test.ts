@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
-import { StoreUnavailableError } from '../../src/ledger/eventStore.js';
-import { openEsdbEventStore } from '../../src/ledger/esdb/esdbEventStore.js';
+import { StoreUnavailableError } from '../../src/eventsourcing/eventStore.js';
+import { openEsdbEventStore } from '../../src/stores/esdb/esdbEventStore.js';
 import { runEventStoreContract } from './eventStoreContract.js';
 
 // Nothing listens on port 1, so these run anywhere, with no server and no mock.

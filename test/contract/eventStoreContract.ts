@@ -7,8 +7,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyError, type EventStore, type NewEvent, type RecordedEvent } from '../../src/ledger/eventStore.js';
-import { hasValidHash } from '../../src/ledger/integrity.js';
+import {
+  ConcurrencyError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '../../src/eventsourcing/eventStore.js';
+import { hasValidHash } from '../../src/eventsourcing/integrity.js';
 
 export interface StoreFactory {
   open(): Promise<EventStore>;

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { openPostgresEventStore } from '../../src/ledger/postgres/postgresEventStore.js';
+import { openPostgresEventStore } from '../../src/stores/postgres/postgresEventStore.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../postgres/database.js';
 import { runEventStoreContract } from './eventStoreContract.js';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
 import { runEventStoreContract } from './eventStoreContract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-contract-'));

@@ -5,13 +5,13 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
-import type { EventRow } from '../../src/ledger/sqlite/rows.js';
+import type { EventRow } from '../../src/stores/sqlite/rows.js';
 import { removeDir, startTestServer, tempDir } from '../helpers/server.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { createUser } from '../helpers/flow.js';
 import { handleClientCommand } from '../../src/application/clients.js';
-import { hashClientSecret } from '../../src/oauth/clientSecrets.js';
-import { hashEvent } from '../../src/ledger/integrity.js';
+import { hashClientSecret } from '../../src/security/clientSecrets.js';
+import { hashEvent } from '../../src/eventsourcing/integrity.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const env = (dataDir: string) => ({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/server.js';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
 
 const PASSWORD = 'correct horse battery staple';
 const SECOND = 'Tr0ub4dor&3 but longer';

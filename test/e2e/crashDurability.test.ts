@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
-import { hasValidHash } from '../../src/ledger/integrity.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
+import { hasValidHash } from '../../src/eventsourcing/integrity.js';
 import { removeDir, tempDir } from '../helpers/server.js';
 
 const APPENDER = fileURLToPath(new URL('../fixtures/appender.js', import.meta.url));

@@ -13,7 +13,7 @@ import { createUser } from '../helpers/flow.js';
 import { SECRET_FILE } from '../../src/config/keyEncryptionSecret.js';
 import { planPrune, prunedRecord } from '../../src/audit/prune.js';
 import { PRUNE_STREAM } from '../../src/domain/retention/events.js';
-import { openPostgresEventStore } from '../../src/ledger/postgres/postgresEventStore.js';
+import { openPostgresEventStore } from '../../src/stores/postgres/postgresEventStore.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../postgres/database.js';
 
 describe('the server and the CLI on PostgreSQL', { skip: postgresSkip }, () => {

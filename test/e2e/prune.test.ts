@@ -11,7 +11,7 @@ import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 import { historyFile } from '../../src/runtime.js';
 import { HistoryQueries } from '../../projections/historyQueries.js';
 import { applyPrune, forgetPrunedInHistory, planPrune, type PrunePlan } from '../../src/audit/prune.js';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
 
 /** The history index's rows without their pagination cursors, which a rebuild numbers afresh. */
 function historyRows(dataDir: string) {

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/server.js';
-import { upcaster } from '../../src/ledger/upcasting.js';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import { upcaster } from '../../src/eventsourcing/upcasting.js';
+import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/ledger-v1.ndjson', import.meta.url));
 const EXPECTED = JSON.parse(

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCheckpoint } from '../../src/ledger/checkpointFile.js';
+import { readCheckpoint } from '../../src/eventsourcing/checkpointFile.js';
 import { HistoryIndex } from '../../projections/historyIndex.js';
 import { HistoryQueries } from '../../projections/historyQueries.js';
 import { historyFile } from '../../src/runtime.js';

@@ -6,7 +6,7 @@ import { basic, postForm, registerClient } from './oauth.js';
 import type { TestServer } from './server.js';
 import { sessionByHash } from '../../src/application/queries/authorization.js';
 import { SESSION_COOKIE } from '../../src/http/routes/authorize.js';
-import { sha256 } from '../../src/tokens/hash.js';
+import { sha256 } from '../../src/crypto/hash.js';
 
 export type CodeClient = 'conf' | 'pub';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { handleClientCommand } from '../../src/application/clients.js';
 import type { ClientMetadata } from '../../src/domain/clients/events.js';
-import { hashClientSecret } from '../../src/oauth/clientSecrets.js';
+import { hashClientSecret } from '../../src/security/clientSecrets.js';
 import type { TestServer } from './server.js';
 
 export const insecure = { [oauth.allowInsecureRequests]: true } as const;

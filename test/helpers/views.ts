@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { allProjections } from '../../projections/all.js';
 import type { Projection } from '../../projections/projection.js';
 import type { Views } from '../../src/application/queries/views.js';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
 
 let position = 0n;
 

@@ -1,6 +1,6 @@
 /**
  * Fault injection for the embedded ledger's writer thread, used by the fault suite (test/faults):
- * a writer hooks module (src/ledger/sqlite/writerHooks.ts) the store loads when a test passes
+ * a writer hooks module (src/stores/sqlite/writerHooks.ts) the store loads when a test passes
  * `failpointHooks(spec)` as its `writerHooks`. The spec travels in the module URL's query, so each
  * store gets its own; one this module does not understand is refused before the store opens.
  *
@@ -16,7 +16,7 @@
  * Several may be given, separated by commas.
  */
 import { existsSync, writeSync } from 'node:fs';
-import type { WriterHooks } from '../../src/ledger/sqlite/writerHooks.js';
+import type { WriterHooks } from '../../src/stores/sqlite/writerHooks.js';
 
 type Failpoints = Required<WriterHooks>;
 

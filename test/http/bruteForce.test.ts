@@ -10,8 +10,8 @@ import { clientsProjection } from '../../projections/clients.js';
 import { throttlesProjection } from '../../projections/throttles.js';
 import { handleClientCommand } from '../../src/application/clients.js';
 import type { ClientMetadata } from '../../src/domain/clients/events.js';
-import { hashClientSecret } from '../../src/oauth/clientSecrets.js';
-import { scryptRuns } from '../../src/oauth/slowHash.js';
+import { hashClientSecret } from '../../src/security/clientSecrets.js';
+import { scryptRuns } from '../../src/security/slowHash.js';
 
 const cc = { grant_type: 'client_credentials' };
 const from = (ip: string) => ({ 'x-forwarded-for': ip });

@@ -6,7 +6,7 @@ import { clientsProjection } from '../../projections/clients.js';
 import { keysProjection } from '../../projections/keys.js';
 import { usersProjection } from '../../projections/users.js';
 import { managementSdl } from '../../src/graphql/schema.js';
-import { sha256 } from '../../src/tokens/hash.js';
+import { sha256 } from '../../src/crypto/hash.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';

@@ -6,7 +6,7 @@ import { removeDir, startTestServer, type TestServer } from '../helpers/server.j
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { activeTokensProjection, tokenByHash } from '../../projections/activeTokens.js';
-import { sha256 } from '../../src/tokens/hash.js';
+import { sha256 } from '../../src/crypto/hash.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 
 interface StatusClaim {

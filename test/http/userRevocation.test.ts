@@ -8,10 +8,10 @@ import { removeDir, startTestServer, type TestServer } from '../helpers/server.j
 import { basic, clientCredentialsToken, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
 import { rotateRefreshToken } from '../../src/application/rotateRefreshToken.js';
 import { GrantError } from '../../src/domain/grants/decide.js';
-import { sha256 } from '../../src/tokens/hash.js';
+import { sha256 } from '../../src/crypto/hash.js';
 import { refreshTokenByHash } from '../../src/application/queries/authorization.js';
 import { clientsProjection } from '../../projections/clients.js';
 

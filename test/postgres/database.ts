@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { postgresSettings, type PostgresSettings } from '../../src/ledger/postgres/settings.js';
+import { postgresSettings, type PostgresSettings } from '../../src/stores/postgres/settings.js';
 
 export const adminUrl = process.env.TEST_DATABASE_URL || undefined;
 

@@ -9,10 +9,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { AppendResult, NewEvent } from '../../src/ledger/eventStore.js';
-import { hasValidHash } from '../../src/ledger/integrity.js';
-import { openPostgresEventStore } from '../../src/ledger/postgres/postgresEventStore.js';
-import { PostgresWriter, serialise } from '../../src/ledger/postgres/writer.js';
+import type { AppendResult, NewEvent } from '../../src/eventsourcing/eventStore.js';
+import { hasValidHash } from '../../src/eventsourcing/integrity.js';
+import { openPostgresEventStore } from '../../src/stores/postgres/postgresEventStore.js';
+import { PostgresWriter, serialise } from '../../src/stores/postgres/writer.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from './database.js';
 
 const ev = (data: unknown = { n: 1 }, type = 'ThingHappened'): NewEvent => ({

@@ -6,8 +6,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { NewEvent, RecordedEvent } from '../../src/ledger/eventStore.js';
-import { openPostgresEventStore, type PostgresEventStore } from '../../src/ledger/postgres/postgresEventStore.js';
+import type { NewEvent, RecordedEvent } from '../../src/eventsourcing/eventStore.js';
+import { openPostgresEventStore, type PostgresEventStore } from '../../src/stores/postgres/postgresEventStore.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from './database.js';
 
 const ev = (n: number): NewEvent => ({

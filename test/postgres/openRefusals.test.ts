@@ -4,9 +4,9 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { StoreCorruptError, StoreUnavailableError } from '../../src/ledger/eventStore.js';
-import { openPostgresEventStore } from '../../src/ledger/postgres/postgresEventStore.js';
-import { postgresSettings } from '../../src/ledger/postgres/settings.js';
+import { StoreCorruptError, StoreUnavailableError } from '../../src/eventsourcing/eventStore.js';
+import { openPostgresEventStore } from '../../src/stores/postgres/postgresEventStore.js';
+import { postgresSettings } from '../../src/stores/postgres/settings.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runCli, runNode, SERVER } from '../helpers/cli.js';
 import { freePort, removeDir, tempDir } from '../helpers/server.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { post } from '../helpers/faultsServer.js';
-import { sha256 } from '../../src/tokens/hash.js';
+import { sha256 } from '../../src/crypto/hash.js';
 import type { TestDatabase } from './database.js';
 
 type Auth = Record<string, string>;

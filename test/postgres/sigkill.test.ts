@@ -16,7 +16,7 @@ import {
 } from '../helpers/faultsServer.js';
 import { driveLoad, Journal, reconcile } from '../helpers/faultsJournal.js';
 import { removeDir } from '../helpers/server.js';
-import { sha256 } from '../../src/tokens/hash.js';
+import { sha256 } from '../../src/crypto/hash.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from './database.js';
 import { issue, timeUntil } from './outageLoad.js';
 

@@ -5,18 +5,18 @@ import {
   ClientAuthThrottle,
   DEFAULT_CLIENT_THROTTLE,
   type ClientThrottleSettings,
-} from '../../src/oauth/clientAuthThrottle.js';
+} from '../../src/security/clientAuthThrottle.js';
 import {
   admit,
   Escalation,
   type Block,
   type PublishedBlock,
   type SharedBlocks,
-} from '../../src/oauth/escalatingThrottle.js';
+} from '../../src/security/escalatingThrottle.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { sharedKey } from '../../src/domain/throttle/blocks.js';
 import { throttlesProjection } from '../../projections/throttles.js';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
 
 const T0 = 1_800_000_000_000;
 const guarded = (clientId: string) => ({ clientId, guarded: true });

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventStore, NewEvent } from '../../src/ledger/eventStore.js';
-import { ProjectionRunner, codeFingerprint } from '../../src/ledger/projectionRunner.js';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
+import type { EventStore, NewEvent } from '../../src/eventsourcing/eventStore.js';
+import { ProjectionRunner, codeFingerprint } from '../../src/eventsourcing/projectionRunner.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
 import { defineProjection, type Projection } from '../../projections/projection.js';
 import { activeTokenCount, activeTokensProjection, tokenByHash } from '../../projections/activeTokens.js';
 import { removeDir, tempDir } from '../helpers/server.js';
-import { readCheckpoint, writeCheckpoint } from '../../src/ledger/checkpointFile.js';
+import { readCheckpoint, writeCheckpoint } from '../../src/eventsourcing/checkpointFile.js';
 
 const counter = defineProjection<{ count: number; seen: string[] }>({
   name: 'counter',

@@ -9,7 +9,7 @@ import type { ClientEvent } from '../../src/domain/clients/events.js';
 import { clientMetadata } from '../../src/domain/clients/metadataDefaults.js';
 import { ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
 import { clientStream } from '../../src/domain/clients/streams.js';
-import { ClientSecretVerifier } from '../../src/oauth/clientSecrets.js';
+import { ClientSecretVerifier } from '../../src/security/clientSecrets.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { removeDir, tempDir } from '../helpers/server.js';
 

@@ -5,7 +5,7 @@ import type { ClientEvent, ClientMetadata } from '../../src/domain/clients/event
 import { evolveClient } from '../../src/domain/clients/evolve.js';
 import { checkChosenClientSecret, ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
 import type { ClientStreamState } from '../../src/domain/clients/state.js';
-import { ClientSecretVerifier, generateClientSecret, hashClientSecret } from '../../src/oauth/clientSecrets.js';
+import { ClientSecretVerifier, generateClientSecret, hashClientSecret } from '../../src/security/clientSecrets.js';
 import { deciderSpec } from '../helpers/deciderSpec.js';
 
 const meta = (m: Partial<ClientMetadata> = {}): ClientMetadata => ({

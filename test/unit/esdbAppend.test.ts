@@ -7,8 +7,8 @@ import {
   StoreCorruptError,
   StoreUnavailableError,
   type NewEvent,
-} from '../../src/ledger/eventStore.js';
-import { esdbEventStoreOver, openEsdbEventStore } from '../../src/ledger/esdb/esdbEventStore.js';
+} from '../../src/eventsourcing/eventStore.js';
+import { esdbEventStoreOver, openEsdbEventStore } from '../../src/stores/esdb/esdbEventStore.js';
 import { FakeEsdb, grpcError } from '../contract/esdbFakeClient.js';
 
 const ev = (): NewEvent => ({

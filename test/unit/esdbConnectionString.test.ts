@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { withCurrentScheme } from '../../src/ledger/esdb/connectionString.js';
-import { openEsdbEventStore } from '../../src/ledger/esdb/esdbEventStore.js';
+import { withCurrentScheme } from '../../src/stores/esdb/connectionString.js';
+import { openEsdbEventStore } from '../../src/stores/esdb/esdbEventStore.js';
 
 const ACCEPTED = [
   'kurrentdb://localhost:2113?tls=false',

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { EventStore, NewEvent } from '../../src/ledger/eventStore.js';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
+import type { EventStore, NewEvent } from '../../src/eventsourcing/eventStore.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
 import { IMPORT_BATCH_BYTES, exportLedger, importLedger } from '../../src/audit/exportImport.js';
 import { removeDir, tempDir } from '../helpers/server.js';
 

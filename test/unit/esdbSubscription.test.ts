@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '@kurrent/kurrentdb-client';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
-import { esdbEventStoreOver } from '../../src/ledger/esdb/esdbEventStore.js';
+import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
+import { esdbEventStoreOver } from '../../src/stores/esdb/esdbEventStore.js';
 import { FakeEsdb } from '../contract/esdbFakeClient.js';
 
 const resolved = (commit: bigint) => ({

@@ -4,9 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allEvents } from '../../src/domain/events/all.js';
 import { schemaFileName, schemaText } from '../../src/domain/events/emitSchemas.js';
-import { Ledger } from '../../src/ledger/ledger.js';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
-import { EventCatalogue, EventValidationError } from '../../src/ledger/validation.js';
+import { Ledger } from '../../src/eventsourcing/ledger.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
+import { EventCatalogue, EventValidationError } from '../../src/eventsourcing/validation.js';
 import { removeDir, tempDir } from '../helpers/server.js';
 
 const schemaDir = new URL('../../../schema/events/', import.meta.url);

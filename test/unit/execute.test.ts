@@ -6,10 +6,10 @@ import { execute, type WritePorts } from '../../src/application/execute.js';
 import { StateCache } from '../../src/application/stateCache.js';
 import type { Decider } from '../../src/domain/decider.js';
 import { defineEvent } from '../../src/domain/events/catalogue.js';
-import type { EventStore } from '../../src/ledger/eventStore.js';
-import { Ledger } from '../../src/ledger/ledger.js';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
-import { EventCatalogue } from '../../src/ledger/validation.js';
+import type { EventStore } from '../../src/eventsourcing/eventStore.js';
+import { Ledger } from '../../src/eventsourcing/ledger.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
+import { EventCatalogue } from '../../src/eventsourcing/validation.js';
 import { removeDir, tempDir } from '../helpers/server.js';
 
 const Counted = defineEvent('Counted', 1, Type.Object({ n: Type.Integer({ minimum: 1 }) }));

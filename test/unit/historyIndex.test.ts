@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { HistoryIndex, streamOf, type IndexedToken } from '../../projections/historyIndex.js';
 import { HistoryQueries, type TokenQuery, type TokenStatusName } from '../../projections/historyQueries.js';
 import { TokenStatus } from '../../src/graphql/types.js';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
 
 /**
  * The reference: the index as it first was — a Map of token objects and lists of jtis — with the

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventStore, NewEvent } from '../../src/ledger/eventStore.js';
-import { ProjectionRunner } from '../../src/ledger/projectionRunner.js';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
+import type { EventStore, NewEvent } from '../../src/eventsourcing/eventStore.js';
+import { ProjectionRunner } from '../../src/eventsourcing/projectionRunner.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
 import { defineProjection, handledTypes } from '../../projections/projection.js';
 import { removeDir, tempDir } from '../helpers/server.js';
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { statusListBytes, statusListsProjection, type StatusListsView } from '../../projections/statusLists.js';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
 import { recorded } from '../helpers/views.js';
 
 const issued = (jti: string, list: string, idx: number, iat: number, extra: object = {}) =>

@@ -9,9 +9,9 @@ import { refreshTokensProjection } from '../../projections/refreshTokens.js';
 import { sessionsProjection } from '../../projections/sessions.js';
 import { statusListBytes, statusListsProjection, type StatusListsView } from '../../projections/statusLists.js';
 import type { Projection } from '../../projections/projection.js';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
 import { recorded } from '../helpers/views.js';
-import { sha256 } from '../../src/tokens/hash.js';
+import { sha256 } from '../../src/crypto/hash.js';
 
 /**
  * UserDisabled and UserSessionsRevoked are facts every view applies on its own: given a user's

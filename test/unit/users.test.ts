@@ -13,10 +13,21 @@ import {
 import type { PasswordHash, UserEvent } from '../../src/domain/users/events.js';
 import { evolveUser } from '../../src/domain/users/evolve.js';
 import type { UserStreamState } from '../../src/domain/users/state.js';
-import { DUMMY_HASH, hashPassword, needsRehash, PASSWORD_SCRYPT, verifyPassword } from '../../src/oauth/passwords.js';
-import { ipKey, LoginThrottle, DEFAULT_LOGIN_THROTTLE, type EscalationPolicy } from '../../src/oauth/loginThrottle.js';
+import {
+  DUMMY_HASH,
+  hashPassword,
+  needsRehash,
+  PASSWORD_SCRYPT,
+  verifyPassword,
+} from '../../src/security/passwords.js';
+import {
+  ipKey,
+  LoginThrottle,
+  DEFAULT_LOGIN_THROTTLE,
+  type EscalationPolicy,
+} from '../../src/security/loginThrottle.js';
 import { usersProjection, type UsersView } from '../../projections/users.js';
-import type { RecordedEvent } from '../../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
 import { changePassword } from '../../src/application/changePassword.js';
 import { disableUser } from '../../src/application/disableUser.js';
 import { enableUser } from '../../src/application/enableUser.js';

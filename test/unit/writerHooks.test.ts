@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqliteEventStore } from '../../src/ledger/sqlite/sqliteEventStore.js';
-import { StoreUnavailableError, type NewEvent } from '../../src/ledger/eventStore.js';
+import { openSqliteEventStore } from '../../src/stores/sqlite/sqliteEventStore.js';
+import { StoreUnavailableError, type NewEvent } from '../../src/eventsourcing/eventStore.js';
 import { failpointHooks } from '../helpers/writerFailpoints.js';
 import { removeDir, tempDir } from '../helpers/server.js';
 

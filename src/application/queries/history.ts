@@ -1,7 +1,7 @@
 import { isTokenStream } from '../../domain/tokens/streams.js';
 import { streamOf, type IndexedToken } from '../../../projections/historyIndex.js';
 import { applyToTokenLife, statusOf, tokenLife, type TokenStatusValue } from '../../domain/tokens/status.js';
-import type { EventStore, RecordedEvent } from '../../ledger/eventStore.js';
+import type { EventStore, RecordedEvent } from '../../eventsourcing/eventStore.js';
 
 /** The one read a token's history needs: a stream of the ledger. */
 type StreamReader = Pick<EventStore, 'readStream'>;

@@ -1,4 +1,4 @@
-import type { Upcaster } from '../../ledger/upcasting.js';
+import type { Upcaster } from '../../eventsourcing/upcasting.js';
 
 /**
  * When an event's schema changes, its new version is added to the catalogue (a new

@@ -12,7 +12,7 @@ const blockFields = {
   until: IsoDateTime,
 };
 
-/** Client authentication at /token, /introspect, /revoke (src/oauth/clientAuthThrottle.ts). */
+/** Client authentication at /token, /introspect, /revoke (src/security/clientAuthThrottle.ts). */
 export const ClientAuthenticationThrottled = defineEvent(
   'ClientAuthenticationThrottled',
   1,
@@ -24,7 +24,7 @@ export const ClientAuthenticationThrottled = defineEvent(
   }),
 );
 
-/** The login page (src/oauth/loginThrottle.ts). */
+/** The login page (src/security/loginThrottle.ts). */
 export const LoginThrottled = defineEvent(
   'LoginThrottled',
   1,

@@ -1,4 +1,4 @@
-import { sha256 } from '../../tokens/hash.js';
+import { sha256 } from '../../crypto/hash.js';
 import type { ThrottleScope } from './blocks.js';
 
 /** One stream per counted key: its history of blocks, without naming the key in the stream id. */

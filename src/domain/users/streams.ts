@@ -1,4 +1,4 @@
-import { sha256 } from '../../tokens/hash.js';
+import { sha256 } from '../../crypto/hash.js';
 import { normaliseUsername } from './decide.js';
 
 /** A sub is a UUID: its dashes stay after the first one, so the `$ce-` category is `user`. */

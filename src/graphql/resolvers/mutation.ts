@@ -15,7 +15,7 @@ import { registerUser } from '../../application/registerUser.js';
 import type { ClientMetadata } from '../../domain/clients/events.js';
 import { ClientCommandError } from '../../domain/clients/decide.js';
 import type { ClientState } from '../../domain/clients/state.js';
-import { generateClientSecret, hashClientSecret } from '../../oauth/clientSecrets.js';
+import { generateClientSecret, hashClientSecret } from '../../security/clientSecrets.js';
 import type { Runtime } from '../../runtime.js';
 import { commandContext, type GraphQLContext } from '../context.js';
 import { graphqlErrorOf } from '../refusals.js';

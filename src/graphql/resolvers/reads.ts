@@ -1,7 +1,7 @@
 import type { Runtime } from '../../runtime.js';
 import { GraphQLError } from 'graphql';
 import type { HistoryQueries } from '../../../projections/historyQueries.js';
-import { WaitTimeoutError } from '../../ledger/waitTimeout.js';
+import { WaitTimeoutError } from '../../eventsourcing/waitTimeout.js';
 
 /** The history index once it holds everything this instance's views do: an operator reads their own writes. */
 export async function historyOf(rt: Runtime): Promise<HistoryQueries> {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { sha256 } from '../../tokens/hash.js';
+import { sha256 } from '../../crypto/hash.js';
 
 /**
  * What a sealed payload is for. The purpose is the seal's associated data (AES-GCM AAD): a payload

@@ -7,17 +7,17 @@ import {
   type ClientAuthDeps,
   type ClientAuthGuard,
 } from '../../oauth/clientAuth.js';
-import { ClientAuthThrottle } from '../../oauth/clientAuthThrottle.js';
-import { ClientSecretVerifier, type SecretCheck } from '../../oauth/clientSecrets.js';
-import type { Reservation } from '../../oauth/escalatingThrottle.js';
+import { ClientAuthThrottle } from '../../security/clientAuthThrottle.js';
+import { ClientSecretVerifier, type SecretCheck } from '../../security/clientSecrets.js';
+import type { Reservation } from '../../security/escalatingThrottle.js';
 import { ledgerBlocks } from '../../application/throttle.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
-import type { CommandContext } from '../../ledger/ledger.js';
+import type { CommandContext } from '../../eventsourcing/ledger.js';
 import type { Runtime } from '../../runtime.js';
 import { clientById } from '../../application/queries/clients.js';
 import type { ClientState } from '../../domain/clients/state.js';
-import type { NamedClient } from '../../oauth/clientAuthThrottle.js';
+import type { NamedClient } from '../../security/clientAuthThrottle.js';
 import { isFormEncoded } from '../formBody.js';
 
 declare module 'fastify' {
@@ -60,7 +60,7 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
     private readonly endpoint: string,
   ) {}
 
-  /** The shared verifier, its slow hash admitted by the throttle first (src/oauth/clientAuthThrottle.ts). */
+  /** The shared verifier, its slow hash admitted by the throttle first (src/security/clientAuthThrottle.ts). */
   get verifier(): SecretCheck {
     return {
       check: (clientId, presented, stored) =>

@@ -9,10 +9,10 @@ import {
   type AuthorizationRequest,
   type ResponseTarget,
 } from '../../oauth/authorizationRequest.js';
-import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../oauth/loginThrottle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../security/loginThrottle.js';
 import { ledgerBlocks } from '../../application/throttle.js';
-import { sha256 } from '../../tokens/hash.js';
-import { verifyIdTokenHint } from '../../tokens/idToken.js';
+import { sha256 } from '../../crypto/hash.js';
+import { verifyIdTokenHint } from '../../crypto/idToken.js';
 import type { Runtime } from '../../runtime.js';
 import { consentCovers, liveSession } from '../../application/queries/authorization.js';
 import { clientById, isKnownClient } from '../../application/queries/clients.js';

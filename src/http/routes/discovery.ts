@@ -3,7 +3,7 @@ import type { Runtime } from '../../runtime.js';
 import { SIGNING_ALGS } from '../../application/keyring.js';
 import { grantHandlers } from '../../oauth/grants/index.js';
 import { RESPONSE_MODES } from '../../oauth/authorizationRequest.js';
-import { ASSERTION_ALGS } from '../../tokens/clientAssertion.js';
+import { ASSERTION_ALGS } from '../../crypto/clientAssertion.js';
 import { scopeTokens } from '../../domain/clients/metadataRules.js';
 import { allClients } from '../../application/queries/clients.js';
 import { SUPPORTED_LOCALES } from '../pages/strings.js';

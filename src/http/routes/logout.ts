@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endSession } from '../../application/endSession.js';
-import { sha256 } from '../../tokens/hash.js';
-import { verifyIdTokenHint } from '../../tokens/idToken.js';
+import { sha256 } from '../../crypto/hash.js';
+import { verifyIdTokenHint } from '../../crypto/idToken.js';
 import type { Runtime } from '../../runtime.js';
 import { sessionByHash } from '../../application/queries/authorization.js';
 import { clientById } from '../../application/queries/clients.js';

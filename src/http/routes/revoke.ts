@@ -5,7 +5,7 @@ import { revokeGrantToken } from '../../application/revokeGrant.js';
 import { refreshTokenByHash } from '../../application/queries/authorization.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import { singleValued } from '../../oauth/params.js';
-import { sha256 } from '../../tokens/hash.js';
+import { sha256 } from '../../crypto/hash.js';
 import type { Runtime } from '../../runtime.js';
 import { errorResponses } from './oauthSchemas.js';
 

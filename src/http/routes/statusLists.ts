@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 import { statusListContent, statusListIds } from '../../application/queries/statusLists.js';
 import { NoSigningKeyError } from '../../application/tokens.js';
-import { signJwt } from '../../tokens/jwtStrategy.js';
-import { STATUS_LIST_ID, statusListUri } from '../../tokens/statusList.js';
-import { SignedStatusListCache } from '../../tokens/statusListCache.js';
+import { signJwt } from '../../crypto/jwtStrategy.js';
+import { STATUS_LIST_ID, statusListUri } from '../../crypto/statusList.js';
+import { SignedStatusListCache } from '../../crypto/statusListCache.js';
 
 /** How long a resource server may use a fetched list (its `ttl`, `exp - iat` and max-age). */
 const STATUS_LIST_TTL_SECONDS = 60;

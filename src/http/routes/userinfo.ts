@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { userBySub } from '../../application/queries/users.js';
-import { sha256 } from '../../tokens/hash.js';
+import { sha256 } from '../../crypto/hash.js';
 import type { Runtime } from '../../runtime.js';
 import { activeAccessToken } from '../../application/queries/tokens.js';
 import { isFormEncoded } from '../formBody.js';

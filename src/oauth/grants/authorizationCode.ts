@@ -1,7 +1,7 @@
 import { readGrant } from '../../application/grantIssuance.js';
 import { redeemAuthorizationCode } from '../../application/redeemCode.js';
 import { GrantError } from '../../domain/grants/decide.js';
-import { sha256 } from '../../tokens/hash.js';
+import { sha256 } from '../../crypto/hash.js';
 import { codeByHash } from '../../application/queries/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';
 import { resourceIndicators } from '../scope.js';

@@ -1,4 +1,4 @@
-import type { CommandContext } from '../../ledger/ledger.js';
+import type { CommandContext } from '../../eventsourcing/ledger.js';
 import type { Runtime } from '../../runtime.js';
 import type { AuthenticatedClient } from '../clientAuth.js';
 import type { Params } from '../params.js';

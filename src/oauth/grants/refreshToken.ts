@@ -1,5 +1,5 @@
 import { rotateRefreshToken } from '../../application/rotateRefreshToken.js';
-import { sha256 } from '../../tokens/hash.js';
+import { sha256 } from '../../crypto/hash.js';
 import { refreshTokenByHash } from '../../application/queries/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';
 import { resourceIndicators } from '../scope.js';

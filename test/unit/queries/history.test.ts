@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { v7 as uuidv7 } from 'uuid';
 import { statusAt, tokenHistory } from '../../../src/application/queries/history.js';
-import type { RecordedEvent } from '../../../src/ledger/eventStore.js';
+import type { RecordedEvent } from '../../../src/eventsourcing/eventStore.js';
 import { recorded } from '../../helpers/views.js';
 
 const grantId = uuidv7();

@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { introspect } from '../../../src/application/queries/introspection.js';
 import { accessTokenByHash, activeAccessToken } from '../../../src/application/queries/tokens.js';
 import type { ClientMetadata } from '../../../src/domain/clients/events.js';
-import { sha256 } from '../../../src/tokens/hash.js';
+import { sha256 } from '../../../src/crypto/hash.js';
 import { recorded, viewsFrom } from '../../helpers/views.js';
 
 const ISSUER = 'https://as.example';

@@ -13,7 +13,7 @@ import { allClients, clientById, isClientDisabled, isKnownClient } from '../../.
 import { allSigningKeys, signingKeyByKid } from '../../../src/application/queries/keys.js';
 import { statusListContent, statusListIds } from '../../../src/application/queries/statusLists.js';
 import { allUsers, isUserDisabled, userBySub } from '../../../src/application/queries/users.js';
-import { sha256 } from '../../../src/tokens/hash.js';
+import { sha256 } from '../../../src/crypto/hash.js';
 import { recorded, viewsFrom } from '../../helpers/views.js';
 
 const alice = uuidv7();

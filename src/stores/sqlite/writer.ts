@@ -6,8 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { hashEvent } from '../integrity.js';
-import { expectationHolds } from '../eventStore.js';
+import { hashEvent } from '../../eventsourcing/integrity.js';
+import { expectationHolds } from '../../eventsourcing/eventStore.js';
 import { configure } from './schema.js';
 import type { AppendReply, AppendRequest, WriterReply, WriterStats } from './protocol.js';
 import type { WriterHooks } from './writerHooks.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { StoreCorruptError, StoreUnavailableError } from '../eventStore.js';
+import { StoreCorruptError, StoreUnavailableError } from '../../eventsourcing/eventStore.js';
 
 /** Bumped whenever the tables change; a database written by a newer version is refused. */
 const SCHEMA_VERSION = 1;

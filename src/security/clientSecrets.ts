@@ -1,6 +1,6 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SecretHash } from '../domain/clients/events.js';
-import { sha256 } from '../tokens/hash.js';
+import { sha256 } from '../crypto/hash.js';
 import { scryptHash } from './slowHash.js';
 
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1 };

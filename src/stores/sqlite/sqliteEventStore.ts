@@ -15,7 +15,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
-} from '../eventStore.js';
+} from '../../eventsourcing/eventStore.js';
 import { configure, ensureSchema } from './schema.js';
 import { toRecorded, type EventRow } from './rows.js';
 import type { AppendReply, AppendRequest, SerialisedEvent, WriterReply, WriterStats } from './protocol.js';
@@ -27,7 +27,7 @@ const PAGE = 2000;
 export interface SqliteStoreOptions {
   /** Told about every group commit, for metrics. */
   onBatch?: (stats: WriterStats) => void;
-  /** A module the writer thread loads and calls around each commit (src/ledger/sqlite/writerHooks.ts); tests only. */
+  /** A module the writer thread loads and calls around each commit (src/stores/sqlite/writerHooks.ts); tests only. */
   writerHooks?: URL;
 }
 

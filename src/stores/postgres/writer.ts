@@ -21,9 +21,9 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type RecordedEvent,
-} from '../eventStore.js';
-import { fromStored } from '../storedEvent.js';
-import { hashEvent } from '../integrity.js';
+} from '../../eventsourcing/eventStore.js';
+import { fromStored } from '../../eventsourcing/storedEvent.js';
+import { hashEvent } from '../../eventsourcing/integrity.js';
 import { translateError } from './errors.js';
 import { literal, textArray } from './literals.js';
 import { APPEND_LOCK, CHANNEL } from './schema.js';

@@ -9,7 +9,7 @@ import {
   UnavailableError,
   UnknownError,
 } from '@kurrent/kurrentdb-client';
-import { StoreCorruptError, StoreUnavailableError } from '../eventStore.js';
+import { StoreCorruptError, StoreUnavailableError } from '../../eventsourcing/eventStore.js';
 
 /**
  * `host:port[,host:port…]` of a connection string: the only part of it that may appear in a message,

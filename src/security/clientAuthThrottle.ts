@@ -9,7 +9,7 @@ import {
   type SharedBlocks,
   type TierKey,
 } from './escalatingThrottle.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../oauth/errors.js';
 
 /**
  * Failed client authentication limiting at the token, introspection and revocation endpoints. Two

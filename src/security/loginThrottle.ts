@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { normaliseUsername } from '../domain/users/decide.js';
-import { sha256 } from '../tokens/hash.js';
+import { sha256 } from '../crypto/hash.js';
 import {
   addressKey,
   admit,
@@ -50,7 +50,7 @@ export { ipKey, type EscalationPolicy } from './escalatingThrottle.js';
  * waiting per key), then go ahead or are refused as blocked.
  *
  * Counting is per process; a block, once started, is recorded in the ledger (LoginThrottled) and
- * honoured by every instance (see src/oauth/clientAuthThrottle.ts for the reasoning and the bound
+ * honoured by every instance (see src/security/clientAuthThrottle.ts for the reasoning and the bound
  * with several instances).
  */
 interface LoginThrottleOptions {

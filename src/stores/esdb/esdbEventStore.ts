@@ -41,8 +41,8 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
-} from '../eventStore.js';
-import { sealMetadata } from '../integrity.js';
+} from '../../eventsourcing/eventStore.js';
+import { sealMetadata } from '../../eventsourcing/integrity.js';
 import { withCurrentScheme } from './connectionString.js';
 import {
   describeConnectionStringError,

@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '../eventStore.js';
-import { fromStored } from '../storedEvent.js';
+import type { RecordedEvent } from '../../eventsourcing/eventStore.js';
+import { fromStored } from '../../eventsourcing/storedEvent.js';
 
 export interface EventRow {
   position: string;

@@ -5,7 +5,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
-} from '../eventStore.js';
+} from '../../eventsourcing/eventStore.js';
 import { isTransient, translateError } from './errors.js';
 import { isLedgerEvent, toRecorded } from './records.js';
 

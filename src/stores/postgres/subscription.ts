@@ -1,4 +1,9 @@
-import { StoreUnavailableError, type BatchHandler, type RecordedEvent, type SubscribeOptions } from '../eventStore.js';
+import {
+  StoreUnavailableError,
+  type BatchHandler,
+  type RecordedEvent,
+  type SubscribeOptions,
+} from '../../eventsourcing/eventStore.js';
 
 const MAX_RETRY_MS = 5_000;
 

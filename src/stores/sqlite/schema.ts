@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { StoreCorruptError } from '../eventStore.js';
+import { StoreCorruptError } from '../../eventsourcing/eventStore.js';
 
 /** Written into `meta` so that a foreign SQLite file is never mistaken for a ledger. */
 const LEDGER_FORMAT = 'token-ledger/1';

@@ -1,4 +1,4 @@
-import type { ExpectedRevision } from '../eventStore.js';
+import type { ExpectedRevision } from '../../eventsourcing/eventStore.js';
 
 /** An event as the writer thread receives it: serialised once, on the caller's thread. */
 export interface SerialisedEvent {

@@ -1,5 +1,5 @@
 import type { Position } from '@kurrent/kurrentdb-client';
-import { StoreCorruptError, type EventMetadata, type RecordedEvent } from '../eventStore.js';
+import { StoreCorruptError, type EventMetadata, type RecordedEvent } from '../../eventsourcing/eventStore.js';
 
 // What older servers put in the position field of a stream read: "no position".
 const NO_POSITION = 2n ** 64n - 1n;

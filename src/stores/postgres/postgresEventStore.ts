@@ -16,7 +16,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
-} from '../eventStore.js';
+} from '../../eventsourcing/eventStore.js';
 import { reasonOf, translateError } from './errors.js';
 import { HeadListener } from './listener.js';
 import { COLUMNS, toRecorded, type EventRow } from './rows.js';

@@ -1,4 +1,4 @@
-import { StoreCorruptError, StoreUnavailableError } from '../eventStore.js';
+import { StoreCorruptError, StoreUnavailableError } from '../../eventsourcing/eventStore.js';
 
 // SQLSTATE classes and codes (https://www.postgresql.org/docs/current/errcodes-appendix.html).
 const CONNECTION_CLASS = '08';
