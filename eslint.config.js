@@ -134,6 +134,11 @@ export default tseslint.config(
     rules: restrict(adapters.http, adapters.graphql, adapters.cli, adapters.stores, adapters.runtime),
   },
   {
+    // Use cases are given their ports (src/application/ports.ts); the composition root wires them.
+    files: ['src/application/**'],
+    rules: restrict(adapters.http, adapters.graphql, adapters.cli, adapters.stores, adapters.runtime),
+  },
+  {
     files: ['projections/**'],
     rules: restrict(adapters.http, adapters.graphql, adapters.cli, adapters.stores, adapters.runtime),
   },

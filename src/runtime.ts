@@ -16,6 +16,7 @@ import { HistoryIndex } from '../projections/historyIndex.js';
 import { HistoryQueries } from '../projections/historyQueries.js';
 import { KeyStore } from './crypto/keyStore.js';
 import { viewsOf, type Views } from './application/queries/views.js';
+import { systemClock, type Clock, type Ports } from './application/ports.js';
 
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
 export interface Runtime {
@@ -29,13 +30,15 @@ export interface Runtime {
   history: HistoryQueries;
   keys: KeyStore;
   keyEncryptionSecret: string;
-  /** Folded states of recently used streams (grants), for the command handlers. */
-  stateCache: StateCache;
+  /** What the use cases are given (src/application/ports.ts), wired from the fields above. */
+  ports: Ports;
   close(): Promise<void>;
 }
 
 interface RuntimeOptions {
   role: 'server' | 'cli';
+  /** The use cases' time (tests set it); the system clock when omitted. */
+  clock?: Clock;
   log?: RunnerOptions['log'];
   onBatch?: SqliteStoreOptions['onBatch'];
   writerHooks?: SqliteStoreOptions['writerHooks'];
@@ -87,16 +90,28 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       durable: [history],
     });
     const keys = new KeyStore(() => runner.view(keysProjection), keyEncryptionSecret);
+    const views = viewsOf(runner);
+    const historyQueries = new HistoryQueries(history.db);
     return {
       config,
       store,
       ledger,
       runner,
-      views: viewsOf(runner),
-      history: new HistoryQueries(history.db),
+      views,
+      history: historyQueries,
       keys,
       keyEncryptionSecret,
-      stateCache: new StateCache(),
+      ports: {
+        events: { ledger, views: runner },
+        cache: new StateCache(),
+        views,
+        history: historyQueries,
+        settleHistory: () => runner.settleDurable(),
+        keys,
+        clock: options.clock ?? systemClock,
+        config,
+        keyEncryptionSecret,
+      },
       async close() {
         await runner.close();
         await store.close();

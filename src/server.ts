@@ -22,7 +22,7 @@ export interface RunningServer {
 
 /** Refuses a wrong KEY_ENCRYPTION_SECRET before anything is served or written (the keys it unlocks are kept). */
 async function checkKeyEncryptionSecret(runtime: Runtime): Promise<void> {
-  await runtime.keys.unlockCurrentKeys(Date.now(), await readKeyring(runtime));
+  await runtime.keys.unlockCurrentKeys(Date.now(), await readKeyring(runtime.ports));
 }
 
 /** Expired tokens leave the active-token view, so its memory follows the live tokens only. */
@@ -56,7 +56,7 @@ export async function startServer(
   });
   let isReady = false;
   let eviction: NodeJS.Timeout | undefined;
-  const dispatcher = new BackchannelLogoutDispatcher(runtime);
+  const dispatcher = new BackchannelLogoutDispatcher(runtime.ports);
   try {
     // The key derivation runs on libuv's threads while this one builds the app.
     const keyCheck = checkKeyEncryptionSecret(runtime);
@@ -79,7 +79,7 @@ export async function startServer(
     const shared = sharedDataDirWarning(config.dataDir);
     if (shared) app.log.warn(shared);
     await runtime.runner.start();
-    await ensureSigningKeys(runtime);
+    await ensureSigningKeys(runtime.ports);
     await runtime.keys.unlockCurrentKeys();
     eviction = startEviction(runtime);
     dispatcher.start();

@@ -1,9 +1,10 @@
+import { epochSeconds } from './ports.js';
 import { randomUUID } from 'node:crypto';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { sessionDecider, type SessionCommand } from '../domain/sessions/decide.js';
 import { sessionStream } from '../domain/sessions/streams.js';
 import { signJwt } from '../crypto/jwtStrategy.js';
-import { execute, writePorts } from './execute.js';
+import { execute } from './execute.js';
 import { dueLogouts, type PendingLogout } from './queries/authorization.js';
 import { clientById } from './queries/clients.js';
 
@@ -19,7 +20,7 @@ export class BackchannelLogoutDispatcher {
   private readonly inFlight = new Set<string>();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(private readonly ports: Pick<Ports, 'clock' | 'config' | 'events' | 'keys' | 'views'>) {}
 
   start(everyMs = 500): void {
     this.timer = setInterval(() => void this.tick(), everyMs);
@@ -31,8 +32,8 @@ export class BackchannelLogoutDispatcher {
   }
 
   /** Attempts every delivery that is due now; resolves when those attempts are recorded. */
-  async tick(now = Date.now()): Promise<void> {
-    const due = dueLogouts(this.rt.views, now);
+  async tick(now = this.ports.clock()): Promise<void> {
+    const due = dueLogouts(this.ports.views, now);
     await Promise.all(due.map((p) => this.deliver(p)));
   }
 
@@ -48,8 +49,8 @@ export class BackchannelLogoutDispatcher {
       const command: SessionCommand =
         error === null
           ? { type: 'RecordLogoutDelivered', ...delivery }
-          : { type: 'RecordLogoutFailed', ...delivery, error, now: Date.now() };
-      await execute(writePorts(this.rt), sessionStream(p.sidHash), sessionDecider, command, ctx);
+          : { type: 'RecordLogoutFailed', ...delivery, error, now: this.ports.clock() };
+      await execute(this.ports.events, sessionStream(p.sidHash), sessionDecider, command, ctx);
     } catch {
       // The ledger refused the outcome: the delivery stays pending and is tried again on a later tick.
     } finally {
@@ -59,17 +60,17 @@ export class BackchannelLogoutDispatcher {
 
   /** null on success, else why it failed. */
   private async post(p: PendingLogout): Promise<string | null> {
-    const client = clientById(this.rt.views, p.clientId);
+    const client = clientById(this.ports.views, p.clientId);
     const uri = client?.metadata.backchannel_logout_uri;
     if (!client || !uri) return 'the client no longer has a backchannel_logout_uri';
     const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
-    const key = await this.rt.keys.signingKey(alg);
+    const key = await this.ports.keys.signingKey(alg);
     if (!key) return `no ${alg} signing key`;
-    const now = Math.floor(Date.now() / 1000);
+    const now = epochSeconds(this.ports.clock);
     const logoutToken = signJwt(
       { typ: 'logout+jwt' },
       {
-        iss: this.rt.config.issuer,
+        iss: this.ports.config.issuer,
         aud: client.clientId,
         iat: now,
         exp: now + 120,

@@ -1,7 +1,7 @@
 import type { UserState } from '../domain/users/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { hashPassword } from '../security/passwords.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { handleUserCommand, recordUserRevocations, viewed } from './users.js';
 
 /**
@@ -9,7 +9,7 @@ import { handleUserCommand, recordUserRevocations, viewed } from './users.js';
  * (UserSessionsRevoked): sessions end, grants and their tokens are revoked, as Keycloak and Auth0 do.
  */
 export async function changePassword(
-  rt: Runtime,
+  ports: Pick<Ports, 'cache' | 'clock' | 'events' | 'history' | 'settleHistory' | 'views'>,
   sub: string,
   password: string,
   ctx: CommandContext,
@@ -17,11 +17,11 @@ export async function changePassword(
 ): Promise<UserState> {
   const passwordHash = await hashPassword(password);
   const events = await handleUserCommand(
-    rt,
+    ports,
     { type: 'ChangePassword', sub, passwordHash, keepSessions: options.keepSessions === true },
     ctx,
   );
   if (events.some((e) => e.type === 'UserSessionsRevoked'))
-    await recordUserRevocations(rt, sub, 'password changed', ctx);
-  return viewed(rt, sub);
+    await recordUserRevocations(ports, sub, 'password changed', ctx);
+  return viewed(ports, sub);
 }

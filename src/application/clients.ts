@@ -4,9 +4,9 @@ import type { ClientEvent } from '../domain/clients/events.js';
 import type { clientMetadata } from '../domain/clients/metadataDefaults.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { clientStream } from '../domain/clients/streams.js';
-import { execute, writePorts } from './execute.js';
+import { execute } from './execute.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { causeIn, revokeAllFor } from './revokeAllFor.js';
 import { clientById } from './queries/clients.js';
 
@@ -15,14 +15,14 @@ export type ClientMetadataChanges = Parameters<typeof clientMetadata>[0];
 
 /** The one path for client changes (CLI and GraphQL); returns once the clients view has them. */
 export async function handleClientCommand(
-  rt: Runtime,
+  ports: Pick<Ports, 'config' | 'events'>,
   command: ClientCommand,
   ctx: CommandContext,
 ): Promise<ClientEvent[]> {
   const { events } = await execute(
-    writePorts(rt),
+    ports.events,
     clientStream(command.clientId),
-    clientDecider({ maxAccessTokenTtl: rt.config.maxTokenLifetimeSeconds }),
+    clientDecider({ maxAccessTokenTtl: ports.config.maxTokenLifetimeSeconds }),
     command,
     ctx,
   );
@@ -30,8 +30,8 @@ export async function handleClientCommand(
 }
 
 /** The client as the clients view holds it (disabled ones too); client_not_found when there is none. */
-export function viewedClient(rt: Runtime, clientId: string): ClientState {
-  const client = clientById(rt.views, clientId);
+export function viewedClient(ports: Pick<Ports, 'views'>, clientId: string): ClientState {
+  const client = clientById(ports.views, clientId);
   if (!client) throw new ClientCommandError('client_not_found', `client ${clientId} does not exist`);
   return client;
 }
@@ -41,10 +41,14 @@ export function viewedClient(rt: Runtime, clientId: string): ClientState {
  * token it holds is revoked (records caused by ClientDisabled, which is the fact the views and the
  * endpoints already honour). The users' sessions stay: they belong to the users and other clients.
  */
-export async function disableClient(rt: Runtime, clientId: string, ctx: CommandContext): Promise<void> {
-  await handleClientCommand(rt, { type: 'DisableClient', clientId }, ctx);
-  const cause = await causeIn(rt, clientStream(clientId), ['ClientDisabled']);
-  await revokeAllFor(rt, { clientId }, 'client disabled', {
+export async function disableClient(
+  ports: Pick<Ports, 'cache' | 'clock' | 'config' | 'events' | 'history' | 'settleHistory'>,
+  clientId: string,
+  ctx: CommandContext,
+): Promise<void> {
+  await handleClientCommand(ports, { type: 'DisableClient', clientId }, ctx);
+  const cause = await causeIn(ports, clientStream(clientId), ['ClientDisabled']);
+  await revokeAllFor(ports, { clientId }, 'client disabled', {
     ...ctx,
     causationId: cause ?? ctx.causationId ?? null,
   });

@@ -85,9 +85,3 @@ async function decideAndAppend<C, S, E extends DomainEvent>(
     }
   }
 }
-
-/** The write ports of a runtime (or of anything holding a ledger and a projection runner). */
-export const writePorts = (rt: { ledger: WritePorts['ledger']; runner: WritePorts['views'] }): WritePorts => ({
-  ledger: rt.ledger,
-  views: rt.runner,
-});

@@ -1,3 +1,4 @@
+import { epochSeconds } from './ports.js';
 import { v7 as uuidv7 } from 'uuid';
 import { GrantError, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
 import { grantDecider } from '../domain/grants/decider.js';
@@ -6,11 +7,11 @@ import { evolveGrant, type GrantEvent } from '../domain/grants/evolve.js';
 import { initialGrant, type GrantState } from '../domain/grants/state.js';
 import { grantStream } from '../domain/grants/streams.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { execute, writePorts } from './execute.js';
+import { execute } from './execute.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
 import { mintSecret } from '../crypto/secrets.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { NoSigningKeyError, type IssuedAccessToken } from './tokens.js';
 import { atHash, signIdToken } from '../crypto/idToken.js';
 import { userBySub } from './queries/users.js';
@@ -19,13 +20,13 @@ export const CODE_LIFETIME_SECONDS = 60;
 
 /** A grant command through the one write path, on the cached fold of its (perhaps long-rotated) stream. */
 export async function runOnGrant(
-  rt: Runtime,
+  ports: Pick<Ports, 'cache' | 'events'>,
   grantId: string,
   command: GrantCommand,
   ctx: CommandContext,
 ): Promise<GrantEvent[]> {
-  const { events } = await execute(writePorts(rt), grantStream(grantId), grantDecider, command, ctx, {
-    cache: rt.stateCache,
+  const { events } = await execute(ports.events, grantStream(grantId), grantDecider, command, ctx, {
+    cache: ports.cache,
   });
   return events;
 }
@@ -38,7 +39,7 @@ export interface GrantTokens {
 }
 
 export function mintRefresh(
-  rt: Runtime,
+  ports: Pick<Ports, 'clock' | 'config'>,
   grantId: string,
   client: ClientState,
   sub: string,
@@ -46,7 +47,7 @@ export function mintRefresh(
   familyExp: number | null,
 ) {
   const token = mintSecret('tlrt');
-  const now = Math.floor(Date.now() / 1000);
+  const now = epochSeconds(ports.clock);
   const data: RefreshIssuedEvent['data'] = {
     grantId,
     jti: uuidv7(),
@@ -55,10 +56,10 @@ export function mintRefresh(
     sub,
     scope,
     iat: now,
-    familyExp: familyExp ?? now + rt.config.refreshTokenAbsoluteSeconds,
+    familyExp: familyExp ?? now + ports.config.refreshTokenAbsoluteSeconds,
     exp: 0,
   };
-  data.exp = Math.min(now + rt.config.refreshTokenIdleSeconds, data.familyExp);
+  data.exp = Math.min(now + ports.config.refreshTokenIdleSeconds, data.familyExp);
   return { token, data };
 }
 
@@ -68,8 +69,8 @@ export function mintRefresh(
  * Checked before anything is minted or written; returns the user's revocation count for
  * `refuseIfRaced`.
  */
-export function refuseIfUserDisabled(rt: Runtime, sub: string): number {
-  const user = userBySub(rt.views, sub);
+export function refuseIfUserDisabled(ports: Pick<Ports, 'views'>, sub: string): number {
+  const user = userBySub(ports.views, sub);
   if (user?.disabled) throw new GrantError('invalid_grant', 'the user is disabled');
   return user?.revocations ?? 0;
 }
@@ -81,15 +82,15 @@ export function refuseIfUserDisabled(rt: Runtime, sub: string): number {
  * request refused, so a password change never misses a refresh that was in flight.
  */
 export async function refuseIfRaced(
-  rt: Runtime,
+  ports: Pick<Ports, 'cache' | 'events' | 'views'>,
   grantId: string,
   sub: string,
   seen: number,
   ctx: CommandContext,
 ): Promise<void> {
-  if ((userBySub(rt.views, sub)?.revocations ?? 0) === seen) return;
+  if ((userBySub(ports.views, sub)?.revocations ?? 0) === seen) return;
   await runOnGrant(
-    rt,
+    ports,
     grantId,
     { type: 'RevokeGrant', reason: 'the user was signed out everywhere during this request' },
     ctx,
@@ -115,20 +116,20 @@ type Authentication = Pick<CodeIssuedEvent['data'], 'sub' | 'authTime' | 'nonce'
  * `auth_time` is always the original login's, also when minted again on refresh (OIDC Core §12.2).
  */
 export async function mintIdToken(
-  rt: Runtime,
+  ports: Pick<Ports, 'clock' | 'config' | 'keys'>,
   grantId: string,
   client: ClientState,
   issued: Authentication,
   accessToken: string,
 ) {
   const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
-  const key = await rt.keys.signingKey(alg);
+  const key = await ports.keys.signingKey(alg);
   if (!key) throw new NoSigningKeyError(`no ${alg} signing key is active`);
-  const now = Math.floor(Date.now() / 1000);
+  const now = epochSeconds(ports.clock);
   const jti = uuidv7();
   const token = signIdToken(
     {
-      iss: rt.config.issuer,
+      iss: ports.config.issuer,
       sub: issued.sub,
       aud: client.clientId,
       exp: now + ID_TOKEN_SECONDS,
@@ -169,14 +170,17 @@ export function openidLogin(code: CodeIssuedEvent['data'] | undefined): CodeIssu
  * written, so the folded state cached by the last command serves as well as reading the whole
  * (perhaps long-rotated) grant again.
  */
-export async function grantCode(rt: Runtime, grantId: string): Promise<CodeIssuedEvent['data'] | undefined> {
+export async function grantCode(
+  ports: Pick<Ports, 'cache' | 'events'>,
+  grantId: string,
+): Promise<CodeIssuedEvent['data'] | undefined> {
   return (
-    rt.stateCache.get<GrantState>(grantStream(grantId))?.state.code ?? (await readGrant(rt, grantId)).code ?? undefined
+    ports.cache.get<GrantState>(grantStream(grantId))?.state.code ?? (await readGrant(ports, grantId)).code ?? undefined
   );
 }
 
 /** Reads a grant's code as issued (the token endpoint needs its claims to mint tokens). */
-export async function readGrant(rt: Runtime, grantId: string): Promise<GrantState> {
-  const events = await rt.store.readStream(grantStream(grantId));
+export async function readGrant(ports: Pick<Ports, 'events'>, grantId: string): Promise<GrantState> {
+  const events = await ports.events.ledger.store.readStream(grantStream(grantId));
   return events.reduce((s, e) => evolveGrant(s, e as unknown as GrantEvent), initialGrant());
 }

@@ -1,8 +1,8 @@
 import { tokenDecider } from '../domain/tokens/decide.js';
 import { tokenStream } from '../domain/tokens/streams.js';
-import { execute, writePorts } from './execute.js';
+import { execute } from './execute.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 
 import { mintAccessToken, type AccessTokenRequest, type IssuedAccessToken } from './tokens.js';
 
@@ -11,14 +11,14 @@ import { mintAccessToken, type AccessTokenRequest, type IssuedAccessToken } from
  * hash, and returns once the active-token view holds it: the caller may introspect it at once.
  */
 export async function issueAccessToken(
-  rt: Runtime,
+  ports: Pick<Ports, 'clock' | 'config' | 'events' | 'keys'>,
   req: AccessTokenRequest,
   ctx: CommandContext,
 ): Promise<IssuedAccessToken> {
-  const issued = await mintAccessToken(rt, req);
+  const issued = await mintAccessToken(ports, req);
   // A fresh UUIDv7 names a new stream: no need to read it first.
   await execute(
-    writePorts(rt),
+    ports.events,
     tokenStream(issued.claims.jti),
     tokenDecider,
     { type: 'IssueAccessToken', token: issued.claims },

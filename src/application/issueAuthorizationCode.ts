@@ -1,10 +1,11 @@
+import { epochSeconds } from './ports.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { CodeIssuedEvent } from '../domain/grants/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
 import { mintSecret } from '../crypto/secrets.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { CODE_LIFETIME_SECONDS, runOnGrant } from './grantIssuance.js';
 
 interface CodeRequest {
@@ -22,7 +23,11 @@ interface CodeRequest {
 }
 
 /** Starts a grant with a single-use code (256 bits, 60 s); only its hash is written. */
-export async function issueAuthorizationCode(rt: Runtime, req: CodeRequest, ctx: CommandContext): Promise<string> {
+export async function issueAuthorizationCode(
+  ports: Pick<Ports, 'cache' | 'clock' | 'events'>,
+  req: CodeRequest,
+  ctx: CommandContext,
+): Promise<string> {
   const code = mintSecret('tlac');
   const grantId = uuidv7();
   const data: CodeIssuedEvent['data'] = {
@@ -38,9 +43,9 @@ export async function issueAuthorizationCode(rt: Runtime, req: CodeRequest, ctx:
     nonce: req.nonce,
     authTime: req.authTime,
     sid: req.sid,
-    exp: Math.floor(Date.now() / 1000) + CODE_LIFETIME_SECONDS,
+    exp: epochSeconds(ports.clock) + CODE_LIFETIME_SECONDS,
     ...(req.amr ? { amr: req.amr } : {}),
   };
-  await runOnGrant(rt, grantId, { type: 'IssueCode', code: data }, ctx);
+  await runOnGrant(ports, grantId, { type: 'IssueCode', code: data }, ctx);
   return code;
 }

@@ -1,10 +1,11 @@
+import { epochSeconds } from './ports.js';
 import { createHash } from 'node:crypto';
 import { grantAudience } from '../domain/grants/decide.js';
 import type { CodeIssuedEvent } from '../domain/grants/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { mintAccessToken } from './tokens.js';
 import {
   includesOpenid,
@@ -20,7 +21,7 @@ import {
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
 export async function redeemAuthorizationCode(
-  rt: Runtime,
+  ports: Pick<Ports, 'cache' | 'clock' | 'config' | 'events' | 'keys' | 'views'>,
   input: {
     grantId: string;
     code: string;
@@ -33,9 +34,9 @@ export async function redeemAuthorizationCode(
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { issued, client } = input;
-  const revocations = refuseIfUserDisabled(rt, issued.sub);
-  const aud = grantAudience(input.resource, issued.resource, rt.config.issuer);
-  const access = await mintAccessToken(rt, {
+  const revocations = refuseIfUserDisabled(ports, issued.sub);
+  const aud = grantAudience(input.resource, issued.resource, ports.config.issuer);
+  const access = await mintAccessToken(ports, {
     client,
     sub: issued.sub,
     scope: issued.scope,
@@ -44,12 +45,12 @@ export async function redeemAuthorizationCode(
     grantId: input.grantId,
   });
   const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
-  const refresh = wantsRefresh ? mintRefresh(rt, input.grantId, client, issued.sub, issued.scope, null) : null;
+  const refresh = wantsRefresh ? mintRefresh(ports, input.grantId, client, issued.sub, issued.scope, null) : null;
   const idToken = includesOpenid(issued.scope)
-    ? await mintIdToken(rt, input.grantId, client, issued, access.token)
+    ? await mintIdToken(ports, input.grantId, client, issued, access.token)
     : null;
   const events = await runOnGrant(
-    rt,
+    ports,
     input.grantId,
     {
       type: 'RedeemCode',
@@ -57,7 +58,7 @@ export async function redeemAuthorizationCode(
       clientId: client.clientId,
       redirectUri: input.redirectUri,
       verifierChallenge: input.codeVerifier === undefined ? null : s256(input.codeVerifier),
-      now: Math.floor(Date.now() / 1000),
+      now: epochSeconds(ports.clock),
       access: access.claims,
       refresh: refresh?.data ?? null,
       idToken: idToken?.data ?? null,
@@ -65,7 +66,7 @@ export async function redeemAuthorizationCode(
     ctx,
   );
   refuseIfReuse(events, 'the authorization code');
-  await refuseIfRaced(rt, input.grantId, issued.sub, revocations, ctx);
+  await refuseIfRaced(ports, input.grantId, issued.sub, revocations, ctx);
   return {
     access,
     refreshToken: refresh?.token ?? null,

@@ -6,7 +6,7 @@ import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { generateClientSecret, hashClientSecret } from '../security/clientSecrets.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { handleClientCommand, viewedClient, type ClientMetadataChanges } from './clients.js';
 
 interface ClientRegistration {
@@ -42,13 +42,13 @@ async function secretFor(metadata: ClientMetadata, chosen: string | undefined) {
  * clear, which is shown to the operator this once and never stored.
  */
 export async function registerClient(
-  rt: Runtime,
+  ports: Pick<Ports, 'config' | 'events' | 'views'>,
   registration: ClientRegistration,
   ctx: CommandContext,
 ): Promise<{ client: ClientState; secret: string | null }> {
   const clientId = registration.clientId ?? randomBytes(16).toString('base64url');
   const metadata = clientMetadata(registration.changes);
   const { secret, hash } = await secretFor(metadata, registration.chosenSecret);
-  await handleClientCommand(rt, { type: 'RegisterClient', clientId, metadata, secret: hash }, ctx);
-  return { client: viewedClient(rt, clientId), secret };
+  await handleClientCommand(ports, { type: 'RegisterClient', clientId, metadata, secret: hash }, ctx);
+  return { client: viewedClient(ports, clientId), secret };
 }

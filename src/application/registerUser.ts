@@ -3,10 +3,10 @@ import { checkUsername, decideUser, UserCommandError, type UserCommand } from '.
 import { usernameDecider } from '../domain/users/decider.js';
 import type { UserState } from '../domain/users/state.js';
 import { usernameStream } from '../domain/users/streams.js';
-import { execute, writePorts } from './execute.js';
+import { execute } from './execute.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { checkPasswordPolicy, hashPassword } from '../security/passwords.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { findUserByUsername, handleUserCommand, viewed } from './users.js';
 
 interface NewUser {
@@ -22,11 +22,15 @@ interface NewUser {
  * `no_stream`), so two instances registering the same name at once cannot both succeed: the loser's
  * append fails with ConcurrencyError, its decision is retried on the fresh claim and refused.
  */
-export async function registerUser(rt: Runtime, input: NewUser, ctx: CommandContext): Promise<UserState> {
+export async function registerUser(
+  ports: Pick<Ports, 'events' | 'views'>,
+  input: NewUser,
+  ctx: CommandContext,
+): Promise<UserState> {
   const username = checkUsername(input.username);
   checkPasswordPolicy(input.password);
   // Cheap refusal before the slow hash; the claim below is what actually guarantees uniqueness.
-  if (findUserByUsername(rt, username)) throw new UserCommandError('user_exists', `username ${username} is taken`);
+  if (findUserByUsername(ports, username)) throw new UserCommandError('user_exists', `username ${username} is taken`);
   const sub = uuidv7();
   const command: UserCommand = {
     type: 'RegisterUser',
@@ -39,13 +43,7 @@ export async function registerUser(rt: Runtime, input: NewUser, ctx: CommandCont
   };
   // Every rule checked before the name is claimed: a claim is for good, and must not be spent on a refusal.
   decideUser(command, undefined);
-  await execute(
-    writePorts(rt),
-    usernameStream(username),
-    usernameDecider,
-    { type: 'ClaimUsername', username, sub },
-    ctx,
-  );
-  await handleUserCommand(rt, command, ctx);
-  return viewed(rt, sub);
+  await execute(ports.events, usernameStream(username), usernameDecider, { type: 'ClaimUsername', username, sub }, ctx);
+  await handleUserCommand(ports, command, ctx);
+  return viewed(ports, sub);
 }

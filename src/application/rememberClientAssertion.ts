@@ -1,12 +1,12 @@
 import { assertionDecider, AssertionReplayedError } from '../domain/assertions/decide.js';
 import { assertionJtiHash, assertionStream } from '../domain/assertions/streams.js';
-import { execute, writePorts } from './execute.js';
+import { execute } from './execute.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 
 /** Records a client assertion's jti; false when it was recorded before (a replay). */
 export async function rememberClientAssertion(
-  rt: Runtime,
+  ports: Pick<Ports, 'events'>,
   clientId: string,
   jti: string,
   exp: number,
@@ -16,7 +16,7 @@ export async function rememberClientAssertion(
   try {
     // No view needs it before the answer: durable is enough.
     await execute(
-      writePorts(rt),
+      ports.events,
       assertionStream(jtiHash),
       assertionDecider,
       { type: 'RecordClientAssertion', clientId, jtiHash, exp },

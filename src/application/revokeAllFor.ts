@@ -1,5 +1,5 @@
 import type { CommandContext } from '../eventsourcing/ledger.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { endSessionByHash } from './endSession.js';
 import { CODE_LIFETIME_SECONDS } from './grantIssuance.js';
 import { revokeGrant } from './revokeGrant.js';
@@ -27,39 +27,43 @@ type Holder = { subject: string } | { clientId: string };
  * ending sessions (`endSessions: false`). Answers how many tokens were live.
  */
 export async function revokeAllFor(
-  rt: Runtime,
+  ports: Pick<Ports, 'cache' | 'clock' | 'events' | 'history' | 'settleHistory'>,
   holder: Holder,
   reason: string,
   caused: CommandContext,
   { endSessions = true }: { endSessions?: boolean } = {},
 ): Promise<number> {
-  await rt.runner.settleDurable();
-  const nowMs = Date.now();
+  await ports.settleHistory();
+  const nowMs = ports.clock();
   const grants = new Set<string>();
   const plain: string[] = [];
-  const live = rt.history.liveTokensOf(holder, nowMs);
+  const live = ports.history.liveTokensOf(holder, nowMs);
   for (const t of live) {
     if (t.grantId) grants.add(t.grantId);
     else plain.push(t.jti);
   }
   // A grant whose code is still outstanding has no token yet.
-  for (const g of rt.history.grantsOf(holder)) {
+  for (const g of ports.history.grantsOf(holder)) {
     if (g.revokedAt === undefined && g.createdAt > nowMs - CODE_LIFETIME_SECONDS * 1000) grants.add(g.grantId);
   }
-  for (const grantId of grants) await revokeGrant(rt, grantId, reason, caused);
+  for (const grantId of grants) await revokeGrant(ports, grantId, reason, caused);
   const operator = caused.actor.replace(/^operator:/, '');
-  for (const jti of plain) await revokeToken(rt, jti, { operator }, reason, caused);
+  for (const jti of plain) await revokeToken(ports, jti, { operator }, reason, caused);
   if ('subject' in holder && endSessions) {
-    for (const s of rt.history.sessionsOf(holder.subject)) {
-      if (s.endedAt === undefined && s.exp * 1000 > nowMs) await endSessionByHash(rt, s.sidHash, reason, caused);
+    for (const s of ports.history.sessionsOf(holder.subject)) {
+      if (s.endedAt === undefined && s.exp * 1000 > nowMs) await endSessionByHash(ports, s.sidHash, reason, caused);
     }
   }
   return live.length;
 }
 
 /** The causation id for the records: the id of the last event of `types` in `stream`. */
-export async function causeIn(rt: Runtime, stream: string, types: readonly string[]): Promise<string | null> {
+export async function causeIn(
+  ports: Pick<Ports, 'events'>,
+  stream: string,
+  types: readonly string[],
+): Promise<string | null> {
   let cause: string | null = null;
-  for (const e of await rt.store.readStream(stream)) if (types.includes(e.type)) cause = e.id;
+  for (const e of await ports.events.ledger.store.readStream(stream)) if (types.includes(e.type)) cause = e.id;
   return cause;
 }

@@ -1,8 +1,9 @@
+import { epochSeconds } from './ports.js';
 import { grantAudience } from '../domain/grants/decide.js';
 import type { RefreshIssuedEvent } from '../domain/grants/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { mintAccessToken } from './tokens.js';
 import {
   grantCode,
@@ -18,7 +19,7 @@ import {
 } from './grantIssuance.js';
 
 export async function rotateRefreshToken(
-  rt: Runtime,
+  ports: Pick<Ports, 'cache' | 'clock' | 'config' | 'events' | 'keys' | 'views'>,
   input: {
     grantId: string;
     jti: string;
@@ -30,11 +31,11 @@ export async function rotateRefreshToken(
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { held, client } = input;
-  const revocations = refuseIfUserDisabled(rt, held.sub);
+  const revocations = refuseIfUserDisabled(ports, held.sub);
   const scope = input.scope ?? held.scope;
-  const code = await grantCode(rt, input.grantId);
-  const aud = grantAudience(input.resource, code?.resource ?? [], rt.config.issuer);
-  const access = await mintAccessToken(rt, {
+  const code = await grantCode(ports, input.grantId);
+  const aud = grantAudience(input.resource, code?.resource ?? [], ports.config.issuer);
+  const access = await mintAccessToken(ports, {
     client,
     sub: held.sub,
     scope,
@@ -43,19 +44,21 @@ export async function rotateRefreshToken(
     grantId: input.grantId,
   });
   // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces; only the access token narrows.
-  const refresh = mintRefresh(rt, input.grantId, client, held.sub, held.scope, held.familyExp);
+  const refresh = mintRefresh(ports, input.grantId, client, held.sub, held.scope, held.familyExp);
   const login = includesOpenid(scope) ? openidLogin(code) : undefined;
   // OIDC Core §12.2: a fresh ID token for the same login; a nonce belongs to the authentication request only.
-  const idToken = login ? await mintIdToken(rt, input.grantId, client, { ...login, nonce: null }, access.token) : null;
+  const idToken = login
+    ? await mintIdToken(ports, input.grantId, client, { ...login, nonce: null }, access.token)
+    : null;
   const events = await runOnGrant(
-    rt,
+    ports,
     input.grantId,
     {
       type: 'Refresh',
       jti: input.jti,
       clientId: client.clientId,
       scope: input.scope,
-      now: Math.floor(Date.now() / 1000),
+      now: epochSeconds(ports.clock),
       access: access.claims,
       refresh: refresh.data,
       idToken: idToken?.data ?? null,
@@ -63,7 +66,7 @@ export async function rotateRefreshToken(
     ctx,
   );
   refuseIfReuse(events, 'the refresh token');
-  await refuseIfRaced(rt, input.grantId, held.sub, revocations, ctx);
+  await refuseIfRaced(ports, input.grantId, held.sub, revocations, ctx);
   return {
     access,
     refreshToken: refresh.token,

@@ -1,25 +1,26 @@
+import { epochSeconds } from './ports.js';
 import { sessionDecider } from '../domain/sessions/decide.js';
 import { sessionStream } from '../domain/sessions/streams.js';
-import { execute, writePorts } from './execute.js';
+import { execute } from './execute.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
 import { mintSecret } from '../crypto/secrets.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 
 /** A browser session: the returned id goes in the cookie, its hash in the ledger. */
 export async function startSession(
-  rt: Runtime,
+  ports: Pick<Ports, 'clock' | 'config' | 'events'>,
   sub: string,
   amr: string[],
   ctx: CommandContext,
 ): Promise<{ sid: string; authTime: number }> {
   const sid = mintSecret('tlsid');
-  const authTime = Math.floor(Date.now() / 1000);
+  const authTime = epochSeconds(ports.clock);
   const sidHash = sha256(sid);
-  const exp = authTime + rt.config.sessionSeconds;
+  const exp = authTime + ports.config.sessionSeconds;
   // The id is a fresh 256-bit secret: its stream is new.
   await execute(
-    writePorts(rt),
+    ports.events,
     sessionStream(sidHash),
     sessionDecider,
     { type: 'StartSession', sidHash, sub, authTime, amr, exp },

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import type { SharedBlocks } from '../security/escalatingThrottle.js';
 import { throttleDecider } from '../domain/throttle/decide.js';
 import { throttleStream } from '../domain/throttle/streams.js';
 import { recordedBlock } from './queries/throttles.js';
-import { execute, writePorts } from './execute.js';
+import { execute } from './execute.js';
 
 /**
  * The throttles' link to the ledger: blocks read from the `throttles` view (every instance's), and
@@ -12,16 +12,19 @@ import { execute, writePorts } from './execute.js';
  * this instance already holds the block in memory. A ledger that cannot take the write costs the
  * sharing, not the answer: the failed request is still answered 401 and the block holds locally.
  */
-export function ledgerBlocks(rt: Runtime, log?: { warn(obj: object, msg: string): void }): SharedBlocks {
+export function ledgerBlocks(
+  ports: Pick<Ports, 'events' | 'views'>,
+  log?: { warn(obj: object, msg: string): void },
+): SharedBlocks {
   return {
     get(scope, tier, subject) {
-      return recordedBlock(rt.views, scope, tier, subject);
+      return recordedBlock(ports.views, scope, tier, subject);
     },
     async publish(block, correlationId = randomUUID()) {
       const { scope, tier, subject, failures, until } = block;
       try {
         await execute(
-          writePorts(rt),
+          ports.events,
           throttleStream(block),
           throttleDecider,
           { type: 'RecordBlock', scope, tier, subject, failures, until },

@@ -1,3 +1,4 @@
+import { epochSeconds } from './ports.js';
 import { Unavailable } from '../domain/refusal.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { AccessTokenIssuedEvent } from '../domain/tokens/events.js';
@@ -6,7 +7,7 @@ import { signJwt } from '../crypto/jwtStrategy.js';
 import { mintOpaqueToken } from '../crypto/opaqueStrategy.js';
 import { sha256 } from '../crypto/hash.js';
 import { allocateStatusSlot, statusListUri, type StatusSlot } from '../crypto/statusList.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 
 export class NoSigningKeyError extends Unavailable {
   override readonly name = 'NoSigningKeyError';
@@ -28,23 +29,26 @@ export interface IssuedAccessToken {
 }
 
 /** Mints an access token (RFC 9068 JWT or opaque, as the client is registered); nothing is written yet. */
-export async function mintAccessToken(rt: Runtime, req: AccessTokenRequest): Promise<IssuedAccessToken> {
-  const now = Math.floor(Date.now() / 1000);
+export async function mintAccessToken(
+  ports: Pick<Ports, 'clock' | 'config' | 'keys'>,
+  req: AccessTokenRequest,
+): Promise<IssuedAccessToken> {
+  const now = epochSeconds(ports.clock);
   const { metadata } = req.client;
-  const ttl = Math.min(metadata.access_token_ttl, rt.config.maxTokenLifetimeSeconds);
+  const ttl = Math.min(metadata.access_token_ttl, ports.config.maxTokenLifetimeSeconds);
   const jti = uuidv7();
   const exp = now + ttl;
   let token: string;
   let kid: string | null = null;
   let statusList: StatusSlot | undefined;
   if (metadata.access_token_format === 'jwt') {
-    const key = await rt.keys.signingKey(metadata.access_token_signing_alg);
+    const key = await ports.keys.signingKey(metadata.access_token_signing_alg);
     if (!key) throw new NoSigningKeyError(`no ${metadata.access_token_signing_alg} signing key is active`);
     kid = key.kid;
     // Its bit in a Token Status List: a resource server learns of a revocation without introspection.
     statusList = allocateStatusSlot(now);
     const payload = {
-      iss: rt.config.issuer,
+      iss: ports.config.issuer,
       sub: req.sub,
       aud: req.aud.length === 1 ? req.aud[0] : req.aud,
       exp,
@@ -52,7 +56,7 @@ export async function mintAccessToken(rt: Runtime, req: AccessTokenRequest): Pro
       jti,
       client_id: req.client.clientId,
       scope: req.scope,
-      status: { status_list: { idx: statusList.idx, uri: statusListUri(rt.config.issuer, statusList.id) } },
+      status: { status_list: { idx: statusList.idx, uri: statusListUri(ports.config.issuer, statusList.id) } },
     };
     token = signJwt({ typ: 'at+jwt' }, payload, key);
   } else {

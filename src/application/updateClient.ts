@@ -1,7 +1,7 @@
 import { clientMetadata } from '../domain/clients/metadataDefaults.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
-import type { Runtime } from '../runtime.js';
+import type { Ports } from './ports.js';
 import { handleClientCommand, viewedClient, type ClientMetadataChanges } from './clients.js';
 
 /**
@@ -9,12 +9,12 @@ import { handleClientCommand, viewedClient, type ClientMetadataChanges } from '.
  * current value. The secret is left as it is. Answers the client as the clients view holds it.
  */
 export async function updateClient(
-  rt: Runtime,
+  ports: Pick<Ports, 'config' | 'events' | 'views'>,
   clientId: string,
   changes: ClientMetadataChanges,
   ctx: CommandContext,
 ): Promise<ClientState> {
-  const metadata = clientMetadata(changes, viewedClient(rt, clientId).metadata);
-  await handleClientCommand(rt, { type: 'UpdateClient', clientId, metadata }, ctx);
-  return viewedClient(rt, clientId);
+  const metadata = clientMetadata(changes, viewedClient(ports, clientId).metadata);
+  await handleClientCommand(ports, { type: 'UpdateClient', clientId, metadata }, ctx);
+  return viewedClient(ports, clientId);
 }

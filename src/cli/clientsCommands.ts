@@ -183,7 +183,7 @@ export function clientsCommand(): Command {
     .action((opts: MetadataFlags & { clientId?: string; clientSecret?: string; json?: boolean }) =>
       withRuntime(async (rt) => {
         const { client, secret } = await registerClient(
-          rt,
+          rt.ports,
           { clientId: opts.clientId, changes: changesFrom(opts), chosenSecret: opts.clientSecret },
           operator(),
         );
@@ -223,7 +223,7 @@ export function clientsCommand(): Command {
     .option('--json', 'print JSON')
     .action((clientId: string, opts: { json?: boolean }) =>
       withRuntime(async (rt) => {
-        const info = clientInformation(viewedClient(rt, clientId));
+        const info = clientInformation(viewedClient(rt.ports, clientId));
         print(!!opts.json, info, () => describe(info));
       }),
     );
@@ -235,7 +235,7 @@ export function clientsCommand(): Command {
     false,
   ).action((clientId: string, opts: MetadataFlags & { json?: boolean }) =>
     withRuntime(async (rt) => {
-      const info = clientInformation(await updateClient(rt, clientId, changesFrom(opts), operator()));
+      const info = clientInformation(await updateClient(rt.ports, clientId, changesFrom(opts), operator()));
       print(!!opts.json, info, () => describe(info));
     }),
   );
@@ -250,8 +250,8 @@ export function clientsCommand(): Command {
         if (opts.clientSecret !== undefined) checkChosenClientSecret(opts.clientSecret);
         const secret = opts.clientSecret ?? generateClientSecret();
         const hash = await hashClientSecret(secret, opts.clientSecret === undefined);
-        await handleClientCommand(rt, { type: 'RotateClientSecret', clientId, secret: hash }, operator());
-        const info = clientInformation(viewedClient(rt, clientId), secret);
+        await handleClientCommand(rt.ports, { type: 'RotateClientSecret', clientId, secret: hash }, operator());
+        const info = clientInformation(viewedClient(rt.ports, clientId), secret);
         print(!!opts.json, info, () => `${describe(info)}\n(the client secret is shown only this once)`);
       }),
     );
@@ -262,8 +262,8 @@ export function clientsCommand(): Command {
     .option('--json', 'print JSON')
     .action((clientId: string, opts: { json?: boolean }) =>
       withRuntime(async (rt) => {
-        await disableClient(rt, clientId, operator());
-        const info = clientInformation(viewedClient(rt, clientId));
+        await disableClient(rt.ports, clientId, operator());
+        const info = clientInformation(viewedClient(rt.ports, clientId));
         print(!!opts.json, info, () => `client ${clientId} disabled`);
       }),
     );

@@ -70,7 +70,7 @@ export function keysCommand(): Command {
         const algs = opts.alg === 'all' ? SIGNING_ALGS : [opts.alg];
         const generated: string[] = [];
         for (const alg of algs) {
-          const events = await rotateSigningKey(rt, alg, now + opts.activateIn * 1000, ctx, now);
+          const events = await rotateSigningKey(rt.ports, alg, now + opts.activateIn * 1000, ctx, now);
           for (const e of events) if (e.type === 'SigningKeyGenerated') generated.push(e.data.kid);
         }
         const list = generated.map((kid) => describe(signingKeyByKid(rt.views, kid)!, Date.now()));

@@ -43,7 +43,7 @@ function userInformation(u: UserState) {
 
 /** A sub first (a username can never look like one), then a username. */
 function mustFind(rt: Runtime, subOrUsername: string): UserState {
-  const u = findUserBySub(rt, subOrUsername) ?? findUserByUsername(rt, subOrUsername);
+  const u = findUserBySub(rt.ports, subOrUsername) ?? findUserByUsername(rt.ports, subOrUsername);
   if (!u) throw new UserCommandError('user_not_found', `user ${subOrUsername} does not exist`);
   return u;
 }
@@ -80,7 +80,7 @@ export function usersCommand(): Command {
         withRuntime(async (rt) => {
           const password = passwordFrom(opts.password);
           const user = await registerUser(
-            rt,
+            rt.ports,
             {
               username: opts.username,
               password,
@@ -135,7 +135,7 @@ export function usersCommand(): Command {
       .option('--json', 'print JSON')
       .action((subOrUsername: string, opts: { json?: boolean }) =>
         withRuntime(async (rt) => {
-          const info = userInformation(await change(rt, mustFind(rt, subOrUsername).sub, operator()));
+          const info = userInformation(await change(rt.ports, mustFind(rt, subOrUsername).sub, operator()));
           print(!!opts.json, info, () => `user ${info.username} ${done}`);
         }),
       );
@@ -167,7 +167,7 @@ export function usersCommand(): Command {
         const password = passwordFrom(opts.password);
         const keepSessions = opts.keepSessions === true;
         const info = userInformation(
-          await changePassword(rt, mustFind(rt, subOrUsername).sub, password, operator(), { keepSessions }),
+          await changePassword(rt.ports, mustFind(rt, subOrUsername).sub, password, operator(), { keepSessions }),
         );
         print(!!opts.json, info, () => `password changed for user ${info.username}`);
       }),

@@ -82,7 +82,7 @@ describe('auditors: verify, replay, export/import', () => {
       for (const n of [1, 2]) {
         const secret = await hashClientSecret(`rotated-${n}-${'x'.repeat(32)}`, true);
         await handleClientCommand(
-          server.runtime,
+          server.runtime.ports,
           { type: 'RotateClientSecret', clientId: 'svc-rotated', secret },
           { actor: 'operator:test', correlationId: randomUUID() },
         );

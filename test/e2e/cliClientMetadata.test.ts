@@ -28,7 +28,7 @@ describe('token-ledger clients update keeps what no flag names', () => {
     try {
       await rt.runner.start();
       await handleClientCommand(
-        rt,
+        rt.ports,
         { type: 'RegisterClient', clientId: 'rp', metadata, secret: null },
         { actor: 'operator:test', correlationId: 'c' },
       );

@@ -80,8 +80,8 @@ describe('the keyring race, through the command path on one ledger', () => {
     const [winner, loser] = [await open(), await open()];
     const now = Date.now();
     // The winner read its clock 200 ms later but generated its keys faster and appended first.
-    assert.equal((await ensureSigningKeys(winner, now + 200)).length, 2);
-    assert.deepEqual(await ensureSigningKeys(loser, now), [], 'nothing generated on top of the winner');
-    assert.deepEqual([...(await readKeyring(loser)).keys.values()].map((k) => k.alg).sort(), ['ES256', 'RS256']);
+    assert.equal((await ensureSigningKeys(winner.ports, now + 200)).length, 2);
+    assert.deepEqual(await ensureSigningKeys(loser.ports, now), [], 'nothing generated on top of the winner');
+    assert.deepEqual([...(await readKeyring(loser.ports)).keys.values()].map((k) => k.alg).sort(), ['ES256', 'RS256']);
   });
 });

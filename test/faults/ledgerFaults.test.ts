@@ -58,7 +58,7 @@ async function assertReadsWork(server: TestServer, rs: Auth, token: string, acti
 async function tokenEvents(server: TestServer, clientId: string): Promise<{ stream: string; events: NewEvent[] }> {
   const rt = server.runtime;
   const client = rt.runner.view(clientsProjection).byId.get(clientId)!;
-  const minted = await mintAccessToken(rt, {
+  const minted = await mintAccessToken(rt.ports, {
     client,
     sub: clientId,
     scope: '',

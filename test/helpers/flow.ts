@@ -10,7 +10,7 @@ export async function createUser(
   password = 'correct horse battery',
 ) {
   const user = await registerUser(
-    server.runtime,
+    server.runtime.ports,
     { username, password, email: `${username}@example.com`, name: 'Alice Example', emailVerified: true },
     { actor: 'operator:test', correlationId: randomUUID() },
   );

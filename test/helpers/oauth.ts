@@ -27,7 +27,7 @@ export async function registerClient(
   };
   const hash = secret === null ? null : await hashClientSecret(secret, true);
   await handleClientCommand(
-    server.runtime,
+    server.runtime.ports,
     { type: 'RegisterClient', clientId, metadata: full, secret: hash },
     { actor: 'operator:test', correlationId: randomUUID() },
   );

@@ -531,7 +531,7 @@ async function registerChosenSecretClient(server: TestServer): Promise<{ clientI
     access_token_ttl: 3600,
   };
   await handleClientCommand(
-    server.runtime,
+    server.runtime.ports,
     { type: 'RegisterClient', clientId, metadata, secret: await hashClientSecret(secret, false) },
     { actor: 'operator:test', correlationId: randomUUID() },
   );

@@ -170,7 +170,7 @@ describe('rejections at the token, introspection and revocation endpoints', () =
     const issued = await postForm(server, '/token', cc, basic(c.clientId, c.secret!));
     assert.equal(issued.status, 200);
     await handleClientCommand(
-      server.runtime,
+      server.runtime.ports,
       { type: 'DisableClient', clientId: c.clientId },
       { actor: 'operator:test', correlationId: randomUUID() },
     );

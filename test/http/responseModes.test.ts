@@ -81,7 +81,7 @@ describe('response_modes client metadata', () => {
     const ctx = { actor: 'operator:test', correlationId: randomUUID() };
     await assert.rejects(
       handleClientCommand(
-        server.runtime,
+        server.runtime.ports,
         {
           type: 'RegisterClient',
           clientId: 'native-wm',

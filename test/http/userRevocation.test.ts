@@ -318,7 +318,7 @@ describe('disabling a user or changing their password ends what they hold', () =
     const ctx = { actor: 'operator:test', correlationId: randomUUID() };
     // The rotation has read the views; the revocation is written while it mints and signs.
     const rotation = rotateRefreshToken(
-      rt,
+      rt.ports,
       { grantId: held.grantId, jti: held.jti, client, scope: undefined, held, resource: [] },
       ctx,
     );

@@ -195,7 +195,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
           await unchangedLedger(server, () =>
             assert.rejects(
               handleClientCommand(
-                server.runtime,
+                server.runtime.ports,
                 {
                   type: 'RegisterClient',
                   clientId: `js-${randomUUID().slice(0, 8)}`,

@@ -17,7 +17,7 @@ describe('client enumeration and advertised scopes', () => {
     basicClient = await registerClient(server, {});
     disabled = await registerClient(server, {});
     await handleClientCommand(
-      server.runtime,
+      server.runtime.ports,
       { type: 'DisableClient', clientId: disabled.clientId },
       { actor: 'operator:test', correlationId: randomUUID() },
     );

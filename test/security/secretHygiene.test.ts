@@ -146,7 +146,7 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
       await seen(
         () =>
           running.runtime.runner.view(clientsProjection).byId.has('svc-opaque') &&
-          !!findUserByUsername(running.runtime, 'dave'),
+          !!findUserByUsername(running.runtime.ports, 'dave'),
       );
 
       const svc = await registerClient(server, {
@@ -385,7 +385,7 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
           )
         ).text,
       );
-      const carol = findUserByUsername(running.runtime, 'carol')!;
+      const carol = findUserByUsername(running.runtime.ports, 'carol')!;
 
       const EVENT = 'id type stream position revision recordedAt actor correlationId reason data';
       const CLIENT = `clientId name disabled grantTypes redirectUris scope tokenEndpointAuthMethod accessTokenFormat accessTokenSigningAlg accessTokenTtl hasSecret metadata registeredAt updatedAt history { ${EVENT} }`;

@@ -43,7 +43,7 @@ describe('registerClient and updateClient use cases (embedded ledger)', () => {
   }
 
   it('registers with the defaults, a generated id and a generated secret kept only as its SHA-256', async () => {
-    const { client, secret } = await registerClient(rt, { changes: {} }, ctx);
+    const { client, secret } = await registerClient(rt.ports, { changes: {} }, ctx);
     assert.match(client.clientId, /^[A-Za-z0-9_-]{22}$/);
     assert.deepEqual(client.metadata, clientMetadata({}), "the domain's defaults");
     assert.equal(client.metadata.token_endpoint_auth_method, 'client_secret_basic');
@@ -58,7 +58,7 @@ describe('registerClient and updateClient use cases (embedded ledger)', () => {
   it('keeps an operator-chosen secret as a slow hash and answers it back', async () => {
     const chosen = 'an operator chose this rather long secret';
     const { client, secret } = await registerClient(
-      rt,
+      rt.ports,
       { clientId: 'chosen', changes: { client_name: 'Chosen', scope: null }, chosenSecret: chosen },
       ctx,
     );
@@ -71,7 +71,7 @@ describe('registerClient and updateClient use cases (embedded ledger)', () => {
   });
 
   it('gives a public client no secret', async () => {
-    const { client, secret } = await registerClient(rt, { clientId: 'spa', changes: publicClient }, ctx);
+    const { client, secret } = await registerClient(rt.ports, { clientId: 'spa', changes: publicClient }, ctx);
     assert.equal(secret, null);
     assert.equal(client.secret, null);
     assert.equal(client.metadata.token_endpoint_auth_method, 'none');
@@ -79,14 +79,14 @@ describe('registerClient and updateClient use cases (embedded ledger)', () => {
 
   it('refuses a chosen secret for a client that takes none, and a short one, writing nothing', async () => {
     await refusedWithoutWrite(
-      () => registerClient(rt, { clientId: 'spa2', changes: publicClient, chosenSecret: 'x'.repeat(40) }, ctx),
+      () => registerClient(rt.ports, { clientId: 'spa2', changes: publicClient, chosenSecret: 'x'.repeat(40) }, ctx),
       (e) =>
         e instanceof ClientCommandError &&
         e.code === 'invalid_client_metadata' &&
         e.message === 'none clients have no secret',
     );
     await refusedWithoutWrite(
-      () => registerClient(rt, { clientId: 'short', changes: {}, chosenSecret: 'short' }, ctx),
+      () => registerClient(rt.ports, { clientId: 'short', changes: {}, chosenSecret: 'short' }, ctx),
       (e) => e instanceof ClientMetadataError && e.error === 'invalid_client_metadata',
     );
     assert.deepEqual(await streamOf('spa2'), []);
@@ -95,15 +95,15 @@ describe('registerClient and updateClient use cases (embedded ledger)', () => {
 
   it('refuses a second registration of an id, writing nothing', async () => {
     await refusedWithoutWrite(
-      () => registerClient(rt, { clientId: 'chosen', changes: {} }, ctx),
+      () => registerClient(rt.ports, { clientId: 'chosen', changes: {} }, ctx),
       (e) => e instanceof ClientCommandError && e.code === 'client_exists',
     );
   });
 
   it('updates the given fields, keeps every other one and the secret', async () => {
-    const was = (await registerClient(rt, { clientId: 'upd', changes: { client_name: 'Before' } }, ctx)).client;
+    const was = (await registerClient(rt.ports, { clientId: 'upd', changes: { client_name: 'Before' } }, ctx)).client;
     const now = await updateClient(
-      rt,
+      rt.ports,
       'upd',
       { scope: 'read write', client_name: undefined, access_token_ttl: null },
       { ...ctx, correlationId: 'c2' },
@@ -118,11 +118,11 @@ describe('registerClient and updateClient use cases (embedded ledger)', () => {
 
   it('refuses to update an unknown client (client_not_found) or to break its metadata, writing nothing', async () => {
     await refusedWithoutWrite(
-      () => updateClient(rt, 'nobody', { scope: 'a' }, ctx),
+      () => updateClient(rt.ports, 'nobody', { scope: 'a' }, ctx),
       (e) => e instanceof ClientCommandError && e.code === 'client_not_found' && e.error === 'invalid_client',
     );
     await refusedWithoutWrite(
-      () => updateClient(rt, 'upd', { grant_types: ['authorization_code'] }, ctx),
+      () => updateClient(rt.ports, 'upd', { grant_types: ['authorization_code'] }, ctx),
       (e) => e instanceof ClientMetadataError && e.code === 'invalid_redirect_uri',
     );
   });

@@ -412,8 +412,8 @@ describe('user commands (embedded ledger)', () => {
   it('makes a username unique across two instances registering it at once', async () => {
     const [a, b] = [await open(), await open()];
     const results = await Promise.allSettled([
-      registerUser(a, { username: 'alice', password: 'correct horse 1' }, ctx),
-      registerUser(b, { username: 'ALICE', password: 'correct horse 2' }, ctx),
+      registerUser(a.ports, { username: 'alice', password: 'correct horse 1' }, ctx),
+      registerUser(b.ports, { username: 'ALICE', password: 'correct horse 2' }, ctx),
     ]);
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -427,7 +427,7 @@ describe('user commands (embedded ledger)', () => {
     const claims = await a.store.readStream(usernameStream('alice'));
     assert.equal(claims.length, 1, 'one claim');
     await assert.rejects(
-      registerUser(a, { username: 'Alice', password: 'correct horse 3' }, ctx),
+      registerUser(a.ports, { username: 'Alice', password: 'correct horse 3' }, ctx),
       /username Alice is taken/,
     );
   });
@@ -435,7 +435,7 @@ describe('user commands (embedded ledger)', () => {
   it('registers with a UUIDv7 sub, authenticates, changes the password and disables', async () => {
     const rt = await open();
     const bob = await registerUser(
-      rt,
+      rt.ports,
       {
         username: 'Bob',
         password: 'first password',
@@ -446,56 +446,60 @@ describe('user commands (embedded ledger)', () => {
       ctx,
     );
     assert.match(bob.sub, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.equal(findUserByUsername(rt, 'bob')?.sub, bob.sub);
-    assert.equal((await authenticateUser(rt, 'BOB', 'first password'))?.sub, bob.sub);
-    assert.equal(await authenticateUser(rt, 'bob', 'wrong password'), undefined);
-    assert.equal(await authenticateUser(rt, 'nobody', 'first password'), undefined);
-    await assert.rejects(changePassword(rt, bob.sub, 'short', ctx), /at least 8 characters/);
-    const changed = await changePassword(rt, bob.sub, 'second password', ctx);
+    assert.equal(findUserByUsername(rt.ports, 'bob')?.sub, bob.sub);
+    assert.equal((await authenticateUser(rt.ports, 'BOB', 'first password'))?.sub, bob.sub);
+    assert.equal(await authenticateUser(rt.ports, 'bob', 'wrong password'), undefined);
+    assert.equal(await authenticateUser(rt.ports, 'nobody', 'first password'), undefined);
+    await assert.rejects(changePassword(rt.ports, bob.sub, 'short', ctx), /at least 8 characters/);
+    const changed = await changePassword(rt.ports, bob.sub, 'second password', ctx);
     assert.ok(changed.updatedAt >= bob.updatedAt);
-    assert.equal(await authenticateUser(rt, 'bob', 'first password'), undefined);
-    assert.equal((await authenticateUser(rt, 'bob', 'second password'))?.sub, bob.sub);
-    assert.equal((await disableUser(rt, bob.sub, ctx)).disabled, true);
-    assert.equal(await authenticateUser(rt, 'bob', 'second password'), undefined, 'a disabled user cannot log in');
+    assert.equal(await authenticateUser(rt.ports, 'bob', 'first password'), undefined);
+    assert.equal((await authenticateUser(rt.ports, 'bob', 'second password'))?.sub, bob.sub);
+    assert.equal((await disableUser(rt.ports, bob.sub, ctx)).disabled, true);
+    assert.equal(
+      await authenticateUser(rt.ports, 'bob', 'second password'),
+      undefined,
+      'a disabled user cannot log in',
+    );
     await assert.rejects(
-      registerUser(rt, { username: 'bob', password: 'another password' }, ctx),
+      registerUser(rt.ports, { username: 'bob', password: 'another password' }, ctx),
       /username bob is taken/,
       'a disabled user keeps the name',
     );
-    await assert.rejects(disableUser(rt, uuidv7(), ctx), (e: UserCommandError) => e.code === 'user_not_found');
+    await assert.rejects(disableUser(rt.ports, uuidv7(), ctx), (e: UserCommandError) => e.code === 'user_not_found');
   });
 
   it('a password change signs the user out everywhere unless keepSessions; enableUser lets a disabled user log in again', async () => {
     const rt = await open();
-    const dora = await registerUser(rt, { username: 'dora', password: 'first password' }, ctx);
+    const dora = await registerUser(rt.ports, { username: 'dora', password: 'first password' }, ctx);
     const types = async () => (await rt.store.readStream(userStream(dora.sub))).map((e) => e.type);
-    await changePassword(rt, dora.sub, 'second password', ctx, { keepSessions: true });
-    await changePassword(rt, dora.sub, 'third password', ctx);
+    await changePassword(rt.ports, dora.sub, 'second password', ctx, { keepSessions: true });
+    await changePassword(rt.ports, dora.sub, 'third password', ctx);
     assert.deepEqual(await types(), [
       'UserRegistered',
       'UserPasswordChanged',
       'UserPasswordChanged',
       'UserSessionsRevoked',
     ]);
-    await disableUser(rt, dora.sub, ctx);
-    assert.equal(await authenticateUser(rt, 'dora', 'third password'), undefined);
-    assert.equal((await enableUser(rt, dora.sub, ctx)).disabled, false);
-    assert.equal((await authenticateUser(rt, 'dora', 'third password'))?.sub, dora.sub);
-    assert.equal((await enableUser(rt, dora.sub, ctx)).disabled, false, 'enabling an enabled user is no error');
+    await disableUser(rt.ports, dora.sub, ctx);
+    assert.equal(await authenticateUser(rt.ports, 'dora', 'third password'), undefined);
+    assert.equal((await enableUser(rt.ports, dora.sub, ctx)).disabled, false);
+    assert.equal((await authenticateUser(rt.ports, 'dora', 'third password'))?.sub, dora.sub);
+    assert.equal((await enableUser(rt.ports, dora.sub, ctx)).disabled, false, 'enabling an enabled user is no error');
     assert.deepEqual((await types()).slice(4), ['UserDisabled', 'UserEnabled'], 'and writes nothing');
   });
 
   it('refuses bad input before claiming the name', async () => {
     const rt = await open();
     await assert.rejects(
-      registerUser(rt, { username: 'carol', password: 'short' }, ctx),
+      registerUser(rt.ports, { username: 'carol', password: 'short' }, ctx),
       (e: UserCommandError) => e.code === 'invalid_user',
     );
     await assert.rejects(
-      registerUser(rt, { username: 'carol', password: 'long enough', email: 'nope' }, ctx),
+      registerUser(rt.ports, { username: 'carol', password: 'long enough', email: 'nope' }, ctx),
       /not a valid address/,
     );
     assert.deepEqual(await rt.store.readStream(usernameStream('carol')), [], 'the name is still free');
-    assert.equal((await registerUser(rt, { username: 'carol', password: 'long enough' }, ctx)).username, 'carol');
+    assert.equal((await registerUser(rt.ports, { username: 'carol', password: 'long enough' }, ctx)).username, 'carol');
   });
 });

@@ -93,7 +93,7 @@ async function revokeAll(
 ): Promise<number> {
   // Answers UNAVAILABLE when the history index cannot catch up in time.
   await historyOf(rt);
-  return revokeAllFor(rt, of, reason, commandContext(ctx, reason), { endSessions: false });
+  return revokeAllFor(rt.ports, of, reason, commandContext(ctx, reason), { endSessions: false });
 }
 
 @Resolver()
@@ -110,8 +110,8 @@ export class MutationResolver {
       const t = (await historyOf(rt)).tokenByJti(jti);
       if (!t) throw notFound(`token ${jti} does not exist`);
       const cctx = commandContext(ctx, why);
-      if (t.grantId) await revokeGrantToken(rt, t.grantId, jti, null, why, cctx);
-      else await revokeToken(rt, jti, { operator: ctx.operator!.clientId }, why, cctx);
+      if (t.grantId) await revokeGrantToken(rt.ports, t.grantId, jti, null, why, cctx);
+      else await revokeToken(rt.ports, jti, { operator: ctx.operator!.clientId }, why, cctx);
       return toToken((await historyOf(rt)).tokenByJti(jti)!);
     });
   }
@@ -125,7 +125,7 @@ export class MutationResolver {
     return command(async () => {
       const why = checkReason(reason);
       if (!(await historyOf(ctx.runtime)).grant(id)) throw notFound(`grant ${id} does not exist`);
-      await revokeGrant(ctx.runtime, id, why, commandContext(ctx, why));
+      await revokeGrant(ctx.runtime.ports, id, why, commandContext(ctx, why));
       return toGrant((await historyOf(ctx.runtime)).grant(id)!);
     });
   }
@@ -165,7 +165,7 @@ export class MutationResolver {
   ): Promise<RegisteredClient> {
     return command(async () => {
       const registration = { clientId: input.clientId ?? undefined, changes: changesFrom(input) };
-      const { client, secret } = await registerClient(ctx.runtime, registration, commandContext(ctx));
+      const { client, secret } = await registerClient(ctx.runtime.ports, registration, commandContext(ctx));
       return { client: toClient(client), clientSecret: secret };
     });
   }
@@ -178,7 +178,7 @@ export class MutationResolver {
   ): Promise<Client> {
     return command(async () => {
       try {
-        return toClient(await updateClient(ctx.runtime, clientId, changesFrom(input), commandContext(ctx)));
+        return toClient(await updateClient(ctx.runtime.ports, clientId, changesFrom(input), commandContext(ctx)));
       } catch (err) {
         // An unknown client is NOT_FOUND here, as for every other mutation on a client.
         throw err instanceof ClientCommandError && err.code === 'client_not_found'
@@ -202,7 +202,7 @@ export class MutationResolver {
         throw badInput(`${client.metadata.token_endpoint_auth_method} clients have no secret`);
       const secret = generateClientSecret();
       await handleClientCommand(
-        rt,
+        rt.ports,
         { type: 'RotateClientSecret', clientId, secret: await hashClientSecret(secret, true) },
         commandContext(ctx),
       );
@@ -221,7 +221,7 @@ export class MutationResolver {
     return command(async () => {
       const why = checkReason(reason);
       mustFindClient(ctx.runtime, clientId);
-      await disableClient(ctx.runtime, clientId, commandContext(ctx, why));
+      await disableClient(ctx.runtime.ports, clientId, commandContext(ctx, why));
       return toClient(mustFindClient(ctx.runtime, clientId));
     });
   }
@@ -230,7 +230,7 @@ export class MutationResolver {
   createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() ctx: GraphQLContext): Promise<User> {
     return command(async () => {
       const user = await registerUser(
-        ctx.runtime,
+        ctx.runtime.ports,
         {
           username: input.username,
           password: input.password,
@@ -252,7 +252,9 @@ export class MutationResolver {
     @Arg('reason', () => String) reason: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<User> {
-    return command(async () => toUser(await disableUser(ctx.runtime, sub, commandContext(ctx, checkReason(reason)))));
+    return command(async () =>
+      toUser(await disableUser(ctx.runtime.ports, sub, commandContext(ctx, checkReason(reason)))),
+    );
   }
 
   @Mutation(() => User, { description: 'Lets a disabled user log in again; what disabling revoked stays revoked' })
@@ -261,7 +263,9 @@ export class MutationResolver {
     @Arg('reason', () => String) reason: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<User> {
-    return command(async () => toUser(await enableUser(ctx.runtime, sub, commandContext(ctx, checkReason(reason)))));
+    return command(async () =>
+      toUser(await enableUser(ctx.runtime.ports, sub, commandContext(ctx, checkReason(reason)))),
+    );
   }
 
   @Mutation(() => User, {
@@ -276,7 +280,9 @@ export class MutationResolver {
   ): Promise<User> {
     return command(async () =>
       toUser(
-        await changePassword(ctx.runtime, sub, password, commandContext(ctx, checkReason(reason)), { keepSessions }),
+        await changePassword(ctx.runtime.ports, sub, password, commandContext(ctx, checkReason(reason)), {
+          keepSessions,
+        }),
       ),
     );
   }
@@ -294,7 +300,7 @@ export class MutationResolver {
         throw badInput('activateInSeconds must be a non-negative integer');
       const rt = ctx.runtime;
       const now = Date.now();
-      const events = await rotateSigningKey(rt, alg, now + activateInSeconds * 1000, commandContext(ctx), now);
+      const events = await rotateSigningKey(rt.ports, alg, now + activateInSeconds * 1000, commandContext(ctx), now);
       const generated = events.find((e) => e.type === 'SigningKeyGenerated') as { data: { kid: string } } | undefined;
       const key = generated ? signingKeyByKid(rt.views, generated.data.kid) : undefined;
       if (!key) throw new Error('no key was generated');

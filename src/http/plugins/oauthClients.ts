@@ -91,7 +91,7 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
   }
 
   rememberAssertion(clientId: string, jti: string, exp: number): Promise<boolean> {
-    return rememberClientAssertion(this.shared.runtime, clientId, jti, exp, {
+    return rememberClientAssertion(this.shared.runtime.ports, clientId, jti, exp, {
       actor: `client:${clientId}`,
       correlationId: this.request.id,
     });
@@ -122,7 +122,7 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
     const shared: Shared = {
       runtime,
       verifier: new ClientSecretVerifier(),
-      throttle: new ClientAuthThrottle(runtime.config.throttle, ledgerBlocks(runtime, app.log)),
+      throttle: new ClientAuthThrottle(runtime.config.throttle, ledgerBlocks(runtime.ports, app.log)),
     };
     app.decorate('oauth', {
       authenticate(request, params, endpoint) {

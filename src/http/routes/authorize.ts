@@ -59,7 +59,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       account: { ...DEFAULT_LOGIN_THROTTLE.account, freeFailures: limits.accountFailures },
       trustedSeconds: limits.trustedSeconds,
     },
-    { blocks: ledgerBlocks(runtime, app.log), secret: runtime.keyEncryptionSecret },
+    { blocks: ledgerBlocks(runtime.ports, app.log), secret: runtime.keyEncryptionSecret },
   );
   const cookieOptions = cookieOptionsFor(issuer);
   const views = runtime.views;
@@ -125,7 +125,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       });
     }
     const code = await issueAuthorizationCode(
-      runtime,
+      runtime.ports,
       {
         client,
         sub: session.sub,
@@ -204,7 +204,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const verdict = await throttle.attempt(
       username,
       request.ip,
-      () => authenticateUser(runtime, username, password),
+      () => authenticateUser(runtime.ports, username, password),
       request.id,
     );
     if (!verdict.allowed) {
@@ -224,7 +224,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         status: 401,
         error: { kind: 'wrong' },
       });
-    const { sid } = await startSession(runtime, user.sub, ['pwd'], {
+    const { sid } = await startSession(runtime.ports, user.sub, ['pwd'], {
       actor: `user:${user.sub}`,
       correlationId: request.id,
     });
@@ -241,7 +241,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     if (!interaction) return errorPage(reply, 400, INVALID);
     const session = currentSession(request);
     if (session)
-      await endSession(runtime, session.sid, 'switched account', {
+      await endSession(runtime.ports, session.sid, 'switched account', {
         actor: `user:${session.sub}`,
         correlationId: request.id,
       });
@@ -262,7 +262,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         error_description: 'the user denied the request',
       });
     }
-    await recordConsent(runtime, session.sub, interaction.req.clientId, interaction.req.scope, {
+    await recordConsent(runtime.ports, session.sub, interaction.req.clientId, interaction.req.scope, {
       actor: `user:${session.sub}`,
       correlationId: request.id,
     });

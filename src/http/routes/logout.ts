@@ -31,7 +31,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
   async function finish(request: FastifyRequest, reply: FastifyReply, req: LogoutRequest) {
     const sid = request.cookies[SESSION_COOKIE];
     if (sid && sessionByHash(runtime.views, sha256(sid))) {
-      await endSession(runtime, sid, 'RP-initiated logout', { actor: 'user', correlationId: request.id });
+      await endSession(runtime.ports, sid, 'RP-initiated logout', { actor: 'user', correlationId: request.id });
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
     if (req.redirect) {

@@ -37,10 +37,10 @@ export async function revokeRoutes(app: FastifyInstance, { runtime }: { runtime:
     if (owner !== undefined && owner !== clientId)
       throw invalidRequest('the client is not authorized to revoke the presented token');
     if (access) {
-      if (access.grantId) await revokeGrantToken(runtime, access.grantId, access.jti, clientId, reason, ctx);
-      else await revokeToken(runtime, access.jti, { clientId }, reason, ctx);
+      if (access.grantId) await revokeGrantToken(runtime.ports, access.grantId, access.jti, clientId, reason, ctx);
+      else await revokeToken(runtime.ports, access.jti, { clientId }, reason, ctx);
     } else if (refresh) {
-      await revokeGrantToken(runtime, refresh.grantId, refresh.jti, clientId, reason, ctx);
+      await revokeGrantToken(runtime.ports, refresh.grantId, refresh.jti, clientId, reason, ctx);
     }
     return reply.code(200).send();
   });

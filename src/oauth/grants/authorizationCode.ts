@@ -30,11 +30,11 @@ export const authorizationCodeGrant: GrantHandler = {
     }
     const known = codeByHash(runtime.views, sha256(params.code));
     if (!known) throw new OAuthError(400, 'invalid_grant', 'the code is invalid');
-    const grant = await readGrant(runtime, known.grantId);
+    const grant = await readGrant(runtime.ports, known.grantId);
     if (!grant.code) throw new OAuthError(400, 'invalid_grant', 'the code is invalid');
     try {
       const issued = await redeemAuthorizationCode(
-        runtime,
+        runtime.ports,
         {
           grantId: known.grantId,
           code: params.code,

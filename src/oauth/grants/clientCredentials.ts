@@ -13,7 +13,7 @@ export const clientCredentialsGrant: GrantHandler = {
     const scope = grantedScope(params.scope, client.client.metadata.scope);
     const resources = resourceIndicators(lists.resource);
     const issued = await issueAccessToken(
-      runtime,
+      runtime.ports,
       {
         client: client.client,
         sub: client.client.clientId,

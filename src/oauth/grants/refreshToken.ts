@@ -21,7 +21,7 @@ export const refreshTokenGrant: GrantHandler = {
     const resource = resourceIndicators(lists.resource);
     try {
       const issued = await rotateRefreshToken(
-        runtime,
+        runtime.ports,
         { grantId: held.grantId, jti: held.jti, client: client.client, scope: params.scope, held, resource },
         ctx,
       );
