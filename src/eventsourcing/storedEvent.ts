@@ -31,3 +31,31 @@ export function fromStored(row: StoredEvent): RecordedEvent {
     metadata,
   };
 }
+
+/**
+ * A row of a SQL events table as its driver returns it: the columns are the same in every such store, the position
+ * and the recorded time come in the driver's own types.
+ */
+export interface EventRow<Position extends number | string, RecordedAt> {
+  position: Position;
+  id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+  prev_hash: string;
+  hash: string;
+  recorded_at: RecordedAt;
+}
+
+export function fromRow(row: EventRow<number | string, unknown>, recordedAt: Date): RecordedEvent {
+  return fromStored({
+    ...row,
+    position: BigInt(row.position),
+    recordedAt,
+    dataJson: row.data,
+    metadataJson: row.metadata,
+    prevHash: row.prev_hash,
+  });
+}

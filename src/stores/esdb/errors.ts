@@ -10,6 +10,7 @@ import {
   UnknownError,
 } from '@kurrent/kurrentdb-client';
 import { StoreCorruptError, StoreUnavailableError } from '../../eventsourcing/eventStore.js';
+import { NETWORK_ERRNO } from '../networkErrors.js';
 
 /**
  * `host:port[,host:port…]` of a connection string: the only part of it that may appear in a message,
@@ -51,24 +52,22 @@ function firstLine(err: unknown): string {
 }
 
 // gRPC status codes the client leaves untyped.
-const PERMISSION_DENIED = 7;
-const NETWORK_ERRNO = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EPIPE',
-]);
+const GRPC = {
+  INVALID_ARGUMENT: 3,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+} as const;
 
 // gRPC statuses that say the request itself is wrong: asking again gets the same answer.
-const INVALID_ARGUMENT = 3;
-const RESOURCE_EXHAUSTED = 8;
-const FAILED_PRECONDITION = 9;
-const OUT_OF_RANGE = 11;
-const UNIMPLEMENTED = 12;
-const PERMANENT_STATUS = new Set([INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED]);
+const PERMANENT_STATUS = new Set<number>([
+  GRPC.INVALID_ARGUMENT,
+  GRPC.FAILED_PRECONDITION,
+  GRPC.OUT_OF_RANGE,
+  GRPC.UNIMPLEMENTED,
+]);
 // Server and gRPC wordings of refusals that no retry fixes, whatever status carried them.
 const PERMANENT_MESSAGE =
   /invalid (read )?position|position .*(invalid|out of range)|larger than max|maximum (append|event|message) size|record too large|too large|exceeds the (maximum|limit)/i;
@@ -79,7 +78,7 @@ function isPermanent(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'number' && PERMANENT_STATUS.has(code)) return true;
-  if (code === RESOURCE_EXHAUSTED && /larger than max/i.test(err.message)) return true;
+  if (code === GRPC.RESOURCE_EXHAUSTED && /larger than max/i.test(err.message)) return true;
   return PERMANENT_MESSAGE.test(err.message);
 }
 
@@ -113,7 +112,7 @@ export function isOutcomeUnknown(err: unknown): boolean {
 }
 
 export const isAccessDenied = (err: unknown) =>
-  err instanceof AccessDeniedError || (err as { code?: unknown } | null)?.code === PERMISSION_DENIED;
+  err instanceof AccessDeniedError || (err as { code?: unknown } | null)?.code === GRPC.PERMISSION_DENIED;
 
 /** One line saying what went wrong with the server, naming neither it nor the connection string. */
 export function reasonOf(err: unknown): string {

@@ -24,6 +24,7 @@ import {
   excludeSystemEvents,
   jsonEvent,
   type AllStreamResolvedEvent,
+  type Direction,
   type AppendStreamState,
   type JSONType,
   type ResolvedEvent,
@@ -69,6 +70,11 @@ const MAX_APPEND_BACKOFF_MS = 500;
 // recognised while its events are among this many past the stream's tail.
 const IDEMPOTENCY_LOOKBACK = 16;
 const PAGE = 256;
+
+/** Page sizes from `first`, growing fourfold up to `max`. */
+function* pageSizes(first: number, max: number): Generator<number> {
+  for (let size = first; ; size = Math.min(max, size * 4)) yield size;
+}
 
 interface EsdbTiming {
   appendBudgetMs?: number;
@@ -248,42 +254,38 @@ class EsdbEventStore implements EventStore {
   /** System events are skipped here, so paging needs nothing of the server but positions. */
   async readAll(after: bigint, limit: number): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
+    if (limit <= 0) return out;
     const size = Math.min(PAGE, Math.max(limit, 32));
-    let cursor = after;
-    while (out.length < limit) {
-      const page = await this.collect(
-        this.client.readAll({
-          direction: FORWARDS,
-          fromPosition: cursor === 0n ? START : at(cursor),
-          maxCount: size,
-          requiresLeader: true,
-        }),
-      );
-      let advanced = false;
-      for (const { event } of page) {
-        if (!event) continue;
-        const position = event.position.commit;
-        // Reading from a position includes the event at it.
-        if (position <= cursor) continue;
-        cursor = position;
-        advanced = true;
-        if (!isLedgerEvent(event)) continue;
-        out.push(toRecorded(event));
-        if (out.length === limit) break;
-      }
-      if (page.length < size || !advanced) break;
+    for await (const event of this.walkAll(FORWARDS, after, pageSizes(size, size))) {
+      if (!isLedgerEvent(event)) continue;
+      out.push(toRecorded(event));
+      if (out.length === limit) break;
     }
     return out;
   }
 
   async headPosition(): Promise<bigint> {
-    let cursor: bigint | undefined;
     // Usually the newest event is the ledger's: start small, read more only past system events.
-    for (let size = 8; ; size = Math.min(PAGE, size * 4)) {
+    for await (const event of this.walkAll(BACKWARDS, undefined, pageSizes(8, PAGE))) {
+      if (isLedgerEvent(event)) return event.position.commit;
+    }
+    return 0n;
+  }
+
+  /**
+   * The events of $all one way from `cursor` (undefined: from the end), each once: reading from a position includes
+   * the event at it, which is passed over. Ends at the end of $all, or at a page that brought nothing new.
+   */
+  private async *walkAll(
+    direction: Direction,
+    cursor: bigint | undefined,
+    sizes: Iterable<number>,
+  ): AsyncGenerator<NonNullable<AllStreamResolvedEvent['event']>> {
+    for (const size of sizes) {
       const page = await this.collect(
         this.client.readAll({
-          direction: BACKWARDS,
-          fromPosition: cursor === undefined ? END : at(cursor),
+          direction,
+          fromPosition: cursor === undefined ? END : direction === FORWARDS && cursor === 0n ? START : at(cursor),
           maxCount: size,
           requiresLeader: true,
         }),
@@ -292,12 +294,12 @@ class EsdbEventStore implements EventStore {
       for (const { event } of page) {
         if (!event) continue;
         const position = event.position.commit;
-        if (cursor !== undefined && position >= cursor) continue;
+        if (cursor !== undefined && (direction === FORWARDS ? position <= cursor : position >= cursor)) continue;
         cursor = position;
         advanced = true;
-        if (isLedgerEvent(event)) return position;
+        yield event;
       }
-      if (page.length < size || !advanced) return 0n;
+      if (page.length < size || !advanced) return;
     }
   }
 

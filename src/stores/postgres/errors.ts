@@ -1,20 +1,13 @@
 import { StoreCorruptError, StoreUnavailableError } from '../../eventsourcing/eventStore.js';
+import { NETWORK_ERRNO as STORE_NETWORK_ERRNO } from '../networkErrors.js';
 
 // SQLSTATE classes and codes (https://www.postgresql.org/docs/current/errcodes-appendix.html).
 const CONNECTION_CLASS = '08';
 const INSUFFICIENT_RESOURCES = '53';
 const OPERATOR_INTERVENTION = '57'; // admin shutdown, crash shutdown, statement timeout (57014)
 const TRANSIENT = new Set(['40001', '40P01', '55P03', '25006']);
-const NETWORK_ERRNO = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EPIPE',
-  'ENETUNREACH',
-]);
+// And no route to the database's network at all (ENETUNREACH).
+const NETWORK_ERRNO = new Set([...STORE_NETWORK_ERRNO, 'ENETUNREACH']);
 
 const sqlstate = (err: unknown): string | undefined => {
   const code = (err as { code?: unknown } | null)?.code;

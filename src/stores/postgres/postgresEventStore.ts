@@ -19,6 +19,7 @@ import {
 } from '../../eventsourcing/eventStore.js';
 import { reasonOf, translateError } from './errors.js';
 import { HeadListener } from './listener.js';
+import { LiveSubscribers } from '../liveSubscribers.js';
 import { COLUMNS, toRecorded, type EventRow } from './rows.js';
 import { ensureSchema } from './schema.js';
 import type { PostgresSettings } from './settings.js';
@@ -37,7 +38,7 @@ interface PostgresStoreOptions {
 export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres' as const;
   private readonly writer: PostgresWriter;
-  private readonly subscribers = new Set<PostgresSubscription>();
+  private readonly subscribers = new LiveSubscribers<PostgresSubscription>();
   private listener?: HeadListener;
   private closed = false;
 
@@ -92,25 +93,17 @@ export class PostgresEventStore implements EventStore {
   async headPosition(): Promise<bigint> {
     const [row] = await this.query<{ head: string | null }>('SELECT max(position)::text AS head FROM events');
     const head = BigInt(row?.head ?? 0);
-    // A caller that asks for the head usually waits for its subscriptions to reach it (strict
-    // reads): deliver now rather than on the next notification, which may be late or lost.
-    for (const sub of this.subscribers) if (sub.behind(head)) sub.pump();
+    this.subscribers.catchUp(head);
     return head;
   }
 
   subscribe(after: bigint, handler: BatchHandler, options: SubscribeOptions = {}): Subscription {
     if (this.closed) throw new StoreUnavailableError('ledger is closed');
     // The LISTEN connection is opened for the first subscriber: CLI commands that only read need none.
-    this.listener ??= new HeadListener(this.clientConfig, () => this.pumpAll(), this.options.log);
-    const sub = new PostgresSubscription(after, handler, options, (from) => this.readAll(from, PAGE), PAGE);
-    this.subscribers.add(sub);
-    sub.pump();
-    return {
-      close: async () => {
-        this.subscribers.delete(sub);
-        await sub.stop();
-      },
-    };
+    this.listener ??= new HeadListener(this.clientConfig, () => this.subscribers.pumpAll(), this.options.log);
+    return this.subscribers.start(
+      new PostgresSubscription(after, handler, options, (from) => this.readAll(from, PAGE), PAGE),
+    );
   }
 
   /**
@@ -143,14 +136,9 @@ export class PostgresEventStore implements EventStore {
     this.closed = true;
     // Acknowledged or queued appends are committed before the pool goes.
     await this.writer.close();
-    await Promise.all([...this.subscribers].map((s) => s.stop()));
-    this.subscribers.clear();
+    await this.subscribers.stopAll();
     await this.listener?.close();
     await this.pool.end();
-  }
-
-  private pumpAll(): void {
-    for (const sub of this.subscribers) sub.pump();
   }
 
   private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {

@@ -1,26 +1,7 @@
 import type { RecordedEvent } from '../../eventsourcing/eventStore.js';
-import { fromStored } from '../../eventsourcing/storedEvent.js';
+import { fromRow, type EventRow as Row } from '../../eventsourcing/storedEvent.js';
 
-export interface EventRow {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  prev_hash: string;
-  hash: string;
-  recorded_at: number;
-}
+/** Positions come back as numbers, times as ms since the epoch. */
+export type EventRow = Row<number, number>;
 
-export function toRecorded(row: EventRow): RecordedEvent {
-  return fromStored({
-    ...row,
-    position: BigInt(row.position),
-    recordedAt: new Date(row.recorded_at),
-    dataJson: row.data,
-    metadataJson: row.metadata,
-    prevHash: row.prev_hash,
-  });
-}
+export const toRecorded = (row: EventRow): RecordedEvent => fromRow(row, new Date(row.recorded_at));

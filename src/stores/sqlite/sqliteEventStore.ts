@@ -18,6 +18,7 @@ import {
 } from '../../eventsourcing/eventStore.js';
 import { configure, ensureSchema } from './schema.js';
 import { toRecorded, type EventRow } from './rows.js';
+import { LiveSubscribers } from '../liveSubscribers.js';
 import type { AppendReply, AppendRequest, SerialisedEvent, WriterReply, WriterStats } from './protocol.js';
 
 /** How often to look for commits made by another process (the CLI, a second instance). */
@@ -45,7 +46,7 @@ class SqliteEventStore implements EventStore {
   private outbox: AppendRequest[] = [];
   private writerGone?: Error;
   private nextReqId = 1;
-  private readonly subscribers = new Set<LiveSubscription>();
+  private readonly subscribers = new LiveSubscribers<LiveSubscription>();
   private readonly poll: NodeJS.Timeout;
   private dataVersion: number;
   private closed = false;
@@ -112,30 +113,20 @@ class SqliteEventStore implements EventStore {
 
   async headPosition(): Promise<bigint> {
     const head = BigInt(this.headStmt.get()?.head ?? 0);
-    // Another process's commits are otherwise noticed on the next poll: a caller that asks for the
-    // head usually waits for its subscriptions to reach it (strict reads), so deliver them now.
-    for (const sub of this.subscribers) if (sub.behind(head)) sub.pump();
+    // Another process's commits are otherwise noticed on the next poll.
+    this.subscribers.catchUp(head);
     return head;
   }
 
   subscribe(after: bigint, handler: BatchHandler, options: SubscribeOptions = {}): Subscription {
-    const sub = new LiveSubscription(after, handler, options, this);
-    this.subscribers.add(sub);
-    sub.pump();
-    return {
-      close: async () => {
-        this.subscribers.delete(sub);
-        await sub.stop();
-      },
-    };
+    return this.subscribers.start(new LiveSubscription(after, handler, options, this));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.poll);
-    await Promise.all([...this.subscribers].map((s) => s.stop()));
-    this.subscribers.clear();
+    await this.subscribers.stopAll();
     // The writer commits what it holds before it exits, so no acknowledged append is lost.
     const exited = new Promise((resolve) => this.writer.once('exit', resolve));
     this.writer.postMessage('close');
@@ -178,12 +169,8 @@ class SqliteEventStore implements EventStore {
     const version = this.readDataVersion();
     if (version !== this.dataVersion) {
       this.dataVersion = version;
-      this.notifySubscribers();
+      this.subscribers.pumpAll();
     }
-  }
-
-  private notifySubscribers(): void {
-    for (const sub of this.subscribers) sub.pump();
   }
 }
 
