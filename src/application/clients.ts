@@ -7,7 +7,7 @@ import { clientStream } from '../domain/clients/streams.js';
 import { execute } from './execute.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Ports } from './ports.js';
-import { causeIn, revokeAllFor } from './revokeAllFor.js';
+import { revokeAllCausedBy } from './revokeAllFor.js';
 import { clientById } from './queries/clients.js';
 
 /** The metadata fields an operator gave (undefined or null: not given); clientMetadata fills in the rest. */
@@ -47,9 +47,8 @@ export async function disableClient(
   ctx: CommandContext,
 ): Promise<void> {
   await handleClientCommand(ports, { type: 'DisableClient', clientId }, ctx);
-  const cause = await causeIn(ports, clientStream(clientId), ['ClientDisabled']);
-  await revokeAllFor(ports, { clientId }, 'client disabled', {
-    ...ctx,
-    causationId: cause ?? ctx.causationId ?? null,
+  await revokeAllCausedBy(ports, { clientId }, 'client disabled', ctx, {
+    stream: clientStream(clientId),
+    types: ['ClientDisabled'],
   });
 }

@@ -1,6 +1,6 @@
 import { epochSeconds } from './ports.js';
 import { v7 as uuidv7 } from 'uuid';
-import { GrantError, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
+import { GrantError, grantAudience, isReuseVerdict, type GrantCommand } from '../domain/grants/decide.js';
 import { grantDecider } from '../domain/grants/decider.js';
 import type { CodeIssuedEvent, IdTokenIssuedEvent, RefreshIssuedEvent } from '../domain/grants/events.js';
 import { evolveGrant, type GrantEvent } from '../domain/grants/evolve.js';
@@ -12,7 +12,7 @@ import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
 import { mintSecret } from '../crypto/secrets.js';
 import type { Ports } from './ports.js';
-import { NoSigningKeyError, type IssuedAccessToken } from './tokens.js';
+import { mintAccessToken, NoSigningKeyError, type IssuedAccessToken } from './tokens.js';
 import { atHash, signIdToken } from '../crypto/idToken.js';
 import { userBySub } from './queries/users.js';
 
@@ -81,7 +81,7 @@ export function refuseIfUserDisabled(ports: Pick<Ports, 'views'>, sub: string): 
  * events are applied, a changed count means such an event came first: the grant is revoked and the
  * request refused, so a password change never misses a refresh that was in flight.
  */
-export async function refuseIfRaced(
+async function refuseIfRaced(
   ports: Pick<Ports, 'cache' | 'events' | 'views'>,
   grantId: string,
   sub: string,
@@ -99,9 +99,49 @@ export async function refuseIfRaced(
 }
 
 /** The one answer to a reuse: the events are written (the grant is revoked), then the request is refused. */
-export function refuseIfReuse(events: GrantEvent[], what: string): void {
+function refuseIfReuse(events: GrantEvent[], what: string): void {
   if (isReuseVerdict(events))
     throw new GrantError('invalid_grant', `${what} was already used; every token of its grant is revoked`);
+}
+
+/** A grant's access token, for the resources asked for now among those its code was issued for (RFC 8707). */
+export function mintGrantAccess(
+  ports: Pick<Ports, 'clock' | 'config' | 'keys'>,
+  grantType: 'authorization_code' | 'refresh_token',
+  grant: { grantId: string; client: ClientState; sub: string; scope: string },
+  resource: { asked: string[]; granted: string[] },
+): Promise<IssuedAccessToken> {
+  const aud = grantAudience(resource.asked, resource.granted, ports.config.issuer);
+  return mintAccessToken(ports, { ...grant, aud, grantType });
+}
+
+/**
+ * Writes what a token request minted (the grant command carries its claims) and answers with the tokens, unless
+ * the grant refuses: a reuse (whose events, revoking the grant, are written first), or a request that raced the
+ * user's revocation (`revocations`: the count `refuseIfUserDisabled` read before anything was minted).
+ */
+export async function recordGrantTokens(
+  ports: Pick<Ports, 'cache' | 'events' | 'views'>,
+  minted: {
+    access: IssuedAccessToken;
+    refresh: { token: string } | null;
+    idToken: { token: string } | null;
+    grant: GrantTokens['grant'];
+  },
+  command: GrantCommand,
+  ctx: CommandContext,
+  { used, revocations }: { used: string; revocations: number },
+): Promise<GrantTokens> {
+  const { grantId, sub } = minted.grant;
+  const events = await runOnGrant(ports, grantId, command, ctx);
+  refuseIfReuse(events, used);
+  await refuseIfRaced(ports, grantId, sub, revocations, ctx);
+  return {
+    access: minted.access,
+    refreshToken: minted.refresh?.token ?? null,
+    idToken: minted.idToken?.token ?? null,
+    grant: minted.grant,
+  };
 }
 
 const ID_TOKEN_SECONDS = 3600;

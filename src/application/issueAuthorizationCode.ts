@@ -8,43 +8,41 @@ import { mintSecret } from '../crypto/secrets.js';
 import type { Ports } from './ports.js';
 import { CODE_LIFETIME_SECONDS, runOnGrant } from './grantIssuance.js';
 
+type CodeIssued = CodeIssuedEvent['data'];
+
 interface CodeRequest {
   client: ClientState;
-  sub: string;
-  redirectUri: string;
-  redirectUriSent: boolean;
-  scope: string;
-  resource: string[];
-  codeChallenge: string | null;
-  nonce: string | null;
-  authTime: number;
-  sid: string | null;
-  amr?: string[];
+  /** The authorization request as validated and carried through login and consent (other fields are not read). */
+  request: Required<
+    Pick<CodeIssued, 'redirectUri' | 'redirectUriSent' | 'scope' | 'resource' | 'codeChallenge' | 'nonce'>
+  >;
+  /** Who signed in, when, in which session (`sid`: the hash the ledger knows it by) and how. */
+  login: Pick<CodeIssued, 'sub' | 'authTime' | 'sid' | 'amr'>;
 }
 
 /** Starts a grant with a single-use code (256 bits, 60 s); only its hash is written. */
 export async function issueAuthorizationCode(
   ports: Pick<Ports, 'cache' | 'clock' | 'events'>,
-  req: CodeRequest,
+  { client, request, login }: CodeRequest,
   ctx: CommandContext,
 ): Promise<string> {
   const code = mintSecret('tlac');
   const grantId = uuidv7();
-  const data: CodeIssuedEvent['data'] = {
+  const data: CodeIssued = {
     grantId,
     codeHash: sha256(code),
-    clientId: req.client.clientId,
-    sub: req.sub,
-    redirectUri: req.redirectUri,
-    redirectUriSent: req.redirectUriSent,
-    scope: req.scope,
-    resource: req.resource,
-    codeChallenge: req.codeChallenge,
-    nonce: req.nonce,
-    authTime: req.authTime,
-    sid: req.sid,
+    clientId: client.clientId,
+    sub: login.sub,
+    redirectUri: request.redirectUri,
+    redirectUriSent: request.redirectUriSent,
+    scope: request.scope,
+    resource: request.resource,
+    codeChallenge: request.codeChallenge,
+    nonce: request.nonce,
+    authTime: login.authTime,
+    sid: login.sid,
     exp: epochSeconds(ports.clock) + CODE_LIFETIME_SECONDS,
-    ...(req.amr ? { amr: req.amr } : {}),
+    ...(login.amr ? { amr: login.amr } : {}),
   };
   await runOnGrant(ports, grantId, { type: 'IssueCode', code: data }, ctx);
   return code;

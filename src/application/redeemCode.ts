@@ -1,20 +1,17 @@
 import { epochSeconds } from './ports.js';
 import { createHash } from 'node:crypto';
-import { grantAudience } from '../domain/grants/decide.js';
 import type { CodeIssuedEvent } from '../domain/grants/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
 import type { Ports } from './ports.js';
-import { mintAccessToken } from './tokens.js';
 import {
   includesOpenid,
+  mintGrantAccess,
   mintIdToken,
   mintRefresh,
-  refuseIfRaced,
-  refuseIfReuse,
+  recordGrantTokens,
   refuseIfUserDisabled,
-  runOnGrant,
   type GrantTokens,
 } from './grantIssuance.js';
 
@@ -33,25 +30,21 @@ export async function redeemAuthorizationCode(
   },
   ctx: CommandContext,
 ): Promise<GrantTokens> {
-  const { issued, client } = input;
-  const revocations = refuseIfUserDisabled(ports, issued.sub);
-  const aud = grantAudience(input.resource, issued.resource, ports.config.issuer);
-  const access = await mintAccessToken(ports, {
-    client,
-    sub: issued.sub,
-    scope: issued.scope,
-    aud,
-    grantType: 'authorization_code',
-    grantId: input.grantId,
-  });
-  const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
-  const refresh = wantsRefresh ? mintRefresh(ports, input.grantId, client, issued.sub, issued.scope, null) : null;
-  const idToken = includesOpenid(issued.scope)
-    ? await mintIdToken(ports, input.grantId, client, issued, access.token)
-    : null;
-  const events = await runOnGrant(
+  const { grantId, issued, client } = input;
+  const { sub, scope, nonce, authTime, sid } = issued;
+  const revocations = refuseIfUserDisabled(ports, sub);
+  const access = await mintGrantAccess(
     ports,
-    input.grantId,
+    'authorization_code',
+    { grantId, client, sub, scope },
+    { asked: input.resource, granted: issued.resource },
+  );
+  const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
+  const refresh = wantsRefresh ? mintRefresh(ports, grantId, client, sub, scope, null) : null;
+  const idToken = includesOpenid(scope) ? await mintIdToken(ports, grantId, client, issued, access.token) : null;
+  return recordGrantTokens(
+    ports,
+    { access, refresh, idToken, grant: { grantId, sub, scope, nonce, authTime, sid } },
     {
       type: 'RedeemCode',
       codeHash: sha256(input.code),
@@ -64,20 +57,6 @@ export async function redeemAuthorizationCode(
       idToken: idToken?.data ?? null,
     },
     ctx,
+    { used: 'the authorization code', revocations },
   );
-  refuseIfReuse(events, 'the authorization code');
-  await refuseIfRaced(ports, input.grantId, issued.sub, revocations, ctx);
-  return {
-    access,
-    refreshToken: refresh?.token ?? null,
-    idToken: idToken?.token ?? null,
-    grant: {
-      grantId: input.grantId,
-      sub: issued.sub,
-      scope: issued.scope,
-      nonce: issued.nonce,
-      authTime: issued.authTime,
-      sid: issued.sid,
-    },
-  };
 }

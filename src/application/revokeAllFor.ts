@@ -57,12 +57,23 @@ export async function revokeAllFor(
   return live.length;
 }
 
+/**
+ * `revokeAllFor` after the event that ends everything of `holder`: the records are caused by the last event of
+ * `cause.types` in `cause.stream` (the one just written), and keep the operator's actor and correlation.
+ */
+export async function revokeAllCausedBy(
+  ports: Pick<Ports, 'cache' | 'clock' | 'events' | 'history' | 'settleHistory'>,
+  holder: Holder,
+  reason: string,
+  ctx: CommandContext,
+  cause: { stream: string; types: readonly string[] },
+): Promise<void> {
+  const causationId = await causeIn(ports, cause.stream, cause.types);
+  await revokeAllFor(ports, holder, reason, { ...ctx, causationId: causationId ?? ctx.causationId ?? null });
+}
+
 /** The causation id for the records: the id of the last event of `types` in `stream`. */
-export async function causeIn(
-  ports: Pick<Ports, 'events'>,
-  stream: string,
-  types: readonly string[],
-): Promise<string | null> {
+async function causeIn(ports: Pick<Ports, 'events'>, stream: string, types: readonly string[]): Promise<string | null> {
   let cause: string | null = null;
   for (const e of await ports.events.ledger.store.readStream(stream)) if (types.includes(e.type)) cause = e.id;
   return cause;

@@ -8,7 +8,7 @@ import type { CommandContext } from '../eventsourcing/ledger.js';
 import { verifyPassword } from '../security/passwords.js';
 import type { Ports } from './ports.js';
 import { userBySub, userByUsername } from './queries/users.js';
-import { causeIn, revokeAllFor } from './revokeAllFor.js';
+import { revokeAllCausedBy } from './revokeAllFor.js';
 
 /** The one path for user-stream changes; returns once the users view has them. */
 export async function handleUserCommand(
@@ -34,8 +34,10 @@ export async function recordUserRevocations(
   reason: string,
   ctx: CommandContext,
 ): Promise<void> {
-  const cause = await causeIn(ports, userStream(sub), ENDS_EVERYTHING_OF_USER);
-  await revokeAllFor(ports, { subject: sub }, reason, { ...ctx, causationId: cause ?? ctx.causationId ?? null });
+  await revokeAllCausedBy(ports, { subject: sub }, reason, ctx, {
+    stream: userStream(sub),
+    types: ENDS_EVERYTHING_OF_USER,
+  });
 }
 
 /** The user holding this username (compared normalised), from the users view; disabled ones included. */

@@ -128,17 +128,9 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       runtime.ports,
       {
         client,
-        sub: session.sub,
-        redirectUri: req.redirectUri,
-        redirectUriSent: req.redirectUriSent,
-        scope: req.scope,
-        resource: req.resource,
-        codeChallenge: req.codeChallenge,
-        nonce: req.nonce,
-        authTime: session.authTime,
+        request: req,
         // The sid claim names the session without being its secret: the hash the ledger knows it by.
-        sid: sha256(session.sid),
-        amr: session.amr,
+        login: { sub: session.sub, authTime: session.authTime, sid: sha256(session.sid), amr: session.amr },
       },
       { actor: `user:${session.sub}`, correlationId: request.id },
     );

@@ -5,7 +5,7 @@ import { sha256 } from '../../crypto/hash.js';
 import { codeByHash } from '../../application/queries/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';
 import { resourceIndicators } from '../scope.js';
-import type { GrantHandler, TokenResponse } from './grant.js';
+import { grantTokenResponse, type GrantHandler } from './grant.js';
 
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -46,15 +46,7 @@ export const authorizationCodeGrant: GrantHandler = {
         },
         ctx,
       );
-      const response: TokenResponse = {
-        access_token: issued.access.token,
-        token_type: 'Bearer',
-        expires_in: issued.access.expiresIn,
-        scope: issued.grant.scope,
-      };
-      if (issued.refreshToken) response.refresh_token = issued.refreshToken;
-      if (issued.idToken) response.id_token = issued.idToken;
-      return response;
+      return grantTokenResponse(issued);
     } catch (err) {
       throw toOAuthError(err);
     }

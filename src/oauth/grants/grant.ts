@@ -1,3 +1,4 @@
+import type { GrantTokens } from '../../application/grantIssuance.js';
 import type { CommandContext } from '../../eventsourcing/ledger.js';
 import type { Runtime } from '../../runtime.js';
 import type { AuthenticatedClient } from '../clientAuth.js';
@@ -10,6 +11,19 @@ export interface TokenResponse {
   scope?: string;
   refresh_token?: string;
   id_token?: string;
+}
+
+/** RFC 6749 §5.1 for the tokens of a grant, with the ID token of OIDC Core §3.1.3.3 when one was minted. */
+export function grantTokenResponse(issued: GrantTokens): TokenResponse {
+  const response: TokenResponse = {
+    access_token: issued.access.token,
+    token_type: 'Bearer',
+    expires_in: issued.access.expiresIn,
+    scope: issued.grant.scope,
+  };
+  if (issued.refreshToken) response.refresh_token = issued.refreshToken;
+  if (issued.idToken) response.id_token = issued.idToken;
+  return response;
 }
 
 export interface GrantRequest {

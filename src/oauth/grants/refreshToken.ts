@@ -4,7 +4,7 @@ import { refreshTokenByHash } from '../../application/queries/authorization.js';
 import { OAuthError, invalidRequest } from '../errors.js';
 import { resourceIndicators } from '../scope.js';
 import { toOAuthError } from './authorizationCode.js';
-import type { GrantHandler, TokenResponse } from './grant.js';
+import { grantTokenResponse, type GrantHandler } from './grant.js';
 
 /**
  * RFC 6749 §6, rotated on every use (RFC 9700 §4.14.2): the old token dies, a reused one kills the grant.
@@ -25,15 +25,8 @@ export const refreshTokenGrant: GrantHandler = {
         { grantId: held.grantId, jti: held.jti, client: client.client, scope: params.scope, held, resource },
         ctx,
       );
-      const response: TokenResponse = {
-        access_token: issued.access.token,
-        token_type: 'Bearer',
-        expires_in: issued.access.expiresIn,
-        scope: issued.grant.scope,
-        refresh_token: issued.refreshToken!,
-      };
-      if (issued.idToken) response.id_token = issued.idToken;
-      return response;
+      // Rotation always mints a refresh token, so the response always carries one.
+      return grantTokenResponse(issued);
     } catch (err) {
       throw toOAuthError(err);
     }
