@@ -72,6 +72,22 @@ export class Refusal extends Error {
   }
 }
 
+/**
+ * The refusal class of a decider whose reasons are finer than the RFCs' codes: `code` is the reason (GraphQL's
+ * `extensions.reason`), answered as the RFC error `errors` maps it to.
+ */
+export function refusalWithReasons<Reason extends string>(name: string, errors: Record<Reason, RfcErrorCode>) {
+  return class extends Refusal {
+    override readonly name: string = name;
+    constructor(
+      readonly code: Reason,
+      message: string,
+    ) {
+      super(errors[code], message, { reason: code });
+    }
+  };
+}
+
 const RETRY_SHORTLY = 'the ledger cannot take this request now; retry shortly';
 
 /**

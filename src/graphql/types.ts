@@ -188,54 +188,9 @@ export class TokenFilter {
   @Field(() => DateTimeScalar, { nullable: true }) issuedBefore?: Date;
 }
 
-@InputType({
-  description:
-    'RFC 7591 metadata; omitted fields take the CLI defaults (client_credentials, client_secret_basic, JWT ' +
-    'ES256, 3600 s)',
-})
-export class RegisterClientInput {
-  @Field(() => String, { nullable: true, description: 'Generated when omitted' }) clientId?: string;
-  @Field(() => String, { nullable: true }) name?: string;
-  @Field(() => [String], { nullable: true }) grantTypes?: string[];
-  @Field(() => [String], { nullable: true }) redirectUris?: string[];
-  @Field(() => String, { nullable: true }) scope?: string;
-  @Field(() => String, { nullable: true }) tokenEndpointAuthMethod?: string;
-  @Field(() => JSONScalar, { nullable: true, description: 'Public keys for private_key_jwt' }) jwks?: unknown;
-  @Field(() => String, { nullable: true }) accessTokenFormat?: string;
-  @Field(() => String, { nullable: true }) accessTokenSigningAlg?: string;
-  @Field(() => Int, { nullable: true }) accessTokenTtl?: number;
-  @Field(() => String, { nullable: true }) idTokenSignedResponseAlg?: string;
-  @Field(() => [String], { nullable: true }) postLogoutRedirectUris?: string[];
-  @Field(() => String, { nullable: true }) backchannelLogoutUri?: string;
-  @Field(() => [String], {
-    nullable: true,
-    description: 'query, form_post, web_message; default query and form_post (web_message is an opt-in)',
-  })
-  responseModes?: string[];
-  @Field(() => String, {
-    nullable: true,
-    description: 'Tokens the client may introspect: all (default) or own_and_audience',
-  })
-  introspectionAccess?: string;
-  @Field(() => [String], {
-    nullable: true,
-    description: 'Resource identifiers (aud values) whose tokens an own_and_audience client may introspect',
-  })
-  introspectionAudiences?: string[];
-  @Field(() => String, {
-    nullable: true,
-    description: 'https URL of a logo shown on the login, consent and sign-out pages',
-  })
-  logoUri?: string;
-  @Field(() => String, {
-    nullable: true,
-    description: "http(s) URL of the application's home page, linked from those pages",
-  })
-  clientUri?: string;
-}
-
-@InputType({ description: 'Metadata to change; omitted fields keep their values' })
-export class UpdateClientInput {
+/** The client metadata an operator may set, at registration or in an update (RFC 7591 names, camel-cased). */
+@InputType()
+abstract class ClientMetadataInput {
   @Field(() => String, { nullable: true }) name?: string;
   @Field(() => [String], { nullable: true }) grantTypes?: string[];
   @Field(() => [String], { nullable: true }) redirectUris?: string[];
@@ -274,6 +229,20 @@ export class UpdateClientInput {
   })
   clientUri?: string;
 }
+
+@InputType({
+  description:
+    'RFC 7591 metadata; omitted fields take the CLI defaults (client_credentials, client_secret_basic, JWT ' +
+    'ES256, 3600 s)',
+})
+export class RegisterClientInput extends ClientMetadataInput {
+  @Field(() => String, { nullable: true, description: 'Generated when omitted' }) clientId?: string;
+  @Field(() => JSONScalar, { nullable: true, description: 'Public keys for private_key_jwt' })
+  override jwks?: unknown = undefined;
+}
+
+@InputType({ description: 'Metadata to change; omitted fields keep their values' })
+export class UpdateClientInput extends ClientMetadataInput {}
 
 @InputType()
 export class CreateUserInput {

@@ -1,4 +1,4 @@
-import { Refusal } from '../refusal.js';
+import { refusalWithReasons } from '../refusal.js';
 import type { ClientEvent, ClientMetadata, SecretHash } from './events.js';
 import { checkAccessTokenTtl, checkClientMetadata, type ClientLimits } from './metadataRules.js';
 import type { ClientStreamState } from './state.js';
@@ -20,15 +20,7 @@ const CLIENT_REFUSAL = {
   invalid_client_metadata: 'invalid_client_metadata',
 } as const;
 
-export class ClientCommandError extends Refusal {
-  override readonly name = 'ClientCommandError';
-  constructor(
-    readonly code: keyof typeof CLIENT_REFUSAL,
-    message: string,
-  ) {
-    super(CLIENT_REFUSAL[code], message, { reason: code });
-  }
-}
+export class ClientCommandError extends refusalWithReasons('ClientCommandError', CLIENT_REFUSAL) {}
 
 export function decideClient(
   command: ClientCommand,

@@ -28,4 +28,11 @@ export function defineEvent<T extends string, S extends TObject>(
 /** The domain event a decider emits: the type and its data, before the ledger adds the envelope. */
 export type EventOf<D extends EventDefinition> = { type: D['type']; data: Static<D['schema']> };
 
+/** The events of a list of event types, as a union discriminated by `type`. */
+export type EventsOf<Defs extends readonly EventDefinition[]> = Defs[number] extends infer D
+  ? D extends EventDefinition
+    ? EventOf<D>
+    : never
+  : never;
+
 export const IsoDateTime = Type.String({ format: 'date-time' });

@@ -1,9 +1,17 @@
 import { Type } from '@sinclair/typebox';
-import { defineEvent, type EventOf } from '../events/catalogue.js';
+import { defineEvent, type EventOf, type EventsOf } from '../events/catalogue.js';
 
 const Sha256 = Type.String({ minLength: 43, maxLength: 43 });
 const EpochSeconds = Type.Integer({ minimum: 0 });
 const Id = Type.String({ minLength: 1, maxLength: 64 });
+/** Who a token of a grant was issued to, and how it is known without being kept: its id and its hash. */
+const GrantToken = {
+  grantId: Id,
+  jti: Id,
+  tokenHash: Sha256,
+  clientId: Type.String({ minLength: 1 }),
+  sub: Type.String({ minLength: 1 }),
+};
 
 /** Consent: this user lets this client have these scopes. Remembered, so the next login asks nothing. */
 export const AuthorizationGranted = defineEvent(
@@ -45,11 +53,7 @@ export const IdTokenIssued = defineEvent(
   'IdTokenIssued',
   1,
   Type.Object({
-    grantId: Id,
-    jti: Id,
-    tokenHash: Sha256,
-    clientId: Type.String({ minLength: 1 }),
-    sub: Type.String({ minLength: 1 }),
+    ...GrantToken,
     iat: EpochSeconds,
     exp: EpochSeconds,
     authTime: EpochSeconds,
@@ -59,7 +63,7 @@ export const IdTokenIssued = defineEvent(
   }),
 );
 
-export const AuthorizationCodeRedeemed = defineEvent(
+const AuthorizationCodeRedeemed = defineEvent(
   'AuthorizationCodeRedeemed',
   1,
   Type.Object({ grantId: Id, codeHash: Sha256 }),
@@ -69,11 +73,7 @@ export const RefreshTokenIssued = defineEvent(
   'RefreshTokenIssued',
   1,
   Type.Object({
-    grantId: Id,
-    jti: Id,
-    tokenHash: Sha256,
-    clientId: Type.String({ minLength: 1 }),
-    sub: Type.String({ minLength: 1 }),
+    ...GrantToken,
     scope: Type.String(),
     iat: EpochSeconds,
     /** Idle expiry: this token must be used before it. */
@@ -83,34 +83,30 @@ export const RefreshTokenIssued = defineEvent(
   }),
 );
 
-export const RefreshTokenRotated = defineEvent(
+const RefreshTokenRotated = defineEvent(
   'RefreshTokenRotated',
   1,
   Type.Object({ grantId: Id, jti: Id, successorJti: Id }),
 );
 
 /** A refresh token that had already been rotated out was presented: it leaked, so the grant dies. */
-export const RefreshTokenReuseDetected = defineEvent(
-  'RefreshTokenReuseDetected',
-  1,
-  Type.Object({ grantId: Id, jti: Id }),
-);
+const RefreshTokenReuseDetected = defineEvent('RefreshTokenReuseDetected', 1, Type.Object({ grantId: Id, jti: Id }));
 
-export const AuthorizationCodeReuseDetected = defineEvent(
+const AuthorizationCodeReuseDetected = defineEvent(
   'AuthorizationCodeReuseDetected',
   1,
   Type.Object({ grantId: Id, codeHash: Sha256 }),
 );
 
 /** Every token of the grant stops working. */
-export const GrantRevoked = defineEvent(
+const GrantRevoked = defineEvent(
   'GrantRevoked',
   1,
   Type.Object({ grantId: Id, reason: Type.String({ minLength: 1, maxLength: 200 }) }),
 );
 
-export const grantEvents = [
-  AuthorizationGranted,
+/** The events of a `grant-<id>` stream. */
+const grantStreamEvents = [
   AuthorizationCodeIssued,
   AuthorizationCodeRedeemed,
   IdTokenIssued,
@@ -120,17 +116,10 @@ export const grantEvents = [
   AuthorizationCodeReuseDetected,
   GrantRevoked,
 ];
+export const grantEvents = [AuthorizationGranted, ...grantStreamEvents];
 
 export type AuthorizationGrantedEvent = EventOf<typeof AuthorizationGranted>;
 export type CodeIssuedEvent = EventOf<typeof AuthorizationCodeIssued>;
 export type RefreshIssuedEvent = EventOf<typeof RefreshTokenIssued>;
 export type IdTokenIssuedEvent = EventOf<typeof IdTokenIssued>;
-export type GrantStreamEvent =
-  | CodeIssuedEvent
-  | EventOf<typeof AuthorizationCodeRedeemed>
-  | IdTokenIssuedEvent
-  | RefreshIssuedEvent
-  | EventOf<typeof RefreshTokenRotated>
-  | EventOf<typeof RefreshTokenReuseDetected>
-  | EventOf<typeof AuthorizationCodeReuseDetected>
-  | EventOf<typeof GrantRevoked>;
+export type GrantStreamEvent = EventsOf<typeof grantStreamEvents>;

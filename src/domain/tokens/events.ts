@@ -3,14 +3,15 @@ import { defineEvent, type EventOf } from '../events/catalogue.js';
 
 const Sha256 = Type.String({ minLength: 43, maxLength: 43 });
 const EpochSeconds = Type.Integer({ minimum: 0 });
+/** The token itself is never recorded: its id and SHA-256 identify it. */
+const TokenId = { jti: Type.String({ minLength: 1, maxLength: 64 }), tokenHash: Sha256 };
 
-/** The token itself is never recorded: its SHA-256 identifies it, its claims describe it. */
+/** Its claims describe the token. */
 export const AccessTokenIssued = defineEvent(
   'AccessTokenIssued',
   1,
   Type.Object({
-    jti: Type.String({ minLength: 1, maxLength: 64 }),
-    tokenHash: Sha256,
+    ...TokenId,
     format: Type.Union([Type.Literal('jwt'), Type.Literal('opaque')]),
     clientId: Type.String({ minLength: 1 }),
     sub: Type.String({ minLength: 1 }),
@@ -40,8 +41,7 @@ export const TokenRevoked = defineEvent(
   'TokenRevoked',
   1,
   Type.Object({
-    jti: Type.String({ minLength: 1, maxLength: 64 }),
-    tokenHash: Sha256,
+    ...TokenId,
     kind: Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')]),
     /** Why: the client asked (RFC 7009), an operator, a cascade from a grant or client. */
     reason: Type.String({ minLength: 1, maxLength: 200 }),

@@ -1,4 +1,4 @@
-import { Refusal } from '../refusal.js';
+import { refusalWithReasons } from '../refusal.js';
 import {
   USERNAME_MAX_LENGTH,
   USERNAME_PATTERN,
@@ -6,18 +6,10 @@ import {
   type UserEvent,
   type UsernameClaimedEvent,
 } from './events.js';
-import type { UsernameClaimState, UserStreamState } from './state.js';
+import { userProfile, type UserProfile, type UsernameClaimState, type UserStreamState } from './state.js';
 
 export type UserCommand =
-  | {
-      type: 'RegisterUser';
-      sub: string;
-      username: string;
-      email?: string;
-      emailVerified: boolean;
-      name?: string;
-      passwordHash: PasswordHash;
-    }
+  | ({ type: 'RegisterUser' } & UserProfile)
   /** keepSessions: the user's sessions, grants and tokens survive the change (the default ends them). */
   | { type: 'ChangePassword'; sub: string; passwordHash: PasswordHash; keepSessions?: boolean }
   | { type: 'DisableUser'; sub: string }
@@ -34,15 +26,7 @@ const USER_REFUSAL = {
   invalid_user: 'invalid_request',
 } as const;
 
-export class UserCommandError extends Refusal {
-  override readonly name = 'UserCommandError';
-  constructor(
-    readonly code: keyof typeof USER_REFUSAL,
-    message: string,
-  ) {
-    super(USER_REFUSAL[code], message, { reason: code });
-  }
-}
+export class UserCommandError extends refusalWithReasons('UserCommandError', USER_REFUSAL) {}
 
 const USERNAME = new RegExp(USERNAME_PATTERN);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -92,20 +76,7 @@ export function decideUser(command: UserCommand, state: UserStreamState): UserEv
     if (state) throw new UserCommandError('user_exists', `user ${command.sub} already exists`);
     const username = checkUsername(command.username);
     checkProfile(command);
-    const { sub, email, emailVerified, name, passwordHash } = command;
-    return [
-      {
-        type: 'UserRegistered',
-        data: {
-          sub,
-          username,
-          ...(email !== undefined ? { email } : {}),
-          emailVerified,
-          ...(name !== undefined ? { name } : {}),
-          passwordHash,
-        },
-      },
-    ];
+    return [{ type: 'UserRegistered', data: userProfile({ ...command, username }) }];
   }
   if (!state) throw new UserCommandError('user_not_found', `user ${command.sub} does not exist`);
   // Enabling an enabled user changes nothing, so it writes nothing.

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { defineEvent, type EventOf } from '../events/catalogue.js';
+import { defineEvent, type EventOf, type EventsOf } from '../events/catalogue.js';
 
 /**
  * How a password is kept: never in clear, always a slow, salted hash. A union so that another
@@ -41,20 +41,20 @@ const UserRegistered = defineEvent(
     passwordHash: PasswordHash,
   }),
 );
-export const UserPasswordChanged = defineEvent(
+const UserPasswordChanged = defineEvent(
   'UserPasswordChanged',
   1,
   Type.Object({ sub: Sub, passwordHash: PasswordHash }),
 );
 /** The user can no longer sign in, and every session, grant and token they hold ends with this fact. */
-export const UserDisabled = defineEvent('UserDisabled', 1, Type.Object({ sub: Sub }));
+const UserDisabled = defineEvent('UserDisabled', 1, Type.Object({ sub: Sub }));
 /** Sign-ins work again; nothing that UserDisabled ended comes back. */
-export const UserEnabled = defineEvent('UserEnabled', 1, Type.Object({ sub: Sub }));
+const UserEnabled = defineEvent('UserEnabled', 1, Type.Object({ sub: Sub }));
 /**
  * Every session, grant and token the user holds at this point ends (written with a password change
  * unless the operator kept them). Views apply it themselves, so it holds the moment it is recorded.
  */
-export const UserSessionsRevoked = defineEvent('UserSessionsRevoked', 1, Type.Object({ sub: Sub }));
+const UserSessionsRevoked = defineEvent('UserSessionsRevoked', 1, Type.Object({ sub: Sub }));
 
 /**
  * Written first, to stream `username-<sha256(normalised username)>` with expected revision
@@ -62,23 +62,12 @@ export const UserSessionsRevoked = defineEvent('UserSessionsRevoked', 1, Type.Ob
  */
 export const UsernameClaimed = defineEvent('UsernameClaimed', 1, Type.Object({ username: Username, sub: Sub }));
 
-export const userEvents = [
-  UserRegistered,
-  UserPasswordChanged,
-  UserDisabled,
-  UserEnabled,
-  UserSessionsRevoked,
-  UsernameClaimed,
-];
+/** The events of a `user-<sub>` stream. */
+const userStreamEvents = [UserRegistered, UserPasswordChanged, UserDisabled, UserEnabled, UserSessionsRevoked];
+export const userEvents = [...userStreamEvents, UsernameClaimed];
 export type UserRegisteredEvent = EventOf<typeof UserRegistered>;
 export type UsernameClaimedEvent = EventOf<typeof UsernameClaimed>;
-/** Events of a `user-<sub>` stream. */
-export type UserEvent =
-  | UserRegisteredEvent
-  | EventOf<typeof UserPasswordChanged>
-  | EventOf<typeof UserDisabled>
-  | EventOf<typeof UserEnabled>
-  | EventOf<typeof UserSessionsRevoked>;
+export type UserEvent = EventsOf<typeof userStreamEvents>;
 
 /** The events after which nothing the user held before still works (sessions, grants, tokens, codes). */
 export const ENDS_EVERYTHING_OF_USER = ['UserDisabled', 'UserSessionsRevoked'] as const;

@@ -1,24 +1,11 @@
 import type { UserEvent, UsernameClaimedEvent } from './events.js';
-import type { UsernameClaimState, UserStreamState } from './state.js';
+import { userProfile, type UsernameClaimState, type UserStreamState } from './state.js';
 
 /** `at` is the event's recorded time, in ms. */
 export function evolveUser(state: UserStreamState, event: UserEvent, at = 0): UserStreamState {
   switch (event.type) {
-    case 'UserRegistered': {
-      const { sub, username, email, emailVerified, name, passwordHash } = event.data;
-      return {
-        sub,
-        username,
-        ...(email !== undefined ? { email } : {}),
-        emailVerified,
-        ...(name !== undefined ? { name } : {}),
-        passwordHash,
-        disabled: false,
-        revocations: 0,
-        createdAt: at,
-        updatedAt: at,
-      };
-    }
+    case 'UserRegistered':
+      return { ...userProfile(event.data), disabled: false, revocations: 0, createdAt: at, updatedAt: at };
     case 'UserPasswordChanged':
       return state && { ...state, passwordHash: event.data.passwordHash, updatedAt: at };
     case 'UserDisabled':

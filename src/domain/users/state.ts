@@ -1,14 +1,25 @@
-import type { PasswordHash } from './events.js';
+import type { UserRegisteredEvent } from './events.js';
 
-export interface UserState {
-  /** OIDC `sub`: stable, never reassigned. */
-  sub: string;
-  /** As registered (NFKC); compare with `normaliseUsername`. */
-  username: string;
-  email?: string;
-  emailVerified: boolean;
-  name?: string;
-  passwordHash: PasswordHash;
+/**
+ * Who the user is, as registered: `sub` (OIDC, stable, never reassigned), `username` (as registered, NFKC; compare
+ * with `normaliseUsername`), the optional profile claims and the password hash.
+ */
+export type UserProfile = UserRegisteredEvent['data'];
+
+/** The profile's fields in their recorded order, an optional claim left out rather than undefined. */
+export function userProfile(p: UserProfile): UserProfile {
+  const { sub, username, email, emailVerified, name, passwordHash } = p;
+  return {
+    sub,
+    username,
+    ...(email !== undefined ? { email } : {}),
+    emailVerified,
+    ...(name !== undefined ? { name } : {}),
+    passwordHash,
+  };
+}
+
+export interface UserState extends UserProfile {
   disabled: boolean;
   /**
    * How many times everything the user held was ended (UserDisabled, UserSessionsRevoked): a token
