@@ -28,15 +28,20 @@ export const ISSUER = 'https://issuer.example';
 
 const catalogue = new EventCatalogue(allEvents);
 
-let keyPairs: Map<Alg, { kid: string; privateKey: KeyObject; publicKey: KeyObject }> | undefined;
+type TestKey = { kid: string; privateKey: KeyObject; publicKey: KeyObject };
+const keyPairs = new Map<Alg, TestKey>();
 
-/** One RS256 and one ES256 key per process (an RSA key costs tens of milliseconds to make). */
-export function testKeys(): Map<Alg, { kid: string; privateKey: KeyObject; publicKey: KeyObject }> {
-  keyPairs ??= new Map([
-    ['RS256', { kid: 'test-rs256', ...generateKeyPairSync('rsa', { modulusLength: 2048 }) }],
-    ['ES256', { kid: 'test-es256', ...generateKeyPairSync('ec', { namedCurve: 'P-256' }) }],
-  ]);
-  return keyPairs;
+/** One key per algorithm per process, made on first use (an RSA key costs tens of milliseconds or more). */
+export function testKey(alg: Alg): TestKey {
+  let key = keyPairs.get(alg);
+  if (!key) {
+    const pair =
+      alg === 'RS256'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    keyPairs.set(alg, (key = { kid: `test-${alg.toLowerCase()}`, ...pair }));
+  }
+  return key;
 }
 
 export interface MemoryPorts extends Ports {
@@ -70,7 +75,6 @@ export async function memoryPorts(options: Options = {}): Promise<MemoryPorts> {
   const history = new HistoryIndex(':memory:');
   const runner = new ProjectionRunner(store, allProjections, { durable: [history] });
   await runner.start();
-  const keys = options.withKeys === false ? undefined : testKeys();
   const ports: MemoryPorts = {
     events: { ledger, views: runner },
     cache: new StateCache(),
@@ -79,8 +83,9 @@ export async function memoryPorts(options: Options = {}): Promise<MemoryPorts> {
     settleHistory: () => runner.settleDurable(),
     keys: {
       signingKey: (alg: Alg): Promise<SigningKey | undefined> => {
-        const pair = keys?.get(alg);
-        return Promise.resolve(pair && { kid: pair.kid, alg, privateKey: pair.privateKey });
+        if (options.withKeys === false) return Promise.resolve(undefined);
+        const { kid, privateKey } = testKey(alg);
+        return Promise.resolve({ kid, alg, privateKey });
       },
     },
     clock: () => clock.now,

@@ -13,7 +13,7 @@ import type { CodeIssuedEvent } from '../../../src/domain/grants/events.js';
 import { grantStream } from '../../../src/domain/grants/streams.js';
 import type { ClientState } from '../../../src/domain/clients/state.js';
 import { userStream } from '../../../src/domain/users/streams.js';
-import { ISSUER, memoryPorts, T0, testKeys, type MemoryPorts } from '../../helpers/memoryPorts.js';
+import { ISSUER, memoryPorts, T0, testKey, type MemoryPorts } from '../../helpers/memoryPorts.js';
 import { ctx, givenClient, givenUser, refusedWithoutWrite, typed } from './fixtures.js';
 
 const now = T0 / 1000;
@@ -114,7 +114,7 @@ describe('redeemAuthorizationCode', () => {
     assert.equal(refresh.tokenHash, sha256(tokens.refreshToken!));
     assert.equal(refresh.familyExp, now + ports.config.refreshTokenAbsoluteSeconds);
     assert.equal(refresh.exp, Math.min(now + ports.config.refreshTokenIdleSeconds, refresh.familyExp));
-    const { payload } = await jwtVerify(tokens.idToken!, testKeys().get('RS256')!.publicKey, {
+    const { payload } = await jwtVerify(tokens.idToken!, testKey('RS256').publicKey, {
       issuer: ISSUER,
       audience: 'app',
       currentDate: new Date(T0),

@@ -7,7 +7,7 @@ import { revokeToken } from '../../../src/application/revokeToken.js';
 import { NoSigningKeyError } from '../../../src/application/tokens.js';
 import { sha256 } from '../../../src/crypto/hash.js';
 import { tokenStream } from '../../../src/domain/tokens/streams.js';
-import { ISSUER, memoryPorts, T0, testKeys, type MemoryPorts } from '../../helpers/memoryPorts.js';
+import { ISSUER, memoryPorts, T0, testKey, type MemoryPorts } from '../../helpers/memoryPorts.js';
 import { ctx, givenClient, refusedWithoutWrite, typed } from './fixtures.js';
 
 const now = T0 / 1000;
@@ -51,7 +51,7 @@ describe('issueAccessToken', () => {
     });
     assert.ok(statusList, 'a status-list slot');
     assert.equal(issued.expiresIn, 3600);
-    const { payload, protectedHeader } = await jwtVerify(issued.token, testKeys().get('ES256')!.publicKey, {
+    const { payload, protectedHeader } = await jwtVerify(issued.token, testKey('ES256').publicKey, {
       currentDate: new Date(T0),
     });
     assert.deepEqual(
