@@ -60,7 +60,10 @@ export interface MemoryPorts extends Ports {
 }
 
 interface Options {
-  /** Another connection's ledger: two MemoryPorts over one store are two instances of the server. */
+  /**
+   * Another connection's ledger: two MemoryPorts over one store are two instances of the server (own views, own
+   * cache). Recorded times then follow the first instance's clock.
+   */
   store?: MemoryEventStore;
   /** false: keys.signingKey finds none (as before the keyring's first key). */
   withKeys?: boolean;

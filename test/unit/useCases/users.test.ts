@@ -162,6 +162,12 @@ describe('authenticateUser, changePassword, disableUser, enableUser', () => {
     assert.equal((await authenticateUser(ports, 'bob', 'second password'))?.sub, bob.sub);
     assert.equal((await disableUser(ports, bob.sub, ctx)).disabled, true);
     assert.equal(await authenticateUser(ports, 'bob', 'second password'), undefined, 'a disabled user cannot log in');
+    await assert.rejects(
+      registerUser(ports, { username: 'bob', password: 'another password' }, ctx),
+      /username bob is taken/,
+      'a disabled user keeps the name',
+    );
+    await assert.rejects(disableUser(ports, uuidv7(), ctx), (e: UserCommandError) => e.code === 'user_not_found');
   });
 
   it('a password change signs the user out everywhere unless keepSessions; enableUser lets a disabled user log in again', async () => {
