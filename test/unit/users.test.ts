@@ -1,4 +1,4 @@
-import { describe, it, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
@@ -26,17 +26,9 @@ import {
   DEFAULT_LOGIN_THROTTLE,
   type EscalationPolicy,
 } from '../../src/security/loginThrottle.js';
+import { usernameStream } from '../../src/domain/users/streams.js';
 import { usersProjection, type UsersView } from '../../projections/users.js';
 import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
-import { changePassword } from '../../src/application/changePassword.js';
-import { disableUser } from '../../src/application/disableUser.js';
-import { enableUser } from '../../src/application/enableUser.js';
-import { registerUser } from '../../src/application/registerUser.js';
-import { authenticateUser, findUserByUsername } from '../../src/application/users.js';
-import { usernameStream, userStream } from '../../src/domain/users/streams.js';
-import { loadConfig } from '../../src/config/config.js';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
-import { removeDir, tempDir } from '../helpers/server.js';
 import { deciderSpec } from '../helpers/deciderSpec.js';
 
 const hash: PasswordHash = { alg: 'scrypt', salt: 's'.repeat(22), hash: 'h'.repeat(43), N: 1024, r: 8, p: 1 };
@@ -391,115 +383,5 @@ describe('login throttle', () => {
     assert.equal(ipKey('2001:DB8::'), '2001:db8:0:0::/64');
     assert.equal(ipKey('::1'), '0:0:0:0::/64');
     assert.equal(ipKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
-  });
-});
-
-describe('user commands (embedded ledger)', () => {
-  const dir = tempDir();
-  const runtimes: Runtime[] = [];
-  after(async () => {
-    for (const rt of runtimes) await rt.close();
-    removeDir(dir);
-  });
-  const open = async () => {
-    const rt = await openRuntime(loadConfig({ DATA_DIR: dir }), { role: 'cli' });
-    runtimes.push(rt);
-    await rt.runner.start();
-    return rt;
-  };
-  const ctx = { actor: 'operator:test', correlationId: 'c' };
-
-  it('makes a username unique across two instances registering it at once', async () => {
-    const [a, b] = [await open(), await open()];
-    const results = await Promise.allSettled([
-      registerUser(a.ports, { username: 'alice', password: 'correct horse 1' }, ctx),
-      registerUser(b.ports, { username: 'ALICE', password: 'correct horse 2' }, ctx),
-    ]);
-    const won = results.filter((r) => r.status === 'fulfilled');
-    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    assert.equal(won.length, 1);
-    assert.equal(lost.length, 1);
-    assert.ok(
-      lost[0].reason instanceof UserCommandError && lost[0].reason.code === 'user_exists',
-      String(lost[0].reason),
-    );
-    assert.match(lost[0].reason.message, /^username (alice|ALICE) is taken$/);
-    const claims = await a.store.readStream(usernameStream('alice'));
-    assert.equal(claims.length, 1, 'one claim');
-    await assert.rejects(
-      registerUser(a.ports, { username: 'Alice', password: 'correct horse 3' }, ctx),
-      /username Alice is taken/,
-    );
-  });
-
-  it('registers with a UUIDv7 sub, authenticates, changes the password and disables', async () => {
-    const rt = await open();
-    const bob = await registerUser(
-      rt.ports,
-      {
-        username: 'Bob',
-        password: 'first password',
-        email: 'bob@example.com',
-        emailVerified: true,
-        name: 'Bob Example',
-      },
-      ctx,
-    );
-    assert.match(bob.sub, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.equal(findUserByUsername(rt.ports, 'bob')?.sub, bob.sub);
-    assert.equal((await authenticateUser(rt.ports, 'BOB', 'first password'))?.sub, bob.sub);
-    assert.equal(await authenticateUser(rt.ports, 'bob', 'wrong password'), undefined);
-    assert.equal(await authenticateUser(rt.ports, 'nobody', 'first password'), undefined);
-    await assert.rejects(changePassword(rt.ports, bob.sub, 'short', ctx), /at least 8 characters/);
-    const changed = await changePassword(rt.ports, bob.sub, 'second password', ctx);
-    assert.ok(changed.updatedAt >= bob.updatedAt);
-    assert.equal(await authenticateUser(rt.ports, 'bob', 'first password'), undefined);
-    assert.equal((await authenticateUser(rt.ports, 'bob', 'second password'))?.sub, bob.sub);
-    assert.equal((await disableUser(rt.ports, bob.sub, ctx)).disabled, true);
-    assert.equal(
-      await authenticateUser(rt.ports, 'bob', 'second password'),
-      undefined,
-      'a disabled user cannot log in',
-    );
-    await assert.rejects(
-      registerUser(rt.ports, { username: 'bob', password: 'another password' }, ctx),
-      /username bob is taken/,
-      'a disabled user keeps the name',
-    );
-    await assert.rejects(disableUser(rt.ports, uuidv7(), ctx), (e: UserCommandError) => e.code === 'user_not_found');
-  });
-
-  it('a password change signs the user out everywhere unless keepSessions; enableUser lets a disabled user log in again', async () => {
-    const rt = await open();
-    const dora = await registerUser(rt.ports, { username: 'dora', password: 'first password' }, ctx);
-    const types = async () => (await rt.store.readStream(userStream(dora.sub))).map((e) => e.type);
-    await changePassword(rt.ports, dora.sub, 'second password', ctx, { keepSessions: true });
-    await changePassword(rt.ports, dora.sub, 'third password', ctx);
-    assert.deepEqual(await types(), [
-      'UserRegistered',
-      'UserPasswordChanged',
-      'UserPasswordChanged',
-      'UserSessionsRevoked',
-    ]);
-    await disableUser(rt.ports, dora.sub, ctx);
-    assert.equal(await authenticateUser(rt.ports, 'dora', 'third password'), undefined);
-    assert.equal((await enableUser(rt.ports, dora.sub, ctx)).disabled, false);
-    assert.equal((await authenticateUser(rt.ports, 'dora', 'third password'))?.sub, dora.sub);
-    assert.equal((await enableUser(rt.ports, dora.sub, ctx)).disabled, false, 'enabling an enabled user is no error');
-    assert.deepEqual((await types()).slice(4), ['UserDisabled', 'UserEnabled'], 'and writes nothing');
-  });
-
-  it('refuses bad input before claiming the name', async () => {
-    const rt = await open();
-    await assert.rejects(
-      registerUser(rt.ports, { username: 'carol', password: 'short' }, ctx),
-      (e: UserCommandError) => e.code === 'invalid_user',
-    );
-    await assert.rejects(
-      registerUser(rt.ports, { username: 'carol', password: 'long enough', email: 'nope' }, ctx),
-      /not a valid address/,
-    );
-    assert.deepEqual(await rt.store.readStream(usernameStream('carol')), [], 'the name is still free');
-    assert.equal((await registerUser(rt.ports, { username: 'carol', password: 'long enough' }, ctx)).username, 'carol');
   });
 });
