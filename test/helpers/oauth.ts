@@ -53,7 +53,7 @@ export async function postForm(
     for (const [k, v] of Object.entries(form)) for (const value of Array.isArray(v) ? v : [v]) params.append(k, value);
     body = params.toString();
   }
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await server.fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body,
