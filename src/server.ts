@@ -41,7 +41,7 @@ function startEviction(runtime: Runtime): NodeJS.Timeout {
 /** The composition root: ledger, views, keys, HTTP. */
 export async function startServer(
   config: Config,
-  options: { logger?: boolean | object; writerHooks?: URL } = {},
+  options: { logger?: boolean | object; writerHooks?: URL; listen?: boolean } = {},
 ): Promise<RunningServer> {
   const metrics = createMetrics();
   let app: FastifyInstance | undefined;
@@ -68,7 +68,9 @@ export async function startServer(
       logger: options.logger ?? { level: config.logLevel, redact: REDACT },
     });
     await keyCheck;
-    await app.listen({ port: config.port, host: config.host });
+    // `listen: false`: the tests that inject requests (test/helpers/injectServer.ts) need no socket.
+    if (options.listen === false) await app.ready();
+    else await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await app?.close();
     await runtime.close();

@@ -130,7 +130,8 @@ describe('README quickstart', () => {
       process.kill(-server.pid, 'SIGTERM');
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
+    // The shell exits before the node process it started has closed its ledger: retry while files still appear.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   });
 
   it('marks the blocks it runs', () => {

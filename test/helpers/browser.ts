@@ -13,6 +13,9 @@ export interface Page {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
+  /** `fetchImpl`: a TestServer's `fetch`, so that the same pages can be driven through `app.inject()`. */
+  constructor(private readonly fetchImpl: typeof fetch = fetch) {}
+
   async get(url: string): Promise<Page> {
     return this.request(url, { method: 'GET' });
   }
@@ -34,7 +37,7 @@ export class Browser {
 
   private async request(url: string, init: RequestInit): Promise<Page> {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(url, {
+    const res = await this.fetchImpl(url, {
       ...init,
       redirect: 'manual',
       headers: { ...(init.headers as object), ...(cookie ? { cookie } : {}) },

@@ -53,7 +53,9 @@ export async function postForm(
     for (const [k, v] of Object.entries(form)) for (const value of Array.isArray(v) ? v : [v]) params.append(k, value);
     body = params.toString();
   }
-  const res = await fetch(`${server.url}${path}`, {
+  // A server in another process (the e2e tests pass just its `url`) is reached over the network.
+  const send = server.fetch ?? fetch;
+  const res = await send(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body,

@@ -10,6 +10,8 @@ export const tempDir = (prefix = 'tl-test-') => mkdtempSync(join(tmpdir(), prefi
 export interface TestServer extends RunningServer {
   dataDir: string;
   env: Record<string, string>;
+  /** `fetch` against this server: the network for a listening one, `app.inject()` for test/helpers/injectServer.ts. */
+  fetch: typeof fetch;
 }
 
 /** A real server on a random loopback port with its own embedded ledger. */
@@ -27,7 +29,7 @@ export async function startTestServer(
   };
   const server = await startServer(loadConfig(env), { logger: false, writerHooks: opts.writerHooks });
   await server.ready;
-  return { ...server, dataDir, env };
+  return { ...server, dataDir, env, fetch: (input, init) => fetch(input, init) };
 }
 
 export function removeDir(dir: string): void {

@@ -1,7 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
@@ -18,7 +19,7 @@ describe('audience restriction: resource indicators at the token endpoint, and U
   const API = 'https://api.example/';
   const OTHER = 'https://bank.example/';
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     alice = await createUser(server, 'alice');
     await registerClient(
       server,
@@ -38,7 +39,7 @@ describe('audience restriction: resource indicators at the token endpoint, and U
   });
 
   async function code(extra: Record<string, string> = {}) {
-    const run = await authorizeWithPkce(server, new Browser(), 'app', redirectUri, alice, {
+    const run = await authorizeWithPkce(server, new Browser(server.fetch), 'app', redirectUri, alice, {
       scope: 'openid profile email',
       ...extra,
     });
@@ -57,7 +58,7 @@ describe('audience restriction: resource indicators at the token endpoint, and U
   const refresh = (token: string, extra: Record<string, string | string[]> = {}) =>
     postForm(server, '/token', { grant_type: 'refresh_token', client_id: 'app', refresh_token: token, ...extra });
   const userinfo = (token: string) =>
-    fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+    server.fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
 
   async function refused(
     res: Promise<{ status: number; body: { error?: string } }>,
@@ -123,14 +124,14 @@ describe('audience restriction: resource indicators at the token endpoint, and U
 
   it('UserInfo takes a token in the body only form-encoded (RFC 6750 §2.2)', async () => {
     const first = await exchange(await code());
-    const json = await fetch(`${server.url}/userinfo`, {
+    const json = await server.fetch(`${server.url}/userinfo`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ access_token: first.body.access_token }),
     });
     assert.equal(json.status, 400);
     assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
-    const form = await fetch(`${server.url}/userinfo`, {
+    const form = await server.fetch(`${server.url}/userinfo`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ access_token: first.body.access_token }),

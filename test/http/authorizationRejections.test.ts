@@ -1,7 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeInBrowser, authorizeWithPkce, createUser } from '../helpers/flow.js';
@@ -17,7 +18,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   let rs: { clientId: string; secret: string | null };
   const redirectUri = 'https://spa.example/cb';
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     alice = await createUser(server, 'alice');
     spa = await registerClient(
       server,
@@ -57,7 +58,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   async function expectPage(query: Record<string, string> | string) {
     const before = await ledgerHead(server);
     const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
-    const page = await new Browser().get(`${server.url}/authorize?${qs}`);
+    const page = await new Browser(server.fetch).get(`${server.url}/authorize?${qs}`);
     assert.equal(page.status, 400, page.html.slice(0, 200));
     assert.equal(page.location, null, 'no redirect');
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
@@ -72,7 +73,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   ) {
     const before = await ledgerHead(server);
     const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
-    const page = await new Browser().get(`${server.url}/authorize?${qs}`);
+    const page = await new Browser(server.fetch).get(`${server.url}/authorize?${qs}`);
     assert.equal(page.status, 303, page.html.slice(0, 200));
     const url = new URL(page.location!);
     assert.equal(`${url.origin}${url.pathname}`, redirectUri);
@@ -135,14 +136,14 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
     await expectRedirectError({ ...base(), client_id: cc.clientId }, 'unauthorized_client');
   });
   it('unknown parameters are ignored', async () => {
-    const page = await new Browser().get(
+    const page = await new Browser(server.fetch).get(
       `${server.url}/authorize?${new URLSearchParams({ ...base(), foo: 'bar', ui_locales: 'fr' })}`,
     );
     assert.equal(page.status, 200);
     assert.match(page.html, /name="password"/);
   });
   it('a login form posted without its CSRF token, or from another browser, is refused', async () => {
-    const browser = new Browser();
+    const browser = new Browser(server.fetch);
     const login = await browser.get(`${server.url}/authorize?${new URLSearchParams(base())}`);
     const before = await ledgerHead(server);
     const forged = await browser.post(`${server.url}/login`, {
@@ -152,7 +153,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
       password: alice.password,
     });
     assert.equal(forged.status, 400);
-    const elsewhere = await new Browser().post(`${server.url}/login`, {
+    const elsewhere = await new Browser(server.fetch).post(`${server.url}/login`, {
       ...login.fields,
       username: 'alice',
       password: alice.password,
@@ -162,7 +163,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   });
 
   /** A fresh code for spa (or `clientId`), with the Appendix B challenge. */
-  async function freshCode(browser = new Browser(), clientId = spa.clientId) {
+  async function freshCode(browser = new Browser(server.fetch), clientId = spa.clientId) {
     const page = await authorizeInBrowser(server, browser, { ...base(), client_id: clientId }, alice);
     const code = new URL(page.location!).searchParams.get('code');
     assert.ok(code, page.html.slice(0, 300));
@@ -191,7 +192,12 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   it('a code_verifier outside RFC 7636 §4.1 → invalid_grant, even when its hash is the challenge', async () => {
     for (const verifier of ['a', VERIFIER.slice(0, 42), 'x'.repeat(129), `${VERIFIER.slice(0, 42)}+`]) {
       const challenge = await oauth.calculatePKCECodeChallenge(verifier);
-      const page = await authorizeInBrowser(server, new Browser(), { ...base(), code_challenge: challenge }, alice);
+      const page = await authorizeInBrowser(
+        server,
+        new Browser(server.fetch),
+        { ...base(), code_challenge: challenge },
+        alice,
+      );
       const code = new URL(page.location!).searchParams.get('code')!;
       await expectGrantError(redeem(code, { code_verifier: verifier }), 'invalid_grant');
     }
@@ -210,7 +216,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   });
   it('redirect_uri may be left out at the token endpoint when the authorization request left it out too', async () => {
     const { redirect_uri: _omit, ...query } = { ...base(), client_id: other.clientId };
-    const page = await authorizeInBrowser(server, new Browser(), query, alice);
+    const page = await authorizeInBrowser(server, new Browser(server.fetch), query, alice);
     const code = new URL(page.location!).searchParams.get('code');
     assert.ok(code, page.html.slice(0, 300));
     const { redirect_uri: _also, ...form } = redeem(code, { client_id: other.clientId });
@@ -330,7 +336,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   });
 
   it('prompt=login shows the login page despite a session; prompt=consent shows consent again', async () => {
-    const browser = new Browser();
+    const browser = new Browser(server.fetch);
     await freshCode(browser);
     const withLogin = await browser.get(
       `${server.url}/authorize?${new URLSearchParams({ ...base(), prompt: 'login' })}`,
@@ -346,11 +352,11 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
 
   it('a hostile state comes back unchanged and is never interpreted', async () => {
     const state = '</script><img src=x onerror=alert(1)>"\'&';
-    const page = await new Browser().get(
+    const page = await new Browser(server.fetch).get(
       `${server.url}/authorize?${new URLSearchParams({ ...base(), response_type: 'token', state })}`,
     );
     assert.equal(new URL(page.location!).searchParams.get('state'), state);
-    const formPost = await new Browser().get(
+    const formPost = await new Browser(server.fetch).get(
       `${server.url}/authorize?${new URLSearchParams({ ...base(), response_type: 'token', response_mode: 'form_post', state })}`,
     );
     assert.equal(formPost.fields.state, state);
@@ -358,7 +364,7 @@ describe('authorization endpoint and code/refresh grant rejections', () => {
   });
 
   it('the PKCE helpers agree with the server on a fresh verifier', async () => {
-    const run = await authorizeWithPkce(server, new Browser(), spa.clientId, redirectUri, alice);
+    const run = await authorizeWithPkce(server, new Browser(server.fetch), spa.clientId, redirectUri, alice);
     const res = await postForm(server, '/token', {
       grant_type: 'authorization_code',
       code: run.params.get('code')!,

@@ -1,7 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { ledgerHead, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
@@ -12,7 +13,7 @@ describe('authorization requests: OpenID Connect rules', () => {
   let alice: { sub: string; username: string; password: string };
   const redirectUri = 'https://rp.example/cb';
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     alice = await createUser(server, 'alice');
     await registerClient(
       server,
@@ -56,7 +57,7 @@ describe('authorization requests: OpenID Connect rules', () => {
     });
 
   it('max_age=0 asks for a login even right after one', async () => {
-    const browser = new Browser();
+    const browser = new Browser(server.fetch);
     const first = await authorizeWithPkce(server, browser, 'rp', redirectUri, alice, { scope: 'openid' });
     assert.ok(first.params.get('code'));
     const again = await browser.get(`${server.url}/authorize?${await query({ scope: 'openid', max_age: '0' })}`);
@@ -69,7 +70,7 @@ describe('authorization requests: OpenID Connect rules', () => {
   it('an OpenID request without redirect_uri is invalid_request, even with one registered URI; an OAuth one is not', async () => {
     const before = await ledgerHead(server);
     const { redirect_uri: _, ...rest } = Object.fromEntries(await query({ scope: 'openid', state: 's1' }));
-    const page = await new Browser().get(`${server.url}/authorize?${new URLSearchParams(rest)}`);
+    const page = await new Browser(server.fetch).get(`${server.url}/authorize?${new URLSearchParams(rest)}`);
     assert.equal(page.status, 303);
     const back = new URL(page.location!);
     assert.equal(`${back.origin}${back.pathname}`, redirectUri);
@@ -77,13 +78,13 @@ describe('authorization requests: OpenID Connect rules', () => {
     assert.equal(back.searchParams.get('state'), 's1');
     assert.equal(await ledgerHead(server), before);
     const { redirect_uri: __, ...oauthOnly } = Object.fromEntries(await query({ scope: 'profile' }));
-    const login = await new Browser().get(`${server.url}/authorize?${new URLSearchParams(oauthOnly)}`);
+    const login = await new Browser(server.fetch).get(`${server.url}/authorize?${new URLSearchParams(oauthOnly)}`);
     assert.equal(login.status, 200, 'RFC 6749 §3.1.2.3 lets the one registered URI stand in');
   });
 
   it('a POSTed authorization request must be form-encoded: anything else gets an error page, never a redirect', async () => {
     const before = await ledgerHead(server);
-    const res = await fetch(`${server.url}/authorize`, {
+    const res = await server.fetch(`${server.url}/authorize`, {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/json' },
@@ -96,11 +97,11 @@ describe('authorization requests: OpenID Connect rules', () => {
   });
 
   it('offline_access is accepted from a client with the refresh_token grant (libraries add it), and is invalid_scope for one without', async () => {
-    const run = await authorizeWithPkce(server, new Browser(), 'rp', redirectUri, alice, {
+    const run = await authorizeWithPkce(server, new Browser(server.fetch), 'rp', redirectUri, alice, {
       scope: 'openid offline_access',
     });
     assert.ok(run.params.get('code'), run.page.html.slice(0, 300));
-    const token = await fetch(`${server.url}/token`, {
+    const token = await server.fetch(`${server.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
@@ -116,7 +117,7 @@ describe('authorization requests: OpenID Connect rules', () => {
     assert.equal(body.scope, 'openid offline_access');
     assert.ok(body.refresh_token);
 
-    const page = await new Browser().get(
+    const page = await new Browser(server.fetch).get(
       `${server.url}/authorize?${new URLSearchParams({ ...Object.fromEntries(await query({ scope: 'openid offline_access' })), client_id: 'once' })}`,
     );
     assert.equal(page.status, 303);
@@ -127,7 +128,7 @@ describe('authorization requests: OpenID Connect rules', () => {
     const bob = await createUser(server, 'bob');
     const idTokenOf = async (browser: Browser, user: { username: string; password: string }) => {
       const run = await authorizeWithPkce(server, browser, 'rp', redirectUri, user, { scope: 'openid' });
-      const res = await fetch(`${server.url}/token`, {
+      const res = await server.fetch(`${server.url}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
@@ -140,9 +141,9 @@ describe('authorization requests: OpenID Connect rules', () => {
       });
       return ((await res.json()) as { id_token: string }).id_token;
     };
-    const alicesBrowser = new Browser();
+    const alicesBrowser = new Browser(server.fetch);
     const alicesHint = await idTokenOf(alicesBrowser, alice);
-    const bobsHint = await idTokenOf(new Browser(), bob);
+    const bobsHint = await idTokenOf(new Browser(server.fetch), bob);
     const silent = async (hint: string) => {
       const page = await alicesBrowser.get(
         `${server.url}/authorize?${await query({ scope: 'openid', prompt: 'none', id_token_hint: hint })}`,

@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 
 /** What the server has always sent after a failed HTTP Basic attempt. */
@@ -26,7 +27,7 @@ describe('WWW-Authenticate on 401 invalid_client after an Authorization header o
   let post: { clientId: string; secret: string | null };
   let publicClient: { clientId: string };
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     svc = await registerClient(server, {});
     post = await registerClient(server, { token_endpoint_auth_method: 'client_secret_post' });
     publicClient = await registerClient(

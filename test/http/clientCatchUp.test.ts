@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 
 describe('a client registered by another process', () => {
   let server: TestServer;
@@ -16,7 +17,7 @@ describe('a client registered by another process', () => {
   let other: Runtime;
 
   before(async () => {
-    server = await startTestServer({ env: { LOG_LEVEL: 'silent' } });
+    server = await startInjectServer({ env: { LOG_LEVEL: 'silent' } });
     other = await openRuntime(loadConfig({ DATA_DIR: server.dataDir }), { role: 'cli' });
     await other.runner.start();
   });
@@ -53,7 +54,7 @@ describe('a client registered by another process', () => {
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
       code_challenge_method: 'S256',
     });
-    const res = await fetch(`${server.url}/authorize?${query}`, { redirect: 'manual' });
+    const res = await server.fetch(`${server.url}/authorize?${query}`, { redirect: 'manual' });
     assert.equal(res.status, 200);
     assert.match(await res.text(), /<form[^>]+login/);
   });

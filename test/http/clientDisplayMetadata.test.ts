@@ -2,14 +2,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientCredentialsToken, ledgerHead } from '../helpers/oauth.js';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 
 describe('client display metadata over GraphQL', () => {
   let server: TestServer;
   let admin: string;
 
   async function gql(query: string, variables: Record<string, unknown>) {
-    const res = await fetch(`${server.url}/graphql`, {
+    const res = await server.fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
       body: JSON.stringify({ query, variables }),
@@ -21,7 +22,7 @@ describe('client display metadata over GraphQL', () => {
   }
 
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     admin = (await clientCredentialsToken(server, 'ledger:admin')).token;
   });
   after(async () => {

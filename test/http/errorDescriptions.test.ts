@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir } from '../helpers/server.js';
+import { listenOnIssuerPort, startInjectServer, type InjectServer } from '../helpers/injectServer.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { rawRequest } from '../helpers/fuzz.js';
 
@@ -30,12 +31,12 @@ const HOSTILE: Array<[string, string]> = [
 const hugeScope = () => Array.from({ length: 6000 }, (_, i) => `s${i}`).join(' ');
 
 describe('error_description: RFC 6749 characters and a bounded length', () => {
-  let server: TestServer;
+  let server: InjectServer;
   let svc: { clientId: string; secret: string | null };
   let spa: { clientId: string };
   const redirectUri = 'https://spa.example/cb';
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     svc = await registerClient(server, {});
     spa = await registerClient(
       server,
@@ -81,8 +82,8 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
     const params = new URLSearchParams(authorizeParams(scope));
     const res =
       method === 'GET'
-        ? await fetch(`${server.url}/authorize?${params}`, { redirect: 'manual' })
-        : await fetch(`${server.url}/authorize`, {
+        ? await server.fetch(`${server.url}/authorize?${params}`, { redirect: 'manual' })
+        : await server.fetch(`${server.url}/authorize`, {
             method: 'POST',
             redirect: 'manual',
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -143,7 +144,7 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
   it('/authorize with response_mode=form_post: the posted error_description is in form and bounded', async () => {
     for (const scope of ['orders:read "x\\y é\u0001', hugeScope()]) {
       const before = await ledgerHead(server);
-      const res = await fetch(`${server.url}/authorize`, {
+      const res = await server.fetch(`${server.url}/authorize`, {
         method: 'POST',
         redirect: 'manual',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -202,6 +203,7 @@ describe('error_description: RFC 6749 characters and a bounded length', () => {
   });
 
   it("the router's own message quotes the request line: in form too (raw HTTP, an undecodable path)", async () => {
+    await listenOnIssuerPort(server);
     const before = await ledgerHead(server);
     for (const path of ['/token%ZZ"x\\y', `/token%ZZ${'a'.repeat(400)}`]) {
       // Bytes no fetch would send as they are.

@@ -10,7 +10,8 @@ import { sha256 } from '../../src/crypto/hash.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 
 interface GqlResponse {
   status: number;
@@ -29,7 +30,7 @@ describe('GraphQL management API (issue 7)', () => {
   let plain: string;
 
   async function gql(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GqlResponse> {
-    const res = await fetch(`${server.url}/graphql`, {
+    const res = await server.fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query, variables }),
@@ -75,7 +76,7 @@ describe('GraphQL management API (issue 7)', () => {
   }
 
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     const a = await client('ledger:admin');
     adminClientId = a.clientId;
     admin = (await tokenFor(a.clientId, a.secret)).token;
@@ -318,7 +319,7 @@ describe('GraphQL management API (issue 7)', () => {
         null,
       );
       const alice = await createUser(server);
-      const run = await authorizeWithPkce(server, new Browser(), spa.clientId, redirectUri, alice, {
+      const run = await authorizeWithPkce(server, new Browser(server.fetch), spa.clientId, redirectUri, alice, {
         scope: 'orders:read',
       });
       const code = run.params.get('code');
@@ -560,7 +561,7 @@ describe('GraphQL management API (issue 7)', () => {
     });
 
     it('GET /graphql is an offline explorer: no external asset, script allowed by hash only', async () => {
-      const res = await fetch(`${server.url}/graphql`);
+      const res = await server.fetch(`${server.url}/graphql`);
       assert.equal(res.status, 200);
       const html = await res.text();
       assert.match(res.headers.get('content-type') ?? '', /text\/html/);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clientCredentialsToken, ledgerHead } from '../helpers/oauth.js';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 
 /** What Chromium sends when it navigates to a page. */
 const BROWSER_ACCEPT =
@@ -17,7 +18,7 @@ describe('GraphQL over HTTP GET', () => {
   let admin: string;
 
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     admin = (await clientCredentialsToken(server, 'ledger:admin')).token;
   });
 
@@ -27,7 +28,7 @@ describe('GraphQL over HTTP GET', () => {
   });
 
   const get = (params: Record<string, string>, headers: Record<string, string>) =>
-    fetch(`${server.url}/graphql?${new URLSearchParams(params)}`, { headers });
+    server.fetch(`${server.url}/graphql?${new URLSearchParams(params)}`, { headers });
 
   it('a query by GET with an operator token answers JSON data, as each kind of client asks for it', async () => {
     const asked: Array<Record<string, string>> = [
@@ -102,7 +103,7 @@ describe('GraphQL over HTTP GET', () => {
       }
     }
     // No Accept and no query: the explorer, as before.
-    const bare = await fetch(`${server.url}/graphql`);
+    const bare = await server.fetch(`${server.url}/graphql`);
     assert.match(bare.headers.get('content-type') ?? '', /^text\/html/);
     await bare.text();
     // JSON preferred over HTML: GraphQL.

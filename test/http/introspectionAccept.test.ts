@@ -1,9 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir } from '../helpers/server.js';
+import { startInjectServer, type InjectServer } from '../helpers/injectServer.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
-import { rawRequest } from '../helpers/fuzz.js';
 import { prefersSignedIntrospection } from '../../src/oauth/introspectionAccept.js';
 
 const JWT = 'application/token-introspection+jwt';
@@ -41,11 +41,11 @@ describe('introspection content negotiation (unit): prefersSignedIntrospection',
 });
 
 describe('introspection honours Accept q-values (RFC 9110 §12.5.1, RFC 9701 §4)', () => {
-  let server: TestServer;
+  let server: InjectServer;
   let rs: { clientId: string; secret: string | null };
   let token: string;
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     const svc = await registerClient(server, {});
     rs = await registerClient(server, { scope: '' });
     const issued = await postForm(
@@ -81,19 +81,20 @@ describe('introspection honours Accept q-values (RFC 9110 §12.5.1, RFC 9701 §4
   const introspect = (accept: string) =>
     postForm(server, '/introspect', { token }, { ...basic(rs.clientId, rs.secret!), accept });
 
-  it('no Accept header at all (raw HTTP) → JSON', async () => {
-    const answer = await rawRequest(server, {
+  it('no Accept header at all → JSON', async () => {
+    // Injected as written: no fetch default (`accept: */*`) is added.
+    const answer = await server.inject({
       method: 'POST',
-      target: '/introspect',
-      headers: [
-        ['Authorization', basic(rs.clientId, rs.secret!).authorization],
-        ['Content-Type', 'application/x-www-form-urlencoded'],
-      ],
-      body: Buffer.from(`token=${encodeURIComponent(token)}`),
+      url: '/introspect',
+      headers: {
+        authorization: basic(rs.clientId, rs.secret!).authorization,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: `token=${encodeURIComponent(token)}`,
     });
-    assert.equal(answer.status, 200);
-    assert.match(answer.headers['content-type'] ?? '', /^application\/json/i);
-    assert.equal(answer.json.active, true);
+    assert.equal(answer.statusCode, 200);
+    assert.match(String(answer.headers['content-type'] ?? ''), /^application\/json/i);
+    assert.equal(answer.json().active, true);
   });
 
   it(`${JWT};q=0 beside application/json → JSON`, async () =>

@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { removeDir, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import { removeDir, tempDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -20,7 +21,7 @@ describe('introspection_access: all (default) and own_and_audience', () => {
   let admin: string;
 
   const gql = async (query: string, variables: Record<string, unknown>) => {
-    const res = await fetch(`${server.url}/graphql`, {
+    const res = await server.fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
       body: JSON.stringify({ query, variables }),
@@ -48,7 +49,7 @@ describe('introspection_access: all (default) and own_and_audience', () => {
   };
 
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     const operator = await registerClient(server, { scope: 'ledger:admin' });
     admin = await token(operator);
     app = await registerClient(server, { scope: 'orders:read' });

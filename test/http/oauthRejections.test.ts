@@ -2,7 +2,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID, createPublicKey } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, base64url } from 'jose';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { handleClientCommand } from '../../src/application/clients.js';
 
@@ -34,7 +35,7 @@ describe('rejections at the token, introspection and revocation endpoints', () =
   let codeOnly: { clientId: string; secret: string | null };
   let publicClient: { clientId: string; secret: string | null };
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     svc = await registerClient(server, { client_id: 'svc' });
     rs = await registerClient(server, { client_id: 'rs', scope: '' });
     codeOnly = await registerClient(server, {
@@ -136,7 +137,7 @@ describe('rejections at the token, introspection and revocation endpoints', () =
     expectError(server, '/token', { ...cc, client_id: 'someone-else' }, svcAuth(), 400, 'invalid_request'));
   it('a JSON body → invalid_request', async () => {
     const before = await ledgerHead(server);
-    const res = await fetch(`${server.url}/token`, {
+    const res = await server.fetch(`${server.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...svcAuth() },
       body: '{"grant_type":"client_credentials"}',
@@ -156,7 +157,7 @@ describe('rejections at the token, introspection and revocation endpoints', () =
     );
   });
   it('an unsupported content type → invalid_request', async () => {
-    const res = await fetch(`${server.url}/token`, {
+    const res = await server.fetch(`${server.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain', ...svcAuth() },
       body: 'grant_type=client_credentials',
@@ -300,7 +301,7 @@ describe('rejections at the token, introspection and revocation endpoints', () =
       await inactive(`${enc({ alg: 'none', typ: 'at+jwt' })}.${p}.`);
       await inactive(`${h}.${enc({ ...claims, scope: 'orders:read orders:write admin' })}.${token.split('.')[2]}`);
       // HS256 "signed" with our public JWK as the HMAC secret (algorithm confusion).
-      const jwks = await (await fetch(`${server.url}/jwks`)).json();
+      const jwks = await (await server.fetch(`${server.url}/jwks`)).json();
       const hs = await new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: jwks.keys[0].kid })
         .sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0])));

@@ -1,7 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { removeDir, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import { removeDir, tempDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { ledgerHead, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
@@ -19,7 +20,7 @@ describe('response_modes client metadata', () => {
   let webMessage: string;
   const redirectUri = 'https://app.example/cb';
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     const pub = {
       grant_types: ['authorization_code'] as ['authorization_code'],
       redirect_uris: [redirectUri],
@@ -53,7 +54,7 @@ describe('response_modes client metadata', () => {
     expectAuthorizeError(server, query(queryOnly, { response_mode: 'form_post' }), redirectUri, 'unauthorized_client'));
 
   it('the defaults (query, form_post) still work for a client that registered nothing', async () => {
-    const page = await new Browser().get(
+    const page = await new Browser(server.fetch).get(
       `${server.url}/authorize?${query(plain, { response_mode: 'form_post', prompt: 'none' })}`,
     );
     assert.equal(page.status, 200);
@@ -62,13 +63,13 @@ describe('response_modes client metadata', () => {
   });
 
   it('a client that registered web_message gets it, and only at its exactly registered redirect URI', async () => {
-    const page = await new Browser().get(
+    const page = await new Browser(server.fetch).get(
       `${server.url}/authorize?${query(webMessage, { response_mode: 'web_message', prompt: 'none' })}`,
     );
     assert.equal(page.status, 200);
     assert.match(page.html, /id="tl-response"/);
     const before = await ledgerHead(server);
-    const elsewhere = await new Browser().get(
+    const elsewhere = await new Browser(server.fetch).get(
       `${server.url}/authorize?${query(webMessage, { response_mode: 'web_message', redirect_uri: 'https://app.example/other' })}`,
     );
     assert.equal(elsewhere.status, 400);

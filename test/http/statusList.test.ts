@@ -1,8 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
-import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify } from 'jose';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { activeTokensProjection, tokenByHash } from '../../projections/activeTokens.js';
@@ -17,8 +18,8 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
   let server: TestServer;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
   before(async () => {
-    server = await startTestServer();
-    jwks = createRemoteJWKSet(new URL(`${server.url}/jwks`));
+    server = await startInjectServer();
+    jwks = createRemoteJWKSet(new URL(`${server.url}/jwks`), { [customFetch]: server.fetch });
   });
   after(async () => {
     await server.close();
@@ -28,7 +29,7 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
   /** What a resource server does: fetch the list, verify it, inflate it, read bit `idx`. */
   async function statusBit(status: StatusClaim): Promise<number> {
     const { idx, uri } = status.status_list;
-    const res = await fetch(uri);
+    const res = await server.fetch(uri);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/statuslist+jwt');
     const maxAge = Number(/^public, max-age=(\d+)$/.exec(res.headers.get('cache-control') ?? '')?.[1]);
@@ -63,14 +64,14 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
   it('advertises the aggregation endpoint, which lists the published lists; CORS is open', async () => {
     const { token } = await clientCredentialsToken();
     const status = decodeJwt(token).status as StatusClaim;
-    const meta = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<
+    const meta = (await (await server.fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<
       string,
       unknown
     >;
     assert.equal(meta.status_list_aggregation_endpoint, `${server.url}/status-lists`);
-    const res = await fetch(`${server.url}/status-lists/x`, { headers: { origin: 'https://rs.example' } });
+    const res = await server.fetch(`${server.url}/status-lists/x`, { headers: { origin: 'https://rs.example' } });
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
-    const agg = (await (await fetch(meta.status_list_aggregation_endpoint)).json()) as {
+    const agg = (await (await server.fetch(meta.status_list_aggregation_endpoint)).json()) as {
       status_lists: string[];
     };
     assert.ok(agg.status_lists.includes(status.status_list.uri));
@@ -96,7 +97,7 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
   it('an unchanged list is signed once: two GETs give the identical token; a revocation changes it', async () => {
     const { client, token } = await clientCredentialsToken();
     const { uri } = (decodeJwt(token).status as StatusClaim).status_list;
-    const fetchList = async () => (await fetch(uri)).text();
+    const fetchList = async () => (await server.fetch(uri)).text();
     const first = await fetchList();
     assert.equal(await fetchList(), first, 'nothing changed: the same signed list');
     assert.equal((await postForm(server, '/revoke', { token }, basic(client.clientId, client.secret!))).status, 200);
@@ -111,10 +112,10 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
     const recorded = tokenByHash(server.runtime.runner.view(activeTokensProjection), sha256(token));
     assert.ok(recorded);
     assert.equal(recorded.statusList, undefined, 'no slot is allocated for an opaque token');
-    const res = await fetch(`${server.url}/status-lists/nope-0`);
+    const res = await server.fetch(`${server.url}/status-lists/nope-0`);
     assert.equal(res.status, 404);
     assert.equal(((await res.json()) as { error: string }).error, 'not_found');
-    assert.equal((await fetch(`${server.url}/status-lists/${'%2e%2e'}`)).status, 404);
+    assert.equal((await server.fetch(`${server.url}/status-lists/${'%2e%2e'}`)).status, 404);
   });
 
   it('revoking a refresh token revokes its grant: the access token of the grant gets bit 1', async () => {
@@ -125,7 +126,7 @@ describe('Token Status List (draft-ietf-oauth-status-list)', () => {
       redirect_uris: [redirectUri],
       scope: 'orders:read',
     });
-    const run = await authorizeWithPkce(server, new Browser(), app.clientId, redirectUri, user, {
+    const run = await authorizeWithPkce(server, new Browser(server.fetch), app.clientId, redirectUri, user, {
       scope: 'orders:read',
     });
     const code = run.params.get('code');

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { Browser } from '../helpers/browser.js';
 import { authorizeInBrowser, createUser } from '../helpers/flow.js';
 import { ledgerHead, registerClient } from '../helpers/oauth.js';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 
 describe('switching account from the consent page', () => {
   let server: TestServer;
@@ -12,7 +13,7 @@ describe('switching account from the consent page', () => {
   let alice: { username: string; password: string };
   const redirectUri = 'https://spa.example/cb';
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     alice = await createUser(server, 'alice');
     clientId = (
       await registerClient(
@@ -52,7 +53,7 @@ describe('switching account from the consent page', () => {
   }
 
   it('ends the signed-in session and asks for a login for the same request', async () => {
-    const browser = new Browser();
+    const browser = new Browser(server.fetch);
     const consent = await consentPage(browser);
     const before = await ledgerHead(server);
     const login = await browser.post(`${server.url}/login-switch`, consent.fields);
@@ -66,13 +67,13 @@ describe('switching account from the consent page', () => {
   });
 
   it('refuses a switch without the form token, or from another browser, and ends nothing', async () => {
-    const browser = new Browser();
+    const browser = new Browser(server.fetch);
     const consent = await consentPage(browser);
     const before = await ledgerHead(server);
     const forged = await browser.post(`${server.url}/login-switch`, { ...consent.fields, csrf: 'x' });
     assert.equal(forged.status, 400);
     assert.match(forged.html, /This request cannot continue/);
-    const elsewhere = await new Browser().post(`${server.url}/login-switch`, consent.fields);
+    const elsewhere = await new Browser(server.fetch).post(`${server.url}/login-switch`, consent.fields);
     assert.equal(elsewhere.status, 400);
     assert.equal(await ledgerHead(server), before, 'nothing written');
   });

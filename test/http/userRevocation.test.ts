@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { inflateSync } from 'node:zlib';
 import { decodeJwt } from 'jose';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { basic, clientCredentialsToken, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeWithPkce, createUser } from '../helpers/flow.js';
@@ -40,7 +41,7 @@ describe('disabling a user or changing their password ends what they hold', () =
       });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    server = await startTestServer();
+    server = await startInjectServer();
     rp = await relyingParty();
     const r = await registerClient(server, { scope: 'orders:read' });
     rs = { clientId: r.clientId, secret: r.secret! };
@@ -65,7 +66,7 @@ describe('disabling a user or changing their password ends what they hold', () =
   }
 
   async function gql(query: string, variables: Record<string, unknown>) {
-    const res = await fetch(`${server.url}/graphql`, {
+    const res = await server.fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -81,9 +82,12 @@ describe('disabling a user or changing their password ends what they hold', () =
 
   const creds = (c = rp) => ({ client_id: c.clientId, client_secret: c.secret });
 
+  /** The browser outlives a restart: it asks whichever server is running now. */
+  const current: typeof fetch = (input, init) => server.fetch(input, init);
+
   /** A signed-in user's holdings: tokens of a redeemed code, a code not yet redeemed, the browser with the session. */
   async function signIn(user: { username: string; password: string }, client = rp) {
-    const browser = new Browser();
+    const browser = new Browser(current);
     const first = await authorizeWithPkce(server, browser, client.clientId, redirectUri, user, {
       scope: 'openid orders:read',
     });
@@ -142,12 +146,14 @@ describe('disabling a user or changing their password ends what they hold', () =
    */
   async function statusBit(token: string): Promise<number> {
     const { idx, uri } = (decodeJwt(token).status as { status_list: { idx: number; uri: string } }).status_list;
-    const list = decodeJwt(await (await fetch(uri)).text()).status_list as { lst: string };
+    const list = decodeJwt(await (await server.fetch(uri)).text()).status_list as { lst: string };
     return (inflateSync(Buffer.from(list.lst, 'base64url'))[idx >> 3] >> (idx & 7)) & 1;
   }
 
   async function loginRefused(user: { username: string; password: string }): Promise<void> {
-    const page = await authorizeWithPkce(server, new Browser(), rp.clientId, redirectUri, user, { scope: 'openid' });
+    const page = await authorizeWithPkce(server, new Browser(current), rp.clientId, redirectUri, user, {
+      scope: 'openid',
+    });
     assert.equal(page.page.status, 401);
     assert.match(
       page.page.html,
@@ -361,7 +367,7 @@ describe('disabling a user or changing their password ends what they hold', () =
     await assertNothingWorks(h);
     const { dataDir, env } = server;
     await server.close();
-    server = await startTestServer({ dataDir, env });
+    server = await startInjectServer({ dataDir, env });
     await assertNothingWorks(h);
   });
 });

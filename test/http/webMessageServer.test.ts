@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { ledgerHead, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { createUser } from '../helpers/flow.js';
@@ -13,7 +14,7 @@ describe('web message response mode: the server side', () => {
   let native: { clientId: string };
   const redirectUri = 'https://app.example/callback';
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     await createUser(server, 'alice');
     spa = await registerClient(
       server,
@@ -46,12 +47,12 @@ describe('web message response mode: the server side', () => {
     `${server.url}/authorize?${new URLSearchParams({ client_id: spa.clientId, redirect_uri: redirectUri, response_type: 'code', response_mode: 'web_message', code_challenge: CHALLENGE, code_challenge_method: 'S256', ...extra })}`;
 
   it('is listed in response_modes_supported', async () => {
-    const meta = await (await fetch(`${server.url}/.well-known/openid-configuration`)).json();
+    const meta = await (await server.fetch(`${server.url}/.well-known/openid-configuration`)).json();
     assert.deepEqual(meta.response_modes_supported, ['query', 'form_post', 'web_message']);
   });
 
   it('posts an error to the redirect URI origin only, framable by that origin only, with its script allowed by hash', async () => {
-    const page = await new Browser().get(query({ prompt: 'none', state: 'st' }));
+    const page = await new Browser(server.fetch).get(query({ prompt: 'none', state: 'st' }));
     assert.equal(page.status, 200);
     const csp = page.headers.get('content-security-policy') ?? '';
     assert.match(csp, /frame-ancestors https:\/\/app\.example(;|$)/);
@@ -74,7 +75,7 @@ describe('web message response mode: the server side', () => {
 
   it('escapes a hostile state inside the page (<, >, &, U+2028, U+2029)', async () => {
     const state = '</script><img src=x onerror=alert(1)>&\u2028\u2029';
-    const page = await new Browser().get(query({ prompt: 'none', state }));
+    const page = await new Browser(server.fetch).get(query({ prompt: 'none', state }));
     const json = /<script type="application\/json" id="tl-response">([^<]*)<\/script>/.exec(page.html)![1];
     assert.equal(/[<>&\u2028\u2029]/.test(json), false);
     assert.equal(JSON.parse(json).message.response.state, state);
@@ -92,7 +93,7 @@ describe('web message response mode: the server side', () => {
         client === 'native'
           ? `${server.url}/authorize?${new URLSearchParams({ client_id: native.clientId, redirect_uri: 'com.example.app:/cb', response_type: 'code', response_mode: 'web_message', code_challenge: CHALLENGE, code_challenge_method: 'S256' })}`
           : query(extra);
-      const page = await new Browser().get(url);
+      const page = await new Browser(server.fetch).get(url);
       assert.equal(page.status, 400);
       assert.equal(page.html.includes('tl-response'), false);
       assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
@@ -101,7 +102,7 @@ describe('web message response mode: the server side', () => {
   }
 
   it('login and consent pages forbid framing', async () => {
-    const page = await new Browser().get(query({}));
+    const page = await new Browser(server.fetch).get(query({}));
     assert.match(page.html, /name="password"/);
     assert.equal(page.headers.get('x-frame-options'), 'DENY');
     assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
@@ -109,7 +110,7 @@ describe('web message response mode: the server side', () => {
 
   it('CORS: the token endpoint answers registered public-client origins only; the authorization endpoint never', async () => {
     const preflight = (origin: string) =>
-      fetch(`${server.url}/token`, {
+      server.fetch(`${server.url}/token`, {
         method: 'OPTIONS',
         headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
       });
@@ -118,12 +119,12 @@ describe('web message response mode: the server side', () => {
       'https://app.example',
     );
     assert.equal((await preflight('https://evil.example')).headers.get('access-control-allow-origin'), null);
-    const authorize = await fetch(query({}), { headers: { origin: 'https://app.example' } });
+    const authorize = await server.fetch(query({}), { headers: { origin: 'https://app.example' } });
     assert.equal(authorize.headers.get('access-control-allow-origin'), null);
   });
 
   it('serves the browser module with CORS, revalidation, an immutable hashed copy and its .d.ts', async () => {
-    const js = await fetch(`${server.url}/sdk/web-message.js`, { headers: { origin: 'https://app.example' } });
+    const js = await server.fetch(`${server.url}/sdk/web-message.js`, { headers: { origin: 'https://app.example' } });
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
     assert.equal(js.headers.get('access-control-allow-origin'), '*');
@@ -131,10 +132,10 @@ describe('web message response mode: the server side', () => {
     assert.match(body, /export async function loginWithPopup/);
     assert.match(body, /export async function authorizeSilently/);
     const hash = js.headers.get('etag')!.replace(/"/g, '');
-    const pinned = await fetch(`${server.url}/sdk/web-message.${hash}.js`);
+    const pinned = await server.fetch(`${server.url}/sdk/web-message.${hash}.js`);
     assert.match(pinned.headers.get('cache-control') ?? '', /immutable/);
     assert.equal(await pinned.text(), body);
-    const dts = await fetch(`${server.url}/sdk/web-message.d.ts`);
+    const dts = await server.fetch(`${server.url}/sdk/web-message.d.ts`);
     assert.match(await dts.text(), /loginWithPopup\(opts: WebMessageOptions\): Promise<TokenResponse>/);
   });
 });

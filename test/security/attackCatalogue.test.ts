@@ -11,7 +11,8 @@ import { UnsecuredJWT } from 'jose';
 import { handleClientCommand } from '../../src/application/clients.js';
 import { ClientMetadataError } from '../../src/domain/clients/metadataRules.js';
 import type { ClientMetadata } from '../../src/domain/clients/events.js';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser, type Page } from '../helpers/browser.js';
 import { authorizeInBrowser, createUser } from '../helpers/flow.js';
@@ -42,7 +43,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
   let other: string;
   let localhostApp: string;
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     alice = await createUser(server, 'alice');
     const pub: Partial<ClientMetadata> = {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -89,7 +90,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
   const authorizeUrl = (extra: Record<string, string> = {}) => `${server.url}/authorize?${query(extra)}`;
 
   /** A signed-in, consented browser and a fresh code for spa at REDIRECT. */
-  async function freshCode(browser = new Browser(), extra: Record<string, string> = {}): Promise<string> {
+  async function freshCode(browser = new Browser(server.fetch), extra: Record<string, string> = {}): Promise<string> {
     const page = await authorizeInBrowser(
       server,
       browser,
@@ -148,7 +149,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
         await expectErrorPage(
           server,
           authorizeUrl({ redirect_uri: uri, ...(client ? { client_id: localhostApp } : {}) }),
-          new Browser(),
+          new Browser(server.fetch),
           /redirect_uri is not registered/,
         );
       });
@@ -163,7 +164,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       });
     }
     it('CWE-601 open redirect: the RFC 8252 loopback exception is narrow — 127.0.0.1 with any port is the registered 127.0.0.1 URI', async () => {
-      const page = await new Browser().get(authorizeUrl({ redirect_uri: 'http://127.0.0.1:51234/cb' }));
+      const page = await new Browser(server.fetch).get(authorizeUrl({ redirect_uri: 'http://127.0.0.1:51234/cb' }));
       assert.equal(page.status, 200);
       assert.match(page.html, /name="password"/);
     });
@@ -214,7 +215,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
           const page = await expectErrorPage(
             server,
             authorizeUrl({ redirect_uri: uri, response_mode: mode }),
-            new Browser(),
+            new Browser(server.fetch),
             /redirect_uri is not registered/,
           );
           assert.equal(/javascript:|vbscript:|data:text/i.test(page.headers.get('location') ?? ''), false);
@@ -325,7 +326,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     };
     for (const mode of ['query', 'form_post', 'web_message']) {
       it(`CWE-346 mix-up: response_mode=${mode} success carries iss and state`, async () => {
-        const browser = new Browser();
+        const browser = new Browser(server.fetch);
         await freshCode(browser);
         const page = await browser.get(authorizeUrl({ response_mode: mode }));
         const response = responseOf(page, mode);
@@ -335,7 +336,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       });
       it(`CWE-346 mix-up: response_mode=${mode} error carries iss and state`, async () => {
         const page = await unchangedLedger(server, () =>
-          new Browser().get(authorizeUrl({ response_mode: mode, prompt: 'none' })),
+          new Browser(server.fetch).get(authorizeUrl({ response_mode: mode, prompt: 'none' })),
         );
         assert.deepEqual(responseOf(page, mode), {
           error: 'login_required',
@@ -346,7 +347,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       });
     }
     it('CWE-346 mix-up: a denied consent (access_denied) and a validation error carry iss', async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       const consent = await authorizeInBrowser(
         server,
         browser,
@@ -422,7 +423,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
     ];
     for (const [label, params, message] of cases) {
       it(`CWE-601 open redirect at logout: ${label} → error page, session kept`, async () => {
-        const browser = new Browser();
+        const browser = new Browser(server.fetch);
         const hint = await idToken(browser);
         const page = await unchangedLedger(server, () =>
           browser.get(`${server.url}/logout?${new URLSearchParams(params(hint))}`),
@@ -433,7 +434,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       });
     }
     it("CWE-287 token confusion at logout: the user's own access token as id_token_hint → error page, session kept", async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       const tokens = (await postForm(server, '/token', redeem(await freshCode(browser)))).body;
       const hint = { id_token_hint: tokens.access_token, post_logout_redirect_uri: POST_LOGOUT };
       const page = await unchangedLedger(server, () =>
@@ -444,7 +445,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       assert.ok(new URL(silent.location!).searchParams.get('code'), 'the session survived');
     });
     it('CWE-601 open redirect at logout: the registered URI with a valid hint does redirect (control)', async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       const page = await browser.get(
         `${server.url}/logout?${new URLSearchParams({ id_token_hint: await idToken(browser), post_logout_redirect_uri: POST_LOGOUT, state: 's' })}`,
       );
@@ -466,7 +467,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       return page;
     }
     it('CWE-352 CSRF: the binding cookie is HttpOnly and SameSite=Lax, and the forms carry a CSRF token', async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       const login = await browser.get(authorizeUrl());
       const cookie = login.headers.getSetCookie().find((c) => c.startsWith('tl_bind='));
       assert.match(cookie ?? '', /HttpOnly/i);
@@ -474,7 +475,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       assert.ok(login.fields.csrf && login.fields.interaction);
     });
     it("CWE-352 CSRF on login: missing, forged, or another browser's token → error page, nothing written", async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       const login = await browser.get(authorizeUrl());
       const creds = { username: 'alice', password: alice.password };
       const { csrf: _drop, ...noCsrf } = login.fields;
@@ -486,14 +487,14 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
         ...creds,
       });
       // The attacker's own, valid form, posted from the victim's browser (a different binding cookie).
-      const victim = new Browser();
+      const victim = new Browser(server.fetch);
       await victim.get(authorizeUrl());
       await refused(victim, '/login', { ...login.fields, ...creds });
       // No cookie at all (a cross-site POST carries no SameSite=Lax cookie).
-      await refused(new Browser(), '/login', { ...login.fields, ...creds });
+      await refused(new Browser(server.fetch), '/login', { ...login.fields, ...creds });
     });
     it('CWE-352 CSRF on login: a tampered sealed interaction → error page, nothing written', async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       const login = await browser.get(authorizeUrl());
       const sealed = login.fields.interaction;
       const flipped = `${sealed.slice(0, 20)}${sealed[20] === 'A' ? 'B' : 'A'}${sealed.slice(21)}`;
@@ -505,7 +506,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       });
     });
     it("CWE-352 CSRF on consent: missing, forged, or another browser's token → error page, no consent written", async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       const login = await browser.get(authorizeUrl({ client_id: localhostApp, redirect_uri: 'http://localhost/cb' }));
       const consent = await browser.submit(`${server.url}/authorize`, login, {
         username: 'alice',
@@ -515,25 +516,25 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       const { csrf: _drop, ...noCsrf } = consent.fields;
       await refused(browser, '/consent', { ...noCsrf, decision: 'approve' });
       await refused(browser, '/consent', { ...consent.fields, csrf: 'forged', decision: 'approve' });
-      const victim = new Browser();
+      const victim = new Browser(server.fetch);
       await authorizeInBrowser(server, victim, Object.fromEntries(new URLSearchParams(query())), alice);
       await refused(victim, '/consent', { ...consent.fields, decision: 'approve' });
     });
     it('CWE-352 CSRF on logout: a logout without a hint asks first; a forged confirmation → error page, session kept', async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       await freshCode(browser);
       const ask = await unchangedLedger(server, () => browser.get(`${server.url}/logout`));
       assert.match(ask.html, /Sign out\?/);
       await refused(browser, '/logout/confirm', { ...ask.fields, csrf: 'forged', decision: 'logout' });
-      await refused(new Browser(), '/logout/confirm', { ...ask.fields, decision: 'logout' });
+      await refused(new Browser(server.fetch), '/logout/confirm', { ...ask.fields, decision: 'logout' });
       const silent = await browser.get(authorizeUrl({ prompt: 'none' }));
       assert.ok(new URL(silent.location!).searchParams.get('code'), 'still signed in');
     });
     it('CWE-352 CSRF on logout: a cross-site GET /logout with the day-long session cookie but no tl_bind asks first and ends nothing', async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       await freshCode(browser);
       // A new browser session (tl_bind is gone) with the session cookie still there: what a cross-site link meets.
-      const crossSite = new Browser();
+      const crossSite = new Browser(server.fetch);
       crossSite.cookies.set('tl_session', browser.cookies.get('tl_session')!);
       const ask = await unchangedLedger(server, () =>
         crossSite.get(
@@ -558,7 +559,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       assert.equal(new URL(after.location!).searchParams.get('error'), 'login_required');
     });
     it('CWE-352 purpose confusion: each sealed form (login, consent, logout) posted to another form → error page, nothing written, no session', async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       const login = await browser.get(authorizeUrl({ prompt: 'consent' }));
       assert.match(login.html, /name="password"/);
       const consent = await browser.submit(`${server.url}/authorize`, login, {
@@ -573,7 +574,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       for (const [own, page] of Object.entries(forms)) {
         for (const target of Object.keys(forms).filter((t) => t !== own)) {
           // A fresh browser with the same binding but no session: /login must not start one.
-          const cold = new Browser();
+          const cold = new Browser(server.fetch);
           cold.cookies.set('tl_bind', browser.cookies.get('tl_bind')!);
           await refused(cold, target, { ...page.fields, ...answers });
           await refused(browser, target, {
@@ -594,7 +595,7 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, what);
     };
     it("CWE-1021 clickjacking: login, consent, logout confirmation, signed-out and error pages send frame-ancestors 'none' and X-Frame-Options: DENY", async () => {
-      const browser = new Browser();
+      const browser = new Browser(server.fetch);
       const login = await browser.get(authorizeUrl({ client_id: localhostApp, redirect_uri: 'http://localhost/cb' }));
       denyFraming(login, 'login');
       const consent = await browser.submit(`${server.url}/authorize`, login, {
@@ -609,12 +610,15 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
       const out = await browser.submit(`${server.url}/logout`, ask, { decision: 'logout' });
       assert.match(out.html, /signed out/);
       denyFraming(out, 'signed out');
-      denyFraming(await new Browser().get(authorizeUrl({ redirect_uri: 'https://evil.example/' })), 'error page');
-      const explorer = await fetch(`${server.url}/graphql`);
+      denyFraming(
+        await new Browser(server.fetch).get(authorizeUrl({ redirect_uri: 'https://evil.example/' })),
+        'error page',
+      );
+      const explorer = await server.fetch(`${server.url}/graphql`);
       assert.equal(explorer.headers.get('x-frame-options'), 'DENY', 'GraphQL explorer');
     });
     it("CWE-1021 clickjacking: the web_message page may be framed by the client's own origin only (silent renewal), and says so without X-Frame-Options", async () => {
-      const page = await new Browser().get(authorizeUrl({ response_mode: 'web_message', prompt: 'none' }));
+      const page = await new Browser(server.fetch).get(authorizeUrl({ response_mode: 'web_message', prompt: 'none' }));
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors https:\/\/spa\.example(;|$)/);
       assert.equal(page.headers.get('x-frame-options'), null);

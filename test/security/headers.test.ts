@@ -5,7 +5,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { createUser } from '../helpers/flow.js';
@@ -28,7 +29,7 @@ async function sweep(server: TestServer): Promise<Seen[]> {
   const note = (label: string, res: { status: number; headers: Headers }, secret = false) =>
     void seen.push({ label, status: res.status, headers: res.headers, secret });
   const get = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`${server.url}${path}`, { redirect: 'manual', ...init });
+    const res = await server.fetch(`${server.url}${path}`, { redirect: 'manual', ...init });
     await res.arrayBuffer();
     return res;
   };
@@ -107,14 +108,14 @@ async function sweep(server: TestServer): Promise<Seen[]> {
   note('GET /status-lists/:id', await get(`/status-lists/${encodeURIComponent('0')}`));
   note('GET /userinfo (no token)', await get('/userinfo'));
 
-  const browser = new Browser();
+  const browser = new Browser(server.fetch);
   const q = (extra: Record<string, string> = {}) =>
     `/authorize?${new URLSearchParams({ client_id: app.clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid profile', code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', ...extra })}`;
   note(
     'GET /authorize (error page)',
-    await new Browser().get(`${server.url}${q({ redirect_uri: 'https://evil.example/' })}`),
+    await new Browser(server.fetch).get(`${server.url}${q({ redirect_uri: 'https://evil.example/' })}`),
   );
-  note('GET /authorize (error redirect)', await new Browser().get(`${server.url}${q({ prompt: 'none' })}`));
+  note('GET /authorize (error redirect)', await new Browser(server.fetch).get(`${server.url}${q({ prompt: 'none' })}`));
   const login = await browser.get(`${server.url}${q()}`);
   note('GET /authorize (login page)', login);
   const consent = await browser.submit(`${server.url}/authorize`, login, {
@@ -157,7 +158,7 @@ async function sweep(server: TestServer): Promise<Seen[]> {
   note('GET /authorize (web_message page with a code)', message, true);
   note(
     'GET /authorize (web_message error page)',
-    await new Browser().get(`${server.url}${q({ response_mode: 'web_message', prompt: 'none' })}`),
+    await new Browser(server.fetch).get(`${server.url}${q({ response_mode: 'web_message', prompt: 'none' })}`),
   );
   note('POST /revoke', await postForm(server, '/revoke', { token, client_id: svc.clientId }, auth));
   const ask = await browser.get(`${server.url}/logout`);
@@ -171,7 +172,7 @@ describe('response headers', () => {
   let server: TestServer;
   let seen: Seen[];
   before(async () => {
-    server = await startTestServer();
+    server = await startInjectServer();
     seen = await sweep(server);
   });
   after(async () => {
@@ -224,14 +225,16 @@ describe('response headers', () => {
 
 describe('response headers behind a TLS-terminating proxy (https issuer)', () => {
   it('CWE-319 cleartext transmission: Strict-Transport-Security on every response when the issuer is https', async () => {
-    const server = await startTestServer({ env: { ISSUER: 'https://auth.example.test', TRUST_PROXY: '1' } });
+    const server = await startInjectServer({ env: { ISSUER: 'https://auth.example.test', TRUST_PROXY: '1' } });
     try {
       const responses = [
-        await fetch(`${server.url}/.well-known/openid-configuration`, { headers: { 'x-forwarded-proto': 'https' } }),
-        await fetch(`${server.url}/no-such-path`),
+        await server.fetch(`${server.url}/.well-known/openid-configuration`, {
+          headers: { 'x-forwarded-proto': 'https' },
+        }),
+        await server.fetch(`${server.url}/no-such-path`),
         await postForm(server, '/token', { grant_type: 'client_credentials' }),
-        await fetch(`${server.url}/authorize?client_id=nobody`),
-        await fetch(`${server.url}/graphql`),
+        await server.fetch(`${server.url}/authorize?client_id=nobody`),
+        await server.fetch(`${server.url}/graphql`),
       ];
       for (const res of responses) {
         assert.equal(res.headers.get('strict-transport-security'), HSTS);

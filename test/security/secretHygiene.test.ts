@@ -87,7 +87,7 @@ describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, 
     };
     const config = loadConfig(env);
     const running = await startServer(config, { logger: { level: config.logLevel, redact: REDACT, stream } });
-    const server = { ...running, dataDir, env } as TestServer;
+    const server = { ...running, dataDir, env, fetch } as TestServer;
     try {
       await running.ready;
       const seen = async (check: () => boolean) => {

@@ -20,7 +20,7 @@ export async function unchangedLedger<T>(server: TestServer, attack: () => Promi
 export async function expectErrorPage(
   server: TestServer,
   url: string,
-  browser = new Browser(),
+  browser = new Browser(server.fetch),
   message?: RegExp,
 ): Promise<Page> {
   const page = await unchangedLedger(server, () => browser.get(url));
@@ -44,7 +44,7 @@ export async function expectAuthorizeError(
   error: string,
   state: string | null = 'st',
 ): Promise<void> {
-  const page = await unchangedLedger(server, () => new Browser().get(`${server.url}/authorize?${query}`));
+  const page = await unchangedLedger(server, () => new Browser(server.fetch).get(`${server.url}/authorize?${query}`));
   assert.equal(page.status, 303, page.html.slice(0, 300));
   const url = new URL(page.location!);
   assert.equal(`${url.origin}${url.pathname}`, redirectUri);

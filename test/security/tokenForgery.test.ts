@@ -6,7 +6,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, randomUUID } from 'node:crypto';
 import { SignJWT, UnsecuredJWT, base64url, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { removeDir, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import { removeDir, tempDir, type TestServer } from '../helpers/server.js';
+import { startInjectServer } from '../helpers/injectServer.js';
 
 const NO_THROTTLE = { THROTTLE_CLIENT_FAILURES: '1000000', THROTTLE_IP_FAILURES: '1000000' };
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
@@ -30,7 +31,7 @@ describe('attack catalogue: forged and replayed JWTs', () => {
   before(async () => {
     // Every forgery is a failed client authentication: the brute-force limits (tested on their own
     // in test/http/bruteForce.test.ts) are lifted so that each is judged on its signature alone.
-    server = await startTestServer({ env: NO_THROTTLE });
+    server = await startInjectServer({ env: NO_THROTTLE });
     clientKey = await generateKeyPair('ES256', { extractable: true });
     clientJwk = { ...(await exportJWK(clientKey.publicKey)), kid: 'k1', alg: 'ES256' };
     attacker = await generateKeyPair('ES256', { extractable: true });
@@ -173,7 +174,7 @@ describe('attack catalogue: forged and replayed JWTs', () => {
         )
       ).body.access_token;
       const kid = JSON.parse(new TextDecoder().decode(base64url.decode(real.split('.')[0]))).kid;
-      serverJwk = (await (await fetch(`${server.url}/jwks`)).json()).keys.find((k: JWK) => k.kid === kid);
+      serverJwk = (await (await server.fetch(`${server.url}/jwks`)).json()).keys.find((k: JWK) => k.kid === kid);
       assert.ok(serverJwk);
     });
 
@@ -193,10 +194,12 @@ describe('attack catalogue: forged and replayed JWTs', () => {
         await unchangedLedger(server, async () => {
           const introspection = await postForm(server, '/introspect', { token }, basic(rs.clientId, rs.secret!));
           assert.deepEqual([introspection.status, introspection.body], [200, { active: false }], label);
-          const userinfo = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+          const userinfo = await server.fetch(`${server.url}/userinfo`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
           assert.equal(userinfo.status, 401, label);
           assert.match(userinfo.headers.get('www-authenticate') ?? '', /error="invalid_token"/, label);
-          const graphql = await fetch(`${server.url}/graphql`, {
+          const graphql = await server.fetch(`${server.url}/graphql`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
             body: '{"query":"{ signingKeys { kid } }"}',
@@ -222,7 +225,7 @@ describe('CWE-294 capture-replay: a private_key_jwt assertion replayed after a s
     // One issuer across both runs, so the assertion's audience stays valid; only the jti can refuse it.
     const issuer = 'http://127.0.0.1:1';
     const env = { ISSUER: issuer, ...NO_THROTTLE };
-    let server = await startTestServer({ dataDir, env });
+    let server = await startInjectServer({ dataDir, env });
     try {
       const key = await generateKeyPair('ES256');
       const jwk = { ...(await exportJWK(key.publicKey)), kty: 'EC', kid: 'k1' };
@@ -244,7 +247,7 @@ describe('CWE-294 capture-replay: a private_key_jwt assertion replayed after a s
       assert.equal((await postForm(server, '/token', body)).status, 200);
       await expectOAuthError(server, '/token', body, {}, 401, 'invalid_client');
       await server.close();
-      server = await startTestServer({ dataDir, env });
+      server = await startInjectServer({ dataDir, env });
       const res = await expectOAuthError(server, '/token', body, {}, 401, 'invalid_client');
       assert.match(res.body.error_description, /jti was already used/);
     } finally {
