@@ -37,16 +37,8 @@ async function givenCode(scope = 'openid read', resource: string[] = []) {
     ports,
     {
       client,
-      sub,
-      redirectUri,
-      redirectUriSent: true,
-      scope,
-      resource,
-      codeChallenge: challenge,
-      nonce: 'n-0S6',
-      authTime: now - 5,
-      sid: null,
-      amr: ['pwd'],
+      request: { redirectUri, redirectUriSent: true, scope, resource, codeChallenge: challenge, nonce: 'n-0S6' },
+      login: { sub, authTime: now - 5, sid: null, amr: ['pwd'] },
     },
     ctx,
   );
