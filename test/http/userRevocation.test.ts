@@ -183,7 +183,13 @@ describe('disabling a user or changing their password ends what they hold', () =
     assert.equal(redeemed.status, 400, redeemed.text);
     assert.equal(redeemed.body.error, 'invalid_grant');
     assert.equal((await promptNone(h)).get('error'), 'login_required');
-    assert.equal(await ledgerHead(server), head, 'the refusals wrote nothing');
+    // The back-channel dispatcher records its delivery's outcome on its own tick, which may fall in here.
+    const written = (await eventsSince(head)).filter((e) => !e.type.startsWith('BackchannelLogout'));
+    assert.deepEqual(
+      written.map((e) => e.type),
+      [],
+      'the refusals wrote nothing',
+    );
   }
 
   async function eventsSince(position: bigint): Promise<RecordedEvent[]> {
