@@ -7,11 +7,16 @@ import { runCli, SERVER } from '../helpers/cli.js';
 import { freePort, removeDir, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 import { basic, postForm, registerClient, ledgerHead } from '../helpers/oauth.js';
 
+/** Every server this file started: a failed assertion must not leave one running (the file would never end). */
+const children = new Set<ChildProcess>();
+
 async function startProcess(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [SERVER], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const started = Date.now();
   for (;;) {
     if (Date.now() - started > 15_000) throw new Error('server not ready');
@@ -32,7 +37,10 @@ const stop = (child: ChildProcess, signal: NodeJS.Signals) =>
 
 describe('revocation survives restarts and crashes', () => {
   const dataDir = tempDir();
-  after(() => removeDir(dataDir));
+  after(async () => {
+    await Promise.all([...children].map((child) => stop(child, 'SIGKILL')));
+    removeDir(dataDir);
+  });
 
   it('a revoked token stays inactive, and a live one active, after SIGKILL and after SIGTERM', async () => {
     const port = await freePort();
