@@ -1,7 +1,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadConfig } from '../../src/config/config.js';
 import { startServer } from '../../src/server.js';
-import { freePort, tempDir, type TestServer } from './server.js';
+import { testServerEnv, type TestServer } from './server.js';
 
 /** What undici's fetch adds to every request unless told otherwise: the routes see the same request either way. */
 const FETCH_DEFAULTS: Record<string, string> = {
@@ -86,16 +86,8 @@ export interface InjectServer extends TestServer {
 export async function startInjectServer(
   opts: { dataDir?: string; env?: Record<string, string> } = {},
 ): Promise<InjectServer> {
-  const dataDir = opts.dataDir ?? tempDir();
-  // A port nothing listens on: the issuer names it, and a request that escapes the injector fails loudly.
-  const port = await freePort();
-  const env = {
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    ISSUER: `http://127.0.0.1:${port}`,
-    ...opts.env,
-  };
+  // The issuer names a port nothing listens on: a request that escapes the injector fails loudly.
+  const { dataDir, env } = await testServerEnv(opts);
   const server = await startServer(loadConfig(env), { logger: false, listen: false });
   await server.ready;
   return {

@@ -14,19 +14,25 @@ export interface TestServer extends RunningServer {
   fetch: typeof fetch;
 }
 
-/** A real server on a random loopback port with its own embedded ledger. */
-export async function startTestServer(
-  opts: { dataDir?: string; env?: Record<string, string>; writerHooks?: URL } = {},
-): Promise<TestServer> {
+/** A test server's settings: its own data directory, and an issuer naming a loopback port that was free. */
+export async function testServerEnv(opts: { dataDir?: string; env?: Record<string, string> }) {
   const dataDir = opts.dataDir ?? tempDir();
   const port = await freePort();
-  const env = {
+  const env: Record<string, string> = {
     DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
     ISSUER: `http://127.0.0.1:${port}`,
     ...opts.env,
   };
+  return { dataDir, env };
+}
+
+/** A real server on a random loopback port with its own embedded ledger. */
+export async function startTestServer(
+  opts: { dataDir?: string; env?: Record<string, string>; writerHooks?: URL } = {},
+): Promise<TestServer> {
+  const { dataDir, env } = await testServerEnv(opts);
   const server = await startServer(loadConfig(env), { logger: false, writerHooks: opts.writerHooks });
   await server.ready;
   return { ...server, dataDir, env, fetch: (input, init) => fetch(input, init) };
