@@ -3,14 +3,13 @@ import assert from 'node:assert/strict';
 import { jwtVerify } from 'jose';
 import { BackchannelLogoutDispatcher } from '../../../src/application/backchannelLogout.js';
 import { endSession } from '../../../src/application/endSession.js';
-import { issueAuthorizationCode } from '../../../src/application/issueAuthorizationCode.js';
 import { dueLogouts } from '../../../src/application/queries/authorization.js';
 import { startSession } from '../../../src/application/startSession.js';
 import { ledgerBlocks } from '../../../src/application/throttle.js';
 import { sha256 } from '../../../src/crypto/hash.js';
 import { sessionStream } from '../../../src/domain/sessions/streams.js';
 import { ISSUER, memoryPorts, T0, testKey, type MemoryPorts } from '../../helpers/memoryPorts.js';
-import { ctx, givenClient, givenUser, typed } from './fixtures.js';
+import { ctx, givenClient, givenCode, givenUser, typed } from './fixtures.js';
 
 let ports: MemoryPorts;
 beforeEach(async () => {
@@ -42,22 +41,7 @@ describe('BackchannelLogoutDispatcher', () => {
     const sub = await givenUser(ports);
     const { sid } = await startSession(ports, sub, ['pwd'], ctx);
     const sidHash = sha256(sid);
-    await issueAuthorizationCode(
-      ports,
-      {
-        client,
-        request: {
-          redirectUri: 'https://app.example/cb',
-          redirectUriSent: false,
-          scope: 'openid',
-          resource: [],
-          codeChallenge: null,
-          nonce: null,
-        },
-        login: { sub, authTime: T0 / 1000, sid: sidHash },
-      },
-      ctx,
-    );
+    await givenCode(ports, client, { sub, authTime: T0 / 1000, sid: sidHash }, { scope: 'openid' });
     await endSession(ports, sid, 'logout', ctx);
     return { sub, sidHash };
   }

@@ -1,7 +1,10 @@
 /** Given-state for the use-case tests: clients and users as events already in the ledger, and the refusal check. */
 import assert from 'node:assert/strict';
 import { v7 as uuidv7 } from 'uuid';
+import { codeByHash } from '../../../src/application/queries/authorization.js';
 import { clientById } from '../../../src/application/queries/clients.js';
+import { issueAuthorizationCode } from '../../../src/application/issueAuthorizationCode.js';
+import { sha256 } from '../../../src/crypto/hash.js';
 import type { ClientMetadata } from '../../../src/domain/clients/events.js';
 import { clientMetadata } from '../../../src/domain/clients/metadataDefaults.js';
 import type { ClientState } from '../../../src/domain/clients/state.js';
@@ -65,4 +68,36 @@ export async function refusedWithoutWrite(
     return true;
   });
   assert.equal(await ports.head(), head, 'nothing was written');
+}
+
+type CodeRequest = Parameters<typeof issueAuthorizationCode>[1];
+
+/**
+ * A code issued as the authorization endpoint issues it: no PKCE, no nonce, the registered redirect URI (not sent),
+ * for `login`; `request` overrides any of that. Answers the code and its grant.
+ */
+export async function givenCode(
+  ports: MemoryPorts,
+  client: ClientState,
+  login: CodeRequest['login'],
+  request: Partial<CodeRequest['request']> = {},
+): Promise<{ code: string; grantId: string }> {
+  const code = await issueAuthorizationCode(
+    ports,
+    {
+      client,
+      request: {
+        redirectUri: 'https://app.example/cb',
+        redirectUriSent: false,
+        scope: 'read',
+        resource: [],
+        codeChallenge: null,
+        nonce: null,
+        ...request,
+      },
+      login,
+    },
+    ctx,
+  );
+  return { code, grantId: codeByHash(ports.views, sha256(code))!.grantId };
 }

@@ -2,8 +2,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { readGrant, type GrantTokens } from '../../../src/application/grantIssuance.js';
-import { issueAuthorizationCode } from '../../../src/application/issueAuthorizationCode.js';
-import { codeByHash, refreshTokenByHash } from '../../../src/application/queries/authorization.js';
+import { refreshTokenByHash } from '../../../src/application/queries/authorization.js';
 import { activeAccessToken } from '../../../src/application/queries/tokens.js';
 import { redeemAuthorizationCode } from '../../../src/application/redeemCode.js';
 import { revokeGrant, revokeGrantToken } from '../../../src/application/revokeGrant.js';
@@ -14,7 +13,7 @@ import { GrantError } from '../../../src/domain/grants/decide.js';
 import { grantStream } from '../../../src/domain/grants/streams.js';
 import { userStream } from '../../../src/domain/users/streams.js';
 import { memoryPorts, T0, type MemoryPorts } from '../../helpers/memoryPorts.js';
-import { ctx, givenClient, givenUser, refusedWithoutWrite, typed } from './fixtures.js';
+import { ctx, givenClient, givenCode, givenUser, refusedWithoutWrite, typed } from './fixtures.js';
 
 const now = T0 / 1000;
 let ports: MemoryPorts;
@@ -29,23 +28,12 @@ afterEach(() => ports.close());
 
 /** A grant whose code was redeemed for `openid read write`: its tokens. */
 async function givenGrant(): Promise<GrantTokens> {
-  const code = await issueAuthorizationCode(
+  const { code, grantId } = await givenCode(
     ports,
-    {
-      client,
-      request: {
-        redirectUri: 'https://app.example/cb',
-        redirectUriSent: false,
-        scope: 'openid read write',
-        resource: [],
-        codeChallenge: null,
-        nonce: 'n-1',
-      },
-      login: { sub, authTime: now - 5, sid: 'sid-1' },
-    },
-    ctx,
+    client,
+    { sub, authTime: now - 5, sid: 'sid-1' },
+    { scope: 'openid read write', nonce: 'n-1' },
   );
-  const { grantId } = codeByHash(ports.views, sha256(code))!;
   const issued = (await readGrant(ports, grantId)).code!;
   return redeemAuthorizationCode(
     ports,

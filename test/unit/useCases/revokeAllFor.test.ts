@@ -2,8 +2,6 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readGrant } from '../../../src/application/grantIssuance.js';
 import { issueAccessToken } from '../../../src/application/issueAccessToken.js';
-import { issueAuthorizationCode } from '../../../src/application/issueAuthorizationCode.js';
-import { codeByHash } from '../../../src/application/queries/authorization.js';
 import { redeemAuthorizationCode } from '../../../src/application/redeemCode.js';
 import { revokeAllFor } from '../../../src/application/revokeAllFor.js';
 import { startSession } from '../../../src/application/startSession.js';
@@ -13,7 +11,7 @@ import { grantStream } from '../../../src/domain/grants/streams.js';
 import { sessionStream } from '../../../src/domain/sessions/streams.js';
 import { tokenStream } from '../../../src/domain/tokens/streams.js';
 import { ISSUER, memoryPorts, T0, type MemoryPorts } from '../../helpers/memoryPorts.js';
-import { ctx, givenClient, givenUser } from './fixtures.js';
+import { ctx, givenClient, givenCode, givenUser } from './fixtures.js';
 
 const now = T0 / 1000;
 let ports: MemoryPorts;
@@ -27,23 +25,7 @@ beforeEach(async () => {
 afterEach(() => ports.close());
 
 async function code(client: ClientState, user: string) {
-  const c = await issueAuthorizationCode(
-    ports,
-    {
-      client,
-      request: {
-        redirectUri: 'https://app.example/cb',
-        redirectUriSent: false,
-        scope: 'read',
-        resource: [],
-        codeChallenge: null,
-        nonce: null,
-      },
-      login: { sub: user, authTime: now, sid: null },
-    },
-    ctx,
-  );
-  return { code: c, grantId: codeByHash(ports.views, sha256(c))!.grantId };
+  return givenCode(ports, client, { sub: user, authTime: now, sid: null });
 }
 
 /** A grant with tokens, one whose code is still outstanding, one whose code expired unused. */

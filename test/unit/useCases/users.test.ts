@@ -4,8 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { changePassword } from '../../../src/application/changePassword.js';
 import { disableUser } from '../../../src/application/disableUser.js';
 import { enableUser } from '../../../src/application/enableUser.js';
-import { issueAuthorizationCode } from '../../../src/application/issueAuthorizationCode.js';
-import { codeByHash, liveSession } from '../../../src/application/queries/authorization.js';
+import { liveSession } from '../../../src/application/queries/authorization.js';
 import { registerUser } from '../../../src/application/registerUser.js';
 import { startSession } from '../../../src/application/startSession.js';
 import { authenticateUser, findUserByUsername } from '../../../src/application/users.js';
@@ -15,7 +14,7 @@ import { usernameStream, userStream } from '../../../src/domain/users/streams.js
 import { grantStream } from '../../../src/domain/grants/streams.js';
 import { sessionStream } from '../../../src/domain/sessions/streams.js';
 import { memoryPorts, T0, type MemoryPorts } from '../../helpers/memoryPorts.js';
-import { ctx, givenClient, givenUser, refusedWithoutWrite, typed } from './fixtures.js';
+import { ctx, givenClient, givenCode, givenUser, refusedWithoutWrite, typed } from './fixtures.js';
 
 const now = T0 / 1000;
 let ports: MemoryPorts;
@@ -195,23 +194,7 @@ describe('authenticateUser, changePassword, disableUser, enableUser', () => {
     const erin = { sub: await givenUser(ports, 'erin') };
     const { sid } = await startSession(ports, erin.sub, ['pwd'], ctx);
     const client = await givenClient(ports);
-    const code = await issueAuthorizationCode(
-      ports,
-      {
-        client,
-        request: {
-          redirectUri: 'https://app.example/cb',
-          redirectUriSent: false,
-          scope: 'read',
-          resource: [],
-          codeChallenge: null,
-          nonce: null,
-        },
-        login: { sub: erin.sub, authTime: now, sid: null },
-      },
-      ctx,
-    );
-    const { grantId } = codeByHash(ports.views, sha256(code))!;
+    const { grantId } = await givenCode(ports, client, { sub: erin.sub, authTime: now, sid: null });
     const head = await ports.head();
     await changePassword(ports, erin.sub, 'second password', ctx);
     const written = ports.writtenAfter(head);
