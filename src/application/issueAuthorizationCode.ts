@@ -15,7 +15,7 @@ interface CodeRequest {
   /** The authorization request as validated and carried through login and consent (other fields are not read). */
   request: Required<
     Pick<CodeIssued, 'redirectUri' | 'redirectUriSent' | 'scope' | 'resource' | 'codeChallenge' | 'nonce'>
-  >;
+  > & { dpopJkt?: string | null };
   /** Who signed in, when, in which session (`sid`: the hash the ledger knows it by) and how. */
   login: Pick<CodeIssued, 'sub' | 'authTime' | 'sid' | 'amr'>;
 }
@@ -43,6 +43,7 @@ export async function issueAuthorizationCode(
     sid: login.sid,
     exp: epochSeconds(ports.clock) + CODE_LIFETIME_SECONDS,
     ...(login.amr ? { amr: login.amr } : {}),
+    ...(request.dpopJkt ? { dpopJkt: request.dpopJkt } : {}),
   };
   await runOnGrant(ports, grantId, { type: 'IssueCode', code: data }, ctx);
   return code;

@@ -12,7 +12,9 @@ import {
   AUTH_METHODS,
   GRANT_TYPES,
   INTROSPECTION_ACCESS,
+  REQUEST_OBJECT_ALGS,
   RESPONSE_MODES,
+  SECURITY_PROFILES,
   type ClientMetadata,
 } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
@@ -42,6 +44,10 @@ interface MetadataFlags {
   introspectionAudiences?: string[];
   logoUri?: string;
   clientUri?: string;
+  dpopBoundAccessTokens?: boolean;
+  requirePushedAuthorizationRequests?: boolean;
+  requestObjectSigningAlg?: ClientMetadata['request_object_signing_alg'];
+  securityProfile?: ClientMetadata['security_profile'];
 }
 
 const list = (value: string) =>
@@ -76,6 +82,13 @@ function jwks(value: string): ClientMetadata['jwks'] {
   } catch {
     throw new InvalidArgumentError('expected a JWK Set as JSON: {"keys":[…]}');
   }
+}
+
+/** A switch that may be named alone (true) or given true/false, so that an update can turn it off. */
+function onOff(value: string | undefined): boolean {
+  if (value === undefined || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InvalidArgumentError('expected true or false');
 }
 
 function seconds(value: string): number {
@@ -127,6 +140,27 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
     )
     .option('--logo-uri <url>', 'https URL of a logo shown on the login, consent and sign-out pages')
     .option('--client-uri <url>', "http(s) URL of the application's home page, linked from those pages")
+    .option(
+      '--dpop-bound-access-tokens [true|false]',
+      'every access token is DPoP-bound (RFC 9449); token requests without a DPoP proof are refused',
+      onOff,
+    )
+    .option(
+      '--require-pushed-authorization-requests [true|false]',
+      'authorization requests must be pushed to /par first (RFC 9126)',
+      onOff,
+    )
+    .addOption(
+      new Option(
+        '--request-object-signing-alg <alg>',
+        'the one algorithm its request objects may use (RFC 9101)',
+      ).choices([...REQUEST_OBJECT_ALGS]),
+    )
+    .addOption(
+      new Option('--security-profile <profile>', 'enforce the FAPI 2.0 Security Profile for this client').choices([
+        ...SECURITY_PROFILES,
+      ]),
+    )
     .option('--json', 'print JSON');
 }
 
@@ -150,6 +184,10 @@ function changesFrom(flags: MetadataFlags): ClientMetadataChanges {
     introspection_audiences: flags.introspectionAudiences,
     logo_uri: flags.logoUri,
     client_uri: flags.clientUri,
+    dpop_bound_access_tokens: flags.dpopBoundAccessTokens,
+    require_pushed_authorization_requests: flags.requirePushedAuthorizationRequests,
+    request_object_signing_alg: flags.requestObjectSigningAlg,
+    security_profile: flags.securityProfile,
   };
 }
 

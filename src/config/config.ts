@@ -29,6 +29,12 @@ export interface Config {
   introspectionConsistency: 'strict' | 'eventual';
   /** How long a client may take to send a request, and how many connections are served at once. */
   http: HttpLimits;
+  /** DPOP_NONCE=required: every DPoP proof must carry a nonce this server gave (RFC 9449 §8, §9). */
+  dpopNonceRequired: boolean;
+  /** REQUIRE_PAR=true: every client's authorization requests must be pushed to /par first (RFC 9126 §5). */
+  requirePushedAuthorizationRequests: boolean;
+  /** PROFILE=fapi2: the FAPI 2.0 Security Profile is enforced for every client. */
+  profile: 'default' | 'fapi2';
 }
 
 /**
@@ -188,6 +194,13 @@ function consistency(raw: string | undefined): Config['introspectionConsistency'
   throw new ConfigError(`INTROSPECTION_CONSISTENCY=${JSON.stringify(raw)} is invalid: expected strict or eventual`);
 }
 
+function choice<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if ((values as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected one of ${values.join(', ')}`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -227,5 +240,8 @@ export function loadConfig(env: Env = process.env): Config {
     throttle: throttle(env),
     introspectionConsistency: consistency(env.INTROSPECTION_CONSISTENCY),
     http: httpLimits(env),
+    dpopNonceRequired: choice(env, 'DPOP_NONCE', ['off', 'required'], 'off') === 'required',
+    requirePushedAuthorizationRequests: choice(env, 'REQUIRE_PAR', ['false', 'true'], 'false') === 'true',
+    profile: choice(env, 'PROFILE', ['default', 'fapi2'], 'default'),
   };
 }

@@ -228,6 +228,23 @@ abstract class ClientMetadataInput {
     description: "http(s) URL of the application's home page, linked from those pages",
   })
   clientUri?: string;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Every access token is DPoP-bound (RFC 9449); token requests without a DPoP proof are refused',
+  })
+  dpopBoundAccessTokens?: boolean;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Authorization requests must be pushed to /par first (RFC 9126)',
+  })
+  requirePushedAuthorizationRequests?: boolean;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The one algorithm its request objects may be signed with (RFC 9101): RS256, PS256, ES256, EdDSA',
+  })
+  requestObjectSigningAlg?: string;
+  @Field(() => String, { nullable: true, description: 'fapi2: enforce the FAPI 2.0 Security Profile for this client' })
+  securityProfile?: string;
 }
 
 @InputType({

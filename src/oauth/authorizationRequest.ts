@@ -22,6 +22,8 @@ export interface AuthorizationRequest {
   prompt: string[];
   maxAge: number | null;
   loginHint: string | null;
+  /** RFC 9449 §10: the JWK SHA-256 thumbprint of the DPoP key the code is bound to, when the request named one. */
+  dpopJkt: string | null;
 }
 
 /** Where an error may be sent: only once client_id and redirect_uri are known to be good. */
@@ -39,6 +41,8 @@ type AuthorizeParse =
 /** RFC 7636 §4.2: S256 sends BASE64URL(SHA256(verifier)), unpadded: exactly 43 characters. */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const PROMPTS = ['none', 'login', 'consent', 'select_account'];
+/** RFC 7638 SHA-256 thumbprint, base64url without padding. */
+const JWK_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
 function one(raw: Record<string, unknown>, key: string): { value?: string; repeated: boolean } {
   // Fastify's query and form parsers give a string per key, or an array when the key is repeated.
@@ -156,6 +160,10 @@ export function parseAuthorizationRequest(
   if (maxAgeRaw !== undefined && !/^\d{1,9}$/.test(maxAgeRaw))
     return fail('invalid_request', 'max_age must be a whole number of seconds');
 
+  const dpopJkt = one(raw, 'dpop_jkt').value;
+  if (dpopJkt !== undefined && !JWK_THUMBPRINT.test(dpopJkt))
+    return fail('invalid_request', 'dpop_jkt must be a JWK SHA-256 thumbprint: 43 base64url characters');
+
   return {
     kind: 'ok',
     request: {
@@ -171,6 +179,7 @@ export function parseAuthorizationRequest(
       prompt,
       maxAge: maxAgeRaw === undefined ? null : Number(maxAgeRaw),
       loginHint: one(raw, 'login_hint').value ?? null,
+      dpopJkt: dpopJkt ?? null,
     },
   };
 }

@@ -37,6 +37,10 @@ export const DEFAULT_RESPONSE_MODES: readonly (typeof RESPONSE_MODES)[number][] 
  * whose aud names one of its introspection_audiences.
  */
 export const INTROSPECTION_ACCESS = ['all', 'own_and_audience'] as const;
+/** Asymmetric JWS algorithms a client may sign request objects with (RFC 9101): never none, never HMAC. */
+export const REQUEST_OBJECT_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/** `fapi2`: the FAPI 2.0 Security Profile is enforced for this client (as PROFILE=fapi2 does for every client). */
+export const SECURITY_PROFILES = ['fapi2'] as const;
 
 const ClientId = Type.String({ pattern: '^[A-Za-z0-9._~:-]{1,128}$' });
 const Jwks = Type.Object({
@@ -74,6 +78,13 @@ export const ClientMetadata = Type.Object(
     introspection_audiences: Type.Optional(
       Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true }),
     ),
+    // RFC 9449 §5.2: every access token of this client is DPoP-bound; a token request without a proof is refused.
+    dpop_bound_access_tokens: Type.Optional(Type.Boolean()),
+    // RFC 9126 §6: the client's authorization requests must come through /par.
+    require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
+    // RFC 9101 §10.5 / RFC 7591: the only algorithm its request objects may be signed with.
+    request_object_signing_alg: Type.Optional(Type.Union(REQUEST_OBJECT_ALGS.map((a) => Type.Literal(a)))),
+    security_profile: Type.Optional(Type.Union(SECURITY_PROFILES.map((p) => Type.Literal(p)))),
   },
   { additionalProperties: false },
 );

@@ -45,6 +45,8 @@ export const AuthorizationCodeIssued = defineEvent(
     exp: EpochSeconds,
     /** How the user authenticated (OIDC amr), when known. */
     amr: Type.Optional(Type.Array(Type.String())),
+    /** RFC 9449 §10: the code may be redeemed only with a DPoP proof of the key with this thumbprint. */
+    dpopJkt: Type.Optional(Sha256),
   }),
 );
 

@@ -78,6 +78,10 @@ function changesFrom(input: MetadataInput): ClientMetadataChanges {
     introspection_audiences: input.introspectionAudiences,
     logo_uri: input.logoUri,
     client_uri: input.clientUri,
+    dpop_bound_access_tokens: input.dpopBoundAccessTokens,
+    require_pushed_authorization_requests: input.requirePushedAuthorizationRequests,
+    request_object_signing_alg: input.requestObjectSigningAlg as ClientMetadata['request_object_signing_alg'] | null,
+    security_profile: input.securityProfile as ClientMetadata['security_profile'] | null,
   };
 }
 
