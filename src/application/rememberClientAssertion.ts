@@ -1,11 +1,10 @@
-import { assertionDecider, AssertionReplayedError } from '../domain/assertions/decide.js';
-import { assertionJtiHash, assertionStream } from '../domain/assertions/streams.js';
-import { execute } from './execute.js';
+import { assertionJtiHash } from '../domain/assertions/streams.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Ports } from './ports.js';
+import { rememberOnce } from './rememberOnce.js';
 
 /** Records a client assertion's jti; false when it was recorded before (a replay). */
-export async function rememberClientAssertion(
+export function rememberClientAssertion(
   ports: Pick<Ports, 'events'>,
   clientId: string,
   jti: string,
@@ -13,22 +12,5 @@ export async function rememberClientAssertion(
   ctx: CommandContext,
 ): Promise<boolean> {
   const jtiHash = assertionJtiHash(clientId, jti);
-  try {
-    // No view needs it before the answer: durable is enough.
-    await execute(
-      ports.events,
-      assertionStream(jtiHash),
-      assertionDecider,
-      { type: 'RecordClientAssertion', clientId, jtiHash, exp },
-      ctx,
-      {
-        fresh: true,
-        waitForViews: false,
-      },
-    );
-    return true;
-  } catch (err) {
-    if (err instanceof AssertionReplayedError) return false;
-    throw err;
-  }
+  return rememberOnce(ports, { type: 'ClientAssertionUsed', data: { clientId, jtiHash, exp } }, ctx);
 }

@@ -14,12 +14,15 @@ describe('consent decider', () => {
   });
 });
 
-describe('client assertion decider', () => {
+describe('one-time jti decider', () => {
   const used = { type: 'ClientAssertionUsed' as const, data: { clientId: 'app', jtiHash: 'h'.repeat(43), exp: 99 } };
-  const record = { type: 'RecordClientAssertion' as const, ...used.data };
-  it('remembers a jti the first time and refuses it the second (RFC 7523 §3)', () => {
-    deciderSpec(assertionDecider).given([]).when(record).then([used]);
-    deciderSpec(assertionDecider).given([used]).when(record).thenThrows(AssertionReplayedError);
+  const proof = { type: 'DPoPProofUsed' as const, data: { jkt: 'k'.repeat(43), jtiHash: 'h'.repeat(43), exp: 99 } };
+  it('remembers a jti the first time and refuses it the second (RFC 7523 §3, RFC 9449 §11.1)', () => {
+    for (const event of [used, proof]) {
+      const record = { type: 'RecordOneTimeUse' as const, event };
+      deciderSpec(assertionDecider).given([]).when(record).then([event]);
+      deciderSpec(assertionDecider).given([event]).when(record).thenThrows(AssertionReplayedError);
+    }
   });
 });
 

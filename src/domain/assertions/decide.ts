@@ -1,24 +1,26 @@
 import type { Decider } from '../decider.js';
-import type { ClientAssertionUsed } from '../tokens/events.js';
+import type { ClientAssertionUsed, DPoPProofUsed, RequestObjectUsed } from '../tokens/events.js';
 import type { EventOf } from '../events/catalogue.js';
 
-type ClientAssertionUsedEvent = EventOf<typeof ClientAssertionUsed>;
+/** What may be used once only: a client assertion, a DPoP proof, a request object — each known by its jti. */
+export type OneTimeUseEvent =
+  EventOf<typeof ClientAssertionUsed> | EventOf<typeof DPoPProofUsed> | EventOf<typeof RequestObjectUsed>;
 
-type AssertionCommand = { type: 'RecordClientAssertion'; clientId: string; jtiHash: string; exp: number };
+type OneTimeUseCommand = { type: 'RecordOneTimeUse'; event: OneTimeUseEvent };
 
-/** A private_key_jwt assertion seen a second time (RFC 7523 §3: the jti must not be replayed). */
+/** A jti seen a second time (RFC 7523 §3, RFC 9449 §11.1, RFC 9101 §10.8: it must not be replayed). */
 export class AssertionReplayedError extends Error {
   override readonly name = 'AssertionReplayedError';
 }
 
 /** Whether this jti was used before. */
-type AssertionState = boolean;
+type OneTimeUseState = boolean;
 
-export const assertionDecider: Decider<AssertionCommand, AssertionState, ClientAssertionUsedEvent> = {
+export const assertionDecider: Decider<OneTimeUseCommand, OneTimeUseState, OneTimeUseEvent> = {
   initialState: () => false,
   evolve: () => true,
-  decide: ({ clientId, jtiHash, exp }, used) => {
-    if (used) throw new AssertionReplayedError('the client assertion was used before');
-    return [{ type: 'ClientAssertionUsed', data: { clientId, jtiHash, exp } }];
+  decide: ({ event }, used) => {
+    if (used) throw new AssertionReplayedError('this jti was used before');
+    return [event];
   },
 };

@@ -55,7 +55,24 @@ export const ClientAssertionUsed = defineEvent(
   Type.Object({ clientId: Type.String({ minLength: 1 }), jtiHash: Sha256, exp: EpochSeconds }),
 );
 
-export const tokenEvents = [AccessTokenIssued, TokenRevoked, ClientAssertionUsed];
+/**
+ * A DPoP proof's jti (RFC 9449 §11.1), per key (`jkt`), remembered until the proof could no longer be accepted: a
+ * proof is used once, across instances and restarts.
+ */
+export const DPoPProofUsed = defineEvent(
+  'DPoPProofUsed',
+  1,
+  Type.Object({ jkt: Sha256, jtiHash: Sha256, exp: EpochSeconds }),
+);
+
+/** A signed request object's jti (RFC 9101 §10.8), per client: the same request object is accepted once. */
+export const RequestObjectUsed = defineEvent(
+  'RequestObjectUsed',
+  1,
+  Type.Object({ clientId: Type.String({ minLength: 1 }), jtiHash: Sha256, exp: EpochSeconds }),
+);
+
+export const tokenEvents = [AccessTokenIssued, TokenRevoked, ClientAssertionUsed, DPoPProofUsed, RequestObjectUsed];
 export type AccessTokenIssuedEvent = EventOf<typeof AccessTokenIssued>;
 export type TokenRevokedEvent = EventOf<typeof TokenRevoked>;
 export type TokenEvent = AccessTokenIssuedEvent | TokenRevokedEvent;
