@@ -16,7 +16,7 @@ import { pendingDeviceByUserCodeHash, type KnownDevice } from './queries/devices
 const DEVICE_CODE_LIFETIME_SECONDS = 600;
 const DEVICE_POLL_INTERVAL_SECONDS = 5;
 /** What the grant's code records as its redirect URI: a device flow redirects nowhere. */
-const DEVICE_GRANT_REDIRECT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const DEVICE_GRANT_REDIRECT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 interface IssuedDeviceAuthorization {
   deviceCode: string;

@@ -10,3 +10,7 @@ export const deviceByDeviceCodeHash = (views: Views, hash: string): KnownDevice 
 /** The unanswered device authorization a typed user code names. */
 export const pendingDeviceByUserCodeHash = (views: Views, hash: string): KnownDevice | undefined =>
   views(devicesProjection).byUserCodeHash.get(hash);
+
+/** A device authorization by its id, while it is remembered. */
+export const deviceById = (views: Views, deviceId: string): KnownDevice | undefined =>
+  views(devicesProjection).byId.get(deviceId);
