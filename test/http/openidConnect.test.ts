@@ -79,7 +79,7 @@ describe('OpenID Connect', () => {
     assert.ok(m.id_token_signing_alg_values_supported?.includes('RS256'));
     assert.deepEqual(m.subject_types_supported, ['public']);
     assert.ok(m.claims_supported?.includes('email_verified'));
-    assert.equal(m.request_parameter_supported, false);
+    assert.equal(m.request_parameter_supported, true);
     assert.equal(m.request_uri_parameter_supported, false);
     assert.equal(m.claims_parameter_supported, false);
     assert.equal(m.backchannel_logout_supported, true);
