@@ -201,9 +201,9 @@ describe('OpenID Connect', () => {
     assert.ok((second.auth_time as number) > (first.auth_time as number), 'auth_time moved');
   });
 
-  it('login_hint pre-fills the form; id_token_hint, ui_locales, claims_locales, acr_values are accepted', async () => {
+  it('login_hint pre-fills the form; id_token_hint, ui_locales, claims_locales are accepted', async () => {
     const page = await new Browser().get(
-      `${server.url}/authorize?${new URLSearchParams({ client_id: rp.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', login_hint: 'alice', ui_locales: 'fr', claims_locales: 'fr', acr_values: 'urn:x', id_token_hint: 'x.y.z' })}`,
+      `${server.url}/authorize?${new URLSearchParams({ client_id: rp.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', login_hint: 'alice', ui_locales: 'fr', claims_locales: 'fr', id_token_hint: 'x.y.z' })}`,
     );
     assert.equal(page.status, 200);
     assert.match(page.html, /name="username"[^>]*value="alice"/);
