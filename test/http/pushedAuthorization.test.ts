@@ -4,7 +4,15 @@ import { createHash } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
-import { basic, discover, insecure, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
+import {
+  basic,
+  clientCredentialsToken,
+  discover,
+  insecure,
+  ledgerHead,
+  postForm,
+  registerClient,
+} from '../helpers/oauth.js';
 import { Browser } from '../helpers/browser.js';
 import { authorizeInBrowser, createUser } from '../helpers/flow.js';
 import { eventsSince } from '../helpers/fuzz.js';
@@ -203,6 +211,32 @@ describe('pushed authorization requests (RFC 9126) and request objects (RFC 9101
     assert.equal(again.status, 303);
     assert.equal(new URL(again.location!).searchParams.get('error'), 'invalid_request_object');
     assert.deepEqual(await eventsSince(server, head), []);
+  });
+
+  it('GraphQL shows how each grant was requested', async () => {
+    const { token } = await clientCredentialsToken(server, 'ledger:audit');
+    const codes = (await server.runtime.store.readAll(0n, 10_000))
+      .filter((e) => e.type === 'AuthorizationCodeIssued')
+      .map((e) => e.data as { grantId: string; pushedRequestId?: string; requestObject?: boolean });
+    const seen = new Set<string>();
+    for (const code of codes) {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: 'query($id: ID!) { grant(id: $id) { requestedVia pushedRequestId requestObject } }',
+          variables: { id: code.grantId },
+        }),
+      });
+      const { data } = (await res.json()) as { data: { grant: Record<string, unknown> } };
+      assert.deepEqual(data.grant, {
+        requestedVia: code.pushedRequestId ? 'PUSHED' : 'FRONT_CHANNEL',
+        pushedRequestId: code.pushedRequestId ?? null,
+        requestObject: code.requestObject === true,
+      });
+      seen.add(`${String(data.grant.requestedVia)} ${String(data.grant.requestObject)}`);
+    }
+    assert.deepEqual([...seen].sort(), ['FRONT_CHANNEL true', 'PUSHED false', 'PUSHED true']);
   });
 
   describe('refusals at /par: JSON, and nothing written', () => {
