@@ -8,7 +8,7 @@ import { OAuthError } from './errors.js';
  * now when there is no nbf). FAPI 2.0 Message Signing §5.3.1 and oidc-provider bound it so; it also bounds how long a
  * jti must be remembered.
  */
-export const MAX_REQUEST_OBJECT_LIFETIME_S = 3600;
+const MAX_REQUEST_OBJECT_LIFETIME_S = 3600;
 /** RFC 9101 §4: the media type a request object's `typ` names, when it names one. */
 const REQUEST_OBJECT_TYP = 'oauth-authz-req+jwt';
 /** The JWT's own claims: not authorization request parameters. */

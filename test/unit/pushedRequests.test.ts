@@ -91,8 +91,8 @@ describe('pushAuthorizationRequest and usePushedRequest', () => {
     assert.match(requestUri, /^urn:ietf:params:oauth:request_uri:[A-Za-z0-9_-]{43}$/);
     assert.equal(expiresIn, PAR_LIFETIME_SECONDS);
     const [received] = ports.writtenAfter(head);
-    assert.equal(received!.stream, pushedRequestStream(sha256(requestUri)));
-    assert.deepEqual(received!.data, {
+    assert.equal(received.stream, pushedRequestStream(sha256(requestUri)));
+    assert.deepEqual(received.data, {
       requestId: sha256(requestUri),
       clientId: 'app',
       exp: T0 / 1000 + 60,

@@ -2,7 +2,7 @@ import type { Decider } from '../decider.js';
 import { refusalWithReasons } from '../refusal.js';
 import type { PushedRequestEvent, ValidatedAuthorizationRequest } from './events.js';
 
-export type PushedRequestCommand =
+type PushedRequestCommand =
   | {
       type: 'PushRequest';
       requestId: string;

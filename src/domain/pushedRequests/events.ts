@@ -43,14 +43,14 @@ export const PushedAuthorizationRequestReceived = defineEvent(
 );
 
 /** RFC 9126 §4: the request_uri was presented at /authorize by its client, in time: it is used up. */
-export const PushedAuthorizationRequestUsed = defineEvent(
+const PushedAuthorizationRequestUsed = defineEvent(
   'PushedAuthorizationRequestUsed',
   1,
   Type.Object({ requestId: Sha256, clientId: Type.String({ minLength: 1 }) }),
 );
 
 /** The request_uri was presented after it expired: refused, and recorded so its history ends. */
-export const PushedAuthorizationRequestExpired = defineEvent(
+const PushedAuthorizationRequestExpired = defineEvent(
   'PushedAuthorizationRequestExpired',
   1,
   Type.Object({ requestId: Sha256, clientId: Type.String({ minLength: 1 }), exp: EpochSeconds }),
