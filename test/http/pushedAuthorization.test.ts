@@ -213,6 +213,25 @@ describe('pushed authorization requests (RFC 9126) and request objects (RFC 9101
     assert.deepEqual(await eventsSince(server, head), []);
   });
 
+  it('a public client pushes with its client_id alone; dpop_jkt is carried through to the code', async () => {
+    const pub = await registerClient(
+      server,
+      {
+        grant_types: ['authorization_code'],
+        redirect_uris: [REDIRECT],
+        scope: 'openid orders:read',
+        token_endpoint_auth_method: 'none',
+      },
+      null,
+    );
+    const jkt = 'J'.repeat(43);
+    const res = await push({ client_id: pub.clientId, ...authParams({ dpop_jkt: jkt }) }, {});
+    assert.equal(res.status, 201, res.text);
+    const before = await ledgerHead(server);
+    await redeemInBrowser(pub.clientId, res.body.request_uri as string);
+    assert.equal((await codeIssued(before)).dpopJkt, jkt);
+  });
+
   it('GraphQL shows how each grant was requested', async () => {
     const { token } = await clientCredentialsToken(server, 'ledger:audit');
     const codes = (await server.runtime.store.readAll(0n, 10_000))
