@@ -277,6 +277,8 @@ describe('pushed authorization requests (RFC 9126) and request objects (RFC 9101
     it('without client authentication, or with a wrong secret: invalid_client', async () => {
       await refused({ client_id: web.clientId, ...authParams() }, 'invalid_client', {}, 401);
       await refused(authParams(), 'invalid_client', basic(web.clientId, 'wrong'), 401);
+      // Authentication is decided first: a bad request from an unauthenticated caller is still invalid_client.
+      await refused(authParams({ request_uri: 'x', scope: 'admin' }), 'invalid_client', basic(web.clientId, 'x'), 401);
     });
 
     it('a request_uri in the body, another client_id, unsupported parameters', async () => {
