@@ -41,6 +41,10 @@ export interface IndexedGrant {
   createdAt: number;
   revokedAt?: number;
   revocationReason?: string;
+  /** RFC 9126: the pushed request (SHA-256 of its request_uri) the grant was asked for with; absent: front channel. */
+  pushedRequestId?: string;
+  /** RFC 9101: the request came as a signed request object. */
+  requestObject?: boolean;
 }
 
 /** A browser session, by the hash of its id (never exposed), for a user's session list. */
@@ -95,7 +99,9 @@ const SCHEMA =
   `  scope TEXT NOT NULL,\n` +
   `  created_at REAL NOT NULL,\n` +
   `  revoked_at REAL,\n` +
-  `  reason TEXT\n` +
+  `  reason TEXT,\n` +
+  `  pushed_request_id TEXT,\n` +
+  `  request_object INTEGER\n` +
   `);\n` +
   `CREATE INDEX grants_by_client ON grants (client, seq);\n` +
   `CREATE INDEX grants_by_sub ON grants (sub, seq);\n` +
@@ -110,6 +116,16 @@ const SCHEMA =
   `  end_reason TEXT\n` +
   `);\n` +
   `CREATE INDEX sessions_by_sub ON sessions (sub, seq);\n`;
+
+/**
+ * How a grant was asked for, added to a file of this schema version written before it was recorded: no grant there
+ * came from a pushed request or a request object (neither existed), so the empty columns are already the truth.
+ */
+function addGrantOrigin(db: Database.Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('grants') as string[];
+  if (!columns.includes('pushed_request_id')) db.exec('ALTER TABLE grants ADD COLUMN pushed_request_id TEXT');
+  if (!columns.includes('request_object')) db.exec('ALTER TABLE grants ADD COLUMN request_object INTEGER');
+}
 
 /** Every table but meta: what a reset empties. */
 const ROW_TABLES = ['tokens', 'token_counts', 'grants', 'sessions'];
@@ -140,8 +156,9 @@ function prepare(db: Database.Database) {
       'UPDATE tokens SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL',
     ),
     insertGrant: db.prepare(
-      `INSERT INTO grants (grant_id, client, sub, scope, created_at) VALUES (@grantId, @client, @sub, @scope, ` +
-        `@createdAt) ON CONFLICT (grant_id) DO NOTHING`,
+      `INSERT INTO grants (grant_id, client, sub, scope, created_at, pushed_request_id, request_object) ` +
+        `VALUES (@grantId, @client, @sub, @scope, @createdAt, @pushedRequestId, @requestObject) ` +
+        `ON CONFLICT (grant_id) DO NOTHING`,
     ),
     revokeGrant: db.prepare<[number, string, string]>(
       'UPDATE grants SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL',
@@ -205,6 +222,8 @@ const HANDLERS: Record<string, Handler> = {
       sub: d.sub,
       scope: d.scope,
       createdAt: e.recordedAt.getTime(),
+      pushedRequestId: d.pushedRequestId ?? null,
+      requestObject: d.requestObject ? 1 : null,
     });
   },
   SessionStarted: (s, e) => {
@@ -277,7 +296,7 @@ export class HistoryIndex implements DurableView {
         const version = hasMeta
           ? this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()
           : undefined;
-        if (version === HISTORY_SCHEMA_VERSION) return;
+        if (version === HISTORY_SCHEMA_VERSION) return addGrantOrigin(this.db);
         for (const t of ['meta', ...ROW_TABLES]) this.db.exec(`DROP TABLE IF EXISTS ${t}`);
         this.db.exec(SCHEMA);
         this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(HISTORY_SCHEMA_VERSION);

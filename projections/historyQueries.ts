@@ -37,6 +37,8 @@ interface GrantRow {
   created_at: number;
   revoked_at: number | null;
   reason: string | null;
+  pushed_request_id: string | null;
+  request_object: number | null;
 }
 
 interface SessionRow {
@@ -82,6 +84,8 @@ function toGrant(r: GrantRow): IndexedGrant {
     g.revokedAt = r.revoked_at;
     g.revocationReason = r.reason ?? '';
   }
+  if (r.pushed_request_id !== null) g.pushedRequestId = r.pushed_request_id;
+  if (r.request_object) g.requestObject = true;
   return g;
 }
 

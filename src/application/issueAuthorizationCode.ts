@@ -15,7 +15,7 @@ interface CodeRequest {
   /** The authorization request as validated and carried through login and consent (other fields are not read). */
   request: Required<
     Pick<CodeIssued, 'redirectUri' | 'redirectUriSent' | 'scope' | 'resource' | 'codeChallenge' | 'nonce'>
-  > & { dpopJkt?: string | null };
+  > & { dpopJkt?: string | null; pushedRequestId?: string; requestObject?: boolean };
   /** Who signed in, when, in which session (`sid`: the hash the ledger knows it by) and how. */
   login: Pick<CodeIssued, 'sub' | 'authTime' | 'sid' | 'amr'>;
 }
@@ -44,6 +44,8 @@ export async function issueAuthorizationCode(
     exp: epochSeconds(ports.clock) + CODE_LIFETIME_SECONDS,
     ...(login.amr ? { amr: login.amr } : {}),
     ...(request.dpopJkt ? { dpopJkt: request.dpopJkt } : {}),
+    ...(request.pushedRequestId ? { pushedRequestId: request.pushedRequestId } : {}),
+    ...(request.requestObject ? { requestObject: true } : {}),
   };
   await runOnGrant(ports, grantId, { type: 'IssueCode', code: data }, ctx);
   return code;

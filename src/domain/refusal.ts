@@ -1,6 +1,6 @@
 /**
  * Error codes of the RFCs this server answers with: RFC 6749 §4.1.2.1 and §5.2, RFC 7591 §3.2.2,
- * RFC 7009 §2.2.1, RFC 8707 §2, RFC 6750 §3.1, OpenID Connect Core §3.1.2.6.
+ * RFC 7009 §2.2.1, RFC 8707 §2, RFC 6750 §3.1, OpenID Connect Core §3.1.2.6, RFC 9101 §7, RFC 9396 §5.
  */
 type RfcErrorCode =
   | 'invalid_request'
@@ -20,6 +20,10 @@ type RfcErrorCode =
   | 'login_required'
   | 'consent_required'
   | 'interaction_required'
+  | 'invalid_request_uri'
+  | 'invalid_request_object'
+  | 'request_uri_not_supported'
+  | 'invalid_authorization_details'
   | 'temporarily_unavailable'
   | 'server_error';
 

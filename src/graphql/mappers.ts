@@ -6,6 +6,7 @@ import type { RecordedEvent } from '../eventsourcing/eventStore.js';
 import { streamOf, type IndexedGrant, type IndexedSession, type IndexedToken } from '../../projections/historyIndex.js';
 import {
   GrantStatus,
+  RequestedVia,
   SigningAlg,
   TokenStatus,
   type Client,
@@ -78,6 +79,9 @@ export function toGrant(g: IndexedGrant): Grant {
     createdAt: new Date(g.createdAt),
     revokedAt: g.revokedAt === undefined ? null : new Date(g.revokedAt),
     revocationReason: g.revocationReason ?? null,
+    requestedVia: g.pushedRequestId === undefined ? RequestedVia.FRONT_CHANNEL : RequestedVia.PUSHED,
+    pushedRequestId: g.pushedRequestId ?? null,
+    requestObject: g.requestObject === true,
   };
 }
 

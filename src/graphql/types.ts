@@ -21,6 +21,15 @@ export enum GrantStatus {
 }
 registerEnumType(GrantStatus, { name: 'GrantStatus' });
 
+export enum RequestedVia {
+  FRONT_CHANNEL = 'FRONT_CHANNEL',
+  PUSHED = 'PUSHED',
+}
+registerEnumType(RequestedVia, {
+  name: 'RequestedVia',
+  description: 'How a grant was asked for: at /authorize directly, or pushed to /par first (RFC 9126)',
+});
+
 export enum SigningAlg {
   ES256 = 'ES256',
   RS256 = 'RS256',
@@ -100,6 +109,14 @@ export class Grant {
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar, { nullable: true }) revokedAt!: Date | null;
   @Field(() => String, { nullable: true }) revocationReason!: string | null;
+  @Field(() => RequestedVia) requestedVia!: RequestedVia;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The pushed request it came from: the SHA-256 of its request_uri, its stream par-<id> in the ledger',
+  })
+  pushedRequestId!: string | null;
+  @Field(() => Boolean, { description: 'Whether the request came as a signed request object (RFC 9101)' })
+  requestObject!: boolean;
   // resolved: client, tokens, history
 }
 

@@ -15,6 +15,7 @@ import { discoveryRoutes } from './routes/discovery.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { tokenRoutes } from './routes/token.js';
 import { deviceAuthorizationRoutes } from './routes/deviceAuthorization.js';
+import { parRoutes } from './routes/par.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { revokeRoutes } from './routes/revoke.js';
 import { statusListRoutes } from './routes/statusLists.js';
@@ -137,6 +138,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await browserFacing.register(jwksRoutes, { runtime });
     await browserFacing.register(tokenRoutes, { runtime });
     await browserFacing.register(deviceAuthorizationRoutes, { runtime });
+    await browserFacing.register(parRoutes, { runtime });
     await browserFacing.register(revokeRoutes, { runtime });
     await browserFacing.register(statusListRoutes, { runtime });
     await browserFacing.register(authorizeRoutes, { runtime });

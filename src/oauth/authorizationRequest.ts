@@ -24,6 +24,10 @@ export interface AuthorizationRequest {
   loginHint: string | null;
   /** RFC 9449 §10: the JWK SHA-256 thumbprint of the DPoP key the code is bound to, when the request named one. */
   dpopJkt: string | null;
+  /** RFC 9126: the SHA-256 of the request_uri of the pushed request this came from. */
+  pushedRequestId?: string;
+  /** RFC 9101: its parameters came in a signed request object. */
+  requestObject?: boolean;
 }
 
 /** Where an error may be sent: only once client_id and redirect_uri are known to be good. */
@@ -33,8 +37,19 @@ export interface ResponseTarget {
   state: string | null;
 }
 
+/**
+ * A fault shown to the user, never redirected. `error` is the code an endpoint that answers in JSON (/par) gives it.
+ */
+interface PageFault {
+  kind: 'page';
+  error: 'invalid_request' | 'invalid_client' | 'invalid_redirect_uri';
+  message: string;
+}
+
+type TargetParse = PageFault | { kind: 'target'; client: ClientState; target: ResponseTarget; redirectSent: boolean };
+
 type AuthorizeParse =
-  | { kind: 'page'; message: string }
+  | PageFault
   | { kind: 'error'; target: ResponseTarget; error: OAuthError }
   | { kind: 'ok'; request: AuthorizationRequest };
 
@@ -51,29 +66,31 @@ function one(raw: Record<string, unknown>, key: string): { value?: string; repea
   return { value: v === undefined || v === '' ? undefined : String(v), repeated: false };
 }
 
+const page = (error: PageFault['error'], message: string): PageFault => ({ kind: 'page', error, message });
+
 /**
- * RFC 6749 §4.1.1 and §4.1.2.1 in order: client_id and redirect_uri are checked first, and a fault
- * in either is shown to the user, never redirected; every later fault goes back to the client.
+ * RFC 6749 §4.1.1 and §4.1.2.1 in order: client_id and redirect_uri are checked first, and a fault in either is shown
+ * to the user, never redirected. What comes out is where every later fault may be sent.
  */
-export function parseAuthorizationRequest(
+export function authorizationTarget(
   raw: Record<string, unknown>,
   findClient: (id: string) => ClientState | undefined,
-): AuthorizeParse {
+): TargetParse {
   const clientId = one(raw, 'client_id');
-  if (clientId.repeated || !clientId.value) return { kind: 'page', message: 'The request has no valid client_id.' };
+  if (clientId.repeated || !clientId.value) return page('invalid_request', 'The request has no valid client_id.');
   const client = findClient(clientId.value);
   if (!client || client.disabled)
-    return { kind: 'page', message: 'The application that sent you here is not registered.' };
+    return page('invalid_client', 'The application that sent you here is not registered.');
   const redirect = one(raw, 'redirect_uri');
-  if (redirect.repeated) return { kind: 'page', message: 'The request has more than one redirect_uri.' };
+  if (redirect.repeated) return page('invalid_request', 'The request has more than one redirect_uri.');
   let redirectUri: string;
   const registered = client.metadata.redirect_uris;
   if (redirect.value === undefined) {
-    if (registered.length !== 1) return { kind: 'page', message: 'The request has no redirect_uri.' };
+    if (registered.length !== 1) return page('invalid_request', 'The request has no redirect_uri.');
     redirectUri = registered[0]!;
   } else {
     if (!registered.some((r) => redirectUriMatches(r, redirect.value!))) {
-      return { kind: 'page', message: 'The redirect_uri is not registered for this application.' };
+      return page('invalid_redirect_uri', 'The redirect_uri is not registered for this application.');
     }
     redirectUri = redirect.value;
   }
@@ -82,10 +99,10 @@ export function parseAuthorizationRequest(
   if (mode.value === 'web_message') {
     // Relay mode would hand the response to a third window: refused outright.
     if (raw.web_message_uri !== undefined || raw.web_message_target !== undefined) {
-      return { kind: 'page', message: 'web_message_uri and web_message_target (relay mode) are not supported.' };
+      return page('invalid_request', 'web_message_uri and web_message_target (relay mode) are not supported.');
     }
     if (!/^https?:\/\//.test(redirectUri))
-      return { kind: 'page', message: 'response_mode=web_message needs an http(s) redirect_uri.' };
+      return page('invalid_request', 'response_mode=web_message needs an http(s) redirect_uri.');
   }
   const state = one(raw, 'state');
   const allowed = registeredResponseModes(client.metadata);
@@ -94,6 +111,32 @@ export function parseAuthorizationRequest(
     (RESPONSE_MODES as string[]).includes(mode.value ?? 'query') && allowed.includes(mode.value ?? 'query');
   const responseMode = usable ? ((mode.value ?? 'query') as ResponseMode) : 'query';
   const target: ResponseTarget = { redirectUri, responseMode, state: state.repeated ? null : (state.value ?? null) };
+  return { kind: 'target', client, target, redirectSent: redirect.value !== undefined };
+}
+
+/** Parameters this server does not implement, refused by name rather than ignored (RFC 9396, OIDC Core §5.5). */
+const UNSUPPORTED: [string, string][] = [
+  ['authorization_details', 'invalid_authorization_details'],
+  ['claims', 'invalid_request'],
+  ['acr_values', 'invalid_request'],
+];
+
+/**
+ * The one validation of an authorization request's parameters, whether they came to /authorize, were pushed to /par,
+ * or were carried in a signed request object: `raw` is the parameters that count (RFC 9101 §5, §6.3).
+ */
+export function parseAuthorizationRequest(
+  raw: Record<string, unknown>,
+  findClient: (id: string) => ClientState | undefined,
+): AuthorizeParse {
+  const resolved = authorizationTarget(raw, findClient);
+  if (resolved.kind === 'page') return resolved;
+  const { client, target } = resolved;
+  const mode = one(raw, 'response_mode');
+  const allowed = registeredResponseModes(client.metadata);
+  const redirect = { value: resolved.redirectSent ? target.redirectUri : undefined };
+  const redirectUri = target.redirectUri;
+  const responseMode = target.responseMode;
   const fail = (error: string, description: string): AuthorizeParse => ({
     kind: 'error',
     target,
@@ -113,10 +156,10 @@ export function parseAuthorizationRequest(
       `response_mode ${mode.value} is not registered for this client (response_modes)`,
     );
   }
-  if (one(raw, 'request').value !== undefined)
-    return fail('request_not_supported', 'request objects are not supported');
-  if (one(raw, 'request_uri').value !== undefined)
-    return fail('request_uri_not_supported', 'request_uri is not supported');
+  // Handled before this validation: what is left here was sent where it has no meaning (/par, a request object).
+  for (const key of ['request', 'request_uri'])
+    if (raw[key] !== undefined) return fail('invalid_request', `${key} cannot be used here`);
+  for (const [key, error] of UNSUPPORTED) if (raw[key] !== undefined) return fail(error, `${key} is not supported`);
   const responseType = one(raw, 'response_type').value;
   if (!responseType) return fail('invalid_request', 'response_type is missing');
   // RFC 9700 §2.1.2: no implicit flow; the code flow only.

@@ -38,6 +38,8 @@ export const REGISTERED_OAUTH_ERRORS: ReadonlySet<string> = new Set([
   'registration_not_supported',
   // RFC 8707
   'invalid_target',
+  // RFC 9396
+  'invalid_authorization_details',
 ]);
 
 /** GraphQL error codes the management API may answer (INTERNAL_SERVER_ERROR is not among them). */
@@ -306,6 +308,10 @@ const WRITES_A_REJECTION_MAY_MAKE = new Set([
   'RefreshTokenReuseDetected',
   'GrantRevoked',
   'ClientAssertionUsed',
+  // An expired pushed request presented at /authorize is recorded as expired (its history ends there).
+  'PushedAuthorizationRequestExpired',
+  // A request object's jti is spent once the request was accepted: a later refusal (a bad id_token_hint) keeps it.
+  'RequestObjectUsed',
 ]);
 
 export async function assertNoWriteOnRejection(

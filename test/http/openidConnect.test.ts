@@ -79,7 +79,7 @@ describe('OpenID Connect', () => {
     assert.ok(m.id_token_signing_alg_values_supported?.includes('RS256'));
     assert.deepEqual(m.subject_types_supported, ['public']);
     assert.ok(m.claims_supported?.includes('email_verified'));
-    assert.equal(m.request_parameter_supported, false);
+    assert.equal(m.request_parameter_supported, true);
     assert.equal(m.request_uri_parameter_supported, false);
     assert.equal(m.claims_parameter_supported, false);
     assert.equal(m.backchannel_logout_supported, true);
@@ -201,9 +201,9 @@ describe('OpenID Connect', () => {
     assert.ok((second.auth_time as number) > (first.auth_time as number), 'auth_time moved');
   });
 
-  it('login_hint pre-fills the form; id_token_hint, ui_locales, claims_locales, acr_values are accepted', async () => {
+  it('login_hint pre-fills the form; id_token_hint, ui_locales, claims_locales are accepted', async () => {
     const page = await new Browser().get(
-      `${server.url}/authorize?${new URLSearchParams({ client_id: rp.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', login_hint: 'alice', ui_locales: 'fr', claims_locales: 'fr', acr_values: 'urn:x', id_token_hint: 'x.y.z' })}`,
+      `${server.url}/authorize?${new URLSearchParams({ client_id: rp.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', login_hint: 'alice', ui_locales: 'fr', claims_locales: 'fr', id_token_hint: 'x.y.z' })}`,
     );
     assert.equal(page.status, 200);
     assert.match(page.html, /name="username"[^>]*value="alice"/);

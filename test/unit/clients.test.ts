@@ -60,6 +60,12 @@ describe('client decider', () => {
       'invalid_client_metadata',
     ],
     [
+      'request_object_signing_alg without keys',
+      meta({ request_object_signing_alg: 'ES256' }),
+      sha,
+      'invalid_client_metadata',
+    ],
+    [
       'a private key in jwks',
       meta({
         token_endpoint_auth_method: 'private_key_jwt',

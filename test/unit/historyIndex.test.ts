@@ -437,4 +437,31 @@ describe('history index (SQLite, on disk)', () => {
     assert.deepEqual(q.selectTokens({ clientId: 'b' }, -1, 10, 0).page, []);
     index.close();
   });
+
+  it('a file written before grants recorded how they were requested gains the columns, and keeps its rows', () => {
+    const file = newFile();
+    const grant = (grantId: string, extra: object = {}) =>
+      recorded(
+        'AuthorizationCodeIssued',
+        `grant-${grantId}`,
+        { grantId, clientId: 'a', sub: 'alice', scope: 'openid', ...extra },
+        T0,
+      );
+    const first = openIndex(file);
+    first.index.apply([grant('g-old')]);
+    // As the file was: no origin columns.
+    first.index.db.exec('ALTER TABLE grants DROP COLUMN pushed_request_id');
+    first.index.db.exec('ALTER TABLE grants DROP COLUMN request_object');
+    first.index.close();
+    const reopened = openIndex(file);
+    reopened.index.apply([grant('g-par', { pushedRequestId: 'p'.repeat(43), requestObject: true })]);
+    assert.deepEqual(
+      reopened.q.grantsOf({ clientId: 'a' }).map((g) => [g.grantId, g.pushedRequestId, g.requestObject]),
+      [
+        ['g-old', undefined, undefined],
+        ['g-par', 'p'.repeat(43), true],
+      ],
+    );
+    reopened.index.close();
+  });
 });

@@ -157,6 +157,10 @@ export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void
   if (method === 'private_key_jwt' && !m.jwks?.keys.length) {
     throw new ClientMetadataError('invalid_client_metadata', 'private_key_jwt needs jwks with at least one public key');
   }
+  // RFC 9101: a request object is verified with the client's registered keys; without them no alg can be met.
+  if (m.request_object_signing_alg !== undefined && !m.jwks?.keys.length) {
+    throw new ClientMetadataError('invalid_client_metadata', 'request_object_signing_alg needs jwks with a public key');
+  }
   if ((method === 'client_secret_basic' || method === 'client_secret_post') && !hasSecret) {
     throw new ClientMetadataError('invalid_client_metadata', `${method} needs a client secret`);
   }

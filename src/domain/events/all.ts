@@ -8,6 +8,7 @@ import { retentionEvents } from '../retention/events.js';
 import { userEvents } from '../users/events.js';
 import { throttleEvents } from '../throttle/events.js';
 import { deviceEvents } from '../devices/events.js';
+import { pushedRequestEvents } from '../pushedRequests/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
 export const allEvents: EventDefinition[] = [
@@ -20,4 +21,5 @@ export const allEvents: EventDefinition[] = [
   ...userEvents,
   ...throttleEvents,
   ...deviceEvents,
+  ...pushedRequestEvents,
 ];

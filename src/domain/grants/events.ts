@@ -47,6 +47,10 @@ export const AuthorizationCodeIssued = defineEvent(
     amr: Type.Optional(Type.Array(Type.String())),
     /** RFC 9449 §10: the code may be redeemed only with a DPoP proof of the key with this thumbprint. */
     dpopJkt: Type.Optional(Sha256),
+    /** RFC 9126: the SHA-256 of the request_uri of the pushed request (`par-<hash>`) this grant came from. */
+    pushedRequestId: Type.Optional(Sha256),
+    /** RFC 9101: the request was sent as a signed request object. */
+    requestObject: Type.Optional(Type.Boolean()),
   }),
 );
 

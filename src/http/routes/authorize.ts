@@ -5,10 +5,18 @@ import { recordConsent } from '../../application/recordConsent.js';
 import { startSession } from '../../application/startSession.js';
 import { authenticateUser } from '../../application/users.js';
 import {
+  authorizationTarget,
   parseAuthorizationRequest,
   type AuthorizationRequest,
   type ResponseTarget,
 } from '../../oauth/authorizationRequest.js';
+import { rememberOnce } from '../../application/rememberOnce.js';
+import { usePushedRequest } from '../../application/usePushedRequest.js';
+import { oneTimeJtiHash } from '../../domain/assertions/streams.js';
+import { PushedRequestRefused } from '../../domain/pushedRequests/decide.js';
+import { PAR_URN_PREFIX, pushedRequestRequired } from '../../oauth/pushedAuthorization.js';
+import { verifyRequestObject, type VerifiedRequestObject } from '../../oauth/requestObject.js';
+import { OAuthError } from '../../oauth/errors.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../security/loginThrottle.js';
 import { ledgerBlocks } from '../../application/throttle.js';
 import { sha256 } from '../../crypto/hash.js';
@@ -142,6 +150,35 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     return sendAuthorizationResponse(reply, target, issuer, { code });
   }
 
+  const PUSHED_REFUSED: Record<string, string> = {
+    used: 'This sign-in link was already used.',
+    expired: 'This sign-in link has expired.',
+  };
+
+  /**
+   * RFC 9126 §4: the pushed request, used once, by its client; every other parameter is ignored. A refusal is shown,
+   * not redirected: nothing that arrived with it says where the client may be reached.
+   */
+  async function usePushed(request: FastifyRequest, reply: FastifyReply, clientId: string, requestUri: string) {
+    let pushed;
+    try {
+      pushed = await usePushedRequest(runtime.ports, requestUri, clientId, {
+        actor: `client:${clientId}`,
+        correlationId: request.id,
+      });
+    } catch (err) {
+      if (!(err instanceof PushedRequestRefused)) throw err;
+      const why = PUSHED_REFUSED[err.code] ?? 'This sign-in link is not valid.';
+      return errorPage(reply, 400, `${why} Go back to the application and start again.`);
+    }
+    const req: AuthorizationRequest = {
+      ...pushed.request,
+      pushedRequestId: pushed.requestId,
+      ...(pushed.requestObject ? { requestObject: true } : {}),
+    };
+    return proceed(request, reply, { req });
+  }
+
   async function authorize(request: FastifyRequest, reply: FastifyReply) {
     // OIDC Core §3.1.2.1: a POSTed authorization request is form-serialised.
     if (request.method === 'POST' && !isFormEncoded(request.headers['content-type'])) {
@@ -151,13 +188,64 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     // A client registered a moment ago by another process may not be in this one's views yet.
     if (typeof raw?.client_id === 'string' && !isKnownClient(views, raw.client_id))
       await runtime.runner.catchUp().catch(() => undefined);
-    const parsed = parseAuthorizationRequest(raw ?? {}, (id) => clientById(views, id));
+    const params = raw ?? {};
+    const findClient = (id: string) => clientById(views, id);
+    const client = typeof params.client_id === 'string' ? findClient(params.client_id) : undefined;
+    /** A refusal before the request is known: redirected only where the outer request's own target is good. */
+    const refuse = (error: string, description: string) => {
+      const outer = authorizationTarget(params, findClient);
+      if (outer.kind === 'page') return errorPage(reply, 400, description);
+      return sendAuthorizationResponse(reply, outer.target, issuer, { error, error_description: description });
+    };
+    if (client && !client.disabled && params.request_uri !== undefined) {
+      if (params.request !== undefined) return refuse('invalid_request', 'request and request_uri cannot both be used');
+      const requestUri = params.request_uri;
+      if (typeof requestUri !== 'string') return refuse('invalid_request', 'parameter request_uri is repeated');
+      // RFC 9101 §5.2: a request_uri this server fetches is not supported; only the ones /par hands out.
+      if (!requestUri.startsWith(PAR_URN_PREFIX))
+        return refuse('request_uri_not_supported', 'only request_uri values from the pushed authorization endpoint');
+      return usePushed(request, reply, client.clientId, requestUri);
+    }
+    // RFC 9126 §5: a client (or server) that requires PAR takes no request that was not pushed.
+    if (client && !client.disabled && pushedRequestRequired(client, runtime.config))
+      return refuse('invalid_request', 'Pushed Authorization Request must be used');
+    let effective = params;
+    let requestObject: VerifiedRequestObject | undefined;
+    if (client && !client.disabled && params.request !== undefined) {
+      if (typeof params.request !== 'string') return refuse('invalid_request', 'parameter request is repeated');
+      try {
+        requestObject = await verifyRequestObject(params.request, client, issuer, nowSeconds());
+      } catch (err) {
+        if (err instanceof OAuthError) return refuse(err.error, err.description);
+        throw err;
+      }
+      // RFC 9101 §6.3: only the request object's parameters count.
+      effective = requestObject.params;
+    }
+    const parsed = parseAuthorizationRequest(effective, findClient);
     if (parsed.kind === 'page') return errorPage(reply, 400, parsed.message);
     if (parsed.kind === 'error') {
       return sendAuthorizationResponse(reply, parsed.target, issuer, authorizationErrorParams(parsed.error));
     }
+    if (requestObject) {
+      const { clientId } = parsed.request;
+      const data = {
+        clientId,
+        jtiHash: oneTimeJtiHash('request_object', clientId, requestObject.jti),
+        exp: requestObject.exp,
+      };
+      const ctx = { actor: `client:${clientId}`, correlationId: request.id };
+      if (!(await rememberOnce(runtime.ports, { type: 'RequestObjectUsed', data }, ctx)))
+        return sendAuthorizationResponse(reply, targetOf(parsed.request), issuer, {
+          error: 'invalid_request_object',
+          error_description: 'request object jti was used before',
+        });
+      parsed.request.requestObject = true;
+    }
     const hint =
-      parsed.request.prompt.includes('none') && typeof raw?.id_token_hint === 'string' ? raw.id_token_hint : undefined;
+      parsed.request.prompt.includes('none') && typeof effective.id_token_hint === 'string'
+        ? effective.id_token_hint
+        : undefined;
     if (hint !== undefined) {
       // OIDC Core §3.1.2.1: without a login page, the hint must name the user who is signed in.
       const claims = await verifyIdTokenHint(hint, runtime.keys.jwks(), issuer);

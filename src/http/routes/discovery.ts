@@ -56,6 +56,9 @@ function serverMetadata(runtime: Runtime): Record<string, unknown> {
     // draft-ietf-oauth-status-list §9: the aggregation lists every published Token Status List;
     // each JWT access token's `status.status_list.uri` names its own (`${issuer}/status-lists/<id>`).
     status_list_aggregation_endpoint: `${issuer}/status-lists`,
+    // RFC 9126 §5: pushed requests, required of every client when the server says so (of some when they registered it).
+    pushed_authorization_request_endpoint: `${issuer}/par`,
+    require_pushed_authorization_requests: runtime.config.requirePushedAuthorizationRequests,
     grant_types_supported: grantHandlers.map((g) => g.grantType),
     response_types_supported: ['code'],
     response_modes_supported: RESPONSE_MODES,
@@ -73,8 +76,10 @@ function serverMetadata(runtime: Runtime): Record<string, unknown> {
     id_token_signing_alg_values_supported: SIGNING_ALGS,
     claims_supported: CLAIMS,
     claims_parameter_supported: false,
-    request_parameter_supported: false,
+    // RFC 9101: request objects by value; a request_uri only as /par hands it out, never one to fetch.
+    request_parameter_supported: true,
     request_uri_parameter_supported: false,
+    request_object_signing_alg_values_supported: ASSERTION_ALGS,
     require_request_uri_registration: false,
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
