@@ -20,6 +20,8 @@ export interface AccessTokenRequest {
   aud: string[];
   grantType: string;
   grantId?: string | null;
+  /** The DPoP key thumbprint to bind the token to (RFC 9449 §6), when the request carried a proof. */
+  jkt?: string;
 }
 
 export interface IssuedAccessToken {
@@ -57,6 +59,7 @@ export async function mintAccessToken(
       client_id: req.client.clientId,
       scope: req.scope,
       status: { status_list: { idx: statusList.idx, uri: statusListUri(ports.config.issuer, statusList.id) } },
+      ...(req.jkt === undefined ? undefined : { cnf: { jkt: req.jkt } }),
     };
     token = signJwt({ typ: 'at+jwt' }, payload, key);
   } else {
@@ -76,6 +79,7 @@ export async function mintAccessToken(
     kid,
     grantId: req.grantId ?? null,
     ...(statusList ? { statusList } : {}),
+    ...(req.jkt === undefined ? undefined : { jkt: req.jkt }),
   };
   return { token, expiresIn: ttl, claims };
 }

@@ -51,7 +51,9 @@ export function introspect(
       exp: found.exp,
       iat: found.iat,
       jti: found.jti,
-      token_type: 'Bearer',
+      // RFC 9449 §6.2: a bound token's key thumbprint, and the token type it is presented with.
+      token_type: found.jkt === undefined ? 'Bearer' : 'DPoP',
+      ...(found.jkt === undefined ? undefined : { cnf: { jkt: found.jkt } }),
     };
   }
   const refresh = refreshTokenByHash(views, tokenHash);
@@ -73,6 +75,8 @@ export function introspect(
       iat: refresh.iat,
       jti: refresh.jti,
       token_type: 'refresh_token',
+      // A public client's refresh token bound to its DPoP key (RFC 9449 §5).
+      ...(refresh.jkt === undefined ? undefined : { cnf: { jkt: refresh.jkt } }),
     };
   }
   return INACTIVE;
