@@ -287,3 +287,93 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
     assert.match(none.headers.get('www-authenticate')!, /^Bearer realm="token-ledger", DPoP algs="ES256 /);
   });
 });
+
+/** DPOP_NONCE=required over the wire: oauth4webapi learns the nonce from use_dpop_nonce and retries once. */
+describe('DPoP nonces with a client library', () => {
+  let server: TestServer;
+  let as: oauth.AuthorizationServer;
+  before(async () => {
+    server = await startTestServer({ env: { DPOP_NONCE: 'required' } });
+    as = await discover(server);
+  });
+  after(async () => {
+    await server.close();
+    removeDir(server.dataDir);
+  });
+
+  /** One request, retried once when the server asks for a nonce (oauth4webapi's documented pattern). */
+  async function withNonceRetry<T>(attempt: () => Promise<T>): Promise<{ result: T; retried: boolean }> {
+    try {
+      return { result: await attempt(), retried: false };
+    } catch (err) {
+      if (!oauth.isDPoPNonceError(err)) throw err;
+      return { result: await attempt(), retried: true };
+    }
+  }
+
+  it('the token endpoint and UserInfo each ask for a nonce once; oauth4webapi retries with it', async () => {
+    const user = await createUser(server);
+    const spa = await registerClient(
+      server,
+      {
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid',
+      },
+      null,
+    );
+    const client = { client_id: spa.clientId };
+    const key = await proofKey();
+    const DPoP = oauth.DPoP({}, key);
+    const run = await authorizeWithPkce(server, new Browser(), spa.clientId, REDIRECT, user, { scope: 'openid' });
+    const params = oauth.validateAuthResponse(as, client, new URL(run.page.location!), run.state);
+    const first = await withNonceRetry(async () =>
+      oauth.processAuthorizationCodeResponse(
+        as,
+        client,
+        await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, REDIRECT, run.verifier, {
+          DPoP,
+          ...insecure,
+        }),
+      ),
+    );
+    assert.equal(first.retried, true, 'the first proof had no nonce');
+    assert.equal(first.result.token_type, 'dpop');
+    // The handle now holds the nonce: the refresh needs no retry.
+    const refreshed = await withNonceRetry(async () =>
+      oauth.processRefreshTokenResponse(
+        as,
+        client,
+        await oauth.refreshTokenGrantRequest(as, client, oauth.None(), first.result.refresh_token!, {
+          DPoP,
+          ...insecure,
+        }),
+      ),
+    );
+    assert.equal(refreshed.retried, false);
+    const accessToken = refreshed.result.access_token;
+    // UserInfo asks a proof without a nonce for one: 401, a DPoP challenge, and the nonce in DPoP-Nonce.
+    const asked = await fetch(`${server.url}/userinfo`, {
+      headers: {
+        authorization: `DPoP ${accessToken}`,
+        dpop: await makeProof(key, { htm: 'GET', htu: `${server.url}/userinfo`, accessToken }),
+      },
+    });
+    assert.equal(asked.status, 401);
+    assert.match(asked.headers.get('www-authenticate')!, /^DPoP error="use_dpop_nonce"/);
+    assert.match(asked.headers.get('dpop-nonce')!, /^[A-Za-z0-9_-]{24}$/);
+    // A handle that has no nonce yet (a client restarted with the same key) retries once at UserInfo.
+    const restarted = oauth.DPoP({}, key);
+    const info = await withNonceRetry(async () =>
+      oauth.processUserInfoResponse(
+        as,
+        client,
+        user.sub,
+        await oauth.userInfoRequest(as, client, accessToken, { DPoP: restarted, ...insecure }),
+      ),
+    );
+    assert.equal(info.retried, true);
+    assert.equal(info.result.sub, user.sub);
+  });
+});
