@@ -257,6 +257,48 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
     assert.deepEqual((await claimsOf(tokens.access_token)).cnf, { jkt: key.jkt });
   });
 
+  it('GraphQL names the key a token is bound to; a bound token is no bearer token for the API', async () => {
+    const admin = await registerClient(server, { scope: 'ledger:admin' });
+    const adminClient = { client_id: admin.clientId };
+    const cc = (DPoP?: oauth.DPoPHandle) =>
+      oauth.clientCredentialsGrantRequest(
+        as,
+        adminClient,
+        oauth.ClientSecretBasic(admin.secret!),
+        {},
+        {
+          ...(DPoP ? { DPoP } : {}),
+          ...insecure,
+        },
+      );
+    const bearer = await oauth.processClientCredentialsResponse(as, adminClient, await cc());
+    const key = await proofKey();
+    const bound = await oauth.processClientCredentialsResponse(as, adminClient, await cc(oauth.DPoP({}, key)));
+    const gql = async (token: string, jti: string) => {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: 'query($jti: ID!) { token(jti: $jti) { boundKeyThumbprint } }',
+          variables: { jti },
+        }),
+      });
+      return (await res.json()) as { data?: { token: { boundKeyThumbprint: string | null } }; errors?: unknown[] };
+    };
+    const jtiOf = async (jwt: string) => (await claimsOf(jwt)).jti!;
+    assert.equal(
+      (await gql(bearer.access_token, await jtiOf(bound.access_token))).data?.token.boundKeyThumbprint,
+      key.jkt,
+    );
+    assert.equal(
+      (await gql(bearer.access_token, await jtiOf(bearer.access_token))).data?.token.boundKeyThumbprint,
+      null,
+    );
+    const refused = await gql(bound.access_token, await jtiOf(bound.access_token));
+    assert.equal(refused.data, undefined);
+    assert.ok(refused.errors, 'a DPoP-bound token sent as a bearer token is refused');
+  });
+
   it('UserInfo still takes an unbound token as a bearer token, and names both schemes when no token came', async () => {
     const spa = await registerClient(
       server,
