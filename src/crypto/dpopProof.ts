@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { calculateJwkThumbprint, compactVerify, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, compactVerify, importJWK, type CryptoKey, type JWK } from 'jose';
 import { sha256 } from './hash.js';
 
 /**
@@ -30,6 +30,13 @@ const MAX_PROOF_LENGTH = 8192;
 const MAX_JTI_LENGTH = 256;
 /** JWK members only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+/**
+ * Imported proof keys by alg and thumbprint (the thumbprint covers exactly the members that define the key): a client
+ * proves with the same key request after request, and importing it is the larger part of a verification. Bounded;
+ * the oldest entry goes first.
+ */
+const keyCache = new Map<string, CryptoKey>();
+const MAX_CACHED_KEYS = 4096;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** A refused proof: `invalid_dpop_proof`, or `use_dpop_nonce` when a (fresh) server nonce is what it lacks. */
@@ -164,12 +171,23 @@ export async function verifyProof(parsed: ParsedProof, expect: ProofExpectation)
     if (typeof claims.nonce !== 'string' || !expect.nonce(claims.nonce, expect.nowSeconds))
       throw new DPoPProofError('use_dpop_nonce', 'the DPoP nonce is invalid or has expired');
   }
+  let jkt;
   try {
-    const key = await importJWK(parsed.jwk, parsed.alg);
-    if (key instanceof Uint8Array) throw new Error('a symmetric key');
-    await compactVerify(parsed.proof, key, { algorithms: [parsed.alg] });
+    jkt = await calculateJwkThumbprint(parsed.jwk, 'sha256');
+    await compactVerify(parsed.proof, await publicKey(parsed, jkt), { algorithms: [parsed.alg] });
   } catch (err) {
     throw invalid(`the DPoP proof signature does not verify with its jwk: ${(err as Error).message}`);
   }
-  return { jkt: await calculateJwkThumbprint(parsed.jwk, 'sha256'), jti: claims.jti, iat: claims.iat };
+  return { jkt, jti: claims.jti, iat: claims.iat };
+}
+
+async function publicKey(parsed: ParsedProof, jkt: string): Promise<CryptoKey> {
+  const id = `${parsed.alg} ${jkt}`;
+  const cached = keyCache.get(id);
+  if (cached) return cached;
+  const key = await importJWK(parsed.jwk, parsed.alg);
+  if (key instanceof Uint8Array) throw new Error('a symmetric key');
+  if (keyCache.size >= MAX_CACHED_KEYS) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(id, key);
+  return key;
 }
