@@ -49,7 +49,7 @@ export async function mintAccessToken(
     kid = key.kid;
     // Its bit in a Token Status List: a resource server learns of a revocation without introspection.
     statusList = allocateStatusSlot(now);
-    const payload = {
+    const payload: Record<string, unknown> = {
       iss: ports.config.issuer,
       sub: req.sub,
       aud: req.aud.length === 1 ? req.aud[0] : req.aud,
@@ -59,8 +59,9 @@ export async function mintAccessToken(
       client_id: req.client.clientId,
       scope: req.scope,
       status: { status_list: { idx: statusList.idx, uri: statusListUri(ports.config.issuer, statusList.id) } },
-      ...(req.jkt === undefined ? undefined : { cnf: { jkt: req.jkt } }),
     };
+    // RFC 9449 §6.1: a bound token names its key; a bearer token's payload is built exactly as before.
+    if (req.jkt !== undefined) payload.cnf = { jkt: req.jkt };
     token = signJwt({ typ: 'at+jwt' }, payload, key);
   } else {
     token = mintOpaqueToken();
@@ -79,7 +80,7 @@ export async function mintAccessToken(
     kid,
     grantId: req.grantId ?? null,
     ...(statusList ? { statusList } : {}),
-    ...(req.jkt === undefined ? undefined : { jkt: req.jkt }),
   };
+  if (req.jkt !== undefined) claims.jkt = req.jkt;
   return { token, expiresIn: ttl, claims };
 }

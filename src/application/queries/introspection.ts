@@ -41,7 +41,7 @@ export function introspect(
     !holderDisabled(views, found.clientId, found.sub) &&
     mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)
   ) {
-    return {
+    const answer: Record<string, unknown> = {
       active: true,
       scope: found.scope,
       client_id: found.clientId,
@@ -51,10 +51,11 @@ export function introspect(
       exp: found.exp,
       iat: found.iat,
       jti: found.jti,
-      // RFC 9449 §6.2: a bound token's key thumbprint, and the token type it is presented with.
+      // RFC 9449 §6.2: a bound token's type, and (below) its key thumbprint.
       token_type: found.jkt === undefined ? 'Bearer' : 'DPoP',
-      ...(found.jkt === undefined ? undefined : { cnf: { jkt: found.jkt } }),
     };
+    if (found.jkt !== undefined) answer.cnf = { jkt: found.jkt };
+    return answer;
   }
   const refresh = refreshTokenByHash(views, tokenHash);
   const live =
@@ -65,7 +66,7 @@ export function introspect(
     !holderDisabled(views, refresh.clientId, refresh.sub);
   // A refresh token is for its client alone: it has no audience.
   if (live && mayIntrospect(caller.metadata, caller.clientId, refresh.clientId, NO_AUDIENCE)) {
-    return {
+    const answer: Record<string, unknown> = {
       active: true,
       scope: refresh.scope,
       client_id: refresh.clientId,
@@ -75,9 +76,10 @@ export function introspect(
       iat: refresh.iat,
       jti: refresh.jti,
       token_type: 'refresh_token',
-      // A public client's refresh token bound to its DPoP key (RFC 9449 §5).
-      ...(refresh.jkt === undefined ? undefined : { cnf: { jkt: refresh.jkt } }),
     };
+    // A public client's refresh token bound to its DPoP key (RFC 9449 §5).
+    if (refresh.jkt !== undefined) answer.cnf = { jkt: refresh.jkt };
+    return answer;
   }
   return INACTIVE;
 }
