@@ -57,14 +57,6 @@ function challenge(
     );
 }
 
-/** The token of an Authorization header in either scheme (RFC 6750 §2.1, RFC 9449 §7.1). */
-function authorizationToken(header: string | undefined): { scheme: Scheme; token: string } | undefined {
-  if (!header) return undefined;
-  if (/^bearer /i.test(header)) return { scheme: 'Bearer', token: header.slice(7).trim() };
-  if (/^dpop /i.test(header)) return { scheme: 'DPoP', token: header.slice(5).trim() };
-  return undefined;
-}
-
 /** OIDC Core §5.3: the user's claims for the scopes the access token carries. */
 export async function userinfoRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const dpop = new DPoPGate(runtime);
@@ -77,7 +69,17 @@ export async function userinfoRoutes(app: FastifyInstance, { runtime }: { runtim
   };
 
   async function userinfo(request: FastifyRequest, reply: FastifyReply) {
-    const fromHeader = authorizationToken(request.headers.authorization);
+    // RFC 6750 §2.1 or RFC 9449 §7.1; the bearer path reads the header as it always has.
+    const header = request.headers.authorization;
+    let scheme: Scheme = 'Bearer';
+    let fromHeader: string | undefined;
+    if (header) {
+      if (/^bearer /i.test(header)) fromHeader = header.slice(7).trim();
+      else if (/^dpop /i.test(header)) {
+        scheme = 'DPoP';
+        fromHeader = header.slice(5).trim();
+      }
+    }
     const body =
       request.method === 'POST' && request.body && typeof request.body === 'object'
         ? (request.body as Record<string, unknown>)
@@ -88,8 +90,7 @@ export async function userinfoRoutes(app: FastifyInstance, { runtime }: { runtim
     // RFC 6750 §2.2: a token in the body comes form-encoded, nothing else.
     if (form && !isFormEncoded(request.headers['content-type']))
       return challenge(reply, 400, 'invalid_request', 'a token in the body must be application/x-www-form-urlencoded');
-    const scheme: Scheme = fromHeader?.scheme ?? 'Bearer';
-    const token = fromHeader?.token || form;
+    const token = fromHeader ?? form;
     if (!token) return challenge(reply, 401);
     // A DPoP request's proof is checked for its form at once; its signature only once the token is known to be live.
     let parsed;
