@@ -4,6 +4,7 @@ import { OAuthError, invalidRequest, unauthorizedClient, unsupportedGrantType } 
 import { singleValued } from '../../oauth/params.js';
 import { DPoPProofError, normalisedHtu, type VerifiedProof } from '../../crypto/dpopProof.js';
 import type { Runtime } from '../../runtime.js';
+import { fapi2Applies } from '../../domain/clients/securityProfile.js';
 import { DPoPGate } from '../dpopGate.js';
 import { errorResponses, tokenResponseSchema } from './oauthSchemas.js';
 
@@ -62,9 +63,16 @@ export async function tokenRoutes(app: FastifyInstance, { runtime }: { runtime: 
       } else if (client.client.metadata.dpop_bound_access_tokens) {
         // As node-oidc-provider answers a client registered with dpop_bound_access_tokens (RFC 9449 §5.2).
         throw new OAuthError(400, 'invalid_grant', 'a DPoP proof is required: the client has dpop_bound_access_tokens');
+      } else if (fapi2Applies(client.client.metadata, runtime.config.profile)) {
+        // FAPI 2.0 Security Profile §5.3.2.2: access tokens are sender-constrained; DPoP is how (no mutual TLS).
+        throw new OAuthError(400, 'invalid_grant', 'a DPoP proof is required: the FAPI 2.0 Security Profile applies');
       }
       const response = await grant.handle({ runtime, client, params, lists, ctx, dpop: proof });
-      if (proof !== undefined) dpop.sendNonce(reply);
+      if (proof !== undefined) {
+        // Every grant plug-in must bind what it mints to the proof it was given: a bearer token here is a bug.
+        if (response.token_type !== 'DPoP') throw new Error(`the ${grantType} grant ignored the DPoP proof`);
+        dpop.sendNonce(reply);
+      }
       return response;
     },
   );
