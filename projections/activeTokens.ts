@@ -85,6 +85,8 @@ export interface ActiveTokensView {
   oddHash: Map<number, string>;
   oddHashSlot: Map<string, number>;
   oddJti: Map<number, string>;
+  /** RFC 9449: the DPoP key thumbprint of each bound token, by slot (few tokens are bound: no array for it) */
+  jkt: Map<number, string>;
 }
 
 const LIVE = 1;
@@ -169,6 +171,7 @@ function emptyView(capacity: number, tableSize: number): ActiveTokensView {
     oddHash: new Map(),
     oddHashSlot: new Map(),
     oddJti: new Map(),
+    jkt: new Map(),
   };
 }
 
@@ -383,6 +386,7 @@ function issued(view: ActiveTokensView, event: RecordedEvent): ActiveTokensView 
   v.kid[slot] = internString(v.strings, token.kid);
   v.statusList[slot] = internString(v.strings, token.statusList?.id);
   v.statusIdx[slot] = token.statusList?.idx ?? 0;
+  if (token.jkt !== undefined) v.jkt.set(slot, token.jkt);
   v.aud[slot] = intern(v.auds, JSON.stringify(token.aud), () => [...token.aud]);
   if (token.grantId) {
     const g = grantRecord(v, token.grantId);
@@ -410,6 +414,7 @@ function forget(v: ActiveTokensView, slot: number): void {
     tableDelete(v, slot);
   }
   if (flags & ODD_JTI) v.oddJti.delete(slot);
+  if (v.jkt.size > 0) v.jkt.delete(slot);
   const grant = v.grant[slot];
   if (grant) {
     const prev = v.grantPrev[slot];
@@ -452,6 +457,8 @@ function tokenAt(v: ActiveTokensView, slot: number, tokenHash: string): ActiveTo
     grantId: v.grant[slot] ? grantIdOf(v, v.grant[slot] - 1) : null,
   };
   if (v.statusList[slot]) token.statusList = { id: s[v.statusList[slot]]!, idx: v.statusIdx[slot] };
+  const jkt = v.jkt.size > 0 ? v.jkt.get(slot) : undefined;
+  if (jkt !== undefined) token.jkt = jkt;
   return token;
 }
 
@@ -494,7 +501,7 @@ function userTokensEnded(view: ActiveTokensView, event: RecordedEvent): ActiveTo
 
 export const activeTokensProjection = defineProjection<ActiveTokensView>({
   name: 'activeTokens',
-  version: 4,
+  version: 5,
   initialState: () => emptyView(FIRST_CAPACITY, FIRST_CAPACITY * 2),
   on: {
     AccessTokenIssued: issued,
@@ -546,6 +553,8 @@ interface IntrospectedToken {
   aud: readonly string[];
   iat: number;
   exp: number;
+  /** The DPoP key thumbprint of a bound token (RFC 9449 §6), undefined for a bearer token. */
+  jkt: string | undefined;
 }
 
 /**
@@ -568,6 +577,7 @@ export function introspectedTokenByHash(
     aud: view.auds.values[view.aud[slot]]!,
     iat: view.iat[slot],
     exp: view.exp[slot],
+    jkt: view.jkt.size > 0 ? view.jkt.get(slot) : undefined,
   };
 }
 

@@ -21,6 +21,8 @@ export interface IndexedToken {
   iat: number;
   exp: number;
   grantId: string | null;
+  /** RFC 9449: the thumbprint of the DPoP key a bound token is bound to; absent for a bearer token. */
+  jkt?: string;
   /**
    * The stream holding its events, kept only when it is not the usual one (`grant-<grantId>` for a
    * grant's tokens, `token-<jti>` otherwise): read it with `streamOf`.
@@ -64,7 +66,7 @@ export const streamOf = (t: Pick<IndexedToken, 'jti' | 'grantId' | 'stream'>): s
   t.stream ?? (t.grantId ? `grant-${t.grantId}` : `token-${t.jti}`);
 
 /** Bumped whenever the tables or the meaning of a row change: an older file is rebuilt from zero. */
-export const HISTORY_SCHEMA_VERSION = '2';
+export const HISTORY_SCHEMA_VERSION = '3';
 
 const SCHEMA =
   `\n` +
@@ -82,7 +84,8 @@ const SCHEMA =
   `  grant_id TEXT,\n` +
   `  stream TEXT,\n` +
   `  revoked_at REAL,\n` +
-  `  reason TEXT\n` +
+  `  reason TEXT,\n` +
+  `  jkt TEXT\n` +
   `);\n` +
   `CREATE INDEX tokens_by_client ON tokens (client, seq);\n` +
   `CREATE INDEX tokens_by_sub ON tokens (sub, seq);\n` +
@@ -142,8 +145,8 @@ function prepare(db: Database.Database) {
     ),
     nextSeq: db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM tokens').pluck(),
     insertToken: db.prepare(
-      `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream)\n` +
-        `       VALUES (@seq, @jti, @refresh, @client, @sub, @scope, @aud, @iat, @exp, @grantId, @stream) ` +
+      `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream, jkt)\n` +
+        `       VALUES (@seq, @jti, @refresh, @client, @sub, @scope, @aud, @iat, @exp, @grantId, @stream, @jkt) ` +
         `ON CONFLICT (jti) DO NOTHING`,
     ),
     count: db.prepare<[string, string]>(
@@ -190,6 +193,7 @@ function issue(s: Statements, e: RecordedEvent, next: { seq: number }, kind: 'ac
     exp: d.exp,
     grantId: d.grantId,
     stream: e.stream === usual ? null : e.stream,
+    jkt: d.jkt ?? null,
   };
   if (s.insertToken.run(row).changes === 0) return;
   next.seq++;

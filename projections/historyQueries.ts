@@ -27,6 +27,7 @@ interface TokenRow {
   stream: string | null;
   revoked_at: number | null;
   reason: string | null;
+  jkt: string | null;
 }
 
 interface GrantRow {
@@ -65,6 +66,7 @@ function toToken(r: TokenRow): IndexedToken {
     grantId: r.grant_id,
   };
   if (r.stream !== null) t.stream = r.stream;
+  if (r.jkt !== null) t.jkt = r.jkt;
   if (r.revoked_at !== null) {
     t.revokedAt = r.revoked_at;
     t.revocationReason = r.reason ?? '';

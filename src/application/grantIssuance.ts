@@ -45,6 +45,7 @@ export function mintRefresh(
   sub: string,
   scope: string,
   familyExp: number | null,
+  jkt?: string,
 ) {
   const token = mintSecret('tlrt');
   const now = epochSeconds(ports.clock);
@@ -59,6 +60,7 @@ export function mintRefresh(
     familyExp: familyExp ?? now + ports.config.refreshTokenAbsoluteSeconds,
     exp: 0,
   };
+  if (jkt !== undefined) data.jkt = jkt;
   data.exp = Math.min(now + ports.config.refreshTokenIdleSeconds, data.familyExp);
   return { token, data };
 }
@@ -104,15 +106,19 @@ function refuseIfReuse(events: GrantEvent[], what: string): void {
     throw new GrantError('invalid_grant', `${what} was already used; every token of its grant is revoked`);
 }
 
-/** A grant's access token, for the resources asked for now among those its code was issued for (RFC 8707). */
+/**
+ * A grant's access token, for the resources asked for now among those its code was issued for (RFC 8707), bound to
+ * the DPoP key `jkt` when given (RFC 9449 §6).
+ */
 export function mintGrantAccess(
   ports: Pick<Ports, 'clock' | 'config' | 'keys'>,
   grantType: 'authorization_code' | 'refresh_token',
   grant: { grantId: string; client: ClientState; sub: string; scope: string },
   resource: { asked: string[]; granted: string[] },
+  jkt: string | undefined,
 ): Promise<IssuedAccessToken> {
   const aud = grantAudience(resource.asked, resource.granted, ports.config.issuer);
-  return mintAccessToken(ports, { ...grant, aud, grantType });
+  return mintAccessToken(ports, { ...grant, aud, grantType, jkt });
 }
 
 /**

@@ -27,6 +27,8 @@ export async function redeemAuthorizationCode(
     codeVerifier: string | undefined;
     issued: CodeIssuedEvent['data'];
     resource: string[];
+    /** The thumbprint of the request's verified DPoP proof key, if any. */
+    jkt?: string;
   },
   ctx: CommandContext,
 ): Promise<GrantTokens> {
@@ -38,9 +40,13 @@ export async function redeemAuthorizationCode(
     'authorization_code',
     { grantId, client, sub, scope },
     { asked: input.resource, granted: issued.resource },
+    input.jkt,
   );
   const wantsRefresh = client.metadata.grant_types.includes('refresh_token');
-  const refresh = wantsRefresh ? mintRefresh(ports, grantId, client, sub, scope, null) : null;
+  // RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a confidential client's is not (it
+  // authenticates anyway), only its access tokens are.
+  const refreshJkt = client.metadata.token_endpoint_auth_method === 'none' ? input.jkt : undefined;
+  const refresh = wantsRefresh ? mintRefresh(ports, grantId, client, sub, scope, null, refreshJkt) : null;
   const idToken = includesOpenid(scope) ? await mintIdToken(ports, grantId, client, issued, access.token) : null;
   return recordGrantTokens(
     ports,

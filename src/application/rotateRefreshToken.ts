@@ -24,6 +24,8 @@ export async function rotateRefreshToken(
     scope: string | undefined;
     held: RefreshIssuedEvent['data'];
     resource: string[];
+    /** The thumbprint of the request's verified DPoP proof key, if any. */
+    jkt?: string;
   },
   ctx: CommandContext,
 ): Promise<GrantTokens> {
@@ -37,9 +39,11 @@ export async function rotateRefreshToken(
     'refresh_token',
     { grantId, client, sub, scope },
     { asked: input.resource, granted: code?.resource ?? [] },
+    input.jkt,
   );
-  // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces; only the access token narrows.
-  const refresh = mintRefresh(ports, grantId, client, sub, held.scope, held.familyExp);
+  // RFC 6749 §6: the new refresh token keeps the scope (and the DPoP binding) of the one it replaces; only the
+  // access token narrows. A bound one is rotated only with a proof of its key (the grant decides it).
+  const refresh = mintRefresh(ports, grantId, client, sub, held.scope, held.familyExp, held.jkt);
   const login = includesOpenid(scope) ? openidLogin(code) : undefined;
   // OIDC Core §12.2: a fresh ID token for the same login; a nonce belongs to the authentication request only.
   const idToken = login ? await mintIdToken(ports, grantId, client, { ...login, nonce: null }, access.token) : null;

@@ -20,6 +20,8 @@ export interface AccessTokenRequest {
   aud: string[];
   grantType: string;
   grantId?: string | null;
+  /** The DPoP key thumbprint to bind the token to (RFC 9449 §6), when the request carried a proof. */
+  jkt?: string;
 }
 
 export interface IssuedAccessToken {
@@ -47,7 +49,7 @@ export async function mintAccessToken(
     kid = key.kid;
     // Its bit in a Token Status List: a resource server learns of a revocation without introspection.
     statusList = allocateStatusSlot(now);
-    const payload = {
+    const payload: Record<string, unknown> = {
       iss: ports.config.issuer,
       sub: req.sub,
       aud: req.aud.length === 1 ? req.aud[0] : req.aud,
@@ -58,6 +60,8 @@ export async function mintAccessToken(
       scope: req.scope,
       status: { status_list: { idx: statusList.idx, uri: statusListUri(ports.config.issuer, statusList.id) } },
     };
+    // RFC 9449 §6.1: a bound token names its key; a bearer token's payload is built exactly as before.
+    if (req.jkt !== undefined) payload.cnf = { jkt: req.jkt };
     token = signJwt({ typ: 'at+jwt' }, payload, key);
   } else {
     token = mintOpaqueToken();
@@ -77,5 +81,6 @@ export async function mintAccessToken(
     grantId: req.grantId ?? null,
     ...(statusList ? { statusList } : {}),
   };
+  if (req.jkt !== undefined) claims.jkt = req.jkt;
   return { token, expiresIn: ttl, claims };
 }

@@ -40,6 +40,8 @@ export function authenticate(
   // Active: issued, not revoked, not expired, its client enabled.
   const token = activeAccessToken(runtime.views, sha256(match[1]), nowSeconds);
   if (!token || !token.aud.includes(runtime.config.issuer)) return { refused: 'invalid_token' };
+  // RFC 9449 §7.2: a DPoP-bound token is no bearer token (this API takes bearer tokens only).
+  if (token.jkt !== undefined) return { refused: 'invalid_token' };
   return { operator: { clientId: token.clientId, scopes: new Set(token.scope.split(' ').filter(Boolean)) } };
 }
 

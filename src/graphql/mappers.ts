@@ -65,6 +65,7 @@ export function toToken(t: IndexedToken, nowMs = Date.now()): TokenNode {
     revokedAt: t.revokedAt === undefined ? null : new Date(t.revokedAt),
     revocationReason: t.revocationReason ?? null,
     grantId: t.grantId,
+    boundKeyThumbprint: t.jkt ?? null,
     stream: streamOf(t),
   };
 }

@@ -70,6 +70,12 @@ export class Token {
   @Field(() => DateTimeScalar, { nullable: true }) revokedAt!: Date | null;
   @Field(() => String, { nullable: true }) revocationReason!: string | null;
   @Field(() => String, { nullable: true }) grantId!: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'RFC 9449: the SHA-256 JWK thumbprint of the DPoP key the token is bound to (cnf.jkt); null when unbound',
+  })
+  boundKeyThumbprint!: string | null;
   // resolved: grant, history
 }
 

@@ -117,6 +117,7 @@ describe('active-token view', () => {
     const tokens = [
       ...Array.from({ length: 6 }, (_, i) => real(i)),
       real(6, { jti: 'not-a-uuid', tokenHash: 'not a hash' }),
+      real(7, { jkt: sha('a DPoP key') }),
     ];
     for (const t of tokens) view = issue(view, t);
     view = revoke(view, tokens[1]);
@@ -126,8 +127,9 @@ describe('active-token view', () => {
         const seen = introspectedTokenByHash(view, t.tokenHash, now);
         assert.equal(seen === undefined, full === undefined, `token ${i} at ${now}`);
         if (full) {
-          const { jti, clientId, sub, scope, aud, iat, exp } = full;
-          assert.deepEqual({ ...seen, aud: [...seen!.aud] }, { jti, clientId, sub, scope, aud, iat, exp });
+          const { jti, clientId, sub, scope, aud, iat, exp, jkt } = full;
+          assert.deepEqual({ ...seen, aud: [...seen!.aud] }, { jti, clientId, sub, scope, aud, iat, exp, jkt });
+          assert.equal(jkt, i === 7 ? sha('a DPoP key') : undefined, `token ${i}'s DPoP binding`);
         }
       }
     }
@@ -200,6 +202,8 @@ describe('active-token view', () => {
               tokenHash: clustered(o.n),
               exp: o.exp,
               grantId: o.grant === null ? null : grantId(o.grant),
+              // Some tokens DPoP-bound: a freed slot must not keep its last token's key.
+              ...(o.n % 5 === 0 ? { jkt: sha(`key-${o.n}`) } : {}),
             });
             view = issue(view, t);
             if (!model.has(t.tokenHash)) model.set(t.tokenHash, t);
@@ -229,7 +233,9 @@ describe('active-token view', () => {
 
   it('grows past its first capacity and survives a checkpoint round trip', () => {
     let view = activeTokensProjection.initialState();
-    const tokens = Array.from({ length: 5000 }, (_, i) => real(i, { grantId: i % 7 ? null : grantId(i % 500) }));
+    const tokens = Array.from({ length: 5000 }, (_, i) =>
+      real(i, { grantId: i % 7 ? null : grantId(i % 500), ...(i % 3 ? {} : { jkt: sha(`key-${i}`) }) }),
+    );
     for (const t of tokens) view = issue(view, t);
     for (const t of tokens.slice(0, 1000)) view = revoke(view, t);
     const restored = roundTrip(view);

@@ -41,7 +41,7 @@ export function introspect(
     !holderDisabled(views, found.clientId, found.sub) &&
     mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)
   ) {
-    return {
+    const answer: Record<string, unknown> = {
       active: true,
       scope: found.scope,
       client_id: found.clientId,
@@ -51,8 +51,11 @@ export function introspect(
       exp: found.exp,
       iat: found.iat,
       jti: found.jti,
-      token_type: 'Bearer',
+      // RFC 9449 §6.2: a bound token's type, and (below) its key thumbprint.
+      token_type: found.jkt === undefined ? 'Bearer' : 'DPoP',
     };
+    if (found.jkt !== undefined) answer.cnf = { jkt: found.jkt };
+    return answer;
   }
   const refresh = refreshTokenByHash(views, tokenHash);
   const live =
@@ -63,7 +66,7 @@ export function introspect(
     !holderDisabled(views, refresh.clientId, refresh.sub);
   // A refresh token is for its client alone: it has no audience.
   if (live && mayIntrospect(caller.metadata, caller.clientId, refresh.clientId, NO_AUDIENCE)) {
-    return {
+    const answer: Record<string, unknown> = {
       active: true,
       scope: refresh.scope,
       client_id: refresh.clientId,
@@ -74,6 +77,9 @@ export function introspect(
       jti: refresh.jti,
       token_type: 'refresh_token',
     };
+    // A public client's refresh token bound to its DPoP key (RFC 9449 §5).
+    if (refresh.jkt !== undefined) answer.cnf = { jkt: refresh.jkt };
+    return answer;
   }
   return INACTIVE;
 }

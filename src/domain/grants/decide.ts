@@ -108,6 +108,14 @@ function redeem(c: Extract<GrantCommand, { type: 'RedeemCode' }>, state: GrantSt
         : 'redirect_uri does not match the authorization request',
     );
   }
+  // RFC 9449 §10: a code requested with dpop_jkt is redeemed only with a proof of that key.
+  if (code.dpopJkt !== undefined && c.access.jkt !== code.dpopJkt) {
+    throw invalidGrant(
+      c.access.jkt === undefined
+        ? 'a DPoP proof is required: the authorization request named dpop_jkt'
+        : 'the DPoP proof key does not match dpop_jkt',
+    );
+  }
   if (code.codeChallenge === null) {
     if (c.verifierChallenge !== null)
       throw invalidGrant('code_verifier sent but the authorization request had no code_challenge');
@@ -136,6 +144,9 @@ function refresh(c: Extract<GrantCommand, { type: 'Refresh' }>, state: GrantStat
   if (token.status === 'revoked' || state.revoked) throw invalidGrant('the refresh token was revoked');
   if (token.clientId !== c.clientId) throw invalidGrant('the refresh token was issued to another client');
   if (c.now >= token.exp || c.now >= token.familyExp) throw invalidGrant('the refresh token has expired');
+  // RFC 9449 §5: a bound refresh token is used only with a proof of its key (node-oidc-provider: invalid_grant).
+  if (token.jkt !== undefined && c.access.jkt !== token.jkt)
+    throw invalidGrant('the refresh token is DPoP-bound: a proof of its key is required');
   if (c.scope !== undefined) {
     const held = token.scope.split(' ');
     const extra = c.scope.split(' ').filter((s) => s && !held.includes(s));

@@ -86,6 +86,11 @@ export const RefreshTokenIssued = defineEvent(
     exp: EpochSeconds,
     /** Absolute expiry of the whole family: rotation never moves it. */
     familyExp: EpochSeconds,
+    /**
+     * RFC 9449 §5: a public client's refresh token is bound to the DPoP key it was issued with (its thumbprint); it
+     * is rotated only with a proof of that key. Absent for an unbound token.
+     */
+    jkt: Type.Optional(Sha256),
   }),
 );
 

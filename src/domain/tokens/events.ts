@@ -34,6 +34,11 @@ export const AccessTokenIssued = defineEvent(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * RFC 9449 §6: the SHA-256 thumbprint of the DPoP key the token is bound to (a JWT's `cnf.jkt`); absent for a
+     * bearer token.
+     */
+    jkt: Type.Optional(Sha256),
   }),
 );
 

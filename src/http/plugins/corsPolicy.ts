@@ -25,6 +25,8 @@ function publicClientOrigins(runtime: Runtime): Set<string> {
 const BASE = {
   methods: ['GET', 'POST'],
   allowedHeaders: ['authorization', 'content-type', 'dpop'],
+  // RFC 9449 §8: a browser app reads the nonce it must use next.
+  exposedHeaders: ['dpop-nonce'],
   maxAge: 600,
   credentials: false,
 };

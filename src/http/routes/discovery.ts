@@ -4,6 +4,7 @@ import { SIGNING_ALGS } from '../../application/keyring.js';
 import { grantHandlers } from '../../oauth/grants/index.js';
 import { RESPONSE_MODES } from '../../oauth/authorizationRequest.js';
 import { ASSERTION_ALGS } from '../../crypto/clientAssertion.js';
+import { DPOP_ALGS } from '../../crypto/dpopProof.js';
 import { scopeTokens } from '../../domain/clients/metadataRules.js';
 import { allClients } from '../../application/queries/clients.js';
 import { SUPPORTED_LOCALES } from '../pages/strings.js';
@@ -74,6 +75,8 @@ function serverMetadata(runtime: Runtime): Record<string, unknown> {
     introspection_signing_alg_values_supported: ['RS256'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: SIGNING_ALGS,
+    // RFC 9449 §5.1: exactly the algorithms the proof verifier accepts.
+    dpop_signing_alg_values_supported: DPOP_ALGS,
     claims_supported: CLAIMS,
     claims_parameter_supported: false,
     // RFC 9101: request objects by value; a request_uri only as /par hands it out, never one to fetch.

@@ -40,6 +40,12 @@ export const introspectionResponseSchema = {
     iat: { type: 'integer' },
     jti: { type: 'string' },
     token_type: { type: 'string' },
+    cnf: {
+      type: 'object',
+      properties: { jkt: { type: 'string' } },
+      required: ['jkt'],
+      additionalProperties: false,
+    },
   },
   required: ['active'],
   additionalProperties: false,

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { grantHandlers } from '../../oauth/grants/index.js';
-import { invalidRequest, unauthorizedClient, unsupportedGrantType } from '../../oauth/errors.js';
+import { OAuthError, invalidRequest, unauthorizedClient, unsupportedGrantType } from '../../oauth/errors.js';
 import { singleValued } from '../../oauth/params.js';
+import { DPoPProofError, normalisedHtu, type VerifiedProof } from '../../crypto/dpopProof.js';
 import type { Runtime } from '../../runtime.js';
+import { fapi2Applies } from '../../domain/clients/securityProfile.js';
+import { DPoPGate } from '../dpopGate.js';
 import { errorResponses, tokenResponseSchema } from './oauthSchemas.js';
 
 const AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
@@ -11,12 +14,27 @@ const AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_a
 export async function tokenRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const grants = new Map(grantHandlers.map((g) => [g.grantType, g]));
   const endpoint = `${runtime.config.issuer}/token`;
+  const dpop = new DPoPGate(runtime);
+  const htu = normalisedHtu(endpoint)!;
+  /** RFC 9449 §5: a refused proof is a 400, with the nonce to use when nonces are required. */
+  const refusedProof = (err: unknown): unknown => {
+    if (!(err instanceof DPoPProofError)) return err;
+    const nonce = dpop.nonce();
+    return new OAuthError(400, err.code, err.message, nonce === undefined ? {} : { 'dpop-nonce': nonce });
+  };
   app.post(
     '/token',
     { schema: { response: { 200: tokenResponseSchema, ...errorResponses } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       app.oauth.requireForm(request);
+      // A malformed DPoP header is refused before anything else; its signature waits for the client's authentication.
+      let parsed;
+      try {
+        parsed = dpop.parse(request);
+      } catch (err) {
+        throw refusedProof(err);
+      }
       const body = (request.body ?? {}) as Record<string, unknown>;
       const { params: head } = singleValued({ grant_type: body.grant_type });
       const grantType = head.grant_type;
@@ -33,7 +51,29 @@ export async function tokenRoutes(app: FastifyInstance, { runtime }: { runtime: 
       if (!client.client.metadata.grant_types.includes(grantType as never)) {
         throw unauthorizedClient(`the client is not allowed to use ${grantType}`);
       }
-      return grant.handle({ runtime, client, params, lists, ctx: app.oauth.context(request, client) });
+      const ctx = app.oauth.context(request, client);
+      let proof: VerifiedProof | undefined;
+      if (parsed !== undefined) {
+        try {
+          proof = await dpop.check(request, parsed, htu, undefined);
+          await dpop.record(proof, ctx);
+        } catch (err) {
+          throw refusedProof(err);
+        }
+      } else if (client.client.metadata.dpop_bound_access_tokens) {
+        // As node-oidc-provider answers a client registered with dpop_bound_access_tokens (RFC 9449 §5.2).
+        throw new OAuthError(400, 'invalid_grant', 'a DPoP proof is required: the client has dpop_bound_access_tokens');
+      } else if (fapi2Applies(client.client.metadata, runtime.config.profile)) {
+        // FAPI 2.0 Security Profile §5.3.2.2: access tokens are sender-constrained; DPoP is how (no mutual TLS).
+        throw new OAuthError(400, 'invalid_grant', 'a DPoP proof is required: the FAPI 2.0 Security Profile applies');
+      }
+      const response = await grant.handle({ runtime, client, params, lists, ctx, dpop: proof });
+      if (proof !== undefined) {
+        // Every grant plug-in must bind what it mints to the proof it was given: a bearer token here is a bug.
+        if (response.token_type !== 'DPoP') throw new Error(`the ${grantType} grant ignored the DPoP proof`);
+        dpop.sendNonce(reply);
+      }
+      return response;
     },
   );
 }

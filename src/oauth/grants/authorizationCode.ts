@@ -18,7 +18,7 @@ export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',
   parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
   multiValued: ['resource'],
-  async handle({ runtime, client, params, lists, ctx }) {
+  async handle({ runtime, client, params, lists, ctx, dpop }) {
     if (!params.code) throw invalidRequest('code is missing');
     // A verifier outside RFC 7636 §4.1 can match no challenge: verification fails (§4.6), as oidc-provider answers.
     if (params.code_verifier !== undefined && !CODE_VERIFIER.test(params.code_verifier)) {
@@ -43,6 +43,7 @@ export const authorizationCodeGrant: GrantHandler = {
           codeVerifier: params.code_verifier,
           issued: grant.code,
           resource: resourceIndicators(lists.resource),
+          jkt: dpop?.jkt,
         },
         ctx,
       );

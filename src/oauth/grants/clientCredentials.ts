@@ -8,7 +8,7 @@ export const clientCredentialsGrant: GrantHandler = {
   grantType: 'client_credentials',
   parameters: ['scope', 'resource'],
   multiValued: ['resource'],
-  async handle({ runtime, client, params, lists, ctx }) {
+  async handle({ runtime, client, params, lists, ctx, dpop }) {
     if (client.method === 'none') throw unauthorizedClient('a public client cannot use client_credentials');
     const scope = grantedScope(params.scope, client.client.metadata.scope);
     const resources = resourceIndicators(lists.resource);
@@ -20,12 +20,13 @@ export const clientCredentialsGrant: GrantHandler = {
         scope,
         aud: resources.length > 0 ? resources : [runtime.config.issuer],
         grantType: 'client_credentials',
+        jkt: dpop?.jkt,
       },
       ctx,
     );
     return {
       access_token: issued.token,
-      token_type: 'Bearer',
+      token_type: dpop ? 'DPoP' : 'Bearer',
       expires_in: issued.expiresIn,
       ...(scope ? { scope } : {}),
     };

@@ -19,7 +19,7 @@ const refuse = (error: string, description: string) => new OAuthError(400, error
 export const deviceCodeGrant: GrantHandler = {
   grantType: DEVICE_CODE_GRANT,
   parameters: ['device_code'],
-  async handle({ runtime, client, params, ctx }) {
+  async handle({ runtime, client, params, ctx, dpop }) {
     if (!params.device_code) throw invalidRequest('device_code is missing');
     const hash = sha256(params.device_code);
     const device = deviceByDeviceCodeHash(runtime.views, hash);
@@ -54,6 +54,7 @@ export const deviceCodeGrant: GrantHandler = {
           codeVerifier: undefined,
           issued: grant.code,
           resource: [],
+          jkt: dpop?.jkt,
         },
         ctx,
       );

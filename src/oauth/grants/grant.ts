@@ -6,7 +6,8 @@ import type { Params } from '../params.js';
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** RFC 9449 §5: `DPoP` for a DPoP-bound access token. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope?: string;
   refresh_token?: string;
@@ -17,7 +18,7 @@ export interface TokenResponse {
 export function grantTokenResponse(issued: GrantTokens): TokenResponse {
   const response: TokenResponse = {
     access_token: issued.access.token,
-    token_type: 'Bearer',
+    token_type: issued.access.claims.jkt === undefined ? 'Bearer' : 'DPoP',
     expires_in: issued.access.expiresIn,
     scope: issued.grant.scope,
   };
@@ -32,6 +33,11 @@ export interface GrantRequest {
   params: Params;
   lists: Record<string, string[]>;
   ctx: CommandContext;
+  /**
+   * The request's DPoP proof, verified and its jti recorded (RFC 9449 §5), or undefined: every token the grant
+   * mints is bound to `jkt`.
+   */
+  dpop: { jkt: string } | undefined;
 }
 
 /**

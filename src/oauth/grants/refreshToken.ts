@@ -14,7 +14,7 @@ export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
   parameters: ['refresh_token', 'scope', 'resource'],
   multiValued: ['resource'],
-  async handle({ runtime, client, params, lists, ctx }) {
+  async handle({ runtime, client, params, lists, ctx, dpop }) {
     if (!params.refresh_token) throw invalidRequest('refresh_token is missing');
     const held = refreshTokenByHash(runtime.views, sha256(params.refresh_token));
     if (!held) throw new OAuthError(400, 'invalid_grant', 'the refresh token is invalid');
@@ -22,7 +22,15 @@ export const refreshTokenGrant: GrantHandler = {
     try {
       const issued = await rotateRefreshToken(
         runtime.ports,
-        { grantId: held.grantId, jti: held.jti, client: client.client, scope: params.scope, held, resource },
+        {
+          grantId: held.grantId,
+          jti: held.jti,
+          client: client.client,
+          scope: params.scope,
+          held,
+          resource,
+          jkt: dpop?.jkt,
+        },
         ctx,
       );
       // Rotation always mints a refresh token, so the response always carries one.
