@@ -48,7 +48,8 @@ function tokenStatus(t: IndexedToken, nowMs: number): TokenStatus {
   return t.exp * 1000 <= nowMs ? TokenStatus.EXPIRED : TokenStatus.ACTIVE;
 }
 
-export type TokenNode = Token & { stream: string };
+/** A token as resolvers pass it on: its stream, and the jti it was exchanged for (RFC 8693) when it was. */
+export type TokenNode = Token & { stream: string; derivedFromJti: string | null };
 
 export function toToken(t: IndexedToken, nowMs = Date.now()): TokenNode {
   return {
@@ -64,7 +65,9 @@ export function toToken(t: IndexedToken, nowMs = Date.now()): TokenNode {
     revokedAt: t.revokedAt === undefined ? null : new Date(t.revokedAt),
     revocationReason: t.revocationReason ?? null,
     grantId: t.grantId,
+    act: t.act ?? null,
     stream: streamOf(t),
+    derivedFromJti: t.derivedFrom ?? null,
   };
 }
 

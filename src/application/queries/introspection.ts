@@ -4,6 +4,7 @@ import type { ClientState } from '../../domain/clients/state.js';
 import { isClientDisabled } from './clients.js';
 import { refreshTokenByHash } from './authorization.js';
 import { isUserDisabled } from './users.js';
+import { actClaim, exchangeEnded } from './tokenExchange.js';
 import type { Views } from './views.js';
 
 /** The RFC 7662 §2.2 answer: `{ active: false }` or the active token's claims. */
@@ -39,6 +40,7 @@ export function introspect(
   if (
     found &&
     !holderDisabled(views, found.clientId, found.sub) &&
+    !exchangeEnded(views, tokenHash) &&
     mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)
   ) {
     return {
@@ -52,6 +54,7 @@ export function introspect(
       iat: found.iat,
       jti: found.jti,
       token_type: 'Bearer',
+      ...actClaim(views, tokenHash),
     };
   }
   const refresh = refreshTokenByHash(views, tokenHash);
