@@ -15,7 +15,7 @@ import { defineProjection } from './projection.js';
  * An ended token stays here (ended) until it expires, so introspection can tell "derived and ended" from "never
  * derived". Time is the latest `iat` recorded, as in the status lists: entries go a minute after their `exp`.
  */
-export interface ExchangedToken {
+interface ExchangedToken {
   jti: string;
   tokenHash: string;
   sub: string;
@@ -39,7 +39,7 @@ export interface KnownIdToken {
   exp: number;
 }
 
-export interface TokenExchangeView {
+interface TokenExchangeView {
   /** Exchanged access tokens by jti, and their jti by hash. */
   tokens: Map<string, ExchangedToken>;
   byHash: Map<string, string>;
@@ -192,8 +192,6 @@ export function exchangedTokenByHash(v: TokenExchangeView, tokenHash: string): E
   const jti = v.byHash.get(tokenHash);
   return jti === undefined ? undefined : v.tokens.get(jti);
 }
-
-export const exchangedToken = (v: TokenExchangeView, jti: string): ExchangedToken | undefined => v.tokens.get(jti);
 
 /** An ID token we issued with this hash, while its grant stands and it has not long expired. */
 export const idTokenByHash = (v: TokenExchangeView, tokenHash: string): KnownIdToken | undefined =>

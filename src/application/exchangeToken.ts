@@ -32,7 +32,7 @@ export interface TokenExchangeRequest {
   requestedTokenType: 'access_token' | 'jwt';
 }
 
-export interface ExchangedAccessToken {
+interface ExchangedAccessToken {
   issued: IssuedAccessToken;
   issuedTokenType: string;
   scope: string;

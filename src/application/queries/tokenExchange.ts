@@ -18,7 +18,7 @@ export function exchangeEnded(views: Views, tokenHash: string): boolean {
 }
 
 /** The `act` claim of an exchanged token (RFC 8693 §4.1), for introspection. */
-export const actOf = (views: Views, tokenHash: string): Act | undefined =>
+const actOf = (views: Views, tokenHash: string): Act | undefined =>
   exchangedTokenByHash(views(tokenExchangeProjection), tokenHash)?.act;
 
 /** The introspection answer's `act`, when the token has one. */

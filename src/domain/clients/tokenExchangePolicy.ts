@@ -2,7 +2,7 @@ import { TOKEN_EXCHANGE_GRANT, type ClientMetadata } from './events.js';
 import { ClientMetadataError, scopeTokens } from './metadataRules.js';
 
 /** How many exchanges a chain may hold when the client does not say (RFC 8693 §4.1 sets no limit). */
-export const DEFAULT_TOKEN_EXCHANGE_MAX_DEPTH = 3;
+const DEFAULT_TOKEN_EXCHANGE_MAX_DEPTH = 3;
 
 type ExchangeMetadata = Pick<
   ClientMetadata,

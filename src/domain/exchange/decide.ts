@@ -37,7 +37,7 @@ export interface PresentedToken {
   depth: number;
 }
 
-export interface ExchangeRequest {
+interface ExchangeRequest {
   subject: PresentedToken;
   actor: PresentedToken | null;
   /** `resource` and `audience` values, as sent (resources already checked as RFC 8707 URIs). */
@@ -50,7 +50,7 @@ export interface ExchangeRequest {
 }
 
 /** What the new token is: its subject, actors, audience and scope, and what it is derived from. */
-export interface ExchangeDecision {
+interface ExchangeDecision {
   sub: string;
   scope: string;
   aud: string[];
@@ -107,7 +107,7 @@ function actOf(subject: PresentedToken, actor: PresentedToken | null): { act?: A
 const tokens = (scope: string) => scope.split(' ').filter(Boolean);
 
 /** Requested: each scope must be the subject's and the client's to keep; none requested: all of those. */
-export function exchangedScope(requested: string | undefined, subject: string, allowed: readonly string[]): string {
+function exchangedScope(requested: string | undefined, subject: string, allowed: readonly string[]): string {
   const held = tokens(subject);
   if (requested === undefined) return held.filter((s) => allowed.includes(s)).join(' ');
   const wanted = [...new Set(tokens(requested))];
@@ -121,7 +121,7 @@ export function exchangedScope(requested: string | undefined, subject: string, a
 }
 
 /** Each target must be one the client may ask for; none: its one audience, if it has exactly one. */
-export function exchangedAudience(targets: string[], allowed: readonly string[]): string[] {
+function exchangedAudience(targets: string[], allowed: readonly string[]): string[] {
   const wanted = [...new Set(targets)];
   const refused = wanted.filter((t) => !allowed.includes(t));
   if (refused.length) throw new ExchangeError('invalid_target', `the client may not request a token for ${refused[0]}`);

@@ -1,7 +1,7 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 
 /** RFC 8693 chains longer than this are refused whatever a client registers (token_exchange_max_depth ≤ 10). */
-export const MAX_CHAIN_DEPTH = 10;
+const MAX_CHAIN_DEPTH = 10;
 
 /**
  * RFC 8693 §4.1 `act`: the current actor, with the prior actors nested inside it. A schema of bounded depth rather
@@ -38,16 +38,6 @@ export const DerivedFrom = Type.Object(
   { additionalProperties: false },
 );
 export type DerivedFrom = Static<typeof DerivedFrom>;
-
-/** The current actor of an `act` claim (the outermost), or null. Only it acts; the nested ones did before. */
-export const currentActor = (act: Act | undefined): string | null => act?.sub ?? null;
-
-/** How many actors a chain names. */
-export function actDepth(act: Act | undefined): number {
-  let n = 0;
-  for (let a = act; a; a = a.act) n++;
-  return n;
-}
 
 /** Why an exchanged token ended with the token or grant it was derived from. */
 export const DERIVED_REVOCATION_REASON = 'the token it was exchanged from was revoked';
