@@ -371,5 +371,14 @@ describe('token exchange across two instances on one ledger', () => {
     );
     for (const t of [t0, ...chain])
       assert.equal((await postForm(b, '/introspect', { token: t }, strict)).body.active, false);
+    // The other instance's status lists say revoked too (each instance serves every list from its own view).
+    for (const t of [t0, ...chain]) {
+      const { idx, uri } = (decodeJwt(t).status as { status_list: { idx: number; uri: string } }).status_list;
+      const list = decodeJwt(await (await fetch(`${b.url}${new URL(uri).pathname}`)).text()).status_list as {
+        lst: string;
+      };
+      const bytes = inflateSync(Buffer.from(list.lst, 'base64url'));
+      assert.equal((bytes[idx >> 3] >> (idx & 7)) & 1, 1);
+    }
   });
 });

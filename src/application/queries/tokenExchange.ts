@@ -21,10 +21,12 @@ export function exchangeEnded(views: Views, tokenHash: string): boolean {
 const actOf = (views: Views, tokenHash: string): Act | undefined =>
   exchangedTokenByHash(views(tokenExchangeProjection), tokenHash)?.act;
 
-/** The introspection answer's `act`, when the token has one. */
+const NO_ACT: { act?: Act } = Object.freeze({});
+
+/** The introspection answer's `act`, when the token has one (nothing allocated when it has none). */
 export function actClaim(views: Views, tokenHash: string): { act?: Act } {
   const act = actOf(views, tokenHash);
-  return act ? { act } : {};
+  return act ? { act } : NO_ACT;
 }
 
 /** An ID token we issued, its grant not revoked (a subject_token of type id_token). */

@@ -181,6 +181,28 @@ describe('token exchange (use case, in-memory ports)', () => {
     }
   });
 
+  it('a token exchanged from one already revoked (a revocation that won the race) is ended from the start', async () => {
+    const grant = await givenGrant();
+    const a = await exchangeToken(ports, request(grant.access.token, TOKEN_TYPES.access_token), ctx);
+    const child = { ...a.issued.claims, jti: 'late', tokenHash: sha256('late') };
+    child.derivedFrom = {
+      ...child.derivedFrom!,
+      jti: a.issued.claims.jti,
+      tokenHash: sha256(a.issued.token),
+      depth: 2,
+    };
+    await ports.given(tokenStream(a.issued.claims.jti), [
+      {
+        type: 'TokenRevoked',
+        data: { jti: a.issued.claims.jti, tokenHash: sha256(a.issued.token), kind: 'access_token', reason: 'r' },
+      },
+    ]);
+    await ports.given(tokenStream('late'), [{ type: 'AccessTokenIssued', data: child }]);
+    assert.equal(exchangeEnded(ports.views, sha256('late')), true);
+    await ports.settleHistory();
+    assert.equal(introspect(ports.views, sha256('late'), now, x, 'https://issuer.example').active, false);
+  });
+
   it('registration: token exchange needs client authentication and at least one audience', async () => {
     const register = (changes: Record<string, unknown>) =>
       registerClient(ports, { changes: { grant_types: [TOKEN_EXCHANGE_GRANT], ...changes } }, ctx);
