@@ -165,6 +165,7 @@ function prepare(db: Database.Database) {
       'UPDATE tokens SET revoked_at = ?, reason = ? WHERE root_grant = ? AND revoked_at IS NULL',
     ),
     parentRevoked: db.prepare<[string]>('SELECT 1 FROM tokens WHERE jti = ? AND revoked_at IS NOT NULL').pluck(),
+    grantRevoked: db.prepare<[string]>('SELECT 1 FROM grants WHERE grant_id = ? AND revoked_at IS NOT NULL').pluck(),
     insertGrant: db.prepare(
       `INSERT INTO grants (grant_id, client, sub, scope, created_at) VALUES (@grantId, @client, @sub, @scope, ` +
         `@createdAt) ON CONFLICT (grant_id) DO NOTHING`,
@@ -210,7 +211,8 @@ function issue(s: Statements, e: RecordedEvent, next: { seq: number }, kind: 'ac
   if (s.insertToken.run(row).changes === 0) return;
   next.seq++;
   // Exchanged from a token revoked before this was recorded (a revocation that won the race): revoked from the start.
-  if (d.derivedFrom && s.parentRevoked.get(d.derivedFrom.jti))
+  const from = d.derivedFrom;
+  if (from && (s.parentRevoked.get(from.jti) || (from.grantId !== null && s.grantRevoked.get(from.grantId))))
     s.revokeToken.run(e.recordedAt.getTime(), DERIVED_REASON, d.jti);
   s.count.run('all', '');
   s.count.run('client', d.clientId);

@@ -52,6 +52,11 @@ export interface StatusListsView {
    * exchanged from it, down the chain (the parent may be opaque, without a bit of its own).
    */
   children: Map<string, Set<string>>;
+  /**
+   * Access tokens and grants (`grant:<id>`) revoked lately (view clock, epoch s): a token exchanged from one of them
+   * by a request that checked before the revocation arrived gets its bit set at once.
+   */
+  recentlyRevoked: Map<string, number>;
   /** Latest iat seen (epoch s): the view's clock. */
   clock: number;
 }
@@ -103,7 +108,11 @@ function setBit(v: StatusListsView, jti: string): void {
   forget(v, jti);
 }
 
+/** How long a revocation is remembered for the exchanges that raced it. */
+const RECENT_SECONDS = 300;
+
 function dropExpired(v: StatusListsView): void {
+  for (const [key, at] of v.recentlyRevoked) if (at + RECENT_SECONDS < v.clock) v.recentlyRevoked.delete(key);
   for (const [id, list] of v.lists) {
     if (list.maxExp + DROP_LEEWAY_SECONDS < v.clock) {
       for (const jti of list.jtis) forget(v, jti);
@@ -161,6 +170,9 @@ function issued(v: StatusListsView, e: RecordedEvent): StatusListsView {
   });
   if (grantId) addTo(v.byGrant, grantId, d.jti);
   if (parent && parent.clientId !== d.clientId) addTo(v.byClient, parent.clientId, d.jti);
+  const from = d.derivedFrom;
+  if (from && (v.recentlyRevoked.has(from.jti) || (from.grantId && v.recentlyRevoked.has(`grant:${from.grantId}`))))
+    setBit(v, d.jti);
   if (sub) addTo(v.bySub, sub, d.jti);
   addTo(v.byClient, d.clientId, d.jti);
   return v;
@@ -182,17 +194,22 @@ export const statusListsProjection = defineProjection<StatusListsView>({
     byClient: new Map(),
     bySub: new Map(),
     children: new Map(),
+    recentlyRevoked: new Map(),
     clock: 0,
   }),
   on: {
     AccessTokenIssued: issued,
     TokenRevoked: (v, e) => {
       const d = data<TokenRevokedEvent['data']>(e);
-      if (d.kind === 'access_token') setBit(v, d.jti);
+      if (d.kind === 'access_token') {
+        v.recentlyRevoked.set(d.jti, v.clock);
+        setBit(v, d.jti);
+      }
       return v;
     },
     GrantRevoked: (v, e) => {
       const { grantId } = data<{ grantId: string }>(e);
+      v.recentlyRevoked.set(`grant:${grantId}`, v.clock);
       for (const jti of [...(v.byGrant.get(grantId) ?? [])]) setBit(v, jti);
       return v;
     },

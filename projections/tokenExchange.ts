@@ -50,10 +50,17 @@ interface TokenExchangeView {
   /** Live ID tokens by hash, and their hashes by grant. */
   idTokens: Map<string, KnownIdToken>;
   idTokensOfGrant: Map<string, Set<string>>;
+  /**
+   * Access tokens and grants (`grant:<id>`) revoked lately, with when (recordedAt, epoch s): a token exchanged from
+   * one of them by a request that checked before the revocation arrived is ended from the start. Kept a few
+   * minutes, far longer than a token request takes.
+   */
+  recentlyRevoked: Map<string, number>;
   clock: number;
 }
 
 const LEEWAY_SECONDS = 60;
+const RECENT_SECONDS = 300;
 const SWEEP_EVERY_SECONDS = 10;
 
 const data = <T>(e: RecordedEvent) => (e as unknown as { data: T }).data;
@@ -102,7 +109,11 @@ function tick(v: TokenExchangeView, iat: number): void {
   if (!sweep) return;
   for (const t of v.tokens.values()) if (t.exp + LEEWAY_SECONDS < iat) drop(v, t);
   for (const [hash, t] of v.idTokens) if (t.exp + LEEWAY_SECONDS < iat) dropIdToken(v, hash);
+  for (const [key, at] of v.recentlyRevoked) if (at + RECENT_SECONDS < iat) v.recentlyRevoked.delete(key);
 }
+
+const revokedAt = (v: TokenExchangeView, e: RecordedEvent, key: string) =>
+  v.recentlyRevoked.set(key, Math.floor(e.recordedAt.getTime() / 1000));
 
 function issued(v: TokenExchangeView, e: RecordedEvent): TokenExchangeView {
   const d = data<AccessTokenIssuedEvent['data']>(e);
@@ -121,7 +132,10 @@ function issued(v: TokenExchangeView, e: RecordedEvent): TokenExchangeView {
     depth: from.depth,
     exp: d.exp,
     // Exchanged from a token that had already ended (a revocation that won the race): ended from the start.
-    ended: parent?.ended ?? false,
+    ended:
+      (parent?.ended ?? false) ||
+      v.recentlyRevoked.has(from.jti) ||
+      (from.grantId !== null && v.recentlyRevoked.has(`grant:${from.grantId}`)),
   };
   v.tokens.set(d.jti, token);
   v.byHash.set(d.tokenHash, d.jti);
@@ -140,6 +154,7 @@ function idTokenIssued(v: TokenExchangeView, e: RecordedEvent): TokenExchangeVie
 
 function grantRevoked(v: TokenExchangeView, e: RecordedEvent): TokenExchangeView {
   const { grantId } = data<{ grantId: string }>(e);
+  revokedAt(v, e, `grant:${grantId}`);
   for (const jti of v.byGrant.get(grantId) ?? []) end(v, jti);
   for (const hash of [...(v.idTokensOfGrant.get(grantId) ?? [])]) dropIdToken(v, hash);
   return v;
@@ -170,6 +185,7 @@ export const tokenExchangeProjection = defineProjection<TokenExchangeView>({
     byGrant: new Map(),
     idTokens: new Map(),
     idTokensOfGrant: new Map(),
+    recentlyRevoked: new Map(),
     clock: 0,
   }),
   on: {
@@ -177,7 +193,10 @@ export const tokenExchangeProjection = defineProjection<TokenExchangeView>({
     IdTokenIssued: idTokenIssued,
     TokenRevoked: (v, e) => {
       const { jti, kind } = data<TokenRevokedEvent['data']>(e);
-      if (kind === 'access_token') end(v, jti);
+      if (kind === 'access_token') {
+        revokedAt(v, e, jti);
+        end(v, jti);
+      }
       return v;
     },
     GrantRevoked: grantRevoked,

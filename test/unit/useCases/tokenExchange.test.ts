@@ -201,6 +201,19 @@ describe('token exchange (use case, in-memory ports)', () => {
     assert.equal(exchangeEnded(ports.views, sha256('late')), true);
     await ports.settleHistory();
     assert.equal(introspect(ports.views, sha256('late'), now, x, 'https://issuer.example').active, false);
+    // The same for a token exchanged from the grant's own access token, revoked just before.
+    const { jti, tokenHash } = grant.access.claims;
+    await ports.given(grantStream(grant.grant.grantId), [
+      { type: 'TokenRevoked', data: { jti, tokenHash, kind: 'access_token', reason: 'r' } },
+    ]);
+    const raced = {
+      ...child,
+      jti: 'raced',
+      tokenHash: sha256('raced'),
+      derivedFrom: { ...child.derivedFrom, jti, tokenHash, depth: 1 },
+    };
+    await ports.given(tokenStream('raced'), [{ type: 'AccessTokenIssued', data: raced }]);
+    assert.equal(exchangeEnded(ports.views, sha256('raced')), true);
   });
 
   it('registration: token exchange needs client authentication and at least one audience', async () => {
