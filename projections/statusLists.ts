@@ -8,7 +8,8 @@ import { defineProjection } from './projection.js';
  * src/crypto/statusList.ts allocates them); a revocation sets the bit: TokenRevoked for the token,
  * GrantRevoked for every access token of the grant, ClientDisabled for every token of the client
  * (introspection treats a disabled client's tokens as inactive too), UserDisabled and
- * UserSessionsRevoked for every token the user holds through a grant. A set bit is never cleared.
+ * UserSessionsRevoked for every token the user holds through a grant. A token exchanged for another (RFC 8693,
+ * `derivedFrom`) goes with it, down the chain, and with the grant its chain started in. A set bit is never cleared.
  *
  * Nothing here reads the wall clock (a replay must rebuild the same view): the "now" is the latest
  * `iat` the ledger has recorded. A token's entry (what a revocation needs to find its bit) goes a

@@ -8,6 +8,8 @@ import { removeDir, startTestServer, type TestServer } from '../helpers/server.j
 import { basic, discover, insecure, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { eventsSince } from '../helpers/fuzz.js';
 import type { ClientMetadata } from '../../src/domain/clients/events.js';
+import { Browser } from '../helpers/browser.js';
+import { authorizeWithPkce, createUser } from '../helpers/flow.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
@@ -29,10 +31,9 @@ async function exchanger(server: TestServer, extra: Partial<ClientMetadata> = {}
   return { clientId: c.clientId, secret: c.secret! };
 }
 
-async function ccToken(server: TestServer, c: Client, format?: 'opaque'): Promise<string> {
+async function ccToken(server: TestServer, c: Client): Promise<string> {
   const res = await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(c.clientId, c.secret));
   assert.equal(res.status, 200, res.text);
-  void format;
   return res.body.access_token as string;
 }
 
@@ -223,9 +224,6 @@ describe('OAuth 2.0 Token Exchange (RFC 8693)', () => {
 
   it('revoking a token in the middle ends what was exchanged from it, not what it came from', async () => {
     const { t0, t1, t2, t3 } = await chainOfThree();
-    const y = decodeJwt(t2).client_id as string;
-    void y;
-    await server.runtime.ports.events.views.waitFor(await ledgerHead(server));
     const res = await gql(`mutation ($jti: ID!) { revokeToken(jti: $jti, reason: "leaked") { status } }`, {
       jti: decodeJwt(t2).jti,
     });
@@ -234,6 +232,58 @@ describe('OAuth 2.0 Token Exchange (RFC 8693)', () => {
     assert.equal((await introspect(t1)).active, true);
     assert.equal((await introspect(t2)).active, false);
     assert.equal((await introspect(t3)).active, false);
+  });
+
+  it('a user’s login: its ID token and access token as subjects; revoking the refresh token ends both chains', async () => {
+    const redirectUri = 'https://app.example/cb';
+    const appClient = await registerClient(server, {
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [redirectUri],
+      scope: 'openid orders:read',
+    });
+    const user = await createUser(server);
+    const run = await authorizeWithPkce(server, new Browser(server.fetch), appClient.clientId, redirectUri, user, {
+      scope: 'openid orders:read',
+    });
+    const login = await postForm(
+      server,
+      '/token',
+      {
+        grant_type: 'authorization_code',
+        code: run.params.get('code')!,
+        redirect_uri: redirectUri,
+        code_verifier: run.verifier,
+      },
+      basic(appClient.clientId, appClient.secret!),
+    );
+    assert.equal(login.status, 200, login.text);
+    const x = await exchanger(server, { token_exchange_impersonation: true, scope: 'orders:read' });
+    const fromId = await exchange(x, {
+      subject_token: login.body.id_token as string,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+      audience: ORDERS,
+    });
+    assert.equal(decodeJwt(fromId.access_token).sub, user.sub);
+    assert.equal(fromId.scope, 'orders:read');
+    const fromAccess = await exchange(x, {
+      subject_token: login.body.access_token as string,
+      subject_token_type: AT,
+      actor_token: await ccToken(server, x),
+      actor_token_type: AT,
+      audience: ORDERS,
+    });
+    assert.equal((await introspect(fromAccess.access_token)).sub, user.sub);
+    const revoked = await postForm(
+      server,
+      '/revoke',
+      { token: login.body.refresh_token as string },
+      basic(appClient.clientId, appClient.secret!),
+    );
+    assert.equal(revoked.status, 200);
+    for (const t of [fromId.access_token, fromAccess.access_token]) {
+      assert.equal((await introspect(t)).active, false);
+      assert.equal(await statusBit(t), 1);
+    }
   });
 
   describe('refusals: the RFC error, and nothing written', () => {
