@@ -40,6 +40,7 @@ describe('client credentials with real client libraries', () => {
       'authorization_code',
       'client_credentials',
       'refresh_token',
+      'urn:ietf:params:oauth:grant-type:device_code',
       'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
     assert.deepEqual(as.token_endpoint_auth_methods_supported, [
