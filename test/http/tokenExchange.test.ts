@@ -104,6 +104,35 @@ describe('OAuth 2.0 Token Exchange (RFC 8693)', () => {
     assert.ok(as.grant_types_supported?.includes(GRANT));
   });
 
+  it('the policy is set through GraphQL as through the CLI, and refused for a public client', async () => {
+    const data = await gql(
+      `mutation { registerClient(input: { grantTypes: ["${GRANT}"], tokenExchangeAudiences: ["${ORDERS}"],
+        tokenExchangeImpersonation: true, tokenExchangeMaxDepth: 2, tokenExchangeScope: "orders:read" })
+        { client { clientId metadata } } }`,
+    );
+    const m = data.registerClient.client.metadata as ClientMetadata;
+    assert.deepEqual(m.token_exchange_audiences, [ORDERS]);
+    assert.equal(m.token_exchange_impersonation, true);
+    assert.equal(m.token_exchange_max_depth, 2);
+    assert.equal(m.token_exchange_scope, 'orders:read');
+    const updated = await gql(
+      `mutation ($id: ID!) { updateClient(clientId: $id, input: { tokenExchangeImpersonation: false }) { metadata } }`,
+      { id: data.registerClient.client.clientId },
+    );
+    assert.equal((updated.updateClient.metadata as ClientMetadata).token_exchange_impersonation, false);
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({
+        query: `mutation { registerClient(input: { grantTypes: ["${GRANT}"], tokenEndpointAuthMethod: "none",
+          tokenExchangeAudiences: ["${ORDERS}"] }) { client { clientId } } }`,
+      }),
+    });
+    const refused = (await res.json()) as { errors: Array<{ extensions: { code: string; reason: string } }> };
+    assert.equal(refused.errors[0].extensions.code, 'BAD_USER_INPUT');
+    assert.equal(refused.errors[0].extensions.reason, 'invalid_client_metadata');
+  });
+
   it('impersonation: the subject token’s subject, no act, the audience asked for, never past the subject’s exp', async () => {
     const x = await exchanger(server, { token_exchange_impersonation: true });
     const subject = await ccToken(server, svc);
