@@ -461,3 +461,44 @@ describe('token exchange across two instances on one ledger', () => {
     }
   });
 });
+
+describe('token exchange across a restart', () => {
+  it('the views come back from the checkpoint: act, and the chain still ends with its first token', async () => {
+    let server = await startTestServer();
+    const { dataDir } = server;
+    try {
+      const svc = await registerClient(server, {});
+      const rs = await registerClient(server, { scope: '' });
+      const x = await exchanger(server);
+      const t0 = await ccToken(server, { clientId: svc.clientId, secret: svc.secret! });
+      const res = await postForm(
+        server,
+        '/token',
+        {
+          grant_type: GRANT,
+          subject_token: t0,
+          subject_token_type: AT,
+          actor_token: await ccToken(server, x),
+          actor_token_type: AT,
+          audience: ORDERS,
+        },
+        basic(x.clientId, x.secret),
+      );
+      assert.equal(res.status, 200, res.text);
+      await server.close();
+      server = await startTestServer({ dataDir });
+      const info = async (t: string) =>
+        (await postForm(server, '/introspect', { token: t }, basic(rs.clientId, rs.secret!))).body as {
+          active: boolean;
+          act?: unknown;
+        };
+      assert.deepEqual((await info(res.body.access_token as string)).act, { sub: x.clientId });
+      const revoked = await postForm(server, '/revoke', { token: t0 }, basic(svc.clientId, svc.secret!));
+      assert.equal(revoked.status, 200);
+      assert.equal((await info(res.body.access_token as string)).active, false);
+    } finally {
+      await server.close();
+      removeDir(dataDir);
+    }
+  });
+});
