@@ -7,6 +7,7 @@ import { usersProjection } from './users.js';
 import { statusListsProjection } from './statusLists.js';
 import { throttlesProjection } from './throttles.js';
 import { devicesProjection } from './devices.js';
+import { tokenExchangeProjection } from './tokenExchange.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,4 +20,5 @@ export const allProjections: Projection<any>[] = [
   statusListsProjection,
   throttlesProjection,
   devicesProjection,
+  tokenExchangeProjection,
 ];

@@ -6,6 +6,7 @@ import type { CodeIssuedEvent, RefreshIssuedEvent } from '../src/domain/grants/e
 import type { SessionStartedEvent, SessionEndedEvent } from '../src/domain/sessions/events.js';
 import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import type { AppliedEvent, DurableView } from '../src/eventsourcing/durableView.js';
+import { DERIVED_REVOCATION_REASON, type Act } from '../src/domain/exchange/events.js';
 
 /** One access or refresh token ever issued: claims only (never its hash), and how it ended. */
 export interface IndexedToken {
@@ -31,6 +32,12 @@ export interface IndexedToken {
   /** epoch ms */
   revokedAt?: number;
   revocationReason?: string;
+  /** RFC 8693: the jti of the token this one was exchanged for, and the grant its chain started in. */
+  derivedFrom?: string;
+  rootGrant?: string;
+  /** Its `act` claim (RFC 8693 §4.1), and the current actor (act.sub) that the `actor` filter finds. */
+  act?: Act;
+  actor?: string;
 }
 
 /** A grant (authorization code flow) as operators see it; codes are never kept. */
@@ -66,7 +73,7 @@ export const streamOf = (t: Pick<IndexedToken, 'jti' | 'grantId' | 'stream'>): s
   t.stream ?? (t.grantId ? `grant-${t.grantId}` : `token-${t.jti}`);
 
 /** Bumped whenever the tables or the meaning of a row change: an older file is rebuilt from zero. */
-export const HISTORY_SCHEMA_VERSION = '3';
+export const HISTORY_SCHEMA_VERSION = '4';
 
 const SCHEMA =
   `\n` +
@@ -85,8 +92,15 @@ const SCHEMA =
   `  stream TEXT,\n` +
   `  revoked_at REAL,\n` +
   `  reason TEXT,\n` +
-  `  jkt TEXT\n` +
+  `  jkt TEXT,\n` +
+  `  derived_from TEXT,\n` +
+  `  root_grant TEXT,\n` +
+  `  act TEXT,\n` +
+  `  actor TEXT\n` +
   `);\n` +
+  `CREATE INDEX tokens_by_parent ON tokens (derived_from, seq) WHERE derived_from IS NOT NULL;\n` +
+  `CREATE INDEX tokens_by_root_grant ON tokens (root_grant, seq) WHERE root_grant IS NOT NULL;\n` +
+  `CREATE INDEX tokens_by_actor ON tokens (actor, seq) WHERE actor IS NOT NULL;\n` +
   `CREATE INDEX tokens_by_client ON tokens (client, seq);\n` +
   `CREATE INDEX tokens_by_sub ON tokens (sub, seq);\n` +
   `CREATE INDEX tokens_by_grant ON tokens (grant_id, seq) WHERE grant_id IS NOT NULL;\n` +
@@ -145,8 +159,10 @@ function prepare(db: Database.Database) {
     ),
     nextSeq: db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM tokens').pluck(),
     insertToken: db.prepare(
-      `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream, jkt)\n` +
-        `       VALUES (@seq, @jti, @refresh, @client, @sub, @scope, @aud, @iat, @exp, @grantId, @stream, @jkt) ` +
+      `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream, jkt, derived_from, ` +
+        `root_grant, act, actor)\n` +
+        `       VALUES (@seq, @jti, @refresh, @client, @sub, @scope, @aud, @iat, @exp, @grantId, @stream, @jkt, ` +
+        `@derivedFrom, @rootGrant, @act, @actor) ` +
         `ON CONFLICT (jti) DO NOTHING`,
     ),
     count: db.prepare<[string, string]>(
@@ -158,6 +174,17 @@ function prepare(db: Database.Database) {
     revokeGrantTokens: db.prepare<[number, string, string]>(
       'UPDATE tokens SET revoked_at = ?, reason = ? WHERE grant_id = ? AND revoked_at IS NULL',
     ),
+    // RFC 8693: what was exchanged from a revoked token ends with it, down the whole chain.
+    revokeDerived: db.prepare<[{ jti: string; at: number; reason: string }]>(
+      `WITH RECURSIVE d(jti) AS (SELECT jti FROM tokens WHERE derived_from = @jti ` +
+        `UNION SELECT t.jti FROM tokens t JOIN d ON t.derived_from = d.jti) ` +
+        `UPDATE tokens SET revoked_at = @at, reason = @reason WHERE jti IN (SELECT jti FROM d) AND revoked_at IS NULL`,
+    ),
+    revokeDerivedOfGrant: db.prepare<[number, string, string]>(
+      'UPDATE tokens SET revoked_at = ?, reason = ? WHERE root_grant = ? AND revoked_at IS NULL',
+    ),
+    parentRevoked: db.prepare<[string]>('SELECT 1 FROM tokens WHERE jti = ? AND revoked_at IS NOT NULL').pluck(),
+    grantRevoked: db.prepare<[string]>('SELECT 1 FROM grants WHERE grant_id = ? AND revoked_at IS NOT NULL').pluck(),
     insertGrant: db.prepare(
       `INSERT INTO grants (grant_id, client, sub, scope, created_at, pushed_request_id, request_object) ` +
         `VALUES (@grantId, @client, @sub, @scope, @createdAt, @pushedRequestId, @requestObject) ` +
@@ -175,6 +202,9 @@ function prepare(db: Database.Database) {
     ),
   };
 }
+
+/** Why an exchanged token ended when the index applied it itself, before (or without) its own TokenRevoked. */
+const DERIVED_REASON = DERIVED_REVOCATION_REASON;
 
 type Handler = (s: Statements, e: RecordedEvent, next: { seq: number }) => void;
 
@@ -194,9 +224,17 @@ function issue(s: Statements, e: RecordedEvent, next: { seq: number }, kind: 'ac
     grantId: d.grantId,
     stream: e.stream === usual ? null : e.stream,
     jkt: d.jkt ?? null,
+    derivedFrom: d.derivedFrom?.jti ?? null,
+    rootGrant: d.derivedFrom?.grantId ?? null,
+    act: d.act ? JSON.stringify(d.act) : null,
+    actor: d.act?.sub ?? null,
   };
   if (s.insertToken.run(row).changes === 0) return;
   next.seq++;
+  // Exchanged from a token revoked before this was recorded (a revocation that won the race): revoked from the start.
+  const from = d.derivedFrom;
+  if (from && (s.parentRevoked.get(from.jti) || (from.grantId !== null && s.grantRevoked.get(from.grantId))))
+    s.revokeToken.run(e.recordedAt.getTime(), DERIVED_REASON, d.jti);
   s.count.run('all', '');
   s.count.run('client', d.clientId);
   s.count.run('sub', d.sub);
@@ -212,10 +250,12 @@ const HANDLERS: Record<string, Handler> = {
   TokenRevoked: (s, e) => {
     const d = data<TokenRevokedEvent['data']>(e);
     s.revokeToken.run(e.recordedAt.getTime(), d.reason, d.jti);
+    s.revokeDerived.run({ jti: d.jti, at: e.recordedAt.getTime(), reason: DERIVED_REASON });
   },
   GrantRevoked: (s, e) => {
     const { grantId, reason } = data<{ grantId: string; reason: string }>(e);
     s.revokeGrantTokens.run(e.recordedAt.getTime(), reason, grantId);
+    s.revokeDerivedOfGrant.run(e.recordedAt.getTime(), DERIVED_REASON, grantId);
     s.revokeGrant.run(e.recordedAt.getTime(), reason, grantId);
   },
   AuthorizationCodeIssued: (s, e) => {

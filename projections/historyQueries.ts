@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Act } from '../src/domain/exchange/events.js';
 import type { IndexedGrant, IndexedSession, IndexedToken } from './historyIndex.js';
 
 export type TokenStatusName = 'ACTIVE' | 'REVOKED' | 'EXPIRED';
@@ -7,6 +8,8 @@ export interface TokenQuery {
   clientId?: string;
   subject?: string;
   grantId?: string;
+  /** RFC 8693: tokens whose current actor (act.sub) is this. */
+  actor?: string;
   status?: TokenStatusName;
   kind?: string;
   issuedAfter?: Date;
@@ -28,6 +31,10 @@ interface TokenRow {
   revoked_at: number | null;
   reason: string | null;
   jkt: string | null;
+  derived_from: string | null;
+  root_grant: string | null;
+  act: string | null;
+  actor: string | null;
 }
 
 interface GrantRow {
@@ -67,6 +74,10 @@ function toToken(r: TokenRow): IndexedToken {
   };
   if (r.stream !== null) t.stream = r.stream;
   if (r.jkt !== null) t.jkt = r.jkt;
+  if (r.derived_from !== null) t.derivedFrom = r.derived_from;
+  if (r.root_grant !== null) t.rootGrant = r.root_grant;
+  if (r.act !== null) t.act = JSON.parse(r.act) as Act;
+  if (r.actor !== null) t.actor = r.actor;
   if (r.revoked_at !== null) {
     t.revokedAt = r.revoked_at;
     t.revocationReason = r.reason ?? '';
@@ -117,6 +128,7 @@ function whereOf(filter: TokenQuery, nowMs: number): { sql: string; params: unkn
   if (filter.clientId !== undefined) add('client = ?', filter.clientId);
   if (filter.subject !== undefined) add('sub = ?', filter.subject);
   if (filter.grantId !== undefined) add('grant_id = ?', filter.grantId);
+  if (filter.actor !== undefined) add('actor = ?', filter.actor);
   if (filter.kind !== undefined)
     add('refresh = ?', filter.kind === 'refresh_token' ? 1 : filter.kind === 'access_token' ? 0 : -1);
   if (filter.issuedAfter !== undefined) add('iat > ?', filter.issuedAfter.getTime() / 1000);
@@ -180,6 +192,27 @@ export class HistoryQueries {
     return (
       (this.st('SELECT n FROM token_counts WHERE by = ? AND key = ?').pluck().get(by, key) as number | undefined) ?? 0
     );
+  }
+
+  /** The tokens exchanged for this one (RFC 8693), in issue order. */
+  derivativesOf(jti: string): IndexedToken[] {
+    return (this.st('SELECT * FROM tokens WHERE derived_from = ? ORDER BY seq').all(jti) as TokenRow[]).map(toToken);
+  }
+
+  /**
+   * Every token exchanged from this token, or from any token of this grant, down the whole chain, that has not
+   * expired at `nowMs` (revoked or not: the index ends them itself before their own TokenRevoked is written).
+   */
+  exchangedFrom(of: { jti: string } | { grantId: string }, nowMs: number): string[] {
+    const sql =
+      'jti' in of
+        ? `WITH RECURSIVE d(jti, exp) AS (SELECT jti, exp FROM tokens WHERE derived_from = ? ` +
+          `UNION SELECT t.jti, t.exp FROM tokens t JOIN d ON t.derived_from = d.jti) ` +
+          `SELECT jti FROM d WHERE exp * 1000 > ?`
+        : 'SELECT jti FROM tokens WHERE root_grant = ? AND exp * 1000 > ? ORDER BY seq';
+    return this.st(sql)
+      .pluck()
+      .all('jti' in of ? of.jti : of.grantId, nowMs) as string[];
   }
 
   tokensOfGrant(grantId: string): IndexedToken[] {

@@ -8,7 +8,8 @@ import { defineProjection } from './projection.js';
  * src/crypto/statusList.ts allocates them); a revocation sets the bit: TokenRevoked for the token,
  * GrantRevoked for every access token of the grant, ClientDisabled for every token of the client
  * (introspection treats a disabled client's tokens as inactive too), UserDisabled and
- * UserSessionsRevoked for every token the user holds through a grant. A set bit is never cleared.
+ * UserSessionsRevoked for every token the user holds through a grant. A token exchanged for another (RFC 8693,
+ * `derivedFrom`) goes with it, down the chain, and with the grant its chain started in. A set bit is never cleared.
  *
  * Nothing here reads the wall clock (a replay must rebuild the same view): the "now" is the latest
  * `iat` the ledger has recorded. A token's entry (what a revocation needs to find its bit) goes a
@@ -36,6 +37,8 @@ export interface StatusSlotRef {
   clientId: string;
   /** The user, for a token issued through a grant; null for client_credentials. */
   sub: string | null;
+  /** RFC 8693: the token it was exchanged for, and that token's client (when another). */
+  parent?: { jti: string; clientId: string };
 }
 
 export interface StatusListsView {
@@ -45,6 +48,16 @@ export interface StatusListsView {
   byGrant: Map<string, Set<string>>;
   byClient: Map<string, Set<string>>;
   bySub: Map<string, Set<string>>;
+  /**
+   * RFC 8693: tokens by the jti of the token they were exchanged for. A revoked token's bit goes with every bit
+   * exchanged from it, down the chain (the parent may be opaque, without a bit of its own).
+   */
+  children: Map<string, Set<string>>;
+  /**
+   * Access tokens and grants (`grant:<id>`) revoked lately (view clock, epoch s): a token exchanged from one of them
+   * by a request that checked before the revocation arrived gets its bit set at once.
+   */
+  recentlyRevoked: Map<string, number>;
   /** Latest iat seen (epoch s): the view's clock. */
   clock: number;
 }
@@ -77,9 +90,18 @@ function forget(v: StatusListsView, jti: string): void {
   if (ref.grantId) removeFrom(v.byGrant, ref.grantId, jti);
   removeFrom(v.byClient, ref.clientId, jti);
   if (ref.sub) removeFrom(v.bySub, ref.sub, jti);
+  if (ref.parent) {
+    removeFrom(v.children, ref.parent.jti, jti);
+    if (ref.parent.clientId !== ref.clientId) removeFrom(v.byClient, ref.parent.clientId, jti);
+  }
 }
 
 function setBit(v: StatusListsView, jti: string): void {
+  const children = v.children.get(jti);
+  if (children) {
+    v.children.delete(jti);
+    for (const child of children) setBit(v, child);
+  }
   const ref = v.tokens.get(jti);
   if (!ref) return;
   const list = v.lists.get(ref.list);
@@ -87,7 +109,11 @@ function setBit(v: StatusListsView, jti: string): void {
   forget(v, jti);
 }
 
+/** How long a revocation is remembered for the exchanges that raced it. */
+const RECENT_SECONDS = 300;
+
 function dropExpired(v: StatusListsView): void {
+  for (const [key, at] of v.recentlyRevoked) if (at + RECENT_SECONDS < v.clock) v.recentlyRevoked.delete(key);
   for (const [id, list] of v.lists) {
     if (list.maxExp + DROP_LEEWAY_SECONDS < v.clock) {
       for (const jti of list.jtis) forget(v, jti);
@@ -115,6 +141,9 @@ function issued(v: StatusListsView, e: RecordedEvent): StatusListsView {
   }
   const slot = d.statusList;
   if (!slot || v.tokens.has(d.jti)) return v;
+  // An exchanged token hangs under its subject token, and its chain's grant (and user) end it as theirs do.
+  const grantId = d.grantId ?? d.derivedFrom?.grantId ?? null;
+  if (d.derivedFrom) addTo(v.children, d.derivedFrom.jti, d.jti);
   let list = v.lists.get(slot.id);
   if (!list) {
     list = { bits: new Uint8Array(128), size: 0, maxExp: 0, jtis: [] };
@@ -129,9 +158,22 @@ function issued(v: StatusListsView, e: RecordedEvent): StatusListsView {
   list.size = Math.max(list.size, slot.idx + 1);
   list.maxExp = Math.max(list.maxExp, d.exp);
   list.jtis.push(d.jti);
-  const sub = d.grantId ? d.sub : null;
-  v.tokens.set(d.jti, { list: slot.id, idx: slot.idx, exp: d.exp, grantId: d.grantId, clientId: d.clientId, sub });
-  if (d.grantId) addTo(v.byGrant, d.grantId, d.jti);
+  const sub = grantId ? d.sub : null;
+  const parent = d.derivedFrom && { jti: d.derivedFrom.jti, clientId: d.derivedFrom.clientId };
+  v.tokens.set(d.jti, {
+    list: slot.id,
+    idx: slot.idx,
+    exp: d.exp,
+    grantId,
+    clientId: d.clientId,
+    sub,
+    ...(parent ? { parent } : {}),
+  });
+  if (grantId) addTo(v.byGrant, grantId, d.jti);
+  if (parent && parent.clientId !== d.clientId) addTo(v.byClient, parent.clientId, d.jti);
+  const from = d.derivedFrom;
+  if (from && (v.recentlyRevoked.has(from.jti) || (from.grantId && v.recentlyRevoked.has(`grant:${from.grantId}`))))
+    setBit(v, d.jti);
   if (sub) addTo(v.bySub, sub, d.jti);
   addTo(v.byClient, d.clientId, d.jti);
   return v;
@@ -145,24 +187,30 @@ function userTokensRevoked(v: StatusListsView, e: RecordedEvent): StatusListsVie
 
 export const statusListsProjection = defineProjection<StatusListsView>({
   name: 'statusLists',
-  version: 3,
+  version: 4,
   initialState: () => ({
     lists: new Map(),
     tokens: new Map(),
     byGrant: new Map(),
     byClient: new Map(),
     bySub: new Map(),
+    children: new Map(),
+    recentlyRevoked: new Map(),
     clock: 0,
   }),
   on: {
     AccessTokenIssued: issued,
     TokenRevoked: (v, e) => {
       const d = data<TokenRevokedEvent['data']>(e);
-      if (d.kind === 'access_token') setBit(v, d.jti);
+      if (d.kind === 'access_token') {
+        v.recentlyRevoked.set(d.jti, v.clock);
+        setBit(v, d.jti);
+      }
       return v;
     },
     GrantRevoked: (v, e) => {
       const { grantId } = data<{ grantId: string }>(e);
+      v.recentlyRevoked.set(`grant:${grantId}`, v.clock);
       for (const jti of [...(v.byGrant.get(grantId) ?? [])]) setBit(v, jti);
       return v;
     },

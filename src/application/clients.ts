@@ -42,7 +42,7 @@ export function viewedClient(ports: Pick<Ports, 'views'>, clientId: string): Cli
  * endpoints already honour). The users' sessions stay: they belong to the users and other clients.
  */
 export async function disableClient(
-  ports: Pick<Ports, 'cache' | 'clock' | 'config' | 'events' | 'history' | 'settleHistory'>,
+  ports: Pick<Ports, 'cache' | 'clock' | 'config' | 'events' | 'history' | 'settleHistory' | 'views'>,
   clientId: string,
   ctx: CommandContext,
 ): Promise<void> {

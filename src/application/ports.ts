@@ -26,7 +26,7 @@ export interface Ports {
   /** The views' current states, read through the query modules. */
   views: Views;
   /** The operators' history of tokens, grants and sessions (fed after the views: see settleHistory). */
-  history: Pick<HistoryQueries, 'liveTokensOf' | 'grantsOf' | 'sessionsOf'>;
+  history: Pick<HistoryQueries, 'liveTokensOf' | 'grantsOf' | 'sessionsOf' | 'exchangedFrom'>;
   /** Resolves once the history holds every event this instance's views have applied. */
   settleHistory(): Promise<void>;
   /** The active signing keys. */

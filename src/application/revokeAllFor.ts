@@ -27,7 +27,7 @@ type Holder = { subject: string } | { clientId: string };
  * ending sessions (`endSessions: false`). Answers how many tokens were live.
  */
 export async function revokeAllFor(
-  ports: Pick<Ports, 'cache' | 'clock' | 'events' | 'history' | 'settleHistory'>,
+  ports: Pick<Ports, 'cache' | 'clock' | 'events' | 'history' | 'settleHistory' | 'views'>,
   holder: Holder,
   reason: string,
   caused: CommandContext,
@@ -62,7 +62,7 @@ export async function revokeAllFor(
  * `cause.types` in `cause.stream` (the one just written), and keep the operator's actor and correlation.
  */
 export async function revokeAllCausedBy(
-  ports: Pick<Ports, 'cache' | 'clock' | 'events' | 'history' | 'settleHistory'>,
+  ports: Pick<Ports, 'cache' | 'clock' | 'events' | 'history' | 'settleHistory' | 'views'>,
   holder: Holder,
   reason: string,
   ctx: CommandContext,

@@ -2,22 +2,26 @@ import { tokenDecider } from '../domain/tokens/decide.js';
 import { tokenStream } from '../domain/tokens/streams.js';
 import { execute } from './execute.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
-import type { Ports } from './ports.js';
+import { revokeWithDerived, type DerivedPorts } from './revokeDerived.js';
 
-/** Revokes a token by jti; returns whether anything was revoked (RFC 7009 answers 200 either way). */
+/**
+ * Revokes a token by jti, and what was exchanged from it; returns whether anything was revoked (RFC 7009 answers 200
+ * either way).
+ */
 export async function revokeToken(
-  ports: Pick<Ports, 'events'>,
+  ports: DerivedPorts,
   jti: string,
   requestedBy: { clientId: string } | { operator: string },
   reason: string,
   ctx: CommandContext,
 ): Promise<boolean> {
-  const { events } = await execute(
-    ports.events,
-    tokenStream(jti),
-    tokenDecider,
-    { type: 'RevokeToken', jti, requestedBy, reason },
+  const stream = tokenStream(jti);
+  return revokeWithDerived(
+    ports,
+    { jti, stream },
+    async () =>
+      (await execute(ports.events, stream, tokenDecider, { type: 'RevokeToken', jti, requestedBy, reason }, ctx)).events
+        .length > 0,
     ctx,
   );
-  return events.length > 0;
 }

@@ -8,6 +8,7 @@ import { mintOpaqueToken } from '../crypto/opaqueStrategy.js';
 import { sha256 } from '../crypto/hash.js';
 import { allocateStatusSlot, statusListUri, type StatusSlot } from '../crypto/statusList.js';
 import type { Ports } from './ports.js';
+import { exchangeClaims, type TokenExchangeClaims } from './exchangeClaims.js';
 
 export class NoSigningKeyError extends Unavailable {
   override readonly name = 'NoSigningKeyError';
@@ -22,6 +23,8 @@ export interface AccessTokenRequest {
   grantId?: string | null;
   /** The DPoP key thumbprint to bind the token to (RFC 9449 §6), when the request carried a proof. */
   jkt?: string;
+  /** RFC 8693: a token exchanged for another carries its `act`, records what it came from, and ends no later. */
+  exchange?: TokenExchangeClaims;
 }
 
 export interface IssuedAccessToken {
@@ -39,7 +42,7 @@ export async function mintAccessToken(
   const { metadata } = req.client;
   const ttl = Math.min(metadata.access_token_ttl, ports.config.maxTokenLifetimeSeconds);
   const jti = uuidv7();
-  const exp = now + ttl;
+  const exp = Math.min(now + ttl, req.exchange?.notAfter ?? Infinity);
   let token: string;
   let kid: string | null = null;
   let statusList: StatusSlot | undefined;
@@ -59,6 +62,7 @@ export async function mintAccessToken(
       client_id: req.client.clientId,
       scope: req.scope,
       status: { status_list: { idx: statusList.idx, uri: statusListUri(ports.config.issuer, statusList.id) } },
+      ...(req.exchange?.act ? { act: req.exchange.act } : {}),
     };
     // RFC 9449 §6.1: a bound token names its key; a bearer token's payload is built exactly as before.
     if (req.jkt !== undefined) payload.cnf = { jkt: req.jkt };
@@ -80,7 +84,8 @@ export async function mintAccessToken(
     kid,
     grantId: req.grantId ?? null,
     ...(statusList ? { statusList } : {}),
+    ...exchangeClaims(req.exchange),
   };
   if (req.jkt !== undefined) claims.jkt = req.jkt;
-  return { token, expiresIn: ttl, claims };
+  return { token, expiresIn: exp - now, claims };
 }

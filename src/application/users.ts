@@ -29,7 +29,7 @@ export function viewed(ports: Pick<Ports, 'views'>, sub: string): UserState {
 
 /** The per-grant and per-session records, caused by the user event just written. */
 export async function recordUserRevocations(
-  ports: Pick<Ports, 'cache' | 'clock' | 'events' | 'history' | 'settleHistory'>,
+  ports: Pick<Ports, 'cache' | 'clock' | 'events' | 'history' | 'settleHistory' | 'views'>,
   sub: string,
   reason: string,
   ctx: CommandContext,

@@ -48,6 +48,10 @@ interface MetadataFlags {
   requirePushedAuthorizationRequests?: boolean;
   requestObjectSigningAlg?: ClientMetadata['request_object_signing_alg'];
   securityProfile?: ClientMetadata['security_profile'];
+  tokenExchangeAudiences?: string[];
+  tokenExchangeImpersonation?: boolean;
+  tokenExchangeMaxDepth?: number;
+  tokenExchangeScope?: string;
 }
 
 const list = (value: string) =>
@@ -89,6 +93,11 @@ function onOff(value: string | undefined): boolean {
   if (value === undefined || value === 'true') return true;
   if (value === 'false') return false;
   throw new InvalidArgumentError('expected true or false');
+}
+
+function depth(value: string): number {
+  if (!/^([1-9]|10)$/.test(value)) throw new InvalidArgumentError('expected a whole number from 1 to 10');
+  return Number(value);
 }
 
 function seconds(value: string): number {
@@ -161,6 +170,18 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
         ...SECURITY_PROFILES,
       ]),
     )
+    .option(
+      '--token-exchange-audiences <list>',
+      'comma-separated resource URIs or audiences the client may request by token exchange (RFC 8693)',
+      list,
+    )
+    .option(
+      '--token-exchange-impersonation [true|false]',
+      'token exchange without an actor_token may impersonate the subject (default: delegation only)',
+      onOff,
+    )
+    .option('--token-exchange-max-depth <n>', 'longest chain of exchanges (1 to 10, default 3)', depth)
+    .option('--token-exchange-scope <scopes>', 'scopes an exchanged token may keep (default: the client scope)')
     .option('--json', 'print JSON');
 }
 
@@ -188,6 +209,10 @@ function changesFrom(flags: MetadataFlags): ClientMetadataChanges {
     require_pushed_authorization_requests: flags.requirePushedAuthorizationRequests,
     request_object_signing_alg: flags.requestObjectSigningAlg,
     security_profile: flags.securityProfile,
+    token_exchange_audiences: flags.tokenExchangeAudiences,
+    token_exchange_impersonation: flags.tokenExchangeImpersonation,
+    token_exchange_max_depth: flags.tokenExchangeMaxDepth,
+    token_exchange_scope: flags.tokenExchangeScope,
   };
 }
 

@@ -49,7 +49,8 @@ function tokenStatus(t: IndexedToken, nowMs: number): TokenStatus {
   return t.exp * 1000 <= nowMs ? TokenStatus.EXPIRED : TokenStatus.ACTIVE;
 }
 
-export type TokenNode = Token & { stream: string };
+/** A token as resolvers pass it on: its stream, and the jti it was exchanged for (RFC 8693) when it was. */
+export type TokenNode = Token & { stream: string; derivedFromJti: string | null };
 
 export function toToken(t: IndexedToken, nowMs = Date.now()): TokenNode {
   return {
@@ -66,7 +67,9 @@ export function toToken(t: IndexedToken, nowMs = Date.now()): TokenNode {
     revocationReason: t.revocationReason ?? null,
     grantId: t.grantId,
     boundKeyThumbprint: t.jkt ?? null,
+    act: t.act ?? null,
     stream: streamOf(t),
+    derivedFromJti: t.derivedFrom ?? null,
   };
 }
 

@@ -76,7 +76,12 @@ export class Token {
       'RFC 9449: the SHA-256 JWK thumbprint of the DPoP key the token is bound to (cnf.jkt); null when unbound',
   })
   boundKeyThumbprint!: string | null;
-  // resolved: grant, history
+  @Field(() => JSONScalar, {
+    nullable: true,
+    description: 'RFC 8693 act claim of an exchanged token: the current actor, prior actors nested',
+  })
+  act!: unknown;
+  // resolved: grant, history, derivedFrom, derivatives
 }
 
 /**
@@ -205,6 +210,11 @@ export class TokenFilter {
   @Field(() => String, { nullable: true }) clientId?: string;
   @Field(() => String, { nullable: true }) subject?: string;
   @Field(() => String, { nullable: true }) grantId?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Exchanged tokens (RFC 8693) whose current actor (act.sub) is this; with subject: X acting for Y',
+  })
+  actor?: string;
   @Field(() => TokenStatus, { nullable: true }) status?: TokenStatus;
   @Field(() => String, { nullable: true, description: 'access_token or refresh_token' }) kind?: string;
   @Field(() => DateTimeScalar, { nullable: true }) issuedAfter?: Date;
@@ -268,6 +278,20 @@ abstract class ClientMetadataInput {
   requestObjectSigningAlg?: string;
   @Field(() => String, { nullable: true, description: 'fapi2: enforce the FAPI 2.0 Security Profile for this client' })
   securityProfile?: string;
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Resource URIs or audiences the client may request by token exchange (RFC 8693)',
+  })
+  tokenExchangeAudiences?: string[];
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Token exchange without an actor_token may impersonate the subject (default false: delegation only)',
+  })
+  tokenExchangeImpersonation?: boolean;
+  @Field(() => Int, { nullable: true, description: 'Longest chain of token exchanges, 1 to 10 (default 3)' })
+  tokenExchangeMaxDepth?: number;
+  @Field(() => String, { nullable: true, description: 'Scopes an exchanged token may keep (default: scope)' })
+  tokenExchangeScope?: string;
 }
 
 @InputType({

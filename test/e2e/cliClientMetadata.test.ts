@@ -57,3 +57,50 @@ describe('token-ledger clients update keeps what no flag names', () => {
     }
   });
 });
+
+describe('token-ledger clients create: token exchange policy flags', () => {
+  const dataDir = tempDir();
+  after(() => removeDir(dataDir));
+  const grant = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+  it('registers the policy, and refuses a public client or one without audiences', async () => {
+    const created = await runCli(
+      [
+        'clients',
+        'create',
+        '--grant-types',
+        grant,
+        '--token-exchange-audiences',
+        'https://api.example/orders,https://api.example/billing',
+        '--token-exchange-impersonation',
+        '--token-exchange-max-depth',
+        '2',
+        '--json',
+      ],
+      { DATA_DIR: dataDir },
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const shown = JSON.parse(created.stdout) as ClientMetadata;
+    assert.deepEqual(shown.token_exchange_audiences, ['https://api.example/orders', 'https://api.example/billing']);
+    assert.equal(shown.token_exchange_impersonation, true);
+    assert.equal(shown.token_exchange_max_depth, 2);
+    const publicClient = await runCli(
+      [
+        'clients',
+        'create',
+        '--grant-types',
+        grant,
+        '--token-endpoint-auth-method',
+        'none',
+        '--token-exchange-audiences',
+        'https://api.example/orders',
+      ],
+      { DATA_DIR: dataDir },
+    );
+    assert.equal(publicClient.code, 1);
+    assert.match(publicClient.stderr, /public client/);
+    const noAudience = await runCli(['clients', 'create', '--grant-types', grant], { DATA_DIR: dataDir });
+    assert.equal(noAudience.code, 1);
+    assert.match(noAudience.stderr, /token_exchange_audiences/);
+  });
+});

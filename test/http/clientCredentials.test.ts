@@ -36,7 +36,13 @@ describe('client credentials with real client libraries', () => {
     assert.equal(as.token_endpoint, `${server.url}/token`);
     assert.equal(as.introspection_endpoint, `${server.url}/introspect`);
     assert.equal(as.revocation_endpoint, `${server.url}/revoke`);
-    assert.deepEqual(as.grant_types_supported, ['authorization_code', 'client_credentials', 'refresh_token']);
+    assert.deepEqual(as.grant_types_supported, [
+      'authorization_code',
+      'client_credentials',
+      'refresh_token',
+      'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ]);
     assert.deepEqual(as.token_endpoint_auth_methods_supported, [
       'client_secret_basic',
       'client_secret_post',

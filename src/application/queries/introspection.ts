@@ -4,6 +4,7 @@ import type { ClientState } from '../../domain/clients/state.js';
 import { isClientDisabled } from './clients.js';
 import { refreshTokenByHash } from './authorization.js';
 import { isUserDisabled } from './users.js';
+import { actClaim, exchangeEnded } from './tokenExchange.js';
 import type { Views } from './views.js';
 
 /** The RFC 7662 §2.2 answer: `{ active: false }` or the active token's claims. */
@@ -39,6 +40,7 @@ export function introspect(
   if (
     found &&
     !holderDisabled(views, found.clientId, found.sub) &&
+    !exchangeEnded(views, tokenHash) &&
     mayIntrospect(caller.metadata, caller.clientId, found.clientId, found.aud)
   ) {
     const answer: Record<string, unknown> = {
@@ -53,6 +55,7 @@ export function introspect(
       jti: found.jti,
       // RFC 9449 §6.2: a bound token's type, and (below) its key thumbprint.
       token_type: found.jkt === undefined ? 'Bearer' : 'DPoP',
+      ...actClaim(views, tokenHash),
     };
     if (found.jkt !== undefined) answer.cnf = { jkt: found.jkt };
     return answer;

@@ -6,6 +6,7 @@ import {
 } from '../../../projections/activeTokens.js';
 import { clientById } from './clients.js';
 import type { Views } from './views.js';
+import { exchangeEnded } from './tokenExchange.js';
 
 /** The access token with this hash while the view holds it, expired or not (revocation answers for both). */
 export const accessTokenByHash = (views: Views, tokenHash: string): ActiveToken | undefined =>
@@ -18,7 +19,7 @@ export const accessTokenByHash = (views: Views, tokenHash: string): ActiveToken 
  */
 export function activeAccessToken(views: Views, tokenHash: string, nowSeconds: number): ActiveToken | undefined {
   const token = activeTokenByHash(views(activeTokensProjection), tokenHash, nowSeconds);
-  if (!token) return undefined;
+  if (!token || exchangeEnded(views, tokenHash)) return undefined;
   const client = clientById(views, token.clientId);
   return client && !client.disabled ? token : undefined;
 }

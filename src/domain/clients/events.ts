@@ -25,7 +25,15 @@ export type SecretHash = Static<typeof SecretHash>;
 
 /** RFC 8628 §3.4: the grant type a device polls the token endpoint with. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', DEVICE_CODE_GRANT] as const;
+/** RFC 8693 §2.1: the grant type of a token exchange. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const GRANT_TYPES = [
+  'client_credentials',
+  'authorization_code',
+  'refresh_token',
+  DEVICE_CODE_GRANT,
+  TOKEN_EXCHANGE_GRANT,
+] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 /**
  * The response modes this server implements; a client uses those it registered (RFC 8414 / OAuth 2.0 Multiple Response
@@ -87,6 +95,14 @@ export const ClientMetadata = Type.Object(
     // RFC 9101 §10.5 / RFC 7591: the only algorithm its request objects may be signed with.
     request_object_signing_alg: Type.Optional(Type.Union(REQUEST_OBJECT_ALGS.map((a) => Type.Literal(a)))),
     security_profile: Type.Optional(Type.Union(SECURITY_PROFILES.map((p) => Type.Literal(p)))),
+    // RFC 8693 token exchange policy (src/domain/clients/tokenExchangePolicy.ts): the audiences it may ask for,
+    // whether it may impersonate (default: delegation only), how long a chain may grow, the scopes it may keep.
+    token_exchange_audiences: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50, uniqueItems: true }),
+    ),
+    token_exchange_impersonation: Type.Optional(Type.Boolean()),
+    token_exchange_max_depth: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+    token_exchange_scope: Type.Optional(Type.String({ maxLength: 2000 })),
   },
   { additionalProperties: false },
 );

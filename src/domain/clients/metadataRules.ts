@@ -1,5 +1,6 @@
 import { Refusal } from '../refusal.js';
 import { DEFAULT_RESPONSE_MODES, type ClientMetadata } from './events.js';
+import { checkTokenExchangeMetadata } from './tokenExchangePolicy.js';
 
 /** A registration or update that breaks a rule; `code` is the RFC 7591 §3.2.2 error. */
 export class ClientMetadataError extends Refusal {
@@ -181,6 +182,7 @@ export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void
     );
   }
   (m.introspection_audiences ?? []).forEach(checkResourceIdentifier);
+  checkTokenExchangeMetadata(m);
   checkDisplayUri('logo_uri', m.logo_uri, ['https:']);
   checkDisplayUri('client_uri', m.client_uri, ['https:', 'http:']);
   if (m.backchannel_logout_uri !== undefined) {

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { ActClaim, DerivedFrom } from '../exchange/events.js';
 import { defineEvent, type EventOf } from '../events/catalogue.js';
 
 const Sha256 = Type.String({ minLength: 43, maxLength: 43 });
@@ -23,6 +24,9 @@ export const AccessTokenIssued = defineEvent(
     /** Signing key of a JWT; null for opaque tokens. */
     kid: Type.Union([Type.String(), Type.Null()]),
     grantId: Type.Union([Type.String(), Type.Null()]),
+    /** RFC 8693: the token this one was exchanged for, and the actors it carries (optional: exchanged tokens only). */
+    derivedFrom: Type.Optional(DerivedFrom),
+    act: Type.Optional(ActClaim),
     /**
      * A JWT's slot in a Token Status List (draft-ietf-oauth-status-list): list id and bit index, as
      * its `status` claim names them. Optional: opaque tokens and tokens issued before status lists

@@ -82,6 +82,10 @@ function changesFrom(input: MetadataInput): ClientMetadataChanges {
     require_pushed_authorization_requests: input.requirePushedAuthorizationRequests,
     request_object_signing_alg: input.requestObjectSigningAlg as ClientMetadata['request_object_signing_alg'] | null,
     security_profile: input.securityProfile as ClientMetadata['security_profile'] | null,
+    token_exchange_audiences: input.tokenExchangeAudiences,
+    token_exchange_impersonation: input.tokenExchangeImpersonation,
+    token_exchange_max_depth: input.tokenExchangeMaxDepth,
+    token_exchange_scope: input.tokenExchangeScope,
   };
 }
 

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { allClients, clientById } from '../../application/queries/clients.js';
 import { statusAt, tokenHistory } from '../../application/queries/history.js';
+import { chainStatusAt } from '../../application/queries/exchangeHistory.js';
 import { allSigningKeys } from '../../application/queries/keys.js';
 import { userBySub } from '../../application/queries/users.js';
 import { clientStream } from '../../domain/clients/streams.js';
@@ -74,6 +75,7 @@ export class QueryResolver {
         ...(f.clientId != null ? { clientId: f.clientId } : {}),
         ...(f.subject != null ? { subject: f.subject } : {}),
         ...(f.grantId != null ? { grantId: f.grantId } : {}),
+        ...(f.actor != null ? { actor: f.actor } : {}),
         ...(f.status != null ? { status: f.status } : {}),
         ...(f.kind != null ? { kind: f.kind } : {}),
         ...(f.issuedAfter != null ? { issuedAfter: f.issuedAfter } : {}),
@@ -96,9 +98,12 @@ export class QueryResolver {
     @Arg('at', () => DateTimeScalar) at: Date,
     @Ctx() ctx: GraphQLContext,
   ): Promise<TokenStatus | null> {
-    const t = (await historyOf(ctx.runtime)).tokenByJti(jti);
+    const history = await historyOf(ctx.runtime);
+    const t = history.tokenByJti(jti);
     if (!t) return null;
-    const status = statusAt(await tokenHistory(ctx.runtime.store, t), t, at);
+    const own = statusAt(await tokenHistory(ctx.runtime.store, t), t, at);
+    // An exchanged token ends with the chain it was derived from, whether or not its own record has come yet.
+    const status = own === 'ACTIVE' ? await chainStatusAt(ctx.runtime.store, history, t, at) : own;
     return status === null ? null : TokenStatus[status];
   }
 
@@ -202,6 +207,18 @@ export class TokenFieldsResolver {
   @FieldResolver(() => [LedgerEvent], { description: 'Every event of this token, oldest first' })
   async history(@Root() token: TokenNode, @Ctx() ctx: GraphQLContext): Promise<LedgerEvent[]> {
     return (await tokenHistory(ctx.runtime.store, token)).map(toLedgerEvent);
+  }
+
+  @FieldResolver(() => Token, { nullable: true, description: 'The token this one was exchanged for (RFC 8693)' })
+  async derivedFrom(@Root() token: TokenNode, @Ctx() ctx: GraphQLContext): Promise<TokenNode | null> {
+    const t = token.derivedFromJti ? (await historyOf(ctx.runtime)).tokenByJti(token.derivedFromJti) : undefined;
+    return t ? toToken(t) : null;
+  }
+
+  @FieldResolver(() => [Token], { description: 'The tokens exchanged for this one (RFC 8693), in issue order' })
+  async derivatives(@Root() token: TokenNode, @Ctx() ctx: GraphQLContext): Promise<TokenNode[]> {
+    const now = Date.now();
+    return (await historyOf(ctx.runtime)).derivativesOf(token.jti).map((t) => toToken(t, now));
   }
 
   @FieldResolver(() => Grant, { nullable: true })

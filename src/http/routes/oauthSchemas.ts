@@ -22,6 +22,7 @@ export const tokenResponseSchema = {
     scope: { type: 'string' },
     refresh_token: { type: 'string' },
     id_token: { type: 'string' },
+    issued_token_type: { type: 'string' },
   },
   required: ['access_token', 'token_type', 'expires_in'],
   additionalProperties: false,
@@ -46,6 +47,8 @@ export const introspectionResponseSchema = {
       required: ['jkt'],
       additionalProperties: false,
     },
+    // RFC 8693 §4.1: who acts for the subject, prior actors nested.
+    act: { type: 'object', additionalProperties: true },
   },
   required: ['active'],
   additionalProperties: false,

@@ -12,6 +12,8 @@ export interface TokenResponse {
   scope?: string;
   refresh_token?: string;
   id_token?: string;
+  /** RFC 8693 §2.2.1: what a token exchange issued. */
+  issued_token_type?: string;
 }
 
 /** RFC 6749 §5.1 for the tokens of a grant, with the ID token of OIDC Core §3.1.3.3 when one was minted. */

@@ -2,6 +2,7 @@ import { authorizationCodeGrant } from './authorizationCode.js';
 import { clientCredentialsGrant } from './clientCredentials.js';
 import { deviceCodeGrant } from './deviceCode.js';
 import { refreshTokenGrant } from './refreshToken.js';
+import { tokenExchangeGrant } from './tokenExchange.js';
 import type { GrantHandler } from './grant.js';
 
 /** The token endpoint's table of grant plug-ins: a new grant type is one more entry. */
@@ -10,4 +11,5 @@ export const grantHandlers: GrantHandler[] = [
   clientCredentialsGrant,
   refreshTokenGrant,
   deviceCodeGrant,
+  tokenExchangeGrant,
 ];
