@@ -3,6 +3,8 @@
  * bounded in time. Prints the ledger's own figures, then one table of every HTTP scenario, ours and
  * oidc-provider's side by side, with the ceiling (a bare Fastify route) and the revocation lag
  * between two instances under it. The README records a run with the machine it ran on.
+ * `-- --dpop-only` runs only the DPoP rows (each beside the same request without DPoP);
+ * BENCH_CPU_PROF_DIR=<dir> has each of our servers write a V8 CPU profile there as it stops.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
