@@ -22,7 +22,7 @@ export async function handleClientCommand(
   const { events } = await execute(
     ports.events,
     clientStream(command.clientId),
-    clientDecider({ maxAccessTokenTtl: ports.config.maxTokenLifetimeSeconds }),
+    clientDecider({ maxAccessTokenTtl: ports.config.maxTokenLifetimeSeconds, profile: ports.config.profile }),
     command,
     ctx,
   );

@@ -34,7 +34,14 @@ export interface Ports {
   clock: Clock;
   config: Pick<
     Config,
-    'issuer' | 'maxTokenLifetimeSeconds' | 'refreshTokenAbsoluteSeconds' | 'refreshTokenIdleSeconds' | 'sessionSeconds'
+    | 'issuer'
+    | 'maxTokenLifetimeSeconds'
+    | 'refreshTokenAbsoluteSeconds'
+    | 'refreshTokenIdleSeconds'
+    | 'sessionSeconds'
+    | 'profile'
+    | 'dpopNonceRequired'
+    | 'requirePushedAuthorizationRequests'
   >;
   /** Encrypts new signing keys' private parts at rest. */
   keyEncryptionSecret: string;

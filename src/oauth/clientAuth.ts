@@ -1,6 +1,7 @@
 import type { SecretHash } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { assertionIssuer, verifyClientAssertion } from '../crypto/clientAssertion.js';
+import { assertionIssuer, verifyClientAssertion, type AssertionProfile } from '../crypto/clientAssertion.js';
+import { FAPI2_ALGS, fapi2Applies, type ServerProfile } from '../domain/clients/securityProfile.js';
 import type { SecretCheck } from '../security/clientSecrets.js';
 import type { NamedClient } from '../security/clientAuthThrottle.js';
 import { invalidClient, invalidRequest, OAuthError } from './errors.js';
@@ -23,6 +24,10 @@ export interface ClientAuthDeps {
   rememberAssertion: (clientId: string, jti: string, exp: number) => Promise<boolean>;
   /** Values an assertion's `aud` may name: the endpoint and the issuer. */
   audiences: string[];
+  /** PROFILE: under fapi2 every client authenticates with private_key_jwt by the profile's rules. */
+  profile?: ServerProfile;
+  /** The issuer identifier: the one audience a FAPI 2.0 client's assertion may name. */
+  issuer?: string;
   /** Brute-force limiting (ClientAuthThrottle bound to the request's address). */
   throttle?: ClientAuthGuard;
   /**
@@ -169,19 +174,30 @@ function authenticate(
   }
   const registered = client.metadata.token_endpoint_auth_method;
   if (registered !== method) return wrongMethod(client, method, secret, deps, challenge);
+  const fapi2 = fapi2Applies(client.metadata, deps.profile ?? 'default');
   if (method === 'client_secret_basic' || method === 'client_secret_post') {
     if (!client.secret) throw invalidClient(AUTHENTICATION_FAILED, challenge);
     const accepted = deps.verifier.check(clientId, secret ?? '', client.secret);
     const answer = (ok: boolean): AuthenticatedClient => {
       if (!ok) throw invalidClient(AUTHENTICATION_FAILED, challenge);
+      // Told only to a caller that holds the secret, as a wrong method is.
+      if (fapi2) throw invalidClient(FAPI2_METHOD, challenge);
       return { client, method };
     };
     return isPromise(accepted) ? accepted.then(answer) : answer(accepted);
   }
-  if (method === 'private_key_jwt')
-    return assertionClient(client, clientId, params.client_assertion!, deps, nowSeconds, challenge);
+  if (method === 'private_key_jwt') {
+    const profile: AssertionProfile = fapi2
+      ? { algorithms: FAPI2_ALGS, exactAudience: deps.issuer ?? deps.audiences[0] }
+      : {};
+    return assertionClient(client, clientId, params.client_assertion!, deps, nowSeconds, challenge, profile);
+  }
+  // FAPI 2.0 §5.3.2.1: confidential clients only.
+  if (fapi2) throw invalidClient(FAPI2_METHOD, challenge);
   return { client, method };
 }
+
+const FAPI2_METHOD = 'the FAPI 2.0 Security Profile allows private_key_jwt client authentication only';
 
 /** One description for every failure a caller without the client's credentials can cause. */
 const AUTHENTICATION_FAILED = 'client authentication failed';
@@ -224,6 +240,7 @@ async function assertionClient(
   deps: ClientAuthDeps,
   nowSeconds: number,
   challenge: boolean,
+  profile: AssertionProfile,
 ): Promise<AuthenticatedClient> {
   let verified;
   try {
@@ -233,6 +250,7 @@ async function assertionClient(
       client.metadata.jwks ?? { keys: [] },
       deps.audiences,
       nowSeconds,
+      profile,
     );
   } catch (err) {
     throw invalidClient((err as Error).message, challenge);

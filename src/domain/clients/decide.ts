@@ -1,6 +1,7 @@
 import { refusalWithReasons } from '../refusal.js';
 import type { ClientEvent, ClientMetadata, SecretHash } from './events.js';
 import { checkAccessTokenTtl, checkClientMetadata, type ClientLimits } from './metadataRules.js';
+import { checkFapi2Metadata, fapi2Applies } from './securityProfile.js';
 import type { ClientStreamState } from './state.js';
 
 export type ClientCommand =
@@ -30,6 +31,7 @@ export function decideClient(
   if (command.type === 'RegisterClient') {
     if (state) throw new ClientCommandError('client_exists', `client ${command.clientId} already exists`);
     checkClientMetadata(command.metadata, command.secret !== null);
+    if (fapi2Applies(command.metadata, limits.profile ?? 'default')) checkFapi2Metadata(command.metadata);
     checkAccessTokenTtl(command.metadata.access_token_ttl, limits);
     return [
       {
@@ -44,6 +46,7 @@ export function decideClient(
     case 'UpdateClient': {
       // A client that becomes confidential keeps (or needs) a secret; one that becomes public drops it from use.
       checkClientMetadata(command.metadata, state.secret !== null);
+      if (fapi2Applies(command.metadata, limits.profile ?? 'default')) checkFapi2Metadata(command.metadata);
       checkAccessTokenTtl(command.metadata.access_token_ttl, limits, state.metadata.access_token_ttl);
       return [{ type: 'ClientUpdated', data: { clientId: command.clientId, metadata: command.metadata } }];
     }

@@ -57,6 +57,8 @@ function checkRedirectUri(raw: string): void {
 export interface ClientLimits {
   /** MAX_TOKEN_LIFETIME: issuance clamps every access token to it. */
   maxAccessTokenTtl?: number;
+  /** PROFILE: fapi2 holds every registration to the FAPI 2.0 Security Profile. */
+  profile?: 'default' | 'fapi2';
 }
 
 /**

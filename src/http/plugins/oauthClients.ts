@@ -18,6 +18,7 @@ import type { Runtime } from '../../runtime.js';
 import { clientById } from '../../application/queries/clients.js';
 import type { ClientState } from '../../domain/clients/state.js';
 import type { NamedClient } from '../../security/clientAuthThrottle.js';
+import type { ServerProfile } from '../../domain/clients/securityProfile.js';
 import { isFormEncoded } from '../formBody.js';
 
 declare module 'fastify' {
@@ -80,6 +81,14 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
   get audiences(): string[] {
     const { issuer } = this.shared.runtime.config;
     return [issuer, `${issuer}/token`, this.endpoint];
+  }
+
+  get profile(): ServerProfile {
+    return this.shared.runtime.config.profile;
+  }
+
+  get issuer(): string {
+    return this.shared.runtime.config.issuer;
   }
 
   clientById(clientId: string): ClientState | undefined {
