@@ -6,6 +6,7 @@ import { authorizationProjections } from './authorization.js';
 import { usersProjection } from './users.js';
 import { statusListsProjection } from './statusLists.js';
 import { throttlesProjection } from './throttles.js';
+import { devicesProjection } from './devices.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,4 +18,5 @@ export const allProjections: Projection<any>[] = [
   usersProjection,
   statusListsProjection,
   throttlesProjection,
+  devicesProjection,
 ];

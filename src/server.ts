@@ -5,10 +5,12 @@ import { ensureSigningKeys, readKeyring } from './application/keyring.js';
 import { buildApp, REDACT } from './http/app.js';
 import { createMetrics } from './http/plugins/metrics.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import type { Clock } from './application/ports.js';
 import { startupErrorLine } from './startupError.js';
 import { sharedDataDirWarning } from './config/privateFiles.js';
 import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
 import { evictExpiredAuthorization } from '../projections/authorization.js';
+import { devicesProjection, evictExpiredDevices } from '../projections/devices.js';
 import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js';
 
 export interface RunningServer {
@@ -31,6 +33,7 @@ function startEviction(runtime: Runtime): NodeJS.Timeout {
     const now = Math.floor(Date.now() / 1000);
     evictExpired(runtime.runner.view(activeTokensProjection), now);
     evictExpiredAuthorization(runtime.views, now);
+    evictExpiredDevices(runtime.runner.view(devicesProjection), now);
   };
   sweep();
   const timer = setInterval(sweep, 10_000);
@@ -41,12 +44,13 @@ function startEviction(runtime: Runtime): NodeJS.Timeout {
 /** The composition root: ledger, views, keys, HTTP. */
 export async function startServer(
   config: Config,
-  options: { logger?: boolean | object; writerHooks?: URL; listen?: boolean } = {},
+  options: { logger?: boolean | object; writerHooks?: URL; listen?: boolean; clock?: Clock } = {},
 ): Promise<RunningServer> {
   const metrics = createMetrics();
   let app: FastifyInstance | undefined;
   const runtime = await openRuntime(config, {
     role: 'server',
+    clock: options.clock,
     writerHooks: options.writerHooks,
     storeLog: (message) => app?.log.warn(message),
     onBatch: (s) => {

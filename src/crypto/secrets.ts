@@ -16,5 +16,5 @@ function randomSecretBytes(): Buffer {
 }
 
 /** 256 random bits with a prefix naming the kind, so a leaked one is recognisable (and scannable). */
-export const mintSecret = (prefix: 'tlat' | 'tlac' | 'tlrt' | 'tlsid'): string =>
+export const mintSecret = (prefix: 'tlat' | 'tlac' | 'tlrt' | 'tlsid' | 'tldc'): string =>
   `${prefix}_${randomSecretBytes().toString('base64url')}`;

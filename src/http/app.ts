@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { tokenRoutes } from './routes/token.js';
+import { deviceAuthorizationRoutes } from './routes/deviceAuthorization.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { revokeRoutes } from './routes/revoke.js';
 import { statusListRoutes } from './routes/statusLists.js';
@@ -135,6 +136,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await browserFacing.register(discoveryRoutes, { runtime });
     await browserFacing.register(jwksRoutes, { runtime });
     await browserFacing.register(tokenRoutes, { runtime });
+    await browserFacing.register(deviceAuthorizationRoutes, { runtime });
     await browserFacing.register(revokeRoutes, { runtime });
     await browserFacing.register(statusListRoutes, { runtime });
     await browserFacing.register(authorizeRoutes, { runtime });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadConfig } from '../../src/config/config.js';
 import { startServer } from '../../src/server.js';
+import type { Clock } from '../../src/application/ports.js';
 import { testServerEnv, type TestServer } from './server.js';
 
 /** What undici's fetch adds to every request unless told otherwise: the routes see the same request either way. */
@@ -84,11 +85,11 @@ export interface InjectServer extends TestServer {
  * router. For route behaviour where a socket adds nothing; what crosses the wire stays on startTestServer.
  */
 export async function startInjectServer(
-  opts: { dataDir?: string; env?: Record<string, string> } = {},
+  opts: { dataDir?: string; env?: Record<string, string>; clock?: Clock } = {},
 ): Promise<InjectServer> {
   // The issuer names a port nothing listens on: a request that escapes the injector fails loudly.
   const { dataDir, env } = await testServerEnv(opts);
-  const server = await startServer(loadConfig(env), { logger: false, listen: false });
+  const server = await startServer(loadConfig(env), { logger: false, listen: false, clock: opts.clock });
   await server.ready;
   return {
     ...server,

@@ -23,7 +23,9 @@ export const SecretHash = Type.Union([
 ]);
 export type SecretHash = Static<typeof SecretHash>;
 
-export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
+/** RFC 8628 §3.4: the grant type a device polls the token endpoint with. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', DEVICE_CODE_GRANT] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 /**
  * The response modes this server implements; a client uses those it registered (RFC 8414 / OAuth 2.0 Multiple Response

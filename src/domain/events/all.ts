@@ -7,6 +7,7 @@ import { sessionEvents } from '../sessions/events.js';
 import { retentionEvents } from '../retention/events.js';
 import { userEvents } from '../users/events.js';
 import { throttleEvents } from '../throttle/events.js';
+import { deviceEvents } from '../devices/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
 export const allEvents: EventDefinition[] = [
@@ -18,4 +19,5 @@ export const allEvents: EventDefinition[] = [
   ...retentionEvents,
   ...userEvents,
   ...throttleEvents,
+  ...deviceEvents,
 ];

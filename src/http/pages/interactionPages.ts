@@ -54,7 +54,7 @@ export function loginPage(
 
 export function consentPage(
   reply: FastifyReply,
-  ctx: FormContext & { scopes: string[]; account?: string },
+  ctx: FormContext & { scopes: string[]; account?: string; deviceUserCode?: string },
 ): FastifyReply {
   const { t, locale } = pageStrings(reply);
   const header = clientHeader(t, ctx.client);
@@ -78,6 +78,10 @@ export function consentPage(
     t.consentTitle,
     `${header.html}<h1>${esc(t.consentHeading(ctx.client.name))}</h1>\n` +
       `<p>${esc(t.asksFor)}</p><ul>${items || `<li>${esc(t.noPermissions)}</li>`}</ul>\n` +
+      // RFC 8628 §5.4: the person confirms it is their device, not one an attacker sent them the code of.
+      (ctx.deviceUserCode
+        ? `<p class="device-code"><strong>${esc(t.deviceConfirmCode(ctx.deviceUserCode))}</strong></p>\n`
+        : '') +
       `<form method="post" action="consent">${hidden(ctx, locale)}\n` +
       `<div class="actions"><button type="submit" name="decision" value="approve" class="primary" autofocus>` +
       `${esc(t.allow)}</button><button type="submit" name="decision" value="deny" class="secondary">` +

@@ -50,6 +50,16 @@ const en = {
   reference: 'Reference',
   continue: 'Continue',
   returning: 'Returning to the application…',
+  deviceTitle: 'Connect a device',
+  deviceHeading: 'Connect a device',
+  deviceEnterCode: 'Enter the code your device shows.',
+  userCode: 'Code',
+  deviceUnknownCode: 'This code is not valid, was already used or has expired. Check the code on your device.',
+  deviceConfirmCode: (code: string) => `Allow this only if your device shows the code ${code}.`,
+  deviceApprovedTitle: 'Device connected',
+  deviceApproved: (app: string) => `${app} is signed in on your device. You can close this window.`,
+  deviceDeniedTitle: 'Device not connected',
+  deviceDenied: 'The device was not signed in. You can close this window.',
 };
 
 export type Strings = typeof en;
@@ -99,6 +109,17 @@ const de: Strings = {
   reference: 'Referenz',
   continue: 'Weiter',
   returning: 'Zurück zur Anwendung…',
+  deviceTitle: 'Gerät verbinden',
+  deviceHeading: 'Gerät verbinden',
+  deviceEnterCode: 'Geben Sie den Code ein, den Ihr Gerät anzeigt.',
+  userCode: 'Code',
+  deviceUnknownCode:
+    'Dieser Code ist ungültig, wurde schon verwendet oder ist abgelaufen. Prüfen Sie den Code auf Ihrem Gerät.',
+  deviceConfirmCode: (code) => `Erlauben Sie dies nur, wenn Ihr Gerät den Code ${code} anzeigt.`,
+  deviceApprovedTitle: 'Gerät verbunden',
+  deviceApproved: (app) => `${app} ist auf Ihrem Gerät angemeldet. Sie können dieses Fenster schließen.`,
+  deviceDeniedTitle: 'Gerät nicht verbunden',
+  deviceDenied: 'Das Gerät wurde nicht angemeldet. Sie können dieses Fenster schließen.',
 };
 
 const CATALOGUES = { en, de } as const;

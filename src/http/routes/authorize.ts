@@ -25,6 +25,7 @@ import { clientDisplay } from '../pages/clientHeader.js';
 import { sendAuthorizationResponse } from '../pages/authorizationResponse.js';
 import { authorizationErrorParams } from '../../oauth/errors.js';
 import { isFormEncoded } from '../formBody.js';
+import { deviceRoutes, type DeviceInteraction } from './device.js';
 
 export const SESSION_COOKIE = 'tl_session';
 export { BINDING_COOKIE };
@@ -38,6 +39,8 @@ interface Interaction {
   req: AuthorizationRequest;
   loggedIn?: boolean;
   consented?: boolean;
+  /** A device sign-in (RFC 8628) the person started at /device: it ends in an approval, not a redirect. */
+  device?: DeviceInteraction;
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -86,7 +89,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     return {
       ...sealed,
       client: clientDisplay(req.clientId, clientById(views, req.clientId)?.metadata),
-      redirectTarget: req.responseMode === 'query' ? req.redirectUri : null,
+      redirectTarget: req.responseMode === 'query' && !interaction.device ? req.redirectUri : null,
     };
   }
 
@@ -122,8 +125,10 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         ...formContext(reply, request, state, 'consent'),
         scopes: requested,
         account: userBySub(views, session.sub)?.username,
+        deviceUserCode: state.device?.userCode,
       });
     }
+    if (state.device) return devices.approve(request, reply, state.device, session);
     const code = await issueAuthorizationCode(
       runtime.ports,
       {
@@ -176,6 +181,11 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   app.get('/authorize', authorize);
   app.post('/authorize', authorize);
 
+  // /device begins where /authorize would, with the device's request, and goes through the same login and consent.
+  const devices = deviceRoutes(app, runtime, (request, reply, device) =>
+    proceed(request, reply, { req: device.request, device: device.interaction }),
+  );
+
   /**
    * The sealed interaction of a form post, if it is intact, this form's, unexpired, and from the browser that began it.
    */
@@ -191,7 +201,12 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const body = request.body as Record<string, unknown>;
     const username = typeof body.username === 'string' ? body.username.slice(0, 256) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
-    const state = { req: interaction.req, loggedIn: interaction.loggedIn, consented: interaction.consented };
+    const state: Interaction = {
+      req: interaction.req,
+      loggedIn: interaction.loggedIn,
+      consented: interaction.consented,
+      device: interaction.device,
+    };
     // Admitted before the slow hash, counted after it: parallel guesses get no more checks than sequential ones.
     const verdict = await throttle.attempt(
       username,
@@ -238,16 +253,17 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         correlationId: request.id,
       });
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookieOptions.secure });
-    return loginPage(reply, formContext(reply, request, { req: interaction.req }, 'login'));
+    return loginPage(reply, formContext(reply, request, { req: interaction.req, device: interaction.device }, 'login'));
   });
 
   app.post('/consent', async (request, reply) => {
     const interaction = openInteraction(request, 'consent');
     if (!interaction) return errorPage(reply, 400, INVALID);
     const session = currentSession(request);
-    const state = { req: interaction.req, loggedIn: interaction.loggedIn };
+    const state: Interaction = { req: interaction.req, loggedIn: interaction.loggedIn, device: interaction.device };
     if (!session) return proceed(request, reply, state);
     const decision = (request.body as Record<string, unknown>).decision;
+    if (decision !== 'approve' && interaction.device) return devices.deny(request, reply, interaction.device, session);
     if (decision !== 'approve') {
       return sendAuthorizationResponse(reply, targetOf(interaction.req), issuer, {
         error: 'access_denied',
