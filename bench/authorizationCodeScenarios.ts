@@ -62,7 +62,7 @@ interface CodeFlowRow {
 }
 
 /** Paths of one server's endpoints (from its discovery document). */
-interface Endpoints {
+export interface Endpoints {
   authorize: string;
   token: string;
   userinfo: string;
@@ -160,16 +160,23 @@ function codeFrom(res: Response, state: string): string {
 }
 
 /** A token response: 200 with an access token and a refresh token. */
-function tokensFrom(step: string, res: Response): { accessToken: string; refreshToken: string } {
+function tokensFrom(step: string, res: Response): { accessToken: string; refreshToken: string; tokenType: unknown } {
   if (res.status !== 200) throw new Unexpected(httpFailure(step, res));
   const json = parseJson(res.body);
   if (typeof json.access_token !== 'string') throw new Unexpected(`${step}: no access_token`);
   if (typeof json.refresh_token !== 'string') throw new Unexpected(`${step}: no refresh_token`);
-  return { accessToken: json.access_token, refreshToken: json.refresh_token };
+  return { accessToken: json.access_token, refreshToken: json.refresh_token, tokenType: json.token_type };
 }
 
-/** One full round trip: authorize with the session cookie → code → token. */
-async function roundTripTokens(agent: Agent, base: string, ep: Endpoints, cookie: string, scope = SCOPE) {
+/** One full round trip: authorize with the session cookie → code → token (with `tokenHeaders`, e.g. a DPoP proof). */
+async function roundTripTokens(
+  agent: Agent,
+  base: string,
+  ep: Endpoints,
+  cookie: string,
+  scope = SCOPE,
+  tokenHeaders: Record<string, string> = {},
+) {
   const { verifier, challenge } = pkce();
   const state = randomUUID();
   const code = codeFrom(await send(agent, base, 'GET', authorizePath(ep, state, challenge, scope), { cookie }), state);
@@ -180,7 +187,29 @@ async function roundTripTokens(agent: Agent, base: string, ep: Endpoints, cookie
     code_verifier: verifier,
     client_id: CLIENT_ID,
   });
-  return tokensFrom('token (authorization_code)', await send(agent, base, 'POST', ep.token, FORM, body));
+  return tokensFrom(
+    'token (authorization_code)',
+    await send(agent, base, 'POST', ep.token, { ...FORM, ...tokenHeaders }, body),
+  );
+}
+
+/**
+ * An access token for UserInfo (`openid profile`) from one round trip with the established session;
+ * `tokenHeaders` go with its token request (a DPoP proof binds it). Throws with the step that failed.
+ */
+export async function userInfoToken(
+  base: string,
+  ep: Endpoints,
+  cookie: string,
+  tokenHeaders: Record<string, string> = {},
+): Promise<{ accessToken: string; tokenType: unknown }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const { accessToken, tokenType } = await roundTripTokens(agent, base, ep, cookie, USERINFO_SCOPE, tokenHeaders);
+    return { accessToken, tokenType };
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** A round trip that returns the refresh token. */
@@ -582,6 +611,36 @@ export async function measureCodeRoundTrips(
   }
 }
 
+/** A server ready for the code flow, or why not (`failed`); `child`, when set, is the caller's to stop. */
+export type CodeFlowSide = { child?: ChildProcess; side: Side } & (
+  { failed: string } | { failed?: undefined; ep: Endpoints; cookie: string }
+);
+
+/**
+ * Starts ours (its ledger in `dataDir`) or the peer, reads its endpoints and establishes the
+ * session (checked: a round trip and two rotations). `started` sees the child as soon as it runs.
+ */
+export async function startCodeFlowSide(
+  name: 'ours' | 'peer',
+  dataDir: string,
+  started: (child: ChildProcess, side: Side) => void = () => undefined,
+): Promise<CodeFlowSide> {
+  let launched: { child?: ChildProcess; side: Side; failed?: string };
+  if (name === 'ours') launched = await startOursForCode(dataDir);
+  else {
+    const { child, side } = await startPeer((await freePorts(1))[0]);
+    launched = { child, side, failed: side.unavailable };
+  }
+  const { child, side } = launched;
+  if (child) started(child, side);
+  if (launched.failed !== undefined) return { child, side, failed: launched.failed };
+  const ep = await endpointsOf(side.base);
+  if ('failed' in ep) return { child, side, failed: ep.failed };
+  const cookie = await (name === 'ours' ? establishSession : establishPeerSession)(side.base, ep);
+  if (typeof cookie !== 'string') return { child, side, failed: cookie.failed };
+  return { child, side, ep, cookie };
+}
+
 /**
  * Round trips, rotations and UserInfo on our server, then on oidc-provider's: one after the other,
  * in the same run, with the same drivers.
@@ -600,33 +659,21 @@ export async function measureAuthorizationCode(quick: boolean): Promise<CodeFlow
         `bench: ${side.name} server died mid-run (${signal ?? `exit ${code}`})\n${side.logTail.join('\n')}\n`,
       );
     });
-  const sideResults = async (
-    start: () => Promise<{ child?: ChildProcess; side: Side; failed?: string }>,
-    session: (base: string, ep: Endpoints) => Promise<string | { failed: string }>,
-  ): Promise<Map<string, Cell[]> | string> => {
-    const started = await start();
-    if (started.child) {
-      children.push(started.child);
-      watch(started.side, started.child);
-    }
-    if (started.failed) return started.failed;
-    const ep = await endpointsOf(started.side.base);
-    if ('failed' in ep) return ep.failed;
-    const cookie = await session(started.side.base, ep);
-    if (typeof cookie !== 'string') return cookie.failed;
-    const results = await measureSide(started.side, ep, cookie, quick);
+  const sideResults = async (name: 'ours' | 'peer'): Promise<Map<string, Cell[]> | string> => {
+    const started = await startCodeFlowSide(name, dataDir, (child, side) => {
+      children.push(child);
+      watch(side, child);
+    });
+    if (started.failed !== undefined) return started.failed;
+    const results = await measureSide(started.side, started.ep, started.cookie, quick);
     // Each server is idle once measured: stop it, so that it does not compete with the next.
     if (started.child) done.add(started.child);
     await stopChild(started.child);
     return results;
   };
   try {
-    const ours = await sideResults(() => startOursForCode(dataDir), establishSession);
-    const peer = await sideResults(async () => {
-      const [port] = await freePorts(1);
-      const { child, side } = await startPeer(port);
-      return { child, side, failed: side.unavailable };
-    }, establishPeerSession);
+    const ours = await sideResults('ours');
+    const peer = await sideResults('peer');
     const rows: CodeFlowRow[] = [];
     for (const scenario of Object.values(SCENARIOS)) {
       WORKERS.forEach((connections, i) =>

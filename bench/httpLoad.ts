@@ -12,6 +12,11 @@ export interface LoadOptions {
   body?: string;
   /** A fresh body per request (i counts from 0 across all connections). Overrides `body`. */
   bodies?: (i: number) => string;
+  /**
+   * Headers of one request, added to `headers` (a DPoP proof: each request its own). Like `bodies`, it
+   * makes autocannon build every request anew; the rows without either keep its one prebuilt request.
+   */
+  headersPer?: () => Record<string, string>;
   /** Sees every response's status and body (autocannon then reads the bodies; keep this cheap). */
   onResponse?: (status: number, body: string) => void;
   connections: number;
@@ -42,10 +47,14 @@ function assertLoopback(url: string): void {
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   assertLoopback(opts.url);
   let i = 0;
-  const bodies = opts.bodies;
-  const onResponse = opts.onResponse;
+  const { bodies, headersPer, onResponse } = opts;
+  const setupRequest = (req: autocannon.Request): autocannon.Request => ({
+    ...req,
+    ...(bodies ? { body: bodies(i++) } : {}),
+    ...(headersPer ? { headers: { ...req.headers, ...headersPer() } } : {}),
+  });
   const hooks: autocannon.Request = {
-    ...(bodies ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: bodies(i++) }) } : {}),
+    ...(bodies || headersPer ? { setupRequest } : {}),
     ...(onResponse ? { onResponse: (status: number, body: string) => onResponse(status, body) } : {}),
   };
   let instance: autocannon.Instance | undefined;
@@ -57,7 +66,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         method: opts.method ?? 'GET',
         headers: opts.headers,
         body: bodies ? undefined : opts.body,
-        requests: bodies || onResponse ? [hooks] : undefined,
+        requests: bodies || headersPer || onResponse ? [hooks] : undefined,
         connections: opts.connections,
         pipelining: 1,
         duration: opts.seconds,

@@ -206,7 +206,11 @@ export function ourEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
  */
 export async function launchOurs(env: NodeJS.ProcessEnv, side: Side, readyWithinMs = 60_000): Promise<ChildProcess> {
   const stderr: string[] = [];
-  const child = track(spawn(process.execPath, [SERVER], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  // BENCH_CPU_PROF_DIR=<dir>: each of our servers writes a V8 CPU profile there as it stops (where does the time go).
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+    : [];
+  const child = track(spawn(process.execPath, [...profile, SERVER], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   tail(child.stderr, stderr, process.stderr);
   // LOG_LEVEL=warn: JSON lines on stdout, kept in case the server dies mid-run.
   tail(child.stdout, side.logTail);

@@ -3,6 +3,8 @@
  * bounded in time. Prints the ledger's own figures, then one table of every HTTP scenario, ours and
  * oidc-provider's side by side, with the ceiling (a bare Fastify route) and the revocation lag
  * between two instances under it. The README records a run with the machine it ran on.
+ * `-- --dpop-only` runs only the DPoP rows (each beside the same request without DPoP);
+ * BENCH_CPU_PROF_DIR=<dir> has each of our servers write a V8 CPU profile there as it stops.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,10 +20,13 @@ import { describeLag } from './revocationLag.js';
 import { cells, fmt, fromLoad, printTable, ratio, type TableRow } from './table.js';
 import { runScaling } from './scaling.js';
 import { appendRow, benchDatabaseUrl, runPostgresRows } from './postgresRows.js';
+import { DPOP_SCENARIOS, measureDpop, printDpop } from './dpopScenarios.js';
 
 const quick = process.argv.includes('--quick');
 // `-- --postgres-only`: only the PostgreSQL rows (needs BENCH_DATABASE_URL or TEST_DATABASE_URL).
 const postgresOnly = process.argv.includes('--postgres-only');
+// `-- --dpop-only`: only the DPoP rows, each beside the same request without DPoP.
+const dpopOnly = process.argv.includes('--dpop-only');
 const seconds = quick ? 3 : 10;
 const coldEvents = quick ? 100_000 : 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
@@ -38,6 +43,11 @@ if (postgresOnly) {
     );
   rmSync(dir, { recursive: true, force: true });
   await runPostgresRows(benchDatabaseUrl, quick, seconds);
+  process.exit(0);
+}
+if (dpopOnly) {
+  rmSync(dir, { recursive: true, force: true });
+  printDpop(await measureDpop(quick), quick);
   process.exit(0);
 }
 try {
@@ -65,6 +75,7 @@ const oauth = await measureOAuth(quick);
 const code = await measureAuthorizationCode(quick);
 const gql = await measureGraphql(quick);
 const lag = await measureMultiInstance(quick);
+const dpop = await measureDpop(quick);
 
 const table: TableRow[] = [
   ...oauth.rows.map((r) => ({
@@ -80,6 +91,10 @@ const table: TableRow[] = [
     ours: fromLoad(r.result),
     peer: null,
   })),
+  // The DPoP rows; their plain twins, measured again beside them, are in the DPoP table below.
+  ...dpop.rows
+    .filter((r) => r.scenario === DPOP_SCENARIOS.dpopIssuance || r.scenario === DPOP_SCENARIOS.dpopUserInfo)
+    .map((r) => ({ scenario: r.scenario, connections: r.connections, ours: r.ours.cell, peer: r.peer.cell })),
 ];
 console.log('');
 printTable(
@@ -131,6 +146,8 @@ for (const c of ceilingRows) {
 console.log(
   `GraphQL: ${fmt(gql.events)} events in the ledger (one AccessTokenIssued stream per token, 20 clients); operator token with ledger:audit.`,
 );
+
+printDpop(dpop, quick);
 
 console.log('\ntwo instances on one embedded ledger (separate processes, same DATA_DIR):');
 if (typeof lag === 'string') console.log(`  ${lag}`);

@@ -21,6 +21,8 @@
  *   request asks, each at once (the bench measures round trips with an established session, after this).
  *   A refresh token is issued whenever the client may use one (no `offline_access` + prompt=consent
  *   dance, which ours does not ask for either).
+ * - DPoP (RFC 9449): a token request or a UserInfo request may carry a proof; its access token is then
+ *   DPoP-bound (`token_type: DPoP`, `cnf.jkt`). Proofs with ES256 are accepted; no nonce is required.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -115,6 +117,9 @@ async function main(): Promise<void> {
         ) => caller.clientAuthMethod !== 'none' || token.clientId === caller.clientId,
       },
       revocation: { enabled: true },
+      // On by default in v9, stated: a DPoP proof (RFC 9449) binds an access token to its key, each
+      // proof's jti is remembered (in the same Map) and refused when replayed; no nonce is asked for.
+      dPoP: { enabled: true, requireNonce: () => false, allowReplay: false },
       resourceIndicators: {
         enabled: true,
         // No `resource` parameter → no resource server → an opaque access token.
