@@ -4,6 +4,7 @@ import { ensurePrivateDir, ensurePrivateFile } from '../src/config/privateFiles.
 import type { AccessTokenIssuedEvent, TokenRevokedEvent } from '../src/domain/tokens/events.js';
 import type { CodeIssuedEvent, RefreshIssuedEvent } from '../src/domain/grants/events.js';
 import type { SessionStartedEvent, SessionEndedEvent } from '../src/domain/sessions/events.js';
+import { DEVICE_CODE_GRANT } from '../src/domain/clients/events.js';
 import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import type { AppliedEvent, DurableView } from '../src/eventsourcing/durableView.js';
 import { DERIVED_REVOCATION_REASON, type Act } from '../src/domain/exchange/events.js';
@@ -54,6 +55,8 @@ export interface IndexedGrant {
   pushedRequestId?: string;
   /** RFC 9101: the request came as a signed request object. */
   requestObject?: boolean;
+  /** RFC 8628: a person approved a device at /device (the grant's subject is who). */
+  device?: boolean;
 }
 
 /** A browser session, by the hash of its id (never exposed), for a user's session list. */
@@ -118,7 +121,8 @@ const SCHEMA =
   `  revoked_at REAL,\n` +
   `  reason TEXT,\n` +
   `  pushed_request_id TEXT,\n` +
-  `  request_object INTEGER\n` +
+  `  request_object INTEGER,\n` +
+  `  device INTEGER\n` +
   `);\n` +
   `CREATE INDEX grants_by_client ON grants (client, seq);\n` +
   `CREATE INDEX grants_by_sub ON grants (sub, seq);\n` +
@@ -142,6 +146,7 @@ function addGrantOrigin(db: Database.Database): void {
   const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('grants') as string[];
   if (!columns.includes('pushed_request_id')) db.exec('ALTER TABLE grants ADD COLUMN pushed_request_id TEXT');
   if (!columns.includes('request_object')) db.exec('ALTER TABLE grants ADD COLUMN request_object INTEGER');
+  if (!columns.includes('device')) db.exec('ALTER TABLE grants ADD COLUMN device INTEGER');
 }
 
 /** Every table but meta: what a reset empties. */
@@ -159,8 +164,8 @@ function prepare(db: Database.Database) {
     ),
     nextSeq: db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM tokens').pluck(),
     insertToken: db.prepare(
-      `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream, jkt, derived_from, ` +
-        `root_grant, act, actor)\n` +
+      `INSERT INTO tokens (seq, jti, refresh, client, sub, scope, aud, iat, exp, grant_id, stream, jkt, ` +
+        `derived_from, root_grant, act, actor)\n` +
         `       VALUES (@seq, @jti, @refresh, @client, @sub, @scope, @aud, @iat, @exp, @grantId, @stream, @jkt, ` +
         `@derivedFrom, @rootGrant, @act, @actor) ` +
         `ON CONFLICT (jti) DO NOTHING`,
@@ -186,8 +191,8 @@ function prepare(db: Database.Database) {
     parentRevoked: db.prepare<[string]>('SELECT 1 FROM tokens WHERE jti = ? AND revoked_at IS NOT NULL').pluck(),
     grantRevoked: db.prepare<[string]>('SELECT 1 FROM grants WHERE grant_id = ? AND revoked_at IS NOT NULL').pluck(),
     insertGrant: db.prepare(
-      `INSERT INTO grants (grant_id, client, sub, scope, created_at, pushed_request_id, request_object) ` +
-        `VALUES (@grantId, @client, @sub, @scope, @createdAt, @pushedRequestId, @requestObject) ` +
+      `INSERT INTO grants (grant_id, client, sub, scope, created_at, pushed_request_id, request_object, device) ` +
+        `VALUES (@grantId, @client, @sub, @scope, @createdAt, @pushedRequestId, @requestObject, @device) ` +
         `ON CONFLICT (grant_id) DO NOTHING`,
     ),
     revokeGrant: db.prepare<[number, string, string]>(
@@ -268,6 +273,8 @@ const HANDLERS: Record<string, Handler> = {
       createdAt: e.recordedAt.getTime(),
       pushedRequestId: d.pushedRequestId ?? null,
       requestObject: d.requestObject ? 1 : null,
+      // A device's grant redirects nowhere: its code names the device flow (src/application/deviceAuthorization.ts).
+      device: d.redirectUri === DEVICE_CODE_GRANT ? 1 : null,
     });
   },
   SessionStarted: (s, e) => {

@@ -47,6 +47,7 @@ interface GrantRow {
   reason: string | null;
   pushed_request_id: string | null;
   request_object: number | null;
+  device: number | null;
 }
 
 interface SessionRow {
@@ -99,6 +100,7 @@ function toGrant(r: GrantRow): IndexedGrant {
   }
   if (r.pushed_request_id !== null) g.pushedRequestId = r.pushed_request_id;
   if (r.request_object) g.requestObject = true;
+  if (r.device) g.device = true;
   return g;
 }
 

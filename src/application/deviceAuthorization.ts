@@ -4,6 +4,7 @@ import { deviceStream } from '../domain/devices/streams.js';
 import { displayUserCode, generateUserCode } from '../domain/devices/userCode.js';
 import type { CodeIssuedEvent } from '../domain/grants/events.js';
 import type { ClientState } from '../domain/clients/state.js';
+import { DEVICE_CODE_GRANT } from '../domain/clients/events.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
 import { mintSecret } from '../crypto/secrets.js';
@@ -16,7 +17,7 @@ import { pendingDeviceByUserCodeHash, type KnownDevice } from './queries/devices
 const DEVICE_CODE_LIFETIME_SECONDS = 600;
 const DEVICE_POLL_INTERVAL_SECONDS = 5;
 /** What the grant's code records as its redirect URI: a device flow redirects nowhere. */
-export const DEVICE_GRANT_REDIRECT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const DEVICE_GRANT_REDIRECT = DEVICE_CODE_GRANT;
 
 interface IssuedDeviceAuthorization {
   deviceCode: string;

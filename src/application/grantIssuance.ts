@@ -15,6 +15,7 @@ import type { Ports } from './ports.js';
 import { mintAccessToken, NoSigningKeyError, type IssuedAccessToken } from './tokens.js';
 import { atHash, signIdToken } from '../crypto/idToken.js';
 import { userBySub } from './queries/users.js';
+import { fapi2Applies } from '../domain/clients/securityProfile.js';
 
 export const CODE_LIFETIME_SECONDS = 60;
 
@@ -168,7 +169,9 @@ export async function mintIdToken(
   issued: Authentication,
   accessToken: string,
 ) {
-  const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
+  // FAPI 2.0 §5.4: RS256 is not among the profile's algorithms; ES256 is what this server signs with instead.
+  const fallback = fapi2Applies(client.metadata, ports.config.profile) ? 'ES256' : 'RS256';
+  const alg = client.metadata.id_token_signed_response_alg ?? fallback;
   const key = await ports.keys.signingKey(alg);
   if (!key) throw new NoSigningKeyError(`no ${alg} signing key is active`);
   const now = epochSeconds(ports.clock);

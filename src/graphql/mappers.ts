@@ -83,7 +83,11 @@ export function toGrant(g: IndexedGrant): Grant {
     createdAt: new Date(g.createdAt),
     revokedAt: g.revokedAt === undefined ? null : new Date(g.revokedAt),
     revocationReason: g.revocationReason ?? null,
-    requestedVia: g.pushedRequestId === undefined ? RequestedVia.FRONT_CHANNEL : RequestedVia.PUSHED,
+    requestedVia: g.device
+      ? RequestedVia.DEVICE
+      : g.pushedRequestId === undefined
+        ? RequestedVia.FRONT_CHANNEL
+        : RequestedVia.PUSHED,
     pushedRequestId: g.pushedRequestId ?? null,
     requestObject: g.requestObject === true,
   };

@@ -24,10 +24,13 @@ registerEnumType(GrantStatus, { name: 'GrantStatus' });
 export enum RequestedVia {
   FRONT_CHANNEL = 'FRONT_CHANNEL',
   PUSHED = 'PUSHED',
+  DEVICE = 'DEVICE',
 }
 registerEnumType(RequestedVia, {
   name: 'RequestedVia',
-  description: 'How a grant was asked for: at /authorize directly, or pushed to /par first (RFC 9126)',
+  description:
+    'How a grant was asked for: at /authorize directly, pushed to /par first (RFC 9126), or by a device a person ' +
+    'approved at /device (RFC 8628; the subject approved it)',
 });
 
 export enum SigningAlg {

@@ -15,6 +15,8 @@ import {
   type VerifiedProof,
 } from '../crypto/dpopProof.js';
 import type { Runtime } from '../runtime.js';
+import { OAuthError } from '../oauth/errors.js';
+import { FAPI2_ALGS } from '../domain/clients/securityProfile.js';
 
 /**
  * RFC 9449 at an endpoint: the proof read and checked in two steps (the cheap structural one may run before the
@@ -71,6 +73,34 @@ export class DPoPGate {
       ctx,
     );
     if (!first) throw new DPoPProofError('invalid_dpop_proof', 'the DPoP proof was used before (its jti is known)');
+  }
+
+  /**
+   * The proof's structure and signature checked (`fapi2`: with the FAPI 2.0 Security Profile's algorithms only, §5.4)
+   * and its jti recorded: what /token and /par ask of a proof once the client is known.
+   */
+  async accept(
+    request: FastifyRequest,
+    parsed: ParsedProof,
+    htu: string,
+    ctx: CommandContext,
+    fapi2: boolean,
+  ): Promise<VerifiedProof> {
+    if (fapi2 && !FAPI2_ALGS.includes(parsed.alg))
+      throw new DPoPProofError(
+        'invalid_dpop_proof',
+        `the DPoP proof alg must be one of ${FAPI2_ALGS.join(' ')} (FAPI 2.0 Security Profile)`,
+      );
+    const proof = await this.check(request, parsed, htu, undefined);
+    await this.record(proof, ctx);
+    return proof;
+  }
+
+  /** RFC 9449 §5: a refused proof at an authorization server endpoint is a 400, with the nonce to use when required. */
+  refused(err: unknown): unknown {
+    if (!(err instanceof DPoPProofError)) return err;
+    const nonce = this.nonce();
+    return new OAuthError(400, err.code, err.message, nonce === undefined ? {} : { 'dpop-nonce': nonce });
   }
 
   /** The nonce to send as `DPoP-Nonce` when nonces are required, else undefined. */

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { ClientState } from '../domain/clients/state.js';
+import { fapi2Applies } from '../domain/clients/securityProfile.js';
 
 /** RFC 9126 §2.2: the request_uri handed back by /par is this URN and a random reference. */
 export const PAR_URN_PREFIX = 'urn:ietf:params:oauth:request_uri:';
@@ -12,7 +13,12 @@ export const PAR_LIFETIME_SECONDS = 60;
  */
 export function pushedRequestRequired(
   client: ClientState,
-  config: Pick<Config, 'requirePushedAuthorizationRequests'>,
+  config: Pick<Config, 'requirePushedAuthorizationRequests' | 'profile'>,
 ): boolean {
-  return config.requirePushedAuthorizationRequests || client.metadata.require_pushed_authorization_requests === true;
+  return (
+    config.requirePushedAuthorizationRequests ||
+    client.metadata.require_pushed_authorization_requests === true ||
+    // FAPI 2.0 Security Profile §5.3.2.2: authorization requests sent without PAR are rejected.
+    fapi2Applies(client.metadata, config.profile)
+  );
 }

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { ASSERTION_ALGS } from '../crypto/clientAssertion.js';
+import { FAPI2_ALGS } from '../domain/clients/securityProfile.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { OAuthError } from './errors.js';
 
@@ -42,6 +43,8 @@ export async function verifyRequestObject(
   client: ClientState,
   issuer: string,
   nowSeconds: number,
+  /** FAPI 2.0 §5.4: the profile's algorithms only, and an nbf required (the lifetime bound needs it). */
+  fapi2 = false,
 ): Promise<VerifiedRequestObject> {
   const jwks = client.metadata.jwks;
   if (!jwks?.keys.length) throw invalidRequestObject('the client has no registered keys to verify a request object');
@@ -64,10 +67,11 @@ export async function verifyRequestObject(
     ({ payload } = await jwtVerify(jwt, createLocalJWKSet(jwks), {
       issuer: client.clientId,
       audience: issuer,
-      algorithms: registered ? [registered] : ASSERTION_ALGS,
-      requiredClaims: ['exp', 'jti'],
+      algorithms: (registered ? [registered] : ASSERTION_ALGS).filter((a) => !fapi2 || FAPI2_ALGS.includes(a)),
+      requiredClaims: fapi2 ? ['exp', 'jti', 'nbf'] : ['exp', 'jti'],
       currentDate: new Date(nowSeconds * 1000),
-      clockTolerance: 5,
+      // FAPI 2.0 §5.3.2.1: an iat or nbf up to 10 s ahead is accepted.
+      clockTolerance: 10,
     }));
   } catch (err) {
     throw invalidRequestObject(`request object rejected: ${(err as Error).message}`);

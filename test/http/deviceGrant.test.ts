@@ -4,6 +4,7 @@ import * as oauth from 'oauth4webapi';
 import { approveDevice, denyDevice } from '../../src/application/deviceAuthorization.js';
 import { deviceByDeviceCodeHash } from '../../src/application/queries/devices.js';
 import { sha256 } from '../../src/crypto/hash.js';
+import { toGrant } from '../../src/graphql/mappers.js';
 import { createUser } from '../helpers/flow.js';
 import { eventsSince } from '../helpers/fuzz.js';
 import { startInjectServer, type InjectServer } from '../helpers/injectServer.js';
@@ -83,6 +84,12 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.equal(tokens.token_type, 'bearer');
     assert.ok(tokens.access_token && tokens.refresh_token && tokens.id_token);
     assert.equal(oauth.getValidatedIdTokenClaims(tokens)!.sub, user.sub);
+    // Operators see which person approved which device: the grant came from a device, its subject approved it.
+    await server.runtime.ports.settleHistory();
+    const grant = server.runtime.ports.history.grantsOf({ clientId: tv.client_id }).at(-1)!;
+    assert.equal(grant.device, true);
+    assert.equal(grant.sub, user.sub);
+    assert.equal(toGrant(grant).requestedVia, 'DEVICE');
 
     // The device code was redeemed: presenting it again is a replay, and the grant it made dies (RFC 9700 §4.2).
     await rejectsWith(poll(started.device_code), 'invalid_grant');

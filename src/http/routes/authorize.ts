@@ -33,6 +33,7 @@ import { clientDisplay } from '../pages/clientHeader.js';
 import { sendAuthorizationResponse } from '../pages/authorizationResponse.js';
 import { authorizationErrorParams } from '../../oauth/errors.js';
 import { isFormEncoded } from '../formBody.js';
+import { fapi2Applies } from '../../domain/clients/securityProfile.js';
 import { deviceRoutes, type DeviceInteraction } from './device.js';
 
 export const SESSION_COOKIE = 'tl_session';
@@ -214,7 +215,13 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     if (client && !client.disabled && params.request !== undefined) {
       if (typeof params.request !== 'string') return refuse('invalid_request', 'parameter request is repeated');
       try {
-        requestObject = await verifyRequestObject(params.request, client, issuer, nowSeconds());
+        requestObject = await verifyRequestObject(
+          params.request,
+          client,
+          issuer,
+          nowSeconds(),
+          fapi2Applies(client.metadata, runtime.config.profile),
+        );
       } catch (err) {
         if (err instanceof OAuthError) return refuse(err.error, err.description);
         throw err;

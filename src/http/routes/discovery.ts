@@ -8,6 +8,7 @@ import { DPOP_ALGS } from '../../crypto/dpopProof.js';
 import { scopeTokens } from '../../domain/clients/metadataRules.js';
 import { allClients } from '../../application/queries/clients.js';
 import { SUPPORTED_LOCALES } from '../pages/strings.js';
+import { FAPI2_ALGS } from '../../domain/clients/securityProfile.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const OIDC_SCOPES = ['openid', 'profile', 'email'];
@@ -36,7 +37,38 @@ const CLAIMS = [
  * Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0): one
  * document, served at both well-known paths. Fields appear here as their endpoints are built.
  */
+/**
+ * PROFILE=fapi2: what every client may use under the FAPI 2.0 Security Profile, and nothing else — private_key_jwt,
+ * the profile's algorithms (§5.4), pushed requests, redirects (no web_message).
+ */
+function fapi2Metadata(m: Record<string, unknown>): Record<string, unknown> {
+  const algs = (list: unknown) => (list as string[]).filter((a) => FAPI2_ALGS.includes(a));
+  return {
+    ...m,
+    require_pushed_authorization_requests: true,
+    response_modes_supported: RESPONSE_MODES.filter((r) => r !== 'web_message'),
+    token_endpoint_auth_methods_supported: ['private_key_jwt'],
+    introspection_endpoint_auth_methods_supported: ['private_key_jwt'],
+    revocation_endpoint_auth_methods_supported: ['private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: algs(m.token_endpoint_auth_signing_alg_values_supported),
+    introspection_endpoint_auth_signing_alg_values_supported: algs(
+      m.introspection_endpoint_auth_signing_alg_values_supported,
+    ),
+    revocation_endpoint_auth_signing_alg_values_supported: algs(
+      m.revocation_endpoint_auth_signing_alg_values_supported,
+    ),
+    id_token_signing_alg_values_supported: algs(m.id_token_signing_alg_values_supported),
+    dpop_signing_alg_values_supported: algs(m.dpop_signing_alg_values_supported),
+    request_object_signing_alg_values_supported: algs(m.request_object_signing_alg_values_supported),
+  };
+}
+
 function serverMetadata(runtime: Runtime): Record<string, unknown> {
+  const metadata = baseMetadata(runtime);
+  return runtime.config.profile === 'fapi2' ? fapi2Metadata(metadata) : metadata;
+}
+
+function baseMetadata(runtime: Runtime): Record<string, unknown> {
   const { issuer } = runtime.config;
   const scopes = new Set<string>(OIDC_SCOPES);
   for (const c of allClients(runtime.views)) {

@@ -7,6 +7,9 @@ import { invalidRequest, OAuthError } from '../../oauth/errors.js';
 import { singleValued } from '../../oauth/params.js';
 import { verifyRequestObject } from '../../oauth/requestObject.js';
 import type { Runtime } from '../../runtime.js';
+import { DPoPGate } from '../dpopGate.js';
+import { normalisedHtu } from '../../crypto/dpopProof.js';
+import { fapi2Applies } from '../../domain/clients/securityProfile.js';
 import { errorResponses } from './oauthSchemas.js';
 
 const AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
@@ -25,9 +28,18 @@ const parResponseSchema = {
 export async function parRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const { issuer } = runtime.config;
   const endpoint = `${issuer}/par`;
+  const dpop = new DPoPGate(runtime);
+  const htu = normalisedHtu(endpoint)!;
   app.post('/par', { schema: { response: { 201: parResponseSchema, ...errorResponses } } }, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     app.oauth.requireForm(request);
+    // RFC 9449 §10.1: a DPoP proof here binds the code to its key; a malformed one is refused before anything else.
+    let parsedProof;
+    try {
+      parsedProof = dpop.parse(request);
+    } catch (err) {
+      throw dpop.refused(err);
+    }
     const body = (request.body ?? {}) as Record<string, unknown>;
     const { params: auth } = singleValued(Object.fromEntries(AUTH_PARAMS.map((k) => [k, body[k]])));
     // Who is asking is settled before what is asked is looked at.
@@ -39,6 +51,7 @@ export async function parRoutes(app: FastifyInstance, { runtime }: { runtime: Ru
     if (body.request_uri !== undefined)
       throw invalidRequest('request_uri cannot be used at the pushed authorization request endpoint');
     const ctx = app.oauth.context(request, authenticated);
+    const fapi2 = fapi2Applies(client.metadata, runtime.config.profile);
     let raw: Record<string, unknown> = { ...body, client_id: client.clientId };
     for (const key of AUTH_PARAMS) if (key !== 'client_id') delete raw[key];
     let requestObject: { jti: string; exp: number } | undefined;
@@ -46,7 +59,8 @@ export async function parRoutes(app: FastifyInstance, { runtime }: { runtime: Ru
       const { params: jar } = singleValued({ request: body.request });
       if (!jar.request) throw invalidRequest('request is empty');
       // RFC 9101 §6.3: only the request object's parameters count, whatever else the body holds.
-      const verified = await verifyRequestObject(jar.request, client, issuer, Math.floor(runtime.ports.clock() / 1000));
+      const now = Math.floor(runtime.ports.clock() / 1000);
+      const verified = await verifyRequestObject(jar.request, client, issuer, now, fapi2);
       raw = verified.params;
       requestObject = verified;
     }
@@ -55,6 +69,22 @@ export async function parRoutes(app: FastifyInstance, { runtime }: { runtime: Ru
     const parsed = parseAuthorizationRequest(raw, (id) => (id === client.clientId ? client : undefined));
     if (parsed.kind === 'page') throw new OAuthError(400, parsed.error, parsed.message);
     if (parsed.kind === 'error') throw parsed.error;
+    // FAPI 2.0 Security Profile §5.3.2.2: the redirect URI is named in the pushed request, never implied.
+    if (fapi2 && !parsed.request.redirectUriSent)
+      throw invalidRequest('redirect_uri is required in a pushed request (FAPI 2.0 Security Profile)');
+    if (parsedProof !== undefined) {
+      let proof;
+      try {
+        proof = await dpop.accept(request, parsedProof, htu, ctx, fapi2);
+      } catch (err) {
+        throw dpop.refused(err);
+      }
+      // RFC 9449 §10.1: dpop_jkt and the proof, when both are sent, name the same key.
+      if (parsed.request.dpopJkt !== null && parsed.request.dpopJkt !== proof.jkt)
+        throw new OAuthError(400, 'invalid_dpop_proof', 'dpop_jkt does not match the key of the DPoP proof');
+      parsed.request.dpopJkt = proof.jkt;
+      dpop.sendNonce(reply);
+    }
     if (requestObject) {
       const data = {
         clientId: client.clientId,

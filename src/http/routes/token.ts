@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { grantHandlers } from '../../oauth/grants/index.js';
 import { OAuthError, invalidRequest, unauthorizedClient, unsupportedGrantType } from '../../oauth/errors.js';
 import { singleValued } from '../../oauth/params.js';
-import { DPoPProofError, normalisedHtu, type VerifiedProof } from '../../crypto/dpopProof.js';
+import { normalisedHtu, type VerifiedProof } from '../../crypto/dpopProof.js';
 import type { Runtime } from '../../runtime.js';
 import { fapi2Applies } from '../../domain/clients/securityProfile.js';
 import { DPoPGate } from '../dpopGate.js';
@@ -16,12 +16,7 @@ export async function tokenRoutes(app: FastifyInstance, { runtime }: { runtime: 
   const endpoint = `${runtime.config.issuer}/token`;
   const dpop = new DPoPGate(runtime);
   const htu = normalisedHtu(endpoint)!;
-  /** RFC 9449 §5: a refused proof is a 400, with the nonce to use when nonces are required. */
-  const refusedProof = (err: unknown): unknown => {
-    if (!(err instanceof DPoPProofError)) return err;
-    const nonce = dpop.nonce();
-    return new OAuthError(400, err.code, err.message, nonce === undefined ? {} : { 'dpop-nonce': nonce });
-  };
+  const refusedProof = (err: unknown): unknown => dpop.refused(err);
   app.post(
     '/token',
     { schema: { response: { 200: tokenResponseSchema, ...errorResponses } } },
@@ -52,18 +47,18 @@ export async function tokenRoutes(app: FastifyInstance, { runtime }: { runtime: 
         throw unauthorizedClient(`the client is not allowed to use ${grantType}`);
       }
       const ctx = app.oauth.context(request, client);
+      const fapi2 = fapi2Applies(client.client.metadata, runtime.config.profile);
       let proof: VerifiedProof | undefined;
       if (parsed !== undefined) {
         try {
-          proof = await dpop.check(request, parsed, htu, undefined);
-          await dpop.record(proof, ctx);
+          proof = await dpop.accept(request, parsed, htu, ctx, fapi2);
         } catch (err) {
           throw refusedProof(err);
         }
       } else if (client.client.metadata.dpop_bound_access_tokens) {
         // As node-oidc-provider answers a client registered with dpop_bound_access_tokens (RFC 9449 §5.2).
         throw new OAuthError(400, 'invalid_grant', 'a DPoP proof is required: the client has dpop_bound_access_tokens');
-      } else if (fapi2Applies(client.client.metadata, runtime.config.profile)) {
+      } else if (fapi2) {
         // FAPI 2.0 Security Profile §5.3.2.2: access tokens are sender-constrained; DPoP is how (no mutual TLS).
         throw new OAuthError(400, 'invalid_grant', 'a DPoP proof is required: the FAPI 2.0 Security Profile applies');
       }
