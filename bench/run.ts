@@ -3,7 +3,8 @@
  * bounded in time. Prints the ledger's own figures, then one table of every HTTP scenario, ours and
  * oidc-provider's side by side, with the ceiling (a bare Fastify route) and the revocation lag
  * between two instances under it. The README records a run with the machine it ran on.
- * `-- --dpop-only` runs only the DPoP rows (each beside the same request without DPoP);
+ * `-- --dpop-only` runs only the DPoP rows (each beside the same request without DPoP); `-- --grants-only` only
+ * token exchange and device polling (ours, beside issuance);
  * BENCH_CPU_PROF_DIR=<dir> has each of our servers write a V8 CPU profile there as it stops.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -21,12 +22,15 @@ import { cells, fmt, fromLoad, printTable, ratio, type TableRow } from './table.
 import { runScaling } from './scaling.js';
 import { appendRow, benchDatabaseUrl, runPostgresRows } from './postgresRows.js';
 import { DPOP_SCENARIOS, measureDpop, printDpop } from './dpopScenarios.js';
+import { measureGrants, printGrants } from './grantScenarios.js';
 
 const quick = process.argv.includes('--quick');
 // `-- --postgres-only`: only the PostgreSQL rows (needs BENCH_DATABASE_URL or TEST_DATABASE_URL).
 const postgresOnly = process.argv.includes('--postgres-only');
 // `-- --dpop-only`: only the DPoP rows, each beside the same request without DPoP.
 const dpopOnly = process.argv.includes('--dpop-only');
+// `-- --grants-only`: only token exchange and device polling, beside issuance on the same server (ours only).
+const grantsOnly = process.argv.includes('--grants-only');
 const seconds = quick ? 3 : 10;
 const coldEvents = quick ? 100_000 : 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
@@ -43,6 +47,11 @@ if (postgresOnly) {
     );
   rmSync(dir, { recursive: true, force: true });
   await runPostgresRows(benchDatabaseUrl, quick, seconds);
+  process.exit(0);
+}
+if (grantsOnly) {
+  rmSync(dir, { recursive: true, force: true });
+  printGrants(await measureGrants(quick));
   process.exit(0);
 }
 if (dpopOnly) {
