@@ -6,7 +6,7 @@ type Answer<T extends DeviceEvent['type']> = Extract<DeviceEvent, { type: T }>['
 
 /** A device authorization as polling and the verification page see it. */
 export type KnownDevice = DeviceRequestedEvent['data'] & {
-  status: 'pending' | 'approved' | 'denied';
+  status: 'pending' | 'approved' | 'denied' | 'expired';
   grantId: string | null;
 };
 
@@ -46,15 +46,27 @@ export const devicesProjection = defineProjection<DevicesView>({
       const d = dataOf<Answer<'DeviceAuthorizationApproved'>>(e);
       return answer(v, d.deviceId, 'approved', d.grantId);
     },
+    DeviceAuthorizationExpired: (v, e) =>
+      answer(v, dataOf<Answer<'DeviceAuthorizationExpired'>>(e).deviceId, 'expired', null),
     DeviceAuthorizationDenied: (v, e) =>
       answer(v, dataOf<Answer<'DeviceAuthorizationDenied'>>(e).deviceId, 'denied', null),
   },
 });
 
-/** Drops device authorizations past their expiry (an approved one's code lives no longer). Called from a timer. */
+/** The unanswered device authorizations past their expiry: the sweep records how they ended before it drops them. */
+export function expiredPendingDevices(v: DevicesView, nowSeconds: number): KnownDevice[] {
+  const expired: KnownDevice[] = [];
+  for (const d of v.byId.values()) if (d.status === 'pending' && d.exp <= nowSeconds) expired.push(d);
+  return expired;
+}
+
+/**
+ * Drops device authorizations past their expiry (an approved one's code lives no longer), except unanswered ones:
+ * they stay until their DeviceAuthorizationExpired is applied. Called from a timer.
+ */
 export function evictExpiredDevices(v: DevicesView, nowSeconds: number): void {
   for (const [id, d] of v.byId) {
-    if (d.exp > nowSeconds) continue;
+    if (d.exp > nowSeconds || d.status === 'pending') continue;
     v.byId.delete(id);
     v.byDeviceCodeHash.delete(d.deviceCodeHash);
     v.byUserCodeHash.delete(d.userCodeHash);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config/config.js';
@@ -10,7 +11,8 @@ import { startupErrorLine } from './startupError.js';
 import { sharedDataDirWarning } from './config/privateFiles.js';
 import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
 import { evictExpiredAuthorization } from '../projections/authorization.js';
-import { devicesProjection, evictExpiredDevices } from '../projections/devices.js';
+import { devicesProjection, evictExpiredDevices, expiredPendingDevices } from '../projections/devices.js';
+import { expireDevices } from './application/deviceAuthorization.js';
 import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js';
 
 export interface RunningServer {
@@ -28,12 +30,20 @@ async function checkKeyEncryptionSecret(runtime: Runtime): Promise<void> {
 }
 
 /** Expired tokens leave the active-token view, so its memory follows the live tokens only. */
-function startEviction(runtime: Runtime): NodeJS.Timeout {
+function startEviction(runtime: Runtime, warn: (err: unknown, message: string) => void): NodeJS.Timeout {
   const sweep = () => {
     const now = Math.floor(Date.now() / 1000);
     evictExpired(runtime.runner.view(activeTokensProjection), now);
     evictExpiredAuthorization(runtime.views, now);
-    evictExpiredDevices(runtime.runner.view(devicesProjection), now);
+    const devices = runtime.runner.view(devicesProjection);
+    evictExpiredDevices(devices, now);
+    // How each unanswered device ended goes into the ledger. It stays in the view until that is applied, so a store
+    // that cannot take the record now is asked again at the next sweep.
+    const expired = expiredPendingDevices(devices, now);
+    if (expired.length > 0)
+      void expireDevices(runtime.ports, expired, { actor: 'system', correlationId: randomUUID() }).catch((err) =>
+        warn(err, 'recording expired device authorizations failed'),
+      );
   };
   sweep();
   const timer = setInterval(sweep, 10_000);
@@ -87,7 +97,7 @@ export async function startServer(
     await runtime.runner.start();
     await ensureSigningKeys(runtime.ports);
     await runtime.keys.unlockCurrentKeys();
-    eviction = startEviction(runtime);
+    eviction = startEviction(runtime, (err, message) => app?.log.warn({ err }, message));
     dispatcher.start();
     isReady = true;
     app.log.info({ position: runtime.runner.position.toString() }, 'ready');

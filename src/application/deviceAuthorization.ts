@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { deviceDecider, type DeviceCommand } from '../domain/devices/decide.js';
+import { deviceDecider, DeviceRefusal, type DeviceCommand } from '../domain/devices/decide.js';
 import { deviceStream } from '../domain/devices/streams.js';
 import { displayUserCode, generateUserCode } from '../domain/devices/userCode.js';
 import type { CodeIssuedEvent } from '../domain/grants/events.js';
@@ -117,4 +117,23 @@ export async function denyDevice(
   ctx: CommandContext,
 ): Promise<void> {
   await onDevice(ports, device.deviceId, { type: 'DenyDevice', sub, now: epochSeconds(ports.clock) }, ctx);
+}
+
+/**
+ * Records that nobody answered these devices in time (DeviceAuthorizationExpired), each once: another instance's
+ * sweep, or an answer that came first, makes the decider refuse, and that refusal is the expected outcome.
+ */
+export async function expireDevices(
+  ports: Pick<Ports, 'clock' | 'events'>,
+  devices: readonly KnownDevice[],
+  ctx: CommandContext,
+): Promise<void> {
+  const now = epochSeconds(ports.clock);
+  for (const device of devices) {
+    try {
+      await onDevice(ports, device.deviceId, { type: 'ExpireDevice', now }, ctx);
+    } catch (err) {
+      if (!(err instanceof DeviceRefusal)) throw err;
+    }
+  }
 }

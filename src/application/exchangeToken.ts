@@ -2,11 +2,8 @@ import { tokenExchangePolicy } from '../domain/clients/tokenExchangePolicy.js';
 import { TOKEN_EXCHANGE_GRANT } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { ExchangeError, TOKEN_TYPES, decideExchange, type PresentedToken } from '../domain/exchange/decide.js';
-import { tokenDecider } from '../domain/tokens/decide.js';
-import { tokenStream } from '../domain/tokens/streams.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
-import { execute } from './execute.js';
 import { readGrant } from './grantIssuance.js';
 import { epochSeconds, type Ports } from './ports.js';
 import { isClientDisabled } from './queries/clients.js';
@@ -14,7 +11,8 @@ import { exchangedTokenByHashOf, knownIdToken } from './queries/tokenExchange.js
 import { activeAccessToken } from './queries/tokens.js';
 import { isUserDisabled } from './queries/users.js';
 import { revokeToken } from './revokeToken.js';
-import { mintAccessToken, type IssuedAccessToken } from './tokens.js';
+import { issueAccessToken } from './issueAccessToken.js';
+import type { IssuedAccessToken } from './tokens.js';
 
 /** A token presented to the exchange: as sent, with its RFC 8693 §3 type identifier. */
 interface Presented {
@@ -137,26 +135,22 @@ export async function exchangeToken(
     format: req.client.metadata.access_token_format,
     policy: tokenExchangePolicy(req.client.metadata),
   });
-  const issued = await mintAccessToken(ports, {
-    client: req.client,
-    sub: decision.sub,
-    scope: decision.scope,
-    aud: decision.aud,
-    grantType: TOKEN_EXCHANGE_GRANT,
-    jkt: req.jkt,
-    exchange: {
-      derivedFrom: decision.derivedFrom,
-      ...(decision.act ? { act: decision.act } : {}),
-      notAfter: decision.notAfter,
+  const issued = await issueAccessToken(
+    ports,
+    {
+      client: req.client,
+      sub: decision.sub,
+      scope: decision.scope,
+      aud: decision.aud,
+      grantType: TOKEN_EXCHANGE_GRANT,
+      jkt: req.jkt,
+      exchange: {
+        derivedFrom: decision.derivedFrom,
+        ...(decision.act ? { act: decision.act } : {}),
+        notAfter: decision.notAfter,
+      },
     },
-  });
-  await execute(
-    ports.events,
-    tokenStream(issued.claims.jti),
-    tokenDecider,
-    { type: 'IssueAccessToken', token: issued.claims },
     ctx,
-    { fresh: true },
   );
   try {
     await presented(ports, req.subject, now, 'subject_token');

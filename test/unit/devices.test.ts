@@ -46,6 +46,17 @@ describe('device decider (RFC 8628)', () => {
       .when(deny)
       .then([{ type: 'DeviceAuthorizationDenied', data: { deviceId: 'd1', sub: 'alice' } }]);
   });
+  it('records an expiry once nobody answered in time, and only then', () => {
+    const expire = (now: number) => ({ type: 'ExpireDevice' as const, now });
+    const expired: DeviceEvent = { type: 'DeviceAuthorizationExpired', data: { deviceId: 'd1' } };
+    deciderSpec(deviceDecider).given([requested]).when(expire(700)).then([expired]);
+    deciderSpec(deviceDecider).given([requested]).when(expire(699)).thenThrows(refusedFor('not_expired'));
+    deciderSpec(deviceDecider)
+      .given([requested, approved])
+      .when(expire(800))
+      .thenThrows(refusedFor('already_answered'));
+    deciderSpec(deviceDecider).given([requested, expired]).when(approve).thenThrows(refusedFor('already_answered'));
+  });
   it('refuses a second answer, an answer after expiry, and an unknown device (invalid_grant)', () => {
     deciderSpec(deviceDecider).given([requested, approved]).when(deny).thenThrows(refusedFor('already_answered'));
     deciderSpec(deviceDecider)

@@ -5,18 +5,21 @@ import type { DeviceEvent, DeviceRequestedEvent } from './events.js';
 type Requested = DeviceRequestedEvent['data'];
 
 type DeviceState =
-  null | (Requested & { status: 'pending' | 'approved' | 'denied'; sub: string | null; grantId: string | null });
+  | null
+  | (Requested & { status: 'pending' | 'approved' | 'denied' | 'expired'; sub: string | null; grantId: string | null });
 
 export type DeviceCommand =
   | { type: 'RequestDeviceAuthorization'; request: Requested }
   | { type: 'ApproveDevice'; sub: string; grantId: string; scope: string; now: number }
-  | { type: 'DenyDevice'; sub: string; now: number };
+  | { type: 'DenyDevice'; sub: string; now: number }
+  | { type: 'ExpireDevice'; now: number };
 
 /** RFC 8628 §3.5 names what a device is told; a person at the verification page is told the same in words. */
 export class DeviceRefusal extends refusalWithReasons('DeviceRefusal', {
   unknown_device: 'invalid_grant',
   expired: 'invalid_grant',
   already_answered: 'invalid_grant',
+  not_expired: 'invalid_request',
 }) {}
 
 function evolveDevice(state: DeviceState, event: DeviceEvent): DeviceState {
@@ -27,6 +30,8 @@ function evolveDevice(state: DeviceState, event: DeviceEvent): DeviceState {
       return state && { ...state, status: 'approved', sub: event.data.sub, grantId: event.data.grantId };
     case 'DeviceAuthorizationDenied':
       return state && { ...state, status: 'denied', sub: event.data.sub };
+    case 'DeviceAuthorizationExpired':
+      return state && { ...state, status: 'expired' };
   }
 }
 
@@ -55,6 +60,12 @@ export const deviceDecider: Decider<DeviceCommand, DeviceState, DeviceEvent> = {
       case 'DenyDevice': {
         const { deviceId } = answerable(state, command.now);
         return [{ type: 'DeviceAuthorizationDenied', data: { deviceId, sub: command.sub } }];
+      }
+      case 'ExpireDevice': {
+        if (!state) throw new DeviceRefusal('unknown_device', 'there is no such device authorization');
+        if (state.status !== 'pending') throw new DeviceRefusal('already_answered', 'this device was already answered');
+        if (command.now < state.exp) throw new DeviceRefusal('not_expired', 'the device authorization has not expired');
+        return [{ type: 'DeviceAuthorizationExpired', data: { deviceId: state.deviceId } }];
       }
     }
   },

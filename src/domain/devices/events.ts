@@ -40,6 +40,14 @@ const DeviceAuthorizationDenied = defineEvent(
   Type.Object({ deviceId: Id, sub: Type.String({ minLength: 1 }) }),
 );
 
-export const deviceEvents = [DeviceAuthorizationRequested, DeviceAuthorizationApproved, DeviceAuthorizationDenied];
+/** Nobody answered before the codes expired: recorded by the server's sweep, so the ledger shows how it ended. */
+const DeviceAuthorizationExpired = defineEvent('DeviceAuthorizationExpired', 1, Type.Object({ deviceId: Id }));
+
+export const deviceEvents = [
+  DeviceAuthorizationRequested,
+  DeviceAuthorizationApproved,
+  DeviceAuthorizationDenied,
+  DeviceAuthorizationExpired,
+];
 export type DeviceRequestedEvent = EventOf<typeof DeviceAuthorizationRequested>;
 export type DeviceEvent = EventsOf<typeof deviceEvents>;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   approveDevice,
   denyDevice,
+  expireDevices,
   requestDeviceAuthorization,
   userCodeHash,
 } from '../../../src/application/deviceAuthorization.js';
@@ -79,6 +80,19 @@ describe('approveDevice and denyDevice', () => {
     assert.ok(tokens.refreshToken && tokens.idToken);
     assert.equal(tokens.grant.sub, sub);
     assert.equal(pendingDeviceByUserCodeHash(ports.views, device.userCodeHash), undefined, 'the user code is spent');
+  });
+
+  it('records the expiry of a device nobody answered, once, however many sweeps ask', async () => {
+    const { issued, device } = await givenRequest();
+    const before = await ports.head();
+    await expireDevices(ports, [device], ctx);
+    assert.equal(await ports.head(), before, 'not before it expired');
+    ports.now += 600_000;
+    const head = await ports.head();
+    await expireDevices(ports, [device], ctx);
+    await expireDevices(ports, [device], ctx);
+    assert.deepEqual(typed(ports.writtenAfter(head)), ['DeviceAuthorizationExpired']);
+    assert.equal(deviceByDeviceCodeHash(ports.views, sha256(issued.deviceCode))!.status, 'expired');
   });
 
   it('records who denied; a second answer or one after expiry is refused and writes nothing', async () => {
