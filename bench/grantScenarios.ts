@@ -15,6 +15,7 @@ import {
   launchOurs,
   oauthTimings,
   ourEnv,
+  post,
   runCli,
   stopChild,
   type Side,
@@ -35,11 +36,6 @@ const formHeaders = (extra: Record<string, string> = {}) => ({
   'content-type': 'application/x-www-form-urlencoded',
   ...extra,
 });
-
-async function post(url: string, headers: Record<string, string>, body: string) {
-  const res = await fetch(url, { method: 'POST', headers, body });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
 
 type Target = Omit<LoadOptions, 'connections' | 'seconds'> & { count: (r: LoadResult) => number };
 

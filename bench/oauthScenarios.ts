@@ -284,7 +284,7 @@ export async function discover(side: Side): Promise<void> {
   }
 }
 
-async function post(url: string, headers: Record<string, string>, body: string) {
+export async function post(url: string, headers: Record<string, string>, body: string) {
   const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
   let json: Record<string, unknown> = {};

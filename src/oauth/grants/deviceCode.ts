@@ -31,11 +31,11 @@ export const deviceCodeGrant: GrantHandler = {
       pacer.forget(hash);
       throw refuse('access_denied', 'the user denied the request');
     }
-    if (now >= device.exp * 1000 || device.status === 'pending') {
-      if (now >= device.exp * 1000) {
-        pacer.forget(hash);
-        throw refuse('expired_token', 'the device code has expired; start again');
-      }
+    if (now >= device.exp * 1000) {
+      pacer.forget(hash);
+      throw refuse('expired_token', 'the device code has expired; start again');
+    }
+    if (device.status === 'pending') {
       if (pacer.poll(hash, device.interval, device.exp, now) === 'slow_down')
         throw refuse('slow_down', 'polling too fast: wait 5 seconds more between requests');
       throw refuse('authorization_pending', 'the user has not answered yet');
