@@ -40,6 +40,18 @@ export const REGISTERED_OAUTH_ERRORS: ReadonlySet<string> = new Set([
   'invalid_target',
   // RFC 9396
   'invalid_authorization_details',
+  // RFC 8628
+  'authorization_pending',
+  'slow_down',
+  'expired_token',
+  // RFC 9449
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+  // RFC 7591
+  'invalid_redirect_uri',
+  'invalid_client_metadata',
+  'invalid_software_statement',
+  'unapproved_software_statement',
 ]);
 
 /** GraphQL error codes the management API may answer (INTERNAL_SERVER_ERROR is not among them). */
@@ -312,6 +324,9 @@ const WRITES_A_REJECTION_MAY_MAKE = new Set([
   'PushedAuthorizationRequestExpired',
   // A request object's jti is spent once the request was accepted: a later refusal (a bad id_token_hint) keeps it.
   'RequestObjectUsed',
+  // The failure that starts a block records it once (the throttle's bound on what a flood writes).
+  'LoginThrottled',
+  'ClientAuthenticationThrottled',
 ]);
 
 export async function assertNoWriteOnRejection(
