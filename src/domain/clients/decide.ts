@@ -1,11 +1,17 @@
 import { refusalWithReasons } from '../refusal.js';
-import type { ClientEvent, ClientMetadata, SecretHash } from './events.js';
+import type { ClientEvent, ClientMetadata, ClientRegistration, SecretHash } from './events.js';
 import { checkAccessTokenTtl, checkClientMetadata, type ClientLimits } from './metadataRules.js';
 import { checkFapi2Metadata, fapi2Applies } from './securityProfile.js';
 import type { ClientStreamState } from './state.js';
 
 export type ClientCommand =
-  | { type: 'RegisterClient'; clientId: string; metadata: ClientMetadata; secret: SecretHash | null }
+  | {
+      type: 'RegisterClient';
+      clientId: string;
+      metadata: ClientMetadata;
+      secret: SecretHash | null;
+      registration?: ClientRegistration;
+    }
   | { type: 'UpdateClient'; clientId: string; metadata: ClientMetadata }
   | { type: 'RotateClientSecret'; clientId: string; secret: SecretHash }
   | { type: 'DisableClient'; clientId: string };
@@ -36,7 +42,12 @@ export function decideClient(
     return [
       {
         type: 'ClientRegistered',
-        data: { clientId: command.clientId, metadata: command.metadata, secret: command.secret },
+        data: {
+          clientId: command.clientId,
+          metadata: command.metadata,
+          secret: command.secret,
+          ...(command.registration && { registration: command.registration }),
+        },
       },
     ];
   }

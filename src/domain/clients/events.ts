@@ -108,10 +108,44 @@ export const ClientMetadata = Type.Object(
 );
 export type ClientMetadata = Static<typeof ClientMetadata>;
 
+/** How a client that registered itself came to be; absent: an operator registered it (CLI or GraphQL). */
+export const ClientRegistration = Type.Union([
+  // RFC 7591 at /register: open, with an initial access token (its id), or with a software statement (its issuer).
+  Type.Object(
+    {
+      via: Type.Literal('dynamic'),
+      access: Type.Union([
+        Type.Literal('open'),
+        Type.Literal('initial_access_token'),
+        Type.Literal('software_statement'),
+      ]),
+      initialAccessTokenId: Type.Optional(Type.String({ maxLength: 128 })),
+      softwareStatementIssuer: Type.Optional(Type.String({ maxLength: 2000 })),
+    },
+    { additionalProperties: false },
+  ),
+  // A client ID metadata document: the URL is the client_id; sha256 (base64url) of the document it was built from.
+  Type.Object(
+    {
+      via: Type.Literal('metadata_document'),
+      url: Type.String({ maxLength: 2000 }),
+      sha256: Type.String({ minLength: 43, maxLength: 43 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type ClientRegistration = Static<typeof ClientRegistration>;
+
 export const ClientRegistered = defineEvent(
   'ClientRegistered',
   1,
-  Type.Object({ clientId: ClientId, metadata: ClientMetadata, secret: Type.Union([SecretHash, Type.Null()]) }),
+  Type.Object({
+    clientId: ClientId,
+    metadata: ClientMetadata,
+    secret: Type.Union([SecretHash, Type.Null()]),
+    // Optional: every registration made before it was an operator's.
+    registration: Type.Optional(ClientRegistration),
+  }),
 );
 export const ClientUpdated = defineEvent(
   'ClientUpdated',

@@ -12,6 +12,7 @@ export function evolveClient(state: ClientStreamState, event: ClientEvent, at = 
         disabled: false,
         registeredAt: at,
         updatedAt: at,
+        ...(event.data.registration && { registration: event.data.registration }),
       };
     case 'ClientUpdated':
       return state && { ...state, metadata: event.data.metadata, updatedAt: at };

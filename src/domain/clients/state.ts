@@ -1,4 +1,4 @@
-import type { ClientMetadata, SecretHash } from './events.js';
+import type { ClientMetadata, ClientRegistration, SecretHash } from './events.js';
 
 export interface ClientState {
   clientId: string;
@@ -7,6 +7,8 @@ export interface ClientState {
   disabled: boolean;
   registeredAt: number;
   updatedAt: number;
+  /** Absent: registered by an operator. */
+  registration?: ClientRegistration;
 }
 
 /** The decider's view of one client stream: absent until registered. */
