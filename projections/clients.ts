@@ -20,5 +20,11 @@ export const clientsProjection = defineProjection<ClientsView>({
   name: 'clients',
   version: 1,
   initialState: () => ({ byId: new Map() }),
-  on: { ClientRegistered: apply, ClientUpdated: apply, ClientSecretRotated: apply, ClientDisabled: apply },
+  on: {
+    ClientRegistered: apply,
+    ClientUpdated: apply,
+    ClientSecretRotated: apply,
+    ClientPreviousSecretUsed: apply,
+    ClientDisabled: apply,
+  },
 });

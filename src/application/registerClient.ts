@@ -18,7 +18,7 @@ interface ClientRegistration {
 }
 
 /** The client authenticates with a shared secret (RFC 6749 §2.3.1). */
-export const needsClientSecret = (m: Pick<ClientMetadata, 'token_endpoint_auth_method'>): boolean =>
+const needsClientSecret = (m: Pick<ClientMetadata, 'token_endpoint_auth_method'>): boolean =>
   m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
 
 /** A secret for a client that needs one, and its hash; a chosen secret for a client that needs none is refused. */

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  disableClient,
-  handleClientCommand,
-  viewedClient,
-  type ClientMetadataChanges,
-} from '../application/clients.js';
+import { disableClient, viewedClient, type ClientMetadataChanges } from '../application/clients.js';
 import { registerClient } from '../application/registerClient.js';
+import { DEFAULT_SECRET_GRACE_SECONDS, rotateClientSecret } from '../application/rotateClientSecret.js';
 import { updateClient } from '../application/updateClient.js';
 import {
   AUTH_METHODS,
@@ -18,8 +14,6 @@ import {
   type ClientMetadata,
 } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { checkChosenClientSecret } from '../domain/clients/metadataRules.js';
-import { generateClientSecret, hashClientSecret } from '../security/clientSecrets.js';
 import { allClients } from '../application/queries/clients.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';
@@ -97,6 +91,12 @@ function onOff(value: string | undefined): boolean {
 
 function depth(value: string): number {
   if (!/^([1-9]|10)$/.test(value)) throw new InvalidArgumentError('expected a whole number from 1 to 10');
+  return Number(value);
+}
+
+function secondsOrZero(value: string): number {
+  if (!/^(0|[1-9]\d{0,9})$/.test(value))
+    throw new InvalidArgumentError('expected a whole number of seconds, 0 or more');
   return Number(value);
 }
 
@@ -224,6 +224,8 @@ function clientInformation(c: ClientState, secret?: string) {
     client_id_issued_at: Math.floor(c.registeredAt / 1000),
     ...c.metadata,
     disabled: c.disabled,
+    // Seconds since the epoch, like client_secret_expires_at: when the secret the last rotation replaced stops.
+    ...(c.previousSecret && { previous_secret_expires_at: Math.floor(c.previousSecret.expiresAt / 1000) }),
   };
 }
 
@@ -305,16 +307,24 @@ export function clientsCommand(): Command {
 
   clients
     .command('rotate-secret <clientId>')
-    .description('replace the client secret; the old one stops working at once')
+    .description('give the client a new secret; the replaced one keeps working for --grace seconds')
     .option('--client-secret <secret>', 'use this secret instead of a generated one')
+    .option(
+      '--grace <seconds>',
+      `how long the replaced secret keeps working (0: it stops at once)`,
+      secondsOrZero,
+      DEFAULT_SECRET_GRACE_SECONDS,
+    )
     .option('--json', 'print JSON')
-    .action((clientId: string, opts: { clientSecret?: string; json?: boolean }) =>
+    .action((clientId: string, opts: { clientSecret?: string; grace: number; json?: boolean }) =>
       withRuntime(async (rt) => {
-        if (opts.clientSecret !== undefined) checkChosenClientSecret(opts.clientSecret);
-        const secret = opts.clientSecret ?? generateClientSecret();
-        const hash = await hashClientSecret(secret, opts.clientSecret === undefined);
-        await handleClientCommand(rt.ports, { type: 'RotateClientSecret', clientId, secret: hash }, operator());
-        const info = clientInformation(viewedClient(rt.ports, clientId), secret);
+        const { client, secret } = await rotateClientSecret(
+          rt.ports,
+          clientId,
+          { chosenSecret: opts.clientSecret, graceSeconds: opts.grace },
+          operator(),
+        );
+        const info = clientInformation(client, secret);
         print(!!opts.json, info, () => `${describe(info)}\n(the client secret is shown only this once)`);
       }),
     );

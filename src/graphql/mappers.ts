@@ -107,6 +107,9 @@ export function toClient(c: ClientState): Client {
     accessTokenSigningAlg: m.access_token_signing_alg,
     accessTokenTtl: m.access_token_ttl,
     hasSecret: c.secret !== null,
+    previousSecretExpiresAt: c.previousSecret ? new Date(c.previousSecret.expiresAt) : null,
+    previousSecretLastUsedAt:
+      c.previousSecret && c.previousSecretLastUsedAt !== undefined ? new Date(c.previousSecretLastUsedAt) : null,
     disabled: c.disabled,
     registeredAt: new Date(c.registeredAt),
     updatedAt: new Date(c.updatedAt),

@@ -149,6 +149,16 @@ export class Client {
     description: 'Whether the client authenticates with a secret (the secret itself is never shown)',
   })
   hasSecret!: boolean;
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Until when the secret the last rotation replaced still authenticates; null: it no longer does',
+  })
+  previousSecretExpiresAt!: Date | null;
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'When the replaced secret was last recorded authenticating (at most one record an hour)',
+  })
+  previousSecretLastUsedAt!: Date | null;
   @Field(() => Boolean) disabled!: boolean;
   @Field(() => DateTimeScalar) registeredAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;

@@ -35,6 +35,8 @@ export interface ClientAuthDeps {
    * process a moment ago (the CLI, another instance) and not yet delivered here.
    */
   catchUp?: () => Promise<void>;
+  /** The secret a rotation replaced authenticated, inside its overlap: recorded so operators see who still uses it. */
+  previousSecretUsed?: (clientId: string) => void;
 }
 
 export interface ClientAuthGuard {
@@ -177,7 +179,7 @@ function authenticate(
   const fapi2 = fapi2Applies(client.metadata, deps.profile ?? 'default');
   if (method === 'client_secret_basic' || method === 'client_secret_post') {
     if (!client.secret) throw invalidClient(AUTHENTICATION_FAILED, challenge);
-    const accepted = deps.verifier.check(clientId, secret ?? '', client.secret);
+    const accepted = checkSecrets(client, secret ?? '', deps, nowSeconds);
     const answer = (ok: boolean): AuthenticatedClient => {
       if (!ok) throw invalidClient(AUTHENTICATION_FAILED, challenge);
       // Told only to a caller that holds the secret, as a wrong method is.
@@ -195,6 +197,31 @@ function authenticate(
   // FAPI 2.0 §5.3.2.1: confidential clients only.
   if (fapi2) throw invalidClient(FAPI2_METHOD, challenge);
   return { client, method };
+}
+
+/**
+ * The current secret, then, inside a rotation's overlap, the one it replaced. A wrong secret then costs two
+ * checks, but only for a client in its overlap, the same for every caller.
+ */
+function checkSecrets(
+  client: ClientState,
+  presented: string,
+  deps: ClientAuthDeps,
+  nowSeconds: number,
+): boolean | Promise<boolean> {
+  const current = deps.verifier.check(client.clientId, presented, client.secret!);
+  const previous = client.previousSecret;
+  if (!previous || nowSeconds * 1000 >= previous.expiresAt) return current;
+  const orPrevious = (ok: boolean): boolean | Promise<boolean> => {
+    if (ok) return true;
+    const old = deps.verifier.check(client.clientId, presented, previous.secret);
+    const used = (matched: boolean): boolean => {
+      if (matched) deps.previousSecretUsed?.(client.clientId);
+      return matched;
+    };
+    return isPromise(old) ? old.then(used) : used(old);
+  };
+  return isPromise(current) ? current.then(orPrevious) : orPrevious(current);
 }
 
 const FAPI2_METHOD = 'the FAPI 2.0 Security Profile allows private_key_jwt client authentication only';

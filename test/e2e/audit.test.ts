@@ -83,7 +83,7 @@ describe('auditors: verify, replay, export/import', () => {
         const secret = await hashClientSecret(`rotated-${n}-${'x'.repeat(32)}`, true);
         await handleClientCommand(
           server.runtime.ports,
-          { type: 'RotateClientSecret', clientId: 'svc-rotated', secret },
+          { type: 'RotateClientSecret', clientId: 'svc-rotated', secret, graceSeconds: 0, now: Date.now() },
           { actor: 'operator:test', correlationId: randomUUID() },
         );
       }

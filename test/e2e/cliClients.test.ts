@@ -105,6 +105,10 @@ describe('token-ledger clients (no server running)', () => {
 
     const rotated = await cli('clients', 'rotate-secret', 'svc-a', '--json');
     assert.match(rotated.json.client_secret, /^[A-Za-z0-9_-]{43}$/);
+    const overlapEnd = rotated.json.previous_secret_expires_at - Date.now() / 1000;
+    assert.ok(overlapEnd > 86_000 && overlapEnd <= 86_400, 'the replaced secret works for a day by default');
+    const cut = await cli('clients', 'rotate-secret', 'svc-a', '--grace', '0', '--json');
+    assert.equal(cut.json.previous_secret_expires_at, undefined, '--grace 0: the replaced secret stops at once');
     assert.equal((await cli('clients', 'disable', 'svc-a', '--json')).json.disabled, true);
     assert.equal((await cli('clients', 'show', 'svc-a', '--json')).json.disabled, true);
   });
@@ -121,6 +125,7 @@ describe('token-ledger clients (no server running)', () => {
       [['clients', 'create', '--jwks', 'not json'], /expected a JWK Set/],
       [['clients', 'show', 'nobody'], /client nobody does not exist/],
       [['clients', 'rotate-secret', 'spa'], /does not authenticate with a secret/],
+      [['clients', 'rotate-secret', 'svc-a', '--grace', '-1'], /expected a whole number of seconds, 0 or more/],
       [['clients', 'disable', 'svc-a'], /client svc-a is disabled/],
     ] as const) {
       const ran = await cli(...args);

@@ -493,18 +493,42 @@ describe('GraphQL management API (issue 7)', () => {
       const t1 = await tokenFor(clientId, reg.clientSecret, 'billing:read');
       assert.equal(await introspect(t1.token), true);
 
+      // The default overlap: the replaced secret keeps working for a day, and its use is recorded.
+      const overlapping = (
+        await ok(
+          'mutation($id: ID!) { rotateClientSecret(clientId: $id) { clientSecret client { previousSecretExpiresAt } } }',
+          { id: clientId },
+        )
+      ).rotateClientSecret;
+      secrets.add(overlapping.clientSecret);
+      const dayAhead = Date.parse(overlapping.client.previousSecretExpiresAt) - Date.now();
+      assert.ok(dayAhead > 86_000_000 && dayAhead <= 86_400_000, overlapping.client.previousSecretExpiresAt);
+      await tokenFor(clientId, reg.clientSecret);
+      await tokenFor(clientId, overlapping.clientSecret);
+      // Recorded beside the request, not before its answer.
+      let lastUsed: string | null = null;
+      for (let i = 0; i < 50 && lastUsed === null; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        lastUsed = (
+          await ok('query($id: ID!) { client(clientId: $id) { previousSecretLastUsedAt } }', { id: clientId })
+        ).client.previousSecretLastUsedAt;
+      }
+      assert.ok(lastUsed, 'the use of the replaced secret is recorded');
+
       const rotated = (
-        await ok('mutation($id: ID!) { rotateClientSecret(clientId: $id) { clientSecret client { clientId } } }', {
-          id: clientId,
-        })
+        await ok(
+          'mutation($id: ID!) { rotateClientSecret(clientId: $id, graceSeconds: 0) { clientSecret client { clientId previousSecretExpiresAt } } }',
+          { id: clientId },
+        )
       ).rotateClientSecret;
       secrets.add(rotated.clientSecret);
       assert.notEqual(rotated.clientSecret, reg.clientSecret);
-      assert.equal(
-        (await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(clientId, reg.clientSecret)))
-          .status,
-        401,
-      );
+      assert.equal(rotated.client.previousSecretExpiresAt, null);
+      for (const old of [reg.clientSecret, overlapping.clientSecret])
+        assert.equal(
+          (await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(clientId, old))).status,
+          401,
+        );
       await tokenFor(clientId, rotated.clientSecret);
 
       const updated = (

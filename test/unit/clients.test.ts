@@ -42,7 +42,7 @@ describe('client decider', () => {
       .thenThrows((e: ClientCommandError) => e.code === 'client_not_found');
     const disabled: ClientEvent = { type: 'ClientDisabled', data: { clientId: 'c' } };
     given([registered, disabled])
-      .when({ type: 'RotateClientSecret', clientId: 'c', secret: sha })
+      .when({ type: 'RotateClientSecret', clientId: 'c', secret: sha, graceSeconds: 0, now: 0 })
       .thenThrows((e: ClientCommandError) => e.code === 'client_disabled');
   });
   for (const [name, m, secret, code] of [
@@ -236,5 +236,33 @@ describe('client secrets', () => {
     const rotated = await hashClientSecret('battery staple', false);
     assert.equal(await verifier.check('c', 'correct horse', rotated), false, 'the old secret no longer works');
     assert.equal(await verifier.check('other', 'correct horse', first), true, 'remembered per client');
+  });
+});
+
+describe('client secret rotation with an overlap', () => {
+  const next = { alg: 'sha256' as const, hash: 'n'.repeat(43) };
+  const rotatedWithGrace: ClientEvent = {
+    type: 'ClientSecretRotated',
+    data: { clientId: 'c', secret: next, previousSecretExpiresAt: 1_000 + 60_000 },
+  };
+  it('keeps the replaced secret until now + grace, and drops it at once with a grace of 0', () => {
+    given([registered])
+      .when({ type: 'RotateClientSecret', clientId: 'c', secret: next, graceSeconds: 60, now: 1_000 })
+      .then([rotatedWithGrace]);
+    given([registered])
+      .when({ type: 'RotateClientSecret', clientId: 'c', secret: next, graceSeconds: 0, now: 1_000 })
+      .then([{ type: 'ClientSecretRotated', data: { clientId: 'c', secret: next } }]);
+    const state = [registered, rotatedWithGrace].reduce<ClientStreamState>((s, e) => evolveClient(s, e), undefined);
+    assert.deepEqual(state?.previousSecret, { secret: sha, expiresAt: 61_000 });
+    assert.deepEqual(state?.secret, next);
+  });
+  it('records a use of the replaced secret at most once an hour, and none after the overlap', () => {
+    const use = (now: number): ClientCommand => ({ type: 'RecordPreviousSecretUse', clientId: 'c', now });
+    const used: ClientEvent = { type: 'ClientPreviousSecretUsed', data: { clientId: 'c' } };
+    given([registered, rotatedWithGrace]).when(use(2_000)).then([used]);
+    given([registered, rotatedWithGrace]).when(use(61_000)).then([]);
+    given([registered]).when(use(2_000)).then([]);
+    // evolve takes the recorded time: a use recorded at 0 ms hides the next for an hour.
+    given([registered, rotatedWithGrace, used]).when(use(30_000)).then([]);
   });
 });

@@ -13,7 +13,15 @@ export type ClientCommand =
       registration?: ClientRegistration;
     }
   | { type: 'UpdateClient'; clientId: string; metadata: ClientMetadata }
-  | { type: 'RotateClientSecret'; clientId: string; secret: SecretHash }
+  | {
+      type: 'RotateClientSecret';
+      clientId: string;
+      secret: SecretHash;
+      /** How long the replaced secret keeps authenticating; 0: it stops at once. */
+      graceSeconds: number;
+      now: number;
+    }
+  | { type: 'RecordPreviousSecretUse'; clientId: string; now: number }
   | { type: 'DisableClient'; clientId: string };
 
 /**
@@ -26,6 +34,9 @@ const CLIENT_REFUSAL = {
   client_disabled: 'invalid_client',
   invalid_client_metadata: 'invalid_client_metadata',
 } as const;
+
+/** How often a use of a replaced secret is recorded, at most, per client. */
+const PREVIOUS_SECRET_USE_INTERVAL_MS = 3_600_000;
 
 export class ClientCommandError extends refusalWithReasons('ClientCommandError', CLIENT_REFUSAL) {}
 
@@ -71,7 +82,25 @@ export function decideClient(
           `client ${command.clientId} does not authenticate with a secret`,
         );
       }
-      return [{ type: 'ClientSecretRotated', data: { clientId: command.clientId, secret: command.secret } }];
+      return [
+        {
+          type: 'ClientSecretRotated',
+          data: {
+            clientId: command.clientId,
+            secret: command.secret,
+            ...(command.graceSeconds > 0 &&
+              state.secret && { previousSecretExpiresAt: command.now + command.graceSeconds * 1000 }),
+          },
+        },
+      ];
+    case 'RecordPreviousSecretUse': {
+      // Bounded: one record a client an hour, and none once the overlap is over.
+      const previous = state.previousSecret;
+      if (!previous || command.now >= previous.expiresAt) return [];
+      const last = state.previousSecretLastUsedAt;
+      if (last !== undefined && command.now - last < PREVIOUS_SECRET_USE_INTERVAL_MS) return [];
+      return [{ type: 'ClientPreviousSecretUsed', data: { clientId: command.clientId } }];
+    }
     case 'DisableClient':
       return [{ type: 'ClientDisabled', data: { clientId: command.clientId } }];
   }

@@ -155,13 +155,27 @@ export const ClientUpdated = defineEvent(
 export const ClientSecretRotated = defineEvent(
   'ClientSecretRotated',
   1,
-  Type.Object({ clientId: ClientId, secret: SecretHash }),
+  Type.Object({
+    clientId: ClientId,
+    secret: SecretHash,
+    // Until then (ms since the epoch) the secret it replaces still authenticates; absent: it stopped at once.
+    previousSecretExpiresAt: Type.Optional(Type.Integer({ minimum: 0 })),
+  }),
 );
+/** The replaced secret authenticated during its overlap: who still uses it (at most one a client an hour). */
+export const ClientPreviousSecretUsed = defineEvent('ClientPreviousSecretUsed', 1, Type.Object({ clientId: ClientId }));
 export const ClientDisabled = defineEvent('ClientDisabled', 1, Type.Object({ clientId: ClientId }));
 
-export const clientEvents = [ClientRegistered, ClientUpdated, ClientSecretRotated, ClientDisabled];
+export const clientEvents = [
+  ClientRegistered,
+  ClientUpdated,
+  ClientSecretRotated,
+  ClientPreviousSecretUsed,
+  ClientDisabled,
+];
 export type ClientEvent =
   | EventOf<typeof ClientRegistered>
   | EventOf<typeof ClientUpdated>
   | EventOf<typeof ClientSecretRotated>
+  | EventOf<typeof ClientPreviousSecretUsed>
   | EventOf<typeof ClientDisabled>;

@@ -16,8 +16,19 @@ export function evolveClient(state: ClientStreamState, event: ClientEvent, at = 
       };
     case 'ClientUpdated':
       return state && { ...state, metadata: event.data.metadata, updatedAt: at };
-    case 'ClientSecretRotated':
-      return state && { ...state, secret: event.data.secret, updatedAt: at };
+    case 'ClientSecretRotated': {
+      if (!state) return state;
+      const { previousSecret: _replaced, previousSecretLastUsedAt: _used, ...rest } = state;
+      const expiresAt = event.data.previousSecretExpiresAt;
+      return {
+        ...rest,
+        secret: event.data.secret,
+        updatedAt: at,
+        ...(expiresAt !== undefined && state.secret && { previousSecret: { secret: state.secret, expiresAt } }),
+      };
+    }
+    case 'ClientPreviousSecretUsed':
+      return state && { ...state, previousSecretLastUsedAt: at };
     case 'ClientDisabled':
       return state && { ...state, disabled: true, updatedAt: at };
   }

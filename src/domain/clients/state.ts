@@ -7,6 +7,10 @@ export interface ClientState {
   disabled: boolean;
   registeredAt: number;
   updatedAt: number;
+  /** The secret a rotation replaced, while it still authenticates (until expiresAt, ms). */
+  previousSecret?: { secret: SecretHash; expiresAt: number };
+  /** When the replaced secret was last recorded authenticating (ClientPreviousSecretUsed), ms. */
+  previousSecretLastUsedAt?: number;
   /** Absent: registered by an operator. */
   registration?: ClientRegistration;
 }

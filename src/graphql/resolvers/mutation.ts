@@ -1,11 +1,12 @@
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
-import { disableClient, handleClientCommand, type ClientMetadataChanges } from '../../application/clients.js';
+import { disableClient, type ClientMetadataChanges } from '../../application/clients.js';
 import { clientById } from '../../application/queries/clients.js';
 import { signingKeyByKid } from '../../application/queries/keys.js';
-import { needsClientSecret, registerClient } from '../../application/registerClient.js';
+import { registerClient } from '../../application/registerClient.js';
 import { updateClient } from '../../application/updateClient.js';
 import { revokeGrant, revokeGrantToken } from '../../application/revokeGrant.js';
 import { rotateSigningKey } from '../../application/keyring.js';
+import { rotateClientSecret } from '../../application/rotateClientSecret.js';
 import { revokeToken } from '../../application/revokeToken.js';
 import { revokeAllFor } from '../../application/revokeAllFor.js';
 import { changePassword } from '../../application/changePassword.js';
@@ -15,7 +16,6 @@ import { registerUser } from '../../application/registerUser.js';
 import type { ClientMetadata } from '../../domain/clients/events.js';
 import { ClientCommandError } from '../../domain/clients/decide.js';
 import type { ClientState } from '../../domain/clients/state.js';
-import { generateClientSecret, hashClientSecret } from '../../security/clientSecrets.js';
 import type { Runtime } from '../../runtime.js';
 import { commandContext, type GraphQLContext } from '../context.js';
 import { graphqlErrorOf } from '../refusals.js';
@@ -197,24 +197,25 @@ export class MutationResolver {
   }
 
   @Mutation(() => RegisteredClient, {
-    description: 'Replaces the client secret (the old one stops working at once); the new one is answered here, once',
+    description:
+      'Gives the client a new secret, answered here once; the replaced one keeps working for graceSeconds ' +
+      '(default a day, 0: it stops at once)',
   })
   rotateClientSecret(
     @Arg('clientId', () => ID) clientId: string,
+    @Arg('graceSeconds', () => Int, { nullable: true }) graceSeconds: number | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<RegisteredClient> {
     return command(async () => {
       const rt = ctx.runtime;
-      const client = mustFindClient(rt, clientId);
-      if (!needsClientSecret(client.metadata))
-        throw badInput(`${client.metadata.token_endpoint_auth_method} clients have no secret`);
-      const secret = generateClientSecret();
-      await handleClientCommand(
+      mustFindClient(rt, clientId);
+      const { client, secret } = await rotateClientSecret(
         rt.ports,
-        { type: 'RotateClientSecret', clientId, secret: await hashClientSecret(secret, true) },
+        clientId,
+        { graceSeconds: graceSeconds ?? undefined },
         commandContext(ctx),
       );
-      return { client: toClient(mustFindClient(rt, clientId)), clientSecret: secret };
+      return { client: toClient(client), clientSecret: secret };
     });
   }
 

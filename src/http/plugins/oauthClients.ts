@@ -11,6 +11,7 @@ import { ClientAuthThrottle } from '../../security/clientAuthThrottle.js';
 import { ClientSecretVerifier, type SecretCheck } from '../../security/clientSecrets.js';
 import type { Reservation } from '../../security/escalatingThrottle.js';
 import { ledgerBlocks } from '../../application/throttle.js';
+import { previousSecretRecorder } from '../../application/rotateClientSecret.js';
 import { invalidRequest } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
 import type { CommandContext } from '../../eventsourcing/ledger.js';
@@ -41,6 +42,7 @@ interface Shared {
   runtime: Runtime;
   verifier: ClientSecretVerifier;
   throttle: ClientAuthThrottle;
+  recordPreviousSecretUse: (clientId: string, correlationId: string) => void;
 }
 
 const UNNAMED: NamedClient = { clientId: undefined, guarded: false };
@@ -106,6 +108,10 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
     });
   }
 
+  previousSecretUsed(clientId: string): void {
+    this.shared.recordPreviousSecretUse(clientId, this.request.id);
+  }
+
   check(named: NamedClient): void {
     this.named = named;
     this.shared.throttle.check(named, this.request.ip);
@@ -132,6 +138,10 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
       runtime,
       verifier: new ClientSecretVerifier(),
       throttle: new ClientAuthThrottle(runtime.config.throttle, ledgerBlocks(runtime.ports, app.log)),
+      // Not awaited: the request goes on; a record that fails is logged, and the next use records again.
+      recordPreviousSecretUse: previousSecretRecorder(runtime.ports, (err) =>
+        app.log.warn({ err }, 'could not record a use of a replaced client secret'),
+      ),
     };
     app.decorate('oauth', {
       authenticate(request, params, endpoint) {
