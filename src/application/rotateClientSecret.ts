@@ -44,7 +44,8 @@ export async function rotateClientSecret(
 
 /**
  * Records that a replaced secret authenticated during its overlap, at most once a client an hour (the
- * decider's bound; this process also skips the stream read until the hour is over).
+ * decider's bound). This process asks the decider at most once a client a minute, so a busy client using
+ * its old secret costs a stream read a minute, not one per request.
  */
 export function previousSecretRecorder(
   ports: Pick<Ports, 'clock' | 'config' | 'events'>,
