@@ -151,7 +151,8 @@ export class Client {
   hasSecret!: boolean;
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'Until when the secret the last rotation replaced still authenticates; null: it no longer does',
+    description:
+      'Until when the secret the last rotation replaced authenticates (past: it has stopped); null: none was kept',
   })
   previousSecretExpiresAt!: Date | null;
   @Field(() => DateTimeScalar, {
