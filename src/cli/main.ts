@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { keysCommand } from './keysCommands.js';
 import { clientsCommand } from './clientsCommands.js';
+import { initialAccessTokensCommand } from './initialAccessTokensCommands.js';
 import { usersCommand } from './usersCommands.js';
 import { auditCommands } from './auditCommands.js';
 import { stopWithLauncher } from './stopWithLauncher.js';
@@ -27,6 +28,7 @@ program
   });
 program.addCommand(keysCommand());
 program.addCommand(clientsCommand());
+program.addCommand(initialAccessTokensCommand());
 program.addCommand(usersCommand());
 for (const c of auditCommands()) program.addCommand(c);
 

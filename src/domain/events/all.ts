@@ -9,6 +9,7 @@ import { userEvents } from '../users/events.js';
 import { throttleEvents } from '../throttle/events.js';
 import { deviceEvents } from '../devices/events.js';
 import { pushedRequestEvents } from '../pushedRequests/events.js';
+import { initialAccessTokenEvents } from '../initialAccessTokens/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
 export const allEvents: EventDefinition[] = [
@@ -22,4 +23,5 @@ export const allEvents: EventDefinition[] = [
   ...throttleEvents,
   ...deviceEvents,
   ...pushedRequestEvents,
+  ...initialAccessTokenEvents,
 ];
