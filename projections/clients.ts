@@ -26,5 +26,6 @@ export const clientsProjection = defineProjection<ClientsView>({
     ClientSecretRotated: apply,
     ClientPreviousSecretUsed: apply,
     ClientDisabled: apply,
+    ClientDeleted: apply,
   },
 });

@@ -52,3 +52,20 @@ export async function disableClient(
     types: ['ClientDisabled'],
   });
 }
+
+/**
+ * Deletes a client (RFC 7592 DELETE, pruning): as disabling, and final. Its grants and tokens are revoked by records
+ * caused by ClientDeleted.
+ */
+export async function deleteClient(
+  ports: Pick<Ports, 'cache' | 'clock' | 'config' | 'events' | 'history' | 'settleHistory' | 'views'>,
+  clientId: string,
+  reason: string,
+  ctx: CommandContext,
+): Promise<void> {
+  await handleClientCommand(ports, { type: 'DeleteClient', clientId, reason }, ctx);
+  await revokeAllCausedBy(ports, { clientId }, reason, ctx, {
+    stream: clientStream(clientId),
+    types: ['ClientDeleted'],
+  });
+}

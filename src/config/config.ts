@@ -1,4 +1,5 @@
-import { Refusal } from '../domain/refusal.js';
+import { ConfigError, choice, integer, type Env } from './configParsing.js';
+import { registrationConfig, type RegistrationConfig } from './registrationConfig.js';
 import { resolve } from 'node:path';
 import { postgresSettings, type PostgresSettings } from '../stores/postgres/settings.js';
 import { hasKurrentScheme } from '../stores/esdb/connectionString.js';
@@ -35,6 +36,8 @@ export interface Config {
   requirePushedAuthorizationRequests: boolean;
   /** PROFILE=fapi2: the FAPI 2.0 Security Profile is enforced for every client. */
   profile: 'default' | 'fapi2';
+  /** Self-registration (RFC 7591/7592) and client ID metadata documents. */
+  registration: RegistrationConfig;
 }
 
 /**
@@ -76,27 +79,6 @@ export interface ThrottleConfig {
   trustedSeconds: number;
 }
 
-/** A bad setting: the message is one line naming the variable and what it expects. */
-export class ConfigError extends Refusal {
-  override readonly name = 'ConfigError';
-  constructor(message: string) {
-    super('invalid_request', message);
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected a whole number from ${min} to ${max}`);
-  }
-  return Number(raw);
-}
-
 function issuerUrl(raw: string): string {
   let url: URL;
   try {
@@ -114,6 +96,8 @@ function issuerUrl(raw: string): string {
   }
   return raw.replace(/\/+$/, '');
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Off by default: a forged X-Forwarded-For would otherwise pick the IP that login throttling counts. */
 function trustProxy(raw: string | undefined): boolean | number | string {
@@ -194,13 +178,6 @@ function consistency(raw: string | undefined): Config['introspectionConsistency'
   throw new ConfigError(`INTROSPECTION_CONSISTENCY=${JSON.stringify(raw)} is invalid: expected strict or eventual`);
 }
 
-function choice<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if ((values as readonly string[]).includes(raw)) return raw as T;
-  throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected one of ${values.join(', ')}`);
-}
-
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -243,5 +220,8 @@ export function loadConfig(env: Env = process.env): Config {
     dpopNonceRequired: choice(env, 'DPOP_NONCE', ['off', 'required'], 'off') === 'required',
     requirePushedAuthorizationRequests: choice(env, 'REQUIRE_PAR', ['false', 'true'], 'false') === 'true',
     profile: choice(env, 'PROFILE', ['default', 'fapi2'], 'default'),
+    registration: registrationConfig(env),
   };
 }
+
+export { ConfigError };

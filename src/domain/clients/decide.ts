@@ -22,7 +22,8 @@ export type ClientCommand =
       now: number;
     }
   | { type: 'RecordPreviousSecretUse'; clientId: string; now: number }
-  | { type: 'DisableClient'; clientId: string };
+  | { type: 'DisableClient'; clientId: string }
+  | { type: 'DeleteClient'; clientId: string; reason: string };
 
 /**
  * RFC 7591 §3.2.2 has one code for a registration it refuses; a client that is not there, or disabled, is
@@ -62,7 +63,11 @@ export function decideClient(
       },
     ];
   }
-  if (!state) throw new ClientCommandError('client_not_found', `client ${command.clientId} does not exist`);
+  if (!state || state.deleted)
+    throw new ClientCommandError('client_not_found', `client ${command.clientId} does not exist`);
+  // A disabled client may still be deleted (pruning takes disabled ones too).
+  if (command.type === 'DeleteClient')
+    return [{ type: 'ClientDeleted', data: { clientId: command.clientId, reason: command.reason } }];
   if (state.disabled) throw new ClientCommandError('client_disabled', `client ${command.clientId} is disabled`);
   switch (command.type) {
     case 'UpdateClient': {

@@ -165,6 +165,15 @@ export const ClientSecretRotated = defineEvent(
 /** The replaced secret authenticated during its overlap: who still uses it (at most one a client an hour). */
 export const ClientPreviousSecretUsed = defineEvent('ClientPreviousSecretUsed', 1, Type.Object({ clientId: ClientId }));
 export const ClientDisabled = defineEvent('ClientDisabled', 1, Type.Object({ clientId: ClientId }));
+/**
+ * The client is gone for good (RFC 7592 §2.3, or pruned when unused): it authenticates no more, its tokens are
+ * revoked as for a disabled one, and its id is never given out again (the stream stays, so the ledger keeps its life).
+ */
+export const ClientDeleted = defineEvent(
+  'ClientDeleted',
+  1,
+  Type.Object({ clientId: ClientId, reason: Type.String({ minLength: 1, maxLength: 500 }) }),
+);
 
 export const clientEvents = [
   ClientRegistered,
@@ -172,10 +181,12 @@ export const clientEvents = [
   ClientSecretRotated,
   ClientPreviousSecretUsed,
   ClientDisabled,
+  ClientDeleted,
 ];
 export type ClientEvent =
   | EventOf<typeof ClientRegistered>
   | EventOf<typeof ClientUpdated>
   | EventOf<typeof ClientSecretRotated>
   | EventOf<typeof ClientPreviousSecretUsed>
-  | EventOf<typeof ClientDisabled>;
+  | EventOf<typeof ClientDisabled>
+  | EventOf<typeof ClientDeleted>;

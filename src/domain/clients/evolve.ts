@@ -31,5 +31,7 @@ export function evolveClient(state: ClientStreamState, event: ClientEvent, at = 
       return state && { ...state, previousSecretLastUsedAt: at };
     case 'ClientDisabled':
       return state && { ...state, disabled: true, updatedAt: at };
+    case 'ClientDeleted':
+      return state && { ...state, disabled: true, deleted: true, updatedAt: at };
   }
 }

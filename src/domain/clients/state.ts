@@ -4,7 +4,10 @@ export interface ClientState {
   clientId: string;
   metadata: ClientMetadata;
   secret: SecretHash | null;
+  /** True too once deleted: every check that refuses a disabled client refuses a deleted one. */
   disabled: boolean;
+  /** ClientDeleted: final; the id stays taken. */
+  deleted?: boolean;
   registeredAt: number;
   updatedAt: number;
   /** The secret a rotation replaced, while it still authenticates (until expiresAt, ms). */
