@@ -17,7 +17,7 @@ interface Minting {
 
 /**
  * RFC 7591 §3: mints an initial access token (CLI and GraphQL): 256 random bits, recorded by hash only, answered
- * this once.
+ * this once; returns once the initialAccessTokens view lists it.
  */
 export async function mintInitialAccessToken(
   ports: Pick<Ports, 'events' | 'clock'>,
@@ -39,7 +39,22 @@ export async function mintInitialAccessToken(
       ...(minting.policy && { policy: minting.policy }),
     },
     ctx,
-    { fresh: true, waitForViews: false },
+    { fresh: true },
   );
   return { token, id: tokenHash, expiresAt };
+}
+
+/** Stops a token from registering more clients (CLI and GraphQL); those it registered stay. Revoked again: no-op. */
+export async function revokeInitialAccessToken(
+  ports: Pick<Ports, 'events'>,
+  id: string,
+  ctx: CommandContext,
+): Promise<void> {
+  await execute(
+    ports.events,
+    initialAccessTokenStream(id),
+    initialAccessTokenDecider,
+    { type: 'RevokeInitialAccessToken', tokenHash: id },
+    ctx,
+  );
 }

@@ -1,0 +1,34 @@
+import type { ClientState } from '../clients/state.js';
+
+/** A self-registered client found idle: when it was last used (ms; its registration when never). */
+export interface IdleClient {
+  clientId: string;
+  lastUsedAt: number;
+}
+
+/**
+ * The self-registered clients (registration present) not deleted and not used for `idleSeconds` at `now` (ms).
+ * Used: issued a token or an authorization code; a client never used counts from its registration. Operators'
+ * clients are never idle here; 0 seconds: nothing is.
+ */
+export function idleSelfRegisteredClients(
+  clients: Iterable<Pick<ClientState, 'clientId' | 'registration' | 'deleted' | 'registeredAt'>>,
+  lastUsedAt: (clientId: string) => number | undefined,
+  now: number,
+  idleSeconds: number,
+): IdleClient[] {
+  if (idleSeconds <= 0) return [];
+  const cutoff = now - idleSeconds * 1000;
+  const idle: IdleClient[] = [];
+  for (const c of clients) {
+    if (!c.registration || c.deleted) continue;
+    const last = Math.max(c.registeredAt, lastUsedAt(c.clientId) ?? 0);
+    if (last <= cutoff) idle.push({ clientId: c.clientId, lastUsedAt: last });
+  }
+  return idle;
+}
+
+/** The reason recorded on ClientDeleted: in days when whole, else in seconds. */
+export function idleReason(idleSeconds: number): string {
+  return idleSeconds % 86_400 === 0 ? `unused for ${idleSeconds / 86_400} days` : `unused for ${idleSeconds} seconds`;
+}
