@@ -4,12 +4,26 @@ import type { InitialAccessTokenRecord } from '../../projections/initialAccessTo
 import { mintInitialAccessToken, revokeInitialAccessToken } from '../application/initialAccessTokens.js';
 import { allInitialAccessTokens, initialAccessTokenById } from '../application/queries/initialAccessTokens.js';
 import { InitialAccessTokenRefused } from '../domain/initialAccessTokens/decide.js';
+import { readRegistrationPolicy, type RegistrationPolicy } from '../domain/registration/policy.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';
 
 function positive(value: string): number {
   if (!/^[1-9]\d{0,9}$/.test(value)) throw new InvalidArgumentError('expected a whole number, 1 or more');
   return Number(value);
+}
+
+/** A policy narrowing the server's for registrations with the token, as inline JSON (docs/registration-policy.md). */
+function policy(value: string): RegistrationPolicy {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError('expected a registration policy as JSON, e.g. {"scope":"openid"}');
+  }
+  const read = readRegistrationPolicy(json);
+  if ('problem' in read) throw new InvalidArgumentError(read.problem);
+  return read.policy;
 }
 
 const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : Math.floor(ms / 1000));
@@ -37,7 +51,10 @@ function information(t: InitialAccessTokenRecord, now: number) {
   };
 }
 
-/** `token-ledger initial-access-tokens create`: what a client needs to register itself at /register (RFC 7591 §3). */
+/**
+ * `token-ledger initial-access-tokens create|list|revoke`: what a client needs to register itself at /register
+ * (RFC 7591 §3), and the operator's view of those minted.
+ */
 export function initialAccessTokensCommand(): Command {
   const tokens = new Command('initial-access-tokens').description(
     'initial access tokens for dynamic client registration (RFC 7591)',
@@ -47,18 +64,21 @@ export function initialAccessTokensCommand(): Command {
     .description('mint an initial access token, shown this once (only its hash is kept)')
     .option('--expires-in <seconds>', 'seconds until it stops working (default: never)', positive)
     .option('--uses <n>', 'how many registrations it allows (default: any number)', positive)
+    .option('--policy <json>', "narrows the server's registration policy for registrations with it", policy)
     .option('--json', 'print JSON')
-    .action((opts: { expiresIn?: number; uses?: number; json?: boolean }) =>
+    .action((opts: { expiresIn?: number; uses?: number; policy?: RegistrationPolicy; json?: boolean }) =>
       withRuntime(async (rt) => {
         const minted = await mintInitialAccessToken(
           rt.ports,
-          { expiresIn: opts.expiresIn, uses: opts.uses },
+          { expiresIn: opts.expiresIn, uses: opts.uses, policy: opts.policy },
           { actor: 'operator:cli', correlationId: randomUUID() },
         );
         const info = {
           initial_access_token: minted.token,
+          id: minted.id,
           expires_at: minted.expiresAt === null ? null : Math.floor(minted.expiresAt / 1000),
           uses: opts.uses ?? null,
+          ...(opts.policy && { policy: opts.policy }),
         };
         print(!!opts.json, info, () => `${minted.token}\n(shown only this once)`);
       }),

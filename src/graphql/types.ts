@@ -5,7 +5,9 @@ import { DateTimeScalar, JSONScalar } from './scalars.js';
 
 /**
  * The management schema's types. Every field names its GraphQL type explicitly; resolvers return
- * plain objects of these shapes. No type here has a field for a bearer secret or a secret's hash.
+ * plain objects of these shapes. No type here has a field for a bearer secret or a secret's hash (an initial access
+ * token's id, in registrationTypes.ts, is the SHA-256 of 256 random bits by design: it names the token, as its stream
+ * does, and cannot stand in for it).
  */
 
 export enum TokenStatus {

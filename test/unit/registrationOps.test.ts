@@ -181,5 +181,7 @@ describe('idle self-registered clients', () => {
   it('the reason says days when whole', () => {
     assert.equal(idleReason(30 * 86_400), 'unused for 30 days');
     assert.equal(idleReason(90), 'unused for 90 seconds');
+    assert.equal(idleReason(86_400), 'unused for 1 day');
+    assert.equal(idleReason(1), 'unused for 1 second');
   });
 });

@@ -30,5 +30,6 @@ export function idleSelfRegisteredClients(
 
 /** The reason recorded on ClientDeleted: in days when whole, else in seconds. */
 export function idleReason(idleSeconds: number): string {
-  return idleSeconds % 86_400 === 0 ? `unused for ${idleSeconds / 86_400} days` : `unused for ${idleSeconds} seconds`;
+  const [n, unit] = idleSeconds % 86_400 === 0 ? [idleSeconds / 86_400, 'day'] : [idleSeconds, 'second'];
+  return `unused for ${n} ${unit}${n === 1 ? '' : 's'}`;
 }

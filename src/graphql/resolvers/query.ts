@@ -128,18 +128,18 @@ export class QueryResolver {
   clients(
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('registeredBy', () => RegisteredBy, { nullable: true }) by: RegisteredBy | null,
+    @Arg('registeredBy', () => RegisteredBy, { nullable: true }) by: RegisteredBy | null | undefined,
     @Arg('initialAccessTokenId', () => String, {
       nullable: true,
       description: 'Only those that registered with this initial access token',
     })
-    iat: string | null,
+    iat: string | null | undefined,
     @Ctx() ctx: GraphQLContext,
   ): ClientConnection {
     const all = [...allClients(ctx.runtime.views)].filter(
       (c) =>
-        (by === null || registeredBy(c) === by) &&
-        (iat === null || (c.registration?.via === 'dynamic' && c.registration.initialAccessTokenId === iat)),
+        (by == null || registeredBy(c) === by) &&
+        (iat == null || (c.registration?.via === 'dynamic' && c.registration.initialAccessTokenId === iat)),
     );
     const start = seqCursor(after) + 1;
     const n = pageSize(first);

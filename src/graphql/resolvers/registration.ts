@@ -22,8 +22,8 @@ import { checkReason, command } from './mutation.js';
 /** An id is a SHA-256 in base64url; anything else names no token (and no stream is read for it). */
 const TOKEN_ID = /^[A-Za-z0-9_-]{43}$/;
 
-function positive(name: string, value: number | null): number | undefined {
-  if (value === null) return undefined;
+function positive(name: string, value: number | null | undefined): number | undefined {
+  if (value == null) return undefined;
   if (!Number.isInteger(value) || value < 1) throw badInput(`${name} must be a whole number, 1 or more`);
   return value;
 }
@@ -41,7 +41,8 @@ export class RegistrationResolver {
     description: 'Initial access tokens in minting order (never the tokens); at most 100 a page',
   })
   initialAccessTokens(
-    @Arg('status', () => InitialAccessTokenStatus, { nullable: true }) status: InitialAccessTokenStatus | null,
+    @Arg('status', () => InitialAccessTokenStatus, { nullable: true })
+    status: InitialAccessTokenStatus | null | undefined,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GraphQLContext,
@@ -49,7 +50,7 @@ export class RegistrationResolver {
     const now = Date.now();
     const all = [...allInitialAccessTokens(ctx.runtime.views)]
       .map((t) => toInitialAccessToken(t, now))
-      .filter((t) => status === null || t.status === status);
+      .filter((t) => status == null || t.status === status);
     const raw = decodeCursor(after);
     if (raw !== undefined && !/^\d+$/.test(raw)) throw badInput('invalid cursor');
     const start = raw === undefined ? 0 : Number(raw) + 1;
@@ -94,14 +95,14 @@ export class RegistrationResolver {
   })
   mintInitialAccessToken(
     @Arg('expiresIn', () => Int, { nullable: true, description: 'Seconds; omitted: it does not expire' })
-    expiresIn: number | null,
+    expiresIn: number | null | undefined,
     @Arg('uses', () => Int, { nullable: true, description: 'Registrations it allows; omitted: any number' })
-    uses: number | null,
+    uses: number | null | undefined,
     @Arg('policy', () => RegistrationPolicyInput, {
       nullable: true,
       description: 'Narrows the server policy for registrations with this token',
     })
-    policy: RegistrationPolicyInput | null,
+    policy: RegistrationPolicyInput | null | undefined,
     @Ctx() ctx: GraphQLContext,
   ): Promise<MintedInitialAccessToken> {
     return command(async () => {
@@ -123,11 +124,11 @@ export class RegistrationResolver {
   })
   revokeInitialAccessToken(
     @Arg('id', () => ID) id: string,
-    @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @Arg('reason', () => String, { nullable: true }) reason: string | null | undefined,
     @Ctx() ctx: GraphQLContext,
   ): Promise<InitialAccessToken> {
     return command(async () => {
-      const why = reason === null ? undefined : checkReason(reason);
+      const why = reason == null ? undefined : checkReason(reason);
       const { ports, views } = ctx.runtime;
       if (!TOKEN_ID.test(id) || !initialAccessTokenById(views, id))
         throw notFound(`initial access token ${id} does not exist`);
