@@ -159,11 +159,7 @@ describe('the server with self-registration settings', () => {
   it('prunes idle self-registered clients on its own, and stops doing so when closed', async () => {
     const server = await startInjectServer({ dataDir, env: { DYNAMIC_CLIENT_IDLE_TTL: '1' } });
     await server.close();
-    await selfRegistered(dataDir, ['dyn-idle'], {
-      via: 'metadata_document',
-      url: 'https://app.example/client.json',
-      sha256: 'd'.repeat(43),
-    });
+    await selfRegistered(dataDir, ['dyn-idle'], { via: 'dynamic', access: 'open' });
     await sleep(1100);
     const again = await startInjectServer({ dataDir, env: { DYNAMIC_CLIENT_IDLE_TTL: '1' } });
     try {

@@ -162,12 +162,11 @@ describe('idle self-registered clients', () => {
     ['used-long-ago', 2 * day],
   ]);
 
-  it('are those with a registration, not deleted, last used (or registered) at least the idle time ago', () => {
+  it('are those registered at /register, not deleted, last used (or registered) at least the idle time ago', () => {
     const idle = idleSelfRegisteredClients(clients, (id) => lastUsed.get(id), 10 * day, 7 * 86_400);
     assert.deepEqual(idle, [
       { clientId: 'never-used', lastUsedAt: 0 },
       { clientId: 'used-long-ago', lastUsedAt: 2 * day },
-      { clientId: 'https://app.example/client.json', lastUsedAt: 0 },
     ]);
   });
 

@@ -7,9 +7,11 @@ export interface IdleClient {
 }
 
 /**
- * The self-registered clients (registration present) not deleted and not used for `idleSeconds` at `now` (ms).
- * Used: issued a token or an authorization code; a client never used counts from its registration. Operators'
- * clients are never idle here; 0 seconds: nothing is.
+ * The clients that registered themselves at /register (RFC 7591) not deleted and not used for `idleSeconds` at `now`
+ * (ms). Used: issued a token or an authorization code; a client never used counts from its registration. 0 seconds:
+ * none. Operators' clients are never pruned, nor are metadata-document clients: their id is their document's URL,
+ * which a deletion would keep taken for good (a ban, for an operator to decide), while a pruned dynamic client just
+ * registers again under a new id.
  */
 export function idleSelfRegisteredClients(
   clients: Iterable<Pick<ClientState, 'clientId' | 'registration' | 'deleted' | 'registeredAt'>>,
@@ -21,7 +23,7 @@ export function idleSelfRegisteredClients(
   const cutoff = now - idleSeconds * 1000;
   const idle: IdleClient[] = [];
   for (const c of clients) {
-    if (!c.registration || c.deleted) continue;
+    if (c.registration?.via !== 'dynamic' || c.deleted) continue;
     const last = Math.max(c.registeredAt, lastUsedAt(c.clientId) ?? 0);
     if (last <= cutoff) idle.push({ clientId: c.clientId, lastUsedAt: last });
   }
