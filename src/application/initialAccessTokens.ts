@@ -43,18 +43,3 @@ export async function mintInitialAccessToken(
   );
   return { token, id: tokenHash, expiresAt };
 }
-
-/** Stops a token from registering more clients (CLI and GraphQL); those it registered stay. Revoked again: no-op. */
-export async function revokeInitialAccessToken(
-  ports: Pick<Ports, 'events'>,
-  id: string,
-  ctx: CommandContext,
-): Promise<void> {
-  await execute(
-    ports.events,
-    initialAccessTokenStream(id),
-    initialAccessTokenDecider,
-    { type: 'RevokeInitialAccessToken', tokenHash: id },
-    ctx,
-  );
-}

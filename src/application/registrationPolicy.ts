@@ -1,6 +1,6 @@
 import { ledgerRegistrationPolicy } from './queries/registrationPolicy.js';
 import { registrationPolicyDecider } from '../domain/registration/decide.js';
-import { REGISTRATION_POLICY_STREAM } from '../domain/registration/events.js';
+import { REGISTRATION_POLICY_STREAM, type RegistrationPolicyEvent } from '../domain/registration/events.js';
 import type { RegistrationPolicy } from '../domain/registration/policy.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { execute } from './execute.js';
@@ -29,9 +29,19 @@ export function effectiveRegistrationPolicy(ports: Pick<Ports, 'config' | 'views
   return file ? { source: 'file', policy: file } : { source: 'none', policy: {} };
 }
 
-/** The policy every self-registration is held to (before an initial access token narrows it). */
-export async function serverRegistrationPolicy(ports: Pick<Ports, 'config' | 'views'>): Promise<RegistrationPolicy> {
-  return effectiveRegistrationPolicy(ports).policy;
+/**
+ * The policy every self-registration is held to (before an initial access token narrows it): from the views when the
+ * caller has them (the server's ports do, so no registration reads a stream for it), else folded from the stream.
+ */
+export async function serverRegistrationPolicy(
+  ports: Pick<Ports, 'config' | 'events'> & Partial<Pick<Ports, 'views'>>,
+): Promise<RegistrationPolicy> {
+  const { config, views } = ports;
+  if (views) return effectiveRegistrationPolicy({ config, views }).policy;
+  let set: RegistrationPolicy | undefined;
+  for (const e of await ports.events.ledger.store.readStream(REGISTRATION_POLICY_STREAM))
+    set = registrationPolicyDecider.evolve(set, e as unknown as RegistrationPolicyEvent);
+  return set ?? config.registration.filePolicy ?? {};
 }
 
 /** Sets the policy in the ledger (GraphQL); it holds on every server process sharing the ledger once applied. */

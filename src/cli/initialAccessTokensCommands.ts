@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import type { InitialAccessTokenRecord } from '../../projections/initialAccessTokens.js';
-import { mintInitialAccessToken, revokeInitialAccessToken } from '../application/initialAccessTokens.js';
+import { mintInitialAccessToken } from '../application/initialAccessTokens.js';
+import { revokeInitialAccessToken } from '../application/revokeInitialAccessToken.js';
 import { allInitialAccessTokens, initialAccessTokenById } from '../application/queries/initialAccessTokens.js';
 import { InitialAccessTokenRefused } from '../domain/initialAccessTokens/decide.js';
 import { readRegistrationPolicy, type RegistrationPolicy } from '../domain/registration/policy.js';

@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { mintInitialAccessToken, revokeInitialAccessToken } from '../../application/initialAccessTokens.js';
+import { mintInitialAccessToken } from '../../application/initialAccessTokens.js';
+import { revokeInitialAccessToken } from '../../application/revokeInitialAccessToken.js';
 import { allInitialAccessTokens, initialAccessTokenById } from '../../application/queries/initialAccessTokens.js';
 import {
   clearRegistrationPolicy,

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { handleClientCommand } from '../../../src/application/clients.js';
 import { issueAccessToken } from '../../../src/application/issueAccessToken.js';
-import { mintInitialAccessToken, revokeInitialAccessToken } from '../../../src/application/initialAccessTokens.js';
+import { mintInitialAccessToken } from '../../../src/application/initialAccessTokens.js';
+import { revokeInitialAccessToken } from '../../../src/application/revokeInitialAccessToken.js';
 import { pruneDynamicClients, pruneIntervalMs } from '../../../src/application/pruneDynamicClients.js';
 import { clientLastUsedAt } from '../../../src/application/queries/clientActivity.js';
 import { clientById } from '../../../src/application/queries/clients.js';
@@ -64,8 +65,16 @@ describe('the registration policy in force', () => {
     assert.equal(set.setAt, ports.now);
     assert.deepEqual(await serverRegistrationPolicy(ports), set.policy);
 
+    const { views: _views, ...withoutViews } = ports;
+    assert.deepEqual(
+      await serverRegistrationPolicy(withoutViews),
+      set.policy,
+      'a caller without views reads the stream',
+    );
+
     const cleared = await clearRegistrationPolicy(ports, { ...ctx, reason: 'back to the file' });
     assert.deepEqual(cleared, { source: 'file', policy: file });
+    assert.deepEqual(await serverRegistrationPolicy(withoutViews), file);
     const stream = await ports.store.readStream(REGISTRATION_POLICY_STREAM);
     assert.deepEqual(typed(stream), ['RegistrationPolicySet', 'RegistrationPolicyCleared']);
     assert.equal(stream[1].metadata.reason, 'back to the file');
