@@ -30,10 +30,10 @@ interface RegistrationRequest {
   initialAccessToken?: string;
 }
 
-/** The token's id and policy once checked; a token that is not good is invalid_token, 401. */
-async function initialAccess(ports: Pick<Ports, 'events' | 'clock'>, token: string) {
+/** A token that is not good (or, racing another registration, no longer is) is invalid_token, 401. */
+async function asBearerRefusal<T>(work: Promise<T>): Promise<T> {
   try {
-    return await checkInitialAccessToken(ports, token);
+    return await work;
   } catch (err) {
     throw err instanceof InitialAccessTokenRefused ? invalidToken(err.description) : err;
   }
@@ -56,7 +56,9 @@ export async function registerDynamicClient(
   if (access.mode === 'initial_access_token' && request.initialAccessToken === undefined && !statementGiven)
     throw invalidToken('an initial access token or a software statement is required to register');
   const token =
-    request.initialAccessToken === undefined ? undefined : await initialAccess(ports, request.initialAccessToken);
+    request.initialAccessToken === undefined
+      ? undefined
+      : await asBearerRefusal(checkInitialAccessToken(ports, request.initialAccessToken));
   // RFC 7591 §2.3: the statement's claims take precedence over the same fields sent in clear.
   const statement = statementGiven
     ? await access.statements.verify(body.software_statement, Math.floor(ports.clock() / 1000))
@@ -73,7 +75,7 @@ export async function registerDynamicClient(
   const metadata = await checkedMetadata(ports, requested, policies, { clientId });
   const secret = needsSecret(metadata) ? generateClientSecret() : null;
   const secretHash = secret === null ? null : await hashClientSecret(secret, true);
-  if (token) await useInitialAccessToken(ports, token.tokenHash, clientId, ctx);
+  if (token) await asBearerRefusal(useInitialAccessToken(ports, token.tokenHash, clientId, ctx));
   const registrationToken = newRegistrationToken();
   await handleClientCommand(
     ports,

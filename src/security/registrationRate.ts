@@ -27,7 +27,7 @@ export class RegistrationRate {
     const bucket = this.buckets.get(key);
     const tokens = bucket ? Math.min(this.perHour, bucket.tokens + (now - bucket.at) * refill) : this.perHour;
     if (tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil((1 - tokens) / refill / 1000));
+      const retryAfter = Math.max(1, Math.ceil(Math.ceil(((1 - tokens) * HOUR_MS) / this.perHour) / 1000));
       throw new OAuthError(
         429,
         'temporarily_unavailable',

@@ -153,6 +153,20 @@ describe('dynamic client registration with initial access tokens (RFC 7591)', ()
     assert.deepEqual(used, [{ tokenHash: sha256(token), clientId: info.client_id }]);
   });
 
+  it('a token with one use left, raced by parallel registrations: one client, the others invalid_token', async () => {
+    const auth = bearer(await mint(server, { uses: 1 }));
+    const head = await ledgerHead(server);
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map((n) => send(server, 'POST', '/register', { client_name: `race ${n}` }, auth)),
+    );
+    assert.deepEqual(answers.map((a) => a.status).sort(), [201, 401, 401, 401]);
+    for (const a of answers.filter((x) => x.status === 401)) {
+      assert.equal(a.body.error, 'invalid_token');
+      assert.equal(a.headers['www-authenticate'], 'Bearer error="invalid_token"');
+    }
+    assert.deepEqual((await eventsSince(server, head)).sort(), ['ClientRegistered', 'InitialAccessTokenUsed']);
+  });
+
   it('refuses bad metadata with its RFC 7591 code, writes nothing, and leaves the token use unspent', async () => {
     const token = await mint(server, { uses: 1 });
     const auth = bearer(token);
@@ -319,6 +333,19 @@ describe('client management with the registration access token (RFC 7592)', () =
       basic(info.client_id, info.client_secret),
     );
     assert.equal(issued.status, 200, 'the secret stays');
+  });
+
+  it('a public client cannot become one with a secret over PUT', async () => {
+    const body = {
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['http://127.0.0.1:9/cb'],
+    };
+    const { body: info } = await send(server, 'POST', '/register', body);
+    const path = `/register/${info.client_id}`;
+    const auth = bearer(info.registration_access_token);
+    const confidential = { ...body, client_id: info.client_id, token_endpoint_auth_method: 'client_secret_basic' };
+    await assertRefused(server, () => send(server, 'PUT', path, confidential, auth), 400, 'invalid_client_metadata');
   });
 
   it('two updates with the same token: one wins, the other is invalid_token', async () => {
