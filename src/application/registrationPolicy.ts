@@ -6,8 +6,26 @@ import type { CommandContext } from '../eventsourcing/ledger.js';
 import { execute } from './execute.js';
 import type { Ports } from './ports.js';
 
-/** Where the policy in force comes from: set through GraphQL, REGISTRATION_POLICY_FILE, or neither (none). */
-export type RegistrationPolicySource = 'ledger' | 'file' | 'none';
+/**
+ * Where the policy in force comes from: set through GraphQL, REGISTRATION_POLICY_FILE, the built-in one of open
+ * registration, or none (an operator minted the access, so the server allows what it allows).
+ */
+export type RegistrationPolicySource = 'ledger' | 'file' | 'default' | 'none';
+
+/**
+ * DYNAMIC_REGISTRATION=open with no policy set: anyone may register, so only clients that act for a person who
+ * signs in and consents; client credentials (tokens with no person behind them) need an operator's policy.
+ */
+export const OPEN_REGISTRATION_DEFAULT_POLICY: RegistrationPolicy = {
+  grantTypes: ['authorization_code', 'refresh_token'],
+};
+
+function withoutLedgerPolicy(config: Ports['config']): EffectiveRegistrationPolicy {
+  const file = config.registration.filePolicy;
+  if (file) return { source: 'file', policy: file };
+  if (config.registration.mode === 'open') return { source: 'default', policy: OPEN_REGISTRATION_DEFAULT_POLICY };
+  return { source: 'none', policy: {} };
+}
 
 export interface EffectiveRegistrationPolicy {
   source: RegistrationPolicySource;
@@ -25,8 +43,7 @@ export interface EffectiveRegistrationPolicy {
 export function effectiveRegistrationPolicy(ports: Pick<Ports, 'config' | 'views'>): EffectiveRegistrationPolicy {
   const set = ledgerRegistrationPolicy(ports.views);
   if (set.policy) return { ...set, source: 'ledger', policy: set.policy };
-  const file = ports.config.registration.filePolicy;
-  return file ? { source: 'file', policy: file } : { source: 'none', policy: {} };
+  return withoutLedgerPolicy(ports.config);
 }
 
 /**
@@ -41,7 +58,7 @@ export async function serverRegistrationPolicy(
   let set: RegistrationPolicy | undefined;
   for (const e of await ports.events.ledger.store.readStream(REGISTRATION_POLICY_STREAM))
     set = registrationPolicyDecider.evolve(set, e as unknown as RegistrationPolicyEvent);
-  return set ?? config.registration.filePolicy ?? {};
+  return set ?? withoutLedgerPolicy(config).policy;
 }
 
 /** Sets the policy in the ledger (GraphQL); it holds on every server process sharing the ledger once applied. */

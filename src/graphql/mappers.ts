@@ -191,6 +191,7 @@ export function toSigningKey(k: KeyRecord, now = Date.now()): SigningKey {
  */
 const REDACTED_FIELDS = new Set([
   'tokenHash',
+  'registrationTokenHash',
   'codeHash',
   'secret',
   'passwordHash',

@@ -36,6 +36,7 @@ export function toEffectivePolicy(
     source: {
       ledger: RegistrationPolicySource.LEDGER,
       file: RegistrationPolicySource.FILE,
+      default: RegistrationPolicySource.DEFAULT,
       none: RegistrationPolicySource.NONE,
     }[e.source],
     policy: toPolicyNode(e.policy),

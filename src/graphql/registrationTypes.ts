@@ -31,13 +31,14 @@ export class RegistrationPolicyInput {
 export enum RegistrationPolicySource {
   LEDGER = 'LEDGER',
   FILE = 'FILE',
+  DEFAULT = 'DEFAULT',
   NONE = 'NONE',
 }
 registerEnumType(RegistrationPolicySource, {
   name: 'RegistrationPolicySource',
   description:
     'Where the policy in force comes from: set through GraphQL (it replaces the file), REGISTRATION_POLICY_FILE, ' +
-    'or neither',
+    'the built-in one of open registration (authorization_code and refresh_token only), or none',
 });
 
 @ObjectType({ description: 'The registration policy in force, where it comes from, and the file one' })

@@ -79,7 +79,7 @@ describe('client ID metadata documents', () => {
 
   it('advertises client_id_metadata_document_supported', async () => {
     const res = await server.fetch(`${server.url}/.well-known/oauth-authorization-server`);
-    assert.equal(((await res.json())).client_id_metadata_document_supported, true);
+    assert.equal((await res.json()).client_id_metadata_document_supported, true);
   });
 
   it('happy path: the first use fetches the document and records ClientRegistered with its URL and hash', async () => {
@@ -340,7 +340,7 @@ describe('client ID metadata documents off (the default)', () => {
     const res = await postForm(server, '/token', { grant_type: 'client_credentials', client_id: docs.url('/c.json') });
     assert.deepEqual(res.body, { error: 'invalid_client', error_description: 'client authentication failed' });
     assert.equal(docs.hits('/c.json'), 0);
-    const meta = (await (await server.fetch(`${server.url}/.well-known/openid-configuration`)).json());
+    const meta = await (await server.fetch(`${server.url}/.well-known/openid-configuration`)).json();
     assert.equal(meta.client_id_metadata_document_supported, undefined);
   });
 });

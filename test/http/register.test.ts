@@ -19,6 +19,22 @@ import { tempDir, testServerEnv } from '../helpers/server.js';
 
 const operator = { actor: 'operator:test', correlationId: 'register-test' };
 const GENEROUS = { REGISTRATION_RATE_PER_IP: '100000' };
+/** Open registration as an operator who allows everything (the built-in policy would refuse client_credentials). */
+const openToAll = () => {
+  const file = join(tempDir('register-policy-'), 'policy.json');
+  writeFileSync(file, '{}');
+  return { DYNAMIC_REGISTRATION: 'open', REGISTRATION_POLICY_FILE: file };
+};
+
+/** Most cases here register service clients: without grant types RFC 7591 §2 would mean authorization_code. */
+const asService = (url: string, body: unknown) =>
+  url.startsWith('/register') &&
+  body !== null &&
+  typeof body === 'object' &&
+  !Array.isArray(body) &&
+  !['grant_types', 'redirect_uris', 'software_statement'].some((f) => f in body)
+    ? { ...body, grant_types: ['client_credentials'] }
+    : body;
 
 interface Answer {
   status: number;
@@ -38,7 +54,9 @@ async function send(
     method,
     url,
     headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
-    ...(body !== undefined && { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
+    ...(body !== undefined && {
+      payload: typeof body === 'string' ? body : JSON.stringify(method === 'GET' ? body : asService(url, body)),
+    }),
     ...(remoteAddress && { remoteAddress }),
   });
   return { status: res.statusCode, headers: res.headers, body: res.body ? JSON.parse(res.body) : undefined };
@@ -106,6 +124,7 @@ describe('dynamic client registration with initial access tokens (RFC 7591)', ()
       '/register',
       {
         client_name: 'Orders',
+        grant_types: ['client_credentials'],
         scope: 'orders:read',
         policy_uri: 'https://orders.example/privacy',
         tos_uri: 'https://orders.example/tos',
@@ -236,7 +255,7 @@ describe('dynamic client registration with initial access tokens (RFC 7591)', ()
 describe('client management with the registration access token (RFC 7592)', () => {
   let server: InjectServer;
   before(async () => {
-    server = await startInjectServer({ env: { ...GENEROUS, DYNAMIC_REGISTRATION: 'open' } });
+    server = await startInjectServer({ env: { ...GENEROUS, ...openToAll() } });
   });
   after(() => server.close());
 
@@ -394,7 +413,7 @@ describe('client management with the registration access token (RFC 7592)', () =
 
 describe('registration modes', () => {
   it('open: anyone registers (recorded as open); a bad token presented is still refused', async () => {
-    const server = await startInjectServer({ env: { ...GENEROUS, DYNAMIC_REGISTRATION: 'open' } });
+    const server = await startInjectServer({ env: { ...GENEROUS, ...openToAll() } });
     try {
       const res = await send(server, 'POST', '/register', { client_name: 'anyone' });
       assert.equal(res.status, 201);
@@ -407,6 +426,31 @@ describe('registration modes', () => {
         400,
         'invalid_client_metadata',
       );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('open with no policy set: the built-in one allows only clients acting for a person', async () => {
+    const server = await startInjectServer({ env: { ...GENEROUS, DYNAMIC_REGISTRATION: 'open' } });
+    try {
+      await assertRefused(
+        server,
+        () => send(server, 'POST', '/register', { client_name: 'robot' }),
+        400,
+        'invalid_client_metadata',
+      );
+      // RFC 7591 §2: no grant_types means authorization_code, which needs a redirect URI.
+      await assertRefused(
+        server,
+        () => send(server, 'POST', '/register', '{"client_name":"no redirect"}'),
+        400,
+        'invalid_redirect_uri',
+      );
+      const app = { client_name: 'app', redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'none' };
+      const res = await send(server, 'POST', '/register', app);
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.deepEqual(res.body.grant_types, ['authorization_code']);
     } finally {
       await server.close();
     }
@@ -427,7 +471,7 @@ describe('registration modes', () => {
   });
 
   it('holds each address (an IPv6 /64) to REGISTRATION_RATE_PER_IP, parallel requests included', async () => {
-    const server = await startInjectServer({ env: { DYNAMIC_REGISTRATION: 'open', REGISTRATION_RATE_PER_IP: '3' } });
+    const server = await startInjectServer({ env: { ...openToAll(), REGISTRATION_RATE_PER_IP: '3' } });
     try {
       const burst = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
@@ -482,7 +526,11 @@ describe('software statements (RFC 7591 §2.3)', () => {
       .sign(signer);
 
   it('a statement from a trusted issuer is access enough, and its claims win over the JSON', async () => {
-    const software_statement = await statement({ client_name: 'Vouched', scope: 'orders:read' });
+    const software_statement = await statement({
+      client_name: 'Vouched',
+      scope: 'orders:read',
+      grant_types: ['client_credentials'],
+    });
     const res = await send(server, 'POST', '/register', { software_statement, client_name: 'Claimed', scope: 'x y' });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.equal(res.body.client_name, 'Vouched');

@@ -95,7 +95,7 @@ describe('self-registered clients (RFC 7591 / RFC 7592)', () => {
 });
 
 describe('requested metadata of a self-registration', () => {
-  it('fills defaults, ignores unknown and operator-only fields, and limits introspection to its own tokens', () => {
+  it('fills defaults (RFC 7591 §2: authorization_code), ignores unknown and operator-only fields, and limits introspection to its own tokens', () => {
     const m = requestedMetadata({
       client_name: 'x',
       software_id: 'ignored',
@@ -103,7 +103,10 @@ describe('requested metadata of a self-registration', () => {
       token_exchange_impersonation: true,
       response_types: ['code'],
     });
-    assert.deepEqual(m, { ...meta({ scope: '', client_name: 'x' }), introspection_access: 'own_and_audience' });
+    assert.deepEqual(m, {
+      ...meta({ scope: '', client_name: 'x', grant_types: ['authorization_code'] }),
+      introspection_access: 'own_and_audience',
+    });
   });
   it('refuses jwks_uri and response types other than code', () => {
     for (const body of [

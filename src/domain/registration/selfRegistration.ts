@@ -21,6 +21,9 @@ const REQUESTABLE = Object.keys(ClientMetadata.properties).filter((f) => !OPERAT
 /** Scopes of the management API (GraphQL): an operator's client gets them, a self-registered one never does. */
 const OPERATOR_SCOPE_PREFIX = 'ledger:';
 
+/** RFC 7591 §2: a registration that names no grant type uses the authorization code only (not the CLI's default). */
+const SELF_REGISTRATION_DEFAULTS = { grant_types: ['authorization_code'] } as const satisfies Partial<ClientMetadata>;
+
 /** What a self-registered client is answered about the tokens of other clients: only those meant for it. */
 const SELF_REGISTERED = { introspection_access: 'own_and_audience' } as const satisfies Partial<ClientMetadata>;
 
@@ -36,7 +39,7 @@ export function requestedMetadata(body: Record<string, unknown>): ClientMetadata
   if (body.response_types !== undefined) checkResponseTypes(body.response_types);
   const given: Record<string, unknown> = {};
   for (const field of REQUESTABLE) if (body[field] !== undefined && body[field] !== null) given[field] = body[field];
-  return { ...clientMetadata(given), ...SELF_REGISTERED };
+  return { ...clientMetadata({ ...SELF_REGISTRATION_DEFAULTS, ...given }), ...SELF_REGISTERED };
 }
 
 /** RFC 7591 §2.1: this server answers the code response type only. */
