@@ -128,6 +128,26 @@ export async function discoverFrom(resource: string, metadataUrl: string): Promi
 }
 
 /**
+ * What a person does with an authorization URL: signs in as `user` and allows the client. Returns where the
+ * authorization server sends the browser back to (the client's redirect URI, with the code).
+ */
+export async function signIn(
+  browser: Browser,
+  authorizationUrl: string,
+  user: { username: string; password: string },
+): Promise<string> {
+  let page = await browser.get(authorizationUrl);
+  for (let step = 0; step < 4 && page.status !== 303; step++) {
+    if (page.html.includes('name="password"')) page = await browser.submit(authorizationUrl, page, user);
+    else if (page.html.includes('name="decision"'))
+      page = await browser.submit(authorizationUrl, page, { decision: 'approve' });
+    else throw new Error(`unexpected page at /authorize (${page.status}): ${page.html.slice(0, 500)}`);
+  }
+  if (!page.location) throw new Error(`not sent back to the client (${page.status}): ${page.html.slice(0, 500)}`);
+  return page.location;
+}
+
+/**
  * Signs `user` in at /authorize and allows the client (a person in a browser; test/helpers/browser.ts plays
  * the browser), then exchanges the code. `resource` goes in both requests, as RFC 8707 and MCP ask.
  */
@@ -153,15 +173,9 @@ export async function authorize(
     ...resource,
   }).toString();
 
-  let page = await browser.get(url.href);
-  for (let step = 0; step < 4 && page.status !== 303; step++) {
-    if (page.html.includes('name="password"')) page = await browser.submit(url.href, page, user);
-    else if (page.html.includes('name="decision"'))
-      page = await browser.submit(url.href, page, { decision: 'approve' });
-    else throw new Error(`unexpected page at /authorize (${page.status}): ${page.html.slice(0, 500)}`);
-  }
-  if (!page.location?.startsWith(request.redirectUri)) throw new Error(`not sent back to the client: ${page.location}`);
-  const params = oauth.validateAuthResponse(as, client, new URL(page.location), state);
+  const back = await signIn(browser, url.href, user);
+  if (!back.startsWith(request.redirectUri)) throw new Error(`not sent back to the client: ${back}`);
+  const params = oauth.validateAuthResponse(as, client, new URL(back), state);
   const res = await oauth.authorizationCodeGrantRequest(
     as,
     client,
