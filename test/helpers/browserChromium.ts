@@ -78,8 +78,11 @@ export interface ChromiumFixture {
   close(): Promise<void>;
 }
 
-export async function startChromiumFixture(handle: Parameters<typeof serveApp>[0]): Promise<ChromiumFixture> {
-  const server = await startTestServer();
+export async function startChromiumFixture(
+  handle: Parameters<typeof serveApp>[0],
+  env?: Record<string, string>,
+): Promise<ChromiumFixture> {
+  const server = await startTestServer({ env });
   const app = await serveApp(handle);
   const browser = await launchChromium();
   return {

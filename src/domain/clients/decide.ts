@@ -3,6 +3,7 @@ import type { ClientEvent, ClientMetadata, ClientRegistration, SecretHash } from
 import { checkAccessTokenTtl, checkClientMetadata, type ClientLimits } from './metadataRules.js';
 import { checkFapi2Metadata, fapi2Applies } from './securityProfile.js';
 import type { ClientStreamState } from './state.js';
+import { decideMetadataDocument, type RecordMetadataDocument } from './decideDocument.js';
 
 export type ClientCommand =
   | {
@@ -23,7 +24,8 @@ export type ClientCommand =
     }
   | { type: 'RecordPreviousSecretUse'; clientId: string; now: number }
   | { type: 'DisableClient'; clientId: string }
-  | { type: 'DeleteClient'; clientId: string; reason: string };
+  | { type: 'DeleteClient'; clientId: string; reason: string }
+  | RecordMetadataDocument;
 
 /**
  * RFC 7591 §3.2.2 has one code for a registration it refuses; a client that is not there, or disabled, is
@@ -46,6 +48,7 @@ export function decideClient(
   state: ClientStreamState,
   limits: ClientLimits = {},
 ): ClientEvent[] {
+  if (command.type === 'RecordMetadataDocument') return decideMetadataDocument(command, state, limits);
   if (command.type === 'RegisterClient') {
     if (state) throw new ClientCommandError('client_exists', `client ${command.clientId} already exists`);
     checkClientMetadata(command.metadata, command.secret !== null);

@@ -52,7 +52,13 @@ export const REQUEST_OBJECT_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
 /** `fapi2`: the FAPI 2.0 Security Profile is enforced for this client (as PROFILE=fapi2 does for every client). */
 export const SECURITY_PROFILES = ['fapi2'] as const;
 
-const ClientId = Type.String({ pattern: '^[A-Za-z0-9._~:-]{1,128}$' });
+/**
+ * An operator's or a self-registered client's id, or a client ID metadata document's URL (printable ASCII without
+ * space, quote, #, <, > or backslash; the fetcher holds it to the draft's stricter rules).
+ */
+const ClientId = Type.String({
+  pattern: '^(?:[A-Za-z0-9._~:-]{1,128}|https?://[\\x21\\x24-\\x3B\\x3D\\x3F-\\x5B\\x5D-\\x7E]{1,1992})$',
+});
 const Jwks = Type.Object({
   keys: Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { maxItems: 20 }),
 });
@@ -147,10 +153,20 @@ export const ClientRegistered = defineEvent(
     registration: Type.Optional(ClientRegistration),
   }),
 );
+/** The document a metadata-document client's metadata now comes from: its URL and the SHA-256 of its bytes. */
+const MetadataDocument = Type.Object(
+  { url: Type.String({ maxLength: 2000 }), sha256: Type.String({ minLength: 43, maxLength: 43 }) },
+  { additionalProperties: false },
+);
 export const ClientUpdated = defineEvent(
   'ClientUpdated',
   1,
-  Type.Object({ clientId: ClientId, metadata: ClientMetadata }),
+  Type.Object({
+    clientId: ClientId,
+    metadata: ClientMetadata,
+    // Optional: present when a later fetch of the client's metadata document found it changed.
+    document: Type.Optional(MetadataDocument),
+  }),
 );
 export const ClientSecretRotated = defineEvent(
   'ClientSecretRotated',

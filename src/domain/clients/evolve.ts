@@ -14,8 +14,17 @@ export function evolveClient(state: ClientStreamState, event: ClientEvent, at = 
         updatedAt: at,
         ...(event.data.registration && { registration: event.data.registration }),
       };
-    case 'ClientUpdated':
-      return state && { ...state, metadata: event.data.metadata, updatedAt: at };
+    case 'ClientUpdated': {
+      const document = event.data.document;
+      return (
+        state && {
+          ...state,
+          metadata: event.data.metadata,
+          updatedAt: at,
+          ...(document && { registration: { via: 'metadata_document', url: document.url, sha256: document.sha256 } }),
+        }
+      );
+    }
     case 'ClientSecretRotated': {
       if (!state) return state;
       const { previousSecret: _replaced, previousSecretLastUsedAt: _used, ...rest } = state;

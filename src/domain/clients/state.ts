@@ -14,7 +14,7 @@ export interface ClientState {
   previousSecret?: { secret: SecretHash; expiresAt: number };
   /** When the replaced secret was last recorded authenticating (ClientPreviousSecretUsed), ms. */
   previousSecretLastUsedAt?: number;
-  /** Absent: registered by an operator. */
+  /** Absent: registered by an operator. A metadata document's sha256 is that of the document last recorded. */
   registration?: ClientRegistration;
 }
 

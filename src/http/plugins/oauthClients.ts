@@ -21,6 +21,8 @@ import type { ClientState } from '../../domain/clients/state.js';
 import type { NamedClient } from '../../security/clientAuthThrottle.js';
 import type { ServerProfile } from '../../domain/clients/securityProfile.js';
 import { isFormEncoded } from '../formBody.js';
+import { MetadataDocumentClients } from '../../application/resolveMetadataDocumentClient.js';
+import { assertionIssuer } from '../../crypto/clientAssertion.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,6 +35,11 @@ declare module 'fastify' {
       ): AuthenticatedClient | Promise<AuthenticatedClient>;
       context(request: FastifyRequest, client?: AuthenticatedClient): CommandContext;
       requireForm(request: FastifyRequest): void;
+      /**
+       * When client ID metadata documents are on and `clientId` is a URL: brings that client up to its document
+       * (rejects with MetadataDocumentRefused). Undefined when there is nothing to do.
+       */
+      metadataDocument(request: FastifyRequest, clientId: unknown): Promise<void> | undefined;
     };
   }
 }
@@ -130,6 +137,15 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
   }
 }
 
+/** The resolver of client ID metadata documents, when CLIENT_ID_METADATA_DOCUMENTS=on. */
+function metadataDocumentClients(runtime: Runtime): MetadataDocumentClients | undefined {
+  const { metadataDocuments, metadataDocumentsAllowLoopbackHttp } = runtime.config.registration;
+  if (!metadataDocuments) return undefined;
+  return new MetadataDocumentClients(runtime.ports, {
+    fetcher: { allowLoopbackHttp: metadataDocumentsAllowLoopbackHttp },
+  });
+}
+
 /** What every OAuth endpoint shares: client authentication and the command context of a request. */
 export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
   async (app, { runtime }) => {
@@ -143,15 +159,29 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
         app.log.warn({ err }, 'could not record a use of a replaced client secret'),
       ),
     };
+    const documents = metadataDocumentClients(runtime);
+    const metadataDocument = (request: FastifyRequest, clientId: unknown): Promise<void> | undefined => {
+      if (!documents || typeof clientId !== 'string' || !documents.applies(clientId)) return undefined;
+      return documents.resolve(clientId, { actor: `client:${clientId}`, correlationId: request.id });
+    };
+    const authenticate = (request: FastifyRequest, params: Params, endpoint: string) =>
+      authenticateClient(
+        request.headers.authorization,
+        params,
+        new RequestClientAuth(shared, request, endpoint),
+        Math.floor(Date.now() / 1000),
+      );
     app.decorate('oauth', {
       authenticate(request, params, endpoint) {
-        return authenticateClient(
-          request.headers.authorization,
-          params,
-          new RequestClientAuth(shared, request, endpoint),
-          Math.floor(Date.now() / 1000),
-        );
+        // A document client has no secret: its id is the client_id parameter, or a client assertion's issuer.
+        const documentId =
+          params.client_id ?? (params.client_assertion ? assertionIssuer(params.client_assertion) : undefined);
+        const resolving = metadataDocument(request, documentId);
+        return resolving
+          ? resolving.then(() => authenticate(request, params, endpoint))
+          : authenticate(request, params, endpoint);
       },
+      metadataDocument,
       context(request, client) {
         return { actor: client ? `client:${client.client.clientId}` : 'anonymous', correlationId: request.id };
       },

@@ -35,6 +35,7 @@ import { authorizationErrorParams } from '../../oauth/errors.js';
 import { isFormEncoded } from '../formBody.js';
 import { fapi2Applies } from '../../domain/clients/securityProfile.js';
 import { deviceRoutes, type DeviceInteraction } from './device.js';
+import { MetadataDocumentRefused } from '../../registration/metadataDocumentRefused.js';
 
 export const SESSION_COOKIE = 'tl_session';
 export { BINDING_COOKIE };
@@ -180,12 +181,26 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     return proceed(request, reply, { req });
   }
 
+  /** Why the client's metadata document (when its id is a URL and documents are on) cannot be used, if it cannot. */
+  async function documentRefusal(request: FastifyRequest, clientId: unknown): Promise<string | undefined> {
+    try {
+      await app.oauth.metadataDocument(request, clientId);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof MetadataDocumentRefused)) throw err;
+      return `The application's client ID metadata document cannot be used: ${err.why}.`;
+    }
+  }
+
   async function authorize(request: FastifyRequest, reply: FastifyReply) {
     // OIDC Core §3.1.2.1: a POSTed authorization request is form-serialised.
     if (request.method === 'POST' && !isFormEncoded(request.headers['content-type'])) {
       return errorPage(reply, 400, 'An authorization request sent by POST must be application/x-www-form-urlencoded.');
     }
     const raw = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
+    // A document that cannot be used is shown, not redirected: only the document could vouch for the redirect URI.
+    const refused = await documentRefusal(request, raw?.client_id);
+    if (refused) return errorPage(reply, 400, refused);
     // A client registered a moment ago by another process may not be in this one's views yet.
     if (typeof raw?.client_id === 'string' && !isKnownClient(views, raw.client_id))
       await runtime.runner.catchUp().catch(() => undefined);

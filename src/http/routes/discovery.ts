@@ -72,7 +72,8 @@ function baseMetadata(runtime: Runtime): Record<string, unknown> {
   const { issuer } = runtime.config;
   const scopes = new Set<string>(OIDC_SCOPES);
   for (const c of allClients(runtime.views)) {
-    if (c.disabled) continue;
+    // A metadata document's scopes are its author's word, not this server's offer.
+    if (c.disabled || c.registration?.via === 'metadata_document') continue;
     // ledger:admin and ledger:audit are the operators' scopes for the management API: not advertised.
     for (const s of scopeTokens(c.metadata.scope)) if (!s.startsWith(OPERATOR_SCOPE_PREFIX)) scopes.add(s);
   }
@@ -120,6 +121,8 @@ function baseMetadata(runtime: Runtime): Record<string, unknown> {
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: false,
     ui_locales_supported: SUPPORTED_LOCALES,
+    // draft-ietf-oauth-client-id-metadata-document §5: an https client_id is fetched (CLIENT_ID_METADATA_DOCUMENTS).
+    ...(runtime.config.registration.metadataDocuments && { client_id_metadata_document_supported: true }),
   };
 }
 

@@ -11,6 +11,7 @@ import { errorPage } from '../pages/layout.js';
 import { logoutConfirmPage, signedOutPage, stillSignedInPage } from '../pages/logoutPages.js';
 import { clientDisplay } from '../pages/clientHeader.js';
 import { SESSION_COOKIE, BINDING_COOKIE } from './authorize.js';
+import { MetadataDocumentRefused } from '../../registration/metadataDocumentRefused.js';
 
 /** How long the sign-out confirmation may wait for its answer. */
 const CONFIRM_SECONDS = 600;
@@ -55,6 +56,12 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     if (str('client_id') && hintClient && str('client_id') !== hintClient)
       return errorPage(reply, 400, 'client_id does not match the id_token_hint.');
     const redirect = str('post_logout_redirect_uri') ?? null;
+    try {
+      await app.oauth.metadataDocument(request, clientId);
+    } catch (err) {
+      if (!(err instanceof MetadataDocumentRefused)) throw err;
+      return errorPage(reply, 400, `The application's client ID metadata document cannot be used: ${err.why}.`);
+    }
     const client = clientId ? clientById(runtime.views, clientId) : undefined;
     if (redirect) {
       // Exact match against the client's registered list, like redirect_uri.
