@@ -19,10 +19,8 @@ import {
   type ResourceServer,
 } from '../helpers/mcpClient.js';
 
-// Self-registration (RFC 7591) and client ID metadata documents are not in this build yet: their variants are written
-// and wait for them.
+// Self-registration (RFC 7591) is not in this build yet: its variant is written and waits for it.
 const NO_REGISTRATION = 'POST /register (RFC 7591) is not in this build yet';
-const NO_METADATA_DOCUMENTS = 'client ID metadata documents are not in this build yet';
 
 /**
  * docs/mcp.md, as a test: an MCP client meets a protected MCP server (examples/mcp-resource-server) knowing
@@ -272,7 +270,7 @@ describe('an MCP client reaches a protected MCP server through token-ledger', ()
     },
   );
 
-  it('a client names its metadata document instead of registering', { skip: NO_METADATA_DOCUMENTS }, async () => {
+  it('a client names its metadata document instead of registering', async () => {
     // The client's document, where its client_id points (http on 127.0.0.1: ..._ALLOW_HTTP_LOOPBACK=true).
     const clientRedirectUri = `http://127.0.0.1:${await freePort()}/callback`;
     const port = await freePort();
