@@ -35,8 +35,17 @@ interface Terminal {
   stop(): Promise<void>;
 }
 
-/** A bash "terminal" in its own process group (the servers are its grandchildren); `onLine` sees stdout lines. */
-function terminal(script: string, cwd: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void = () => {}) {
+/**
+ * A bash "terminal" in its own process group (the servers are its grandchildren); `onLine` sees stdout lines.
+ * After `limitMs` the group is killed.
+ */
+function terminal(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  onLine: (line: string) => void = () => {},
+  limitMs = 600_000,
+) {
   const child = spawn('/bin/bash', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
@@ -46,7 +55,20 @@ function terminal(script: string, cwd: string, env: NodeJS.ProcessEnv, onLine: (
     stdout.split('\n').slice(complete, -1).forEach(onLine);
   });
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<number | null>((resolve) => child.once('close', resolve));
+  // A block that waits for ever (a browser that never comes) fails the test instead of hanging it.
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, limitMs);
+  const done = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    }),
+  );
   const t: Terminal = {
     child,
     output: () => `stdout:\n${stdout}\nstderr:\n${stderr}`,
@@ -79,14 +101,15 @@ async function until(url: string, what: () => string): Promise<void> {
 describe('docs/mcp.md, as written', () => {
   const snippets = blocks(PAGE);
   let dir: string;
-  let ports: { as: number; rs: number; callback: number };
+  let ports: { as: number; rs: number; callback: number; document: number };
   const terminals: Terminal[] = [];
   const onPorts = (text: string) =>
     text
       .replaceAll('localhost:3000', `localhost:${ports.as}`)
       .replaceAll('localhost:3001', `localhost:${ports.rs}`)
       .replaceAll('--port 3001', `--port ${ports.rs}`)
-      .replaceAll('127.0.0.1:8080', `127.0.0.1:${ports.callback}`);
+      .replaceAll('127.0.0.1:8080', `127.0.0.1:${ports.callback}`)
+      .replaceAll('127.0.0.1:8081', `127.0.0.1:${ports.document}`);
   const env = () => ({
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? dir,
@@ -99,7 +122,7 @@ describe('docs/mcp.md, as written', () => {
     dir = mkdtempSync(join(tmpdir(), 'tl-mcp-doc-'));
     for (const entry of ['package.json', 'bin', 'node_modules']) symlinkSync(join(CHECKOUT, entry), join(dir, entry));
     cpSync(join(CHECKOUT, 'dist'), join(dir, 'dist'), { recursive: true });
-    ports = { as: await freePort(), rs: await freePort(), callback: await freePort() };
+    ports = { as: await freePort(), rs: await freePort(), callback: await freePort(), document: await freePort() };
 
     const server = terminal(onPorts(snippets.get('server')!), dir, env());
     terminals.push(server);
@@ -117,42 +140,53 @@ describe('docs/mcp.md, as written', () => {
   it('marks the blocks it runs', () => {
     assert.deepEqual(
       [...snippets.keys()],
-      ['server', 'resource-server', 'discover', 'register', 'register-cli', 'login', 'token', 'tools', 'refused'],
+      [
+        'server',
+        'resource-server',
+        'discover',
+        'register',
+        'register-cli',
+        'login',
+        'token',
+        'tools',
+        'refused',
+        'server-documents',
+        'document',
+      ],
     );
   });
 
-  it('from the first 401 to the tools, then what is refused', async () => {
-    const script = [
-      'set -eo pipefail',
-      ...['discover', REGISTER_BLOCK, 'login', 'token', 'tools', 'refused'].map((b) => snippets.get(b)!),
-    ]
-      .map(onPorts)
-      .join('\n');
-    // The person opens the printed URL once the block waits for the browser to come back.
+  /**
+   * Runs the named blocks in one client "terminal" (in order, stopping at the first failing command), plays the
+   * person when the login block prints its URL, and returns what the terminal showed.
+   */
+  async function runClient(names: string[], last = ''): Promise<string> {
+    const script = ['set -eo pipefail', ...names.map((b) => snippets.get(b)!), last].map(onPorts).join('\n');
     let browsed: Promise<void> | undefined;
-    const client = terminal(script, dir, env(), (line) => {
+    const client = terminal(script, dir, env(), onLogin, 120_000);
+    function onLogin(line: string) {
       if (browsed || !line.startsWith(`http://localhost:${ports.as}/authorize?`)) return;
       browsed = (async () => {
         const back = await signIn(new Browser(), line, { username: 'alice', password: 'a long passphrase' });
-        for (let i = 0; i < 100; i++) {
-          try {
-            const res = await fetch(back);
-            assert.equal(res.status, 200);
-            return;
-          } catch {
-            await sleep(100); // the listener is not up yet
-          }
+        let landed: Response | undefined;
+        for (let i = 0; i < 100 && !landed; i++) {
+          landed = await fetch(back).catch(() => sleep(100).then(() => undefined)); // the listener may not be up yet
         }
+        assert.equal(landed?.status, 200, "the block's listener took the code");
       })();
       browsed.catch(() => void client.stop());
-    });
+    }
     terminals.push(client);
     const code = await client.done;
     const out = client.output();
     assert.ok(browsed, `the login block printed an authorization URL\n${out}`);
     await browsed;
     assert.equal(code, 0, out);
+    return out;
+  }
 
+  it('from the first 401 to the tools, then what is refused', async () => {
+    const out = await runClient(['discover', REGISTER_BLOCK, 'login', 'token', 'tools', 'refused']);
     const rs = `http://localhost:${ports.rs}`;
     // 3. Discovery
     assert.match(out, /HTTP\/1\.1 401 Unauthorized/);
@@ -177,5 +211,21 @@ describe('docs/mcp.md, as written', () => {
     // 8. Refused: another audience, then the revoked token
     assert.ok(out.includes('error_description="the access token was issued for another resource"'), out);
     assert.ok(out.includes('error_description="the access token is not active (revoked, expired or unknown)"'), out);
+  });
+
+  it('with a client ID metadata document instead of a registration', async () => {
+    // Terminal 1 again, with documents on; the example MCP server keeps running.
+    const first = terminals.shift()!;
+    await first.stop();
+    const server = terminal(onPorts(snippets.get('server-documents')!), dir, env());
+    terminals.unshift(server);
+    await until(`http://127.0.0.1:${ports.as}/readyz`, server.output);
+
+    // The reader stops the document's server when done; the terminal would otherwise stay open for it.
+    const out = await runClient(['discover', 'document', 'login', 'token', 'tools'], 'kill "$DOCUMENT_SERVER"');
+    const clientId = `http://127.0.0.1:${ports.document}/mcp-client.json`;
+    const claims = JSON.parse(out.split('\n').find((l) => l.startsWith('{"iss"'))!);
+    assert.equal(claims.client_id, clientId);
+    assert.ok(out.includes(`through client ${clientId}, with scope`), out);
   });
 });
