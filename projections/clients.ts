@@ -25,6 +25,7 @@ export const clientsProjection = defineProjection<ClientsView>({
     ClientUpdated: apply,
     ClientSecretRotated: apply,
     ClientPreviousSecretUsed: apply,
+    ClientRegistrationTokenRotated: apply,
     ClientDisabled: apply,
     ClientDeleted: apply,
   },

@@ -18,6 +18,7 @@ import { deviceAuthorizationRoutes } from './routes/deviceAuthorization.js';
 import { parRoutes } from './routes/par.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { revokeRoutes } from './routes/revoke.js';
+import { registerRoutes } from './routes/register.js';
 import { statusListRoutes } from './routes/statusLists.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { userinfoRoutes } from './routes/userinfo.js';
@@ -140,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await browserFacing.register(deviceAuthorizationRoutes, { runtime });
     await browserFacing.register(parRoutes, { runtime });
     await browserFacing.register(revokeRoutes, { runtime });
+    await browserFacing.register(registerRoutes, { runtime });
     await browserFacing.register(statusListRoutes, { runtime });
     await browserFacing.register(authorizeRoutes, { runtime });
     await browserFacing.register(userinfoRoutes, { runtime });

@@ -45,6 +45,20 @@ describe('client decider', () => {
       .when({ type: 'RotateClientSecret', clientId: 'c', secret: sha, graceSeconds: 0, now: 0 })
       .thenThrows((e: ClientCommandError) => e.code === 'client_disabled');
   });
+  it('deletes a client, disabled or not, once: afterwards it is unknown and its id stays taken', () => {
+    const deleted: ClientEvent = { type: 'ClientDeleted', data: { clientId: 'c', reason: 'unused' } };
+    given([registered]).when({ type: 'DeleteClient', clientId: 'c', reason: 'unused' }).then([deleted]);
+    given([registered, { type: 'ClientDisabled', data: { clientId: 'c' } }])
+      .when({ type: 'DeleteClient', clientId: 'c', reason: 'unused' })
+      .then([deleted]);
+    given([registered, deleted])
+      .when({ type: 'DeleteClient', clientId: 'c', reason: 'again' })
+      .thenThrows((e: ClientCommandError) => e.code === 'client_not_found');
+    given([registered, deleted])
+      .when({ type: 'RegisterClient', clientId: 'c', metadata: meta(), secret: sha })
+      .thenThrows((e: ClientCommandError) => e.code === 'client_exists');
+    assert.equal(evolveClient(evolveClient(undefined, registered), deleted)?.disabled, true);
+  });
   for (const [name, m, secret, code] of [
     ['a confidential client without a secret', meta(), null, 'invalid_client_metadata'],
     [

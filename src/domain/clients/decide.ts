@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { refusalWithReasons } from '../refusal.js';
 import type { ClientEvent, ClientMetadata, ClientRegistration, SecretHash } from './events.js';
 import { checkAccessTokenTtl, checkClientMetadata, type ClientLimits } from './metadataRules.js';
@@ -12,8 +13,15 @@ export type ClientCommand =
       metadata: ClientMetadata;
       secret: SecretHash | null;
       registration?: ClientRegistration;
+      /** RFC 7592: SHA-256 of the registration access token handed to a self-registered client. */
+      registrationTokenHash?: string;
     }
   | { type: 'UpdateClient'; clientId: string; metadata: ClientMetadata }
+  /**
+   * RFC 7592 §2.2: a self-registered client replaces its metadata with its registration access token (`presented`,
+   * its hash), which is replaced by a new one (`next`): two updates made with the same token cannot both win.
+   */
+  | { type: 'UpdateRegisteredClient'; clientId: string; metadata: ClientMetadata; presented: string; next: string }
   | {
       type: 'RotateClientSecret';
       clientId: string;
@@ -36,7 +44,23 @@ const CLIENT_REFUSAL = {
   client_not_found: 'invalid_client',
   client_disabled: 'invalid_client',
   invalid_client_metadata: 'invalid_client_metadata',
+  registration_token_invalid: 'invalid_token',
 } as const;
+
+/** Compares two SHA-256 hashes in constant time. */
+function sameHash(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The metadata rules every registration and update is held to, whichever path it comes by. */
+function checkMetadata(metadata: ClientMetadata, hasSecret: boolean, limits: ClientLimits, previousTtl?: number) {
+  checkClientMetadata(metadata, hasSecret);
+  if (fapi2Applies(metadata, limits.profile ?? 'default')) checkFapi2Metadata(metadata);
+  checkAccessTokenTtl(metadata.access_token_ttl, limits, previousTtl);
+}
 
 /** How often a use of a replaced secret is recorded, at most, per client. */
 const PREVIOUS_SECRET_USE_INTERVAL_MS = 3_600_000;
@@ -51,9 +75,7 @@ export function decideClient(
   if (command.type === 'RecordMetadataDocument') return decideMetadataDocument(command, state, limits);
   if (command.type === 'RegisterClient') {
     if (state) throw new ClientCommandError('client_exists', `client ${command.clientId} already exists`);
-    checkClientMetadata(command.metadata, command.secret !== null);
-    if (fapi2Applies(command.metadata, limits.profile ?? 'default')) checkFapi2Metadata(command.metadata);
-    checkAccessTokenTtl(command.metadata.access_token_ttl, limits);
+    checkMetadata(command.metadata, command.secret !== null, limits);
     return [
       {
         type: 'ClientRegistered',
@@ -62,6 +84,7 @@ export function decideClient(
           metadata: command.metadata,
           secret: command.secret,
           ...(command.registration && { registration: command.registration }),
+          ...(command.registrationTokenHash && { registrationTokenHash: command.registrationTokenHash }),
         },
       },
     ];
@@ -75,10 +98,18 @@ export function decideClient(
   switch (command.type) {
     case 'UpdateClient': {
       // A client that becomes confidential keeps (or needs) a secret; one that becomes public drops it from use.
-      checkClientMetadata(command.metadata, state.secret !== null);
-      if (fapi2Applies(command.metadata, limits.profile ?? 'default')) checkFapi2Metadata(command.metadata);
-      checkAccessTokenTtl(command.metadata.access_token_ttl, limits, state.metadata.access_token_ttl);
+      checkMetadata(command.metadata, state.secret !== null, limits, state.metadata.access_token_ttl);
       return [{ type: 'ClientUpdated', data: { clientId: command.clientId, metadata: command.metadata } }];
+    }
+    case 'UpdateRegisteredClient': {
+      if (!sameHash(state.registrationTokenHash, command.presented))
+        throw new ClientCommandError('registration_token_invalid', 'the registration access token is not valid');
+      checkMetadata(command.metadata, state.secret !== null, limits, state.metadata.access_token_ttl);
+      const { clientId } = command;
+      return [
+        { type: 'ClientUpdated', data: { clientId, metadata: command.metadata } },
+        { type: 'ClientRegistrationTokenRotated', data: { clientId, registrationTokenHash: command.next } },
+      ];
     }
     case 'RotateClientSecret':
       if (

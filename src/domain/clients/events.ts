@@ -59,6 +59,8 @@ export const SECURITY_PROFILES = ['fapi2'] as const;
 const ClientId = Type.String({
   pattern: '^(?:[A-Za-z0-9._~:-]{1,128}|https?://[\\x21\\x24-\\x3B\\x3D\\x3F-\\x5B\\x5D-\\x7E]{1,1992})$',
 });
+/** A 256-bit bearer token is kept as its SHA-256 (base64url): never in clear. */
+const RegistrationTokenHash = Type.String({ minLength: 43, maxLength: 43 });
 const Jwks = Type.Object({
   keys: Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { maxItems: 20 }),
 });
@@ -71,6 +73,9 @@ export const ClientMetadata = Type.Object(
     // page.
     logo_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     client_uri: Type.Optional(Type.String({ maxLength: 2000 })),
+    // RFC 7591 §2: the client's privacy policy and terms of service, https like the logo.
+    policy_uri: Type.Optional(Type.String({ maxLength: 2000 })),
+    tos_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     grant_types: Type.Array(Type.Union(GRANT_TYPES.map((g) => Type.Literal(g))), { minItems: 1, uniqueItems: true }),
     redirect_uris: Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 50, uniqueItems: true }),
     scope: Type.String({ maxLength: 2000 }),
@@ -151,6 +156,8 @@ export const ClientRegistered = defineEvent(
     secret: Type.Union([SecretHash, Type.Null()]),
     // Optional: every registration made before it was an operator's.
     registration: Type.Optional(ClientRegistration),
+    // RFC 7592: SHA-256 (base64url) of the registration access token a self-registered client manages itself with.
+    registrationTokenHash: Type.Optional(RegistrationTokenHash),
   }),
 );
 /** The document a metadata-document client's metadata now comes from: its URL and the SHA-256 of its bytes. */
@@ -180,6 +187,12 @@ export const ClientSecretRotated = defineEvent(
 );
 /** The replaced secret authenticated during its overlap: who still uses it (at most one a client an hour). */
 export const ClientPreviousSecretUsed = defineEvent('ClientPreviousSecretUsed', 1, Type.Object({ clientId: ClientId }));
+/** RFC 7592 §2.2: an update made with the registration access token replaces the token (the old one stops at once). */
+export const ClientRegistrationTokenRotated = defineEvent(
+  'ClientRegistrationTokenRotated',
+  1,
+  Type.Object({ clientId: ClientId, registrationTokenHash: RegistrationTokenHash }),
+);
 export const ClientDisabled = defineEvent('ClientDisabled', 1, Type.Object({ clientId: ClientId }));
 /**
  * The client is gone for good (RFC 7592 §2.3, or pruned when unused): it authenticates no more, its tokens are
@@ -196,6 +209,7 @@ export const clientEvents = [
   ClientUpdated,
   ClientSecretRotated,
   ClientPreviousSecretUsed,
+  ClientRegistrationTokenRotated,
   ClientDisabled,
   ClientDeleted,
 ];
@@ -204,5 +218,6 @@ export type ClientEvent =
   | EventOf<typeof ClientUpdated>
   | EventOf<typeof ClientSecretRotated>
   | EventOf<typeof ClientPreviousSecretUsed>
+  | EventOf<typeof ClientRegistrationTokenRotated>
   | EventOf<typeof ClientDisabled>
   | EventOf<typeof ClientDeleted>;

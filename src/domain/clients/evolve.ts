@@ -13,6 +13,7 @@ export function evolveClient(state: ClientStreamState, event: ClientEvent, at = 
         registeredAt: at,
         updatedAt: at,
         ...(event.data.registration && { registration: event.data.registration }),
+        ...(event.data.registrationTokenHash && { registrationTokenHash: event.data.registrationTokenHash }),
       };
     case 'ClientUpdated': {
       const document = event.data.document;
@@ -38,6 +39,8 @@ export function evolveClient(state: ClientStreamState, event: ClientEvent, at = 
     }
     case 'ClientPreviousSecretUsed':
       return state && { ...state, previousSecretLastUsedAt: at };
+    case 'ClientRegistrationTokenRotated':
+      return state && { ...state, registrationTokenHash: event.data.registrationTokenHash, updatedAt: at };
     case 'ClientDisabled':
       return state && { ...state, disabled: true, updatedAt: at };
     case 'ClientDeleted':

@@ -185,6 +185,8 @@ export function checkClientMetadata(m: ClientMetadata, hasSecret: boolean): void
   checkTokenExchangeMetadata(m);
   checkDisplayUri('logo_uri', m.logo_uri, ['https:']);
   checkDisplayUri('client_uri', m.client_uri, ['https:', 'http:']);
+  checkDisplayUri('policy_uri', m.policy_uri, ['https:']);
+  checkDisplayUri('tos_uri', m.tos_uri, ['https:']);
   if (m.backchannel_logout_uri !== undefined) {
     let url: URL | undefined;
     try {

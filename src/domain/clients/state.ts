@@ -16,6 +16,8 @@ export interface ClientState {
   previousSecretLastUsedAt?: number;
   /** Absent: registered by an operator. A metadata document's sha256 is that of the document last recorded. */
   registration?: ClientRegistration;
+  /** RFC 7592: SHA-256 of the current registration access token; absent: the client cannot manage itself. */
+  registrationTokenHash?: string;
 }
 
 /** The decider's view of one client stream: absent until registered. */

@@ -9,7 +9,7 @@ const TokenHash = Type.String({ minLength: 43, maxLength: 43 });
  * RFC 7591 §3: an operator minted an initial access token. `expiresAt` (ms) and `uses` null: no limit; `policy`
  * narrows what a registration with it may ask for.
  */
-export const InitialAccessTokenIssued = defineEvent(
+const InitialAccessTokenIssued = defineEvent(
   'InitialAccessTokenIssued',
   1,
   Type.Object({
@@ -20,16 +20,12 @@ export const InitialAccessTokenIssued = defineEvent(
   }),
 );
 /** A client registered with it. */
-export const InitialAccessTokenUsed = defineEvent(
+const InitialAccessTokenUsed = defineEvent(
   'InitialAccessTokenUsed',
   1,
   Type.Object({ tokenHash: TokenHash, clientId: Type.String({ minLength: 1, maxLength: 2000 }) }),
 );
-export const InitialAccessTokenRevoked = defineEvent(
-  'InitialAccessTokenRevoked',
-  1,
-  Type.Object({ tokenHash: TokenHash }),
-);
+const InitialAccessTokenRevoked = defineEvent('InitialAccessTokenRevoked', 1, Type.Object({ tokenHash: TokenHash }));
 
 export const initialAccessTokenEvents = [InitialAccessTokenIssued, InitialAccessTokenUsed, InitialAccessTokenRevoked];
 export type InitialAccessTokenEvent = EventsOf<typeof initialAccessTokenEvents>;

@@ -92,6 +92,8 @@ function baseMetadata(runtime: Runtime): Record<string, unknown> {
     status_list_aggregation_endpoint: `${issuer}/status-lists`,
     // RFC 9126 §5: pushed requests, required of every client when the server says so (of some when they registered it).
     pushed_authorization_request_endpoint: `${issuer}/par`,
+    // RFC 7591 §3: unless DYNAMIC_REGISTRATION=off.
+    ...(runtime.config.registration.mode !== 'off' && { registration_endpoint: `${issuer}/register` }),
     require_pushed_authorization_requests: runtime.config.requirePushedAuthorizationRequests,
     grant_types_supported: grantHandlers.map((g) => g.grantType),
     response_types_supported: ['code'],
