@@ -16,8 +16,6 @@ import { signIn } from '../helpers/mcpClient.js';
  */
 const CHECKOUT = fileURLToPath(new URL('../../../', import.meta.url));
 const PAGE = readFileSync(join(CHECKOUT, 'docs/mcp.md'), 'utf8');
-// The page registers the client itself (RFC 7591) or, as an operator, with the command line.
-const REGISTER_BLOCK: 'register' | 'register-cli' = 'register-cli';
 
 /** The shell blocks marked `<!-- mcp:<name> -->`, by name. */
 function blocks(markdown: string): Map<string, string> {
@@ -186,7 +184,7 @@ describe('docs/mcp.md, as written', () => {
   }
 
   it('from the first 401 to the tools, then what is refused', async () => {
-    const out = await runClient(['discover', REGISTER_BLOCK, 'login', 'token', 'tools', 'refused']);
+    const out = await runClient(['discover', 'register', 'login', 'token', 'tools', 'refused']);
     const rs = `http://localhost:${ports.rs}`;
     // 3. Discovery
     assert.match(out, /HTTP\/1\.1 401 Unauthorized/);
@@ -211,6 +209,11 @@ describe('docs/mcp.md, as written', () => {
     // 8. Refused: another audience, then the revoked token
     assert.ok(out.includes('error_description="the access token was issued for another resource"'), out);
     assert.ok(out.includes('error_description="the access token is not active (revoked, expired or unknown)"'), out);
+  });
+
+  it('with a client the operator registered instead', async () => {
+    const out = await runClient(['discover', 'register-cli', 'login', 'token', 'tools']);
+    assert.ok(out.includes('through client my-mcp-client, with scope'), out);
   });
 
   it('with a client ID metadata document instead of a registration', async () => {

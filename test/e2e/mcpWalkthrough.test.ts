@@ -19,9 +19,6 @@ import {
   type ResourceServer,
 } from '../helpers/mcpClient.js';
 
-// Self-registration (RFC 7591) is not in this build yet: its variant is written and waits for it.
-const NO_REGISTRATION = 'POST /register (RFC 7591) is not in this build yet';
-
 /**
  * docs/mcp.md, as a test: an MCP client meets a protected MCP server (examples/mcp-resource-server) knowing
  * nothing but its URL. The 401 names the resource's metadata (RFC 9728), which names token-ledger (RFC 8414);
@@ -241,34 +238,30 @@ describe('an MCP client reaches a protected MCP server through token-ledger', ()
     assert.equal(await status(elsewhere, forElsewhere), 200, 'a JWT checked offline stays good until it expires');
   });
 
-  it(
-    'a client registers itself (RFC 7591, open registration) and reaches the tools',
-    { skip: NO_REGISTRATION },
-    async () => {
-      const server = mcp!;
-      const first = await callMcp(server.resource, initialize());
-      const { as: metadata } = await discoverFrom(server.resource, first.challenge.resource_metadata);
-      assert.ok(metadata.registration_endpoint, 'the metadata names the registration endpoint');
-      const clientRedirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-      const registered = await oauth.processDynamicClientRegistrationResponse(
-        await oauth.dynamicClientRegistrationRequest(
-          metadata,
-          {
-            client_name: 'An MCP client',
-            redirect_uris: [clientRedirectUri],
-            grant_types: ['authorization_code', 'refresh_token'],
-            response_types: ['code'],
-            token_endpoint_auth_method: 'none',
-            scope: 'mcp:read mcp:call',
-          },
-          insecure,
-        ),
-      );
-      assert.equal(registered.token_endpoint_auth_method, 'none');
-      assert.equal(registered.client_secret, undefined, 'a public client gets no secret');
-      await reachTools(registered, clientRedirectUri);
-    },
-  );
+  it('a client registers itself (RFC 7591, open registration) and reaches the tools', async () => {
+    const server = mcp!;
+    const first = await callMcp(server.resource, initialize());
+    const { as: metadata } = await discoverFrom(server.resource, first.challenge.resource_metadata);
+    assert.ok(metadata.registration_endpoint, 'the metadata names the registration endpoint');
+    const clientRedirectUri = `http://127.0.0.1:${await freePort()}/callback`;
+    const registered = await oauth.processDynamicClientRegistrationResponse(
+      await oauth.dynamicClientRegistrationRequest(
+        metadata,
+        {
+          client_name: 'An MCP client',
+          redirect_uris: [clientRedirectUri],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'none',
+          scope: 'mcp:read mcp:call',
+        },
+        insecure,
+      ),
+    );
+    assert.equal(registered.token_endpoint_auth_method, 'none');
+    assert.equal(registered.client_secret, undefined, 'a public client gets no secret');
+    await reachTools(registered, clientRedirectUri);
+  });
 
   it('a client names its metadata document instead of registering', async () => {
     // The client's document, where its client_id points (http on 127.0.0.1: ..._ALLOW_HTTP_LOOPBACK=true).
