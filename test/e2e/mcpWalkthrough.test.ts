@@ -6,10 +6,13 @@ import { runCli } from '../helpers/cli.js';
 import { serverEnv, signal, spawnServer, type ServerEnv, type ServerProcess } from '../helpers/faultsServer.js';
 import { Browser } from '../helpers/browser.js';
 import { insecure } from '../helpers/oauth.js';
+import { chromiumSkip } from '../helpers/browserChromium.js';
+import { signInInChromium } from '../docs/quickstartLogin.js';
 import { freePort, removeDir, tempDir } from '../helpers/server.js';
 import {
   authorize,
   callMcp,
+  CodeFlow,
   discoverFrom,
   freeResource,
   initialize,
@@ -100,6 +103,23 @@ describe('an MCP client reaches a protected MCP server through token-ledger', ()
     if (as) await signal(as, 'SIGTERM');
     removeDir(env.DATA_DIR);
   });
+
+  /** RFC 7591: a public client, its redirect URI a loopback port it listens on. */
+  const registerItself = async (metadata: oauth.AuthorizationServer, clientRedirectUri: string) =>
+    oauth.processDynamicClientRegistrationResponse(
+      await oauth.dynamicClientRegistrationRequest(
+        metadata,
+        {
+          client_name: 'An MCP client',
+          redirect_uris: [clientRedirectUri],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'none',
+          scope: 'mcp:read mcp:call',
+        },
+        insecure,
+      ),
+    );
 
   /** An MCP client with `client` goes from the 401 to a tool's answer, asking for every scope the resource lists. */
   async function reachTools(client: oauth.Client, clientRedirectUri: string): Promise<oauth.AuthorizationServer> {
@@ -244,20 +264,7 @@ describe('an MCP client reaches a protected MCP server through token-ledger', ()
     const { as: metadata } = await discoverFrom(server.resource, first.challenge.resource_metadata);
     assert.ok(metadata.registration_endpoint, 'the metadata names the registration endpoint');
     const clientRedirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-    const registered = await oauth.processDynamicClientRegistrationResponse(
-      await oauth.dynamicClientRegistrationRequest(
-        metadata,
-        {
-          client_name: 'An MCP client',
-          redirect_uris: [clientRedirectUri],
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'none',
-          scope: 'mcp:read mcp:call',
-        },
-        insecure,
-      ),
-    );
+    const registered = await registerItself(metadata, clientRedirectUri);
     assert.equal(registered.token_endpoint_auth_method, 'none');
     assert.equal(registered.client_secret, undefined, 'a public client gets no secret');
     await reachTools(registered, clientRedirectUri);
@@ -292,4 +299,40 @@ describe('an MCP client reaches a protected MCP server through token-ledger', ()
       await new Promise((resolve) => host.close(resolve));
     }
   });
+
+  it(
+    'in Chromium: the person signs in, and the browser comes back to the loopback port the client listens on',
+    { skip: chromiumSkip },
+    async () => {
+      const server = mcp!;
+      const first = await callMcp(server.resource, initialize());
+      const found = await discoverFrom(server.resource, first.challenge.resource_metadata);
+      const port = await freePort();
+      const callback = `http://127.0.0.1:${port}/callback`;
+      const client = await registerItself(found.as, callback);
+      const flow = new CodeFlow(found.as, client, {
+        redirectUri: callback,
+        scope: found.resource.scopes_supported!.join(' '),
+        resource: server.resource,
+      });
+
+      // What an MCP client does: listen on the redirect URI until the browser brings the code back.
+      let back: URL | undefined;
+      const listener = createServer((req, res) => {
+        back ??= new URL(req.url!, callback);
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<h1>Signed in</h1>');
+      });
+      await new Promise<void>((resolve) => listener.listen(port, '127.0.0.1', resolve));
+      try {
+        const landed = await signInInChromium(await flow.url(), callback, user);
+        assert.equal(landed.heading, 'Signed in');
+      } finally {
+        await new Promise((resolve) => listener.close(resolve));
+      }
+      const tokens = await flow.redeem(back!);
+      const whoami = await callMcp(server.resource, toolsCall('whoami'), tokens.access_token);
+      assert.equal(whoami.status, 200, JSON.stringify(whoami.body));
+      assert.equal(whoami.body.result.structuredContent.client_id, client.client_id);
+    },
+  );
 });

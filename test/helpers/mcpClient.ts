@@ -147,43 +147,68 @@ export async function signIn(
   return page.location;
 }
 
-/**
- * Signs `user` in at /authorize and allows the client (a person in a browser; test/helpers/browser.ts plays
- * the browser), then exchanges the code. `resource` goes in both requests, as RFC 8707 and MCP ask.
- */
+interface AuthorizationRequest {
+  redirectUri: string;
+  scope: string;
+  resource?: string;
+}
+
+/** A public client's side of an authorization code grant with PKCE for `resource` (RFC 8707, as MCP asks). */
+export class CodeFlow {
+  private readonly verifier = oauth.generateRandomCodeVerifier();
+  private readonly state = randomUUID();
+
+  constructor(
+    private readonly as: oauth.AuthorizationServer,
+    private readonly client: oauth.Client,
+    private readonly request: AuthorizationRequest,
+  ) {}
+
+  private get resource(): Record<string, string> {
+    return this.request.resource ? { resource: this.request.resource } : {};
+  }
+
+  /** Where the person's browser goes. */
+  async url(): Promise<string> {
+    const url = new URL(this.as.authorization_endpoint!);
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: this.client.client_id,
+      redirect_uri: this.request.redirectUri,
+      scope: this.request.scope,
+      state: this.state,
+      code_challenge: await oauth.calculatePKCECodeChallenge(this.verifier),
+      code_challenge_method: 'S256',
+      ...this.resource,
+    }).toString();
+    return url.href;
+  }
+
+  /** The browser came back to the redirect URI: check the answer, exchange the code (naming the resource again). */
+  async redeem(back: URL): Promise<oauth.TokenEndpointResponse> {
+    if (!back.href.startsWith(this.request.redirectUri)) throw new Error(`not sent back to the client: ${back.href}`);
+    const params = oauth.validateAuthResponse(this.as, this.client, back, this.state);
+    const res = await oauth.authorizationCodeGrantRequest(
+      this.as,
+      this.client,
+      oauth.None(),
+      params,
+      this.request.redirectUri,
+      this.verifier,
+      { additionalParameters: this.resource, ...insecure },
+    );
+    return oauth.processAuthorizationCodeResponse(this.as, this.client, res);
+  }
+}
+
+/** The whole grant, with `user` signing in and allowing the client in `browser` (test/helpers/browser.ts). */
 export async function authorize(
   as: oauth.AuthorizationServer,
   client: oauth.Client,
   browser: Browser,
   user: { username: string; password: string },
-  request: { redirectUri: string; scope: string; resource?: string },
+  request: AuthorizationRequest,
 ): Promise<oauth.TokenEndpointResponse> {
-  const verifier = oauth.generateRandomCodeVerifier();
-  const state = randomUUID();
-  const url = new URL(as.authorization_endpoint!);
-  const resource: Record<string, string> = request.resource ? { resource: request.resource } : {};
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: client.client_id,
-    redirect_uri: request.redirectUri,
-    scope: request.scope,
-    state,
-    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    ...resource,
-  }).toString();
-
-  const back = await signIn(browser, url.href, user);
-  if (!back.startsWith(request.redirectUri)) throw new Error(`not sent back to the client: ${back}`);
-  const params = oauth.validateAuthResponse(as, client, new URL(back), state);
-  const res = await oauth.authorizationCodeGrantRequest(
-    as,
-    client,
-    oauth.None(),
-    params,
-    request.redirectUri,
-    verifier,
-    { additionalParameters: resource, ...insecure },
-  );
-  return oauth.processAuthorizationCodeResponse(as, client, res);
+  const flow = new CodeFlow(as, client, request);
+  return flow.redeem(new URL(await signIn(browser, await flow.url(), user)));
 }
