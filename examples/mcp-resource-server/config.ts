@@ -49,8 +49,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     throw new UsageError((err as Error).message);
   }
   const port = Number(values.port ?? env.MCP_PORT ?? 3001);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`bad port ${values.port}`);
-  const issuer = url('issuer', values.issuer ?? env.MCP_ISSUER ?? 'http://localhost:3000').href.replace(/\/$/, '');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new UsageError(`bad port ${values.port ?? env.MCP_PORT}`);
+  // Compared as a string with what the authorization server's metadata says (RFC 8414 §3.3): taken as written.
+  const issuer = values.issuer ?? env.MCP_ISSUER ?? 'http://localhost:3000';
+  url('issuer', issuer);
   const resource = url('resource', values.resource ?? env.MCP_RESOURCE ?? `http://localhost:${port}/mcp`);
   if (resource.search || resource.hash) throw new UsageError('the resource URL takes no query and no fragment');
 
