@@ -8,6 +8,9 @@ import { statusListsProjection } from './statusLists.js';
 import { throttlesProjection } from './throttles.js';
 import { devicesProjection } from './devices.js';
 import { tokenExchangeProjection } from './tokenExchange.js';
+import { registrationPolicyProjection } from './registrationPolicy.js';
+import { initialAccessTokensProjection } from './initialAccessTokens.js';
+import { clientActivityProjection } from './clientActivity.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,4 +24,7 @@ export const allProjections: Projection<any>[] = [
   throttlesProjection,
   devicesProjection,
   tokenExchangeProjection,
+  registrationPolicyProjection,
+  initialAccessTokensProjection,
+  clientActivityProjection,
 ];

@@ -14,6 +14,7 @@ import { evictExpiredAuthorization } from '../projections/authorization.js';
 import { devicesProjection, evictExpiredDevices, expiredPendingDevices } from '../projections/devices.js';
 import { expireDevices } from './application/deviceAuthorization.js';
 import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js';
+import { startDynamicClientPruning } from './application/pruneDynamicClients.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -70,6 +71,7 @@ export async function startServer(
   });
   let isReady = false;
   let eviction: NodeJS.Timeout | undefined;
+  let pruning: { stop(): Promise<void> } | undefined;
   const dispatcher = new BackchannelLogoutDispatcher(runtime.ports);
   try {
     // The key derivation runs on libuv's threads while this one builds the app.
@@ -99,6 +101,9 @@ export async function startServer(
     await runtime.keys.unlockCurrentKeys();
     eviction = startEviction(runtime, (err, message) => app?.log.warn({ err }, message));
     dispatcher.start();
+    const idle = config.registration.idleClientSeconds;
+    if (idle > 0)
+      pruning = startDynamicClientPruning(runtime.ports, idle, (err, message) => app?.log.warn({ err }, message));
     isReady = true;
     app.log.info({ position: runtime.runner.position.toString() }, 'ready');
   })();
@@ -117,6 +122,7 @@ export async function startServer(
         await ready.catch(() => undefined);
         clearInterval(eviction);
         dispatcher.stop();
+        await pruning?.stop();
         await runtime.close();
       })();
       return closing;

@@ -18,7 +18,7 @@ interface Minting {
 
 /**
  * RFC 7591 §3: mints an initial access token (CLI and GraphQL): 256 random bits, recorded by hash only, answered
- * this once.
+ * this once; returns once the initialAccessTokens view lists it.
  */
 export async function mintInitialAccessToken(
   ports: Pick<Ports, 'events' | 'clock'>,
@@ -40,7 +40,7 @@ export async function mintInitialAccessToken(
       ...(minting.policy && { policy: minting.policy }),
     },
     ctx,
-    { fresh: true, waitForViews: false },
+    { fresh: true },
   );
   return { token, id: tokenHash, expiresAt };
 }

@@ -42,6 +42,7 @@ export interface Ports {
     | 'profile'
     | 'dpopNonceRequired'
     | 'requirePushedAuthorizationRequests'
+    | 'registration'
   >;
   /** Encrypts new signing keys' private parts at rest. */
   keyEncryptionSecret: string;

@@ -1,7 +1,81 @@
+import { ledgerRegistrationPolicy } from './queries/registrationPolicy.js';
+import { registrationPolicyDecider } from '../domain/registration/decide.js';
+import { REGISTRATION_POLICY_STREAM, type RegistrationPolicyEvent } from '../domain/registration/events.js';
 import type { RegistrationPolicy } from '../domain/registration/policy.js';
+import type { CommandContext } from '../eventsourcing/ledger.js';
+import { execute } from './execute.js';
 import type { Ports } from './ports.js';
 
-/** The policy every self-registration is held to (before an initial access token narrows it). */
-export async function serverRegistrationPolicy(_ports: Pick<Ports, 'config' | 'events'>): Promise<RegistrationPolicy> {
-  return {};
+/** Where the policy in force comes from: set through GraphQL, REGISTRATION_POLICY_FILE, or neither (none). */
+export type RegistrationPolicySource = 'ledger' | 'file' | 'none';
+
+export interface EffectiveRegistrationPolicy {
+  source: RegistrationPolicySource;
+  policy: RegistrationPolicy;
+  /** When set through GraphQL: when (ms), by whom, why. */
+  setAt?: number;
+  setBy?: string;
+  reason?: string;
+}
+
+/**
+ * The policy in force: one an operator set through GraphQL replaces the file's whole (no merging: what an operator
+ * reads is what holds); clearing it brings the file's back. Read from views, never from the stream.
+ */
+export function effectiveRegistrationPolicy(ports: Pick<Ports, 'config' | 'views'>): EffectiveRegistrationPolicy {
+  const set = ledgerRegistrationPolicy(ports.views);
+  if (set.policy) return { ...set, source: 'ledger', policy: set.policy };
+  const file = ports.config.registration.filePolicy;
+  return file ? { source: 'file', policy: file } : { source: 'none', policy: {} };
+}
+
+/**
+ * The policy every self-registration is held to (before an initial access token narrows it): from the views when the
+ * caller has them (the server's ports do, so no registration reads a stream for it), else folded from the stream.
+ */
+export async function serverRegistrationPolicy(
+  ports: Pick<Ports, 'config' | 'events'> & Partial<Pick<Ports, 'views'>>,
+): Promise<RegistrationPolicy> {
+  const { config, views } = ports;
+  if (views) return effectiveRegistrationPolicy({ config, views }).policy;
+  let set: RegistrationPolicy | undefined;
+  for (const e of await ports.events.ledger.store.readStream(REGISTRATION_POLICY_STREAM))
+    set = registrationPolicyDecider.evolve(set, e as unknown as RegistrationPolicyEvent);
+  return set ?? config.registration.filePolicy ?? {};
+}
+
+/** Sets the policy in the ledger (GraphQL); it holds on every server process sharing the ledger once applied. */
+export async function setRegistrationPolicy(
+  ports: Pick<Ports, 'config' | 'events' | 'views'>,
+  policy: RegistrationPolicy,
+  ctx: CommandContext,
+): Promise<EffectiveRegistrationPolicy> {
+  await execute(
+    ports.events,
+    REGISTRATION_POLICY_STREAM,
+    registrationPolicyDecider,
+    {
+      type: 'SetRegistrationPolicy',
+      policy,
+    },
+    ctx,
+  );
+  return effectiveRegistrationPolicy(ports);
+}
+
+/** Drops the policy set in the ledger: REGISTRATION_POLICY_FILE's holds again (or none). */
+export async function clearRegistrationPolicy(
+  ports: Pick<Ports, 'config' | 'events' | 'views'>,
+  ctx: CommandContext,
+): Promise<EffectiveRegistrationPolicy> {
+  await execute(
+    ports.events,
+    REGISTRATION_POLICY_STREAM,
+    registrationPolicyDecider,
+    {
+      type: 'ClearRegistrationPolicy',
+    },
+    ctx,
+  );
+  return effectiveRegistrationPolicy(ports);
 }

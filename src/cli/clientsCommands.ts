@@ -15,6 +15,8 @@ import {
 } from '../domain/clients/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import { allClients } from '../application/queries/clients.js';
+import { pruneDynamicClients } from '../application/pruneDynamicClients.js';
+import { ConfigError } from '../config/configParsing.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';
 
@@ -224,6 +226,9 @@ function clientInformation(c: ClientState, secret?: string) {
     client_id_issued_at: Math.floor(c.registeredAt / 1000),
     ...c.metadata,
     disabled: c.disabled,
+    ...(c.deleted && { deleted: true }),
+    // Absent: an operator registered it.
+    ...(c.registration && { registration: c.registration }),
     // Seconds since the epoch, like client_secret_expires_at: when the secret the last rotation replaced stops.
     ...(c.previousSecret && { previous_secret_expires_at: Math.floor(c.previousSecret.expiresAt / 1000) }),
   };
@@ -236,7 +241,7 @@ const describe = (c: ReturnType<typeof clientInformation>) =>
 
 export function clientsCommand(): Command {
   const clients = new Command('clients').description(
-    'OAuth clients: create, list, show, update, rotate-secret, disable',
+    'OAuth clients: create, list, show, update, rotate-secret, disable, prune-dynamic',
   );
 
   withMetadataFlags(
@@ -275,7 +280,7 @@ export function clientsCommand(): Command {
               name: c.client_name ?? '',
               grant_types: c.grant_types.join(','),
               auth: c.token_endpoint_auth_method,
-              status: c.disabled ? 'disabled' : 'active',
+              status: c.deleted ? 'deleted' : c.disabled ? 'disabled' : 'active',
             })),
           ),
         );
@@ -338,6 +343,34 @@ export function clientsCommand(): Command {
         await disableClient(rt.ports, clientId, operator());
         const info = clientInformation(viewedClient(rt.ports, clientId));
         print(!!opts.json, info, () => `client ${clientId} disabled`);
+      }),
+    );
+  clients
+    .command('prune-dynamic')
+    .description(
+      'delete self-registered clients unused (no token or authorization code) for DYNAMIC_CLIENT_IDLE_TTL seconds',
+    )
+    .option('--idle <seconds>', 'idle time instead of DYNAMIC_CLIENT_IDLE_TTL', seconds)
+    .option('--dry-run', 'list what would be deleted, delete nothing')
+    .option('--json', 'print JSON')
+    .action((opts: { idle?: number; dryRun?: boolean; json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const idleSeconds = opts.idle ?? rt.config.registration.idleClientSeconds;
+        if (idleSeconds === 0)
+          throw new ConfigError('DYNAMIC_CLIENT_IDLE_TTL is 0 (never prune): set it, or pass --idle <seconds>');
+        const result = await pruneDynamicClients(rt.ports, { idleSeconds, dryRun: opts.dryRun }, operator());
+        const out = {
+          dry_run: !!opts.dryRun,
+          idle_seconds: idleSeconds,
+          pruned: result.pruned.map((c) => ({ client_id: c.clientId, last_used_at: Math.floor(c.lastUsedAt / 1000) })),
+          already_deleted: result.alreadyGone,
+        };
+        print(!!opts.json, out, () =>
+          [
+            `${opts.dryRun ? 'would delete' : 'deleted'} ${out.pruned.length} self-registered client(s)`,
+            ...out.pruned.map((c) => `  ${c.client_id} (last used ${new Date(c.last_used_at * 1000).toISOString()})`),
+          ].join('\n'),
+        );
       }),
     );
   return clients;

@@ -1,4 +1,6 @@
+import type { RegistrationPolicy } from '../domain/registration/policy.js';
 import { ConfigError, integer, choice, type Env } from './configParsing.js';
+import { registrationPolicyFile } from './registrationPolicyFile.js';
 
 /** Clients that register themselves (RFC 7591/7592) and clients identified by a metadata document URL. */
 export interface RegistrationConfig {
@@ -9,6 +11,8 @@ export interface RegistrationConfig {
   mode: 'off' | 'initial_access_token' | 'open';
   /** REGISTRATION_POLICY_FILE: a JSON RegistrationPolicy every self-registration is held to. */
   policyFile?: string;
+  /** The file's policy, read and checked at startup; one set through GraphQL replaces it (registrationPolicy.ts). */
+  filePolicy?: RegistrationPolicy;
   /** SOFTWARE_STATEMENT_ISSUERS_FILE: JSON naming the issuers (and public keys) whose software statements count. */
   softwareStatementIssuersFile?: string;
   /** REGISTRATION_RATE_PER_IP: registrations one IP (IPv6 /64) may make per hour. */
@@ -33,9 +37,11 @@ function file(env: Env, name: string): string | undefined {
 
 export function registrationConfig(env: Env): RegistrationConfig {
   const on = (name: string) => choice(env, name, ['off', 'on'], 'off') === 'on';
+  const policyFile = file(env, 'REGISTRATION_POLICY_FILE');
   return {
     mode: choice(env, 'DYNAMIC_REGISTRATION', ['off', 'initial_access_token', 'open'], 'initial_access_token'),
-    policyFile: file(env, 'REGISTRATION_POLICY_FILE'),
+    policyFile,
+    ...(policyFile !== undefined && { filePolicy: registrationPolicyFile(policyFile) }),
     softwareStatementIssuersFile: file(env, 'SOFTWARE_STATEMENT_ISSUERS_FILE'),
     ratePerIp: integer(env, 'REGISTRATION_RATE_PER_IP', 20, 1, 1_000_000),
     idleClientSeconds: integer(env, 'DYNAMIC_CLIENT_IDLE_TTL', 0, 0, 315_360_000),

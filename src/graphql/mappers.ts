@@ -6,10 +6,12 @@ import type { RecordedEvent } from '../eventsourcing/eventStore.js';
 import { streamOf, type IndexedGrant, type IndexedSession, type IndexedToken } from '../../projections/historyIndex.js';
 import {
   GrantStatus,
+  RegisteredBy,
   RequestedVia,
   SigningAlg,
   TokenStatus,
   type Client,
+  type ClientRegistration,
   type Grant,
   type LedgerEvent,
   type PageInfo,
@@ -93,6 +95,25 @@ export function toGrant(g: IndexedGrant): Grant {
   };
 }
 
+/** How a client registered (absent: an operator registered it). */
+export function registeredBy(c: Pick<ClientState, 'registration'>): RegisteredBy {
+  if (!c.registration) return RegisteredBy.OPERATOR;
+  return c.registration.via === 'dynamic' ? RegisteredBy.DYNAMIC : RegisteredBy.METADATA_DOCUMENT;
+}
+
+function toRegistration(r: NonNullable<ClientState['registration']>): ClientRegistration {
+  const dynamic = r.via === 'dynamic' ? r : undefined;
+  const document = r.via === 'metadata_document' ? r : undefined;
+  return {
+    via: registeredBy({ registration: r }),
+    access: dynamic?.access ?? null,
+    initialAccessTokenId: dynamic?.initialAccessTokenId ?? null,
+    softwareStatementIssuer: dynamic?.softwareStatementIssuer ?? null,
+    metadataDocumentUrl: document?.url ?? null,
+    metadataDocumentSha256: document?.sha256 ?? null,
+  };
+}
+
 /** Metadata only: the secret's hash stays in the view. */
 export function toClient(c: ClientState): Client {
   const m = c.metadata;
@@ -111,6 +132,9 @@ export function toClient(c: ClientState): Client {
     previousSecretLastUsedAt:
       c.previousSecret && c.previousSecretLastUsedAt !== undefined ? new Date(c.previousSecretLastUsedAt) : null,
     disabled: c.disabled,
+    deleted: c.deleted === true,
+    registeredBy: registeredBy(c),
+    registration: c.registration ? toRegistration(c.registration) : null,
     registeredAt: new Date(c.registeredAt),
     updatedAt: new Date(c.updatedAt),
     metadata: { ...m },

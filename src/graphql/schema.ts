@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { MutationResolver } from './resolvers/mutation.js';
+import { RegistrationResolver } from './resolvers/registration.js';
 import { SubscriptionResolver } from './resolvers/subscription.js';
 import {
   ClientFieldsResolver,
@@ -33,6 +34,7 @@ export function managementSchema(): GraphQLSchema {
       ClientFieldsResolver,
       UserFieldsResolver,
       MutationResolver,
+      RegistrationResolver,
       SubscriptionResolver,
     ],
     // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger

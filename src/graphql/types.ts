@@ -5,7 +5,9 @@ import { DateTimeScalar, JSONScalar } from './scalars.js';
 
 /**
  * The management schema's types. Every field names its GraphQL type explicitly; resolvers return
- * plain objects of these shapes. No type here has a field for a bearer secret or a secret's hash.
+ * plain objects of these shapes. No type here has a field for a bearer secret or a secret's hash (an initial access
+ * token's id, in registrationTypes.ts, is the SHA-256 of 256 random bits by design: it names the token, as its stream
+ * does, and cannot stand in for it).
  */
 
 export enum TokenStatus {
@@ -91,7 +93,7 @@ export class Token {
  * The one Relay shape every list has: `<Name>Edge { cursor node }` and
  * `<Name>Connection { edges pageInfo totalCount }`.
  */
-function relayConnection<T extends object>(
+export function relayConnection<T extends object>(
   name: string,
   node: ClassType<T>,
   totalCount: { nullable: boolean; description?: string },
@@ -134,6 +136,39 @@ export class Grant {
   // resolved: client, tokens, history
 }
 
+export enum RegisteredBy {
+  OPERATOR = 'OPERATOR',
+  DYNAMIC = 'DYNAMIC',
+  METADATA_DOCUMENT = 'METADATA_DOCUMENT',
+}
+registerEnumType(RegisteredBy, {
+  name: 'RegisteredBy',
+  description:
+    'Who registered a client: an operator (CLI or GraphQL), the client itself at /register (RFC 7591), or a client ' +
+    'ID metadata document it is known by',
+});
+
+@ObjectType({ description: 'How a self-registered client came to be' })
+export class ClientRegistration {
+  @Field(() => RegisteredBy) via!: RegisteredBy;
+  @Field(() => String, {
+    nullable: true,
+    description: 'DYNAMIC: open, initial_access_token or software_statement',
+  })
+  access!: string | null;
+  @Field(() => String, { nullable: true, description: 'The initial access token it registered with (its id)' })
+  initialAccessTokenId!: string | null;
+  @Field(() => String, { nullable: true, description: 'The issuer of the software statement it registered with' })
+  softwareStatementIssuer!: string | null;
+  @Field(() => String, { nullable: true, description: 'METADATA_DOCUMENT: the document URL (the client_id)' })
+  metadataDocumentUrl!: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'METADATA_DOCUMENT: SHA-256 (base64url) of the document the client was built from',
+  })
+  metadataDocumentSha256!: string | null;
+}
+
 @ObjectType({ description: 'An OAuth client: RFC 7591 metadata and status; never its secret' })
 export class Client {
   @Field(() => ID) clientId!: string;
@@ -160,11 +195,16 @@ export class Client {
     description: 'When the replaced secret was last recorded authenticating (at most one record an hour)',
   })
   previousSecretLastUsedAt!: Date | null;
-  @Field(() => Boolean) disabled!: boolean;
+  @Field(() => Boolean, { description: 'True for a deleted client too' }) disabled!: boolean;
+  @Field(() => Boolean, { description: 'Deleted for good (RFC 7592, pruning, deleteClient); its id stays taken' })
+  deleted!: boolean;
+  @Field(() => RegisteredBy) registeredBy!: RegisteredBy;
+  @Field(() => ClientRegistration, { nullable: true, description: 'How it registered itself; null: an operator did' })
+  registration!: ClientRegistration | null;
   @Field(() => DateTimeScalar) registeredAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;
   @Field(() => JSONScalar, { description: 'All RFC 7591 metadata, as registered' }) metadata!: unknown;
-  // resolved: history
+  // resolved: history, lastUsedAt
 }
 
 export const ClientConnection = relayConnection('Client', Client, { nullable: false });

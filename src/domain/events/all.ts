@@ -10,6 +10,7 @@ import { throttleEvents } from '../throttle/events.js';
 import { deviceEvents } from '../devices/events.js';
 import { pushedRequestEvents } from '../pushedRequests/events.js';
 import { initialAccessTokenEvents } from '../initialAccessTokens/events.js';
+import { registrationPolicyEvents } from '../registration/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
 export const allEvents: EventDefinition[] = [
@@ -24,4 +25,5 @@ export const allEvents: EventDefinition[] = [
   ...deviceEvents,
   ...pushedRequestEvents,
   ...initialAccessTokenEvents,
+  ...registrationPolicyEvents,
 ];

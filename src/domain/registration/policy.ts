@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { GRANT_TYPES, type ClientMetadata } from '../clients/events.js';
 import { ClientMetadataError, scopeTokens } from '../clients/metadataRules.js';
 
@@ -22,6 +23,31 @@ export const RegistrationPolicy = Type.Object(
   { additionalProperties: false },
 );
 export type RegistrationPolicy = Static<typeof RegistrationPolicy>;
+
+/**
+ * What makes a policy wrong beyond its schema, or undefined: an http(s) redirect URI prefix must end past the host
+ * (`https://app.example` would also let `https://app.example.evil` through), so it needs the `/` or `:` after it.
+ * The same rule holds for the policy file and for one set by GraphQL.
+ */
+export function registrationPolicyProblem(policy: RegistrationPolicy): string | undefined {
+  for (const prefix of policy.redirectUriPrefixes ?? []) {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(prefix)?.[1]?.toLowerCase();
+    if (!scheme) return `redirectUriPrefixes: ${prefix} does not start with a scheme (e.g. https://)`;
+    if ((scheme === 'http' || scheme === 'https') && !/^https?:\/\/(\[[^\]]*\]|[^/:[\]]+)[/:]/i.test(prefix))
+      return `redirectUriPrefixes: ${prefix} must end past the host (add the / or : after it)`;
+  }
+  return undefined;
+}
+
+/** A policy from JSON (the file, a GraphQL argument): the schema, then the rules above; the first problem otherwise. */
+export function readRegistrationPolicy(value: unknown): { policy: RegistrationPolicy } | { problem: string } {
+  if (!Value.Check(RegistrationPolicy, value)) {
+    const first = Value.Errors(RegistrationPolicy, value).First();
+    return { problem: `${first?.path || '(root)'} ${first?.message ?? 'is invalid'}` };
+  }
+  const problem = registrationPolicyProblem(value);
+  return problem ? { problem } : { policy: value };
+}
 
 /** Refuses metadata the policy does not allow, with the RFC 7591 §3.2.2 code; linear in the metadata's size. */
 export function checkRegistrationPolicy(policy: RegistrationPolicy, m: ClientMetadata): void {

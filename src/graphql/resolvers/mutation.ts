@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
-import { disableClient, type ClientMetadataChanges } from '../../application/clients.js';
+import { deleteClient, disableClient, type ClientMetadataChanges } from '../../application/clients.js';
 import { clientById } from '../../application/queries/clients.js';
 import { signingKeyByKid } from '../../application/queries/keys.js';
 import { registerClient } from '../../application/registerClient.js';
@@ -35,7 +35,7 @@ import {
 import { historyOf } from './reads.js';
 
 /** Refusals become BAD_USER_INPUT (graphqlErrorOf); anything else stays an internal error. */
-async function command<T>(fn: () => Promise<T>): Promise<T> {
+export async function command<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -43,7 +43,7 @@ async function command<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function checkReason(reason: string): string {
+export function checkReason(reason: string): string {
   const trimmed = reason.trim();
   if (trimmed.length < 1 || trimmed.length > 200) throw badInput('reason must be 1 to 200 characters');
   return trimmed;
@@ -231,6 +231,30 @@ export class MutationResolver {
       const why = checkReason(reason);
       mustFindClient(ctx.runtime, clientId);
       await disableClient(ctx.runtime.ports, clientId, commandContext(ctx, why));
+      return toClient(mustFindClient(ctx.runtime, clientId));
+    });
+  }
+
+  @Mutation(() => Client, {
+    description:
+      'Deletes a client for good (as RFC 7592 DELETE does): it can no longer authenticate, its grants and tokens ' +
+      'are revoked, and its id stays taken',
+  })
+  deleteClient(
+    @Arg('clientId', () => ID) clientId: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Client> {
+    return command(async () => {
+      const why = checkReason(reason);
+      const gone = () => notFound(`client ${clientId} was deleted before`);
+      if (mustFindClient(ctx.runtime, clientId).deleted) throw gone();
+      try {
+        await deleteClient(ctx.runtime.ports, clientId, why, commandContext(ctx, why));
+      } catch (err) {
+        // Another process deleted it between the look and the write.
+        throw err instanceof ClientCommandError && err.code === 'client_not_found' ? gone() : err;
+      }
       return toClient(mustFindClient(ctx.runtime, clientId));
     });
   }

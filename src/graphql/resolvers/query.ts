@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { allClients, clientById } from '../../application/queries/clients.js';
+import { clientLastUsedAt } from '../../application/queries/clientActivity.js';
 import { statusAt, tokenHistory } from '../../application/queries/history.js';
 import { chainStatusAt } from '../../application/queries/exchangeHistory.js';
 import { allSigningKeys } from '../../application/queries/keys.js';
@@ -14,6 +15,7 @@ import {
   encodeCursor,
   pageInfo,
   pageSize,
+  registeredBy,
   toClient,
   toGrant,
   toLedgerEvent,
@@ -30,6 +32,7 @@ import {
   Grant,
   LedgerEvent,
   LedgerEventConnection,
+  RegisteredBy,
   Session,
   SigningKey,
   Token,
@@ -119,13 +122,25 @@ export class QueryResolver {
     return c ? toClient(c) : null;
   }
 
-  @Query(() => ClientConnection, { description: 'Clients in registration order; at most 100 a page' })
+  @Query(() => ClientConnection, {
+    description: 'Clients in registration order (deleted ones too); at most 100 a page',
+  })
   clients(
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('registeredBy', () => RegisteredBy, { nullable: true }) by: RegisteredBy | null | undefined,
+    @Arg('initialAccessTokenId', () => String, {
+      nullable: true,
+      description: 'Only those that registered with this initial access token',
+    })
+    iat: string | null | undefined,
     @Ctx() ctx: GraphQLContext,
   ): ClientConnection {
-    const all = [...allClients(ctx.runtime.views)];
+    const all = [...allClients(ctx.runtime.views)].filter(
+      (c) =>
+        (by == null || registeredBy(c) === by) &&
+        (iat == null || (c.registration?.via === 'dynamic' && c.registration.initialAccessTokenId === iat)),
+    );
     const start = seqCursor(after) + 1;
     const n = pageSize(first);
     const edges = all.slice(start, start + n).map((c, i) => ({ cursor: encodeCursor(start + i), node: toClient(c) }));
@@ -250,6 +265,17 @@ export class GrantFieldsResolver {
 
 @Resolver(() => Client)
 export class ClientFieldsResolver {
+  @FieldResolver(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'When it was last issued a token or an authorization code (what pruning of idle self-registered clients ' +
+      'looks at); null: never',
+  })
+  lastUsedAt(@Root() client: Client, @Ctx() ctx: GraphQLContext): Date | null {
+    const at = clientLastUsedAt(ctx.runtime.views, client.clientId);
+    return at === undefined ? null : new Date(at);
+  }
+
   @FieldResolver(() => [LedgerEvent])
   async history(@Root() client: Client, @Ctx() ctx: GraphQLContext): Promise<LedgerEvent[]> {
     return (await ctx.runtime.store.readStream(clientStream(client.clientId))).map(toLedgerEvent);
