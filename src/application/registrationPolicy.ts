@@ -16,7 +16,7 @@ export type RegistrationPolicySource = 'ledger' | 'file' | 'default' | 'none';
  * DYNAMIC_REGISTRATION=open with no policy set: anyone may register, so only clients that act for a person who
  * signs in and consents; client credentials (tokens with no person behind them) need an operator's policy.
  */
-export const OPEN_REGISTRATION_DEFAULT_POLICY: RegistrationPolicy = {
+const OPEN_REGISTRATION_DEFAULT_POLICY: RegistrationPolicy = {
   grantTypes: ['authorization_code', 'refresh_token'],
 };
 
