@@ -57,11 +57,15 @@ export async function checkedMetadata(
   policies: (RegistrationPolicy | undefined)[],
   decision: { clientId: string; current?: ClientState },
 ): Promise<ClientMetadata> {
+  const all = [await serverRegistrationPolicy(ports), ...policies];
   const metadata = requestedMetadata(body);
+  // RFC 7591 §2: a registration naming no scope gets the server's default, here the narrowest policy's scopes (an
+  // MCP client registers before it knows which scopes its servers will ask for).
+  const defaultScope = [...all].reverse().find((p) => p?.scope !== undefined)?.scope;
+  if (body.scope === undefined && defaultScope !== undefined) metadata.scope = defaultScope;
   checkSchema(metadata);
   checkSelfRegistration(metadata);
-  for (const policy of [await serverRegistrationPolicy(ports), ...policies])
-    if (policy) checkRegistrationPolicy(policy, metadata);
+  for (const policy of all) if (policy) checkRegistrationPolicy(policy, metadata);
   const limits = { maxAccessTokenTtl: ports.config.maxTokenLifetimeSeconds, profile: ports.config.profile };
   const { clientId, current } = decision;
   if (current) decideClient({ type: 'UpdateClient', clientId, metadata }, current, limits);

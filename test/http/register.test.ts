@@ -249,6 +249,10 @@ describe('dynamic client registration with initial access tokens (RFC 7591)', ()
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.equal(res.body.client_secret, undefined);
     assert.equal(res.body.client_secret_expires_at, undefined);
+    const { scope: _none, ...withoutScope } = good;
+    const defaulted = await send(server, 'POST', '/register', withoutScope, auth);
+    assert.equal(defaulted.status, 201, JSON.stringify(defaulted.body));
+    assert.equal(defaulted.body.scope, 'openid profile', "no scope asked: the policy's scopes (RFC 7591 §2)");
   });
 });
 
