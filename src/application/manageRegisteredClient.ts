@@ -14,6 +14,7 @@ import {
   checkedMetadata,
   clientInformation,
   invalidToken,
+  missingToken,
   newRegistrationToken,
   type ClientInformation,
 } from './registeredClients.js';
@@ -31,25 +32,30 @@ function sameHash(stored: string, presented: string): boolean {
  * registration access token) and a wrong token are all one answer: invalid_token, 401.
  */
 function managedClient(ports: Pick<Ports, 'views'>, clientId: string, token: string | undefined) {
+  if (token === undefined) throw missingToken('a registration access token is required');
   const client = clientById(ports.views, clientId);
-  const presented = token === undefined ? undefined : sha256(token);
-  if (
-    !client?.registrationTokenHash ||
-    client.disabled ||
-    !presented ||
-    !sameHash(client.registrationTokenHash, presented)
-  )
+  const presented = sha256(token);
+  if (!client?.registrationTokenHash || client.disabled || !sameHash(client.registrationTokenHash, presented))
     throw invalidToken('the registration access token is not valid');
   return { client, presented };
 }
 
-/** RFC 7592 §2.1: the client as registered now; neither its secret nor its token can be shown again. */
+/** The caller holds the client's registration access token (checked before a request's body is looked at). */
+export function authenticateManagement(ports: Pick<Ports, 'views'>, clientId: string, token: string | undefined) {
+  managedClient(ports, clientId, token);
+}
+
+/**
+ * RFC 7592 §2.1, §3: the client as registered now, with the registration access token the caller presented (required
+ * in the answer); the secret cannot be shown again, only its hash is kept.
+ */
 export function readRegisteredClient(
   ports: Pick<Ports, 'config' | 'views'>,
   clientId: string,
   token: string | undefined,
 ): ClientInformation {
-  return clientInformation(ports.config.issuer, managedClient(ports, clientId, token).client);
+  const { client } = managedClient(ports, clientId, token);
+  return clientInformation(ports.config.issuer, client, { registrationToken: token });
 }
 
 /** RFC 7592 §2.2: client_id must be the client's own; a client_secret, when sent, its current one. */

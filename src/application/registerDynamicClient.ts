@@ -12,6 +12,7 @@ import {
   checkedMetadata,
   clientInformation,
   invalidToken,
+  missingToken,
   needsSecret,
   newRegistrationToken,
   type ClientInformation,
@@ -54,7 +55,7 @@ export async function registerDynamicClient(
   const { body } = request;
   const statementGiven = body.software_statement !== undefined;
   if (access.mode === 'initial_access_token' && request.initialAccessToken === undefined && !statementGiven)
-    throw invalidToken('an initial access token or a software statement is required to register');
+    throw missingToken('an initial access token or a software statement is required to register');
   const token =
     request.initialAccessToken === undefined
       ? undefined

@@ -25,6 +25,10 @@ export const invalidToken = (description = 'the access token is not valid') =>
     headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
   });
 
+/** RFC 6750 §3.1: a request with no credentials at all gets a challenge without an error code. */
+export const missingToken = (description: string) =>
+  new Refusal('invalid_token', description, { status: 401, headers: { 'www-authenticate': 'Bearer' } });
+
 /** A registration access token: 256 random bits, handed out once, kept as its SHA-256. */
 export function newRegistrationToken(): { token: string; hash: string } {
   const token = randomBytes(32).toString('base64url');

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { clientById } from '../application/queries/clients.js';
 import { activeAccessToken } from '../application/queries/tokens.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
@@ -42,6 +43,9 @@ export function authenticate(
   if (!token || !token.aud.includes(runtime.config.issuer)) return { refused: 'invalid_token' };
   // RFC 9449 §7.2: a DPoP-bound token is no bearer token (this API takes bearer tokens only).
   if (token.jkt !== undefined) return { refused: 'invalid_token' };
+  // A client that registered itself (or is a metadata document) is never an operator, whatever its token says.
+  if (clientById(runtime.views, token.clientId)?.registration)
+    return { operator: { clientId: token.clientId, scopes: new Set() } };
   return { operator: { clientId: token.clientId, scopes: new Set(token.scope.split(' ').filter(Boolean)) } };
 }
 

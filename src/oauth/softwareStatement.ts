@@ -26,7 +26,11 @@ interface VerifiedStatement {
 export class SoftwareStatements {
   private readonly keys = new Map<string, ReturnType<typeof createLocalJWKSet>>();
 
-  constructor(issuers: TrustedIssuer[]) {
+  /** `audience`: this server's issuer; a statement with an `aud` must name it (one made for another server is not). */
+  constructor(
+    issuers: TrustedIssuer[],
+    private readonly audience: string,
+  ) {
     for (const { iss, jwks } of issuers) this.keys.set(iss, createLocalJWKSet(jwks));
   }
 
@@ -55,6 +59,9 @@ export class SoftwareStatements {
     } catch {
       throw invalid('the software statement signature or validity does not verify');
     }
+    const aud = payload.aud;
+    if (aud !== undefined && !(Array.isArray(aud) ? aud : [aud]).includes(this.audience))
+      throw invalid('the software statement is for another server (aud)');
     if (typeof payload.iat === 'number' && payload.iat > now + TOLERANCE_SECONDS)
       throw invalid('the software statement is issued in the future');
     const metadata = Object.fromEntries(Object.entries(payload).filter(([claim]) => !JWT_CLAIMS.includes(claim)));

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registerDynamicClient } from '../../application/registerDynamicClient.js';
 import {
+  authenticateManagement,
   deleteRegisteredClient,
   readRegisteredClient,
   replaceRegisteredClient,
@@ -46,7 +47,10 @@ const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store
 export async function registerRoutes(app: FastifyInstance, { runtime }: { runtime: Runtime }) {
   const settings = runtime.config.registration;
   // Read (and refused, with one line) at startup, whatever the mode: a broken setting is never left for later.
-  const statements = new SoftwareStatements(loadSoftwareStatementIssuers(settings.softwareStatementIssuersFile));
+  const statements = new SoftwareStatements(
+    loadSoftwareStatementIssuers(settings.softwareStatementIssuersFile),
+    runtime.config.issuer,
+  );
   if (settings.mode === 'off') return;
   const access = { mode: settings.mode, statements };
   const rate = new RegistrationRate(settings.ratePerIp);
@@ -78,6 +82,8 @@ export async function registerRoutes(app: FastifyInstance, { runtime }: { runtim
     noStore(reply);
     const { clientId } = request.params;
     const token = bearer(request);
+    // The token is judged before the body: an unauthenticated caller learns nothing about what it sent.
+    authenticateManagement(runtime.ports, clientId, token);
     const body = jsonObject(request);
     return replaceRegisteredClient(runtime.ports, statements, { clientId, token, body }, context(request, clientId));
   });
