@@ -1,5 +1,7 @@
 import { metadataFromDocument } from '../domain/clients/metadataDocument.js';
 import { Refusal } from '../domain/refusal.js';
+import { checkRegistrationPolicy } from '../domain/registration/policy.js';
+import { checkSelfRegistration } from '../domain/registration/selfRegistration.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { clientIdUrl, isClientIdUrl } from '../registration/clientIdUrl.js';
 import { FreshDocuments, type CacheLimits } from '../registration/metadataDocumentCache.js';
@@ -11,6 +13,7 @@ import {
 import { MetadataDocumentRefused } from '../registration/metadataDocumentRefused.js';
 import { handleClientCommand } from './clients.js';
 import type { Ports } from './ports.js';
+import { serverRegistrationPolicy } from './registrationPolicy.js';
 import { clientById } from './queries/clients.js';
 
 type Fetch = (url: string, options: FetcherOptions) => Promise<FetchedDocument>;
@@ -71,6 +74,9 @@ export class MetadataDocumentClients {
     const fetched = await this.fetch(url, this.options.fetcher);
     try {
       const metadata = metadataFromDocument(url, fetched.document);
+      // Anyone who controls a URL registers this way, as at /register: the same limits hold, on every version read.
+      checkSelfRegistration(metadata);
+      checkRegistrationPolicy(await serverRegistrationPolicy(this.ports), metadata);
       await handleClientCommand(
         this.ports,
         { type: 'RecordMetadataDocument', clientId: url, metadata, document: { url, sha256: fetched.sha256 } },
