@@ -1,7 +1,6 @@
 import { metadataFromDocument } from '../domain/clients/metadataDocument.js';
 import { Refusal } from '../domain/refusal.js';
-import { checkRegistrationPolicy } from '../domain/registration/policy.js';
-import { checkSelfRegistration } from '../domain/registration/selfRegistration.js';
+import { documentRegistration } from '../domain/registration/documentRegistration.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { clientIdUrl, isClientIdUrl } from '../registration/clientIdUrl.js';
 import { FreshDocuments, type CacheLimits } from '../registration/metadataDocumentCache.js';
@@ -73,10 +72,9 @@ export class MetadataDocumentClients {
   private async refresh(url: string, ctx: CommandContext): Promise<void> {
     const fetched = await this.fetch(url, this.options.fetcher);
     try {
-      const metadata = metadataFromDocument(url, fetched.document);
-      // Anyone who controls a URL registers this way, as at /register: the same limits hold, on every version read.
-      checkSelfRegistration(metadata);
-      checkRegistrationPolicy(await serverRegistrationPolicy(this.ports), metadata);
+      // Held to the policy in force on every version read, so a tightened policy holds from the next fetch.
+      const policy = await serverRegistrationPolicy(this.ports);
+      const metadata = documentRegistration(policy, metadataFromDocument(url, fetched.document));
       await handleClientCommand(
         this.ports,
         { type: 'RecordMetadataDocument', clientId: url, metadata, document: { url, sha256: fetched.sha256 } },

@@ -5,7 +5,7 @@ import { forbiddenAddress } from './addressRanges.js';
 export type Resolve = (hostname: string) => Promise<LookupAddress[]>;
 
 /** The error a refusal becomes: each caller reports it in its own terms. */
-export type Refuse = (why: string, cause?: unknown) => Error;
+type Refuse = (why: string, cause?: unknown) => Error;
 
 export const systemResolve: Resolve = (hostname) =>
   new Promise((resolve, reject) =>

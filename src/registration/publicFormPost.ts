@@ -4,7 +4,7 @@ import { isIP, type Socket } from 'node:net';
 import { forbiddenAddress } from './addressRanges.js';
 import { guardedLookup, systemResolve, type Resolve } from './guardedLookup.js';
 
-export interface PublicPostOptions {
+interface PublicPostOptions {
   /** Until the answer's status, whatever the server does. */
   timeoutMs: number;
   resolve?: Resolve;

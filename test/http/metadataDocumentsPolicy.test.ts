@@ -21,6 +21,7 @@ const FILE_POLICY = {
   grantTypes: ['authorization_code', 'refresh_token'],
   scope: 'notes:read',
   redirectUriPrefixes: ['http://127.0.0.1:'],
+  maxAccessTokenTtl: 900,
 };
 
 describe('client ID metadata documents and the registration policy', () => {
@@ -96,7 +97,7 @@ describe('client ID metadata documents and the registration policy', () => {
     assert.equal(await ledgerHead(server), head);
   }
 
-  it('a document within the policy is recorded as before', async () => {
+  it('a document within the policy is recorded, its token lifetime capped by the policy (it cannot ask for one)', async () => {
     const { url } = served();
     assert.equal((await authorize(url)).status, 200);
     const stream = await server.runtime.store.readStream(clientStream(url));
@@ -104,6 +105,7 @@ describe('client ID metadata documents and the registration policy', () => {
       stream.map((e) => e.type),
       ['ClientRegistered'],
     );
+    assert.equal((stream[0].data as { metadata: { access_token_ttl: number } }).metadata.access_token_ttl, 900);
   });
 
   const refusals: [string, Record<string, unknown>, string][] = [
