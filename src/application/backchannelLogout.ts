@@ -7,6 +7,7 @@ import { signJwt } from '../crypto/jwtStrategy.js';
 import { execute } from './execute.js';
 import { dueLogouts, type PendingLogout } from './queries/authorization.js';
 import { clientById } from './queries/clients.js';
+import { postFormToPublicAddress } from '../registration/publicFormPost.js';
 
 const TIMEOUT_MS = 5000;
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -81,11 +82,15 @@ export class BackchannelLogoutDispatcher {
       },
       key,
     );
+    const form = new URLSearchParams({ logout_token: logoutToken }).toString();
+    // A self-registered client's URI is anyone's choice: never let it reach this host or its private network (SSRF).
+    // An operator's may name an internal service on purpose.
+    if (client.registration) return postFormToPublicAddress(uri, form, { timeoutMs: TIMEOUT_MS });
     try {
       const res = await fetch(uri, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ logout_token: logoutToken }).toString(),
+        body: form,
         redirect: 'error',
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });

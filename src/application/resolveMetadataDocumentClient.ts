@@ -1,5 +1,6 @@
 import { metadataFromDocument } from '../domain/clients/metadataDocument.js';
 import { Refusal } from '../domain/refusal.js';
+import { documentRegistration } from '../domain/registration/documentRegistration.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { clientIdUrl, isClientIdUrl } from '../registration/clientIdUrl.js';
 import { FreshDocuments, type CacheLimits } from '../registration/metadataDocumentCache.js';
@@ -11,6 +12,7 @@ import {
 import { MetadataDocumentRefused } from '../registration/metadataDocumentRefused.js';
 import { handleClientCommand } from './clients.js';
 import type { Ports } from './ports.js';
+import { serverRegistrationPolicy } from './registrationPolicy.js';
 import { clientById } from './queries/clients.js';
 
 type Fetch = (url: string, options: FetcherOptions) => Promise<FetchedDocument>;
@@ -70,7 +72,9 @@ export class MetadataDocumentClients {
   private async refresh(url: string, ctx: CommandContext): Promise<void> {
     const fetched = await this.fetch(url, this.options.fetcher);
     try {
-      const metadata = metadataFromDocument(url, fetched.document);
+      // Held to the policy in force on every version read, so a tightened policy holds from the next fetch.
+      const policy = await serverRegistrationPolicy(this.ports);
+      const metadata = documentRegistration(policy, metadataFromDocument(url, fetched.document));
       await handleClientCommand(
         this.ports,
         { type: 'RecordMetadataDocument', clientId: url, metadata, document: { url, sha256: fetched.sha256 } },

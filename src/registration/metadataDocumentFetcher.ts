@@ -1,10 +1,10 @@
 import { hash } from 'node:crypto';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { forbiddenAddress } from './addressRanges.js';
 import { clientIdUrl } from './clientIdUrl.js';
+import { guardedLookup, systemResolve, type Resolve } from './guardedLookup.js';
 import { MetadataDocumentRefused } from './metadataDocumentRefused.js';
 
 /** A document as fetched: its bytes' SHA-256 (base64url), its JSON object, and how long it may be cached. */
@@ -13,9 +13,6 @@ export interface FetchedDocument {
   document: Record<string, unknown>;
   cacheControl: string | undefined;
 }
-
-/** Every address a host name resolves to; tests give their own (a rebinding name, say). */
-export type Resolve = (hostname: string) => Promise<LookupAddress[]>;
 
 export interface FetcherOptions {
   /** CLIENT_ID_METADATA_DOCUMENTS_ALLOW_HTTP_LOOPBACK: http://127.0.0.1 documents, for development only. */
@@ -30,43 +27,6 @@ export interface FetcherOptions {
 }
 
 const DEFAULT_FETCH_LIMITS = { connectTimeoutMs: 2000, totalTimeoutMs: 4000, maxBytes: 5 * 1024 } as const;
-
-const systemResolve: Resolve = (hostname) =>
-  new Promise((resolve, reject) =>
-    dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
-  );
-
-type LookupCallback = (err: Error | null, address: string | LookupAddress[], family?: number) => void;
-
-/**
- * The connection's DNS step: a name is resolved once, every address it has is checked, and the connection goes to one
- * of exactly those addresses. A name that resolves to a private address a moment after it resolved to a public one
- * (DNS rebinding) is refused at this step, because no second resolution follows it.
- */
-function guardedLookup(resolve: Resolve) {
-  const checked = (hostname: string, addresses: LookupAddress[]): LookupAddress[] => {
-    if (addresses.length === 0) throw new MetadataDocumentRefused(`${hostname} has no address`);
-    for (const { address } of addresses) {
-      const why = forbiddenAddress(address);
-      if (why) throw new MetadataDocumentRefused(`${hostname} resolves to a ${why} address (${address})`);
-    }
-    return addresses;
-  };
-  const unresolved = (hostname: string) => (err: NodeJS.ErrnoException) => {
-    throw new MetadataDocumentRefused(`${hostname} does not resolve (${err.code ?? err.message})`, err);
-  };
-  return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
-    resolve(hostname)
-      .then((addresses) => checked(hostname, addresses), unresolved(hostname))
-      .then(
-        (addresses) => {
-          if (options.all) callback(null, addresses);
-          else callback(null, addresses[0].address, addresses[0].family);
-        },
-        (err: Error) => callback(err, []),
-      );
-  };
-}
 
 /** application/json, with parameters or without; a `+json` type is not what this server asks for. */
 const isJson = (contentType: string | undefined) =>
@@ -101,7 +61,7 @@ export function fetchMetadataDocument(raw: string, options: FetcherOptions): Pro
       headers: { accept: 'application/json', 'accept-encoding': 'identity', 'user-agent': 'token-ledger' },
       // A connection of its own: a pooled socket would skip the address checks below.
       agent: false,
-      lookup: guardedLookup(options.resolve ?? systemResolve),
+      lookup: guardedLookup(options.resolve ?? systemResolve, (why, cause) => new MetadataDocumentRefused(why, cause)),
     });
     const connectTimer = setTimeout(() => fail(`no connection within ${connectTimeoutMs} ms`), connectTimeoutMs);
     const totalTimer = setTimeout(() => fail(`no complete answer within ${totalTimeoutMs} ms`), totalTimeoutMs);

@@ -1,7 +1,8 @@
 /**
  * A person signs in, in Debian's Chromium, to an application known only by its client ID metadata document's URL:
- * the login and consent pages name it from the document, and the code reaches its callback. A document that is
- * refused shows the error page, with its reason, and sends the browser nowhere.
+ * the login and consent pages name it from the document, with the document's host beside the name, and the code
+ * reaches its callback. A document that is refused shows the error page, with its reason, and sends the browser
+ * nowhere.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,8 +79,13 @@ describe('client ID metadata documents in Chromium', { skip: chromiumSkip }, () 
     const { verifier, challenge } = pkce();
     await page.goto(authorizeUrl(clientId, challenge));
     assert.match((await page.locator('main').textContent()) ?? '', /Notes MCP client/);
+    // The document's author chose the name: the host beside it is what a person can check.
+    const hostLine = page.getByText(`Name and details come from ${new URL(origin).host}`, { exact: true });
+    assert.ok(await hostLine.isVisible(), 'the host is shown on the login page');
     await signIn(page);
+    await page.getByRole('button', { name: 'Allow' }).waitFor();
     assert.match((await page.locator('main').textContent()) ?? '', /Notes MCP client/);
+    assert.ok(await hostLine.isVisible(), 'and on the consent page');
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(`${origin}/callback?**`);
     const params = new URL(page.url()).searchParams;

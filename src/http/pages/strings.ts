@@ -29,6 +29,7 @@ const en = {
   deny: 'Deny',
   logo: (app: string) => `${app} logo`,
   visit: (host: string) => `About this application: ${host}`,
+  documentHost: (host: string) => `Name and details come from ${host}`,
   signOutTitle: 'Sign out',
   signOutHeading: 'Sign out?',
   signOutOf: (app: string) =>
@@ -88,6 +89,7 @@ const de: Strings = {
   deny: 'Ablehnen',
   logo: (app) => `Logo von ${app}`,
   visit: (host) => `Über diese Anwendung: ${host}`,
+  documentHost: (host) => `Name und Angaben stammen von ${host}`,
   signOutTitle: 'Abmelden',
   signOutHeading: 'Abmelden?',
   signOutOf: (app) =>

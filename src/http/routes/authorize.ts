@@ -98,7 +98,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const { req } = interaction;
     return {
       ...sealed,
-      client: clientDisplay(req.clientId, clientById(views, req.clientId)?.metadata),
+      client: clientDisplay(req.clientId, clientById(views, req.clientId)),
       redirectTarget: req.responseMode === 'query' && !interaction.device ? req.redirectUri : null,
     };
   }

@@ -122,7 +122,7 @@ export function deviceRoutes(app: FastifyInstance, runtime: Runtime, begin: Begi
       if (!(err instanceof DeviceRefusal)) throw err;
       return errorPage(reply, 400, pageStrings(reply).t.deviceUnknownCode);
     }
-    const client = clientDisplay(device.clientId, clientById(views, device.clientId)?.metadata);
+    const client = clientDisplay(device.clientId, clientById(views, device.clientId));
     return deviceDonePage(reply, { approved, client });
   }
 

@@ -86,7 +86,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     const sealed = keys.sealForm('logout', req, bind, CONFIRM_SECONDS);
     return logoutConfirmPage(reply, {
       ...sealed,
-      client: client ? clientDisplay(client.clientId, client.metadata) : undefined,
+      client: client ? clientDisplay(client.clientId, client) : undefined,
       redirect,
     });
   }

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { createServer, type Server } from 'node:http';
 import assert from 'node:assert/strict';
 import { jwtVerify } from 'jose';
 import { BackchannelLogoutDispatcher } from '../../../src/application/backchannelLogout.js';
@@ -8,6 +9,10 @@ import { startSession } from '../../../src/application/startSession.js';
 import { ledgerBlocks } from '../../../src/application/throttle.js';
 import { sha256 } from '../../../src/crypto/hash.js';
 import { sessionStream } from '../../../src/domain/sessions/streams.js';
+import { clientStream } from '../../../src/domain/clients/streams.js';
+import type { ClientRegistration } from '../../../src/domain/clients/events.js';
+import { clientMetadata } from '../../../src/domain/clients/metadataDefaults.js';
+import { clientById } from '../../../src/application/queries/clients.js';
 import { ISSUER, memoryPorts, T0, testKey, type MemoryPorts } from '../../helpers/memoryPorts.js';
 import { ctx, givenClient, givenCode, givenUser, typed } from './fixtures.js';
 
@@ -96,6 +101,67 @@ describe('BackchannelLogoutDispatcher', () => {
     assert.deepEqual(typed(ports.writtenAfter(after)), ['BackchannelLogoutDelivered']);
     assert.equal((ports.writtenAfter(after)[0].data as { attempt: number }).attempt, 2);
     assert.equal(posted.length, 2);
+  });
+});
+
+describe('BackchannelLogoutDispatcher and self-registered clients (no SSRF)', () => {
+  let rp: Server;
+  let hits = 0;
+  let uri: string;
+  before(async () => {
+    rp = createServer((_req, res) => {
+      hits++;
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((r) => rp.listen(0, '127.0.0.1', r));
+    uri = `http://127.0.0.1:${(rp.address() as { port: number }).port}/bcl`;
+  });
+  after(() => new Promise<void>((r) => rp.close(() => r())));
+
+  /** A session in which `clientId` received a code, ended: a logout token is owed to it. */
+  async function givenEndedSession(clientId: string, registration?: ClientRegistration) {
+    const metadata = clientMetadata({ redirect_uris: ['https://app.example/cb'], backchannel_logout_uri: uri });
+    await ports.given(clientStream(clientId), [
+      { type: 'ClientRegistered', data: { clientId, metadata, secret: null, ...(registration && { registration }) } },
+    ]);
+    const client = clientById(ports.views, clientId)!;
+    const sub = await givenUser(ports, clientId);
+    const { sid } = await startSession(ports, sub, ['pwd'], ctx);
+    const sidHash = sha256(sid);
+    await givenCode(ports, client, { sub, authTime: T0 / 1000, sid: sidHash }, { scope: 'openid' });
+    await endSession(ports, sid, 'logout', ctx);
+    return sidHash;
+  }
+
+  it('a self-registered client with a loopback URI is sent nothing; the refusal is a failed attempt', async () => {
+    hits = 0;
+    const sidHash = await givenEndedSession('dyn', { via: 'dynamic', access: 'open' });
+    const head = await ports.head();
+    await new BackchannelLogoutDispatcher(ports).tick();
+    const [failed, ...rest] = ports.writtenAfter(head);
+    assert.deepEqual([failed.type, rest], ['BackchannelLogoutFailed', []]);
+    const { error, attempt, nextAttemptAt } = failed.data as { error: string; attempt: number; nextAttemptAt: string };
+    assert.deepEqual(
+      { stream: failed.stream, error, attempt, nextAttemptAt },
+      {
+        stream: sessionStream(sidHash),
+        error:
+          'refused: 127.0.0.1 is not a public address (loopback); ' +
+          'only public addresses are posted to for a self-registered client',
+        attempt: 1,
+        nextAttemptAt: new Date(T0 + 2000).toISOString(),
+      },
+    );
+    assert.equal(hits, 0);
+  });
+
+  it('an operator client with the same URI is delivered to (operators may name internal services)', async () => {
+    hits = 0;
+    await givenEndedSession('operators');
+    const head = await ports.head();
+    await new BackchannelLogoutDispatcher(ports).tick();
+    assert.deepEqual(typed(ports.writtenAfter(head)), ['BackchannelLogoutDelivered']);
+    assert.equal(hits, 1);
   });
 });
 
