@@ -58,7 +58,8 @@ export function metadataFromDocument(url: string, document: Record<string, unkno
     refuse('jwks_uri is not supported: give the public keys in jwks');
   const changes: Record<string, unknown> = { grant_types: ['authorization_code'], token_endpoint_auth_method: 'none' };
   for (const field of DOCUMENT_FIELDS) if (Object.hasOwn(document, field)) changes[field] = document[field];
-  const metadata = clientMetadata(changes);
+  // As a client registered at /register: it may introspect its own tokens and those naming it, never all.
+  const metadata: ClientMetadata = { ...clientMetadata(changes), introspection_access: 'own_and_audience' };
   const wrong = Value.Errors(ClientMetadata, metadata).First();
   if (wrong) refuse(`${wrong.path.slice(1) || 'the document'}: ${wrong.message}`);
   return metadata;
