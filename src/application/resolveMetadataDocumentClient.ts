@@ -10,6 +10,7 @@ import {
   type FetcherOptions,
 } from '../registration/metadataDocumentFetcher.js';
 import { MetadataDocumentRefused } from '../registration/metadataDocumentRefused.js';
+import { RegistrationRate } from '../security/registrationRate.js';
 import { handleClientCommand } from './clients.js';
 import type { Ports } from './ports.js';
 import { serverRegistrationPolicy } from './registrationPolicy.js';
@@ -22,7 +23,12 @@ interface ResolverOptions {
   cache?: CacheLimits;
   /** The network fetch; tests count or replace it. */
   fetch?: Fetch;
+  /** REGISTRATION_RATE_PER_IP: new clients (a fetch of an unknown URL) one address may cause per hour. */
+  newClientsPerIp?: number;
 }
+
+/** Fetches under way at once, all URLs together: beyond it a new one is refused rather than queued. */
+const MAX_FETCHES_IN_FLIGHT = 64;
 
 /**
  * Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document): a client_id that is a URL is resolved
@@ -35,6 +41,7 @@ export class MetadataDocumentClients {
   private readonly fresh: FreshDocuments;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly fetch: Fetch;
+  private readonly newClients: RegistrationRate | undefined;
 
   constructor(
     private readonly ports: Pick<Ports, 'clock' | 'config' | 'events' | 'views'>,
@@ -42,6 +49,7 @@ export class MetadataDocumentClients {
   ) {
     this.fresh = new FreshDocuments(ports.clock, options.cache);
     this.fetch = options.fetch ?? fetchMetadataDocument;
+    this.newClients = options.newClientsPerIp === undefined ? undefined : new RegistrationRate(options.newClientsPerIp);
   }
 
   /** Whether `clientId` is resolved through its document (a URL; an id registered otherwise is looked up as it is). */
@@ -56,17 +64,30 @@ export class MetadataDocumentClients {
    * the fetch or the document is refused. A disabled client is not fetched for: it stays as it is, refused by the
    * lookup that follows.
    */
-  async resolve(clientId: string, ctx: CommandContext): Promise<void> {
+  async resolve(clientId: string, ctx: CommandContext, ip?: string): Promise<void> {
     clientIdUrl(clientId, { allowLoopbackHttp: this.options.fetcher.allowLoopbackHttp });
     const client = clientById(this.ports.views, clientId);
     if (client?.disabled) return;
     if (client && this.fresh.isFresh(clientId)) return;
     let pending = this.inFlight.get(clientId);
     if (!pending) {
+      // Anyone may name a URL: a new client costs a fetch and a record, so it is counted as a registration is, and
+      // the fetches under way are bounded (counted synchronously: parallel requests as sequential ones).
+      if (this.inFlight.size >= MAX_FETCHES_IN_FLIGHT)
+        throw new MetadataDocumentRefused('too many client metadata documents are being fetched; retry shortly');
+      if (!client && ip !== undefined) this.countNewClient(ip);
       pending = this.refresh(clientId, ctx).finally(() => this.inFlight.delete(clientId));
       this.inFlight.set(clientId, pending);
     }
     return pending;
+  }
+
+  private countNewClient(ip: string): void {
+    try {
+      this.newClients?.take(ip, this.ports.clock());
+    } catch (err) {
+      throw new MetadataDocumentRefused('too many new clients from this address; retry later', err);
+    }
   }
 
   private async refresh(url: string, ctx: CommandContext): Promise<void> {

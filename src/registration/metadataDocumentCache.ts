@@ -13,16 +13,16 @@ export const DEFAULT_CACHE_LIMITS: CacheLimits = { minSeconds: 30, maxSeconds: 8
 
 /**
  * How long a document may be used without fetching it again, from its Cache-Control: max-age within the limits,
- * the minimum when it says nothing, no-cache or max-age=0; undefined for no-store (fetched on every use).
+ * the minimum when it says nothing, no-store, no-cache or max-age=0 (a document that asks to be fetched on every use
+ * would let anyone make this server fetch as often as they send requests).
  */
-export function cacheSeconds(cacheControl: string | undefined, limits: CacheLimits): number | undefined {
+export function cacheSeconds(cacheControl: string | undefined, limits: CacheLimits): number {
   const directives = (cacheControl ?? '')
     .toLowerCase()
     .split(',')
     .map((d) => d.trim());
-  if (directives.includes('no-store')) return undefined;
   const maxAge = directives.map((d) => /^max-age\s*=\s*"?(\d{1,10})"?$/.exec(d)).find((m) => m !== null);
-  const seconds = directives.includes('no-cache') || !maxAge ? 0 : Number(maxAge[1]);
+  const seconds = directives.includes('no-store') || directives.includes('no-cache') || !maxAge ? 0 : Number(maxAge[1]);
   return Math.min(limits.maxSeconds, Math.max(limits.minSeconds, seconds));
 }
 
@@ -49,7 +49,6 @@ export class FreshDocuments {
   remember(url: string, cacheControl: string | undefined): void {
     this.freshUntil.delete(url);
     const seconds = cacheSeconds(cacheControl, this.limits);
-    if (seconds === undefined) return;
     // Map order is insertion order: the first key is the entry written longest ago.
     while (this.freshUntil.size >= this.limits.maxEntries) this.freshUntil.delete(this.freshUntil.keys().next().value!);
     this.freshUntil.set(url, this.clock() + seconds * 1000);

@@ -143,6 +143,7 @@ function metadataDocumentClients(runtime: Runtime): MetadataDocumentClients | un
   if (!metadataDocuments) return undefined;
   return new MetadataDocumentClients(runtime.ports, {
     fetcher: { allowLoopbackHttp: metadataDocumentsAllowLoopbackHttp },
+    newClientsPerIp: runtime.config.registration.ratePerIp,
   });
 }
 
@@ -162,7 +163,7 @@ export const oauthClientsPlugin = fp<{ runtime: Runtime }>(
     const documents = metadataDocumentClients(runtime);
     const metadataDocument = (request: FastifyRequest, clientId: unknown): Promise<void> | undefined => {
       if (!documents || typeof clientId !== 'string' || !documents.applies(clientId)) return undefined;
-      return documents.resolve(clientId, { actor: `client:${clientId}`, correlationId: request.id });
+      return documents.resolve(clientId, { actor: `client:${clientId}`, correlationId: request.id }, request.ip);
     };
     const authenticate = (request: FastifyRequest, params: Params, endpoint: string) =>
       authenticateClient(
