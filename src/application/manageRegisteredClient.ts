@@ -5,7 +5,8 @@ import { ClientMetadataError } from '../domain/clients/metadataRules.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { SoftwareStatements } from '../oauth/softwareStatement.js';
-import { ClientSecretVerifier } from '../security/clientSecrets.js';
+import { ClientSecretVerifier, generateClientSecret, hashClientSecret } from '../security/clientSecrets.js';
+import { DEFAULT_SECRET_GRACE_SECONDS } from './rotateClientSecret.js';
 import { deleteClient, handleClientCommand, viewedClient } from './clients.js';
 import { initialAccessTokenPolicy } from './initialAccessTokens.js';
 import type { Ports } from './ports.js';
@@ -92,11 +93,19 @@ export async function replaceRegisteredClient(
   const tokenId = client.registration?.via === 'dynamic' ? client.registration.initialAccessTokenId : undefined;
   const policy = tokenId === undefined ? undefined : await initialAccessTokenPolicy(ports, tokenId);
   const metadata = await checkedMetadata(ports, requested, [policy], { clientId: client.clientId, current: client });
+  const rotation = await secretRotation(ports, update.body);
   const next = newRegistrationToken();
   try {
     await handleClientCommand(
       ports,
-      { type: 'UpdateRegisteredClient', clientId: client.clientId, metadata, presented, next: next.hash },
+      {
+        type: 'UpdateRegisteredClient',
+        clientId: client.clientId,
+        metadata,
+        presented,
+        next: next.hash,
+        ...(rotation && { rotateSecret: rotation.command }),
+      },
       ctx,
     );
   } catch (err) {
@@ -106,8 +115,28 @@ export async function replaceRegisteredClient(
   }
   return clientInformation(ports.config.issuer, viewedClient(ports, client.clientId), {
     registrationToken: next.token,
+    ...(rotation && { secret: rotation.secret }),
     ...(statement && { softwareStatement: update.body.software_statement as string }),
   });
+}
+
+/**
+ * RFC 7592 §2.2 lets the server hand out a new secret on PUT; a client asks for one with the extension member
+ * `rotate_client_secret: true` (the replaced secret keeps working for a day, as an operator's rotation, so the client's
+ * running instances can switch without an outage).
+ */
+async function secretRotation(ports: Pick<Ports, 'clock'>, body: Record<string, unknown>) {
+  const asked = body.rotate_client_secret;
+  if (asked === undefined || asked === false) return undefined;
+  if (asked !== true)
+    throw new ClientMetadataError('invalid_client_metadata', 'rotate_client_secret must be a boolean');
+  const secret = generateClientSecret();
+  const command = {
+    secret: await hashClientSecret(secret, true),
+    graceSeconds: DEFAULT_SECRET_GRACE_SECONDS,
+    now: ports.clock(),
+  };
+  return { secret, command };
 }
 
 /** RFC 7592 §2.3: the client is deleted for good (its tokens revoked, its id never given again). */

@@ -367,6 +367,40 @@ describe('client management with the registration access token (RFC 7592)', () =
     assert.equal(issued.status, 200, 'the secret stays');
   });
 
+  it('rotates the secret over PUT when asked (rotate_client_secret): both work for the overlap', async () => {
+    const info = await registered();
+    const path = `/register/${info.client_id}`;
+    const auth = bearer(info.registration_access_token);
+    const body = { client_id: info.client_id, client_name: 'Managed', scope: 'a' };
+    for (const asked of ['yes', 1])
+      await assertRefused(
+        server,
+        () => send(server, 'PUT', path, { ...body, rotate_client_secret: asked }, auth),
+        400,
+        'invalid_client_metadata',
+      );
+    const head = await ledgerHead(server);
+    const res = await send(server, 'PUT', path, { ...body, rotate_client_secret: true }, auth);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.match(res.body.client_secret, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(res.body.client_secret, info.client_secret);
+    assert.equal(res.body.client_secret_expires_at, 0);
+    assert.deepEqual(await eventsSince(server, head), [
+      'ClientUpdated',
+      'ClientRegistrationTokenRotated',
+      'ClientSecretRotated',
+    ]);
+    for (const secret of [info.client_secret, res.body.client_secret]) {
+      const issued = await postForm(
+        server,
+        '/token',
+        { grant_type: 'client_credentials' },
+        basic(info.client_id, secret),
+      );
+      assert.equal(issued.status, 200, 'both secrets work during the overlap');
+    }
+  });
+
   it('a public client cannot become one with a secret over PUT', async () => {
     const body = {
       token_endpoint_auth_method: 'none',

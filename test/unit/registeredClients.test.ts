@@ -84,6 +84,26 @@ describe('self-registered clients (RFC 7591 / RFC 7592)', () => {
       .when(update(first, meta({ grant_types: ['authorization_code'] })))
       .thenThrows((e: ClientMetadataError) => e.code === 'invalid_redirect_uri');
   });
+  it('rotates the secret in the same append as the update when asked, keeping the replaced one for the grace', () => {
+    const newSecret = { alg: 'sha256' as const, hash: 'n'.repeat(43) };
+    const rotateSecret = { secret: newSecret, graceSeconds: 60, now: 1_000 };
+    given([registered])
+      .when({ ...update(first), rotateSecret } as ClientCommand)
+      .then([
+        { type: 'ClientUpdated', data: { clientId: 'c', metadata: meta({ client_name: 'n' }) } },
+        { type: 'ClientRegistrationTokenRotated', data: { clientId: 'c', registrationTokenHash: second } },
+        { type: 'ClientSecretRotated', data: { clientId: 'c', secret: newSecret, previousSecretExpiresAt: 61_000 } },
+      ]);
+    // A client the update makes public has no secret to rotate: the whole update is refused.
+    const publicApp = meta({
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['https://app.example/cb'],
+    });
+    given([registered])
+      .when({ ...update(first, publicApp), rotateSecret } as ClientCommand)
+      .thenThrows((e: ClientCommandError) => e.error === 'invalid_client_metadata');
+  });
   it('holds policy_uri and tos_uri to https, as logo_uri', () => {
     checkClientMetadata(meta({ policy_uri: 'https://a.example/privacy', tos_uri: 'https://a.example/tos' }), true);
     for (const bad of [{ policy_uri: 'http://a.example/p' }, { tos_uri: 'javascript:alert(1)' }, { tos_uri: 'x' }])

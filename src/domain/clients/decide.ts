@@ -21,19 +21,41 @@ export type ClientCommand =
    * RFC 7592 §2.2: a self-registered client replaces its metadata with its registration access token (`presented`,
    * its hash), which is replaced by a new one (`next`): two updates made with the same token cannot both win.
    */
-  | { type: 'UpdateRegisteredClient'; clientId: string; metadata: ClientMetadata; presented: string; next: string }
   | {
-      type: 'RotateClientSecret';
+      type: 'UpdateRegisteredClient';
       clientId: string;
-      secret: SecretHash;
-      /** How long the replaced secret keeps authenticating; 0: it stops at once. */
-      graceSeconds: number;
-      now: number;
+      metadata: ClientMetadata;
+      presented: string;
+      next: string;
+      /** RFC 7592 PUT asking for a new secret: rotated in the same append as the update. */
+      rotateSecret?: SecretRotation;
     }
+  | ({ type: 'RotateClientSecret'; clientId: string } & SecretRotation)
   | { type: 'RecordPreviousSecretUse'; clientId: string; now: number }
   | { type: 'DisableClient'; clientId: string }
   | { type: 'DeleteClient'; clientId: string; reason: string }
   | RecordMetadataDocument;
+
+interface SecretRotation {
+  secret: SecretHash;
+  /** How long the replaced secret keeps authenticating; 0: it stops at once. */
+  graceSeconds: number;
+  now: number;
+}
+
+/** A new secret for a client that authenticates with one; the replaced one works for the grace period. */
+function secretRotated(clientId: string, metadata: ClientMetadata, current: SecretHash | null, r: SecretRotation) {
+  if (metadata.token_endpoint_auth_method === 'none' || metadata.token_endpoint_auth_method === 'private_key_jwt')
+    throw new ClientCommandError('invalid_client_metadata', `client ${clientId} does not authenticate with a secret`);
+  return {
+    type: 'ClientSecretRotated' as const,
+    data: {
+      clientId,
+      secret: r.secret,
+      ...(r.graceSeconds > 0 && current && { previousSecretExpiresAt: r.now + r.graceSeconds * 1000 }),
+    },
+  };
+}
 
 /**
  * RFC 7591 §3.2.2 has one code for a registration it refuses; a client that is not there, or disabled, is
@@ -106,32 +128,15 @@ export function decideClient(
         throw new ClientCommandError('registration_token_invalid', 'the registration access token is not valid');
       checkMetadata(command.metadata, state.secret !== null, limits, state.metadata.access_token_ttl);
       const { clientId } = command;
+      const rotation = command.rotateSecret;
       return [
         { type: 'ClientUpdated', data: { clientId, metadata: command.metadata } },
         { type: 'ClientRegistrationTokenRotated', data: { clientId, registrationTokenHash: command.next } },
+        ...(rotation ? [secretRotated(clientId, command.metadata, state.secret, rotation)] : []),
       ];
     }
     case 'RotateClientSecret':
-      if (
-        state.metadata.token_endpoint_auth_method === 'none' ||
-        state.metadata.token_endpoint_auth_method === 'private_key_jwt'
-      ) {
-        throw new ClientCommandError(
-          'invalid_client_metadata',
-          `client ${command.clientId} does not authenticate with a secret`,
-        );
-      }
-      return [
-        {
-          type: 'ClientSecretRotated',
-          data: {
-            clientId: command.clientId,
-            secret: command.secret,
-            ...(command.graceSeconds > 0 &&
-              state.secret && { previousSecretExpiresAt: command.now + command.graceSeconds * 1000 }),
-          },
-        },
-      ];
+      return [secretRotated(command.clientId, state.metadata, state.secret, command)];
     case 'RecordPreviousSecretUse': {
       // Bounded: one record a client an hour, and none once the overlap is over.
       const previous = state.previousSecret;
