@@ -1,18 +1,7 @@
 import { describe, it } from 'node:test';
 import { assertionDecider, AssertionReplayedError } from '../../src/domain/assertions/decide.js';
-import { consentDecider } from '../../src/domain/consent/decide.js';
 import { throttleDecider } from '../../src/domain/throttle/decide.js';
 import { deciderSpec } from '../helpers/deciderSpec.js';
-
-describe('consent decider', () => {
-  it('records every answer, also one that repeats an earlier consent', () => {
-    const granted = { type: 'AuthorizationGranted' as const, data: { sub: 'u', clientId: 'app', scope: 'openid' } };
-    deciderSpec(consentDecider)
-      .given([granted])
-      .when({ type: 'RecordConsent', sub: 'u', clientId: 'app', scope: 'openid' })
-      .then([granted]);
-  });
-});
 
 describe('one-time jti decider', () => {
   const used = { type: 'ClientAssertionUsed' as const, data: { clientId: 'app', jtiHash: 'h'.repeat(43), exp: 99 } };

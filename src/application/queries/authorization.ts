@@ -1,6 +1,7 @@
 import { authorizationCodesProjection, type KnownCode } from '../../../projections/authorizationCodes.js';
 import { backchannelLogoutsProjection, type PendingLogout } from '../../../projections/backchannelLogouts.js';
 import { consentKey, consentsProjection } from '../../../projections/consents.js';
+import { consentCovers as coversAll } from '../../domain/consent/consented.js';
 import { refreshTokensProjection, type HeldRefreshToken } from '../../../projections/refreshTokens.js';
 import { sessionsProjection, type Session } from '../../../projections/sessions.js';
 import { userBySub } from './users.js';
@@ -30,11 +31,17 @@ export function liveSession(views: Views, sidHash: string, nowSeconds: number): 
   return user && !user.disabled ? session : undefined;
 }
 
-/** Whether the user has consented to every one of `scopes` for this client (remembered consent). */
-export function consentCovers(views: Views, sub: string, clientId: string, scopes: readonly string[]): boolean {
-  const consented = views(consentsProjection).bySubAndClient.get(consentKey(sub, clientId));
-  return consented !== undefined && scopes.every((s) => consented.has(s));
-}
+/**
+ * Whether the user has consented to every one of `scopes` for this client at every one of `resources` (RFC 8707;
+ * none: no specific resource) — remembered consent.
+ */
+export const consentCovers = (
+  views: Views,
+  sub: string,
+  clientId: string,
+  scopes: readonly string[],
+  resources: readonly string[],
+): boolean => coversAll(views(consentsProjection).bySubAndClient.get(consentKey(sub, clientId)), scopes, resources);
 
 /** Back-channel logout tokens still owed whose next attempt is due at `nowMs`. */
 export const dueLogouts = (views: Views, nowMs: number): PendingLogout[] =>

@@ -17,7 +17,16 @@ const GrantToken = {
 export const AuthorizationGranted = defineEvent(
   'AuthorizationGranted',
   1,
-  Type.Object({ sub: Type.String({ minLength: 1 }), clientId: Type.String({ minLength: 1 }), scope: Type.String() }),
+  Type.Object({
+    sub: Type.String({ minLength: 1 }),
+    clientId: Type.String({ minLength: 1 }),
+    scope: Type.String(),
+    /**
+     * The resource indicators (RFC 8707) the scopes were allowed at. Absent (as in every event written before it
+     * was recorded): no specific resource, which covers only requests that name none.
+     */
+    resources: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  }),
 );
 
 /** The code is known by its hash only; it is bound to the client, redirect URI and PKCE challenge. */

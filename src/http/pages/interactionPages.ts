@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { clientHeader, type ClientDisplay } from './clientHeader.js';
 import { esc, formActionSource, pageStrings, sendPage } from './layout.js';
+import { resourceLabel } from './resourceLabel.js';
 import type { Locale, Strings } from './strings.js';
 
 interface FormContext {
@@ -54,10 +55,14 @@ export function loginPage(
 
 export function consentPage(
   reply: FastifyReply,
-  ctx: FormContext & { scopes: string[]; account?: string; deviceUserCode?: string },
+  ctx: FormContext & { scopes: string[]; resources: readonly string[]; account?: string; deviceUserCode?: string },
 ): FastifyReply {
   const { t, locale } = pageStrings(reply);
   const header = clientHeader(t, ctx.client);
+  // RFC 8707: where the permissions apply, as consent is given for these resources and no others.
+  const resources = ctx.resources
+    .map((r) => `<li><code title="${esc(r)}">${esc(resourceLabel(r))}</code></li>`)
+    .join('');
   const items = ctx.scopes
     .map(
       (s) =>
@@ -78,6 +83,7 @@ export function consentPage(
     t.consentTitle,
     `${header.html}<h1>${esc(t.consentHeading(ctx.client.name))}</h1>\n` +
       `<p>${esc(t.asksFor)}</p><ul>${items || `<li>${esc(t.noPermissions)}</li>`}</ul>\n` +
+      (resources ? `<p>${esc(t.forResources)}</p><ul class="resources">${resources}</ul>\n` : '') +
       // RFC 8628 §5.4: the person confirms it is their device, not one an attacker sent them the code of.
       (ctx.deviceUserCode
         ? `<p class="device-code"><strong>${esc(t.deviceConfirmCode(ctx.deviceUserCode))}</strong></p>\n`

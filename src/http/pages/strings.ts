@@ -61,6 +61,8 @@ const en = {
   deviceApproved: (app: string) => `${app} is signed in on your device. You can close this window.`,
   deviceDeniedTitle: 'Device not connected',
   deviceDenied: 'The device was not signed in. You can close this window.',
+  // The consent page: where the permissions apply (RFC 8707 resource indicators).
+  forResources: 'For use at:',
 };
 
 export type Strings = typeof en;
@@ -122,6 +124,8 @@ const de: Strings = {
   deviceApproved: (app) => `${app} ist auf Ihrem Gerät angemeldet. Sie können dieses Fenster schließen.`,
   deviceDeniedTitle: 'Gerät nicht verbunden',
   deviceDenied: 'Das Gerät wurde nicht angemeldet. Sie können dieses Fenster schließen.',
+  // The consent page: where the permissions apply (RFC 8707 resource indicators).
+  forResources: 'Zur Verwendung bei:',
 };
 
 const CATALOGUES = { en, de } as const;

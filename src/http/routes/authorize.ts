@@ -124,7 +124,8 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       return loginPage(reply, { ...formContext(reply, request, state, 'login'), username: req.loginHint ?? undefined });
     }
     const requested = req.scope.split(' ').filter(Boolean);
-    const covered = consentCovers(views, session.sub, client.clientId, requested);
+    // RFC 8707: consent is for the resources named too; scopes allowed at one resource server are not at another.
+    const covered = consentCovers(views, session.sub, client.clientId, requested, req.resource);
     if (!state.consented && (!covered || req.prompt.includes('consent'))) {
       if (req.prompt.includes('none'))
         return sendAuthorizationResponse(reply, target, issuer, {
@@ -134,6 +135,7 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       return consentPage(reply, {
         ...formContext(reply, request, state, 'consent'),
         scopes: requested,
+        resources: req.resource,
         account: userBySub(views, session.sub)?.username,
         deviceUserCode: state.device?.userCode,
       });
@@ -380,7 +382,8 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         error_description: 'the user denied the request',
       });
     }
-    await recordConsent(runtime.ports, session.sub, interaction.req.clientId, interaction.req.scope, {
+    const { clientId, scope, resource } = interaction.req;
+    await recordConsent(runtime.ports, session.sub, clientId, scope, resource, {
       actor: `user:${session.sub}`,
       correlationId: request.id,
     });

@@ -120,10 +120,23 @@ describe('authorization queries', () => {
     const granted = (scope: string) =>
       recorded('AuthorizationGranted', { grantId: uuidv7(), clientId: 'rp', sub: alice, scope });
     const views = viewsFrom([granted('openid'), granted('profile email')]);
-    assert.equal(consentCovers(views, alice, 'rp', ['openid', 'email']), true);
-    assert.equal(consentCovers(views, alice, 'rp', ['openid', 'address']), false);
-    assert.equal(consentCovers(views, alice, 'other', []), false, 'no consent at all for this client');
-    assert.equal(consentCovers(views, bob, 'rp', ['openid']), false);
+    assert.equal(consentCovers(views, alice, 'rp', ['openid', 'email'], []), true);
+    assert.equal(consentCovers(views, alice, 'rp', ['openid', 'address'], []), false);
+    assert.equal(consentCovers(views, alice, 'other', [], []), false, 'no consent at all for this client');
+    assert.equal(consentCovers(views, bob, 'rp', ['openid'], []), false);
+  });
+
+  it('remembered consent is per resource; an event without resources (as before they were recorded) covers none', () => {
+    const A = 'https://a.example/mcp';
+    const B = 'https://b.example/mcp';
+    const views = viewsFrom([
+      recorded('AuthorizationGranted', { clientId: 'rp', sub: alice, scope: 'mcp:read' }),
+      recorded('AuthorizationGranted', { clientId: 'rp', sub: alice, scope: 'mcp:read mcp:write', resources: [A] }),
+    ]);
+    assert.equal(consentCovers(views, alice, 'rp', ['mcp:read'], []), true, 'the old event: no specific resource');
+    assert.equal(consentCovers(views, alice, 'rp', ['mcp:write'], []), false, 'write was allowed at A only');
+    assert.equal(consentCovers(views, alice, 'rp', ['mcp:read', 'mcp:write'], [A]), true);
+    assert.equal(consentCovers(views, alice, 'rp', ['mcp:read'], [B]), false);
   });
 
   it('back-channel logouts owed are due from the moment the session ended', () => {

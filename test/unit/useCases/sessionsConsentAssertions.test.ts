@@ -67,9 +67,9 @@ describe('startSession and endSession', () => {
 describe('recordConsent', () => {
   it('records each answer as given (AuthorizationGranted); the view covers the union of the scopes', async () => {
     const head = await ports.head();
-    await recordConsent(ports, sub, 'app', 'openid read', ctx);
-    await recordConsent(ports, sub, 'app', 'write', ctx);
-    await recordConsent(ports, sub, 'app', 'write', ctx);
+    await recordConsent(ports, sub, 'app', 'openid read', [], ctx);
+    await recordConsent(ports, sub, 'app', 'write', [], ctx);
+    await recordConsent(ports, sub, 'app', 'write', [], ctx);
     const written = ports.writtenAfter(head);
     assert.deepEqual(
       written.map((e) => [e.type, e.stream, e.data]),
@@ -79,9 +79,31 @@ describe('recordConsent', () => {
         ['AuthorizationGranted', consentStream(sub, 'app'), { sub, clientId: 'app', scope: 'write' }],
       ],
     );
-    assert.equal(consentCovers(ports.views, sub, 'app', ['openid', 'read', 'write']), true);
-    assert.equal(consentCovers(ports.views, sub, 'app', ['admin']), false);
-    assert.equal(consentCovers(ports.views, sub, 'other', ['read']), false, 'per client');
+    assert.equal(consentCovers(ports.views, sub, 'app', ['openid', 'read', 'write'], []), true);
+    assert.equal(consentCovers(ports.views, sub, 'app', ['admin'], []), false);
+    assert.equal(consentCovers(ports.views, sub, 'other', ['read'], []), false, 'per client');
+  });
+
+  it('records the resources consent was given for; it covers those resources and no others', async () => {
+    const user = 'consent-resources-user';
+    const A = 'https://a.example/mcp';
+    const B = 'https://b.example/mcp';
+    const head = await ports.head();
+    await recordConsent(ports, user, 'mcp', 'mcp:read', [A], ctx);
+    assert.deepEqual(
+      ports.writtenAfter(head).map((e) => [e.type, e.stream, e.data]),
+      [
+        [
+          'AuthorizationGranted',
+          consentStream(user, 'mcp'),
+          { sub: user, clientId: 'mcp', scope: 'mcp:read', resources: [A] },
+        ],
+      ],
+    );
+    assert.equal(consentCovers(ports.views, user, 'mcp', ['mcp:read'], [A]), true);
+    assert.equal(consentCovers(ports.views, user, 'mcp', ['mcp:read'], [B]), false, 'another resource');
+    assert.equal(consentCovers(ports.views, user, 'mcp', ['mcp:read'], [A, B]), false, 'one of them not consented');
+    assert.equal(consentCovers(ports.views, user, 'mcp', ['mcp:read'], []), false, 'no specific resource');
   });
 });
 
