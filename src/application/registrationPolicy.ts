@@ -1,5 +1,5 @@
 import { ledgerRegistrationPolicy } from './queries/registrationPolicy.js';
-import { registrationPolicyDecider } from '../domain/registration/decide.js';
+import { registrationPolicyDecider, type RegistrationPolicyCommand } from '../domain/registration/decide.js';
 import { REGISTRATION_POLICY_STREAM, type RegistrationPolicyEvent } from '../domain/registration/events.js';
 import type { RegistrationPolicy } from '../domain/registration/policy.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
@@ -61,38 +61,23 @@ export async function serverRegistrationPolicy(
   return set ?? withoutLedgerPolicy(config).policy;
 }
 
-/** Sets the policy in the ledger (GraphQL); it holds on every server process sharing the ledger once applied. */
-export async function setRegistrationPolicy(
+/** The one write path of the policy: the decider judges the command (setting the policy in force writes nothing). */
+async function changeRegistrationPolicy(
   ports: Pick<Ports, 'config' | 'events' | 'views'>,
-  policy: RegistrationPolicy,
+  command: RegistrationPolicyCommand,
   ctx: CommandContext,
 ): Promise<EffectiveRegistrationPolicy> {
-  await execute(
-    ports.events,
-    REGISTRATION_POLICY_STREAM,
-    registrationPolicyDecider,
-    {
-      type: 'SetRegistrationPolicy',
-      policy,
-    },
-    ctx,
-  );
+  await execute(ports.events, REGISTRATION_POLICY_STREAM, registrationPolicyDecider, command, ctx);
   return effectiveRegistrationPolicy(ports);
 }
 
-/** Drops the policy set in the ledger: REGISTRATION_POLICY_FILE's holds again (or none). */
-export async function clearRegistrationPolicy(
+/** Sets the policy in the ledger (GraphQL); it holds on every server process sharing the ledger once applied. */
+export const setRegistrationPolicy = (
   ports: Pick<Ports, 'config' | 'events' | 'views'>,
+  policy: RegistrationPolicy,
   ctx: CommandContext,
-): Promise<EffectiveRegistrationPolicy> {
-  await execute(
-    ports.events,
-    REGISTRATION_POLICY_STREAM,
-    registrationPolicyDecider,
-    {
-      type: 'ClearRegistrationPolicy',
-    },
-    ctx,
-  );
-  return effectiveRegistrationPolicy(ports);
-}
+) => changeRegistrationPolicy(ports, { type: 'SetRegistrationPolicy', policy }, ctx);
+
+/** Drops the policy set in the ledger: REGISTRATION_POLICY_FILE's holds again (or the built-in one, or none). */
+export const clearRegistrationPolicy = (ports: Pick<Ports, 'config' | 'events' | 'views'>, ctx: CommandContext) =>
+  changeRegistrationPolicy(ports, { type: 'ClearRegistrationPolicy' }, ctx);

@@ -286,6 +286,11 @@ describe('client management with the registration access token (RFC 7592)', () =
     assert.equal(read.headers['cache-control'], 'no-store');
     const { client_secret, ...rest } = info;
     assert.deepEqual(read.body, rest, 'RFC 7592 §3: the presented registration access token is in the answer');
+    const head = await ledgerHead(server);
+    const wrongMethod = await server.inject({ method: 'POST', url: path });
+    assert.equal(wrongMethod.statusCode, 405);
+    assert.equal(wrongMethod.headers.allow, 'GET, PUT, DELETE');
+    assert.deepEqual(await eventsSince(server, head), []);
     assert.ok(client_secret);
     await assertRefused(server, () => send(server, 'GET', path, undefined), 401, 'invalid_token');
     await assertRefused(

@@ -44,13 +44,17 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     // An endpoint called with the wrong method (GET /token) is a malformed OAuth request, not a missing page.
     const path = request.url.split('?')[0];
-    const allowed = ['GET', 'POST'].filter((method) => app.hasRoute({ url: path, method }));
+    // A route is found by its pattern: a concrete path is tried as written and as one with a parameter last (RFC 7592).
+    const patterns = [path, path.replace(/\/[^/]+$/, '/:clientId')];
+    const allowed = ['GET', 'POST', 'PUT', 'DELETE'].filter((method) =>
+      patterns.some((url) => app.hasRoute({ url, method })),
+    );
     if (allowed.length > 0) {
       return reply
         .code(405)
         .header('allow', allowed.join(', '))
         .header('cache-control', 'no-store')
-        .send({ error: 'invalid_request', error_description: `this endpoint accepts ${allowed.join(' and ')} only` });
+        .send({ error: 'invalid_request', error_description: `this endpoint accepts ${allowed.join(', ')} only` });
     }
     reply.code(404).send({ error: 'not_found', error_description: 'no such endpoint' });
   });
