@@ -40,6 +40,8 @@ interface MetadataFlags {
   introspectionAudiences?: string[];
   logoUri?: string;
   clientUri?: string;
+  policyUri?: string;
+  tosUri?: string;
   dpopBoundAccessTokens?: boolean;
   requirePushedAuthorizationRequests?: boolean;
   requestObjectSigningAlg?: ClientMetadata['request_object_signing_alg'];
@@ -151,6 +153,8 @@ function withMetadataFlags(cmd: Command, defaults: boolean): Command {
     )
     .option('--logo-uri <url>', 'https URL of a logo shown on the login, consent and sign-out pages')
     .option('--client-uri <url>', "http(s) URL of the application's home page, linked from those pages")
+    .option('--policy-uri <url>', "https URL of the application's privacy policy (RFC 7591)")
+    .option('--tos-uri <url>', "https URL of the application's terms of service (RFC 7591)")
     .option(
       '--dpop-bound-access-tokens [true|false]',
       'every access token is DPoP-bound (RFC 9449); token requests without a DPoP proof are refused',
@@ -207,6 +211,8 @@ function changesFrom(flags: MetadataFlags): ClientMetadataChanges {
     introspection_audiences: flags.introspectionAudiences,
     logo_uri: flags.logoUri,
     client_uri: flags.clientUri,
+    policy_uri: flags.policyUri,
+    tos_uri: flags.tosUri,
     dpop_bound_access_tokens: flags.dpopBoundAccessTokens,
     require_pushed_authorization_requests: flags.requirePushedAuthorizationRequests,
     request_object_signing_alg: flags.requestObjectSigningAlg,

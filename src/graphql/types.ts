@@ -315,6 +315,10 @@ abstract class ClientMetadataInput {
     description: "http(s) URL of the application's home page, linked from those pages",
   })
   clientUri?: string;
+  @Field(() => String, { nullable: true, description: "https URL of the application's privacy policy (RFC 7591)" })
+  policyUri?: string;
+  @Field(() => String, { nullable: true, description: "https URL of the application's terms of service (RFC 7591)" })
+  tosUri?: string;
   @Field(() => Boolean, {
     nullable: true,
     description: 'Every access token is DPoP-bound (RFC 9449); token requests without a DPoP proof are refused',

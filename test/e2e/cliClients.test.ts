@@ -57,11 +57,17 @@ describe('token-ledger clients (no server running)', () => {
       'https://cdn.example/spa.png',
       '--client-uri',
       'https://app.example/',
+      '--policy-uri',
+      'https://app.example/privacy',
+      '--tos-uri',
+      'https://app.example/terms',
       '--json',
     );
     assert.equal(spa.code, 0, spa.stderr);
     assert.equal(spa.json.logo_uri, 'https://cdn.example/spa.png');
     assert.equal(spa.json.client_uri, 'https://app.example/');
+    assert.equal(spa.json.policy_uri, 'https://app.example/privacy');
+    assert.equal(spa.json.tos_uri, 'https://app.example/terms');
     assert.equal(spa.json.client_secret, undefined);
     assert.deepEqual(spa.json.redirect_uris, ['https://app.example/cb', 'http://127.0.0.1/cb']);
     assert.equal(spa.json.access_token_ttl, 600);

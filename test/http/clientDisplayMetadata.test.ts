@@ -32,18 +32,22 @@ describe('client display metadata over GraphQL', () => {
 
   const REGISTER = 'mutation($i: RegisterClientInput!) { registerClient(input: $i) { client { clientId metadata } } }';
 
-  it('registers and updates logoUri and clientUri', async () => {
+  it('registers and updates logoUri, clientUri, policyUri and tosUri', async () => {
     const reg = await gql(REGISTER, {
       i: {
         clientId: 'branded',
         name: 'Orders',
         logoUri: 'https://cdn.example/logo.png',
         clientUri: 'https://orders.example/',
+        policyUri: 'https://orders.example/privacy',
+        tosUri: 'https://orders.example/terms',
       },
     });
     assert.equal(reg.errors, undefined, JSON.stringify(reg));
     assert.equal(reg.data.registerClient.client.metadata.logo_uri, 'https://cdn.example/logo.png');
     assert.equal(reg.data.registerClient.client.metadata.client_uri, 'https://orders.example/');
+    assert.equal(reg.data.registerClient.client.metadata.policy_uri, 'https://orders.example/privacy');
+    assert.equal(reg.data.registerClient.client.metadata.tos_uri, 'https://orders.example/terms');
     const upd = await gql(
       'mutation { updateClient(clientId: "branded", input: { logoUri: "https://cdn.example/v2.png" }) { metadata } }',
       {},
@@ -56,6 +60,8 @@ describe('client display metadata over GraphQL', () => {
   for (const [what, input] of [
     ['an http logo', { logoUri: 'http://cdn.example/logo.png' }],
     ['a javascript: home page', { clientUri: 'javascript:alert(1)' }],
+    ['an http privacy policy', { policyUri: 'http://orders.example/privacy' }],
+    ['a relative terms of service', { tosUri: '/terms' }],
   ] as const) {
     it(`refuses ${what} as invalid_client_metadata, writing nothing`, async () => {
       const head = await ledgerHead(server);

@@ -78,6 +78,8 @@ function changesFrom(input: MetadataInput): ClientMetadataChanges {
     introspection_audiences: input.introspectionAudiences,
     logo_uri: input.logoUri,
     client_uri: input.clientUri,
+    policy_uri: input.policyUri,
+    tos_uri: input.tosUri,
     dpop_bound_access_tokens: input.dpopBoundAccessTokens,
     require_pushed_authorization_requests: input.requirePushedAuthorizationRequests,
     request_object_signing_alg: input.requestObjectSigningAlg as ClientMetadata['request_object_signing_alg'] | null,
