@@ -67,6 +67,10 @@ export async function checkedMetadata(
   // MCP client registers before it knows which scopes its servers will ask for).
   const defaultScope = [...all].reverse().find((p) => p?.scope !== undefined)?.scope;
   if (body.scope === undefined && defaultScope !== undefined) metadata.scope = defaultScope;
+  // A lifetime not asked for is the default cut to what the policies allow, rather than a refusal of what no one asked.
+  const maxTtls = all.flatMap((p) => (p?.maxAccessTokenTtl === undefined ? [] : [p.maxAccessTokenTtl]));
+  if (body.access_token_ttl === undefined && maxTtls.length)
+    metadata.access_token_ttl = Math.min(metadata.access_token_ttl, ...maxTtls);
   checkSchema(metadata);
   checkSelfRegistration(metadata);
   for (const policy of all) if (policy) checkRegistrationPolicy(policy, metadata);

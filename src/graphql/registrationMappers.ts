@@ -17,6 +17,7 @@ function toPolicyNode(p: RegistrationPolicy): RegistrationPolicyNode {
     scope: p.scope ?? null,
     redirectUriPrefixes: p.redirectUriPrefixes ? [...p.redirectUriPrefixes] : null,
     maxAccessTokenTtl: p.maxAccessTokenTtl ?? null,
+    registrationsPerIpPerHour: p.registrationsPerIpPerHour ?? null,
   };
 }
 

@@ -18,6 +18,11 @@ export class RegistrationPolicyNode {
   redirectUriPrefixes!: string[] | null;
   @Field(() => Int, { nullable: true, description: 'Longest access_token_ttl a registration may ask for, seconds' })
   maxAccessTokenTtl!: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Registrations one address (IPv6 /64) may attempt per hour; null: REGISTRATION_RATE_PER_IP',
+  })
+  registrationsPerIpPerHour!: number | null;
 }
 
 @InputType({ description: 'A registration policy; omitted fields allow what the server allows' })
@@ -26,6 +31,7 @@ export class RegistrationPolicyInput {
   @Field(() => String, { nullable: true }) scope?: string | null;
   @Field(() => [String], { nullable: true }) redirectUriPrefixes?: string[] | null;
   @Field(() => Int, { nullable: true }) maxAccessTokenTtl?: number | null;
+  @Field(() => Int, { nullable: true }) registrationsPerIpPerHour?: number | null;
 }
 
 export enum RegistrationPolicySource {

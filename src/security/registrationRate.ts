@@ -20,14 +20,17 @@ export class RegistrationRate {
 
   constructor(private readonly perHour: number) {}
 
-  /** Counts one attempt from `ip` at `now` (ms); over the rate, 429 with Retry-After and nothing counted. */
-  take(ip: string, now: number): void {
+  /**
+   * Counts one attempt from `ip` at `now` (ms); over the rate, 429 with Retry-After and nothing counted. `perHour`: the
+   * rate in force now (a registration policy's), else the one this was made with.
+   */
+  take(ip: string, now: number, perHour = this.perHour): void {
     const key = addressKey(ip);
-    const refill = this.perHour / HOUR_MS;
+    const refill = perHour / HOUR_MS;
     const bucket = this.buckets.get(key);
-    const tokens = bucket ? Math.min(this.perHour, bucket.tokens + (now - bucket.at) * refill) : this.perHour;
+    const tokens = bucket ? Math.min(perHour, bucket.tokens + (now - bucket.at) * refill) : perHour;
     if (tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil(Math.ceil(((1 - tokens) * HOUR_MS) / this.perHour) / 1000));
+      const retryAfter = Math.max(1, Math.ceil(Math.ceil(((1 - tokens) * HOUR_MS) / perHour) / 1000));
       throw new OAuthError(
         429,
         'temporarily_unavailable',
@@ -35,13 +38,13 @@ export class RegistrationRate {
         { 'retry-after': String(retryAfter) },
       );
     }
-    if (!bucket && this.buckets.size >= MAX_TRACKED) this.forgetFull(now);
+    if (!bucket && this.buckets.size >= MAX_TRACKED) this.forgetFull(now, perHour);
     this.buckets.set(key, { tokens: tokens - 1, at: now });
   }
 
-  private forgetFull(now: number): void {
-    const refill = this.perHour / HOUR_MS;
-    for (const [key, b] of this.buckets) if (b.tokens + (now - b.at) * refill >= this.perHour) this.buckets.delete(key);
+  private forgetFull(now: number, perHour: number): void {
+    const refill = perHour / HOUR_MS;
+    for (const [key, b] of this.buckets) if (b.tokens + (now - b.at) * refill >= perHour) this.buckets.delete(key);
     // Every address is mid-hour: the oldest go (a Map iterates in insertion order).
     for (const key of this.buckets.keys()) {
       if (this.buckets.size < MAX_TRACKED) break;

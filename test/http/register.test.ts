@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -503,6 +503,41 @@ describe('registration modes', () => {
       const res = await send(server, 'POST', '/register', app);
       assert.equal(res.status, 201, JSON.stringify(res.body));
       assert.deepEqual(res.body.grant_types, ['authorization_code']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('runs the policy file of docs/registration-policy.md: its rate per address replaces REGISTRATION_RATE_PER_IP', async () => {
+    const page = readFileSync(join(process.cwd(), 'docs', 'registration-policy.md'), 'utf8');
+    const example = /### The file: `REGISTRATION_POLICY_FILE`\s+```json\n([\s\S]*?)```/.exec(page)?.[1];
+    assert.ok(example, 'the page shows a policy file');
+    const file = join(tempDir('register-policy-'), 'policy.json');
+    writeFileSync(file, example);
+    const server = await startInjectServer({ env: { DYNAMIC_REGISTRATION: 'open', REGISTRATION_POLICY_FILE: file } });
+    try {
+      const app = {
+        redirect_uris: ['http://127.0.0.1:8765/cb'],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid',
+      };
+      for (let i = 0; i < 5; i++) {
+        const res = await send(server, 'POST', '/register', app, {}, '198.51.100.9');
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        assert.equal(res.body.access_token_ttl, 900, "no lifetime asked: the default cut to the policy's");
+      }
+      await assertRefused(
+        server,
+        () => send(server, 'POST', '/register', app, {}, '198.51.100.9'),
+        429,
+        'temporarily_unavailable',
+      );
+      await assertRefused(
+        server,
+        () => send(server, 'POST', '/register', { ...app, grant_types: ['client_credentials'] }, {}, '198.51.100.10'),
+        400,
+        'invalid_client_metadata',
+      );
     } finally {
       await server.close();
     }

@@ -19,6 +19,9 @@ export const RegistrationPolicy = Type.Object(
       Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { minItems: 1, maxItems: 50 }),
     ),
     maxAccessTokenTtl: Type.Optional(Type.Integer({ minimum: 1 })),
+    // The server's policy only (an initial access token's is per token, not per address): replaces
+    // REGISTRATION_RATE_PER_IP while it holds.
+    registrationsPerIpPerHour: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,7 @@ import {
   replaceRegisteredClient,
 } from '../../application/manageRegisteredClient.js';
 import { invalidToken } from '../../application/registeredClients.js';
+import { effectiveRegistrationPolicy } from '../../application/registrationPolicy.js';
 import { loadSoftwareStatementIssuers } from '../../config/softwareStatementIssuers.js';
 import { ClientMetadataError } from '../../domain/clients/metadataRules.js';
 import { invalidRequest } from '../../oauth/errors.js';
@@ -66,7 +67,8 @@ export async function registerRoutes(app: FastifyInstance, { runtime }: { runtim
   app.post('/register', options, async (request, reply) => {
     noStore(reply);
     // Counted before anything is awaited: parallel requests are held to the rate as sequential ones are.
-    rate.take(request.ip, Date.now());
+    const perHour = effectiveRegistrationPolicy(runtime.ports).policy.registrationsPerIpPerHour;
+    rate.take(request.ip, Date.now(), perHour);
     const initialAccessToken = bearer(request);
     const body = jsonObject(request);
     const info = await registerDynamicClient(runtime.ports, access, { body, initialAccessToken }, context(request));
