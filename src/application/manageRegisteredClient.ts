@@ -4,6 +4,7 @@ import { ClientCommandError } from '../domain/clients/decide.js';
 import { ClientMetadataError } from '../domain/clients/metadataRules.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
+import { OAuthError } from '../oauth/errors.js';
 import type { SoftwareStatements } from '../oauth/softwareStatement.js';
 import { ClientSecretVerifier, generateClientSecret, hashClientSecret } from '../security/clientSecrets.js';
 import { DEFAULT_SECRET_GRACE_SECONDS } from './rotateClientSecret.js';
@@ -89,6 +90,14 @@ export async function replaceRegisteredClient(
     update.body.software_statement === undefined
       ? undefined
       : await statements.verify(update.body.software_statement, Math.floor(ports.clock() / 1000));
+  // The ledger names the issuer that vouched at registration: another one may not take its place.
+  const vouchedBy = client.registration?.via === 'dynamic' ? client.registration.softwareStatementIssuer : undefined;
+  if (statement && vouchedBy !== undefined && statement.iss !== vouchedBy)
+    throw new OAuthError(
+      400,
+      'unapproved_software_statement',
+      `the client was registered with ${vouchedBy}'s statement`,
+    );
   const requested = { ...update.body, ...statement?.metadata };
   const tokenId = client.registration?.via === 'dynamic' ? client.registration.initialAccessTokenId : undefined;
   const policy = tokenId === undefined ? undefined : await initialAccessTokenPolicy(ports, tokenId);

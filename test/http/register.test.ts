@@ -586,6 +586,7 @@ describe('registration modes', () => {
 
 describe('software statements (RFC 7591 §2.3)', () => {
   const trusted = 'https://statements.example';
+  const secondTrusted = 'https://second-statements.example';
   let key: CryptoKey;
   let other: CryptoKey;
   let server: InjectServer;
@@ -593,13 +594,15 @@ describe('software statements (RFC 7591 §2.3)', () => {
   before(async () => {
     const signing = await generateKeyPair('ES256');
     key = signing.privateKey;
-    ({ privateKey: other } = await generateKeyPair('ES256'));
+    const second = await generateKeyPair('ES256');
+    other = second.privateKey;
     // Two keys listed: a statement is verified with whichever of the issuer's keys matches.
     const spare = await generateKeyPair('RS256');
     const keys = [await exportJWK(spare.publicKey), await exportJWK(signing.publicKey)];
     dir = tempDir();
     const file = join(dir, 'issuers.json');
-    writeFileSync(file, JSON.stringify({ issuers: [{ iss: trusted, jwks: { keys } }] }));
+    const secondIssuer = { iss: secondTrusted, jwks: { keys: [await exportJWK(second.publicKey)] } };
+    writeFileSync(file, JSON.stringify({ issuers: [{ iss: trusted, jwks: { keys } }, secondIssuer] }));
     server = await startInjectServer({ env: { ...GENEROUS, SOFTWARE_STATEMENT_ISSUERS_FILE: file } });
   });
   after(() => server.close());
@@ -646,6 +649,23 @@ describe('software statements (RFC 7591 §2.3)', () => {
     ];
     for (const [software_statement, error] of cases)
       await assertRefused(server, () => send(server, 'POST', '/register', { software_statement }), 400, error);
+  });
+
+  it('a PUT may not swap the issuer that vouched at registration for another trusted one', async () => {
+    const vouched = await statement({ grant_types: ['client_credentials'], scope: 'orders:read' });
+    const { body: info } = await send(server, 'POST', '/register', { software_statement: vouched });
+    assert.ok(info.registration_access_token, JSON.stringify(info));
+    const path = `/register/${info.client_id}`;
+    const auth = bearer(info.registration_access_token);
+    const swapped = await statement({ iss: secondTrusted, grant_types: ['client_credentials'] }, other);
+    await assertRefused(
+      server,
+      () => send(server, 'PUT', path, { client_id: info.client_id, software_statement: swapped }, auth),
+      400,
+      'unapproved_software_statement',
+    );
+    const again = await send(server, 'PUT', path, { client_id: info.client_id, software_statement: vouched }, auth);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
   });
 
   it('with no issuers file, every statement is unapproved', async () => {
