@@ -208,6 +208,7 @@ describe('dynamic client registration with initial access tokens (RFC 7591)', ()
       [{ token_endpoint_auth_method: 'none' }, 'invalid_client_metadata'],
       [{ scope: 'ledger:admin' }, 'invalid_client_metadata'],
       [{ policy_uri: 'http://a.example/privacy' }, 'invalid_client_metadata'],
+      [{ client_uri: 'http://a.example/' }, 'invalid_client_metadata'],
       [{ tos_uri: 'not a url' }, 'invalid_client_metadata'],
       [{ access_token_ttl: 10 ** 9 }, 'invalid_client_metadata'],
       [{ client_name: 'x'.repeat(201) }, 'invalid_client_metadata'],

@@ -48,8 +48,14 @@ function checkResponseTypes(types: unknown): void {
     throw new ClientMetadataError('invalid_client_metadata', 'response_types supported: code');
 }
 
-/** What no self-registration may have, whatever the policies say: the operators' scopes. */
+/**
+ * What no self-registration may have, whatever the policies say: the operators' scopes, and a plain-http home page
+ * (every link the pages show for such a client is https, as its logo, privacy policy and terms already must be; an
+ * operator may still link an internal http site).
+ */
 export function checkSelfRegistration(m: ClientMetadata): void {
+  if (m.client_uri !== undefined && !m.client_uri.startsWith('https://'))
+    throw new ClientMetadataError('invalid_client_metadata', `client_uri ${m.client_uri} must be an https URL`);
   const operator = scopeTokens(m.scope).filter((s) => s.startsWith(OPERATOR_SCOPE_PREFIX));
   if (operator.length)
     throw new ClientMetadataError(
