@@ -1,6 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../crypto/hash.js';
-import { ClientCommandError } from '../domain/clients/decide.js';
+import { ClientCommandError, sameHash } from '../domain/clients/decide.js';
 import { ClientMetadataError } from '../domain/clients/metadataRules.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
@@ -22,12 +21,6 @@ import {
 } from './registeredClients.js';
 
 const verifier = new ClientSecretVerifier();
-
-function sameHash(stored: string, presented: string): boolean {
-  const a = Buffer.from(stored);
-  const b = Buffer.from(presented);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /**
  * RFC 7592 §2: the client `token` manages. Unknown, deleted or disabled clients, operators' clients (they have no

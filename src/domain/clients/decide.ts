@@ -70,7 +70,7 @@ const CLIENT_REFUSAL = {
 } as const;
 
 /** Compares two SHA-256 hashes in constant time. */
-function sameHash(a: string | undefined, b: string): boolean {
+export function sameHash(a: string | undefined, b: string): boolean {
   if (a === undefined) return false;
   const x = Buffer.from(a);
   const y = Buffer.from(b);
