@@ -15,6 +15,7 @@ import { devicesProjection, evictExpiredDevices, expiredPendingDevices } from '.
 import { expireDevices } from './application/deviceAuthorization.js';
 import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js';
 import { startDynamicClientPruning } from './application/pruneDynamicClients.js';
+import { startTracing } from './tracing/start.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -133,8 +134,13 @@ export async function startServer(
 /** `writerHooks`: for the fault suite's server process (test/helpers/failpointServer.ts). */
 export async function main(options: { writerHooks?: URL } = {}): Promise<void> {
   let server: RunningServer;
+  // Before the app is built: its request ids are trace ids when tracing is on (docs/audit-tracing.md).
+  const tracing = await startTracing(process.env);
   try {
     server = await startServer(loadConfig(), options);
+    tracing.logTo((message) => server.app.log.warn(message));
+    for (const warning of tracing.warnings) server.app.log.warn(warning);
+    if (tracing.enabled) server.app.log.info('tracing on: spans are exported as the OTEL_* variables say');
     await server.ready;
   } catch (err) {
     console.error(startupErrorLine(err));
@@ -142,13 +148,16 @@ export async function main(options: { writerHooks?: URL } = {}): Promise<void> {
   }
   const stop = (signal: string) => {
     server.app.log.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (err) => {
-        console.error(startupErrorLine(err));
-        process.exit(1);
-      },
-    );
+    server
+      .close()
+      .then(() => tracing.shutdown())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          console.error(startupErrorLine(err));
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

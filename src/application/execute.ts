@@ -2,6 +2,7 @@ import type { Decider } from '../domain/decider.js';
 import { ConcurrencyError } from '../eventsourcing/eventStore.js';
 import type { CommandContext, DomainEvent, Ledger } from '../eventsourcing/ledger.js';
 import type { StateCache } from './stateCache.js';
+import { activeTracing, inSpan, type ActiveTracing } from '../tracing/active.js';
 
 /** What a change needs: the ledger to read and append, and the views whose catching up it waits for. */
 export interface WritePorts {
@@ -42,14 +43,53 @@ export async function execute<C, S, E extends DomainEvent>(
   ctx: CommandContext,
   options: ExecuteOptions = {},
 ): Promise<Executed<E>> {
+  const tracing = activeTracing();
+  if (!tracing) return executeIn(undefined, ports, stream, decider, command, ctx, options);
+  const type = (command as { type?: unknown }).type;
+  const name = typeof type === 'string' ? type : 'command';
+  return inSpan(tracing, `command ${name}`, commandAttributes(name, stream, ctx), async (span) => {
+    const result = await executeIn(tracing, ports, stream, decider, command, ctx, options);
+    span.setAttribute('token_ledger.events', result.events.length);
+    return result;
+  });
+}
+
+/**
+ * What a command span tells: the command and the stream's category (the part of its name before the first dash:
+ * `client`, `grant`), never the rest of a stream name, which can be a secret's hash. The correlationId is named
+ * too, as it is not the trace id for commands no request caused (the server's own sweeps, the CLI).
+ */
+const commandAttributes = (type: string, stream: string, ctx: CommandContext) => ({
+  'token_ledger.command': type,
+  'token_ledger.stream.category': stream.split('-', 1)[0],
+  'token_ledger.actor': ctx.actor,
+  'token_ledger.correlation_id': ctx.correlationId,
+});
+
+async function executeIn<C, S, E extends DomainEvent>(
+  tracing: ActiveTracing | undefined,
+  ports: WritePorts,
+  stream: string,
+  decider: Decider<C, S, E>,
+  command: C,
+  ctx: CommandContext,
+  options: ExecuteOptions,
+): Promise<Executed<E>> {
   const { cache } = options;
-  const run = () => decideAndAppend(ports, stream, decider, command, ctx, options);
+  const run = () => decideAndAppend(tracing, ports, stream, decider, command, ctx, options);
   const result = cache ? await cache.inTurn(stream, run) : await run();
-  if (result.position !== undefined && options.waitForViews !== false) await ports.views.waitFor(result.position);
+  const { position } = result;
+  if (position === undefined || options.waitForViews === false) return result;
+  if (!tracing) await ports.views.waitFor(position);
+  else
+    await inSpan(tracing, 'wait for views', { 'token_ledger.position': Number(position) }, () =>
+      ports.views.waitFor(position),
+    );
   return result;
 }
 
 async function decideAndAppend<C, S, E extends DomainEvent>(
+  tracing: ActiveTracing | undefined,
   { ledger }: WritePorts,
   stream: string,
   decider: Decider<C, S, E>,
@@ -78,10 +118,22 @@ async function decideAndAppend<C, S, E extends DomainEvent>(
     if (events.length === 0) return { events };
     const expected = revision < 0 ? 'no_stream' : revision;
     try {
-      const result = await ledger.append(stream, events, expected, ctx);
+      const result = tracing
+        ? await inSpan(tracing, 'ledger append', appendAttributes(events, attempt), async (span) => {
+            const appended = await ledger.append(stream, events, expected, ctx);
+            span.setAttribute('token_ledger.position', Number(appended.position));
+            return appended;
+          })
+        : await ledger.append(stream, events, expected, ctx);
       return { events, position: result.position };
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || attempt >= retries) throw err;
     }
   }
 }
+
+const appendAttributes = (events: DomainEvent[], attempt: number) => ({
+  'token_ledger.events': events.length,
+  'token_ledger.event.types': [...new Set(events.map((e) => e.type))],
+  'token_ledger.append.attempt': attempt,
+});

@@ -26,6 +26,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { graphqlRoutes } from './routes/graphql.js';
 import { graphqlWsRoutes } from './routes/graphqlWs.js';
+import { activeTracing } from '../tracing/active.js';
 
 interface AppOptions {
   runtime: Runtime;
@@ -99,6 +100,8 @@ function withRedaction(logger: AppOptions['logger']): AppOptions['logger'] {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { runtime } = options;
   const limits = runtime.config.http;
+  const tracing = activeTracing();
+  const traced = tracing ? (await import('../tracing/httpSpans.js')).requestTracing(tracing) : undefined;
   const app = Fastify({
     // A slow or unfinished request is answered 408 and closed (src/config/config.ts, HttpLimits).
     requestTimeout: limits.requestTimeoutMs,
@@ -114,13 +117,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify accepts a hop count at run time; its typings list only boolean and addresses.
     trustProxy: runtime.config.trustProxy as boolean | string,
     return503OnClosing: true,
-    // Every event a request causes carries this id as its correlationId.
-    genReqId: () => randomUUID(),
+    // Every event a request causes carries this id as its correlationId: the trace id when tracing is on.
+    genReqId: traced ? (raw) => traced.requestId(raw) : () => randomUUID(),
     clientErrorHandler,
     frameworkErrors,
   });
   // Beyond this, Node closes a new connection at once, before reading a byte of it.
   app.server.maxConnections = limits.maxConnections;
+  traced?.install(app);
   installErrorHandler(app);
   await app.register(securityHeadersPlugin, { issuer: runtime.config.issuer });
   await app.register(startupGatePlugin, { isReady: options.isReady });

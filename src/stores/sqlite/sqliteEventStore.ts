@@ -20,6 +20,8 @@ import { configure, ensureSchema } from './schema.js';
 import { toRecorded, type EventRow } from './rows.js';
 import { LiveSubscribers } from '../liveSubscribers.js';
 import type { AppendReply, AppendRequest, SerialisedEvent, WriterReply, WriterStats } from './protocol.js';
+import { activeTracing } from '../../tracing/active.js';
+import type { Span } from '@opentelemetry/api';
 
 /** How often to look for commits made by another process (the CLI, a second instance). */
 const CROSS_PROCESS_POLL_MS = 100;
@@ -38,6 +40,8 @@ interface Pending {
   stream: string;
   expected: ExpectedRevision;
   events: SerialisedEvent[];
+  /** The wait for this request's group commit, when tracing is on. */
+  span?: Span;
 }
 
 class SqliteEventStore implements EventStore {
@@ -88,7 +92,11 @@ class SqliteEventStore implements EventStore {
         reject(new TypeError(`event is not serialisable: ${(err as Error).message}`));
         return;
       }
-      this.pending.set(reqId, { resolve, reject, stream, expected, events: request.events });
+      // The commit happens in the writer thread: the span is the wait for it, told the batch it was committed in.
+      const span = activeTracing()?.tracer.startSpan('sqlite group commit', {
+        attributes: { 'db.system.name': 'sqlite', 'token_ledger.events': events.length },
+      });
+      this.pending.set(reqId, { resolve, reject, stream, expected, events: request.events, span });
       // Appends made in the same tick travel to the writer together; the writer commits everything
       // that reached it while its previous commit was being made durable in one transaction.
       this.outbox.push(request);
@@ -147,6 +155,7 @@ class SqliteEventStore implements EventStore {
       const p = this.pending.get(msg.reqId);
       if (!p) continue;
       this.pending.delete(msg.reqId);
+      if (p.span) endCommitSpan(p.span, stats, msg.ok ? undefined : msg);
       if (msg.ok) p.resolve({ nextRevision: msg.nextRevision, position: BigInt(msg.position) });
       else if (msg.kind === 'conflict') p.reject(new ConcurrencyError(p.stream, p.expected, msg.actual, msg.message));
       else p.reject(new StoreUnavailableError(msg.message));
@@ -156,7 +165,10 @@ class SqliteEventStore implements EventStore {
   private failPending(err: Error): void {
     this.writerGone ??= err;
     this.outbox = [];
-    for (const p of this.pending.values()) p.reject(err);
+    for (const p of this.pending.values()) {
+      if (p.span) endCommitSpan(p.span, undefined, { kind: 'unavailable', message: err.message });
+      p.reject(err);
+    }
     this.pending.clear();
   }
 
@@ -172,6 +184,23 @@ class SqliteEventStore implements EventStore {
       this.subscribers.pumpAll();
     }
   }
+}
+
+function endCommitSpan(
+  span: Span,
+  stats: WriterStats | undefined,
+  failure: { kind: string; message: string } | undefined,
+): void {
+  if (stats)
+    span.setAttributes({
+      'token_ledger.batch.size': stats.size,
+      'token_ledger.batch.commit_ms': Math.round(stats.seconds * 1e6) / 1e3,
+    });
+  if (failure) span.setAttribute('error.type', failure.kind);
+  // A conflict is a lost race, decided again by execute; 2 is SpanStatusCode.ERROR, written out so that this module
+  // loads nothing of OpenTelemetry.
+  if (failure?.kind === 'unavailable') span.setStatus({ code: 2, message: failure.message });
+  span.end();
 }
 
 function serialise(e: NewEvent): SerialisedEvent {
