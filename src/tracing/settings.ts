@@ -12,6 +12,8 @@ export interface TracingSettings {
   /** Empty: tracing is off and the SDK is never imported. */
   exporters: TraceExporterName[];
   protocol: OtlpProtocol;
+  /** Whether an incoming W3C `traceparent` is continued (OTEL_PROPAGATORS tracecontext, the default) or not (none). */
+  continueIncoming: boolean;
   warnings: string[];
 }
 
@@ -72,6 +74,15 @@ function checkSampler(env: Env, warnings: string[]): void {
     warnings.push(`OTEL_TRACES_SAMPLER_ARG="${arg}" is not a ratio between 0 and 1: using 1`);
 }
 
+function propagatorsOf(env: Env, warnings: string[]): boolean {
+  const raw = value(env, 'OTEL_PROPAGATORS');
+  if (!raw) return true;
+  const names = raw.split(',').map((n) => n.trim().toLowerCase());
+  for (const n of names.filter((n) => n !== 'tracecontext' && n !== 'none' && n !== ''))
+    warnings.push(`OTEL_PROPAGATORS: "${n}" is not supported and ignored (tracecontext, none)`);
+  return names.includes('tracecontext') && !names.includes('none');
+}
+
 function checkEndpoint(env: Env, warnings: string[]): void {
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
     const raw = value(env, name);
@@ -83,9 +94,9 @@ export function tracingSettings(env: Env): TracingSettings {
   const warnings: string[] = [];
   const disabled = value(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
   const exporters = disabled ? [] : exportersOf(env, warnings);
-  if (exporters.length === 0) return { exporters, protocol: 'http/protobuf', warnings };
+  if (exporters.length === 0) return { exporters, protocol: 'http/protobuf', continueIncoming: false, warnings };
   const protocol = exporters.includes('otlp') ? protocolOf(env, warnings) : 'http/protobuf';
   checkSampler(env, warnings);
   if (exporters.includes('otlp')) checkEndpoint(env, warnings);
-  return { exporters, protocol, warnings };
+  return { exporters, protocol, continueIncoming: propagatorsOf(env, warnings), warnings };
 }

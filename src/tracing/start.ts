@@ -60,7 +60,10 @@ async function exportersFor(settings: TracingSettings): Promise<SpanProcessor[]>
  * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` and the span limits are read by the SDK. Tests call this directly
  * with an in-memory exporter.
  */
-export async function enableTracing(processors: SpanProcessor[]): Promise<{ shutdown(): Promise<void> }> {
+export async function enableTracing(
+  processors: SpanProcessor[],
+  { continueIncoming = true } = {},
+): Promise<{ shutdown(): Promise<void> }> {
   const api = await import('@opentelemetry/api');
   const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
   const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
@@ -72,8 +75,9 @@ export async function enableTracing(processors: SpanProcessor[]): Promise<{ shut
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'token-ledger', [ATTR_SERVICE_VERSION]: version }))
     .merge(detectResources({ detectors: [envDetector] }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
-  // W3C trace context only: an incoming `traceparent` is continued; baggage is not taken from strangers.
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  // W3C trace context only: an incoming `traceparent` is continued; baggage is not taken from strangers. With
+  // OTEL_PROPAGATORS=none (null: none registered) every request starts its own trace.
+  provider.register({ propagator: continueIncoming ? new W3CTraceContextPropagator() : null });
   setActiveTracing({ api, tracer: api.trace.getTracer('token-ledger', version) });
   return {
     async shutdown() {
@@ -101,7 +105,7 @@ export async function startTracing(env: Record<string, string | undefined>): Pro
       { error: forward, warn: forward, info: () => {}, debug: () => {}, verbose: () => {} },
       DiagLogLevel.WARN,
     );
-    const enabled = await enableTracing(await exportersFor(settings));
+    const enabled = await enableTracing(await exportersFor(settings), settings);
     return {
       enabled: true,
       warnings: settings.warnings,
