@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import {
+  ConcurrencyError,
   StoreCorruptError,
   StoreUnavailableError,
   type AppendResult,
@@ -25,6 +26,7 @@ import { ensureSchema } from './schema.js';
 import type { PostgresSettings } from './settings.js';
 import { PostgresSubscription } from './subscription.js';
 import { PostgresWriter, serialise, survivingErrors, type BatchStats, type WriteRequest } from './writer.js';
+import { activeTracing, type ActiveTracing } from '../../tracing/active.js';
 
 const PAGE = 2000;
 
@@ -70,7 +72,9 @@ export class PostgresEventStore implements EventStore {
         reject(new TypeError(`event is not serialisable: ${(err as Error).message}`));
         return;
       }
-      this.writer.submit({ stream, events: serialised, expected, resolve, reject });
+      const tracing = activeTracing();
+      if (!tracing) this.writer.submit({ stream, events: serialised, expected, resolve, reject });
+      else this.writer.submit(traced(tracing, { stream, events: serialised, expected, resolve, reject }));
     });
   }
 
@@ -183,4 +187,31 @@ export async function openPostgresEventStore(
   }
   client.release();
   return new PostgresEventStore(pool, clientConfig, settings.target, options);
+}
+
+/** The wait for the group commit as a span, told the size and time of the batch it was committed in. */
+function traced(tracing: ActiveTracing, req: WriteRequest): WriteRequest {
+  const span = tracing.tracer.startSpan('postgresql group commit', {
+    attributes: { 'db.system.name': 'postgresql', 'token_ledger.events': req.events.length },
+  });
+  return {
+    ...req,
+    committedIn: (stats) =>
+      span.setAttributes({
+        'token_ledger.batch.size': stats.size,
+        'token_ledger.batch.commit_ms': Math.round(stats.seconds * 1e6) / 1e3,
+      }),
+    resolve: (result) => {
+      span.end();
+      req.resolve(result);
+    },
+    reject: (err) => {
+      span.setAttribute('error.type', err instanceof ConcurrencyError ? 'conflict' : err.name);
+      // A conflict is a lost race, decided again by execute; an unavailable store is a failure.
+      if (!(err instanceof ConcurrencyError))
+        span.setStatus({ code: tracing.api.SpanStatusCode.ERROR, message: err.message });
+      span.end();
+      req.reject(err);
+    },
+  };
 }

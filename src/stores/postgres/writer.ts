@@ -34,6 +34,8 @@ export interface WriteRequest {
   expected: ExpectedRevision;
   resolve: (r: AppendResult) => void;
   reject: (e: Error) => void;
+  /** Told the batch it was committed in, before it is resolved (the tracing span of the wait, when on). */
+  committedIn?: (stats: BatchStats) => void;
 }
 
 /** Raised for one request of a batch; the others go on. */
@@ -244,8 +246,10 @@ export class PostgresWriter {
     } finally {
       client?.release();
     }
-    this.onCommit(head, { size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 }, committed);
+    const stats = { size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+    this.onCommit(head, stats, committed);
     batch.forEach((req, i) => {
+      req.committedIn?.(stats);
       const outcome = outcomes[i];
       if (outcome instanceof Error) req.reject(outcome);
       else req.resolve(outcome);
