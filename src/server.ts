@@ -15,10 +15,14 @@ import { devicesProjection, evictExpiredDevices, expiredPendingDevices } from '.
 import { expireDevices } from './application/deviceAuthorization.js';
 import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js';
 import { startDynamicClientPruning } from './application/pruneDynamicClients.js';
+import { ensureSealKey } from './application/seals.js';
+import { Sealer } from './application/sealer.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   runtime: Runtime;
+  /** Seals the ledger now (tests; the server seals on its own every SEAL_INTERVAL_SECONDS). */
+  sealer: Sealer;
   url: string;
   /** Resolves once the views have caught up and the signing keys are unlocked. */
   ready: Promise<void>;
@@ -73,6 +77,16 @@ export async function startServer(
   let eviction: NodeJS.Timeout | undefined;
   let pruning: { stop(): Promise<void> } | undefined;
   const dispatcher = new BackchannelLogoutDispatcher(runtime.ports);
+  const merkle = runtime.merkle!;
+  const sealer = new Sealer(
+    runtime.ports,
+    async () => {
+      await runtime.runner.settleDurable();
+      return merkle.head();
+    },
+    config.seals,
+    (err, message) => app?.log.warn({ err }, message),
+  );
   try {
     // The key derivation runs on libuv's threads while this one builds the app.
     const keyCheck = checkKeyEncryptionSecret(runtime);
@@ -99,6 +113,8 @@ export async function startServer(
     await runtime.runner.start();
     await ensureSigningKeys(runtime.ports);
     await runtime.keys.unlockCurrentKeys();
+    await ensureSealKey(runtime.ports);
+    sealer.start();
     eviction = startEviction(runtime, (err, message) => app?.log.warn({ err }, message));
     dispatcher.start();
     const idle = config.registration.idleClientSeconds;
@@ -113,6 +129,7 @@ export async function startServer(
   return {
     app,
     runtime,
+    sealer,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     ready,
     close() {
@@ -123,6 +140,7 @@ export async function startServer(
         clearInterval(eviction);
         dispatcher.stop();
         await pruning?.stop();
+        await sealer.stop();
         await runtime.close();
       })();
       return closing;
