@@ -87,8 +87,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const catalogue = new EventCatalogue(allEvents);
     const ledger = new Ledger(store, catalogue);
     history = new HistoryIndex(historyFile(config.dataDir));
+    // Sealing off (SEAL_INTERVAL_SECONDS=0): no bookkeeping at all, the server as it was before seals.
     const merkle =
-      options.role === 'server'
+      options.role === 'server' && config.seals.intervalSeconds > 0
         ? new MerkleFrontier(merkleFrontierFile(join(config.dataDir, 'views')), await prunedRanges(store))
         : undefined;
     const runner = new ProjectionRunner(store, allProjections, {

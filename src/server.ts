@@ -77,12 +77,11 @@ export async function startServer(
   let eviction: NodeJS.Timeout | undefined;
   let pruning: { stop(): Promise<void> } | undefined;
   const dispatcher = new BackchannelLogoutDispatcher(runtime.ports);
-  const merkle = runtime.merkle!;
   const sealer = new Sealer(
     runtime.ports,
     async () => {
       await runtime.runner.settleDurable();
-      return merkle.head();
+      return runtime.merkle?.head() ?? { treeSize: 0, rootHash: '', lastType: null };
     },
     config.seals,
     (err, message) => app?.log.warn({ err }, message),

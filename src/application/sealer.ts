@@ -16,7 +16,7 @@ const EXPORT_ATTEMPTS = 5;
  */
 export class Sealer {
   private timer?: NodeJS.Timeout;
-  private running?: Promise<SealData | undefined>;
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly exports = new Set<Promise<void>>();
   private readonly keys: (kid: string, state: SealState) => Promise<KeyObject>;
 
@@ -39,18 +39,18 @@ export class Sealer {
     this.timer.unref();
   }
 
-  /** One seal at a time; resolves with the seal written, or undefined when there was nothing new to seal. */
+  /**
+   * One seal at a time, each of the tree as it is when its turn comes; resolves with the seal written, or undefined
+   * when there was nothing new to seal.
+   */
   sealNow(): Promise<SealData | undefined> {
-    this.running ??= (async () => {
-      try {
-        const seal = await sealLedger(this.ports, await this.head(), this.keys);
-        if (seal) this.export(seal);
-        return seal;
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    const next = this.queue.then(async () => {
+      const seal = await sealLedger(this.ports, await this.head(), this.keys);
+      if (seal) this.export(seal);
+      return seal;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   /** The last seal, at graceful shutdown (when sealing is on), and the exports still in flight. */

@@ -64,17 +64,19 @@ export async function signSeal(
 }
 
 /**
- * Seals the tree as `head` describes it, unless nothing but the last seal came after the last seal. Processes that
- * seal at once append at the seal stream's revision: the loser decides again, finds the size sealed, writes nothing.
+ * Seals the tree as `head` describes it, unless the only leaf after the last sealed size is that seal itself.
+ * Processes that seal at once append at the seal stream's revision: the loser decides again, finds the size sealed,
+ * and writes nothing.
  */
 export async function sealLedger(
   ports: SealPorts,
   head: SealHead,
   privateKey: (kid: string, state: SealState) => Promise<KeyObject>,
 ): Promise<SealData | undefined> {
-  if (head.treeSize === 0 || head.lastType === 'LedgerSealed') return undefined;
+  if (head.treeSize === 0) return undefined;
   const state = await readSealState(ports.events.ledger.store);
   if (head.treeSize <= state.lastTreeSize) return undefined;
+  if (head.lastType === 'LedgerSealed' && head.treeSize === state.lastTreeSize + 1) return undefined;
   const key = currentSealKey(state);
   if (!key) return undefined;
   const now = ports.clock();
