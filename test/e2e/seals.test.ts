@@ -239,6 +239,30 @@ describe('sealed ledger: seals, verify, prove, offline verifier', () => {
     assert.equal((await cli(source, 'verify', '--seal', keptFile)).code, 0);
   });
 
+  it('rotates the seal key: new seals are signed by the new key, the old one stays published', async () => {
+    const d = dir();
+    cpSync(source, d, { recursive: true });
+    const rotated = await cli(d, 'seals', 'rotate-key', '--json');
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const { kid } = JSON.parse(rotated.stdout) as { kid: string };
+    const server = await startTestServer({ dataDir: d });
+    try {
+      const c = await registerClient(server, { client_id: 'after-rotation' });
+      assert.equal(c.clientId, 'after-rotation');
+      const seal = await server.sealer.sealNow();
+      assert.equal(seal?.kid, kid);
+      const keys = (await (await server.fetch(`${server.url}/.well-known/ledger-seal-keys`)).json()) as Jwks;
+      assert.deepEqual(
+        keys.keys.map((k) => k.kid),
+        [published.keys[0].kid, kid],
+      );
+    } finally {
+      await server.close();
+    }
+    const r = await cli(d, 'verify', '--json');
+    assert.equal(r.code, 0, r.stdout);
+  });
+
   it('refuses to prove what it cannot, with the reason', async () => {
     const r = await cli(source, 'prove', '--event', '00000000-0000-7000-8000-000000000000');
     assert.equal(r.code, 1);
