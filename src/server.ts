@@ -8,6 +8,8 @@ import { createMetrics } from './http/plugins/metrics.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import type { Clock } from './application/ports.js';
 import { startupErrorLine } from './startupError.js';
+import { ensureSealKey } from './application/seals.js';
+import { Sealer } from './application/sealer.js';
 import { sharedDataDirWarning } from './config/privateFiles.js';
 import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
 import { evictExpiredAuthorization } from '../projections/authorization.js';
@@ -15,8 +17,6 @@ import { devicesProjection, evictExpiredDevices, expiredPendingDevices } from '.
 import { expireDevices } from './application/deviceAuthorization.js';
 import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js';
 import { startDynamicClientPruning } from './application/pruneDynamicClients.js';
-import { ensureSealKey } from './application/seals.js';
-import { Sealer } from './application/sealer.js';
 
 export interface RunningServer {
   app: FastifyInstance;
