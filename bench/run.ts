@@ -23,6 +23,7 @@ import { runScaling } from './scaling.js';
 import { appendRow, benchDatabaseUrl, runPostgresRows } from './postgresRows.js';
 import { DPOP_SCENARIOS, measureDpop, printDpop } from './dpopScenarios.js';
 import { measureGrants, printGrants } from './grantScenarios.js';
+import { measureSeals } from './sealScenarios.js';
 
 const quick = process.argv.includes('--quick');
 // `-- --postgres-only`: only the PostgreSQL rows (needs BENCH_DATABASE_URL or TEST_DATABASE_URL).
@@ -31,6 +32,8 @@ const postgresOnly = process.argv.includes('--postgres-only');
 const dpopOnly = process.argv.includes('--dpop-only');
 // `-- --grants-only`: only token exchange and device polling, beside issuance on the same server (ours only).
 const grantsOnly = process.argv.includes('--grants-only');
+// `-- --seals-only`: only the sealed ledger's rows (Merkle bookkeeping, seal signature, issuance sealing on vs off).
+const sealsOnly = process.argv.includes('--seals-only');
 const seconds = quick ? 3 : 10;
 const coldEvents = quick ? 100_000 : 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
@@ -52,6 +55,11 @@ if (postgresOnly) {
 if (grantsOnly) {
   rmSync(dir, { recursive: true, force: true });
   printGrants(await measureGrants(quick));
+  process.exit(0);
+}
+if (sealsOnly) {
+  rmSync(dir, { recursive: true, force: true });
+  await measureSeals(quick);
   process.exit(0);
 }
 if (dpopOnly) {
@@ -157,6 +165,7 @@ console.log(
 );
 
 printDpop(dpop, quick);
+await measureSeals(quick);
 
 console.log('\ntwo instances on one embedded ledger (separate processes, same DATA_DIR):');
 if (typeof lag === 'string') console.log(`  ${lag}`);

@@ -17,6 +17,8 @@ import { HistoryQueries } from '../projections/historyQueries.js';
 import { KeyStore } from './crypto/keyStore.js';
 import { viewsOf, type Views } from './application/queries/views.js';
 import { systemClock, type Clock, type Ports } from './application/ports.js';
+import { MerkleFrontier, merkleFrontierFile } from '../projections/merkleFrontier.js';
+import { prunedRanges } from './audit/ledgerTree.js';
 
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
 export interface Runtime {
@@ -30,6 +32,8 @@ export interface Runtime {
   history: HistoryQueries;
   keys: KeyStore;
   keyEncryptionSecret: string;
+  /** The Merkle frontier of the whole ledger, which seals are made from (a server only). */
+  merkle?: MerkleFrontier;
   /** What the use cases are given (src/application/ports.ts), wired from the fields above. */
   ports: Ports;
   close(): Promise<void>;
@@ -83,11 +87,16 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const catalogue = new EventCatalogue(allEvents);
     const ledger = new Ledger(store, catalogue);
     history = new HistoryIndex(historyFile(config.dataDir));
+    // Sealing off (SEAL_INTERVAL_SECONDS=0): no bookkeeping at all, the server as it was before seals.
+    const merkle =
+      options.role === 'server' && config.seals.intervalSeconds > 0
+        ? new MerkleFrontier(merkleFrontierFile(join(config.dataDir, 'views')), await prunedRanges(store))
+        : undefined;
     const runner = new ProjectionRunner(store, allProjections, {
       checkpointDir: join(config.dataDir, 'views'),
       writeCheckpoints: options.role === 'server',
       log: options.log,
-      durable: [history],
+      durable: merkle ? [history, merkle] : [history],
     });
     const keys = new KeyStore(() => runner.view(keysProjection), keyEncryptionSecret);
     const views = viewsOf(runner);
@@ -101,6 +110,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       history: historyQueries,
       keys,
       keyEncryptionSecret,
+      merkle,
       ports: {
         events: { ledger, views: runner },
         cache: new StateCache(),

@@ -8,6 +8,8 @@ import { createMetrics } from './http/plugins/metrics.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import type { Clock } from './application/ports.js';
 import { startupErrorLine } from './startupError.js';
+import { ensureSealKey } from './application/seals.js';
+import { Sealer } from './application/sealer.js';
 import { sharedDataDirWarning } from './config/privateFiles.js';
 import { activeTokensProjection, evictExpired } from '../projections/activeTokens.js';
 import { evictExpiredAuthorization } from '../projections/authorization.js';
@@ -20,6 +22,8 @@ import { startTracing } from './tracing/start.js';
 export interface RunningServer {
   app: FastifyInstance;
   runtime: Runtime;
+  /** Seals the ledger now (tests; the server seals on its own every SEAL_INTERVAL_SECONDS). */
+  sealer: Sealer;
   url: string;
   /** Resolves once the views have caught up and the signing keys are unlocked. */
   ready: Promise<void>;
@@ -74,6 +78,15 @@ export async function startServer(
   let eviction: NodeJS.Timeout | undefined;
   let pruning: { stop(): Promise<void> } | undefined;
   const dispatcher = new BackchannelLogoutDispatcher(runtime.ports);
+  const sealer = new Sealer(
+    runtime.ports,
+    async () => {
+      await runtime.runner.settleDurable();
+      return runtime.merkle?.head() ?? { treeSize: 0, rootHash: '', lastType: null };
+    },
+    config.seals,
+    (err, message) => app?.log.warn({ err }, message),
+  );
   try {
     // The key derivation runs on libuv's threads while this one builds the app.
     const keyCheck = checkKeyEncryptionSecret(runtime);
@@ -100,6 +113,8 @@ export async function startServer(
     await runtime.runner.start();
     await ensureSigningKeys(runtime.ports);
     await runtime.keys.unlockCurrentKeys();
+    await ensureSealKey(runtime.ports);
+    sealer.start();
     eviction = startEviction(runtime, (err, message) => app?.log.warn({ err }, message));
     dispatcher.start();
     const idle = config.registration.idleClientSeconds;
@@ -114,6 +129,7 @@ export async function startServer(
   return {
     app,
     runtime,
+    sealer,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     ready,
     close() {
@@ -124,6 +140,7 @@ export async function startServer(
         clearInterval(eviction);
         dispatcher.stop();
         await pruning?.stop();
+        await sealer.stop();
         await runtime.close();
       })();
       return closing;

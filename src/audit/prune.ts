@@ -8,6 +8,7 @@ import { EventCatalogue } from '../eventsourcing/validation.js';
 import { allEvents as catalogueEvents } from '../domain/events/all.js';
 import { LedgerPruned, PRUNE_STREAM } from '../domain/retention/events.js';
 import { allEvents, categoryOf } from './store.js';
+import { buildLedgerTree } from './ledgerTree.js';
 import { HistoryIndex } from '../../projections/historyIndex.js';
 
 /** Categories whose streams end when their tokens do; clients, users, keys and consents are never pruned. */
@@ -22,6 +23,8 @@ function livesUntil(data: Record<string, unknown>): number {
 
 export interface PrunePlan {
   before: string;
+  /** The pruned leaves of the Merkle tree, as compact ranges (see LedgerPruned). */
+  merkle: Array<{ start: number; end: number; nodes: string[] }>;
   streams: Array<{ stream: string; events: number; lastRevision: number; lastHash: string }>;
   events: number;
   byCategory: Record<string, number>;
@@ -65,6 +68,7 @@ export async function planPrune(store: EventStore, before: Date, now: Date): Pro
     .digest('hex');
   return {
     before: before.toISOString(),
+    merkle: await prunedRuns(store, new Set(pruned.map(([stream]) => stream))),
     streams: pruned.map(([stream, s]) => ({
       stream,
       events: s.events,
@@ -77,6 +81,36 @@ export async function planPrune(store: EventStore, before: Date, now: Date): Pro
   };
 }
 
+/**
+ * The leaves the pruned streams' events are in the Merkle tree, as runs of consecutive leaves, each kept as its
+ * compact range: O(log n) hashes per run, and the tree's root at every size stays computable. A run is cut at every
+ * sealed size, so that each seal's root can still be recomputed.
+ */
+async function prunedRuns(store: EventStore, streams: Set<string>): Promise<PrunePlan['merkle']> {
+  if (streams.size === 0) return [];
+  const leaves: number[] = [];
+  const { tree, seals } = await buildLedgerTree(store, (e, index) => {
+    if (streams.has(e.stream)) leaves.push(index);
+  });
+  const cuts = new Set(seals.map((s) => s.seal.treeSize));
+  const runs: PrunePlan['merkle'] = [];
+  let start = -1;
+  let end = -1;
+  const close = () => {
+    if (start >= 0) runs.push(tree.range(start, end).toJSON());
+  };
+  for (const i of leaves) {
+    if (i === end && !cuts.has(i)) end++;
+    else {
+      close();
+      start = i;
+      end = i + 1;
+    }
+  }
+  close();
+  return runs;
+}
+
 /** The LedgerPruned event that records `plan` (validated against its schema). */
 export function prunedRecord(plan: PrunePlan, actor: string): NewEvent {
   const data = {
@@ -85,6 +119,7 @@ export function prunedRecord(plan: PrunePlan, actor: string): NewEvent {
     events: plan.events,
     byCategory: plan.byCategory,
     digest: plan.digest,
+    ...(plan.merkle.length > 0 && { merkle: plan.merkle }),
   };
   new EventCatalogue(catalogueEvents).validate(LedgerPruned.type, LedgerPruned.version, data);
   const id = uuidv7();

@@ -3,6 +3,9 @@ import type { EventStore, RecordedEvent } from '../eventsourcing/eventStore.js';
 import { hasValidHash } from '../eventsourcing/integrity.js';
 import { EventCatalogue } from '../eventsourcing/validation.js';
 import { allEvents } from './store.js';
+import { SealChecker, type SealSummary } from './sealCheck.js';
+import type { SealData } from '../application/seals.js';
+import type { Jwks } from '../sdk/ledger-proof.js';
 
 interface Problem {
   /** Global position as a decimal string (null when the problem is an event that is not there). */
@@ -25,6 +28,8 @@ interface VerifyReport {
   signedTokens: number;
   /** The last event: record it outside the ledger to detect a later truncation (see README). */
   head: { position: string; stream: string; id: string; hash: string } | null;
+  /** The Merkle tree over every event and the seals that sign it (docs/audit-seals.md). */
+  merkle: SealSummary;
   firstBad?: Problem;
   /** Every problem found, in ledger order (at most MAX_PROBLEMS). */
   problems: Problem[];
@@ -45,6 +50,10 @@ interface VerifyOptions {
    * Events the ledger's own LedgerPruned records account for: that many positions may be missing, no more, no fewer.
    */
   prunedEvents?: number;
+  /** The seal keys the auditor trusts (a JWKS kept outside the ledger); by default the ledger's own. */
+  sealKeys?: Jwks;
+  /** A seal the auditor kept: the ledger must extend it. */
+  keptSeal?: SealData;
 }
 
 /**
@@ -78,6 +87,7 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     });
   };
 
+  const seals = await SealChecker.open(store, { jwks: options.sealKeys, kept: options.keptSeal });
   const pruned = BigInt(options.prunedEvents ?? 0);
   let missing = 0n;
 
@@ -139,6 +149,7 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
 
       checkKeys(e, keys, found, () => signedTokens++);
     }
+    found.push(...seals.onEvent(e));
 
     if (found.length > 0) report(e, found.join('; '));
     last = e;
@@ -169,6 +180,9 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     }
   }
 
+  const sealed = await seals.finish();
+  for (const p of sealed.problems) report(p.event, p.problem);
+
   return {
     ok: problemCount === 0,
     store: store.kind,
@@ -179,6 +193,7 @@ export async function verifyLedger(store: EventStore, options: VerifyOptions = {
     head: last
       ? { position: last.position.toString(), stream: last.stream, id: last.id, hash: last.metadata?.hash ?? '' }
       : null,
+    merkle: sealed.summary,
     ...(problems[0] ? { firstBad: problems[0] } : {}),
     problems,
     problemCount,

@@ -23,6 +23,9 @@ import { upcastingStore } from '../eventsourcing/upcasting.js';
 import { upcasters } from '../domain/events/upcasters.js';
 import { problemLine, verifyLedger } from '../audit/verify.js';
 import { print, table } from './output.js';
+import { jsonArgument } from './sealsCommands.js';
+import type { SealData } from '../application/seals.js';
+import type { Jwks } from '../sdk/ledger-proof.js';
 import { checkLedgerPresence, ledgerExists, type LedgerUse } from './ledgerPresence.js';
 
 /** Exit code of `verify` on a ledger that fails a check (1 is any other failure). */
@@ -79,10 +82,14 @@ export function auditCommands(): Command[] {
         'and on the embedded and PostgreSQL stores that no position is missing. Exit 0 when sound,' +
         ' 2 naming the first bad event, 1 on other errors.',
     )
+    .option('--seal <file-or-json>', 'a seal kept earlier (`seals latest`): the ledger must extend it')
+    .option('--seal-keys <file>', "the seal keys (JWKS) to trust instead of the ledger's own (`seals key`, kept)")
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean; seal?: string; sealKeys?: string }) => {
       await withStore(async (store, config) => {
         const report = await verifyLedger(store, {
+          keptSeal: opts.seal === undefined ? undefined : jsonArgument<SealData>(opts.seal, 'the kept seal'),
+          sealKeys: opts.sealKeys === undefined ? undefined : jsonArgument<Jwks>(opts.sealKeys, 'the seal keys'),
           highestIssued:
             store.kind === 'sqlite'
               ? sqliteSequence(config)
@@ -95,7 +102,9 @@ export function auditCommands(): Command[] {
         print(opts.json === true, report, () =>
           report.ok
             ? `ledger sound: ${report.events} events in ${report.streams} streams, ` +
-              `${report.signedTokens} signed tokens checked${
+              `${report.signedTokens} signed tokens checked, ${report.merkle.seals} seals checked${
+                report.merkle.kept ? `, extends the kept seal of ${report.merkle.kept.treeSize} events` : ''
+              }${
                 report.pruned > 0 ? `, ${report.pruned} pruned events accounted for by LedgerPruned records` : ''
               }${report.head ? `; head position ${report.head.position}, hash ${report.head.hash}` : ''}`
             : `${problemLine(report.firstBad!)}${

@@ -4,6 +4,7 @@ import { clientsCommand } from './clientsCommands.js';
 import { initialAccessTokensCommand } from './initialAccessTokensCommands.js';
 import { usersCommand } from './usersCommands.js';
 import { auditCommands } from './auditCommands.js';
+import { sealsCommands } from './sealsCommands.js';
 import { stopWithLauncher } from './stopWithLauncher.js';
 
 const program = new Command('token-ledger')
@@ -31,5 +32,6 @@ program.addCommand(clientsCommand());
 program.addCommand(initialAccessTokensCommand());
 program.addCommand(usersCommand());
 for (const c of auditCommands()) program.addCommand(c);
+for (const c of sealsCommands()) program.addCommand(c);
 
 await program.parseAsync(process.argv);

@@ -13,6 +13,7 @@ import { securityHeadersPlugin } from './plugins/securityHeaders.js';
 import { healthRoutes } from './routes/health.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { jwksRoutes } from './routes/jwks.js';
+import { sealKeysRoutes } from './routes/sealKeys.js';
 import { tokenRoutes } from './routes/token.js';
 import { deviceAuthorizationRoutes } from './routes/deviceAuthorization.js';
 import { parRoutes } from './routes/par.js';
@@ -141,6 +142,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await browserFacing.register(healthRoutes, { runtime, isReady: options.isReady });
     await browserFacing.register(discoveryRoutes, { runtime });
     await browserFacing.register(jwksRoutes, { runtime });
+    await browserFacing.register(sealKeysRoutes, { runtime });
     await browserFacing.register(tokenRoutes, { runtime });
     await browserFacing.register(deviceAuthorizationRoutes, { runtime });
     await browserFacing.register(parRoutes, { runtime });

@@ -230,14 +230,16 @@ describe('auditors: verify, replay, export/import', () => {
         .prepare('SELECT data, metadata, prev_hash FROM events WHERE position = ?')
         .get(victim.position) as { data: string; metadata: string; prev_hash: string };
       const data = JSON.stringify({ ...JSON.parse(row.data), kid: 'forged-kid' });
-      // Whoever can rewrite the file can also recompute an unkeyed hash: only the key check is left.
+      // Whoever can rewrite the file can also recompute an unkeyed hash: the key check and the seal are left.
       const hash = hashEvent(victim.id, victim.stream, victim.revision, victim.type, data, row.metadata, row.prev_hash);
       db.prepare('UPDATE events SET data = ?, hash = ? WHERE position = ?').run(data, hash, victim.position);
     });
     const r = await cli(d, 'verify', '--json');
     assert.equal(r.code, 2, r.stdout);
     const report = JSON.parse(r.stdout);
-    assert.equal(report.problemCount, 1, r.stdout);
+    assert.equal(report.problemCount, 2, r.stdout);
+    // The server sealed the ledger at shutdown: the seal no longer matches either.
+    assert.match(report.problems[1].problem, /no longer matches this seal/);
     assert.equal(report.firstBad.id, victim.id);
     assert.match(
       report.firstBad.problem,

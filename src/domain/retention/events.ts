@@ -17,6 +17,23 @@ export const LedgerPruned = defineEvent(
     byCategory: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
     /** SHA-256 over the sorted "stream revision hash" lines of the pruned streams' last events. */
     digest: Type.String({ minLength: 64, maxLength: 64 }),
+    /**
+     * The Merkle tree's leaves the prune removed, as runs of consecutive leaf indexes each kept as its compact range
+     * (src/eventsourcing/merkle.ts): the tree, and so every seal, can still be recomputed. Absent on prunes made
+     * before the ledger was sealed.
+     */
+    merkle: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            start: Type.Integer({ minimum: 0 }),
+            end: Type.Integer({ minimum: 1 }),
+            nodes: Type.Array(Type.String({ minLength: 43, maxLength: 43 }), { maxItems: 128 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
   }),
 );
 
