@@ -17,6 +17,8 @@ import { HistoryQueries } from '../projections/historyQueries.js';
 import { KeyStore } from './crypto/keyStore.js';
 import { viewsOf, type Views } from './application/queries/views.js';
 import { systemClock, type Clock, type Ports } from './application/ports.js';
+import { lazyCursors } from './feed/openCursors.js';
+import type { SinkCursors } from './feed/cursors.js';
 
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
 export interface Runtime {
@@ -32,6 +34,10 @@ export interface Runtime {
   keyEncryptionSecret: string;
   /** What the use cases are given (src/application/ports.ts), wired from the fields above. */
   ports: Ports;
+  /** The outbound feed's positions and leases (src/feed/), opened on first use. */
+  sinkCursors(): SinkCursors;
+  /** The ledger without upcasting: events as written and hashed, for the outbound feed. */
+  storeAsStored: EventStore;
   close(): Promise<void>;
 }
 
@@ -75,7 +81,8 @@ export async function openStore(
 /** Opens the ledger and prepares the views; call `runner.start()` to catch them up. */
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   // Views and deciders read every event at its current schema version.
-  const store = upcastingStore(await openStore(config, options), upcasters);
+  const asStored = await openStore(config, options);
+  const store = upcastingStore(asStored, upcasters);
   let history: HistoryIndex | undefined;
   try {
     const ledgerIsNew = (await store.headPosition()) === 0n;
@@ -92,6 +99,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const keys = new KeyStore(() => runner.view(keysProjection), keyEncryptionSecret);
     const views = viewsOf(runner);
     const historyQueries = new HistoryQueries(history.db);
+    const cursors = lazyCursors(config.dataDir);
     return {
       config,
       store,
@@ -112,8 +120,11 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
         config,
         keyEncryptionSecret,
       },
+      sinkCursors: () => cursors.get(),
+      storeAsStored: asStored,
       async close() {
         await runner.close();
+        cursors.close();
         await store.close();
       },
     };

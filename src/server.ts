@@ -15,6 +15,7 @@ import { devicesProjection, evictExpiredDevices, expiredPendingDevices } from '.
 import { expireDevices } from './application/deviceAuthorization.js';
 import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js';
 import { startDynamicClientPruning } from './application/pruneDynamicClients.js';
+import { eventFeed } from './feed/startFeed.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -73,6 +74,7 @@ export async function startServer(
   let eviction: NodeJS.Timeout | undefined;
   let pruning: { stop(): Promise<void> } | undefined;
   const dispatcher = new BackchannelLogoutDispatcher(runtime.ports);
+  const feed = eventFeed(runtime, metrics.registry);
   try {
     // The key derivation runs on libuv's threads while this one builds the app.
     const keyCheck = checkKeyEncryptionSecret(runtime);
@@ -104,6 +106,7 @@ export async function startServer(
     const idle = config.registration.idleClientSeconds;
     if (idle > 0)
       pruning = startDynamicClientPruning(runtime.ports, idle, (err, message) => app?.log.warn({ err }, message));
+    await feed.start(app.log);
     isReady = true;
     app.log.info({ position: runtime.runner.position.toString() }, 'ready');
   })();
@@ -123,6 +126,7 @@ export async function startServer(
         clearInterval(eviction);
         dispatcher.stop();
         await pruning?.stop();
+        await feed.stop();
         await runtime.close();
       })();
       return closing;

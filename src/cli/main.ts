@@ -5,6 +5,7 @@ import { initialAccessTokensCommand } from './initialAccessTokensCommands.js';
 import { usersCommand } from './usersCommands.js';
 import { auditCommands } from './auditCommands.js';
 import { stopWithLauncher } from './stopWithLauncher.js';
+import { tailCommand } from './tailCommands.js';
 
 const program = new Command('token-ledger')
   .description(
@@ -31,5 +32,6 @@ program.addCommand(clientsCommand());
 program.addCommand(initialAccessTokensCommand());
 program.addCommand(usersCommand());
 for (const c of auditCommands()) program.addCommand(c);
+program.addCommand(tailCommand());
 
 await program.parseAsync(process.argv);
