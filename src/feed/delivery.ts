@@ -44,6 +44,7 @@ export class SinkDelivery {
   private readonly abort = new AbortController();
   private readonly webhook: Webhook;
   private loop?: Promise<void>;
+  private leasedUntil = 0;
 
   constructor(
     readonly sink: Sink,
@@ -84,8 +85,16 @@ export class SinkDelivery {
     });
   }
 
-  private lease(): Promise<boolean> {
-    return this.deps.cursors.lease(this.sink.id, this.deps.owner, Date.now() + LEASE_MS);
+  /**
+   * Renewed once a third of it has passed, not per event: between renewals every position written still names this
+   * owner (`advance` checks it), so a lease taken over meanwhile stops this delivery at its next event.
+   */
+  private async lease(): Promise<boolean> {
+    const now = Date.now();
+    if (this.leasedUntil - now > (2 * LEASE_MS) / 3) return true;
+    const held = await this.deps.cursors.lease(this.sink.id, this.deps.owner, now + LEASE_MS);
+    this.leasedUntil = held ? now + LEASE_MS : 0;
+    return held;
   }
 
   private async run(): Promise<void> {
@@ -128,7 +137,9 @@ export class SinkDelivery {
       if (this.stopped) return false;
       if (error === undefined) {
         this.deps.observe?.(this.sink.id, 'delivered');
-        return cursors.advance(this.sink.id, owner, e.position, new Date());
+        const held = await cursors.advance(this.sink.id, owner, e.position, new Date());
+        if (!held) this.leasedUntil = 0;
+        return held;
       }
       this.deps.observe?.(this.sink.id, 'failed');
       const cursor = await cursors.fail(this.sink.id, owner, error, new Date());
@@ -146,6 +157,11 @@ export class SinkDelivery {
   private async attempt(e: RecordedEvent): Promise<string | undefined> {
     const body = JSON.stringify(toCloudEvent(e, this.deps.issuer));
     const now = new Date();
+    // One controller per attempt (not AbortSignal.any on a long-lived signal, whose followers pile up on Node 20).
+    const attempt = new AbortController();
+    const onStop = () => attempt.abort();
+    this.abort.signal.addEventListener('abort', onStop);
+    const timer = setTimeout(() => attempt.abort(new DOMException('timeout', 'TimeoutError')), this.deps.timeoutMs);
     try {
       const res = await fetch(this.sink.url, {
         method: 'POST',
@@ -158,7 +174,7 @@ export class SinkDelivery {
           'user-agent': 'token-ledger',
         },
         body,
-        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.deps.timeoutMs)]),
+        signal: attempt.signal,
       });
       await res.body?.cancel();
       return res.status >= 200 && res.status < 300 ? undefined : `HTTP ${res.status}`;
@@ -167,6 +183,9 @@ export class SinkDelivery {
       if (name === 'TimeoutError') return `no answer within ${this.deps.timeoutMs} ms`;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       return cause?.code ?? cause?.message ?? (err as Error).message;
+    } finally {
+      clearTimeout(timer);
+      this.abort.signal.removeEventListener('abort', onStop);
     }
   }
 }
