@@ -31,17 +31,24 @@ const toCursor = (r: Row): SinkCursor => ({
   ...(r.failing_since !== null && { failingSince: new Date(r.failing_since) }),
 });
 
+/** The owners this process made: an owner with this pid and another id is from an earlier process. */
+const ours = new Set<string>();
+
 /** An owner names its host and process, so that a process on the same host can tell a dead owner at once. */
-export const ownerName = (id: string) => `${hostname()}:${process.pid}:${id}`;
+export function ownerName(id: string): string {
+  const owner = `${hostname()}:${process.pid}:${id}`;
+  ours.add(owner);
+  return owner;
+}
 
 /**
  * Whether the owner named is gone for sure: a process of this host that no longer runs, or an earlier process that
  * had this one's pid (a restarted container). Owners on other hosts wait for their lease to expire.
  */
-function ownerDead(owner: string, me: string): boolean {
+function ownerDead(owner: string): boolean {
   const [host, pid] = owner.split(':');
   if (host !== hostname() || pid === undefined) return false;
-  if (Number(pid) === process.pid) return owner !== me;
+  if (Number(pid) === process.pid) return !ours.has(owner);
   try {
     process.kill(Number(pid), 0);
     return false;
@@ -82,7 +89,7 @@ export class SqliteCursors implements SinkCursors {
   lease(sinkId: string, owner: string, untilMs: number): Promise<boolean> {
     const take = this.db.transaction(() => {
       const r = this.row(sinkId);
-      const free = r.owner === null || r.owner === owner || r.lease_until < Date.now() || ownerDead(r.owner, owner);
+      const free = r.owner === null || r.owner === owner || r.lease_until < Date.now() || ownerDead(r.owner);
       if (!free) return false;
       this.db
         .prepare('UPDATE sink_cursors SET owner = ?, lease_until = ? WHERE sink_id = ?')
