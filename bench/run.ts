@@ -24,6 +24,7 @@ import { appendRow, benchDatabaseUrl, runPostgresRows } from './postgresRows.js'
 import { DPOP_SCENARIOS, measureDpop, printDpop } from './dpopScenarios.js';
 import { measureGrants, printGrants } from './grantScenarios.js';
 import { measureSeals } from './sealScenarios.js';
+import { measureFeed } from './feedThroughput.js';
 
 const quick = process.argv.includes('--quick');
 // `-- --postgres-only`: only the PostgreSQL rows (needs BENCH_DATABASE_URL or TEST_DATABASE_URL).
@@ -34,6 +35,8 @@ const dpopOnly = process.argv.includes('--dpop-only');
 const grantsOnly = process.argv.includes('--grants-only');
 // `-- --seals-only`: only the sealed ledger's rows (Merkle bookkeeping, seal signature, issuance sealing on vs off).
 const sealsOnly = process.argv.includes('--seals-only');
+// `-- --feed-only`: only the outbound feed's throughput row.
+const feedOnly = process.argv.includes('--feed-only');
 const seconds = quick ? 3 : 10;
 const coldEvents = quick ? 100_000 : 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
@@ -62,6 +65,15 @@ if (sealsOnly) {
   await measureSeals(quick);
   process.exit(0);
 }
+if (feedOnly) {
+  try {
+    const feed = await measureFeed(dir, quick ? 2_000 : 10_000, 38_000 + Math.floor(Math.random() * 1000));
+    console.log(`outbound feed: ${fmt(feed.perSecond)} events/s to one loopback webhook sink`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 if (dpopOnly) {
   rmSync(dir, { recursive: true, force: true });
   printDpop(await measureDpop(quick), quick);
@@ -79,6 +91,13 @@ try {
     `cold start to /readyz, ${fmt(cold.events)} events, from checkpoint`,
     `${fmt(cold.fromCheckpoint, 2)} s`,
     '',
+  ]);
+  const feedEvents = quick ? 2_000 : 10_000;
+  const feed = await measureFeed(dir, feedEvents, 38_000 + Math.floor(Math.random() * 1000));
+  rows.push([
+    'outbound feed: one webhook sink on loopback',
+    `${fmt(feed.perSecond)} events/s`,
+    `${fmt(feedEvents)} events, signed, in order, position stored per event`,
   ]);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -19,6 +19,8 @@ import { viewsOf, type Views } from './application/queries/views.js';
 import { systemClock, type Clock, type Ports } from './application/ports.js';
 import { MerkleFrontier, merkleFrontierFile } from '../projections/merkleFrontier.js';
 import { prunedRanges } from './audit/ledgerTree.js';
+import { lazyCursors } from './feed/openCursors.js';
+import type { SinkCursors } from './feed/cursors.js';
 
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
 export interface Runtime {
@@ -36,6 +38,10 @@ export interface Runtime {
   merkle?: MerkleFrontier;
   /** What the use cases are given (src/application/ports.ts), wired from the fields above. */
   ports: Ports;
+  /** The outbound feed's positions and leases (src/feed/), opened on first use. */
+  sinkCursors(): SinkCursors;
+  /** The ledger without upcasting: events as written and hashed, for the outbound feed. */
+  storeAsStored: EventStore;
   close(): Promise<void>;
 }
 
@@ -79,7 +85,8 @@ export async function openStore(
 /** Opens the ledger and prepares the views; call `runner.start()` to catch them up. */
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   // Views and deciders read every event at its current schema version.
-  const store = upcastingStore(await openStore(config, options), upcasters);
+  const asStored = await openStore(config, options);
+  const store = upcastingStore(asStored, upcasters);
   let history: HistoryIndex | undefined;
   try {
     const ledgerIsNew = (await store.headPosition()) === 0n;
@@ -101,6 +108,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const keys = new KeyStore(() => runner.view(keysProjection), keyEncryptionSecret);
     const views = viewsOf(runner);
     const historyQueries = new HistoryQueries(history.db);
+    const cursors = lazyCursors(config.dataDir);
     return {
       config,
       store,
@@ -122,8 +130,11 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
         config,
         keyEncryptionSecret,
       },
+      sinkCursors: () => cursors.get(),
+      storeAsStored: asStored,
       async close() {
         await runner.close();
+        cursors.close();
         await store.close();
       },
     };

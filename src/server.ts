@@ -18,6 +18,7 @@ import { expireDevices } from './application/deviceAuthorization.js';
 import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js';
 import { startDynamicClientPruning } from './application/pruneDynamicClients.js';
 import { startTracing } from './tracing/start.js';
+import { eventFeed } from './feed/startFeed.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -87,6 +88,7 @@ export async function startServer(
     config.seals,
     (err, message) => app?.log.warn({ err }, message),
   );
+  const feed = eventFeed(runtime, metrics.registry);
   try {
     // The key derivation runs on libuv's threads while this one builds the app.
     const keyCheck = checkKeyEncryptionSecret(runtime);
@@ -120,6 +122,7 @@ export async function startServer(
     const idle = config.registration.idleClientSeconds;
     if (idle > 0)
       pruning = startDynamicClientPruning(runtime.ports, idle, (err, message) => app?.log.warn({ err }, message));
+    await feed.start(app.log);
     isReady = true;
     app.log.info({ position: runtime.runner.position.toString() }, 'ready');
   })();
@@ -141,6 +144,7 @@ export async function startServer(
         dispatcher.stop();
         await pruning?.stop();
         await sealer.stop();
+        await feed.stop();
         await runtime.close();
       })();
       return closing;

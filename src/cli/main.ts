@@ -6,6 +6,7 @@ import { usersCommand } from './usersCommands.js';
 import { auditCommands } from './auditCommands.js';
 import { sealsCommands } from './sealsCommands.js';
 import { stopWithLauncher } from './stopWithLauncher.js';
+import { tailCommand } from './tailCommands.js';
 
 const program = new Command('token-ledger')
   .description(
@@ -33,5 +34,6 @@ program.addCommand(initialAccessTokensCommand());
 program.addCommand(usersCommand());
 for (const c of auditCommands()) program.addCommand(c);
 for (const c of sealsCommands()) program.addCommand(c);
+program.addCommand(tailCommand());
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import { ConfigError, choice, integer, type Env } from './configParsing.js';
 import { registrationConfig, type RegistrationConfig } from './registrationConfig.js';
 import { sealsConfig, type SealsConfig } from './sealsConfig.js';
+import { eventSinksConfig, type EventSinksConfig } from './eventSinksConfig.js';
 import { resolve } from 'node:path';
 import { postgresSettings, type PostgresSettings } from '../stores/postgres/settings.js';
 import { hasKurrentScheme } from '../stores/esdb/connectionString.js';
@@ -41,6 +42,8 @@ export interface Config {
   registration: RegistrationConfig;
   /** Merkle seals of the ledger: how often, and where else they are written. */
   seals: SealsConfig;
+  /** Webhook sinks of the outbound feed (EVENT_SINKS_*). */
+  eventSinks: EventSinksConfig;
 }
 
 /**
@@ -225,6 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
     profile: choice(env, 'PROFILE', ['default', 'fapi2'], 'default'),
     registration: registrationConfig(env),
     seals: sealsConfig(env),
+    eventSinks: eventSinksConfig(env),
   };
 }
 

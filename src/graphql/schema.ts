@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { MutationResolver } from './resolvers/mutation.js';
 import { RegistrationResolver } from './resolvers/registration.js';
+import { SinksResolver } from './resolvers/sinks.js';
 import { SubscriptionResolver } from './resolvers/subscription.js';
 import {
   ClientFieldsResolver,
@@ -35,6 +36,7 @@ export function managementSchema(): GraphQLSchema {
       UserFieldsResolver,
       MutationResolver,
       RegistrationResolver,
+      SinksResolver,
       SubscriptionResolver,
     ],
     // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger

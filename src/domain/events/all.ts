@@ -12,6 +12,7 @@ import { pushedRequestEvents } from '../pushedRequests/events.js';
 import { initialAccessTokenEvents } from '../initialAccessTokens/events.js';
 import { registrationPolicyEvents } from '../registration/events.js';
 import { sealEvents } from '../seals/events.js';
+import { sinkEvents } from '../sinks/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
 export const allEvents: EventDefinition[] = [
@@ -28,4 +29,5 @@ export const allEvents: EventDefinition[] = [
   ...initialAccessTokenEvents,
   ...registrationPolicyEvents,
   ...sealEvents,
+  ...sinkEvents,
 ];
