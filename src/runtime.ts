@@ -17,6 +17,9 @@ import { HistoryQueries } from '../projections/historyQueries.js';
 import { KeyStore } from './crypto/keyStore.js';
 import { viewsOf, type Views } from './application/queries/views.js';
 import { systemClock, type Clock, type Ports } from './application/ports.js';
+import { openSubjectKeys } from './crypto/openSubjectKeys.js';
+import { personalDataStore } from './eventsourcing/personalDataStore.js';
+import type { SubjectKeys } from './crypto/subjectKeys.js';
 
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
 export interface Runtime {
@@ -74,12 +77,16 @@ export async function openStore(
 
 /** Opens the ledger and prepares the views; call `runner.start()` to catch them up. */
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
-  // Views and deciders read every event at its current schema version.
-  const store = upcastingStore(await openStore(config, options), upcasters);
+  // Views and deciders read every event at its current schema version, personal data opened.
+  const raw = upcastingStore(await openStore(config, options), upcasters);
   let history: HistoryIndex | undefined;
+  let subjectKeys: SubjectKeys | undefined;
   try {
-    const ledgerIsNew = (await store.headPosition()) === 0n;
+    const ledgerIsNew = (await raw.headPosition()) === 0n;
     const keyEncryptionSecret = resolveKeyEncryptionSecret(config, ledgerIsNew);
+    subjectKeys = await openSubjectKeys(config, keyEncryptionSecret);
+    const keysOfSubjects = subjectKeys;
+    const store = personalDataStore(raw, subjectKeys);
     const catalogue = new EventCatalogue(allEvents);
     const ledger = new Ledger(store, catalogue);
     history = new HistoryIndex(historyFile(config.dataDir));
@@ -111,15 +118,18 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
         clock: options.clock ?? systemClock,
         config,
         keyEncryptionSecret,
+        subjectKeys,
       },
       async close() {
         await runner.close();
         await store.close();
+        await keysOfSubjects.close();
       },
     };
   } catch (err) {
     history?.close();
-    await store.close();
+    await subjectKeys?.close();
+    await raw.close();
     throw err;
   }
 }

@@ -21,6 +21,7 @@ import { ConfigError } from '../config/config.js';
 import { join } from 'node:path';
 import { upcastingStore } from '../eventsourcing/upcasting.js';
 import { upcasters } from '../domain/events/upcasters.js';
+import { keylessPersonalDataStore } from '../eventsourcing/personalDataStore.js';
 import { problemLine, verifyLedger } from '../audit/verify.js';
 import { print, table } from './output.js';
 import { checkLedgerPresence, ledgerExists, type LedgerUse } from './ledgerPresence.js';
@@ -63,7 +64,8 @@ function humanSummary(s: ReplaySummary): string {
     expired: String(c.expired),
   }));
   return [
-    `events ${s.events} · streams ${s.streams} · clients ${s.clients} · users ${s.users} · grants ${s.grants}`,
+    `events ${s.events} · streams ${s.streams} · clients ${s.clients} · users ${s.users}` +
+      `${s.erasedUsers ? ` (${s.erasedUsers} erased)` : ''} · grants ${s.grants}`,
     `access tokens: ${countsLine(s.tokens)} (as of ${s.asOf ?? '—'}${s.until ? `, until ${s.until}` : ''})`,
     `refresh tokens issued ${s.refreshTokensIssued} · id tokens issued ${s.idTokensIssued}`,
     table(rows),
@@ -123,9 +125,9 @@ export function auditCommands(): Command[] {
     .option('--json', 'print only the counts and the digest as JSON')
     .action(async (opts: { until?: string; json?: boolean }) => {
       await withStore(async (store) => {
-        // Views see every event at its current schema version, as on the server.
+        // Views see every event at its current schema version, as on the server; sealed personal data unopened.
         const summary = await replayLedger(
-          upcastingStore(store, upcasters),
+          keylessPersonalDataStore(upcastingStore(store, upcasters)),
           opts.until === undefined ? undefined : parseUntil(opts.until),
         );
         print(opts.json === true, summary, () => humanSummary(summary));
