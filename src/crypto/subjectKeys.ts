@@ -28,6 +28,8 @@ export interface SubjectKeyRows {
   insertOrGet(sub: string, wrapped: string): Promise<string | null>;
   select(subs: readonly string[]): Promise<Map<string, string | null>>;
   tombstone(sub: string): Promise<void>;
+  /** Every row, for moving the keys with an export (still wrapped). */
+  all(): Promise<Array<[sub: string, wrapped: string | null]>>;
   close(): Promise<void>;
 }
 

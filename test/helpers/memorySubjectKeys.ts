@@ -20,6 +20,10 @@ export class MemorySubjectKeyRows implements SubjectKeyRows {
     return Promise.resolve();
   }
 
+  all(): Promise<Array<[string, string | null]>> {
+    return Promise.resolve([...this.rows]);
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -60,6 +60,10 @@ export async function postgresSubjectKeyRows(settings: PostgresSettings): Promis
       // The dead row version still holds the wrapped key until vacuumed; best effort, autovacuum follows anyway.
       await pool.query('VACUUM subject_keys').catch(() => undefined);
     },
+    async all() {
+      const { rows } = await pool.query<{ sub: string; wrapped: string | null }>('SELECT sub, wrapped FROM subject_keys');
+      return rows.map((r): [string, string | null] => [r.sub, r.wrapped]);
+    },
     close: () => pool.end(),
   };
 }

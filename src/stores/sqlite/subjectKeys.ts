@@ -37,6 +37,10 @@ export function sqliteSubjectKeyRows(file: string): SubjectKeyRows {
       erase.run(sub, Date.now());
       return Promise.resolve();
     },
+    all() {
+      const rows = db.prepare<[], { sub: string; wrapped: string | null }>('SELECT sub, wrapped FROM subject_keys');
+      return Promise.resolve(rows.all().map((r): [string, string | null] => [r.sub, r.wrapped]));
+    },
     close() {
       db.close();
       return Promise.resolve();
