@@ -1,3 +1,4 @@
+import { Refusal } from '../domain/refusal.js';
 import { newSubjectKey, subjectKeyWrapping } from './personalData.js';
 
 /**
@@ -22,6 +23,18 @@ export class SubjectErasedError extends Error {
   }
 }
 
+/** As for signing keys: a wrong secret is said so, never read as "erased". */
+class SubjectKeyUnwrapError extends Refusal {
+  override readonly name = 'SubjectKeyUnwrapError';
+  constructor(sub: string) {
+    super(
+      'server_error',
+      `the key of subject ${sub} cannot be unwrapped: KEY_ENCRYPTION_SECRET is not the one it was wrapped with`,
+      { status: 500 },
+    );
+  }
+}
+
 /** One row per subject: the wrapped key, or null once erased. */
 export interface SubjectKeyRows {
   /** Inserts unless a row exists; answers the row now there (null: erased). */
@@ -36,16 +49,23 @@ export interface SubjectKeyRows {
 /** A store's rows, wrapped and unwrapped under the server's key-encryption secret. */
 export function wrappedSubjectKeys(rows: SubjectKeyRows, secret: string): SubjectKeys {
   const wrapping = subjectKeyWrapping(secret);
+  const unwrap = (sub: string, wrapped: string): Uint8Array => {
+    try {
+      return wrapping.unwrap(sub, wrapped);
+    } catch {
+      throw new SubjectKeyUnwrapError(sub);
+    }
+  };
   return {
     async obtain(sub) {
       const wrapped = await rows.insertOrGet(sub, wrapping.wrap(sub, newSubjectKey()));
       if (wrapped === null) throw new SubjectErasedError(sub);
-      return wrapping.unwrap(sub, wrapped);
+      return unwrap(sub, wrapped);
     },
     async load(subs) {
       const keys = new Map<string, Uint8Array>();
       for (const [sub, wrapped] of await rows.select(subs))
-        if (wrapped !== null) keys.set(sub, wrapping.unwrap(sub, wrapped));
+        if (wrapped !== null) keys.set(sub, unwrap(sub, wrapped));
       return keys;
     },
     destroy: (sub) => rows.tombstone(sub),
