@@ -3,7 +3,7 @@ import { PRIVATE_FILE_MODE } from '../config/privateFiles.js';
 import type { SubjectKeyRows } from '../crypto/subjectKeys.js';
 import { ImportRefused } from './exportImport.js';
 
-/** Beside an export: the subject keys, still wrapped under the key-encryption secret, so that personal data moves too. */
+/** Beside an export: the subject keys, still wrapped under the key-encryption secret, so personal data moves too. */
 export const subjectKeysFileOf = (exportFile: string) => `${exportFile}.subject-keys.ndjson`;
 
 const SUB = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -25,7 +25,9 @@ export async function exportSubjectKeys(rows: SubjectKeyRows, exportFile: string
 export async function importSubjectKeys(rows: SubjectKeyRows, exportFile: string): Promise<number> {
   const file = subjectKeysFileOf(exportFile);
   if (!existsSync(file)) return 0;
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const parsed = lines.map((line, i) => {
     let row: unknown;
     try {

@@ -74,13 +74,3 @@ export function openPersonalData(key: Uint8Array, jwe: string): PersonalData | u
     return undefined;
   }
 }
-
-/** The kid of a sealed field: the subject whose key opens it. */
-export function kidOf(jwe: string): string | undefined {
-  try {
-    const h = JSON.parse(Buffer.from(jwe.split('.')[0], 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof h.kid === 'string' ? h.kid : undefined;
-  } catch {
-    return undefined;
-  }
-}

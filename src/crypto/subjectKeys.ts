@@ -16,7 +16,7 @@ export interface SubjectKeys {
 }
 
 /** A subject key asked for after its erasure: a bug, as nothing writes about an erased subject's profile. */
-export class SubjectErasedError extends Error {
+class SubjectErasedError extends Error {
   override readonly name = 'SubjectErasedError';
   constructor(sub: string) {
     super(`subject ${sub} is erased: its key is gone for good`);
@@ -64,8 +64,7 @@ export function wrappedSubjectKeys(rows: SubjectKeyRows, secret: string): Subjec
     },
     async load(subs) {
       const keys = new Map<string, Uint8Array>();
-      for (const [sub, wrapped] of await rows.select(subs))
-        if (wrapped !== null) keys.set(sub, unwrap(sub, wrapped));
+      for (const [sub, wrapped] of await rows.select(subs)) if (wrapped !== null) keys.set(sub, unwrap(sub, wrapped));
       return keys;
     },
     destroy: (sub) => rows.tombstone(sub),

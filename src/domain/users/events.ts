@@ -107,8 +107,6 @@ const userStreamEvents = [
   UserErased,
 ];
 export const userEvents = [...userStreamEvents, UserRegisteredV1, UsernameClaimedV1, UsernameClaimed];
-/** As written now: the personal data sealed. */
-export type SealedUserRegisteredEvent = EventOf<typeof UserRegistered>;
 /**
  * As deciders and views read it (src/eventsourcing/personalDataStore.ts opens the seal): the v1 fields, each
  * personal one `erased` once the subject's key is gone; `usernameKey` absent on a first-release event.

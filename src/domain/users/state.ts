@@ -4,7 +4,7 @@ import type { UserRegisteredEvent } from './events.js';
  * Who the user is, as registered (the sealed data opened): `sub` (OIDC, stable, never reassigned), `username`
  * (as registered, NFKC; compare with `normaliseUsername`), the optional profile claims and the password hash.
  */
-export type UserProfile = Omit<UserRegisteredEvent['data'], 'usernameKey'>;
+type UserProfile = Omit<UserRegisteredEvent['data'], 'usernameKey'>;
 
 /** The profile's fields in their recorded order, an optional claim left out rather than undefined. */
 export function userProfile(p: UserProfile): UserProfile {

@@ -61,7 +61,9 @@ export async function postgresSubjectKeyRows(settings: PostgresSettings): Promis
       await pool.query('VACUUM subject_keys').catch(() => undefined);
     },
     async all() {
-      const { rows } = await pool.query<{ sub: string; wrapped: string | null }>('SELECT sub, wrapped FROM subject_keys');
+      const { rows } = await pool.query<{ sub: string; wrapped: string | null }>(
+        'SELECT sub, wrapped FROM subject_keys',
+      );
       return rows.map((r): [string, string | null] => [r.sub, r.wrapped]);
     },
     close: () => pool.end(),
