@@ -24,6 +24,7 @@ import type { SubjectKeys } from './crypto/subjectKeys.js';
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
 export interface Runtime {
   config: Config;
+  /** The ledger as stored (personal data sealed): what verify, seals and feeds read. The ledger and views open it. */
   store: EventStore;
   ledger: Ledger;
   runner: ProjectionRunner;
@@ -86,11 +87,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const keyEncryptionSecret = resolveKeyEncryptionSecret(config, ledgerIsNew);
     subjectKeys = await openSubjectKeys(config, keyEncryptionSecret);
     const keysOfSubjects = subjectKeys;
-    const store = personalDataStore(raw, subjectKeys);
+    // Deciders and views read personal data opened; `store` (verify, GraphQL's events, feeds) reads it as stored.
+    const opened = personalDataStore(raw, subjectKeys);
     const catalogue = new EventCatalogue(allEvents);
-    const ledger = new Ledger(store, catalogue);
+    const ledger = new Ledger(opened, catalogue);
     history = new HistoryIndex(historyFile(config.dataDir));
-    const runner = new ProjectionRunner(store, allProjections, {
+    const runner = new ProjectionRunner(opened, allProjections, {
       checkpointDir: join(config.dataDir, 'views'),
       writeCheckpoints: options.role === 'server',
       log: options.log,
@@ -101,7 +103,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const historyQueries = new HistoryQueries(history.db);
     return {
       config,
-      store,
+      store: raw,
       ledger,
       runner,
       views,
@@ -122,7 +124,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       },
       async close() {
         await runner.close();
-        await store.close();
+        await raw.close();
         await keysOfSubjects.close();
       },
     };
