@@ -9,8 +9,10 @@ export type { UserState } from '../src/domain/users/state.js';
 
 export interface UsersView {
   bySub: Map<string, UserState>;
-  /** normalised username → sub */
+  /** normalised username → sub, for first-release registrations (their username is in the event in clear) */
   byUsername: Map<string, string>;
+  /** keyed username hash (UserRegistered v2's usernameKey) → sub: logins find sealed registrations by it */
+  byUsernameKey: Map<string, string>;
 }
 
 function apply(view: UsersView, event: RecordedEvent): UsersView {
@@ -18,23 +20,28 @@ function apply(view: UsersView, event: RecordedEvent): UsersView {
   const next = evolveUser(view.bySub.get(e.data.sub), e, event.recordedAt.getTime());
   if (!next) return view;
   view.bySub.set(next.sub, next);
+  if (e.type !== 'UserRegistered') return view;
   // The username claim makes a name unique, so a second sub for the same name cannot arrive; if a
   // damaged ledger held one anyway, the first registration keeps the name.
-  const key = normaliseUsername(next.username);
-  if (!view.byUsername.has(key)) view.byUsername.set(key, next.sub);
+  const [index, key] =
+    next.usernameKey !== undefined
+      ? [view.byUsernameKey, next.usernameKey]
+      : [view.byUsername, normaliseUsername(next.username)];
+  if (!index.has(key)) index.set(key, next.sub);
   return view;
 }
 
 /** Every registered user with profile, password hash and status: feeds logins, the CLI and OIDC claims. */
 export const usersProjection = defineProjection<UsersView>({
   name: 'users',
-  version: 2,
-  initialState: () => ({ bySub: new Map(), byUsername: new Map() }),
+  version: 3,
+  initialState: () => ({ bySub: new Map(), byUsername: new Map(), byUsernameKey: new Map() }),
   on: {
     UserRegistered: apply,
     UserPasswordChanged: apply,
     UserDisabled: apply,
     UserEnabled: apply,
     UserSessionsRevoked: apply,
+    UserErased: apply,
   },
 });

@@ -21,10 +21,14 @@ import { MerkleFrontier, merkleFrontierFile } from '../projections/merkleFrontie
 import { prunedRanges } from './audit/ledgerTree.js';
 import { lazyCursors } from './feed/openCursors.js';
 import type { SinkCursors } from './feed/cursors.js';
+import { openSubjectKeys } from './crypto/openSubjectKeys.js';
+import { personalDataStore } from './eventsourcing/personalDataStore.js';
+import type { SubjectKeys } from './crypto/subjectKeys.js';
 
 /** Everything a server or a CLI command needs, wired once: the ledger, its views and the keys. */
 export interface Runtime {
   config: Config;
+  /** The ledger as stored (personal data sealed): what verify, seals and feeds read. The ledger and views open it. */
   store: EventStore;
   ledger: Ledger;
   runner: ProjectionRunner;
@@ -84,22 +88,27 @@ export async function openStore(
 
 /** Opens the ledger and prepares the views; call `runner.start()` to catch them up. */
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
-  // Views and deciders read every event at its current schema version.
+  // Views and deciders read every event at its current schema version, personal data opened.
   const asStored = await openStore(config, options);
-  const store = upcastingStore(asStored, upcasters);
+  const raw = upcastingStore(asStored, upcasters);
   let history: HistoryIndex | undefined;
+  let subjectKeys: SubjectKeys | undefined;
   try {
-    const ledgerIsNew = (await store.headPosition()) === 0n;
+    const ledgerIsNew = (await raw.headPosition()) === 0n;
     const keyEncryptionSecret = resolveKeyEncryptionSecret(config, ledgerIsNew);
+    subjectKeys = await openSubjectKeys(config, keyEncryptionSecret);
+    const keysOfSubjects = subjectKeys;
+    // Deciders and views read personal data opened; `store` (verify, GraphQL's events, feeds) reads it as stored.
+    const opened = personalDataStore(raw, subjectKeys);
     const catalogue = new EventCatalogue(allEvents);
-    const ledger = new Ledger(store, catalogue);
+    const ledger = new Ledger(opened, catalogue);
     history = new HistoryIndex(historyFile(config.dataDir));
     // Sealing off (SEAL_INTERVAL_SECONDS=0): no bookkeeping at all, the server as it was before seals.
     const merkle =
       options.role === 'server' && config.seals.intervalSeconds > 0
-        ? new MerkleFrontier(merkleFrontierFile(join(config.dataDir, 'views')), await prunedRanges(store))
+        ? new MerkleFrontier(merkleFrontierFile(join(config.dataDir, 'views')), await prunedRanges(raw))
         : undefined;
-    const runner = new ProjectionRunner(store, allProjections, {
+    const runner = new ProjectionRunner(opened, allProjections, {
       checkpointDir: join(config.dataDir, 'views'),
       writeCheckpoints: options.role === 'server',
       log: options.log,
@@ -111,7 +120,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const cursors = lazyCursors(config.dataDir);
     return {
       config,
-      store,
+      store: raw,
       ledger,
       runner,
       views,
@@ -129,18 +138,21 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
         clock: options.clock ?? systemClock,
         config,
         keyEncryptionSecret,
+        subjectKeys,
       },
       sinkCursors: () => cursors.get(),
       storeAsStored: asStored,
       async close() {
         await runner.close();
         cursors.close();
-        await store.close();
+        await raw.close();
+        await keysOfSubjects.close();
       },
     };
   } catch (err) {
     history?.close();
-    await store.close();
+    await subjectKeys?.close();
+    await raw.close();
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 import type { HistoryQueries } from '../../projections/historyQueries.js';
 import type { Config } from '../config/config.js';
 import type { KeyStore } from '../crypto/keyStore.js';
+import type { SubjectKeys } from '../crypto/subjectKeys.js';
 import type { WritePorts } from './execute.js';
 import type { Views } from './queries/views.js';
 import type { StateCache } from './stateCache.js';
@@ -46,4 +47,6 @@ export interface Ports {
   >;
   /** Encrypts new signing keys' private parts at rest. */
   keyEncryptionSecret: string;
+  /** Per-subject keys sealing personal data in the ledger; destroyed on erasure (src/application/eraseUser.ts). */
+  subjectKeys: SubjectKeys;
 }

@@ -1,6 +1,7 @@
 import { UserCommandError, type UserCommand } from '../domain/users/decide.js';
 import { userDecider } from '../domain/users/decider.js';
-import { ENDS_EVERYTHING_OF_USER, type UserEvent } from '../domain/users/events.js';
+import { ENDS_EVERYTHING_OF_USER, type WrittenUserEvent } from '../domain/users/events.js';
+import { usernameKeyer } from '../crypto/personalData.js';
 import type { UserState } from '../domain/users/state.js';
 import { userStream } from '../domain/users/streams.js';
 import { execute } from './execute.js';
@@ -15,7 +16,7 @@ export async function handleUserCommand(
   ports: Pick<Ports, 'events'>,
   command: UserCommand,
   ctx: CommandContext,
-): Promise<UserEvent[]> {
+): Promise<WrittenUserEvent[]> {
   const { events } = await execute(ports.events, userStream(command.sub), userDecider, command, ctx);
   return events;
 }
@@ -40,9 +41,21 @@ export async function recordUserRevocations(
   });
 }
 
-/** The user holding this username (compared normalised), from the users view; disabled ones included. */
-export function findUserByUsername(ports: Pick<Ports, 'views'>, username: string): UserState | undefined {
-  return userByUsername(ports.views, username);
+const keyers = new Map<string, (username: string) => string>();
+
+/** The username's keyed hash under this secret (the key derived once per secret). */
+export function usernameKeyOf(secret: string, username: string): string {
+  let keyer = keyers.get(secret);
+  if (!keyer) keyers.set(secret, (keyer = usernameKeyer(secret)));
+  return keyer(username);
+}
+
+/** The user holding this username (compared normalised), from the users view; disabled and erased ones included. */
+export function findUserByUsername(
+  ports: Pick<Ports, 'views' | 'keyEncryptionSecret'>,
+  username: string,
+): UserState | undefined {
+  return userByUsername(ports.views, username, usernameKeyOf(ports.keyEncryptionSecret, username));
 }
 
 export function findUserBySub(ports: Pick<Ports, 'views'>, sub: string): UserState | undefined {
@@ -55,7 +68,7 @@ export function findUserBySub(ports: Pick<Ports, 'views'>, sub: string): UserSta
  * Pair it with LoginThrottle (src/security/loginThrottle.ts).
  */
 export async function authenticateUser(
-  ports: Pick<Ports, 'views'>,
+  ports: Pick<Ports, 'views' | 'keyEncryptionSecret'>,
   username: string,
   password: string,
 ): Promise<UserState | undefined> {

@@ -25,7 +25,7 @@ interface ExportedEvent {
   exportedCategory?: string;
 }
 
-class ImportRefused extends Refusal {
+export class ImportRefused extends Refusal {
   override readonly name = 'ImportRefused';
   constructor(message: string) {
     super('invalid_request', message);

@@ -35,6 +35,8 @@ export interface ReplaySummary {
   streams: number;
   clients: number;
   users: number;
+  /** Users erased (UserErased): their personal data reads `erased`. Absent when none was. */
+  erasedUsers?: number;
   grants: number;
   /** Access tokens, with their status at `asOf`. */
   tokens: TokenCounts;
@@ -173,12 +175,14 @@ export async function replayLedger(
     }
   }
 
-  const usersView = states.get('users') as { bySub?: Map<string, unknown> } | undefined;
+  const usersView = states.get('users') as { bySub?: Map<string, { erased?: boolean }> } | undefined;
+  const erasedUsers = [...(usersView?.bySub?.values() ?? [])].filter((u) => u.erased === true).length;
   const summary: Omit<ReplaySummary, 'digest'> = {
     events,
     streams: streams.size,
     clients: clientsView?.byId?.size ?? 0,
     users: usersView?.bySub?.size ?? 0,
+    ...(erasedUsers > 0 ? { erasedUsers } : {}),
     grants: grants.size,
     tokens: total,
     refreshTokensIssued,

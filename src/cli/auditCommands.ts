@@ -21,6 +21,10 @@ import { ConfigError } from '../config/config.js';
 import { join } from 'node:path';
 import { upcastingStore } from '../eventsourcing/upcasting.js';
 import { upcasters } from '../domain/events/upcasters.js';
+import { keylessPersonalDataStore } from '../eventsourcing/personalDataStore.js';
+import { openSubjectKeyRows } from '../crypto/openSubjectKeys.js';
+import { exportSubjectKeys, importSubjectKeys, subjectKeysFileOf } from '../audit/subjectKeysTransfer.js';
+import { existsSync } from 'node:fs';
 import { problemLine, verifyLedger } from '../audit/verify.js';
 import { print, table } from './output.js';
 import { jsonArgument } from './sealsCommands.js';
@@ -66,7 +70,8 @@ function humanSummary(s: ReplaySummary): string {
     expired: String(c.expired),
   }));
   return [
-    `events ${s.events} · streams ${s.streams} · clients ${s.clients} · users ${s.users} · grants ${s.grants}`,
+    `events ${s.events} · streams ${s.streams} · clients ${s.clients} · users ${s.users}` +
+      `${s.erasedUsers ? ` (${s.erasedUsers} erased)` : ''} · grants ${s.grants}`,
     `access tokens: ${countsLine(s.tokens)} (as of ${s.asOf ?? '—'}${s.until ? `, until ${s.until}` : ''})`,
     `refresh tokens issued ${s.refreshTokensIssued} · id tokens issued ${s.idTokensIssued}`,
     table(rows),
@@ -132,9 +137,9 @@ export function auditCommands(): Command[] {
     .option('--json', 'print only the counts and the digest as JSON')
     .action(async (opts: { until?: string; json?: boolean }) => {
       await withStore(async (store) => {
-        // Views see every event at its current schema version, as on the server.
+        // Views see every event at its current schema version, as on the server; sealed personal data unopened.
         const summary = await replayLedger(
-          upcastingStore(store, upcasters),
+          keylessPersonalDataStore(upcastingStore(store, upcasters)),
           opts.until === undefined ? undefined : parseUntil(opts.until),
         );
         print(opts.json === true, summary, () => humanSummary(summary));
@@ -153,9 +158,19 @@ export function auditCommands(): Command[] {
     )
     .option('--json', 'print JSON')
     .action(async (opts: { out: string; category?: string; json?: boolean }) => {
-      await withStore(async (store) => {
-        const r = await exportLedger(store, opts.out, opts.category);
-        print(opts.json === true, r, () => `exported ${r.events} events of ${r.streams} streams to ${opts.out}`);
+      await withStore(async (store, config) => {
+        const exported = await exportLedger(store, opts.out, opts.category);
+        // The personal data moves only with its keys: written beside a whole ledger's export, still wrapped.
+        const rows = opts.category === undefined ? await openSubjectKeyRows(config, { existingOnly: true }) : undefined;
+        const keys = rows ? await exportSubjectKeys(rows, opts.out).finally(() => rows.close()) : 0;
+        const r = { ...exported, ...(keys > 0 ? { subjectKeys: keys } : {}) };
+        print(
+          opts.json === true,
+          r,
+          () =>
+            `exported ${r.events} events of ${r.streams} streams to ${opts.out}` +
+            (keys > 0 ? `, ${keys} subject keys to ${subjectKeysFileOf(opts.out)}` : ''),
+        );
       });
     });
 
@@ -169,12 +184,17 @@ export function auditCommands(): Command[] {
     .action(async (opts: { in: string; json?: boolean }) => {
       let checked: CheckedExport | undefined;
       await withStore(
-        async (store) => {
-          const r = await importLedger(store, opts.in, checked);
+        async (store, config) => {
+          const imported = await importLedger(store, opts.in, checked);
+          const rows = existsSync(subjectKeysFileOf(opts.in)) ? await openSubjectKeyRows(config) : undefined;
+          const keys = rows ? await importSubjectKeys(rows, opts.in).finally(() => rows.close()) : 0;
+          const r = { ...imported, ...(keys > 0 ? { subjectKeys: keys } : {}) };
           print(
             opts.json === true,
             r,
-            () => `imported ${r.events} events of ${r.streams} streams; every hash recomputed identically`,
+            () =>
+              `imported ${r.events} events of ${r.streams} streams; every hash recomputed identically` +
+              (keys > 0 ? `; ${keys} subject keys` : ''),
           );
         },
         'create',

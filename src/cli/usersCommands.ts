@@ -11,6 +11,7 @@ import { allUsers } from '../application/queries/users.js';
 import type { Runtime } from '../runtime.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';
+import { eraseUserCommand } from './erasureCommands.js';
 
 const operator = () => ({ actor: 'operator:cli', correlationId: randomUUID() });
 
@@ -36,6 +37,7 @@ function userInformation(u: UserState) {
     email_verified: u.emailVerified,
     ...(u.name !== undefined ? { name: u.name } : {}),
     disabled: u.disabled,
+    ...(u.erased ? { erased: true } : {}),
     created_at: iso(u.createdAt),
     updated_at: iso(u.updatedAt),
   };
@@ -54,7 +56,7 @@ const describe = (u: ReturnType<typeof userInformation>) =>
     .join('\n');
 
 export function usersCommand(): Command {
-  const users = new Command('users').description('end users: create, list, show, disable, enable, set-password');
+  const users = new Command('users').description('end users: create, list, show, disable, enable, set-password, erase');
 
   users
     .command('create')
@@ -172,5 +174,6 @@ export function usersCommand(): Command {
         print(!!opts.json, info, () => `password changed for user ${info.username}`);
       }),
     );
+  users.addCommand(eraseUserCommand());
   return users;
 }

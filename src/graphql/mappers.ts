@@ -150,6 +150,7 @@ export function toUser(u: UserState): User {
     emailVerified: u.emailVerified,
     name: u.name ?? null,
     disabled: u.disabled,
+    erased: u.erased,
     createdAt: new Date(u.createdAt),
     updatedAt: new Date(u.updatedAt),
   };

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { MutationResolver } from './resolvers/mutation.js';
+import { ErasureResolver } from './resolvers/erasure.js';
 import { RegistrationResolver } from './resolvers/registration.js';
 import { SinksResolver } from './resolvers/sinks.js';
 import { SubscriptionResolver } from './resolvers/subscription.js';
@@ -38,6 +39,7 @@ export function managementSchema(): GraphQLSchema {
       RegistrationResolver,
       SinksResolver,
       SubscriptionResolver,
+      ErasureResolver,
     ],
     // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger
     // themselves (`subscribe`), so this one is never asked for anything.

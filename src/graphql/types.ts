@@ -237,6 +237,8 @@ export class User {
   @Field(() => Boolean) emailVerified!: boolean;
   @Field(() => String, { nullable: true }) name!: string | null;
   @Field(() => Boolean) disabled!: boolean;
+  @Field(() => Boolean, { description: 'Erased (eraseUser): username, email and name read "erased" for good' })
+  erased!: boolean;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;
   // resolved: grants, sessions, history

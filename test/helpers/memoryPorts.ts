@@ -20,6 +20,9 @@ import { Ledger, type CommandContext, type DomainEvent } from '../../src/eventso
 import { ProjectionRunner } from '../../src/eventsourcing/projectionRunner.js';
 import { EventCatalogue } from '../../src/eventsourcing/validation.js';
 import { MemoryEventStore } from './memoryEventStore.js';
+import { MemorySubjectKeyRows } from './memorySubjectKeys.js';
+import { wrappedSubjectKeys } from '../../src/crypto/subjectKeys.js';
+import { personalDataStore } from '../../src/eventsourcing/personalDataStore.js';
 
 /** 2026-01-01T00:00:00Z: every test starts at the same instant. */
 export const T0 = Date.UTC(2026, 0, 1);
@@ -45,7 +48,10 @@ export function testKey(alg: Alg): TestKey {
 }
 
 export interface MemoryPorts extends Ports {
+  /** The ledger as stored (personal data sealed); the ledger and the views read it opened. */
   store: MemoryEventStore;
+  /** The subject keys' rows (wrapped keys; null once erased). */
+  subjectKeyRows: MemorySubjectKeyRows;
   ledger: Ledger;
   runner: ProjectionRunner;
   /** The clock's reading, epoch ms; set it to move time. */
@@ -67,16 +73,23 @@ interface Options {
   store?: MemoryEventStore;
   /** false: keys.signingKey finds none (as before the keyring's first key). */
   withKeys?: boolean;
+  /** Another instance's subject keys (with `store`: both instances share the key table, as on PostgreSQL). */
+  subjectKeyRows?: MemorySubjectKeyRows;
 }
+
+const KEY_ENCRYPTION_SECRET = 'a test key encryption secret of at least 32 characters';
 
 const systemCtx: CommandContext = { actor: 'system', correlationId: 'given' };
 
 export async function memoryPorts(options: Options = {}): Promise<MemoryPorts> {
   const clock = { now: T0 };
   const store = options.store?.another() ?? MemoryEventStore.open(() => clock.now);
-  const ledger = new Ledger(store, catalogue);
+  const subjectKeyRows = options.subjectKeyRows ?? new MemorySubjectKeyRows();
+  const subjectKeys = wrappedSubjectKeys(subjectKeyRows, KEY_ENCRYPTION_SECRET);
+  const opened = personalDataStore(store, subjectKeys);
+  const ledger = new Ledger(opened, catalogue);
   const history = new HistoryIndex(':memory:');
-  const runner = new ProjectionRunner(store, allProjections, { durable: [history] });
+  const runner = new ProjectionRunner(opened, allProjections, { durable: [history] });
   await runner.start();
   const ports: MemoryPorts = {
     events: { ledger, views: runner },
@@ -99,7 +112,9 @@ export async function memoryPorts(options: Options = {}): Promise<MemoryPorts> {
       clock.now = ms;
     },
     config: loadConfig({ ISSUER }),
-    keyEncryptionSecret: 'a test key encryption secret of at least 32 characters',
+    keyEncryptionSecret: KEY_ENCRYPTION_SECRET,
+    subjectKeys,
+    subjectKeyRows,
     store,
     ledger,
     runner,

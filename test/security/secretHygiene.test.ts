@@ -14,6 +14,7 @@ import { Writable } from 'node:stream';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { encodedForms } from '../helpers/encodings.js';
 import * as oauth from 'oauth4webapi';
 import { loadConfig } from '../../src/config/config.js';
 import { REDACT, redactUrl } from '../../src/http/app.js';
@@ -27,24 +28,6 @@ import { freePort, removeDir, tempDir, type TestServer } from '../helpers/server
 import { webMessageResponse } from './support.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
-/**
- * Every way a secret could be written down: raw, percent- and form-encoded, base64, JSON-escaped, and a JWT's signature
- * alone.
- */
-function encodedForms(secret: string): string[] {
-  const forms = new Set([
-    secret,
-    encodeURIComponent(secret),
-    new URLSearchParams({ x: secret }).toString().slice(2),
-    Buffer.from(secret).toString('base64'),
-    Buffer.from(secret).toString('base64url'),
-    JSON.stringify(secret).slice(1, -1),
-  ]);
-  const parts = secret.split('.');
-  if (parts.length === 3 && parts[2].length >= 20) forms.add(parts[2]);
-  return [...forms].filter((f) => f.length >= 12);
-}
 
 describe('CWE-532 / CWE-312 / CWE-200 secret hygiene: no bearer secret in logs, GraphQL answers or the ledger file', () => {
   it('CWE-532 / CWE-312 / CWE-200 secret exposure: a full run of every flow leaves no secret in any log line, GraphQL answer, CLI diagnostic or ledger byte', async (t) => {

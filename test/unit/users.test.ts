@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import {
+  checkPersonalData,
   checkUsername,
   decideUser,
   decideUsernameClaim,
@@ -10,7 +11,8 @@ import {
   UserCommandError,
   type UserCommand,
 } from '../../src/domain/users/decide.js';
-import type { PasswordHash, UserEvent } from '../../src/domain/users/events.js';
+import type { PasswordHash, UserEvent, WrittenUserEvent } from '../../src/domain/users/events.js';
+import { usernameKeyer } from '../../src/crypto/personalData.js';
 import { evolveUser } from '../../src/domain/users/evolve.js';
 import type { UserStreamState } from '../../src/domain/users/state.js';
 import {
@@ -26,7 +28,7 @@ import {
   DEFAULT_LOGIN_THROTTLE,
   type EscalationPolicy,
 } from '../../src/security/loginThrottle.js';
-import { usernameStream } from '../../src/domain/users/streams.js';
+import { legacyUsernameStream, usernameStream } from '../../src/domain/users/streams.js';
 import { usersProjection, type UsersView } from '../../projections/users.js';
 import type { RecordedEvent } from '../../src/eventsourcing/eventStore.js';
 import { deciderSpec } from '../helpers/deciderSpec.js';
@@ -34,38 +36,40 @@ import { deciderSpec } from '../helpers/deciderSpec.js';
 const hash: PasswordHash = { alg: 'scrypt', salt: 's'.repeat(22), hash: 'h'.repeat(43), N: 1024, r: 8, p: 1 };
 const sub = '01900000-0000-7000-8000-000000000001';
 
-const { given } = deciderSpec<UserCommand, UserStreamState, UserEvent>({
+type AnyUserEvent = UserEvent | WrittenUserEvent;
+const { given } = deciderSpec<UserCommand, UserStreamState, AnyUserEvent>({
   initialState: () => undefined,
-  evolve: evolveUser,
+  // Given events are as read: personal data opened (personalDataStore).
+  evolve: (state, e) => evolveUser(state, e as UserEvent),
   decide: decideUser,
 });
+const usernameKey = 'k'.repeat(64);
+const pii = 'eyJhbGciOiJkaXIifQ..aXY.Y2lwaGVy.dGFn';
 const register = (c: Partial<Extract<UserCommand, { type: 'RegisterUser' }>> = {}): UserCommand => ({
   type: 'RegisterUser',
   sub,
-  username: 'alice',
+  usernameKey,
+  pii,
   emailVerified: false,
   passwordHash: hash,
   ...c,
 });
+/** As read back: the seal opened. */
 const registered: UserEvent = {
   type: 'UserRegistered',
-  data: { sub, username: 'alice', emailVerified: false, passwordHash: hash },
+  data: { sub, usernameKey, username: 'alice', emailVerified: false, passwordHash: hash },
 };
 const disabled: UserEvent = { type: 'UserDisabled', data: { sub } };
+const erasedEvent: UserEvent = { type: 'UserErased', data: { sub } };
 const code = (c: string) => (e: unknown) => e instanceof UserCommandError && e.code === c;
+const personal = (c: Partial<Parameters<typeof checkPersonalData>[0]> = {}) =>
+  checkPersonalData({ username: 'alice', emailVerified: false, ...c });
 
 describe('user decider', () => {
-  it('registers a new user', () => {
-    given([]).when(register()).then([registered]);
-    const full = given([])
-      .when(register({ email: 'alice@example.com', emailVerified: true, name: 'Alice Example' }))
-      .events();
-    assert.deepEqual(full, [
-      {
-        type: 'UserRegistered',
-        data: { ...registered.data, email: 'alice@example.com', emailVerified: true, name: 'Alice Example' },
-      },
-    ]);
+  it('registers a new user with the personal data sealed and the username keyed, nothing in clear', () => {
+    given([])
+      .when(register())
+      .then([{ type: 'UserRegistered', data: { sub, usernameKey, pii, emailVerified: false, passwordHash: hash } }]);
   });
   it('refuses a second registration of the same sub', () => {
     given([registered]).when(register()).thenThrows(code('user_exists'));
@@ -108,35 +112,50 @@ describe('user decider', () => {
       .thenThrows(code('user_disabled'));
     given([registered, disabled]).when({ type: 'DisableUser', sub }).thenThrows(code('user_disabled'));
   });
+  it('erases: disables first if need be, then UserErased; erasing again writes nothing', () => {
+    given([registered]).when({ type: 'EraseUser', sub }).then([disabled, erasedEvent]);
+    given([registered, disabled]).when({ type: 'EraseUser', sub }).then([erasedEvent]);
+    given([registered, disabled, erasedEvent]).when({ type: 'EraseUser', sub }).then([]);
+    given([]).when({ type: 'EraseUser', sub }).thenThrows(code('user_not_found'));
+  });
+  it('an erased user is never enabled again, nor changed', () => {
+    const after = [registered, disabled, erasedEvent];
+    given(after).when({ type: 'EnableUser', sub }).thenThrows(code('user_erased'));
+    given(after).when({ type: 'ChangePassword', sub, passwordHash: hash }).thenThrows(code('user_erased'));
+    given(after).when({ type: 'DisableUser', sub }).thenThrows(code('user_erased'));
+  });
+  it('an erased user reads `erased` in every personal field, and stays disabled', () => {
+    const s = [registered, disabled, erasedEvent].reduce<UserStreamState>(
+      (st, e) => evolveUser(st, e, 7000),
+      undefined,
+    );
+    assert.deepEqual(
+      [s?.username, s?.email, s?.name, s?.erased, s?.disabled, s?.sub, s?.usernameKey],
+      ['erased', 'erased', 'erased', true, true, sub, usernameKey],
+    );
+  });
   for (const [name, c] of [
-    ['an empty username', register({ username: '' })],
-    ['a username of 65 characters', register({ username: 'a'.repeat(65) })],
-    ['a username with a space', register({ username: 'al ice' })],
-    ['a username with a slash', register({ username: 'al/ice' })],
-    ['a non-ASCII username', register({ username: 'alicé' })],
-    ['a username that looks like a sub', register({ username: uuidv7() })],
-    ['an invalid email', register({ email: 'not-an-email' })],
-    ['email_verified without an email', register({ emailVerified: true })],
-    ['a blank name', register({ name: '  ' })],
-    ['a name with a control character', register({ name: 'Alice\nExample' })],
+    ['an empty username', { username: '' }],
+    ['a username of 65 characters', { username: 'a'.repeat(65) }],
+    ['a username with a space', { username: 'al ice' }],
+    ['a username with a slash', { username: 'al/ice' }],
+    ['a non-ASCII username', { username: 'alicé' }],
+    ['a username that looks like a sub', { username: uuidv7() }],
+    ['the username erased (the marker of erased data)', { username: 'Erased' }],
+    ['an invalid email', { email: 'not-an-email' }],
+    ['email_verified without an email', { emailVerified: true }],
+    ['a blank name', { name: '  ' }],
+    ['a name with a control character', { name: 'Alice\nExample' }],
   ] as const) {
     it(`refuses ${name} (invalid_user)`, () => {
-      given([]).when(c).thenThrows(code('invalid_user'));
+      assert.throws(() => personal(c), code('invalid_user'));
     });
   }
   it('accepts 64-character usernames with . _ @ + -, keeps their case, and compares them normalised', () => {
     const long = `${'a'.repeat(49)}.b_c@d+e-f12345`;
     assert.equal(long.length, 64);
-    assert.equal(
-      given([])
-        .when(register({ username: long }))
-        .events().length,
-      1,
-    );
-    const [e] = given([])
-      .when(register({ username: 'Alice.Example' }))
-      .events();
-    assert.equal(e.type === 'UserRegistered' && e.data.username, 'Alice.Example');
+    assert.equal(personal({ username: long }), long);
+    assert.equal(personal({ username: 'Alice.Example', email: 'a@example.com', name: 'A' }), 'Alice.Example');
     assert.equal(normaliseUsername('Alice.Example'), 'alice.example');
     assert.equal(checkUsername('ａｌｉｃｅ'), 'alice', 'full-width letters are NFKC-normalised');
     assert.equal(normaliseUsername('ＡＬＩＣＥ'), 'alice');
@@ -156,23 +175,22 @@ describe('user decider', () => {
 });
 
 describe('username claim decider', () => {
-  it('claims a free name in its normalised form, once per sub, and refuses it to any other sub', () => {
-    assert.deepEqual(decideUsernameClaim({ type: 'ClaimUsername', username: 'Alice', sub }, undefined), [
-      { type: 'UsernameClaimed', data: { username: 'alice', sub } },
-    ]);
-    assert.deepEqual(
-      decideUsernameClaim({ type: 'ClaimUsername', username: 'Alice', sub }, { username: 'alice', sub }),
-      [],
-    );
+  it('claims a free name by its keyed hash, once per sub, and refuses it to any other sub', () => {
+    const claim = { type: 'ClaimUsername', username: 'Alice', usernameKey, sub } as const;
+    assert.deepEqual(decideUsernameClaim(claim, undefined), [{ type: 'UsernameClaimed', data: { usernameKey, sub } }]);
+    assert.deepEqual(decideUsernameClaim(claim, { sub }), []);
     assert.throws(
-      () =>
-        decideUsernameClaim({ type: 'ClaimUsername', username: 'ALICE', sub: uuidv7() }, { username: 'alice', sub }),
+      () => decideUsernameClaim({ ...claim, username: 'ALICE', sub: uuidv7() }, { sub }),
       (e: UserCommandError) => e.code === 'user_exists' && e.message === 'username ALICE is taken',
     );
   });
-  it('puts names that differ only in case or width in the same stream', () => {
-    assert.equal(usernameStream('Alice'), usernameStream('ａｌｉｃｅ'));
-    assert.match(usernameStream('alice'), /^username-[A-Za-z0-9_-]{43}$/);
+  it('puts names that differ only in case or width in the same stream, named by a keyed hash', () => {
+    const keyed = usernameKeyer('a test key encryption secret of at least 32 characters');
+    assert.equal(usernameStream(keyed('Alice')), usernameStream(keyed('ａｌｉｃｅ')));
+    assert.match(usernameStream(keyed('alice')), /^username-[0-9a-f]{64}$/);
+    assert.notEqual(keyed('alice'), usernameKeyer('another secret of at least thirty-two characters')('alice'));
+    assert.equal(legacyUsernameStream('Alice'), legacyUsernameStream('ａｌｉｃｅ'));
+    assert.match(legacyUsernameStream('alice'), /^username-[A-Za-z0-9_-]{43}$/);
   });
 });
 
@@ -189,8 +207,9 @@ describe('users view', () => {
     }) as unknown as RecordedEvent;
   it('indexes users by sub and by normalised username, with updatedAt from the recorded time', () => {
     let view: UsersView = usersProjection.initialState();
+    const { usernameKey: _sealed, ...firstRelease } = registered.data;
     const events: UserEvent[] = [
-      { type: 'UserRegistered', data: { ...registered.data, username: 'Alice' } },
+      { type: 'UserRegistered', data: { ...firstRelease, username: 'Alice' } },
       { type: 'UserPasswordChanged', data: { sub, passwordHash: hash } },
     ];
     events.forEach((e, i) => {
@@ -202,6 +221,7 @@ describe('users view', () => {
     assert.deepEqual(Object.keys(usersProjection.on).sort(), [
       'UserDisabled',
       'UserEnabled',
+      'UserErased',
       'UserPasswordChanged',
       'UserRegistered',
       'UserSessionsRevoked',

@@ -4,10 +4,13 @@ import type { Views } from './views.js';
 
 export const userBySub = (views: Views, sub: string): UserState | undefined => views(usersProjection).bySub.get(sub);
 
-/** The user holding this username (compared normalised); disabled ones included. */
-export function userByUsername(views: Views, username: string): UserState | undefined {
+/**
+ * The user holding this username (compared normalised); disabled and erased ones included. `usernameKey`: the
+ * name's keyed hash (usernameKeyer), which finds sealed registrations; first-release ones are found by the name.
+ */
+export function userByUsername(views: Views, username: string, usernameKey: string): UserState | undefined {
   const view = views(usersProjection);
-  const sub = view.byUsername.get(normaliseUsername(username));
+  const sub = view.byUsernameKey.get(usernameKey) ?? view.byUsername.get(normaliseUsername(username));
   return sub === undefined ? undefined : view.bySub.get(sub);
 }
 

@@ -3,20 +3,41 @@ import {
   USERNAME_MAX_LENGTH,
   USERNAME_PATTERN,
   type PasswordHash,
-  type UserEvent,
   type UsernameClaimedEvent,
+  type WrittenUserEvent,
 } from './events.js';
-import { userProfile, type UserProfile, type UsernameClaimState, type UserStreamState } from './state.js';
+import type { UsernameClaimState, UserStreamState } from './state.js';
+
+/** The personal data a registration seals (see checkPersonalData). */
+interface NewPersonalData {
+  username: string;
+  email?: string;
+  emailVerified: boolean;
+  name?: string;
+}
 
 export type UserCommand =
-  | ({ type: 'RegisterUser' } & UserProfile)
+  /** `pii`: the personal data, checked (checkPersonalData) and sealed under the subject's key before deciding. */
+  | {
+      type: 'RegisterUser';
+      sub: string;
+      usernameKey: string;
+      pii: string;
+      emailVerified: boolean;
+      passwordHash: PasswordHash;
+    }
   /** keepSessions: the user's sessions, grants and tokens survive the change (the default ends them). */
   | { type: 'ChangePassword'; sub: string; passwordHash: PasswordHash; keepSessions?: boolean }
   | { type: 'DisableUser'; sub: string }
-  | { type: 'EnableUser'; sub: string };
+  | { type: 'EnableUser'; sub: string }
+  /** After the user's holdings were ended: the subject's key is destroyed once this is recorded. */
+  | { type: 'EraseUser'; sub: string };
 
-/** Decided on the `username-<hash>` stream, before the user stream is written. */
-export type UsernameCommand = { type: 'ClaimUsername'; username: string; sub: string };
+/**
+ * Decided on the `username-<usernameKey>` stream, before the user stream is written. The username itself
+ * is only checked and named in a refusal: the event holds its keyed hash.
+ */
+export type UsernameCommand = { type: 'ClaimUsername'; username: string; usernameKey: string; sub: string };
 
 /** A disabled user is refused access (RFC 6749 §4.1.2.1); the rest are requests an operator got wrong. */
 const USER_REFUSAL = {
@@ -24,6 +45,8 @@ const USER_REFUSAL = {
   user_not_found: 'invalid_request',
   user_disabled: 'access_denied',
   invalid_user: 'invalid_request',
+  user_erased: 'invalid_request',
+  invalid_reason: 'invalid_request',
 } as const;
 
 export class UserCommandError extends refusalWithReasons('UserCommandError', USER_REFUSAL) {}
@@ -51,6 +74,9 @@ export function checkUsername(raw: string): string {
         `0–9 . _ @ + -`,
     );
   }
+  // What views show for an erased username: a user named so would be indistinguishable from one erased.
+  if (normaliseUsername(username) === 'erased')
+    throw new UserCommandError('invalid_user', 'username erased is invalid: it is the marker of erased data');
   // `users show <sub|username>` must never be ambiguous.
   if (UUID.test(username))
     throw new UserCommandError(
@@ -60,7 +86,9 @@ export function checkUsername(raw: string): string {
   return username;
 }
 
-function checkProfile(c: Extract<UserCommand, { type: 'RegisterUser' }>): void {
+/** The rules a registration's personal data meets, checked in clear before it is sealed; answers the username. */
+export function checkPersonalData(c: NewPersonalData): string {
+  const username = checkUsername(c.username);
   if (c.email !== undefined && (c.email.length > 254 || !EMAIL.test(c.email))) {
     throw new UserCommandError('invalid_user', `email ${JSON.stringify(c.email)} is not a valid address`);
   }
@@ -69,16 +97,23 @@ function checkProfile(c: Extract<UserCommand, { type: 'RegisterUser' }>): void {
   if (c.name !== undefined && (c.name.trim().length === 0 || c.name.length > 200 || CONTROL.test(c.name))) {
     throw new UserCommandError('invalid_user', 'name must be 1–200 characters without control characters');
   }
+  return username;
 }
 
-export function decideUser(command: UserCommand, state: UserStreamState): UserEvent[] {
+export function decideUser(command: UserCommand, state: UserStreamState): WrittenUserEvent[] {
   if (command.type === 'RegisterUser') {
     if (state) throw new UserCommandError('user_exists', `user ${command.sub} already exists`);
-    const username = checkUsername(command.username);
-    checkProfile(command);
-    return [{ type: 'UserRegistered', data: userProfile({ ...command, username }) }];
+    const { sub, usernameKey, pii, emailVerified, passwordHash } = command;
+    return [{ type: 'UserRegistered', data: { sub, usernameKey, pii, emailVerified, passwordHash } }];
   }
   if (!state) throw new UserCommandError('user_not_found', `user ${command.sub} does not exist`);
+  // Erasing twice changes nothing: the key is gone already (the caller destroys it again, harmlessly).
+  if (command.type === 'EraseUser') {
+    if (state.erased) return [];
+    const erased: WrittenUserEvent = { type: 'UserErased', data: { sub: command.sub } };
+    return state.disabled ? [erased] : [{ type: 'UserDisabled', data: { sub: command.sub } }, erased];
+  }
+  if (state.erased) throw new UserCommandError('user_erased', `user ${command.sub} is erased`);
   // Enabling an enabled user changes nothing, so it writes nothing.
   if (command.type === 'EnableUser') return state.disabled ? [{ type: 'UserEnabled', data: { sub: command.sub } }] : [];
   if (state.disabled) throw new UserCommandError('user_disabled', `user ${state.username} is disabled`);
@@ -86,7 +121,7 @@ export function decideUser(command: UserCommand, state: UserStreamState): UserEv
     case 'ChangePassword': {
       // As Keycloak and Auth0 do: whoever knew the old password is signed out everywhere, in the same
       // append as the change, so no crash can separate the two.
-      const changed: UserEvent = {
+      const changed: WrittenUserEvent = {
         type: 'UserPasswordChanged',
         data: { sub: command.sub, passwordHash: command.passwordHash },
       };
@@ -105,5 +140,5 @@ export function decideUsernameClaim(command: UsernameCommand, state: UsernameCla
     if (state.sub === command.sub) return [];
     throw new UserCommandError('user_exists', `username ${username} is taken`);
   }
-  return [{ type: 'UsernameClaimed', data: { username: normaliseUsername(username), sub: command.sub } }];
+  return [{ type: 'UsernameClaimed', data: { usernameKey: command.usernameKey, sub: command.sub } }];
 }

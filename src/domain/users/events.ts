@@ -28,7 +28,8 @@ export const USERNAME_MAX_LENGTH = 64;
 const Sub = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 const Username = Type.String({ minLength: 1, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_PATTERN });
 
-const UserRegistered = defineEvent(
+/** The first release's registration: personal data in clear (it cannot be erased, only superseded). */
+const UserRegisteredV1 = defineEvent(
   'UserRegistered',
   1,
   Type.Object({
@@ -38,6 +39,29 @@ const UserRegistered = defineEvent(
     email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
     emailVerified: Type.Boolean(),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    passwordHash: PasswordHash,
+  }),
+);
+/** An HMAC-SHA-256 (hex) of the normalised username under a key derived from the key-encryption secret. */
+const UsernameKey = Type.String({ pattern: '^[0-9a-f]{64}$' });
+/** A compact JWE (`dir`, `A256GCM`, kid = the sub) of `{ username, email?, name? }` under the subject's key. */
+const SealedPersonalData = Type.String({
+  pattern: '^[A-Za-z0-9_-]+\\.\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+  maxLength: 4096,
+});
+
+/**
+ * A registration whose personal data is sealed under the subject's key (kept outside the ledger):
+ * destroying the key erases it, while the hashes, covering the ciphertext, stay valid.
+ */
+const UserRegistered = defineEvent(
+  'UserRegistered',
+  2,
+  Type.Object({
+    sub: Sub,
+    usernameKey: UsernameKey,
+    pii: SealedPersonalData,
+    emailVerified: Type.Boolean(),
     passwordHash: PasswordHash,
   }),
 );
@@ -57,17 +81,45 @@ const UserEnabled = defineEvent('UserEnabled', 1, Type.Object({ sub: Sub }));
 const UserSessionsRevoked = defineEvent('UserSessionsRevoked', 1, Type.Object({ sub: Sub }));
 
 /**
- * Written first, to stream `username-<sha256(normalised username)>` with expected revision
- * `no_stream`: the ledger's optimistic concurrency makes a username unique across instances.
+ * The subject's key is destroyed after this event: every sealed field about them reads `erased` from now
+ * on. Always after UserDisabled (which ends every session, grant and token); the operator's reason is in the metadata.
  */
-export const UsernameClaimed = defineEvent('UsernameClaimed', 1, Type.Object({ username: Username, sub: Sub }));
+const UserErased = defineEvent('UserErased', 1, Type.Object({ sub: Sub }));
+
+/**
+ * The first release's claim, on stream `username-<sha256(normalised username)>`: the name in clear.
+ * Still read, so that those names stay taken.
+ */
+const UsernameClaimedV1 = defineEvent('UsernameClaimed', 1, Type.Object({ username: Username, sub: Sub }));
+/**
+ * Written first, to stream `username-<usernameKey>` with expected revision `no_stream`: the ledger's
+ * optimistic concurrency makes a username unique across instances. Keyed, so the name is not in it.
+ */
+export const UsernameClaimed = defineEvent('UsernameClaimed', 2, Type.Object({ usernameKey: UsernameKey, sub: Sub }));
 
 /** The events of a `user-<sub>` stream. */
-const userStreamEvents = [UserRegistered, UserPasswordChanged, UserDisabled, UserEnabled, UserSessionsRevoked];
-export const userEvents = [...userStreamEvents, UsernameClaimed];
-export type UserRegisteredEvent = EventOf<typeof UserRegistered>;
-export type UsernameClaimedEvent = EventOf<typeof UsernameClaimed>;
-export type UserEvent = EventsOf<typeof userStreamEvents>;
+const userStreamEvents = [
+  UserRegistered,
+  UserPasswordChanged,
+  UserDisabled,
+  UserEnabled,
+  UserSessionsRevoked,
+  UserErased,
+];
+export const userEvents = [...userStreamEvents, UserRegisteredV1, UsernameClaimedV1, UsernameClaimed];
+/**
+ * As deciders and views read it (src/eventsourcing/personalDataStore.ts opens the seal): the v1 fields, each
+ * personal one `erased` once the subject's key is gone; `usernameKey` absent on a first-release event.
+ */
+export type UserRegisteredEvent = {
+  type: 'UserRegistered';
+  data: EventOf<typeof UserRegisteredV1>['data'] & { usernameKey?: string };
+};
+export type UsernameClaimedEvent = EventOf<typeof UsernameClaimed> | EventOf<typeof UsernameClaimedV1>;
+/** The events of a user stream as read (opened); see UserRegisteredEvent. */
+export type UserEvent = Exclude<EventsOf<typeof userStreamEvents>, { type: 'UserRegistered' }> | UserRegisteredEvent;
+/** As decided and written. */
+export type WrittenUserEvent = EventsOf<typeof userStreamEvents>;
 
 /** The events after which nothing the user held before still works (sessions, grants, tokens, codes). */
 export const ENDS_EVERYTHING_OF_USER = ['UserDisabled', 'UserSessionsRevoked'] as const;

@@ -1,11 +1,19 @@
 import type { UserEvent, UsernameClaimedEvent } from './events.js';
-import { userProfile, type UsernameClaimState, type UserStreamState } from './state.js';
+import { erasedProfile, userProfile, type UsernameClaimState, type UserStreamState } from './state.js';
 
 /** `at` is the event's recorded time, in ms. */
 export function evolveUser(state: UserStreamState, event: UserEvent, at = 0): UserStreamState {
   switch (event.type) {
     case 'UserRegistered':
-      return { ...userProfile(event.data), disabled: false, revocations: 0, createdAt: at, updatedAt: at };
+      return {
+        ...userProfile(event.data),
+        ...(event.data.usernameKey !== undefined ? { usernameKey: event.data.usernameKey } : {}),
+        disabled: false,
+        erased: false,
+        revocations: 0,
+        createdAt: at,
+        updatedAt: at,
+      };
     case 'UserPasswordChanged':
       return state && { ...state, passwordHash: event.data.passwordHash, updatedAt: at };
     case 'UserDisabled':
@@ -15,9 +23,12 @@ export function evolveUser(state: UserStreamState, event: UserEvent, at = 0): Us
     case 'UserSessionsRevoked':
       // No profile change, so updatedAt (OIDC updated_at) stays.
       return state && { ...state, revocations: state.revocations + 1 };
+    case 'UserErased':
+      // In this process the profile may have been read before the key went: it is dropped here all the same.
+      return state && { ...erasedProfile(state), disabled: true, erased: true, updatedAt: at };
   }
 }
 
 export function evolveUsernameClaim(_state: UsernameClaimState, event: UsernameClaimedEvent): UsernameClaimState {
-  return { username: event.data.username, sub: event.data.sub };
+  return { sub: event.data.sub };
 }

@@ -1,10 +1,10 @@
 import type { UserRegisteredEvent } from './events.js';
 
 /**
- * Who the user is, as registered: `sub` (OIDC, stable, never reassigned), `username` (as registered, NFKC; compare
- * with `normaliseUsername`), the optional profile claims and the password hash.
+ * Who the user is, as registered (the sealed data opened): `sub` (OIDC, stable, never reassigned), `username`
+ * (as registered, NFKC; compare with `normaliseUsername`), the optional profile claims and the password hash.
  */
-export type UserProfile = UserRegisteredEvent['data'];
+type UserProfile = Omit<UserRegisteredEvent['data'], 'usernameKey'>;
 
 /** The profile's fields in their recorded order, an optional claim left out rather than undefined. */
 export function userProfile(p: UserProfile): UserProfile {
@@ -19,8 +19,23 @@ export function userProfile(p: UserProfile): UserProfile {
   };
 }
 
+/** The marker every personal field reads once the subject's key is destroyed (see ERASED in the crypto module). */
+const ERASED = 'erased';
+
+/**
+ * The profile with every personal field erased; what is not personal (sub, emailVerified, hash) stays. Each
+ * field reads `erased`, present or not: a sealed event that no longer opens cannot tell which ones it held.
+ */
+export function erasedProfile<P extends UserProfile>(p: P): P {
+  return { ...p, username: ERASED, email: ERASED, name: ERASED };
+}
+
 export interface UserState extends UserProfile {
+  /** The keyed username hash that finds the user at login (absent for a first-release registration). */
+  usernameKey?: string;
   disabled: boolean;
+  /** The subject's key is destroyed: the personal fields read `erased`, and the user never signs in again. */
+  erased: boolean;
   /**
    * How many times everything the user held was ended (UserDisabled, UserSessionsRevoked): a token
    * request that saw one value before it wrote and another after knows it raced such an event.
@@ -36,4 +51,4 @@ export interface UserState extends UserProfile {
 export type UserStreamState = UserState | undefined;
 
 /** The decider's view of one `username-<hash>` stream: who holds the name, if anyone. */
-export type UsernameClaimState = { username: string; sub: string } | undefined;
+export type UsernameClaimState = { sub: string } | undefined;

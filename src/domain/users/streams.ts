@@ -3,5 +3,10 @@ import { normaliseUsername } from './decide.js';
 
 /** A sub is a UUID: its dashes stay after the first one, so the `$ce-` category is `user`. */
 export const userStream = (sub: string) => `user-${sub}`;
-/** Hashed: a username may hold characters (`@`, `+`, `.`) that make a poor stream name, and its length is bounded. */
-export const usernameStream = (username: string) => `username-${sha256(normaliseUsername(username))}`;
+/**
+ * Named by the username's keyed hash (usernameKeyer in src/crypto/personalData.ts): a name the ledger does not
+ * give away, of bounded length and without the characters (`@`, `+`, `.`) that make a poor stream name.
+ */
+export const usernameStream = (usernameKey: string) => `username-${usernameKey}`;
+/** The first release's claim stream, an unkeyed hash: still read, so that the names claimed there stay taken. */
+export const legacyUsernameStream = (username: string) => `username-${sha256(normaliseUsername(username))}`;

@@ -22,7 +22,8 @@ const EVENT_COLUMNS = [
   'hash',
   'recorded_at',
 ];
-const TABLES = ['events', 'ledger_head', 'schema_version'];
+// subject_keys: the per-subject keys (src/stores/postgres/subjectKeys.ts), the one mutable table.
+const TABLES = ['events', 'ledger_head', 'schema_version', 'subject_keys'];
 
 // data and metadata are `json`, not `jsonb`: json keeps the exact text that was hashed (key order,
 // spacing), jsonb would not. Positions are assigned by the writer under the append lock.

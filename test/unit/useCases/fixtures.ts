@@ -1,5 +1,7 @@
 /** Given-state for the use-case tests: clients and users as events already in the ledger, and the refusal check. */
 import assert from 'node:assert/strict';
+import { sealPersonalData } from '../../../src/crypto/personalData.js';
+import { usernameKeyOf } from '../../../src/application/users.js';
 import { v7 as uuidv7 } from 'uuid';
 import { codeByHash } from '../../../src/application/queries/authorization.js';
 import { clientById } from '../../../src/application/queries/clients.js';
@@ -40,8 +42,10 @@ export async function givenClient(
 /** A user registered before the test (sub returned). */
 export async function givenUser(ports: MemoryPorts, username = 'alice'): Promise<string> {
   const sub = uuidv7();
+  const pii = sealPersonalData(await ports.subjectKeys.obtain(sub), sub, { username });
+  const usernameKey = usernameKeyOf(ports.keyEncryptionSecret, username);
   await ports.given(userStream(sub), [
-    { type: 'UserRegistered', data: { sub, username, emailVerified: false, passwordHash: fakeHash } },
+    { type: 'UserRegistered', data: { sub, usernameKey, pii, emailVerified: false, passwordHash: fakeHash } },
   ]);
   return sub;
 }

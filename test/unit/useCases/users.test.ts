@@ -7,7 +7,8 @@ import { enableUser } from '../../../src/application/enableUser.js';
 import { liveSession } from '../../../src/application/queries/authorization.js';
 import { registerUser } from '../../../src/application/registerUser.js';
 import { startSession } from '../../../src/application/startSession.js';
-import { authenticateUser, findUserByUsername } from '../../../src/application/users.js';
+import { authenticateUser, findUserByUsername, usernameKeyOf } from '../../../src/application/users.js';
+import { compactDecrypt } from 'jose';
 import { sha256 } from '../../../src/crypto/hash.js';
 import { UserCommandError } from '../../../src/domain/users/decide.js';
 import { usernameStream, userStream } from '../../../src/domain/users/streams.js';
@@ -38,22 +39,30 @@ describe('registerUser', () => {
     assert.deepEqual(
       written.map((e) => [e.type, e.stream]),
       [
-        ['UsernameClaimed', usernameStream('Bob')],
+        ['UsernameClaimed', usernameStream(usernameKeyOf(ports.keyEncryptionSecret, 'Bob'))],
         ['UserRegistered', userStream(bob.sub)],
       ],
     );
-    assert.deepEqual(written[0].data, { username: 'bob', sub: bob.sub }, 'the name is claimed normalised');
-    const { passwordHash, ...data } = written[1].data as { passwordHash: { alg: string } };
-    assert.deepEqual(data, {
-      sub: bob.sub,
+    const usernameKey = usernameKeyOf(ports.keyEncryptionSecret, 'bob');
+    assert.deepEqual(written[0].data, { usernameKey, sub: bob.sub }, 'the name is claimed keyed, normalised');
+    const { passwordHash, pii, ...data } = written[1].data as { passwordHash: { alg: string }; pii: string };
+    assert.deepEqual(data, { sub: bob.sub, usernameKey, emailVerified: true });
+    assert.equal(passwordHash.alg, 'scrypt');
+    const stored = JSON.stringify(written.map((e) => e.data));
+    for (const clear of ['first password', 'Bob', 'bob', 'bob@example.com', 'Bob Ex'])
+      assert.ok(!stored.includes(clear), `${clear} is not in the ledger in clear`);
+    const key = (await ports.subjectKeys.load([bob.sub])).get(bob.sub)!;
+    const { plaintext, protectedHeader } = await compactDecrypt(pii, key);
+    assert.deepEqual(protectedHeader, { alg: 'dir', enc: 'A256GCM', kid: bob.sub }, 'a JWE any JOSE library opens');
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(plaintext)), {
       username: 'Bob',
       email: 'bob@example.com',
-      emailVerified: true,
       name: 'Bob Ex',
     });
-    assert.equal(passwordHash.alg, 'scrypt');
-    assert.ok(!JSON.stringify(written.map((e) => e.data)).includes('first password'));
-    assert.deepEqual([bob.username, bob.disabled, bob.createdAt], ['Bob', false, T0]);
+    assert.deepEqual(
+      [bob.username, bob.email, bob.name, bob.disabled, bob.createdAt],
+      ['Bob', 'bob@example.com', 'Bob Ex', false, T0],
+    );
   });
 
   it('refuses a taken username (user_exists), compared normalised, writing nothing; a disabled user keeps the name', async () => {
@@ -95,7 +104,11 @@ describe('registerUser', () => {
       class: UserCommandError,
       code: 'invalid_user',
     });
-    assert.deepEqual(await ports.store.readStream(usernameStream('carol')), [], 'the name is still free');
+    assert.deepEqual(
+      await ports.store.readStream(usernameStream(usernameKeyOf(ports.keyEncryptionSecret, 'carol'))),
+      [],
+      'the name is still free',
+    );
     assert.equal((await registerUser(ports, { username: 'carol', password: 'long enough' }, ctx)).username, 'carol');
   });
 
@@ -121,7 +134,7 @@ describe('registerUser', () => {
         String(lost[0].reason),
       );
       assert.match(lost[0].reason.message, /^username (alice|ALICE) is taken$/);
-      const claims = await ports.store.readStream(usernameStream('alice'));
+      const claims = await ports.store.readStream(usernameStream(usernameKeyOf(ports.keyEncryptionSecret, 'alice')));
       assert.equal(claims.length, 1, 'one claim');
       assert.equal(typed(ports.store.all()).filter((t) => t === 'UserRegistered').length, 1, 'one user');
       await assert.rejects(
