@@ -29,7 +29,8 @@ export function ledgerBlocks(
           throttleDecider,
           { type: 'RecordBlock', scope, tier, subject, failures, until },
           { actor: 'system', correlationId },
-          { waitForViews: false },
+          // Nothing to read: the decider keeps no state, and the stream also holds the key's failed attempts.
+          { waitForViews: false, unconditional: true },
         );
       } catch (err) {
         log?.warn({ err: (err as Error).message, scope: block.scope, tier: block.tier }, 'throttle block not recorded');

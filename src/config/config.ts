@@ -1,5 +1,6 @@
 import { ConfigError, choice, integer, type Env } from './configParsing.js';
 import { registrationConfig, type RegistrationConfig } from './registrationConfig.js';
+import { securityEventsConfig, type SecurityEventsConfig } from './securityEventsConfig.js';
 import { resolve } from 'node:path';
 import { postgresSettings, type PostgresSettings } from '../stores/postgres/settings.js';
 import { hasKurrentScheme } from '../stores/esdb/connectionString.js';
@@ -38,6 +39,8 @@ export interface Config {
   profile: 'default' | 'fapi2';
   /** Self-registration (RFC 7591/7592) and client ID metadata documents. */
   registration: RegistrationConfig;
+  /** What security events keep of a request (SECURITY_EVENTS_ADDRESS). */
+  securityEvents: SecurityEventsConfig;
 }
 
 /**
@@ -221,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
     requirePushedAuthorizationRequests: choice(env, 'REQUIRE_PAR', ['false', 'true'], 'false') === 'true',
     profile: choice(env, 'PROFILE', ['default', 'fapi2'], 'default'),
     registration: registrationConfig(env),
+    securityEvents: securityEventsConfig(env),
   };
 }
 

@@ -11,6 +11,7 @@ import { deviceEvents } from '../devices/events.js';
 import { pushedRequestEvents } from '../pushedRequests/events.js';
 import { initialAccessTokenEvents } from '../initialAccessTokens/events.js';
 import { registrationPolicyEvents } from '../registration/events.js';
+import { securityEvents } from '../security/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
 export const allEvents: EventDefinition[] = [
@@ -26,4 +27,5 @@ export const allEvents: EventDefinition[] = [
   ...pushedRequestEvents,
   ...initialAccessTokenEvents,
   ...registrationPolicyEvents,
+  ...securityEvents,
 ];
