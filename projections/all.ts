@@ -11,6 +11,7 @@ import { tokenExchangeProjection } from './tokenExchange.js';
 import { registrationPolicyProjection } from './registrationPolicy.js';
 import { initialAccessTokensProjection } from './initialAccessTokens.js';
 import { clientActivityProjection } from './clientActivity.js';
+import { securityEventsProjection } from './securityEvents.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,4 +28,5 @@ export const allProjections: Projection<any>[] = [
   registrationPolicyProjection,
   initialAccessTokensProjection,
   clientActivityProjection,
+  securityEventsProjection,
 ];

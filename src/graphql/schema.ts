@@ -4,6 +4,7 @@ import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { MutationResolver } from './resolvers/mutation.js';
 import { RegistrationResolver } from './resolvers/registration.js';
 import { SubscriptionResolver } from './resolvers/subscription.js';
+import { SecurityEventsResolver } from './resolvers/securityEvents.js';
 import {
   ClientFieldsResolver,
   GrantFieldsResolver,
@@ -36,6 +37,7 @@ export function managementSchema(): GraphQLSchema {
       MutationResolver,
       RegistrationResolver,
       SubscriptionResolver,
+      SecurityEventsResolver,
     ],
     // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger
     // themselves (`subscribe`), so this one is never asked for anything.

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Browser, type Page } from '../helpers/browser.js';
 import { createUser } from '../helpers/flow.js';
-import { basic, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
+import { readFileSync } from 'node:fs';
+import { basic, clientCredentialsToken, ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
 import { removeDir, type TestServer } from '../helpers/server.js';
 import { startInjectServer } from '../helpers/injectServer.js';
 import { normaliseUsername } from '../../src/domain/users/decide.js';
@@ -189,6 +190,38 @@ describe('security events: logins, consent, logouts (SECURITY_EVENTS_ADDRESS=tru
     const metrics = await (await server.fetch(`${server.url}/metrics`)).text();
     assert.match(metrics, /security_events_total\{type="LoginRefused",outcome="refused"\} 195/);
     assert.match(metrics, /security_events_total\{type="LoginSucceeded",outcome="success"\} 1/);
+  });
+
+  it('GraphQL securityEvents, with the query of docs/audit-security-events.md, lists them from the view', async () => {
+    const doc = readFileSync(new URL('../../../docs/audit-security-events.md', import.meta.url), 'utf8');
+    const query = /<!-- secevents:query -->\n```graphql\n([\s\S]*?)```/.exec(doc)![1];
+    const admin = (await clientCredentialsToken(server, 'ledger:audit')).token;
+    const gql = async (q: string, variables: Record<string, unknown>) => {
+      const res = await server.fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query: q, variables }),
+      });
+      return (await res.json()) as { data?: any; errors?: unknown };
+    };
+    const res = await gql(query, { clientId });
+    assert.equal(res.errors, undefined, JSON.stringify(res));
+    const nodes = res.data.securityEvents.edges.map((e: { node: { type: string; data: any } }) => e.node);
+    // Unknown user, wrong password, and the flood's 5.
+    assert.equal(nodes.length, 7);
+    assert.ok(nodes.every((n: { type: string }) => n.type === 'LoginFailed'));
+    const bySub = await gql(
+      'query($sub: String) { securityEvents(sub: $sub, first: 2) { edges { node { type } } pageInfo { hasNextPage } } }',
+      { sub: nodes[1].data.sub },
+    );
+    assert.deepEqual(bySub.data.securityEvents, {
+      edges: [{ node: { type: 'LoginFailed' } }],
+      pageInfo: { hasNextPage: false },
+    });
+    const blocks = await gql('{ securityEvents(type: "LoginThrottled") { edges { node { data } } } }', {});
+    assert.equal(blocks.data.securityEvents.edges.length, 1);
+    const bad = await gql('{ securityEvents(after: "bm9wZQ") { edges { cursor } } }', {});
+    assert.match(JSON.stringify(bad.errors), /invalid cursor/);
   });
 });
 
