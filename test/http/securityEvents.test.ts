@@ -271,3 +271,37 @@ describe('security events: failed client authentication', () => {
     });
   }
 });
+
+describe('security events: a block carries the count of attempts refused during the one before', () => {
+  it('20 refused during the first block: the next block event says refused 20, and nothing else was written', async () => {
+    const { server } = await start({
+      THROTTLE_IP_FAILURES: '3',
+      THROTTLE_BASE_DELAY_SECONDS: '1',
+      THROTTLE_MAX_DELAY_SECONDS: '2',
+    });
+    try {
+      const headers = { ...basic('nobody', 'nope'), 'x-forwarded-for': '192.0.2.99' };
+      const cc = { grant_type: 'client_credentials' };
+      const head = await ledgerHead(server);
+      for (let i = 0; i < 3; i++) assert.equal((await postForm(server, '/token', cc, headers)).status, 401);
+      for (let i = 0; i < 20; i++) assert.equal((await postForm(server, '/token', cc, headers)).status, 429);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal((await postForm(server, '/token', cc, headers)).status, 401);
+      const events = await since(server, head);
+      assert.deepEqual(
+        events.map((e) => [e.type, e.data.failures, e.data.refused]),
+        [
+          ['ClientAuthenticationFailed', undefined, undefined],
+          ['ClientAuthenticationFailed', undefined, undefined],
+          ['ClientAuthenticationThrottled', 3, undefined],
+          ['ClientAuthenticationFailed', undefined, undefined],
+          ['ClientAuthenticationThrottled', 4, 20],
+          ['ClientAuthenticationFailed', undefined, undefined],
+        ],
+      );
+    } finally {
+      await server.close();
+      removeDir(server.dataDir);
+    }
+  });
+});

@@ -8,4 +8,7 @@ import type { Upcaster } from '../../eventsourcing/upcasting.js';
 export const upcasters: Upcaster[] = [
   // ClientUpdated v2 adds `changes`; a v1 event did not record them, and they are not guessed now.
   { type: 'ClientUpdated', from: 1, up: (data) => data },
+  // v2 blocks may carry `refused`; a v1 block did not count them.
+  { type: 'ClientAuthenticationThrottled', from: 1, up: (data) => data },
+  { type: 'LoginThrottled', from: 1, up: (data) => data },
 ];
