@@ -5,6 +5,7 @@ import { securityDecider } from '../../src/domain/security/decide.js';
 import { sessionDecider } from '../../src/domain/sessions/decide.js';
 import { consentDecider } from '../../src/domain/consent/decide.js';
 import { requestContextOf, truncateAddress } from '../../src/security/requestContext.js';
+import { recordFailure } from '../../src/application/securityEvents.js';
 
 const context = { address: '192.0.2.0/24', userAgent: 'ua' };
 const sidHash = 'h'.repeat(43);
@@ -103,5 +104,37 @@ describe('request context', () => {
     assert.deepEqual(Object.keys(ctx), ['userAgent']);
     assert.equal(ctx.userAgent!.length, 256);
     assert.ok(ctx.userAgent!.startsWith('ab'));
+  });
+});
+
+describe('recording a failure', () => {
+  it('a ledger that refuses the append costs the record, not the answer: logged, never thrown', async () => {
+    const warned: unknown[] = [];
+    const ports = {
+      events: {
+        ledger: {
+          store: { readStream: () => Promise.reject(new Error('not read')) },
+          append: () => Promise.reject(new Error('disk full')),
+        },
+        views: { waitFor: () => Promise.resolve() },
+      },
+    } as unknown as Parameters<typeof recordFailure>[0];
+    const command = {
+      type: 'RecordClientAuthenticationFailure' as const,
+      reason: 'unknown_client' as const,
+      endpoint: '/token',
+      context,
+    };
+    const ok = await recordFailure(
+      ports,
+      'throttle-x',
+      command,
+      { actor: 'anonymous', correlationId: 'c' },
+      {
+        warn: (obj: object) => warned.push(obj),
+      },
+    );
+    assert.equal(ok, false);
+    assert.deepEqual(warned, [{ err: 'disk full', type: 'RecordClientAuthenticationFailure' }]);
   });
 });
