@@ -304,8 +304,11 @@ export function assertGraphQLAnswer(res: RawResponse, what: string): void {
   }
 }
 
-/** The records of a single failed attempt, written for every one the throttle admits. */
-const ATTEMPT_RECORDS = new Set(['LoginFailed', 'ClientAuthenticationFailed']);
+/**
+ * The records of a single failed attempt, written for every one the throttle admits, and of a user's refusal at the
+ * consent page (an answer, recorded as given consent is): docs/audit-security-events.md.
+ */
+const ATTEMPT_RECORDS = new Set(['LoginFailed', 'ClientAuthenticationFailed', 'ConsentDenied']);
 
 /**
  * Events appended after `before`, by type, but for the records of single failed attempts (written by design and
