@@ -12,6 +12,7 @@ import { registrationPolicyProjection } from './registrationPolicy.js';
 import { initialAccessTokensProjection } from './initialAccessTokens.js';
 import { clientActivityProjection } from './clientActivity.js';
 import { sealKeysProjection } from './sealKeys.js';
+import { securityEventsProjection } from './securityEvents.js';
 
 /** Every view the runner maintains. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -29,4 +30,5 @@ export const allProjections: Projection<any>[] = [
   initialAccessTokensProjection,
   clientActivityProjection,
   sealKeysProjection,
+  securityEventsProjection,
 ];

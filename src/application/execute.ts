@@ -22,6 +22,11 @@ interface ExecuteOptions {
   waitForViews?: boolean;
   /** How often a decision is made again after a concurrent writer won (ConcurrencyError). */
   retries?: number;
+  /**
+   * The decider keeps no state (facts recorded as they happen, e.g. failed attempts): nothing is read and the append
+   * takes any revision, so concurrent writers of the stream never conflict and a long stream costs nothing to add to.
+   */
+  unconditional?: boolean;
 }
 
 interface Executed<E> {
@@ -95,8 +100,13 @@ async function decideAndAppend<C, S, E extends DomainEvent>(
   decider: Decider<C, S, E>,
   command: C,
   ctx: CommandContext,
-  { cache, fresh = false, retries = 3 }: ExecuteOptions,
+  { cache, fresh = false, retries = 3, unconditional = false }: ExecuteOptions,
 ): Promise<Executed<E>> {
+  if (unconditional) {
+    const events = decider.decide(command, decider.initialState());
+    if (events.length === 0) return { events };
+    return { events, position: (await ledger.append(stream, events, 'any', ctx)).position };
+  }
   for (let attempt = 0; ; attempt++) {
     const cached = cache?.get<S>(stream);
     let state = cached?.state ?? decider.initialState();

@@ -6,6 +6,7 @@ import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
 import { mintSecret } from '../crypto/secrets.js';
 import type { Ports } from './ports.js';
+import type { RequestContextData } from '../domain/security/events.js';
 
 /** A browser session: the returned id goes in the cookie, its hash in the ledger. */
 export async function startSession(
@@ -13,6 +14,8 @@ export async function startSession(
   sub: string,
   amr: string[],
   ctx: CommandContext,
+  /** The login page's request: LoginSucceeded is recorded with the session, in the same append. */
+  login?: { clientId: string; context: RequestContextData },
 ): Promise<{ sid: string; authTime: number }> {
   const sid = mintSecret('tlsid');
   const authTime = epochSeconds(ports.clock);
@@ -23,7 +26,7 @@ export async function startSession(
     ports.events,
     sessionStream(sidHash),
     sessionDecider,
-    { type: 'StartSession', sidHash, sub, authTime, amr, exp },
+    { type: 'StartSession', sidHash, sub, authTime, amr, exp, ...(login && { login }) },
     ctx,
     {
       fresh: true,

@@ -21,15 +21,16 @@ export function ledgerBlocks(
       return recordedBlock(ports.views, scope, tier, subject);
     },
     async publish(block, correlationId = randomUUID()) {
-      const { scope, tier, subject, failures, until } = block;
+      const { scope, tier, subject, failures, until, refused } = block;
       try {
         await execute(
           ports.events,
           throttleStream(block),
           throttleDecider,
-          { type: 'RecordBlock', scope, tier, subject, failures, until },
+          { type: 'RecordBlock', scope, tier, subject, failures, until, ...(refused && { refused }) },
           { actor: 'system', correlationId },
-          { waitForViews: false },
+          // Nothing to read: the decider keeps no state, and the stream also holds the key's failed attempts.
+          { waitForViews: false, unconditional: true },
         );
       } catch (err) {
         log?.warn({ err: (err as Error).message, scope: block.scope, tier: block.tier }, 'throttle block not recorded');

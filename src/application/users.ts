@@ -72,7 +72,22 @@ export async function authenticateUser(
   username: string,
   password: string,
 ): Promise<UserState | undefined> {
+  const checked = await checkLogin(ports, username, password);
+  return 'user' in checked ? checked.user : undefined;
+}
+
+/** Why a login failed, for the security events: a known account by its sub, an unknown one by nothing at all. */
+export type LoginFailure = { reason: 'unknown_user' } | { reason: 'invalid_password' | 'disabled_user'; sub: string };
+
+/** authenticateUser, telling why it failed (the caller answers every failure alike). Same single scrypt. */
+export async function checkLogin(
+  ports: Pick<Ports, 'views' | 'keyEncryptionSecret'>,
+  username: string,
+  password: string,
+): Promise<{ user: UserState } | LoginFailure> {
   const user = findUserByUsername(ports, username);
   const ok = await verifyPassword(password, user?.passwordHash);
-  return ok && user && !user.disabled ? user : undefined;
+  if (!user) return { reason: 'unknown_user' };
+  if (!ok) return { reason: 'invalid_password', sub: user.sub };
+  return user.disabled ? { reason: 'disabled_user', sub: user.sub } : { user };
 }

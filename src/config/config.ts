@@ -2,6 +2,7 @@ import { ConfigError, choice, integer, type Env } from './configParsing.js';
 import { registrationConfig, type RegistrationConfig } from './registrationConfig.js';
 import { sealsConfig, type SealsConfig } from './sealsConfig.js';
 import { eventSinksConfig, type EventSinksConfig } from './eventSinksConfig.js';
+import { securityEventsConfig, type SecurityEventsConfig } from './securityEventsConfig.js';
 import { resolve } from 'node:path';
 import { postgresSettings, type PostgresSettings } from '../stores/postgres/settings.js';
 import { hasKurrentScheme } from '../stores/esdb/connectionString.js';
@@ -44,6 +45,8 @@ export interface Config {
   seals: SealsConfig;
   /** Webhook sinks of the outbound feed (EVENT_SINKS_*). */
   eventSinks: EventSinksConfig;
+  /** What security events keep of a request (SECURITY_EVENTS_ADDRESS). */
+  securityEvents: SecurityEventsConfig;
 }
 
 /**
@@ -229,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
     registration: registrationConfig(env),
     seals: sealsConfig(env),
     eventSinks: eventSinksConfig(env),
+    securityEvents: securityEventsConfig(env),
   };
 }
 

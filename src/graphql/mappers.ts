@@ -208,7 +208,7 @@ const REDACTED_FIELDS = new Set([
   'qi',
 ]);
 
-function redact(value: unknown): unknown {
+export function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};

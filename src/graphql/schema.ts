@@ -6,6 +6,7 @@ import { ErasureResolver } from './resolvers/erasure.js';
 import { RegistrationResolver } from './resolvers/registration.js';
 import { SinksResolver } from './resolvers/sinks.js';
 import { SubscriptionResolver } from './resolvers/subscription.js';
+import { SecurityEventsResolver } from './resolvers/securityEvents.js';
 import {
   ClientFieldsResolver,
   GrantFieldsResolver,
@@ -40,6 +41,7 @@ export function managementSchema(): GraphQLSchema {
       SinksResolver,
       SubscriptionResolver,
       ErasureResolver,
+      SecurityEventsResolver,
     ],
     // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger
     // themselves (`subscribe`), so this one is never asked for anything.

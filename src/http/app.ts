@@ -7,6 +7,7 @@ import { corsPolicy } from './plugins/corsPolicy.js';
 import type { Runtime } from '../runtime.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandler } from './plugins/errors.js';
 import { metricsPlugin, type Metrics } from './plugins/metrics.js';
+import { securityEventsPlugin } from './plugins/securityEvents.js';
 import { oauthClientsPlugin } from './plugins/oauthClients.js';
 import { startupGatePlugin } from './plugins/startupGate.js';
 import { securityHeadersPlugin } from './plugins/securityHeaders.js';
@@ -131,6 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(startupGatePlugin, { isReady: options.isReady });
   await app.register(formbody);
   await app.register(metricsPlugin, { metrics: options.metrics, runtime });
+  await app.register(securityEventsPlugin, { runtime });
   await app.register(oauthClientsPlugin, { runtime });
   // Introspection is called by resource servers, never by a browser: no cookie is read and no
   // origin is ever allowed, so it sits outside the cookie and CORS plugins rather than paying for

@@ -133,11 +133,15 @@ export class ClientAuthThrottle {
   check(named: NamedClient, ip: string, now = Date.now()): void {
     const addr = addressKey(ip);
     let until = this.ip.blockedUntil(addr, this.seen('ip', addr));
+    if (until > now) this.ip.refuse(addr);
     const id = named.clientId;
     if (named.guarded && id !== undefined) {
       const client = this.client.blockedUntil(id, this.seen('client', id));
       // The trust list is consulted only when the id is blocked: the usual request does two lookups.
-      if (client > now && client > until && !this.trusted.has(id, addr, now)) until = client;
+      if (client > now && !this.trusted.has(id, addr, now)) {
+        this.client.refuse(id);
+        until = Math.max(until, client);
+      }
     }
     if (until > now) throw tooManyFailures(retryAfterSeconds(until, now));
   }

@@ -33,6 +33,8 @@ export interface SharedBlocks {
 export interface PublishedBlock extends Block {
   scope: ThrottleScope;
   tier: string;
+  /** Attempts this instance refused on the key since its previous block here: recorded in one event, not each. */
+  refused?: number;
   /** What is counted: a client id, an address (IPv4 or IPv6 /64), a keyed username hash, or hash and address. */
   subject: string;
 }
@@ -70,6 +72,8 @@ const RESERVATION_LAPSES_MS = 30_000;
 
 export class Escalation {
   private readonly entries = new Map<string, Entry>();
+  /** Attempts refused while the key was blocked, until the next block carries the count (then 0). */
+  private readonly refusals = new Map<string, number>();
   private readonly inFlight = new Map<string, InFlight>();
   private sweptAt = 0;
   readonly windowMs: number;
@@ -103,7 +107,7 @@ export class Escalation {
    * another instance recorded: its count is adopted so that the escalation continues where that
    * instance left it, instead of granting a fresh allowance per instance.
    */
-  fail(key: string, now: number, shared?: Block): Block | undefined {
+  fail(key: string, now: number, shared?: Block): (Block & { refused?: number }) | undefined {
     let e = this.entries.get(key);
     if (!e || e.forgetAt <= now)
       e = { failures: 0, forgetAt: now + this.windowMs, blockedUntil: 0, clearedAt: e?.clearedAt ?? 0 };
@@ -120,7 +124,15 @@ export class Escalation {
     e.blockedUntil = now + delay;
     // Remember the count while blocked and for one window after, so the next failure escalates.
     e.forgetAt = Math.max(e.forgetAt, e.blockedUntil + this.windowMs);
-    return { until: e.blockedUntil, failures: e.failures };
+    const refused = this.refusals.get(key);
+    this.refusals.delete(key);
+    return { until: e.blockedUntil, failures: e.failures, ...(refused !== undefined && { refused }) };
+  }
+
+  /** An attempt refused because `key` is blocked: counted for the key's next block event, never written alone. */
+  refuse(key: string): void {
+    // Bounded like the counts: a key is refused only while blocked, and swept with its entry.
+    this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
   }
 
   /**
@@ -203,6 +215,7 @@ export class Escalation {
     if (now - this.sweptAt < SWEEP_EVERY_MS) return;
     this.sweptAt = now;
     for (const [key, e] of this.entries) if (e.forgetAt <= now) this.entries.delete(key);
+    for (const key of this.refusals.keys()) if (!this.entries.has(key)) this.refusals.delete(key);
   }
 }
 
@@ -265,8 +278,10 @@ export async function admit(tiers: () => TierKey[], waitMs = ADMISSION_WAIT_MS):
     let full: TierKey | undefined;
     for (const t of keys) {
       const blocked = t.escalation.blockedUntil(t.key, t.shared);
-      if (blocked > now) until = Math.max(until, blocked);
-      else if (!full && !t.escalation.hasRoom(t.key, now, t.shared, t.maxInFlight)) full = t;
+      if (blocked > now) {
+        until = Math.max(until, blocked);
+        t.escalation.refuse(t.key);
+      } else if (!full && !t.escalation.hasRoom(t.key, now, t.shared, t.maxInFlight)) full = t;
     }
     if (until > now) return { allowed: false, retryAfterSeconds: retryAfterSeconds(until, now) };
     if (!full) {

@@ -107,7 +107,8 @@ export class LoginThrottle {
     }
   }
 
-  private keys(username: string, ip: string) {
+  /** The keys an attempt is counted under: `account` (the keyed username hash) and the (username, address) `pair`. */
+  keys(username: string, ip: string) {
     const account = this.accountKey(username);
     const addr = addressKey(ip);
     return { account, addr, pair: `${account} ${addr}` };

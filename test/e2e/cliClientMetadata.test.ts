@@ -51,7 +51,13 @@ describe('token-ledger clients update keeps what no flag names', () => {
         events.map((e) => e.type),
         ['ClientRegistered', 'ClientUpdated'],
       );
-      assert.deepEqual(events[1].data, { clientId: 'rp', metadata: { ...metadata, scope: 'openid profile' } });
+      // The operator's change is recorded field by field (ClientUpdated v2): only the scope changed.
+      assert.deepEqual(events[1].data, {
+        clientId: 'rp',
+        metadata: { ...metadata, scope: 'openid profile' },
+        changes: { scope: { before: 'openid', after: 'openid profile' } },
+      });
+      assert.equal(events[1].metadata.schemaVersion, 2);
     } finally {
       await reopened.close();
     }

@@ -90,4 +90,23 @@ export async function clientCredentialsToken(
   return { clientId, token: res.body.access_token as string };
 }
 
-export const ledgerHead = (server: TestServer) => server.runtime.store.headPosition();
+/** Records of single failed attempts (docs/audit-security-events.md): bounded by the throttles, written by design. */
+const ATTEMPT_RECORDS = new Set(['LoginFailed', 'ClientAuthenticationFailed']);
+
+/**
+ * The position of the ledger's last event that is not a failed-attempt record. "A rejection writes nothing" holds
+ * but for those records (docs/security.md): a test compares this before and after; the records themselves are
+ * asserted by test/http/securityEvents.test.ts.
+ */
+export async function ledgerHead(server: TestServer): Promise<bigint> {
+  const store = server.runtime.store;
+  const head = await store.headPosition();
+  let last = 0n;
+  for (let after = 0n; after < head;) {
+    const page = await store.readAll(after, 1000);
+    if (page.length === 0) break;
+    for (const e of page) if (!ATTEMPT_RECORDS.has(e.type)) last = e.position;
+    after = page.at(-1)!.position;
+  }
+  return last;
+}

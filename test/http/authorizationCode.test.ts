@@ -288,7 +288,11 @@ describe('authorization code with PKCE', () => {
     assert.equal(params.get('state'), 's-1');
     assert.equal(params.get('iss'), server.url);
     const written = (await server.runtime.store.readAll(before, 100)).map((e) => e.type);
-    assert.deepEqual(written, ['SessionStarted'], 'only the login was recorded');
+    assert.deepEqual(
+      written,
+      ['SessionStarted', 'LoginSucceeded', 'ConsentDenied'],
+      'only the login and the refusal were recorded: no consent, no code',
+    );
   });
 
   it('a wrong password shows the login page again and writes nothing', async () => {

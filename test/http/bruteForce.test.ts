@@ -16,9 +16,17 @@ import { scryptRuns } from '../../src/security/slowHash.js';
 const cc = { grant_type: 'client_credentials' };
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
 
-/** Events appended after `position`. */
+/** The records of single failed attempts (docs/audit-security-events.md): one per attempt the throttle admitted. */
+const ATTEMPTS = new Set(['LoginFailed', 'ClientAuthenticationFailed']);
+
+/** Events appended after `position`, but for the records of single failed attempts. */
 async function appendedSince(server: TestServer, position: bigint) {
-  return server.runtime.store.readAll(position, 100);
+  return (await server.runtime.store.readAll(position, 1000)).filter((e) => !ATTEMPTS.has(e.type));
+}
+
+/** How many failed attempts were recorded after `position`. */
+async function attemptsSince(server: TestServer, position: bigint) {
+  return (await server.runtime.store.readAll(position, 1000)).filter((e) => ATTEMPTS.has(e.type)).length;
 }
 
 /** What an auditor reads of these events. */
@@ -94,7 +102,8 @@ describe('brute force: failed client authentication', () => {
     const start = await ledgerHead(server);
     await fail(server, victim.clientId, ip);
     await fail(server, victim.clientId, ip);
-    assert.equal(await ledgerHead(server), start, 'failures below the limit write nothing');
+    assert.equal(await attemptsSince(server, start), 2, 'failures below the limit: their own records only');
+    assert.deepEqual(await appendedSince(server, start), []);
     await fail(server, victim.clientId, ip);
     const recorded = await appendedSince(server, start);
     assert.deepEqual(
@@ -130,10 +139,10 @@ describe('brute force: failed client authentication', () => {
     const client = await registerClient(server, {});
     const start = await ledgerHead(server);
     for (let i = 0; i < 4; i++) await fail(server, `nobody-${i}`, from('2001:db8:1:2::10'));
-    assert.equal(
-      await ledgerHead(server),
-      start,
-      'unknown ids count per address only, and nothing is written below the limit',
+    assert.deepEqual(
+      await appendedSince(server, start),
+      [],
+      'unknown ids count per address only, and no block is written below the limit',
     );
     await fail(server, 'nobody-4', from('2001:db8:1:2:ffff::1'));
     const recorded = await appendedSince(server, start);
@@ -171,7 +180,7 @@ describe('brute force: failed client authentication', () => {
     const start = await ledgerHead(server);
     // Five addresses, one failure each: below every per-address limit.
     for (let i = 0; i < 5; i++) await fail(server, spa.clientId, from(`203.0.113.${i + 1}`));
-    assert.equal(await ledgerHead(server), start, 'nothing recorded: a public client has no secret to guess');
+    assert.deepEqual(await appendedSince(server, start), [], 'no block: a public client has no secret to guess');
     const res = await postForm(
       server,
       '/token',
@@ -242,7 +251,8 @@ describe('brute force: limits off', () => {
       const start = await ledgerHead(server);
       for (let i = 0; i < 30; i++) await fail(server, client.clientId);
       assert.equal(await tokenStatus(server, client.clientId, client.secret!), 200);
-      assert.equal(await ledgerHead(server), start + 1n, 'only the issued token');
+      assert.equal((await appendedSince(server, start)).length, 1, 'only the issued token, and no block');
+      assert.equal(await attemptsSince(server, start), 30, 'and a record of each failed attempt');
     } finally {
       await server.close();
       removeDir(server.dataDir);
@@ -384,7 +394,7 @@ describe('brute force: the login page', () => {
     const start = await ledgerHead(server);
     page = await browser.submit(server.url, page, { username: 'alice', password: 'wrong' });
     assert.equal(page.status, 401);
-    assert.equal(await ledgerHead(server), start, 'a failure below the limit writes nothing');
+    assert.deepEqual(await appendedSince(server, start), [], 'a failure below the limit writes its own record only');
     page = await browser.submit(server.url, page, { username: 'alice', password: 'wrong again' });
     assert.equal(page.status, 401);
     const recorded = await appendedSince(server, start);
@@ -477,6 +487,7 @@ describe('brute force: parallel guesses get no more checks than sequential ones'
       [['LoginThrottled', 'pair', 5]],
       'one block, nothing else written',
     );
+    assert.equal(await attemptsSince(server, head), 5, 'and the 5 admitted failures, not the 34 refused');
   });
 
   for (const [path, form] of [
@@ -513,6 +524,7 @@ describe('brute force: parallel guesses get no more checks than sequential ones'
         [['ClientAuthenticationThrottled', 'client', 3]],
         'one block, nothing else written',
       );
+      assert.equal(await attemptsSince(server, head), 3, 'and the 3 admitted failures, not the 57 refused');
     });
   }
 });

@@ -220,7 +220,7 @@ describe('OpenID Connect', () => {
     assert.equal(out.location, `${postLogout}?state=bye`);
     assert.deepEqual(
       (await server.runtime.store.readAll(before, 10)).map((e) => e.type),
-      ['SessionEnded'],
+      ['SessionEnded', 'LoggedOut'],
     );
     const silent = await authorizeInBrowser(server, browser, {
       client_id: rp.clientId,
@@ -321,7 +321,7 @@ describe('OpenID Connect', () => {
       );
       await new Promise((r) => setTimeout(r, 200));
       const types = (await server.runtime.store.readAll(before, 20)).map((e) => e.type);
-      assert.deepEqual(types, ['SessionEnded', 'BackchannelLogoutFailed', 'BackchannelLogoutDelivered']);
+      assert.deepEqual(types, ['SessionEnded', 'LoggedOut', 'BackchannelLogoutFailed', 'BackchannelLogoutDelivered']);
     });
   });
 

@@ -61,7 +61,7 @@ describe('switching account from the consent page', () => {
     assert.match(login.html, /name="password"/);
     assert.deepEqual(
       (await server.runtime.store.readAll(before, 10)).map((e) => e.type),
-      ['SessionEnded'],
+      ['SessionEnded', 'LoggedOut'],
     );
     assert.match(login.headers.getSetCookie().join('\n'), /tl_session=;/);
   });

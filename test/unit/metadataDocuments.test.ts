@@ -234,7 +234,15 @@ describe('the client decider records documents', () => {
     given([registered])
       .when(record(B, changed))
       .then([
-        { type: 'ClientUpdated', data: { clientId: URL_ID, metadata: changed, document: { url: URL_ID, sha256: B } } },
+        {
+          type: 'ClientUpdated',
+          data: {
+            clientId: URL_ID,
+            metadata: changed,
+            document: { url: URL_ID, sha256: B },
+            changes: { client_name: { before: 'App', after: 'App 2' } },
+          },
+        },
       ]));
   it('given a change already recorded, then recording it again writes nothing', () =>
     given([

@@ -90,7 +90,10 @@ describe('self-registered clients (RFC 7591 / RFC 7592)', () => {
     given([registered])
       .when({ ...update(first), rotateSecret } as ClientCommand)
       .then([
-        { type: 'ClientUpdated', data: { clientId: 'c', metadata: meta({ client_name: 'n' }) } },
+        {
+          type: 'ClientUpdated',
+          data: { clientId: 'c', metadata: meta({ client_name: 'n' }), changes: { client_name: { after: 'n' } } },
+        },
         { type: 'ClientRegistrationTokenRotated', data: { clientId: 'c', registrationTokenHash: second } },
         { type: 'ClientSecretRotated', data: { clientId: 'c', secret: newSecret, previousSecretExpiresAt: 61_000 } },
       ]);

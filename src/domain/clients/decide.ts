@@ -1,3 +1,4 @@
+import { metadataChanges } from './metadataChanges.js';
 import { timingSafeEqual } from 'node:crypto';
 import { refusalWithReasons } from '../refusal.js';
 import type { ClientEvent, ClientMetadata, ClientRegistration, SecretHash } from './events.js';
@@ -121,7 +122,8 @@ export function decideClient(
     case 'UpdateClient': {
       // A client that becomes confidential keeps (or needs) a secret; one that becomes public drops it from use.
       checkMetadata(command.metadata, state.secret !== null, limits, state.metadata.access_token_ttl);
-      return [{ type: 'ClientUpdated', data: { clientId: command.clientId, metadata: command.metadata } }];
+      const changes = metadataChanges(state.metadata, command.metadata);
+      return [{ type: 'ClientUpdated', data: { clientId: command.clientId, metadata: command.metadata, changes } }];
     }
     case 'UpdateRegisteredClient': {
       if (!sameHash(state.registrationTokenHash, command.presented))
@@ -130,7 +132,10 @@ export function decideClient(
       const { clientId } = command;
       const rotation = command.rotateSecret;
       return [
-        { type: 'ClientUpdated', data: { clientId, metadata: command.metadata } },
+        {
+          type: 'ClientUpdated',
+          data: { clientId, metadata: command.metadata, changes: metadataChanges(state.metadata, command.metadata) },
+        },
         { type: 'ClientRegistrationTokenRotated', data: { clientId, registrationTokenHash: command.next } },
         ...(rotation ? [secretRotated(clientId, command.metadata, state.secret, rotation)] : []),
       ];

@@ -1,3 +1,4 @@
+import { metadataChanges } from './metadataChanges.js';
 import type { ClientEvent, ClientMetadata } from './events.js';
 import { checkAccessTokenTtl, checkClientMetadata, type ClientLimits } from './metadataRules.js';
 import { checkFapi2Metadata, fapi2Applies } from './securityProfile.js';
@@ -38,5 +39,6 @@ export function decideMetadataDocument(
     throw new ClientCommandError('client_exists', `client ${clientId} was not registered by a metadata document`);
   if (state.disabled || state.registration.sha256 === document.sha256) return [];
   check(state.metadata.access_token_ttl);
-  return [{ type: 'ClientUpdated', data: { clientId, metadata, document } }];
+  const changes = metadataChanges(state.metadata, metadata);
+  return [{ type: 'ClientUpdated', data: { clientId, metadata, document, changes } }];
 }

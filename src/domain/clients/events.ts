@@ -165,14 +165,30 @@ const MetadataDocument = Type.Object(
   { url: Type.String({ maxLength: 2000 }), sha256: Type.String({ minLength: 43, maxLength: 43 }) },
   { additionalProperties: false },
 );
+const clientUpdatedFields = {
+  clientId: ClientId,
+  metadata: ClientMetadata,
+  // Optional: present when a later fetch of the client's metadata document found it changed.
+  document: Type.Optional(MetadataDocument),
+};
+/** As written before updates recorded what they changed: still read (and validated on import) as it was written. */
+const ClientUpdatedV1 = defineEvent('ClientUpdated', 1, Type.Object(clientUpdatedFields));
+/** One changed field: absent `before` (or `after`) when the field was not set on that side. */
+const FieldChange = Type.Object(
+  { before: Type.Optional(Type.Unknown()), after: Type.Optional(Type.Unknown()) },
+  { additionalProperties: false },
+);
+/**
+ * v2: `changes` names every metadata field the update changed, with its value before and after (metadata holds no
+ * secret, nor its hash). Absent in events upcast from v1: what changed was not recorded then (compare with the
+ * stream's previous metadata).
+ */
 export const ClientUpdated = defineEvent(
   'ClientUpdated',
-  1,
+  2,
   Type.Object({
-    clientId: ClientId,
-    metadata: ClientMetadata,
-    // Optional: present when a later fetch of the client's metadata document found it changed.
-    document: Type.Optional(MetadataDocument),
+    ...clientUpdatedFields,
+    changes: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 100 }), FieldChange)),
   }),
 );
 export const ClientSecretRotated = defineEvent(
@@ -206,6 +222,7 @@ export const ClientDeleted = defineEvent(
 
 export const clientEvents = [
   ClientRegistered,
+  ClientUpdatedV1,
   ClientUpdated,
   ClientSecretRotated,
   ClientPreviousSecretUsed,

@@ -13,6 +13,7 @@ import { initialAccessTokenEvents } from '../initialAccessTokens/events.js';
 import { registrationPolicyEvents } from '../registration/events.js';
 import { sealEvents } from '../seals/events.js';
 import { sinkEvents } from '../sinks/events.js';
+import { securityEvents } from '../security/events.js';
 
 /** Every event type the ledger accepts. A type not listed here is refused on append. */
 export const allEvents: EventDefinition[] = [
@@ -30,4 +31,5 @@ export const allEvents: EventDefinition[] = [
   ...registrationPolicyEvents,
   ...sealEvents,
   ...sinkEvents,
+  ...securityEvents,
 ];

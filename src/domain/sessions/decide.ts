@@ -5,8 +5,21 @@ import type {
   SessionEndedEvent,
   SessionStartedEvent,
 } from './events.js';
+import type { LoggedOutEvent, LoginSucceededEvent, RequestContextData } from '../security/events.js';
 
-export type SessionEvent = SessionStartedEvent | SessionEndedEvent | BackchannelDeliveredEvent | BackchannelFailedEvent;
+export type SessionEvent =
+  | SessionStartedEvent
+  | SessionEndedEvent
+  | BackchannelDeliveredEvent
+  | BackchannelFailedEvent
+  | LoginSucceededEvent
+  | LoggedOutEvent;
+
+/** Who asked, when a person did at a page: recorded as a security event in the same append (no write of its own). */
+interface Seen {
+  context: RequestContextData;
+  clientId?: string;
+}
 
 /** The decider's view of one `session-<sidHash>` stream: absent until started. */
 type SessionState = { sub: string; ended: boolean } | undefined;
@@ -20,8 +33,16 @@ interface Delivery {
 }
 
 export type SessionCommand =
-  | { type: 'StartSession'; sidHash: string; sub: string; authTime: number; amr: string[]; exp: number }
-  | { type: 'EndSession'; sidHash: string; reason: string }
+  | {
+      type: 'StartSession';
+      sidHash: string;
+      sub: string;
+      authTime: number;
+      amr: string[];
+      exp: number;
+      login?: Required<Seen>;
+    }
+  | { type: 'EndSession'; sidHash: string; reason: string; logout?: Seen }
   | ({ type: 'RecordLogoutDelivered' } & Delivery)
   /** `now` in epoch ms: the next attempt is scheduled from it. */
   | ({ type: 'RecordLogoutFailed'; error: string; now: number } & Delivery);
@@ -57,14 +78,23 @@ function decideSession(command: SessionCommand, state: SessionState): SessionEve
   switch (command.type) {
     case 'StartSession': {
       if (state) throw new SessionError('session_exists', 'the session was started before');
-      const { sidHash, sub, authTime, amr, exp } = command;
-      return [{ type: 'SessionStarted', data: { sidHash, sub, authTime, amr, exp } }];
+      const { sidHash, sub, authTime, amr, exp, login } = command;
+      const started: SessionEvent = { type: 'SessionStarted', data: { sidHash, sub, authTime, amr, exp } };
+      if (!login) return [started];
+      const { context, clientId } = login;
+      return [started, { type: 'LoginSucceeded', data: { sub, clientId, sidHash, context } }];
     }
-    case 'EndSession':
+    case 'EndSession': {
       if (!state) throw new SessionError('session_not_found', 'no such session');
       // Ended already (a second logout racing the first): nothing more to record.
       if (state.ended) return [];
-      return [{ type: 'SessionEnded', data: { sidHash: command.sidHash, reason: command.reason } }];
+      const { sidHash, reason, logout } = command;
+      const ended: SessionEvent = { type: 'SessionEnded', data: { sidHash, reason } };
+      if (!logout) return [ended];
+      const { context, clientId } = logout;
+      const who = { sidHash, sub: state.sub, reason, ...(clientId !== undefined && { clientId }), context };
+      return [ended, { type: 'LoggedOut', data: who }];
+    }
     case 'RecordLogoutDelivered': {
       const { sidHash, clientId, jti, attempt } = command;
       return [{ type: 'BackchannelLogoutDelivered', data: { sidHash, clientId, jti, attempt } }];

@@ -9,12 +9,14 @@ type ThrottleCommand = {
   subject: string;
   failures: number;
   until: number;
+  /** Attempts refused during the key's previous block on this instance (absent: none). */
+  refused?: number;
 };
 
 /** The tier is one the event's schema names (checked on append, like every event). */
 type ThrottleEvent = {
   type: 'ClientAuthenticationThrottled' | 'LoginThrottled';
-  data: { tier: string; subject: string; failures: number; until: string };
+  data: { tier: string; subject: string; failures: number; until: string; refused?: number };
 };
 
 const EVENT_TYPE = { client: 'ClientAuthenticationThrottled', login: 'LoginThrottled' } as const;
@@ -23,7 +25,10 @@ const EVENT_TYPE = { client: 'ClientAuthenticationThrottled', login: 'LoginThrot
 export const throttleDecider: Decider<ThrottleCommand, null, ThrottleEvent> = {
   initialState: () => null,
   evolve: (state) => state,
-  decide: ({ scope, tier, subject, failures, until }) => [
-    { type: EVENT_TYPE[scope], data: { tier, subject, failures, until: new Date(until).toISOString() } },
+  decide: ({ scope, tier, subject, failures, until, refused }) => [
+    {
+      type: EVENT_TYPE[scope],
+      data: { tier, subject, failures, until: new Date(until).toISOString(), ...(refused ? { refused } : {}) },
+    },
   ],
 };

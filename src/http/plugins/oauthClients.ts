@@ -9,7 +9,8 @@ import {
 } from '../../oauth/clientAuth.js';
 import { ClientAuthThrottle } from '../../security/clientAuthThrottle.js';
 import { ClientSecretVerifier, type SecretCheck } from '../../security/clientSecrets.js';
-import type { Reservation } from '../../security/escalatingThrottle.js';
+import { addressKey, type Reservation } from '../../security/escalatingThrottle.js';
+import { throttleStream } from '../../domain/throttle/streams.js';
 import { ledgerBlocks } from '../../application/throttle.js';
 import { previousSecretRecorder } from '../../application/rotateClientSecret.js';
 import { invalidRequest } from '../../oauth/errors.js';
@@ -70,6 +71,10 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
     private readonly endpoint: string,
   ) {}
 
+  private get app() {
+    return this.request.server;
+  }
+
   /** The shared verifier, its slow hash admitted by the throttle first (src/security/clientAuthThrottle.ts). */
   get verifier(): SecretCheck {
     return {
@@ -79,7 +84,12 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
   }
 
   private async admit(): Promise<void> {
-    this.reservation = await this.shared.throttle.admit(this.named, this.request.ip);
+    try {
+      this.reservation = await this.shared.throttle.admit(this.named, this.request.ip);
+    } catch (err) {
+      this.app.securityEvents.refused('ClientAuthenticationRefused');
+      throw err;
+    }
   }
 
   get throttle(): ClientAuthGuard {
@@ -121,14 +131,35 @@ class RequestClientAuth implements ClientAuthDeps, ClientAuthGuard {
 
   check(named: NamedClient): void {
     this.named = named;
-    this.shared.throttle.check(named, this.request.ip);
+    try {
+      this.shared.throttle.check(named, this.request.ip);
+    } catch (err) {
+      this.app.securityEvents.refused('ClientAuthenticationRefused');
+      throw err;
+    }
   }
 
-  failed(named: NamedClient): Promise<void> {
+  async failed(named: NamedClient): Promise<void> {
     // Counted synchronously; the reservation ends before the block's durable recording is awaited.
-    const recorded = this.shared.throttle.recordFailure(named, this.request.ip, Date.now(), this.request.id);
+    const blocks = this.shared.throttle.recordFailure(named, this.request.ip, Date.now(), this.request.id);
     this.reservation?.release();
-    return recorded;
+    // Only a failure the throttle admitted gets here (a blocked one was refused by check or admit): every attempt is
+    // recorded until its key blocks. In the address's throttle stream, the one tier no client is exempt from.
+    const { request } = this;
+    const security = this.app.securityEvents;
+    const guarded = named.guarded && named.clientId !== undefined;
+    const recorded = security.failed(
+      request,
+      throttleStream({ scope: 'client', tier: 'ip', subject: addressKey(request.ip) }),
+      {
+        type: 'RecordClientAuthenticationFailure',
+        reason: guarded ? 'invalid_client' : 'unknown_client',
+        ...(guarded && { clientId: named.clientId }),
+        endpoint: (request.routeOptions.url ?? request.url.split('?')[0] ?? '/').slice(0, 64),
+        context: security.context(request),
+      },
+    );
+    await Promise.all([blocks, recorded]);
   }
 
   succeeded(clientId: string): void {

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endSession } from '../../application/endSession.js';
 import { issueAuthorizationCode } from '../../application/issueAuthorizationCode.js';
-import { recordConsent } from '../../application/recordConsent.js';
+import { recordConsent, recordConsentDenied } from '../../application/recordConsent.js';
 import { startSession } from '../../application/startSession.js';
-import { authenticateUser } from '../../application/users.js';
+import { checkLogin, type LoginFailure } from '../../application/users.js';
 import {
   authorizationTarget,
   parseAuthorizationRequest,
@@ -19,6 +19,7 @@ import { verifyRequestObject, type VerifiedRequestObject } from '../../oauth/req
 import { OAuthError } from '../../oauth/errors.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../security/loginThrottle.js';
 import { ledgerBlocks } from '../../application/throttle.js';
+import { throttleStream } from '../../domain/throttle/streams.js';
 import { sha256 } from '../../crypto/hash.js';
 import { verifyIdTokenHint } from '../../crypto/idToken.js';
 import type { Runtime } from '../../runtime.js';
@@ -320,13 +321,23 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       device: interaction.device,
     };
     // Admitted before the slow hash, counted after it: parallel guesses get no more checks than sequential ones.
+    let failure: LoginFailure | undefined;
     const verdict = await throttle.attempt(
       username,
       request.ip,
-      () => authenticateUser(runtime.ports, username, password),
+      async () => {
+        const checked = await checkLogin(runtime.ports, username, password);
+        if ('user' in checked) return checked.user;
+        failure = checked;
+        return undefined;
+      },
       request.id,
     );
+    const security = app.securityEvents;
+    const clientId = state.req.clientId;
     if (!verdict.allowed) {
+      // Refused while blocked: counted, not recorded one by one (the block's event stands for them).
+      security.refused('LoginRefused');
       reply.header('retry-after', String(verdict.retryAfterSeconds));
       return loginPage(reply, {
         ...formContext(reply, request, state, 'login'),
@@ -336,17 +347,30 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
       });
     }
     const user = verdict.result;
-    if (!user)
+    if (!user) {
+      // An unknown name is kept only as the throttle's keyed hash of it: people type passwords into that field.
+      const { account, pair } = throttle.keys(username, request.ip);
+      const who = failure && 'sub' in failure ? { sub: failure.sub } : { account };
+      const reason = failure?.reason ?? 'unknown_user';
+      await security.failed(request, throttleStream({ scope: 'login', tier: 'pair', subject: pair }), {
+        type: 'RecordLoginFailure',
+        reason,
+        ...who,
+        clientId,
+        context: security.context(request),
+      });
       return loginPage(reply, {
         ...formContext(reply, request, state, 'login'),
         username,
         status: 401,
         error: { kind: 'wrong' },
       });
-    const { sid } = await startSession(runtime.ports, user.sub, ['pwd'], {
-      actor: `user:${user.sub}`,
-      correlationId: request.id,
-    });
+    }
+    // LoginSucceeded goes in the session's own (new) stream, in the append that starts it: no write of its own.
+    const ctx = { actor: `user:${user.sub}`, correlationId: request.id };
+    const login = { clientId, context: security.context(request) };
+    const { sid } = await startSession(runtime.ports, user.sub, ['pwd'], ctx, login);
+    security.recorded('LoginSucceeded');
     reply.setCookie(SESSION_COOKIE, sid, { ...cookieOptions, maxAge: runtime.config.sessionSeconds });
     request.cookies[SESSION_COOKIE] = sid;
     return proceed(request, reply, { ...state, loggedIn: true });
@@ -359,11 +383,12 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     const interaction = openInteraction(request, 'consent');
     if (!interaction) return errorPage(reply, 400, INVALID);
     const session = currentSession(request);
-    if (session)
-      await endSession(runtime.ports, session.sid, 'switched account', {
-        actor: `user:${session.sub}`,
-        correlationId: request.id,
-      });
+    if (session) {
+      const logout = { context: app.securityEvents.context(request), clientId: interaction.req.clientId };
+      const ctx = { actor: `user:${session.sub}`, correlationId: request.id };
+      await endSession(runtime.ports, session.sid, 'switched account', ctx, logout);
+      app.securityEvents.recorded('LoggedOut');
+    }
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookieOptions.secure });
     return loginPage(reply, formContext(reply, request, { req: interaction.req, device: interaction.device }, 'login'));
   });
@@ -376,17 +401,19 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
     if (!session) return proceed(request, reply, state);
     const decision = (request.body as Record<string, unknown>).decision;
     if (decision !== 'approve' && interaction.device) return devices.deny(request, reply, interaction.device, session);
+    const { clientId, scope, resource } = interaction.req;
+    const ctx = { actor: `user:${session.sub}`, correlationId: request.id };
+    const context = app.securityEvents.context(request);
     if (decision !== 'approve') {
+      await recordConsentDenied(runtime.ports, session.sub, clientId, scope, ctx, context);
+      app.securityEvents.recorded('ConsentDenied');
       return sendAuthorizationResponse(reply, targetOf(interaction.req), issuer, {
         error: 'access_denied',
         error_description: 'the user denied the request',
       });
     }
-    const { clientId, scope, resource } = interaction.req;
-    await recordConsent(runtime.ports, session.sub, clientId, scope, resource, {
-      actor: `user:${session.sub}`,
-      correlationId: request.id,
-    });
+    await recordConsent(runtime.ports, session.sub, clientId, scope, resource, ctx, context);
+    app.securityEvents.recorded('ConsentGiven');
     return proceed(request, reply, { ...state, consented: true });
   });
 }

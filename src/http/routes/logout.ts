@@ -19,6 +19,8 @@ const CONFIRM_SECONDS = 600;
 interface LogoutRequest {
   redirect: string | null;
   state: string | null;
+  /** The registered client the request named (client_id or the hint's audience): kept in LoggedOut. */
+  clientId?: string;
 }
 
 /** OpenID Connect RP-Initiated Logout 1.0 at the end_session_endpoint. */
@@ -32,7 +34,9 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
   async function finish(request: FastifyRequest, reply: FastifyReply, req: LogoutRequest) {
     const sid = request.cookies[SESSION_COOKIE];
     if (sid && sessionByHash(runtime.views, sha256(sid))) {
-      await endSession(runtime.ports, sid, 'RP-initiated logout', { actor: 'user', correlationId: request.id });
+      const logout = { context: app.securityEvents.context(request), ...(req.clientId && { clientId: req.clientId }) };
+      await endSession(runtime.ports, sid, 'RP-initiated logout', { actor: 'user', correlationId: request.id }, logout);
+      app.securityEvents.recorded('LoggedOut');
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
     if (req.redirect) {
@@ -69,7 +73,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
         return errorPage(reply, 400, 'The post_logout_redirect_uri is not registered for this application.');
       }
     }
-    const req: LogoutRequest = { redirect, state: str('state') ?? null };
+    const req: LogoutRequest = { redirect, state: str('state') ?? null, ...(client && { clientId: client.clientId }) };
     const sid = request.cookies[SESSION_COOKIE];
     const session = sid ? sessionByHash(runtime.views, sha256(sid)) : undefined;
     // A valid hint for this very session proves the request came from the RP the user used: no question.
@@ -98,6 +102,7 @@ export async function logoutRoutes(app: FastifyInstance, { runtime }: { runtime:
     if ((request.body as Record<string, unknown> | undefined)?.decision === 'cancel') return stillSignedInPage(reply);
     const sealed = keys.openForm<LogoutRequest>('logout', request.body, request.cookies[BINDING_COOKIE]);
     if (!sealed) return errorPage(reply, 400, 'This sign-out form has expired or was not sent by this browser.');
-    return finish(request, reply, { redirect: sealed.redirect, state: sealed.state });
+    const { redirect, state, clientId } = sealed;
+    return finish(request, reply, { redirect, state, ...(typeof clientId === 'string' && { clientId }) });
   });
 }

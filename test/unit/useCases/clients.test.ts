@@ -141,7 +141,15 @@ describe('registerClient and updateClient: the events written', () => {
       ports.writtenAfter(head).map((e) => [e.type, e.stream, e.data]),
       [
         ['ClientRegistered', clientStream('c1'), { clientId: 'c1', metadata: client.metadata, secret: client.secret }],
-        ['ClientUpdated', clientStream('c1'), { clientId: 'c1', metadata: { ...client.metadata, scope: 'read' } }],
+        [
+          'ClientUpdated',
+          clientStream('c1'),
+          {
+            clientId: 'c1',
+            metadata: { ...client.metadata, scope: 'read' },
+            changes: { scope: { before: client.metadata.scope, after: 'read' } },
+          },
+        ],
       ],
     );
   });
