@@ -27,13 +27,22 @@ const sealOf = (s: SealedAt): SealData => {
  * recomputes its hash), its leaf index, the audit path, and the seal. The store must be read as written (no
  * upcasting): the proof is about the bytes the hashes cover.
  */
-export async function proveEvent(store: EventStore, id: string): Promise<InclusionProof & { position: string }> {
+export async function proveEvent(
+  store: EventStore,
+  which: { id: string } | { jti: string },
+): Promise<InclusionProof & { position: string }> {
+  const matches =
+    'id' in which
+      ? (e: RecordedEvent) => e.id === which.id
+      : (e: RecordedEvent) => e.type.endsWith('TokenIssued') && (e.data as { jti?: unknown }).jti === which.jti;
   let found: { event: RecordedEvent; index: number } | undefined;
   const { tree, seals } = await buildLedgerTree(store, (e, index) => {
-    if (e.id === id && !found) found = { event: e, index };
+    if (!found && matches(e)) found = { event: e, index };
   });
-  if (!found) throw new ProofRefused(`no event ${id} in the ledger (pruned, or never written)`);
+  const named = 'id' in which ? `event ${which.id}` : `issuance of token ${which.jti}`;
+  if (!found) throw new ProofRefused(`no ${named} in the ledger (pruned, or never written)`);
   const { event, index } = found;
+  const id = event.id;
   const seal = seals.filter((s) => s.seal.treeSize > index).sort((a, b) => b.seal.treeSize - a.seal.treeSize)[0];
   if (!seal)
     throw new ProofRefused(

@@ -62,17 +62,21 @@ export function sealsCommands(): Command[] {
         '--from-seal A --to-seal B: the ledger seal B signs extends the one seal A signs (consistency proof).',
     )
     .option('--event <id>', "an event's id (e.g. a token's issuance: GraphQL or `token-ledger export`)")
+    .option('--token <jti>', "the issuance of the token with this jti (an access or refresh token's `jti`)")
     .option('--from-seal <seal>', "a seal's event id or tree size")
     .option('--to-seal <seal>', "a seal's event id or tree size (default: the latest)")
-    .action(async (opts: { event?: string; fromSeal?: string; toSeal?: string }) => {
+    .action(async (opts: { event?: string; token?: string; fromSeal?: string; toSeal?: string }) => {
       await withAuditStore(async (store) => {
-        if (opts.event !== undefined && opts.fromSeal === undefined && opts.toSeal === undefined) {
-          print(true, await proveEvent(store, opts.event), () => '');
-        } else if (opts.event === undefined && opts.fromSeal !== undefined) {
+        const one =
+          opts.event !== undefined ? { id: opts.event } : opts.token !== undefined ? { jti: opts.token } : null;
+        const seals = opts.fromSeal !== undefined || opts.toSeal !== undefined;
+        if (one && !seals && (opts.event === undefined || opts.token === undefined)) {
+          print(true, await proveEvent(store, one), () => '');
+        } else if (!one && opts.fromSeal !== undefined) {
           const to = opts.toSeal ?? String((await latestSeal(store))?.treeSize ?? '');
           print(true, await proveConsistency(store, opts.fromSeal, to), () => '');
         } else {
-          throw new ConfigError('give either --event <id>, or --from-seal <seal> [--to-seal <seal>]');
+          throw new ConfigError('give one of --event <id> or --token <jti>, or --from-seal <seal> [--to-seal <seal>]');
         }
       });
     });
