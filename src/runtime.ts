@@ -117,7 +117,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const keys = new KeyStore(() => runner.view(keysProjection), keyEncryptionSecret);
     const views = viewsOf(runner);
     const historyQueries = new HistoryQueries(history.db);
-    const cursors = lazyCursors(config.dataDir);
+    const cursors = lazyCursors(config);
     return {
       config,
       store: raw,

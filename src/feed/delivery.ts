@@ -4,7 +4,7 @@ import { toCloudEvent } from './cloudEvent.js';
 import type { SinkCursor, SinkCursors } from './cursors.js';
 import { wants, type Sink } from './sink.js';
 
-/** A lease outlives a few missed renewals; a dead owner on the same host is replaced at once (sqliteCursors.ts). */
+/** A lease outlives a few missed renewals; a dead owner on the same host is replaced at once (owner.ts). */
 export const LEASE_MS = 30_000;
 /** Events read per step: a sink far behind catches up in slices, never holding a large page. */
 const READ_SLICE = 200;

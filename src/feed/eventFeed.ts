@@ -4,7 +4,7 @@ import { SINKS_STREAM } from '../domain/sinks/events.js';
 import type { EventStore, Subscription } from '../eventsourcing/eventStore.js';
 import type { SinkCursors } from './cursors.js';
 import { LEASE_MS, SinkDelivery, type DeliveryDeps } from './delivery.js';
-import { ownerName } from './sqliteCursors.js';
+import { ownerName } from './owner.js';
 
 type Log = { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { hostname } from 'node:os';
 import type { SinkCursor, SinkCursors } from './cursors.js';
+import { ownerDead } from './owner.js';
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS sink_cursors (
@@ -30,32 +30,6 @@ const toCursor = (r: Row): SinkCursor => ({
   ...(r.last_delivered_at !== null && { lastDeliveredAt: new Date(r.last_delivered_at) }),
   ...(r.failing_since !== null && { failingSince: new Date(r.failing_since) }),
 });
-
-/** The owners this process made: an owner with this pid and another id is from an earlier process. */
-const ours = new Set<string>();
-
-/** An owner names its host and process, so that a process on the same host can tell a dead owner at once. */
-export function ownerName(id: string): string {
-  const owner = `${hostname()}:${process.pid}:${id}`;
-  ours.add(owner);
-  return owner;
-}
-
-/**
- * Whether the owner named is gone for sure: a process of this host that no longer runs, or an earlier process that
- * had this one's pid (a restarted container). Owners on other hosts wait for their lease to expire.
- */
-function ownerDead(owner: string): boolean {
-  const [host, pid] = owner.split(':');
-  if (host !== hostname() || pid === undefined) return false;
-  if (Number(pid) === process.pid) return !ours.has(owner);
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 /**
  * The positions in DATA_DIR/feed.sqlite, beside the embedded ledger: every process that shares the data directory

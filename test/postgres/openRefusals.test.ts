@@ -151,7 +151,7 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
   it('a ledger written by a newer version: refused with one line', async () => {
     const store = await openPostgresEventStore(db.settings());
     await store.close();
-    assert.deepEqual(await tableNames(db), ['events', 'ledger_head', 'schema_version']);
+    assert.deepEqual(await tableNames(db), ['events', 'ledger_head', 'schema_version', 'sink_cursors']);
     // Opening again is idempotent.
     await (await openPostgresEventStore(db.settings())).close();
     await db.sql('UPDATE schema_version SET version = 99');
@@ -159,11 +159,25 @@ describe('PostgreSQL ledger: refusals at open', { skip: postgresSkip }, () => {
       assert.ok(err instanceof StoreCorruptError);
       assert.match(
         err.message,
-        /holds a ledger written by a newer token-ledger \(schema version 99; this version knows 1\): upgrade token-ledger$/,
+        /holds a ledger written by a newer token-ledger \(schema version 99; this version knows 2\): upgrade token-ledger$/,
       );
       return true;
     });
-    await db.sql('UPDATE schema_version SET version = 1');
+    await db.sql('UPDATE schema_version SET version = 2');
+  });
+
+  it('a ledger of schema version 1 (before sink_cursors) opens, and gains the table', async () => {
+    const old = await createTestDatabase();
+    try {
+      await (await openPostgresEventStore(old.settings())).close();
+      await old.sql('DROP TABLE sink_cursors');
+      await old.sql('UPDATE schema_version SET version = 1');
+      await Promise.all([0, 1].map(async () => (await openPostgresEventStore(old.settings())).close()));
+      assert.deepEqual(await tableNames(old), ['events', 'ledger_head', 'schema_version', 'sink_cursors']);
+      assert.deepEqual(await old.sql('SELECT version FROM schema_version'), [{ version: 2 }]);
+    } finally {
+      await old.drop();
+    }
   });
 
   it('a read-only server (standby, or default_transaction_read_only): refused, nothing written', async () => {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { StoreCorruptError, StoreUnavailableError } from '../../eventsourcing/eventStore.js';
 
 /** Bumped whenever the tables change; a database written by a newer version is refused. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** Advisory lock keys (per database): schema creation, and every append (see writer.ts). */
 const SCHEMA_LOCK = 7_418_220_001;
@@ -22,8 +22,26 @@ const EVENT_COLUMNS = [
   'hash',
   'recorded_at',
 ];
-// subject_keys: the per-subject keys (src/stores/postgres/subjectKeys.ts), the one mutable table.
-const TABLES = ['events', 'ledger_head', 'schema_version', 'subject_keys'];
+// subject_keys: the per-subject keys (src/stores/postgres/subjectKeys.ts), the one mutable table, made on first use.
+const TABLES = ['events', 'ledger_head', 'schema_version', 'subject_keys', 'sink_cursors'];
+
+// The outbound feed's positions and leases (src/feed/postgresCursors.ts): not events, shared by every host. Lease
+// expiry in epoch milliseconds, as the feed computes it.
+const SINK_CURSORS = `
+CREATE TABLE IF NOT EXISTS sink_cursors (
+  sink_id           text PRIMARY KEY,
+  position          bigint NOT NULL DEFAULT 0,
+  owner             text,
+  lease_until       bigint NOT NULL DEFAULT 0,
+  last_error        text,
+  last_delivered_at timestamptz,
+  failing_since     timestamptz
+);`;
+
+/** What brings a ledger of version n to n + 1, run under the schema lock by the first process of a new version. */
+const MIGRATIONS: Record<number, string> = {
+  1: SINK_CURSORS,
+};
 
 // data and metadata are `json`, not `jsonb`: json keeps the exact text that was hashed (key order,
 // spacing), jsonb would not. Positions are assigned by the writer under the append lock.
@@ -44,6 +62,7 @@ CREATE TABLE events (
   UNIQUE (stream, revision)
 );
 INSERT INTO ledger_head (position) VALUES (0);
+${SINK_CURSORS}
 INSERT INTO schema_version (version, product) VALUES (${SCHEMA_VERSION}, 'token-ledger');
 `;
 
@@ -58,8 +77,8 @@ async function tablesOf(client: pg.PoolClient): Promise<Map<string, string[]>> {
   return tables;
 }
 
-/** Throws unless the tables are this version's (or an older one's) ledger. */
-async function checkOurs(client: pg.PoolClient, tables: Map<string, string[]>, target: string): Promise<void> {
+/** Throws unless the tables are this version's (or an older one's) ledger; returns its version. */
+async function checkOurs(client: pg.PoolClient, tables: Map<string, string[]>, target: string): Promise<number> {
   const foreign = [...tables.keys()].filter((t) => !TABLES.includes(t));
   const events = tables.get('events')?.join(',');
   if (
@@ -94,12 +113,19 @@ async function checkOurs(client: pg.PoolClient, tables: Map<string, string[]>, t
         `this version knows ${SCHEMA_VERSION}): upgrade token-ledger`,
     );
   }
+  return row.version;
+}
+
+/** Brings an older ledger to this version, under the schema lock: concurrent first starts migrate once. */
+async function migrate(client: pg.PoolClient, from: number): Promise<void> {
+  for (let version = from; version < SCHEMA_VERSION; version++) await client.query(MIGRATIONS[version]);
+  await client.query('UPDATE schema_version SET version = $1', [SCHEMA_VERSION]);
 }
 
 /**
  * Refuses a read-only server, then creates the schema in an empty database or checks that an
- * existing one is ours. Concurrent first starts take the schema lock: one creates, the others check.
- * Nothing is written to a database that is refused.
+ * existing one is ours (migrating an older version's). Concurrent first starts take the schema lock: one creates or
+ * migrates, the others check. Nothing is written to a database that is refused.
  */
 export async function ensureSchema(client: pg.PoolClient, target: string): Promise<void> {
   const { rows } = await client.query<{ recovery: boolean; ro: string; sync: string }>(
@@ -121,13 +147,16 @@ export async function ensureSchema(client: pg.PoolClient, target: string): Promi
     );
   }
   let tables = await tablesOf(client);
-  if (tables.size > 0) return checkOurs(client, tables, target);
+  if (tables.size > 0 && (await checkOurs(client, tables, target)) === SCHEMA_VERSION) return;
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
     tables = await tablesOf(client);
     if (tables.size === 0) await client.query(DDL);
-    else await checkOurs(client, tables, target);
+    else {
+      const version = await checkOurs(client, tables, target);
+      if (version < SCHEMA_VERSION) await migrate(client, version);
+    }
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
