@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { SinkCursor, SinkCursors } from './cursors.js';
 import { ownerDead } from './owner.js';
+import { ensurePrivateFile } from '../config/privateFiles.js';
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS sink_cursors (
@@ -40,6 +41,8 @@ export class SqliteCursors implements SinkCursors {
   private readonly db: Database.Database;
 
   constructor(file: string) {
+    // Owner-only like everything in DATA_DIR (SQLite gives its -wal and -shm files the same mode).
+    ensurePrivateFile(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
