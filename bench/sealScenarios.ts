@@ -105,8 +105,16 @@ export async function measureSeals(quick: boolean): Promise<void> {
   const events = quick ? 100_000 : 1_000_000;
   const perEvent = frontierMicrosPerEvent(events);
   const sign = await sealSignMicros();
-  const off = await issuance(quick, '0');
-  const on = await issuance(quick, '1');
+  // Alternated, best of two each: whichever server runs first here is slower (a cold disk cache, the machine's
+  // clock ramping up), which a single off-then-on pair reads as the cost (or gain) of sealing.
+  const runs: Record<'off' | 'on', Awaited<ReturnType<typeof issuance>>[]> = { off: [], on: [] };
+  for (let round = 0; round < 2; round++) {
+    runs.off.push(await issuance(quick, '0'));
+    runs.on.push(await issuance(quick, '1'));
+  }
+  const best = (list: typeof runs.off) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
+  const off = best(runs.off);
+  const on = best(runs.on);
   console.log('\nSealed ledger (ours):');
   printTable(
     ['scenario', 'result', 'detail'],
@@ -116,7 +124,7 @@ export async function measureSeals(quick: boolean): Promise<void> {
     ],
   );
   printTable(
-    ['client credentials, 50 conns', 'req/s', 'p50', 'p99', 'errors'],
+    ['client credentials, 50 conns (best of 2, alternated)', 'req/s', 'p50', 'p99', 'errors'],
     [
       ['sealing off (SEAL_INTERVAL_SECONDS=0)', ...cells(fromLoad(off))],
       ['sealing every second', ...cells(fromLoad(on))],
