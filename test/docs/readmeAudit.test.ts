@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/server.js';
 
 /**
- * The README's walk-through for auditors, run as a reader would: its marked shell blocks, unedited but for the
- * ports, in a directory that looks like a checkout, in three "terminals" (the SIEM stand-in, the server, the
- * auditor), as test/docs/readmeQuickstart.test.ts and test/docs/mcpWalkthrough.test.ts run theirs.
+ * docs/audit.md, the walk-through for auditors the README points to, run as a reader would: its marked
+ * shell blocks, unedited but for the ports, in a directory that looks like a checkout, in three
+ * "terminals" (the SIEM stand-in, the server, the auditor), as test/docs/readmeQuickstart.test.ts and
+ * test/docs/mcpWalkthrough.test.ts run theirs.
  */
 const CHECKOUT = fileURLToPath(new URL('../../../', import.meta.url));
-const README = readFileSync(join(CHECKOUT, 'README.md'), 'utf8');
+const README = readFileSync(join(CHECKOUT, 'docs/audit.md'), 'utf8');
 
 /** The shell blocks marked `<!-- audit:<name> -->`, by name. */
 function blocks(markdown: string): Map<string, string> {
@@ -87,7 +88,7 @@ interface Delivered {
   ledgerposition: string;
 }
 
-describe('README, for auditors, as written', () => {
+describe('docs/audit.md, for auditors, as written', () => {
   const snippets = blocks(README);
   let dir: string;
   let ports: { server: number; receiver: number };
