@@ -15,6 +15,7 @@ import {
   UserFieldsResolver,
 } from './resolvers/query.js';
 import { DateTimeScalar } from './scalars.js';
+import * as consoleResolvers from './resolvers/console.js';
 
 let built: GraphQLSchema | undefined;
 
@@ -42,6 +43,7 @@ export function managementSchema(): GraphQLSchema {
       SubscriptionResolver,
       ErasureResolver,
       SecurityEventsResolver,
+      ...Object.values(consoleResolvers),
     ],
     // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger
     // themselves (`subscribe`), so this one is never asked for anything.

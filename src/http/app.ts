@@ -157,6 +157,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await browserFacing.register(sdkRoutes);
     await browserFacing.register(graphqlRoutes, { runtime });
     await browserFacing.register(graphqlWsRoutes, { runtime });
+    await browserFacing.register((await import('./routes/ledgerExport.js')).ledgerExportRoutes, { runtime });
   });
   return app;
 }
