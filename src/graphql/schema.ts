@@ -16,6 +16,7 @@ import {
 } from './resolvers/query.js';
 import { DateTimeScalar } from './scalars.js';
 import { RolesResolver } from './resolvers/roles.js';
+import * as consoleResolvers from './resolvers/console.js';
 
 let built: GraphQLSchema | undefined;
 
@@ -44,6 +45,7 @@ export function managementSchema(): GraphQLSchema {
       ErasureResolver,
       SecurityEventsResolver,
       RolesResolver,
+      ...Object.values(consoleResolvers),
     ],
     // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger
     // themselves (`subscribe`), so this one is never asked for anything.
