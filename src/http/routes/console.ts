@@ -41,6 +41,8 @@ export async function consoleRoutes(
   app: FastifyInstance,
   { runtime, dist = DIST }: { runtime: Pick<Runtime, 'config'>; dist?: string },
 ) {
+  // CONSOLE=off: no console client is registered, and no console is served.
+  if (!runtime.config.console) return;
   const assets = join(dist, 'assets');
   const indexFile = join(dist, 'index.html');
   const csp = consoleCsp(runtime.config.issuer);
