@@ -133,6 +133,38 @@ describe('the operator console in Chromium', { skip }, () => {
     await page.context().close();
   });
 
+  it('search pages through results with a cursor, and narrows by issue time', async () => {
+    const c = await registerClient(server.server, { scope: 'orders:read' });
+    for (let i = 0; i < 27; i++) {
+      const res = await postForm(
+        server.server,
+        '/token',
+        { grant_type: 'client_credentials' },
+        basic(c.clientId, c.secret!),
+      );
+      assert.equal(res.status, 200);
+    }
+    const page = await signInToConsole(browser, server, 'operator');
+    await page.goto(`${server.url}/console/search?client=${c.clientId}`);
+    await page.getByText('27 tokens.').waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 25);
+    await page.getByRole('link', { name: 'Next page' }).click();
+    await page.waitForURL((u) => u.searchParams.has('after'));
+    await page.getByText('(a later page)').waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 2);
+    assert.equal(await page.getByRole('link', { name: 'Next page' }).count(), 0);
+    await page.getByRole('link', { name: 'First page' }).click();
+    await page.waitForURL((u) => !u.searchParams.has('after'));
+    await page.getByRole('link', { name: 'Next page' }).waitFor();
+
+    // Issued after a moment in the future: nothing.
+    await page.getByLabel('Issued after').fill('2099-01-01T00:00');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No tokens match.').waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('from'), '2099-01-01T00:00');
+    await page.context().close();
+  });
+
   it('a person without a role is refused: the console is not shown, and the API answers FORBIDDEN', async () => {
     const page = await signInToConsole(browser, server, 'nobody');
     await page.getByRole('heading', { name: 'Your account holds no operator role' }).waitFor();
