@@ -51,6 +51,12 @@ export function Dashboard() {
 
   useEffect(load, [hours]);
   useEffect(() => watchLedger(refetch, setLive), []);
+  // Also every half minute: the window slides when nothing happens, and an event applied to the views just after
+  // it was announced is counted within that time.
+  useEffect(() => {
+    const timer = setInterval(refetch, 30_000);
+    return () => clearInterval(timer);
+  }, []);
 
   const buckets = data?.buckets ?? [];
   return (

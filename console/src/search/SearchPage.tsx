@@ -72,7 +72,8 @@ export function SearchPage() {
   const key = query.toString();
   const form = formFrom(query);
   const after = query.get('after');
-  const [found, setFound] = useState<Found>();
+  // Kept with the query it answers: while the next one loads, the previous results are not passed off as its own.
+  const [result, setResult] = useState<{ key: string; found: Found }>();
   const [error, setError] = useState<GraphQLFailure>();
   const [busy, setBusy] = useState(true);
 
@@ -82,7 +83,7 @@ export function SearchPage() {
     search(form, after)
       .then((f) => {
         if (!current) return;
-        setFound(f);
+        setResult({ key, found: f });
         setError(undefined);
       })
       .catch((err: unknown) => {
@@ -95,6 +96,8 @@ export function SearchPage() {
       current = false;
     };
   }, [key]);
+
+  const found = result?.key === key ? result.found : undefined;
 
   const submit = (event: SubmitEvent) => {
     event.preventDefault();
@@ -162,6 +165,7 @@ export function SearchPage() {
             Search failed: {error.message} ({error.code})
           </p>
         )}
+        {busy && !error && <p class="status">Searching…</p>}
         {found && !error && (
           <>
             <p class="result-count">
