@@ -38,6 +38,19 @@ export default tseslint.config(
       parserOptions: { project: './tsconfig.sdk.json', tsconfigRootDir: import.meta.dirname },
     },
   },
+  // The operator console: a browser app (DOM, Preact JSX, bundler resolution) with its own tsconfig.
+  {
+    files: ['console/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: { project: './console/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
+    files: ['console/vite.config.ts'],
+    languageOptions: {
+      parserOptions: { project: './console/tsconfig.node.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
 
   {
     rules: {
