@@ -13,11 +13,13 @@ interface Verification {
   ok: boolean;
   events: number;
   streams: number;
-  firstBroken: { position: string; stream: string; revision: number; reason: string } | null;
+  /** Position, stream and revision are null when the fault is an event that is not there. */
+  firstBroken: { position: string | null; stream: string | null; revision: number | null; reason: string } | null;
 }
 
 interface Digest {
-  position: string;
+  /** null: the whole ledger. */
+  position: string | null;
   digest: string;
   events: number;
 }
@@ -65,8 +67,11 @@ function Verify() {
                 ['Streams', v.result.streams],
                 ...(v.result.firstBroken
                   ? ([
-                      ['First broken event', `position ${v.result.firstBroken.position}`],
-                      ['Stream', <code>{v.result.firstBroken.stream}</code>],
+                      [
+                        'First broken event',
+                        v.result.firstBroken.position ? `position ${v.result.firstBroken.position}` : 'a missing event',
+                      ],
+                      ['Stream', v.result.firstBroken.stream && <code>{v.result.firstBroken.stream}</code>],
                       ['Revision', v.result.firstBroken.revision],
                       ['Why', v.result.firstBroken.reason],
                     ] as [string, preact.ComponentChildren][])
@@ -114,7 +119,7 @@ function Replay() {
         {d.result && (
           <Facts
             rows={[
-              ['Position', d.result.position],
+              ['Replayed to', d.result.position ?? 'the head (the whole ledger)'],
               ['Events', d.result.events],
               ['Digest', <code class="wrap">{d.result.digest}</code>],
             ]}

@@ -40,7 +40,7 @@ export function RefreshChain({ chain, reuse }: { chain: TokenRow[]; reuse: Reuse
             <Link href={tokenHref(t.jti)}>
               <code>{t.jti}</code>
             </Link>
-            {/* Every link but the last was rotated into the next: that is how it stopped, unless the reuse killed it. */}
+            {/* Each link but the last was rotated into the next, unless the reuse detection killed it. */}
             <StatusBadge
               status={i < chain.length - 1 && t.status === 'REVOKED' && !killed.has(t.jti) ? 'rotated' : t.status}
             />
