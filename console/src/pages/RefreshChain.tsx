@@ -40,10 +40,8 @@ export function RefreshChain({ chain, reuse }: { chain: TokenRow[]; reuse: Reuse
             <Link href={tokenHref(t.jti)}>
               <code>{t.jti}</code>
             </Link>
-            {/* Each link but the last was rotated into the next, unless the reuse detection killed it. */}
-            <StatusBadge
-              status={i < chain.length - 1 && t.status === 'REVOKED' && !killed.has(t.jti) ? 'rotated' : t.status}
-            />
+            {/* A link that was rotated into the next stopped that way: the ledger's reason says so. */}
+            <StatusBadge status={t.status === 'REVOKED' && t.revocationReason === 'rotated' ? 'rotated' : t.status} />
             <time dateTime={t.issuedAt}>{when(t.issuedAt)}</time>
             {replayed && reuse && (
               <strong class="chain-mark">
