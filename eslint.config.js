@@ -157,11 +157,15 @@ export default tseslint.config(
   },
   {
     files: ['src/http/**'],
-    // The GraphQL endpoint is served over HTTP: its two routes mount the GraphQL adapter, nothing else may.
-    ignores: ['src/http/routes/graphql.ts', 'src/http/routes/graphqlWs.ts'],
+    // The GraphQL endpoint is served over HTTP: its two routes mount the GraphQL adapter, nothing else may (but
+    // the ledger export, which takes /graphql's operator tokens by the same rule).
+    ignores: ['src/http/routes/graphql.ts', 'src/http/routes/graphqlWs.ts', 'src/http/routes/ledgerExport.ts'],
     rules: restrict(adapters.graphql, adapters.cli),
   },
-  { files: ['src/http/routes/graphql.ts', 'src/http/routes/graphqlWs.ts'], rules: restrict(adapters.cli) },
+  {
+    files: ['src/http/routes/graphql.ts', 'src/http/routes/graphqlWs.ts', 'src/http/routes/ledgerExport.ts'],
+    rules: restrict(adapters.cli),
+  },
   { files: ['src/graphql/**'], rules: restrict(adapters.http, adapters.cli) },
   { files: ['src/cli/**'], rules: restrict(adapters.http, adapters.graphql) },
 );

@@ -8,6 +8,7 @@ import { DEVICE_CODE_GRANT } from '../src/domain/clients/events.js';
 import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import type { AppliedEvent, DurableView } from '../src/eventsourcing/durableView.js';
 import { DERIVED_REVOCATION_REASON, type Act } from '../src/domain/exchange/events.js';
+import { ACTIVITY_SCHEMA, ActivityBatch, type Revocation } from './historyActivity.js';
 
 /** One access or refresh token ever issued: claims only (never its hash), and how it ended. */
 export interface IndexedToken {
@@ -76,7 +77,7 @@ export const streamOf = (t: Pick<IndexedToken, 'jti' | 'grantId' | 'stream'>): s
   t.stream ?? (t.grantId ? `grant-${t.grantId}` : `token-${t.jti}`);
 
 /** Bumped whenever the tables or the meaning of a row change: an older file is rebuilt from zero. */
-export const HISTORY_SCHEMA_VERSION = '4';
+export const HISTORY_SCHEMA_VERSION = '5';
 
 const SCHEMA =
   `\n` +
@@ -136,7 +137,8 @@ const SCHEMA =
   `  ended_at REAL,\n` +
   `  end_reason TEXT\n` +
   `);\n` +
-  `CREATE INDEX sessions_by_sub ON sessions (sub, seq);\n`;
+  `CREATE INDEX sessions_by_sub ON sessions (sub, seq);\n` +
+  ACTIVITY_SCHEMA;
 
 /**
  * How a grant was asked for, added to a file of this schema version written before it was recorded: no grant there
@@ -150,7 +152,7 @@ function addGrantOrigin(db: Database.Database): void {
 }
 
 /** Every table but meta: what a reset empties. */
-const ROW_TABLES = ['tokens', 'token_counts', 'grants', 'sessions'];
+const ROW_TABLES = ['tokens', 'token_counts', 'grants', 'sessions', 'activity'];
 
 const data = <T>(e: RecordedEvent) => (e as unknown as { data: T }).data;
 
@@ -190,6 +192,8 @@ function prepare(db: Database.Database) {
     ),
     parentRevoked: db.prepare<[string]>('SELECT 1 FROM tokens WHERE jti = ? AND revoked_at IS NOT NULL').pluck(),
     grantRevoked: db.prepare<[string]>('SELECT 1 FROM grants WHERE grant_id = ? AND revoked_at IS NOT NULL').pluck(),
+    clientOfToken: db.prepare<[string]>('SELECT client FROM tokens WHERE jti = ?').pluck(),
+    clientOfGrant: db.prepare<[string]>('SELECT client FROM grants WHERE grant_id = ?').pluck(),
     insertGrant: db.prepare(
       `INSERT INTO grants (grant_id, client, sub, scope, created_at, pushed_request_id, request_object, device) ` +
         `VALUES (@grantId, @client, @sub, @scope, @createdAt, @pushedRequestId, @requestObject, @device) ` +
@@ -211,7 +215,8 @@ function prepare(db: Database.Database) {
 /** Why an exchanged token ended when the index applied it itself, before (or without) its own TokenRevoked. */
 const DERIVED_REASON = DERIVED_REVOCATION_REASON;
 
-type Handler = (s: Statements, e: RecordedEvent, next: { seq: number }) => void;
+/** A revocation's handler answers the tokens it ended, for the activity counts (historyActivity.ts). */
+type Handler = (s: Statements, e: RecordedEvent, next: { seq: number }) => void | Revocation;
 
 function issue(s: Statements, e: RecordedEvent, next: { seq: number }, kind: 'access_token' | 'refresh_token'): void {
   const d = data<AccessTokenIssuedEvent['data'] & RefreshIssuedEvent['data']>(e);
@@ -254,14 +259,18 @@ const HANDLERS: Record<string, Handler> = {
     void s.revokeToken.run(e.recordedAt.getTime(), 'rotated', data<{ jti: string }>(e).jti),
   TokenRevoked: (s, e) => {
     const d = data<TokenRevokedEvent['data']>(e);
-    s.revokeToken.run(e.recordedAt.getTime(), d.reason, d.jti);
-    s.revokeDerived.run({ jti: d.jti, at: e.recordedAt.getTime(), reason: DERIVED_REASON });
+    const tokens =
+      s.revokeToken.run(e.recordedAt.getTime(), d.reason, d.jti).changes +
+      s.revokeDerived.run({ jti: d.jti, at: e.recordedAt.getTime(), reason: DERIVED_REASON }).changes;
+    return { client: (s.clientOfToken.get(d.jti) as string | undefined) ?? null, tokens };
   },
   GrantRevoked: (s, e) => {
     const { grantId, reason } = data<{ grantId: string; reason: string }>(e);
-    s.revokeGrantTokens.run(e.recordedAt.getTime(), reason, grantId);
-    s.revokeDerivedOfGrant.run(e.recordedAt.getTime(), DERIVED_REASON, grantId);
+    const tokens =
+      s.revokeGrantTokens.run(e.recordedAt.getTime(), reason, grantId).changes +
+      s.revokeDerivedOfGrant.run(e.recordedAt.getTime(), DERIVED_REASON, grantId).changes;
     s.revokeGrant.run(e.recordedAt.getTime(), reason, grantId);
+    return { client: (s.clientOfGrant.get(grantId) as string | undefined) ?? null, tokens };
   },
   AuthorizationCodeIssued: (s, e) => {
     const d = data<CodeIssuedEvent['data']>(e);
@@ -324,12 +333,14 @@ export class HistoryIndex implements DurableView {
       let position = this.storedPosition();
       let last: RecordedEvent | undefined;
       const next = { seq: this.s.nextSeq.get() as number };
+      const activity = new ActivityBatch();
       for (const e of batch) {
         if (e.position <= position) continue;
-        HANDLERS[e.type]?.(this.s, e, next);
+        activity.note(e, HANDLERS[e.type]?.(this.s, e, next) as Revocation | undefined);
         position = e.position;
         last = e;
       }
+      activity.flush(this.db);
       if (last)
         this.s.setMeta.run(
           'head',

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Act } from '../src/domain/exchange/events.js';
 import type { IndexedGrant, IndexedSession, IndexedToken } from './historyIndex.js';
+import { SELECT_ACTIVITY, type ActivityRow } from './historyActivity.js';
 
 export type TokenStatusName = 'ACTIVE' | 'REVOKED' | 'EXPIRED';
 
@@ -231,6 +232,39 @@ export class HistoryQueries {
       `SELECT jti, grant_id AS grantId FROM tokens WHERE ${column} = ? AND revoked_at IS NULL AND exp * 1000 > ? ` +
       `ORDER BY seq`;
     return this.st(sql).all(value, nowMs) as Array<{ jti: string; grantId: string | null }>;
+  }
+
+  /**
+   * How many tokens `liveTokensOf` lists (what revokeClientTokens and revokeSubjectTokens revoke and answer), counted
+   * in the index without reading the rows out.
+   */
+  liveTokenCount(by: { clientId: string } | { subject: string }, nowMs: number): number {
+    const [column, value] = 'clientId' in by ? ['client', by.clientId] : ['sub', by.subject];
+    const sql = `SELECT count(*) FROM tokens WHERE ${column} = ? AND revoked_at IS NULL AND exp * 1000 > ?`;
+    return this.st(sql).pluck().get(value, nowMs) as number;
+  }
+
+  /** The live tokens revokeGrant ends: the grant's own and those exchanged from them (RFC 8693). */
+  liveTokenCountOfGrant(grantId: string, nowMs: number): number {
+    const sql =
+      'SELECT count(*) FROM tokens WHERE (grant_id = ? OR root_grant = ?) AND revoked_at IS NULL AND exp * 1000 > ?';
+    return this.st(sql).pluck().get(grantId, grantId, nowMs) as number;
+  }
+
+  /** The grant's refresh tokens in issue order: its rotation chain. */
+  refreshTokensOfGrant(grantId: string): IndexedToken[] {
+    const sql = 'SELECT * FROM tokens WHERE grant_id = ? AND refresh = 1 ORDER BY seq';
+    return (this.st(sql).all(grantId) as TokenRow[]).map(toToken);
+  }
+
+  /** Activity counts per bucket (historyActivity.ts); client '' for every client. */
+  activity(client: string, fromMinute: number, toMinute: number, bucketMinutes: number): ActivityRow[] {
+    return this.st(SELECT_ACTIVITY).all({
+      client,
+      from: fromMinute,
+      to: toMinute,
+      size: bucketMinutes,
+    }) as ActivityRow[];
   }
 
   grant(grantId: string): IndexedGrant | undefined {

@@ -34,7 +34,7 @@ function apply(view: UsersView, event: RecordedEvent): UsersView {
 /** Every registered user with profile, password hash and status: feeds logins, the CLI and OIDC claims. */
 export const usersProjection = defineProjection<UsersView>({
   name: 'users',
-  version: 3,
+  version: 4,
   initialState: () => ({ bySub: new Map(), byUsername: new Map(), byUsernameKey: new Map() }),
   on: {
     UserRegistered: apply,
@@ -43,5 +43,7 @@ export const usersProjection = defineProjection<UsersView>({
     UserEnabled: apply,
     UserSessionsRevoked: apply,
     UserErased: apply,
+    RoleGranted: apply,
+    RoleRevoked: apply,
   },
 });

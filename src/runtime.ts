@@ -12,6 +12,7 @@ import { openSqliteEventStore, type SqliteStoreOptions } from './stores/sqlite/s
 import { EventCatalogue } from './eventsourcing/validation.js';
 import { allProjections } from '../projections/all.js';
 import { keysProjection } from '../projections/keys.js';
+import { lastSealProjection } from '../projections/lastSeal.js';
 import { HistoryIndex } from '../projections/historyIndex.js';
 import { HistoryQueries } from '../projections/historyQueries.js';
 import { KeyStore } from './crypto/keyStore.js';
@@ -108,7 +109,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       options.role === 'server' && config.seals.intervalSeconds > 0
         ? new MerkleFrontier(merkleFrontierFile(join(config.dataDir, 'views')), await prunedRanges(raw))
         : undefined;
-    const runner = new ProjectionRunner(opened, allProjections, {
+    const runner = new ProjectionRunner(opened, [...allProjections, lastSealProjection], {
       checkpointDir: join(config.dataDir, 'views'),
       writeCheckpoints: options.role === 'server',
       log: options.log,

@@ -19,6 +19,7 @@ import { BackchannelLogoutDispatcher } from './application/backchannelLogout.js'
 import { startDynamicClientPruning } from './application/pruneDynamicClients.js';
 import { startTracing } from './tracing/start.js';
 import { eventFeed } from './feed/startFeed.js';
+import { ensureConsole } from './http/consoleClientStart.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -116,6 +117,7 @@ export async function startServer(
     await ensureSigningKeys(runtime.ports);
     await runtime.keys.unlockCurrentKeys();
     await ensureSealKey(runtime.ports);
+    if (config.console) await ensureConsole(runtime, app.log);
     sealer.start();
     eviction = startEviction(runtime, (err, message) => app?.log.warn({ err }, message));
     dispatcher.start();

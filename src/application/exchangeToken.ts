@@ -9,7 +9,8 @@ import { epochSeconds, type Ports } from './ports.js';
 import { isClientDisabled } from './queries/clients.js';
 import { exchangedTokenByHashOf, knownIdToken } from './queries/tokenExchange.js';
 import { activeAccessToken } from './queries/tokens.js';
-import { isUserDisabled } from './queries/users.js';
+import { isUserDisabled, userBySub } from './queries/users.js';
+import { scopeForUser } from './personScope.js';
 import { revokeToken } from './revokeToken.js';
 import { issueAccessToken } from './issueAccessToken.js';
 import type { IssuedAccessToken } from './tokens.js';
@@ -135,12 +136,16 @@ export async function exchangeToken(
     format: req.client.metadata.access_token_format,
     policy: tokenExchangePolicy(req.client.metadata),
   });
+  // A person's exchanged token carries ledger:* scopes only for the roles they hold now, as their other tokens do.
+  const scope = userBySub(ports.views, decision.sub)
+    ? scopeForUser(ports, decision.sub, decision.scope)
+    : decision.scope;
   const issued = await issueAccessToken(
     ports,
     {
       client: req.client,
       sub: decision.sub,
-      scope: decision.scope,
+      scope,
       aud: decision.aud,
       grantType: TOKEN_EXCHANGE_GRANT,
       jkt: req.jkt,
@@ -159,5 +164,5 @@ export async function exchangeToken(
     await revokeToken(ports, issued.claims.jti, { operator: ctx.actor }, reason, ctx);
     throw unknown('subject_token');
   }
-  return { issued, issuedTokenType: decision.issuedTokenType, scope: decision.scope };
+  return { issued, issuedTokenType: decision.issuedTokenType, scope };
 }

@@ -16,6 +16,7 @@ import { mintAccessToken, NoSigningKeyError, type IssuedAccessToken } from './to
 import { atHash, signIdToken } from '../crypto/idToken.js';
 import { userBySub } from './queries/users.js';
 import { fapi2Applies } from '../domain/clients/securityProfile.js';
+import { rolesInScope } from '../domain/users/roles.js';
 
 export const CODE_LIFETIME_SECONDS = 60;
 
@@ -168,6 +169,8 @@ export async function mintIdToken(
   client: ClientState,
   issued: Authentication,
   accessToken: string,
+  /** The scope granted with it: the operator roles among it are the `roles` claim. */
+  scope = '',
 ) {
   // FAPI 2.0 §5.4: RS256 is not among the profile's algorithms; ES256 is what this server signs with instead.
   const fallback = fapi2Applies(client.metadata, ports.config.profile) ? 'ES256' : 'RS256';
@@ -176,6 +179,7 @@ export async function mintIdToken(
   if (!key) throw new NoSigningKeyError(`no ${alg} signing key is active`);
   const now = epochSeconds(ports.clock);
   const jti = uuidv7();
+  const roles = rolesInScope(scope);
   const token = signIdToken(
     {
       iss: ports.config.issuer,
@@ -189,6 +193,7 @@ export async function mintIdToken(
       at_hash: atHash(accessToken),
       ...(issued.sid !== null ? { sid: issued.sid } : {}),
       ...(issued.amr ? { amr: issued.amr } : {}),
+      ...(roles.length > 0 ? { roles } : {}),
       jti,
     },
     key,

@@ -5,6 +5,7 @@ import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import { sha256 } from '../crypto/hash.js';
 import type { Ports } from './ports.js';
+import { scopeForUser } from './personScope.js';
 import {
   includesOpenid,
   mintGrantAccess,
@@ -33,8 +34,10 @@ export async function redeemAuthorizationCode(
   ctx: CommandContext,
 ): Promise<GrantTokens> {
   const { grantId, issued, client } = input;
-  const { sub, scope, nonce, authTime, sid } = issued;
+  const { sub, nonce, authTime, sid } = issued;
   const revocations = refuseIfUserDisabled(ports, sub);
+  // The roles held now, not when the code was issued: a role revoked in between is not in the tokens.
+  const scope = scopeForUser(ports, sub, issued.scope);
   const access = await mintGrantAccess(
     ports,
     'authorization_code',
@@ -47,7 +50,7 @@ export async function redeemAuthorizationCode(
   // authenticates anyway), only its access tokens are.
   const refreshJkt = client.metadata.token_endpoint_auth_method === 'none' ? input.jkt : undefined;
   const refresh = wantsRefresh ? mintRefresh(ports, grantId, client, sub, scope, null, refreshJkt) : null;
-  const idToken = includesOpenid(scope) ? await mintIdToken(ports, grantId, client, issued, access.token) : null;
+  const idToken = includesOpenid(scope) ? await mintIdToken(ports, grantId, client, issued, access.token, scope) : null;
   return recordGrantTokens(
     ports,
     { access, refresh, idToken, grant: { grantId, sub, scope, nonce, authTime, sid } },

@@ -1,6 +1,12 @@
 import { v7 as uuidv7 } from 'uuid';
 import { sealPersonalData } from '../crypto/personalData.js';
-import { checkPersonalData, decideUser, UserCommandError, type UserCommand } from '../domain/users/decide.js';
+import {
+  checkPersonalData,
+  checkRole,
+  decideUser,
+  UserCommandError,
+  type UserCommand,
+} from '../domain/users/decide.js';
 import { usernameDecider } from '../domain/users/decider.js';
 import type { UserState } from '../domain/users/state.js';
 import { legacyUsernameStream, usernameStream } from '../domain/users/streams.js';
@@ -16,6 +22,8 @@ interface NewUser {
   email?: string;
   name?: string;
   emailVerified?: boolean;
+  /** Operator roles (src/domain/users/roles.ts) held from the start, recorded in the registration's append. */
+  roles?: readonly string[];
 }
 
 /**
@@ -39,6 +47,7 @@ export async function registerUser(
   };
   // Every rule checked before the name is claimed: a claim is for good, and must not be spent on a refusal.
   const username = checkPersonalData({ ...personal, emailVerified });
+  for (const role of input.roles ?? []) checkRole(role);
   checkPasswordPolicy(input.password);
   // Cheap refusal before the slow hash; the claim below is what actually guarantees uniqueness.
   if (findUserByUsername(ports, username)) throw new UserCommandError('user_exists', `username ${username} is taken`);
@@ -51,7 +60,15 @@ export async function registerUser(
   // The key exists before any event names it, so every reader of the ledger finds it.
   const key = await ports.subjectKeys.obtain(sub);
   const pii = sealPersonalData(key, sub, { ...personal, username });
-  const command: UserCommand = { type: 'RegisterUser', sub, usernameKey, pii, emailVerified, passwordHash };
+  const command: UserCommand = {
+    type: 'RegisterUser',
+    sub,
+    usernameKey,
+    pii,
+    emailVerified,
+    passwordHash,
+    ...(input.roles?.length ? { roles: input.roles } : {}),
+  };
   decideUser(command, undefined);
   await execute(
     ports.events,

@@ -3,6 +3,7 @@ import type { RefreshIssuedEvent } from '../domain/grants/events.js';
 import type { ClientState } from '../domain/clients/state.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Ports } from './ports.js';
+import { scopeForUser } from './personScope.js';
 import {
   grantCode,
   includesOpenid,
@@ -32,7 +33,8 @@ export async function rotateRefreshToken(
   const { grantId, held, client } = input;
   const { sub } = held;
   const revocations = refuseIfUserDisabled(ports, sub);
-  const scope = input.scope ?? held.scope;
+  // RFC 6749 §3.3: ledger:* scopes only for the roles held now, so a revoked role is gone from the next access token.
+  const scope = scopeForUser(ports, sub, input.scope ?? held.scope);
   const code = await grantCode(ports, grantId);
   const access = await mintGrantAccess(
     ports,
@@ -46,7 +48,9 @@ export async function rotateRefreshToken(
   const refresh = mintRefresh(ports, grantId, client, sub, held.scope, held.familyExp, held.jkt);
   const login = includesOpenid(scope) ? openidLogin(code) : undefined;
   // OIDC Core §12.2: a fresh ID token for the same login; a nonce belongs to the authentication request only.
-  const idToken = login ? await mintIdToken(ports, grantId, client, { ...login, nonce: null }, access.token) : null;
+  const idToken = login
+    ? await mintIdToken(ports, grantId, client, { ...login, nonce: null }, access.token, scope)
+    : null;
   const grant = { grantId, sub, scope, nonce: null, authTime: login?.authTime ?? 0, sid: login?.sid ?? null };
   return recordGrantTokens(
     ports,

@@ -33,9 +33,41 @@ export class ImportRefused extends Refusal {
 }
 
 /**
- * Writes the ledger (or one category of streams) to `file`, one event per line, in ledger order. A
- * category export marks every line with `exportedCategory`, so that import can tell it from a ledger.
+ * The export's NDJSON, one event per line in ledger order, in chunks of up to 500 lines (each chunk ends with a
+ * newline). A category export marks every line with `exportedCategory`, so that import can tell it from a ledger.
+ * What `token-ledger export` writes and GET /ledger/export streams.
  */
+export async function* exportChunks(
+  store: EventStore,
+  category?: string,
+  counted: { events: number; streams: Set<string> } = { events: 0, streams: new Set() },
+): AsyncGenerator<string> {
+  let chunk: string[] = [];
+  for await (const e of allEvents(store)) {
+    if (category !== undefined && categoryOf(e.stream) !== category) continue;
+    const line: ExportedEvent = {
+      id: e.id,
+      type: e.type,
+      stream: e.stream,
+      revision: e.revision,
+      position: e.position.toString(),
+      recordedAt: e.recordedAt.toISOString(),
+      data: e.data,
+      metadata: e.metadata,
+      ...(category !== undefined ? { exportedCategory: category } : {}),
+    };
+    chunk.push(JSON.stringify(line));
+    counted.events++;
+    counted.streams.add(e.stream);
+    if (chunk.length >= 500) {
+      yield `${chunk.join('\n')}\n`;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield `${chunk.join('\n')}\n`;
+}
+
+/** Writes the ledger (or one category of streams) to `file` (see exportChunks). */
 export async function exportLedger(
   store: EventStore,
   file: string,
@@ -44,36 +76,13 @@ export async function exportLedger(
   // Owner-only whatever the umask, even over an older file: an export holds password hashes and encrypted keys.
   const fd = openSync(file, 'w', PRIVATE_FILE_MODE);
   fchmodSync(fd, PRIVATE_FILE_MODE);
-  const streams = new Set<string>();
-  let events = 0;
+  const counted = { events: 0, streams: new Set<string>() };
   try {
-    let chunk: string[] = [];
-    for await (const e of allEvents(store)) {
-      if (category !== undefined && categoryOf(e.stream) !== category) continue;
-      const line: ExportedEvent = {
-        id: e.id,
-        type: e.type,
-        stream: e.stream,
-        revision: e.revision,
-        position: e.position.toString(),
-        recordedAt: e.recordedAt.toISOString(),
-        data: e.data,
-        metadata: e.metadata,
-        ...(category !== undefined ? { exportedCategory: category } : {}),
-      };
-      chunk.push(JSON.stringify(line));
-      events++;
-      streams.add(e.stream);
-      if (chunk.length >= 500) {
-        writeSync(fd, `${chunk.join('\n')}\n`);
-        chunk = [];
-      }
-    }
-    if (chunk.length > 0) writeSync(fd, `${chunk.join('\n')}\n`);
+    for await (const chunk of exportChunks(store, category, counted)) writeSync(fd, chunk);
   } finally {
     closeSync(fd);
   }
-  return { events, streams: streams.size };
+  return { events: counted.events, streams: counted.streams.size };
 }
 
 async function* lines(file: string): AsyncGenerator<{ n: number; event: ExportedEvent; bytes: number }> {

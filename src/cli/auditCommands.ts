@@ -4,7 +4,7 @@ import type { EventStore } from '../eventsourcing/eventStore.js';
 import { failCommand } from './exitCode.js';
 import { checkExport, exportLedger, importLedger, type CheckedExport } from '../audit/exportImport.js';
 import { parseUntil, replayLedger, type ReplaySummary, type TokenCounts } from '../audit/replay.js';
-import { openAuditStore, sqliteSequence } from '../audit/store.js';
+import { openAuditStore } from '../audit/store.js';
 import type { PostgresEventStore } from '../stores/postgres/postgresEventStore.js';
 import { PRUNE_STREAM } from '../domain/retention/events.js';
 import {
@@ -12,7 +12,6 @@ import {
   forgetPrunedInHistory,
   planPrune,
   prunedRecord,
-  prunedEventCount,
   PruneRefused,
   type PrunePlan,
 } from '../audit/prune.js';
@@ -26,6 +25,7 @@ import { openSubjectKeyRows } from '../crypto/openSubjectKeys.js';
 import { exportSubjectKeys, importSubjectKeys, subjectKeysFileOf } from '../audit/subjectKeysTransfer.js';
 import { existsSync } from 'node:fs';
 import { problemLine, verifyLedger } from '../audit/verify.js';
+import { ledgerVerifyOptions } from '../audit/ledgerRuns.js';
 import { print, table } from './output.js';
 import { jsonArgument } from './sealsCommands.js';
 import type { SealData } from '../application/seals.js';
@@ -95,13 +95,7 @@ export function auditCommands(): Command[] {
         const report = await verifyLedger(store, {
           keptSeal: opts.seal === undefined ? undefined : jsonArgument<SealData>(opts.seal, 'the kept seal'),
           sealKeys: opts.sealKeys === undefined ? undefined : jsonArgument<Jwks>(opts.sealKeys, 'the seal keys'),
-          highestIssued:
-            store.kind === 'sqlite'
-              ? sqliteSequence(config)
-              : store.kind === 'postgres'
-                ? await (store as PostgresEventStore).highestIssued()
-                : undefined,
-          prunedEvents: await prunedEventCount(store),
+          ...(await ledgerVerifyOptions(store, config)),
         });
         if (!report.ok) process.exitCode = EXIT_TAMPERED;
         print(opts.json === true, report, () =>

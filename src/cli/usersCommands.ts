@@ -12,6 +12,8 @@ import type { Runtime } from '../runtime.js';
 import { print, table } from './output.js';
 import { withRuntime } from './withRuntime.js';
 import { eraseUserCommand } from './erasureCommands.js';
+import { roleCommands } from './roleCommands.js';
+import { OPERATOR_ROLES } from '../domain/users/roles.js';
 
 const operator = () => ({ actor: 'operator:cli', correlationId: randomUUID() });
 
@@ -38,6 +40,7 @@ function userInformation(u: UserState) {
     ...(u.name !== undefined ? { name: u.name } : {}),
     disabled: u.disabled,
     ...(u.erased ? { erased: true } : {}),
+    roles: u.roles,
     created_at: iso(u.createdAt),
     updated_at: iso(u.updatedAt),
   };
@@ -56,7 +59,9 @@ const describe = (u: ReturnType<typeof userInformation>) =>
     .join('\n');
 
 export function usersCommand(): Command {
-  const users = new Command('users').description('end users: create, list, show, disable, enable, set-password, erase');
+  const users = new Command('users').description(
+    'end users: create, list, show, disable, enable, set-password, grant-role, revoke-role, erase',
+  );
 
   users
     .command('create')
@@ -69,6 +74,12 @@ export function usersCommand(): Command {
     .option('--email <email>', 'email address')
     .option('--email-verified', 'the email address is known to belong to the user')
     .option('--name <name>', 'full name')
+    .option(
+      '--role <role>',
+      `an operator role (${OPERATOR_ROLES.join(', ')}); repeat for more; recorded with the registration`,
+      (role: string, roles: string[]) => [...roles, role],
+      [] as string[],
+    )
     .option('--json', 'print JSON')
     .action(
       (opts: {
@@ -77,6 +88,7 @@ export function usersCommand(): Command {
         email?: string;
         emailVerified?: boolean;
         name?: string;
+        role: string[];
         json?: boolean;
       }) =>
         withRuntime(async (rt) => {
@@ -89,6 +101,7 @@ export function usersCommand(): Command {
               ...(opts.email !== undefined ? { email: opts.email } : {}),
               ...(opts.name !== undefined ? { name: opts.name } : {}),
               emailVerified: !!opts.emailVerified,
+              roles: opts.role,
             },
             operator(),
           );
@@ -112,6 +125,7 @@ export function usersCommand(): Command {
               email: u.email ?? '',
               name: u.name ?? '',
               status: u.disabled ? 'disabled' : 'active',
+              roles: u.roles.join(' '),
             })),
           ),
         );
@@ -174,6 +188,7 @@ export function usersCommand(): Command {
         print(!!opts.json, info, () => `password changed for user ${info.username}`);
       }),
     );
+  for (const command of roleCommands(mustFind)) users.addCommand(command);
   users.addCommand(eraseUserCommand());
   return users;
 }

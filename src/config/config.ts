@@ -39,6 +39,8 @@ export interface Config {
   requirePushedAuthorizationRequests: boolean;
   /** PROFILE=fapi2: the FAPI 2.0 Security Profile is enforced for every client. */
   profile: 'default' | 'fapi2';
+  /** CONSOLE=on (the default): the server registers the operator console's client at start (consoleClient.ts). */
+  console: boolean;
   /** Self-registration (RFC 7591/7592) and client ID metadata documents. */
   registration: RegistrationConfig;
   /** Merkle seals of the ledger: how often, and where else they are written. */
@@ -229,6 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
     dpopNonceRequired: choice(env, 'DPOP_NONCE', ['off', 'required'], 'off') === 'required',
     requirePushedAuthorizationRequests: choice(env, 'REQUIRE_PAR', ['false', 'true'], 'false') === 'true',
     profile: choice(env, 'PROFILE', ['default', 'fapi2'], 'default'),
+    console: choice(env, 'CONSOLE', ['on', 'off'], 'on') === 'on',
     registration: registrationConfig(env),
     seals: sealsConfig(env),
     eventSinks: eventSinksConfig(env),

@@ -19,6 +19,8 @@ interface IdTokenClaims {
   at_hash?: string;
   sid?: string;
   amr?: string[];
+  /** The operator roles (ledger:admin, ledger:audit) the grant's scope carries, when it carries any. */
+  roles?: string[];
   jti: string;
 }
 

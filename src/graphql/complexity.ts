@@ -28,6 +28,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { DEFAULT_PAGE, MAX_PAGE } from './mappers.js';
+import { activityBucketCount, MAX_ACTIVITY_BUCKETS } from '../application/queries/activity.js';
 
 /** What an unpaged list (a grant's tokens, an entity's history) is assumed to hold: the schema does not bound it. */
 const UNPAGED_LIST_ITEMS = 5;
@@ -51,12 +52,31 @@ export class NestingTooDeep extends Error {
  * multiply instead of adding up: counted once each, a 10-deep query over one 52-token grant answered
  * 347 MB in 87 s. Everything else costs 1 plus its selections.
  */
+/**
+ * A whole-ledger run (verifyLedger, replayDigest) reads every event: half the limit, so a document holds one, and
+ * aliases cannot ask for two (the second would be refused as busy anyway, after the first had run).
+ */
+const LEDGER_RUN_COST = 5000;
+
+/** The buckets `activity` would answer (at most MAX_ACTIVITY_BUCKETS; more are refused when it runs). */
+function activityBuckets(args: Record<string, unknown>): number {
+  if (!(args.since instanceof Date)) return 1;
+  const until = args.until instanceof Date ? { until: args.until } : {};
+  const bucketSeconds = typeof args.bucketSeconds === 'number' && args.bucketSeconds >= 60 ? args.bucketSeconds : 60;
+  const n = activityBucketCount({ since: args.since, bucketSeconds, ...until }, Date.now());
+  return Math.min(Math.max(n, 1), MAX_ACTIVITY_BUCKETS);
+}
+
 function fieldCost(
   parent: GraphQLCompositeType,
   field: GraphQLField<unknown, unknown>,
   args: Record<string, unknown>,
   childComplexity: number,
 ): number {
+  if (parent.name === 'Query' && (field.name === 'verifyLedger' || field.name === 'replayDigest'))
+    return LEDGER_RUN_COST + childComplexity;
+  // A list as long as the range asks for: linear in its buckets.
+  if (parent.name === 'Query' && field.name === 'activity') return 1 + childComplexity * activityBuckets(args);
   if ('first' in args || getNamedType(field.type).name.endsWith('Connection')) {
     const first = typeof args.first === 'number' ? Math.min(Math.max(args.first, 0), MAX_PAGE) : DEFAULT_PAGE;
     return 1 + childComplexity * first;

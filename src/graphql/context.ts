@@ -1,17 +1,21 @@
 import { GraphQLError } from 'graphql';
 import { clientById } from '../application/queries/clients.js';
 import { activeAccessToken } from '../application/queries/tokens.js';
+import { userBySub } from '../application/queries/users.js';
 import type { CommandContext } from '../eventsourcing/ledger.js';
 import type { Runtime } from '../runtime.js';
+import { scopeForPerson } from '../domain/users/roles.js';
 import { sha256 } from '../crypto/hash.js';
 
 const ADMIN_SCOPE = 'ledger:admin';
 const AUDIT_SCOPE = 'ledger:audit';
 
-/** The client whose access token called, with its token's scopes. */
+/** The client whose access token called, with its token's scopes (a person's: those their roles allow now). */
 export interface Operator {
   clientId: string;
   scopes: Set<string>;
+  /** The person the token was issued to (their roles gate its ledger:* scopes); absent for a client's own token. */
+  sub?: string;
 }
 
 export interface GraphQLContext {
@@ -46,7 +50,13 @@ export function authenticate(
   // A client that registered itself (or is a metadata document) is never an operator, whatever its token says.
   if (clientById(runtime.views, token.clientId)?.registration)
     return { operator: { clientId: token.clientId, scopes: new Set() } };
-  return { operator: { clientId: token.clientId, scopes: new Set(token.scope.split(' ').filter(Boolean)) } };
+  const scopes = new Set(token.scope.split(' ').filter(Boolean));
+  // A person's token (any grant but the client's own): its ledger scopes only while the person holds those roles now,
+  // none once they are disabled or erased. Read at every request, so a revoked role is refused at the next one.
+  const user = token.grantType === 'client_credentials' ? undefined : userBySub(runtime.views, token.sub);
+  if (!user) return { operator: { clientId: token.clientId, scopes } };
+  const allowed = scopeForPerson(token.scope, user.disabled || user.erased ? [] : user.roles);
+  return { operator: { clientId: token.clientId, sub: user.sub, scopes: new Set(allowed.split(' ').filter(Boolean)) } };
 }
 
 /** The operator, or null for no token or one that is not active for this server. */
@@ -87,7 +97,8 @@ export function authorize(operator: Operator | null, operation: 'query' | 'mutat
 export function commandContext(ctx: GraphQLContext, reason?: string): CommandContext {
   if (!ctx.operator) throw unauthenticated();
   return {
-    actor: `operator:${ctx.operator.clientId}`,
+    // A person acting through a client (the console) is named by their sub, as their own actions are.
+    actor: ctx.operator.sub !== undefined ? `user:${ctx.operator.sub}` : `operator:${ctx.operator.clientId}`,
     correlationId: ctx.requestId,
     ...(reason !== undefined ? { reason } : {}),
   };

@@ -15,6 +15,8 @@ import {
   UserFieldsResolver,
 } from './resolvers/query.js';
 import { DateTimeScalar } from './scalars.js';
+import { RolesResolver } from './resolvers/roles.js';
+import * as consoleResolvers from './resolvers/console.js';
 
 let built: GraphQLSchema | undefined;
 
@@ -42,6 +44,8 @@ export function managementSchema(): GraphQLSchema {
       SubscriptionResolver,
       ErasureResolver,
       SecurityEventsResolver,
+      RolesResolver,
+      ...Object.values(consoleResolvers),
     ],
     // type-graphql insists on a PubSub once a schema has subscriptions; ours subscribe to the ledger
     // themselves (`subscribe`), so this one is never asked for anything.

@@ -159,6 +159,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await browserFacing.register(graphqlRoutes, { runtime });
     await browserFacing.register(graphqlWsRoutes, { runtime });
     await browserFacing.register(consoleRoutes, { runtime });
+    await browserFacing.register((await import('./routes/ledgerExport.js')).ledgerExportRoutes, { runtime });
   });
   return app;
 }

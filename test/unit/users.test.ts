@@ -219,6 +219,8 @@ describe('users view', () => {
     const u = view.bySub.get(sub)!;
     assert.deepEqual([u.username, u.createdAt, u.updatedAt, u.disabled], ['Alice', 1000, 2000, false]);
     assert.deepEqual(Object.keys(usersProjection.on).sort(), [
+      'RoleGranted',
+      'RoleRevoked',
       'UserDisabled',
       'UserEnabled',
       'UserErased',

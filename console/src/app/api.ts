@@ -1,6 +1,6 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import { accessToken, refresh } from './auth.js';
+import { accessToken, refresh, storedName } from './auth.js';
 
 /** A GraphQL error as the server coded it (`extensions.code`), or a transport failure (`NETWORK`, `HTTP_<status>`). */
 export class GraphQLFailure extends Error {
@@ -67,7 +67,7 @@ export function useSession(): Session {
 /** Builds the session from a granted scope string and the ID token's claims. */
 export function sessionFrom(scope: string, idToken?: string): Session {
   const scopes = new Set(scope.split(' ').filter(Boolean));
-  return { scopes, canWrite: scopes.has('ledger:admin'), username: nameIn(idToken) };
+  return { scopes, canWrite: scopes.has('ledger:admin'), username: storedName() ?? nameIn(idToken) };
 }
 
 /** The display name from the ID token (read, not verified: the token endpoint handed it over TLS to this page). */

@@ -8,6 +8,7 @@ const SCOPE = 'openid profile ledger:admin ledger:audit';
 /** The shared storage contract (GraphiQL reads the access token from here). */
 const STORAGE_KEY = 'token-ledger-console';
 const PENDING_KEY = 'token-ledger-console:pending';
+const NAME_KEY = 'token-ledger-console:name';
 /** Refreshed this long before expiry, so a request in flight never carries an expired token. */
 const REFRESH_MARGIN_MS = 60_000;
 
@@ -119,8 +120,22 @@ export async function completeSignIn(callback: URL): Promise<string> {
   );
   const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: pending.nonce });
   saveTokens(result);
+  await rememberName(as, result).catch(() => undefined);
   return pending.returnTo;
 }
+
+/** The person's login name from UserInfo (the ID token names only the sub), for the header. */
+async function rememberName(as: oauth.AuthorizationServer, result: oauth.TokenEndpointResponse): Promise<void> {
+  const sub = oauth.getValidatedIdTokenClaims(result)?.sub;
+  if (sub == null || as.userinfo_endpoint == null) return;
+  const response = await oauth.userInfoRequest(as, client, result.access_token, requestOptions());
+  const info = await oauth.processUserInfoResponse(as, client, sub, response);
+  const name = info.preferred_username ?? info.name;
+  if (typeof name === 'string') sessionStorage.setItem(NAME_KEY, name);
+}
+
+/** The name remembered at sign-in, if UserInfo gave one. */
+export const storedName = (): string | undefined => sessionStorage.getItem(NAME_KEY) ?? undefined;
 
 let refreshing: Promise<StoredTokens | null> | undefined;
 /** Trades the refresh token for new tokens; null (and the session cleared) when the server says no. */
@@ -169,6 +184,7 @@ export async function signOut(): Promise<void> {
   const tokens = loadTokens();
   sessionStorage.removeItem(STORAGE_KEY);
   sessionStorage.removeItem(PENDING_KEY);
+  sessionStorage.removeItem(NAME_KEY);
   const as = await authorizationServer().catch(() => null);
   const back = `${issuer().href.replace(/\/$/, '')}${BASE}/`;
   if (as?.end_session_endpoint == null) {

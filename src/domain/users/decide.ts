@@ -6,6 +6,7 @@ import {
   type UsernameClaimedEvent,
   type WrittenUserEvent,
 } from './events.js';
+import { isOperatorRole, OPERATOR_ROLES, type OperatorRole } from './roles.js';
 import type { UsernameClaimState, UserStreamState } from './state.js';
 
 /** The personal data a registration seals (see checkPersonalData). */
@@ -25,13 +26,17 @@ export type UserCommand =
       pii: string;
       emailVerified: boolean;
       passwordHash: PasswordHash;
+      /** Operator roles held from the start: granted in the registration's own append. */
+      roles?: readonly string[];
     }
   /** keepSessions: the user's sessions, grants and tokens survive the change (the default ends them). */
   | { type: 'ChangePassword'; sub: string; passwordHash: PasswordHash; keepSessions?: boolean }
   | { type: 'DisableUser'; sub: string }
   | { type: 'EnableUser'; sub: string }
   /** After the user's holdings were ended: the subject's key is destroyed once this is recorded. */
-  | { type: 'EraseUser'; sub: string };
+  | { type: 'EraseUser'; sub: string }
+  | { type: 'GrantRole'; sub: string; role: string }
+  | { type: 'RevokeRole'; sub: string; role: string };
 
 /**
  * Decided on the `username-<usernameKey>` stream, before the user stream is written. The username itself
@@ -47,6 +52,7 @@ const USER_REFUSAL = {
   invalid_user: 'invalid_request',
   user_erased: 'invalid_request',
   invalid_reason: 'invalid_request',
+  unknown_role: 'invalid_request',
 } as const;
 
 export class UserCommandError extends refusalWithReasons('UserCommandError', USER_REFUSAL) {}
@@ -100,12 +106,27 @@ export function checkPersonalData(c: NewPersonalData): string {
   return username;
 }
 
+/** One of the operator roles (src/domain/users/roles.ts), or unknown_role. */
+export function checkRole(role: string): OperatorRole {
+  if (!isOperatorRole(role))
+    throw new UserCommandError(
+      'unknown_role',
+      `role ${JSON.stringify(role)} is unknown: expected ${OPERATOR_ROLES.join(' or ')}`,
+    );
+  return role;
+}
+
 export function decideUser(command: UserCommand, state: UserStreamState): WrittenUserEvent[] {
   if (command.type === 'RegisterUser') {
     if (state) throw new UserCommandError('user_exists', `user ${command.sub} already exists`);
     const { sub, usernameKey, pii, emailVerified, passwordHash } = command;
-    return [{ type: 'UserRegistered', data: { sub, usernameKey, pii, emailVerified, passwordHash } }];
+    const roles = [...new Set(command.roles ?? [])].map((role) => checkRole(role));
+    return [
+      { type: 'UserRegistered', data: { sub, usernameKey, pii, emailVerified, passwordHash } },
+      ...roles.map((role): WrittenUserEvent => ({ type: 'RoleGranted', data: { sub, role } })),
+    ];
   }
+  if (command.type === 'GrantRole' || command.type === 'RevokeRole') checkRole(command.role);
   if (!state) throw new UserCommandError('user_not_found', `user ${command.sub} does not exist`);
   // Erasing twice changes nothing: the key is gone already (the caller destroys it again, harmlessly).
   if (command.type === 'EraseUser') {
@@ -116,6 +137,11 @@ export function decideUser(command: UserCommand, state: UserStreamState): Writte
   if (state.erased) throw new UserCommandError('user_erased', `user ${command.sub} is erased`);
   // Enabling an enabled user changes nothing, so it writes nothing.
   if (command.type === 'EnableUser') return state.disabled ? [{ type: 'UserEnabled', data: { sub: command.sub } }] : [];
+  // Taking a role away never waits on the user's status: a disabled user may be left with fewer privileges.
+  if (command.type === 'RevokeRole') {
+    const role = checkRole(command.role);
+    return state.roles.includes(role) ? [{ type: 'RoleRevoked', data: { sub: command.sub, role } }] : [];
+  }
   if (state.disabled) throw new UserCommandError('user_disabled', `user ${state.username} is disabled`);
   switch (command.type) {
     case 'ChangePassword': {
@@ -130,6 +156,11 @@ export function decideUser(command: UserCommand, state: UserStreamState): Writte
     case 'DisableUser':
       // UserDisabled itself ends every session, grant and token (see ENDS_EVERYTHING_OF_USER).
       return [{ type: 'UserDisabled', data: { sub: command.sub } }];
+    case 'GrantRole': {
+      // Granting a role held already changes nothing, so it writes nothing.
+      const role = checkRole(command.role);
+      return state.roles.includes(role) ? [] : [{ type: 'RoleGranted', data: { sub: command.sub, role } }];
+    }
   }
 }
 

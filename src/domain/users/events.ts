@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineEvent, type EventOf, type EventsOf } from '../events/catalogue.js';
+import { OPERATOR_ROLES } from './roles.js';
 
 /**
  * How a password is kept: never in clear, always a slow, salted hash. A union so that another
@@ -86,6 +87,12 @@ const UserSessionsRevoked = defineEvent('UserSessionsRevoked', 1, Type.Object({ 
  */
 const UserErased = defineEvent('UserErased', 1, Type.Object({ sub: Sub }));
 
+const Role = Type.Union(OPERATOR_ROLES.map((r) => Type.Literal(r)));
+/** The person's tokens may carry this operator role's scope (src/domain/users/roles.ts); the reason: metadata. */
+const RoleGranted = defineEvent('RoleGranted', 1, Type.Object({ sub: Sub, role: Role }));
+/** The person's tokens stop carrying the role's scope from this event on, at the next request they make. */
+const RoleRevoked = defineEvent('RoleRevoked', 1, Type.Object({ sub: Sub, role: Role }));
+
 /**
  * The first release's claim, on stream `username-<sha256(normalised username)>`: the name in clear.
  * Still read, so that those names stay taken.
@@ -105,6 +112,8 @@ const userStreamEvents = [
   UserEnabled,
   UserSessionsRevoked,
   UserErased,
+  RoleGranted,
+  RoleRevoked,
 ];
 export const userEvents = [...userStreamEvents, UserRegisteredV1, UsernameClaimedV1, UsernameClaimed];
 /**

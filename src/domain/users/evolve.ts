@@ -10,6 +10,7 @@ export function evolveUser(state: UserStreamState, event: UserEvent, at = 0): Us
         ...(event.data.usernameKey !== undefined ? { usernameKey: event.data.usernameKey } : {}),
         disabled: false,
         erased: false,
+        roles: [],
         revocations: 0,
         createdAt: at,
         updatedAt: at,
@@ -23,9 +24,16 @@ export function evolveUser(state: UserStreamState, event: UserEvent, at = 0): Us
     case 'UserSessionsRevoked':
       // No profile change, so updatedAt (OIDC updated_at) stays.
       return state && { ...state, revocations: state.revocations + 1 };
+    case 'RoleGranted':
+      // Sorted, so that two users holding the same roles show them alike; no profile change, updatedAt stays.
+      return (
+        state && { ...state, roles: [...state.roles.filter((r) => r !== event.data.role), event.data.role].sort() }
+      );
+    case 'RoleRevoked':
+      return state && { ...state, roles: state.roles.filter((r) => r !== event.data.role) };
     case 'UserErased':
       // In this process the profile may have been read before the key went: it is dropped here all the same.
-      return state && { ...erasedProfile(state), disabled: true, erased: true, updatedAt: at };
+      return state && { ...erasedProfile(state), disabled: true, erased: true, roles: [], updatedAt: at };
   }
 }
 

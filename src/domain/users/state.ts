@@ -1,4 +1,5 @@
 import type { UserRegisteredEvent } from './events.js';
+import type { OperatorRole } from './roles.js';
 
 /**
  * Who the user is, as registered (the sealed data opened): `sub` (OIDC, stable, never reassigned), `username`
@@ -36,6 +37,8 @@ export interface UserState extends UserProfile {
   disabled: boolean;
   /** The subject's key is destroyed: the personal fields read `erased`, and the user never signs in again. */
   erased: boolean;
+  /** The operator roles held now (src/domain/users/roles.ts), sorted; tokens carry them only while they are held. */
+  roles: OperatorRole[];
   /**
    * How many times everything the user held was ended (UserDisabled, UserSessionsRevoked): a token
    * request that saw one value before it wrote and another after knows it raced such an event.

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { onResponseHookHandler } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Runtime } from '../../runtime.js';
+import { historyIndexLag, viewLag } from '../../application/queries/ledgerStatus.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,8 +66,7 @@ export const metricsPlugin = fp<{ metrics: Metrics; runtime: Runtime }>(
       help: 'Ledger positions between the head and what the views have applied',
       registers: [registry],
       async collect() {
-        const head = await runtime.store.headPosition();
-        this.set(Number(head - runtime.runner.position));
+        this.set(viewLag(runtime.runner, await runtime.store.headPosition()));
       },
     });
     new Gauge({
@@ -74,7 +74,7 @@ export const metricsPlugin = fp<{ metrics: Metrics; runtime: Runtime }>(
       help: 'Ledger positions the history index (GraphQL token, grant and session lists) is behind the views',
       registers: [registry],
       collect() {
-        this.set(Number(runtime.runner.position - (runtime.runner.durablePosition ?? runtime.runner.position)));
+        this.set(historyIndexLag(runtime.runner));
       },
     });
     app.decorate('metrics', metrics);

@@ -26,6 +26,8 @@ import type { Runtime } from '../../runtime.js';
 import { consentCovers, liveSession } from '../../application/queries/authorization.js';
 import { clientById, isKnownClient } from '../../application/queries/clients.js';
 import { userBySub } from '../../application/queries/users.js';
+import { scopeForUser } from '../../application/personScope.js';
+import { isBuiltInConsole } from '../../application/consoleClient.js';
 import { InteractionKeys, type SealPurpose } from '../interaction/sealing.js';
 import { BINDING_COOKIE, browserBinding, cookieOptions as cookieOptionsFor } from '../interaction/binding.js';
 import { errorPage } from '../pages/layout.js';
@@ -105,8 +107,9 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
   }
 
   /** Login, then consent, then the code: each step skipped when already satisfied. */
-  async function proceed(request: FastifyRequest, reply: FastifyReply, state: Interaction) {
-    const { req } = state;
+  async function proceed(request: FastifyRequest, reply: FastifyReply, interaction: Interaction) {
+    let state = interaction;
+    let { req } = state;
     const client = clientById(views, req.clientId);
     if (!client || client.disabled)
       return errorPage(reply, 400, 'The application that sent you here is no longer registered.');
@@ -124,9 +127,15 @@ export async function authorizeRoutes(app: FastifyInstance, { runtime }: { runti
         });
       return loginPage(reply, { ...formContext(reply, request, state, 'login'), username: req.loginHint ?? undefined });
     }
+    // A person's ledger:* scopes only for the roles they hold: the consent page and the code ask for no more.
+    const narrowed = scopeForUser(runtime.ports, session.sub, req.scope);
+    if (narrowed !== req.scope) state = { ...state, req: (req = { ...req, scope: narrowed }) };
     const requested = req.scope.split(' ').filter(Boolean);
     // RFC 8707: consent is for the resources named too; scopes allowed at one resource server are not at another.
-    const covered = consentCovers(views, session.sub, client.clientId, requested, req.resource);
+    // The server's own console is first-party: the person signs in to this server's console, no third party.
+    const covered =
+      isBuiltInConsole(client, runtime.config) ||
+      consentCovers(views, session.sub, client.clientId, requested, req.resource);
     if (!state.consented && (!covered || req.prompt.includes('consent'))) {
       if (req.prompt.includes('none'))
         return sendAuthorizationResponse(reply, target, issuer, {

@@ -31,6 +31,7 @@ export const KNOWN_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  'UNAVAILABLE',
 ]);
 
 const CHALLENGE = 'Bearer realm="token-ledger"';

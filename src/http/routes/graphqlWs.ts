@@ -102,7 +102,11 @@ export async function graphqlWsRoutes(app: FastifyInstance, { runtime }: { runti
           runtime,
           operator,
           requestId: `ws-${(ctx.extra.request as IncomingMessage & { id?: string }).id ?? ''}${id}`,
-          stillAuthorized: () => operatorFrom(runtime, authorization) !== null,
+          // Not just active: a person whose operator role was revoked loses the feed too.
+          stillAuthorized: () => {
+            const now = operatorFrom(runtime, authorization);
+            return now !== null && isOperator(now);
+          },
         };
         const args: ExecutionArgs = {
           schema,
