@@ -3,7 +3,7 @@ import { plural } from '../pages/format.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 
 /** What a revocation takes: one token (a refresh token takes its grant), a grant, or all of a subject's or client's. */
-export type RevokeTarget =
+type RevokeTarget =
   | { kind: 'token'; jti: string; tokenKind: string; grantId: string | null; live: number }
   | { kind: 'grant'; id: string; subject: string; clientId: string; live: number }
   | { kind: 'subject'; sub: string; username: string; live: number }

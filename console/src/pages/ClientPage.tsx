@@ -10,13 +10,13 @@ import { useQuery } from './useQuery.js';
 import './pages.css';
 
 const HOURS = 6;
-const CLIENT = `query ClientPage($clientId: ID!, $since: DateTime!) {
+const CLIENT = `query ClientPage($clientId: ID!, $ofClient: String!, $since: DateTime!) {
   client(clientId: $clientId) {
     clientId name disabled deleted hasSecret tokenEndpointAuthMethod grantTypes redirectUris scope
     accessTokenFormat accessTokenSigningAlg accessTokenTtl registeredAt registeredBy updatedAt lastUsedAt
     previousSecretExpiresAt previousSecretLastUsedAt liveTokenCount metadata
   }
-  activity(since: $since, bucketSeconds: 60, clientId: $clientId) {
+  activity(since: $since, bucketSeconds: 60, clientId: $ofClient) {
     at issued refreshed revoked loginFailed clientAuthFailed
   }
 }`;
@@ -59,7 +59,11 @@ export function ClientPage({ clientId }: { clientId: string }) {
   const { canWrite } = useSession();
   // Fixed when the page opens, so that re-querying after an action asks for the same window.
   const [since] = useState(() => new Date(Date.now() - HOURS * 3600_000).toISOString());
-  const q = useQuery<{ client: ClientDetail | null; activity: ActivityBucket[] }>(CLIENT, { clientId, since });
+  const q = useQuery<{ client: ClientDetail | null; activity: ActivityBucket[] }>(CLIENT, {
+    clientId,
+    ofClient: clientId,
+    since,
+  });
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const c = q.data?.client;

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { Link } from '../app/router.js';
 import { when } from './format.js';
+import { clientHref, userHref } from './shared.js';
 import type { LedgerEvent } from './types.js';
 
 type Tone = 'issued' | 'refreshed' | 'revoked' | 'expired' | 'warning' | 'info';
@@ -22,6 +23,19 @@ const tokenLink = (jti: string) => (
     <code>{jti}</code>
   </Link>
 );
+
+/** Who recorded an event: a person (user:<sub>) or a client (client:<id>, operator:<id>) links to its page. */
+function Actor({ actor }: { actor: string }) {
+  const [kind, id] = [actor.slice(0, actor.indexOf(':')), actor.slice(actor.indexOf(':') + 1)];
+  const href = kind === 'user' ? userHref(id) : kind === 'client' || kind === 'operator' ? clientHref(id) : null;
+  return href ? (
+    <Link href={href}>
+      <code>{actor}</code>
+    </Link>
+  ) : (
+    <code>{actor}</code>
+  );
+}
 
 /** One ledger event as the timeline tells it, from the point of view of token `jti`. */
 function entryOf(e: LedgerEvent, jti: string): Entry {
@@ -95,7 +109,7 @@ export function TokenTimeline(props: {
           {e.detail && <span class="tl-detail">{e.detail}</span>}
           {e.actor && (
             <span class="tl-actor">
-              by <code>{e.actor}</code>
+              by <Actor actor={e.actor} />
             </span>
           )}
           {e.reason && <span class="tl-reason">reason: “{e.reason}”</span>}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { gql } from '../app/api.js';
 
-export interface QueryState<T> {
+interface QueryState<T> {
   data?: T;
   error?: Error;
   loading: boolean;
