@@ -47,6 +47,8 @@ describe('the console detail pages, as an operator', { skip: chromiumSkip }, () 
   const open = async (path: string, heading: RegExp) => {
     await page.goto(`${server.url}${path}`);
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+    // The heading comes first; the facts (or the audit page's first section) once the query has answered.
+    await page.locator('dl.facts, #verify-h').first().waitFor();
   };
 
   it('opens a token from search, shows its timeline, and revokes it with a reason: /introspect says inactive at once', async () => {
@@ -67,9 +69,12 @@ describe('the console detail pages, as an operator', { skip: chromiumSkip }, () 
     await axeCheck(page);
 
     await page.getByRole('button', { name: 'Revoke…' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Revoke this token' });
+    const dialog = page.getByRole('dialog', { name: 'Revoke this access token' });
     await dialog.waitFor();
-    assert.match(await dialog.innerText(), /stops working at once \(1 live token\)/);
+    assert.match(
+      await dialog.innerText(),
+      /Access token \S+ of client orders-web stops working at once: 1 live token\./,
+    );
     // No reason yet: the button is disabled and says why.
     const confirm = dialog.getByRole('button', { name: 'A reason is required' });
     assert.equal(await confirm.isDisabled(), true);
@@ -86,6 +91,26 @@ describe('the console detail pages, as an operator', { skip: chromiumSkip }, () 
     assert.match(await timeline.innerText(), new RegExp(`by user:${cs.subs.operator}`));
     assert.equal(await timeline.getByRole('link', { name: `user:${cs.subs.operator}` }).count(), 1);
     assert.equal(await page.getByRole('button', { name: 'Revoke…' }).count(), 0);
+
+    // "Status at": a minute from now it is revoked; an hour ago it had not been issued.
+    const at = page.getByLabel('Status at (your local time)');
+    const local = (offsetMs: number) =>
+      page.evaluate((offset) => {
+        const d = new Date(Date.now() + offset);
+        return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+      }, offsetMs);
+    await at.fill(await local(60_000));
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page
+      .locator('output')
+      .getByText(/: revoked$/)
+      .waitFor();
+    await at.fill(await local(-3_600_000));
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page
+      .locator('output')
+      .getByText(/: not yet issued$/)
+      .waitFor();
     await axeCheck(page);
     await screenshot(page, 'token');
   });
@@ -122,6 +147,7 @@ describe('the console detail pages, as an operator', { skip: chromiumSkip }, () 
     assert.ok(grantHref);
     await open(grantHref, /Grant/);
     const chain = page.getByRole('list', { name: 'Refresh chain, oldest first' });
+    await chain.waitFor();
     assert.equal(await chain.getByRole('listitem').count(), 3);
     const replayed = chain.locator('li.chain-replayed');
     assert.equal(await replayed.count(), 1);
@@ -194,6 +220,48 @@ describe('the console detail pages, as an operator', { skip: chromiumSkip }, () 
     });
     assert.match(refused.html, /Wrong username or password\./);
     assert.equal(refused.location, null);
+  });
+
+  it('the user page grants a role and takes it back, each with a reason', async () => {
+    const gina = await createUser(server, 'gina-roles');
+    await open(`/console/users/${gina.sub}`, /User gina-roles/);
+    await page.getByText('No operator role.').waitFor();
+    await page.getByRole('button', { name: 'Grant a role…' }).click();
+    const grant = page.getByRole('dialog', { name: 'Grant a role to gina-roles' });
+    await grant.getByLabel('Role').selectOption('ledger:audit');
+    await grant.getByLabel('Reason (recorded in the ledger)').fill('joins the audit team');
+    await grant.getByRole('button', { name: 'Grant role' }).click();
+    await page.getByRole('status').getByText('Role ledger:audit granted.').waitFor();
+    await page.getByRole('button', { name: 'Revoke role ledger:audit' }).click();
+    const revoke = page.getByRole('dialog', { name: 'Revoke role ledger:audit from gina-roles' });
+    await revoke.getByLabel('Reason (recorded in the ledger)').fill('left the audit team');
+    await revoke.getByRole('button', { name: 'Revoke role' }).click();
+    await page.getByRole('status').getByText('Role ledger:audit revoked.').waitFor();
+    await page.getByText('No operator role.').waitFor();
+  });
+
+  it("the client page revokes the client's tokens, then disables it: it can no longer authenticate", async () => {
+    const batch = await registerApp(server, 'billing-batch');
+    const cc = () =>
+      postForm(server, '/token', { grant_type: 'client_credentials' }, basic(batch.clientId, batch.secret));
+    const issued = [(await cc()).body.access_token as string, (await cc()).body.access_token as string];
+    await open(`/console/clients/${batch.clientId}`, /Client/);
+    await page.getByRole('button', { name: 'Revoke its tokens…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke every token of billing-batch' });
+    assert.match(await dialog.innerText(), /2 live tokens stop working at once/);
+    await dialog.getByLabel('Reason (recorded in the ledger)').fill('key leaked in a log');
+    await dialog.getByRole('button', { name: 'Revoke 2 tokens' }).click();
+    await page.getByRole('status').getByText('Revoked: 2 tokens were live.').waitFor();
+    for (const t of issued) assert.equal((await introspect(server, batch, t)).active, false);
+
+    await page.getByRole('button', { name: 'Disable…' }).click();
+    const disable = page.getByRole('dialog', { name: 'Disable billing-batch' });
+    await disable.getByLabel('Reason (recorded in the ledger)').fill('retired');
+    await disable.getByRole('button', { name: 'Disable client' }).click();
+    await page.getByRole('status').getByText('Client disabled.').waitFor();
+    const refused = await cc();
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.error, 'invalid_client');
   });
 
   it('the client page rotates the secret: shown once, and the old one still works during the grace the server states', async () => {

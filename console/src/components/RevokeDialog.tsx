@@ -4,7 +4,7 @@ import { ConfirmDialog } from './ConfirmDialog.js';
 
 /** What a revocation takes: one token (a refresh token takes its grant), a grant, or all of a subject's or client's. */
 type RevokeTarget =
-  | { kind: 'token'; jti: string; tokenKind: string; grantId: string | null; live: number }
+  | { kind: 'token'; jti: string; tokenKind: string; clientId: string; grantId: string | null; live: number }
   | { kind: 'grant'; id: string; subject: string; clientId: string; live: number }
   | { kind: 'subject'; sub: string; username: string; live: number }
   | { kind: 'client'; clientId: string; live: number };
@@ -25,7 +25,7 @@ const REVOKE_CLIENT = `mutation RevokeClientTokens($clientId: ID!, $reason: Stri
 function titleOf(t: RevokeTarget): string {
   switch (t.kind) {
     case 'token':
-      return t.tokenKind === 'refresh_token' ? 'Revoke this refresh token and its grant' : 'Revoke this token';
+      return t.tokenKind === 'refresh_token' ? 'Revoke this refresh token and its grant' : 'Revoke this access token';
     case 'grant':
       return 'Revoke this grant';
     case 'subject':
@@ -48,7 +48,7 @@ function Consequence({ target: t }: { target: RevokeTarget }) {
         );
       return (
         <p>
-          Token <code>{t.jti}</code> stops working at once ({live}).
+          Access token <code>{t.jti}</code> of client <code>{t.clientId}</code> stops working at once: {live}.
         </p>
       );
     case 'grant':

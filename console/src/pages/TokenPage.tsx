@@ -156,7 +156,14 @@ export function TokenPage({ jti }: { jti: string }) {
             <RevokeDialog
               open={revoking}
               onClose={() => setRevoking(false)}
-              target={{ kind: 'token', jti: t.jti, tokenKind: t.kind, grantId: t.grantId, live: liveCount(t) }}
+              target={{
+                kind: 'token',
+                jti: t.jti,
+                tokenKind: t.kind,
+                clientId: t.clientId,
+                grantId: t.grantId,
+                live: liveCount(t),
+              }}
               onDone={async (message) => {
                 setNotice(message);
                 await q.reload();
