@@ -6,12 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { clientById } from '../../src/application/queries/clients.js';
-import { createUser } from './flow.js';
-import { registerClient } from './oauth.js';
+import { registerUser } from '../../src/application/registerUser.js';
 import { removeDir, startTestServer, type TestServer } from './server.js';
-
-export const CONSOLE_CLIENT = 'token-ledger-console';
 
 /** The people of a console test server. Passwords are fixed so a person can type them into the login page. */
 export const PEOPLE = {
@@ -30,41 +26,18 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-/**
- * The console's client as the server registers it at start (public, PKCE, exact redirect URI). Registered here only
- * when the server did not already do so.
- */
-async function ensureConsoleClient(server: TestServer): Promise<void> {
-  if (clientById(server.runtime.views, CONSOLE_CLIENT)) return;
-  await registerClient(
-    server,
-    {
-      client_id: CONSOLE_CLIENT,
-      grant_types: ['authorization_code', 'refresh_token'],
-      redirect_uris: [`${server.url}/console/callback`],
-      post_logout_redirect_uris: [`${server.url}/console/`],
-      scope: 'openid profile ledger:admin ledger:audit',
-      token_endpoint_auth_method: 'none',
-    },
-    null,
-  );
-}
-
-/** Gives a person an operator role through the same command path as `grantRole`. */
-async function grantRole(_server: TestServer, _sub: string, _role: string): Promise<void> {
-  // Until people hold roles, every person's token gets the ledger scopes the console asks for.
-}
-
-/** A listening test server with the console's client and three people: operator, auditor, nobody. */
+/** A listening test server (it registers the console's client itself) with three people: operator, auditor, nobody. */
 export async function startConsoleServer(env?: Record<string, string>): Promise<ConsoleServer> {
   const server = await startTestServer({ env });
-  await ensureConsoleClient(server);
   const subs = {} as Record<Person, string>;
   for (const person of Object.keys(PEOPLE) as Person[]) {
     const { password, role } = PEOPLE[person];
-    const user = await createUser(server, person, password);
+    const user = await registerUser(
+      server.runtime.ports,
+      { username: person, password, email: `${person}@example.com`, name: person, roles: role ? [role] : [] },
+      { actor: 'operator:test', correlationId: randomUUID() },
+    );
     subs[person] = user.sub;
-    if (role) await grantRole(server, user.sub, role);
   }
   return {
     server,

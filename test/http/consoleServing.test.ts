@@ -95,7 +95,7 @@ describe('a server without the console built', () => {
   it('still starts, and /console says to run npm run build (503)', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'tl-console-'));
     const app = Fastify();
-    const runtime = { config: { issuer: 'http://127.0.0.1:1' } } as Pick<Runtime, 'config'>;
+    const runtime = { config: { issuer: 'http://127.0.0.1:1', console: true } } as Pick<Runtime, 'config'>;
     await app.register(consoleRoutes, { runtime, dist: empty });
     try {
       for (const url of ['/console/', '/console/search']) {
@@ -108,6 +108,20 @@ describe('a server without the console built', () => {
     } finally {
       await app.close();
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CONSOLE=off', () => {
+  it('serves no console', async () => {
+    const server = await startInjectServer({ env: { CONSOLE: 'off' } });
+    try {
+      for (const url of ['/console/', '/console/search']) {
+        assert.equal((await server.inject({ method: 'GET', url })).statusCode, 404, url);
+      }
+    } finally {
+      await server.close();
+      removeDir(server.dataDir);
     }
   });
 });

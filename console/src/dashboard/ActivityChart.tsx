@@ -55,7 +55,8 @@ export function ActivityChart({ title, buckets, series, height = 220 }: Props) {
           {},
           ...series.map((s) => ({ label: SERIES[s].label, stroke: SERIES[s].stroke, dash: SERIES[s].dash, width: 2 })),
         ],
-        axes: [{}, { size: 40 }],
+        // Counts: whole-number ticks only.
+        axes: [{}, { size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000] }],
         scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
         legend: { live: false },
         cursor: { drag: { x: false, y: false } },

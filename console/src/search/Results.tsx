@@ -14,6 +14,13 @@ export interface TokenRow {
 const when = (iso: string) => new Date(iso).toLocaleString();
 const seg = encodeURIComponent;
 
+/** A person links to their page; a client acting for itself (client credentials) is said so. */
+function Subject({ row }: { row: TokenRow }) {
+  if (!row.subject) return <>—</>;
+  if (row.subject === row.clientId) return <span class="muted">the client itself</span>;
+  return <Link href={`/users/${seg(row.subject)}`}>{row.subject}</Link>;
+}
+
 /** Tokens found, each linked to its own page and to its client, subject and grant. At 390 px: one card per row. */
 export function Results({ rows }: { rows: TokenRow[] }) {
   return (
@@ -48,7 +55,7 @@ export function Results({ rows }: { rows: TokenRow[] }) {
                 <Link href={`/clients/${seg(t.clientId)}`}>{t.clientId}</Link>
               </td>
               <td data-label="Subject">
-                {t.subject ? <Link href={`/users/${seg(t.subject)}`}>{t.subject}</Link> : '—'}
+                <Subject row={t} />
               </td>
               <td data-label="Grant">
                 {t.grantId ? (

@@ -41,6 +41,31 @@ async function search(form: SearchForm, after: string | null): Promise<Found> {
   };
 }
 
+const STATUSES: [string, string][] = [
+  ['', 'Any'],
+  ['ACTIVE', 'Active'],
+  ['EXPIRED', 'Expired'],
+  ['REVOKED', 'Revoked'],
+];
+const KINDS: [string, string][] = [
+  ['', 'Any'],
+  ['access_token', 'Access token'],
+  ['refresh_token', 'Refresh token'],
+];
+
+/** A select's options with the URL's value selected at first (the select stays the person's to change). */
+function Options({ value, options }: { value: string; options: [string, string][] }) {
+  return (
+    <>
+      {options.map(([v, label]) => (
+        <option key={v} value={v} selected={v === value}>
+          {label}
+        </option>
+      ))}
+    </>
+  );
+}
+
 /** Token search: the form and the page shown are the URL's query, so back, forward and bookmarks work. */
 export function SearchPage() {
   const { query } = useLocation();
@@ -104,19 +129,14 @@ export function SearchPage() {
         </label>
         <label>
           Status
-          <select name="status" defaultValue={form.status}>
-            <option value="">Any</option>
-            <option value="ACTIVE">Active</option>
-            <option value="EXPIRED">Expired</option>
-            <option value="REVOKED">Revoked</option>
+          <select name="status">
+            <Options value={form.status} options={STATUSES} />
           </select>
         </label>
         <label>
           Kind
-          <select name="kind" defaultValue={form.kind}>
-            <option value="">Any</option>
-            <option value="access_token">Access token</option>
-            <option value="refresh_token">Refresh token</option>
+          <select name="kind">
+            <Options value={form.kind} options={KINDS} />
           </select>
         </label>
         <label>

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -41,27 +41,32 @@ export async function consoleRoutes(
   app: FastifyInstance,
   { runtime, dist = DIST }: { runtime: Pick<Runtime, 'config'>; dist?: string },
 ) {
+  // CONSOLE=off: no console client is registered, and no console is served.
+  if (!runtime.config.console) return;
   const assets = join(dist, 'assets');
   const indexFile = join(dist, 'index.html');
   const csp = consoleCsp(runtime.config.issuer);
-  let index: string | undefined;
-  const page = () => (index ??= existsSync(indexFile) ? readFileSync(indexFile, 'utf8') : undefined);
-
-  if (existsSync(assets)) {
-    await app.register(fastifyStatic, {
-      root: assets,
-      prefix: '/console/assets/',
-      decorateReply: false,
-      index: false,
-      list: false,
-      // Every file name carries its content hash: a changed file is a new URL.
-      immutable: true,
-      maxAge: 31_536_000_000,
+  // Read at each load (a small file, loaded once per visit): a build made while the server runs is served at once.
+  const page = () =>
+    readFile(indexFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
     });
-  }
+
+  // Registered even before a build exists: @fastify/static looks files up at each request.
+  await app.register(fastifyStatic, {
+    root: assets,
+    prefix: '/console/assets/',
+    decorateReply: false,
+    index: false,
+    list: false,
+    // Every file name carries its content hash: a changed file is a new URL.
+    immutable: true,
+    maxAge: 31_536_000_000,
+  });
 
   const serveIndex = async (_request: FastifyRequest, reply: FastifyReply) => {
-    const html = page();
+    const html = await page();
     if (html === undefined) {
       return reply
         .code(503)
