@@ -10,7 +10,6 @@ import type { Browser, Page } from 'playwright-core';
 import { Browser as FormBrowser } from '../helpers/browser.js';
 import { chromiumSkip, launchChromium } from '../helpers/browserChromium.js';
 import { axeCheck, screenshot, signInToConsole, startConsoleServer, type ConsoleServer } from '../helpers/console.js';
-import { holdRoles } from '../helpers/consoleFlows.js';
 import {
   APP_REDIRECT,
   introspect,
@@ -34,7 +33,6 @@ describe('the console detail pages, as an operator', { skip: chromiumSkip }, () 
   before(async () => {
     cs = await startConsoleServer();
     server = cs.server;
-    await holdRoles(cs);
     app = await registerApp(server, 'orders-web');
     browser = await launchChromium();
     page = await signInToConsole(browser, cs, 'operator');

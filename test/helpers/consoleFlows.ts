@@ -2,10 +2,7 @@
  * What the console's page tests need besides the console: a person's grant with a refresh chain made over the wire
  * (login page, consent, code, refresh), and the reads that check a page's action really happened.
  */
-import { randomUUID } from 'node:crypto';
-import { grantRole } from '../../src/application/roles.js';
 import { Browser } from './browser.js';
-import type { ConsoleServer } from './console.js';
 import { authorizeWithPkce } from './flow.js';
 import { basic, postForm, registerClient } from './oauth.js';
 import type { TestServer } from './server.js';
@@ -102,13 +99,6 @@ export async function graphql(
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-}
-
-/** The console server's operator holds ledger:admin, its auditor ledger:audit (a role held already writes nothing). */
-export async function holdRoles(cs: ConsoleServer): Promise<void> {
-  const ctx = { actor: 'operator:test', correlationId: randomUUID(), reason: 'console test people' };
-  await grantRole(cs.server.runtime.ports, cs.subs.operator, 'ledger:admin', ctx);
-  await grantRole(cs.server.runtime.ports, cs.subs.auditor, 'ledger:audit', ctx);
 }
 
 /** The token as the history index holds it, once the index has caught up with the write that issued it. */

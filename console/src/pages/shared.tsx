@@ -48,12 +48,12 @@ export function Notice({ message }: { message: string | null }) {
   );
 }
 
-/** A table of tokens, each linking to its page. */
+/** A table of tokens, each linking to its page; one card per row on a narrow screen (the console's table.cards). */
 export function TokenTable({ tokens, caption }: { tokens: TokenRow[]; caption: string }) {
   if (tokens.length === 0) return <p>No tokens.</p>;
   return (
     <div class="table-wrap">
-      <table>
+      <table class="cards">
         <caption>{caption}</caption>
         <thead>
           <tr>
@@ -68,22 +68,22 @@ export function TokenTable({ tokens, caption }: { tokens: TokenRow[]; caption: s
         <tbody>
           {tokens.map((t) => (
             <tr key={t.jti}>
-              <td>
+              <td data-label="Token">
                 <Link href={tokenHref(t.jti)}>
                   <code>{t.jti}</code>
                 </Link>
               </td>
-              <td>{t.kind === 'refresh_token' ? 'refresh' : 'access'}</td>
-              <td>
+              <td data-label="Kind">{t.kind === 'refresh_token' ? 'refresh' : 'access'}</td>
+              <td data-label="Client">
                 <Link href={clientHref(t.clientId)}>{t.clientId}</Link>
               </td>
-              <td>
+              <td data-label="Status">
                 <StatusBadge status={t.status} />
               </td>
-              <td>
+              <td data-label="Issued">
                 <time dateTime={t.issuedAt}>{when(t.issuedAt)}</time>
               </td>
-              <td>
+              <td data-label="Expires">
                 <time dateTime={t.expiresAt}>{when(t.expiresAt)}</time>
               </td>
             </tr>
