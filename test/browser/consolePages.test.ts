@@ -166,7 +166,23 @@ describe('the console detail pages, as an operator', { skip: chromiumSkip }, () 
     await open(`/console/tokens/${tokens.jti}`, /Token/);
     await page.locator('dl.facts a[href^="/console/grants/"]').waitFor();
     const grantHref = await page.locator('dl.facts a[href^="/console/grants/"]').getAttribute('href');
+    const grantId = decodeURIComponent(grantHref!.split('/').pop()!);
     await open(grantHref!, /Grant/);
+
+    // Its refresh token's own dialog says that the grant goes with it, and how many tokens: then Cancel.
+    await page.getByRole('list', { name: 'Refresh chain, oldest first' }).getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: /Token/ }).waitFor();
+    await page.getByRole('button', { name: 'Revoke…' }).click();
+    const viaToken = page.getByRole('dialog', { name: 'Revoke this refresh token and its grant' });
+    assert.match(
+      await viaToken.innerText(),
+      new RegExp(`takes its grant ${grantId} with it: 2 live tokens stop working`),
+    );
+    await viaToken.getByRole('button', { name: 'Cancel' }).click();
+    await viaToken.waitFor({ state: 'hidden' });
+    await page.goBack();
+    await page.locator('dl.facts').waitFor();
+
     await page.getByRole('button', { name: 'Revoke grant…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke this grant' });
     assert.match(await dialog.innerText(), /2 live tokens stop working/);
