@@ -1,0 +1,36 @@
+/** The shapes the pages' GraphQL documents answer (schema/management.graphql); dates are ISO 8601 strings. */
+
+export interface LedgerEvent {
+  position: string;
+  type: string;
+  recordedAt: string;
+  actor: string | null;
+  reason: string | null;
+  data: Record<string, unknown>;
+}
+
+export type TokenStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED';
+
+/** A token as lists show it. */
+export interface TokenRow {
+  jti: string;
+  kind: string;
+  clientId: string;
+  subject: string | null;
+  status: TokenStatus;
+  issuedAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  revocationReason: string | null;
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export interface TokenConnection {
+  totalCount: number;
+  pageInfo: PageInfo;
+  edges: { node: TokenRow }[];
+}
