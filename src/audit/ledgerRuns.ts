@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Config } from '../config/config.js';
 import { upcasters } from '../domain/events/upcasters.js';
 import type { EventStore } from '../eventsourcing/eventStore.js';
@@ -26,33 +25,14 @@ export async function ledgerVerifyOptions(
   };
 }
 
-/**
- * The store with a turn of the event loop before each page `readAll` reads (1000 events): a whole-ledger pass run
- * inside the server (the embedded store reads synchronously) lets requests in between pages instead of holding the
- * loop for the whole ledger.
- */
-function yielding(store: EventStore): EventStore {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'readAll')
-        return async (after: bigint, limit: number) => {
-          await nextTurn();
-          return target.readAll(after, limit);
-        };
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
 /** `token-ledger verify` (no kept seal, the ledger's own seal keys) over the ledger as stored. */
 export async function verifyStoredLedger(asStored: EventStore, config: Config) {
-  return verifyLedger(yielding(asStored), await ledgerVerifyOptions(asStored, config));
+  return verifyLedger(asStored, await ledgerVerifyOptions(asStored, config));
 }
 
 /** `token-ledger replay [--until <position>]`: the views as the CLI rebuilds them (upcast, personal data unopened). */
 export function replayStoredLedger(asStored: EventStore, position?: bigint) {
-  const store = keylessPersonalDataStore(upcastingStore(yielding(asStored), upcasters));
+  const store = keylessPersonalDataStore(upcastingStore(asStored, upcasters));
   return replayLedger(store, position === undefined ? undefined : { position });
 }
 

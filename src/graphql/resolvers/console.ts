@@ -42,7 +42,7 @@ export class ConsoleResolver {
   async activity(
     @Arg('since', () => DateTimeScalar) since: Date,
     @Arg('until', () => DateTimeScalar, { nullable: true }) until: Date | null,
-    @Arg('bucketSeconds', () => Int, { defaultValue: 60 }) bucketSeconds: number,
+    @Arg('bucketSeconds', () => Int, { nullable: true, defaultValue: 60 }) bucketSeconds: number | null,
     @Arg('clientId', () => String, { nullable: true }) clientId: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ActivityBucketCounts[]> {
@@ -50,7 +50,7 @@ export class ConsoleResolver {
     try {
       const request = {
         since,
-        bucketSeconds,
+        bucketSeconds: bucketSeconds ?? 60,
         ...(until != null ? { until } : {}),
         ...(clientId != null ? { clientId } : {}),
       };
