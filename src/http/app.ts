@@ -28,6 +28,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { graphqlRoutes } from './routes/graphql.js';
 import { graphqlWsRoutes } from './routes/graphqlWs.js';
+import { graphiqlRoutes } from './routes/graphiql.js';
 import { activeTracing } from '../tracing/active.js';
 
 interface AppOptions {
@@ -157,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await browserFacing.register(sdkRoutes);
     await browserFacing.register(graphqlRoutes, { runtime });
     await browserFacing.register(graphqlWsRoutes, { runtime });
+    await browserFacing.register(graphiqlRoutes, { issuer: runtime.config.issuer });
   });
   return app;
 }
