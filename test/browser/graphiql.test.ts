@@ -46,6 +46,29 @@ const editorText = (page: Page, selector: string) =>
     .innerText()
     .then((t) => t.replace(/\u00a0/g, ' '));
 
+/**
+ * axe-core on the page: no serious or critical violation. Evaluated through the DevTools protocol rather than added
+ * as a <script>: the page's CSP (script-src 'self') would refuse an inline one, and loosening it for the test would
+ * test a different page.
+ */
+async function axeCheck(page: Page) {
+  await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: any[] }> } }).axe;
+    return (await axe.run()).violations.map((v) => ({
+      id: v.id as string,
+      impact: v.impact as string,
+      nodes: (v.nodes as Array<{ html: string }>).map((n) => n.html.slice(0, 120)),
+    }));
+  });
+  // GraphiQL's own markup, not ours: each editor tab is an <li role="tab"> holding its focusable close button
+  // (nested-interactive). Left out for those nodes only; anything else, on any node, fails.
+  const graphiqlTab = (v: { id: string; nodes: string[] }) =>
+    v.id === 'nested-interactive' && v.nodes.every((html) => /^<li[^>]*role="tab"[^>]*class="graphiql-tab/.test(html));
+  const serious = result.filter((v) => (v.impact === 'serious' || v.impact === 'critical') && !graphiqlTab(v));
+  assert.deepEqual(serious, []);
+}
+
 describe('GraphiQL at /console/graphiql in Chromium', { skip }, () => {
   let server: TestServer;
   let browser: Browser;
@@ -72,7 +95,7 @@ describe('GraphiQL at /console/graphiql in Chromium', { skip }, () => {
   });
 
   /** A fresh browser profile watching every request and CSP report; with `token`, a console session in this tab. */
-  async function open(token?: string): Promise<Watched> {
+  async function open(token?: string, expiresAt = Date.now() + 3_600_000): Promise<Watched> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const origin = new URL(server.url).origin;
     const foreign: string[] = [];
@@ -101,7 +124,7 @@ describe('GraphiQL at /console/graphiql in Chromium', { skip }, () => {
           );
         }
       },
-      { key: SESSION_KEY, token, expiresAt: Date.now() + 3_600_000 },
+      { key: SESSION_KEY, token, expiresAt },
     );
     const page = await context.newPage();
     page.on('console', (message) => {
@@ -195,19 +218,45 @@ describe('GraphiQL at /console/graphiql in Chromium', { skip }, () => {
     await finish(w);
   });
 
-  it('without a console session: a notice links to sign-in, and a pasted token works', async () => {
+  it('without a console session: a notice links to sign-in, and a token put in the headers editor works', async () => {
     const w = await open();
     const { page } = w;
-    await page.goto(`${server.url}/console/graphiql/`);
+    await page.goto(`${server.url}/console/graphiql/?query=${encodeURIComponent('{ signingKeys { kid } }')}`);
     const notice = page.locator('.tl-notice');
     await notice.waitFor(SLOW);
     assert.match(await notice.innerText(), /not signed in/);
-    assert.equal(await notice.getByRole('link').getAttribute('href'), '/console/');
+    assert.equal(await notice.getByRole('link', { name: 'Sign in to the console' }).getAttribute('href'), '/console/');
     await page.locator('[data-uri$="headers.json"] .view-lines').waitFor(SLOW);
     assert.match(
       await editorText(page, '[data-uri$="headers.json"]'),
       /"Authorization": "Bearer <paste an access token>"/,
     );
+    await axeCheck(page);
+    // What a paste does: the headers editor's text replaced (through Monaco's model, as typing would auto-close).
+    await page.evaluate((token) => {
+      const monaco = (globalThis as any).__MONACO;
+      const model = monaco.editor.getModels().find((m: any) => String(m.uri).endsWith('headers.json'));
+      model.setValue(JSON.stringify({ Authorization: `Bearer ${token}` }));
+    }, auditor);
+    await run(page);
+    await page.waitForFunction(
+      () => document.querySelector('.graphiql-response')?.textContent?.includes('"kid"'),
+      null,
+      SLOW,
+    );
+    const stored = await page.evaluate(() => JSON.stringify(Object.entries(localStorage)));
+    assert.ok(!stored.includes(auditor), 'a pasted token is not stored either');
+    await finish(w);
+  });
+
+  it('an expired console session: the notice says so, and no token is filled in', async () => {
+    const w = await open(auditor, Date.now() - 1000);
+    const { page } = w;
+    await page.goto(`${server.url}/console/graphiql`);
+    await page.locator('.tl-notice').waitFor(SLOW);
+    assert.match(await page.locator('.tl-notice').innerText(), /session has expired/);
+    await page.locator('[data-uri$="headers.json"] .view-lines').waitFor(SLOW);
+    assert.doesNotMatch(await editorText(page, '[data-uri$="headers.json"]'), /eyJ/);
     await finish(w);
   });
 
@@ -216,24 +265,7 @@ describe('GraphiQL at /console/graphiql in Chromium', { skip }, () => {
     const { page } = w;
     await page.goto(`${server.url}/console/graphiql`);
     await page.locator('[data-uri$="headers.json"] .view-lines').waitFor(SLOW);
-    // Evaluated through the DevTools protocol rather than added as a <script>: the page's CSP (script-src 'self')
-    // would refuse an inline one, and loosening it for the test would test a different page.
-    await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
-    const result = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(): Promise<{ violations: any[] }> } }).axe;
-      return (await axe.run()).violations.map((v) => ({
-        id: v.id as string,
-        impact: v.impact as string,
-        nodes: (v.nodes as Array<{ html: string }>).map((n) => n.html.slice(0, 120)),
-      }));
-    });
-    // GraphiQL's own markup, not ours: each editor tab is an <li role="tab"> holding its focusable close button
-    // (nested-interactive). Left out for those nodes only; anything else, on any node, fails.
-    const graphiqlTab = (v: { id: string; nodes: string[] }) =>
-      v.id === 'nested-interactive' &&
-      v.nodes.every((html) => /^<li[^>]*role="tab"[^>]*class="graphiql-tab/.test(html));
-    const serious = result.filter((v) => (v.impact === 'serious' || v.impact === 'critical') && !graphiqlTab(v));
-    assert.deepEqual(serious, []);
+    await axeCheck(page);
     await finish(w);
   });
 });
