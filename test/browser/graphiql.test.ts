@@ -260,11 +260,28 @@ describe('GraphiQL at /console/graphiql in Chromium', { skip }, () => {
     await finish(w);
   });
 
-  it('axe finds no serious or critical violation', async () => {
+  it('axe finds no serious or critical violation, at 1280 px and at 390 px wide (the result below the editors)', async () => {
     const w = await open(auditor);
     const { page } = w;
-    await page.goto(`${server.url}/console/graphiql`);
+    await page.goto(`${server.url}/console/graphiql?query=${encodeURIComponent('{ signingKeys { kid } }')}`);
     await page.locator('[data-uri$="headers.json"] .view-lines').waitFor(SLOW);
+    await axeCheck(page);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await run(page);
+    await page.waitForFunction(
+      () => document.querySelector('.graphiql-response')?.textContent?.includes('"kid"'),
+      null,
+      SLOW,
+    );
+    const layout = await page.evaluate(() => {
+      const editors = document.querySelector('.graphiql-editors')!.getBoundingClientRect();
+      const response = document.querySelector('.graphiql-response')!.getBoundingClientRect();
+      return { scrollWidth: document.documentElement.scrollWidth, editors, response };
+    });
+    assert.ok(layout.scrollWidth <= 390, `no sideways scrolling (${layout.scrollWidth} px)`);
+    assert.ok(layout.response.top >= layout.editors.bottom - 1, 'the result is below the editors');
+    assert.ok(layout.response.height >= 150 && layout.response.width >= 250, JSON.stringify(layout.response));
+    await page.screenshot({ path: `${SCREENSHOTS}graphiql-390.png` });
     await axeCheck(page);
     await finish(w);
   });
