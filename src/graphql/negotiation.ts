@@ -18,12 +18,12 @@ function weights(accept: string | undefined): { html: number; json: number; grap
 }
 
 /**
- * GET /graphql serves two audiences: a browser asking for a page gets the explorer, a GraphQL client
+ * GET /graphql serves two audiences: a browser asking for a page is sent to GraphiQL, a GraphQL client
  * (graphql-request `method: 'GET'`, Apollo `useGETForQueries`) gets GraphQL-over-HTTP. HTML wins when
  * it is named with at least the weight of the JSON types; otherwise JSON named, or a `query`
  * parameter with no HTML asked for (a `*`/`*` client), means GraphQL.
  */
-export function wantsExplorer(accept: string | undefined, hasQuery: boolean): boolean {
+export function wantsPage(accept: string | undefined, hasQuery: boolean): boolean {
   const w = weights(accept);
   if (w.html > 0 && w.html >= Math.max(w.json, w.graphqlResponse)) return true;
   return !(w.json > 0 || w.graphqlResponse > 0 || hasQuery);

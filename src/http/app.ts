@@ -29,6 +29,7 @@ import { sdkRoutes } from './routes/sdk.js';
 import { graphqlRoutes } from './routes/graphql.js';
 import { graphqlWsRoutes } from './routes/graphqlWs.js';
 import { consoleRoutes } from './routes/console.js';
+import { graphiqlRoutes } from './routes/graphiql.js';
 import { activeTracing } from '../tracing/active.js';
 
 interface AppOptions {
@@ -160,6 +161,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await browserFacing.register(graphqlWsRoutes, { runtime });
     await browserFacing.register(consoleRoutes, { runtime });
     await browserFacing.register((await import('./routes/ledgerExport.js')).ledgerExportRoutes, { runtime });
+    await browserFacing.register(graphiqlRoutes, { issuer: runtime.config.issuer });
   });
   return app;
 }

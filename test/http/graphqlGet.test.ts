@@ -11,7 +11,7 @@ const BROWSER_ACCEPT =
 /**
  * Issue 15 (7): GraphQL-over-HTTP GET. Clients configured to send queries by GET (graphql-request
  * `method: 'GET'`, Apollo Client `useGETForQueries`) get JSON answers; mutations are POST only
- * (405, Allow: POST); a browser asking for a page still gets the explorer.
+ * (405, Allow: POST); a browser asking for a page is sent to GraphiQL (issue 22), its query kept.
  */
 describe('GraphQL over HTTP GET', () => {
   let server: TestServer;
@@ -93,18 +93,24 @@ describe('GraphQL over HTTP GET', () => {
     assert.equal(await ledgerHead(server), head, 'nothing was written');
   });
 
-  it('a browser asking for a page gets the explorer, with or without a query in the URL', async () => {
-    for (const params of [{}, { query: '{ signingKeys { kid } }' }] as Array<Record<string, string>>) {
+  it('a browser asking for a page is sent to GraphiQL, with the query in the URL kept', async () => {
+    const query = '{ signingKeys { kid } }';
+    for (const params of [{}, { query }] as Array<Record<string, string>>) {
       for (const accept of [BROWSER_ACCEPT, 'text/html', 'text/html, application/json;q=0.5']) {
-        const res = await get(params, { accept });
-        assert.equal(res.status, 200);
-        assert.match(res.headers.get('content-type') ?? '', /^text\/html/, `${accept} ${JSON.stringify(params)}`);
-        assert.match(await res.text(), /<title>GraphQL explorer/);
+        const res = await server.fetch(`${server.url}/graphql?${new URLSearchParams(params)}`, {
+          headers: { accept },
+          redirect: 'manual',
+        });
+        assert.equal(res.status, 302, `${accept} ${JSON.stringify(params)}`);
+        const expected = params.query ? `/console/graphiql?query=${encodeURIComponent(query)}` : '/console/graphiql';
+        assert.equal(res.headers.get('location'), expected);
+        await res.text();
       }
     }
-    // No Accept and no query: the explorer, as before.
-    const bare = await server.fetch(`${server.url}/graphql`);
-    assert.match(bare.headers.get('content-type') ?? '', /^text\/html/);
+    // No Accept and no query: GraphiQL, as the explorer was before.
+    const bare = await server.fetch(`${server.url}/graphql`, { redirect: 'manual' });
+    assert.equal(bare.status, 302);
+    assert.equal(bare.headers.get('location'), '/console/graphiql');
     await bare.text();
     // JSON preferred over HTML: GraphQL.
     const json = await get(

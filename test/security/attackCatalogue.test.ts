@@ -614,8 +614,9 @@ describe('attack catalogue: authorization endpoint, code and refresh grants, log
         await new Browser(server.fetch).get(authorizeUrl({ redirect_uri: 'https://evil.example/' })),
         'error page',
       );
-      const explorer = await server.fetch(`${server.url}/graphql`);
+      const explorer = await server.fetch(`${server.url}/console/graphiql`);
       assert.equal(explorer.headers.get('x-frame-options'), 'DENY', 'GraphQL explorer');
+      assert.match(explorer.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, 'GraphQL explorer');
     });
     it("CWE-1021 clickjacking: the web_message page may be framed by the client's own origin only (silent renewal), and says so without X-Frame-Options", async () => {
       const page = await new Browser(server.fetch).get(authorizeUrl({ response_mode: 'web_message', prompt: 'none' }));

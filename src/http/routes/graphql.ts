@@ -13,9 +13,8 @@ import {
   type GraphQLContext,
   type Operator,
 } from '../../graphql/context.js';
-import { sendExplorer } from '../../graphql/explorer.js';
 import { depthLimit, guardPlugin, MAX_DEPTH } from '../../graphql/limits.js';
-import { responseType, wantsExplorer } from '../../graphql/negotiation.js';
+import { responseType, wantsPage } from '../../graphql/negotiation.js';
 import { managementSchema } from '../../graphql/schema.js';
 import type { Runtime } from '../../runtime.js';
 
@@ -52,11 +51,18 @@ function refuse(
     .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
+/** GraphiQL, opening on the query a /graphql?query=… link named (a link written for the old explorer still works). */
+const explorerUrl = (query: unknown) =>
+  typeof query === 'string' && query !== ''
+    ? `/console/graphiql?query=${encodeURIComponent(query)}`
+    : '/console/graphiql';
+
 /**
  * The management API (issue 7): Apollo Server on this Fastify instance at POST /graphql and, for
- * GraphQL clients, GET /graphql (queries only); browsers asking GET /graphql for a page get an
- * offline explorer. Every request is authenticated by its Bearer token against the active-token view
- * (see src/graphql/context.ts) before its document is parsed or validated: nothing a caller without
+ * GraphQL clients, GET /graphql (queries only); browsers asking GET /graphql for a page are sent to
+ * GraphiQL at /console/graphiql (src/http/routes/graphiql.ts), their `query` kept. Every request is
+ * authenticated by its Bearer token against the active-token view (see src/graphql/context.ts)
+ * before its document is parsed or validated: nothing a caller without
  * an operator token sends costs more than reading the header, and no validation message (with its
  * "Did you mean …?" suggestions) reaches one.
  */
@@ -149,8 +155,8 @@ export async function graphqlRoutes(app: FastifyInstance, { runtime }: { runtime
   app.post('/graphql', noStore, graphql);
   // GraphQL-over-HTTP GET runs queries only: Apollo answers a mutation 405 with Allow: POST.
   app.get('/graphql', noStore, async (request, reply) => {
-    const hasQuery = typeof (request.query as Record<string, unknown> | undefined)?.query === 'string';
-    if (wantsExplorer(request.headers.accept, hasQuery)) return sendExplorer(reply);
+    const query = (request.query as Record<string, unknown> | undefined)?.query;
+    if (wantsPage(request.headers.accept, typeof query === 'string')) return reply.redirect(explorerUrl(query), 302);
     return graphql(request, reply);
   });
 }
