@@ -1,7 +1,7 @@
 /**
  * Issue 22: the operator console in Chromium: sign-in through the login page, the dashboard updating live, search,
  * the refusal of a person without a role (UI and API), an auditor's read-only view, accessibility (axe), 390 px, and
- * the screenshots in docs/screenshots/.
+ * the screenshots (test/helpers/console.ts: SCREENSHOTS_DIR).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -8,9 +8,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { SCREENSHOTS_DIR } from '../helpers/console.js';
 import { basic, postForm, registerClient } from '../helpers/oauth.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,7 +19,6 @@ const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (.ci/run
 if (skip && process.env.TOKEN_LEDGER_REQUIRE_BROWSER) throw new Error(`browser tests required but ${skip}`);
 if (skip) console.log(`# browser tests skipped: ${skip}`);
 
-const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const SESSION_KEY = 'token-ledger-console';
 const SLOW = { timeout: 30_000 };
 
@@ -178,8 +178,8 @@ describe('GraphiQL at /console/graphiql in Chromium', { skip }, () => {
     const docs = page.locator('.graphiql-doc-explorer');
     await docs.getByText('signingKeys', { exact: true }).waitFor(SLOW);
     await docs.getByText('tokens', { exact: true }).first().waitFor(SLOW);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOTS}graphiql.png` });
+    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS_DIR, 'graphiql.png') });
 
     // History keeps the run, and nothing stored holds the token (GraphiQL's history saves headers unless stopped).
     await page.getByRole('button', { name: 'Show History' }).click();
@@ -281,7 +281,7 @@ describe('GraphiQL at /console/graphiql in Chromium', { skip }, () => {
     assert.ok(layout.scrollWidth <= 390, `no sideways scrolling (${layout.scrollWidth} px)`);
     assert.ok(layout.response.top >= layout.editors.bottom - 1, 'the result is below the editors');
     assert.ok(layout.response.height >= 150 && layout.response.width >= 250, JSON.stringify(layout.response));
-    await page.screenshot({ path: `${SCREENSHOTS}graphiql-390.png` });
+    await page.screenshot({ path: join(SCREENSHOTS_DIR, 'graphiql-390.png') });
     await axeCheck(page);
     await finish(w);
   });

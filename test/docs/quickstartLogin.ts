@@ -24,3 +24,24 @@ export async function signInInChromium(
     await browser.close();
   }
 }
+
+/** The README's console step: the printed address, Sign in, the login page, then the dashboard's heading. */
+export async function signInToConsoleInChromium(
+  consoleUrl: string,
+  user: { username: string; password: string },
+): Promise<string> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(consoleUrl);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const heading = page.locator('h1#page-title');
+    await heading.waitFor();
+    return (await heading.textContent()) ?? '';
+  } finally {
+    await browser.close();
+  }
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/server.js';
 import { chromiumSkip } from '../helpers/browserChromium.js';
-import { signInInChromium } from './quickstartLogin.js';
+import { signInInChromium, signInToConsoleInChromium } from './quickstartLogin.js';
 
 /**
  * The README's quickstart, run as a reader would: its marked shell blocks, unedited, in a directory
@@ -135,7 +135,7 @@ describe('README quickstart', () => {
   });
 
   it('marks the blocks it runs', () => {
-    assert.deepEqual([...snippets.keys()], ['server', 'token', 'login', 'login-finish', 'graphql']);
+    assert.deepEqual([...snippets.keys()], ['server', 'token', 'login', 'login-finish', 'graphql', 'console']);
     assert.match(snippets.get('server')!, /^npm start\b/m);
   });
 
@@ -220,6 +220,25 @@ describe('README quickstart', () => {
       const userinfo = JSON.parse(lines.find((l) => l.includes('"email"') && !l.includes('"id_token"'))!);
       assert.equal(userinfo.email, 'alice@example.com');
       assert.equal(userinfo.name, 'Alice Example');
+    },
+  );
+
+  it(
+    'the operator console: a person with a role, then the printed address in Chromium, signed in to the dashboard',
+    {
+      skip: chromiumSkip,
+    },
+    async () => {
+      const block = snippets.get('console')!;
+      const [, username, password] = /--username (\S+) --password '([^']+)' --role ledger:admin/.exec(block) ?? [];
+      assert.ok(username && password, 'the README gives the person a role');
+      const result = await runBash(['set -eo pipefail', onPort(block)].join('\n'), dir, env()).done;
+      const context = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}\nserver:\n${serverLog}`;
+      assert.equal(result.code, 0, context);
+      const url = /open (http:\S+) and sign in/.exec(result.stdout)?.[1];
+      assert.equal(url, `http://localhost:${port}/console/`, context);
+      const heading = await signInToConsoleInChromium(url!, { username, password });
+      assert.equal(heading, 'Dashboard');
     },
   );
 });

@@ -1,9 +1,10 @@
 /**
  * The operator console in Chromium (issue 22): a server with an operator, an auditor and a person with no role,
- * sign-in through the console and the login page, an axe-core check, and screenshots for docs/screenshots/.
+ * sign-in through the console and the login page, an axe-core check, and screenshots (see SCREENSHOTS_DIR).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { registerUser } from '../../src/application/registerUser.js';
@@ -118,13 +119,19 @@ export async function axeCheck(page: Page, label = page.url()): Promise<AxeViola
   return violations;
 }
 
-const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+/**
+ * Where each run saves its screenshots: TOKEN_LEDGER_SCREENSHOTS, else dist/screenshots/ (ignored by git, so a test
+ * run leaves the work tree clean). `TOKEN_LEDGER_SCREENSHOTS=docs/screenshots` refreshes the pictures the docs show.
+ */
+export const SCREENSHOTS_DIR = resolve(
+  process.env.TOKEN_LEDGER_SCREENSHOTS ?? fileURLToPath(new URL('../../screenshots/', import.meta.url)),
+);
 
-/** Saves the page's viewport to docs/screenshots/<name>.png (the run refreshes the committed pictures). */
+/** Saves the page's viewport to <SCREENSHOTS_DIR>/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   // Animations and the caret would make each run's picture differ for nothing.
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, animations: 'disabled', caret: 'hide' });
+  await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), animations: 'disabled', caret: 'hide' });
 }
 
 /** True when the page scrolls sideways (wider content than the viewport): the 390 px check. */
