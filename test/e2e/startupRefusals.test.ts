@@ -62,8 +62,10 @@ describe('the server refuses to start, with one clear line and an untouched ledg
     const count = () => (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
     const events = count();
     const types = db.prepare('SELECT type FROM events ORDER BY position').all() as Array<{ type: string }>;
-    // Two signing keys and the seal key at the first start, and the seal its graceful stop appends.
+    // Two signing keys, the seal key and the console's client at the first start, and the seal its graceful stop
+    // appends.
     assert.deepEqual(types.map((t) => t.type).sort(), [
+      'ClientRegistered',
       'LedgerSealed',
       'SealKeyGenerated',
       'SigningKeyGenerated',

@@ -9,7 +9,9 @@ import { registerUser } from '../../src/application/registerUser.js';
 import { grantRole, revokeRole } from '../../src/application/roles.js';
 import { userStream } from '../../src/domain/users/streams.js';
 import { Browser } from '../helpers/browser.js';
-import { ledgerHead, postForm } from '../helpers/oauth.js';
+import { ledgerHead, postForm, registerClient } from '../helpers/oauth.js';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { removeDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'correct horse battery';
@@ -222,5 +224,154 @@ describe('operator roles and the console client, over the wire', () => {
     assert.equal(res.status, 400, res.text);
     assert.equal(res.body.error, 'unauthorized_client');
     assert.equal(await ledgerHead(server), head);
+  });
+  it('grantRole and revokeRole by a person: refusals carry their exact reason and write nothing', async () => {
+    const tokens = await signIn(users.operator.username);
+    const disabledUser = await registerUser(
+      server.runtime.ports,
+      { username: `off-${randomUUID().slice(0, 6)}`, password: PASSWORD },
+      operator(),
+    );
+    const { disableUser } = await import('../../src/application/disableUser.js');
+    await disableUser(server.runtime.ports, disabledUser.sub, because('left'));
+    const REVOKE =
+      'mutation ($sub: ID!, $role: String!, $reason: String!) { revokeRole(sub: $sub, role: $role, reason: $reason) { roles } }';
+    const WITH_REASON =
+      'mutation ($sub: ID!, $role: String!, $reason: String!) { grantRole(sub: $sub, role: $role, reason: $reason) { roles } }';
+    const head = await ledgerHead(server);
+    for (const [query, variables, reason] of [
+      [WITH_REASON, { sub: users.target.sub, role: 'ledger:root', reason: 'x' }, 'unknown_role'],
+      [REVOKE, { sub: users.target.sub, role: 'admin', reason: 'x' }, 'unknown_role'],
+      [WITH_REASON, { sub: disabledUser.sub, role: 'ledger:audit', reason: 'x' }, 'user_disabled'],
+      [WITH_REASON, { sub: randomUUID(), role: 'ledger:audit', reason: 'x' }, 'user_not_found'],
+      [WITH_REASON, { sub: users.target.sub, role: 'ledger:audit', reason: '  ' }, undefined],
+    ] as const) {
+      const res = await gql(tokens.access_token, query, variables);
+      const error = res.body.errors?.[0];
+      assert.equal(error?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(res.body));
+      assert.equal(error?.extensions?.reason, reason);
+    }
+    assert.equal(await ledgerHead(server), head);
+    // Revoking a role not held: answered, nothing written.
+    const none = await gql(tokens.access_token, REVOKE, { sub: users.target.sub, role: 'ledger:admin', reason: 'x' });
+    assert.deepEqual(none.body.data?.revokeRole, { roles: [] });
+    assert.equal(await ledgerHead(server), head);
+  });
+
+  it("a person's live feed ends once their role is revoked", async () => {
+    const username = `feed-${randomUUID().slice(0, 6)}`;
+    const u = await registerUser(
+      server.runtime.ports,
+      { username, password: PASSWORD, roles: ['ledger:audit'] },
+      operator(),
+    );
+    const tokens = await signIn(username);
+    const ws = createClient({
+      url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    const seen: string[] = [];
+    let connected!: () => void;
+    const ready = new Promise<void>((resolve) => (connected = resolve));
+    ws.on('connected', () => connected());
+    const ended = new Promise<string>((resolve) => {
+      ws.subscribe(
+        { query: 'subscription { ledgerEvents(category: "user") { type stream } }' },
+        {
+          next: (r) => void seen.push((r.data as { ledgerEvents: { type: string } }).ledgerEvents.type),
+          error: (e) => resolve(`error ${JSON.stringify(e)}`),
+          complete: () => resolve('complete'),
+        },
+      );
+    });
+    try {
+      await ready;
+      await new Promise((r) => setTimeout(r, 100));
+      await grantRole(server.runtime.ports, users.target.sub, 'ledger:audit', because('feed check'));
+      for (let i = 0; i < 50 && !seen.includes('RoleGranted'); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(seen.includes('RoleGranted'), seen.join(', '));
+      await revokeRole(server.runtime.ports, u.sub, 'ledger:audit', because('no more'));
+      // The feed asks at each batch it is handed, which may come before the users view has the revocation: the
+      // next event ends it, whatever it is.
+      await grantRole(server.runtime.ports, users.target.sub, 'ledger:admin', because('poke'));
+      assert.equal(await ended, 'complete');
+      assert.equal(seen.includes('RoleRevoked') && seen.includes('RoleGranted'), true);
+    } finally {
+      await ws.dispose();
+      await revokeRole(server.runtime.ports, users.target.sub, 'ledger:audit', because('feed check over'));
+      await revokeRole(server.runtime.ports, users.target.sub, 'ledger:admin', because('feed check over'));
+    }
+  });
+
+  it('the consent exemption is for the console client only: the same metadata under another id asks', async () => {
+    const lookalike = await registerClient(
+      server,
+      {
+        ...consoleClientMetadata(server.url),
+        client_id: 'console-lookalike',
+      },
+      null,
+    );
+    const verifier = client.randomPKCECodeVerifier();
+    const browser = new Browser();
+    const query = {
+      client_id: lookalike.clientId,
+      redirect_uri: redirectUri(),
+      response_type: 'code',
+      scope: 'openid ledger:admin',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    };
+    const login = await browser.get(`${server.url}/authorize?${new URLSearchParams(query)}`);
+    const consent = await browser.submit(server.url + '/authorize', login, {
+      username: users.operator.username,
+      password: PASSWORD,
+    });
+    assert.equal(consent.status, 200);
+    assert.match(consent.html, /name="decision"/);
+    // The page asks only for what the person can be given.
+    assert.match(consent.html, /ledger:admin/);
+    const nobody = new Browser();
+    const loginAgain = await nobody.get(`${server.url}/authorize?${new URLSearchParams(query)}`);
+    const consentNobody = await nobody.submit(server.url + '/authorize', loginAgain, {
+      username: users.nobody.username,
+      password: PASSWORD,
+    });
+    assert.match(consentNobody.html, /name="decision"/);
+    assert.doesNotMatch(consentNobody.html, /ledger:admin/);
+  });
+});
+
+describe('CONSOLE=off', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ env: { CONSOLE: 'off' } });
+  });
+  after(async () => {
+    await server.close();
+    removeDir(server.dataDir);
+  });
+
+  it('leaves the console client unregistered; a client an operator registers under its id asks for consent', async () => {
+    assert.equal(clientById(server.runtime.views, CONSOLE_CLIENT_ID), undefined);
+    await registerClient(server, { ...consoleClientMetadata(server.url), client_id: CONSOLE_CLIENT_ID }, null);
+    const u = await registerUser(server.runtime.ports, { username: 'ops', password: PASSWORD }, operator());
+    const browser = new Browser();
+    const login = await browser.get(
+      `${server.url}/authorize?${new URLSearchParams({
+        client_id: CONSOLE_CLIENT_ID,
+        redirect_uri: `${server.url}/console/callback`,
+        response_type: 'code',
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      })}`,
+    );
+    const consent = await browser.submit(server.url + '/authorize', login, { username: 'ops', password: PASSWORD });
+    assert.equal(consent.status, 200);
+    assert.match(consent.html, /name="decision"/);
+    assert.ok(u.sub);
   });
 });

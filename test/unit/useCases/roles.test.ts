@@ -7,6 +7,9 @@ import {
   ensureConsoleClient,
 } from '../../../src/application/consoleClient.js';
 import { readGrant } from '../../../src/application/grantIssuance.js';
+import { exchangeToken } from '../../../src/application/exchangeToken.js';
+import { TOKEN_EXCHANGE_GRANT } from '../../../src/domain/clients/events.js';
+import { TOKEN_TYPES } from '../../../src/domain/exchange/decide.js';
 import { refreshTokenByHash } from '../../../src/application/queries/authorization.js';
 import { clientById } from '../../../src/application/queries/clients.js';
 import { redeemAuthorizationCode } from '../../../src/application/redeemCode.js';
@@ -149,6 +152,50 @@ describe("a person's tokens carry the ledger:* scopes of the roles held at each 
     await grantRole(ports, sub, 'ledger:admin', because('back'));
     const fourth = await rotate(third.refreshToken!);
     assert.equal(fourth.access.claims.scope, 'openid ledger:admin');
+  });
+});
+
+describe('a token exchange whose subject is a person', () => {
+  it('keeps a ledger:* scope only while the person holds the role', async () => {
+    const app = await givenClient(ports, 'console-like', { scope: 'openid ledger:admin' });
+    const gateway = await givenClient(ports, 'gateway', {
+      grant_types: [TOKEN_EXCHANGE_GRANT, 'client_credentials'],
+      token_exchange_impersonation: true,
+      token_exchange_audiences: ['https://api.example/ops'],
+      token_exchange_scope: 'openid ledger:admin',
+    });
+    const sub = await givenUser(ports);
+    await grantRole(ports, sub, 'ledger:admin', because('on call'));
+    const { code, grantId } = await givenCode(
+      ports,
+      app,
+      { sub, authTime: now, sid: 's' },
+      { scope: 'openid ledger:admin' },
+    );
+    const issued = (await readGrant(ports, grantId)).code!;
+    const tokens = await redeemAuthorizationCode(
+      ports,
+      { grantId, code, client: app, redirectUri: undefined, codeVerifier: undefined, issued, resource: [] },
+      ctx,
+    );
+    const exchange = () =>
+      exchangeToken(
+        ports,
+        {
+          client: gateway,
+          subject: { token: tokens.access.token, type: TOKEN_TYPES.access_token },
+          actor: null,
+          targets: ['https://api.example/ops'],
+          scope: undefined,
+          requestedTokenType: 'access_token',
+        },
+        ctx,
+      );
+    assert.equal((await exchange()).scope, 'openid ledger:admin');
+    await revokeRole(ports, sub, 'ledger:admin', because('off call'));
+    const narrowed = await exchange();
+    assert.equal(narrowed.scope, 'openid');
+    assert.equal(narrowed.issued.claims.scope, 'openid');
   });
 });
 
