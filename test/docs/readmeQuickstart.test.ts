@@ -237,7 +237,7 @@ describe('README quickstart', () => {
       assert.equal(result.code, 0, context);
       const url = /open (http:\S+) and sign in/.exec(result.stdout)?.[1];
       assert.equal(url, `http://localhost:${port}/console/`, context);
-      const heading = await signInToConsoleInChromium(url!, { username, password });
+      const heading = await signInToConsoleInChromium(url, { username, password });
       assert.equal(heading, 'Dashboard');
     },
   );
