@@ -56,6 +56,8 @@ export async function graphiqlRoutes(app: FastifyInstance, { issuer }: { issuer:
   };
   app.get('/console/graphiql', page);
   app.get('/console/graphiql/', page);
+  // Nothing else below the explorer is a page: without this, the console's catch-all would answer its index.html.
+  app.get('/console/graphiql/*', async (_request, reply) => reply.callNotFound());
   if (!html) return;
   await app.register(fastifyStatic, {
     root: `${ROOT}assets`,
