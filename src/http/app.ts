@@ -30,6 +30,7 @@ import { graphqlRoutes } from './routes/graphql.js';
 import { graphqlWsRoutes } from './routes/graphqlWs.js';
 import { consoleRoutes } from './routes/console.js';
 import { graphiqlRoutes } from './routes/graphiql.js';
+import { ledgerExportRoutes } from './routes/ledgerExport.js';
 import { activeTracing } from '../tracing/active.js';
 
 interface AppOptions {
@@ -160,7 +161,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await browserFacing.register(graphqlRoutes, { runtime });
     await browserFacing.register(graphqlWsRoutes, { runtime });
     await browserFacing.register(consoleRoutes, { runtime });
-    await browserFacing.register((await import('./routes/ledgerExport.js')).ledgerExportRoutes, { runtime });
+    await browserFacing.register(ledgerExportRoutes, { runtime });
     await browserFacing.register(graphiqlRoutes, { issuer: runtime.config.issuer });
   });
   return app;
