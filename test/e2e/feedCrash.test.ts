@@ -11,12 +11,18 @@ import { newSecret, startReceiver } from '../helpers/webhookReceiver.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function serve(env: Record<string, string>): Promise<ChildProcess> {
+/**
+ * Starts the server and answers it once ready. `spawned` hears of it at once: the feed delivers before readiness
+ * shows at /readyz, so the receiver may have to kill it before this returns.
+ */
+async function serve(env: Record<string, string>, spawned: (child: ChildProcess) => void): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, 'serve'], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  spawned(child);
   for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error('the server stopped before it was ready');
     try {
       if ((await fetch(`http://127.0.0.1:${env.PORT}/readyz`)).status === 200) return child;
     } catch {
@@ -65,14 +71,16 @@ describe('outbound feed across a SIGKILL of the server', () => {
       EVENT_SINKS_RETRY_MAX_MS: '200',
     };
     try {
-      child = await serve(env);
-      children.push(child);
-      await exited(child);
-      assert.equal(child.signalCode, 'SIGKILL');
+      const spawned = (c: ChildProcess) => {
+        child = c;
+        children.push(c);
+      };
+      await serve(env, spawned).catch(() => undefined); // killed by the receiver, possibly before it was ready
+      await exited(child!);
+      assert.equal(child!.signalCode, 'SIGKILL');
       assert.equal(receiver.accepted.length, KILL_AT + 1);
 
-      child = await serve(env);
-      children.push(child);
+      child = await serve(env, spawned);
       const store = await openSqliteEventStore(join(dir, 'ledger.sqlite'));
       let ids: string[];
       try {
