@@ -129,8 +129,17 @@ describe('README quickstart', () => {
       const exited = new Promise((r) => server!.once('exit', r));
       process.kill(-server.pid, 'SIGTERM');
       await exited;
+      // npm exits before the server it started has closed its ledger (a stop seals and checkpoints): wait until no
+      // process of the group is left, or files would still appear while the directory is removed.
+      for (let i = 0; i < 300; i++) {
+        try {
+          process.kill(-server.pid, 0);
+        } catch {
+          break;
+        }
+        await sleep(100);
+      }
     }
-    // The shell exits before the node process it started has closed its ledger: retry while files still appear.
     rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   });
 
