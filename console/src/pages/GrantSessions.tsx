@@ -1,20 +1,10 @@
-import { when } from './format.js';
-import { StatusBadge } from './shared.js';
-import type { LedgerEvent } from './types.js';
+import { SessionList } from './shared.js';
+import type { LedgerEvent, Session } from './types.js';
 import { useQuery } from './useQuery.js';
 
 const SESSIONS = `query GrantSessions($sub: ID!) {
   user(sub: $sub) { sessions { active amr authenticatedAt expiresAt endedAt endReason } }
 }`;
-
-interface Session {
-  active: boolean;
-  amr: string[];
-  authenticatedAt: string;
-  expiresAt: string;
-  endedAt: string | null;
-  endReason: string | null;
-}
 
 /** When the person authenticated for each code of the grant (epoch seconds): a session is known by that moment. */
 function authTimes(history: LedgerEvent[]): Set<number> {
@@ -37,16 +27,5 @@ export function GrantSessions({ subject, history }: { subject: string; history: 
   const sessions = (q.data.user?.sessions ?? []).filter((s) =>
     times.has(Math.floor(Date.parse(s.authenticatedAt) / 1000)),
   );
-  if (sessions.length === 0) return <p>Its session is no longer on record.</p>;
-  return (
-    <ul class="plain cards">
-      {sessions.map((s) => (
-        <li key={s.authenticatedAt}>
-          <StatusBadge status={s.active ? 'active' : 'ended'} /> signed in {when(s.authenticatedAt)} ({s.amr.join(', ')}
-          ){s.active ? `, until ${when(s.expiresAt)}` : `, ended ${when(s.endedAt)}`}
-          {s.endReason ? `: “${s.endReason}”` : ''}
-        </li>
-      ))}
-    </ul>
-  );
+  return <SessionList sessions={sessions} empty="Its session is no longer on record." />;
 }

@@ -5,8 +5,18 @@ import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { RevokeDialog } from '../components/RevokeDialog.js';
 import { plural, when } from './format.js';
 import { Pager, usePager } from './Pager.js';
-import { clientHref, Facts, grantHref, Notice, PageState, StatusBadge, TOKEN_ROW, TokenTable } from './shared.js';
-import type { TokenConnection } from './types.js';
+import {
+  clientHref,
+  Facts,
+  grantHref,
+  Notice,
+  PageState,
+  SessionList,
+  StatusBadge,
+  TOKEN_ROW,
+  TokenTable,
+} from './shared.js';
+import type { Session, TokenConnection } from './types.js';
 import { UserRoles } from './UserRoles.js';
 import { useQuery } from './useQuery.js';
 import './pages.css';
@@ -24,15 +34,6 @@ const USER = `query UserPage($sub: ID!, $first: Int!, $after: String) {
 }`;
 const DISABLE = `mutation DisableUser($sub: ID!, $reason: String!) { disableUser(sub: $sub, reason: $reason) { sub disabled } }`;
 const ENABLE = `mutation EnableUser($sub: ID!, $reason: String!) { enableUser(sub: $sub, reason: $reason) { sub disabled } }`;
-
-interface Session {
-  active: boolean;
-  amr: string[];
-  authenticatedAt: string;
-  expiresAt: string;
-  endedAt: string | null;
-  endReason: string | null;
-}
 
 interface UserDetail {
   sub: string;
@@ -52,23 +53,6 @@ interface UserDetail {
 }
 
 type Dialog = 'revoke' | 'disable' | 'enable' | null;
-
-function Sessions({ sessions }: { sessions: Session[] }) {
-  if (sessions.length === 0) return <p>No sessions.</p>;
-  return (
-    <ul class="plain cards">
-      {sessions.map((s) => (
-        <li key={s.authenticatedAt}>
-          <StatusBadge status={s.active ? 'active' : 'ended'} /> signed in {when(s.authenticatedAt)} ({s.amr.join(', ')}
-          )
-          {s.active
-            ? `, until ${when(s.expiresAt)}`
-            : `, ended ${when(s.endedAt)}${s.endReason ? `: “${s.endReason}”` : ''}`}
-        </li>
-      ))}
-    </ul>
-  );
-}
 
 function Grants({ grants }: { grants: UserDetail['grants'] }) {
   if (grants.length === 0) return <p>No grants.</p>;
@@ -140,7 +124,7 @@ export function UserPage({ sub }: { sub: string }) {
           <h2>Roles</h2>
           <UserRoles sub={u.sub} username={u.username} roles={u.roles} canWrite={canWrite} onChanged={done} />
           <h2>Sessions</h2>
-          <Sessions sessions={u.sessions} />
+          <SessionList sessions={u.sessions} empty="No sessions." />
           <h2>Grants</h2>
           <Grants grants={u.grants} />
           <h2>Tokens</h2>

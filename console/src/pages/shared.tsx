@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { Link } from '../app/router.js';
 import { when } from './format.js';
-import type { TokenRow } from './types.js';
+import type { Session, TokenRow } from './types.js';
 
 export const tokenHref = (jti: string) => `/console/tokens/${encodeURIComponent(jti)}`;
 export const grantHref = (id: string) => `/console/grants/${encodeURIComponent(id)}`;
@@ -95,3 +95,21 @@ export function TokenTable({ tokens, caption }: { tokens: TokenRow[]; caption: s
 }
 
 export const TOKEN_ROW = 'jti kind clientId subject status issuedAt expiresAt revokedAt revocationReason';
+
+/** Sessions, newest as the API orders them: when and how the person signed in, and how it ended. */
+export function SessionList({ sessions, empty }: { sessions: Session[]; empty: string }) {
+  if (sessions.length === 0) return <p>{empty}</p>;
+  return (
+    <ul class="plain cards">
+      {sessions.map((s) => (
+        <li key={s.authenticatedAt}>
+          <StatusBadge status={s.active ? 'active' : 'ended'} /> signed in {when(s.authenticatedAt)} ({s.amr.join(', ')}
+          )
+          {s.active
+            ? `, until ${when(s.expiresAt)}`
+            : `, ended ${when(s.endedAt)}${s.endReason ? `: “${s.endReason}”` : ''}`}
+        </li>
+      ))}
+    </ul>
+  );
+}

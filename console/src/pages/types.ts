@@ -34,3 +34,13 @@ export interface TokenConnection {
   pageInfo: PageInfo;
   edges: { node: TokenRow }[];
 }
+
+/** A sign-in session as the API answers it (never its id: that is a secret). */
+export interface Session {
+  active: boolean;
+  amr: string[];
+  authenticatedAt: string;
+  expiresAt: string;
+  endedAt: string | null;
+  endReason: string | null;
+}
