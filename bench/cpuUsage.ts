@@ -106,3 +106,55 @@ export function describeCpu(cpu: CpuPerOp): string {
   if (cpu.postgres !== undefined) parts.push(`PostgreSQL ${micros(cpu.postgres)} µs`);
   return `CPU/op: ${parts.join(' + ')}`;
 }
+
+/** A thread's time on a CPU in µs (schedstat: nanoseconds; the main thread's id is the pid), or undefined. */
+function threadCpuMicros(pid: number, tid = pid): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]) / 1e3;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What one of our servers says in /metrics about its ledger writer: its thread's CPU and the appends it made. */
+async function writerCounters(base: string): Promise<{ cpuMicros: number; appends: number } | undefined> {
+  try {
+    const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    const cpu = value(/^nodejs_thread_cpu_seconds_total\{thread="ledger-writer"\} (\S+)$/m);
+    const appends = value(/^ledger_append_batch_size_sum (\S+)$/m);
+    return Number.isFinite(cpu) && Number.isFinite(appends) ? { cpuMicros: cpu * 1e6, appends } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Per request of a load run: the server's main-thread CPU, and (ours) the writer thread's CPU per append. */
+export interface ServerCpu {
+  mainMicros?: number;
+  writerMicrosPerAppend?: number;
+}
+
+/**
+ * Samples a server's main thread (from /proc, the same for every server) and, given `metricsBase`, its ledger
+ * writer (from its /metrics) around `work`, which reports how many requests it made.
+ */
+export async function sampleServerCpu<T>(
+  pid: number | undefined,
+  metricsBase: string | undefined,
+  work: () => Promise<T>,
+  requests: (result: T) => number,
+): Promise<{ result: T; cpu: ServerCpu }> {
+  const mainBefore = pid === undefined ? undefined : threadCpuMicros(pid);
+  const writerBefore = metricsBase === undefined ? undefined : await writerCounters(metricsBase);
+  const result = await work();
+  const mainAfter = pid === undefined ? undefined : threadCpuMicros(pid);
+  const writerAfter = metricsBase === undefined ? undefined : await writerCounters(metricsBase);
+  const n = requests(result);
+  const cpu: ServerCpu = {};
+  if (mainBefore !== undefined && mainAfter !== undefined && n > 0) cpu.mainMicros = (mainAfter - mainBefore) / n;
+  if (writerBefore && writerAfter && writerAfter.appends > writerBefore.appends)
+    cpu.writerMicrosPerAppend =
+      (writerAfter.cpuMicros - writerBefore.cpuMicros) / (writerAfter.appends - writerBefore.appends);
+  return { result, cpu };
+}

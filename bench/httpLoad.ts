@@ -3,6 +3,7 @@
  * with one request in flight, for `seconds`. Loopback only.
  */
 import autocannon from 'autocannon';
+import type { ServerCpu } from './cpuUsage.js';
 
 export interface LoadOptions {
   url: string;
@@ -35,6 +36,8 @@ export interface LoadResult {
   non2xx: number;
   /** Total responses of any status. */
   responses: number;
+  /** The server's CPU per request, when the run sampled it. */
+  cpu?: ServerCpu;
 }
 
 function assertLoopback(url: string): void {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { runLoad, type LoadOptions, type LoadResult } from './httpLoad.js';
+import { sampleServerCpu } from './cpuUsage.js';
 import { BENCH_SECRET } from './coldStart.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.js', import.meta.url));
@@ -43,6 +44,8 @@ interface OAuthRow {
 export interface Side {
   name: 'ours' | 'peer' | 'ceiling';
   base: string;
+  /** The server's process, whose main thread's CPU the rows report. */
+  pid?: number;
   /** Set when the side cannot be measured at all. */
   unavailable?: string;
   /** Set when its clients could not be registered: nothing that needs a client can be measured. */
@@ -156,17 +159,18 @@ export async function runCli(
   return { code, stderr };
 }
 
-/** The peer or the ceiling: a script that takes its port and prints `ready` once listening. */
-export async function startPeer(
-  port: number,
-  name: 'peer' | 'ceiling' = 'peer',
-): Promise<{ child: ChildProcess; side: Side }> {
-  const script = name === 'peer' ? PEER : CEILING;
-  const child = track(spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  const side: Side = { name, base: `http://127.0.0.1:${port}`, logTail: [] };
+/** A script that prints `ready` once listening, started with `args` (and `env`), tracked until it exits. */
+export async function startScript(
+  script: string,
+  args: string[],
+  side: Side,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChildProcess> {
+  const child = track(spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
+  side.pid = child.pid;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no `ready` within 30 s')), 30_000);
+      const timer = setTimeout(() => reject(new Error('no `ready` within 60 s')), 60_000);
       let out = '';
       child.stdout!.setEncoding('utf8');
       child.stdout!.on('data', (chunk: string) => {
@@ -182,8 +186,18 @@ export async function startPeer(
       });
     });
   } catch (err) {
-    side.unavailable = `n/a (${name} did not start: ${(err as Error).message})`;
+    side.unavailable = `n/a (${side.name} did not start: ${(err as Error).message})`;
   }
+  return child;
+}
+
+/** The peer or the ceiling: a script that takes its port and prints `ready` once listening. */
+export async function startPeer(
+  port: number,
+  name: 'peer' | 'ceiling' = 'peer',
+): Promise<{ child: ChildProcess; side: Side }> {
+  const side: Side = { name, base: `http://127.0.0.1:${port}`, logTail: [] };
+  const child = await startScript(name === 'peer' ? PEER : CEILING, [String(port)], side);
   return { child, side };
 }
 
@@ -211,6 +225,7 @@ export async function launchOurs(env: NodeJS.ProcessEnv, side: Side, readyWithin
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
     : [];
   const child = track(spawn(process.execPath, [...profile, SERVER], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  side.pid = child.pid;
   tail(child.stderr, stderr, process.stderr);
   // LOG_LEVEL=warn: JSON lines on stdout, kept in case the server dies mid-run.
   tail(child.stdout, side.logTail);
@@ -234,14 +249,8 @@ export async function launchOurs(env: NodeJS.ProcessEnv, side: Side, readyWithin
   return child;
 }
 
-/** Registers our two clients with the CLI (before the server starts), then starts the server. */
-export async function startOurs(
-  port: number,
-  dataDir: string,
-  ledgerEnv: NodeJS.ProcessEnv = {},
-): Promise<{ child?: ChildProcess; side: Side }> {
-  const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
-  const env = { ...ourEnv(port, dataDir), ...ledgerEnv };
+/** Registers our three clients with the CLI (before a server starts); says why when it could not. */
+export async function registerBenchClients(env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const common = [
     '--client-secret',
     SECRET,
@@ -259,12 +268,23 @@ export async function startOurs(
     const { code, stderr } = await runCli(['clients', 'create', ...extra, ...common], env);
     if (code !== 0) {
       const why = stderr.find((l) => /unknown command|error/i.test(l)) ?? stderr.at(-1) ?? `exit code ${code}`;
-      side.noClients = /unknown command/i.test(why)
+      return /unknown command/i.test(why)
         ? 'n/a (`clients create` missing)'
         : `n/a (clients create: ${why.trim().slice(0, 80)})`;
-      break;
     }
   }
+  return undefined;
+}
+
+/** Registers our clients, then starts the server. */
+export async function startOurs(
+  port: number,
+  dataDir: string,
+  ledgerEnv: NodeJS.ProcessEnv = {},
+): Promise<{ child?: ChildProcess; side: Side }> {
+  const side: Side = { name: 'ours', base: `http://127.0.0.1:${port}`, logTail: [] };
+  const env = { ...ourEnv(port, dataDir), ...ledgerEnv };
+  side.noClients = await registerBenchClients(env);
   // Started even without clients, so that the missing piece is named precisely.
   return { child: await launchOurs(env, side), side };
 }
@@ -369,7 +389,12 @@ export function cleanUpOnInterrupt(dataDir: string): () => void {
 }
 
 /** An introspection request for `token`, checked once: 200 and the expected `active`. */
-async function introspectionOf(side: Side, token: string, clientId: string, active: boolean): Promise<Target | string> {
+export async function introspectionOf(
+  side: Side,
+  token: string,
+  clientId: string,
+  active: boolean,
+): Promise<Target | string> {
   if (!side.introspectionEndpoint) return 'n/a (endpoint missing)';
   try {
     const target = { url: side.introspectionEndpoint, headers: headersFor(clientId), body: form({ token }) };
@@ -438,9 +463,10 @@ interface OAuthResult {
  * The OAuth endpoints, ours and the peer's, at 10 and 50 connections: client-credentials issuance
  * (JWT ES256, JWT RS256, opaque), introspection (active; active with `Consistency: strict`, ours
  * only; revoked; unknown token), revocation; and, right after the first introspection row, the
- * ceiling: a bare Fastify route shaped like introspection, idle until then.
+ * ceiling: a bare Fastify route shaped like introspection, idle until then. `only: 'issuance'` stops after the
+ * ceiling (issuance in three formats, active introspection and the ceiling).
  */
-export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
+export async function measureOAuth(quick: boolean, only?: 'issuance'): Promise<OAuthResult> {
   const { seconds, warmupSeconds } = oauthTimings(quick);
   const dataDir = mkdtempSync(join(tmpdir(), 'tl-bench-oauth-'));
   let peerChild: ChildProcess | undefined;
@@ -473,8 +499,12 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
     }
     await Promise.all([discover(peer.side), discover(ours.side)]);
 
-    /** Warm up once, then measure at each connection count; n/a passes through. */
+    /**
+     * Warm up once, then measure at each connection count, with the server's CPU per request (and, ours, its
+     * writer's per append); n/a passes through.
+     */
     const load = async (
+      side: Side,
       target: Target | string,
       extra: Pick<LoadOptions, 'bodies' | 'onResponse'> = {},
     ): Promise<Measured[]> => {
@@ -483,7 +513,15 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
         runLoad({ ...target, ...extra, method: 'POST', connections, seconds: s });
       await run(10, warmupSeconds);
       const out: Measured[] = [];
-      for (const c of CONNECTIONS) out.push(await run(c, seconds));
+      for (const c of CONNECTIONS) {
+        const { result, cpu } = await sampleServerCpu(
+          side.pid,
+          side.name === 'ours' ? side.base : undefined,
+          () => run(c, seconds),
+          (r) => r.responses,
+        );
+        out.push({ ...result, cpu });
+      }
       return out;
     };
     const rows: OAuthRow[] = [];
@@ -497,8 +535,8 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
       peerTarget: () => Promise<Target | string>,
     ) => {
       // Each side's token is fetched right before its own runs (the peer's opaque tokens live 10 min).
-      const o = await load(await oursTarget());
-      const p = await load(await peerTarget());
+      const o = await load(ours.side, await oursTarget());
+      const p = await load(peer.side, await peerTarget());
       push(scenario, o, p);
     };
 
@@ -517,9 +555,9 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
     // The opaque runs also fill each side's pool of tokens for the revocation row.
     const pools = { ours: new TokenPool(), peer: new TokenPool() };
     const oursOpaqueTarget = await issuance(ours.side, 'bench-opaque', {}, 'opaque');
-    const oursOpaque = await load(oursOpaqueTarget, { onResponse: (_, body) => pools.ours.take(body) });
+    const oursOpaque = await load(ours.side, oursOpaqueTarget, { onResponse: (_, body) => pools.ours.take(body) });
     const peerOpaqueTarget = await peerOpaque();
-    const peerOpaqueRuns = await load(peerOpaqueTarget, { onResponse: (_, body) => pools.peer.take(body) });
+    const peerOpaqueRuns = await load(peer.side, peerOpaqueTarget, { onResponse: (_, body) => pools.peer.take(body) });
     push('client credentials → opaque', oursOpaque, peerOpaqueRuns);
 
     await both(
@@ -533,7 +571,7 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
       headers: headersFor('bench-client'),
       body: form({ token: randomBytes(32).toString('base64url') }),
     };
-    const ceilingRuns = await load(ceilingTarget);
+    const ceilingRuns = await load(ceiling.side, ceilingTarget);
     CONNECTIONS.forEach((connections, i) =>
       rows.push({
         scenario: 'ceiling: bare Fastify POST route (form in, JSON out)',
@@ -543,11 +581,13 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
         ceiling: true,
       }),
     );
+    if (only === 'issuance') return { rows, reused: { ours: 0, peer: 0 } };
     // Strict consistency (ours only): each answer first reads the ledger's head and waits for the views.
     const strict = await introspection(ours.side, await oursJwt(), 'bench-client');
     push(
       'introspection: active token, Consistency: strict',
       await load(
+        ours.side,
         typeof strict === 'string' ? strict : { ...strict, headers: { ...strict.headers, consistency: 'strict' } },
       ),
       null,
@@ -588,7 +628,7 @@ export async function measureOAuth(quick: boolean): Promise<OAuthResult> {
       const why = side.unavailable ?? (token ? await revokedBy(side, token, clientId) : 'n/a (no token to revoke)');
       if (why) return CONNECTIONS.map(() => why);
       const target = { url: side.revocationEndpoint!, headers: headersFor(clientId), body: '' };
-      return load(target, { bodies: () => form({ token: pool.nextToken(), token_type_hint: 'access_token' }) });
+      return load(side, target, { bodies: () => form({ token: pool.nextToken(), token_type_hint: 'access_token' }) });
     };
     push(
       'revocation (a fresh opaque token per request)',

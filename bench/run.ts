@@ -18,13 +18,14 @@ import { measureAuthorizationCode } from './authorizationCodeScenarios.js';
 import { measureGraphql } from './graphqlScenarios.js';
 import { measureMultiInstance } from './multiInstance.js';
 import { describeLag } from './revocationLag.js';
-import { cells, fmt, fromLoad, printTable, ratio, type TableRow } from './table.js';
+import { cells, cpuCells, fmt, fromLoad, printTable, ratio, type TableRow } from './table.js';
 import { runScaling } from './scaling.js';
 import { appendRow, benchDatabaseUrl, runPostgresRows } from './postgresRows.js';
 import { DPOP_SCENARIOS, measureDpop, printDpop } from './dpopScenarios.js';
 import { measureGrants, printGrants } from './grantScenarios.js';
 import { measureSeals } from './sealScenarios.js';
 import { measureFeed } from './feedThroughput.js';
+import { measureCluster, printCluster } from './clusterScenarios.js';
 
 const quick = process.argv.includes('--quick');
 // `-- --postgres-only`: only the PostgreSQL rows (needs BENCH_DATABASE_URL or TEST_DATABASE_URL).
@@ -35,6 +36,10 @@ const dpopOnly = process.argv.includes('--dpop-only');
 const grantsOnly = process.argv.includes('--grants-only');
 // `-- --seals-only`: only the sealed ledger's rows (Merkle bookkeeping, seal signature, issuance sealing on vs off).
 const sealsOnly = process.argv.includes('--seals-only');
+// `-- --issuance-only`: only client-credentials issuance (ES256, RS256, opaque), active introspection and the ceiling.
+const issuanceOnly = process.argv.includes('--issuance-only');
+// `-- --cluster-only`: only one process against node:cluster workers (issuance, introspection).
+const clusterOnly = process.argv.includes('--cluster-only');
 // `-- --feed-only`: only the outbound feed's throughput row.
 const feedOnly = process.argv.includes('--feed-only');
 const seconds = quick ? 3 : 10;
@@ -72,6 +77,25 @@ if (feedOnly) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  process.exit(0);
+}
+if (clusterOnly) {
+  rmSync(dir, { recursive: true, force: true });
+  printCluster(await measureCluster(quick));
+  process.exit(0);
+}
+if (issuanceOnly) {
+  rmSync(dir, { recursive: true, force: true });
+  const oauth = await measureOAuth(quick, 'issuance');
+  printHttpTable(
+    oauth.rows.map((r) => ({
+      scenario: r.scenario,
+      connections: r.connections,
+      ours: fromLoad(r.ours),
+      peer: r.peer === null ? null : fromLoad(r.peer),
+    })),
+  );
+  printCeilingShare(oauth.rows);
   process.exit(0);
 }
 if (dpopOnly) {
@@ -132,29 +156,7 @@ const table: TableRow[] = [
     .filter((r) => r.scenario === DPOP_SCENARIOS.dpopIssuance || r.scenario === DPOP_SCENARIOS.dpopUserInfo)
     .map((r) => ({ scenario: r.scenario, connections: r.connections, ours: r.ours.cell, peer: r.peer.cell })),
 ];
-console.log('');
-printTable(
-  [
-    'scenario',
-    'conns',
-    'ours req/s',
-    'ours p50',
-    'ours p99',
-    'ours errors',
-    'peer req/s',
-    'peer p50',
-    'peer p99',
-    'peer errors',
-    'ours ÷ peer',
-  ],
-  table.map((r) => [
-    r.scenario,
-    String(r.connections),
-    ...cells(r.ours),
-    ...(r.peer === null ? ['—', '', '', ''] : cells(r.peer)),
-    ratio(r.ours, r.peer),
-  ]),
-);
+printHttpTable(table);
 const timings = oauthTimings(quick);
 console.log(
   `\npeer: oidc-provider ${peerVersion()}, in-memory adapter (an unbounded Map). req/s counts successful answers only (2xx; ` +
@@ -169,26 +171,64 @@ if (oauth.reused.ours || oauth.reused.peer) {
     `revocation: the pool of fresh tokens ran out; already revoked tokens were sent ${fmt(oauth.reused.ours)} times (ours), ${fmt(oauth.reused.peer)} times (peer).`,
   );
 }
-const ceilingRows = oauth.rows.filter((r) => r.ceiling);
-const introspectionRows = oauth.rows.filter((r) => r.scenario.startsWith('introspection: active'));
-for (const c of ceilingRows) {
-  const i = introspectionRows.find((r) => r.connections === c.connections);
-  if (i && typeof i.ours !== 'string' && typeof c.ours !== 'string' && c.ours.rps > 0) {
-    console.log(
-      `introspection (active) at ${c.connections} connections: ${fmt((100 * i.ours.rps) / c.ours.rps)} % of the ceiling (${fmt(i.ours.rps)} of ${fmt(c.ours.rps)} req/s).`,
-    );
-  }
-}
+printCeilingShare(oauth.rows);
 console.log(
   `GraphQL: ${fmt(gql.events)} events in the ledger (one AccessTokenIssued stream per token, 20 clients); operator token with ledger:audit.`,
 );
 
 printDpop(dpop, quick);
 await measureSeals(quick);
+printCluster(await measureCluster(quick));
 
 console.log('\ntwo instances on one embedded ledger (separate processes, same DATA_DIR):');
 if (typeof lag === 'string') console.log(`  ${lag}`);
 else for (const { to, result } of lag) for (const line of describeLag(result, to)) console.log(`  ${line}`);
+
+/** The one table of every HTTP scenario. */
+function printHttpTable(table: TableRow[]): void {
+  console.log('');
+  printTable(
+    [
+      'scenario',
+      'conns',
+      'ours req/s',
+      'ours p50',
+      'ours p99',
+      'ours errors',
+      'ours CPU µs/req',
+      'writer µs/append',
+      'peer req/s',
+      'peer p50',
+      'peer p99',
+      'peer errors',
+      'peer CPU µs/req',
+      'ours ÷ peer',
+    ],
+    table.map((r) => [
+      r.scenario,
+      String(r.connections),
+      ...cells(r.ours),
+      ...cpuCells(r.ours),
+      ...(r.peer === null ? ['—', '', '', ''] : cells(r.peer)),
+      cpuCells(r.peer)[0],
+      ratio(r.ours, r.peer),
+    ]),
+  );
+}
+
+/** Active introspection as a share of the bare route's ceiling, per connection count. */
+function printCeilingShare(rows: Awaited<ReturnType<typeof measureOAuth>>['rows']): void {
+  const ceilingRows = rows.filter((r) => r.ceiling);
+  const introspectionRows = rows.filter((r) => r.scenario.startsWith('introspection: active'));
+  for (const c of ceilingRows) {
+    const i = introspectionRows.find((r) => r.connections === c.connections);
+    if (i && typeof i.ours !== 'string' && typeof c.ours !== 'string' && c.ours.rps > 0) {
+      console.log(
+        `introspection (active) at ${c.connections} connections: ${fmt((100 * i.ours.rps) / c.ours.rps)} % of the ceiling (${fmt(i.ours.rps)} of ${fmt(c.ours.rps)} req/s).`,
+      );
+    }
+  }
+}
 
 function peerVersion(): string {
   try {

@@ -4,6 +4,7 @@
  */
 import type { LoadResult } from './httpLoad.js';
 import type { UnitResult } from './authorizationCodeScenarios.js';
+import type { ServerCpu } from './cpuUsage.js';
 
 export interface Figures {
   rps: number;
@@ -12,6 +13,7 @@ export interface Figures {
   errors: number;
   /** Latencies in whole milliseconds (autocannon), so below 1 reads "<1". */
   wholeMs: boolean;
+  cpu?: ServerCpu;
 }
 
 export type Cell = Figures | string;
@@ -25,7 +27,9 @@ export interface TableRow {
 }
 
 export const fromLoad = (m: LoadResult | string): Cell =>
-  typeof m === 'string' ? m : { rps: m.rps, p50: m.p50, p99: m.p99, errors: m.errors + m.non2xx, wholeMs: true };
+  typeof m === 'string'
+    ? m
+    : { rps: m.rps, p50: m.p50, p99: m.p99, errors: m.errors + m.non2xx, wholeMs: true, cpu: m.cpu };
 
 export const fromUnits = (m: UnitResult | string): Cell =>
   typeof m === 'string' ? m : { rps: m.rps, p50: m.p50, p99: m.p99, errors: m.errors, wholeMs: false };
@@ -39,6 +43,13 @@ function ms(n: number, wholeMs: boolean): string {
 export function cells(c: Cell): [string, string, string, string] {
   if (typeof c === 'string') return [c, '', '', ''];
   return [fmt(c.rps), ms(c.p50, c.wholeMs), ms(c.p99, c.wholeMs), fmt(c.errors)];
+}
+
+/** The server's main-thread CPU µs per request, and its writer thread's µs per append ("" when not measured). */
+export function cpuCells(c: Cell | null): [string, string] {
+  const cpu = c === null || typeof c === 'string' ? undefined : c.cpu;
+  const us = (n: number | undefined) => (n === undefined ? '' : fmt(n));
+  return [us(cpu?.mainMicros), us(cpu?.writerMicrosPerAppend)];
 }
 
 export function ratio(ours: Cell, peer: Cell | null): string {

@@ -3,7 +3,7 @@ import { Unavailable } from '../domain/refusal.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { AccessTokenIssuedEvent } from '../domain/tokens/events.js';
 import type { ClientState } from '../domain/clients/state.js';
-import { signJwt } from '../crypto/jwtStrategy.js';
+import { signJwtOffThread } from '../crypto/jwtStrategy.js';
 import { mintOpaqueToken } from '../crypto/opaqueStrategy.js';
 import { sha256 } from '../crypto/hash.js';
 import { allocateStatusSlot, statusListUri, type StatusSlot } from '../crypto/statusList.js';
@@ -66,7 +66,7 @@ export async function mintAccessToken(
     };
     // RFC 9449 §6.1: a bound token names its key; a bearer token's payload is built exactly as before.
     if (req.jkt !== undefined) payload.cnf = { jkt: req.jkt };
-    token = signJwt({ typ: 'at+jwt' }, payload, key);
+    token = await signJwtOffThread({ typ: 'at+jwt' }, payload, key);
   } else {
     token = mintOpaqueToken();
   }

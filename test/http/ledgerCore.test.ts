@@ -69,6 +69,14 @@ describe('a fresh server on the embedded ledger', () => {
       assert.match(text, /projection_position \d+/);
       assert.match(text, /projection_lag_events 0/);
       assert.match(text, /history_index_lag_events \d+/);
+      // CPU per thread (Linux): what `npm run bench` divides by requests and by appends.
+      const cpu = (t: string, thread: string) =>
+        Number(new RegExp(`^nodejs_thread_cpu_seconds_total\\{thread="${thread}"\\} (\\S+)$`, 'm').exec(t)?.[1]);
+      const again = await (await fetch(`${server.url}/metrics`)).text();
+      for (const thread of ['main', 'ledger-writer']) {
+        assert.ok(cpu(text, thread) > 0, `${thread} thread CPU reported`);
+        assert.ok(cpu(again, thread) >= cpu(text, thread), `${thread} thread CPU only grows`);
+      }
     } finally {
       await server.close();
     }

@@ -3,6 +3,7 @@ import type { onResponseHookHandler } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Runtime } from '../../runtime.js';
 import { historyIndexLag, viewLag } from '../../application/queries/ledgerStatus.js';
+import { threadCpuSeconds } from '../../stores/threadCpu.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -75,6 +76,21 @@ export const metricsPlugin = fp<{ metrics: Metrics; runtime: Runtime }>(
       registers: [registry],
       collect() {
         this.set(historyIndexLag(runtime.runner));
+      },
+    });
+    const threadCpuSeen = new Map<string, number>();
+    new Counter({
+      name: 'nodejs_thread_cpu_seconds_total',
+      help: 'CPU time of the main thread and of the ledger writer thread (Linux)',
+      labelNames: ['thread'],
+      registers: [registry],
+      collect() {
+        // A counter moves by what was spent since the last scrape, as prom-client's process CPU counter does.
+        for (const [thread, seconds] of threadCpuSeconds()) {
+          const last = threadCpuSeen.get(thread) ?? 0;
+          if (seconds > last) this.inc({ thread }, seconds - last);
+          threadCpuSeen.set(thread, seconds);
+        }
       },
     });
     app.decorate('metrics', metrics);

@@ -19,6 +19,7 @@ import {
 import { configure, ensureSchema } from './schema.js';
 import { toRecorded, type EventRow } from './rows.js';
 import { LiveSubscribers } from '../liveSubscribers.js';
+import { registerThread, unregisterThread } from '../threadCpu.js';
 import type { AppendReply, AppendRequest, SerialisedEvent, WriterReply, WriterStats } from './protocol.js';
 import { activeTracing } from '../../tracing/active.js';
 import type { Span } from '@opentelemetry/api';
@@ -325,9 +326,12 @@ export async function openSqliteEventStore(file: string, options: SqliteStoreOpt
     db.close();
     throw err;
   }
+  const threadIdCell = new Int32Array(new SharedArrayBuffer(4));
   const writer = new Worker(new URL('./writer.js', import.meta.url), {
-    workerData: { file, hooksModule: options.writerHooks?.href },
+    workerData: { file, hooksModule: options.writerHooks?.href, threadIdCell },
   });
+  registerThread('ledger-writer', () => Atomics.load(threadIdCell, 0));
+  writer.once('exit', () => unregisterThread('ledger-writer'));
   await new Promise<void>((resolve, reject) => {
     writer.once('online', () => resolve());
     writer.once('error', reject);

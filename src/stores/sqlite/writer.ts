@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { hashEvent } from '../../eventsourcing/integrity.js';
 import { expectationHolds } from '../../eventsourcing/eventStore.js';
 import { configure } from './schema.js';
+import { ownThreadId } from '../threadCpu.js';
 import type { AppendReply, AppendRequest, WriterReply, WriterStats } from './protocol.js';
 import type { WriterHooks } from './writerHooks.js';
 
@@ -22,7 +23,13 @@ class Conflict extends Error {
 }
 
 const port = parentPort!;
-const { file, hooksModule } = workerData as { file: string; hooksModule?: string };
+const { file, hooksModule, threadIdCell } = workerData as {
+  file: string;
+  hooksModule?: string;
+  threadIdCell?: Int32Array;
+};
+// Where the main thread finds this thread's CPU time (src/stores/threadCpu.ts).
+if (threadIdCell) Atomics.store(threadIdCell, 0, ownThreadId());
 const db = new Database(file);
 configure(db);
 const hooks: WriterHooks = hooksModule ? ((await import(hooksModule)) as WriterHooks) : {};
