@@ -36,6 +36,9 @@ export type ActivityCounts = Record<Counter, number>;
 
 const zero = (): ActivityCounts => ({ issued: 0, refreshed: 0, revoked: 0, loginFailed: 0, clientAuthFailed: 0 });
 
+/** The events whose data `note` reads (of the others only the time counts): their data goes to the index's thread. */
+export const ACTIVITY_DATA_TYPES = ['AccessTokenIssued', 'LoginFailed', 'ClientAuthenticationFailed'];
+
 /** What the index's handlers tell about an event: the tokens its revocation ended, and whose they were. */
 export interface Revocation {
   client: string | null;

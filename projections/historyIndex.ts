@@ -8,7 +8,7 @@ import { DEVICE_CODE_GRANT } from '../src/domain/clients/events.js';
 import type { RecordedEvent } from '../src/eventsourcing/eventStore.js';
 import type { AppliedEvent, DurableView } from '../src/eventsourcing/durableView.js';
 import { DERIVED_REVOCATION_REASON, type Act } from '../src/domain/exchange/events.js';
-import { ACTIVITY_SCHEMA, ActivityBatch, type Revocation } from './historyActivity.js';
+import { ACTIVITY_DATA_TYPES, ACTIVITY_SCHEMA, ActivityBatch, type Revocation } from './historyActivity.js';
 
 /** One access or refresh token ever issued: claims only (never its hash), and how it ended. */
 export interface IndexedToken {
@@ -302,6 +302,9 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
+/** The events whose data the index reads; of the others it needs only the position, the place and the time. */
+export const READS_DATA_OF: ReadonlySet<string> = new Set([...Object.keys(HANDLERS), ...ACTIVITY_DATA_TYPES]);
+
 /**
  * The history index: every access and refresh token ever issued, every grant, every session, with
  * per-client, per-subject and per-grant lists in issue order — in a SQLite file next to the
@@ -383,8 +386,15 @@ export class HistoryIndex implements DurableView {
   }
 
   lastEvent(): AppliedEvent | null {
+    return this.stored().last;
+  }
+
+  /** Where the file stands, read at once (another instance sharing it may have moved it past `position()`). */
+  stored(): { position: bigint; last: AppliedEvent | null } {
     const head = this.head();
-    return head === undefined ? null : { id: head.id, stream: head.stream, revision: head.revision };
+    return head === undefined
+      ? { position: 0n, last: null }
+      : { position: BigInt(head.position), last: { id: head.id, stream: head.stream, revision: head.revision } };
   }
 
   /**

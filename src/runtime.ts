@@ -13,7 +13,7 @@ import { EventCatalogue } from './eventsourcing/validation.js';
 import { allProjections } from '../projections/all.js';
 import { keysProjection } from '../projections/keys.js';
 import { lastSealProjection } from '../projections/lastSeal.js';
-import { HistoryIndex } from '../projections/historyIndex.js';
+import { ThreadedHistoryIndex } from '../projections/historyIndexThread.js';
 import { HistoryQueries } from '../projections/historyQueries.js';
 import { KeyStore } from './crypto/keyStore.js';
 import { viewsOf, type Views } from './application/queries/views.js';
@@ -92,7 +92,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   // Views and deciders read every event at its current schema version, personal data opened.
   const asStored = await openStore(config, options);
   const raw = upcastingStore(asStored, upcasters);
-  let history: HistoryIndex | undefined;
+  let history: ThreadedHistoryIndex | undefined;
   let subjectKeys: SubjectKeys | undefined;
   try {
     const ledgerIsNew = (await raw.headPosition()) === 0n;
@@ -103,7 +103,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     const opened = personalDataStore(raw, subjectKeys);
     const catalogue = new EventCatalogue(allEvents);
     const ledger = new Ledger(opened, catalogue);
-    history = new HistoryIndex(historyFile(config.dataDir));
+    // Written on a thread of its own: its transactions stay off the thread that serves requests.
+    history = new ThreadedHistoryIndex(historyFile(config.dataDir));
     // Sealing off (SEAL_INTERVAL_SECONDS=0): no bookkeeping at all, the server as it was before seals.
     const merkle =
       options.role === 'server' && config.seals.intervalSeconds > 0
@@ -151,7 +152,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       },
     };
   } catch (err) {
-    history?.close();
+    await history?.close();
     await subjectKeys?.close();
     await raw.close();
     throw err;

@@ -113,23 +113,33 @@ export class DurableFeed {
     for (const d of this.lagging) void this.catchUp(d);
   }
 
-  close(): void {
+  /** Resolves once what was queued is written and every view is closed. */
+  async close(): Promise<void> {
     this.flush();
     this.closed = true;
-    for (const d of this.views) d.close();
+    await Promise.all(this.views.map((d) => Promise.resolve(d.close())));
   }
 
   private write(d: DurableView, events: RecordedEvent[]): void {
+    let written: void | Promise<void>;
     try {
-      d.apply(events);
+      written = d.apply(events);
     } catch (err) {
-      this.lagging.add(d);
-      this.log()?.warn(
-        { view: d.name, err: (err as Error).message },
-        'view could not be written; catching up from the ledger',
-      );
-      setTimeout(() => void this.catchUp(d), 1000).unref();
+      return this.failed(d, err as Error);
     }
+    // A view on another thread: its position moves when the thread reports the batch written.
+    written?.then(
+      () => this.resolveWaiters(),
+      (err: Error) => this.failed(d, err),
+    );
+  }
+
+  private failed(d: DurableView, err: Error): void {
+    // The batches after a failed one, already on their way to a view's thread, are refused too: one catch-up.
+    if (this.closed || this.lagging.has(d)) return;
+    this.lagging.add(d);
+    this.log()?.warn({ view: d.name, err: err.message }, 'view could not be written; catching up from the ledger');
+    setTimeout(() => void this.catchUp(d), 1000).unref();
   }
 
   /** Reads the ledger from the view's own position in slices, letting requests run between them. */
@@ -141,7 +151,7 @@ export class DurableFeed {
         if (this.closed) return;
         const events = await this.store.readAll(d.position(), CATCH_UP_SLICE);
         if (events.length === 0) break;
-        d.apply(events);
+        await d.apply(events, true);
         this.resolveWaiters();
         await new Promise((resolve) => setImmediate(resolve));
       }

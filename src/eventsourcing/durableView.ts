@@ -27,9 +27,15 @@ export interface DurableView {
   /** Position of the last event it holds (0n when empty). */
   position(): bigint;
   lastEvent(): AppliedEvent | null;
-  /** Applies the events after its position, and the new position, in one transaction. */
-  apply(batch: RecordedEvent[]): void;
+  /**
+   * Applies the events after its position, and the new position, in one transaction. A view written on another
+   * thread answers a promise, settled once the batch is written (its position then moved) or refused. After a
+   * batch fails, the feed sends only batches read from the ledger from the view's position (`fromLedger`): one
+   * on another thread refuses what was already on its way, which would leave a gap.
+   */
+  apply(batch: RecordedEvent[], fromLedger?: boolean): void | Promise<void>;
   /** Forgets everything (a view from another ledger, or one ahead of this one). */
   reset(): void;
-  close(): void;
+  /** Once what was applied is written. */
+  close(): void | Promise<void>;
 }

@@ -229,7 +229,7 @@ export class ProjectionRunner {
     await this.subscription?.close();
     await this.saving;
     if (this.options.writeCheckpoints) await this.saveCheckpoint();
-    this.durable.close();
+    await this.durable.close();
   }
 
   private apply(batch: RecordedEvent[]): void {
