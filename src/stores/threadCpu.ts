@@ -8,12 +8,12 @@ import { readFileSync, readlinkSync } from 'node:fs';
 /** Thread name → its Linux thread id (0 while not yet known). */
 const threads = new Map<string, () => number>([['main', () => process.pid]]);
 
-export function registerThread(name: string, threadId: () => number): void {
+/** Reports `name`'s CPU from now on; the function returned forgets it, unless another took the name since. */
+export function registerThread(name: string, threadId: () => number): () => void {
   threads.set(name, threadId);
-}
-
-export function unregisterThread(name: string): void {
-  threads.delete(name);
+  return () => {
+    if (threads.get(name) === threadId) threads.delete(name);
+  };
 }
 
 /** The calling thread's Linux thread id, or 0 off Linux. */

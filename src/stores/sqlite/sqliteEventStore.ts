@@ -19,7 +19,7 @@ import {
 import { configure, ensureSchema } from './schema.js';
 import { toRecorded, type EventRow } from './rows.js';
 import { LiveSubscribers } from '../liveSubscribers.js';
-import { registerThread, unregisterThread } from '../threadCpu.js';
+import { registerThread } from '../threadCpu.js';
 import type { AppendReply, AppendRequest, SerialisedEvent, WriterReply, WriterStats } from './protocol.js';
 import { activeTracing } from '../../tracing/active.js';
 import type { Span } from '@opentelemetry/api';
@@ -330,8 +330,11 @@ export async function openSqliteEventStore(file: string, options: SqliteStoreOpt
   const writer = new Worker(new URL('./writer.js', import.meta.url), {
     workerData: { file, hooksModule: options.writerHooks?.href, threadIdCell },
   });
-  registerThread('ledger-writer', () => Atomics.load(threadIdCell, 0));
-  writer.once('exit', () => unregisterThread('ledger-writer'));
+  // The latest store's writer is the one reported (a process serves one ledger; tests open several).
+  writer.once(
+    'exit',
+    registerThread('ledger-writer', () => Atomics.load(threadIdCell, 0)),
+  );
   await new Promise<void>((resolve, reject) => {
     writer.once('online', () => resolve());
     writer.once('error', reject);
